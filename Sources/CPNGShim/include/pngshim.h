@@ -1,0 +1,2 @@
+#pragma once
+int emulsion_png_placeholder(void);

@@ -1,0 +1,21 @@
+/// Three colour channels of one lane group: a pixel for `Float`, eight pixels for `SIMD8<Float>`.
+public struct RGB<L: Lanes>: Sendable {
+    public var r: L
+    public var g: L
+    public var b: L
+    @inlinable @inline(__always) public init(_ r: L, _ g: L, _ b: L) { self.r = r; self.g = g; self.b = b }
+}
+
+/// Where a lane group sits in the image, for kernels that depend on position (vignette, grain).
+public struct PixelLocation: Sendable {
+    /// Column of lane 0; lane i is at `x + i`.
+    public var x: Int
+    public var y: Int
+    @inlinable public init(x: Int, y: Int) { self.x = x; self.y = y }
+}
+
+/// Which instantiation of the kernels runs: the portable scalar fallback or the SIMD one.
+public enum Engine: String, Sendable, CaseIterable, Codable {
+    case simd
+    case scalar
+}

@@ -1,0 +1,134 @@
+/// The front of the pipeline: fills strips of white-balanced camera RGB from the raw data.
+/// A source owns its neighbourhood work (normalisation over a halo, demosaic, resampling) and
+/// asks its worker for scratch memory once, so nothing allocates per strip.
+public protocol StripSource: Sendable {
+    var width: Int { get }
+    var height: Int { get }
+    /// Per-worker scratch for strips of at most `stripRows` rows.
+    func makeScratch(stripRows: Int) -> SourceScratch
+    func fill(_ strip: Strip, scratch: SourceScratch, engine: Engine)
+}
+
+/// Scratch memory a source keeps per worker (a float buffer and, for nested sources, inner scratch).
+public final class SourceScratch: @unchecked Sendable {
+    public let buffer: UnsafeMutablePointer<Float>
+    public let capacity: Int
+    public let inner: SourceScratch?
+    public let innerStrip: StripStorage?
+
+    public init(capacity: Int, inner: SourceScratch? = nil, innerStrip: StripStorage? = nil) {
+        self.capacity = capacity
+        buffer = .allocate(capacity: max(capacity, 1))
+        buffer.initialize(repeating: 0, count: max(capacity, 1))
+        self.inner = inner
+        self.innerStrip = innerStrip
+    }
+
+    deinit { buffer.deallocate() }
+}
+
+/// Mosaic raw → normalised window → demosaic.
+public struct MosaicSource: StripSource {
+    public let raw: [UInt16]
+    public let width: Int
+    public let height: Int
+    public let cfa: CFAPattern
+    public let normalisation: RawNormalisation
+    public let demosaic: any DemosaicAlgorithm
+
+    public init(raw: [UInt16], width: Int, height: Int, cfa: CFAPattern, normalisation: RawNormalisation,
+                demosaic: any DemosaicAlgorithm) {
+        precondition(raw.count >= width * height)
+        self.raw = raw
+        self.width = width
+        self.height = height
+        self.cfa = cfa
+        self.normalisation = normalisation
+        self.demosaic = demosaic
+    }
+
+    public func makeScratch(stripRows: Int) -> SourceScratch {
+        SourceScratch(capacity: (stripRows + 2 * demosaic.halo) * width + 16)
+    }
+
+    public func fill(_ strip: Strip, scratch: SourceScratch, engine: Engine) {
+        let top = max(0, strip.firstRow - demosaic.halo)
+        let bottom = min(height, strip.firstRow + strip.rows + demosaic.halo)
+        raw.withUnsafeBufferPointer { samples in
+            for y in top..<bottom {
+                let destination = scratch.buffer + (y - top) * width
+                let source = samples.baseAddress! + y * width
+                switch engine {
+                case .scalar: normaliseRow(source, destination, y, Float.self)
+                case .simd: normaliseRow(source, destination, y, SIMD8<Float>.self)
+                }
+            }
+        }
+        let window = MosaicWindow(values: scratch.buffer, width: width, imageHeight: height,
+                                  firstRow: top, rows: bottom - top, cfa: cfa)
+        demosaic.interpolate(window, into: strip, engine: engine)
+    }
+
+    @inline(__always)
+    private func normaliseRow<L: Lanes>(_ source: UnsafePointer<UInt16>, _ destination: UnsafeMutablePointer<Float>,
+                                        _ y: Int, _: L.Type) {
+        let n = normalisation
+        n.blacks.withUnsafeBufferPointer { blacks in
+            n.gains.withUnsafeBufferPointer { gains in
+                let base = (y % n.periodHeight) * n.rowStride
+                let ceiling = n.ceiling
+                var x = 0
+                while x + L.laneCount <= width {
+                    let phase = base + x % n.periodWidth
+                    let v = RawNormalisation.normalise(L(loadingSamples: source + x), black: L(loading: blacks.baseAddress! + phase),
+                                                       gain: L(loading: gains.baseAddress! + phase), ceiling: ceiling)
+                    v.store(to: destination + x)
+                    x += L.laneCount
+                }
+                while x < width {
+                    let phase = base + x % n.periodWidth
+                    destination[x] = RawNormalisation.normalise(Float(source[x]), black: blacks[phase], gain: gains[phase], ceiling: ceiling)
+                    x += 1
+                }
+            }
+        }
+    }
+}
+
+/// Three-channel raw (linear DNG) → normalised RGB; no demosaic.
+public struct RGBSource: StripSource {
+    public let raw: [UInt16]
+    public let width: Int
+    public let height: Int
+    /// One normalisation per channel.
+    public let channels: [RawNormalisation]
+
+    public init(raw: [UInt16], width: Int, height: Int, channels: [RawNormalisation]) {
+        precondition(raw.count >= 3 * width * height && channels.count == 3)
+        self.raw = raw
+        self.width = width
+        self.height = height
+        self.channels = channels
+    }
+
+    public func makeScratch(stripRows: Int) -> SourceScratch { SourceScratch(capacity: 0) }
+
+    public func fill(_ strip: Strip, scratch: SourceScratch, engine: Engine) {
+        // Interleaved input needs a gather either way; both engines run this one scalar loop.
+        let planes = [strip.r, strip.g, strip.b]
+        raw.withUnsafeBufferPointer { samples in
+            for row in 0..<strip.rows {
+                let y = strip.firstRow + row
+                let source = samples.baseAddress! + 3 * y * width
+                for c in 0..<3 {
+                    let n = channels[c]
+                    let black = n.blacks[0], gain = n.gains[0], ceiling = n.ceiling
+                    let out = planes[c] + row * width
+                    for x in 0..<width {
+                        out[x] = RawNormalisation.normalise(Float(source[3 * x + c]), black: black, gain: gain, ceiling: ceiling)
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,22 @@
+/// Every stage a profile can configure, with its parameters. Stages appear in pipeline order.
+public enum StageCatalogue {
+    public static let whiteBalance = StageDeclaration("whiteBalance", "Which white balance the raw is rendered with", [
+        .init("mode", .choice(["as-shot", "daylight"], default: "as-shot"),
+              "as-shot: the camera's recorded balance; daylight: the camera's daylight multipliers"),
+    ])
+    public static let highlights = StageDeclaration("highlights", "What happens to photosites at or above white", [
+        .init("mode", .choice(["clip"], default: "clip"),
+              "clip: every channel limited to white after white balance, so clipped areas stay neutral"),
+    ])
+    public static let demosaic = StageDeclaration("demosaic", "How full colour is rebuilt from the mosaic", [
+        .init("algorithm", .choice(["bilinear"], default: "bilinear"), "bilinear: mean of nearest same-colour photosites"),
+    ])
+    public static let exposure = StageDeclaration("exposure", "Scene-linear exposure", [
+        .init("ev", .number(range: -10...10, default: 0), "exposure change in stops"),
+        .init("baseline", .boolean(default: false), "also apply the DNG BaselineExposure the file records"),
+    ])
+
+    public static let all: [StageDeclaration] = [whiteBalance, highlights, demosaic, exposure]
+
+    public static func stage(_ name: String) -> StageDeclaration? { all.first { $0.name == name } }
+}

@@ -1,0 +1,69 @@
+/// Black/white level normalisation and white balance, on sensor samples.
+///
+/// What: `((sample − black[position]) · gain[colour]) ` limited to `[0, ceiling]`, where
+/// `gain = wb[colour] / (white − black)`. Why in one step: both are per-photosite affine maps,
+/// and folding them lets the demosaic read normalised, balanced values straight from 16-bit data.
+/// Multipliers are scaled so the smallest is 1 (dcraw's `scale_colors` convention): with the
+/// default ceiling of 1 a saturated photosite of any colour becomes 1 and clipped highlights stay
+/// neutral instead of turning magenta.
+/// Colour space: camera RGB (sensor primaries) in and out; out is white-balanced, 0 … 1 = black … white.
+/// Reference: DNG 1.6 spec §6.1 (linearisation, black, white), dcraw/LibRaw `scale_colors`.
+public struct RawNormalisation: Sendable {
+    /// Period of the combined CFA × black-level tile.
+    public let periodWidth: Int
+    public let periodHeight: Int
+    /// Per tile row: black and gain for each column phase, repeated so a lane group can load from
+    /// any phase offset without wrapping (`periodWidth + 16` entries a row).
+    public let blacks: [Float]
+    public let gains: [Float]
+    public let rowStride: Int
+    public let ceiling: Float
+
+    /// - Parameters:
+    ///   - multipliers: white balance gains per colour (R, G, B), any positive scale.
+    ///   - colours: the colour of each tile position, or nil for three-channel data (then the
+    ///     "column" is the channel index and the period is 3).
+    public init(levels: SensorLevels, multipliers: SIMD3<Float>, cfa: CFAPattern?, ceiling: Float = 1) {
+        let minimum = min(multipliers.x, multipliers.y, multipliers.z)
+        let wb = multipliers / (minimum > 0 ? minimum : 1)
+        let cfaW = cfa?.width ?? 1, cfaH = cfa?.height ?? 1
+        periodWidth = lcm(cfaW, levels.blackTileWidth)
+        periodHeight = lcm(cfaH, levels.blackTileHeight)
+        rowStride = periodWidth + 16
+        var blacks = [Float](repeating: 0, count: periodHeight * rowStride)
+        var gains = blacks
+        for r in 0..<periodHeight {
+            for i in 0..<rowStride {
+                let c = i % periodWidth
+                let black = levels.black(row: r, column: c)
+                let colour = cfa?.colour(row: r, column: c) ?? 1
+                let range = max(levels.white - black, 1)
+                blacks[r * rowStride + i] = black
+                gains[r * rowStride + i] = wb[colour] / range
+            }
+        }
+        self.blacks = blacks
+        self.gains = gains
+        self.ceiling = ceiling
+    }
+
+    /// Three-channel (linear DNG) variant: black per channel is the tile's mean, gains per channel.
+    public static func forRGB(levels: SensorLevels, multipliers: SIMD3<Float>, ceiling: Float = 1) -> [RawNormalisation] {
+        (0..<3).map { c in
+            var m = SIMD3<Float>(repeating: 1)
+            let minimum = min(multipliers.x, multipliers.y, multipliers.z)
+            m = SIMD3(repeating: multipliers[c] / (minimum > 0 ? minimum : 1))
+            return RawNormalisation(levels: SensorLevels(black: levels.meanBlack, white: levels.white),
+                                    multipliers: m, cfa: nil, ceiling: ceiling)
+        }
+    }
+
+    /// The kernel: one lane group of samples to normalised values. `phase` indexes the constants.
+    @inlinable @inline(__always)
+    public static func normalise<L: Lanes>(_ sample: L, black: L, gain: L, ceiling: Float) -> L {
+        ((sample - black) * gain).clamped(0, ceiling)
+    }
+}
+
+func gcd(_ a: Int, _ b: Int) -> Int { b == 0 ? a : gcd(b, a % b) }
+func lcm(_ a: Int, _ b: Int) -> Int { a / gcd(a, b) * b }
