@@ -26,4 +26,25 @@ static inline int emulsion_cfa_colour(const libraw_data_t *lr, int row, int col)
 static inline char emulsion_xtrans(const libraw_data_t *lr, int row, int col) {
     return lr->idata.xtrans[row % 6][col % 6];
 }
+
+// DNG colour data, read in place (the colour struct is too big to copy per field).
+static inline unsigned emulsion_dng_parsed(const libraw_data_t *lr, int i) { return lr->rawdata.color.dng_color[i & 1].parsedfields; }
+static inline int emulsion_dng_illuminant(const libraw_data_t *lr, int i) { return lr->rawdata.color.dng_color[i & 1].illuminant; }
+static inline float emulsion_dng_colormatrix(const libraw_data_t *lr, int i, int r, int c) { return lr->rawdata.color.dng_color[i & 1].colormatrix[r & 3][c % 3]; }
+static inline float emulsion_dng_forwardmatrix(const libraw_data_t *lr, int i, int r, int c) { return lr->rawdata.color.dng_color[i & 1].forwardmatrix[r % 3][c & 3]; }
+static inline float emulsion_dng_calibration(const libraw_data_t *lr, int i, int r, int c) { return lr->rawdata.color.dng_color[i & 1].calibration[r & 3][c & 3]; }
+static inline unsigned emulsion_dng_levels_parsed(const libraw_data_t *lr) { return lr->rawdata.color.dng_levels.parsedfields; }
+static inline float emulsion_analog_balance(const libraw_data_t *lr, int c) { return lr->rawdata.color.dng_levels.analogbalance[c & 3]; }
+static inline float emulsion_as_shot_neutral(const libraw_data_t *lr, int c) { return lr->rawdata.color.dng_levels.asshotneutral[c & 3]; }
+static inline float emulsion_baseline_exposure(const libraw_data_t *lr) { return lr->rawdata.color.dng_levels.baseline_exposure; }
+static inline float emulsion_cam_mul(const libraw_data_t *lr, int c) { return lr->rawdata.color.cam_mul[c & 3]; }
+static inline float emulsion_pre_mul(const libraw_data_t *lr, int c) { return lr->rawdata.color.pre_mul[c & 3]; }
+static inline float emulsion_rgb_cam(const libraw_data_t *lr, int r, int c) { return lr->rawdata.color.rgb_cam[r % 3][c & 3]; }
+static inline float emulsion_cam_xyz(const libraw_data_t *lr, int r, int c) { return lr->rawdata.color.cam_xyz[r & 3][c % 3]; }
+static inline const char *emulsion_lens_name(const libraw_data_t *lr) { return lr->lens.Lens; }
+static inline const char *emulsion_lens_make(const libraw_data_t *lr) { return lr->lens.LensMake; }
+static inline const unsigned short *emulsion_raw_image(const libraw_data_t *lr) { return lr->rawdata.raw_image; }
+static inline const unsigned short *emulsion_color3_image(const libraw_data_t *lr) { return (const unsigned short *)lr->rawdata.color3_image; }
+static inline const unsigned short *emulsion_color4_image(const libraw_data_t *lr) { return (const unsigned short *)lr->rawdata.color4_image; }
+static inline const float *emulsion_float_image(const libraw_data_t *lr) { return lr->rawdata.float_image; }
 #endif

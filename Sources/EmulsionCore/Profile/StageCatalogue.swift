@@ -1,15 +1,15 @@
 /// Every stage a profile can configure, with its parameters. Stages appear in pipeline order.
 public enum StageCatalogue {
     public static let whiteBalance = StageDeclaration("whiteBalance", "Which white balance the raw is rendered with", [
-        .init("mode", .choice(["as-shot", "daylight"], default: "as-shot"),
+        .init("mode", .options(WhiteBalanceMode.self, default: .asShot),
               "as-shot: the camera's recorded balance; daylight: the camera's daylight multipliers"),
     ])
     public static let highlights = StageDeclaration("highlights", "What happens to photosites at or above white", [
-        .init("mode", .choice(["clip"], default: "clip"),
+        .init("mode", .options(HighlightMode.self, default: .clip),
               "clip: every channel limited to white after white balance, so clipped areas stay neutral"),
     ])
     public static let demosaic = StageDeclaration("demosaic", "How full colour is rebuilt from the mosaic", [
-        .init("algorithm", .choice(["bilinear"], default: "bilinear"), "bilinear: mean of nearest same-colour photosites"),
+        .init("algorithm", .options(DemosaicMethod.self, default: .bilinear), "bilinear: mean of nearest same-colour photosites"),
     ])
     public static let exposure = StageDeclaration("exposure", "Scene-linear exposure", [
         .init("ev", .number(range: -10...10, default: 0), "exposure change in stops"),

@@ -1,0 +1,82 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Writes output files so that a reader never sees a partial one: bytes go to a temporary file
+/// beside the target, are flushed to disk, and only then take the target's name (rename, or a
+/// hard link when overwriting is not allowed, which fails atomically if the target appeared
+/// meanwhile). Temporaries in flight are recorded so an interrupt can remove them.
+public enum AtomicOutput {
+    public static func write(_ bytes: [UInt8], to path: String, overwrite: Bool) throws {
+        let url = URL(fileURLWithPath: path)
+        let directory = url.deletingLastPathComponent().path
+        var info = stat()
+        guard stat(directory, &info) == 0 else { throw OutputError(path: path, problem: "output folder \(directory) does not exist") }
+        guard info.st_mode & S_IFMT == S_IFDIR else { throw OutputError(path: path, problem: "\(directory) is not a folder") }
+        guard access(directory, W_OK) == 0 else { throw OutputError(path: path, problem: "output folder \(directory) is not writable") }
+        if !overwrite, FileManager.default.fileExists(atPath: path) {
+            throw OutputError(path: path, problem: "already exists (use --overwrite to replace it)")
+        }
+        let temporary = directory + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw OutputError(path: path, problem: "cannot create a file in \(directory): \(errnoText())") }
+        InFlight.shared.add(temporary)
+        defer { InFlight.shared.remove(temporary) }
+        var ok = false
+        defer { if !ok { unlink(temporary) } }
+        do {
+            try bytes.withUnsafeBytes { buffer in
+                var offset = 0
+                while offset < buffer.count {
+                    let n = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                    if n < 0 {
+                        if errno == EINTR { continue }
+                        throw OutputError(path: path, problem: "write failed: \(errnoText())")
+                    }
+                    offset += n
+                }
+            }
+            guard fsync(fd) == 0 else { throw OutputError(path: path, problem: "write failed: \(errnoText())") }
+        } catch {
+            close(fd)
+            throw error
+        }
+        guard close(fd) == 0 else { throw OutputError(path: path, problem: "write failed: \(errnoText())") }
+        if overwrite {
+            guard rename(temporary, path) == 0 else { throw OutputError(path: path, problem: "cannot rename into place: \(errnoText())") }
+        } else {
+            guard link(temporary, path) == 0 else {
+                if errno == EEXIST { throw OutputError(path: path, problem: "already exists (use --overwrite to replace it)") }
+                throw OutputError(path: path, problem: "cannot move into place: \(errnoText())")
+            }
+            unlink(temporary)
+        }
+        ok = true
+    }
+
+    static func errnoText() -> String { String(cString: strerror(errno)) }
+
+    /// Temporary files being written, so a signal handler can delete them before the process ends.
+    public final class InFlight: @unchecked Sendable {
+        public static let shared = InFlight()
+        private let lock = NSLock()
+        private var paths = Set<String>()
+        func add(_ p: String) { lock.lock(); paths.insert(p); lock.unlock() }
+        func remove(_ p: String) { lock.lock(); paths.remove(p); lock.unlock() }
+        /// Deletes every temporary in flight (called on SIGINT/SIGTERM).
+        public func removeAll() {
+            lock.lock()
+            for p in paths { unlink(p) }
+            paths.removeAll()
+            lock.unlock()
+        }
+    }
+}
+
+public struct OutputError: Error, Sendable, CustomStringConvertible {
+    public let path: String
+    public let problem: String
+    public init(path: String, problem: String) { self.path = path; self.problem = problem }
+    public var description: String { "\(path): \(problem)" }
+}

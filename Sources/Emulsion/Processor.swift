@@ -1,0 +1,40 @@
+import EmulsionCore
+import EmulsionIO
+import Foundation
+
+/// One raw file in, one PNG out: read, render, encode, write atomically.
+public enum Processor {
+    public struct Result: Sendable {
+        public var input: String
+        public var output: String
+        public var width: Int
+        public var height: Int
+    }
+
+    public static func process(input: String, output: String, options: RenderOptions, overwrite: Bool,
+                               pixelLimit: Int = RawFile.defaultPixelLimit,
+                               png: PNGEncodingOptions = PNGEncodingOptions()) throws -> Result {
+        try refuseOverwritingInput(input: input, output: output)
+        if !overwrite, FileManager.default.fileExists(atPath: output) {
+            throw OutputError(path: output, problem: "already exists (use --overwrite to replace it)")
+        }
+        let raw = try RawFile.read(path: input, pixelLimit: pixelLimit)
+        let image = try Renderer.render(raw, options: options)
+        let bytes = try PNGFile.encode(image.pngImage, options: png)
+        try AtomicOutput.write(bytes, to: output, overwrite: overwrite)
+        return Result(input: input, output: output, width: image.width, height: image.height)
+    }
+
+    /// An output that is the input (same file through any path or link) would destroy the raw.
+    static func refuseOverwritingInput(input: String, output: String) throws {
+        let a = URL(fileURLWithPath: input).resolvingSymlinksInPath().standardizedFileURL.path
+        let b = URL(fileURLWithPath: output).resolvingSymlinksInPath().standardizedFileURL.path
+        if a == b { throw OutputError(path: output, problem: "is the input file; refusing to overwrite it") }
+    }
+}
+
+extension RenderedImage {
+    public var pngImage: PNGImage {
+        PNGImage(width: width, height: height, bitDepth: depth.rawValue, channels: 3, samples: samples, iccProfile: iccProfile)
+    }
+}

@@ -1,0 +1,152 @@
+import EmulsionCore
+import EmulsionIO
+import Foundation
+
+/// What `emulsion info` reports for one raw file, in a shape that encodes to stable JSON.
+public struct RawInfo: Codable, Sendable {
+    public struct Calibration: Codable, Sendable {
+        public var illuminant: Int
+        public var illuminantName: String
+        public var colorMatrix: [Double]?
+        public var forwardMatrix: [Double]?
+        public var cameraCalibration: [Double]
+    }
+
+    public var file: String
+    public var make: String
+    public var model: String
+    public var software: String
+    public var dngVersion: String?
+    public var width: Int
+    public var height: Int
+    public var sensorWidth: Int
+    public var sensorHeight: Int
+    public var cropLeft: Int
+    public var cropTop: Int
+    public var outputWidth: Int
+    public var outputHeight: Int
+    public var layout: String
+    public var blackLevels: [Float]
+    public var blackTile: [Int]
+    public var whiteLevel: Float
+    public var linearisation: String
+    public var asShotMultipliers: [Float]?
+    public var daylightMultipliers: [Float]?
+    public var cameraToSRGB: [Double]?
+    public var dngCalibrations: [Calibration]
+    public var analogBalance: [Float]
+    public var asShotNeutral: [Float]?
+    public var baselineExposure: Float
+    public var orientation: Int
+    public var pixelAspect: Double
+    public var iso: Float
+    public var shutterSeconds: Float
+    public var aperture: Float
+    public var focalLength: Float
+    public var lens: String
+    public var timestamp: String?
+
+    public init(path: String, raw: RawImage) {
+        let m = raw.metadata
+        file = path
+        make = m.make
+        model = m.model
+        software = m.software
+        dngVersion = m.dngVersion.isEmpty ? nil : m.dngVersion
+        width = raw.width
+        height = raw.height
+        sensorWidth = m.sensorWidth
+        sensorHeight = m.sensorHeight
+        cropLeft = m.cropLeft
+        cropTop = m.cropTop
+        var w = raw.width, h = raw.height
+        if m.pixelAspect < 0.999 { h = Int((Double(h) / m.pixelAspect).rounded()) }
+        if m.pixelAspect > 1.001 { w = Int((Double(w) * m.pixelAspect).rounded()) }
+        (outputWidth, outputHeight) = m.orientation.orientedSize(width: w, height: h)
+        switch raw.layout {
+        case .mosaic(let cfa): layout = cfa.isBayer ? "Bayer \(cfa.name)" : cfa.name
+        case .rgb: layout = "linear RGB (not mosaiced)"
+        }
+        blackLevels = raw.levels.blackTile
+        blackTile = [raw.levels.blackTileWidth, raw.levels.blackTileHeight]
+        whiteLevel = raw.levels.white
+        linearisation = m.linearisation
+        let c = raw.colour
+        asShotMultipliers = c.asShotMultipliers.map { [$0.x, $0.y, $0.z] }
+        daylightMultipliers = c.daylightMultipliers.map { [$0.x, $0.y, $0.z] }
+        cameraToSRGB = c.cameraToSRGB?.m
+        dngCalibrations = c.dngCalibrations.map {
+            Calibration(illuminant: $0.illuminant, illuminantName: LightSource.name($0.illuminant), colorMatrix: $0.colorMatrix?.m,
+                        forwardMatrix: $0.forwardMatrix?.m, cameraCalibration: $0.cameraCalibration.m)
+        }
+        analogBalance = [c.analogBalance.x, c.analogBalance.y, c.analogBalance.z]
+        asShotNeutral = c.asShotNeutral.map { [$0.x, $0.y, $0.z] }
+        baselineExposure = c.baselineExposure
+        orientation = m.orientation.rawValue
+        pixelAspect = m.pixelAspect
+        iso = m.iso
+        shutterSeconds = m.shutterSeconds
+        aperture = m.aperture
+        focalLength = m.focalLength
+        lens = m.lens
+        if m.timestamp > 0 {
+            let f = ISO8601DateFormatter()
+            f.formatOptions = [.withFullDate, .withTime, .withColonSeparatorInTime, .withDashSeparatorInDate]
+            timestamp = f.string(from: Date(timeIntervalSince1970: TimeInterval(m.timestamp)))
+        }
+    }
+
+    /// A readable multi-line description.
+    public var text: String {
+        func v(_ a: [Float]?) -> String { a.map { $0.map { String(format: "%.4f", $0) }.joined(separator: " ") } ?? "—" }
+        func mat(_ a: [Double]?) -> String {
+            guard let a else { return "—" }
+            return stride(from: 0, to: 9, by: 3).map { r in "[" + a[r..<r + 3].map { String(format: "%.4f", $0) }.joined(separator: " ") + "]" }.joined(separator: " ")
+        }
+        var lines = [
+            "File:            \(file)",
+            "Camera:          \(make) \(model)" + (software.isEmpty ? "" : "  (software: \(software))"),
+            "DNG version:     \(dngVersion ?? "not a DNG")",
+            "Sensor:          \(sensorWidth)×\(sensorHeight), visible \(width)×\(height) at (\(cropLeft), \(cropTop))",
+            "Output size:     \(outputWidth)×\(outputHeight) (orientation \(orientation), pixel aspect \(String(format: "%.3f", pixelAspect)))",
+            "Layout:          \(layout)",
+            "Black levels:    \(v(blackLevels)) (tile \(blackTile[0])×\(blackTile[1]))",
+            "White level:     \(String(format: "%.0f", whiteLevel))",
+            "Linearisation:   \(linearisation)",
+            "As-shot WB:      \(v(asShotMultipliers))",
+            "Daylight WB:     \(v(daylightMultipliers))",
+            "Camera → sRGB:   \(mat(cameraToSRGB))",
+        ]
+        for (i, cal) in dngCalibrations.enumerated() {
+            lines.append("Calibration \(i + 1):   illuminant \(cal.illuminant) (\(cal.illuminantName))")
+            lines.append("  ColorMatrix:   \(mat(cal.colorMatrix))")
+            lines.append("  ForwardMatrix: \(mat(cal.forwardMatrix))")
+            lines.append("  CameraCalib.:  \(mat(cal.cameraCalibration))")
+        }
+        lines += [
+            "AnalogBalance:   \(v(analogBalance))",
+            "AsShotNeutral:   \(v(asShotNeutral))",
+            "BaselineExposure: \(String(format: "%+.2f", baselineExposure)) EV",
+            "ISO:             \(String(format: "%.0f", iso))",
+            "Shutter:         \(shutterSeconds > 0 && shutterSeconds < 1 ? "1/\(String(format: "%.0f", 1 / shutterSeconds))" : String(format: "%.1f", shutterSeconds)) s",
+            "Aperture:        f/\(String(format: "%.1f", aperture))",
+            "Focal length:    \(String(format: "%.1f", focalLength)) mm",
+            "Lens:            \(lens.isEmpty ? "—" : lens)",
+            "Timestamp:       \(timestamp ?? "—")",
+        ]
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// EXIF LightSource names, for calibration illuminants.
+public enum LightSource {
+    public static func name(_ code: Int) -> String {
+        let names: [Int: String] = [
+            0: "unknown", 1: "Daylight", 2: "Fluorescent", 3: "Tungsten", 4: "Flash", 9: "Fine weather", 10: "Cloudy",
+            11: "Shade", 12: "Daylight fluorescent", 13: "Day white fluorescent", 14: "Cool white fluorescent",
+            15: "White fluorescent", 16: "Warm white fluorescent", 17: "Standard light A", 18: "Standard light B",
+            19: "Standard light C", 20: "D55", 21: "D65", 22: "D75", 23: "D50", 24: "ISO studio tungsten", 255: "other",
+        ]
+        return names[code] ?? "code \(code)"
+    }
+}

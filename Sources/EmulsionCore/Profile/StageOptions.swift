@@ -1,0 +1,32 @@
+/// The choice-valued parameters as enums; the catalogue declares their allowed strings from these,
+/// and the pipeline reads them back typed (`Profile.option`), so no stage compares mode strings.
+public enum WhiteBalanceMode: String, CaseIterable, Sendable {
+    case asShot = "as-shot"
+    case daylight
+}
+
+public enum HighlightMode: String, CaseIterable, Sendable {
+    case clip
+}
+
+public enum DemosaicMethod: String, CaseIterable, Sendable {
+    case bilinear
+}
+
+extension Profile {
+    /// A choice parameter as its enum (the catalogue only admits the enum's raw values).
+    public func option<T: RawRepresentable & CaseIterable>(_ stage: String, _ parameter: String, as: T.Type) -> T
+    where T.RawValue == String {
+        guard let v = T(rawValue: choice(stage, parameter)) else {
+            preconditionFailure("\(stage).\(parameter) holds a value its enum lacks")
+        }
+        return v
+    }
+}
+
+extension ParameterDeclaration.Kind {
+    /// A choice among an enum's cases.
+    public static func options<T: RawRepresentable & CaseIterable>(_: T.Type, default value: T) -> Self where T.RawValue == String {
+        .choice(T.allCases.map(\.rawValue), default: value.rawValue)
+    }
+}

@@ -1,0 +1,262 @@
+import CLibRaw
+import EmulsionCore
+import Foundation
+
+/// Reads any format LibRaw reads into a `RawImage`: the visible-area samples with their CFA
+/// layout, levels, white balance, colour matrices and shot metadata.
+///
+/// Why a facade: LibRaw is C with one big mutable struct; everything past this file sees typed,
+/// immutable Swift values and one-line errors. The thread-safe `raw_r` library is linked, and each
+/// read has its own handle, so reads may run concurrently. Raw values are copied out and the
+/// handle closed at once, so peak memory is the raw twice for the length of one copy.
+/// Reference: LibRaw API docs (data structures, `libraw_COLOR`), DNG 1.6 §4–6 for DNG fields.
+public enum RawFile {
+    /// Images above this many pixels are refused before decoding unless the caller raises it.
+    public static let defaultPixelLimit = 250_000_000
+
+    /// Decodes `path`. Throws `RawFileError` naming the file and the problem.
+    public static func read(path: String, pixelLimit: Int = defaultPixelLimit) throws -> RawImage {
+        _ = try InputFileCheck.regularReadableFile(path)
+        guard let handle = libraw_init(0) else { throw RawFileError(path: path, problem: "cannot initialise LibRaw") }
+        defer { libraw_close(handle) }
+
+        var status = libraw_open_file(handle, path)
+        guard status == LIBRAW_SUCCESS.rawValue else { throw RawFileError(path: path, problem: describe(status, opening: true)) }
+
+        let sizes = emulsion_sizes(handle).pointee
+        let width = Int(sizes.width), height = Int(sizes.height)
+        guard width > 0, height > 0 else { throw RawFileError(path: path, problem: "no image data (size \(width)×\(height))") }
+        guard width * height <= pixelLimit else {
+            throw RawFileError(path: path, problem: "image of \(width)×\(height) exceeds the limit of \(pixelLimit / 1_000_000) MP (raise it with --max-megapixels)")
+        }
+        let iparams = emulsion_iparams(handle).pointee
+        if iparams.is_foveon != 0 { throw RawFileError(path: path, problem: "unsupported sensor layout (Foveon)") }
+
+        status = libraw_unpack(handle)
+        guard status == LIBRAW_SUCCESS.rawValue else { throw RawFileError(path: path, problem: describe(status, opening: false)) }
+
+        let layout = try sensorLayout(handle, path: path)
+        let samples = try copySamples(handle, layout: layout, width: width, height: height, path: path)
+        let levels = sensorLevels(handle, layout: layout)
+        guard levels.white > levels.blackTile.max()! else {
+            throw RawFileError(path: path, problem: "white level \(levels.white) is not above black \(levels.blackTile.max()!)")
+        }
+        return RawImage(width: width, height: height, layout: layout.image, samples: samples, levels: levels,
+                        colour: cameraColour(handle), metadata: metadata(handle))
+    }
+
+    /// What LibRaw's status code means for a person.
+    static func describe(_ status: Int32, opening: Bool) -> String {
+        switch status {
+        case LIBRAW_FILE_UNSUPPORTED.rawValue: return "not a raw file LibRaw can read (unsupported or unrecognised format)"
+        case LIBRAW_IO_ERROR.rawValue: return "truncated or unreadable raw data (I/O error while decoding)"
+        case LIBRAW_DATA_ERROR.rawValue: return "corrupt raw data"
+        case LIBRAW_UNSUFFICIENT_MEMORY.rawValue: return "not enough memory to decode"
+        case LIBRAW_TOO_BIG.rawValue: return "image too big for LibRaw"
+        case LIBRAW_REQUEST_FOR_NONEXISTENT_IMAGE.rawValue: return "no image in the file"
+        default:
+            return (opening ? "cannot open: " : "cannot decode: ") + String(cString: libraw_strerror(status))
+        }
+    }
+
+    /// The CFA as LibRaw sees it, with LibRaw's raw colour index (0 R, 1 G, 2 B, 3 second G) kept
+    /// for the black levels, which LibRaw indexes by it.
+    struct Layout {
+        var image: RawImage.Layout
+        var rawColours: [Int]  // per pattern position, LibRaw colour index
+        var patternWidth: Int
+        var patternHeight: Int
+    }
+
+    static func sensorLayout(_ h: UnsafeMutablePointer<libraw_data_t>, path: String) throws -> Layout {
+        let iparams = emulsion_iparams(h).pointee
+        let filters = iparams.filters
+        if filters == 0 {
+            guard emulsion_color3_image(h) != nil || emulsion_color4_image(h) != nil else {
+                throw RawFileError(path: path, problem: "unsupported sensor layout (no mosaic and no RGB data)")
+            }
+            guard iparams.colors == 3 else {
+                throw RawFileError(path: path, problem: "unsupported sensor layout (\(iparams.colors) colour channels)")
+            }
+            return Layout(image: .rgb, rawColours: [1], patternWidth: 1, patternHeight: 1)
+        }
+        guard emulsion_raw_image(h) != nil else {
+            throw RawFileError(path: path, problem: "unsupported sensor layout (no single-channel mosaic)")
+        }
+        let description = withUnsafeBytes(of: iparams.cdesc) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        guard iparams.colors == 3, description.hasPrefix("RGB") else {
+            throw RawFileError(path: path, problem: "unsupported sensor layout (\(iparams.colors)-colour \(description) filter array)")
+        }
+        // X-Trans repeats every 6×6; Bayer codes (filters > 1000) every 8 rows × 2 columns in
+        // LibRaw's encoding, usually 2×2 in fact: take the smallest period that reproduces it.
+        let (pw, ph) = filters == 9 ? (6, 6) : (2, 8)
+        var raw = [Int](repeating: 0, count: pw * ph)
+        for r in 0..<ph { for c in 0..<pw { raw[r * pw + c] = Int(emulsion_cfa_colour(h, Int32(r), Int32(c))) } }
+        var height = ph
+        if filters != 9 {
+            for candidate in [2, 4, 8] where (0..<ph).allSatisfy({ r in (0..<pw).allSatisfy { raw[r * pw + $0] == raw[(r % candidate) * pw + $0] } }) {
+                height = candidate
+                break
+            }
+        }
+        let rawColours = Array(raw.prefix(pw * height))
+        guard rawColours.allSatisfy({ (0...3).contains($0) }) else {
+            throw RawFileError(path: path, problem: "unsupported sensor layout (filter code \(filters))")
+        }
+        let colours = rawColours.map { UInt8($0 == 3 ? 1 : $0) }
+        guard Set(colours) == [0, 1, 2] else {
+            throw RawFileError(path: path, problem: "unsupported sensor layout (pattern lacks a colour)")
+        }
+        let cfa = CFAPattern(width: pw, height: height, colours: colours)
+        return Layout(image: .mosaic(cfa), rawColours: rawColours, patternWidth: pw, patternHeight: height)
+    }
+
+    static func copySamples(_ h: UnsafeMutablePointer<libraw_data_t>, layout: Layout, width: Int, height: Int,
+                            path: String) throws -> [UInt16] {
+        let sizes = emulsion_sizes(h).pointee
+        let top = Int(sizes.top_margin), left = Int(sizes.left_margin)
+        let rawWidth = Int(sizes.raw_width), rawHeight = Int(sizes.raw_height)
+        switch layout.image {
+        case .mosaic:
+            guard let raw = emulsion_raw_image(h) else { throw RawFileError(path: path, problem: "no raw data") }
+            let pitch = Int(sizes.raw_pitch) / 2
+            guard top + height <= rawHeight, left + width <= pitch, pitch >= rawWidth || pitch > 0 else {
+                throw RawFileError(path: path, problem: "inconsistent raw geometry")
+            }
+            return [UInt16](unsafeUninitializedCapacity: width * height) { out, count in
+                for y in 0..<height {
+                    (out.baseAddress! + y * width).update(from: raw + (y + top) * pitch + left, count: width)
+                }
+                count = width * height
+            }
+        case .rgb:
+            // Linear DNG: LibRaw fills colour planes at the full raw size, with no margins.
+            let (data, stride): (UnsafePointer<UInt16>, Int)
+            if let c3 = emulsion_color3_image(h) { (data, stride) = (c3, 3) } else { (data, stride) = (emulsion_color4_image(h)!, 4) }
+            let fullWidth = rawWidth
+            return [UInt16](unsafeUninitializedCapacity: 3 * width * height) { out, count in
+                for y in 0..<height {
+                    for x in 0..<width {
+                        let s = data + ((y + top) * fullWidth + x + left) * stride
+                        let o = 3 * (y * width + x)
+                        out[o] = s[0]; out[o + 1] = s[1]; out[o + 2] = s[2]
+                    }
+                }
+                count = 3 * width * height
+            }
+        }
+    }
+
+    /// Black per position: LibRaw's common black, plus its per-colour black (`cblack[0…3]`),
+    /// plus its repeating black tile (`cblack[4]×cblack[5]`, values from `cblack[6]`).
+    static func sensorLevels(_ h: UnsafeMutablePointer<libraw_data_t>, layout: Layout) -> SensorLevels {
+        let common = Float(emulsion_black(h))
+        let tileW = Int(emulsion_cblack(h, 5)), tileH = Int(emulsion_cblack(h, 4))
+        let hasTile = tileW > 0 && tileH > 0 && tileW * tileH <= 4096 - 6
+        let w = lcm(layout.patternWidth, hasTile ? tileW : 1)
+        let hgt = lcm(layout.patternHeight, hasTile ? tileH : 1)
+        var tile = [Float](repeating: 0, count: w * hgt)
+        for r in 0..<hgt {
+            for c in 0..<w {
+                let colour = layout.rawColours[(r % layout.patternHeight) * layout.patternWidth + c % layout.patternWidth]
+                var black = common + Float(emulsion_cblack(h, Int32(colour)))
+                if hasTile { black += Float(emulsion_cblack(h, Int32(6 + (r % tileH) * tileW + c % tileW))) }
+                tile[r * w + c] = black
+            }
+        }
+        return SensorLevels(blackTileWidth: w, blackTileHeight: hgt, blackTile: tile, white: Float(emulsion_maximum(h)))
+    }
+
+    static func cameraColour(_ h: UnsafeMutablePointer<libraw_data_t>) -> CameraColour {
+        func triple(_ f: (Int32) -> Float) -> SIMD3<Float> { SIMD3(f(0), f(1), f(2)) }
+        func normalised(_ v: SIMD3<Float>) -> SIMD3<Float>? {
+            guard v.x > 0, v.y > 0, v.z > 0, v.x.isFinite, v.y.isFinite, v.z.isFinite else { return nil }
+            return v / v.y
+        }
+        var colour = CameraColour()
+        colour.asShotMultipliers = normalised(triple { emulsion_cam_mul(h, $0) })
+        colour.daylightMultipliers = normalised(triple { emulsion_pre_mul(h, $0) })
+        let rgbCam = Matrix3(rowMajor: (0..<9).map { Double(emulsion_rgb_cam(h, Int32($0 / 3), Int32($0 % 3))) })
+        if rgbCam.isFinite, rgbCam.determinant != 0 { colour.cameraToSRGB = rgbCam }
+
+        let parsed = emulsion_dng_levels_parsed(h)
+        for i in 0..<2 {
+            let flags = emulsion_dng_parsed(h, Int32(i))
+            let hasCM = flags & UInt32(LIBRAW_DNGFM_COLORMATRIX.rawValue) != 0
+            let hasFM = flags & UInt32(LIBRAW_DNGFM_FORWARDMATRIX.rawValue) != 0
+            guard hasCM || hasFM else { continue }
+            func matrix(_ f: (Int32, Int32) -> Float) -> Matrix3 {
+                Matrix3(rowMajor: (0..<9).map { Double(f(Int32($0 / 3), Int32($0 % 3))) })
+            }
+            let cm = hasCM ? matrix { emulsion_dng_colormatrix(h, Int32(i), $0, $1) } : nil
+            let fm = hasFM ? matrix { emulsion_dng_forwardmatrix(h, Int32(i), $0, $1) } : nil
+            var cc = Matrix3.identity
+            if flags & UInt32(LIBRAW_DNGFM_CALIBRATION.rawValue) != 0 {
+                let m = matrix { emulsion_dng_calibration(h, Int32(i), $0, $1) }
+                if m.isFinite, m.determinant != 0 { cc = m }
+            }
+            colour.dngCalibrations.append(DNGCalibration(illuminant: Int(emulsion_dng_illuminant(h, Int32(i))),
+                                                         colorMatrix: cm, forwardMatrix: fm, cameraCalibration: cc))
+        }
+        if parsed & UInt32(LIBRAW_DNGFM_ANALOGBALANCE.rawValue) != 0 {
+            let ab = triple { emulsion_analog_balance(h, $0) }
+            if ab.x > 0, ab.y > 0, ab.z > 0 { colour.analogBalance = ab }
+        }
+        if parsed & UInt32(LIBRAW_DNGFM_ASSHOTNEUTRAL.rawValue) != 0 {
+            let n = triple { emulsion_as_shot_neutral(h, $0) }
+            if n.x > 0, n.y > 0, n.z > 0 { colour.asShotNeutral = n }
+        }
+        if parsed & UInt32(LIBRAW_DNGFM_BASELINEEXPOSURE.rawValue) != 0 {
+            let e = emulsion_baseline_exposure(h)
+            if e.isFinite { colour.baselineExposure = e }
+        }
+        return colour
+    }
+
+    static func metadata(_ h: UnsafeMutablePointer<libraw_data_t>) -> ShotMetadata {
+        let iparams = emulsion_iparams(h).pointee
+        let sizes = emulsion_sizes(h).pointee
+        let other = emulsion_other(h).pointee
+        func text<T>(_ tuple: T) -> String {
+            withUnsafeBytes(of: tuple) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+                .trimmingCharacters(in: .whitespaces)
+        }
+        var m = ShotMetadata()
+        m.make = text(iparams.make)
+        m.model = text(iparams.model)
+        m.software = text(iparams.software)
+        m.iso = other.iso_speed
+        m.shutterSeconds = other.shutter
+        m.aperture = other.aperture
+        m.focalLength = other.focal_len
+        m.lens = String(cString: emulsion_lens_name(h)).trimmingCharacters(in: .whitespaces)
+        m.timestamp = Int(other.timestamp)
+        m.orientation = orientation(fromLibRawFlip: Int(sizes.flip))
+        m.pixelAspect = sizes.pixel_aspect > 0 && sizes.pixel_aspect.isFinite ? sizes.pixel_aspect : 1
+        let v = iparams.dng_version
+        if v != 0 { m.dngVersion = "\(v >> 24 & 0xff).\(v >> 16 & 0xff).\(v >> 8 & 0xff).\(v & 0xff)" }
+        m.sensorWidth = Int(sizes.raw_width)
+        m.sensorHeight = Int(sizes.raw_height)
+        m.cropLeft = Int(sizes.left_margin)
+        m.cropTop = Int(sizes.top_margin)
+        if emulsion_dng_levels_parsed(h) & UInt32(LIBRAW_DNGFM_LINTABLE.rawValue) != 0 { m.linearisation = "DNG LinearizationTable (applied by the decoder)" }
+        return m
+    }
+
+    /// LibRaw's `flip` (dcraw's convention) as EXIF orientation.
+    public static func orientation(fromLibRawFlip flip: Int) -> Orientation {
+        switch flip {
+        case 1: return .mirrorHorizontal
+        case 2: return .mirrorVertical
+        case 3: return .rotate180
+        case 4: return .transpose
+        case 5: return .rotate90CounterClockwise
+        case 6: return .rotate90Clockwise
+        case 7: return .transverse
+        default: return .normal
+        }
+    }
+}
+
+func gcd(_ a: Int, _ b: Int) -> Int { b == 0 ? a : gcd(b, a % b) }
+func lcm(_ a: Int, _ b: Int) -> Int { a / gcd(a, b) * b }

@@ -1,0 +1,36 @@
+import ArgumentParser
+import Emulsion
+import EmulsionCore
+import EmulsionIO
+import Foundation
+
+struct InfoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "info", abstract: "Print what a raw file records.")
+
+    @Argument(help: "Raw files.")
+    var files: [String]
+
+    @Flag(help: "Print JSON (an array, one object per file).")
+    var json = false
+
+    func run() throws {
+        var reports: [RawInfo] = []
+        var failed = 0
+        for file in files {
+            do {
+                reports.append(RawInfo(path: file, raw: try RawFile.read(path: file)))
+            } catch {
+                complain("emulsion: \(error)")
+                failed += 1
+            }
+        }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(reports), as: UTF8.self))
+        } else {
+            print(reports.map(\.text).joined(separator: "\n\n"))
+        }
+        if failed > 0 { throw ExitCode(1) }
+    }
+}

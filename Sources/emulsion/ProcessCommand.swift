@@ -1,0 +1,131 @@
+import ArgumentParser
+import Emulsion
+import EmulsionCore
+import EmulsionIO
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct ProcessCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "process",
+        abstract: "Render raw files to PNG.",
+        discussion: """
+            With no input, renders Emulsion's synthetic colour-chart raw (written beside the output as \
+            emulsion-synthetic-chart.dng) so there is always something to process.
+            """)
+
+    @Argument(help: "Raw files (any format LibRaw reads).")
+    var inputs: [String] = []
+
+    @Option(name: .shortAndLong, help: "Output PNG (one input only).")
+    var output: String?
+
+    @Option(name: .customLong("out-dir"), help: "Folder for outputs, named after each input (default: current folder).")
+    var outputDirectory: String?
+
+    @Option(help: "Profile name (in Profiles/) or path to a profile file.")
+    var profile: String = "neutral"
+
+    @Option(name: .customLong("set"), help: "Override a profile parameter: stage.parameter=value (repeatable).")
+    var overrides: [String] = []
+
+    @Option(help: "Output colour space: \(OutputSpace.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var space: OutputSpace = .sRGB
+
+    @Option(help: "Bits per sample: 8 or 16.")
+    var bits: Int = 16
+
+    @Option(help: "Kernel engine: simd or scalar.")
+    var engine: Engine = .simd
+
+    @Option(help: "Worker threads (default: all cores).")
+    var threads: Int = Executor.defaultThreads
+
+    @Option(help: "Process only shard i of n (1-based), e.g. --shard 2/8, for spreading a batch over machines.")
+    var shard: String?
+
+    @Flag(help: "Replace existing outputs.")
+    var overwrite = false
+
+    @Option(name: .customLong("max-megapixels"), help: "Refuse raws larger than this (guards against absurd headers).")
+    var maxMegapixels: Int = RawFile.defaultPixelLimit / 1_000_000
+
+    func validate() throws {
+        guard bits == 8 || bits == 16 else { throw ValidationError("--bits must be 8 or 16") }
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        guard maxMegapixels >= 1 else { throw ValidationError("--max-megapixels must be at least 1") }
+        if output != nil && outputDirectory != nil { throw ValidationError("use either -o or --out-dir, not both") }
+    }
+
+    func run() throws {
+        let loaded: Profile
+        do {
+            loaded = try ProfileLoader.standard.load(profile).applying(overrides: overrides)
+        } catch {
+            complain("emulsion: \(error)")
+            throw ExitCode(2)
+        }
+        let options = RenderOptions(profile: loaded, space: space, depth: bits == 8 ? .eight : .sixteen,
+                                    engine: engine, threads: threads)
+        var inputs = self.inputs
+        if inputs.isEmpty {
+            do {
+                inputs = [try DefaultInput.write(into: outputDirectory ?? (output.map { URL(fileURLWithPath: $0).deletingLastPathComponent().path } ?? "."))]
+            } catch {
+                complain("emulsion: cannot create the default input: \(error)")
+                throw ExitCode(2)
+            }
+        }
+        let items: [Batch.Item]
+        do {
+            items = try Batch.plan(inputs: inputs, output: output, outputDirectory: outputDirectory,
+                                   shard: try shard.map { try Shard(parsing: $0) })
+        } catch {
+            complain("emulsion: \(error)")
+            throw ExitCode(2)
+        }
+        Interrupts.install()
+        let terminal = isatty(STDERR_FILENO) == 1
+        let started = Date()
+        let outcomes = Batch.run(items, options: options, overwrite: overwrite, pixelLimit: maxMegapixels * 1_000_000,
+                                 concurrency: threads) { done, total, outcome in
+            if case .failed(_, let message) = outcome {
+                if terminal { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+                complain("emulsion: \(message)")
+            }
+            if terminal {
+                let name: String
+                switch outcome {
+                case .written(let r): name = URL(fileURLWithPath: r.output).lastPathComponent
+                case .failed(let input, _): name = URL(fileURLWithPath: input).lastPathComponent
+                }
+                FileHandle.standardError.write(Data("\r\u{1B}[K[\(done)/\(total)] \(name)".utf8))
+            }
+        }
+        if terminal { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        let failed = outcomes.filter { if case .failed = $0 { return true } else { return false } }.count
+        let written = outcomes.count - failed
+        let seconds = Date().timeIntervalSince(started)
+        if outcomes.count == 1, case .written(let r) = outcomes[0] {
+            print("\(r.output): \(r.width)×\(r.height), \(bits)-bit \(space.rawValue), profile \(loaded.name)")
+        } else {
+            print("\(written) written, \(failed) failed, \(String(format: "%.1f", seconds)) s" + (shard.map { " (shard \($0))" } ?? ""))
+        }
+        if failed > 0 { throw ExitCode(1) }
+    }
+}
+
+/// SIGINT/SIGTERM: remove temporaries in flight, then exit, so an interrupted batch leaves only
+/// complete outputs.
+enum Interrupts {
+    static func install() {
+        for s in [SIGINT, SIGTERM] {
+            signal(s) { sig in
+                AtomicOutput.InFlight.shared.removeAll()
+                _exit(128 + sig)
+            }
+        }
+    }
+}
