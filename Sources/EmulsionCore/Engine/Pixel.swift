@@ -15,7 +15,7 @@ public struct PixelLocation: Sendable {
 }
 
 /// Which instantiation of the kernels runs: the portable scalar fallback or the SIMD one.
-public enum Engine: String, Sendable, CaseIterable, Codable {
+public enum Engine: String, Sendable, CaseIterable {
     case simd
     case scalar
 }

@@ -39,7 +39,11 @@ public struct RawNormalisation: Sendable {
                 let colour = cfa?.colour(row: r, column: c) ?? 1
                 let range = max(levels.white - black, 1)
                 blacks[r * rowStride + i] = black
-                gains[r * rowStride + i] = wb[colour] / range
+                // Rounded up so a sample at white lands at ≥ its multiplier (≥ 1): clipped
+                // photosites must reach the ceiling exactly, or clipped areas keep a faint tint.
+                var gain = wb[colour] / range
+                while range * gain < wb[colour] { gain = gain.nextUp }
+                gains[r * rowStride + i] = gain
             }
         }
         self.blacks = blacks

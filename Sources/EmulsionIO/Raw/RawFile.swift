@@ -19,9 +19,24 @@ public enum RawFile {
         _ = try InputFileCheck.regularReadableFile(path)
         guard let handle = libraw_init(0) else { throw RawFileError(path: path, problem: "cannot initialise LibRaw") }
         defer { libraw_close(handle) }
+        // LibRaw prints data errors (such as an unexpected end of file) to stderr by default; we
+        // record them instead and report them as this file's one-line error.
+        let problems = DecodeProblems()
+        libraw_set_dataerror_handler(handle, { context, _, offset in
+            guard let context else { return }
+            let p = Unmanaged<DecodeProblems>.fromOpaque(context).takeUnretainedValue()
+            p.dataError = offset < 0 ? "truncated raw data (unexpected end of file)" : "corrupt raw data at byte \(offset)"
+        }, Unmanaged.passUnretained(problems).toOpaque())
+        libraw_set_memerror_handler(handle, { _, _, _ in }, nil)
 
         var status = libraw_open_file(handle, path)
-        guard status == LIBRAW_SUCCESS.rawValue else { throw RawFileError(path: path, problem: describe(status, opening: true)) }
+        guard status == LIBRAW_SUCCESS.rawValue else {
+            var problem = describe(status, opening: true)
+            if status == LIBRAW_FILE_UNSUPPORTED.rawValue, looksLikeTIFF(path) {
+                problem = "TIFF/DNG structure LibRaw cannot use (damaged, truncated or unsupported)"
+            }
+            throw RawFileError(path: path, problem: problems.dataError ?? problem)
+        }
 
         let sizes = emulsion_sizes(handle).pointee
         let width = Int(sizes.width), height = Int(sizes.height)
@@ -33,7 +48,10 @@ public enum RawFile {
         if iparams.is_foveon != 0 { throw RawFileError(path: path, problem: "unsupported sensor layout (Foveon)") }
 
         status = libraw_unpack(handle)
-        guard status == LIBRAW_SUCCESS.rawValue else { throw RawFileError(path: path, problem: describe(status, opening: false)) }
+        guard status == LIBRAW_SUCCESS.rawValue else {
+            throw RawFileError(path: path, problem: problems.dataError ?? describe(status, opening: false))
+        }
+        if let error = problems.dataError { throw RawFileError(path: path, problem: error) }
 
         let layout = try sensorLayout(handle, path: path)
         let samples = try copySamples(handle, layout: layout, width: width, height: height, path: path)
@@ -43,6 +61,16 @@ public enum RawFile {
         }
         return RawImage(width: width, height: height, layout: layout.image, samples: samples, levels: levels,
                         colour: cameraColour(handle), metadata: metadata(handle))
+    }
+
+    final class DecodeProblems: @unchecked Sendable { var dataError: String? }
+
+    /// TIFF-based raws (DNG, NEF, CR2, ARW…) start with a byte-order mark and 42.
+    static func looksLikeTIFF(_ path: String) -> Bool {
+        guard let f = FileHandle(forReadingAtPath: path) else { return false }
+        defer { try? f.close() }
+        let head = [UInt8](f.readData(ofLength: 4))
+        return head == [0x49, 0x49, 0x2A, 0x00] || head == [0x4D, 0x4D, 0x00, 0x2A]
     }
 
     /// What LibRaw's status code means for a person.

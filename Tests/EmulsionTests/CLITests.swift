@@ -1,0 +1,187 @@
+import Emulsion
+import EmulsionCore
+import EmulsionIO
+import EmulsionTestSupport
+import Foundation
+import XCTest
+
+/// The `emulsion` binary as a user runs it: outputs, exit codes, and one-line errors for bad input.
+final class CLITests: XCTestCase {
+    var dir: URL!
+
+    override func setUpWithError() throws { dir = TestSupport.temporaryDirectory("emulsion-cli") }
+    override func tearDownWithError() throws {
+        _ = try? TestSupport.run("/bin/chmod", ["-R", "u+w", dir.path])
+        try? FileManager.default.removeItem(at: dir)
+    }
+
+    static var binary: String {
+        Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("emulsion").path
+    }
+
+    @discardableResult
+    func emulsion(_ arguments: [String], timeout: TimeInterval = 180) throws -> TestSupport.RunResult {
+        guard FileManager.default.isExecutableFile(atPath: Self.binary) else { throw XCTSkip("emulsion binary not built at \(Self.binary)") }
+        return try TestSupport.run(Self.binary, arguments, timeout: timeout,
+                                   environment: ["EMULSION_PROFILES": TestSupport.repositoryRoot.appendingPathComponent("Profiles").path])
+    }
+
+    func sample(_ name: String) throws -> String {
+        let url = TestSupport.samplesDirectory.appendingPathComponent(name)
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            if TestSupport.inCI { XCTFail("sample \(name) missing") }
+            throw XCTSkip("sample \(name) missing")
+        }
+        return url.path
+    }
+
+    /// Files left in the output folder (temporaries start with a dot and must not survive).
+    func leftovers() -> [String] { ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []).sorted() }
+
+    func assertOneLineError(_ r: TestSupport.RunResult, mentions: [String], status: Int32? = nil, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertNotEqual(r.status, 0, "expected failure; stderr: \(r.stderr)", file: file, line: line)
+        if let status { XCTAssertEqual(r.status, status, r.stderr, file: file, line: line) }
+        let lines = r.stderr.split(separator: "\n").filter { !$0.isEmpty }
+        XCTAssertEqual(lines.count, 1, "expected one line, got: \(r.stderr)", file: file, line: line)
+        for m in mentions { XCTAssertTrue(r.stderr.contains(m), "\(r.stderr) should mention \(m)", file: file, line: line) }
+        XCTAssertFalse(r.stderr.contains("Fatal error") || r.stderr.contains("Stack dump"), r.stderr, file: file, line: line)
+    }
+
+    func testProcessWritesSixteenBitPNGWithICC() throws {
+        let input = try sample("canon-eos_kiss_x4-colorchart_crop.dng")
+        let out = dir.appendingPathComponent("chart.png").path
+        let r = try emulsion(["process", input, "-o", out])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let png = try PNGFile.read(path: out)
+        XCTAssertEqual(png.width, 1734)
+        XCTAssertEqual(png.height, 1156)
+        XCTAssertEqual(png.bitDepth, 16)
+        let icc = try XCTUnwrap(png.iccProfile)
+        XCTAssertEqual(icc, try OutputSpace.sRGB.iccProfile())
+        if let identify = TestSupport.which("identify") {
+            let info = try TestSupport.run(identify, ["-verbose", out])
+            XCTAssertTrue(info.stdout.contains("Profile-icc"), "identify sees no ICC profile")
+            XCTAssertTrue(info.stdout.contains("Depth: 16-bit"), info.stdout.prefix(400).description)
+        } else if TestSupport.inCI {
+            XCTFail("ImageMagick identify is required in CI")
+        }
+        XCTAssertEqual(leftovers(), ["chart.png"])
+    }
+
+    func testEightBitAndEverySpace() throws {
+        let input = try sample("lg-g4_h815-lossy_linear.dng")
+        for space in OutputSpace.allCases {
+            let out = dir.appendingPathComponent("\(space.rawValue).png").path
+            let r = try emulsion(["process", input, "-o", out, "--space", space.rawValue, "--bits", "8"])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            let png = try PNGFile.read(path: out)
+            XCTAssertEqual(png.bitDepth, 8)
+            XCTAssertEqual(png.iccProfile, try space.iccProfile(), space.rawValue)
+        }
+    }
+
+    func testDefaultInputIsTheSyntheticChart() throws {
+        let r = try emulsion(["process", "--out-dir", dir.path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(leftovers().contains("emulsion-synthetic-chart.dng"))
+        XCTAssertTrue(leftovers().contains("emulsion-synthetic-chart.png"))
+    }
+
+    func testBadInputsGiveOneLineErrors() throws {
+        let text = dir.appendingPathComponent("notes.dng")
+        try "not a raw file\n".write(to: text, atomically: true, encoding: .utf8)
+        let truncated = dir.appendingPathComponent("truncated.dng")
+        let real = try Data(contentsOf: URL(fileURLWithPath: try sample("raspberrypi-gs_camera_imx296-lightspot.dng")))
+        try real.prefix(real.count / 3).write(to: truncated)
+        let empty = dir.appendingPathComponent("empty.nef")
+        FileManager.default.createFile(atPath: empty.path, contents: Data())
+        let outDir = dir.appendingPathComponent("out")
+        try FileManager.default.createDirectory(at: outDir, withIntermediateDirectories: true)
+
+        for (input, mention) in [(dir.appendingPathComponent("missing.dng").path, "no such file"), (dir.path, "directory"),
+                                 (text.path, "not a raw file"), (empty.path, "empty"), (truncated.path, "truncated.dng")] {
+            let r = try emulsion(["process", input, "--out-dir", outDir.path])
+            assertOneLineError(r, mentions: [input, mention], status: 1)
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: outDir.path), [], "no partial outputs")
+    }
+
+    func testUnwritableOutputFolder() throws {
+        guard getuid() != 0 else {
+            // root ignores write permission bits; a folder that does not exist fails the same way for everyone.
+            let r = try emulsion(["process", try sample("lg-g4_h815-lossy_linear.dng"), "--out-dir", dir.appendingPathComponent("nope/deeper").path])
+            assertOneLineError(r, mentions: ["nope/deeper", "does not exist"], status: 1)
+            return
+        }
+        let locked = dir.appendingPathComponent("locked")
+        try FileManager.default.createDirectory(at: locked, withIntermediateDirectories: true)
+        try FileManager.default.setAttributes([.posixPermissions: 0o555], ofItemAtPath: locked.path)
+        let r = try emulsion(["process", try sample("lg-g4_h815-lossy_linear.dng"), "--out-dir", locked.path])
+        assertOneLineError(r, mentions: ["locked", "not writable"], status: 1)
+    }
+
+    func testProfileErrors() throws {
+        let input = try sample("lg-g4_h815-lossy_linear.dng")
+        var r = try emulsion(["process", input, "--out-dir", dir.path, "--profile", "no-such-look"])
+        assertOneLineError(r, mentions: ["no-such-look", "no such profile"], status: 2)
+        let typo = dir.appendingPathComponent("typo.json")
+        try #"{"schemaVersion": 1, "name": "typo", "exposure": {"evv": 1}}"#.write(to: typo, atomically: true, encoding: .utf8)
+        r = try emulsion(["process", input, "--out-dir", dir.path, "--profile", typo.path])
+        assertOneLineError(r, mentions: [typo.path, "exposure.evv", "unknown parameter", "ev"], status: 2)
+        r = try emulsion(["process", input, "--out-dir", dir.path, "--set", "exposure.ev=42"])
+        assertOneLineError(r, mentions: ["exposure.ev", "out of range"], status: 2)
+        XCTAssertEqual(leftovers(), ["typo.json"])
+    }
+
+    func testExistingOutputIsKeptWithoutOverwrite() throws {
+        let input = try sample("lg-g4_h815-lossy_linear.dng")
+        let out = dir.appendingPathComponent("x.png")
+        try "keep me".write(to: out, atomically: true, encoding: .utf8)
+        var r = try emulsion(["process", input, "-o", out.path])
+        assertOneLineError(r, mentions: [out.path, "--overwrite"], status: 1)
+        XCTAssertEqual(try String(contentsOf: out, encoding: .utf8), "keep me")
+        r = try emulsion(["process", input, "-o", out.path, "--overwrite"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertNoThrow(try PNGFile.read(path: out.path))
+        r = try emulsion(["process", input, "-o", input, "--overwrite"])
+        assertOneLineError(r, mentions: ["input"], status: 1)
+    }
+
+    func testBatchGoesOnPastFailuresAndShardsPartitionTheInputs() throws {
+        let good = ["lg-g4_h815-lossy_linear.dng", "apple-quicktake_100-test100.qtk", "kodak-dc50-sample.kdc"].compactMap { try? sample($0) }
+        let bad = dir.appendingPathComponent("bad.dng")
+        try "garbage".write(to: bad, atomically: true, encoding: .utf8)
+        let outDir = dir.appendingPathComponent("all")
+        try FileManager.default.createDirectory(at: outDir, withIntermediateDirectories: true)
+        let r = try emulsion(["process"] + good + [bad.path] + ["--out-dir", outDir.path])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stdout.contains("\(good.count) written, 1 failed"), r.stdout)
+        XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: outDir.path).count, good.count)
+
+        var seen: [String] = []
+        for i in 1...2 {
+            let shardDir = dir.appendingPathComponent("shard\(i)")
+            try FileManager.default.createDirectory(at: shardDir, withIntermediateDirectories: true)
+            let s = try emulsion(["process"] + good + ["--out-dir", shardDir.path, "--shard", "\(i)/2"])
+            XCTAssertEqual(s.status, 0, s.stderr)
+            seen += try FileManager.default.contentsOfDirectory(atPath: shardDir.path)
+        }
+        XCTAssertEqual(seen.sorted(), try FileManager.default.contentsOfDirectory(atPath: outDir.path).sorted(), "shards are disjoint and complete")
+        let bogus = try emulsion(["process"] + good + ["--shard", "3/2"])
+        assertOneLineError(bogus, mentions: ["--shard"], status: 2)
+    }
+
+    func testInfoJSON() throws {
+        let input = try sample("google-pixel_7-digizoom_crop.dng")
+        let r = try emulsion(["info", "--json", input])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let json = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [[String: Any]]
+        XCTAssertEqual(json.first?["make"] as? String, "Google")
+        XCTAssertEqual(json.first?["orientation"] as? Int, 8)
+        XCTAssertEqual(json.first?["outputWidth"] as? Int, 382)
+        XCTAssertEqual(json.first?["layout"] as? String, "Bayer RGGB")
+        let text = try emulsion(["info", input])
+        XCTAssertTrue(text.stdout.contains("Pixel 7"))
+    }
+}
