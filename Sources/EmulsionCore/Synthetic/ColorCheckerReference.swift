@@ -113,4 +113,3 @@ public enum ColorCheckerReference {
         return SIMD3(116 * fy - 16, 500 * (fx - fy), 200 * (fy - fz))
     }
 }
-
