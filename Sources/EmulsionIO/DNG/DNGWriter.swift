@@ -1,0 +1,308 @@
+import EmulsionCore
+import Foundation
+
+/// Writes a `RawImage` as an uncompressed DNG 1.4 file (little-endian TIFF), in pure Swift.
+///
+/// What: one IFD (IFD0, NewSubFileType 0) holds the raw image itself as a single uncompressed strip of
+/// 16-bit samples: a CFA mosaic (PhotometricInterpretation 32803, CFARepeatPatternDim + CFAPattern for
+/// any pattern `CFAPattern` can hold, Bayer or X-Trans) or, for `.rgb` layouts, three-sample LinearRaw
+/// (34892). Around it: Make, Model, UniqueCameraModel, Orientation, Software, DateTime, DNGVersion
+/// 1.4.0.0, DNGBackwardVersion 1.1.0.0, BlackLevel (+ BlackLevelRepeatDim for a per-position tile),
+/// WhiteLevel, ColorMatrix/CameraCalibration/ForwardMatrix and CalibrationIlluminant for each recorded
+/// calibration, AnalogBalance (when not ones), AsShotNeutral, BaselineExposure, and an Exif IFD with
+/// ExposureTime, FNumber, ISOSpeedRatings, ExifVersion, DateTimeOriginal, FocalLength and LensModel.
+/// No thumbnail and no preview: the raw in IFD0 with no SubIFDs is the simplest layout the DNG
+/// specification allows, and LibRaw 0.20 reads it (checked with `raw-identify` and `dcraw_emu` in the
+/// tests: size, CFA layout, black, white, matrices, white balance and rendered colours).
+/// Why: the synthetic scene becomes a real file that LibRaw, darktable or RawTherapee can open, and the
+/// project's reader can be tested against a file whose content is known exactly.
+///
+/// Not written: pixel aspect (DefaultScale), crop (DefaultCrop*), opcodes, linearisation tables and
+/// the second white level per colour; the image is written as its visible area.
+/// Reference: Adobe DNG Specification 1.4.0.0 (2012), chapters 4–6; TIFF 6.0 (1992) for the container
+/// (tags in ascending order, values over four bytes stored out of line at word-aligned offsets).
+/// Colour space: none is transformed; sensor samples and matrices are written as they are in the image.
+public enum DNGWriter {
+    /// Why a DNG could not be written, in one line.
+    public struct Failure: Error, CustomStringConvertible, Equatable {
+        public let message: String
+        public init(_ message: String) { self.message = message }
+        public var description: String { message }
+    }
+
+    /// The DNG file's bytes.
+    public static func encode(_ image: RawImage) throws -> [UInt8] {
+        try validate(image)
+        return TIFFBuilder.build(ifd0: mainEntries(image), exif: exifEntries(image.metadata),
+                                 pixels: pixelBytes(image))
+    }
+
+    /// Writes the DNG to `url`, replacing any file there.
+    public static func write(_ image: RawImage, to url: URL) throws {
+        let bytes = try encode(image)
+        do {
+            try Data(bytes).write(to: url, options: .atomic)
+        } catch {
+            let reason = error.localizedDescription.split(whereSeparator: \.isNewline).joined(separator: " ")
+            throw Failure("cannot write DNG \(url.path): \(reason)")
+        }
+    }
+
+    // MARK: Tags
+
+    static func validate(_ image: RawImage) throws {
+        guard image.width > 0, image.height > 0 else { throw Failure("cannot write a DNG of an empty image") }
+        let perPixel = image.cfa == nil ? 3 : 1
+        guard image.samples.count == image.width * image.height * perPixel else {
+            throw Failure("cannot write DNG: \(image.samples.count) samples for \(image.width)×\(image.height)×\(perPixel)")
+        }
+        guard image.samples.count * 2 < Int(UInt32.max) - 1 << 20 else {
+            throw Failure("cannot write DNG: image too large for one uncompressed strip (over 4 GiB)")
+        }
+    }
+
+    static func mainEntries(_ image: RawImage) -> [TIFFEntry] {
+        let meta = image.metadata, colour = image.colour
+        let spp = image.cfa == nil ? 3 : 1
+        var e: [TIFFEntry] = [
+            .long(254, [0]),
+            .long(256, [UInt32(image.width)]),
+            .long(257, [UInt32(image.height)]),
+            .short(258, Array(repeating: 16, count: spp)),
+            .short(259, [1]),
+            .short(262, [image.cfa == nil ? 34892 : 32803]),
+            .ascii(271, meta.make.isEmpty ? "Unknown" : meta.make),
+            .ascii(272, meta.model.isEmpty ? "Unknown" : meta.model),
+            .long(273, [0]),  // StripOffsets: patched by the builder
+            .short(274, [UInt16(meta.orientation.rawValue)]),
+            .short(277, [UInt16(spp)]),
+            .long(278, [UInt32(image.height)]),
+            .long(279, [UInt32(image.samples.count * 2)]),
+            .short(284, [1]),
+            .byte(50706, [1, 4, 0, 0]),
+            .byte(50707, [1, 1, 0, 0]),
+            .ascii(50708, uniqueCameraModel(meta)),
+            .long(50717, [UInt32(max(0, min(Float(UInt32.max), image.levels.white.rounded())))]),
+            .srational(50730, [colour.baselineExposure.isFinite ? Double(colour.baselineExposure) : 0]),
+        ]
+        if !meta.software.isEmpty { e.append(.ascii(305, meta.software)) }
+        if meta.timestamp != 0 { e.append(.ascii(306, exifDate(meta.timestamp))) }
+        if let cfa = image.cfa {
+            e.append(.short(33421, [UInt16(cfa.height), UInt16(cfa.width)]))
+            e.append(.byte(33422, cfa.colours))
+            e.append(.byte(50710, [0, 1, 2]))  // CFAPlaneColor: red, green, blue
+            e.append(.short(50711, [1]))  // CFALayout: rectangular
+        }
+        e.append(contentsOf: blackLevelEntries(image.levels, samplesPerPixel: spp))
+        for (i, cal) in image.colour.dngCalibrations.prefix(2).enumerated() {
+            let k = UInt16(i)  // tag pairs: 1 then 2
+            if let cm = cal.colorMatrix { e.append(.srational(50721 + k, cm.m)) }
+            if cal.cameraCalibration != .identity { e.append(.srational(50723 + k, cal.cameraCalibration.m)) }
+            e.append(.short(50778 + k, [UInt16(clamping: cal.illuminant)]))
+            if let fm = cal.forwardMatrix { e.append(.srational(50964 + k, fm.m)) }
+        }
+        if colour.analogBalance != .one {
+            e.append(.rational(50727, (0..<3).map { Double(colour.analogBalance[$0]) }))
+        }
+        if let neutral = asShotNeutral(colour) { e.append(.rational(50728, neutral)) }
+        e.append(.long(34665, [0]))  // ExifIFD: patched by the builder
+        return e
+    }
+
+    static func uniqueCameraModel(_ meta: ShotMetadata) -> String {
+        let s = [meta.make, meta.model].filter { !$0.isEmpty }.joined(separator: " ")
+        return s.isEmpty ? "Unknown" : s
+    }
+
+    /// AsShotNeutral from the image's neutral, else from the reciprocal of its as-shot multipliers.
+    static func asShotNeutral(_ colour: CameraColour) -> [Double]? {
+        if let n = colour.asShotNeutral, n.x > 0, n.y > 0, n.z > 0 { return (0..<3).map { Double(n[$0]) } }
+        if let m = colour.asShotMultipliers, m.x > 0, m.y > 0, m.z > 0 {
+            let n = (0..<3).map { 1 / Double(m[$0]) }
+            return n.map { $0 / n[1] }
+        }
+        return nil
+    }
+
+    static func blackLevelEntries(_ levels: SensorLevels, samplesPerPixel spp: Int) -> [TIFFEntry] {
+        var e: [TIFFEntry] = []
+        let tile = levels.blackTile.map(Double.init)
+        if levels.blackTileWidth != 1 || levels.blackTileHeight != 1 {
+            e.append(.short(50713, [UInt16(levels.blackTileHeight), UInt16(levels.blackTileWidth)]))
+        }
+        let values = tile.flatMap { Array(repeating: $0, count: spp) }
+        if values.allSatisfy({ $0 == $0.rounded() && $0 >= 0 && $0 <= 65535 }) {
+            e.append(.short(50714, values.map { UInt16($0) }))
+        } else {
+            e.append(.rational(50714, values.map { max(0, $0) }))
+        }
+        return e
+    }
+
+    static func exifEntries(_ meta: ShotMetadata) -> [TIFFEntry] {
+        var e: [TIFFEntry] = [.undefined(36864, Array("0230".utf8))]
+        if meta.shutterSeconds > 0 { e.append(.rational(33434, [Double(meta.shutterSeconds)])) }
+        if meta.aperture > 0 { e.append(.rational(33437, [Double(meta.aperture)])) }
+        if meta.iso > 0 { e.append(.short(34855, [UInt16(clamping: Int(meta.iso.rounded()))])) }
+        if meta.timestamp != 0 { e.append(.ascii(36867, exifDate(meta.timestamp))) }
+        if meta.focalLength > 0 { e.append(.rational(37386, [Double(meta.focalLength)])) }
+        if !meta.lens.isEmpty { e.append(.ascii(42036, meta.lens)) }
+        return e
+    }
+
+    /// "YYYY:MM:DD HH:MM:SS" (EXIF 2.3 §4.6.5) for seconds since 1970 UTC; days → civil date by
+    /// Howard Hinnant's `civil_from_days`, so no calendar or time-zone lookup is involved.
+    static func exifDate(_ seconds: Int) -> String {
+        let days = seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400
+        let secs = seconds - days * 86400
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
+        func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        let y = String(year)
+        return String(repeating: "0", count: max(0, 4 - y.count)) + y + ":" + two(month) + ":" + two(day) + " "
+            + two(secs / 3600) + ":" + two(secs / 60 % 60) + ":" + two(secs % 60)
+    }
+
+    static func pixelBytes(_ image: RawImage) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: image.samples.count * 2)
+        image.samples.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                for i in 0..<src.count {
+                    let v = src[i]
+                    dst[2 * i] = UInt8(truncatingIfNeeded: v)
+                    dst[2 * i + 1] = UInt8(truncatingIfNeeded: v >> 8)
+                }
+            }
+        }
+        return out
+    }
+}
+
+extension DNGWriter {
+    /// One TIFF directory entry with its value already encoded little-endian.
+    struct TIFFEntry {
+        let tag: UInt16
+        let type: UInt16
+        let count: UInt32
+        var payload: [UInt8]
+
+        static func byte(_ tag: UInt16, _ v: [UInt8]) -> TIFFEntry { TIFFEntry(tag: tag, type: 1, count: UInt32(v.count), payload: v) }
+
+        static func undefined(_ tag: UInt16, _ v: [UInt8]) -> TIFFEntry {
+            TIFFEntry(tag: tag, type: 7, count: UInt32(v.count), payload: v)
+        }
+
+        /// NUL-terminated 7-bit ASCII; other characters become "?".
+        static func ascii(_ tag: UInt16, _ s: String) -> TIFFEntry {
+            let bytes = s.unicodeScalars.map { $0.isASCII && $0.value != 0 ? UInt8($0.value) : UInt8(ascii: "?") } + [0]
+            return TIFFEntry(tag: tag, type: 2, count: UInt32(bytes.count), payload: bytes)
+        }
+
+        static func short(_ tag: UInt16, _ v: [UInt16]) -> TIFFEntry {
+            TIFFEntry(tag: tag, type: 3, count: UInt32(v.count), payload: v.flatMap { le16($0) })
+        }
+
+        static func long(_ tag: UInt16, _ v: [UInt32]) -> TIFFEntry {
+            TIFFEntry(tag: tag, type: 4, count: UInt32(v.count), payload: v.flatMap { le32($0) })
+        }
+
+        /// Unsigned rationals; negative or non-finite values are written as 0.
+        static func rational(_ tag: UInt16, _ v: [Double]) -> TIFFEntry {
+            let payload = v.flatMap { x -> [UInt8] in
+                let (n, d) = fraction(x.isFinite ? max(0, x) : 0, limit: Double(UInt32.max))
+                return le32(UInt32(n)) + le32(UInt32(d))
+            }
+            return TIFFEntry(tag: tag, type: 5, count: UInt32(v.count), payload: payload)
+        }
+
+        /// Signed rationals; non-finite values are written as 0.
+        static func srational(_ tag: UInt16, _ v: [Double]) -> TIFFEntry {
+            let payload = v.flatMap { x -> [UInt8] in
+                let (n, d) = fraction(x.isFinite ? x : 0, limit: Double(Int32.max))
+                return le32(UInt32(bitPattern: Int32(n))) + le32(UInt32(d))
+            }
+            return TIFFEntry(tag: tag, type: 10, count: UInt32(v.count), payload: payload)
+        }
+
+        /// `x ≈ n / d` with the largest power-of-ten denominator (≤ 10⁶) that keeps |n| within `limit`.
+        static func fraction(_ x: Double, limit: Double) -> (Int64, Int64) {
+            var d: Int64 = 1_000_000
+            while d > 1 && abs(x * Double(d)) > limit { d /= 10 }
+            let n = min(max((x * Double(d)).rounded(), -limit), limit)
+            return (Int64(n), d)
+        }
+    }
+}
+
+fileprivate func le16(_ v: UInt16) -> [UInt8] { [UInt8(v & 0xFF), UInt8(v >> 8)] }
+fileprivate func le32(_ v: UInt32) -> [UInt8] { [UInt8(v & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v >> 16 & 0xFF), UInt8(v >> 24)] }
+
+extension DNGWriter {
+    /// Lays out header, IFD0, its out-of-line values, the Exif IFD and its values, then the pixels.
+    enum TIFFBuilder {
+        static let stripOffsetsTag: UInt16 = 273
+        static let exifIFDTag: UInt16 = 34665
+
+        static func build(ifd0 entries0: [TIFFEntry], exif entriesExif: [TIFFEntry], pixels: [UInt8]) -> [UInt8] {
+            let ifd0 = entries0.sorted { $0.tag < $1.tag }
+            let exif = entriesExif.sorted { $0.tag < $1.tag }
+            let ifd0Offset = 8
+            let exifOffset = align(ifd0Offset + size(of: ifd0), to: 2)
+            let pixelOffset = align(exifOffset + size(of: exif), to: 16)
+
+            var patched = ifd0
+            for i in patched.indices {
+                if patched[i].tag == stripOffsetsTag { patched[i].payload = le32(UInt32(pixelOffset)) }
+                if patched[i].tag == exifIFDTag { patched[i].payload = le32(UInt32(exifOffset)) }
+            }
+            var out: [UInt8] = [UInt8(ascii: "I"), UInt8(ascii: "I")] + le16(42) + le32(UInt32(ifd0Offset))
+            out.reserveCapacity(pixelOffset + pixels.count)
+            append(patched, at: ifd0Offset, to: &out)
+            pad(&out, to: exifOffset)
+            append(exif, at: exifOffset, to: &out)
+            pad(&out, to: pixelOffset)
+            out.append(contentsOf: pixels)
+            return out
+        }
+
+        static func align(_ v: Int, to a: Int) -> Int { (v + a - 1) / a * a }
+
+        static func pad(_ out: inout [UInt8], to offset: Int) {
+            precondition(out.count <= offset)
+            out.append(contentsOf: repeatElement(0, count: offset - out.count))
+        }
+
+        /// Bytes an IFD takes with its out-of-line values (each word-aligned).
+        static func size(of entries: [TIFFEntry]) -> Int {
+            2 + 12 * entries.count + 4 + entries.reduce(0) { $0 + ($1.payload.count > 4 ? align($1.payload.count, to: 2) : 0) }
+        }
+
+        /// Writes the directory at `offset` (which `out` has reached) followed by its out-of-line values.
+        static func append(_ entries: [TIFFEntry], at offset: Int, to out: inout [UInt8]) {
+            precondition(out.count == offset)
+            var valueOffset = offset + 2 + 12 * entries.count + 4
+            var values: [UInt8] = []
+            out += le16(UInt16(entries.count))
+            for e in entries {
+                out += le16(e.tag) + le16(e.type) + le32(e.count)
+                if e.payload.count <= 4 {
+                    out += e.payload + [UInt8](repeating: 0, count: 4 - e.payload.count)
+                } else {
+                    out += le32(UInt32(valueOffset))
+                    values += e.payload
+                    if e.payload.count % 2 == 1 { values.append(0) }
+                    valueOffset += align(e.payload.count, to: 2)
+                }
+            }
+            out += le32(0)  // no next IFD
+            out += values
+        }
+    }
+}
