@@ -13,7 +13,7 @@ public enum StageCatalogue {
     ])
     public static let exposure = StageDeclaration("exposure", "Scene-linear exposure", [
         .init("ev", .number(range: -10...10, default: 0), "exposure change in stops"),
-        .init("baseline", .boolean(default: false), "also apply the DNG BaselineExposure the file records"),
+        .init("baseline", .boolean(default: true), "also apply the DNG BaselineExposure the file records (DNG 1.6 §6: the camera maker’s exposure offset)"),
     ])
 
     public static let all: [StageDeclaration] = [whiteBalance, highlights, demosaic, exposure]

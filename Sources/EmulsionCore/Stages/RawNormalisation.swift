@@ -51,14 +51,12 @@ public struct RawNormalisation: Sendable {
         self.ceiling = ceiling
     }
 
-    /// Three-channel (linear DNG) variant: black per channel is the tile's mean, gains per channel.
+    /// Three-channel (linear DNG) variant: one normalisation per channel, each seeing its own
+    /// multiplier (a one-photosite "CFA" of that channel's colour).
     public static func forRGB(levels: SensorLevels, multipliers: SIMD3<Float>, ceiling: Float = 1) -> [RawNormalisation] {
-        (0..<3).map { c in
-            var m = SIMD3<Float>(repeating: 1)
-            let minimum = min(multipliers.x, multipliers.y, multipliers.z)
-            m = SIMD3(repeating: multipliers[c] / (minimum > 0 ? minimum : 1))
-            return RawNormalisation(levels: SensorLevels(black: levels.meanBlack, white: levels.white),
-                                    multipliers: m, cfa: nil, ceiling: ceiling)
+        let flat = SensorLevels(black: levels.meanBlack, white: levels.white)
+        return (0..<3).map { c in
+            RawNormalisation(levels: flat, multipliers: multipliers, cfa: CFAPattern(width: 1, height: 1, colours: [UInt8(c)]), ceiling: ceiling)
         }
     }
 

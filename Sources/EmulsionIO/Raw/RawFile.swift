@@ -207,7 +207,6 @@ public enum RawFile {
         let rgbCam = Matrix3(rowMajor: (0..<9).map { Double(emulsion_rgb_cam(h, Int32($0 / 3), Int32($0 % 3))) })
         if rgbCam.isFinite, rgbCam.determinant != 0 { colour.cameraToSRGB = rgbCam }
 
-        let parsed = emulsion_dng_levels_parsed(h)
         for i in 0..<2 {
             let flags = emulsion_dng_parsed(h, Int32(i))
             let hasCM = flags & UInt32(LIBRAW_DNGFM_COLORMATRIX.rawValue) != 0
@@ -226,18 +225,14 @@ public enum RawFile {
             colour.dngCalibrations.append(DNGCalibration(illuminant: Int(emulsion_dng_illuminant(h, Int32(i))),
                                                          colorMatrix: cm, forwardMatrix: fm, cameraCalibration: cc))
         }
-        if parsed & UInt32(LIBRAW_DNGFM_ANALOGBALANCE.rawValue) != 0 {
-            let ab = triple { emulsion_analog_balance(h, $0) }
-            if ab.x > 0, ab.y > 0, ab.z > 0 { colour.analogBalance = ab }
-        }
-        if parsed & UInt32(LIBRAW_DNGFM_ASSHOTNEUTRAL.rawValue) != 0 {
-            let n = triple { emulsion_as_shot_neutral(h, $0) }
-            if n.x > 0, n.y > 0, n.z > 0 { colour.asShotNeutral = n }
-        }
-        if parsed & UInt32(LIBRAW_DNGFM_BASELINEEXPOSURE.rawValue) != 0 {
-            let e = emulsion_baseline_exposure(h)
-            if e.isFinite { colour.baselineExposure = e }
-        }
+        // LibRaw 0.20 leaves dng_levels.parsedfields at 0 even when it parsed these tags, so
+        // absence is recognised by the values themselves (zero where the tag was missing).
+        let ab = triple { emulsion_analog_balance(h, $0) }
+        if ab.x > 0, ab.y > 0, ab.z > 0, ab.x.isFinite, ab.y.isFinite, ab.z.isFinite { colour.analogBalance = ab }
+        let n = triple { emulsion_as_shot_neutral(h, $0) }
+        if n.x > 0, n.y > 0, n.z > 0, n.x.isFinite, n.y.isFinite, n.z.isFinite { colour.asShotNeutral = n }
+        let e = emulsion_baseline_exposure(h)
+        if e.isFinite, abs(e) <= 16 { colour.baselineExposure = e }
         return colour
     }
 
