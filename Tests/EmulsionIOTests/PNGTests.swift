@@ -1,0 +1,578 @@
+/// PNGTests.swift — tests for EmulsionIO's PNG reader/writer (PNGFile, CPNGShim).
+///
+/// What: exact 8/16-bit round trips, iCCP preservation, cross-checks with ImageMagick, error paths
+/// (unwritable destinations, truncated/corrupt/non-PNG input, absurd sizes), gray mosaic reading,
+/// and an opt-in encoding-speed report.
+/// Where expectations come from:
+/// - Round trips: PNG is lossless (PNG spec 2nd ed., section 4), so decoded samples must equal the input.
+/// - Hand-built PNGs (`TinyPNG` below) follow the spec's chunk layout (5.3), IHDR (11.2.2), sample
+///   packing (7.2) and palette expansion (11.2.3) and use stored (uncompressed) deflate blocks
+///   (RFC 1950/1951), so their expected pixels are known without libpng.
+/// - ImageMagick (`identify`, `convert`) is an independent decoder: it must report our depth, size and
+///   ICC profile, and its raw gray dump of the shared Bayer sample must equal what we read.
+/// - The shared sample /work/shared/raw-samples/unknown-fcam_sensor-halide_bayer_small.png is documented
+///   as a 16-bit gray PNG of 256x344 pixels.
+/// - Error strings are strerror(3) texts ("No such file or directory", ...).
+import Foundation
+import XCTest
+@testable import EmulsionIO
+
+final class PNGTests: XCTestCase {
+    private var directory: URL!
+
+    override func setUpWithError() throws {
+        directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("emulsion-png-tests-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        if let directory {
+            _ = chmod(directory.path, 0o755)
+            try? FileManager.default.removeItem(at: directory)
+        }
+    }
+
+    private func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+
+    // MARK: - Round trips
+
+    func test16BitRGBRoundTripIsExact() throws {
+        let image = Synthetic.rgb(width: 67, height: 41, bitDepth: 16)
+        // Byte-order traps: a little-endian mix-up turns 0x00FF into 0xFF00.
+        XCTAssertTrue(image.samples.contains(0x00FF) && image.samples.contains(0xFF00))
+        let file = path("rgb16.png")
+        try PNGFile.write(image, to: file)
+        let back = try PNGFile.read(path: file)
+        XCTAssertEqual(back.width, 67)
+        XCTAssertEqual(back.height, 41)
+        XCTAssertEqual(back.bitDepth, 16)
+        XCTAssertEqual(back.channels, 3)
+        XCTAssertNil(back.iccProfile)
+        XCTAssertEqual(back.samples, image.samples)
+        XCTAssertEqual(back, image)
+    }
+
+    func test8BitRGBRoundTripIsExact() throws {
+        let image = Synthetic.rgb(width: 50, height: 33, bitDepth: 8)
+        XCTAssertEqual(image.samples.max(), 255)
+        let file = path("rgb8.png")
+        try PNGFile.write(image, to: file)
+        let back = try PNGFile.read(path: file)
+        XCTAssertEqual(back.bitDepth, 8)
+        XCTAssertEqual(back, image)
+    }
+
+    func testEveryFilterAndLevelRoundTripsInMemory() throws {
+        for depth in [8, 16] {
+            let image = Synthetic.rgb(width: 31, height: 17, bitDepth: depth)
+            for filter in PNGFilter.allCases {
+                for level in [0, 1, 3, 6, 9] {
+                    let options = PNGEncodingOptions(compressionLevel: level, filter: filter)
+                    let bytes = try PNGFile.encode(image, options: options)
+                    XCTAssertEqual(Array(bytes.prefix(8)), [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
+                    XCTAssertEqual(try PNGFile.decode(bytes), image, "depth \(depth) \(filter) level \(level)")
+                }
+            }
+        }
+    }
+
+    func testGray16RoundTripAndExpansionToRGB() throws {
+        let gray = Synthetic.gray(width: 40, height: 30)
+        let file = path("gray16.png")
+        try PNGFile.write(gray, to: file)
+        XCTAssertEqual(try PNGFile.readGrayMosaic(path: file), gray)
+        // The general reader expands gray to RGB with R = G = B.
+        let rgb = try PNGFile.read(path: file)
+        XCTAssertEqual(rgb.channels, 3)
+        XCTAssertEqual(rgb.bitDepth, 16)
+        XCTAssertEqual(rgb.samples, gray.samples.flatMap { [$0, $0, $0] })
+    }
+
+    // MARK: - ICC profiles
+
+    func testICCProfileReadsBackIdentical() throws {
+        let profile = TestICC.rgbDisplayProfile()
+        var image = Synthetic.rgb(width: 16, height: 9, bitDepth: 16)
+        image.iccProfile = profile
+        let file = path("icc.png")
+        try PNGFile.write(image, to: file, options: PNGEncodingOptions(iccProfileName: "Emulsion test RGB"))
+        let back = try PNGFile.read(path: file)
+        XCTAssertEqual(back.iccProfile, profile)
+        XCTAssertEqual(back.samples, image.samples)
+        // The in-memory path keeps it too, and a gray image takes a GRAY profile.
+        var gray = Synthetic.gray(width: 8, height: 8)
+        gray.iccProfile = TestICC.grayProfile()
+        XCTAssertEqual(try PNGFile.decodeGrayMosaic(PNGFile.encode(gray)).iccProfile, gray.iccProfile)
+    }
+
+    func testInvalidICCProfileIsRejectedNotDropped() throws {
+        var image = Synthetic.rgb(width: 4, height: 4, bitDepth: 8)
+        image.iccProfile = [UInt8](repeating: 0x41, count: 200)
+        XCTAssertThrowsError(try PNGFile.encode(image)) { error in
+            XCTAssertEqual((error as? PNGError)?.kind, .invalidArgument)
+            XCTAssertEqual("\(error)", "<memory>: ICC profile rejected by libpng: "
+                + "profile 'ICC Profile': 'AAAA': length does not match profile")
+        }
+        image.iccProfile = TestICC.rgbDisplayProfile()
+        XCTAssertNoThrow(try PNGFile.encode(image))
+        XCTAssertThrowsError(try PNGFile.encode(image, options: PNGEncodingOptions(iccProfileName: "")))
+        XCTAssertThrowsError(try PNGFile.encode(image, options: PNGEncodingOptions(iccProfileName: "Caf\u{E9}")))
+        // An RGB profile on a gray image is inconsistent (PNG spec 11.3.3.3).
+        var gray = Synthetic.gray(width: 4, height: 4)
+        gray.iccProfile = TestICC.rgbDisplayProfile()
+        let file = path("gray-with-rgb-profile.png")
+        XCTAssertThrowsError(try PNGFile.write(gray, to: file)) { error in
+            XCTAssertTrue("\(error)".hasPrefix(file + ": "), "\(error)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: file), "a failed write must not leave a file")
+    }
+
+    // MARK: - ImageMagick cross-checks
+
+    func testImageMagickReportsDepthSizeAndProfile() throws {
+        let identify = try XCTUnwrap(Tool.find("identify"), "ImageMagick") // skipped below if absent
+        for depth in [8, 16] {
+            var image = Synthetic.rgb(width: 23, height: 19, bitDepth: depth)
+            image.iccProfile = TestICC.rgbDisplayProfile()
+            let file = path("im\(depth).png")
+            try PNGFile.write(image, to: file)
+            let report = try Tool.run(identify, ["-verbose", file])
+            XCTAssertTrue(report.contains("Geometry: 23x19+0+0"), report)
+            XCTAssertTrue(report.contains("Depth: \(depth)-bit"), report)
+            XCTAssertTrue(report.contains("Profile-icc: \(image.iccProfile!.count) bytes"), report)
+        }
+    }
+
+    func testImageMagickAgreesOnTheSharedBayerSample() throws {
+        let sample = "/work/shared/raw-samples/unknown-fcam_sensor-halide_bayer_small.png"
+        guard FileManager.default.fileExists(atPath: sample) else { throw XCTSkip("\(sample) is absent") }
+        let mosaic = try PNGFile.readGrayMosaic(path: sample)
+        XCTAssertEqual(mosaic.width, 256)
+        XCTAssertEqual(mosaic.height, 344)
+        XCTAssertEqual(mosaic.bitDepth, 16)
+        XCTAssertEqual(mosaic.channels, 1)
+        XCTAssertEqual(mosaic.samples.count, 256 * 344)
+        XCTAssertGreaterThan(mosaic.samples.max() ?? 0, 255, "16-bit data should use more than 8 bits")
+        XCTAssertEqual(try PNGFile.read(path: sample).samples, mosaic.samples.flatMap { [$0, $0, $0] })
+
+        guard let convert = Tool.find("convert") else { throw XCTSkip("ImageMagick convert is absent") }
+        let raw = try Tool.runData(convert, [sample, "-depth", "16", "-endian", "MSB", "gray:-"])
+        XCTAssertEqual(raw.count, 256 * 344 * 2)
+        let reference = stride(from: 0, to: raw.count - 1, by: 2).map { UInt16(raw[$0]) << 8 | UInt16(raw[$0 + 1]) }
+        XCTAssertEqual(mosaic.samples, reference)
+    }
+
+    // MARK: - Reading other PNG kinds (hand-built, independent of libpng's encoder)
+
+    func testReadsPaletteGrayAlphaRGBAAndLowBitGray() throws {
+        // Palette, 8-bit: indices 0,1,2,1 over a 3-entry palette.
+        let palette = TinyPNG.build(width: 2, height: 2, bitDepth: 8, colorType: 3,
+                                    rows: [[0, 1], [2, 1]],
+                                    extraChunks: [("PLTE", [255, 0, 0, 0, 128, 0, 1, 2, 3])])
+        XCTAssertEqual(try PNGFile.decode(palette).samples,
+                       [255, 0, 0, 0, 128, 0, 1, 2, 3, 0, 128, 0])
+
+        // Gray+alpha 16-bit: alpha is dropped, gray becomes RGB.
+        let grayAlpha = TinyPNG.build(width: 2, height: 1, bitDepth: 16, colorType: 4,
+                                      rows: [[0x12, 0x34, 0xFF, 0xFF, 0xAB, 0xCD, 0x00, 0x00]])
+        let ga = try PNGFile.decode(grayAlpha)
+        XCTAssertEqual(ga.bitDepth, 16)
+        XCTAssertEqual(ga.samples, [0x1234, 0x1234, 0x1234, 0xABCD, 0xABCD, 0xABCD])
+
+        // RGBA 8-bit: alpha is dropped, colour is not premultiplied.
+        let rgba = TinyPNG.build(width: 1, height: 2, bitDepth: 8, colorType: 6,
+                                 rows: [[10, 20, 30, 0], [40, 50, 60, 128]])
+        XCTAssertEqual(try PNGFile.decode(rgba).samples, [10, 20, 30, 40, 50, 60])
+
+        // 1-bit gray 0b1010_0000 for 3 pixels: 1,0,1 scaled to 255,0,255.
+        let bilevel = TinyPNG.build(width: 3, height: 1, bitDepth: 1, colorType: 0, rows: [[0b1010_0000]])
+        let bl = try PNGFile.decode(bilevel)
+        XCTAssertEqual(bl.bitDepth, 8)
+        XCTAssertEqual(bl.samples, [255, 255, 255, 0, 0, 0, 255, 255, 255])
+
+        // The mosaic reader accepts only single-channel gray.
+        XCTAssertThrowsError(try PNGFile.decodeGrayMosaic(rgba)) { error in
+            XCTAssertEqual((error as? PNGError)?.kind, .unsupported)
+            XCTAssertTrue("\(error)".contains("grayscale"), "\(error)")
+        }
+    }
+
+    func testReadsInterlacedPNG() throws {
+        guard let convert = Tool.find("convert") else { throw XCTSkip("ImageMagick convert is absent") }
+        let image = Synthetic.rgb(width: 13, height: 11, bitDepth: 16)
+        let plain = path("plain.png"), interlaced = path("interlaced.png")
+        try PNGFile.write(image, to: plain)
+        _ = try Tool.run(convert, [plain, "-interlace", "PNG", interlaced])
+        let data = try Array(Data(contentsOf: URL(fileURLWithPath: interlaced)))
+        XCTAssertEqual(data[28], 1, "IHDR interlace method should be Adam7")
+        XCTAssertEqual(try PNGFile.read(path: interlaced).samples, image.samples)
+    }
+
+    // MARK: - Errors
+
+    func testWritingIntoMissingDirectoryThrowsWithPath() throws {
+        let file = path("does/not/exist/out.png")
+        XCTAssertThrowsError(try PNGFile.write(Synthetic.rgb(width: 2, height: 2, bitDepth: 8), to: file)) { error in
+            let error = error as? PNGError
+            XCTAssertEqual(error?.kind, .cannotOpen)
+            XCTAssertEqual(error?.description, "\(file): cannot open for writing: No such file or directory")
+        }
+        // A regular file where a directory should be.
+        let notDirectory = path("plain-file")
+        try Data("x".utf8).write(to: URL(fileURLWithPath: notDirectory))
+        XCTAssertThrowsError(try PNGFile.write(Synthetic.gray(width: 2, height: 2), to: notDirectory + "/out.png")) {
+            XCTAssertEqual("\($0)", "\(notDirectory)/out.png: cannot open for writing: Not a directory")
+        }
+    }
+
+    func testWritingIntoReadOnlyDirectoryThrowsWithPath() throws {
+        let readOnly = path("read-only")
+        try FileManager.default.createDirectory(atPath: readOnly, withIntermediateDirectories: false)
+        XCTAssertEqual(chmod(readOnly, 0o555), 0)
+        if access(readOnly, W_OK) == 0 {
+            throw XCTSkip("permissions are not enforced for this user (root?)")
+        }
+        let file = readOnly + "/out.png"
+        XCTAssertThrowsError(try PNGFile.write(Synthetic.rgb(width: 2, height: 2, bitDepth: 16), to: file)) {
+            XCTAssertEqual("\($0)", "\(file): cannot open for writing: Permission denied")
+        }
+    }
+
+    func testFullDiskIsReportedAsFailure() throws {
+        // /dev/full accepts open but fails every write with ENOSPC: the error surfaces at write or flush.
+        guard FileManager.default.fileExists(atPath: "/dev/full") else { throw XCTSkip("no /dev/full") }
+        XCTAssertThrowsError(try PNGFile.write(Synthetic.rgb(width: 64, height: 64, bitDepth: 16), to: "/dev/full")) {
+            XCTAssertEqual(($0 as? PNGError)?.kind, .io)
+            XCTAssertTrue("\($0)".hasPrefix("/dev/full: "), "\($0)")
+            XCTAssertTrue("\($0)".contains("No space left on device"), "\($0)")
+        }
+        XCTAssertTrue(FileManager.default.fileExists(atPath: "/dev/full"), "never unlink a device")
+    }
+
+    func testTruncatedPNGThrows() throws {
+        let valid = try PNGFile.encode(Synthetic.rgb(width: 40, height: 30, bitDepth: 16),
+                                       options: PNGEncodingOptions(compressionLevel: 0, filter: .none))
+        XCTAssertNoThrow(try PNGFile.decode(valid))
+        // Cut inside the signature, IHDR, IDAT, before the IEND chunk and by one byte.
+        for length in [1, 7, 8, 20, 33, 50, valid.count / 2, valid.count - 12, valid.count - 1] {
+            let cut = Array(valid.prefix(length))
+            XCTAssertThrowsError(try PNGFile.decode(cut), "first \(length) bytes") { error in
+                let kind = (error as? PNGError)?.kind
+                XCTAssertTrue(kind == .corrupt || kind == .notPNG, "\(length): \(error)")
+            }
+            let file = path("cut-\(length).png")
+            try Data(cut).write(to: URL(fileURLWithPath: file))
+            XCTAssertThrowsError(try PNGFile.read(path: file)) { error in
+                XCTAssertTrue("\(error)".hasPrefix(file + ": "), "\(error)")
+            }
+            XCTAssertThrowsError(try PNGFile.readGrayMosaic(path: file))
+        }
+        // A representative message.
+        let file = path("cut-\(valid.count / 2).png")
+        XCTAssertThrowsError(try PNGFile.read(path: file)) {
+            XCTAssertEqual("\($0)", "\(file): unexpected end of file (truncated PNG)")
+        }
+    }
+
+    func testCorruptedDataThrows() throws {
+        let valid = try PNGFile.encode(Synthetic.rgb(width: 20, height: 20, bitDepth: 8))
+        // Inside IDAT: zlib's Adler-32 check (or the chunk CRC) no longer matches.
+        var bytes = valid
+        bytes[bytes.count / 2] ^= 0x5A
+        XCTAssertThrowsError(try PNGFile.decode(bytes)) { error in
+            XCTAssertEqual((error as? PNGError)?.kind, .corrupt)
+            XCTAssertTrue("\(error)".hasPrefix("<memory>: invalid PNG data: IDAT: "), "\(error)")
+        }
+        // The IHDR chunk's CRC (bytes 29-32, after signature 8 + length 4 + type 4 + data 13).
+        bytes = valid
+        bytes[30] ^= 0x01
+        XCTAssertThrowsError(try PNGFile.decode(bytes)) { error in
+            XCTAssertEqual("\(error)", "<memory>: invalid PNG data: IHDR: CRC error")
+        }
+    }
+
+    func testTextEmptyAndMissingFilesThrow() throws {
+        let text = path("notes.png")
+        try Data("This is a text file, not an image.\n".utf8).write(to: URL(fileURLWithPath: text))
+        XCTAssertThrowsError(try PNGFile.read(path: text)) {
+            XCTAssertEqual(($0 as? PNGError)?.kind, .notPNG)
+            XCTAssertEqual("\($0)", "\(text): not a PNG file (no PNG signature)")
+        }
+        let empty = path("empty.png")
+        XCTAssertTrue(FileManager.default.createFile(atPath: empty, contents: Data()))
+        XCTAssertThrowsError(try PNGFile.read(path: empty)) {
+            XCTAssertEqual("\($0)", "\(empty): not a PNG file (file is empty)")
+        }
+        XCTAssertThrowsError(try PNGFile.readGrayMosaic(path: empty))
+        XCTAssertThrowsError(try PNGFile.decode([]))
+        let missing = path("missing.png")
+        XCTAssertThrowsError(try PNGFile.read(path: missing)) {
+            XCTAssertEqual("\($0)", "\(missing): cannot open for reading: No such file or directory")
+        }
+        XCTAssertThrowsError(try PNGFile.read(path: directory.path)) {
+            XCTAssertEqual(($0 as? PNGError)?.kind, .cannotOpen)
+        }
+    }
+
+    func testAbsurdDimensionsAreRejectedBeforeAllocating() throws {
+        // 30000 x 20000 = 600 MP, with one tiny (wrong) row of data: must fail on size, not memory.
+        let huge = TinyPNG.build(width: 30000, height: 20000, bitDepth: 16, colorType: 2, rows: [[0, 0]])
+        XCTAssertThrowsError(try PNGFile.decode(huge)) { error in
+            XCTAssertEqual((error as? PNGError)?.kind, .tooLarge)
+            XCTAssertEqual("\(error)", "<memory>: image is 30000x20000 pixels (600 MP), above the 400 MP limit")
+        }
+    }
+
+    func testInvalidImagesAreRejectedBeforeEncoding() throws {
+        var image = Synthetic.rgb(width: 3, height: 3, bitDepth: 8)
+        image.samples[13] = 256
+        XCTAssertThrowsError(try PNGFile.encode(image)) {
+            XCTAssertEqual(($0 as? PNGError)?.kind, .invalidArgument)
+            XCTAssertTrue("\($0)".contains("sample value 256 at row 1, column 1 exceeds 255"), "\($0)")
+        }
+        let file = path("bad.png")
+        XCTAssertThrowsError(try PNGFile.write(image, to: file))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: file), "a failed write must not leave a file")
+
+        let short = PNGImage(width: 4, height: 4, samples: [UInt16](repeating: 0, count: 47))
+        XCTAssertThrowsError(try PNGFile.encode(short)) {
+            XCTAssertEqual("\($0)", "<memory>: 47 samples for a 4x4x3 image (expected 48)")
+        }
+        let badDepth = PNGImage(width: 1, height: 1, bitDepth: 12, channels: 1, samples: [0])
+        XCTAssertThrowsError(try PNGFile.encode(badDepth))
+        XCTAssertThrowsError(try PNGFile.encode(Synthetic.gray(width: 2, height: 2),
+                                                options: PNGEncodingOptions(compressionLevel: 10)))
+    }
+
+    // MARK: - Speed report (prints only; opt-in)
+
+    /// Encodes a 4000x3000 16-bit RGB image of smooth gradients plus noise at zlib levels 1, 3, 6
+    /// with filters none/sub/up/paeth (and adaptive), printing MB/s of input and compressed size.
+    /// Run through Benchmarks/png-levels.sh (release build, EMULSION_PNG_BENCH=1).
+    func testEncodingSpeedReport() throws {
+        guard ProcessInfo.processInfo.environment["EMULSION_PNG_BENCH"] != nil else {
+            throw XCTSkip("set EMULSION_PNG_BENCH=1 (see Benchmarks/png-levels.sh)")
+        }
+        let width = 4000, height = 3000
+        let image = Synthetic.photo(width: width, height: height)
+        let megabytes = Double(image.samples.count * 2) / 1e6
+        print(String(format: "PNG encode, %dx%d 16-bit RGB (%.0f MB raw), in memory", width, height, megabytes))
+        print("level filter      seconds    MB/s   size MB  ratio")
+        let configurations: [(Int, PNGFilter)] = [1, 3, 6].flatMap { level in
+            [PNGFilter.none, .sub, .up, .paeth, .adaptive].map { (level, $0) }
+        }
+        for (level, filter) in configurations {
+            let options = PNGEncodingOptions(compressionLevel: level, filter: filter)
+            var best = Double.infinity
+            var size = 0
+            for _ in 0..<2 {
+                let start = DispatchTime.now().uptimeNanoseconds
+                size = try PNGFile.encode(image, options: options).count
+                best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            }
+            print(String(format: "%5d %-9@ %8.3f %7.1f %9.2f %6.3f", level, filter.rawValue as NSString,
+                         best, megabytes / best, Double(size) / 1e6, Double(size) / (megabytes * 1e6)))
+        }
+        let bytes = try PNGFile.encode(image)
+        let start = DispatchTime.now().uptimeNanoseconds
+        _ = try PNGFile.decode(bytes)
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        print(String(format: "decode (default options): %.3f s, %.1f MB/s", seconds, megabytes / seconds))
+    }
+}
+
+// MARK: - Helpers
+
+/// Deterministic synthetic images.
+enum Synthetic {
+    /// Gradients covering the full range plus byte-order trap values.
+    static func rgb(width: Int, height: Int, bitDepth: Int) -> PNGImage {
+        let maximum = (1 << bitDepth) - 1
+        var samples = [UInt16]()
+        samples.reserveCapacity(width * height * 3)
+        var state: UInt32 = 12345
+        for y in 0..<height {
+            for x in 0..<width {
+                state = state &* 1_664_525 &+ 1_013_904_223
+                samples.append(UInt16(x * maximum / max(width - 1, 1)))
+                samples.append(UInt16(y * maximum / max(height - 1, 1)))
+                samples.append(UInt16(Int(state >> 16) & maximum))
+            }
+        }
+        samples[0] = 0
+        samples[1] = UInt16(maximum)
+        if bitDepth == 16 { samples[3] = 0x00FF; samples[4] = 0xFF00 }
+        return PNGImage(width: width, height: height, bitDepth: bitDepth, channels: 3, samples: samples)
+    }
+
+    static func gray(width: Int, height: Int) -> PNGImage {
+        let samples = (0..<(width * height)).map { UInt16(truncatingIfNeeded: $0 &* 2_654_435_761 >> 7) }
+        return PNGImage(width: width, height: height, bitDepth: 16, channels: 1, samples: samples)
+    }
+
+    /// A photo-like 16-bit RGB image: smooth gradients and soft blobs plus per-sample noise
+    /// (uniform sum of two, sigma about 75 codes, i.e. ~0.1% of full scale: a clean low-ISO export).
+    static func photo(width: Int, height: Int) -> PNGImage {
+        var samples = [UInt16](repeating: 0, count: width * height * 3)
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        samples.withUnsafeMutableBufferPointer { out in
+            for y in 0..<height {
+                let fy = Double(y) / Double(height)
+                for x in 0..<width {
+                    let fx = Double(x) / Double(width)
+                    let blob = 0.5 + 0.5 * sin(fx * 7.0 + fy * 3.0) * cos(fy * 5.0 - fx * 2.0)
+                    let base = [0.15 + 0.6 * fx * blob, 0.1 + 0.7 * fy * (1 - blob * 0.5), 0.2 + 0.5 * blob]
+                    for c in 0..<3 {
+                        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                        let a = Double((state >> 40) & 0xFF), b = Double((state >> 48) & 0xFF)
+                        let noise = (a + b - 255.0) * 1.04 // sum of two uniforms, sigma ≈ 75
+                        let value = base[c] * 65535.0 + noise
+                        out[(y * width + x) * 3 + c] = UInt16(max(0, min(65535, value)))
+                    }
+                }
+            }
+        }
+        return PNGImage(width: width, height: height, bitDepth: 16, channels: 3, samples: samples)
+    }
+}
+
+/// Minimal, valid ICC v2 profiles built by hand (ICC.1:2001-04 layout: 128-byte header, tag table,
+/// 4-byte aligned tag data), so the test needs no profile files.
+enum TestICC {
+    static func rgbDisplayProfile() -> [UInt8] {
+        let d50: [Double] = [0.9642, 1.0, 0.8249]
+        return build(colourSpace: "RGB ", tags: [
+            ("desc", description("Emulsion test RGB")),
+            ("cprt", text("No copyright, test data")),
+            ("wtpt", xyz(d50)),
+            ("rXYZ", xyz([0.4361, 0.2225, 0.0139])),
+            ("gXYZ", xyz([0.3851, 0.7169, 0.0971])),
+            ("bXYZ", xyz([0.1431, 0.0606, 0.7141])),
+            ("rTRC", gammaCurve(2.2)),
+            ("gTRC", gammaCurve(2.2)),
+            ("bTRC", gammaCurve(2.2)),
+        ])
+    }
+
+    static func grayProfile() -> [UInt8] {
+        build(colourSpace: "GRAY", tags: [
+            ("desc", description("Emulsion test gray")),
+            ("cprt", text("No copyright, test data")),
+            ("wtpt", xyz([0.9642, 1.0, 0.8249])),
+            ("kTRC", gammaCurve(1.0)),
+        ])
+    }
+
+    private static func build(colourSpace: String, tags: [(String, [UInt8])]) -> [UInt8] {
+        var table = be32(UInt32(tags.count))
+        var data = [UInt8]()
+        var offset = 128 + 4 + 12 * tags.count
+        for (signature, body) in tags {
+            table += ascii(signature) + be32(UInt32(offset)) + be32(UInt32(body.count))
+            var padded = body
+            while padded.count % 4 != 0 { padded.append(0) }
+            data += padded
+            offset += padded.count
+        }
+        var header = [UInt8](repeating: 0, count: 128)
+        func put(_ bytes: [UInt8], at index: Int) { header.replaceSubrange(index..<index + bytes.count, with: bytes) }
+        put(be32(UInt32(offset)), at: 0)
+        put(be32(0x0210_0000), at: 8)                  // version 2.1
+        put(ascii("mntr"), at: 12)                      // display device class
+        put(ascii(colourSpace), at: 16)
+        put(ascii("XYZ "), at: 20)                      // profile connection space
+        put([0x07, 0xE8, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0], at: 24) // 2024-01-01 00:00:00
+        put(ascii("acsp"), at: 36)
+        put(s15f16([0.9642, 1.0, 0.8249]), at: 68)     // PCS illuminant D50
+        return header + table + data
+    }
+
+    private static func xyz(_ v: [Double]) -> [UInt8] { ascii("XYZ ") + be32(0) + s15f16(v) }
+    private static func gammaCurve(_ gamma: Double) -> [UInt8] {
+        let g = UInt16(gamma * 256)
+        return ascii("curv") + be32(0) + be32(1) + [UInt8(g >> 8), UInt8(g & 0xFF)]
+    }
+    private static func text(_ s: String) -> [UInt8] { ascii("text") + be32(0) + ascii(s) + [0] }
+    private static func description(_ s: String) -> [UInt8] {
+        ascii("desc") + be32(0) + be32(UInt32(s.utf8.count + 1)) + ascii(s) + [0]
+            + be32(0) + be32(0) + [0, 0, 0] + [UInt8](repeating: 0, count: 67)
+    }
+    private static func ascii(_ s: String) -> [UInt8] { Array(s.utf8) }
+    private static func be32(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)] }
+    private static func s15f16(_ v: [Double]) -> [UInt8] { v.flatMap { be32(UInt32(bitPattern: Int32(($0 * 65536).rounded()))) } }
+}
+
+/// Builds PNG files by hand with stored (uncompressed) deflate blocks and filter type 0 on each row.
+enum TinyPNG {
+    static func build(width: Int, height: Int, bitDepth: Int, colorType: Int, rows: [[UInt8]],
+                      extraChunks: [(String, [UInt8])] = []) -> [UInt8] {
+        var png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+        png += chunk("IHDR", be32(UInt32(width)) + be32(UInt32(height))
+            + [UInt8(bitDepth), UInt8(colorType), 0, 0, 0])
+        for (type, body) in extraChunks { png += chunk(type, body) }
+        let raw: [UInt8] = rows.flatMap { [UInt8(0)] + $0 }
+        png += chunk("IDAT", zlibStored(raw))
+        png += chunk("IEND", [])
+        return png
+    }
+
+    private static func zlibStored(_ data: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = [0x78, 0x01]
+        var index = 0
+        repeat {
+            let count = min(65535, data.count - index)
+            let final: UInt8 = index + count == data.count ? 1 : 0
+            out += [final, UInt8(count & 0xFF), UInt8(count >> 8), UInt8(~count & 0xFF), UInt8((~count >> 8) & 0xFF)]
+            out += data[index..<index + count]
+            index += count
+        } while index < data.count
+        var a: UInt32 = 1, b: UInt32 = 0
+        for byte in data { a = (a + UInt32(byte)) % 65521; b = (b + a) % 65521 }
+        return out + be32(b << 16 | a)
+    }
+
+    private static func chunk(_ type: String, _ body: [UInt8]) -> [UInt8] {
+        let typed = Array(type.utf8) + body
+        return be32(UInt32(body.count)) + typed + be32(crc32(typed))
+    }
+
+    private static func crc32(_ bytes: [UInt8]) -> UInt32 {
+        var crc: UInt32 = 0xFFFF_FFFF
+        for byte in bytes {
+            crc ^= UInt32(byte)
+            for _ in 0..<8 { crc = crc & 1 == 1 ? 0xEDB8_8320 ^ (crc >> 1) : crc >> 1 }
+        }
+        return ~crc
+    }
+
+    private static func be32(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)] }
+}
+
+/// Finding and running external tools (ImageMagick).
+enum Tool {
+    static func find(_ name: String) -> String? {
+        let paths = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
+        return paths.map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    static func run(_ tool: String, _ arguments: [String]) throws -> String {
+        String(decoding: try runData(tool, arguments), as: UTF8.self)
+    }
+
+    static func runData(_ tool: String, _ arguments: [String]) throws -> Data {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: tool)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw PNGError(path: tool, kind: .io, message: "exited with status \(process.terminationStatus)")
+        }
+        return data
+    }
+}
