@@ -20,7 +20,10 @@ public enum Processor {
         }
         let raw = try RawFile.read(path: input, pixelLimit: pixelLimit)
         let image = try Renderer.render(raw, options: options)
-        let bytes = try PNGFile.encode(image.pngImage, options: png)
+        let bytes: [UInt8]
+        do { bytes = try PNGFile.encode(image.pngImage, options: png) } catch let e as PNGError {
+            throw OutputError(path: output, problem: "PNG encoding failed: \(e.message)")
+        }
         try AtomicOutput.write(bytes, to: output, overwrite: overwrite)
         return Result(input: input, output: output, width: image.width, height: image.height)
     }

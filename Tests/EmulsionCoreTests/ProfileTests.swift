@@ -42,7 +42,7 @@ final class ProfileTests: XCTestCase {
         let p = try loader.load("child")
         XCTAssertEqual(p.number("exposure", "ev"), 1.5)
         XCTAssertEqual(p.option("whiteBalance", "mode", as: WhiteBalanceMode.self), .daylight)
-        XCTAssertEqual(p.flag("exposure", "baseline"), false)
+        XCTAssertEqual(p.flag("exposure", "baseline"), true, "default")
     }
 
     func testStrictValidation() {

@@ -15,13 +15,22 @@ final class CLITests: XCTestCase {
         try? FileManager.default.removeItem(at: dir)
     }
 
+    /// The CLI built beside the test bundle (`swift build` builds it; the README's test command runs that first).
     static var binary: String {
-        Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("emulsion").path
+        let me = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        var dir = me.deletingLastPathComponent()
+        while dir.path.hasSuffix(".xctest") || dir.lastPathComponent == "MacOS" || dir.lastPathComponent == "Contents" {
+            dir = dir.deletingLastPathComponent()
+        }
+        return dir.appendingPathComponent("emulsion").path
     }
 
     @discardableResult
     func emulsion(_ arguments: [String], timeout: TimeInterval = 180) throws -> TestSupport.RunResult {
-        guard FileManager.default.isExecutableFile(atPath: Self.binary) else { throw XCTSkip("emulsion binary not built at \(Self.binary)") }
+        guard FileManager.default.isExecutableFile(atPath: Self.binary) else {
+            if TestSupport.inCI { XCTFail("emulsion binary not built at \(Self.binary): run `swift build` first") }
+            throw XCTSkip("emulsion binary not built at \(Self.binary)")
+        }
         return try TestSupport.run(Self.binary, arguments, timeout: timeout,
                                    environment: ["EMULSION_PROFILES": TestSupport.repositoryRoot.appendingPathComponent("Profiles").path])
     }

@@ -35,7 +35,9 @@ public enum RawFile {
             if status == LIBRAW_FILE_UNSUPPORTED.rawValue, looksLikeTIFF(path) {
                 problem = "TIFF/DNG structure LibRaw cannot use (damaged, truncated or unsupported)"
             }
-            throw RawFileError(path: path, problem: problems.dataError ?? problem)
+            // While identifying a file, LibRaw's end-of-file callback fires for any short file:
+            // the open status says more than "truncated" there.
+            throw RawFileError(path: path, problem: problem)
         }
 
         let sizes = emulsion_sizes(handle).pointee
@@ -77,7 +79,8 @@ public enum RawFile {
     static func describe(_ status: Int32, opening: Bool) -> String {
         switch status {
         case LIBRAW_FILE_UNSUPPORTED.rawValue: return "not a raw file LibRaw can read (unsupported or unrecognised format)"
-        case LIBRAW_IO_ERROR.rawValue: return "truncated or unreadable raw data (I/O error while decoding)"
+        case LIBRAW_IO_ERROR.rawValue:
+            return opening ? "not a raw file, or truncated before its image data" : "truncated or unreadable raw data (I/O error while decoding)"
         case LIBRAW_DATA_ERROR.rawValue: return "corrupt raw data"
         case LIBRAW_UNSUFFICIENT_MEMORY.rawValue: return "not enough memory to decode"
         case LIBRAW_TOO_BIG.rawValue: return "image too big for LibRaw"
