@@ -13,9 +13,14 @@ struct EmulsionCommand: ParsableCommand {
         defaultSubcommand: ProcessCommand.self)
 }
 
-/// Prints one line to stderr.
+/// Prints one line to stderr (the original stderr, which decoders' captures never redirect).
 func complain(_ message: String) {
-    FileHandle.standardError.write(Data((message + "\n").utf8))
+    writeToStandardError(message + "\n")
+}
+
+func writeToStandardError(_ text: String) {
+    let bytes = Array(text.utf8)
+    _ = bytes.withUnsafeBytes { write(DecoderMessages.originalStandardError, $0.baseAddress, $0.count) }
 }
 
 extension OutputSpace: ExpressibleByArgument {}
