@@ -16,12 +16,14 @@ struct InfoCommand: ParsableCommand {
     @Option(name: .customLong("max-megapixels"), help: "Refuse raws larger than this (guards against absurd headers).")
     var maxMegapixels: Int = RawFile.defaultPixelLimit / 1_000_000
 
+    @OptionGroup var decoding: DecoderOptions
+
     func run() throws {
         var reports: [RawInfo] = []
         var failed = 0
         for file in files {
             do {
-                reports.append(RawInfo(path: file, raw: try RawFile.read(path: file, pixelLimit: maxMegapixels * 1_000_000)))
+                reports.append(RawInfo(path: file, raw: try decoding.decoder.decode(path: file, pixelLimit: maxMegapixels * 1_000_000)))
             } catch {
                 complain("emulsion: \(error)")
                 failed += 1

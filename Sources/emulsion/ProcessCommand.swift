@@ -52,6 +52,8 @@ struct ProcessCommand: ParsableCommand {
     @Option(name: .customLong("max-megapixels"), help: "Refuse raws larger than this (guards against absurd headers).")
     var maxMegapixels: Int = RawFile.defaultPixelLimit / 1_000_000
 
+    @OptionGroup var decoding: DecoderOptions
+
     func validate() throws {
         guard bits == 8 || bits == 16 else { throw ValidationError("--bits must be 8 or 16") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
@@ -90,7 +92,7 @@ struct ProcessCommand: ParsableCommand {
         let terminal = isatty(STDERR_FILENO) == 1
         let started = Date()
         let outcomes = Batch.run(items, options: options, overwrite: overwrite, pixelLimit: maxMegapixels * 1_000_000,
-                                 concurrency: threads) { done, total, outcome in
+                                 decoder: decoding.decoder, concurrency: threads) { done, total, outcome in
             if case .failed(_, let message) = outcome {
                 if terminal { writeToStandardError("\r\u{1B}[K") }
                 complain("emulsion: \(message)")
