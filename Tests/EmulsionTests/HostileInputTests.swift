@@ -48,8 +48,8 @@ final class HostileInputTests: XCTestCase {
             throw XCTSkip("no samples")
         }
         let total = Int(ProcessInfo.processInfo.environment["EMULSION_HOSTILE_COUNT"] ?? "") ?? 2100
-        // Every variant is generated; the test suite runs every `stride`-th (1 in .ci/hostile.sh).
-        let stride = max(1, Int(ProcessInfo.processInfo.environment["EMULSION_HOSTILE_STRIDE"] ?? "") ?? 5)
+        // Every variant is generated; the test suite runs every `every`-th (1 in .ci/hostile.sh).
+        let every = max(1, Int(ProcessInfo.processInfo.environment["EMULSION_HOSTILE_STRIDE"] ?? "") ?? 5)
         var generated = 0
         var paths: [String] = []
         for source in sources {
@@ -58,7 +58,7 @@ final class HostileInputTests: XCTestCase {
             for v in HostileRaws.variants(of: bytes, stem: source.deletingPathExtension().lastPathComponent,
                                           count: total / sources.count, seed: UInt64(1000 + small.firstIndex(of: source.lastPathComponent)!)) {
                 generated += 1
-                guard generated % stride == 0 else { continue }
+                guard generated % every == 0 else { continue }
                 let url = dir.appendingPathComponent(v.name + "." + ext)
                 try Data(v.bytes).write(to: url)
                 paths.append(url.path)
