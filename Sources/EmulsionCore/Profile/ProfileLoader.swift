@@ -81,7 +81,12 @@ public struct ProfileLoader: Sendable {
             throw ProfileError(file: path, keyPath: "", message: "cannot be read")
         }
         let document: JSONValue
-        do { document = try JSONDecoder().decode(JSONValue.self, from: data) } catch {
+        do { document = try JSONDecoder().decode(JSONValue.self, from: data) } catch let DecodingError.typeMismatch(_, context)
+            where !context.codingPath.isEmpty {
+            // Valid JSON syntax whose value no type can hold: in practice a number beyond Double (1e999).
+            throw ProfileError(file: path, keyPath: context.codingPath.map(\.stringValue).joined(separator: "."),
+                               message: "value cannot be represented (a number beyond ±1.8e308?)")
+        } catch {
             throw ProfileError(file: path, keyPath: "", message: "is not valid JSON (\(Self.describe(error)))")
         }
         return try resolve(document, file: path, chain: chain + [path], directory: url.deletingLastPathComponent())
