@@ -92,6 +92,15 @@ public struct ProfileLoader: Sendable {
         return try resolve(document, file: path, chain: chain + [path], directory: url.deletingLastPathComponent())
     }
 
+    /// Parses and resolves a profile held in memory (`label` names it in errors).
+    public func profile(fromJSON data: Data, label: String) throws -> Profile {
+        let document: JSONValue
+        do { document = try JSONDecoder().decode(JSONValue.self, from: data) } catch {
+            throw ProfileError(file: label, keyPath: "", message: "is not valid JSON (\(Self.describe(error)))")
+        }
+        return try resolve(document, file: label)
+    }
+
     /// Validates a parsed document and resolves it against its parent and the defaults.
     public func resolve(_ document: JSONValue, file: String, chain: [String] = [], directory: URL? = nil) throws -> Profile {
         guard case .object(let object) = document else {
