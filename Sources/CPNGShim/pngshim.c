@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 /* ------------------------------------------------------------------------------------------------ */
 /* Shared context: message buffer, result code and the byte source/sink of one operation.           */
@@ -143,7 +144,7 @@ static void shim_memory_read(png_structp png, png_bytep data, size_t length) {
 
 static int shim_check_encode_arguments(shim_ctx *ctx, const uint16_t *samples, uint32_t width, uint32_t height,
                                        int channels, int bit_depth, const uint8_t *icc, size_t icc_length,
-                                       int compression_level, int filter) {
+                                       int compression_level, int filter, int strategy) {
     if (!samples) return shim_fail(ctx, EMU_PNG_ERR_ARGUMENT, "no sample buffer");
     if (width == 0 || height == 0 || width > PNG_UINT_31_MAX || height > PNG_UINT_31_MAX)
         return shim_fail(ctx, EMU_PNG_ERR_ARGUMENT, "invalid image size %ux%u", width, height);
@@ -160,6 +161,8 @@ static int shim_check_encode_arguments(shim_ctx *ctx, const uint16_t *samples, u
                          compression_level);
     if (filter < EMU_PNG_FILTER_NONE || filter > EMU_PNG_FILTER_ADAPTIVE)
         return shim_fail(ctx, EMU_PNG_ERR_ARGUMENT, "invalid filter choice %d", filter);
+    if (strategy < EMU_PNG_STRATEGY_AUTO || strategy > EMU_PNG_STRATEGY_HUFFMAN_ONLY)
+        return shim_fail(ctx, EMU_PNG_ERR_ARGUMENT, "invalid compression strategy %d", strategy);
     return EMU_PNG_OK;
 }
 
@@ -167,7 +170,7 @@ static int shim_check_encode_arguments(shim_ctx *ctx, const uint16_t *samples, u
 static int shim_encode(shim_ctx *ctx, png_rw_ptr write_fn, png_flush_ptr flush_fn,
                        const uint16_t *samples, uint32_t width, uint32_t height, int channels, int bit_depth,
                        const uint8_t *icc, size_t icc_length, const char *icc_name,
-                       int compression_level, int filter) {
+                       int compression_level, int filter, int strategy) {
     ctx->libpng_error_code = EMU_PNG_ERR_LIBPNG;
     ctx->error_prefix = "libpng: ";
     png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, ctx, shim_png_error, shim_png_warning);
@@ -214,6 +217,8 @@ static int shim_encode(shim_ctx *ctx, png_rw_ptr write_fn, png_flush_ptr flush_f
         }
     }
     png_set_compression_level(png, compression_level);
+    if (strategy == EMU_PNG_STRATEGY_RLE) png_set_compression_strategy(png, Z_RLE);
+    else if (strategy == EMU_PNG_STRATEGY_HUFFMAN_ONLY) png_set_compression_strategy(png, Z_HUFFMAN_ONLY);
     int filters;
     switch (filter) {
     case EMU_PNG_FILTER_NONE: filters = PNG_FILTER_NONE; break;
@@ -269,13 +274,13 @@ int emu_png_write_file(const char *path,
                        const uint16_t *samples, uint32_t width, uint32_t height,
                        int channels, int bit_depth,
                        const uint8_t *icc, size_t icc_length, const char *icc_name,
-                       int compression_level, int filter,
+                       int compression_level, int filter, int strategy,
                        char message[EMU_PNG_MESSAGE_SIZE]) {
     shim_ctx ctx;
     shim_init(&ctx, message);
     if (!path || !path[0]) return shim_fail(&ctx, EMU_PNG_ERR_ARGUMENT, "empty output path");
     int rc = shim_check_encode_arguments(&ctx, samples, width, height, channels, bit_depth, icc, icc_length,
-                                         compression_level, filter);
+                                         compression_level, filter, strategy);
     if (rc != EMU_PNG_OK) return rc;
 
     FILE *file = fopen(path, "wb");
@@ -287,7 +292,7 @@ int emu_png_write_file(const char *path,
     ctx.file = file;
 
     rc = shim_encode(&ctx, shim_file_write, shim_file_flush, samples, width, height, channels, bit_depth,
-                     icc, icc_length, icc_name, compression_level, filter);
+                     icc, icc_length, icc_name, compression_level, filter, strategy);
     /* Buffered data reaches the kernel only here: a full disk or EFBIG often shows up at flush/close. */
     if (rc == EMU_PNG_OK && (fflush(file) != 0 || ferror(file)))
         rc = shim_fail(&ctx, EMU_PNG_ERR_IO, "write failed: %s", strerror(errno));
@@ -300,7 +305,7 @@ int emu_png_write_file(const char *path,
 int emu_png_write_memory(const uint16_t *samples, uint32_t width, uint32_t height,
                          int channels, int bit_depth,
                          const uint8_t *icc, size_t icc_length, const char *icc_name,
-                         int compression_level, int filter,
+                         int compression_level, int filter, int strategy,
                          uint8_t **out_data, size_t *out_length,
                          char message[EMU_PNG_MESSAGE_SIZE]) {
     shim_ctx ctx;
@@ -309,10 +314,10 @@ int emu_png_write_memory(const uint16_t *samples, uint32_t width, uint32_t heigh
     *out_data = NULL;
     *out_length = 0;
     int rc = shim_check_encode_arguments(&ctx, samples, width, height, channels, bit_depth, icc, icc_length,
-                                         compression_level, filter);
+                                         compression_level, filter, strategy);
     if (rc != EMU_PNG_OK) return rc;
     rc = shim_encode(&ctx, shim_memory_write, shim_memory_flush, samples, width, height, channels, bit_depth,
-                     icc, icc_length, icc_name, compression_level, filter);
+                     icc, icc_length, icc_name, compression_level, filter, strategy);
     if (rc != EMU_PNG_OK) {
         free(ctx.out_data);
         return rc;

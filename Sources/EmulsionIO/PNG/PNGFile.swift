@@ -50,21 +50,43 @@ public enum PNGFilter: String, CaseIterable, Sendable {
     }
 }
 
-/// zlib level and row filter used when encoding.
+/// zlib strategy for the compressed image data (zlib manual, deflateInit2).
+public enum PNGCompressionStrategy: String, CaseIterable, Sendable {
+    /// libpng's choice: Z_FILTERED when rows are filtered, Z_DEFAULT_STRATEGY otherwise.
+    case automatic
+    /// Runs only (Z_RLE): about twice as fast as `automatic` on noisy 16-bit photographs and no
+    /// larger; still compresses flat areas. The zlib level (1-9) then does not change the output.
+    case rle
+    /// Huffman coding only (Z_HUFFMAN_ONLY): as fast as `rle`, but flat areas cost at least 1 bit/byte.
+    case huffmanOnly
+
+    var shimValue: Int32 {
+        switch self {
+        case .automatic: return Int32(EMU_PNG_STRATEGY_AUTO)
+        case .rle: return Int32(EMU_PNG_STRATEGY_RLE)
+        case .huffmanOnly: return Int32(EMU_PNG_STRATEGY_HUFFMAN_ONLY)
+        }
+    }
+}
+
+/// zlib level, row filter and zlib strategy used when encoding.
 ///
-/// The default (zlib level 1, `up` filter) was chosen by measurement on a 4000×3000 16-bit RGB
-/// image of smooth gradients plus noise (see docs/PNG-ENCODING.md, Benchmarks/png-levels.sh):
+/// The default (level 1, `sub` filter, `rle` strategy) was chosen by measurement on a 4000×3000
+/// 16-bit RGB image of smooth gradients plus noise (docs/PNG-ENCODING.md, Benchmarks/png-levels.sh):
 /// speed first, because exports run over thousands of files; size second.
 public struct PNGEncodingOptions: Equatable, Sendable {
     /// zlib compression level 0 (store) ... 9 (smallest, slowest).
     public var compressionLevel: Int
     public var filter: PNGFilter
-    /// Name stored in the iCCP chunk (1-79 Latin-1 characters).
+    public var strategy: PNGCompressionStrategy
+    /// Name stored in the iCCP chunk: 1-79 printable ASCII characters, no leading, trailing or double spaces.
     public var iccProfileName: String
 
-    public init(compressionLevel: Int = 1, filter: PNGFilter = .up, iccProfileName: String = "ICC Profile") {
+    public init(compressionLevel: Int = 1, filter: PNGFilter = .sub, strategy: PNGCompressionStrategy = .rle,
+                iccProfileName: String = "ICC Profile") {
         self.compressionLevel = compressionLevel
         self.filter = filter
+        self.strategy = strategy
         self.iccProfileName = iccProfileName
     }
 
@@ -104,7 +126,8 @@ public enum PNGFile {
         try withEncodeArguments(image, options: options) { samples, icc, iccLength, name, message in
             emu_png_write_file(path, samples, UInt32(image.width), UInt32(image.height),
                                Int32(image.channels), Int32(image.bitDepth), icc, iccLength, name,
-                               Int32(options.compressionLevel), options.filter.shimValue, message)
+                               Int32(options.compressionLevel), options.filter.shimValue,
+                               options.strategy.shimValue, message)
         }.throwIfFailed(path: path)
     }
 
@@ -117,7 +140,7 @@ public enum PNGFile {
             emu_png_write_memory(samples, UInt32(image.width), UInt32(image.height),
                                  Int32(image.channels), Int32(image.bitDepth), icc, iccLength, name,
                                  Int32(options.compressionLevel), options.filter.shimValue,
-                                 &data, &length, message)
+                                 options.strategy.shimValue, &data, &length, message)
         }.throwIfFailed(path: nil)
         defer { emu_png_free(data) }
         guard let data else { return [] }
