@@ -86,6 +86,43 @@ int emu_png_write_memory(const uint16_t *samples, uint32_t width, uint32_t heigh
                          uint8_t **out_data, size_t *out_length,
                          char message[EMU_PNG_MESSAGE_SIZE]);
 
+/*
+ * Parallel encoding. zlib, not libpng's row loop, bounds PNG encoding speed; independent row blocks
+ * can be filtered and deflated on separate threads and joined into one zlib stream:
+ *   1. for each block of rows (any thread): emu_png_deflate_rows -> one emu_png_block;
+ *   2. emu_png_write_blocks_file / _memory (one thread) writes signature, IHDR, iCCP, one IDAT per
+ *      block (zlib header in the first, Adler-32 joined with adler32_combine after the last), IEND.
+ * emu_png_deflate_rows uses no libpng and no longjmp. Blocks end on a byte boundary with
+ * Z_FULL_FLUSH (the last with Z_FINISH), so their raw deflate data concatenate (RFC 1951).
+ */
+typedef struct {
+    uint8_t *data;         /* raw deflate data, malloc'd; release with emu_png_free_block */
+    size_t length;
+    uint32_t adler;        /* Adler-32 of the block's filtered bytes */
+    size_t raw_length;     /* filtered bytes in the block: rows * (1 + bytes per row) */
+} emu_png_block;
+
+/** Filter and deflate rows [first_row, first_row + row_count) of the image (which must be the last
+ *  block exactly when first_row + row_count == height). Thread-safe. */
+int emu_png_deflate_rows(const uint16_t *samples, uint32_t width, uint32_t height, int channels, int bit_depth,
+                         uint32_t first_row, uint32_t row_count,
+                         int compression_level, int filter, int strategy,
+                         emu_png_block *out, char message[EMU_PNG_MESSAGE_SIZE]);
+
+/** Write a PNG whose image data are `blocks` (in row order, together covering every row once). */
+int emu_png_write_blocks_file(const char *path, uint32_t width, uint32_t height, int channels, int bit_depth,
+                              const uint8_t *icc, size_t icc_length, const char *icc_name,
+                              const emu_png_block *blocks, size_t block_count,
+                              char message[EMU_PNG_MESSAGE_SIZE]);
+int emu_png_write_blocks_memory(uint32_t width, uint32_t height, int channels, int bit_depth,
+                                const uint8_t *icc, size_t icc_length, const char *icc_name,
+                                const emu_png_block *blocks, size_t block_count,
+                                uint8_t **out_data, size_t *out_length,
+                                char message[EMU_PNG_MESSAGE_SIZE]);
+
+/** Release a block's data (NULL or an empty block is fine). */
+void emu_png_free_block(emu_png_block *block);
+
 /** Decoded image returned by the read functions; free its buffers with emu_png_free. */
 typedef struct {
     uint32_t width;
