@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 target="${1:-raw}"; seconds="${2:-60}"
 swift build -c release --product EmulsionFuzz --scratch-path .build-fuzz \
-  -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING -Xswiftc -gnone
+  -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING -Xswiftc -gnone -Xswiftc -use-ld=lld -Xcc -g0
 corpus=$(mktemp -d)
 if [ "$target" = raw ]; then
   for f in apple-quicktake_100-test100.qtk kodak-dc50-sample.kdc lg-g4_h815-lossy_linear.dng canon-eos_6d-lossy_linear.dng; do

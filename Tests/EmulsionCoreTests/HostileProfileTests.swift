@@ -49,6 +49,8 @@ final class HostileProfileTests: XCTestCase {
             (#"{"schemaVersion": 1.5, "name": "x"}"#, "schemaVersion", "whole number"),
             (#"{"schemaVersion": 0, "name": "x"}"#, "schemaVersion", "whole number"),
             (#"{"schemaVersion": 99, "name": "x"}"#, "schemaVersion", "newer"),
+            // libFuzzer finding (fuzz-findings/crash-08d8dfd7…): Int(1.8e60) trapped.
+            (#"{"schemaVersion": 177777777777777777777777777777777777777777777777777777777777, "name": "x"}"#, "schemaVersion", "whole number"),
             (#"{"schemaVersion": 1, "name": "x", "extends": 3}"#, "extends", "expected a string"),
             (#"{"schemaVersion": 1, "name": "x", "extends": "ghost"}"#, "extends", "ghost"),
             (#"{"schemaVersion": 1, "name": "x", "extends": "self-loop"}"#, "extends", "cycle"),

@@ -176,7 +176,8 @@ public enum ProfileMigration {
                                message: object["schemaVersion"] == nil ? "missing; expected \(Profile.schemaVersion)"
                                    : "expected a number, got \(object["schemaVersion"]!.typeName)")
         }
-        guard v == v.rounded(), v >= 1 else {
+        // The upper bound keeps `Int(v)` from trapping on 1e60 (a fuzzer finding).
+        guard v == v.rounded(), v >= 1, v <= 1_000_000 else {
             throw ProfileError(file: file, keyPath: "schemaVersion", message: "expected a positive whole number, got \(v)")
         }
         let version = Int(v)
