@@ -22,7 +22,7 @@ struct ProcessCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output PNG (one input only).")
     var output: String?
 
-    @Option(name: .customLong("out-dir"), help: "Folder for outputs, named after each input (default: current folder).")
+    @Option(name: .customLong("out-dir"), help: "Folder for outputs, named after each input (created if missing; default: current folder).")
     var outputDirectory: String?
 
     @Option(help: "Profile name (in Profiles/) or path to a profile file.")
@@ -71,6 +71,12 @@ struct ProcessCommand: ParsableCommand {
         }
         let options = RenderOptions(profile: loaded, space: space, depth: bits == 8 ? .eight : .sixteen,
                                     engine: engine, threads: threads)
+        if let outputDirectory, !FileManager.default.fileExists(atPath: outputDirectory) {
+            do { try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true) } catch {
+                complain("emulsion: \(outputDirectory): cannot create the output folder: \(error.localizedDescription)")
+                throw ExitCode(2)
+            }
+        }
         var inputs = self.inputs
         if inputs.isEmpty {
             do {

@@ -118,7 +118,7 @@ final class CLITests: XCTestCase {
     func testUnwritableOutputFolder() throws {
         guard getuid() != 0 else {
             // root ignores write permission bits; a folder that does not exist fails the same way for everyone.
-            let r = try emulsion(["process", try sample("lg-g4_h815-lossy_linear.dng"), "--out-dir", dir.appendingPathComponent("nope/deeper").path])
+            let r = try emulsion(["process", try sample("lg-g4_h815-lossy_linear.dng"), "-o", dir.appendingPathComponent("nope/deeper/x.png").path])
             assertOneLineError(r, mentions: ["nope/deeper", "does not exist"], status: 1)
             return
         }
