@@ -49,6 +49,12 @@ final class LibRawOracleTests: XCTestCase {
             XCTAssertEqual(image.width, reference.width, "\(sample.name) width")
             XCTAssertEqual(image.height, reference.height, "\(sample.name) height")
             guard image.width == reference.width, image.height == reference.height else { continue }
+            // Every sample becomes a PNG whose embedded profile reads back (issue 2).
+            let png = try PNGFile.decode(try PNGFile.encode(image.pngImage))
+            XCTAssertEqual(png.width, image.width, sample.name)
+            XCTAssertEqual(png.height, image.height, sample.name)
+            XCTAssertEqual(png.samples, image.samples, sample.name)
+            XCTAssertNoThrow(try ICCProfile(bytes: XCTUnwrap(png.iccProfile)), sample.name)
 
             var differences: [Double] = []
             for y in stride(from: 1, to: image.height, by: 3) {
