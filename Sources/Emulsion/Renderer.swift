@@ -73,7 +73,8 @@ public struct RenderPlan: Sendable {
         case .mosaic(let cfa):
             let normalisation = RawNormalisation(levels: raw.levels, multipliers: whiteBalance, cfa: cfa, ceiling: ceiling)
             source = MosaicSource(raw: raw.samples, width: raw.width, height: raw.height, cfa: cfa,
-                                  normalisation: normalisation, demosaic: Self.demosaic(profile.option("demosaic", "algorithm", as: DemosaicMethod.self)))
+                                  normalisation: normalisation,
+                                  demosaic: profile.option("demosaic", "algorithm", as: DemosaicMethod.self).algorithm(for: cfa))
         case .rgb:
             source = RGBSource(raw: raw.samples, width: raw.width, height: raw.height,
                                channels: RawNormalisation.forRGB(levels: raw.levels, multipliers: whiteBalance, ceiling: ceiling))
@@ -99,12 +100,6 @@ public struct RenderPlan: Sendable {
         switch mode {
         case .daylight: return c.daylightMultipliers ?? c.asShotMultipliers ?? .one
         case .asShot: return c.asShotMultipliers ?? c.daylightMultipliers ?? .one
-        }
-    }
-
-    static func demosaic(_ method: DemosaicMethod) -> any DemosaicAlgorithm {
-        switch method {
-        case .bilinear: return BilinearDemosaic()
         }
     }
 }

@@ -31,6 +31,9 @@ struct ProcessCommand: ParsableCommand {
     @Option(name: .customLong("set"), help: "Override a profile parameter: stage.parameter=value (repeatable).")
     var overrides: [String] = []
 
+    @Option(help: "Demosaic algorithm: \(DemosaicMethod.allCases.map(\.rawValue).joined(separator: ", ")) (shortcut for --set demosaic.algorithm=…).")
+    var demosaic: String?
+
     @Option(help: "Output colour space: \(OutputSpace.allCases.map(\.rawValue).joined(separator: ", ")).")
     var space: OutputSpace = .sRGB
 
@@ -59,10 +62,17 @@ struct ProcessCommand: ParsableCommand {
         if output != nil && outputDirectory != nil { throw ValidationError("use either -o or --out-dir, not both") }
     }
 
+    /// The shortcut options as `--set` assignments (validated by the profile like any other).
+    func shortcutOverrides() throws -> [String] {
+        var out: [String] = []
+        if let demosaic { out.append("demosaic.algorithm=\(demosaic)") }
+        return out
+    }
+
     func run() throws {
         let loaded: Profile
         do {
-            loaded = try ProfileLoader.standard.load(profile).applying(overrides: overrides)
+            loaded = try ProfileLoader.standard.load(profile).applying(overrides: overrides + shortcutOverrides())
         } catch {
             complain("emulsion: \(error)")
             throw ExitCode(2)

@@ -33,19 +33,44 @@ final class DemosaicTests: XCTestCase {
         return out
     }
 
-    func source(_ raw: [UInt16], _ w: Int, _ h: Int, _ cfa: CFAPattern) -> MosaicSource {
+    func source(_ raw: [UInt16], _ w: Int, _ h: Int, _ cfa: CFAPattern,
+                _ algorithm: any DemosaicAlgorithm = BilinearDemosaic()) -> MosaicSource {
         let n = RawNormalisation(levels: SensorLevels(black: 0, white: 1000), multipliers: .one, cfa: cfa)
-        return MosaicSource(raw: raw, width: w, height: h, cfa: cfa, normalisation: n, demosaic: BilinearDemosaic())
+        return MosaicSource(raw: raw, width: w, height: h, cfa: cfa, normalisation: n, demosaic: algorithm)
+    }
+
+    static let algorithms: [(String, any DemosaicAlgorithm)] = [("bilinear", BilinearDemosaic()), ("malvar", MalvarDemosaic()),
+                                                                ("rcd", RCDDemosaic()), ("directional", DirectionalDemosaic())]
+
+    func algorithms(for cfa: CFAPattern) -> [(String, any DemosaicAlgorithm)] {
+        cfa.isBayer ? Self.algorithms : Self.algorithms.filter { $0.0 == "bilinear" || $0.0 == "directional" }
     }
 
     func testFlatFieldStaysFlatInEveryLayout() {
         for cfa in [CFAPattern.rggb, .bggr, .grbg, .gbrg, Self.xTrans] {
-            let raw = mosaic(width: 29, height: 23, cfa: cfa) { _, _, c in [200, 500, 800][c] }
-            let out = render(source(raw, 29, 23, cfa), engine: .simd)
-            for i in 0..<(29 * 23) {
-                XCTAssertEqual(out[3 * i], 0.2, accuracy: 1e-6, "\(cfa.name) R at \(i)")
-                XCTAssertEqual(out[3 * i + 1], 0.5, accuracy: 1e-6, "\(cfa.name) G at \(i)")
-                XCTAssertEqual(out[3 * i + 2], 0.8, accuracy: 1e-6, "\(cfa.name) B at \(i)")
+            for (name, algorithm) in algorithms(for: cfa) {
+                let raw = mosaic(width: 29, height: 23, cfa: cfa) { _, _, c in [200, 500, 800][c] }
+                let out = render(source(raw, 29, 23, cfa, algorithm), engine: .simd)
+                for i in 0..<(29 * 23) {
+                    XCTAssertEqual(out[3 * i], 0.2, accuracy: 1e-5, "\(name) \(cfa.name) R at \(i)")
+                    XCTAssertEqual(out[3 * i + 1], 0.5, accuracy: 1e-5, "\(name) \(cfa.name) G at \(i)")
+                    XCTAssertEqual(out[3 * i + 2], 0.8, accuracy: 1e-5, "\(name) \(cfa.name) B at \(i)")
+                }
+            }
+        }
+    }
+
+    /// Malvar–He–Cutler reproduces any quadratic-free linear ramp exactly (its filters are
+    /// bilinear plus a zero-mean Laplacian term), including at the mirrored border.
+    func testMalvarLinearRampIsExact() {
+        for cfa in [CFAPattern.rggb, .bggr, .grbg, .gbrg] {
+            let raw = mosaic(width: 40, height: 20, cfa: cfa) { x, y, _ in Float(100 + 10 * x + 7 * y) }
+            let out = render(source(raw, 40, 20, cfa, MalvarDemosaic()), engine: .simd)
+            for y in 2..<18 {
+                for x in 2..<38 {
+                    let expected = Float(100 + 10 * x + 7 * y) / 1000
+                    for c in 0..<3 { XCTAssertEqual(out[3 * (y * 40 + x) + c], expected, accuracy: 1e-5, "\(cfa.name) (\(x),\(y)) c\(c)") }
+                }
             }
         }
     }
@@ -71,9 +96,12 @@ final class DemosaicTests: XCTestCase {
                 state = state &* 1664525 &+ 1013904223
                 return Float(state >> 22)
             }
-            let s = source(raw, 53, 31, cfa)
-            let a = render(s, engine: .scalar), b = render(s, engine: .simd, stripRows: 4)
-            XCTAssertEqual(a.map(\.bitPattern), b.map(\.bitPattern), "\(cfa.name)")
+            for (name, algorithm) in algorithms(for: cfa) {
+                let s = source(raw, 53, 31, cfa, algorithm)
+                // Different engines and different strip heights: the same bits.
+                let a = render(s, engine: .scalar), b = render(s, engine: .simd, stripRows: 4)
+                XCTAssertEqual(a.map(\.bitPattern), b.map(\.bitPattern), "\(name) \(cfa.name)")
+            }
         }
     }
 
@@ -82,7 +110,9 @@ final class DemosaicTests: XCTestCase {
         let cfa = CFAPattern.rggb
         let raw = [UInt16](repeating: 4000, count: 16 * 16)
         let n = RawNormalisation(levels: SensorLevels(black: 100, white: 4000), multipliers: SIMD3(2.1, 1, 1.6), cfa: cfa)
-        let out = render(MosaicSource(raw: raw, width: 16, height: 16, cfa: cfa, normalisation: n, demosaic: BilinearDemosaic()), engine: .simd)
-        XCTAssertTrue(out.allSatisfy { $0 == 1 })
+        for (name, algorithm) in Self.algorithms {
+            let out = render(MosaicSource(raw: raw, width: 16, height: 16, cfa: cfa, normalisation: n, demosaic: algorithm), engine: .simd)
+            XCTAssertTrue(out.allSatisfy { abs($0 - 1) < 1e-5 }, name)
+        }
     }
 }

@@ -9,7 +9,10 @@ public enum StageCatalogue {
               "clip: every channel limited to white after white balance, so clipped areas stay neutral"),
     ])
     public static let demosaic = StageDeclaration("demosaic", "How full colour is rebuilt from the mosaic", [
-        .init("algorithm", .options(DemosaicMethod.self, default: .bilinear), "bilinear: mean of nearest same-colour photosites"),
+        .init("algorithm", .options(DemosaicMethod.self, default: .bilinear),
+              "bilinear: mean of nearest same-colour photosites; malvar: Malvar–He–Cutler 2004 linear filters; "
+              + "rcd: Ratio Corrected Demosaicing (edge-directed, highest quality); directional: gradient-weighted "
+              + "directional interpolation for any CFA (X-Trans; malvar and rcd use it on non-Bayer sensors)"),
     ])
     public static let exposure = StageDeclaration("exposure", "Scene-linear exposure", [
         .init("ev", .number(range: -10...10, default: 0), "exposure change in stops"),

@@ -11,6 +11,20 @@ public enum HighlightMode: String, CaseIterable, Sendable {
 
 public enum DemosaicMethod: String, CaseIterable, Sendable {
     case bilinear
+    case malvar
+    case rcd
+    case directional
+
+    /// The algorithm for a layout: Malvar and RCD are Bayer algorithms, so on other layouts
+    /// (X-Trans) they give way to the directional one, the high-quality choice there.
+    public func algorithm(for cfa: CFAPattern) -> any DemosaicAlgorithm {
+        switch self {
+        case .bilinear: return BilinearDemosaic()
+        case .malvar: return cfa.isBayer ? MalvarDemosaic() : DirectionalDemosaic()
+        case .rcd: return cfa.isBayer ? RCDDemosaic() : DirectionalDemosaic()
+        case .directional: return DirectionalDemosaic()
+        }
+    }
 }
 
 extension Profile {
