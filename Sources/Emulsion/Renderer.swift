@@ -64,18 +64,29 @@ public struct RenderPlan: Sendable {
     public init(raw: RawImage, options: RenderOptions) throws {
         let profile = options.profile
         whiteBalance = Self.whiteBalance(raw, mode: profile.option("whiteBalance", "mode", as: WhiteBalanceMode.self))
-        let ceiling: Float
-        switch profile.option("highlights", "mode", as: HighlightMode.self) {
-        case .clip: ceiling = 1
-        }
+        // Highlights: `clip` limits every channel to 1 (the smallest clip level) before anything
+        // else; `blend` and `reconstruct` keep each channel up to its own clip level (its
+        // multiplier over the smallest) and treat what lies above 1 themselves.
+        let highlights = profile.option("highlights", "mode", as: HighlightMode.self)
+        let clipLevels = whiteBalance / max(whiteBalance.min(), .leastNormalMagnitude)
+        let ceiling: Float = highlights == .clip ? 1 : clipLevels.max()
+        var blend = highlights == .blend
         var source: any StripSource
         switch raw.layout {
         case .mosaic(let cfa):
             let normalisation = RawNormalisation(levels: raw.levels, multipliers: whiteBalance, cfa: cfa, ceiling: ceiling)
+            var stage: (any MosaicStage)?
+            if highlights == .reconstruct {
+                stage = HighlightReconstruction.prepare(samples: raw.samples, width: raw.width, height: raw.height, cfa: cfa,
+                                                        normalisation: normalisation, clipLevels: clipLevels)
+            }
             source = MosaicSource(raw: raw.samples, width: raw.width, height: raw.height, cfa: cfa,
                                   normalisation: normalisation,
-                                  demosaic: profile.option("demosaic", "algorithm", as: DemosaicMethod.self).algorithm(for: cfa))
+                                  demosaic: profile.option("demosaic", "algorithm", as: DemosaicMethod.self).algorithm(for: cfa),
+                                  mosaicStage: stage)
         case .rgb:
+            // Already demosaiced: no mosaic to reconstruct from, so `reconstruct` blends.
+            if highlights == .reconstruct { blend = true }
             source = RGBSource(raw: raw.samples, width: raw.width, height: raw.height,
                                channels: RawNormalisation.forRGB(levels: raw.levels, multipliers: whiteBalance, ceiling: ceiling))
         }
@@ -87,6 +98,7 @@ public struct RenderPlan: Sendable {
 
         cameraToWorking = WorkingSpace.fromLinearSRGB * (raw.colour.cameraToSRGB ?? .identity)
         var chain = PointStageChain()
+        if blend { chain.append(.kernel(HighlightBlendKernel())) }
         chain.append(.matrix(cameraToWorking))
         var ev = profile.number("exposure", "ev")
         if profile.flag("exposure", "baseline") { ev += Double(raw.colour.baselineExposure) }

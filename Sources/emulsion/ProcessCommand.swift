@@ -34,6 +34,9 @@ struct ProcessCommand: ParsableCommand {
     @Option(help: "Demosaic algorithm: \(DemosaicMethod.allCases.map(\.rawValue).joined(separator: ", ")) (shortcut for --set demosaic.algorithm=…).")
     var demosaic: String?
 
+    @Option(help: "Highlights: \(HighlightMode.allCases.map(\.rawValue).joined(separator: ", ")) (shortcut for --set highlights.mode=…).")
+    var highlights: String?
+
     @Option(help: "Output colour space: \(OutputSpace.allCases.map(\.rawValue).joined(separator: ", ")).")
     var space: OutputSpace = .sRGB
 
@@ -66,6 +69,7 @@ struct ProcessCommand: ParsableCommand {
     func shortcutOverrides() throws -> [String] {
         var out: [String] = []
         if let demosaic { out.append("demosaic.algorithm=\(demosaic)") }
+        if let highlights { out.append("highlights.mode=\(highlights)") }
         return out
     }
 

@@ -6,7 +6,9 @@ public enum StageCatalogue {
     ])
     public static let highlights = StageDeclaration("highlights", "What happens to photosites at or above white", [
         .init("mode", .options(HighlightMode.self, default: .clip),
-              "clip: every channel limited to white after white balance, so clipped areas stay neutral"),
+              "clip: every channel limited to white after white balance, so clipped areas stay neutral; "
+              + "blend: channels limited to white, the light above it added back as a neutral (brighter, never tinted); "
+              + "reconstruct: clipped photosites rebuilt from the unclipped colours around them (inpaint opposed), fully clipped areas neutral"),
     ])
     public static let demosaic = StageDeclaration("demosaic", "How full colour is rebuilt from the mosaic", [
         .init("algorithm", .options(DemosaicMethod.self, default: .bilinear),

@@ -7,6 +7,8 @@ public enum WhiteBalanceMode: String, CaseIterable, Sendable {
 
 public enum HighlightMode: String, CaseIterable, Sendable {
     case clip
+    case blend
+    case reconstruct
 }
 
 public enum DemosaicMethod: String, CaseIterable, Sendable {
