@@ -58,12 +58,18 @@ public struct RenderPlan: Sendable {
     public let chain: PointStageChain
     /// The white balance multipliers used (R, G, B; green = 1).
     public let whiteBalance: SIMD3<Float>
+    /// The white's chromaticity, when the camera's matrices allow it to be known.
+    public let white: Chromaticity?
     /// White-balanced camera RGB → working RGB.
     public let cameraToWorking: Matrix3
+    /// Which camera matrix was used (`auto` resolved).
+    public let matrixMethod: CameraMatrixMethod
 
     public init(raw: RawImage, options: RenderOptions) throws {
         let profile = options.profile
-        whiteBalance = Self.whiteBalance(raw, mode: profile.option("whiteBalance", "mode", as: WhiteBalanceMode.self))
+        let balance = try Self.whiteBalance(raw, profile: profile)
+        whiteBalance = balance.multipliers
+        white = balance.white
         // Highlights: `clip` limits every channel to 1 (the smallest clip level) before anything
         // else; `blend` and `reconstruct` keep each channel up to its own clip level (its
         // multiplier over the smallest) and treat what lies above 1 themselves.
@@ -96,7 +102,8 @@ public struct RenderPlan: Sendable {
         }
         self.source = source
 
-        cameraToWorking = WorkingSpace.fromLinearSRGB * (raw.colour.cameraToSRGB ?? .identity)
+        (cameraToWorking, matrixMethod) = try Self.cameraMatrix(raw, white: balance.white,
+                                                                 method: profile.option("colour", "matrix", as: CameraMatrixMethod.self))
         var chain = PointStageChain()
         if blend { chain.append(.kernel(HighlightBlendKernel())) }
         chain.append(.matrix(cameraToWorking))
@@ -107,11 +114,80 @@ public struct RenderPlan: Sendable {
         self.chain = chain
     }
 
-    static func whiteBalance(_ raw: RawImage, mode: WhiteBalanceMode) -> SIMD3<Float> {
-        let c = raw.colour
-        switch mode {
-        case .daylight: return c.daylightMultipliers ?? c.asShotMultipliers ?? .one
-        case .asShot: return c.asShotMultipliers ?? c.daylightMultipliers ?? .one
+    /// The white balance the profile asks for (the spot rectangle is given in output pixels).
+    static func whiteBalance(_ raw: RawImage, profile: Profile) throws -> WhiteBalance.Resolved {
+        let mode = profile.option("whiteBalance", "mode", as: WhiteBalanceMode.self)
+        var spot: WhiteBalance.Rect?
+        if mode == .spot {
+            spot = storedRect(raw, x: Int(profile.number("whiteBalance", "spotX")), y: Int(profile.number("whiteBalance", "spotY")),
+                              width: Int(profile.number("whiteBalance", "spotWidth")), height: Int(profile.number("whiteBalance", "spotHeight")))
+        }
+        do {
+            return try WhiteBalance.resolve(raw, mode: mode, kelvin: profile.number("whiteBalance", "temperature"),
+                                            tint: profile.number("whiteBalance", "tint"), spot: spot)
+        } catch let failure as WhiteBalance.Failure {
+            switch failure {
+            case .needsMatrix(let m), .emptyRegion(let m): throw RenderError(m)
+            }
+        }
+    }
+
+    /// A rectangle of the upright output image as stored raw pixels (orientation undone, pixel
+    /// aspect divided out).
+    static func storedRect(_ raw: RawImage, x: Int, y: Int, width: Int, height: Int) -> WhiteBalance.Rect {
+        let aspect = raw.metadata.pixelAspect
+        let stretched = aspect.isFinite && aspect > 0 && abs(aspect - 1) > 1e-3
+        let sw = stretched && aspect >= 1 ? Int((Double(raw.width) * aspect).rounded()) : raw.width
+        let sh = stretched && aspect < 1 ? Int((Double(raw.height) / aspect).rounded()) : raw.height
+        let o = raw.metadata.orientation
+        let upright = o.orientedSize(width: sw, height: sh)
+        let map = o.indexMap(width: sw, height: sh)
+        // Upright (u, v) of stored (px, py) is affine; invert it through two corners.
+        func uv(_ px: Int, _ py: Int) -> (Int, Int) {
+            let i = map.start + px * map.strideX + py * map.strideY
+            return (i % upright.width, i / upright.width)
+        }
+        func stored(_ u: Int, _ v: Int) -> (Int, Int) {
+            for (px, py) in [(0, 0), (sw - 1, 0), (0, sh - 1), (sw - 1, sh - 1)] {
+                let (cu, cv) = uv(px, py)
+                if cu == 0 && cv == 0 {
+                    // (0, 0) upright is this stored corner; steps along u and v map to stored axes.
+                    let (ux, _) = uv(px == 0 ? 1 : px - 1, py)
+                    let alongX = ux != 0  // moving in stored x moves u
+                    let dx = px == 0 ? 1 : -1, dy = py == 0 ? 1 : -1
+                    return alongX ? (px + dx * u, py + dy * v) : (px + dx * v, py + dy * u)
+                }
+            }
+            return (u, v)
+        }
+        let (ax, ay) = stored(x, y), (bx, by) = stored(x + max(width, 1) - 1, y + max(height, 1) - 1)
+        var x0 = Double(min(ax, bx)), x1 = Double(max(ax, bx) + 1), y0 = Double(min(ay, by)), y1 = Double(max(ay, by) + 1)
+        if stretched && aspect >= 1 { x0 /= aspect; x1 /= aspect }
+        if stretched && aspect < 1 { y0 *= aspect; y1 *= aspect }
+        return WhiteBalance.Rect(x: Int(x0), y: Int(y0), width: max(1, Int(x1.rounded(.up)) - Int(x0)),
+                                 height: max(1, Int(y1.rounded(.up)) - Int(y0)))
+    }
+
+    /// White-balanced camera RGB → working RGB by the chosen path.
+    static func cameraMatrix(_ raw: RawImage, white: Chromaticity?, method: CameraMatrixMethod) throws -> (Matrix3, CameraMatrixMethod) {
+        let libraw = WorkingSpace.fromLinearSRGB * (raw.colour.cameraToSRGB ?? .identity)
+        let model = WhiteBalance.model(raw.colour)
+        func dng(_ path: DNGColourModel.Path) -> Matrix3? {
+            guard let model, let white, let m = model.balancedCameraToXYZD50(white: white, path: path) else { return nil }
+            return WorkingSpace.fromXYZD65 * ChromaticAdaptation.bradford(from: iccD50, to: Chromaticity.d65.xyz) * m
+        }
+        switch method {
+        case .libraw: return (libraw, .libraw)
+        case .dngColorMatrix:
+            guard let m = dng(.colorMatrix) else { throw RenderError("no usable colour matrix for colour.matrix=dng-color-matrix") }
+            return (m, .dngColorMatrix)
+        case .dngForwardMatrix:
+            guard let m = dng(.forwardMatrix) else { throw RenderError("no ForwardMatrix for colour.matrix=dng-forward-matrix") }
+            return (m, .dngForwardMatrix)
+        case .auto:
+            if let m = dng(.forwardMatrix) { return (m, .dngForwardMatrix) }
+            if !raw.colour.dngCalibrations.isEmpty, let m = dng(.colorMatrix) { return (m, .dngColorMatrix) }
+            return (libraw, .libraw)
         }
     }
 }

@@ -92,12 +92,17 @@ public struct CameraColour: Sendable, Equatable {
     public var daylightMultipliers: SIMD3<Float>?
     /// White-balanced camera RGB → linear sRGB (D65), rows summing to 1 (LibRaw `rgb_cam`); nil if unknown.
     public var cameraToSRGB: Matrix3?
+    /// XYZ (D65) → camera RGB for non-DNG files (LibRaw's `cam_xyz`, Adobe's D65 ColorMatrix
+    /// from its table); nil when unknown. DNGs carry theirs in `dngCalibrations`.
+    public var xyzToCamera: Matrix3?
     /// DNG calibrations (one or two); empty for non-DNG files.
     public var dngCalibrations: [DNGCalibration]
     /// DNG AnalogBalance (R, G, B), ones when absent.
     public var analogBalance: SIMD3<Float>
     /// DNG AsShotNeutral (camera RGB of a neutral), if recorded.
     public var asShotNeutral: SIMD3<Float>?
+    /// DNG AsShotWhiteXY (the white as a chromaticity), if recorded instead of AsShotNeutral.
+    public var asShotWhiteXY: Chromaticity?
     /// DNG BaselineExposure in EV (0 when absent).
     public var baselineExposure: Float
 

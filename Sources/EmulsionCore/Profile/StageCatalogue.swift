@@ -2,7 +2,16 @@
 public enum StageCatalogue {
     public static let whiteBalance = StageDeclaration("whiteBalance", "Which white balance the raw is rendered with", [
         .init("mode", .options(WhiteBalanceMode.self, default: .asShot),
-              "as-shot: the camera's recorded balance; daylight: the camera's daylight multipliers"),
+              "as-shot: the camera's recorded balance; daylight (D55), cloudy (D65), shade (D75), tungsten (A), "
+              + "fluorescent (F2), flash (D55): CIE illuminants through the camera matrices (daylight without matrices: "
+              + "the camera's daylight multipliers); kelvin: temperature and tint below; auto: robust grey world; "
+              + "spot: the neutral rectangle below"),
+        .init("temperature", .number(range: 1700...50000, default: 5500), "kelvin mode: correlated colour temperature (K)"),
+        .init("tint", .number(range: -150...150, default: 0), "kelvin mode: tint, + towards magenta, − towards green (Adobe-like scale)"),
+        .init("spotX", .number(range: 0...1_000_000, default: 0), "spot mode: left edge of the neutral rectangle, output pixels"),
+        .init("spotY", .number(range: 0...1_000_000, default: 0), "spot mode: top edge, output pixels"),
+        .init("spotWidth", .number(range: 0...1_000_000, default: 0), "spot mode: width, output pixels"),
+        .init("spotHeight", .number(range: 0...1_000_000, default: 0), "spot mode: height, output pixels"),
     ])
     public static let highlights = StageDeclaration("highlights", "What happens to photosites at or above white", [
         .init("mode", .options(HighlightMode.self, default: .clip),
@@ -21,7 +30,14 @@ public enum StageCatalogue {
         .init("baseline", .boolean(default: true), "also apply the DNG BaselineExposure the file records (DNG 1.6 §6: the camera maker’s exposure offset)"),
     ])
 
-    public static let all: [StageDeclaration] = [whiteBalance, highlights, demosaic, exposure]
+    public static let colour = StageDeclaration("colour", "Camera RGB to scene colour (DNG 1.6 chapter 6)", [
+        .init("matrix", .options(CameraMatrixMethod.self, default: .libraw),
+              "libraw: LibRaw's camera matrix; dng-color-matrix / dng-forward-matrix: the DNG ColorMatrix or ForwardMatrix "
+              + "path, interpolated in 1/CCT between the file's two calibration illuminants for the white balance; "
+              + "auto: forward matrix, else color matrix, else libraw"),
+    ])
+
+    public static let all: [StageDeclaration] = [whiteBalance, highlights, demosaic, exposure, colour]
 
     public static func stage(_ name: String) -> StageDeclaration? { all.first { $0.name == name } }
 }

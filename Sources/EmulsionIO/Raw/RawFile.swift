@@ -61,8 +61,16 @@ public enum RawFile {
         guard levels.white > levels.blackTile.max()! else {
             throw RawFileError(path: path, problem: "white level \(levels.white) is not above black \(levels.blackTile.max()!)")
         }
+        var colour = cameraColour(handle)
+        if emulsion_iparams(handle).pointee.dng_version != 0, let tags = DNGColourTags.read(path: path) {
+            // LibRaw 0.20 keeps only part of the DNG colour tags; the file's own are complete.
+            colour.dngCalibrations = tags.calibrations
+            if let ab = tags.analogBalance { colour.analogBalance = ab }
+            if let n = tags.asShotNeutral { colour.asShotNeutral = n }
+            colour.asShotWhiteXY = tags.asShotWhiteXY
+        }
         return RawImage(width: width, height: height, layout: layout.image, samples: samples, levels: levels,
-                        colour: cameraColour(handle), metadata: metadata(handle))
+                        colour: colour, metadata: metadata(handle))
     }
 
     final class DecodeProblems: @unchecked Sendable { var dataError: String? }
@@ -209,6 +217,8 @@ public enum RawFile {
         colour.daylightMultipliers = normalised(triple { emulsion_pre_mul(h, $0) })
         let rgbCam = Matrix3(rowMajor: (0..<9).map { Double(emulsion_rgb_cam(h, Int32($0 / 3), Int32($0 % 3))) })
         if rgbCam.isFinite, rgbCam.determinant != 0 { colour.cameraToSRGB = rgbCam }
+        let camXYZ = Matrix3(rowMajor: (0..<9).map { Double(emulsion_cam_xyz(h, Int32($0 / 3), Int32($0 % 3))) })
+        if camXYZ.isFinite, abs(camXYZ.determinant) > 1e-9 { colour.xyzToCamera = camXYZ }
 
         for i in 0..<2 {
             let flags = emulsion_dng_parsed(h, Int32(i))
