@@ -73,4 +73,30 @@ final class DNGColourTests: XCTestCase {
         XCTAssertEqual(w.y, 1, accuracy: 1e-12)
         XCTAssertEqual(w.z, iccD50.z, accuracy: 1e-9)
     }
+
+    /// Auto white balance on the synthetic scene (D65 light; saturated ramps, a grey ramp that
+    /// clips, shot noise and read noise): the grey-pixel refinement must land on the true neutral
+    /// within 2 % per channel although a plain mean of all pixels would not.
+    func testAutoWhiteBalanceFindsTheNeutral() {
+        var camera = SyntheticCamera()
+        camera.noise = SyntheticCamera.Noise()
+        let scene = SyntheticScene(width: 300, height: 200, camera: camera)
+        let truth = scene.asShotNeutral
+        let auto = WhiteBalance.autoNeutral(scene.render())
+        for c in 0..<3 { XCTAssertEqual(auto[c] / auto.y, truth[c] / truth.y, accuracy: 0.02 * truth[c] / truth.y, "channel \(c)") }
+    }
+
+    /// Kelvin and tint through the matrices: the scene white's own temperature and tint give back
+    /// the camera neutral the scene records.
+    func testKelvinWhiteBalanceThroughTheMatrix() throws {
+        let scene = SyntheticScene(width: 240, height: 160)
+        let raw = scene.render()
+        let (kelvin, tint) = ColourTemperature.temperature(of: ColourTemperature.chromaticity(xyz: SyntheticScene.whiteXYZ))
+        let resolved = try WhiteBalance.resolve(raw, mode: .kelvin, kelvin: kelvin, tint: tint)
+        let expected = SIMD3<Float>(scene.asShotMultipliers)
+        for c in 0..<3 { XCTAssertEqual(resolved.multipliers[c], expected[c], accuracy: 1e-4 * expected[c]) }
+        XCTAssertThrowsError(try WhiteBalance.resolve(RawImage(width: 2, height: 2, layout: .mosaic(.rggb), samples: [0, 0, 0, 0],
+                                                               levels: SensorLevels(black: 0, white: 100), colour: CameraColour(),
+                                                               metadata: ShotMetadata()), mode: .tungsten))
+    }
 }

@@ -10,9 +10,11 @@
 /// - `kelvin`: correlated temperature and tint (Robertson; tint + = magenta) through the
 ///   dual-illuminant matrices: neutral = XYZtoCamera(T) · XYZ(xy(T, tint)).
 /// - `auto`: grey world over CFA cells that are neither clipped (any photosite ≥ 98 % of
-///   white) nor dark (brightest colour < 1 % of white), refined three times on the cells whose
-///   balanced colour is within ±50 % of neutral in R/G and B/G ("grey pixels"), so saturated
-///   objects, clipped highlights and noise do not pull it.
+///   white) nor dark (brightest colour < 1 % of white), then refined on the cells whose balanced
+///   R/G and B/G lie within a window around the current estimate that narrows from ×1.5 to
+///   ×1.04 ("grey pixels"; each step keeps at least 1 % of the cells), so saturated objects,
+///   clipped highlights and noise do not pull it. A scene with no neutral surfaces fools it,
+///   as it fools every grey-world method.
 /// - `spot`: the mean camera RGB of a rectangle the user says is neutral.
 /// Reference: DNG 1.6 §6 (camera neutral ↔ white xy); CIE 15:2004 (illuminant chromaticities);
 /// grey world: G. Buchsbaum, J. Franklin Inst. 310(1), 1980.
@@ -157,14 +159,14 @@ public enum WhiteBalance {
         guard !samples.isEmpty else { return .one }
         func mean(_ list: [SIMD3<Double>]) -> SIMD3<Double> { list.reduce(.zero, +) / Double(list.count) }
         var neutral = mean(samples)
-        for _ in 0..<3 {
+        for tolerance in [1.5, 1.3, 1.15, 1.08, 1.04] {
             let kept = samples.filter { s in
                 let b = s / neutral
                 guard b.y > 0 else { return false }
                 let rg = b.x / b.y, bg = b.z / b.y
-                return rg > 1 / 1.5 && rg < 1.5 && bg > 1 / 1.5 && bg < 1.5
+                return rg > 1 / tolerance && rg < tolerance && bg > 1 / tolerance && bg < tolerance
             }
-            guard kept.count >= max(16, samples.count / 50) else { break }
+            guard kept.count >= max(16, samples.count / 100) else { break }
             neutral = mean(kept)
         }
         return neutral.y > 0 ? neutral / neutral.y : .one
