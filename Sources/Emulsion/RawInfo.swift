@@ -30,6 +30,8 @@ public struct RawInfo: Codable, Sendable {
     public var blackTile: [Int]
     public var whiteLevel: Float
     public var linearisation: String
+    /// DNG opcodes, one line each with what Emulsion does with it.
+    public var opcodes: [String] = []
     public var asShotMultipliers: [Float]?
     public var daylightMultipliers: [Float]?
     public var cameraToSRGB: [Double]?
@@ -71,6 +73,7 @@ public struct RawInfo: Codable, Sendable {
         blackTile = [raw.levels.blackTileWidth, raw.levels.blackTileHeight]
         whiteLevel = raw.levels.white
         linearisation = m.linearisation
+        opcodes = m.opcodes
         let c = raw.colour
         asShotMultipliers = c.asShotMultipliers.map { [$0.x, $0.y, $0.z] }
         daylightMultipliers = c.daylightMultipliers.map { [$0.x, $0.y, $0.z] }
@@ -113,6 +116,7 @@ public struct RawInfo: Codable, Sendable {
             "Black levels:    \(v(blackLevels)) (tile \(blackTile[0])×\(blackTile[1]))",
             "White level:     \(String(format: "%.0f", whiteLevel))",
             "Linearisation:   \(linearisation)",
+        ] + opcodes.map { "Opcode:          \($0)" } + [
             "As-shot WB:      \(v(asShotMultipliers))",
             "Daylight WB:     \(v(daylightMultipliers))",
             "Camera → sRGB:   \(mat(cameraToSRGB))",

@@ -89,7 +89,8 @@ public struct RenderPlan: Sendable {
             source = MosaicSource(raw: raw.samples, width: raw.width, height: raw.height, cfa: cfa,
                                   normalisation: normalisation,
                                   demosaic: profile.option("demosaic", "algorithm", as: DemosaicMethod.self).algorithm(for: cfa),
-                                  mosaicStage: stage)
+                                  mosaicStage: stage,
+                                  lensShading: profile.flag("lensShading", "gainMap") ? raw.lensShading : nil)
         case .rgb:
             // Already demosaiced: no mosaic to reconstruct from, so `reconstruct` blends.
             if highlights == .reconstruct { blend = true }

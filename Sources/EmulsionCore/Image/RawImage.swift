@@ -17,6 +17,8 @@ public struct RawImage: Sendable {
     public var levels: SensorLevels
     public var colour: CameraColour
     public var metadata: ShotMetadata
+    /// Lens shading gain maps to apply with the normalisation (DNG OpcodeList2 GainMap); nil for none.
+    public var lensShading: LensShading?
 
     public init(width: Int, height: Int, layout: Layout, samples: [UInt16], levels: SensorLevels,
                 colour: CameraColour, metadata: ShotMetadata) {
@@ -147,6 +149,8 @@ public struct ShotMetadata: Sendable, Equatable, Codable {
     public var bitsPerSample: Int = 0
     /// Tone curve applied by the decoder to reach linear data (e.g. LinearizationTable), as a note.
     public var linearisation: String = "none"
+    /// DNG opcodes the file carries, one line each with what Emulsion does with it.
+    public var opcodes: [String] = []
 
     public init() {}
 }

@@ -18,7 +18,9 @@ extension RawImage {
         let shiftedLevels = SensorLevels(blackTileWidth: levels.blackTileWidth, blackTileHeight: levels.blackTileHeight,
                                          blackTile: tile, white: levels.white)
         let shiftedLayout: Layout = cfa.map { .mosaic($0.shifted(rows: y, columns: x)) } ?? .rgb
-        return RawImage(width: w, height: h, layout: shiftedLayout, samples: out, levels: shiftedLevels,
-                        colour: colour, metadata: metadata)
+        var image = RawImage(width: w, height: h, layout: shiftedLayout, samples: out, levels: shiftedLevels,
+                             colour: colour, metadata: metadata)
+        image.lensShading = lensShading?.shifted(x: x, y: y)
+        return image
     }
 }

@@ -37,7 +37,11 @@ public enum StageCatalogue {
               + "auto: forward matrix, else color matrix, else libraw"),
     ])
 
-    public static let all: [StageDeclaration] = [whiteBalance, highlights, demosaic, exposure, colour]
+    public static let lensShading = StageDeclaration("lensShading", "Lens shading the file records but did not apply", [
+        .init("gainMap", .boolean(default: true), "apply the DNG GainMap opcodes of OpcodeList2 (phone DNGs: vignetting and colour shading)"),
+    ])
+
+    public static let all: [StageDeclaration] = [whiteBalance, highlights, demosaic, exposure, colour, lensShading]
 
     public static func stage(_ name: String) -> StageDeclaration? { all.first { $0.name == name } }
 }

@@ -69,8 +69,21 @@ public enum RawFile {
             if let n = tags.asShotNeutral { colour.asShotNeutral = n }
             colour.asShotWhiteXY = tags.asShotWhiteXY
         }
-        return RawImage(width: width, height: height, layout: layout.image, samples: samples, levels: levels,
-                        colour: colour, metadata: metadata(handle))
+        var image = RawImage(width: width, height: height, layout: layout.image, samples: samples, levels: levels,
+                             colour: colour, metadata: metadata(handle))
+        if emulsion_iparams(handle).pointee.dng_version != 0, let opcodes = DNGOpcodes.read(path: path) {
+            let mosaic = image.cfa != nil
+            image.metadata.opcodes = opcodes.descriptions(appliesGainMaps: mosaic)
+            if mosaic, !opcodes.gainMaps.isEmpty {
+                // Map coordinates start at the ActiveArea's top-left and span it; LibRaw's visible
+                // area starts at its margins (the same point unless it crops further).
+                let area = opcodes.activeArea ?? [0, 0, image.metadata.sensorHeight, image.metadata.sensorWidth]
+                image.lensShading = LensShading(maps: opcodes.gainMaps,
+                                                offsetX: image.metadata.cropLeft - area[1], offsetY: image.metadata.cropTop - area[0],
+                                                imageWidth: area[3] - area[1], imageHeight: area[2] - area[0])
+            }
+        }
+        return image
     }
 
     final class DecodeProblems: @unchecked Sendable { var dataError: String? }

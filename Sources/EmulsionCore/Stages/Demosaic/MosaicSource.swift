@@ -13,9 +13,11 @@ public struct MosaicSource: StripSource {
     public let demosaic: any DemosaicAlgorithm
     /// Runs on the normalised mosaic before the demosaic (highlight reconstruction); nil for none.
     public let mosaicStage: (any MosaicStage)?
+    /// Lens shading gains applied with the normalisation (DNG GainMap); nil for none.
+    public let lensShading: LensShading?
 
     public init(raw: [UInt16], width: Int, height: Int, cfa: CFAPattern, normalisation: RawNormalisation,
-                demosaic: any DemosaicAlgorithm, mosaicStage: (any MosaicStage)? = nil) {
+                demosaic: any DemosaicAlgorithm, mosaicStage: (any MosaicStage)? = nil, lensShading: LensShading? = nil) {
         precondition(raw.count >= width * height)
         self.raw = raw
         self.width = width
@@ -24,6 +26,7 @@ public struct MosaicSource: StripSource {
         self.normalisation = normalisation
         self.demosaic = demosaic
         self.mosaicStage = mosaicStage
+        self.lensShading = lensShading
     }
 
     var stageHalo: Int { mosaicStage?.halo ?? 0 }
@@ -36,7 +39,7 @@ public struct MosaicSource: StripSource {
         let inputRows = demosaicRows + 2 * stageHalo
         let windows = mosaicStage == nil ? inputRows * stride : (inputRows + demosaicRows) * stride
         let planes = MosaicWindow.scratchCapacity(planes: demosaic.scratchPlanes, rows: demosaicRows, stride: stride)
-        return SourceScratch(capacity: windows + planes + 32)
+        return SourceScratch(capacity: windows + planes + (lensShading == nil ? 0 : width + 16) + 32)
     }
 
     public func fill(_ strip: Strip, scratch: SourceScratch, engine: Engine) {
@@ -44,14 +47,18 @@ public struct MosaicSource: StripSource {
         let demosaicTop = strip.firstRow - halo, demosaicRows = strip.rows + 2 * halo
         let inputTop = demosaicTop - h, inputRows = demosaicRows + 2 * h
         let input = scratch.buffer + pad
+        let planeFloats = MosaicWindow.scratchCapacity(planes: demosaic.scratchPlanes, rows: demosaicRows, stride: stride)
+        let shadeRow: UnsafeMutablePointer<Float>? = lensShading == nil ? nil
+            : scratch.buffer + (mosaicStage == nil ? inputRows : inputRows + demosaicRows) * stride + planeFloats + 16
         raw.withUnsafeBufferPointer { samples in
             for i in 0..<inputRows {
                 let y = MosaicWindow.reflect(inputTop + i, height)
                 let destination = input + i * stride
                 let source = samples.baseAddress! + y * width
+                if let shading = lensShading, let shadeRow { shading.rowGains(y: y, width: width, into: shadeRow) }
                 switch engine {
-                case .scalar: normaliseRow(source, destination, y, Float.self)
-                case .simd: normaliseRow(source, destination, y, SIMD8<Float>.self)
+                case .scalar: normaliseRow(source, destination, y, shadeRow, Float.self)
+                case .simd: normaliseRow(source, destination, y, shadeRow, SIMD8<Float>.self)
                 }
                 for k in 1...pad {
                     destination[-k] = destination[MosaicWindow.reflect(-k, width)]
@@ -85,13 +92,29 @@ public struct MosaicSource: StripSource {
 
     @inline(__always)
     private func normaliseRow<L: Lanes>(_ source: UnsafePointer<UInt16>, _ destination: UnsafeMutablePointer<Float>,
-                                        _ y: Int, _: L.Type) {
+                                        _ y: Int, _ shade: UnsafeMutablePointer<Float>?, _: L.Type) {
         let n = normalisation
         n.blacks.withUnsafeBufferPointer { blacks in
             n.gains.withUnsafeBufferPointer { gains in
                 let base = (y % n.periodHeight) * n.rowStride
                 let ceiling = n.ceiling
                 var x = 0
+                if let shade {
+                    // Lens shading: the gain map multiplies the white balance gain (one lane op more).
+                    while x + L.laneCount <= width {
+                        let phase = base + x % n.periodWidth
+                        let gain = L(loading: gains.baseAddress! + phase) * L(loading: shade + x)
+                        RawNormalisation.normalise(L(loadingSamples: source + x), black: L(loading: blacks.baseAddress! + phase),
+                                                   gain: gain, ceiling: ceiling).store(to: destination + x)
+                        x += L.laneCount
+                    }
+                    while x < width {
+                        let phase = base + x % n.periodWidth
+                        destination[x] = RawNormalisation.normalise(Float(source[x]), black: blacks[phase], gain: gains[phase] * shade[x], ceiling: ceiling)
+                        x += 1
+                    }
+                    return
+                }
                 while x + L.laneCount <= width {
                     let phase = base + x % n.periodWidth
                     let v = RawNormalisation.normalise(L(loadingSamples: source + x), black: L(loading: blacks.baseAddress! + phase),
