@@ -38,6 +38,8 @@ public struct RawInfo: Codable, Sendable {
     public var dngCalibrations: [Calibration]
     public var analogBalance: [Float]
     public var asShotNeutral: [Float]?
+    /// The as-shot white as CIE xy, correlated temperature and tint, where the matrices allow it.
+    public var asShotWhite: [Double]?
     public var baselineExposure: Float
     public var orientation: Int
     public var pixelAspect: Double
@@ -84,6 +86,10 @@ public struct RawInfo: Codable, Sendable {
         }
         analogBalance = [c.analogBalance.x, c.analogBalance.y, c.analogBalance.z]
         asShotNeutral = c.asShotNeutral.map { [$0.x, $0.y, $0.z] }
+        if let white = (try? WhiteBalance.resolve(raw, mode: .asShot))?.white {
+            let t = ColourTemperature.temperature(of: white)
+            asShotWhite = [white.x, white.y, t.kelvin, t.tint]
+        }
         baselineExposure = c.baselineExposure
         orientation = m.orientation.rawValue
         pixelAspect = m.pixelAspect
@@ -130,6 +136,7 @@ public struct RawInfo: Codable, Sendable {
         lines += [
             "AnalogBalance:   \(v(analogBalance))",
             "AsShotNeutral:   \(v(asShotNeutral))",
+            "As-shot white:   " + (asShotWhite.map { String(format: "x %.4f y %.4f (%.0f K, tint %+.1f)", $0[0], $0[1], $0[2], $0[3]) } ?? "—"),
             "BaselineExposure: \(String(format: "%+.2f", baselineExposure)) EV",
             "ISO:             \(String(format: "%.0f", iso))",
             "Shutter:         \(shutterSeconds > 0 && shutterSeconds < 1 ? "1/\(String(format: "%.0f", 1 / shutterSeconds))" : String(format: "%.1f", shutterSeconds)) s",
