@@ -8,9 +8,12 @@ public struct RenderOptions: Sendable {
     public var depth: OutputSink.Depth
     public var engine: Engine
     public var threads: Int
+    /// A DNG camera profile (`--dcp`) replacing the file's own calibrations; nil for none.
+    public var cameraProfile: CameraProfile?
 
     public init(profile: Profile = .defaults, space: OutputSpace = .sRGB, depth: OutputSink.Depth = .sixteen,
-                engine: Engine = .simd, threads: Int = Executor.defaultThreads) {
+                engine: Engine = .simd, threads: Int = Executor.defaultThreads, cameraProfile: CameraProfile? = nil) {
+        self.cameraProfile = cameraProfile
         self.profile = profile
         self.space = space
         self.depth = depth
@@ -65,8 +68,16 @@ public struct RenderPlan: Sendable {
     /// Which camera matrix was used (`auto` resolved).
     public let matrixMethod: CameraMatrixMethod
 
-    public init(raw: RawImage, options: RenderOptions) throws {
+    public init(raw original: RawImage, options: RenderOptions) throws {
         let profile = options.profile
+        var raw = original
+        if let dcp = options.cameraProfile {
+            // DNG 1.6 §6: a camera profile brings its own matrices; the file's CameraCalibration
+            // belongs to the file's profile and is not applied to another one.
+            raw.colour.dngCalibrations = dcp.calibrations.map {
+                DNGCalibration(illuminant: $0.illuminant, colorMatrix: $0.colorMatrix, forwardMatrix: $0.forwardMatrix)
+            }
+        }
         let balance = try Self.whiteBalance(raw, profile: profile)
         whiteBalance = balance.multipliers
         white = balance.white
@@ -103,14 +114,43 @@ public struct RenderPlan: Sendable {
         }
         self.source = source
 
+        let dcp = options.cameraProfile
         (cameraToWorking, matrixMethod) = try Self.cameraMatrix(raw, white: balance.white,
-                                                                 method: profile.option("colour", "matrix", as: CameraMatrixMethod.self))
+                                                                 method: dcp != nil ? .auto : profile.option("colour", "matrix", as: CameraMatrixMethod.self))
         var chain = PointStageChain()
         if blend { chain.append(.kernel(HighlightBlendKernel())) }
         chain.append(.matrix(cameraToWorking))
+        // Camera profile tables work in linear ProPhoto RGB (DNG 1.6 §6).
+        let proPhotoToWorking = WorkingSpace.fromXYZD65
+            * ChromaticAdaptation.bradford(from: RGBPrimaries.proPhoto.white.xyz, to: Chromaticity.d65.xyz) * RGBPrimaries.proPhoto.toXYZ
+        let workingToProPhoto = proPhotoToWorking.inverse!
+        if let dcp, let white = balance.white, let model = DNGColourModel(raw.colour) {
+            let g = Float(model.weight(kelvin: ColourTemperature.temperature(of: white).kelvin))
+            var tables: [CameraProfile.HSVTable] = []
+            if let first = dcp.hueSatMaps.first {
+                let second = dcp.hueSatMaps.count > 1 && dcp.calibrations.count > 1 ? dcp.hueSatMaps[1] : first
+                // The maps follow the calibrations (illuminant 1, 2); the model sorts by temperature.
+                let lowFirst = (ColourTemperature.kelvin(lightSource: dcp.calibrations[0].illuminant) ?? 0)
+                    <= (ColourTemperature.kelvin(lightSource: dcp.calibrations.last!.illuminant) ?? 0)
+                tables.append(first.data.count == second.data.count
+                              ? CameraProfile.HSVTable.mix(lowFirst ? first : second, lowFirst ? second : first, g) : first)
+            }
+            if profile.flag("colour", "lookTable"), let look = dcp.lookTable { tables.append(look) }
+            let kernels = tables.compactMap { HueSatMapKernel($0) }
+            if !kernels.isEmpty {
+                chain.append(.matrix(workingToProPhoto))
+                for k in kernels { chain.append(.kernel(k)) }
+                chain.append(.matrix(proPhotoToWorking))
+            }
+        }
         var ev = profile.number("exposure", "ev")
-        if profile.flag("exposure", "baseline") { ev += Double(raw.colour.baselineExposure) }
+        if profile.flag("exposure", "baseline") { ev += Double(raw.colour.baselineExposure) + Double(dcp?.baselineExposureOffset ?? 0) }
         if ev != 0 { chain.append(.matrix(Exposure.matrix(ev: ev))) }
+        if let dcp, profile.flag("colour", "profileToneCurve"), let curve = ToneCurveKernel(points: dcp.toneCurve) {
+            chain.append(.matrix(workingToProPhoto))
+            chain.append(.kernel(curve))
+            chain.append(.matrix(proPhotoToWorking))
+        }
         chain.append(.output(try options.space.outputEncoding()))
         self.chain = chain
     }

@@ -43,6 +43,9 @@ struct ProcessCommand: ParsableCommand {
     @Option(name: .customLong("wb-rect"), help: "White balance from a neutral rectangle x,y,w,h in output pixels.")
     var wbRect: String?
 
+    @Option(help: "DNG camera profile (.dcp) to render with instead of the file's own matrices.")
+    var dcp: String?
+
     @Option(help: "Output colour space: \(OutputSpace.allCases.map(\.rawValue).joined(separator: ", ")).")
     var space: OutputSpace = .sRGB
 
@@ -109,8 +112,15 @@ struct ProcessCommand: ParsableCommand {
             complain("emulsion: \(error)")
             throw ExitCode(2)
         }
+        var cameraProfile: CameraProfile?
+        if let dcp {
+            do { cameraProfile = try DCPFile.read(path: dcp) } catch {
+                complain("emulsion: \(error)")
+                throw ExitCode(2)
+            }
+        }
         let options = RenderOptions(profile: loaded, space: space, depth: bits == 8 ? .eight : .sixteen,
-                                    engine: engine, threads: threads)
+                                    engine: engine, threads: threads, cameraProfile: cameraProfile)
         var inputs = self.inputs
         if inputs.isEmpty {
             do {

@@ -35,6 +35,8 @@ public enum StageCatalogue {
               "libraw: LibRaw's camera matrix; dng-color-matrix / dng-forward-matrix: the DNG ColorMatrix or ForwardMatrix "
               + "path, interpolated in 1/CCT between the file's two calibration illuminants for the white balance; "
               + "auto: forward matrix, else color matrix, else libraw"),
+        .init("lookTable", .boolean(default: true), "with a camera profile (--dcp): apply its ProfileLookTable"),
+        .init("profileToneCurve", .boolean(default: true), "with a camera profile (--dcp): apply its ProfileToneCurve"),
     ])
 
     public static let lensShading = StageDeclaration("lensShading", "Lens shading the file records but did not apply", [

@@ -25,7 +25,8 @@ struct TIFFDirectory {
         default: return []
         }
         let reader = Reader(bytes: b, little: little)
-        guard reader.u16(2) == 42, let first = reader.u32(4) else { return [] }
+        // 42 for TIFF/DNG; "RC" (0x4352) for DNG camera profiles (.dcp).
+        guard reader.u16(2) == 42 || reader.u16(2) == 0x4352, let first = reader.u32(4) else { return [] }
         var out: [TIFFDirectory] = []
         var pending = [first]
         var seen = Set<Int>()
