@@ -86,7 +86,8 @@ public enum Batch {
                     outcome = .written(try Processor.process(input: item.input, output: item.output, options: perFile,
                                                              overwrite: overwrite, pixelLimit: pixelLimit, decoder: decoder))
                 } catch {
-                    outcome = .failed(input: item.input, message: "\(error)")
+                    // RenderError does not know the file; every other error names it already.
+                    outcome = .failed(input: item.input, message: error is RenderError ? "\(item.input): \(error)" : "\(error)")
                 }
                 let done = state.finish(i, outcome)
                 progress(done, items.count, outcome)

@@ -31,6 +31,21 @@ struct ProcessCommand: ParsableCommand {
     @Option(name: .customLong("set"), help: "Override a profile parameter: stage.parameter=value (repeatable).")
     var overrides: [String] = []
 
+    @Option(help: "Demosaic algorithm: \(DemosaicMethod.allCases.map(\.rawValue).joined(separator: ", ")) (shortcut for --set demosaic.algorithm=…).")
+    var demosaic: String?
+
+    @Option(help: "Highlights: \(HighlightMode.allCases.map(\.rawValue).joined(separator: ", ")) (shortcut for --set highlights.mode=…).")
+    var highlights: String?
+
+    @Option(help: "White balance: as-shot, auto, daylight, cloudy, shade, tungsten, fluorescent, flash, or KELVIN[:TINT] (e.g. 5200:+8).")
+    var wb: String?
+
+    @Option(name: .customLong("wb-rect"), help: "White balance from a neutral rectangle x,y,w,h in output pixels.")
+    var wbRect: String?
+
+    @Option(help: "DNG camera profile (.dcp) to render with instead of the file's own matrices.")
+    var dcp: String?
+
     @Option(help: "Output colour space: \(OutputSpace.allCases.map(\.rawValue).joined(separator: ", ")).")
     var space: OutputSpace = .sRGB
 
@@ -61,16 +76,53 @@ struct ProcessCommand: ParsableCommand {
         if output != nil && outputDirectory != nil { throw ValidationError("use either -o or --out-dir, not both") }
     }
 
+    /// The shortcut options as `--set` assignments (validated by the profile like any other).
+    func shortcutOverrides() throws -> [String] {
+        var out: [String] = []
+        if let demosaic { out.append("demosaic.algorithm=\(demosaic)") }
+        if let highlights { out.append("highlights.mode=\(highlights)") }
+        if let wb {
+            let parts = wb.split(separator: ":", maxSplits: 1).map(String.init)
+            if let kelvin = Double(parts[0]) {
+                out += ["whiteBalance.mode=kelvin", "whiteBalance.temperature=\(kelvin)"]
+                if parts.count == 2 {
+                    guard let tint = Double(parts[1].hasPrefix("+") ? String(parts[1].dropFirst()) : parts[1]) else {
+                        throw ProfileError(file: "--wb", keyPath: "", message: "expected KELVIN[:TINT], got \"\(wb)\"")
+                    }
+                    out.append("whiteBalance.tint=\(tint)")
+                }
+            } else {
+                out.append("whiteBalance.mode=\(wb)")
+            }
+        }
+        if let wbRect {
+            let v = wbRect.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard v.count == 4, v.allSatisfy({ $0 >= 0 }), v[2] > 0, v[3] > 0 else {
+                throw ProfileError(file: "--wb-rect", keyPath: "", message: "expected x,y,w,h (non-negative integers), got \"\(wbRect)\"")
+            }
+            out += ["whiteBalance.mode=spot", "whiteBalance.spotX=\(v[0])", "whiteBalance.spotY=\(v[1])",
+                    "whiteBalance.spotWidth=\(v[2])", "whiteBalance.spotHeight=\(v[3])"]
+        }
+        return out
+    }
+
     func run() throws {
         let loaded: Profile
         do {
-            loaded = try ProfileLoader.standard.load(profile).applying(overrides: overrides)
+            loaded = try ProfileLoader.standard.load(profile).applying(overrides: overrides + shortcutOverrides())
         } catch {
             complain("emulsion: \(error)")
             throw ExitCode(2)
         }
+        var cameraProfile: CameraProfile?
+        if let dcp {
+            do { cameraProfile = try DCPFile.read(path: dcp) } catch {
+                complain("emulsion: \(error)")
+                throw ExitCode(2)
+            }
+        }
         let options = RenderOptions(profile: loaded, space: space, depth: bits == 8 ? .eight : .sixteen,
-                                    engine: engine, threads: threads)
+                                    engine: engine, threads: threads, cameraProfile: cameraProfile)
         if let outputDirectory, !FileManager.default.fileExists(atPath: outputDirectory) {
             do { try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true) } catch {
                 complain("emulsion: \(outputDirectory): cannot create the output folder: \(error.localizedDescription)")

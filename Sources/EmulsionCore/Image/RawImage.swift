@@ -17,6 +17,8 @@ public struct RawImage: Sendable, Codable {
     public var levels: SensorLevels
     public var colour: CameraColour
     public var metadata: ShotMetadata
+    /// Lens shading gain maps to apply with the normalisation (DNG OpcodeList2 GainMap); nil for none.
+    public var lensShading: LensShading?
 
     public init(width: Int, height: Int, layout: Layout, samples: [UInt16], levels: SensorLevels,
                 colour: CameraColour, metadata: ShotMetadata) {
@@ -92,12 +94,17 @@ public struct CameraColour: Sendable, Equatable, Codable {
     public var daylightMultipliers: SIMD3<Float>?
     /// White-balanced camera RGB → linear sRGB (D65), rows summing to 1 (LibRaw `rgb_cam`); nil if unknown.
     public var cameraToSRGB: Matrix3?
+    /// XYZ (D65) → camera RGB for non-DNG files (LibRaw's `cam_xyz`, Adobe's D65 ColorMatrix
+    /// from its table); nil when unknown. DNGs carry theirs in `dngCalibrations`.
+    public var xyzToCamera: Matrix3?
     /// DNG calibrations (one or two); empty for non-DNG files.
     public var dngCalibrations: [DNGCalibration]
     /// DNG AnalogBalance (R, G, B), ones when absent.
     public var analogBalance: SIMD3<Float>
     /// DNG AsShotNeutral (camera RGB of a neutral), if recorded.
     public var asShotNeutral: SIMD3<Float>?
+    /// DNG AsShotWhiteXY (the white as a chromaticity), if recorded instead of AsShotNeutral.
+    public var asShotWhiteXY: Chromaticity?
     /// DNG BaselineExposure in EV (0 when absent).
     public var baselineExposure: Float
 
@@ -142,6 +149,8 @@ public struct ShotMetadata: Sendable, Equatable, Codable {
     public var bitsPerSample: Int = 0
     /// Tone curve applied by the decoder to reach linear data (e.g. LinearizationTable), as a note.
     public var linearisation: String = "none"
+    /// DNG opcodes the file carries, one line each with what Emulsion does with it.
+    public var opcodes: [String] = []
 
     public init() {}
 }

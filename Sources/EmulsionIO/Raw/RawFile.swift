@@ -22,20 +22,22 @@ public enum RawFile {
             head = [UInt8](f.readData(ofLength: 4))
             try? f.close()
         }
-        return try decode(label: path, header: head, pixelLimit: pixelLimit) { libraw_open_file($0, path) }
+        return try decode(label: path, header: head, pixelLimit: pixelLimit,
+                          contents: { FileManager.default.contents(atPath: path).map { [UInt8]($0) } }) { libraw_open_file($0, path) }
     }
 
     /// Decodes a raw file held in memory (fuzzing, tests); `label` names it in errors.
     public static func read(bytes: [UInt8], label: String, pixelLimit: Int = defaultPixelLimit) throws -> RawImage {
         guard !bytes.isEmpty else { throw RawFileError(path: label, problem: "empty file (0 bytes)") }
         return try bytes.withUnsafeBytes { buffer in
-            try decode(label: label, header: Array(bytes.prefix(4)), pixelLimit: pixelLimit) {
+            try decode(label: label, header: Array(bytes.prefix(4)), pixelLimit: pixelLimit, contents: { bytes }) {
                 libraw_open_buffer($0, UnsafeMutableRawPointer(mutating: buffer.baseAddress!), buffer.count)
             }
         }
     }
 
-    private static func decode(label path: String, header: [UInt8], pixelLimit: Int,
+    /// `contents` gives the whole file for Emulsion's own DNG tag readers (read only for DNGs).
+    private static func decode(label path: String, header: [UInt8], pixelLimit: Int, contents: () -> [UInt8]?,
                                open: (UnsafeMutablePointer<libraw_data_t>) -> Int32) throws -> RawImage {
         guard let handle = libraw_init(0) else { throw RawFileError(path: path, problem: "cannot initialise LibRaw") }
         defer { libraw_close(handle) }
@@ -90,8 +92,31 @@ public enum RawFile {
         guard levels.white > levels.blackTile.max()! else {
             throw RawFileError(path: path, problem: "white level \(levels.white) is not above black \(levels.blackTile.max()!)")
         }
-        return RawImage(width: width, height: height, layout: layout.image, samples: samples, levels: levels,
-                        colour: cameraColour(handle), metadata: metadata(handle))
+        var colour = cameraColour(handle)
+        let isDNG = emulsion_iparams(handle).pointee.dng_version != 0
+        let file = isDNG ? contents() : nil
+        if let file, let tags = DNGColourTags.read(bytes: file) {
+            // LibRaw 0.20 keeps only part of the DNG colour tags; the file's own are complete.
+            colour.dngCalibrations = tags.calibrations
+            if let ab = tags.analogBalance { colour.analogBalance = ab }
+            if let n = tags.asShotNeutral { colour.asShotNeutral = n }
+            colour.asShotWhiteXY = tags.asShotWhiteXY
+        }
+        var image = RawImage(width: width, height: height, layout: layout.image, samples: samples, levels: levels,
+                             colour: colour, metadata: metadata(handle))
+        if let file, let opcodes = DNGOpcodes.read(bytes: file) {
+            let mosaic = image.cfa != nil
+            image.metadata.opcodes = opcodes.descriptions(appliesGainMaps: mosaic)
+            if mosaic, !opcodes.gainMaps.isEmpty {
+                // Map coordinates start at the ActiveArea's top-left and span it; LibRaw's visible
+                // area starts at its margins (the same point unless it crops further).
+                let area = opcodes.activeArea ?? [0, 0, image.metadata.sensorHeight, image.metadata.sensorWidth]
+                image.lensShading = LensShading(maps: opcodes.gainMaps,
+                                                offsetX: image.metadata.cropLeft - area[1], offsetY: image.metadata.cropTop - area[0],
+                                                imageWidth: area[3] - area[1], imageHeight: area[2] - area[0])
+            }
+        }
+        return image
     }
 
     final class DecodeProblems: @unchecked Sendable { var dataError: String? }
@@ -230,6 +255,8 @@ public enum RawFile {
         colour.daylightMultipliers = normalised(triple { emulsion_pre_mul(h, $0) })
         let rgbCam = Matrix3(rowMajor: (0..<9).map { Double(emulsion_rgb_cam(h, Int32($0 / 3), Int32($0 % 3))) })
         if rgbCam.isFinite, rgbCam.determinant != 0 { colour.cameraToSRGB = rgbCam }
+        let camXYZ = Matrix3(rowMajor: (0..<9).map { Double(emulsion_cam_xyz(h, Int32($0 / 3), Int32($0 % 3))) })
+        if camXYZ.isFinite, abs(camXYZ.determinant) > 1e-9 { colour.xyzToCamera = camXYZ }
 
         for i in 0..<2 {
             let flags = emulsion_dng_parsed(h, Int32(i))
