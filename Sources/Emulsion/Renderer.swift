@@ -101,7 +101,7 @@ public struct RenderPlan: Sendable {
                                   normalisation: normalisation,
                                   demosaic: profile.option("demosaic", "algorithm", as: DemosaicMethod.self).algorithm(for: cfa),
                                   mosaicStage: stage,
-                                  lensShading: profile.flag("lensShading", "gainMap") ? raw.lensShading : nil)
+                                  lensShading: profile.flag("opcodes", "gainMap") ? raw.lensShading : nil)
         case .rgb:
             // Already demosaiced: no mosaic to reconstruct from, so `reconstruct` blends.
             if highlights == .reconstruct { blend = true }

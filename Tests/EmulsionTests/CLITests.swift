@@ -142,6 +142,28 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(leftovers(), ["typo.json"])
     }
 
+    /// The camera-fidelity shortcuts map to profile parameters; bad values are one-line errors.
+    func testCameraFidelityOptions() throws {
+        let linear = try sample("lg-g4_h815-lossy_linear.dng")
+        let mosaic = try sample("apple-quicktake_100-test100.qtk")
+        var r = try emulsion(["process", linear, "--out-dir", dir.path, "--wb", "4800:+6", "--highlights", "blend",
+                              "--wb-rect", "10,10,50,40", "--wb", "auto"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        r = try emulsion(["process", mosaic, "--out-dir", dir.path, "--demosaic", "rcd", "--highlights", "reconstruct", "--wb", "daylight"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        r = try emulsion(["process", linear, "--out-dir", dir.path, "--overwrite", "--wb", "9:zz"])
+        assertOneLineError(r, mentions: ["--wb", "KELVIN"], status: 2)
+        r = try emulsion(["process", linear, "--out-dir", dir.path, "--overwrite", "--wb-rect", "1,2"])
+        assertOneLineError(r, mentions: ["--wb-rect", "x,y,w,h"], status: 2)
+        r = try emulsion(["process", linear, "--out-dir", dir.path, "--overwrite", "--demosaic", "amaze"])
+        assertOneLineError(r, mentions: ["demosaic.algorithm", "rcd"], status: 2)
+        r = try emulsion(["process", linear, "--out-dir", dir.path, "--overwrite", "--dcp", dir.appendingPathComponent("none.dcp").path])
+        assertOneLineError(r, mentions: ["none.dcp"], status: 2)
+        // Not a DNG: no ForwardMatrix to render with.
+        r = try emulsion(["process", mosaic, "--out-dir", dir.path, "--overwrite", "--set", "colour.matrix=dng-forward-matrix"])
+        assertOneLineError(r, mentions: [mosaic, "ForwardMatrix"], status: 1)
+    }
+
     func testExistingOutputIsKeptWithoutOverwrite() throws {
         let input = try sample("lg-g4_h815-lossy_linear.dng")
         let out = dir.appendingPathComponent("x.png")

@@ -39,11 +39,11 @@ public enum StageCatalogue {
         .init("profileToneCurve", .boolean(default: true), "with a camera profile (--dcp): apply its ProfileToneCurve"),
     ])
 
-    public static let lensShading = StageDeclaration("lensShading", "Lens shading the file records but did not apply", [
-        .init("gainMap", .boolean(default: true), "apply the DNG GainMap opcodes of OpcodeList2 (phone DNGs: vignetting and colour shading)"),
+    public static let opcodes = StageDeclaration("opcodes", "DNG opcodes the file records and the decoder did not apply", [
+        .init("gainMap", .boolean(default: true), "apply OpcodeList2 GainMap opcodes (lens shading: phone DNGs' vignetting and colour shading)"),
     ])
 
-    public static let all: [StageDeclaration] = [whiteBalance, highlights, demosaic, exposure, colour, lensShading]
+    public static let all: [StageDeclaration] = [whiteBalance, highlights, demosaic, exposure, colour, opcodes]
 
     public static func stage(_ name: String) -> StageDeclaration? { all.first { $0.name == name } }
 }

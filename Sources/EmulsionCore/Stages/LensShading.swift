@@ -7,6 +7,7 @@
 /// and spacing from the opcode); a photosite's gain is the bilinear interpolation of the grid at
 /// its relative position, clamped at the grid's edges. Gains multiply the linear raw value
 /// (after black subtraction), before white balance and clipping — where DNG puts OpcodeList2.
+/// Switched by `opcodes.gainMap`.
 /// Why: phone DNGs (Android's DngCreator, Pixel) record lens shading instead of applying it; left
 /// alone the corners are dark and tinted. LibRaw 0.20 does not apply these opcodes.
 /// Reference: DNG specification 1.6, chapter 7 ("Opcode List Processing"), opcode 9 GainMap.

@@ -132,23 +132,49 @@ public struct HueSatMapKernel: PointKernel {
 }
 
 /// A camera profile's ProfileToneCurve, per channel on linear ProPhoto RGB (0…1; above 1 stays
-/// at the curve's end), by a 4096-entry table linear between the profile's points (the DNG
-/// specification interpolates them with a cubic spline; DCP curves are dense, so the
-/// difference is small). Reference: DNG 1.6 chapter 6, ProfileToneCurve.
-/// Colour space: linear ProPhoto RGB in and out.
+/// at the curve's end), through a 4096-entry table of the natural cubic spline through the
+/// profile's points (the DNG specification interpolates them with a cubic spline).
+/// Reference: DNG 1.6 chapter 6, ProfileToneCurve. Colour space: linear ProPhoto RGB in and out.
 public struct ToneCurveKernel: PointKernel {
     public let table: [Float]
 
     public init?(points: [SIMD2<Float>]) {
-        guard points.count >= 2 else { return nil }
-        let sorted = points.sorted { $0.x < $1.x }
-        table = (0..<4096).map { i in
-            let x = Float(i) / 4095
-            guard let k = sorted.firstIndex(where: { $0.x >= x }) else { return sorted.last!.y }
-            if k == 0 { return sorted[0].y }
-            let a = sorted[k - 1], b = sorted[k]
-            return b.x > a.x ? a.y + (x - a.x) / (b.x - a.x) * (b.y - a.y) : b.y
+        var p: [SIMD2<Double>] = []
+        for q in points.sorted(by: { $0.x < $1.x }) where p.last.map({ Double(q.x) > $0.x }) ?? true {
+            p.append(SIMD2(Double(q.x), Double(q.y)))
         }
+        guard p.count >= 2 else { return nil }
+        let m = Self.naturalSplineSecondDerivatives(p)
+        let last = p.count - 1
+        table = (0..<4096).map { i in
+            let x = Double(i) / 4095
+            if x <= p[0].x { return Float(p[0].y) }
+            if x >= p[last].x { return Float(p[last].y) }
+            var k = 1
+            while p[k].x < x { k += 1 }
+            let a = p[k - 1], b = p[k], h = b.x - a.x
+            let t = (x - a.x) / h, u = 1 - t
+            let y = u * a.y + t * b.y + ((u * u * u - u) * m[k - 1] + (t * t * t - t) * m[k]) * h * h / 6
+            return Float(y)
+        }
+    }
+
+    /// Second derivatives of the natural cubic spline through `p` (zero at both ends), by the
+    /// tridiagonal (Thomas) solve.
+    static func naturalSplineSecondDerivatives(_ p: [SIMD2<Double>]) -> [Double] {
+        let n = p.count
+        var m = [Double](repeating: 0, count: n)
+        guard n > 2 else { return m }
+        var c = [Double](repeating: 0, count: n), d = [Double](repeating: 0, count: n)
+        for i in 1..<(n - 1) {
+            let h0 = p[i].x - p[i - 1].x, h1 = p[i + 1].x - p[i].x
+            let rhs = 6 * ((p[i + 1].y - p[i].y) / h1 - (p[i].y - p[i - 1].y) / h0)
+            let diagonal = 2 * (h0 + h1) - h0 * c[i - 1]
+            c[i] = h1 / diagonal
+            d[i] = (rhs - h0 * d[i - 1]) / diagonal
+        }
+        for i in stride(from: n - 2, through: 1, by: -1) { m[i] = d[i] - c[i] * m[i + 1] }
+        return m
     }
 
     @inlinable @inline(__always)

@@ -23,6 +23,8 @@ public struct DNGOpcodes: Sendable, Equatable {
     public var gainMaps: [GainMap] = []
     /// The raw directory's ActiveArea (top, left, bottom, right), if recorded.
     public var activeArea: [Int]?
+    /// The raw is stored as lossy JPEG (Compression 34892).
+    public var lossyJPEG = false
 
     public static let names = [1: "WarpRectilinear", 2: "WarpFisheye", 3: "FixVignetteRadial", 4: "FixBadPixelsConstant",
                                5: "FixBadPixelsList", 6: "TrimBounds", 7: "MapTable", 8: "MapPolynomial", 9: "GainMap",
@@ -43,6 +45,7 @@ public struct DNGOpcodes: Sendable, Equatable {
         } ?? directories[0]
         var out = DNGOpcodes()
         if let area = raw.numbers(50829), area.count == 4 { out.activeArea = area.map { Int($0) } }
+        out.lossyJPEG = raw.numbers(259)?.first == 34892
         for (list, tag) in [(1, 51008), (2, 51009), (3, 51022)] {
             guard let bytes = raw.data(tag) else { continue }
             out.parse(bytes, list: list)
@@ -88,7 +91,11 @@ public struct DNGOpcodes: Sendable, Equatable {
         records.map { r in
             let what: String
             if r.id == 9 && r.list == 2 && appliesGainMaps {
-                what = "applied (lens shading; lensShading.gainMap=false to skip)"
+                what = "applied (lens shading; opcodes.gainMap=false to skip)"
+            } else if r.id == 8 && r.list == 2 && lossyJPEG {
+                // LibRaw (dcraw's lossy_dng_load_raw) folds OpcodeList2 MapPolynomial into its
+                // decoding curve for lossy JPEG DNGs: applying it again would double it.
+                what = "applied by the decoder (LibRaw, lossy DNG)"
             } else {
                 what = "ignored" + (r.optional ? " (optional)" : " (not optional: the render may differ from the camera's)")
             }
