@@ -6,7 +6,7 @@ import XCTest
 /// in all four Bayer layouts and reconstructed; the 8-pixel border is left out of the score.
 ///
 /// Independent reference: the `colour-demosaicing` Python package (0.2.x) run on the very same
-/// 16-bit images by `Scripts/demosaic_oracle.py` (export them with
+/// 16-bit images by `Tests/Tools/demosaic_oracle.py` (export them with
 /// `EMULSION_DEMOSAIC_EXPORT=DIR swift test --filter DemosaicQualityTests`); its CPSNR values are
 /// typed in below and in docs/QUALITY.md. Tolerances: Malvar–He–Cutler is the same linear filter
 /// in both, so the issue's 0.1 dB; RCD must beat Malvar by ≥ 1.5 dB on the mean (issue 4).
@@ -15,7 +15,7 @@ final class DemosaicQualityTests: XCTestCase {
 
     /// colour-demosaicing 0.2.7 (numpy 2.4, scipy 1.17), `demosaicing_CFA_Bayer_bilinear` and
     /// `demosaicing_CFA_Bayer_Malvar2004`, mean CPSNR (dB) over the four layouts per image, from
-    /// `python3 Scripts/demosaic_oracle.py DIR` (its Menon 2007 DDFAPD, for scale: leaves 37.573,
+    /// `python3 Tests/Tools/demosaic_oracle.py DIR` (its Menon 2007 DDFAPD, for scale: leaves 37.573,
     /// gratings 35.488, star 30.120).
     static let oracle: [String: (bilinear: Double, malvar: Double)] = [
         "leaves": (31.790, 35.918),

@@ -5,7 +5,7 @@ canon-eos_kiss_x4-colorchart_crop.dng (16-bit sRGB PNG), for docs/QUALITY.md.
 Patch centres are fixed for that file (columns 704…1254, rows 626…930, 24×24-pixel means);
 exposure is normalised on patch 21 (neutral 5); reference: colour-science's
 "ColorChecker24 - After November 2014" (D50), sRGB → XYZ D50 by Bradford.
-Usage: python3 Scripts/chart_delta_e.py render.png   (needs colour-science and pypng)
+Usage: python3 Tests/Tools/chart_delta_e.py render.png   (needs colour-science and pypng)
 """
 import png, numpy as np, sys, colour, warnings
 warnings.filterwarnings('ignore')
