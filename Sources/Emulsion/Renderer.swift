@@ -90,6 +90,14 @@ public struct RenderPlan: Sendable {
         var ev = profile.number("exposure", "ev")
         if profile.flag("exposure", "baseline") { ev += Double(raw.colour.baselineExposure) }
         if ev != 0 { chain.append(.matrix(Exposure.matrix(ev: ev))) }
+        for element in try LookPlan.elements(profile: profile, context: LookContext(width: source.width, height: source.height),
+                                             source: source, sourceToWorking: Exposure.matrix(ev: ev) * cameraToWorking,
+                                             engine: options.engine, threads: options.threads) {
+            switch element {
+            case .matrix(let m): chain.append(.matrix(m))
+            case .kernel(let k): chain.append(.kernel(k))
+            }
+        }
         chain.append(.output(try options.space.outputEncoding()))
         self.chain = chain
     }

@@ -52,6 +52,23 @@ public struct Profile: Sendable, Equatable {
         preconditionFailure("\(stage).\(parameter) is not a boolean")
     }
 
+    /// A file parameter: an absolute path once loaded, or nil when none is set.
+    public func file(_ stage: String, _ parameter: String) -> String? {
+        if case .text(let s) = value(stage, parameter) { return s.isEmpty ? nil : s }
+        preconditionFailure("\(stage).\(parameter) is not a file")
+    }
+
+    public func curve(_ stage: String, _ parameter: String) -> [CurvePoint] {
+        if case .curve(let c) = value(stage, parameter) { return c }
+        preconditionFailure("\(stage).\(parameter) is not a curve")
+    }
+
+    /// Sets one parameter (already validated against its declaration).
+    public mutating func set(_ stage: String, _ parameter: String, _ value: ParameterValue) {
+        precondition(values[stage]?[parameter] != nil, "undeclared parameter \(stage).\(parameter)")
+        values[stage]![parameter] = value
+    }
+
     /// Applies `stage.param=value` overrides (from `--set`), validated like file values.
     public func applying(overrides: [String]) throws -> Profile {
         var copy = self
@@ -71,6 +88,9 @@ public struct Profile: Sendable, Equatable {
                                    message: "unknown parameter; parameters of \(stage.name): " + stage.parameters.map(\.name).joined(separator: ", "))
             }
             switch declaration.parse(text) {
+            case .success(.text(let file)) where !file.isEmpty:
+                let resolved = try ProfileLoader.resolveFile(file, relativeTo: nil, file: "--set", keyPath: path, declaration: declaration)
+                copy.values[stage.name]![declaration.name] = .text(resolved)
             case .success(let v): copy.values[stage.name]![declaration.name] = v
             case .failure(let p): throw ProfileError(file: "--set", keyPath: path, message: p.message)
             }

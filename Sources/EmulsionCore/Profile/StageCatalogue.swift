@@ -16,7 +16,7 @@ public enum StageCatalogue {
         .init("baseline", .boolean(default: true), "also apply the DNG BaselineExposure the file records (DNG 1.6 §6: the camera maker’s exposure offset)"),
     ])
 
-    public static let all: [StageDeclaration] = [whiteBalance, highlights, demosaic, exposure]
+    public static let all: [StageDeclaration] = [whiteBalance, highlights, demosaic, exposure] + lookStages
 
     public static func stage(_ name: String) -> StageDeclaration? { all.first { $0.name == name } }
 }
