@@ -6,7 +6,7 @@ import Foundation
 /// through a reference (neutral), both decoded to CIELAB D50 through the output profile
 /// (`EncodedToLab`), and their CIEDE2000 difference with its lightness, chroma and hue parts.
 /// The chart is `SyntheticScene` (X-Rite ColorChecker 2014 values), rendered directly from its
-/// `RawImage` at 480×320; patch means over each patch's inner 60%.
+/// `RawImage` at 240×160 (small, so tests stay quick); patch means over each patch's inner 60%.
 public struct ChartReport: Codable, Sendable {
     public struct Patch: Codable, Sendable {
         public var index: Int
@@ -46,7 +46,7 @@ public struct ChartReport: Codable, Sendable {
 
     /// The chart scene and its raw (made once per process).
     public static let chartScene: (scene: SyntheticScene, raw: RawImage) = {
-        let scene = SyntheticScene(width: 480, height: 320)
+        let scene = SyntheticScene(width: 240, height: 160)
         return (scene, scene.render())
     }()
 
