@@ -68,7 +68,8 @@ public struct VignetteKernel: PointKernel {
     }
 
     @inlinable @inline(__always)
-    public func apply<L: Lanes>(_ p: RGB<L>, at location: PixelLocation) -> RGB<L> {
+    public func apply<L: Lanes>(_ input: RGB<L>, at location: PixelLocation) -> RGB<L> {
+        let p = LookMath.finite(input)
         let dy = (Float(location.y) + 0.5 - centreY) * rowScale
         let dx2 = L(loading: columns.pointer + location.x)
         let position = ((dx2 + L(repeating: dy * dy)) * L(repeating: Float(Self.gainCount - 1))).clamped(0, Float(Self.gainCount - 1))
