@@ -123,7 +123,11 @@ extension SIMD8: Lanes where Scalar == Float {
     }
     @inlinable @inline(__always) public func floored() -> SIMD8<Float> { rounded(.down) }
     @inlinable @inline(__always) public func gathered(from table: UnsafePointer<Float>) -> SIMD8<Float> {
-        SIMD8(table[Int(self[0])], table[Int(self[1])], table[Int(self[2])], table[Int(self[3])],
-              table[Int(self[4])], table[Int(self[5])], table[Int(self[6])], table[Int(self[7])])
+        // Whole indices below 2²³: adding 2²³ puts the index in the mantissa's low bits (exact),
+        // so one vector add and mask replace eight trapping Float → Int conversions.
+        let shifted = self + SIMD8(repeating: 8_388_608)
+        let i = SIMD8<Int32>(truncatingIfNeeded: unsafeBitCast(shifted, to: SIMD8<UInt32>.self) & 0x7F_FFFF)
+        return SIMD8(table[Int(i[0])], table[Int(i[1])], table[Int(i[2])], table[Int(i[3])],
+                     table[Int(i[4])], table[Int(i[5])], table[Int(i[6])], table[Int(i[7])])
     }
 }
