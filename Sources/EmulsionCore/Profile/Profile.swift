@@ -63,12 +63,6 @@ public struct Profile: Sendable, Equatable {
         preconditionFailure("\(stage).\(parameter) is not a curve")
     }
 
-    /// Sets one parameter (already validated against its declaration).
-    public mutating func set(_ stage: String, _ parameter: String, _ value: ParameterValue) {
-        precondition(values[stage]?[parameter] != nil, "undeclared parameter \(stage).\(parameter)")
-        values[stage]![parameter] = value
-    }
-
     /// Applies `stage.param=value` overrides (from `--set`), validated like file values.
     public func applying(overrides: [String]) throws -> Profile {
         var copy = self
