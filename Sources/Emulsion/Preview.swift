@@ -70,7 +70,8 @@ public enum Preview {
     }
 
     /// A labelled grid of renders (each 16- or 8-bit sRGB), as an 8-bit sRGB PNG image: tiles in
-    /// rows of `columns`, each with its label under it in the built-in bitmap font.
+    /// rows of `columns`, each with its label under it in the built-in bitmap font (`BitmapFont`,
+    /// shared with the golden-image heat maps).
     public static func contactSheet(_ tiles: [(label: String, image: RenderedImage)], columns: Int) throws -> PNGImage {
         precondition(!tiles.isEmpty)
         let cols = max(1, min(columns, tiles.count))
@@ -79,24 +80,24 @@ public enum Preview {
         let scale = max(1, min(3, tileW / 160))
         let labelH = (BitmapFont.glyphHeight + 4) * scale
         let gap = 4 * scale
-        let width = cols * tileW + (cols + 1) * gap
-        let height = rows * (tileH + labelH) + (rows + 1) * gap
-        var samples = [UInt16](repeating: 24, count: 3 * width * height)
+        var canvas = RGBCanvas(width: cols * tileW + (cols + 1) * gap, height: rows * (tileH + labelH) + (rows + 1) * gap,
+                               fill: (24, 24, 24))
         for (n, tile) in tiles.enumerated() {
             let x0 = gap + (n % cols) * (tileW + gap), y0 = gap + (n / cols) * (tileH + labelH + gap)
             let image = tile.image
             let divisor: UInt32 = image.depth == .sixteen ? 257 : 1
+            func byte(_ i: Int) -> UInt8 { UInt8(min(255, (UInt32(image.samples[i]) + divisor / 2) / divisor)) }
             for y in 0..<image.height {
                 for x in 0..<image.width {
-                    let i = 3 * (y * image.width + x), o = 3 * ((y0 + y) * width + x0 + x)
-                    for c in 0..<3 { samples[o + c] = UInt16((UInt32(image.samples[i + c]) + divisor / 2) / divisor) }
+                    let i = 3 * (y * image.width + x)
+                    canvas.set(x0 + x, y0 + y, (byte(i), byte(i + 1), byte(i + 2)))
                 }
             }
             var label = tile.label
-            while BitmapFont.width(of: label, scale: scale) > tileW && label.count > 4 { label = String(label.dropLast(2)) + "…" }
-            BitmapFont.draw(label, into: &samples, width: width, height: height, x: x0, y: y0 + tileH + 2 * scale,
-                            scale: scale, colour: (235, 235, 235))
+            while BitmapFont.width(label, scale: scale) > tileW && label.count > 4 { label = String(label.dropLast(3)) + ".." }
+            canvas.draw(label, x: x0, y: y0 + tileH + 2 * scale, scale: scale, colour: (235, 235, 235))
         }
-        return PNGImage(width: width, height: height, bitDepth: 8, channels: 3, samples: samples, iccProfile: try OutputSpace.sRGB.iccProfile())
+        return PNGImage(width: canvas.width, height: canvas.height, bitDepth: 8, channels: 3,
+                        samples: canvas.pixels.map { UInt16($0) }, iccProfile: try OutputSpace.sRGB.iccProfile())
     }
 }

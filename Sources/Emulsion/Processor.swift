@@ -12,13 +12,13 @@ public enum Processor {
     }
 
     public static func process(input: String, output: String, options: RenderOptions, overwrite: Bool,
-                               pixelLimit: Int = RawFile.defaultPixelLimit,
+                               pixelLimit: Int = RawFile.defaultPixelLimit, decoder: RawDecoder = .inProcess,
                                png: PNGEncodingOptions = PNGEncodingOptions()) throws -> Result {
         try refuseOverwritingInput(input: input, output: output)
         if !overwrite, FileManager.default.fileExists(atPath: output) {
             throw OutputError(path: output, problem: "already exists (use --overwrite to replace it)")
         }
-        let raw = try RawFile.read(path: input, pixelLimit: pixelLimit)
+        let raw = try decoder.decode(path: input, pixelLimit: pixelLimit)
         let image = try Renderer.render(raw, options: options)
         let bytes: [UInt8]
         do { bytes = try PNGFile.encode(image.pngImage, options: png) } catch let e as PNGError {

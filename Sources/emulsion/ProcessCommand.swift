@@ -52,6 +52,8 @@ struct ProcessCommand: ParsableCommand {
     @Option(name: .customLong("max-megapixels"), help: "Refuse raws larger than this (guards against absurd headers).")
     var maxMegapixels: Int = RawFile.defaultPixelLimit / 1_000_000
 
+    @OptionGroup var decoding: DecoderOptions
+
     func validate() throws {
         guard bits == 8 || bits == 16 else { throw ValidationError("--bits must be 8 or 16") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
@@ -90,9 +92,9 @@ struct ProcessCommand: ParsableCommand {
         let terminal = isatty(STDERR_FILENO) == 1
         let started = Date()
         let outcomes = Batch.run(items, options: options, overwrite: overwrite, pixelLimit: maxMegapixels * 1_000_000,
-                                 concurrency: threads) { done, total, outcome in
+                                 decoder: decoding.decoder, concurrency: threads) { done, total, outcome in
             if case .failed(_, let message) = outcome {
-                if terminal { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+                if terminal { writeToStandardError("\r\u{1B}[K") }
                 complain("emulsion: \(message)")
             }
             if terminal {
@@ -101,10 +103,10 @@ struct ProcessCommand: ParsableCommand {
                 case .written(let r): name = URL(fileURLWithPath: r.output).lastPathComponent
                 case .failed(let input, _): name = URL(fileURLWithPath: input).lastPathComponent
                 }
-                FileHandle.standardError.write(Data("\r\u{1B}[K[\(done)/\(total)] \(name)".utf8))
+                writeToStandardError("\r\u{1B}[K[\(done)/\(total)] \(name)")
             }
         }
-        if terminal { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        if terminal { writeToStandardError("\r\u{1B}[K") }
         let failed = outcomes.filter { if case .failed = $0 { return true } else { return false } }.count
         let written = outcomes.count - failed
         let seconds = Date().timeIntervalSince(started)
@@ -118,14 +120,24 @@ struct ProcessCommand: ParsableCommand {
 }
 
 /// SIGINT/SIGTERM: remove temporaries in flight, then exit, so an interrupted batch leaves only
-/// complete outputs.
+/// complete outputs. The work happens on a dispatch queue, not inside a signal handler, so taking
+/// locks and unlinking files is safe. SIGXFSZ is ignored so a file-size limit (or a full quota)
+/// surfaces as a write error (EFBIG) on the one file instead of killing the batch.
 enum Interrupts {
+    nonisolated(unsafe) static var sources: [DispatchSourceSignal] = []
+
     static func install() {
+        signal(SIGXFSZ, SIG_IGN)
         for s in [SIGINT, SIGTERM] {
-            signal(s) { sig in
+            signal(s, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: s, queue: .global())
+            source.setEventHandler {
                 AtomicOutput.InFlight.shared.removeAll()
-                _exit(128 + sig)
+                complain("emulsion: interrupted; temporary files removed")
+                exit(128 + s)
             }
+            source.resume()
+            sources.append(source)
         }
     }
 }

@@ -1,8 +1,8 @@
 /// What a raw file holds once decoded: sensor samples of the visible area, how to read them, and
 /// what the camera recorded about the shot. Produced by EmulsionIO's reader (LibRaw) or by the
 /// synthetic scene generator; consumed by the pipeline. Values are in sensor units (DN).
-public struct RawImage: Sendable {
-    public enum Layout: Sendable, Equatable {
+public struct RawImage: Sendable, Codable {
+    public enum Layout: Sendable, Equatable, Codable {
         /// One sample per photosite through a colour filter array.
         case mosaic(CFAPattern)
         /// Three samples per pixel (linear DNG, already demosaiced): interleaved R, G, B.
@@ -37,7 +37,7 @@ public struct RawImage: Sendable {
 
 /// Black and white levels. Black may vary by CFA colour and by position in a small repeating tile
 /// (DNG BlackLevelRepeatDim); both are folded into one tile of per-position blacks.
-public struct SensorLevels: Sendable, Equatable {
+public struct SensorLevels: Sendable, Equatable, Codable {
     public var blackTileWidth: Int
     public var blackTileHeight: Int
     /// Row-major black level per tile position, in DN (fractional DNG blacks kept).
@@ -85,7 +85,7 @@ public struct DNGCalibration: Sendable, Equatable, Codable {
 }
 
 /// Everything the file says about the camera's colour response.
-public struct CameraColour: Sendable, Equatable {
+public struct CameraColour: Sendable, Equatable, Codable {
     /// As-shot white balance multipliers (R, G, B), normalised so green is 1; nil when unknown.
     public var asShotMultipliers: SIMD3<Float>?
     /// Daylight multipliers (LibRaw `pre_mul`), the fallback when no as-shot balance is recorded.

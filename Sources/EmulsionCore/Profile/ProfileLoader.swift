@@ -81,10 +81,24 @@ public struct ProfileLoader: Sendable {
             throw ProfileError(file: path, keyPath: "", message: "cannot be read")
         }
         let document: JSONValue
-        do { document = try JSONDecoder().decode(JSONValue.self, from: data) } catch {
+        do { document = try JSONDecoder().decode(JSONValue.self, from: data) } catch let DecodingError.typeMismatch(_, context)
+            where !context.codingPath.isEmpty {
+            // Valid JSON syntax whose value no type can hold: in practice a number beyond Double (1e999).
+            throw ProfileError(file: path, keyPath: context.codingPath.map(\.stringValue).joined(separator: "."),
+                               message: "value cannot be represented (a number beyond ±1.8e308?)")
+        } catch {
             throw ProfileError(file: path, keyPath: "", message: "is not valid JSON (\(Self.describe(error)))")
         }
         return try resolve(document, file: path, chain: chain + [path], directory: url.deletingLastPathComponent())
+    }
+
+    /// Parses and resolves a profile held in memory (`label` names it in errors).
+    public func profile(fromJSON data: Data, label: String) throws -> Profile {
+        let document: JSONValue
+        do { document = try JSONDecoder().decode(JSONValue.self, from: data) } catch {
+            throw ProfileError(file: label, keyPath: "", message: "is not valid JSON (\(Self.describe(error)))")
+        }
+        return try resolve(document, file: label)
     }
 
     /// Validates a parsed document and resolves it against its parent and the defaults.

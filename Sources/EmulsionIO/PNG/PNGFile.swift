@@ -10,6 +10,7 @@
 /// iCCP (11.3.3.3); libpng 1.6 manual (libpng-manual.txt). Encoding defaults: docs/PNG-ENCODING.md.
 
 import CPNGShim
+import Dispatch
 
 /// An image as stored in or read from a PNG: interleaved, row-major, no padding.
 public struct PNGImage: Equatable, Sendable {
@@ -35,7 +36,8 @@ public struct PNGImage: Equatable, Sendable {
     }
 }
 
-/// PNG row filter (PNG spec section 9). `adaptive` lets libpng try all five per row (slowest).
+/// PNG row filter (PNG spec section 9). `adaptive` tries all five per row and keeps the one with the
+/// smallest sum of absolute filtered values (libpng's heuristic); it is the slowest.
 public enum PNGFilter: String, CaseIterable, Sendable {
     case none, sub, up, paeth, adaptive
 
@@ -50,22 +52,49 @@ public enum PNGFilter: String, CaseIterable, Sendable {
     }
 }
 
-/// zlib level and row filter used when encoding.
+/// zlib strategy for the compressed image data (zlib manual, deflateInit2).
+public enum PNGCompressionStrategy: String, CaseIterable, Sendable {
+    /// libpng's choice: Z_FILTERED when rows are filtered, Z_DEFAULT_STRATEGY otherwise.
+    case automatic
+    /// Runs only (Z_RLE): about twice as fast as `automatic` on noisy 16-bit photographs and no
+    /// larger; still compresses flat areas. The zlib level (1-9) then does not change the output.
+    case rle
+    /// Huffman coding only (Z_HUFFMAN_ONLY): as fast as `rle`, but flat areas cost at least 1 bit/byte.
+    case huffmanOnly
+
+    var shimValue: Int32 {
+        switch self {
+        case .automatic: return Int32(EMU_PNG_STRATEGY_AUTO)
+        case .rle: return Int32(EMU_PNG_STRATEGY_RLE)
+        case .huffmanOnly: return Int32(EMU_PNG_STRATEGY_HUFFMAN_ONLY)
+        }
+    }
+}
+
+/// zlib level, row filter and zlib strategy used when encoding.
 ///
-/// The default (zlib level 1, `up` filter) was chosen by measurement on a 4000×3000 16-bit RGB
-/// image of smooth gradients plus noise (see docs/PNG-ENCODING.md, Benchmarks/png-levels.sh):
+/// The default (level 1, `sub` filter, `rle` strategy) was chosen by measurement on a 4000×3000
+/// 16-bit RGB image of smooth gradients plus noise (docs/PNG-ENCODING.md, Benchmarks/png-levels.sh):
 /// speed first, because exports run over thousands of files; size second.
 public struct PNGEncodingOptions: Equatable, Sendable {
     /// zlib compression level 0 (store) ... 9 (smallest, slowest).
     public var compressionLevel: Int
     public var filter: PNGFilter
-    /// Name stored in the iCCP chunk (1-79 Latin-1 characters).
+    public var strategy: PNGCompressionStrategy
+    /// Name stored in the iCCP chunk: 1-79 printable ASCII characters, no leading, trailing or double spaces.
     public var iccProfileName: String
+    /// Filter and compress blocks of rows (~4 MiB each) on all cores and join them into one zlib
+    /// stream. The file differs byte-wise from libpng's serial output but decodes identically. Turn it
+    /// off when several images are already being encoded at once.
+    public var parallel: Bool
 
-    public init(compressionLevel: Int = 1, filter: PNGFilter = .up, iccProfileName: String = "ICC Profile") {
+    public init(compressionLevel: Int = 1, filter: PNGFilter = .sub, strategy: PNGCompressionStrategy = .rle,
+                iccProfileName: String = "ICC Profile", parallel: Bool = true) {
         self.compressionLevel = compressionLevel
         self.filter = filter
+        self.strategy = strategy
         self.iccProfileName = iccProfileName
+        self.parallel = parallel
     }
 
     public static let `default` = PNGEncodingOptions()
@@ -100,26 +129,56 @@ public enum PNGFile {
     /// and write the bytes to a temporary file that is then renamed.
     public static func write(_ image: PNGImage, to path: String,
                              options: PNGEncodingOptions = .default) throws {
-        try validate(image, options: options, path: path)
-        try withEncodeArguments(image, options: options) { samples, icc, iccLength, name, message in
-            emu_png_write_file(path, samples, UInt32(image.width), UInt32(image.height),
-                               Int32(image.channels), Int32(image.bitDepth), icc, iccLength, name,
-                               Int32(options.compressionLevel), options.filter.shimValue, message)
-        }.throwIfFailed(path: path)
+        try write(image, to: path, options: options, rowsPerBlock: nil)
     }
 
     /// Encodes `image` as PNG bytes in memory.
     public static func encode(_ image: PNGImage, options: PNGEncodingOptions = .default) throws -> [UInt8] {
+        try encode(image, options: options, rowsPerBlock: nil)
+    }
+
+    /// `write` with the parallel block size open to tests (nil: the default, ~4 MiB per block).
+    static func write(_ image: PNGImage, to path: String, options: PNGEncodingOptions,
+                      rowsPerBlock: Int?) throws {
+        try validate(image, options: options, path: path)
+        if let blocks = try parallelBlocks(image, options: options, path: path, rowsPerBlock: rowsPerBlock) {
+            defer { blocks.release() }
+            try withEncodeArguments(image, options: options) { _, icc, iccLength, name, message in
+                emu_png_write_blocks_file(path, UInt32(image.width), UInt32(image.height), Int32(image.channels),
+                                          Int32(image.bitDepth), icc, iccLength, name,
+                                          blocks.pointer, blocks.count, message)
+            }.throwIfFailed(path: path)
+            return
+        }
+        try withEncodeArguments(image, options: options) { samples, icc, iccLength, name, message in
+            emu_png_write_file(path, samples, UInt32(image.width), UInt32(image.height),
+                               Int32(image.channels), Int32(image.bitDepth), icc, iccLength, name,
+                               Int32(options.compressionLevel), options.filter.shimValue,
+                               options.strategy.shimValue, message)
+        }.throwIfFailed(path: path)
+    }
+
+    /// `encode` with the parallel block size open to tests (nil: the default, ~4 MiB per block).
+    static func encode(_ image: PNGImage, options: PNGEncodingOptions, rowsPerBlock: Int?) throws -> [UInt8] {
         try validate(image, options: options, path: nil)
         var data: UnsafeMutablePointer<UInt8>? = nil
         var length = 0
-        try withEncodeArguments(image, options: options) { samples, icc, iccLength, name, message in
-            emu_png_write_memory(samples, UInt32(image.width), UInt32(image.height),
-                                 Int32(image.channels), Int32(image.bitDepth), icc, iccLength, name,
-                                 Int32(options.compressionLevel), options.filter.shimValue,
-                                 &data, &length, message)
-        }.throwIfFailed(path: nil)
         defer { emu_png_free(data) }
+        if let blocks = try parallelBlocks(image, options: options, path: nil, rowsPerBlock: rowsPerBlock) {
+            defer { blocks.release() }
+            try withEncodeArguments(image, options: options) { _, icc, iccLength, name, message in
+                emu_png_write_blocks_memory(UInt32(image.width), UInt32(image.height), Int32(image.channels),
+                                            Int32(image.bitDepth), icc, iccLength, name,
+                                            blocks.pointer, blocks.count, &data, &length, message)
+            }.throwIfFailed(path: nil)
+        } else {
+            try withEncodeArguments(image, options: options) { samples, icc, iccLength, name, message in
+                emu_png_write_memory(samples, UInt32(image.width), UInt32(image.height),
+                                     Int32(image.channels), Int32(image.bitDepth), icc, iccLength, name,
+                                     Int32(options.compressionLevel), options.filter.shimValue,
+                                     options.strategy.shimValue, &data, &length, message)
+            }.throwIfFailed(path: nil)
+        }
         guard let data else { return [] }
         return Array(UnsafeBufferPointer(start: data, count: length))
     }
@@ -228,6 +287,80 @@ public enum PNGFile {
         let icc = out.icc.map { Array(UnsafeBufferPointer(start: $0, count: out.icc_length)) }
         return PNGImage(width: Int(out.width), height: Int(out.height), bitDepth: Int(out.bit_depth),
                         channels: Int(out.channels), samples: samples, iccProfile: icc)
+    }
+}
+
+// MARK: - Parallel encoding
+
+/// Compressed row blocks owned by the caller until `release()`.
+struct PNGBlocks {
+    let pointer: UnsafeMutablePointer<emu_png_block>
+    let count: Int
+
+    func release() {
+        for index in 0..<count { emu_png_free_block(pointer + index) }
+        pointer.deallocate()
+    }
+}
+
+/// Raw pointers handed to `concurrentPerform` workers; each worker touches only its own slots.
+private struct BlockJob: @unchecked Sendable {
+    let samples: UnsafePointer<UInt16>
+    let blocks: UnsafeMutablePointer<emu_png_block>
+    let codes: UnsafeMutablePointer<Int32>
+    let messages: UnsafeMutablePointer<CChar>
+}
+
+extension PNGFile {
+    /// About 4 MiB of filtered bytes per block: few enough zlib restarts to cost nothing measurable in
+    /// size, enough blocks to keep every core busy on a 24 MP image.
+    static func defaultRowsPerBlock(for image: PNGImage) -> Int {
+        let rowBytes = image.width * image.channels * (image.bitDepth / 8) + 1
+        return max(8, (4 << 20) / rowBytes)
+    }
+
+    /// Filters and deflates row blocks on all cores (`DispatchQueue.concurrentPerform`); nil when
+    /// `options.parallel` is off or the image is a single block (then libpng encodes it serially).
+    static func parallelBlocks(_ image: PNGImage, options: PNGEncodingOptions, path: String?,
+                               rowsPerBlock: Int?) throws -> PNGBlocks? {
+        guard options.parallel else { return nil }
+        let rows = max(1, rowsPerBlock ?? defaultRowsPerBlock(for: image))
+        let count = (image.height + rows - 1) / rows
+        guard count > 1 else { return nil }
+
+        let blocks = UnsafeMutablePointer<emu_png_block>.allocate(capacity: count)
+        blocks.initialize(repeating: emu_png_block(), count: count)
+        var codes = [Int32](repeating: 0, count: count)
+        let messageSize = Int(EMU_PNG_MESSAGE_SIZE)
+        var messages = [CChar](repeating: 0, count: count * messageSize)
+        let width = UInt32(image.width), height = UInt32(image.height)
+        let channels = Int32(image.channels), depth = Int32(image.bitDepth)
+        let level = Int32(options.compressionLevel), filter = options.filter.shimValue
+        let strategy = options.strategy.shimValue
+        image.samples.withUnsafeBufferPointer { samples in
+            codes.withUnsafeMutableBufferPointer { codes in
+                messages.withUnsafeMutableBufferPointer { messages in
+                    let job = BlockJob(samples: samples.baseAddress!, blocks: blocks, codes: codes.baseAddress!,
+                                       messages: messages.baseAddress!)
+                    DispatchQueue.concurrentPerform(iterations: count) { index in
+                        let first = index * rows
+                        let rowCount = min(rows, image.height - first)
+                        job.codes[index] = emu_png_deflate_rows(
+                            job.samples, width, height, channels, depth, UInt32(first), UInt32(rowCount),
+                            level, filter, strategy, job.blocks + index, job.messages + index * messageSize)
+                    }
+                }
+            }
+        }
+        let result = PNGBlocks(pointer: blocks, count: count)
+        // Report the first failing block (the topmost bad row), as the serial path would.
+        if let failed = codes.firstIndex(where: { $0 != Int32(EMU_PNG_OK) }) {
+            result.release()
+            let start = failed * messageSize
+            try ShimResult(code: codes[failed], message: Array(messages[start..<start + messageSize]))
+                .throwIfFailed(path: path)
+        }
+        return result
     }
 }
 

@@ -17,6 +17,26 @@ public enum RawFile {
     /// Decodes `path`. Throws `RawFileError` naming the file and the problem.
     public static func read(path: String, pixelLimit: Int = defaultPixelLimit) throws -> RawImage {
         _ = try InputFileCheck.regularReadableFile(path)
+        var head: [UInt8] = []
+        if let f = FileHandle(forReadingAtPath: path) {
+            head = [UInt8](f.readData(ofLength: 4))
+            try? f.close()
+        }
+        return try decode(label: path, header: head, pixelLimit: pixelLimit) { libraw_open_file($0, path) }
+    }
+
+    /// Decodes a raw file held in memory (fuzzing, tests); `label` names it in errors.
+    public static func read(bytes: [UInt8], label: String, pixelLimit: Int = defaultPixelLimit) throws -> RawImage {
+        guard !bytes.isEmpty else { throw RawFileError(path: label, problem: "empty file (0 bytes)") }
+        return try bytes.withUnsafeBytes { buffer in
+            try decode(label: label, header: Array(bytes.prefix(4)), pixelLimit: pixelLimit) {
+                libraw_open_buffer($0, UnsafeMutableRawPointer(mutating: buffer.baseAddress!), buffer.count)
+            }
+        }
+    }
+
+    private static func decode(label path: String, header: [UInt8], pixelLimit: Int,
+                               open: (UnsafeMutablePointer<libraw_data_t>) -> Int32) throws -> RawImage {
         guard let handle = libraw_init(0) else { throw RawFileError(path: path, problem: "cannot initialise LibRaw") }
         defer { libraw_close(handle) }
         // LibRaw prints data errors (such as an unexpected end of file) to stderr by default; we
@@ -29,10 +49,12 @@ public enum RawFile {
         }, Unmanaged.passUnretained(problems).toOpaque())
         libraw_set_memerror_handler(handle, { _, _, _ in }, nil)
 
-        var status = libraw_open_file(handle, path)
+        var (status, openMessages) = DecoderMessages.capturing { open(handle) }
+        if !openMessages.isEmpty, problems.dataError == nil { problems.dataError = "corrupt raw data (decoder: \(openMessages.split(separator: "\n").first.map(String.init) ?? openMessages))" }
         guard status == LIBRAW_SUCCESS.rawValue else {
             var problem = describe(status, opening: true)
-            if status == LIBRAW_FILE_UNSUPPORTED.rawValue, looksLikeTIFF(path) {
+            let tiff = header == [0x49, 0x49, 0x2A, 0x00] || header == [0x4D, 0x4D, 0x00, 0x2A]
+            if status == LIBRAW_FILE_UNSUPPORTED.rawValue, tiff {
                 problem = "TIFF/DNG structure LibRaw cannot use (damaged, truncated or unsupported)"
             }
             // While identifying a file, LibRaw's end-of-file callback fires for any short file:
@@ -49,7 +71,14 @@ public enum RawFile {
         let iparams = emulsion_iparams(handle).pointee
         if iparams.is_foveon != 0 { throw RawFileError(path: path, problem: "unsupported sensor layout (Foveon)") }
 
-        status = libraw_unpack(handle)
+        let (unpacked, printed) = DecoderMessages.capturing { libraw_unpack(handle) }
+        status = unpacked
+        if !printed.isEmpty, problems.dataError == nil {
+            // A decoder that complains but returns data (libjpeg on a damaged lossy DNG) has
+            // produced partly invented pixels: refuse them rather than render a damaged image.
+            let first = printed.split(separator: "\n").first.map(String.init) ?? printed
+            problems.dataError = "corrupt raw data (decoder: \(first))"
+        }
         guard status == LIBRAW_SUCCESS.rawValue else {
             throw RawFileError(path: path, problem: problems.dataError ?? describe(status, opening: false))
         }
@@ -66,14 +95,6 @@ public enum RawFile {
     }
 
     final class DecodeProblems: @unchecked Sendable { var dataError: String? }
-
-    /// TIFF-based raws (DNG, NEF, CR2, ARW…) start with a byte-order mark and 42.
-    static func looksLikeTIFF(_ path: String) -> Bool {
-        guard let f = FileHandle(forReadingAtPath: path) else { return false }
-        defer { try? f.close() }
-        let head = [UInt8](f.readData(ofLength: 4))
-        return head == [0x49, 0x49, 0x2A, 0x00] || head == [0x4D, 0x4D, 0x00, 0x2A]
-    }
 
     /// What LibRaw's status code means for a person.
     static func describe(_ status: Int32, opening: Bool) -> String {
