@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Film grain: seeded, spatially correlated luminance noise, identical on every run for a seed.
 ///
@@ -53,52 +48,6 @@ public struct FilmGrainKernel: PointKernel {
         })
     }
 
-    /// One periodic tile, rows padded to `size + padding`, variance 1/2 (two tiles sum to 1).
-    public static func tile(size n: Int, sigma: Double, seed: UInt64, salt: UInt64) -> [Float] {
-        var state = seed &* 0x9E37_79B9_7F4A_7C15 ^ salt
-        func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        var field = [Double](repeating: 0, count: n * n)
-        for i in 0..<field.count {
-            var sum = 0.0
-            for _ in 0..<4 { sum += Double(next() >> 11) / Double(1 << 53) }
-            field[i] = (sum - 2) * 3.0.squareRoot()
-        }
-        let radius = max(1, Int((3 * sigma).rounded(.up)))
-        var kernel = (-radius...radius).map { exp(-Double($0 * $0) / (2 * sigma * sigma)) }
-        let total = kernel.reduce(0, +)
-        kernel = kernel.map { $0 / total }
-        var temp = field
-        for y in 0..<n {
-            for x in 0..<n {
-                var s = 0.0
-                for (j, w) in kernel.enumerated() { s += w * field[y * n + ((x + j - radius) % n + n) % n] }
-                temp[y * n + x] = s
-            }
-        }
-        for y in 0..<n {
-            for x in 0..<n {
-                var s = 0.0
-                for (j, w) in kernel.enumerated() { s += w * temp[((y + j - radius) % n + n) % n * n + x] }
-                field[y * n + x] = s
-            }
-        }
-        let mean = field.reduce(0, +) / Double(field.count)
-        let variance = field.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(field.count)
-        let scale = (0.5 / variance).squareRoot()
-        let stride = n + padding
-        var out = [Float](repeating: 0, count: n * stride)
-        for y in 0..<n {
-            for x in 0..<stride { out[y * stride + x] = Float((field[y * n + x % n] - mean) * scale) }
-        }
-        return out
-    }
-
     @inlinable @inline(__always)
     public func apply<L: Lanes>(_ input: RGB<L>, at location: PixelLocation) -> RGB<L> {
         let p = LookMath.finite(input)
@@ -112,3 +61,4 @@ public struct FilmGrainKernel: PointKernel {
         return RGB(p.r * g, p.g * g, p.b * g)
     }
 }
+

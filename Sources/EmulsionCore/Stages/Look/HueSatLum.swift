@@ -51,6 +51,9 @@ public struct HueSatLumKernel: PointKernel {
     public let saturationScale: LookTable
     public let valueScale: LookTable
     public let skin: SkinProtection
+    /// False when every value row of the table is the same (`shadows` = 1): the kernel then
+    /// interpolates in hue and saturation only, which gives the same bits (low + vf·0 = low).
+    public let valueVaries: Bool
 
     public static func prepare(_ params: Params, skin: SkinProtection) -> LookElement? {
         params.isIdentity ? nil : .kernel(HueSatLumKernel(params, skin: skin))
@@ -99,20 +102,23 @@ public struct HueSatLumKernel: PointKernel {
         saturationScale = LookTable(satScale)
         valueScale = LookTable(valScale)
         self.skin = skin
+        valueVaries = params.shadows != 1
+    }
+
+    @inlinable @inline(__always)
+    public func bilinear<L: Lanes>(_ table: UnsafePointer<Float>, _ i: L, _ sf: L, _ hf: L) -> L {
+        let s = Float(Self.saturationDivisions)
+        let a0 = i.gathered(from: table), a1 = (i + L(repeating: 1)).gathered(from: table)
+        let b0 = (i + L(repeating: s)).gathered(from: table), b1 = (i + L(repeating: s + 1)).gathered(from: table)
+        let a = a0 + sf * (a1 - a0), b = b0 + sf * (b1 - b0)
+        return a + hf * (b - a)
     }
 
     @inlinable @inline(__always)
     public func trilinear<L: Lanes>(_ table: UnsafePointer<Float>, _ base: L, _ sf: L, _ hf: L, _ vf: L) -> L {
-        let s = Float(Self.saturationDivisions)
-        let vStep = Float(Self.hueStride * Self.saturationDivisions)
-        @inline(__always) func plane(_ offset: Float) -> L {
-            let i = base + L(repeating: offset)
-            let a0 = i.gathered(from: table), a1 = (i + L(repeating: 1)).gathered(from: table)
-            let b0 = (i + L(repeating: s)).gathered(from: table), b1 = (i + L(repeating: s + 1)).gathered(from: table)
-            let a = a0 + sf * (a1 - a0), b = b0 + sf * (b1 - b0)
-            return a + hf * (b - a)
-        }
-        let low = plane(0), high = plane(vStep)
+        let low = bilinear(table, base, sf, hf)
+        guard valueVaries else { return low }
+        let high = bilinear(table, base + L(repeating: Float(Self.hueStride * Self.saturationDivisions)), sf, hf)
         return low + vf * (high - low)
     }
 
