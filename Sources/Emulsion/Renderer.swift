@@ -146,10 +146,19 @@ public struct RenderPlan: Sendable {
         var ev = profile.number("exposure", "ev")
         if profile.flag("exposure", "baseline") { ev += Double(raw.colour.baselineExposure) + Double(dcp?.baselineExposureOffset ?? 0) }
         if ev != 0 { chain.append(.matrix(Exposure.matrix(ev: ev))) }
+        // The camera profile's tone curve belongs to the camera rendering, before any look.
         if let dcp, profile.flag("colour", "profileToneCurve"), let curve = ToneCurveKernel(points: dcp.toneCurve) {
             chain.append(.matrix(workingToProPhoto))
             chain.append(.kernel(curve))
             chain.append(.matrix(proPhotoToWorking))
+        }
+        for element in try LookPlan.elements(profile: profile, context: LookContext(width: source.width, height: source.height),
+                                             source: source, sourceToWorking: Exposure.matrix(ev: ev) * cameraToWorking,
+                                             engine: options.engine, threads: options.threads) {
+            switch element {
+            case .matrix(let m): chain.append(.matrix(m))
+            case .kernel(let k): chain.append(.kernel(k))
+            }
         }
         chain.append(.output(try options.space.outputEncoding()))
         self.chain = chain

@@ -40,7 +40,7 @@ final class HostileProfileTests: XCTestCase {
             (#"{"schemaVersion": 1, "name": "x", "whiteBalance": {"mode": "As-Shot"}}"#, "whiteBalance.mode", "not known"),
             (#"{"schemaVersion": 1, "name": "x", "whiteBalance": {"mode": ""}}"#, "whiteBalance.mode", "not known"),
             (#"{"schemaVersion": 1, "name": "x", "demosaic": {"algorithm": 1}}"#, "demosaic.algorithm", "expected one of"),
-            (#"{"schemaVersion": 1, "name": "x", "colours": {}}"#, "colours", "unknown key"),
+            (#"{"schemaVersion": 1, "name": "x", "tonecurve": {}}"#, "tonecurve", "unknown key"),
             (#"{"schemaVersion": 1}"#, "name", "missing"),
             (#"{"schemaVersion": 1, "name": 5}"#, "name", "expected a string"),
             (#"{"schemaVersion": 1, "name": "x", "description": {}}"#, "description", "expected a string"),

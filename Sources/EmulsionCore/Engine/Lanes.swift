@@ -40,6 +40,11 @@ public protocol Lanes: Sendable {
     static func alternating(even: Self, odd: Self, firstColumn: Int) -> Self
     /// Piecewise-linear lookup: `self` is an index into `table` (0 … count-1, already clamped).
     func interpolated(in table: UnsafePointer<Float>, count: Int) -> Self
+    /// Lane-wise floor (exact); callers keep values in [0, 2²²), so it never meets NaN or ±Inf.
+    func floored() -> Self
+    /// Lane-wise gather: each lane holds an exact whole index ≥ 0 into `table` (callers clamp);
+    /// lane i takes `table[Int(self[i])]`. For 3-D tables (per-hue maps, 3-D LUTs).
+    func gathered(from table: UnsafePointer<Float>) -> Self
 }
 
 extension Float: Lanes {
@@ -63,6 +68,8 @@ extension Float: Lanes {
     @inlinable @inline(__always) public func interpolated(in table: UnsafePointer<Float>, count: Int) -> Float {
         Lookup.interpolate(self, table, count)
     }
+    @inlinable @inline(__always) public func floored() -> Float { rounded(.down) }
+    @inlinable @inline(__always) public func gathered(from table: UnsafePointer<Float>) -> Float { table[Int(self)] }
 }
 
 /// The scalar gather shared by every conformance, so all engines interpolate with the same operations.
@@ -113,5 +120,14 @@ extension SIMD8: Lanes where Scalar == Float {
               Lookup.interpolate(self[2], table, count), Lookup.interpolate(self[3], table, count),
               Lookup.interpolate(self[4], table, count), Lookup.interpolate(self[5], table, count),
               Lookup.interpolate(self[6], table, count), Lookup.interpolate(self[7], table, count))
+    }
+    @inlinable @inline(__always) public func floored() -> SIMD8<Float> { rounded(.down) }
+    @inlinable @inline(__always) public func gathered(from table: UnsafePointer<Float>) -> SIMD8<Float> {
+        // Whole indices below 2²³: adding 2²³ puts the index in the mantissa's low bits (exact),
+        // so one vector add and mask replace eight trapping Float → Int conversions.
+        let shifted = self + SIMD8(repeating: 8_388_608)
+        let i = SIMD8<Int32>(truncatingIfNeeded: unsafeBitCast(shifted, to: SIMD8<UInt32>.self) & 0x7F_FFFF)
+        return SIMD8(table[Int(i[0])], table[Int(i[1])], table[Int(i[2])], table[Int(i[3])],
+                     table[Int(i[4])], table[Int(i[5])], table[Int(i[6])], table[Int(i[7])])
     }
 }

@@ -150,12 +150,29 @@ public struct ProfileLoader: Sendable {
                                        message: "unknown parameter; parameters of \(stage.name): " + stage.parameters.map(\.name).joined(separator: ", "))
                 }
                 switch declaration.validate(raw) {
+                case .success(.text(let path)) where !path.isEmpty:
+                    values[stage.name]![key] = .text(try Self.resolveFile(path, relativeTo: directory, file: file,
+                                                                          keyPath: "\(stage.name).\(key)", declaration: declaration))
                 case .success(let v): values[stage.name]![key] = v
                 case .failure(let p): throw ProfileError(file: file, keyPath: "\(stage.name).\(key)", message: p.message)
                 }
             }
         }
         return Profile(name: name, summary: summary, parent: parentName, origin: file, values: values)
+    }
+
+    /// A file parameter's path made absolute (relative to the profile's folder, or the current
+    /// folder), checked to exist; the error names the profile file and key path.
+    public static func resolveFile(_ path: String, relativeTo directory: URL?, file: String, keyPath: String,
+                                   declaration: ParameterDeclaration) throws -> String {
+        let base = directory ?? URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+        let url = path.hasPrefix("/") ? URL(fileURLWithPath: path) : base.appendingPathComponent(path)
+        let resolved = url.standardizedFileURL.path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: resolved, isDirectory: &isDirectory), !isDirectory.boolValue else {
+            throw ProfileError(file: file, keyPath: keyPath, message: "\(resolved): no such file; allowed: \(declaration.allowed)")
+        }
+        return resolved
     }
 
     static func describe(_ error: Error) -> String {

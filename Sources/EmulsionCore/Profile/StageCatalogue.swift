@@ -43,7 +43,7 @@ public enum StageCatalogue {
         .init("gainMap", .boolean(default: true), "apply OpcodeList2 GainMap opcodes (lens shading: phone DNGs' vignetting and colour shading)"),
     ])
 
-    public static let all: [StageDeclaration] = [whiteBalance, highlights, demosaic, exposure, colour, opcodes]
+    public static let all: [StageDeclaration] = [whiteBalance, highlights, demosaic, exposure, colour, opcodes] + lookStages
 
     public static func stage(_ name: String) -> StageDeclaration? { all.first { $0.name == name } }
 }
