@@ -116,7 +116,7 @@ public struct RenderPlan: Sendable {
 
         let dcp = options.cameraProfile
         (cameraToWorking, matrixMethod) = try Self.cameraMatrix(raw, white: balance.white,
-                                                                 method: dcp != nil ? .auto : profile.option("colour", "matrix", as: CameraMatrixMethod.self))
+                                                                 method: dcp != nil ? .auto : profile.option("camera", "matrix", as: CameraMatrixMethod.self))
         var chain = PointStageChain()
         if blend { chain.append(.kernel(HighlightBlendKernel())) }
         chain.append(.matrix(cameraToWorking))
@@ -135,7 +135,7 @@ public struct RenderPlan: Sendable {
                 tables.append(first.data.count == second.data.count
                               ? CameraProfile.HSVTable.mix(lowFirst ? first : second, lowFirst ? second : first, g) : first)
             }
-            if profile.flag("colour", "lookTable"), let look = dcp.lookTable { tables.append(look) }
+            if profile.flag("camera", "lookTable"), let look = dcp.lookTable { tables.append(look) }
             let kernels = tables.compactMap { HueSatMapKernel($0) }
             if !kernels.isEmpty {
                 chain.append(.matrix(workingToProPhoto))
@@ -147,7 +147,7 @@ public struct RenderPlan: Sendable {
         if profile.flag("exposure", "baseline") { ev += Double(raw.colour.baselineExposure) + Double(dcp?.baselineExposureOffset ?? 0) }
         if ev != 0 { chain.append(.matrix(Exposure.matrix(ev: ev))) }
         // The camera profile's tone curve belongs to the camera rendering, before any look.
-        if let dcp, profile.flag("colour", "profileToneCurve"), let curve = ToneCurveKernel(points: dcp.toneCurve) {
+        if let dcp, profile.flag("camera", "profileToneCurve"), let curve = ProfileToneCurveKernel(points: dcp.toneCurve) {
             chain.append(.matrix(workingToProPhoto))
             chain.append(.kernel(curve))
             chain.append(.matrix(proPhotoToWorking))
@@ -229,10 +229,10 @@ public struct RenderPlan: Sendable {
         switch method {
         case .libraw: return (libraw, .libraw)
         case .dngColorMatrix:
-            guard let m = dng(.colorMatrix) else { throw RenderError("no usable colour matrix for colour.matrix=dng-color-matrix") }
+            guard let m = dng(.colorMatrix) else { throw RenderError("no usable colour matrix for camera.matrix=dng-color-matrix") }
             return (m, .dngColorMatrix)
         case .dngForwardMatrix:
-            guard let m = dng(.forwardMatrix) else { throw RenderError("no ForwardMatrix for colour.matrix=dng-forward-matrix") }
+            guard let m = dng(.forwardMatrix) else { throw RenderError("no ForwardMatrix for camera.matrix=dng-forward-matrix") }
             return (m, .dngForwardMatrix)
         case .auto:
             if let m = dng(.forwardMatrix) { return (m, .dngForwardMatrix) }

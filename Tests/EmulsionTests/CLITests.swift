@@ -160,7 +160,7 @@ final class CLITests: XCTestCase {
         r = try emulsion(["process", linear, "--out-dir", dir.path, "--overwrite", "--dcp", dir.appendingPathComponent("none.dcp").path])
         assertOneLineError(r, mentions: ["none.dcp"], status: 2)
         // Not a DNG: no ForwardMatrix to render with.
-        r = try emulsion(["process", mosaic, "--out-dir", dir.path, "--overwrite", "--set", "colour.matrix=dng-forward-matrix"])
+        r = try emulsion(["process", mosaic, "--out-dir", dir.path, "--overwrite", "--set", "camera.matrix=dng-forward-matrix"])
         assertOneLineError(r, mentions: [mosaic, "ForwardMatrix"], status: 1)
     }
 

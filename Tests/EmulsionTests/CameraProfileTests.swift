@@ -128,14 +128,14 @@ final class CameraProfileTests: XCTestCase {
 /// ProfileToneCurve: the spline passes through its points and is exact on straight lines.
 final class ToneCurveTests: XCTestCase {
     func testSplineThroughPoints() throws {
-        let line = try XCTUnwrap(ToneCurveKernel(points: [SIMD2(0, 0), SIMD2(0.5, 0.5), SIMD2(1, 1)]))
+        let line = try XCTUnwrap(ProfileToneCurveKernel(points: [SIMD2(0, 0), SIMD2(0.5, 0.5), SIMD2(1, 1)]))
         for i in stride(from: 0, to: 4096, by: 97) { XCTAssertEqual(line.table[i], Float(i) / 4095, accuracy: 1e-6) }
         let points: [SIMD2<Float>] = [SIMD2(0, 0), SIMD2(0.2, 0.1), SIMD2(0.5, 0.6), SIMD2(1, 1)]
-        let s = try XCTUnwrap(ToneCurveKernel(points: points))
+        let s = try XCTUnwrap(ProfileToneCurveKernel(points: points))
         for p in points {
             let i = Int((p.x * 4095).rounded())
             XCTAssertEqual(s.table[i], p.y, accuracy: 2e-3, "\(p)")
         }
-        XCTAssertNil(ToneCurveKernel(points: [SIMD2(0.3, 0.3)]))
+        XCTAssertNil(ProfileToneCurveKernel(points: [SIMD2(0.3, 0.3)]))
     }
 }

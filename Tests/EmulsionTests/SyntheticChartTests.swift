@@ -94,7 +94,7 @@ final class DNGColourChartTests: XCTestCase {
             let demosaics = cfa.isBayer ? ["bilinear", "malvar", "rcd"] : ["bilinear", "directional"]
             for demosaic in demosaics {
                 for path in ["dng-color-matrix", "dng-forward-matrix"] {
-                    let profile = try Profile.defaults.applying(overrides: ["demosaic.algorithm=\(demosaic)", "colour.matrix=\(path)"])
+                    let profile = try Profile.defaults.applying(overrides: ["demosaic.algorithm=\(demosaic)", "camera.matrix=\(path)"])
                     // Rec.2020 holds every patch (sRGB clips the cyan patch, ΔE 3.5 from gamut alone).
                     let image = try Renderer.render(raw, options: RenderOptions(profile: profile, space: .rec2020))
                     let stats = try SyntheticChartTests.patchStatistics(scene, image)

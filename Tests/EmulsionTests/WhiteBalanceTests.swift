@@ -45,14 +45,14 @@ final class WhiteBalanceTests: XCTestCase {
         }
         for matrix in ["libraw", "dng-color-matrix"] {
             let spot = ["whiteBalance.mode=spot", "whiteBalance.spotX=309", "whiteBalance.spotY=65",
-                        "whiteBalance.spotWidth=30", "whiteBalance.spotHeight=30", "colour.matrix=\(matrix)"]
+                        "whiteBalance.spotWidth=30", "whiteBalance.spotHeight=30", "camera.matrix=\(matrix)"]
             let labs = try greys(raw, spot)
             report.append(describe("spot on grey 3, \(matrix)", labs))
             for lab in labs.prefix(3) {
                 XCTAssertLessThanOrEqual(abs(lab.a), 1.5, "\(matrix): \(lab)")
                 XCTAssertLessThanOrEqual(abs(lab.b), 1.5, "\(matrix): \(lab)")
             }
-            report.append(describe("as-shot, \(matrix)", try greys(raw, ["colour.matrix=\(matrix)"])))
+            report.append(describe("as-shot, \(matrix)", try greys(raw, ["camera.matrix=\(matrix)"])))
         }
         print("Canon chart greys (CIELab D65):\n  " + report.joined(separator: "\n  "))
     }

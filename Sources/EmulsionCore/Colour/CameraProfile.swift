@@ -2,7 +2,7 @@ import Foundation
 
 /// A DNG camera profile (a `.dcp` file, or the profile tags inside a DNG): calibration matrices
 /// and the tables that refine them, in the form the renderer prepares (`HueSatMapKernel`,
-/// `ToneCurveKernel`). Read by EmulsionIO's `DCPFile`.
+/// `ProfileToneCurveKernel`). Read by EmulsionIO's `DCPFile`.
 /// Reference: DNG specification 1.6, chapter 6 ("Camera Profiles"): ProfileHueSatMapDims/Data1/2,
 /// ProfileHueSatMapEncoding, ProfileLookTableDims/Data/Encoding, ProfileToneCurve,
 /// BaselineExposureOffset.

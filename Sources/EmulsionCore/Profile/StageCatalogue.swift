@@ -30,7 +30,7 @@ public enum StageCatalogue {
         .init("baseline", .boolean(default: true), "also apply the DNG BaselineExposure the file records (DNG 1.6 §6: the camera maker’s exposure offset)"),
     ])
 
-    public static let colour = StageDeclaration("colour", "Camera RGB to scene colour (DNG 1.6 chapter 6)", [
+    public static let camera = StageDeclaration("camera", "Camera RGB to scene colour (DNG 1.6 chapter 6)", [
         .init("matrix", .options(CameraMatrixMethod.self, default: .libraw),
               "libraw: LibRaw's camera matrix; dng-color-matrix / dng-forward-matrix: the DNG ColorMatrix or ForwardMatrix "
               + "path, interpolated in 1/CCT between the file's two calibration illuminants for the white balance; "
@@ -43,7 +43,7 @@ public enum StageCatalogue {
         .init("gainMap", .boolean(default: true), "apply OpcodeList2 GainMap opcodes (lens shading: phone DNGs' vignetting and colour shading)"),
     ])
 
-    public static let all: [StageDeclaration] = [whiteBalance, highlights, demosaic, exposure, colour, opcodes] + lookStages
+    public static let all: [StageDeclaration] = [whiteBalance, highlights, demosaic, exposure, camera, opcodes] + lookStages
 
     public static func stage(_ name: String) -> StageDeclaration? { all.first { $0.name == name } }
 }

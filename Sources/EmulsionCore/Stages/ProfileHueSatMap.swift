@@ -135,7 +135,7 @@ public struct HueSatMapKernel: PointKernel {
 /// at the curve's end), through a 4096-entry table of the natural cubic spline through the
 /// profile's points (the DNG specification interpolates them with a cubic spline).
 /// Reference: DNG 1.6 chapter 6, ProfileToneCurve. Colour space: linear ProPhoto RGB in and out.
-public struct ToneCurveKernel: PointKernel {
+public struct ProfileToneCurveKernel: PointKernel {
     public let table: [Float]
 
     public init?(points: [SIMD2<Float>]) {
