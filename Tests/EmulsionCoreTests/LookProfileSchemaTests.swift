@@ -14,7 +14,7 @@ final class LookProfileSchemaTests: XCTestCase {
 
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
 
-    func write(_ name: String, _ text: String) { try! text.write(to: directory.appendingPathComponent(name), atomically: true, encoding: .utf8) }
+    func write(_ name: String, _ text: String) { try! text.write(to: directory.appendingPathComponent(name), atomically: false, encoding: .utf8) }
     var loader: ProfileLoader { ProfileLoader(searchDirectories: [directory]) }
 
     func expectError(_ name: String, keyPath: String, contains texts: [String], file: StaticString = #filePath, line: UInt = #line) {

@@ -13,7 +13,7 @@ final class ProfileTests: XCTestCase {
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
 
     func write(_ name: String, _ text: String) {
-        try! text.write(to: directory.appendingPathComponent(name + ".json"), atomically: true, encoding: .utf8)
+        try! text.write(to: directory.appendingPathComponent(name + ".json"), atomically: false, encoding: .utf8)
     }
 
     var loader: ProfileLoader { ProfileLoader(searchDirectories: [directory]) }

@@ -98,7 +98,7 @@ final class CLITests: XCTestCase {
 
     func testBadInputsGiveOneLineErrors() throws {
         let text = dir.appendingPathComponent("notes.dng")
-        try "not a raw file\n".write(to: text, atomically: true, encoding: .utf8)
+        try "not a raw file\n".write(to: text, atomically: false, encoding: .utf8)
         let truncated = dir.appendingPathComponent("truncated.dng")
         let real = try Data(contentsOf: URL(fileURLWithPath: try sample("raspberrypi-gs_camera_imx296-lightspot.dng")))
         try real.prefix(real.count / 3).write(to: truncated)
@@ -134,7 +134,7 @@ final class CLITests: XCTestCase {
         var r = try emulsion(["process", input, "--out-dir", dir.path, "--profile", "no-such-look"])
         assertOneLineError(r, mentions: ["no-such-look", "no such profile"], status: 2)
         let typo = dir.appendingPathComponent("typo.json")
-        try #"{"schemaVersion": 1, "name": "typo", "exposure": {"evv": 1}}"#.write(to: typo, atomically: true, encoding: .utf8)
+        try #"{"schemaVersion": 1, "name": "typo", "exposure": {"evv": 1}}"#.write(to: typo, atomically: false, encoding: .utf8)
         r = try emulsion(["process", input, "--out-dir", dir.path, "--profile", typo.path])
         assertOneLineError(r, mentions: [typo.path, "exposure.evv", "unknown parameter", "ev"], status: 2)
         r = try emulsion(["process", input, "--out-dir", dir.path, "--set", "exposure.ev=42"])
@@ -167,7 +167,7 @@ final class CLITests: XCTestCase {
     func testExistingOutputIsKeptWithoutOverwrite() throws {
         let input = try sample("lg-g4_h815-lossy_linear.dng")
         let out = dir.appendingPathComponent("x.png")
-        try "keep me".write(to: out, atomically: true, encoding: .utf8)
+        try "keep me".write(to: out, atomically: false, encoding: .utf8)
         var r = try emulsion(["process", input, "-o", out.path])
         assertOneLineError(r, mentions: [out.path, "--overwrite"], status: 1)
         XCTAssertEqual(try String(contentsOf: out, encoding: .utf8), "keep me")
@@ -181,7 +181,7 @@ final class CLITests: XCTestCase {
     func testBatchGoesOnPastFailuresAndShardsPartitionTheInputs() throws {
         let good = ["lg-g4_h815-lossy_linear.dng", "apple-quicktake_100-test100.qtk", "kodak-dc50-sample.kdc"].compactMap { try? sample($0) }
         let bad = dir.appendingPathComponent("bad.dng")
-        try "garbage".write(to: bad, atomically: true, encoding: .utf8)
+        try "garbage".write(to: bad, atomically: false, encoding: .utf8)
         let outDir = dir.appendingPathComponent("all")
         try FileManager.default.createDirectory(at: outDir, withIntermediateDirectories: true)
         let r = try emulsion(["process"] + good + [bad.path] + ["--out-dir", outDir.path])

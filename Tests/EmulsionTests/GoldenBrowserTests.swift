@@ -36,7 +36,7 @@ final class GoldenBrowserTests: XCTestCase {
         let report = GoldenFixture.runner(suite, out: dir.appendingPathComponent("out"), previewSize: 240).check(suite.cases)
         XCTAssertEqual(report.results.map(\.verdict), [.identical, .fail])
         let html = dir.appendingPathComponent("report.html")
-        try GoldenHTMLReport.html(report).write(to: html, atomically: true, encoding: .utf8)
+        try GoldenHTMLReport.html(report).write(to: html, atomically: false, encoding: .utf8)
         let common = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--force-color-profile=srgb",
                       "--user-data-dir=\(dir.appendingPathComponent("chromium-profile").path)"]
 

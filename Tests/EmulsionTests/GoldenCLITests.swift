@@ -24,7 +24,7 @@ final class GoldenCLITests: XCTestCase {
 
     func writeSuite(_ cases: String) throws {
         try #"{ "schemaVersion": 1, "defaults": { "maxSize": 60 }, "cases": \#(cases) }"#
-            .write(to: dir.appendingPathComponent("golden.json"), atomically: true, encoding: .utf8)
+            .write(to: dir.appendingPathComponent("golden.json"), atomically: false, encoding: .utf8)
     }
 
     func testRecordCheckReportExitCodes() throws {

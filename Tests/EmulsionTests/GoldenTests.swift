@@ -20,7 +20,7 @@ enum GoldenFixture {
             { "schemaVersion": 1, \(extra) "defaults": \(defaults), "cases": \(cases) }
             """
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        try manifest.write(to: dir.appendingPathComponent("golden.json"), atomically: true, encoding: .utf8)
+        try manifest.write(to: dir.appendingPathComponent("golden.json"), atomically: false, encoding: .utf8)
         return try GoldenSuite.load(dir.path)
     }
 
@@ -217,11 +217,11 @@ final class GoldenTests: XCTestCase {
         XCTAssertTrue(e.contains("cases[0].tolerance.maxx"), e)
         e = error(#"[{"name": "a", "input": "x.dng"}]"#, defaults: #"{"bits": 12}"#)
         XCTAssertTrue(e.contains("defaults.bits"), e)
-        try #"{"schemaVersion": 2, "cases": []}"#.write(to: dir.appendingPathComponent("golden.json"), atomically: true, encoding: .utf8)
+        try #"{"schemaVersion": 2, "cases": []}"#.write(to: dir.appendingPathComponent("golden.json"), atomically: false, encoding: .utf8)
         XCTAssertThrowsError(try GoldenSuite.load(dir.path)) { XCTAssertTrue("\($0)".contains("schemaVersion: version 2 is newer"), "\($0)") }
-        try #"{"schemaVersion": 1}"#.write(to: dir.appendingPathComponent("golden.json"), atomically: true, encoding: .utf8)
+        try #"{"schemaVersion": 1}"#.write(to: dir.appendingPathComponent("golden.json"), atomically: false, encoding: .utf8)
         XCTAssertThrowsError(try GoldenSuite.load(dir.path)) { XCTAssertTrue("\($0)".contains("cases: missing"), "\($0)") }
-        try "{ not json".write(to: dir.appendingPathComponent("golden.json"), atomically: true, encoding: .utf8)
+        try "{ not json".write(to: dir.appendingPathComponent("golden.json"), atomically: false, encoding: .utf8)
         XCTAssertThrowsError(try GoldenSuite.load(dir.path)) { XCTAssertTrue("\($0)".contains("not valid JSON"), "\($0)") }
         XCTAssertThrowsError(try GoldenSuite.load(dir.appendingPathComponent("nowhere").path)) { XCTAssertTrue("\($0)".contains("no such suite folder")) }
     }
@@ -321,7 +321,7 @@ final class GoldenTests: XCTestCase {
         for name in ["garbage-approved", "wrong-size", "missing-input", "bad-override"] {
             try FileManager.default.createDirectory(at: dir.appendingPathComponent(name), withIntermediateDirectories: true)
         }
-        try "not a png".write(to: dir.appendingPathComponent("garbage-approved/approved.png"), atomically: true, encoding: .utf8)
+        try "not a png".write(to: dir.appendingPathComponent("garbage-approved/approved.png"), atomically: false, encoding: .utf8)
         try PNGFile.write(try GoldenFixture.uniform(10, 10, (1, 2, 3)), to: dir.appendingPathComponent("wrong-size/approved.png").path)
         try FileManager.default.copyItem(at: suite.approvedURL(suite.cases[0]), to: dir.appendingPathComponent("missing-input/approved.png"))
         try FileManager.default.copyItem(at: suite.approvedURL(suite.cases[0]), to: dir.appendingPathComponent("bad-override/approved.png"))

@@ -96,7 +96,7 @@ final class LookCLITests: XCTestCase {
         r = try emulsion(["profile", "chart", look, "--against", "zeiss-natural", "--json"])
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertLessThan(try JSONDecoder().decode(ChartReport.self, from: Data(r.stdout.utf8)).mean, 0.5)
-        try "LUT_3D_SIZE 2\n0 0 0\n".write(toFile: cube, atomically: true, encoding: .utf8)
+        try "LUT_3D_SIZE 2\n0 0 0\n".write(toFile: cube, atomically: false, encoding: .utf8)
         r = try emulsion(["profile", "chart", look])
         assertOneLineError(r, mentions: [look, "lut.file", "expected 8 entries"])
     }

@@ -127,7 +127,7 @@ final class LooksTests: XCTestCase {
             for name in Self.names where name != "neutral" {
                 let cubePath = dir.appendingPathComponent("\(name)-\(input.rawValue).cube").path
                 let lut = try LookExport.cube(profile: try Self.loader.load(name), size: 33, input: input, output: .sRGB)
-                try lut.cubeText().write(toFile: cubePath, atomically: true, encoding: .utf8)
+                try lut.cubeText().write(toFile: cubePath, atomically: false, encoding: .utf8)
                 let outPath = dir.appendingPathComponent("out-\(name)-\(input.rawValue).png").path
                 let r = try TestSupport.run(ffmpeg, ["-nostdin", "-y", "-v", "error", "-i", inPath, "-vf", "lut3d=file=\(cubePath):interp=tetrahedral",
                                                      "-pix_fmt", "rgb48be", outPath])
@@ -149,14 +149,14 @@ final class LooksTests: XCTestCase {
         for name in Self.names where name != "neutral" {
             let lut = try LookExport.cube(profile: try Self.loader.load(name), size: 33)
             let cubePath = dir.appendingPathComponent("\(name).cube").path
-            try lut.cubeText().write(toFile: cubePath, atomically: true, encoding: .utf8)
+            try lut.cubeText().write(toFile: cubePath, atomically: false, encoding: .utf8)
             let read = try LUT3D.readCube(path: cubePath)
             let declared = LookExport.declaredEncodings(read)
             XCTAssertEqual(declared.input, .sRGB); XCTAssertEqual(declared.output, .sRGB)
             let profilePath = dir.appendingPathComponent("imported-\(name).json").path
             let document = LookExport.importedDocument(lutPath: cubePath, profilePath: profilePath, name: "imported-\(name)",
                                                        input: declared.input!, output: declared.output!)
-            try ProfileDocument.format(document).write(toFile: profilePath, atomically: true, encoding: .utf8)
+            try ProfileDocument.format(document).write(toFile: profilePath, atomically: false, encoding: .utf8)
             let imported = try ProfileLoader(searchDirectories: [dir]).load("imported-\(name)")
             XCTAssertEqual(imported.file("lut", "file"), cubePath)
             let image = try Renderer.render(Self.chart, options: RenderOptions(profile: imported, space: .sRGB, threads: 1))
@@ -177,7 +177,7 @@ final class LooksTests: XCTestCase {
         XCTAssertEqual(lut.size, 16)
         let profilePath = dir.appendingPathComponent("hald.json").path
         try ProfileDocument.format(LookExport.importedDocument(lutPath: haldPath, profilePath: profilePath, name: "hald",
-                                                               input: .sRGB, output: .sRGB)).write(toFile: profilePath, atomically: true, encoding: .utf8)
+                                                               input: .sRGB, output: .sRGB)).write(toFile: profilePath, atomically: false, encoding: .utf8)
         let look = try ProfileLoader(searchDirectories: [dir]).load("hald")
         let a = try Renderer.render(Self.chart, options: RenderOptions(profile: look, threads: 1))
         let b = try Renderer.render(Self.chart, options: RenderOptions(profile: try Self.loader.load("neutral"), threads: 1))

@@ -40,9 +40,20 @@ public enum DNGWriter {
     /// Writes the DNG to `url`, replacing any file there.
     public static func write(_ image: RawImage, to url: URL) throws {
         let bytes = try encode(image)
+        // A temporary beside the target, then rename: Foundation's `.atomic` on Linux leaves an
+        // empty TemporaryDirectory.* folder in /tmp behind on every write.
+        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
         do {
-            try Data(bytes).write(to: url, options: .atomic)
+            try Data(bytes).write(to: temporary)
+            if rename(temporary.path, url.path) != 0 {
+                let reason = String(cString: strerror(errno))
+                try? FileManager.default.removeItem(at: temporary)
+                throw Failure("cannot write DNG \(url.path): \(reason)")
+            }
+        } catch let failure as Failure {
+            throw failure
         } catch {
+            try? FileManager.default.removeItem(at: temporary)
             let reason = error.localizedDescription.split(whereSeparator: \.isNewline).joined(separator: " ")
             throw Failure("cannot write DNG \(url.path): \(reason)")
         }
