@@ -167,7 +167,7 @@ static int shim_check_encode_arguments(shim_ctx *ctx, const uint16_t *samples, u
 static int shim_encode(shim_ctx *ctx, png_rw_ptr write_fn, png_flush_ptr flush_fn,
                        const uint16_t *samples, uint32_t width, uint32_t height, int channels, int bit_depth,
                        const uint8_t *icc, size_t icc_length, const char *icc_name,
-                       int compression_level, int filter) {
+                       int compression_level, int filter, int header_only) {
     ctx->libpng_error_code = EMU_PNG_ERR_LIBPNG;
     ctx->error_prefix = "libpng: ";
     png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, ctx, shim_png_error, shim_png_warning);
@@ -224,6 +224,11 @@ static int shim_encode(shim_ctx *ctx, png_rw_ptr write_fn, png_flush_ptr flush_f
     }
     png_set_filter(png, PNG_FILTER_TYPE_BASE, filters);
     png_write_info(png, info);
+    if (header_only) {
+        /* Signature, IHDR and iCCP are out; the caller writes the image data itself. */
+        png_destroy_write_struct(&png, &info);
+        return ctx->code;
+    }
 
     row = (png_bytep)malloc(row_bytes);
     if (!row) {
@@ -287,7 +292,7 @@ int emu_png_write_file(const char *path,
     ctx.file = file;
 
     rc = shim_encode(&ctx, shim_file_write, shim_file_flush, samples, width, height, channels, bit_depth,
-                     icc, icc_length, icc_name, compression_level, filter);
+                     icc, icc_length, icc_name, compression_level, filter, 0);
     /* Buffered data reaches the kernel only here: a full disk or EFBIG often shows up at flush/close. */
     if (rc == EMU_PNG_OK && (fflush(file) != 0 || ferror(file)))
         rc = shim_fail(&ctx, EMU_PNG_ERR_IO, "write failed: %s", strerror(errno));
@@ -312,7 +317,31 @@ int emu_png_write_memory(const uint16_t *samples, uint32_t width, uint32_t heigh
                                          compression_level, filter);
     if (rc != EMU_PNG_OK) return rc;
     rc = shim_encode(&ctx, shim_memory_write, shim_memory_flush, samples, width, height, channels, bit_depth,
-                     icc, icc_length, icc_name, compression_level, filter);
+                     icc, icc_length, icc_name, compression_level, filter, 0);
+    if (rc != EMU_PNG_OK) {
+        free(ctx.out_data);
+        return rc;
+    }
+    *out_data = ctx.out_data;
+    *out_length = ctx.out_length;
+    return EMU_PNG_OK;
+}
+
+int emu_png_encode_header(uint32_t width, uint32_t height, int channels, int bit_depth,
+                          const uint8_t *icc, size_t icc_length, const char *icc_name,
+                          uint8_t **out_data, size_t *out_length,
+                          char message[EMU_PNG_MESSAGE_SIZE]) {
+    static const uint16_t unused = 0;
+    shim_ctx ctx;
+    shim_init(&ctx, message);
+    if (!out_data || !out_length) return shim_fail(&ctx, EMU_PNG_ERR_ARGUMENT, "no output pointers");
+    *out_data = NULL;
+    *out_length = 0;
+    int rc = shim_check_encode_arguments(&ctx, &unused, width, height, channels, bit_depth, icc, icc_length,
+                                         6, EMU_PNG_FILTER_NONE);
+    if (rc != EMU_PNG_OK) return rc;
+    rc = shim_encode(&ctx, shim_memory_write, shim_memory_flush, &unused, width, height, channels, bit_depth,
+                     icc, icc_length, icc_name, 6, EMU_PNG_FILTER_NONE, 1);
     if (rc != EMU_PNG_OK) {
         free(ctx.out_data);
         return rc;

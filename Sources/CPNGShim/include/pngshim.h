@@ -73,6 +73,47 @@ int emu_png_write_memory(const uint16_t *samples, uint32_t width, uint32_t heigh
                          uint8_t **out_data, size_t *out_length,
                          char message[EMU_PNG_MESSAGE_SIZE]);
 
+/** zlib strategy for the segmented encoder (zlib manual, deflateInit2). */
+enum {
+    EMU_PNG_STRATEGY_DEFAULT = 0,
+    EMU_PNG_STRATEGY_FILTERED = 1,
+    EMU_PNG_STRATEGY_HUFFMAN_ONLY = 2,
+    EMU_PNG_STRATEGY_RLE = 3
+};
+
+/**
+ * The PNG signature and the header chunks (IHDR, iCCP) that precede the image data, written by
+ * libpng (which validates the ICC profile against the colour type) into a malloc'd buffer.
+ * Arguments as for emu_png_write_memory; `samples` is not read.
+ */
+int emu_png_encode_header(uint32_t width, uint32_t height, int channels, int bit_depth,
+                          const uint8_t *icc, size_t icc_length, const char *icc_name,
+                          uint8_t **out_data, size_t *out_length,
+                          char message[EMU_PNG_MESSAGE_SIZE]);
+
+/**
+ * Filters and compresses rows first_row ..< first_row + row_count as one independent segment of
+ * the image's zlib stream (see pngsegments.c), returned as a complete, malloc'd IDAT chunk.
+ * is_first prepends the zlib header; is_last ends the deflate stream. *out_adler is the Adler-32
+ * of the segment's filtered bytes and *out_raw_length their count, for emu_png_adler32_combine.
+ * filter: EMU_PNG_FILTER_*; strategy: EMU_PNG_STRATEGY_*. The segment's bytes do not depend on
+ * how the other segments are made, so any number of threads gives the same file.
+ */
+int emu_png_deflate_segment(const uint16_t *samples, uint32_t width, uint32_t height, int channels, int bit_depth,
+                            uint32_t first_row, uint32_t row_count, int filter, int compression_level, int strategy,
+                            int is_first, int is_last,
+                            uint8_t **out_chunk, size_t *out_length, uint32_t *out_adler, uint64_t *out_raw_length,
+                            char message[EMU_PNG_MESSAGE_SIZE]);
+
+/** Adler-32 of the concatenation, from the parts' (zlib adler32_combine). */
+uint32_t emu_png_adler32_combine(uint32_t adler1, uint32_t adler2, uint64_t length2);
+
+/** Bytes written by emu_png_finish_chunks. */
+#define EMU_PNG_FINISH_SIZE 28
+
+/** The last IDAT (the zlib stream's Adler-32 trailer) and IEND. */
+void emu_png_finish_chunks(uint32_t adler, uint8_t out[EMU_PNG_FINISH_SIZE]);
+
 /** Decoded image returned by the read functions; free its buffers with emu_png_free. */
 typedef struct {
     uint32_t width;

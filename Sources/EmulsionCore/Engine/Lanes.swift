@@ -1,16 +1,21 @@
 /// The one abstraction every per-pixel kernel is written against.
 ///
 /// A kernel is written once, generic over `Lanes`; `Float` is the scalar fallback and the SIMD
-/// conformances are what NEON (4 × f32 per register) and SSE/AVX run. Arithmetic comes from the
+/// conformances (`SIMD4<Float>`, `SIMD8<Float>`, `SIMD16<Float>`) are what NEON (4 × f32 per
+/// register) and SSE/AVX run. `SIMDLanes` names the width the `.simd` engine uses on this
+/// architecture (chosen by measurement: docs/PERFORMANCE.md). Arithmetic comes from the
 /// operators; everything Swift's generic SIMD code compiles to per-lane loops (compares, clamps,
-/// selects, table gathers) is a requirement implemented on each concrete type, so the specialised
-/// kernel gets vector compares and blends (see shared/docs/SWIFT-NOTES.md).
+/// selects, table gathers, conversions) is a requirement implemented on each concrete type, so
+/// the specialised kernel gets vector compares and blends (see shared/docs/SWIFT-NOTES.md).
 ///
 /// Bitwise agreement between engines rests on two rules kept by every conformance: no fused
 /// multiply-add (Swift never fuses `a*b+c` on its own, and nothing here calls `addingProduct`),
-/// and one NaN policy: every clamp maps NaN to its lower bound.
+/// and one NaN policy: every clamp maps NaN to its lower bound (and −0 to a lower bound of 0). Rounding to integers uses the
+/// same magic-number addition in every conformance, never a conversion instruction whose
+/// behaviour differs between scalar and vector forms.
 ///
-/// This file must stay free of Foundation: it is compiled for aarch64 in the NEON codegen check.
+/// This file must stay free of Foundation: it is compiled for aarch64 in the NEON codegen check
+/// (Tests/EmulsionCoreTests/NEONCodegenTests.swift).
 public protocol Lanes: Sendable {
     static var laneCount: Int { get }
     init(repeating value: Float)
@@ -26,9 +31,9 @@ public protocol Lanes: Sendable {
     /// Stores `laneCount` consecutive values.
     func store(to pointer: UnsafeMutablePointer<Float>)
 
-    /// `self` limited to `[lower, upper]`; NaN becomes `lower`.
+    /// `self` limited to `[lower, upper]`; NaN (and −0 when `lower` is 0) becomes `lower`.
     func clamped(_ lower: Float, _ upper: Float) -> Self
-    /// `max(self, lower)`; NaN becomes `lower`.
+    /// `max(self, lower)`; NaN (and −0 when `lower` is 0) becomes `lower`.
     func atLeast(_ lower: Float) -> Self
     /// `min(self, upper)`; NaN stays NaN (callers clamp first when it matters).
     func atMost(_ upper: Float) -> Self
@@ -38,8 +43,35 @@ public protocol Lanes: Sendable {
     func squareRoot() -> Self
     /// Lanes at even image columns take `even`, odd ones `odd`; lane 0 sits at column `firstColumn`.
     static func alternating(even: Self, odd: Self, firstColumn: Int) -> Self
-    /// Piecewise-linear lookup: `self` is an index into `table` (0 … count-1, already clamped).
+    /// Piecewise-linear lookup: `self` is a position in `table` (0 … count-1, already clamped;
+    /// count ≤ 2²²): `table[i] + f · (table[i+1] − table[i])` with i + f = self.
     func interpolated(in table: UnsafePointer<Float>, count: Int) -> Self
+
+    /// Largest integer ≤ `self`, as a float; exact for 0 ≤ self < 2²² (callers clamp first).
+    func floored() -> Self
+    /// Quantises to 16 bits: `clamped(0, 1) · scale` rounded to nearest (ties to even), with
+    /// `scale` ≤ 65535, stored as `laneCount` consecutive codes.
+    func storeQuantised(scale: Float, to pointer: UnsafeMutablePointer<UInt16>)
+}
+
+/// IEEE square root of four lanes: the LLVM intrinsic, which every target lowers to its vector
+/// instruction (`sqrtps`, `fsqrt v.4s`). Declared through `@_silgen_name` because the standard
+/// library's `SIMD.squareRoot()` is a lane loop of libm calls with an errno branch per lane.
+@_silgen_name("llvm.sqrt.v4f32") @usableFromInline func _squareRoot4(_ x: SIMD4<Float>) -> SIMD4<Float>
+
+/// The lane type of the `.simd` engine on this architecture.
+///
+/// Eight lanes (two 128-bit registers on SSE2 and on NEON) measured fastest on x86-64 SSE2; on
+/// aarch64 the same two-register width is kept (4 × f32 is one NEON register, so SIMD8 is an
+/// unrolled pair that hides load and table-gather latency). See docs/PERFORMANCE.md.
+public typealias SIMDLanes = SIMD8<Float>
+
+/// Rounding helpers shared by every conformance, so all engines round with the same operations.
+public enum Rounding {
+    /// 1.5 · 2²³: adding it to |x| < 2²² leaves x rounded to an integer (ties to even) in the low
+    /// mantissa bits; the float's bit pattern minus `magicBits` is that integer.
+    public static let magic: Float = 12_582_912
+    public static let magicBits: UInt32 = 0x4B40_0000
 }
 
 extension Float: Lanes {
@@ -49,10 +81,10 @@ extension Float: Lanes {
     @inlinable @inline(__always) public init(loadingSamples pointer: UnsafePointer<UInt16>) { self = Float(pointer.pointee) }
     @inlinable @inline(__always) public func store(to pointer: UnsafeMutablePointer<Float>) { pointer.pointee = self }
     @inlinable @inline(__always) public func clamped(_ lower: Float, _ upper: Float) -> Float {
-        let low = self >= lower ? self : lower
-        return low > upper ? upper : low
+        let low = lower < self ? self : lower
+        return low < upper ? low : upper
     }
-    @inlinable @inline(__always) public func atLeast(_ lower: Float) -> Float { self >= lower ? self : lower }
+    @inlinable @inline(__always) public func atLeast(_ lower: Float) -> Float { lower < self ? self : lower }
     @inlinable @inline(__always) public func atMost(_ upper: Float) -> Float { self > upper ? upper : self }
     @inlinable @inline(__always) public func choosing(above threshold: Float, then: Float, otherwise: Float) -> Float {
         self > threshold ? then : otherwise
@@ -60,8 +92,24 @@ extension Float: Lanes {
     @inlinable @inline(__always) public static func alternating(even: Float, odd: Float, firstColumn: Int) -> Float {
         firstColumn & 1 == 0 ? even : odd
     }
+    @inlinable @inline(__always) public func floored() -> Float {
+        let nearest = (self + Rounding.magic) - Rounding.magic
+        return nearest > self ? nearest - 1 : nearest
+    }
     @inlinable @inline(__always) public func interpolated(in table: UnsafePointer<Float>, count: Int) -> Float {
-        Lookup.interpolate(self, table, count)
+        // Same operations as the vector conformances. Rounding `self − 0.5` to nearest gives
+        // floor(self) except at odd integers, where it gives the cell below with fraction 1
+        // (the same value up to one rounding); for 0 ≤ self ≤ count − 1 the cell never passes
+        // count − 2, so no clamp is needed.
+        let t = (self - 0.5) + Rounding.magic
+        let cell = t - Rounding.magic
+        let index = Int(truncatingIfNeeded: t.bitPattern &- Rounding.magicBits)
+        let fraction = self - cell
+        let low = table[index]
+        return low + fraction * (table[index + 1] - low)
+    }
+    @inlinable @inline(__always) public func storeQuantised(scale: Float, to pointer: UnsafeMutablePointer<UInt16>) {
+        pointer.pointee = UInt16(truncatingIfNeeded: (clamped(0, 1) * scale + Rounding.magic).bitPattern)
     }
 }
 
@@ -69,12 +117,64 @@ extension Float: Lanes {
 public enum Lookup {
     @inlinable @inline(__always)
     public static func interpolate(_ position: Float, _ table: UnsafePointer<Float>, _ count: Int) -> Float {
-        // `position` is clamped to [0, count-1] by the caller; truncation is floor there.
-        var index = Int(position)
-        if index > count - 2 { index = count - 2 }
-        let fraction = position - Float(index)
-        let low = table[index]
-        return low + fraction * (table[index + 1] - low)
+        position.interpolated(in: table, count: count)
+    }
+}
+
+extension SIMD4: Lanes where Scalar == Float {
+    @inlinable @inline(__always) public static var laneCount: Int { 4 }
+    @inlinable @inline(__always) public init(loading pointer: UnsafePointer<Float>) {
+        self = UnsafeRawPointer(pointer).loadUnaligned(as: SIMD4<Float>.self)
+    }
+    @inlinable @inline(__always) public init(loadingSamples pointer: UnsafePointer<UInt16>) {
+        let raw = UnsafeRawPointer(pointer).loadUnaligned(as: SIMD4<UInt16>.self)
+        self = SIMD4<Float>(SIMD4<Int32>(truncatingIfNeeded: raw))
+    }
+    @inlinable @inline(__always) public func store(to pointer: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(pointer).storeBytes(of: self, as: SIMD4<Float>.self)
+    }
+    // Clamps are written as `lower < x ? x : lower` and `x < upper ? x : upper`, the forms LLVM
+    // lowers to maxps/minps (fmax/fmin with the same NaN rule on NEON): NaN and −0 become `lower`.
+    @inlinable @inline(__always) public func clamped(_ lower: Float, _ upper: Float) -> SIMD4<Float> {
+        let low = SIMD4(repeating: lower).replacing(with: self, where: self .> lower)
+        return SIMD4(repeating: upper).replacing(with: low, where: low .< upper)
+    }
+    @inlinable @inline(__always) public func atLeast(_ lower: Float) -> SIMD4<Float> {
+        SIMD4(repeating: lower).replacing(with: self, where: self .> lower)
+    }
+    @inlinable @inline(__always) public func atMost(_ upper: Float) -> SIMD4<Float> {
+        replacing(with: SIMD4(repeating: upper), where: self .> upper)
+    }
+    @inlinable @inline(__always) public func choosing(above threshold: Float, then: SIMD4<Float>, otherwise: SIMD4<Float>) -> SIMD4<Float> {
+        otherwise.replacing(with: then, where: self .> threshold)
+    }
+    /// IEEE square root per lane (the standard library's generic version is a lane loop of libm calls).
+    @inlinable @inline(__always) public func squareRoot() -> SIMD4<Float> { _squareRoot4(self) }
+    @inlinable @inline(__always) public static func alternating(even: SIMD4<Float>, odd: SIMD4<Float>, firstColumn: Int) -> SIMD4<Float> {
+        // A float compare of a constant: masks built from integer lanes compile to lane loops.
+        let oddLanes = SIMD4<Float>(0, 1, 0, 1) .> 0.5
+        return firstColumn & 1 == 0 ? even.replacing(with: odd, where: oddLanes) : odd.replacing(with: even, where: oddLanes)
+    }
+    @inlinable @inline(__always) public func floored() -> SIMD4<Float> {
+        let nearest = (self + Rounding.magic) - Rounding.magic
+        return nearest.replacing(with: nearest - 1, where: nearest .> self)
+    }
+    @inlinable @inline(__always) public func interpolated(in table: UnsafePointer<Float>, count: Int) -> SIMD4<Float> {
+        let t = (self - 0.5) + Rounding.magic
+        let cell = t - Rounding.magic
+        let index = unsafeBitCast(t, to: SIMD4<UInt32>.self) &- Rounding.magicBits
+        let fraction = self - cell
+        var low = SIMD4<Float>(), high = SIMD4<Float>()
+        for i in 0..<4 {
+            let j = Int(truncatingIfNeeded: index[i])
+            low[i] = table[j]
+            high[i] = table[j + 1]
+        }
+        return low + fraction * (high - low)
+    }
+    @inlinable @inline(__always) public func storeQuantised(scale: Float, to pointer: UnsafeMutablePointer<UInt16>) {
+        let bits = unsafeBitCast(clamped(0, 1) * scale + Rounding.magic, to: SIMD4<UInt32>.self)
+        UnsafeMutableRawPointer(pointer).storeBytes(of: SIMD4<UInt16>(truncatingIfNeeded: bits), as: SIMD4<UInt16>.self)
     }
 }
 
@@ -90,28 +190,104 @@ extension SIMD8: Lanes where Scalar == Float {
     @inlinable @inline(__always) public func store(to pointer: UnsafeMutablePointer<Float>) {
         UnsafeMutableRawPointer(pointer).storeBytes(of: self, as: SIMD8<Float>.self)
     }
+    // Clamps are written as `lower < x ? x : lower` and `x < upper ? x : upper`, the forms LLVM
+    // lowers to maxps/minps (fmax/fmin with the same NaN rule on NEON): NaN and −0 become `lower`.
     @inlinable @inline(__always) public func clamped(_ lower: Float, _ upper: Float) -> SIMD8<Float> {
-        let low = SIMD8(repeating: lower).replacing(with: self, where: self .>= lower)
-        return low.replacing(with: upper, where: low .> upper)
+        let low = SIMD8(repeating: lower).replacing(with: self, where: self .> lower)
+        return SIMD8(repeating: upper).replacing(with: low, where: low .< upper)
     }
     @inlinable @inline(__always) public func atLeast(_ lower: Float) -> SIMD8<Float> {
-        SIMD8(repeating: lower).replacing(with: self, where: self .>= lower)
+        SIMD8(repeating: lower).replacing(with: self, where: self .> lower)
     }
     @inlinable @inline(__always) public func atMost(_ upper: Float) -> SIMD8<Float> {
-        replacing(with: upper, where: self .> upper)
+        replacing(with: SIMD8(repeating: upper), where: self .> upper)
     }
     @inlinable @inline(__always) public func choosing(above threshold: Float, then: SIMD8<Float>, otherwise: SIMD8<Float>) -> SIMD8<Float> {
         otherwise.replacing(with: then, where: self .> threshold)
     }
-    // squareRoot() comes from the standard library's SIMD extension (lane-wise, IEEE-exact).
+    /// IEEE square root per lane (the standard library's generic version is a lane loop of libm calls).
+    @inlinable @inline(__always) public func squareRoot() -> SIMD8<Float> { SIMD8(lowHalf: _squareRoot4(lowHalf), highHalf: _squareRoot4(highHalf)) }
     @inlinable @inline(__always) public static func alternating(even: SIMD8<Float>, odd: SIMD8<Float>, firstColumn: Int) -> SIMD8<Float> {
-        let oddLanes = SIMD8<Int32>(0, 1, 0, 1, 0, 1, 0, 1) .== 1
+        // A float compare of a constant: masks built from integer lanes compile to lane loops.
+        let oddLanes = SIMD8<Float>(0, 1, 0, 1, 0, 1, 0, 1) .> 0.5
         return firstColumn & 1 == 0 ? even.replacing(with: odd, where: oddLanes) : odd.replacing(with: even, where: oddLanes)
     }
+    @inlinable @inline(__always) public func floored() -> SIMD8<Float> {
+        let nearest = (self + Rounding.magic) - Rounding.magic
+        return nearest.replacing(with: nearest - 1, where: nearest .> self)
+    }
     @inlinable @inline(__always) public func interpolated(in table: UnsafePointer<Float>, count: Int) -> SIMD8<Float> {
-        SIMD8(Lookup.interpolate(self[0], table, count), Lookup.interpolate(self[1], table, count),
-              Lookup.interpolate(self[2], table, count), Lookup.interpolate(self[3], table, count),
-              Lookup.interpolate(self[4], table, count), Lookup.interpolate(self[5], table, count),
-              Lookup.interpolate(self[6], table, count), Lookup.interpolate(self[7], table, count))
+        let t = (self - 0.5) + Rounding.magic
+        let cell = t - Rounding.magic
+        let index = unsafeBitCast(t, to: SIMD8<UInt32>.self) &- Rounding.magicBits
+        let fraction = self - cell
+        var low = SIMD8<Float>(), high = SIMD8<Float>()
+        for i in 0..<8 {
+            let j = Int(truncatingIfNeeded: index[i])
+            low[i] = table[j]
+            high[i] = table[j + 1]
+        }
+        return low + fraction * (high - low)
+    }
+    @inlinable @inline(__always) public func storeQuantised(scale: Float, to pointer: UnsafeMutablePointer<UInt16>) {
+        let bits = unsafeBitCast(clamped(0, 1) * scale + Rounding.magic, to: SIMD8<UInt32>.self)
+        UnsafeMutableRawPointer(pointer).storeBytes(of: SIMD8<UInt16>(truncatingIfNeeded: bits), as: SIMD8<UInt16>.self)
+    }
+}
+
+extension SIMD16: Lanes where Scalar == Float {
+    @inlinable @inline(__always) public static var laneCount: Int { 16 }
+    @inlinable @inline(__always) public init(loading pointer: UnsafePointer<Float>) {
+        self = UnsafeRawPointer(pointer).loadUnaligned(as: SIMD16<Float>.self)
+    }
+    @inlinable @inline(__always) public init(loadingSamples pointer: UnsafePointer<UInt16>) {
+        let raw = UnsafeRawPointer(pointer).loadUnaligned(as: SIMD16<UInt16>.self)
+        self = SIMD16<Float>(SIMD16<Int32>(truncatingIfNeeded: raw))
+    }
+    @inlinable @inline(__always) public func store(to pointer: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(pointer).storeBytes(of: self, as: SIMD16<Float>.self)
+    }
+    // Clamps are written as `lower < x ? x : lower` and `x < upper ? x : upper`, the forms LLVM
+    // lowers to maxps/minps (fmax/fmin with the same NaN rule on NEON): NaN and −0 become `lower`.
+    @inlinable @inline(__always) public func clamped(_ lower: Float, _ upper: Float) -> SIMD16<Float> {
+        let low = SIMD16(repeating: lower).replacing(with: self, where: self .> lower)
+        return SIMD16(repeating: upper).replacing(with: low, where: low .< upper)
+    }
+    @inlinable @inline(__always) public func atLeast(_ lower: Float) -> SIMD16<Float> {
+        SIMD16(repeating: lower).replacing(with: self, where: self .> lower)
+    }
+    @inlinable @inline(__always) public func atMost(_ upper: Float) -> SIMD16<Float> {
+        replacing(with: SIMD16(repeating: upper), where: self .> upper)
+    }
+    @inlinable @inline(__always) public func choosing(above threshold: Float, then: SIMD16<Float>, otherwise: SIMD16<Float>) -> SIMD16<Float> {
+        otherwise.replacing(with: then, where: self .> threshold)
+    }
+    /// IEEE square root per lane (the standard library's generic version is a lane loop of libm calls).
+    @inlinable @inline(__always) public func squareRoot() -> SIMD16<Float> { SIMD16(lowHalf: SIMD8(lowHalf: _squareRoot4(lowHalf.lowHalf), highHalf: _squareRoot4(lowHalf.highHalf)), highHalf: SIMD8(lowHalf: _squareRoot4(highHalf.lowHalf), highHalf: _squareRoot4(highHalf.highHalf))) }
+    @inlinable @inline(__always) public static func alternating(even: SIMD16<Float>, odd: SIMD16<Float>, firstColumn: Int) -> SIMD16<Float> {
+        // A float compare of a constant: masks built from integer lanes compile to lane loops.
+        let oddLanes = SIMD16<Float>(0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1) .> 0.5
+        return firstColumn & 1 == 0 ? even.replacing(with: odd, where: oddLanes) : odd.replacing(with: even, where: oddLanes)
+    }
+    @inlinable @inline(__always) public func floored() -> SIMD16<Float> {
+        let nearest = (self + Rounding.magic) - Rounding.magic
+        return nearest.replacing(with: nearest - 1, where: nearest .> self)
+    }
+    @inlinable @inline(__always) public func interpolated(in table: UnsafePointer<Float>, count: Int) -> SIMD16<Float> {
+        let t = (self - 0.5) + Rounding.magic
+        let cell = t - Rounding.magic
+        let index = unsafeBitCast(t, to: SIMD16<UInt32>.self) &- Rounding.magicBits
+        let fraction = self - cell
+        var low = SIMD16<Float>(), high = SIMD16<Float>()
+        for i in 0..<16 {
+            let j = Int(truncatingIfNeeded: index[i])
+            low[i] = table[j]
+            high[i] = table[j + 1]
+        }
+        return low + fraction * (high - low)
+    }
+    @inlinable @inline(__always) public func storeQuantised(scale: Float, to pointer: UnsafeMutablePointer<UInt16>) {
+        let bits = unsafeBitCast(clamped(0, 1) * scale + Rounding.magic, to: SIMD16<UInt32>.self)
+        UnsafeMutableRawPointer(pointer).storeBytes(of: SIMD16<UInt16>(truncatingIfNeeded: bits), as: SIMD16<UInt16>.self)
     }
 }

@@ -19,3 +19,14 @@ public enum Engine: String, Sendable, CaseIterable {
     case simd
     case scalar
 }
+
+/// Lane width of the `.simd` engine. `SIMDLanes` (8 here) is the default and what kernels written
+/// elsewhere instantiate; the executor's own dispatch sites (point loop, raw normalisation,
+/// bilinear demosaic, sink) follow `SIMDWidth.selected`, which only the benchmark changes, so
+/// the choice of width is measured through the whole pipeline (docs/PERFORMANCE.md).
+public enum SIMDWidth: Int, Sendable, CaseIterable {
+    case four = 4, eight = 8, sixteen = 16
+
+    /// The width the engine uses; a process-wide benchmark knob, set before rendering starts.
+    nonisolated(unsafe) public static var selected: SIMDWidth = .eight
+}

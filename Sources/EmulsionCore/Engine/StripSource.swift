@@ -15,6 +15,10 @@ public final class SourceScratch: @unchecked Sendable {
     public let capacity: Int
     public let inner: SourceScratch?
     public let innerStrip: StripStorage?
+    /// Image rows `cachedFirstRow ..< cachedFirstRow + cachedRows` are held at the start of
+    /// `buffer` from the previous strip (a source with a halo reuses them for the next strip).
+    public var cachedFirstRow = 0
+    public var cachedRows = 0
 
     public init(capacity: Int, inner: SourceScratch? = nil, innerStrip: StripStorage? = nil) {
         self.capacity = capacity
@@ -54,19 +58,43 @@ public struct MosaicSource: StripSource {
     public func fill(_ strip: Strip, scratch: SourceScratch, engine: Engine) {
         let top = max(0, strip.firstRow - demosaic.halo)
         let bottom = min(height, strip.firstRow + strip.rows + demosaic.halo)
-        raw.withUnsafeBufferPointer { samples in
-            for y in top..<bottom {
-                let destination = scratch.buffer + (y - top) * width
-                let source = samples.baseAddress! + y * width
-                switch engine {
-                case .scalar: normaliseRow(source, destination, y, Float.self)
-                case .simd: normaliseRow(source, destination, y, SIMD8<Float>.self)
-                }
-            }
+        // Rows the previous strip of this worker already normalised (strips run top to bottom
+        // inside a band) move to the front of the window; only the new rows are normalised.
+        var ready = top
+        let cacheEnd = scratch.cachedFirstRow + scratch.cachedRows
+        if scratch.cachedRows > 0, scratch.cachedFirstRow <= top, cacheEnd > top {
+            let keep = min(cacheEnd, bottom) - top
+            // Overlapping regions: copyMemory is memmove.
+            UnsafeMutableRawPointer(scratch.buffer).copyMemory(from: scratch.buffer + (top - scratch.cachedFirstRow) * width,
+                                                               byteCount: keep * width * MemoryLayout<Float>.stride)
+            ready = top + keep
         }
+        normalise(rows: ready..<bottom, into: scratch.buffer + (ready - top) * width, engine: engine)
+        scratch.cachedFirstRow = top
+        scratch.cachedRows = bottom - top
         let window = MosaicWindow(values: scratch.buffer, width: width, imageHeight: height,
                                   firstRow: top, rows: bottom - top, cfa: cfa)
         demosaic.interpolate(window, into: strip, engine: engine)
+    }
+
+    /// Normalises mosaic rows `rows` into consecutive rows of `destination` (the raw
+    /// normalisation stage on its own; the benchmark times it through this entry point).
+    public func normalise(rows: Range<Int>, into destination: UnsafeMutablePointer<Float>, engine: Engine) {
+        raw.withUnsafeBufferPointer { samples in
+            for y in rows {
+                let out = destination + (y - rows.lowerBound) * width
+                let source = samples.baseAddress! + y * width
+                switch engine {
+                case .scalar: normaliseRow(source, out, y, Float.self)
+                case .simd:
+                    switch SIMDWidth.selected {
+                    case .four: normaliseRow(source, out, y, SIMD4<Float>.self)
+                    case .eight: normaliseRow(source, out, y, SIMD8<Float>.self)
+                    case .sixteen: normaliseRow(source, out, y, SIMD16<Float>.self)
+                    }
+                }
+            }
+        }
     }
 
     @inline(__always)
@@ -76,19 +104,26 @@ public struct MosaicSource: StripSource {
         n.blacks.withUnsafeBufferPointer { blacks in
             n.gains.withUnsafeBufferPointer { gains in
                 let base = (y % n.periodHeight) * n.rowStride
+                let blackRow = blacks.baseAddress! + base, gainRow = gains.baseAddress! + base
                 let ceiling = n.ceiling
+                let period = n.periodWidth
+                // The column phase advances by laneCount mod period per group (no division in the loop).
+                let step = L.laneCount % period
+                var phase = 0
                 var x = 0
                 while x + L.laneCount <= width {
-                    let phase = base + x % n.periodWidth
-                    let v = RawNormalisation.normalise(L(loadingSamples: source + x), black: L(loading: blacks.baseAddress! + phase),
-                                                       gain: L(loading: gains.baseAddress! + phase), ceiling: ceiling)
+                    let v = RawNormalisation.normalise(L(loadingSamples: source + x), black: L(loading: blackRow + phase),
+                                                       gain: L(loading: gainRow + phase), ceiling: ceiling)
                     v.store(to: destination + x)
                     x += L.laneCount
+                    phase += step
+                    if phase >= period { phase -= period }
                 }
                 while x < width {
-                    let phase = base + x % n.periodWidth
-                    destination[x] = RawNormalisation.normalise(Float(source[x]), black: blacks[phase], gain: gains[phase], ceiling: ceiling)
+                    destination[x] = RawNormalisation.normalise(Float(source[x]), black: blackRow[phase], gain: gainRow[phase], ceiling: ceiling)
                     x += 1
+                    phase += 1
+                    if phase >= period { phase -= period }
                 }
             }
         }

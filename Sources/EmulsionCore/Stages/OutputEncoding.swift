@@ -13,6 +13,8 @@ public struct OutputEncodingKernel: PointKernel {
     public let toOutput: ColourMatrixKernel
     /// `curveBySquareRoot[i]` = curve((i / (size − 1))²).
     public let curveBySquareRoot: [Float]
+    /// The same table behind a stable pointer, for the kernel.
+    public let table: FloatTable
 
     public init(toOutput: Matrix3, curve: (Double) -> Double) {
         self.toOutput = ColourMatrixKernel(toOutput)
@@ -21,16 +23,18 @@ public struct OutputEncodingKernel: PointKernel {
             let u = Double(i) / Double(n - 1)
             return Float(curve(u * u))
         }
+        table = FloatTable(curveBySquareRoot)
     }
 
-    private init(toOutput: ColourMatrixKernel, table: [Float]) {
+    private init(toOutput: ColourMatrixKernel, table: [Float], storage: FloatTable) {
         self.toOutput = toOutput
         curveBySquareRoot = table
+        self.table = storage
     }
 
     /// The same encoding with `matrix` applied before it (folding a preceding linear stage).
     public func prepending(_ matrix: ColourMatrixKernel) -> OutputEncodingKernel {
-        OutputEncodingKernel(toOutput: matrix.fused(with: toOutput), table: curveBySquareRoot)
+        OutputEncodingKernel(toOutput: matrix.fused(with: toOutput), table: curveBySquareRoot, storage: table)
     }
 
     @inlinable @inline(__always)
@@ -43,8 +47,7 @@ public struct OutputEncodingKernel: PointKernel {
     @inlinable @inline(__always)
     public func apply<L: Lanes>(_ p: RGB<L>, at location: PixelLocation) -> RGB<L> {
         let q = toOutput.apply(p, at: location)
-        return curveBySquareRoot.withUnsafeBufferPointer { t in
-            RGB(encode(q.r, t.baseAddress!), encode(q.g, t.baseAddress!), encode(q.b, t.baseAddress!))
-        }
+        let t = UnsafePointer(table.pointer)
+        return RGB(encode(q.r, t), encode(q.g, t), encode(q.b, t))
     }
 }

@@ -7,9 +7,11 @@
 /// reach Swift frames; this file only validates input, moves buffers and turns error codes into
 /// `PNGError`.
 /// Reference: PNG Specification 2nd ed. (W3C / ISO/IEC 15948:2003) — IHDR (11.2.2), filters (9),
-/// iCCP (11.3.3.3); libpng 1.6 manual (libpng-manual.txt). Encoding defaults: docs/PNG-ENCODING.md.
+/// iCCP (11.3.3.3); libpng 1.6 manual (libpng-manual.txt). Encoding defaults and the segmented parallel encoder: docs/PERFORMANCE.md.
 
 import CPNGShim
+import Dispatch
+import Foundation
 
 /// An image as stored in or read from a PNG: interleaved, row-major, no padding.
 public struct PNGImage: Equatable, Sendable {
@@ -50,25 +52,62 @@ public enum PNGFilter: String, CaseIterable, Sendable {
     }
 }
 
-/// zlib level and row filter used when encoding.
+/// zlib strategy (zlib manual, `deflateInit2`): how deflate looks for repeats.
+public enum PNGStrategy: String, CaseIterable, Sendable {
+    /// Matches and literals (LZ77 + Huffman), zlib's default.
+    case `default`
+    /// Favours literals over short matches (zlib's choice for filtered image data).
+    case filtered
+    /// Huffman coding of literals only: no match search at all.
+    case huffmanOnly
+    /// Matches of distance 1 only (runs), plus Huffman coding.
+    case rle
+
+    var shimValue: Int32 {
+        switch self {
+        case .default: return Int32(EMU_PNG_STRATEGY_DEFAULT)
+        case .filtered: return Int32(EMU_PNG_STRATEGY_FILTERED)
+        case .huffmanOnly: return Int32(EMU_PNG_STRATEGY_HUFFMAN_ONLY)
+        case .rle: return Int32(EMU_PNG_STRATEGY_RLE)
+        }
+    }
+}
+
+/// zlib level, strategy, row filter and threads used when encoding.
 ///
-/// The default (zlib level 1, `up` filter) was chosen by measurement on a 4000×3000 16-bit RGB
-/// image of smooth gradients plus noise (see docs/PNG-ENCODING.md, Benchmarks/png-levels.sh):
-/// speed first, because exports run over thousands of files; size second.
+/// The defaults (zlib level 1, run-length strategy, `up` filter) were chosen by measurement on
+/// rendered 16-bit photographs (docs/PERFORMANCE.md, "PNG encoding"): the low byte of a 16-bit
+/// sample is mostly sensor noise, so match search buys almost nothing (level 6 is 4× slower for
+/// ~1% smaller files) while run-length coding is the fastest compressing choice.
+/// `compressionLevel` 0 stores the data uncompressed at memory speed.
 public struct PNGEncodingOptions: Equatable, Sendable {
     /// zlib compression level 0 (store) ... 9 (smallest, slowest).
     public var compressionLevel: Int
     public var filter: PNGFilter
+    public var strategy: PNGStrategy
+    /// Threads compressing segments of rows in parallel (`encode`); the bytes do not depend on it.
+    public var threads: Int
+    /// Filtered bytes per independently compressed segment (rounded to whole rows). Smaller
+    /// segments spread better over threads and cost a little compression (each starts with an
+    /// empty dictionary and ends with a 5-byte flush marker); 1 MiB loses < 0.1 %.
+    public var segmentBytes: Int
     /// Name stored in the iCCP chunk (1-79 Latin-1 characters).
     public var iccProfileName: String
 
-    public init(compressionLevel: Int = 1, filter: PNGFilter = .up, iccProfileName: String = "ICC Profile") {
+    public init(compressionLevel: Int = 1, filter: PNGFilter = .up, strategy: PNGStrategy = .rle, threads: Int = 1,
+                segmentBytes: Int = 1 << 20, iccProfileName: String = "ICC Profile") {
         self.compressionLevel = compressionLevel
         self.filter = filter
+        self.strategy = strategy
+        self.threads = threads
+        self.segmentBytes = segmentBytes
         self.iccProfileName = iccProfileName
     }
 
     public static let `default` = PNGEncodingOptions()
+
+    /// e.g. "zlib 1 rle, up filter".
+    public var summary: String { "zlib \(compressionLevel) \(strategy.rawValue), \(filter.rawValue) filter" }
 }
 
 /// A PNG failure; `description` is one line naming the file and the problem,
@@ -95,7 +134,9 @@ public struct PNGError: Error, CustomStringConvertible, Equatable, Sendable {
 
 /// PNG encoding and decoding entry points.
 public enum PNGFile {
-    /// Writes `image` to `path` (created or replaced). Write, flush and close failures (disk full,
+    /// Writes `image` to `path` (created or replaced) through libpng's own row writer, on one thread
+    /// (`options.strategy`, `threads` and `segmentBytes` do not apply; `encode` is the fast,
+    /// parallel path). Write, flush and close failures (disk full,
     /// EFBIG) throw; a partially written regular file is removed. For atomic replacement, `encode`
     /// and write the bytes to a temporary file that is then renamed.
     public static func write(_ image: PNGImage, to path: String,
@@ -108,20 +149,71 @@ public enum PNGFile {
         }.throwIfFailed(path: path)
     }
 
-    /// Encodes `image` as PNG bytes in memory.
+    /// Encodes `image` as PNG bytes in memory (the segmented encoder, `options.threads` wide).
     public static func encode(_ image: PNGImage, options: PNGEncodingOptions = .default) throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        try encode(image, options: options) { bytes.append(contentsOf: $0) }
+        return bytes
+    }
+
+    /// Rows per independently compressed segment: about `segmentBytes` of filtered bytes (1 MiB
+    /// by default, so a 24 MP image has ~140 segments to spread over threads while each still
+    /// compresses like a whole image).
+    public static func segmentRows(width: Int, channels: Int, bitDepth: Int, segmentBytes: Int = 1 << 20) -> Int {
+        max(1, segmentBytes / max(1, width * channels * bitDepth / 8 + 1))
+    }
+
+    /// Encodes `image` and hands the PNG's bytes to `output` in order, piece by piece (signature
+    /// and header chunks, then one IDAT chunk per segment of rows as soon as it and all before it
+    /// are compressed, then the trailer), so a whole compressed file is never held in memory.
+    /// Segments are compressed on `options.threads` threads; the bytes are the same for any count.
+    /// An error thrown by `output` stops the encoding and is rethrown.
+    public static func encode(_ image: PNGImage, options: PNGEncodingOptions = .default,
+                              to output: (UnsafeRawBufferPointer) throws -> Void) throws {
         try validate(image, options: options, path: nil)
-        var data: UnsafeMutablePointer<UInt8>? = nil
-        var length = 0
-        try withEncodeArguments(image, options: options) { samples, icc, iccLength, name, message in
-            emu_png_write_memory(samples, UInt32(image.width), UInt32(image.height),
-                                 Int32(image.channels), Int32(image.bitDepth), icc, iccLength, name,
-                                 Int32(options.compressionLevel), options.filter.shimValue,
-                                 &data, &length, message)
+        var header: UnsafeMutablePointer<UInt8>? = nil
+        var headerLength = 0
+        try withEncodeArguments(image, options: options) { _, icc, iccLength, name, message in
+            emu_png_encode_header(UInt32(image.width), UInt32(image.height), Int32(image.channels), Int32(image.bitDepth),
+                                  icc, iccLength, name, &header, &headerLength, message)
         }.throwIfFailed(path: nil)
-        defer { emu_png_free(data) }
-        guard let data else { return [] }
-        return Array(UnsafeBufferPointer(start: data, count: length))
+        defer { emu_png_free(header) }
+        try output(UnsafeRawBufferPointer(start: header, count: headerLength))
+
+        let rowsPerSegment = segmentRows(width: image.width, channels: image.channels, bitDepth: image.bitDepth,
+                                         segmentBytes: options.segmentBytes)
+        let count = (image.height + rowsPerSegment - 1) / rowsPerSegment
+        let state = SegmentQueue(count: count)
+        image.samples.withUnsafeBufferPointer { samples in withoutActuallyEscaping(output) { output in
+            let base = UnsafeSendable(samples.baseAddress!)
+            let work = { (_: Int) in
+                while let i = state.take() {
+                    let first = i * rowsPerSegment
+                    var chunk: UnsafeMutablePointer<UInt8>? = nil
+                    var length = 0
+                    var adler: UInt32 = 0
+                    var rawLength: UInt64 = 0
+                    var message = [CChar](repeating: 0, count: Int(EMU_PNG_MESSAGE_SIZE))
+                    let code = emu_png_deflate_segment(
+                        base.value, UInt32(image.width), UInt32(image.height), Int32(image.channels), Int32(image.bitDepth),
+                        UInt32(first), UInt32(min(rowsPerSegment, image.height - first)), options.filter.shimValue,
+                        Int32(options.compressionLevel), options.strategy.shimValue, i == 0 ? 1 : 0, i == count - 1 ? 1 : 0,
+                        &chunk, &length, &adler, &rawLength, &message)
+                    if code != Int32(EMU_PNG_OK) {
+                        emu_png_free(chunk)
+                        state.fail(with: ShimResult(code: code, message: message).error(path: nil))
+                        return
+                    }
+                    state.finished(i, Segment(chunk: chunk!, length: length, adler: adler, rawLength: rawLength), output: output)
+                }
+            }
+            let threads = max(1, min(options.threads, count))
+            if threads == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: threads, execute: work) }
+        } }
+        if let error = state.error { throw error }
+        var trailer = [UInt8](repeating: 0, count: Int(EMU_PNG_FINISH_SIZE))
+        emu_png_finish_chunks(state.adler, &trailer)
+        try trailer.withUnsafeBytes { try output($0) }
     }
 
     /// Reads any PNG (gray, gray+alpha, RGB, RGBA, palette; 1-16 bit; interlaced or not) as 3-channel
@@ -231,6 +323,60 @@ public enum PNGFile {
     }
 }
 
+/// One compressed segment waiting for its turn to be written.
+private struct Segment {
+    let chunk: UnsafeMutablePointer<UInt8>
+    let length: Int
+    let adler: UInt32
+    let rawLength: UInt64
+}
+
+private struct UnsafeSendable<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}
+
+/// Hands out segment numbers, and writes finished segments strictly in order: a worker that
+/// finishes segment i writes it (and any finished successors) when i is next; otherwise the
+/// segment waits. At most the segments in flight plus those finished early are held.
+private final class SegmentQueue: @unchecked Sendable {
+    private let lock = NSLock()
+    private let count: Int
+    private var nextToTake = 0
+    private var nextToWrite = 0
+    private var waiting: [Int: Segment] = [:]
+    private(set) var adler: UInt32 = 1
+    private(set) var error: Error?
+
+    init(count: Int) { self.count = count }
+
+    deinit { for s in waiting.values { emu_png_free(s.chunk) } }
+
+    func take() -> Int? {
+        lock.lock(); defer { lock.unlock() }
+        guard error == nil, nextToTake < count else { return nil }
+        nextToTake += 1
+        return nextToTake - 1
+    }
+
+    func fail(with error: Error) {
+        lock.lock(); defer { lock.unlock() }
+        if self.error == nil { self.error = error }
+    }
+
+    /// Output runs under the lock: one writer at a time, in segment order.
+    func finished(_ i: Int, _ segment: Segment, output: (UnsafeRawBufferPointer) throws -> Void) {
+        lock.lock(); defer { lock.unlock() }
+        waiting[i] = segment
+        while error == nil, let s = waiting.removeValue(forKey: nextToWrite) {
+            defer { emu_png_free(s.chunk) }
+            adler = nextToWrite == 0 ? s.adler : emu_png_adler32_combine(adler, s.adler, s.rawLength)
+            nextToWrite += 1
+            do { try output(UnsafeRawBufferPointer(start: s.chunk, count: s.length)) } catch { self.error = error }
+        }
+    }
+}
+
 /// A shim return code plus its message buffer.
 private struct ShimResult {
     let code: Int32
@@ -238,12 +384,16 @@ private struct ShimResult {
 
     func throwIfFailed(path: String?) throws {
         guard code != Int32(EMU_PNG_OK) else { return }
+        throw error(path: path)
+    }
+
+    func error(path: String?) -> PNGError {
         let text = message.withUnsafeBufferPointer { buffer -> String in
             let bytes = buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
             return String(decoding: bytes, as: UTF8.self)
         }
-        throw PNGError(path: path, kind: Self.kind(code),
-                       message: text.isEmpty ? "PNG error \(code)" : text)
+        return PNGError(path: path, kind: Self.kind(code),
+                        message: text.isEmpty ? "PNG error \(code)" : text)
     }
 
     private static func kind(_ code: Int32) -> PNGError.Kind {
