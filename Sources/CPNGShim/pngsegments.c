@@ -99,6 +99,158 @@ static unsigned long seg_cost(const uint8_t *filtered, size_t n) {
     return sum;
 }
 
+
+/* ------------------------------------------------------------------------------------------------ */
+/* Fast Huffman-only deflate (EMU_PNG_STRATEGY_FAST_HUFFMAN)                                        */
+/*
+ * The rows of a segment as dynamic-Huffman deflate blocks of literals only (RFC 1951 §3.2.7): no
+ * match search at all, one histogram and one table lookup per byte. On 16-bit photographic rows
+ * (whose low bytes are sensor noise) this compresses as well as zlib's own Huffman-only and RLE
+ * strategies at several times their speed (docs/PERFORMANCE.md).
+ */
+
+typedef struct { uint8_t *out; size_t length; uint64_t bits; int count; } seg_bits;
+
+static inline __attribute__((always_inline)) void bits_put(seg_bits *b, uint32_t value, int n) {
+    b->bits |= (uint64_t)value << b->count;
+    b->count += n;
+    if (b->count >= 32) {
+        uint32_t w = (uint32_t)b->bits;
+        b->out[b->length] = (uint8_t)w; b->out[b->length + 1] = (uint8_t)(w >> 8);
+        b->out[b->length + 2] = (uint8_t)(w >> 16); b->out[b->length + 3] = (uint8_t)(w >> 24);
+        b->length += 4;
+        b->bits >>= 32;
+        b->count -= 32;
+    }
+}
+
+static void bits_align(seg_bits *b) {
+    while (b->count > 0) {
+        b->out[b->length++] = (uint8_t)b->bits;
+        b->bits >>= 8;
+        b->count = b->count > 8 ? b->count - 8 : 0;
+    }
+    b->bits = 0;
+}
+
+/* Huffman code lengths ≤ limit for n symbols (zero frequency → length 0). At least two symbols
+   must have non-zero frequency. Frequencies are flattened until the tree fits the limit. */
+static void huffman_lengths(const uint32_t *frequency, int n, int limit, uint8_t *lengths) {
+    uint32_t f[288];
+    for (int i = 0; i < n; i++) f[i] = frequency[i];
+    for (;;) {
+        /* Simple O(n²) Huffman over ≤ 288 symbols: nodes 0..n-1 leaves, parents after. */
+        uint64_t weight[576];
+        int parent[576], alive[576], nodes = 0, leaves = 0;
+        for (int i = 0; i < n; i++) {
+            weight[i] = f[i]; parent[i] = -1; alive[i] = f[i] > 0; leaves += alive[i];
+        }
+        nodes = n;
+        for (int merged = 0; merged < leaves - 1; merged++) {
+            int a = -1, b = -1;
+            for (int i = 0; i < nodes; i++) {
+                if (!alive[i]) continue;
+                if (a < 0 || weight[i] < weight[a]) { b = a; a = i; }
+                else if (b < 0 || weight[i] < weight[b]) b = i;
+            }
+            weight[nodes] = weight[a] + weight[b]; parent[nodes] = -1; alive[nodes] = 1;
+            parent[a] = nodes; parent[b] = nodes; alive[a] = alive[b] = 0;
+            nodes++;
+        }
+        int longest = 0;
+        for (int i = 0; i < n; i++) {
+            int depth = 0;
+            if (f[i] > 0) for (int j = i; parent[j] >= 0; j = parent[j]) depth++;
+            lengths[i] = (uint8_t)depth;
+            if (depth > longest) longest = depth;
+        }
+        if (longest <= limit) return;
+        for (int i = 0; i < n; i++) if (f[i] > 0) f[i] = (f[i] >> 1) | 1;
+    }
+}
+
+/* Canonical codes (RFC 1951 §3.2.2), bit-reversed for LSB-first output. */
+static void huffman_codes(const uint8_t *lengths, int n, uint16_t *codes) {
+    int count[16] = {0}, next[16] = {0};
+    for (int i = 0; i < n; i++) count[lengths[i]]++;
+    count[0] = 0;
+    int code = 0;
+    for (int bits = 1; bits < 16; bits++) { code = (code + count[bits - 1]) << 1; next[bits] = code; }
+    for (int i = 0; i < n; i++) {
+        int len = lengths[i];
+        if (!len) { codes[i] = 0; continue; }
+        int c = next[len]++, r = 0;
+        for (int k = 0; k < len; k++) { r = (r << 1) | (c & 1); c >>= 1; }
+        codes[i] = (uint16_t)r;
+    }
+}
+
+/* One dynamic block of literals `data[0..<n]` plus end-of-block. */
+static void huffman_block(seg_bits *b, const uint8_t *data, size_t n, int final) {
+    uint32_t frequency[257] = {0};
+    for (size_t i = 0; i < n; i++) frequency[data[i]]++;
+    frequency[256] = 1;
+    int used = 0;
+    for (int i = 0; i < 256; i++) used += frequency[i] > 0;
+    if (used == 0) frequency[0] = 1;  /* two symbols at least */
+    uint8_t lengths[259];
+    huffman_lengths(frequency, 257, 15, lengths);
+    lengths[257] = 1; lengths[258] = 1;  /* two distance codes of one bit (none used; zlib does the same) */
+    uint16_t codes[257];
+    huffman_codes(lengths, 257, codes);
+
+    /* Code-length code: lengths sent one symbol each (0..15), Huffman-coded with ≤ 7 bits. */
+    uint32_t cl_frequency[19] = {0};
+    for (int i = 0; i < 259; i++) cl_frequency[lengths[i]]++;
+    int cl_used = 0;
+    for (int i = 0; i < 19; i++) cl_used += cl_frequency[i] > 0;
+    if (cl_used < 2) cl_frequency[cl_frequency[0] ? 1 : 0] = 1;
+    uint8_t cl_lengths[19];
+    huffman_lengths(cl_frequency, 19, 7, cl_lengths);
+    uint16_t cl_codes[19];
+    huffman_codes(cl_lengths, 19, cl_codes);
+    static const int order[19] = {16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15};
+
+    bits_put(b, final ? 1 : 0, 1);
+    bits_put(b, 2, 2);            /* BTYPE 10: dynamic Huffman */
+    bits_put(b, 257 - 257, 5);    /* HLIT */
+    bits_put(b, 2 - 1, 5);        /* HDIST */
+    bits_put(b, 19 - 4, 4);       /* HCLEN */
+    for (int i = 0; i < 19; i++) bits_put(b, cl_lengths[order[i]], 3);
+    for (int i = 0; i < 259; i++) bits_put(b, cl_codes[lengths[i]], cl_lengths[lengths[i]]);
+
+    uint32_t packed[256];
+    for (int i = 0; i < 256; i++) packed[i] = (uint32_t)codes[i] | (uint32_t)lengths[i] << 16;
+    /* The hot loop: two literals (≤ 30 bits) per step into a 64-bit accumulator, 32 bits out. */
+    uint64_t acc = b->bits;
+    int count = b->count;
+    uint8_t *o = b->out + b->length;
+    size_t i = 0;
+    for (; i + 2 <= n; i += 2) {
+        uint32_t p = packed[data[i]], q = packed[data[i + 1]];
+        acc |= (uint64_t)((p & 0xFFFF) | (q & 0xFFFF) << (p >> 16)) << count;
+        count += (int)(p >> 16) + (int)(q >> 16);
+        if (count >= 32) {
+            o[0] = (uint8_t)acc; o[1] = (uint8_t)(acc >> 8); o[2] = (uint8_t)(acc >> 16); o[3] = (uint8_t)(acc >> 24);
+            o += 4;
+            acc >>= 32;
+            count -= 32;
+        }
+    }
+    b->bits = acc;
+    b->count = count;
+    b->length = (size_t)(o - b->out);
+    for (; i < n; i++) bits_put(b, packed[data[i]] & 0xFFFF, (int)(packed[data[i]] >> 16));
+    bits_put(b, codes[256], lengths[256]);
+}
+
+/* Bytes needed at most for `n` literals in blocks of `block` bytes. */
+static size_t huffman_bound(size_t n, size_t block) {
+    return 2 * n + (n / block + 2) * 300 + 64;  /* literals ≤ 15 bits; block headers ≤ 300 bytes */
+}
+
+#define SEG_HUFFMAN_BLOCK (512 * 1024)
+
 uint32_t emu_png_adler32_combine(uint32_t adler1, uint32_t adler2, uint64_t length2) {
     return (uint32_t)adler32_combine(adler1, adler2, (z_off_t)length2);  /* z_off_t is 64-bit on LP64 */
 }
@@ -134,6 +286,7 @@ int emu_png_deflate_segment(const uint16_t *samples, uint32_t width, uint32_t he
     case EMU_PNG_STRATEGY_FILTERED: zstrategy = Z_FILTERED; break;
     case EMU_PNG_STRATEGY_HUFFMAN_ONLY: zstrategy = Z_HUFFMAN_ONLY; break;
     case EMU_PNG_STRATEGY_RLE: zstrategy = Z_RLE; break;
+    case EMU_PNG_STRATEGY_FAST_HUFFMAN: zstrategy = Z_HUFFMAN_ONLY; break;
     default: return seg_fail(message, EMU_PNG_ERR_ARGUMENT, "invalid zlib strategy %d", strategy);
     }
 
@@ -146,17 +299,25 @@ int emu_png_deflate_segment(const uint16_t *samples, uint32_t width, uint32_t he
     if (!rows) return seg_fail(message, EMU_PNG_ERR_NO_MEMORY, "out of memory for row buffers");
     uint8_t *prev = rows, *cur = rows + n, *filtered = rows + 2 * n;  /* filtered: 5 candidates + spare */
 
+    const int fast = strategy == EMU_PNG_STRATEGY_FAST_HUFFMAN && compression_level > 0;
+    uint8_t *data = NULL;  /* the segment's filtered bytes, for the fast Huffman coder */
+    if (fast && !(data = (uint8_t *)malloc((size_t)raw_length))) {
+        free(rows);
+        return seg_fail(message, EMU_PNG_ERR_NO_MEMORY, "out of memory for a segment");
+    }
     z_stream z;
     memset(&z, 0, sizeof z);
     if (deflateInit2(&z, compression_level, Z_DEFLATED, -15, 8, zstrategy) != Z_OK) {
         free(rows);
+        free(data);
         return seg_fail(message, EMU_PNG_ERR_NO_MEMORY, "cannot initialise zlib");
     }
-    size_t capacity = 8 + 2 + (size_t)deflateBound(&z, (uLong)raw_length) + 64 + 4;
+    size_t capacity = 8 + 2 + (fast ? huffman_bound((size_t)raw_length, SEG_HUFFMAN_BLOCK) : (size_t)deflateBound(&z, (uLong)raw_length)) + 64 + 4;
     uint8_t *chunk = (uint8_t *)malloc(capacity);
     if (!chunk) {
         deflateEnd(&z);
         free(rows);
+        free(data);
         return seg_fail(message, EMU_PNG_ERR_NO_MEMORY, "out of memory for a %zu-byte segment", capacity);
     }
     size_t length = 8;  /* chunk length and type are filled in at the end */
@@ -192,6 +353,11 @@ int emu_png_deflate_segment(const uint16_t *samples, uint32_t width, uint32_t he
             seg_filter(type, cur, prev, n, bpp, filtered);
         }
         adler = (uint32_t)adler32(adler, row_filtered, (uInt)(n + 1));
+        if (fast) {
+            memcpy(data + (size_t)r * (n + 1), row_filtered, n + 1);
+            uint8_t *swap = prev; prev = cur; cur = swap;
+            continue;
+        }
         z.next_in = (Bytef *)row_filtered;
         z.avail_in = (uInt)(n + 1);
         int flush = r + 1 < row_count ? Z_NO_FLUSH : (is_last ? Z_FINISH : Z_SYNC_FLUSH);
@@ -215,6 +381,22 @@ int emu_png_deflate_segment(const uint16_t *samples, uint32_t width, uint32_t he
     }
     deflateEnd(&z);
     free(rows);
+    if (rc == EMU_PNG_OK && fast) {
+        seg_bits b = {chunk, length, 0, 0};
+        for (size_t start = 0; start < (size_t)raw_length; start += SEG_HUFFMAN_BLOCK) {
+            size_t count = (size_t)raw_length - start < SEG_HUFFMAN_BLOCK ? (size_t)raw_length - start : SEG_HUFFMAN_BLOCK;
+            huffman_block(&b, data + start, count, is_last && start + count == (size_t)raw_length);
+        }
+        if (!is_last) {
+            bits_put(&b, 0, 3);  /* empty stored block, not final: the byte-aligned sync marker */
+            bits_align(&b);
+            b.out[b.length++] = 0x00; b.out[b.length++] = 0x00; b.out[b.length++] = 0xFF; b.out[b.length++] = 0xFF;
+        } else {
+            bits_align(&b);
+        }
+        length = b.length;
+    }
+    free(data);
     if (rc != EMU_PNG_OK) {
         free(chunk);
         return rc;

@@ -95,8 +95,8 @@ public struct Benchmark {
         var stageNames = ["source: normalise + " + demosaicName(plan.source)]
         stageNames += unfused.map { stageName($0) }
         stageNames.append("sink: quantise + orient")
-        var table: [String: [Double]] = [:]  // "engine/threads" → ns/px per stage, then total
-        var fusedTable: [String: Double] = [:]
+        var table: [String: [Double]] = [:]  // "engine/threads" → CPU ns/px per stage
+        var fusedCPU: [String: Double] = [:], fusedWall: [String: Double] = [:]
         var normaliseTable: [String: Double] = [:]
         for engine in [Engine.scalar, .simd] {
             for threads in options.threadCounts {
@@ -109,19 +109,21 @@ public struct Benchmark {
                     best = best.map { zip($0, ns).map { min($0, $1) } } ?? ns
                 }
                 table[key] = best
-                fusedTable[key] = minimumSeconds(options.repeats) {
+                let fused = minimumTimes(options.repeats) {
                     _ = render(plan, raw: raw, engine: engine, threads: threads, kernels: plan.chain.fusedKernels(), fuseSink: true, timings: nil)
-                } * 1e9 / Double(outPixels)
+                }
+                fusedCPU[key] = fused.cpu * 1e9 / Double(outPixels)
+                fusedWall[key] = fused.wall * 1e9 / Double(outPixels)
                 if let mosaic = innerMosaic(plan.source) {
-                    normaliseTable[key] = minimumSeconds(options.repeats) { normaliseAll(mosaic, engine: engine, threads: threads) } * 1e9 / Double(pixels)
+                    normaliseTable[key] = minimumTimes(options.repeats) { normaliseAll(mosaic, engine: engine, threads: threads) }.cpu * 1e9 / Double(pixels)
                 }
             }
         }
-        print("core pipeline, per stage (unfused; ns/px is thread time per output pixel, MP/s at that thread count):")
+        print("core pipeline (after decode, before PNG encoding), per stage unfused; ns/px = CPU time per output pixel summed over threads; MP/s = pixels per second at that thread count if the threads ran undisturbed:")
         let columns = [Engine.scalar, .simd].flatMap { e in options.threadCounts.map { "\(e.rawValue)/\($0)" } }
-        print(pad("stage", 34) + columns.map { pad($0, 22) }.joined() + "  SIMD÷scalar (1 thread)")
-        func row(_ name: String, _ values: [String: Double], perPixelOf: Int) {
-            var line = pad(name, 34)
+        print(pad("stage", 40) + columns.map { pad($0, 22) }.joined() + "  scalar÷SIMD (1 thread)")
+        func row(_ name: String, _ values: [String: Double]) {
+            var line = pad(name, 40)
             for c in columns {
                 let ns = values[c] ?? 0
                 let threads = Double(Int(c.split(separator: "/")[1])!)
@@ -129,56 +131,57 @@ public struct Benchmark {
             }
             if let s = values["scalar/1"], let v = values["simd/1"], v > 0 { line += String(format: "  %.2f×", s / v) }
             print(line)
-            _ = perPixelOf
         }
-        if !normaliseTable.isEmpty { row("  (raw normalisation alone)", normaliseTable, perPixelOf: pixels) }
-        for (i, name) in stageNames.enumerated() {
-            row(name, table.mapValues { $0[i] }, perPixelOf: outPixels)
-        }
-        let perPixel = table.mapValues { $0.reduce(0, +) }
-        row("sum of stages (unfused)", perPixel, perPixelOf: outPixels)
-        // Fused: wall time per pixel × threads = thread time per pixel.
-        let fusedThreadTime = Dictionary(uniqueKeysWithValues: fusedTable.map { ($0.key, $0.value * Double(Int($0.key.split(separator: "/")[1])!)) })
-        row("core, fused as rendered (wall×thr)", fusedThreadTime, perPixelOf: outPixels)
-        if let oneThread = fusedTable["simd/1"] {
-            print(String(format: "core pipeline SIMD, 1 thread: %.2f ns/px = %.2f× Halide camera_pipe's 2.6 ns/px (target ≤ 2×)", oneThread, oneThread / 2.6))
+        if !normaliseTable.isEmpty { row("  (raw normalisation alone, per photosite)", normaliseTable) }
+        for (i, name) in stageNames.enumerated() { row(name, table.mapValues { $0[i] }) }
+        row("sum of stages (unfused)", table.mapValues { $0.reduce(0, +) })
+        row("core as rendered (fused), CPU", fusedCPU)
+        var wallLine = pad("core as rendered (fused), wall", 40)
+        for c in columns { wallLine += pad(String(format: "%6.2f ns %7.0f MP/s", fusedWall[c] ?? 0, 1e3 / (fusedWall[c] ?? 1)), 22) }
+        print(wallLine)
+        if let oneThread = fusedCPU["simd/1"] {
+            print(String(format: "core pipeline, SIMD, 1 thread: %.2f ns/px CPU = %.2f× Halide camera_pipe's 2.6 ns/px (target ≤ 2×)", oneThread, oneThread / 2.6))
         }
 
         // Lane width through the fused pipeline, one thread.
-        var widthLine = "SIMD lane width, fused core, 1 thread:"
+        var widthLine = "SIMD lane width, core fused, 1 thread, CPU:"
         let saved = SIMDWidth.selected
         for width in SIMDWidth.allCases {
             SIMDWidth.selected = width
-            let ns = minimumSeconds(options.repeats) {
+            let t = minimumTimes(options.repeats) {
                 _ = render(plan, raw: raw, engine: .simd, threads: 1, kernels: plan.chain.fusedKernels(), fuseSink: true, timings: nil)
-            } * 1e9 / Double(outPixels)
-            widthLine += String(format: "  %d lanes %.2f ns/px", width.rawValue, ns)
+            }
+            widthLine += String(format: "  %d lanes %.2f ns/px", width.rawValue, t.cpu * 1e9 / Double(outPixels))
         }
         SIMDWidth.selected = saved
         print(widthLine + "  (default \(saved.rawValue))")
 
         // Strip height, fused, SIMD, all threads.
-        var stripLine = "strip rows, fused core, SIMD, \(options.threadCounts.max() ?? 1) threads:"
+        let most = options.threadCounts.max() ?? 1
+        var stripLine = "strip rows, core fused, SIMD, \(most) threads, CPU (wall):"
         for rows in [4, 8, 16, 32, 64] {
-            let s = minimumSeconds(options.repeats) {
-                _ = render(plan, raw: raw, engine: .simd, threads: options.threadCounts.max() ?? 1, kernels: plan.chain.fusedKernels(),
+            let t = minimumTimes(options.repeats) {
+                _ = render(plan, raw: raw, engine: .simd, threads: most, kernels: plan.chain.fusedKernels(),
                            fuseSink: true, timings: nil, stripRows: rows)
             }
-            stripLine += String(format: "  %d: %.2f ns/px", rows, s * 1e9 / Double(outPixels))
+            stripLine += String(format: "  %d: %.2f (%.2f) ns/px", rows, t.cpu * 1e9 / Double(outPixels), t.wall * 1e9 / Double(outPixels))
         }
         print(stripLine + "  (default \(Executor.defaultStripRows))")
 
         // PNG encoding of the rendered image.
         let image = try Renderer.render(raw, options: renderOptions)
         let rawBytes = Double(image.samples.count * 2)
-        for threads in options.threadCounts {
-            var size = 0
-            let s = minimumSeconds(options.repeats) {
-                size = (try? PNGFile.encode(image.pngImage, options: PNGEncodingOptions(threads: threads)).count) ?? 0
+        print("PNG encoding of the rendered 16-bit image (\(String(format: "%.0f", rawBytes / 1e6)) MB of samples), segmented encoder:")
+        for (level, strategy) in [(1, PNGStrategy.fastHuffman), (0, .default), (1, .rle), (1, .huffmanOnly), (1, .default), (6, .default)] {
+            for threads in options.threadCounts {
+                var size = 0
+                let t = minimumTimes(strategy == .fastHuffman || level == 0 ? options.repeats : 1) {
+                    size = (try? PNGFile.encode(image.pngImage, options: PNGEncodingOptions(compressionLevel: level, strategy: strategy, threads: threads)).count) ?? 0
+                }
+                print(String(format: "  zlib %d %@, up filter, %d thread%@: wall %.3f s (%.0f MB/s), CPU %.3f s, %.1f MB = %.0f%% of the samples",
+                             level, pad(strategy.rawValue, 11), threads, threads == 1 ? " " : "s", t.wall, rawBytes / t.wall / 1e6, t.cpu,
+                             Double(size) / 1e6, Double(size) / rawBytes * 100))
             }
-            print(String(format: "PNG encode (16-bit, %@), %d thread%@: %.3f s, %.0f MB/s of samples, %.1f MB (%.0f%% of raw samples)",
-                         PNGEncodingOptions.default.summary, threads, threads == 1 ? "" : "s", s, rawBytes / s / 1e6,
-                         Double(size) / 1e6, Double(size) / rawBytes * 100))
         }
 
         // End to end, separate processes.
@@ -230,31 +233,34 @@ public struct Benchmark {
 
     // MARK: End to end
 
-    struct ProcessRun { var seconds: Double; var peakBytes: Int; var status: Int32 }
+    struct ProcessRun { var seconds: Double; var cpuSeconds: Double; var peakBytes: Int; var status: Int32 }
 
     func endToEnd(path: String, pixels: Int, directory: URL) throws {
         let out = directory.appendingPathComponent("out.png").path
-        print("end to end RAW → 16-bit PNG (separate processes; wall time, peak resident memory from wait4):")
+        let memory = FileManager.default.isExecutableFile(atPath: "/usr/bin/time")
+            ? "peak resident memory from GNU time's %M" : "peak memory unavailable (/usr/bin/time missing)"
+        print("end to end RAW → 16-bit PNG file, separate processes (wall time of the fastest run; CPU = user + system; \(memory)):")
         var ours: [String: ProcessRun] = [:]
         let maxThreads = options.threadCounts.max() ?? 1
-        for (engine, threads) in [(Engine.simd, maxThreads), (.simd, 1), (.scalar, maxThreads)] {
-            let label = "emulsion --engine \(engine.rawValue) --threads \(threads)"
+        let runs: [(Engine, Int, Int)] = [(.simd, maxThreads, 1), (.simd, maxThreads, 0), (.simd, 1, 1), (.scalar, maxThreads, 1), (.scalar, 1, 1)]
+        for (engine, threads, level) in runs {
+            let label = "emulsion --engine \(engine.rawValue) --threads \(threads) --png-level \(level)"
             guard let r = timeProcess(options.executable, ["process", path, "-o", out, "--overwrite", "--engine", engine.rawValue,
-                                                          "--threads", String(threads)], output: out) else {
+                                                          "--threads", String(threads), "--png-level", String(level)], output: out) else {
                 print("  \(label): failed"); continue
             }
-            ours["\(engine.rawValue)/\(threads)"] = r
-            print(String(format: "  %@: %.3f s, peak %.0f MB = %.1f bytes per sensor pixel", pad(label, 44), r.seconds,
+            ours["\(engine.rawValue)/\(threads)/\(level)"] = r
+            print(String(format: "  %@ wall %6.3f s  CPU %6.3f s  peak %5.0f MB = %4.1f B per sensor pixel", pad(label, 58), r.seconds, r.cpuSeconds,
                          Double(r.peakBytes) / 1e6, Double(r.peakBytes) / Double(pixels)))
         }
-        guard options.peers, let best = ours["simd/\(maxThreads)"] else { return }
+        guard options.peers else { return }
         let tmp = directory.appendingPathComponent("peers")
         try? FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
         var peers: [(String, String, [String], [String: String]?, String)] = []
         let tif = tmp.appendingPathComponent("peer.tif").path
         if let dcraw = which("dcraw_emu") {
-            peers.append(("dcraw_emu -q 3 (AHD)", dcraw, ["-w", "-o", "1", "-q", "3", "-4", "-T", "-Z", tif, path], nil, tif))
-            peers.append(("dcraw_emu -q 0 (bilinear)", dcraw, ["-w", "-o", "1", "-q", "0", "-4", "-T", "-Z", tif, path], nil, tif))
+            peers.append(("dcraw_emu -q 3 (AHD, 16-bit TIFF)", dcraw, ["-w", "-o", "1", "-q", "3", "-4", "-T", "-Z", tif, path], nil, tif))
+            peers.append(("dcraw_emu -q 0 (bilinear, 16-bit TIFF)", dcraw, ["-w", "-o", "1", "-q", "0", "-4", "-T", "-Z", tif, path], nil, tif))
         }
         if let dt = which("darktable-cli") {
             let config = tmp.appendingPathComponent("dt-config").path, cache = tmp.appendingPathComponent("dt-cache").path
@@ -269,16 +275,19 @@ public struct Benchmark {
             peers.append(("rawtherapee-cli (16-bit TIFF)", rt, ["-q", "-Y", "-a", "-t", "-b16", "-o", tif, "-c", path], env, tif))
         }
         if peers.isEmpty { print("  no peers installed (dcraw_emu, darktable-cli, rawtherapee-cli)") }
+        let compressed = ours["simd/\(maxThreads)/1"], stored = ours["simd/\(maxThreads)/0"]
         for (label, exe, args, env, output) in peers {
             guard let r = timeProcess(exe, args, output: output, environment: env) else {
-                print("  \(pad(label, 44)): failed or wrote no output"); continue
+                print("  \(pad(label, 58)) failed or wrote no output"); continue
             }
-            print(String(format: "  %@: %.3f s, peak %.0f MB — emulsion is %.1f× faster, uses %.2f× its memory", pad(label, 44), r.seconds,
-                         Double(r.peakBytes) / 1e6, r.seconds / best.seconds, Double(best.peakBytes) / Double(max(r.peakBytes, 1))))
+            var line = String(format: "  %@ wall %6.3f s  CPU %6.3f s  peak %5.0f MB", pad(label, 58), r.seconds, r.cpuSeconds, Double(r.peakBytes) / 1e6)
+            if let c = compressed { line += String(format: " | emulsion (png 1) %.1f× faster wall, %.1f× CPU", r.seconds / c.seconds, r.cpuSeconds / c.cpuSeconds) }
+            if let s = stored { line += String(format: "; (png 0) %.1f× wall, %.1f× CPU", r.seconds / s.seconds, r.cpuSeconds / s.cpuSeconds) }
+            print(line)
         }
     }
 
-    /// Runs a program `endToEndRepeats` times; the fastest run's wall time and its peak RSS.
+    /// Runs a program `endToEndRepeats` times; the fastest run's wall time, its CPU time and peak RSS.
     func timeProcess(_ executable: String, _ arguments: [String], output: String, environment: [String: String]? = nil) -> ProcessRun? {
         var best: ProcessRun?
         for _ in 0..<max(1, options.endToEndRepeats) {
@@ -290,10 +299,16 @@ public struct Benchmark {
         return best
     }
 
+    /// Runs the program under GNU time when present: a child's peak RSS from wait4 would include
+    /// this (large) benchmark process's own, which a spawned child inherits as its starting peak.
     func spawnAndWait(_ executable: String, _ arguments: [String], environment: [String: String]?) -> ProcessRun? {
         var env = ProcessInfo.processInfo.environment
         for (k, v) in environment ?? [:] { env[k] = v }
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        let report = NSTemporaryDirectory() + "emulsion-bench-time-\(getpid()).txt"
+        defer { unlink(report) }
+        let timed = FileManager.default.isExecutableFile(atPath: "/usr/bin/time")
+        let command = timed ? ["/usr/bin/time", "-f", "%M %U %S", "-o", report, executable] + arguments : [executable] + arguments
+        let argv = command.map { strdup($0) } + [nil]
         let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { argv.forEach { free($0) }; envp.forEach { free($0) } }
         var actions = posix_spawn_file_actions_t()
@@ -303,13 +318,19 @@ public struct Benchmark {
         posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
         var pid: pid_t = 0
         let started = DispatchTime.now()
-        guard posix_spawn(&pid, executable, &actions, nil, argv, envp) == 0 else { return nil }
+        guard posix_spawn(&pid, command[0], &actions, nil, argv, envp) == 0 else { return nil }
         var status: Int32 = 0
         var usage = rusage()
         while wait4(pid, &status, 0, &usage) < 0 { if errno != EINTR { return nil } }
         let elapsed = seconds(since: started)
         let exited = (status & 0x7f) == 0
-        return ProcessRun(seconds: elapsed, peakBytes: usage.ru_maxrss * 1024, status: exited ? (status >> 8) & 0xff : -1)
+        var peak = usage.ru_maxrss * 1024
+        var cpu = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6 + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+        if timed, let text = try? String(contentsOfFile: report, encoding: .utf8) {
+            let fields = text.split(whereSeparator: { $0 == " " || $0 == "\n" }).compactMap { Double($0) }
+            if fields.count >= 3 { peak = Int(fields[fields.count - 3]) * 1024; cpu = fields[fields.count - 2] + fields[fields.count - 1] }
+        }
+        return ProcessRun(seconds: elapsed, cpuSeconds: cpu, peakBytes: peak, status: exited ? (status >> 8) & 0xff : -1)
     }
 
     func which(_ name: String) -> String? {
@@ -333,6 +354,25 @@ public struct Benchmark {
     }
 
     func seconds(since t: DispatchTime) -> Double { Double(DispatchTime.now().uptimeNanoseconds - t.uptimeNanoseconds) / 1e9 }
+
+    /// CPU time of this process (all threads), seconds.
+    static func processCPUSeconds() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+    }
+
+    /// Minimum over runs of (wall seconds, CPU seconds of all threads).
+    func minimumTimes(_ repeats: Int, _ body: () -> Void) -> (wall: Double, cpu: Double) {
+        var wall = Double.infinity, cpu = Double.infinity
+        for _ in 0..<max(1, repeats) {
+            let t = DispatchTime.now(), c = Self.processCPUSeconds()
+            body()
+            wall = min(wall, seconds(since: t))
+            cpu = min(cpu, Self.processCPUSeconds() - c)
+        }
+        return (wall, cpu)
+    }
 
     func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count) }
 

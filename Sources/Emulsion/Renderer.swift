@@ -48,6 +48,7 @@ public enum Renderer {
         let orientation = raw.metadata.orientation
         // The sink writes straight into the result's storage: no zero fill, no copy.
         let samples = [UInt16](unsafeUninitializedCapacity: 3 * w * h) { buffer, count in
+            MemoryAdvice.preferHugePages(UnsafeMutableRawBufferPointer(buffer))
             let sink = OutputSink(sourceWidth: w, sourceHeight: h, orientation: orientation, depth: options.depth, into: buffer)
             Executor(engine: options.engine, threads: options.threads).run(source: plan.source, kernels: plan.chain.fusedKernels(), sink: sink)
             count = 3 * w * h

@@ -78,7 +78,8 @@ enum {
     EMU_PNG_STRATEGY_DEFAULT = 0,
     EMU_PNG_STRATEGY_FILTERED = 1,
     EMU_PNG_STRATEGY_HUFFMAN_ONLY = 2,
-    EMU_PNG_STRATEGY_RLE = 3
+    EMU_PNG_STRATEGY_RLE = 3,
+    EMU_PNG_STRATEGY_FAST_HUFFMAN = 4  /* Emulsion's own Huffman-only coder (pngsegments.c); level 0 still stores */
 };
 
 /**

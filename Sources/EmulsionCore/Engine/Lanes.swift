@@ -47,6 +47,13 @@ public protocol Lanes: Sendable {
     /// count ≤ 2²²): `table[i] + f · (table[i+1] − table[i])` with i + f = self.
     func interpolated(in table: UnsafePointer<Float>, count: Int) -> Self
 
+    /// Piecewise-linear lookup in a table indexed by the float's own bits (exponent and top
+    /// mantissa bits): entry i holds f(xᵢ) with xᵢ the float of bit pattern `base + i << shift`, so
+    /// the table has 2^(23 − shift) entries per octave — fine where f is steep near black, and no
+    /// square root or division. `self` must lie in [x₀, x_last] (callers clamp), and the table
+    /// needs one entry past the last point (FloatTable provides it).
+    func interpolated(inExponentTable table: UnsafePointer<Float>, base: UInt32, shift: UInt32) -> Self
+
     /// Largest integer ≤ `self`, as a float; exact for 0 ≤ self < 2²² (callers clamp first).
     func floored() -> Self
     /// Quantises to 16 bits: `clamped(0, 1) · scale` rounded to nearest (ties to even), with
@@ -105,6 +112,13 @@ extension Float: Lanes {
         let cell = t - Rounding.magic
         let index = Int(truncatingIfNeeded: t.bitPattern &- Rounding.magicBits)
         let fraction = self - cell
+        let low = table[index]
+        return low + fraction * (table[index + 1] - low)
+    }
+    @inlinable @inline(__always) public func interpolated(inExponentTable table: UnsafePointer<Float>, base: UInt32, shift: UInt32) -> Float {
+        let offset = bitPattern &- base
+        let index = Int(truncatingIfNeeded: offset &>> shift)
+        let fraction = Float(Int32(truncatingIfNeeded: offset & ((1 << shift) &- 1))) * (1 / Float(UInt32(1) << shift))
         let low = table[index]
         return low + fraction * (table[index + 1] - low)
     }
@@ -172,6 +186,19 @@ extension SIMD4: Lanes where Scalar == Float {
         }
         return low + fraction * (high - low)
     }
+    @inlinable @inline(__always) public func interpolated(inExponentTable table: UnsafePointer<Float>, base: UInt32, shift: UInt32) -> SIMD4<Float> {
+        let offset = unsafeBitCast(self, to: SIMD4<UInt32>.self) &- base
+        let index = offset &>> shift
+        let low16 = unsafeBitCast(offset & ((1 << shift) &- 1), to: SIMD4<Int32>.self)
+        let fraction = SIMD4<Float>(low16) * (1 / Float(UInt32(1) << shift))
+        var low = SIMD4<Float>(), high = SIMD4<Float>()
+        for i in 0..<4 {
+            let j = Int(truncatingIfNeeded: index[i])
+            low[i] = table[j]
+            high[i] = table[j + 1]
+        }
+        return low + fraction * (high - low)
+    }
     @inlinable @inline(__always) public func storeQuantised(scale: Float, to pointer: UnsafeMutablePointer<UInt16>) {
         let bits = unsafeBitCast(clamped(0, 1) * scale + Rounding.magic, to: SIMD4<UInt32>.self)
         UnsafeMutableRawPointer(pointer).storeBytes(of: SIMD4<UInt16>(truncatingIfNeeded: bits), as: SIMD4<UInt16>.self)
@@ -229,6 +256,19 @@ extension SIMD8: Lanes where Scalar == Float {
         }
         return low + fraction * (high - low)
     }
+    @inlinable @inline(__always) public func interpolated(inExponentTable table: UnsafePointer<Float>, base: UInt32, shift: UInt32) -> SIMD8<Float> {
+        let offset = unsafeBitCast(self, to: SIMD8<UInt32>.self) &- base
+        let index = offset &>> shift
+        let low16 = unsafeBitCast(offset & ((1 << shift) &- 1), to: SIMD8<Int32>.self)
+        let fraction = SIMD8<Float>(low16) * (1 / Float(UInt32(1) << shift))
+        var low = SIMD8<Float>(), high = SIMD8<Float>()
+        for i in 0..<8 {
+            let j = Int(truncatingIfNeeded: index[i])
+            low[i] = table[j]
+            high[i] = table[j + 1]
+        }
+        return low + fraction * (high - low)
+    }
     @inlinable @inline(__always) public func storeQuantised(scale: Float, to pointer: UnsafeMutablePointer<UInt16>) {
         let bits = unsafeBitCast(clamped(0, 1) * scale + Rounding.magic, to: SIMD8<UInt32>.self)
         UnsafeMutableRawPointer(pointer).storeBytes(of: SIMD8<UInt16>(truncatingIfNeeded: bits), as: SIMD8<UInt16>.self)
@@ -278,6 +318,19 @@ extension SIMD16: Lanes where Scalar == Float {
         let cell = t - Rounding.magic
         let index = unsafeBitCast(t, to: SIMD16<UInt32>.self) &- Rounding.magicBits
         let fraction = self - cell
+        var low = SIMD16<Float>(), high = SIMD16<Float>()
+        for i in 0..<16 {
+            let j = Int(truncatingIfNeeded: index[i])
+            low[i] = table[j]
+            high[i] = table[j + 1]
+        }
+        return low + fraction * (high - low)
+    }
+    @inlinable @inline(__always) public func interpolated(inExponentTable table: UnsafePointer<Float>, base: UInt32, shift: UInt32) -> SIMD16<Float> {
+        let offset = unsafeBitCast(self, to: SIMD16<UInt32>.self) &- base
+        let index = offset &>> shift
+        let low16 = unsafeBitCast(offset & ((1 << shift) &- 1), to: SIMD16<Int32>.self)
+        let fraction = SIMD16<Float>(low16) * (1 / Float(UInt32(1) << shift))
         var low = SIMD16<Float>(), high = SIMD16<Float>()
         for i in 0..<16 {
             let j = Int(truncatingIfNeeded: index[i])

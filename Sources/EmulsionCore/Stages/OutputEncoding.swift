@@ -2,46 +2,61 @@
 ///
 /// What: a 3×3 matrix into the output primaries (with chromatic adaptation where whites differ),
 /// a clip to the output gamut's [0, 1] cube, then the output transfer curve (sRGB, gamma 2.2,
-/// BT.2020, ROMM 1.8…) by table. Why a table indexed by √x: every display curve is steep near
-/// black (infinite slope for pure gamma curves); in √x the curves become almost straight, so a
-/// 4096-entry table with linear interpolation stays within 16-bit rounding except in the first
-/// few codes. The matrix and curve come from the LittleCMS profile the PNG embeds (EmulsionIO
-/// builds them), so the pixels agree with the ICC tag; a test compares with a LittleCMS transform.
+/// BT.2020, ROMM 1.8…) by table. Why a table indexed by the float's exponent and top mantissa
+/// bits: every display curve is steep near black (infinite slope for pure gamma curves), and
+/// this index spaces entries evenly in log x — 128 per octave over the 32 octaves below 1 (4097
+/// entries) — so linear interpolation stays within 16-bit rounding everywhere, and the index is
+/// two integer operations on the value's bits (no square root, no division). Below 2⁻³² the curve
+/// is continued as a straight line through 0 (black stays exactly 0). The matrix and curve come
+/// from the LittleCMS profile the PNG embeds (EmulsionIO builds them), so the pixels agree with
+/// the ICC tag; a test compares with a LittleCMS transform.
 /// Colour space: working RGB (linear Rec.2020, D65) in; encoded output RGB out.
 public struct OutputEncodingKernel: PointKernel {
-    public static let tableSize = 4096
+    /// Octaves of the table below 1 and log2 of its entries per octave.
+    public static let octaves = 32
+    public static let stepsPerOctaveLog2 = 7
+    public static let tableSize = octaves << stepsPerOctaveLog2 + 1
+    /// Bit pattern of the table's first point, 2⁻³², and the shift from bits to entries.
+    public static let baseBits = UInt32(127 - octaves) << 23
+    public static let shift = UInt32(23 - stepsPerOctaveLog2)
+    /// The smallest value looked up in the table (2⁻³²); below it the curve is a line through 0.
+    public static let tableStart = Float(bitPattern: baseBits)
+
     public let toOutput: ColourMatrixKernel
-    /// `curveBySquareRoot[i]` = curve((i / (size − 1))²).
-    public let curveBySquareRoot: [Float]
+    /// `curveTable[i]` = curve(xᵢ), xᵢ the float with bit pattern `baseBits + i << shift` (x₄₀₉₆ = 1).
+    public let curveTable: [Float]
+    /// curve(2⁻³²) / 2⁻³²: the slope of the line below the table.
+    public let slopeBelowTable: Float
     /// The same table behind a stable pointer, for the kernel.
     public let table: FloatTable
 
     public init(toOutput: Matrix3, curve: (Double) -> Double) {
         self.toOutput = ColourMatrixKernel(toOutput)
-        let n = Self.tableSize
-        curveBySquareRoot = (0..<n).map { i in
-            let u = Double(i) / Double(n - 1)
-            return Float(curve(u * u))
+        curveTable = (0..<Self.tableSize).map { i in
+            Float(curve(Double(Float(bitPattern: Self.baseBits + UInt32(i) << Self.shift))))
         }
-        table = FloatTable(curveBySquareRoot)
+        slopeBelowTable = curveTable[0] / Self.tableStart
+        table = FloatTable(curveTable)
     }
 
-    private init(toOutput: ColourMatrixKernel, table: [Float], storage: FloatTable) {
+    private init(toOutput: ColourMatrixKernel, from other: OutputEncodingKernel) {
         self.toOutput = toOutput
-        curveBySquareRoot = table
-        self.table = storage
+        curveTable = other.curveTable
+        slopeBelowTable = other.slopeBelowTable
+        table = other.table
     }
 
     /// The same encoding with `matrix` applied before it (folding a preceding linear stage).
     public func prepending(_ matrix: ColourMatrixKernel) -> OutputEncodingKernel {
-        OutputEncodingKernel(toOutput: matrix.fused(with: toOutput), table: curveBySquareRoot, storage: table)
+        OutputEncodingKernel(toOutput: matrix.fused(with: toOutput), from: self)
     }
 
+    /// The transfer curve of one channel: clip to [0, 1], then the table (or the line below it).
     @inlinable @inline(__always)
     public func encode<L: Lanes>(_ v: L, _ table: UnsafePointer<Float>) -> L {
-        let scale = Float(Self.tableSize - 1)
-        let position = v.clamped(0, 1).squareRoot() * L(repeating: scale)
-        return position.interpolated(in: table, count: Self.tableSize)
+        let c = v.clamped(0, 1)
+        let curve = c.atLeast(Self.tableStart).interpolated(inExponentTable: table, base: Self.baseBits, shift: Self.shift)
+        return c.choosing(above: Self.tableStart, then: curve, otherwise: c * L(repeating: slopeBelowTable))
     }
 
     @inlinable @inline(__always)

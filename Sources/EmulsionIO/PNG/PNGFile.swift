@@ -62,6 +62,10 @@ public enum PNGStrategy: String, CaseIterable, Sendable {
     case huffmanOnly
     /// Matches of distance 1 only (runs), plus Huffman coding.
     case rle
+    /// Emulsion's own coder (CPNGShim/pngsegments.c): dynamic-Huffman blocks of literals, no
+    /// match search, one table lookup per byte. zlib's `huffmanOnly` output size at several
+    /// times its speed. Level 0 still stores.
+    case fastHuffman
 
     var shimValue: Int32 {
         switch self {
@@ -69,17 +73,19 @@ public enum PNGStrategy: String, CaseIterable, Sendable {
         case .filtered: return Int32(EMU_PNG_STRATEGY_FILTERED)
         case .huffmanOnly: return Int32(EMU_PNG_STRATEGY_HUFFMAN_ONLY)
         case .rle: return Int32(EMU_PNG_STRATEGY_RLE)
+        case .fastHuffman: return Int32(EMU_PNG_STRATEGY_FAST_HUFFMAN)
         }
     }
 }
 
 /// zlib level, strategy, row filter and threads used when encoding.
 ///
-/// The defaults (zlib level 1, run-length strategy, `up` filter) were chosen by measurement on
-/// rendered 16-bit photographs (docs/PERFORMANCE.md, "PNG encoding"): the low byte of a 16-bit
-/// sample is mostly sensor noise, so match search buys almost nothing (level 6 is 4× slower for
-/// ~1% smaller files) while run-length coding is the fastest compressing choice.
-/// `compressionLevel` 0 stores the data uncompressed at memory speed.
+/// The defaults (level 1 with Emulsion's fast Huffman-only coder, `up` filter) were chosen by
+/// measurement on rendered 16-bit photographs (docs/PERFORMANCE.md, "PNG encoding"): the low
+/// byte of a 16-bit sample is mostly sensor noise, so match search buys about 1% (zlib level 6
+/// is ~4× slower than level 1 for that), zlib's Huffman-only and RLE strategies give the same
+/// size as level 1, and the fast coder gives that size at several times their speed — close to
+/// the cost of storing the data uncompressed (`compressionLevel` 0).
 public struct PNGEncodingOptions: Equatable, Sendable {
     /// zlib compression level 0 (store) ... 9 (smallest, slowest).
     public var compressionLevel: Int
@@ -94,7 +100,7 @@ public struct PNGEncodingOptions: Equatable, Sendable {
     /// Name stored in the iCCP chunk (1-79 Latin-1 characters).
     public var iccProfileName: String
 
-    public init(compressionLevel: Int = 1, filter: PNGFilter = .up, strategy: PNGStrategy = .rle, threads: Int = 1,
+    public init(compressionLevel: Int = 1, filter: PNGFilter = .up, strategy: PNGStrategy = .fastHuffman, threads: Int = 1,
                 segmentBytes: Int = 1 << 20, iccProfileName: String = "ICC Profile") {
         self.compressionLevel = compressionLevel
         self.filter = filter
