@@ -333,3 +333,71 @@ final class LaneWidthAgreementTests: XCTestCase {
         }
     }
 }
+
+/// Fusion in `PointStageChain`: matrices fold into each other and into the output encoding, and a
+/// curve on encoded values folds into the encoding's table. Folded and unfolded chains must give
+/// the same picture within the stated bound, and each, on its own, bit-identical engines.
+final class FusionTests: XCTestCase {
+    static let contrast: @Sendable (Double) -> Double = { v in
+        // A smooth S-curve with lifted black: 0.02 + 0.96 · smoothstep, pivot 0.5.
+        0.02 + 0.96 * v * v * (3 - 2 * v)
+    }
+
+    func run(_ kernels: [any PointKernel], engine: Engine, seed: UInt64 = 9) -> [Float] {
+        let (storage, strip) = EngineAgreementTests.makeStrip(width: 61, rows: 9, seed: seed)
+        defer { withExtendedLifetime(storage) {} }
+        for k in kernels { k.run(over: strip, engine: engine) }
+        return (0..<strip.count).flatMap { [strip.r[$0], strip.g[$0], strip.b[$0]] }
+    }
+
+    func chain() -> PointStageChain {
+        var chain = PointStageChain()
+        chain.append(.matrix(Matrix3(rowMajor: [1.7, -0.5, -0.2, -0.3, 1.6, -0.3, 0.05, -0.6, 1.55])))
+        chain.append(.matrix(Matrix3.diagonal(SIMD3(repeating: 1.4))))
+        chain.append(.output(OutputEncodingKernel(toOutput: WorkingSpace.fromLinearSRGB.inverse!) { x in
+            x <= 0.0031308 ? 12.92 * x : 1.055 * Foundation.pow(x, 1 / 2.4) - 0.055
+        }))
+        chain.append(.encodedCurve(ChannelCurveKernel(Self.contrast)))
+        return chain
+    }
+
+    func testFusionFoldsEverythingIntoOneKernel() {
+        let fused = chain().fusedKernels()
+        XCTAssertEqual(fused.count, 1, "two matrices, the encoding and its curve should be one kernel")
+        XCTAssertTrue(fused.first is OutputEncodingKernel)
+        XCTAssertEqual(chain().unfusedKernels().count, 4)
+        // A curve with no encoding before it runs as its own kernel.
+        var alone = PointStageChain()
+        alone.append(.encodedCurve(ChannelCurveKernel(Self.contrast)))
+        XCTAssertTrue(alone.fusedKernels().first is ChannelCurveKernel)
+    }
+
+    func testFusedAndUnfusedAgreeAndEachIsBitIdenticalAcrossEngines() {
+        let fused = chain().fusedKernels(), unfused = chain().unfusedKernels()
+        let a = run(fused, engine: .scalar), b = run(unfused, engine: .scalar)
+        XCTAssertEqual(a.map(\.bitPattern), run(fused, engine: .simd).map(\.bitPattern), "fused: engines differ")
+        XCTAssertEqual(b.map(\.bitPattern), run(unfused, engine: .simd).map(\.bitPattern), "unfused: engines differ")
+        // Bound: both chains interpolate the encoding's table; the fused one interpolates curve ∘
+        // encoding between the same points, the unfused one applies the curve (slope ≤ 1.44) to
+        // the interpolated encoding. They differ by at most the curve's slope times the encoding
+        // table's own interpolation error (≤ 7.9e-6 for sRGB, at its break; ColourManagementTests)
+        // ≈ 1.1e-5, plus the curve table's (h²/8 · |f''| ≈ 4e-8) and float rounding of one folded
+        // matrix against three (~1e-7). 1.5e-5 is one 16-bit code.
+        // Compared where the inputs are ordinary numbers: with ±Inf or values near Float.max, one
+        // product of the folded matrices and three products of the separate ones meet different
+        // overflows and Inf − Inf (NaN, clipped to 0, against ±Inf, clipped to 1). That is fusion
+        // changing the arithmetic, not an engine difference; both are still bit-identical above.
+        let (storage, input) = EngineAgreementTests.makeStrip(width: 61, rows: 9, seed: 9)
+        let ordinary = (0..<input.count).map { i in [input.r[i], input.g[i], input.b[i]].allSatisfy { $0.isFinite && abs($0) < 1e6 } }
+        withExtendedLifetime(storage) {}
+        var worst: Float = 0
+        for (i, (x, y)) in zip(a, b).enumerated() where ordinary[i / 3] { worst = max(worst, abs(x - y)) }
+        XCTAssertGreaterThan(ordinary.filter { $0 }.count, 400)
+        XCTAssertLessThan(worst, 1.5e-5)
+        print("fused vs unfused chain: max |Δ| \(worst)")
+        // Black (all channels 0 before the curve) maps to the curve's lifted black in both.
+        let black = OutputEncodingKernel(toOutput: .identity) { $0 }.composing(ChannelCurveKernel(Self.contrast))
+        let p = black.apply(RGB<Float>(0, 0, 0), at: PixelLocation(x: 0, y: 0))
+        XCTAssertEqual(p.r, 0.02, accuracy: 1e-7)
+    }
+}

@@ -17,7 +17,7 @@ final class NEONCodegenTests: XCTestCase {
         "Engine/Lanes.swift", "Engine/Pixel.swift", "Engine/FloatTable.swift", "Engine/Strip.swift",
         "Engine/PointKernel.swift", "Engine/OutputSink.swift", "Image/Orientation.swift", "Colour/Matrix3.swift",
         "Stages/ColourMatrix.swift", "Stages/OutputEncoding.swift", "Image/CFAPattern.swift",
-        "Stages/Demosaic/MosaicWindow.swift", "Stages/Demosaic/BilinearDemosaic.swift",
+        "Stages/Demosaic/MosaicWindow.swift", "Stages/Demosaic/BilinearDemosaic.swift", "Engine/ChannelCurve.swift",
     ]
 
     static let driver = """

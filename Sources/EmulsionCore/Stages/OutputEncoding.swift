@@ -25,7 +25,9 @@ public struct OutputEncodingKernel: PointKernel {
     public let toOutput: ColourMatrixKernel
     /// `curveTable[i]` = curve(xᵢ), xᵢ the float with bit pattern `baseBits + i << shift` (x₄₀₉₆ = 1).
     public let curveTable: [Float]
-    /// curve(2⁻³²) / 2⁻³²: the slope of the line below the table.
+    /// The line below the table: intercept + slope · x (0 and curve(2⁻³²) / 2⁻³² for a plain
+    /// encoding, so black stays exactly 0).
+    public let interceptBelowTable: Float
     public let slopeBelowTable: Float
     /// The same table behind a stable pointer, for the kernel.
     public let table: FloatTable
@@ -35,6 +37,7 @@ public struct OutputEncodingKernel: PointKernel {
         curveTable = (0..<Self.tableSize).map { i in
             Float(curve(Double(Float(bitPattern: Self.baseBits + UInt32(i) << Self.shift))))
         }
+        interceptBelowTable = 0
         slopeBelowTable = curveTable[0] / Self.tableStart
         table = FloatTable(curveTable)
     }
@@ -42,8 +45,29 @@ public struct OutputEncodingKernel: PointKernel {
     private init(toOutput: ColourMatrixKernel, from other: OutputEncodingKernel) {
         self.toOutput = toOutput
         curveTable = other.curveTable
+        interceptBelowTable = other.interceptBelowTable
         slopeBelowTable = other.slopeBelowTable
         table = other.table
+    }
+
+    private init(toOutput: ColourMatrixKernel, curveTable: [Float], interceptBelowTable: Float, slopeBelowTable: Float) {
+        self.toOutput = toOutput
+        self.curveTable = curveTable
+        self.interceptBelowTable = interceptBelowTable
+        self.slopeBelowTable = slopeBelowTable
+        table = FloatTable(curveTable)
+    }
+
+    /// This encoding followed by `curve` on the encoded values, as one table: entry i becomes
+    /// curve(entry i) (exact at the table's points; between them the composite is interpolated
+    /// once instead of twice), and the line below the table runs from curve(line at 0) to
+    /// curve(entry 0).
+    public func composing(_ curve: ChannelCurveKernel) -> OutputEncodingKernel {
+        func f(_ v: Float) -> Float { Float(curve.function(Double(min(max(v, 0), 1)))) }
+        let composed = curveTable.map(f)
+        let intercept = f(interceptBelowTable)
+        return OutputEncodingKernel(toOutput: toOutput, curveTable: composed, interceptBelowTable: intercept,
+                                    slopeBelowTable: (composed[0] - intercept) / Self.tableStart)
     }
 
     /// The same encoding with `matrix` applied before it (folding a preceding linear stage).
@@ -56,7 +80,8 @@ public struct OutputEncodingKernel: PointKernel {
     public func encode<L: Lanes>(_ v: L, _ table: UnsafePointer<Float>) -> L {
         let c = v.clamped(0, 1)
         let curve = c.atLeast(Self.tableStart).interpolated(inExponentTable: table, base: Self.baseBits, shift: Self.shift)
-        return c.choosing(above: Self.tableStart, then: curve, otherwise: c * L(repeating: slopeBelowTable))
+        return c.choosing(above: Self.tableStart, then: curve,
+                          otherwise: L(repeating: interceptBelowTable) + c * L(repeating: slopeBelowTable))
     }
 
     @inlinable @inline(__always)
