@@ -1,7 +1,7 @@
 import XCTest
 @testable import EmulsionCore
 
-/// Scalar (`Float`) and SIMD (`SIMD8<Float>`) instantiations of the same kernels must give the
+/// Scalar (`Float`) and SIMD (`SIMDLanes`) instantiations of the same kernels must give the
 /// same bits: both run the same IEEE operations in the same order with no fused multiply-add
 /// (see Engine/Lanes.swift), so the tolerance here is exactly zero.
 final class EngineAgreementTests: XCTestCase {

@@ -33,7 +33,7 @@ final class EngineSampleAgreementTests: XCTestCase {
                         colour: raw.colour, metadata: raw.metadata)
     }
 
-    func render(_ raw: RawImage, engine: Engine, threads: Int, width: SIMDWidth = .eight) throws -> [UInt16] {
+    func render(_ raw: RawImage, engine: Engine, threads: Int, width: SIMDWidth = SIMDLanes.laneCount == 4 ? .four : .eight) throws -> [UInt16] {
         let saved = SIMDWidth.selected
         SIMDWidth.selected = width
         defer { SIMDWidth.selected = saved }

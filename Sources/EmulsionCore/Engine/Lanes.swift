@@ -66,12 +66,15 @@ public protocol Lanes: Sendable {
 /// library's `SIMD.squareRoot()` is a lane loop of libm calls with an errno branch per lane.
 @_silgen_name("llvm.sqrt.v4f32") @usableFromInline func _squareRoot4(_ x: SIMD4<Float>) -> SIMD4<Float>
 
-/// The lane type of the `.simd` engine on this architecture.
+/// The lane type of the `.simd` engine: 4 × f32, one SSE register on x86-64 and one NEON
+/// register on aarch64.
 ///
-/// Eight lanes (two 128-bit registers on SSE2 and on NEON) measured fastest on x86-64 SSE2; on
-/// aarch64 the same two-register width is kept (4 × f32 is one NEON register, so SIMD8 is an
-/// unrolled pair that hides load and table-gather latency). See docs/PERFORMANCE.md.
-public typealias SIMDLanes = SIMD8<Float>
+/// Chosen by measurement through the whole fused core pipeline (`emulsion bench`,
+/// docs/PERFORMANCE.md): 4 lanes were 1–4% faster than 8 on every input measured on x86-64
+/// (SSE2 baseline) and 16 lanes 6× slower (four registers per value: the kernels' ~12 live
+/// vectors spill). On NEON, 4 lanes is the native width; 8 would be an unrolled register pair,
+/// which bought nothing on SSE2, whose registers have the same width.
+public typealias SIMDLanes = SIMD4<Float>
 
 /// Rounding helpers shared by every conformance, so all engines round with the same operations.
 public enum Rounding {

@@ -1,4 +1,4 @@
-/// Three colour channels of one lane group: a pixel for `Float`, eight pixels for `SIMD8<Float>`.
+/// Three colour channels of one lane group: a pixel for `Float`, four pixels for `SIMD4<Float>`.
 public struct RGB<L: Lanes>: Sendable {
     public var r: L
     public var g: L
@@ -20,7 +20,7 @@ public enum Engine: String, Sendable, CaseIterable {
     case scalar
 }
 
-/// Lane width of the `.simd` engine. `SIMDLanes` (8 here) is the default and what kernels written
+/// Lane width of the `.simd` engine. `SIMDLanes` (4) is the default and what kernels written
 /// elsewhere instantiate; the executor's own dispatch sites (point loop, raw normalisation,
 /// bilinear demosaic, sink) follow `SIMDWidth.selected`, which only the benchmark changes, so
 /// the choice of width is measured through the whole pipeline (docs/PERFORMANCE.md).
@@ -28,5 +28,5 @@ public enum SIMDWidth: Int, Sendable, CaseIterable {
     case four = 4, eight = 8, sixteen = 16
 
     /// The width the engine uses; a process-wide benchmark knob, set before rendering starts.
-    nonisolated(unsafe) public static var selected: SIMDWidth = .eight
+    nonisolated(unsafe) public static var selected: SIMDWidth = .four
 }
