@@ -282,11 +282,15 @@ int emu_png_deflate_segment(const uint16_t *samples, uint32_t width, uint32_t he
         return seg_fail(message, EMU_PNG_ERR_ARGUMENT, "invalid segment arguments");
     int zstrategy;
     switch (strategy) {
-    case EMU_PNG_STRATEGY_DEFAULT: zstrategy = Z_DEFAULT_STRATEGY; break;
-    case EMU_PNG_STRATEGY_FILTERED: zstrategy = Z_FILTERED; break;
+    /* AUTO is libpng's choice: Z_FILTERED when rows are filtered, Z_DEFAULT_STRATEGY otherwise. */
+    case EMU_PNG_STRATEGY_AUTO: zstrategy = filter == EMU_PNG_FILTER_NONE ? Z_DEFAULT_STRATEGY : Z_FILTERED; break;
     case EMU_PNG_STRATEGY_HUFFMAN_ONLY: zstrategy = Z_HUFFMAN_ONLY; break;
     case EMU_PNG_STRATEGY_RLE: zstrategy = Z_RLE; break;
-    case EMU_PNG_STRATEGY_FAST_HUFFMAN: zstrategy = Z_HUFFMAN_ONLY; break;
+    /* The fast coder at level 1 (level 0 stores); levels 2-9 ask for matches: zlib as AUTO. */
+    case EMU_PNG_STRATEGY_FAST_HUFFMAN:
+        zstrategy = compression_level <= 1 ? Z_HUFFMAN_ONLY
+                  : filter == EMU_PNG_FILTER_NONE ? Z_DEFAULT_STRATEGY : Z_FILTERED;
+        break;
     default: return seg_fail(message, EMU_PNG_ERR_ARGUMENT, "invalid zlib strategy %d", strategy);
     }
 
@@ -299,7 +303,7 @@ int emu_png_deflate_segment(const uint16_t *samples, uint32_t width, uint32_t he
     if (!rows) return seg_fail(message, EMU_PNG_ERR_NO_MEMORY, "out of memory for row buffers");
     uint8_t *prev = rows, *cur = rows + n, *filtered = rows + 2 * n;  /* filtered: 5 candidates + spare */
 
-    const int fast = strategy == EMU_PNG_STRATEGY_FAST_HUFFMAN && compression_level > 0;
+    const int fast = strategy == EMU_PNG_STRATEGY_FAST_HUFFMAN && compression_level == 1;
     uint8_t *data = NULL;  /* the segment's filtered bytes, for the fast Huffman coder */
     if (fast && !(data = (uint8_t *)malloc((size_t)raw_length))) {
         free(rows);

@@ -5,11 +5,14 @@
  * every libpng call made on that struct; the public functions only set up the byte source or sink
  * (FILE* or memory) and call one driver. The I/O callbacks and the error callback run inside the
  * driver's libpng calls, so their png_error/longjmp only ever unwinds C frames of the same driver.
+ * For parallel encoding, emu_png_encode_header writes only the header chunks; the image data come
+ * from the segmented encoder in pngsegments.c (no libpng, no longjmp, thread-safe).
  * Why: libpng reports errors with longjmp, which must never cross Swift frames; failures become a
  * result code plus a one-line message.
  * Reference: PNG Specification 2nd ed. (W3C / ISO/IEC 15948:2003): signature (5.2), IHDR (11.2.2),
  * filters (9), 16-bit samples are big-endian (7.1), iCCP (11.3.3.3); libpng 1.6 manual
- * (libpng-manual.txt): setjmp error handling, custom I/O, png_set_iCCP, read transformations.
+ * (libpng-manual.txt): setjmp error handling, custom I/O, png_set_iCCP, read transformations;
+ * zlib format (RFC 1950: header, Adler-32) and deflate (RFC 1951); zlib manual (deflate flush modes).
  */
 #include "pngshim.h"
 
@@ -21,6 +24,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 /* ------------------------------------------------------------------------------------------------ */
 /* Shared context: message buffer, result code and the byte source/sink of one operation.           */
@@ -143,7 +147,7 @@ static void shim_memory_read(png_structp png, png_bytep data, size_t length) {
 
 static int shim_check_encode_arguments(shim_ctx *ctx, const uint16_t *samples, uint32_t width, uint32_t height,
                                        int channels, int bit_depth, const uint8_t *icc, size_t icc_length,
-                                       int compression_level, int filter) {
+                                       int compression_level, int filter, int strategy) {
     if (!samples) return shim_fail(ctx, EMU_PNG_ERR_ARGUMENT, "no sample buffer");
     if (width == 0 || height == 0 || width > PNG_UINT_31_MAX || height > PNG_UINT_31_MAX)
         return shim_fail(ctx, EMU_PNG_ERR_ARGUMENT, "invalid image size %ux%u", width, height);
@@ -160,14 +164,56 @@ static int shim_check_encode_arguments(shim_ctx *ctx, const uint16_t *samples, u
                          compression_level);
     if (filter < EMU_PNG_FILTER_NONE || filter > EMU_PNG_FILTER_ADAPTIVE)
         return shim_fail(ctx, EMU_PNG_ERR_ARGUMENT, "invalid filter choice %d", filter);
+    if (strategy < EMU_PNG_STRATEGY_AUTO || strategy > EMU_PNG_STRATEGY_FAST_HUFFMAN)
+        return shim_fail(ctx, EMU_PNG_ERR_ARGUMENT, "invalid compression strategy %d", strategy);
     return EMU_PNG_OK;
 }
 
+/*
+ * Convert one row of host uint16 samples to PNG bytes: 16-bit samples most significant byte first
+ * (spec 7.1), 8-bit samples must be 0...255. No libpng involved.
+ */
+static int shim_pack_row(shim_ctx *ctx, const uint16_t *source, size_t row_samples, int channels, int bit_depth,
+                         uint32_t y, uint8_t *target) {
+    if (bit_depth == 16) {
+        for (size_t i = 0; i < row_samples; i++) {
+            target[2 * i] = (uint8_t)(source[i] >> 8);
+            target[2 * i + 1] = (uint8_t)(source[i] & 0xFF);
+        }
+        return EMU_PNG_OK;
+    }
+    uint16_t high = 0;
+    for (size_t i = 0; i < row_samples; i++) {
+        high |= source[i];
+        target[i] = (uint8_t)source[i];
+    }
+    if (high > 0xFF) {
+        for (size_t i = 0; i < row_samples; i++)
+            if (source[i] > 0xFF)
+                return shim_fail(ctx, EMU_PNG_ERR_ARGUMENT,
+                                 "sample value %u at row %u, column %zu exceeds 255 for an 8-bit PNG",
+                                 (unsigned)source[i], y, i / (size_t)channels);
+    }
+    return EMU_PNG_OK;
+}
+
+/* All inputs of one encode. `header_only` stops after the header chunks (the segmented encoder,
+ * pngsegments.c, writes the image data). */
+typedef struct {
+    const uint16_t *samples;
+    uint32_t width, height;
+    int channels, bit_depth;
+    const uint8_t *icc;
+    size_t icc_length;
+    const char *icc_name;
+    int compression_level, filter, strategy;
+    int header_only;
+} shim_encode_args;
+
 /* The one function that drives a libpng write struct. Arguments are already checked. */
-static int shim_encode(shim_ctx *ctx, png_rw_ptr write_fn, png_flush_ptr flush_fn,
-                       const uint16_t *samples, uint32_t width, uint32_t height, int channels, int bit_depth,
-                       const uint8_t *icc, size_t icc_length, const char *icc_name,
-                       int compression_level, int filter, int header_only) {
+static int shim_encode(shim_ctx *ctx, png_rw_ptr write_fn, png_flush_ptr flush_fn, const shim_encode_args *a) {
+    const uint32_t width = a->width, height = a->height;
+    const int channels = a->channels, bit_depth = a->bit_depth;
     ctx->libpng_error_code = EMU_PNG_ERR_LIBPNG;
     ctx->error_prefix = "libpng: ";
     png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, ctx, shim_png_error, shim_png_warning);
@@ -192,13 +238,13 @@ static int shim_encode(shim_ctx *ctx, png_rw_ptr write_fn, png_flush_ptr flush_f
     png_set_IHDR(png, info, width, height, bit_depth,
                  channels == 3 ? PNG_COLOR_TYPE_RGB : PNG_COLOR_TYPE_GRAY,
                  PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
-    if (icc) {
-        const char *name = (icc_name && icc_name[0]) ? icc_name : "ICC Profile";
+    if (a->icc) {
+        const char *name = (a->icc_name && a->icc_name[0]) ? a->icc_name : "ICC Profile";
         ctx->warning[0] = '\0';
         /* libpng checks the profile header and tag table against the colour type (png_error). */
         ctx->libpng_error_code = EMU_PNG_ERR_ARGUMENT;
         ctx->error_prefix = "ICC profile rejected by libpng: ";
-        png_set_iCCP(png, info, name, PNG_COMPRESSION_TYPE_BASE, icc, (png_uint_32)icc_length);
+        png_set_iCCP(png, info, name, PNG_COMPRESSION_TYPE_BASE, a->icc, (png_uint_32)a->icc_length);
         ctx->libpng_error_code = EMU_PNG_ERR_LIBPNG;
         ctx->error_prefix = "libpng: ";
         /* libpng may drop an invalid profile with only a warning: never write a file without it. */
@@ -207,15 +253,21 @@ static int shim_encode(shim_ctx *ctx, png_rw_ptr write_fn, png_flush_ptr flush_f
         png_bytep got_profile = NULL;
         png_uint_32 got_length = 0;
         if (png_get_iCCP(png, info, &got_name, &got_compression, &got_profile, &got_length) != PNG_INFO_iCCP ||
-            got_length != icc_length) {
+            got_length != a->icc_length) {
             shim_fail(ctx, EMU_PNG_ERR_ARGUMENT, "ICC profile rejected by libpng: %s",
                       ctx->warning[0] ? ctx->warning : "invalid profile");
             png_error(png, "ICC profile rejected");
         }
     }
-    png_set_compression_level(png, compression_level);
+    png_set_compression_level(png, a->compression_level);
+    /* libpng's row loop has no fast Huffman coder: at level 1 zlib's Huffman-only gives the same
+     * size; at levels 2-9 FAST_HUFFMAN means zlib with matches (as AUTO), as in pngsegments.c. */
+    if (a->strategy == EMU_PNG_STRATEGY_RLE) png_set_compression_strategy(png, Z_RLE);
+    else if (a->strategy == EMU_PNG_STRATEGY_HUFFMAN_ONLY ||
+             (a->strategy == EMU_PNG_STRATEGY_FAST_HUFFMAN && a->compression_level <= 1))
+        png_set_compression_strategy(png, Z_HUFFMAN_ONLY);
     int filters;
-    switch (filter) {
+    switch (a->filter) {
     case EMU_PNG_FILTER_NONE: filters = PNG_FILTER_NONE; break;
     case EMU_PNG_FILTER_SUB: filters = PNG_FILTER_SUB; break;
     case EMU_PNG_FILTER_UP: filters = PNG_FILTER_UP; break;
@@ -224,7 +276,7 @@ static int shim_encode(shim_ctx *ctx, png_rw_ptr write_fn, png_flush_ptr flush_f
     }
     png_set_filter(png, PNG_FILTER_TYPE_BASE, filters);
     png_write_info(png, info);
-    if (header_only) {
+    if (a->header_only) {
         /* Signature, IHDR and iCCP are out; the caller writes the image data itself. */
         png_destroy_write_struct(&png, &info);
         return ctx->code;
@@ -236,32 +288,9 @@ static int shim_encode(shim_ctx *ctx, png_rw_ptr write_fn, png_flush_ptr flush_f
         png_error(png, "out of memory");
     }
     for (uint32_t y = 0; y < height; y++) {
-        const uint16_t *source = samples + (size_t)y * row_samples;
-        png_bytep target = row;
-        if (bit_depth == 16) {
-            /* PNG stores 16-bit samples most significant byte first (spec 7.1). */
-            for (size_t i = 0; i < row_samples; i++) {
-                target[2 * i] = (png_byte)(source[i] >> 8);
-                target[2 * i + 1] = (png_byte)(source[i] & 0xFF);
-            }
-        } else {
-            uint16_t high = 0;
-            for (size_t i = 0; i < row_samples; i++) {
-                high |= source[i];
-                target[i] = (png_byte)source[i];
-            }
-            if (high > 0xFF) {
-                for (size_t i = 0; i < row_samples; i++) {
-                    if (source[i] > 0xFF) {
-                        shim_fail(ctx, EMU_PNG_ERR_ARGUMENT,
-                                  "sample value %u at row %u, column %zu exceeds 255 for an 8-bit PNG",
-                                  (unsigned)source[i], y, i / (size_t)channels);
-                        break;
-                    }
-                }
-                png_error(png, "sample out of range");
-            }
-        }
+        if (shim_pack_row(ctx, a->samples + (size_t)y * row_samples, row_samples, a->channels, a->bit_depth, y,
+                          row) != EMU_PNG_OK)
+            png_error(png, "sample out of range");
         png_write_row(png, row);
     }
     png_write_end(png, info);
@@ -270,42 +299,60 @@ static int shim_encode(shim_ctx *ctx, png_rw_ptr write_fn, png_flush_ptr flush_f
     return ctx->code;
 }
 
+/* File sink: open, encode, then flush and close with their errors checked. */
+static int shim_encode_to_file(shim_ctx *ctx, const char *path, const shim_encode_args *args) {
+    FILE *file = fopen(path, "wb");
+    if (!file) return shim_fail(ctx, EMU_PNG_ERR_OPEN, "cannot open for writing: %s", strerror(errno));
+    struct stat status;
+    /* Only a regular file we wrote into is removed on failure (never /dev/full or a FIFO). */
+    int regular = fstat(fileno(file), &status) == 0 && S_ISREG(status.st_mode);
+    setvbuf(file, NULL, _IOFBF, 1 << 18);
+    ctx->file = file;
+
+    int rc = shim_encode(ctx, shim_file_write, shim_file_flush, args);
+    /* Buffered data reaches the kernel only here: a full disk or EFBIG often shows up at flush/close. */
+    if (rc == EMU_PNG_OK && (fflush(file) != 0 || ferror(file)))
+        rc = shim_fail(ctx, EMU_PNG_ERR_IO, "write failed: %s", strerror(errno));
+    if (fclose(file) != 0 && rc == EMU_PNG_OK)
+        rc = shim_fail(ctx, EMU_PNG_ERR_IO, "cannot close file: %s", strerror(errno));
+    if (rc != EMU_PNG_OK && regular) unlink(path);
+    return rc;
+}
+
+/* Memory sink: the buffer is handed over only on success. */
+static int shim_encode_to_memory(shim_ctx *ctx, const shim_encode_args *args, uint8_t **out_data,
+                                 size_t *out_length) {
+    int rc = shim_encode(ctx, shim_memory_write, shim_memory_flush, args);
+    if (rc != EMU_PNG_OK) {
+        free(ctx->out_data);
+        return rc;
+    }
+    *out_data = ctx->out_data;
+    *out_length = ctx->out_length;
+    return EMU_PNG_OK;
+}
+
 int emu_png_write_file(const char *path,
                        const uint16_t *samples, uint32_t width, uint32_t height,
                        int channels, int bit_depth,
                        const uint8_t *icc, size_t icc_length, const char *icc_name,
-                       int compression_level, int filter,
+                       int compression_level, int filter, int strategy,
                        char message[EMU_PNG_MESSAGE_SIZE]) {
     shim_ctx ctx;
     shim_init(&ctx, message);
     if (!path || !path[0]) return shim_fail(&ctx, EMU_PNG_ERR_ARGUMENT, "empty output path");
     int rc = shim_check_encode_arguments(&ctx, samples, width, height, channels, bit_depth, icc, icc_length,
-                                         compression_level, filter);
+                                         compression_level, filter, strategy);
     if (rc != EMU_PNG_OK) return rc;
-
-    FILE *file = fopen(path, "wb");
-    if (!file) return shim_fail(&ctx, EMU_PNG_ERR_OPEN, "cannot open for writing: %s", strerror(errno));
-    struct stat status;
-    /* Only a regular file we wrote into is removed on failure (never /dev/full or a FIFO). */
-    int regular = fstat(fileno(file), &status) == 0 && S_ISREG(status.st_mode);
-    setvbuf(file, NULL, _IOFBF, 1 << 18);
-    ctx.file = file;
-
-    rc = shim_encode(&ctx, shim_file_write, shim_file_flush, samples, width, height, channels, bit_depth,
-                     icc, icc_length, icc_name, compression_level, filter, 0);
-    /* Buffered data reaches the kernel only here: a full disk or EFBIG often shows up at flush/close. */
-    if (rc == EMU_PNG_OK && (fflush(file) != 0 || ferror(file)))
-        rc = shim_fail(&ctx, EMU_PNG_ERR_IO, "write failed: %s", strerror(errno));
-    if (fclose(file) != 0 && rc == EMU_PNG_OK)
-        rc = shim_fail(&ctx, EMU_PNG_ERR_IO, "cannot close file: %s", strerror(errno));
-    if (rc != EMU_PNG_OK && regular) unlink(path);
-    return rc;
+    const shim_encode_args args = {samples, width, height, channels, bit_depth, icc, icc_length, icc_name,
+                                   compression_level, filter, strategy, 0};
+    return shim_encode_to_file(&ctx, path, &args);
 }
 
 int emu_png_write_memory(const uint16_t *samples, uint32_t width, uint32_t height,
                          int channels, int bit_depth,
                          const uint8_t *icc, size_t icc_length, const char *icc_name,
-                         int compression_level, int filter,
+                         int compression_level, int filter, int strategy,
                          uint8_t **out_data, size_t *out_length,
                          char message[EMU_PNG_MESSAGE_SIZE]) {
     shim_ctx ctx;
@@ -314,17 +361,11 @@ int emu_png_write_memory(const uint16_t *samples, uint32_t width, uint32_t heigh
     *out_data = NULL;
     *out_length = 0;
     int rc = shim_check_encode_arguments(&ctx, samples, width, height, channels, bit_depth, icc, icc_length,
-                                         compression_level, filter);
+                                         compression_level, filter, strategy);
     if (rc != EMU_PNG_OK) return rc;
-    rc = shim_encode(&ctx, shim_memory_write, shim_memory_flush, samples, width, height, channels, bit_depth,
-                     icc, icc_length, icc_name, compression_level, filter, 0);
-    if (rc != EMU_PNG_OK) {
-        free(ctx.out_data);
-        return rc;
-    }
-    *out_data = ctx.out_data;
-    *out_length = ctx.out_length;
-    return EMU_PNG_OK;
+    const shim_encode_args args = {samples, width, height, channels, bit_depth, icc, icc_length, icc_name,
+                                   compression_level, filter, strategy, 0};
+    return shim_encode_to_memory(&ctx, &args, out_data, out_length);
 }
 
 int emu_png_encode_header(uint32_t width, uint32_t height, int channels, int bit_depth,
@@ -338,17 +379,11 @@ int emu_png_encode_header(uint32_t width, uint32_t height, int channels, int bit
     *out_data = NULL;
     *out_length = 0;
     int rc = shim_check_encode_arguments(&ctx, &unused, width, height, channels, bit_depth, icc, icc_length,
-                                         6, EMU_PNG_FILTER_NONE);
+                                         6, EMU_PNG_FILTER_NONE, EMU_PNG_STRATEGY_AUTO);
     if (rc != EMU_PNG_OK) return rc;
-    rc = shim_encode(&ctx, shim_memory_write, shim_memory_flush, &unused, width, height, channels, bit_depth,
-                     icc, icc_length, icc_name, 6, EMU_PNG_FILTER_NONE, 1);
-    if (rc != EMU_PNG_OK) {
-        free(ctx.out_data);
-        return rc;
-    }
-    *out_data = ctx.out_data;
-    *out_length = ctx.out_length;
-    return EMU_PNG_OK;
+    const shim_encode_args args = {&unused, width, height, channels, bit_depth, icc, icc_length, icc_name,
+                                   6, EMU_PNG_FILTER_NONE, EMU_PNG_STRATEGY_AUTO, 1};
+    return shim_encode_to_memory(&ctx, &args, out_data, out_length);
 }
 
 /* ------------------------------------------------------------------------------------------------ */

@@ -25,7 +25,8 @@ public enum AtomicOutput {
         if !overwrite, FileManager.default.fileExists(atPath: path) {
             throw OutputError(path: path, problem: "already exists (use --overwrite to replace it)")
         }
-        let temporary = directory + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        removeStaleTemporaries(for: url)
+        let temporary = directory + "/" + temporaryPrefix(for: url) + "\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw OutputError(path: path, problem: "cannot create a file in \(directory): \(errnoText())") }
         InFlight.shared.add(temporary)
@@ -63,6 +64,21 @@ public enum AtomicOutput {
     }
 
     static func errnoText() -> String { String(cString: strerror(errno)) }
+
+    static func temporaryPrefix(for url: URL) -> String { "." + url.lastPathComponent + ".tmp-" }
+
+    /// A process killed with SIGKILL cannot clean up; its temporaries (named with its pid) are
+    /// removed by the next write of the same output once that pid no longer runs.
+    static func removeStaleTemporaries(for url: URL) {
+        let directory = url.deletingLastPathComponent().path
+        let prefix = temporaryPrefix(for: url)
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
+        for name in names where name.hasPrefix(prefix) {
+            let rest = name.dropFirst(prefix.count)
+            guard let pidText = rest.split(separator: "-").first, let pid = Int32(pidText), pid != getpid() else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH { unlink(directory + "/" + name) }
+        }
+    }
 
     /// Temporary files being written, so a signal handler can delete them before the process ends.
     public final class InFlight: @unchecked Sendable {

@@ -183,7 +183,7 @@ public final class Benchmark {
         let image = try Renderer.render(raw, options: renderOptions)
         let rawBytes = Double(image.samples.count * 2)
         print("PNG encoding of the rendered 16-bit image (\(String(format: "%.0f", rawBytes / 1e6)) MB of samples), segmented encoder:")
-        for (level, strategy) in [(1, PNGStrategy.fastHuffman), (0, .default), (1, .rle), (1, .huffmanOnly), (1, .default), (6, .default)] {
+        for (level, strategy) in [(1, PNGStrategy.fastHuffman), (0, .automatic), (1, .rle), (1, .huffmanOnly), (1, .automatic), (6, .automatic)] {
             for threads in options.threadCounts {
                 var size = 0
                 let t = minimumTimes(strategy == .fastHuffman || level == 0 ? options.repeats : 1) {

@@ -12,7 +12,7 @@ public enum Processor {
     }
 
     public static func process(input: String, output: String, options: RenderOptions, overwrite: Bool,
-                               pixelLimit: Int = RawFile.defaultPixelLimit,
+                               pixelLimit: Int = RawFile.defaultPixelLimit, decoder: RawDecoder = .inProcess,
                                png: PNGEncodingOptions = PNGEncodingOptions()) throws -> Result {
         try refuseOverwritingInput(input: input, output: output)
         if !overwrite, FileManager.default.fileExists(atPath: output) {
@@ -20,8 +20,9 @@ public enum Processor {
         }
         // The raw is released as soon as it is rendered; the PNG is streamed to the file segment
         // by segment (compressed on the render's threads), so peak memory is the raw plus the
-        // output samples (docs/PERFORMANCE.md).
-        let image = try Renderer.render(try RawFile.read(path: input, pixelLimit: pixelLimit), options: options)
+        // output samples (docs/PERFORMANCE.md). The raw comes from `decoder` (in-process LibRaw
+        // or the isolated decode worker, docs/RELIABILITY.md).
+        let image = try Renderer.render(try decoder.decode(path: input, pixelLimit: pixelLimit), options: options)
         var encoding = png
         encoding.threads = max(encoding.threads, options.threads)
         try AtomicOutput.write(to: output, overwrite: overwrite) { emit in

@@ -30,12 +30,16 @@ public struct RawInfo: Codable, Sendable {
     public var blackTile: [Int]
     public var whiteLevel: Float
     public var linearisation: String
+    /// DNG opcodes, one line each with what Emulsion does with it.
+    public var opcodes: [String] = []
     public var asShotMultipliers: [Float]?
     public var daylightMultipliers: [Float]?
     public var cameraToSRGB: [Double]?
     public var dngCalibrations: [Calibration]
     public var analogBalance: [Float]
     public var asShotNeutral: [Float]?
+    /// The as-shot white as CIE xy, correlated temperature and tint, where the matrices allow it.
+    public var asShotWhite: [Double]?
     public var baselineExposure: Float
     public var orientation: Int
     public var pixelAspect: Double
@@ -71,6 +75,7 @@ public struct RawInfo: Codable, Sendable {
         blackTile = [raw.levels.blackTileWidth, raw.levels.blackTileHeight]
         whiteLevel = raw.levels.white
         linearisation = m.linearisation
+        opcodes = m.opcodes
         let c = raw.colour
         asShotMultipliers = c.asShotMultipliers.map { [$0.x, $0.y, $0.z] }
         daylightMultipliers = c.daylightMultipliers.map { [$0.x, $0.y, $0.z] }
@@ -81,6 +86,10 @@ public struct RawInfo: Codable, Sendable {
         }
         analogBalance = [c.analogBalance.x, c.analogBalance.y, c.analogBalance.z]
         asShotNeutral = c.asShotNeutral.map { [$0.x, $0.y, $0.z] }
+        if let white = (try? WhiteBalance.resolve(raw, mode: .asShot))?.white {
+            let t = ColourTemperature.temperature(of: white)
+            asShotWhite = [white.x, white.y, t.kelvin, t.tint]
+        }
         baselineExposure = c.baselineExposure
         orientation = m.orientation.rawValue
         pixelAspect = m.pixelAspect
@@ -113,6 +122,7 @@ public struct RawInfo: Codable, Sendable {
             "Black levels:    \(v(blackLevels)) (tile \(blackTile[0])×\(blackTile[1]))",
             "White level:     \(String(format: "%.0f", whiteLevel))",
             "Linearisation:   \(linearisation)",
+        ] + opcodes.map { "Opcode:          \($0)" } + [
             "As-shot WB:      \(v(asShotMultipliers))",
             "Daylight WB:     \(v(daylightMultipliers))",
             "Camera → sRGB:   \(mat(cameraToSRGB))",
@@ -126,6 +136,7 @@ public struct RawInfo: Codable, Sendable {
         lines += [
             "AnalogBalance:   \(v(analogBalance))",
             "AsShotNeutral:   \(v(asShotNeutral))",
+            "As-shot white:   " + (asShotWhite.map { String(format: "x %.4f y %.4f (%.0f K, tint %+.1f)", $0[0], $0[1], $0[2], $0[3]) } ?? "—"),
             "BaselineExposure: \(String(format: "%+.2f", baselineExposure)) EV",
             "ISO:             \(String(format: "%.0f", iso))",
             "Shutter:         \(shutterSeconds > 0 && shutterSeconds < 1 ? "1/\(String(format: "%.0f", 1 / shutterSeconds))" : String(format: "%.1f", shutterSeconds)) s",

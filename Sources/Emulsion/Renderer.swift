@@ -8,9 +8,12 @@ public struct RenderOptions: Sendable {
     public var depth: OutputSink.Depth
     public var engine: Engine
     public var threads: Int
+    /// A DNG camera profile (`--dcp`) replacing the file's own calibrations; nil for none.
+    public var cameraProfile: CameraProfile?
 
     public init(profile: Profile = .defaults, space: OutputSpace = .sRGB, depth: OutputSink.Depth = .sixteen,
-                engine: Engine = .simd, threads: Int = Executor.defaultThreads) {
+                engine: Engine = .simd, threads: Int = Executor.defaultThreads, cameraProfile: CameraProfile? = nil) {
+        self.cameraProfile = cameraProfile
         self.profile = profile
         self.space = space
         self.depth = depth
@@ -65,23 +68,50 @@ public struct RenderPlan: Sendable {
     public let chain: PointStageChain
     /// The white balance multipliers used (R, G, B; green = 1).
     public let whiteBalance: SIMD3<Float>
+    /// The white's chromaticity, when the camera's matrices allow it to be known.
+    public let white: Chromaticity?
     /// White-balanced camera RGB → working RGB.
     public let cameraToWorking: Matrix3
+    /// Which camera matrix was used (`auto` resolved).
+    public let matrixMethod: CameraMatrixMethod
 
-    public init(raw: RawImage, options: RenderOptions) throws {
+    public init(raw original: RawImage, options: RenderOptions) throws {
         let profile = options.profile
-        whiteBalance = Self.whiteBalance(raw, mode: profile.option("whiteBalance", "mode", as: WhiteBalanceMode.self))
-        let ceiling: Float
-        switch profile.option("highlights", "mode", as: HighlightMode.self) {
-        case .clip: ceiling = 1
+        var raw = original
+        if let dcp = options.cameraProfile {
+            // DNG 1.6 §6: a camera profile brings its own matrices; the file's CameraCalibration
+            // belongs to the file's profile and is not applied to another one.
+            raw.colour.dngCalibrations = dcp.calibrations.map {
+                DNGCalibration(illuminant: $0.illuminant, colorMatrix: $0.colorMatrix, forwardMatrix: $0.forwardMatrix)
+            }
         }
+        let balance = try Self.whiteBalance(raw, profile: profile)
+        whiteBalance = balance.multipliers
+        white = balance.white
+        // Highlights: `clip` limits every channel to 1 (the smallest clip level) before anything
+        // else; `blend` and `reconstruct` keep each channel up to its own clip level (its
+        // multiplier over the smallest) and treat what lies above 1 themselves.
+        let highlights = profile.option("highlights", "mode", as: HighlightMode.self)
+        let clipLevels = whiteBalance / max(whiteBalance.min(), .leastNormalMagnitude)
+        let ceiling: Float = highlights == .clip ? 1 : clipLevels.max()
+        var blend = highlights == .blend
         var source: any StripSource
         switch raw.layout {
         case .mosaic(let cfa):
             let normalisation = RawNormalisation(levels: raw.levels, multipliers: whiteBalance, cfa: cfa, ceiling: ceiling)
+            var stage: (any MosaicStage)?
+            if highlights == .reconstruct {
+                stage = HighlightReconstruction.prepare(samples: raw.samples, width: raw.width, height: raw.height, cfa: cfa,
+                                                        normalisation: normalisation, clipLevels: clipLevels)
+            }
             source = MosaicSource(raw: raw.samples, width: raw.width, height: raw.height, cfa: cfa,
-                                  normalisation: normalisation, demosaic: Self.demosaic(profile.option("demosaic", "algorithm", as: DemosaicMethod.self)))
+                                  normalisation: normalisation,
+                                  demosaic: profile.option("demosaic", "algorithm", as: DemosaicMethod.self).algorithm(for: cfa),
+                                  mosaicStage: stage,
+                                  lensShading: profile.flag("opcodes", "gainMap") ? raw.lensShading : nil)
         case .rgb:
+            // Already demosaiced: no mosaic to reconstruct from, so `reconstruct` blends.
+            if highlights == .reconstruct { blend = true }
             source = RGBSource(raw: raw.samples, width: raw.width, height: raw.height,
                                channels: RawNormalisation.forRGB(levels: raw.levels, multipliers: whiteBalance, ceiling: ceiling))
         }
@@ -91,27 +121,130 @@ public struct RenderPlan: Sendable {
         }
         self.source = source
 
-        cameraToWorking = WorkingSpace.fromLinearSRGB * (raw.colour.cameraToSRGB ?? .identity)
+        let dcp = options.cameraProfile
+        (cameraToWorking, matrixMethod) = try Self.cameraMatrix(raw, white: balance.white,
+                                                                 method: dcp != nil ? .auto : profile.option("camera", "matrix", as: CameraMatrixMethod.self))
         var chain = PointStageChain()
+        if blend { chain.append(.kernel(HighlightBlendKernel())) }
         chain.append(.matrix(cameraToWorking))
+        // Camera profile tables work in linear ProPhoto RGB (DNG 1.6 §6).
+        let proPhotoToWorking = WorkingSpace.fromXYZD65
+            * ChromaticAdaptation.bradford(from: RGBPrimaries.proPhoto.white.xyz, to: Chromaticity.d65.xyz) * RGBPrimaries.proPhoto.toXYZ
+        let workingToProPhoto = proPhotoToWorking.inverse!
+        if let dcp, let white = balance.white, let model = DNGColourModel(raw.colour) {
+            let g = Float(model.weight(kelvin: ColourTemperature.temperature(of: white).kelvin))
+            var tables: [CameraProfile.HSVTable] = []
+            if let first = dcp.hueSatMaps.first {
+                let second = dcp.hueSatMaps.count > 1 && dcp.calibrations.count > 1 ? dcp.hueSatMaps[1] : first
+                // The maps follow the calibrations (illuminant 1, 2); the model sorts by temperature.
+                let lowFirst = (ColourTemperature.kelvin(lightSource: dcp.calibrations[0].illuminant) ?? 0)
+                    <= (ColourTemperature.kelvin(lightSource: dcp.calibrations.last!.illuminant) ?? 0)
+                tables.append(first.data.count == second.data.count
+                              ? CameraProfile.HSVTable.mix(lowFirst ? first : second, lowFirst ? second : first, g) : first)
+            }
+            if profile.flag("camera", "lookTable"), let look = dcp.lookTable { tables.append(look) }
+            let kernels = tables.compactMap { HueSatMapKernel($0) }
+            if !kernels.isEmpty {
+                chain.append(.matrix(workingToProPhoto))
+                for k in kernels { chain.append(.kernel(k)) }
+                chain.append(.matrix(proPhotoToWorking))
+            }
+        }
         var ev = profile.number("exposure", "ev")
-        if profile.flag("exposure", "baseline") { ev += Double(raw.colour.baselineExposure) }
+        if profile.flag("exposure", "baseline") { ev += Double(raw.colour.baselineExposure) + Double(dcp?.baselineExposureOffset ?? 0) }
         if ev != 0 { chain.append(.matrix(Exposure.matrix(ev: ev))) }
+        // The camera profile's tone curve belongs to the camera rendering, before any look.
+        if let dcp, profile.flag("camera", "profileToneCurve"), let curve = ProfileToneCurveKernel(points: dcp.toneCurve) {
+            chain.append(.matrix(workingToProPhoto))
+            chain.append(.kernel(curve))
+            chain.append(.matrix(proPhotoToWorking))
+        }
+        for element in try LookPlan.elements(profile: profile, context: LookContext(width: source.width, height: source.height),
+                                             source: source, sourceToWorking: Exposure.matrix(ev: ev) * cameraToWorking,
+                                             engine: options.engine, threads: options.threads) {
+            switch element {
+            case .matrix(let m): chain.append(.matrix(m))
+            case .kernel(let k): chain.append(.kernel(k))
+            }
+        }
         chain.append(.output(try options.space.outputEncoding()))
         self.chain = chain
     }
 
-    static func whiteBalance(_ raw: RawImage, mode: WhiteBalanceMode) -> SIMD3<Float> {
-        let c = raw.colour
-        switch mode {
-        case .daylight: return c.daylightMultipliers ?? c.asShotMultipliers ?? .one
-        case .asShot: return c.asShotMultipliers ?? c.daylightMultipliers ?? .one
+    /// The white balance the profile asks for (the spot rectangle is given in output pixels).
+    static func whiteBalance(_ raw: RawImage, profile: Profile) throws -> WhiteBalance.Resolved {
+        let mode = profile.option("whiteBalance", "mode", as: WhiteBalanceMode.self)
+        var spot: WhiteBalance.Rect?
+        if mode == .spot {
+            spot = storedRect(raw, x: Int(profile.number("whiteBalance", "spotX")), y: Int(profile.number("whiteBalance", "spotY")),
+                              width: Int(profile.number("whiteBalance", "spotWidth")), height: Int(profile.number("whiteBalance", "spotHeight")))
+        }
+        do {
+            return try WhiteBalance.resolve(raw, mode: mode, kelvin: profile.number("whiteBalance", "temperature"),
+                                            tint: profile.number("whiteBalance", "tint"), spot: spot)
+        } catch let failure as WhiteBalance.Failure {
+            switch failure {
+            case .needsMatrix(let m), .emptyRegion(let m): throw RenderError(m)
+            }
         }
     }
 
-    static func demosaic(_ method: DemosaicMethod) -> any DemosaicAlgorithm {
+    /// A rectangle of the upright output image as stored raw pixels (orientation undone, pixel
+    /// aspect divided out).
+    static func storedRect(_ raw: RawImage, x: Int, y: Int, width: Int, height: Int) -> WhiteBalance.Rect {
+        let aspect = raw.metadata.pixelAspect
+        let stretched = aspect.isFinite && aspect > 0 && abs(aspect - 1) > 1e-3
+        let sw = stretched && aspect >= 1 ? Int((Double(raw.width) * aspect).rounded()) : raw.width
+        let sh = stretched && aspect < 1 ? Int((Double(raw.height) / aspect).rounded()) : raw.height
+        let o = raw.metadata.orientation
+        let upright = o.orientedSize(width: sw, height: sh)
+        let map = o.indexMap(width: sw, height: sh)
+        // Upright (u, v) of stored (px, py) is affine; invert it through two corners.
+        func uv(_ px: Int, _ py: Int) -> (Int, Int) {
+            let i = map.start + px * map.strideX + py * map.strideY
+            return (i % upright.width, i / upright.width)
+        }
+        func stored(_ u: Int, _ v: Int) -> (Int, Int) {
+            for (px, py) in [(0, 0), (sw - 1, 0), (0, sh - 1), (sw - 1, sh - 1)] {
+                let (cu, cv) = uv(px, py)
+                if cu == 0 && cv == 0 {
+                    // (0, 0) upright is this stored corner; steps along u and v map to stored axes.
+                    let (ux, _) = uv(px == 0 ? 1 : px - 1, py)
+                    let alongX = ux != 0  // moving in stored x moves u
+                    let dx = px == 0 ? 1 : -1, dy = py == 0 ? 1 : -1
+                    return alongX ? (px + dx * u, py + dy * v) : (px + dx * v, py + dy * u)
+                }
+            }
+            return (u, v)
+        }
+        let (ax, ay) = stored(x, y), (bx, by) = stored(x + max(width, 1) - 1, y + max(height, 1) - 1)
+        var x0 = Double(min(ax, bx)), x1 = Double(max(ax, bx) + 1), y0 = Double(min(ay, by)), y1 = Double(max(ay, by) + 1)
+        if stretched && aspect >= 1 { x0 /= aspect; x1 /= aspect }
+        if stretched && aspect < 1 { y0 *= aspect; y1 *= aspect }
+        return WhiteBalance.Rect(x: Int(x0), y: Int(y0), width: max(1, Int(x1.rounded(.up)) - Int(x0)),
+                                 height: max(1, Int(y1.rounded(.up)) - Int(y0)))
+    }
+
+    /// White-balanced camera RGB → working RGB by the chosen path.
+    static func cameraMatrix(_ raw: RawImage, white: Chromaticity?, method: CameraMatrixMethod) throws -> (Matrix3, CameraMatrixMethod) {
+        let libraw = WorkingSpace.fromLinearSRGB * (raw.colour.cameraToSRGB ?? .identity)
+        let model = WhiteBalance.model(raw.colour)
+        func dng(_ path: DNGColourModel.Path) -> Matrix3? {
+            guard let model, let white, let m = model.balancedCameraToXYZD50(white: white, path: path) else { return nil }
+            return WorkingSpace.fromXYZD65 * ChromaticAdaptation.bradford(from: iccD50, to: Chromaticity.d65.xyz) * m
+        }
         switch method {
-        case .bilinear: return BilinearDemosaic()
+        case .libraw: return (libraw, .libraw)
+        case .dngColorMatrix:
+            guard let m = dng(.colorMatrix) else { throw RenderError("no usable colour matrix for camera.matrix=dng-color-matrix") }
+            return (m, .dngColorMatrix)
+        case .dngForwardMatrix:
+            guard let m = dng(.forwardMatrix) else { throw RenderError("no ForwardMatrix for camera.matrix=dng-forward-matrix") }
+            return (m, .dngForwardMatrix)
+        case .auto:
+            if let m = dng(.forwardMatrix) { return (m, .dngForwardMatrix) }
+            if !raw.colour.dngCalibrations.isEmpty, let m = dng(.colorMatrix) { return (m, .dngColorMatrix) }
+            return (libraw, .libraw)
         }
     }
 }

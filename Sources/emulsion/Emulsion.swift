@@ -9,13 +9,19 @@ struct EmulsionCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "emulsion",
         abstract: "A phone-camera colour pipeline: RAW in, colour-managed PNG out, through tunable looks.",
-        subcommands: [ProcessCommand.self, InfoCommand.self, ProfileCommand.self, BenchCommand.self],
+        subcommands: [ProcessCommand.self, InfoCommand.self, ProfileCommand.self, GoldenCommand.self, DecodeWorkerCommand.self, PreviewCommand.self,
+                      BenchCommand.self],
         defaultSubcommand: ProcessCommand.self)
 }
 
-/// Prints one line to stderr.
+/// Prints one line to stderr (the original stderr, which decoders' captures never redirect).
 func complain(_ message: String) {
-    FileHandle.standardError.write(Data((message + "\n").utf8))
+    writeToStandardError(message + "\n")
+}
+
+func writeToStandardError(_ text: String) {
+    let bytes = Array(text.utf8)
+    _ = bytes.withUnsafeBytes { write(DecoderMessages.originalStandardError, $0.baseAddress, $0.count) }
 }
 
 extension OutputSpace: ExpressibleByArgument {}

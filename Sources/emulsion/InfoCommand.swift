@@ -13,12 +13,17 @@ struct InfoCommand: ParsableCommand {
     @Flag(help: "Print JSON (an array, one object per file).")
     var json = false
 
+    @Option(name: .customLong("max-megapixels"), help: "Refuse raws larger than this (guards against absurd headers).")
+    var maxMegapixels: Int = RawFile.defaultPixelLimit / 1_000_000
+
+    @OptionGroup var decoding: DecoderOptions
+
     func run() throws {
         var reports: [RawInfo] = []
         var failed = 0
         for file in files {
             do {
-                reports.append(RawInfo(path: file, raw: try RawFile.read(path: file)))
+                reports.append(RawInfo(path: file, raw: try decoding.decoder.decode(path: file, pixelLimit: maxMegapixels * 1_000_000)))
             } catch {
                 complain("emulsion: \(error)")
                 failed += 1

@@ -22,7 +22,7 @@ struct ProcessCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output PNG (one input only).")
     var output: String?
 
-    @Option(name: .customLong("out-dir"), help: "Folder for outputs, named after each input (default: current folder).")
+    @Option(name: .customLong("out-dir"), help: "Folder for outputs, named after each input (created if missing; default: current folder).")
     var outputDirectory: String?
 
     @Option(help: "Profile name (in Profiles/) or path to a profile file.")
@@ -30,6 +30,21 @@ struct ProcessCommand: ParsableCommand {
 
     @Option(name: .customLong("set"), help: "Override a profile parameter: stage.parameter=value (repeatable).")
     var overrides: [String] = []
+
+    @Option(help: "Demosaic algorithm: \(DemosaicMethod.allCases.map(\.rawValue).joined(separator: ", ")) (shortcut for --set demosaic.algorithm=…).")
+    var demosaic: String?
+
+    @Option(help: "Highlights: \(HighlightMode.allCases.map(\.rawValue).joined(separator: ", ")) (shortcut for --set highlights.mode=…).")
+    var highlights: String?
+
+    @Option(help: "White balance: as-shot, auto, daylight, cloudy, shade, tungsten, fluorescent, flash, or KELVIN[:TINT] (e.g. 5200:+8).")
+    var wb: String?
+
+    @Option(name: .customLong("wb-rect"), help: "White balance from a neutral rectangle x,y,w,h in output pixels.")
+    var wbRect: String?
+
+    @Option(help: "DNG camera profile (.dcp) to render with instead of the file's own matrices.")
+    var dcp: String?
 
     @Option(help: "Output colour space: \(OutputSpace.allCases.map(\.rawValue).joined(separator: ", ")).")
     var space: OutputSpace = .sRGB
@@ -55,6 +70,8 @@ struct ProcessCommand: ParsableCommand {
     @Option(name: .customLong("max-megapixels"), help: "Refuse raws larger than this (guards against absurd headers).")
     var maxMegapixels: Int = RawFile.defaultPixelLimit / 1_000_000
 
+    @OptionGroup var decoding: DecoderOptions
+
     func validate() throws {
         guard bits == 8 || bits == 16 else { throw ValidationError("--bits must be 8 or 16") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
@@ -63,16 +80,59 @@ struct ProcessCommand: ParsableCommand {
         if output != nil && outputDirectory != nil { throw ValidationError("use either -o or --out-dir, not both") }
     }
 
+    /// The shortcut options as `--set` assignments (validated by the profile like any other).
+    func shortcutOverrides() throws -> [String] {
+        var out: [String] = []
+        if let demosaic { out.append("demosaic.algorithm=\(demosaic)") }
+        if let highlights { out.append("highlights.mode=\(highlights)") }
+        if let wb {
+            let parts = wb.split(separator: ":", maxSplits: 1).map(String.init)
+            if let kelvin = Double(parts[0]) {
+                out += ["whiteBalance.mode=kelvin", "whiteBalance.temperature=\(kelvin)"]
+                if parts.count == 2 {
+                    guard let tint = Double(parts[1].hasPrefix("+") ? String(parts[1].dropFirst()) : parts[1]) else {
+                        throw ProfileError(file: "--wb", keyPath: "", message: "expected KELVIN[:TINT], got \"\(wb)\"")
+                    }
+                    out.append("whiteBalance.tint=\(tint)")
+                }
+            } else {
+                out.append("whiteBalance.mode=\(wb)")
+            }
+        }
+        if let wbRect {
+            let v = wbRect.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard v.count == 4, v.allSatisfy({ $0 >= 0 }), v[2] > 0, v[3] > 0 else {
+                throw ProfileError(file: "--wb-rect", keyPath: "", message: "expected x,y,w,h (non-negative integers), got \"\(wbRect)\"")
+            }
+            out += ["whiteBalance.mode=spot", "whiteBalance.spotX=\(v[0])", "whiteBalance.spotY=\(v[1])",
+                    "whiteBalance.spotWidth=\(v[2])", "whiteBalance.spotHeight=\(v[3])"]
+        }
+        return out
+    }
+
     func run() throws {
         let loaded: Profile
         do {
-            loaded = try ProfileLoader.standard.load(profile).applying(overrides: overrides)
+            loaded = try ProfileLoader.standard.load(profile).applying(overrides: overrides + shortcutOverrides())
         } catch {
             complain("emulsion: \(error)")
             throw ExitCode(2)
         }
+        var cameraProfile: CameraProfile?
+        if let dcp {
+            do { cameraProfile = try DCPFile.read(path: dcp) } catch {
+                complain("emulsion: \(error)")
+                throw ExitCode(2)
+            }
+        }
         let options = RenderOptions(profile: loaded, space: space, depth: bits == 8 ? .eight : .sixteen,
-                                    engine: engine, threads: threads)
+                                    engine: engine, threads: threads, cameraProfile: cameraProfile)
+        if let outputDirectory, !FileManager.default.fileExists(atPath: outputDirectory) {
+            do { try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true) } catch {
+                complain("emulsion: \(outputDirectory): cannot create the output folder: \(error.localizedDescription)")
+                throw ExitCode(2)
+            }
+        }
         var inputs = self.inputs
         if inputs.isEmpty {
             do {
@@ -94,9 +154,10 @@ struct ProcessCommand: ParsableCommand {
         let terminal = isatty(STDERR_FILENO) == 1
         let started = Date()
         let outcomes = Batch.run(items, options: options, overwrite: overwrite, pixelLimit: maxMegapixels * 1_000_000,
-                                 concurrency: threads, png: PNGEncodingOptions(compressionLevel: pngLevel, strategy: pngLevel <= 1 ? .fastHuffman : .default)) { done, total, outcome in
+                                 decoder: decoding.decoder, concurrency: threads,
+                                 png: PNGEncodingOptions(compressionLevel: pngLevel)) { done, total, outcome in
             if case .failed(_, let message) = outcome {
-                if terminal { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+                if terminal { writeToStandardError("\r\u{1B}[K") }
                 complain("emulsion: \(message)")
             }
             if terminal {
@@ -105,10 +166,10 @@ struct ProcessCommand: ParsableCommand {
                 case .written(let r): name = URL(fileURLWithPath: r.output).lastPathComponent
                 case .failed(let input, _): name = URL(fileURLWithPath: input).lastPathComponent
                 }
-                FileHandle.standardError.write(Data("\r\u{1B}[K[\(done)/\(total)] \(name)".utf8))
+                writeToStandardError("\r\u{1B}[K[\(done)/\(total)] \(name)")
             }
         }
-        if terminal { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        if terminal { writeToStandardError("\r\u{1B}[K") }
         let failed = outcomes.filter { if case .failed = $0 { return true } else { return false } }.count
         let written = outcomes.count - failed
         let seconds = Date().timeIntervalSince(started)
@@ -122,14 +183,24 @@ struct ProcessCommand: ParsableCommand {
 }
 
 /// SIGINT/SIGTERM: remove temporaries in flight, then exit, so an interrupted batch leaves only
-/// complete outputs.
+/// complete outputs. The work happens on a dispatch queue, not inside a signal handler, so taking
+/// locks and unlinking files is safe. SIGXFSZ is ignored so a file-size limit (or a full quota)
+/// surfaces as a write error (EFBIG) on the one file instead of killing the batch.
 enum Interrupts {
+    nonisolated(unsafe) static var sources: [DispatchSourceSignal] = []
+
     static func install() {
+        signal(SIGXFSZ, SIG_IGN)
         for s in [SIGINT, SIGTERM] {
-            signal(s) { sig in
+            signal(s, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: s, queue: .global())
+            source.setEventHandler {
                 AtomicOutput.InFlight.shared.removeAll()
-                _exit(128 + sig)
+                complain("emulsion: interrupted; temporary files removed")
+                exit(128 + s)
             }
+            source.resume()
+            sources.append(source)
         }
     }
 }

@@ -5,8 +5,8 @@ import Foundation
 
 struct ProfileCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "profile", abstract: "List, show and validate profiles.",
-        subcommands: [List.self, Show.self, Validate.self])
+        commandName: "profile", abstract: "List, show, validate, compare, edit, chart and export profiles.",
+        subcommands: [List.self, Show.self, Validate.self, Diff.self, New.self, Set.self, Chart.self, Export.self, Import.self])
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Names of the shipped profiles.")

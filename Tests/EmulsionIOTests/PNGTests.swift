@@ -67,14 +67,33 @@ final class PNGTests: XCTestCase {
         for depth in [8, 16] {
             let image = Synthetic.rgb(width: 31, height: 17, bitDepth: depth)
             for filter in PNGFilter.allCases {
-                for level in [0, 1, 3, 6, 9] {
-                    let options = PNGEncodingOptions(compressionLevel: level, filter: filter)
-                    let bytes = try PNGFile.encode(image, options: options)
-                    XCTAssertEqual(Array(bytes.prefix(8)), [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
-                    XCTAssertEqual(try PNGFile.decode(bytes), image, "depth \(depth) \(filter) level \(level)")
+                for strategy in PNGCompressionStrategy.allCases {
+                    for level in [0, 1, 3, 6, 9] {
+                        let options = PNGEncodingOptions(compressionLevel: level, filter: filter, strategy: strategy)
+                        let bytes = try PNGFile.encode(image, options: options)
+                        XCTAssertEqual(Array(bytes.prefix(8)), [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
+                        XCTAssertEqual(try PNGFile.decode(bytes), image, "depth \(depth) \(filter) \(strategy) \(level)")
+                    }
                 }
             }
         }
+    }
+
+    func testDefaultOptionsCompressFlatAreas() throws {
+        // Since the engine merge the default is the fast Huffman-only coder (docs/PNG-ENCODING.md):
+        // it finds no runs, so a flat area (a clipped sky, a black border) costs at least 1 bit per
+        // byte — 1/8 of the samples plus block headers; Z_RLE still collapses it (with the `sub`
+        // or `up` filter a flat row is all zeros after the first pixel, one long run per row).
+        let flat = PNGImage(width: 512, height: 512, bitDepth: 16, channels: 3,
+                            samples: [UInt16](repeating: 0xFFFF, count: 512 * 512 * 3))
+        let bytes = try PNGFile.encode(flat)
+        XCTAssertLessThan(bytes.count, flat.samples.count * 2 * 13 / 100, "\(bytes.count) bytes")
+        XCTAssertEqual(try PNGFile.decode(bytes), flat)
+        let rle = try PNGFile.encode(flat, options: PNGEncodingOptions(strategy: .rle))
+        XCTAssertLessThan(rle.count, flat.samples.count * 2 / 100, "\(rle.count) bytes")
+        XCTAssertEqual(try PNGFile.decode(rle), flat)
+        XCTAssertEqual(PNGEncodingOptions.default,
+                       PNGEncodingOptions(compressionLevel: 1, filter: .up, strategy: .fastHuffman))
     }
 
     func testGray16RoundTripAndExpansionToRGB() throws {
@@ -87,6 +106,80 @@ final class PNGTests: XCTestCase {
         XCTAssertEqual(rgb.channels, 3)
         XCTAssertEqual(rgb.bitDepth, 16)
         XCTAssertEqual(rgb.samples, gray.samples.flatMap { [$0, $0, $0] })
+    }
+
+    // MARK: - Parallel (row-block) encoding
+
+    func testParallelBlocksRoundTripForEveryLayoutFilterAndStrategy() throws {
+        // Block sizes 1, 3 and 7 rows over 23 rows: single-row blocks, a short last block, and
+        // up/paeth/adaptive filters that must see the row above across each block boundary.
+        let images = [Synthetic.rgb(width: 29, height: 23, bitDepth: 16), Synthetic.rgb(width: 29, height: 23, bitDepth: 8),
+                      Synthetic.gray(width: 29, height: 23)]
+        for image in images {
+            for filter in PNGFilter.allCases {
+                for strategy in PNGCompressionStrategy.allCases {
+                    for level in [0, 1, 6] {
+                        for rows in [1, 3, 7] {
+                            let options = PNGEncodingOptions(compressionLevel: level, filter: filter, strategy: strategy)
+                            let bytes = try PNGFile.encode(image, options: options, rowsPerBlock: rows)
+                            let back = image.channels == 1 ? try PNGFile.decodeGrayMosaic(bytes) : try PNGFile.decode(bytes)
+                            XCTAssertEqual(back, image, "\(image.channels)ch \(image.bitDepth)-bit \(filter) \(strategy) L\(level) \(rows) rows")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    func testParallelOutputIsReadByImageMagickAndKeepsTheProfile() throws {
+        var image = Synthetic.rgb(width: 37, height: 31, bitDepth: 16)
+        image.iccProfile = TestICC.rgbDisplayProfile()
+        let file = path("parallel.png")
+        try PNGFile.write(image, to: file, options: .default, rowsPerBlock: 4)
+        let back = try PNGFile.read(path: file)
+        XCTAssertEqual(back, image)
+        guard let convert = Tool.find("convert") else { throw XCTSkip("ImageMagick convert is absent") }
+        // An independent inflater must accept the joined stream (8 IDAT chunks, one zlib stream).
+        let raw = try Tool.runData(convert, [file, "-depth", "16", "-endian", "MSB", "rgb:-"])
+        let samples = stride(from: 0, to: raw.count - 1, by: 2).map { UInt16(raw[$0]) << 8 | UInt16(raw[$0 + 1]) }
+        XCTAssertEqual(samples, image.samples)
+        let report = try Tool.run(Tool.find("identify")!, ["-verbose", file])
+        XCTAssertTrue(report.contains("Profile-icc: \(image.iccProfile!.count) bytes"), report)
+    }
+
+    func testParallelAndSerialAgreeOnALargerImage() throws {
+        let image = Synthetic.photo(width: 600, height: 400)
+        let serial = try PNGFile.encode(image, options: PNGEncodingOptions(parallel: false))
+        let parallel = try PNGFile.encode(image, options: .default, rowsPerBlock: 50)
+        XCTAssertEqual(try PNGFile.decode(serial), image)
+        XCTAssertEqual(try PNGFile.decode(parallel), image)
+        // Eight independent zlib blocks cost a few bytes each, not a measurable ratio.
+        XCTAssertLessThan(abs(Double(parallel.count) / Double(serial.count) - 1), 0.01,
+                          "serial \(serial.count) bytes, parallel \(parallel.count) bytes")
+        // The default block size splits a 24 MP-class image but leaves small ones to libpng.
+        let rows24MP = PNGFile.defaultRowsPerBlock(for: PNGImage(width: 6000, height: 4000, samples: []))
+        XCTAssertGreaterThanOrEqual(4000 / rows24MP, 16, "\(rows24MP) rows per block")
+        XCTAssertGreaterThan(PNGFile.defaultRowsPerBlock(for: PNGImage(width: 64, height: 64, samples: [])), 64)
+    }
+
+    func testParallelErrorsMatchSerialOnes() throws {
+        var image = Synthetic.rgb(width: 5, height: 30, bitDepth: 8)
+        image.samples[(20 * 5 + 1) * 3] = 999
+        image.samples[(2 * 5 + 4) * 3 + 2] = 300
+        XCTAssertThrowsError(try PNGFile.encode(image, options: .default, rowsPerBlock: 4)) {
+            XCTAssertEqual("\($0)", "<memory>: sample value 300 at row 2, column 4 exceeds 255 for an 8-bit PNG")
+        }
+        let missing = path("no/such/dir/out.png")
+        XCTAssertThrowsError(try PNGFile.write(Synthetic.gray(width: 8, height: 8), to: missing, options: .default,
+                                               rowsPerBlock: 2)) {
+            XCTAssertEqual("\($0)", "\(missing): cannot open for writing: No such file or directory")
+        }
+        if FileManager.default.fileExists(atPath: "/dev/full") {
+            XCTAssertThrowsError(try PNGFile.write(Synthetic.rgb(width: 64, height: 64, bitDepth: 16), to: "/dev/full",
+                                                   options: .default, rowsPerBlock: 8)) {
+                XCTAssertTrue("\($0)".contains("No space left on device"), "\($0)")
+            }
+        }
     }
 
     // MARK: - ICC profiles
@@ -277,9 +370,8 @@ final class PNGTests: XCTestCase {
 
     func testCorruptedDataThrows() throws {
         let valid = try PNGFile.encode(Synthetic.rgb(width: 20, height: 20, bitDepth: 8))
-        // Inside IDAT: the chunk CRC or zlib's Adler-32 no longer matches — unless libpng, which
-        // inflates a chunk before checking its CRC, first meets a row whose filter byte the flip
-        // corrupted ("bad adaptive filter value"); which comes first depends on the encoder's bits.
+        // Inside IDAT: depending on the byte, zlib's stream or Adler-32 check, a row filter byte or the
+        // chunk CRC no longer makes sense; libpng reports whichever it meets first.
         var bytes = valid
         bytes[bytes.count / 2] ^= 0x5A
         XCTAssertThrowsError(try PNGFile.decode(bytes)) { error in
@@ -350,7 +442,9 @@ final class PNGTests: XCTestCase {
     // MARK: - Speed report (prints only; opt-in)
 
     /// Encodes a 4000x3000 16-bit RGB image of smooth gradients plus noise at zlib levels 1, 3, 6
-    /// with filters none/sub/up/paeth (and adaptive), printing MB/s of input and compressed size.
+    /// with filters none/sub/up/paeth (and adaptive), then with the RLE and Huffman-only strategies,
+    /// stored (level 0), and the default serially and in parallel, printing wall seconds, MB/s of raw
+    /// input, compressed size and the process CPU seconds of the fastest of two runs.
     /// Run through Benchmarks/png-levels.sh (release build, EMULSION_PNG_BENCH=1).
     func testEncodingSpeedReport() throws {
         guard ProcessInfo.processInfo.environment["EMULSION_PNG_BENCH"] != nil else {
@@ -360,31 +454,66 @@ final class PNGTests: XCTestCase {
         let image = Synthetic.photo(width: width, height: height)
         let megabytes = Double(image.samples.count * 2) / 1e6
         print(String(format: "PNG encode, %dx%d 16-bit RGB (%.0f MB raw), in memory", width, height, megabytes))
-        print("level filter      seconds    MB/s   size MB  ratio")
-        let configurations: [(Int, PNGFilter)] = [1, 3, 6].flatMap { level in
-            [PNGFilter.none, .sub, .up, .paeth, .adaptive].map { (level, $0) }
+        print("cores: \(ProcessInfo.processInfo.activeProcessorCount)")
+        print("level filter   strategy    blocks     seconds    MB/s   size MB  ratio  CPU s")
+        // EMULSION_PNG_BENCH=parallel: only the default, serial against parallel, three times each.
+        let onlyDefault = ProcessInfo.processInfo.environment["EMULSION_PNG_BENCH"] == "parallel"
+        var configurations: [PNGEncodingOptions] = onlyDefault ? [] : [1, 3, 6].flatMap { level in
+            [PNGFilter.none, .sub, .up, .paeth].map {
+                PNGEncodingOptions(compressionLevel: level, filter: $0, strategy: .automatic, parallel: false)
+            }
         }
-        for (level, filter) in configurations {
-            let options = PNGEncodingOptions(compressionLevel: level, filter: filter)
-            var best = Double.infinity
+        if !onlyDefault {
+            configurations.append(PNGEncodingOptions(compressionLevel: 1, filter: .adaptive, strategy: .automatic, parallel: false))
+        }
+        for strategy in onlyDefault ? [] : [PNGCompressionStrategy.rle, .huffmanOnly] {
+            for filter in [PNGFilter.none, .sub, .up, .paeth, .adaptive] {
+                configurations.append(PNGEncodingOptions(compressionLevel: 1, filter: filter, strategy: strategy, parallel: false))
+            }
+        }
+        if !onlyDefault {
+            configurations.append(PNGEncodingOptions(compressionLevel: 0, filter: .none, strategy: .automatic, parallel: false))
+        }
+        // The default, serial (libpng's row loop) and parallel (row blocks on all cores), alternated.
+        for _ in 0..<(onlyDefault ? 3 : 2) {
+            configurations.append(PNGEncodingOptions(parallel: false))
+            configurations.append(PNGEncodingOptions.default)
+        }
+        for options in configurations {
+            var best = Double.infinity, bestCPU = 0.0
             var size = 0
             for _ in 0..<2 {
-                let start = DispatchTime.now().uptimeNanoseconds
+                let start = DispatchTime.now().uptimeNanoseconds, startCPU = processCPUSeconds()
                 size = try PNGFile.encode(image, options: options).count
-                best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+                let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                if seconds < best { (best, bestCPU) = (seconds, processCPUSeconds() - startCPU) }
             }
-            print(String(format: "%5d %-9@ %8.3f %7.1f %9.2f %6.3f", level, filter.rawValue as NSString,
-                         best, megabytes / best, Double(size) / 1e6, Double(size) / (megabytes * 1e6)))
+            let label = options.filter.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0) + " "
+                + options.strategy.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)
+                + (options.parallel ? " parallel" : " serial  ")
+            print(String(format: "%5d ", options.compressionLevel) + label + String(format: " %8.3f %7.1f %9.2f %6.3f %8.3f",
+                         best, megabytes / best, Double(size) / 1e6, Double(size) / (megabytes * 1e6), bestCPU))
         }
-        let bytes = try PNGFile.encode(image)
-        let start = DispatchTime.now().uptimeNanoseconds
-        _ = try PNGFile.decode(bytes)
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        print(String(format: "decode (default options): %.3f s, %.1f MB/s", seconds, megabytes / seconds))
+        for parallel in [false, true] {
+            let bytes = try PNGFile.encode(image, options: PNGEncodingOptions(parallel: parallel))
+            let start = DispatchTime.now().uptimeNanoseconds
+            let decoded = try PNGFile.decode(bytes)
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            XCTAssertEqual(decoded.samples, image.samples)
+            print("decode (default options, \(parallel ? "parallel" : "serial")): "
+                + String(format: "%.3f s, %.1f MB/s", seconds, megabytes / seconds))
+        }
     }
 }
 
 // MARK: - Helpers
+
+/// CPU time of the whole process (all threads), to tell parallel work from waiting for a busy core.
+func processCPUSeconds() -> Double {
+    var time = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time)
+    return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+}
 
 /// Deterministic synthetic images.
 enum Synthetic {

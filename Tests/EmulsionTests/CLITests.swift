@@ -118,7 +118,7 @@ final class CLITests: XCTestCase {
     func testUnwritableOutputFolder() throws {
         guard getuid() != 0 else {
             // root ignores write permission bits; a folder that does not exist fails the same way for everyone.
-            let r = try emulsion(["process", try sample("lg-g4_h815-lossy_linear.dng"), "--out-dir", dir.appendingPathComponent("nope/deeper").path])
+            let r = try emulsion(["process", try sample("lg-g4_h815-lossy_linear.dng"), "-o", dir.appendingPathComponent("nope/deeper/x.png").path])
             assertOneLineError(r, mentions: ["nope/deeper", "does not exist"], status: 1)
             return
         }
@@ -140,6 +140,28 @@ final class CLITests: XCTestCase {
         r = try emulsion(["process", input, "--out-dir", dir.path, "--set", "exposure.ev=42"])
         assertOneLineError(r, mentions: ["exposure.ev", "out of range"], status: 2)
         XCTAssertEqual(leftovers(), ["typo.json"])
+    }
+
+    /// The camera-fidelity shortcuts map to profile parameters; bad values are one-line errors.
+    func testCameraFidelityOptions() throws {
+        let linear = try sample("lg-g4_h815-lossy_linear.dng")
+        let mosaic = try sample("apple-quicktake_100-test100.qtk")
+        var r = try emulsion(["process", linear, "--out-dir", dir.path, "--wb", "4800:+6", "--highlights", "blend",
+                              "--wb-rect", "10,10,50,40", "--wb", "auto"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        r = try emulsion(["process", mosaic, "--out-dir", dir.path, "--demosaic", "rcd", "--highlights", "reconstruct", "--wb", "daylight"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        r = try emulsion(["process", linear, "--out-dir", dir.path, "--overwrite", "--wb", "9:zz"])
+        assertOneLineError(r, mentions: ["--wb", "KELVIN"], status: 2)
+        r = try emulsion(["process", linear, "--out-dir", dir.path, "--overwrite", "--wb-rect", "1,2"])
+        assertOneLineError(r, mentions: ["--wb-rect", "x,y,w,h"], status: 2)
+        r = try emulsion(["process", linear, "--out-dir", dir.path, "--overwrite", "--demosaic", "amaze"])
+        assertOneLineError(r, mentions: ["demosaic.algorithm", "rcd"], status: 2)
+        r = try emulsion(["process", linear, "--out-dir", dir.path, "--overwrite", "--dcp", dir.appendingPathComponent("none.dcp").path])
+        assertOneLineError(r, mentions: ["none.dcp"], status: 2)
+        // Not a DNG: no ForwardMatrix to render with.
+        r = try emulsion(["process", mosaic, "--out-dir", dir.path, "--overwrite", "--set", "camera.matrix=dng-forward-matrix"])
+        assertOneLineError(r, mentions: [mosaic, "ForwardMatrix"], status: 1)
     }
 
     func testExistingOutputIsKeptWithoutOverwrite() throws {

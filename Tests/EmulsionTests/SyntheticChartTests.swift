@@ -25,7 +25,7 @@ final class SyntheticChartTests: XCTestCase {
         return (scene, try Renderer.render(raw, options: RenderOptions(profile: profile, space: space)))
     }
 
-    func patchStatistics(_ scene: SyntheticScene, _ image: RenderedImage) throws -> DeltaEStatistics {
+    static func patchStatistics(_ scene: SyntheticScene, _ image: RenderedImage) throws -> DeltaEStatistics {
         let toLab = try EncodedToLab(image.space)
         var pairs: [(CIELab, CIELab)] = []
         for truth in scene.chartPatches {
@@ -48,7 +48,7 @@ final class SyntheticChartTests: XCTestCase {
     func testChartRoundTripsInEveryBayerLayout() throws {
         for cfa in [CFAPattern.rggb, .bggr, .grbg, .gbrg] {
             let (scene, image) = try renderChart(cfa: cfa)
-            let stats = try patchStatistics(scene, image)
+            let stats = try Self.patchStatistics(scene, image)
             print("synthetic chart \(cfa.name), neutral, sRGB: \(stats)")
             XCTAssertLessThanOrEqual(stats.mean, 2, "\(cfa.name): \(stats)")
         }
@@ -57,7 +57,7 @@ final class SyntheticChartTests: XCTestCase {
     func testChartRoundTripsInWideSpaces() throws {
         for space in [OutputSpace.displayP3, .rec2020, .proPhoto, .adobeRGB] {
             let (scene, image) = try renderChart(cfa: .rggb, space: space)
-            let stats = try patchStatistics(scene, image)
+            let stats = try Self.patchStatistics(scene, image)
             print("synthetic chart RGGB, neutral, \(space.rawValue): \(stats)")
             XCTAssertLessThanOrEqual(stats.mean, 2, "\(space.rawValue): \(stats)")
             // Every patch is inside these gamuts, so nothing clips: what is left is the DNG's
@@ -65,4 +65,50 @@ final class SyntheticChartTests: XCTestCase {
             XCTAssertLessThanOrEqual(stats.max, 0.5, "\(space.rawValue): \(stats)")
         }
     }
+}
+
+/// Issue 4's check of the DNG colour maths: the synthetic chart from a camera that records two
+/// calibrations under D50 and D75 (neither StdA nor D65; their ColorMatrices and ForwardMatrices
+/// straddle the true ones so that only 1/CCT interpolation at the scene white gives them back),
+/// an AnalogBalance and a CameraCalibration, written as a DNG and read back through LibRaw.
+/// Every demosaic, both DNG matrix paths: mean ΔE2000 ≤ 1.0 and max ≤ 3 (issue 4), measured in
+/// Rec.2020 output so that no patch is out of gamut.
+final class DNGColourChartTests: XCTestCase {
+    func testDualIlluminantChartForEveryDemosaicAndBothPaths() throws {
+        var report: [String] = []
+        for cfa in [CFAPattern.rggb, DNGColourChartTests.xTrans] {
+            var camera = SyntheticCamera()
+            camera.cfa = cfa
+            camera.bracketingIlluminants = [23, 22]
+            camera.recordsForwardMatrix = true
+            camera.analogBalance = SIMD3(1.05, 1, 0.97)
+            camera.cameraCalibration = Matrix3(rowMajor: [1.02, 0, 0, 0, 1, 0, 0, 0, 0.98])
+            let scene = SyntheticScene(width: 360, height: 240, camera: camera)
+            let dir = TestSupport.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let dng = dir.appendingPathComponent("chart.dng")
+            try DNGWriter.write(scene.render(), to: dng)
+            let raw = try RawFile.read(path: dng.path)
+            XCTAssertEqual(raw.colour.dngCalibrations.map(\.illuminant), [23, 22])
+            XCTAssertEqual(Double(raw.colour.analogBalance.x), 1.05, accuracy: 1e-4)
+            let demosaics = cfa.isBayer ? ["bilinear", "malvar", "rcd"] : ["bilinear", "directional"]
+            for demosaic in demosaics {
+                for path in ["dng-color-matrix", "dng-forward-matrix"] {
+                    let profile = try Profile.defaults.applying(overrides: ["demosaic.algorithm=\(demosaic)", "camera.matrix=\(path)"])
+                    // Rec.2020 holds every patch (sRGB clips the cyan patch, ΔE 3.5 from gamut alone).
+                    let image = try Renderer.render(raw, options: RenderOptions(profile: profile, space: .rec2020))
+                    let stats = try SyntheticChartTests.patchStatistics(scene, image)
+                    report.append("\(cfa.name) \(demosaic) \(path): \(stats)")
+                    XCTAssertLessThanOrEqual(stats.mean, 1.0, "\(cfa.name) \(demosaic) \(path): \(stats)")
+                    XCTAssertLessThanOrEqual(stats.max, 3.0, "\(cfa.name) \(demosaic) \(path): \(stats)")
+                }
+            }
+        }
+        print("dual-illuminant synthetic chart (mean ≤ 1, max ≤ 3):\n  " + report.joined(separator: "\n  "))
+    }
+
+    static let xTrans = CFAPattern(width: 6, height: 6, colours: [
+        1, 1, 0, 1, 1, 2,  1, 1, 2, 1, 1, 0,  2, 0, 1, 0, 2, 1,
+        1, 1, 2, 1, 1, 0,  1, 1, 0, 1, 1, 2,  0, 2, 1, 2, 0, 1,
+    ])
 }

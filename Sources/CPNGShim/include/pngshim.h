@@ -47,6 +47,20 @@ enum {
     EMU_PNG_FILTER_ADAPTIVE = 4
 };
 
+/**
+ * zlib strategy for the IDAT stream. AUTO is libpng's choice (Z_FILTERED when rows are filtered,
+ * Z_DEFAULT_STRATEGY otherwise). RLE only finds runs (zlib's deflate_rle; the level then does not
+ * change the output) and HUFFMAN_ONLY finds no matches: on noisy 16-bit photographs both are about
+ * twice as fast as AUTO and no larger (docs/PNG-ENCODING.md).
+ */
+enum {
+    EMU_PNG_STRATEGY_AUTO = 0,
+    EMU_PNG_STRATEGY_RLE = 1,
+    EMU_PNG_STRATEGY_HUFFMAN_ONLY = 2,
+    EMU_PNG_STRATEGY_FAST_HUFFMAN = 3  /* Emulsion's own Huffman-only coder (pngsegments.c) at level 1;
+                                          zlib's Z_HUFFMAN_ONLY in libpng's serial writer; AUTO at 2-9 */
+};
+
 /** Decoding rejects images with more pixels than this before allocating (400 MP). */
 #define EMU_PNG_MAX_PIXELS 400000000ull
 
@@ -55,33 +69,33 @@ enum {
  * channels: 1 (gray) or 3 (RGB); bit_depth: 8 or 16; samples: width*height*channels values.
  * icc/icc_length: optional ICC profile (NULL/0 for none) embedded as iCCP under `icc_name`
  * (1-79 Latin-1 characters; NULL means "ICC Profile"); libpng validates it against the colour type.
- * compression_level: zlib level 0-9; filter: EMU_PNG_FILTER_*.
+ * compression_level: zlib level 0-9 (0 stores, whatever the strategy); filter: EMU_PNG_FILTER_*;
+ * strategy: EMU_PNG_STRATEGY_*.
  * A write, flush or close failure is an error; on any error a partially written regular file is removed.
  */
 int emu_png_write_file(const char *path,
                        const uint16_t *samples, uint32_t width, uint32_t height,
                        int channels, int bit_depth,
                        const uint8_t *icc, size_t icc_length, const char *icc_name,
-                       int compression_level, int filter,
+                       int compression_level, int filter, int strategy,
                        char message[EMU_PNG_MESSAGE_SIZE]);
 
 /** As emu_png_write_file, but into a malloc'd buffer returned in *out_data / *out_length. */
 int emu_png_write_memory(const uint16_t *samples, uint32_t width, uint32_t height,
                          int channels, int bit_depth,
                          const uint8_t *icc, size_t icc_length, const char *icc_name,
-                         int compression_level, int filter,
+                         int compression_level, int filter, int strategy,
                          uint8_t **out_data, size_t *out_length,
                          char message[EMU_PNG_MESSAGE_SIZE]);
 
-/** zlib strategy for the segmented encoder (zlib manual, deflateInit2). */
-enum {
-    EMU_PNG_STRATEGY_DEFAULT = 0,
-    EMU_PNG_STRATEGY_FILTERED = 1,
-    EMU_PNG_STRATEGY_HUFFMAN_ONLY = 2,
-    EMU_PNG_STRATEGY_RLE = 3,
-    EMU_PNG_STRATEGY_FAST_HUFFMAN = 4  /* Emulsion's own Huffman-only coder (pngsegments.c); level 0 still stores */
-};
-
+/*
+ * Parallel encoding (the default path of PNGFile.encode). zlib, not libpng's row loop, bounds PNG
+ * encoding speed; independent segments of rows are filtered and compressed on separate threads
+ * (pngsegments.c) and written in order behind the header chunks:
+ *   1. emu_png_encode_header (one thread): signature, IHDR, iCCP;
+ *   2. emu_png_deflate_segment (any thread) for each segment -> one complete IDAT chunk;
+ *   3. emu_png_finish_chunks: the Adler-32 trailer IDAT and IEND.
+ */
 /**
  * The PNG signature and the header chunks (IHDR, iCCP) that precede the image data, written by
  * libpng (which validates the ICC profile against the colour type) into a malloc'd buffer.
@@ -97,7 +111,8 @@ int emu_png_encode_header(uint32_t width, uint32_t height, int channels, int bit
  * the image's zlib stream (see pngsegments.c), returned as a complete, malloc'd IDAT chunk.
  * is_first prepends the zlib header; is_last ends the deflate stream. *out_adler is the Adler-32
  * of the segment's filtered bytes and *out_raw_length their count, for emu_png_adler32_combine.
- * filter: EMU_PNG_FILTER_*; strategy: EMU_PNG_STRATEGY_*. The segment's bytes do not depend on
+ * filter: EMU_PNG_FILTER_*; strategy: EMU_PNG_STRATEGY_* (FAST_HUFFMAN is Emulsion's own
+ * Huffman-only coder at level 1; at levels 2-9 it means AUTO). The segment's bytes do not depend on
  * how the other segments are made, so any number of threads gives the same file.
  */
 int emu_png_deflate_segment(const uint16_t *samples, uint32_t width, uint32_t height, int channels, int bit_depth,

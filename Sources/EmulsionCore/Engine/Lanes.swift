@@ -59,6 +59,9 @@ public protocol Lanes: Sendable {
     /// Quantises to 16 bits: `clamped(0, 1) · scale` rounded to nearest (ties to even), with
     /// `scale` ≤ 65535, stored as `laneCount` consecutive codes.
     func storeQuantised(scale: Float, to pointer: UnsafeMutablePointer<UInt16>)
+    /// Lane-wise gather: each lane holds an exact whole index ≥ 0 (below 2²³) into `table`
+    /// (callers clamp); lane i takes `table[Int(self[i])]`. For 3-D tables (per-hue maps, 3-D LUTs).
+    func gathered(from table: UnsafePointer<Float>) -> Self
 }
 
 /// IEEE square root of four lanes: the LLVM intrinsic, which every target lowers to its vector
@@ -128,6 +131,7 @@ extension Float: Lanes {
     @inlinable @inline(__always) public func storeQuantised(scale: Float, to pointer: UnsafeMutablePointer<UInt16>) {
         pointer.pointee = UInt16(truncatingIfNeeded: (clamped(0, 1) * scale + Rounding.magic).bitPattern)
     }
+    @inlinable @inline(__always) public func gathered(from table: UnsafePointer<Float>) -> Float { table[Int(self)] }
 }
 
 /// The scalar gather shared by every conformance, so all engines interpolate with the same operations.
@@ -206,6 +210,14 @@ extension SIMD4: Lanes where Scalar == Float {
         let bits = unsafeBitCast(clamped(0, 1) * scale + Rounding.magic, to: SIMD4<UInt32>.self)
         UnsafeMutableRawPointer(pointer).storeBytes(of: SIMD4<UInt16>(truncatingIfNeeded: bits), as: SIMD4<UInt16>.self)
     }
+    @inlinable @inline(__always) public func gathered(from table: UnsafePointer<Float>) -> SIMD4<Float> {
+        // Whole indices below 2²³: adding 2²³ puts the index in the mantissa's low bits (exact),
+        // so one vector add and mask replace 4 trapping Float → Int conversions.
+        let index = unsafeBitCast(self + SIMD4(repeating: 8_388_608), to: SIMD4<UInt32>.self) & 0x7F_FFFF
+        var out = SIMD4<Float>()
+        for i in 0..<4 { out[i] = table[Int(truncatingIfNeeded: index[i])] }
+        return out
+    }
 }
 
 extension SIMD8: Lanes where Scalar == Float {
@@ -276,6 +288,14 @@ extension SIMD8: Lanes where Scalar == Float {
         let bits = unsafeBitCast(clamped(0, 1) * scale + Rounding.magic, to: SIMD8<UInt32>.self)
         UnsafeMutableRawPointer(pointer).storeBytes(of: SIMD8<UInt16>(truncatingIfNeeded: bits), as: SIMD8<UInt16>.self)
     }
+    @inlinable @inline(__always) public func gathered(from table: UnsafePointer<Float>) -> SIMD8<Float> {
+        // Whole indices below 2²³: adding 2²³ puts the index in the mantissa's low bits (exact),
+        // so one vector add and mask replace 8 trapping Float → Int conversions.
+        let index = unsafeBitCast(self + SIMD8(repeating: 8_388_608), to: SIMD8<UInt32>.self) & 0x7F_FFFF
+        var out = SIMD8<Float>()
+        for i in 0..<8 { out[i] = table[Int(truncatingIfNeeded: index[i])] }
+        return out
+    }
 }
 
 extension SIMD16: Lanes where Scalar == Float {
@@ -345,5 +365,13 @@ extension SIMD16: Lanes where Scalar == Float {
     @inlinable @inline(__always) public func storeQuantised(scale: Float, to pointer: UnsafeMutablePointer<UInt16>) {
         let bits = unsafeBitCast(clamped(0, 1) * scale + Rounding.magic, to: SIMD16<UInt32>.self)
         UnsafeMutableRawPointer(pointer).storeBytes(of: SIMD16<UInt16>(truncatingIfNeeded: bits), as: SIMD16<UInt16>.self)
+    }
+    @inlinable @inline(__always) public func gathered(from table: UnsafePointer<Float>) -> SIMD16<Float> {
+        // Whole indices below 2²³: adding 2²³ puts the index in the mantissa's low bits (exact),
+        // so one vector add and mask replace 16 trapping Float → Int conversions.
+        let index = unsafeBitCast(self + SIMD16(repeating: 8_388_608), to: SIMD16<UInt32>.self) & 0x7F_FFFF
+        var out = SIMD16<Float>()
+        for i in 0..<16 { out[i] = table[Int(truncatingIfNeeded: index[i])] }
+        return out
     }
 }

@@ -1,8 +1,8 @@
 /// What a raw file holds once decoded: sensor samples of the visible area, how to read them, and
 /// what the camera recorded about the shot. Produced by EmulsionIO's reader (LibRaw) or by the
 /// synthetic scene generator; consumed by the pipeline. Values are in sensor units (DN).
-public struct RawImage: Sendable {
-    public enum Layout: Sendable, Equatable {
+public struct RawImage: Sendable, Codable {
+    public enum Layout: Sendable, Equatable, Codable {
         /// One sample per photosite through a colour filter array.
         case mosaic(CFAPattern)
         /// Three samples per pixel (linear DNG, already demosaiced): interleaved R, G, B.
@@ -17,6 +17,8 @@ public struct RawImage: Sendable {
     public var levels: SensorLevels
     public var colour: CameraColour
     public var metadata: ShotMetadata
+    /// Lens shading gain maps to apply with the normalisation (DNG OpcodeList2 GainMap); nil for none.
+    public var lensShading: LensShading?
 
     public init(width: Int, height: Int, layout: Layout, samples: [UInt16], levels: SensorLevels,
                 colour: CameraColour, metadata: ShotMetadata) {
@@ -37,7 +39,7 @@ public struct RawImage: Sendable {
 
 /// Black and white levels. Black may vary by CFA colour and by position in a small repeating tile
 /// (DNG BlackLevelRepeatDim); both are folded into one tile of per-position blacks.
-public struct SensorLevels: Sendable, Equatable {
+public struct SensorLevels: Sendable, Equatable, Codable {
     public var blackTileWidth: Int
     public var blackTileHeight: Int
     /// Row-major black level per tile position, in DN (fractional DNG blacks kept).
@@ -85,19 +87,24 @@ public struct DNGCalibration: Sendable, Equatable, Codable {
 }
 
 /// Everything the file says about the camera's colour response.
-public struct CameraColour: Sendable, Equatable {
+public struct CameraColour: Sendable, Equatable, Codable {
     /// As-shot white balance multipliers (R, G, B), normalised so green is 1; nil when unknown.
     public var asShotMultipliers: SIMD3<Float>?
     /// Daylight multipliers (LibRaw `pre_mul`), the fallback when no as-shot balance is recorded.
     public var daylightMultipliers: SIMD3<Float>?
     /// White-balanced camera RGB → linear sRGB (D65), rows summing to 1 (LibRaw `rgb_cam`); nil if unknown.
     public var cameraToSRGB: Matrix3?
+    /// XYZ (D65) → camera RGB for non-DNG files (LibRaw's `cam_xyz`, Adobe's D65 ColorMatrix
+    /// from its table); nil when unknown. DNGs carry theirs in `dngCalibrations`.
+    public var xyzToCamera: Matrix3?
     /// DNG calibrations (one or two); empty for non-DNG files.
     public var dngCalibrations: [DNGCalibration]
     /// DNG AnalogBalance (R, G, B), ones when absent.
     public var analogBalance: SIMD3<Float>
     /// DNG AsShotNeutral (camera RGB of a neutral), if recorded.
     public var asShotNeutral: SIMD3<Float>?
+    /// DNG AsShotWhiteXY (the white as a chromaticity), if recorded instead of AsShotNeutral.
+    public var asShotWhiteXY: Chromaticity?
     /// DNG BaselineExposure in EV (0 when absent).
     public var baselineExposure: Float
 
@@ -142,6 +149,8 @@ public struct ShotMetadata: Sendable, Equatable, Codable {
     public var bitsPerSample: Int = 0
     /// Tone curve applied by the decoder to reach linear data (e.g. LinearizationTable), as a note.
     public var linearisation: String = "none"
+    /// DNG opcodes the file carries, one line each with what Emulsion does with it.
+    public var opcodes: [String] = []
 
     public init() {}
 }

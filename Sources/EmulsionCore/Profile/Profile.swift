@@ -52,6 +52,17 @@ public struct Profile: Sendable, Equatable {
         preconditionFailure("\(stage).\(parameter) is not a boolean")
     }
 
+    /// A file parameter: an absolute path once loaded, or nil when none is set.
+    public func file(_ stage: String, _ parameter: String) -> String? {
+        if case .text(let s) = value(stage, parameter) { return s.isEmpty ? nil : s }
+        preconditionFailure("\(stage).\(parameter) is not a file")
+    }
+
+    public func curve(_ stage: String, _ parameter: String) -> [CurvePoint] {
+        if case .curve(let c) = value(stage, parameter) { return c }
+        preconditionFailure("\(stage).\(parameter) is not a curve")
+    }
+
     /// Applies `stage.param=value` overrides (from `--set`), validated like file values.
     public func applying(overrides: [String]) throws -> Profile {
         var copy = self
@@ -71,6 +82,9 @@ public struct Profile: Sendable, Equatable {
                                    message: "unknown parameter; parameters of \(stage.name): " + stage.parameters.map(\.name).joined(separator: ", "))
             }
             switch declaration.parse(text) {
+            case .success(.text(let file)) where !file.isEmpty:
+                let resolved = try ProfileLoader.resolveFile(file, relativeTo: nil, file: "--set", keyPath: path, declaration: declaration)
+                copy.values[stage.name]![declaration.name] = .text(resolved)
             case .success(let v): copy.values[stage.name]![declaration.name] = v
             case .failure(let p): throw ProfileError(file: "--set", keyPath: path, message: p.message)
             }

@@ -81,10 +81,24 @@ public struct ProfileLoader: Sendable {
             throw ProfileError(file: path, keyPath: "", message: "cannot be read")
         }
         let document: JSONValue
-        do { document = try JSONDecoder().decode(JSONValue.self, from: data) } catch {
+        do { document = try JSONDecoder().decode(JSONValue.self, from: data) } catch let DecodingError.typeMismatch(_, context)
+            where !context.codingPath.isEmpty {
+            // Valid JSON syntax whose value no type can hold: in practice a number beyond Double (1e999).
+            throw ProfileError(file: path, keyPath: context.codingPath.map(\.stringValue).joined(separator: "."),
+                               message: "value cannot be represented (a number beyond ±1.8e308?)")
+        } catch {
             throw ProfileError(file: path, keyPath: "", message: "is not valid JSON (\(Self.describe(error)))")
         }
         return try resolve(document, file: path, chain: chain + [path], directory: url.deletingLastPathComponent())
+    }
+
+    /// Parses and resolves a profile held in memory (`label` names it in errors).
+    public func profile(fromJSON data: Data, label: String) throws -> Profile {
+        let document: JSONValue
+        do { document = try JSONDecoder().decode(JSONValue.self, from: data) } catch {
+            throw ProfileError(file: label, keyPath: "", message: "is not valid JSON (\(Self.describe(error)))")
+        }
+        return try resolve(document, file: label)
     }
 
     /// Validates a parsed document and resolves it against its parent and the defaults.
@@ -136,12 +150,29 @@ public struct ProfileLoader: Sendable {
                                        message: "unknown parameter; parameters of \(stage.name): " + stage.parameters.map(\.name).joined(separator: ", "))
                 }
                 switch declaration.validate(raw) {
+                case .success(.text(let path)) where !path.isEmpty:
+                    values[stage.name]![key] = .text(try Self.resolveFile(path, relativeTo: directory, file: file,
+                                                                          keyPath: "\(stage.name).\(key)", declaration: declaration))
                 case .success(let v): values[stage.name]![key] = v
                 case .failure(let p): throw ProfileError(file: file, keyPath: "\(stage.name).\(key)", message: p.message)
                 }
             }
         }
         return Profile(name: name, summary: summary, parent: parentName, origin: file, values: values)
+    }
+
+    /// A file parameter's path made absolute (relative to the profile's folder, or the current
+    /// folder), checked to exist; the error names the profile file and key path.
+    public static func resolveFile(_ path: String, relativeTo directory: URL?, file: String, keyPath: String,
+                                   declaration: ParameterDeclaration) throws -> String {
+        let base = directory ?? URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+        let url = path.hasPrefix("/") ? URL(fileURLWithPath: path) : base.appendingPathComponent(path)
+        let resolved = url.standardizedFileURL.path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: resolved, isDirectory: &isDirectory), !isDirectory.boolValue else {
+            throw ProfileError(file: file, keyPath: keyPath, message: "\(resolved): no such file; allowed: \(declaration.allowed)")
+        }
+        return resolved
     }
 
     static func describe(_ error: Error) -> String {
@@ -162,7 +193,8 @@ public enum ProfileMigration {
                                message: object["schemaVersion"] == nil ? "missing; expected \(Profile.schemaVersion)"
                                    : "expected a number, got \(object["schemaVersion"]!.typeName)")
         }
-        guard v == v.rounded(), v >= 1 else {
+        // The upper bound keeps `Int(v)` from trapping on 1e60 (a fuzzer finding).
+        guard v == v.rounded(), v >= 1, v <= 1_000_000 else {
             throw ProfileError(file: file, keyPath: "schemaVersion", message: "expected a positive whole number, got \(v)")
         }
         let version = Int(v)

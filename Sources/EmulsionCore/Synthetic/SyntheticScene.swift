@@ -186,10 +186,43 @@ public struct SyntheticScene: Sendable {
     /// White-balanced camera RGB → linear sRGB, LibRaw's `rgb_cam` for this camera.
     public var cameraToSRGB: Matrix3 { SyntheticCamera.cameraToSRGB(cameraFromXYZ: camera.cameraFromXYZ) }
 
-    /// DNG ForwardMatrix: white-balanced camera RGB → XYZ D50, mapping (1,1,1) to the ICC D50 white.
+    /// DNG ForwardMatrix: white-balanced reference-camera RGB → XYZ D50, mapping (1,1,1) to the
+    /// ICC D50 white (the reference camera is this one with AnalogBalance and CameraCalibration undone).
     public var forwardMatrix: Matrix3 {
         let n = camera.cameraFromXYZ * Self.whiteXYZ
-        return ColorCheckerReference.adaptD65ToD50 * camera.cameraFromXYZ.inverse! * Matrix3.diagonal(n)
+        let abcc = camera.analogBalanceTimesCalibration
+        let reference = abcc.inverse! * n
+        return ColorCheckerReference.adaptD65ToD50 * camera.cameraFromXYZ.inverse! * abcc * Matrix3.diagonal(reference)
+    }
+
+    /// The DNG calibrations this camera records: one at `calibrationIlluminant`, or two at
+    /// `bracketingIlluminants` whose ColorMatrices (and ForwardMatrices) differ from the truth
+    /// by ±Δ so that only interpolation in 1/CCT at the scene white's temperature (Robertson,
+    /// `ColourTemperature`) gives back the true matrix: M₁ = M + (1 − g)Δ, M₂ = M − gΔ.
+    public var calibrations: [DNGCalibration] {
+        let abcc = camera.analogBalanceTimesCalibration
+        let cm = abcc.inverse! * camera.cameraFromXYZ
+        let fm = camera.recordsForwardMatrix ? forwardMatrix : nil
+        guard camera.bracketingIlluminants.count == 2,
+              let t1 = ColourTemperature.kelvin(lightSource: camera.bracketingIlluminants[0]),
+              let t2 = ColourTemperature.kelvin(lightSource: camera.bracketingIlluminants[1]), t1 != t2 else {
+            return [DNGCalibration(illuminant: camera.calibrationIlluminant, colorMatrix: cm, forwardMatrix: fm,
+                                   cameraCalibration: camera.cameraCalibration)]
+        }
+        let white = ColourTemperature.temperature(of: ColourTemperature.chromaticity(xyz: Self.whiteXYZ)).kelvin
+        // Weight of calibration 1 (either order of temperatures).
+        let g = (1 / white - 1 / t2) / (1 / t1 - 1 / t2)
+        // Δ for ColorMatrix: more red, less blue response (what tungsten calibrations look like);
+        // for ForwardMatrix: rows summing to 0, so (1,1,1) still maps to D50.
+        let dCM = Matrix3(rowMajor: [0.08, -0.02, 0.01, -0.03, 0.05, 0.02, 0.01, -0.04, -0.09])
+        let dFM = Matrix3(rowMajor: [0.04, -0.03, -0.01, -0.02, 0.03, -0.01, 0.01, 0.02, -0.03])
+        func plus(_ m: Matrix3, _ d: Matrix3, _ k: Double) -> Matrix3 { Matrix3(rowMajor: (0..<9).map { m.m[$0] + k * d.m[$0] }) }
+        return [
+            DNGCalibration(illuminant: camera.bracketingIlluminants[0], colorMatrix: plus(cm, dCM, 1 - g),
+                           forwardMatrix: fm.map { plus($0, dFM, 1 - g) }, cameraCalibration: camera.cameraCalibration),
+            DNGCalibration(illuminant: camera.bracketingIlluminants[1], colorMatrix: plus(cm, dCM, -g),
+                           forwardMatrix: fm.map { plus($0, dFM, -g) }, cameraCalibration: camera.cameraCalibration),
+        ]
     }
 
     /// The reflectance at which the first raw channel of a D65 neutral reaches white.
@@ -288,14 +321,12 @@ public struct SyntheticScene: Sendable {
         paint(l.sky) { x, y in cameraRGB(xyz: skyXYZ(x: x, y: y, in: l.sky)) }
 
         let neutral = asShotNeutral, multipliers = asShotMultipliers
-        var calibration = DNGCalibration(illuminant: camera.calibrationIlluminant, colorMatrix: camera.cameraFromXYZ,
-                                         forwardMatrix: nil)
-        if camera.recordsForwardMatrix { calibration.forwardMatrix = forwardMatrix }
         let colour = CameraColour(
             asShotMultipliers: SIMD3<Float>(multipliers),
             daylightMultipliers: SIMD3<Float>(multipliers),
             cameraToSRGB: cameraToSRGB,
-            dngCalibrations: [calibration],
+            dngCalibrations: calibrations,
+            analogBalance: SIMD3<Float>(camera.analogBalance),
             asShotNeutral: SIMD3<Float>(neutral),
             baselineExposure: Float(baselineExposure))
 
@@ -354,6 +385,16 @@ public struct SyntheticCamera: Sendable, Equatable {
     public var whitePatchLevel: Double = 0.8
     /// Also record a DNG ForwardMatrix (consistent with the ColorMatrix) in the calibration.
     public var recordsForwardMatrix = false
+    /// Two EXIF LightSource codes: record two calibrations that bracket the true matrix
+    /// (`SyntheticScene.calibrations`); empty for one calibration at `calibrationIlluminant`.
+    public var bracketingIlluminants: [Int] = []
+    /// DNG AnalogBalance to record (the ColorMatrix is divided by it, so colours stay true).
+    public var analogBalance = SIMD3<Double>(1, 1, 1)
+    /// DNG CameraCalibration to record (likewise divided out of the ColorMatrix).
+    public var cameraCalibration: Matrix3 = .identity
+
+    /// AB · CC, what the DNG colour model puts in front of the ColorMatrix.
+    public var analogBalanceTimesCalibration: Matrix3 { Matrix3.diagonal(analogBalance) * cameraCalibration }
     /// nil: noiseless, every sample exactly the quantised truth.
     public var noise: Noise? = nil
 

@@ -7,7 +7,8 @@
 /// reach Swift frames; this file only validates input, moves buffers and turns error codes into
 /// `PNGError`.
 /// Reference: PNG Specification 2nd ed. (W3C / ISO/IEC 15948:2003) — IHDR (11.2.2), filters (9),
-/// iCCP (11.3.3.3); libpng 1.6 manual (libpng-manual.txt). Encoding defaults and the segmented parallel encoder: docs/PERFORMANCE.md.
+/// iCCP (11.3.3.3); libpng 1.6 manual (libpng-manual.txt). Encoding defaults and the segmented parallel
+/// encoder: docs/PNG-ENCODING.md and docs/PERFORMANCE.md.
 
 import CPNGShim
 import Dispatch
@@ -53,64 +54,79 @@ public enum PNGFilter: String, CaseIterable, Sendable {
 }
 
 /// zlib strategy (zlib manual, `deflateInit2`): how deflate looks for repeats.
-public enum PNGStrategy: String, CaseIterable, Sendable {
-    /// Matches and literals (LZ77 + Huffman), zlib's default.
-    case `default`
-    /// Favours literals over short matches (zlib's choice for filtered image data).
-    case filtered
-    /// Huffman coding of literals only: no match search at all.
-    case huffmanOnly
-    /// Matches of distance 1 only (runs), plus Huffman coding.
+public enum PNGCompressionStrategy: String, CaseIterable, Sendable {
+    /// libpng's choice: Z_FILTERED when rows are filtered, Z_DEFAULT_STRATEGY otherwise.
+    case automatic
+    /// Runs only (Z_RLE): about twice as fast as `automatic` on noisy 16-bit photographs and no
+    /// larger; still collapses flat areas. The zlib level (1-9) then does not change the output.
     case rle
-    /// Emulsion's own coder (CPNGShim/pngsegments.c): dynamic-Huffman blocks of literals, no
-    /// match search, one table lookup per byte. zlib's `huffmanOnly` output size at several
-    /// times its speed. Level 0 still stores.
+    /// Huffman coding only (Z_HUFFMAN_ONLY): as fast as `rle`, but flat areas cost at least 1 bit/byte.
+    case huffmanOnly
+    /// Emulsion's own coder (CPNGShim/pngsegments.c) at level 1: dynamic-Huffman blocks of
+    /// literals, no match search, one table lookup per byte — zlib's `huffmanOnly` output size at
+    /// several times its speed (flat areas likewise cost 1 bit/byte). Level 0 still stores; levels
+    /// 2-9 ask for matches, so they use zlib as `automatic` does.
     case fastHuffman
 
     var shimValue: Int32 {
         switch self {
-        case .default: return Int32(EMU_PNG_STRATEGY_DEFAULT)
-        case .filtered: return Int32(EMU_PNG_STRATEGY_FILTERED)
-        case .huffmanOnly: return Int32(EMU_PNG_STRATEGY_HUFFMAN_ONLY)
+        case .automatic: return Int32(EMU_PNG_STRATEGY_AUTO)
         case .rle: return Int32(EMU_PNG_STRATEGY_RLE)
+        case .huffmanOnly: return Int32(EMU_PNG_STRATEGY_HUFFMAN_ONLY)
         case .fastHuffman: return Int32(EMU_PNG_STRATEGY_FAST_HUFFMAN)
         }
     }
 }
 
+/// The engine branch's name for `PNGCompressionStrategy`.
+public typealias PNGStrategy = PNGCompressionStrategy
+
 /// zlib level, strategy, row filter and threads used when encoding.
 ///
-/// The defaults (level 1 with Emulsion's fast Huffman-only coder, `up` filter) were chosen by
-/// measurement on rendered 16-bit photographs (docs/PERFORMANCE.md, "PNG encoding"): the low
-/// byte of a 16-bit sample is mostly sensor noise, so match search buys about 1% (zlib level 6
-/// is ~4× slower than level 1 for that), zlib's Huffman-only and RLE strategies give the same
-/// size as level 1, and the fast coder gives that size at several times their speed — close to
-/// the cost of storing the data uncompressed (`compressionLevel` 0).
+/// The defaults (level 1 with Emulsion's fast Huffman-only coder, `up` filter, segments compressed
+/// on all cores) were chosen by measurement on rendered 16-bit photographs (docs/PERFORMANCE.md,
+/// "PNG encoding"; docs/PNG-ENCODING.md): the low byte of a 16-bit sample is mostly sensor noise,
+/// so match search buys about 1% (zlib level 6 is ~4× slower than level 1 for that), zlib's
+/// Huffman-only and RLE strategies give the same size as level 1, and the fast coder gives that
+/// size at several times their speed — close to the cost of storing the data uncompressed
+/// (`compressionLevel` 0). Flat areas compress less than with `rle` (1 bit/byte at best).
 public struct PNGEncodingOptions: Equatable, Sendable {
-    /// zlib compression level 0 (store) ... 9 (smallest, slowest).
+    /// zlib compression level 0 (store) ... 9 (smallest, slowest). With `fastHuffman`, 2-9 use zlib.
     public var compressionLevel: Int
     public var filter: PNGFilter
-    public var strategy: PNGStrategy
-    /// Threads compressing segments of rows in parallel (`encode`); the bytes do not depend on it.
+    public var strategy: PNGCompressionStrategy
+    /// Threads compressing segments of rows in parallel; 0 means every active core. The bytes do
+    /// not depend on it. Ignored (one thread) when `parallel` is off.
     public var threads: Int
     /// Filtered bytes per independently compressed segment (rounded to whole rows). Smaller
     /// segments spread better over threads and cost a little compression (each starts with an
     /// empty dictionary and ends with a 5-byte flush marker); 1 MiB loses < 0.1 %.
     public var segmentBytes: Int
-    /// Name stored in the iCCP chunk (1-79 Latin-1 characters).
+    /// Name stored in the iCCP chunk: 1-79 printable ASCII characters, no leading, trailing or double spaces.
     public var iccProfileName: String
+    /// Compress segments on `threads` threads; off: one thread (for callers already encoding
+    /// several images at once). The bytes are the same either way.
+    public var parallel: Bool
 
-    public init(compressionLevel: Int = 1, filter: PNGFilter = .up, strategy: PNGStrategy = .fastHuffman, threads: Int = 1,
-                segmentBytes: Int = 1 << 20, iccProfileName: String = "ICC Profile") {
+    public init(compressionLevel: Int = 1, filter: PNGFilter = .up, strategy: PNGCompressionStrategy = .fastHuffman,
+                threads: Int = 0, segmentBytes: Int = 1 << 20, iccProfileName: String = "ICC Profile",
+                parallel: Bool = true) {
         self.compressionLevel = compressionLevel
         self.filter = filter
         self.strategy = strategy
         self.threads = threads
         self.segmentBytes = segmentBytes
         self.iccProfileName = iccProfileName
+        self.parallel = parallel
     }
 
     public static let `default` = PNGEncodingOptions()
+
+    /// Threads the encoder actually uses.
+    public var effectiveThreads: Int {
+        guard parallel else { return 1 }
+        return threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount
+    }
 
     /// e.g. "zlib 1 rle, up filter".
     public var summary: String { "zlib \(compressionLevel) \(strategy.rawValue), \(filter.rawValue) filter" }
@@ -140,22 +156,63 @@ public struct PNGError: Error, CustomStringConvertible, Equatable, Sendable {
 
 /// PNG encoding and decoding entry points.
 public enum PNGFile {
-    /// Writes `image` to `path` (created or replaced) through libpng's own row writer, on one thread
-    /// (`options.strategy`, `threads` and `segmentBytes` do not apply; `encode` is the fast,
-    /// parallel path). Write, flush and close failures (disk full,
-    /// EFBIG) throw; a partially written regular file is removed. For atomic replacement, `encode`
-    /// and write the bytes to a temporary file that is then renamed.
+    /// Writes `image` to `path` (created or replaced), streamed from the segmented encoder (the
+    /// same bytes as `encode`). Write, flush and close failures (disk full, EFBIG) throw; a
+    /// partially written regular file is removed. For atomic replacement, stream `encode(_:options:to:)`
+    /// into a temporary file that is then renamed (Emulsion's AtomicOutput does).
     public static func write(_ image: PNGImage, to path: String,
                              options: PNGEncodingOptions = .default) throws {
         try validate(image, options: options, path: path)
-        try withEncodeArguments(image, options: options) { samples, icc, iccLength, name, message in
-            emu_png_write_file(path, samples, UInt32(image.width), UInt32(image.height),
-                               Int32(image.channels), Int32(image.bitDepth), icc, iccLength, name,
-                               Int32(options.compressionLevel), options.filter.shimValue, message)
-        }.throwIfFailed(path: path)
+        guard let file = fopen(path, "wb") else {
+            throw PNGError(path: path, kind: .cannotOpen, message: "cannot open for writing: \(String(cString: strerror(errno)))")
+        }
+        var status = stat()
+        // Only a regular file we wrote into is removed on failure (never /dev/full or a FIFO).
+        let regular = fstat(fileno(file), &status) == 0 && status.st_mode & S_IFMT == S_IFREG
+        setvbuf(file, nil, _IOFBF, 1 << 18)
+        var closed = false
+        do {
+            try encode(image, options: options) { buffer in
+                guard buffer.count > 0 else { return }
+                if fwrite(buffer.baseAddress!, 1, buffer.count, file) != buffer.count {
+                    throw PNGError(path: path, kind: .io, message: "write failed: \(String(cString: strerror(errno)))")
+                }
+            }
+            // Buffered data reaches the kernel only here: a full disk or EFBIG often shows up at flush/close.
+            if fflush(file) != 0 || ferror(file) != 0 {
+                throw PNGError(path: path, kind: .io, message: "write failed: \(String(cString: strerror(errno)))")
+            }
+            closed = true
+            if fclose(file) != 0 {
+                throw PNGError(path: path, kind: .io, message: "cannot close file: \(String(cString: strerror(errno)))")
+            }
+        } catch let error as PNGError {
+            if !closed { fclose(file) }
+            if regular { unlink(path) }
+            throw PNGError(path: path, kind: error.kind, message: error.message)
+        } catch {
+            if !closed { fclose(file) }
+            if regular { unlink(path) }
+            throw error
+        }
     }
 
-    /// Encodes `image` as PNG bytes in memory (the segmented encoder, `options.threads` wide).
+    /// `write` with the segment size given in rows (the png branch's tests name it so).
+    static func write(_ image: PNGImage, to path: String, options: PNGEncodingOptions, rowsPerBlock: Int?) throws {
+        try write(image, to: path, options: options.withRows(rowsPerBlock, of: image))
+    }
+
+    /// `encode` with the segment size given in rows (nil: the default, ~1 MiB per segment).
+    static func encode(_ image: PNGImage, options: PNGEncodingOptions, rowsPerBlock: Int?) throws -> [UInt8] {
+        try encode(image, options: options.withRows(rowsPerBlock, of: image))
+    }
+
+    /// Rows per segment for `image` with the default options.
+    static func defaultRowsPerBlock(for image: PNGImage) -> Int {
+        segmentRows(width: image.width, channels: image.channels, bitDepth: image.bitDepth)
+    }
+
+    /// Encodes `image` as PNG bytes in memory (the segmented encoder, `options.effectiveThreads` wide).
     public static func encode(_ image: PNGImage, options: PNGEncodingOptions = .default) throws -> [UInt8] {
         var bytes: [UInt8] = []
         try encode(image, options: options) { bytes.append(contentsOf: $0) }
@@ -172,7 +229,7 @@ public enum PNGFile {
     /// Encodes `image` and hands the PNG's bytes to `output` in order, piece by piece (signature
     /// and header chunks, then one IDAT chunk per segment of rows as soon as it and all before it
     /// are compressed, then the trailer), so a whole compressed file is never held in memory.
-    /// Segments are compressed on `options.threads` threads; the bytes are the same for any count.
+    /// Segments are compressed on `options.effectiveThreads` threads; the bytes are the same for any count.
     /// An error thrown by `output` stops the encoding and is rethrown.
     public static func encode(_ image: PNGImage, options: PNGEncodingOptions = .default,
                               to output: (UnsafeRawBufferPointer) throws -> Void) throws {
@@ -207,13 +264,13 @@ public enum PNGFile {
                         &chunk, &length, &adler, &rawLength, &message)
                     if code != Int32(EMU_PNG_OK) {
                         emu_png_free(chunk)
-                        state.fail(with: ShimResult(code: code, message: message).error(path: nil))
+                        state.fail(i, with: ShimResult(code: code, message: message).error(path: nil))
                         return
                     }
                     state.finished(i, Segment(chunk: chunk!, length: length, adler: adler, rawLength: rawLength), output: output)
                 }
             }
-            let threads = max(1, min(options.threads, count))
+            let threads = max(1, min(options.effectiveThreads, count))
             if threads == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: threads, execute: work) }
         } }
         if let error = state.error { throw error }
@@ -329,6 +386,16 @@ public enum PNGFile {
     }
 }
 
+extension PNGEncodingOptions {
+    /// These options with segments of `rows` rows of `image` (nil: unchanged).
+    func withRows(_ rows: Int?, of image: PNGImage) -> PNGEncodingOptions {
+        guard let rows else { return self }
+        var options = self
+        options.segmentBytes = max(1, rows) * (image.width * image.channels * image.bitDepth / 8 + 1)
+        return options
+    }
+}
+
 /// One compressed segment waiting for its turn to be written.
 private struct Segment {
     let chunk: UnsafeMutablePointer<UInt8>
@@ -353,6 +420,7 @@ private final class SegmentQueue: @unchecked Sendable {
     private var waiting: [Int: Segment] = [:]
     private(set) var adler: UInt32 = 1
     private(set) var error: Error?
+    private var failedSegment = Int.max
 
     init(count: Int) { self.count = count }
 
@@ -365,9 +433,11 @@ private final class SegmentQueue: @unchecked Sendable {
         return nextToTake - 1
     }
 
-    func fail(with error: Error) {
+    /// Segments are taken in order, so every segment above a failing one is taken and reports
+    /// too: keeping the lowest failing segment reports the topmost bad row, as a serial encoder would.
+    func fail(_ i: Int, with error: Error) {
         lock.lock(); defer { lock.unlock() }
-        if self.error == nil { self.error = error }
+        if self.error == nil || i < failedSegment { self.error = error; failedSegment = i }
     }
 
     /// Output runs under the lock: one writer at a time, in segment order.
@@ -378,7 +448,7 @@ private final class SegmentQueue: @unchecked Sendable {
             defer { emu_png_free(s.chunk) }
             adler = nextToWrite == 0 ? s.adler : emu_png_adler32_combine(adler, s.adler, s.rawLength)
             nextToWrite += 1
-            do { try output(UnsafeRawBufferPointer(start: s.chunk, count: s.length)) } catch { self.error = error }
+            do { try output(UnsafeRawBufferPointer(start: s.chunk, count: s.length)) } catch { self.error = error; failedSegment = -1 }
         }
     }
 }

@@ -17,6 +17,28 @@ public enum RawFile {
     /// Decodes `path`. Throws `RawFileError` naming the file and the problem.
     public static func read(path: String, pixelLimit: Int = defaultPixelLimit) throws -> RawImage {
         _ = try InputFileCheck.regularReadableFile(path)
+        var head: [UInt8] = []
+        if let f = FileHandle(forReadingAtPath: path) {
+            head = [UInt8](f.readData(ofLength: 4))
+            try? f.close()
+        }
+        return try decode(label: path, header: head, pixelLimit: pixelLimit,
+                          contents: { FileManager.default.contents(atPath: path).map { [UInt8]($0) } }) { libraw_open_file($0, path) }
+    }
+
+    /// Decodes a raw file held in memory (fuzzing, tests); `label` names it in errors.
+    public static func read(bytes: [UInt8], label: String, pixelLimit: Int = defaultPixelLimit) throws -> RawImage {
+        guard !bytes.isEmpty else { throw RawFileError(path: label, problem: "empty file (0 bytes)") }
+        return try bytes.withUnsafeBytes { buffer in
+            try decode(label: label, header: Array(bytes.prefix(4)), pixelLimit: pixelLimit, contents: { bytes }) {
+                libraw_open_buffer($0, UnsafeMutableRawPointer(mutating: buffer.baseAddress!), buffer.count)
+            }
+        }
+    }
+
+    /// `contents` gives the whole file for Emulsion's own DNG tag readers (read only for DNGs).
+    private static func decode(label path: String, header: [UInt8], pixelLimit: Int, contents: () -> [UInt8]?,
+                               open: (UnsafeMutablePointer<libraw_data_t>) -> Int32) throws -> RawImage {
         guard let handle = libraw_init(0) else { throw RawFileError(path: path, problem: "cannot initialise LibRaw") }
         defer { libraw_close(handle) }
         // LibRaw prints data errors (such as an unexpected end of file) to stderr by default; we
@@ -29,10 +51,12 @@ public enum RawFile {
         }, Unmanaged.passUnretained(problems).toOpaque())
         libraw_set_memerror_handler(handle, { _, _, _ in }, nil)
 
-        var status = libraw_open_file(handle, path)
+        var (status, openMessages) = DecoderMessages.capturing { open(handle) }
+        if !openMessages.isEmpty, problems.dataError == nil { problems.dataError = "corrupt raw data (decoder: \(openMessages.split(separator: "\n").first.map(String.init) ?? openMessages))" }
         guard status == LIBRAW_SUCCESS.rawValue else {
             var problem = describe(status, opening: true)
-            if status == LIBRAW_FILE_UNSUPPORTED.rawValue, looksLikeTIFF(path) {
+            let tiff = header == [0x49, 0x49, 0x2A, 0x00] || header == [0x4D, 0x4D, 0x00, 0x2A]
+            if status == LIBRAW_FILE_UNSUPPORTED.rawValue, tiff {
                 problem = "TIFF/DNG structure LibRaw cannot use (damaged, truncated or unsupported)"
             }
             // While identifying a file, LibRaw's end-of-file callback fires for any short file:
@@ -49,7 +73,14 @@ public enum RawFile {
         let iparams = emulsion_iparams(handle).pointee
         if iparams.is_foveon != 0 { throw RawFileError(path: path, problem: "unsupported sensor layout (Foveon)") }
 
-        status = libraw_unpack(handle)
+        let (unpacked, printed) = DecoderMessages.capturing { libraw_unpack(handle) }
+        status = unpacked
+        if !printed.isEmpty, problems.dataError == nil {
+            // A decoder that complains but returns data (libjpeg on a damaged lossy DNG) has
+            // produced partly invented pixels: refuse them rather than render a damaged image.
+            let first = printed.split(separator: "\n").first.map(String.init) ?? printed
+            problems.dataError = "corrupt raw data (decoder: \(first))"
+        }
         guard status == LIBRAW_SUCCESS.rawValue else {
             throw RawFileError(path: path, problem: problems.dataError ?? describe(status, opening: false))
         }
@@ -61,19 +92,34 @@ public enum RawFile {
         guard levels.white > levels.blackTile.max()! else {
             throw RawFileError(path: path, problem: "white level \(levels.white) is not above black \(levels.blackTile.max()!)")
         }
-        return RawImage(width: width, height: height, layout: layout.image, samples: samples, levels: levels,
-                        colour: cameraColour(handle), metadata: metadata(handle))
+        var colour = cameraColour(handle)
+        let isDNG = emulsion_iparams(handle).pointee.dng_version != 0
+        let file = isDNG ? contents() : nil
+        if let file, let tags = DNGColourTags.read(bytes: file) {
+            // LibRaw 0.20 keeps only part of the DNG colour tags; the file's own are complete.
+            colour.dngCalibrations = tags.calibrations
+            if let ab = tags.analogBalance { colour.analogBalance = ab }
+            if let n = tags.asShotNeutral { colour.asShotNeutral = n }
+            colour.asShotWhiteXY = tags.asShotWhiteXY
+        }
+        var image = RawImage(width: width, height: height, layout: layout.image, samples: samples, levels: levels,
+                             colour: colour, metadata: metadata(handle))
+        if let file, let opcodes = DNGOpcodes.read(bytes: file) {
+            let mosaic = image.cfa != nil
+            image.metadata.opcodes = opcodes.descriptions(appliesGainMaps: mosaic)
+            if mosaic, !opcodes.gainMaps.isEmpty {
+                // Map coordinates start at the ActiveArea's top-left and span it; LibRaw's visible
+                // area starts at its margins (the same point unless it crops further).
+                let area = opcodes.activeArea ?? [0, 0, image.metadata.sensorHeight, image.metadata.sensorWidth]
+                image.lensShading = LensShading(maps: opcodes.gainMaps,
+                                                offsetX: image.metadata.cropLeft - area[1], offsetY: image.metadata.cropTop - area[0],
+                                                imageWidth: area[3] - area[1], imageHeight: area[2] - area[0])
+            }
+        }
+        return image
     }
 
     final class DecodeProblems: @unchecked Sendable { var dataError: String? }
-
-    /// TIFF-based raws (DNG, NEF, CR2, ARW…) start with a byte-order mark and 42.
-    static func looksLikeTIFF(_ path: String) -> Bool {
-        guard let f = FileHandle(forReadingAtPath: path) else { return false }
-        defer { try? f.close() }
-        let head = [UInt8](f.readData(ofLength: 4))
-        return head == [0x49, 0x49, 0x2A, 0x00] || head == [0x4D, 0x4D, 0x00, 0x2A]
-    }
 
     /// What LibRaw's status code means for a person.
     static func describe(_ status: Int32, opening: Bool) -> String {
@@ -209,6 +255,8 @@ public enum RawFile {
         colour.daylightMultipliers = normalised(triple { emulsion_pre_mul(h, $0) })
         let rgbCam = Matrix3(rowMajor: (0..<9).map { Double(emulsion_rgb_cam(h, Int32($0 / 3), Int32($0 % 3))) })
         if rgbCam.isFinite, rgbCam.determinant != 0 { colour.cameraToSRGB = rgbCam }
+        let camXYZ = Matrix3(rowMajor: (0..<9).map { Double(emulsion_cam_xyz(h, Int32($0 / 3), Int32($0 % 3))) })
+        if camXYZ.isFinite, abs(camXYZ.determinant) > 1e-9 { colour.xyzToCamera = camXYZ }
 
         for i in 0..<2 {
             let flags = emulsion_dng_parsed(h, Int32(i))

@@ -3,7 +3,8 @@
 /// For Bayer data that is the classic 3×3 rule (cross mean for green at red/blue sites, diagonal
 /// mean for blue at red and red at blue, horizontal or vertical pair at green sites). The same
 /// rule — mean of same-colour photosites in the 3×3 window, 5×5 where the 3×3 has none — serves
-/// any other periodic CFA (X-Trans included) as a fast fallback and handles the image border.
+/// any other periodic CFA (X-Trans included) as a fast fallback, reading only photosites inside
+/// the image. Bayer borders read the window's mirrored rows and columns.
 /// Reference: e.g. Gunturk et al., "Demosaicking: color filter array interpolation", IEEE Signal
 /// Processing Magazine 22(1), 2005, §II. Colour space: white-balanced camera RGB in and out.
 /// Expected quality: about 30 dB CPSNR on natural images (docs/QUALITY.md once measured).
@@ -26,25 +27,22 @@ public struct BilinearDemosaic: DemosaicAlgorithm {
     @inline(__always)
     private func run<L: Lanes>(_ w: MosaicWindow, _ strip: Strip, _: L.Type) {
         let width = strip.width
-        let height = w.imageHeight
-        let bayer = w.cfa.isBayer
         for row in 0..<strip.rows {
             let y = strip.firstRow + row
             let out = row * width
-            guard bayer, y > 0, y < height - 1, width > 2 else {
+            guard w.cfa.isBayer else {
                 for x in 0..<width { genericPixel(w, x: x, y: y, into: strip, at: out + x) }
                 continue
             }
-            genericPixel(w, x: 0, y: y, into: strip, at: out)
-            genericPixel(w, x: width - 1, y: y, into: strip, at: out + width - 1)
+            // Bayer: the window is mirrored past the border, so one rule serves every pixel.
             let above = w.row(y - 1), here = w.row(y), below = w.row(y + 1)
             let plan = BayerRowPlan(cfa: w.cfa, row: y)
-            var x = 1
-            while x + L.laneCount <= width - 1 {
+            var x = 0
+            while x + L.laneCount <= width {
                 BayerBilinear.pixel(above, here, below, x: x, plan: plan, into: strip, at: out + x, L.self)
                 x += L.laneCount
             }
-            while x < width - 1 {
+            while x < width {
                 BayerBilinear.pixel(above, here, below, x: x, plan: plan, into: strip, at: out + x, Float.self)
                 x += 1
             }

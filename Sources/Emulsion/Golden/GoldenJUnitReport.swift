@@ -1,0 +1,60 @@
+import Foundation
+
+/// JUnit XML for CI systems (Jenkins, GitLab, GitHub test reporters): one `<testsuite>` named after
+/// the golden suite, one `<testcase>` per case (classname `golden.SUITE`), a `<failure>` for a fail
+/// or size mismatch, an `<error>` for a case that could not be judged, and the figures and notes in
+/// `<system-out>`.
+/// Reference: the de-facto schema of Ant's JUnit report task (testsuites/testsuite/testcase with
+/// failure, error, system-out; `time` in seconds), as read by Jenkins' JUnit plugin.
+public enum GoldenJUnitReport {
+    public static func xml(_ report: GoldenCheckReport, generated: Date = Date()) -> String {
+        let failures = report.results.filter { $0.verdict.isFailure }.count
+        let errors = report.results.filter { $0.verdict.isError }.count
+        let time = GoldenFormat.number(report.seconds)
+        let stamp = GoldenHTMLReport.timestamp(generated)
+        let suite = report.suite.name
+        var x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+        x += "<testsuites name=\"emulsion golden\" tests=\"\(report.results.count)\" failures=\"\(failures)\" errors=\"\(errors)\" time=\"\(time)\">\n"
+        x += "  <testsuite name=\"\(a(suite))\" tests=\"\(report.results.count)\" failures=\"\(failures)\" errors=\"\(errors)\" skipped=\"0\" "
+            + "time=\"\(time)\" timestamp=\"\(stamp)\">\n"
+        if !report.overrides.isEmpty {
+            x += "    <properties><property name=\"what-if\" value=\"\(a(report.overrides.joined(separator: " ")))\"/></properties>\n"
+        }
+        for r in report.results {
+            x += "    <testcase classname=\"golden.\(a(suite))\" name=\"\(a(r.goldenCase.name))\" time=\"\(GoldenFormat.number(r.seconds))\">\n"
+            let details = ([r.message, "input: \(r.input)", "render: \(r.goldenCase.optionsSummary)", "approved: \(r.approvedPath)"]
+                + (r.actualPath.map { ["actual: \($0)"] } ?? []) + (r.heatMapPath.map { ["heat map: \($0)"] } ?? []) + r.notes)
+                .joined(separator: "\n")
+            if r.verdict.isFailure {
+                x += "      <failure type=\"\(r.verdict.rawValue)\" message=\"\(a(r.message))\">\(t(details))</failure>\n"
+            } else if r.verdict.isError {
+                x += "      <error type=\"\(r.verdict.rawValue)\" message=\"\(a(r.message))\">\(t(details))</error>\n"
+            }
+            x += "      <system-out>\(t(r.verdict.rawValue + ": " + details))</system-out>\n"
+            x += "    </testcase>\n"
+        }
+        x += "  </testsuite>\n</testsuites>\n"
+        return x
+    }
+
+    /// Attribute value escaping (also line breaks, which attribute normalisation would eat).
+    static func a(_ s: String) -> String {
+        t(s).replacingOccurrences(of: "\"", with: "&quot;").replacingOccurrences(of: "\n", with: "&#10;")
+    }
+
+    /// Text escaping; characters XML 1.0 cannot hold are dropped.
+    static func t(_ s: String) -> String {
+        var out = ""
+        for u in s.unicodeScalars {
+            switch u {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\t", "\n", "\r": out.unicodeScalars.append(u)
+            default:
+                if u.value >= 0x20 && !(0xFFFE...0xFFFF).contains(u.value) { out.unicodeScalars.append(u) }
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,103 @@
+import EmulsionCore
+import EmulsionIO
+import Foundation
+
+/// Quick looks at many renders of one raw: a reduced raw for speed, and a labelled contact sheet.
+public enum Preview {
+    /// A smaller raw for previews: whole CFA periods binned into one RGB pixel (each colour's
+    /// photosites averaged after black subtraction), then stored as a linear three-channel raw
+    /// with black 0 and white 65535. Colour, white balance and metadata are kept, so it renders
+    /// through the same stages (no demosaic needed). An image already small enough is returned as is.
+    public static func downscaled(_ raw: RawImage, maxSide: Int) -> RawImage {
+        let period: (Int, Int)
+        switch raw.layout {
+        case .mosaic(let cfa): period = (cfa.width, cfa.height)
+        case .rgb: period = (1, 1)
+        }
+        let step = max(period.0, period.1)
+        var block = max(1, Int((Double(max(raw.width, raw.height)) / Double(max(maxSide, 1))).rounded(.up)))
+        block = max(step, (block + step - 1) / step * step)
+        if case .rgb = raw.layout, block == 1 { return raw }
+        let w = raw.width / block, h = raw.height / block
+        guard w >= 1, h >= 1 else { return raw }
+        var samples = [UInt16](repeating: 0, count: 3 * w * h)
+        let levels = raw.levels
+        raw.samples.withUnsafeBufferPointer { input in
+            for oy in 0..<h {
+                for ox in 0..<w {
+                    var sum = SIMD3<Double>(repeating: 0), count = SIMD3<Double>(repeating: 0)
+                    for y in (oy * block)..<(oy * block + block) {
+                        for x in (ox * block)..<(ox * block + block) {
+                            let black = Double(levels.black(row: y, column: x))
+                            let range = max(Double(levels.white) - black, 1)
+                            switch raw.layout {
+                            case .mosaic(let cfa):
+                                let c = cfa.colour(row: y, column: x)
+                                sum[c] += max(Double(input[y * raw.width + x]) - black, 0) / range
+                                count[c] += 1
+                            case .rgb:
+                                for c in 0..<3 {
+                                    sum[c] += max(Double(input[3 * (y * raw.width + x) + c]) - black, 0) / range
+                                    count[c] += 1
+                                }
+                            }
+                        }
+                    }
+                    for c in 0..<3 {
+                        let mean = count[c] > 0 ? sum[c] / count[c] : 0
+                        samples[3 * (oy * w + ox) + c] = UInt16(min(max(mean, 0), 1) * 65535 + 0.5)
+                    }
+                }
+            }
+        }
+        return RawImage(width: w, height: h, layout: .rgb, samples: samples, levels: SensorLevels(black: 0, white: 65535),
+                        colour: raw.colour, metadata: raw.metadata)
+    }
+
+    /// Splits `stage.param=from:to:count` into its `--set` overrides (count ≥ 2, evenly spaced).
+    public static func sweep(_ text: String) throws -> [String] {
+        guard let eq = text.firstIndex(of: "=") else { throw RenderError("--sweep \(text): expected stage.param=from:to:count") }
+        let key = String(text[..<eq])
+        let parts = text[text.index(after: eq)...].split(separator: ":")
+        guard parts.count == 3, let a = Double(parts[0]), let b = Double(parts[1]), let n = Int(parts[2]), n >= 2, n <= 64 else {
+            throw RenderError("--sweep \(text): expected stage.param=from:to:count with 2 ≤ count ≤ 64, e.g. tone.contrast=0.8:1.6:5")
+        }
+        return (0..<n).map { i in
+            let v = a + (b - a) * Double(i) / Double(n - 1)
+            let rounded = (v * 1e6).rounded() / 1e6
+            return "\(key)=\(rounded == rounded.rounded() ? String(Int(rounded)) : String(rounded))"
+        }
+    }
+
+    /// A labelled grid of renders (each 16- or 8-bit sRGB), as an 8-bit sRGB PNG image: tiles in
+    /// rows of `columns`, each with its label under it in the built-in bitmap font (`BitmapFont`,
+    /// shared with the golden-image heat maps).
+    public static func contactSheet(_ tiles: [(label: String, image: RenderedImage)], columns: Int) throws -> PNGImage {
+        precondition(!tiles.isEmpty)
+        let cols = max(1, min(columns, tiles.count))
+        let rows = (tiles.count + cols - 1) / cols
+        let tileW = tiles.map(\.image.width).max()!, tileH = tiles.map(\.image.height).max()!
+        let scale = max(1, min(3, tileW / 160))
+        let labelH = (BitmapFont.glyphHeight + 4) * scale
+        let gap = 4 * scale
+        var canvas = RGBCanvas(width: cols * tileW + (cols + 1) * gap, height: rows * (tileH + labelH) + (rows + 1) * gap,
+                               fill: (24, 24, 24))
+        for (n, tile) in tiles.enumerated() {
+            let x0 = gap + (n % cols) * (tileW + gap), y0 = gap + (n / cols) * (tileH + labelH + gap)
+            let image = tile.image
+            let divisor: UInt32 = image.depth == .sixteen ? 257 : 1
+            func byte(_ i: Int) -> UInt8 { UInt8(min(255, (UInt32(image.samples[i]) + divisor / 2) / divisor)) }
+            for y in 0..<image.height {
+                for x in 0..<image.width {
+                    let i = 3 * (y * image.width + x)
+                    canvas.set(x0 + x, y0 + y, (byte(i), byte(i + 1), byte(i + 2)))
+                }
+            }
+            var label = tile.label
+            while BitmapFont.width(label, scale: scale) > tileW && label.count > 4 { label = String(label.dropLast(3)) + ".." }
+            canvas.draw(label, x: x0, y: y0 + tileH + 2 * scale, scale: scale, colour: (235, 235, 235))
+        }
+        return PNGImage(width: canvas.width, height: canvas.height, bitDepth: 8, channels: 3,
+                        samples: canvas.pixels.map { UInt16($0) }, iccProfile: try OutputSpace.sRGB.iccProfile())
+    }
+}

@@ -1,0 +1,187 @@
+/// Mosaic raw → normalised window (mirrored past the border) → optional mosaic stage (highlight
+/// reconstruction) → demosaic. Colour space: camera RGB, white-balanced, out.
+///
+/// Per strip: the strip's rows plus a halo are normalised from the 16-bit samples into the
+/// worker's scratch (rows outside the image are the mirrored image rows, normalised with their
+/// own black and gain), the columns are padded by mirroring, and the demosaic reads that window.
+public struct MosaicSource: StripSource {
+    public let raw: [UInt16]
+    public let width: Int
+    public let height: Int
+    public let cfa: CFAPattern
+    public let normalisation: RawNormalisation
+    public let demosaic: any DemosaicAlgorithm
+    /// Runs on the normalised mosaic before the demosaic (highlight reconstruction); nil for none.
+    public let mosaicStage: (any MosaicStage)?
+    /// Lens shading gains applied with the normalisation (DNG GainMap); nil for none.
+    public let lensShading: LensShading?
+
+    public init(raw: [UInt16], width: Int, height: Int, cfa: CFAPattern, normalisation: RawNormalisation,
+                demosaic: any DemosaicAlgorithm, mosaicStage: (any MosaicStage)? = nil, lensShading: LensShading? = nil) {
+        precondition(raw.count >= width * height)
+        self.raw = raw
+        self.width = width
+        self.height = height
+        self.cfa = cfa
+        self.normalisation = normalisation
+        self.demosaic = demosaic
+        self.mosaicStage = mosaicStage
+        self.lensShading = lensShading
+    }
+
+    var stageHalo: Int { mosaicStage?.halo ?? 0 }
+    /// Column padding: enough for the demosaic and the mosaic stage together.
+    var pad: Int { max(demosaic.halo + stageHalo, 1) }
+    var stride: Int { width + 2 * pad }
+
+    public func makeScratch(stripRows: Int) -> SourceScratch {
+        let demosaicRows = stripRows + 2 * demosaic.halo
+        let inputRows = demosaicRows + 2 * stageHalo
+        let windows = mosaicStage == nil ? inputRows * stride : (inputRows + demosaicRows) * stride
+        let planes = MosaicWindow.scratchCapacity(planes: demosaic.scratchPlanes, rows: demosaicRows, stride: stride)
+        return SourceScratch(capacity: windows + planes + (lensShading == nil ? 0 : width + 16) + 32)
+    }
+
+    public func fill(_ strip: Strip, scratch: SourceScratch, engine: Engine) {
+        let halo = demosaic.halo, h = stageHalo, pad = self.pad, stride = self.stride
+        let demosaicTop = strip.firstRow - halo, demosaicRows = strip.rows + 2 * halo
+        let inputTop = demosaicTop - h, inputRows = demosaicRows + 2 * h
+        let input = scratch.buffer + pad
+        let planeFloats = MosaicWindow.scratchCapacity(planes: demosaic.scratchPlanes, rows: demosaicRows, stride: stride)
+        let shadeRow: UnsafeMutablePointer<Float>? = lensShading == nil ? nil
+            : scratch.buffer + (mosaicStage == nil ? inputRows : inputRows + demosaicRows) * stride + planeFloats + 16
+        // Window rows depend only on their (virtual, possibly mirrored) image row, so rows the
+        // previous strip of this worker already normalised and padded (strips run top to bottom
+        // inside a band) move to the front of the window and only the new rows are normalised.
+        // The mosaic stage's output and the demosaic's scratch planes lie after the input window
+        // and are rebuilt for every strip.
+        var ready = 0
+        let cacheEnd = scratch.cachedFirstRow + scratch.cachedRows
+        if scratch.cachedRows > 0, scratch.cachedFirstRow <= inputTop, cacheEnd > inputTop {
+            let keep = min(cacheEnd, inputTop + inputRows) - inputTop
+            // Overlapping regions: copyMemory is memmove.
+            UnsafeMutableRawPointer(scratch.buffer).copyMemory(from: scratch.buffer + (inputTop - scratch.cachedFirstRow) * stride,
+                                                               byteCount: keep * stride * MemoryLayout<Float>.stride)
+            ready = keep
+        }
+        raw.withUnsafeBufferPointer { samples in
+            for i in ready..<inputRows {
+                let y = MosaicWindow.reflect(inputTop + i, height)
+                let destination = input + i * stride
+                let source = samples.baseAddress! + y * width
+                if let shading = lensShading, let shadeRow { shading.rowGains(y: y, width: width, into: shadeRow) }
+                normaliseRow(source, destination, y, shadeRow, engine: engine)
+                for k in 1...pad {
+                    destination[-k] = destination[MosaicWindow.reflect(-k, width)]
+                    destination[width - 1 + k] = destination[MosaicWindow.reflect(width - 1 + k, width)]
+                }
+            }
+        }
+        scratch.cachedFirstRow = inputTop
+        scratch.cachedRows = inputRows
+        var values = input
+        var after = input + inputRows * stride
+        if let stage = mosaicStage {
+            let source = MosaicWindow(values: input, width: width, imageHeight: height, firstRow: inputTop,
+                                      rows: inputRows, pad: pad, cfa: cfa)
+            values = input + inputRows * stride
+            let target = MosaicWindow(values: values, width: width, imageHeight: height, firstRow: demosaicTop,
+                                      rows: demosaicRows, pad: pad, cfa: cfa)
+            stage.process(source, into: target, engine: engine)
+            for i in 0..<demosaicRows {
+                let row = values + i * stride
+                for k in 1...pad {
+                    row[-k] = row[MosaicWindow.reflect(-k, width)]
+                    row[width - 1 + k] = row[MosaicWindow.reflect(width - 1 + k, width)]
+                }
+            }
+            after = values + demosaicRows * stride
+        }
+        let window = MosaicWindow(values: values, width: width, imageHeight: height, firstRow: demosaicTop,
+                                  rows: demosaicRows, pad: pad, cfa: cfa,
+                                  scratch: demosaic.scratchPlanes > 0 ? after : nil, scratchPlaneCount: demosaic.scratchPlanes)
+        demosaic.interpolate(window, into: strip, engine: engine)
+    }
+
+    /// Normalises mosaic rows `rows` (no lens shading, no mirroring) into consecutive rows of
+    /// `destination` (the raw normalisation stage on its own; the benchmark times it through this).
+    public func normalise(rows: Range<Int>, into destination: UnsafeMutablePointer<Float>, engine: Engine) {
+        raw.withUnsafeBufferPointer { samples in
+            for y in rows {
+                normaliseRow(samples.baseAddress! + y * width, destination + (y - rows.lowerBound) * width, y, nil, engine: engine)
+            }
+        }
+    }
+
+    @inline(__always)
+    private func normaliseRow(_ source: UnsafePointer<UInt16>, _ destination: UnsafeMutablePointer<Float>,
+                              _ y: Int, _ shade: UnsafeMutablePointer<Float>?, engine: Engine) {
+        switch engine {
+        case .scalar: normaliseRow(source, destination, y, shade, Float.self)
+        case .simd:
+            switch SIMDWidth.selected {
+            case .four: normaliseRow(source, destination, y, shade, SIMD4<Float>.self)
+            case .eight: normaliseRow(source, destination, y, shade, SIMD8<Float>.self)
+            case .sixteen: normaliseRow(source, destination, y, shade, SIMD16<Float>.self)
+            }
+        }
+    }
+
+    @inline(__always)
+    private func normaliseRow<L: Lanes>(_ source: UnsafePointer<UInt16>, _ destination: UnsafeMutablePointer<Float>,
+                                        _ y: Int, _ shade: UnsafeMutablePointer<Float>?, _: L.Type) {
+        let n = normalisation
+        n.blacks.withUnsafeBufferPointer { blacks in
+            n.gains.withUnsafeBufferPointer { gains in
+                let base = (y % n.periodHeight) * n.rowStride
+                let blackRow = blacks.baseAddress! + base, gainRow = gains.baseAddress! + base
+                let ceiling = n.ceiling
+                let period = n.periodWidth
+                // The column phase advances by laneCount mod period per group (no division in the loop).
+                let step = L.laneCount % period
+                var phase = 0
+                var x = 0
+                if let shade {
+                    // Lens shading: the gain map multiplies the white balance gain (one lane op more).
+                    while x + L.laneCount <= width {
+                        let gain = L(loading: gainRow + phase) * L(loading: shade + x)
+                        RawNormalisation.normalise(L(loadingSamples: source + x), black: L(loading: blackRow + phase),
+                                                   gain: gain, ceiling: ceiling).store(to: destination + x)
+                        x += L.laneCount
+                        phase += step
+                        if phase >= period { phase -= period }
+                    }
+                    while x < width {
+                        destination[x] = RawNormalisation.normalise(Float(source[x]), black: blackRow[phase], gain: gainRow[phase] * shade[x], ceiling: ceiling)
+                        x += 1
+                        phase += 1
+                        if phase >= period { phase -= period }
+                    }
+                    return
+                }
+                while x + L.laneCount <= width {
+                    let v = RawNormalisation.normalise(L(loadingSamples: source + x), black: L(loading: blackRow + phase),
+                                                       gain: L(loading: gainRow + phase), ceiling: ceiling)
+                    v.store(to: destination + x)
+                    x += L.laneCount
+                    phase += step
+                    if phase >= period { phase -= period }
+                }
+                while x < width {
+                    destination[x] = RawNormalisation.normalise(Float(source[x]), black: blackRow[phase], gain: gainRow[phase], ceiling: ceiling)
+                    x += 1
+                    phase += 1
+                    if phase >= period { phase -= period }
+                }
+            }
+        }
+    }
+}
+
+/// A neighbourhood stage on the normalised mosaic, before the demosaic (highlight reconstruction).
+/// It reads `input` (its halo more rows than `output` on each side) and writes every row of
+/// `output`, columns `0 ..< width` (the source mirrors the padding afterwards).
+public protocol MosaicStage: Sendable {
+    var halo: Int { get }
+    func process(_ input: MosaicWindow, into output: MosaicWindow, engine: Engine)
+}

@@ -1,0 +1,97 @@
+/// Lens shading correction from DNG GainMap opcodes (OpcodeList2): a smooth per-photosite gain
+/// that undoes vignetting and colour shading, as the phone that wrote the file would have.
+///
+/// What: each `GainMap` covers a rectangle of the raw (every `rowPitch`-th row and
+/// `columnPitch`-th column from its top-left — one CFA colour when the pitch is 2), with a grid
+/// of `pointsV × pointsH` gains placed in coordinates relative to the whole image (0 … 1, origin
+/// and spacing from the opcode); a photosite's gain is the bilinear interpolation of the grid at
+/// its relative position, clamped at the grid's edges. Gains multiply the linear raw value
+/// (after black subtraction), before white balance and clipping — where DNG puts OpcodeList2.
+/// Switched by `opcodes.gainMap`.
+/// Why: phone DNGs (Android's DngCreator, Pixel) record lens shading instead of applying it; left
+/// alone the corners are dark and tinted. LibRaw 0.20 does not apply these opcodes.
+/// Reference: DNG specification 1.6, chapter 7 ("Opcode List Processing"), opcode 9 GainMap.
+/// Colour space: camera RGB mosaic, linear; a gain per photosite.
+public struct GainMap: Sendable, Equatable, Codable {
+    public var top: Int, left: Int, bottom: Int, right: Int
+    public var plane: Int, planes: Int
+    public var rowPitch: Int, columnPitch: Int
+    public var pointsV: Int, pointsH: Int
+    public var spacingV: Double, spacingH: Double
+    public var originV: Double, originH: Double
+    public var mapPlanes: Int
+    /// Row-major gains, `pointsV × pointsH × mapPlanes`.
+    public var gains: [Float]
+
+    public init(top: Int, left: Int, bottom: Int, right: Int, plane: Int, planes: Int, rowPitch: Int, columnPitch: Int,
+                pointsV: Int, pointsH: Int, spacingV: Double, spacingH: Double, originV: Double, originH: Double,
+                mapPlanes: Int, gains: [Float]) {
+        self.top = top; self.left = left; self.bottom = bottom; self.right = right
+        self.plane = plane; self.planes = planes; self.rowPitch = rowPitch; self.columnPitch = columnPitch
+        self.pointsV = pointsV; self.pointsH = pointsH; self.spacingV = spacingV; self.spacingH = spacingH
+        self.originV = originV; self.originH = originH; self.mapPlanes = mapPlanes; self.gains = gains
+    }
+
+    /// True when the parameters are consistent and the map applies to single-plane (mosaic) data.
+    public var isValid: Bool {
+        pointsV >= 1 && pointsH >= 1 && mapPlanes >= 1 && gains.count == pointsV * pointsH * mapPlanes
+            && rowPitch >= 1 && columnPitch >= 1 && bottom > top && right > left && plane == 0
+            && spacingV.isFinite && spacingH.isFinite && originV.isFinite && originH.isFinite
+            && (pointsV == 1 || spacingV > 0) && (pointsH == 1 || spacingH > 0) && gains.allSatisfy { $0.isFinite }
+    }
+
+    /// Grid position (index, fraction) of a relative coordinate.
+    static func position(_ relative: Double, origin: Double, spacing: Double, points: Int) -> (Int, Float) {
+        guard points > 1 else { return (0, 0) }
+        let p = min(max((relative - origin) / spacing, 0), Double(points - 1))
+        let i = min(Int(p), points - 2)
+        return (i, Float(p - Double(i)))
+    }
+
+    /// The gain at image row/column (stage-2 coordinates) of an image `imageWidth × imageHeight`.
+    public func gain(row: Int, column: Int, imageWidth: Int, imageHeight: Int) -> Float {
+        let (iv, fv) = Self.position(Double(row) / Double(imageHeight), origin: originV, spacing: spacingV, points: pointsV)
+        let (ih, fh) = Self.position(Double(column) / Double(imageWidth), origin: originH, spacing: spacingH, points: pointsH)
+        func g(_ v: Int, _ h: Int) -> Float { gains[(min(v, pointsV - 1) * pointsH + min(h, pointsH - 1)) * mapPlanes] }
+        let upper = g(iv, ih) + fh * (g(iv, ih + 1) - g(iv, ih))
+        let lower = g(iv + 1, ih) + fh * (g(iv + 1, ih + 1) - g(iv + 1, ih))
+        return upper + fv * (lower - upper)
+    }
+}
+
+/// The gain maps of one raw, placed on its visible area.
+public struct LensShading: Sendable, Codable {
+    public let maps: [GainMap]
+    /// Visible pixel (0, 0) in the maps' coordinates (the DNG ActiveArea's top-left is their origin).
+    public let offsetX: Int, offsetY: Int
+    /// Size of the area the maps' relative coordinates span (the ActiveArea).
+    public let imageWidth: Int, imageHeight: Int
+
+    public init?(maps: [GainMap], offsetX: Int = 0, offsetY: Int = 0, imageWidth: Int, imageHeight: Int) {
+        let valid = maps.filter(\.isValid)
+        guard !valid.isEmpty, imageWidth > 0, imageHeight > 0 else { return nil }
+        self.maps = valid
+        self.offsetX = offsetX; self.offsetY = offsetY
+        self.imageWidth = imageWidth; self.imageHeight = imageHeight
+    }
+
+    /// The same maps for a crop whose origin is (x, y) in this image's visible coordinates.
+    public func shifted(x: Int, y: Int) -> LensShading {
+        LensShading(maps: maps, offsetX: offsetX + x, offsetY: offsetY + y, imageWidth: imageWidth, imageHeight: imageHeight)!
+    }
+
+    /// The product of every map's gain for visible row `y`, columns `0 ..< width` (1 where none applies).
+    public func rowGains(y: Int, width: Int, into out: UnsafeMutablePointer<Float>) {
+        out.initialize(repeating: 1, count: width)
+        let row = y + offsetY
+        for m in maps where row >= m.top && row < m.bottom && (row - m.top) % m.rowPitch == 0 {
+            var column = max(m.left, offsetX)
+            column += (m.columnPitch - (column - m.left) % m.columnPitch) % m.columnPitch
+            let end = min(m.right, offsetX + width)
+            while column < end {
+                out[column - offsetX] *= m.gain(row: row, column: column, imageWidth: imageWidth, imageHeight: imageHeight)
+                column += m.columnPitch
+            }
+        }
+    }
+}

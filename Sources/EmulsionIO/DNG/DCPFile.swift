@@ -1,0 +1,45 @@
+import EmulsionCore
+import Foundation
+
+/// Reads a DNG camera profile file (`.dcp`: a TIFF-structured file with the magic "IIRC"/"MMCR").
+/// Reference: DNG specification 1.6, chapter 6 (profile tags) and appendix on DCP files.
+public enum DCPFile {
+    public struct Failure: Error, CustomStringConvertible, Equatable {
+        public let path: String
+        public let problem: String
+        public var description: String { "\(path): \(problem)" }
+    }
+
+    public static func read(path: String) throws -> CameraProfile {
+        guard let data = FileManager.default.contents(atPath: path) else { throw Failure(path: path, problem: "cannot read the file") }
+        guard let ifd = TIFFDirectory.all([UInt8](data)).first else { throw Failure(path: path, problem: "not a DNG camera profile (DCP)") }
+        func matrix(_ tag: Int) -> Matrix3? {
+            guard let v = ifd.numbers(tag), v.count == 9 else { return nil }
+            let m = Matrix3(rowMajor: v)
+            return m.isFinite ? m : nil
+        }
+        var calibrations: [DNGCalibration] = []
+        for k in 0..<2 {
+            let cm = matrix(50721 + k), fm = matrix(50964 + k)
+            guard cm != nil else { continue }
+            calibrations.append(DNGCalibration(illuminant: Int(ifd.numbers(50778 + k)?.first ?? 0), colorMatrix: cm, forwardMatrix: fm))
+        }
+        guard !calibrations.isEmpty else { throw Failure(path: path, problem: "camera profile has no ColorMatrix") }
+        func table(dims: Int, data: Int, encoding: Int) -> CameraProfile.HSVTable? {
+            guard let d = ifd.numbers(dims), d.count == 3, let values = ifd.numbers(data) else { return nil }
+            let t = CameraProfile.HSVTable(hues: Int(d[0]), saturations: Int(d[1]), values: max(1, Int(d[2])),
+                                           data: values.map { Float($0) }, sRGBEncoded: ifd.numbers(encoding)?.first == 1)
+            return t.isValid ? t : nil
+        }
+        let maps = [table(dims: 50937, data: 50938, encoding: 51107), table(dims: 50937, data: 50939, encoding: 51107)].compactMap { $0 }
+        var curve: [SIMD2<Float>] = []
+        if let c = ifd.numbers(50940), c.count >= 4, c.count % 2 == 0 {
+            curve = stride(from: 0, to: c.count, by: 2).map { SIMD2(Float(c[$0]), Float(c[$0 + 1])) }
+        }
+        var name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+        if let bytes = ifd.data(50936) { name = String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self) }
+        return CameraProfile(name: name, calibrations: calibrations, hueSatMaps: maps,
+                             lookTable: table(dims: 50981, data: 50982, encoding: 51108), toneCurve: curve,
+                             baselineExposureOffset: Float(ifd.numbers(51109)?.first ?? 0))
+    }
+}

@@ -1,0 +1,105 @@
+import EmulsionCore
+import Foundation
+
+/// The DNG opcode lists of the raw image's directory: every opcode named (for `info`), and the
+/// GainMap opcodes of OpcodeList2 decoded for `LensShading`.
+///
+/// Why: LibRaw 0.20 neither applies nor exposes the opcode lists. Opcode lists are big-endian
+/// whatever the file's byte order (DNG 1.6 §7).
+/// Reference: DNG specification 1.6, chapter 7 (opcode list layout, opcode IDs 1–14, GainMap
+/// parameters), tags OpcodeList1/2/3 = 51008/51009/51022, ActiveArea = 50829.
+public struct DNGOpcodes: Sendable, Equatable {
+    public struct Record: Sendable, Equatable {
+        /// 1, 2 or 3: which OpcodeList.
+        public var list: Int
+        public var id: Int
+        public var name: String
+        /// The "optional" flag: a reader may skip it.
+        public var optional: Bool
+    }
+
+    public var records: [Record] = []
+    /// GainMap opcodes of OpcodeList2.
+    public var gainMaps: [GainMap] = []
+    /// The raw directory's ActiveArea (top, left, bottom, right), if recorded.
+    public var activeArea: [Int]?
+    /// The raw is stored as lossy JPEG (Compression 34892).
+    public var lossyJPEG = false
+
+    public static let names = [1: "WarpRectilinear", 2: "WarpFisheye", 3: "FixVignetteRadial", 4: "FixBadPixelsConstant",
+                               5: "FixBadPixelsList", 6: "TrimBounds", 7: "MapTable", 8: "MapPolynomial", 9: "GainMap",
+                               10: "DeltaPerRow", 11: "DeltaPerColumn", 12: "ScalePerRow", 13: "ScalePerColumn",
+                               14: "WarpRectilinear2"]
+
+    public static func read(path: String) -> DNGOpcodes? {
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        return read(bytes: [UInt8](data))
+    }
+
+    /// The opcodes of a DNG held in memory.
+    public static func read(bytes: [UInt8]) -> DNGOpcodes? {
+        let directories = TIFFDirectory.all(bytes)
+        guard !directories.isEmpty else { return nil }
+        let raw = directories.first {
+            $0.numbers(254)?.first == 0 && [32803.0, 34892].contains($0.numbers(262)?.first ?? 0)
+        } ?? directories[0]
+        var out = DNGOpcodes()
+        if let area = raw.numbers(50829), area.count == 4 { out.activeArea = area.map { Int($0) } }
+        out.lossyJPEG = raw.numbers(259)?.first == 34892
+        for (list, tag) in [(1, 51008), (2, 51009), (3, 51022)] {
+            guard let bytes = raw.data(tag) else { continue }
+            out.parse(bytes, list: list)
+        }
+        return out
+    }
+
+    mutating func parse(_ b: [UInt8], list: Int) {
+        func u32(_ o: Int) -> Int? {
+            guard o >= 0, o + 4 <= b.count else { return nil }
+            return Int(UInt32(b[o]) << 24 | UInt32(b[o + 1]) << 16 | UInt32(b[o + 2]) << 8 | UInt32(b[o + 3]))
+        }
+        func f64(_ o: Int) -> Double? {
+            guard let hi = u32(o), let lo = u32(o + 4) else { return nil }
+            return Double(bitPattern: UInt64(hi) << 32 | UInt64(lo))
+        }
+        guard let count = u32(0), count < 10_000 else { return }
+        var p = 4
+        for _ in 0..<count {
+            guard let id = u32(p), let flags = u32(p + 8), let size = u32(p + 12), p + 16 + size <= b.count else { return }
+            let q = p + 16
+            records.append(Record(list: list, id: id, name: Self.names[id] ?? "opcode \(id)", optional: flags & 1 != 0))
+            if id == 9, list == 2, size >= 76,
+               let top = u32(q), let left = u32(q + 4), let bottom = u32(q + 8), let right = u32(q + 12),
+               let plane = u32(q + 16), let planes = u32(q + 20), let rowPitch = u32(q + 24), let columnPitch = u32(q + 28),
+               let pointsV = u32(q + 32), let pointsH = u32(q + 36),
+               let spacingV = f64(q + 40), let spacingH = f64(q + 48), let originV = f64(q + 56), let originH = f64(q + 64),
+               let mapPlanes = u32(q + 72), pointsV * pointsH * mapPlanes <= (size - 76) / 4 {
+                let n = pointsV * pointsH * mapPlanes
+                let gains = (0..<n).map { Float(bitPattern: UInt32(u32(q + 76 + 4 * $0)!)) }
+                gainMaps.append(GainMap(top: top, left: left, bottom: bottom, right: right, plane: plane, planes: planes,
+                                        rowPitch: rowPitch, columnPitch: columnPitch, pointsV: pointsV, pointsH: pointsH,
+                                        spacingV: spacingV, spacingH: spacingH, originV: originV, originH: originH,
+                                        mapPlanes: mapPlanes, gains: gains))
+            }
+            p = q + size
+        }
+    }
+
+    /// One line per opcode for `info`: what it is and whether Emulsion applies it (GainMaps only
+    /// apply to mosaic data, `appliesGainMaps`).
+    public func descriptions(appliesGainMaps: Bool) -> [String] {
+        records.map { r in
+            let what: String
+            if r.id == 9 && r.list == 2 && appliesGainMaps {
+                what = "applied (lens shading; opcodes.gainMap=false to skip)"
+            } else if r.id == 8 && r.list == 2 && lossyJPEG {
+                // LibRaw (dcraw's lossy_dng_load_raw) folds OpcodeList2 MapPolynomial into its
+                // decoding curve for lossy JPEG DNGs: applying it again would double it.
+                what = "applied by the decoder (LibRaw, lossy DNG)"
+            } else {
+                what = "ignored" + (r.optional ? " (optional)" : " (not optional: the render may differ from the camera's)")
+            }
+            return "OpcodeList\(r.list): \(r.name) — \(what)"
+        }
+    }
+}

@@ -1,0 +1,126 @@
+import EmulsionCore
+import Foundation
+
+/// How raw files are decoded: in this process, or in a child process with a time limit.
+///
+/// Why a child: LibRaw is a large C parser and some damaged files make it loop for ever (a
+/// flipped byte in a lossy DNG's opcode list sends LibRaw 0.20 — and dcraw_emu — into a loop of
+/// four billion seeks; see docs/RELIABILITY.md). A hang or crash inside a library cannot be
+/// stopped from the same process, so the CLI decodes each file in a child (`emulsion
+/// decode-worker FILE`), which hands the decoded `RawImage` back over a pipe. A child that
+/// crashes or outlives the limit becomes that file's one-line error; the batch goes on.
+/// Cost: one process start and one copy of the samples (≈ 10 ms + 20 ms per 24 MP).
+public enum RawDecoder: Sendable {
+    case inProcess
+    case isolated(executable: String, timeout: Double)
+
+    public func decode(path: String, pixelLimit: Int) throws -> RawImage {
+        switch self {
+        case .inProcess:
+            return try RawFile.read(path: path, pixelLimit: pixelLimit)
+        case .isolated(let executable, let timeout):
+            _ = try InputFileCheck.regularReadableFile(path)
+            return try IsolatedDecoding.run(executable: executable, path: path, pixelLimit: pixelLimit, timeout: timeout)
+        }
+    }
+}
+
+/// The wire format between the decode worker and its parent: magic, status, JSON header, samples.
+public enum IsolatedDecoding {
+    static let magic: [UInt8] = Array("EMULSRAW".utf8)
+
+    /// Worker side: decode and write the result (or the error line) to `output`.
+    public static func serve(path: String, pixelLimit: Int, to output: FileHandle) -> Int32 {
+        do {
+            var raw = try RawFile.read(path: path, pixelLimit: pixelLimit)
+            let samples = raw.samples
+            raw.samples = []
+            let header = try JSONEncoder().encode(raw)
+            var out = magic
+            out.append(0)
+            appendLength(UInt64(header.count), to: &out)
+            out += header
+            appendLength(UInt64(samples.count), to: &out)
+            output.write(Data(out))
+            samples.withUnsafeBytes { output.write(Data($0)) }
+            return 0
+        } catch {
+            var out = magic
+            out.append(1)
+            let message = Array(((error as? RawFileError)?.problem ?? "\(error)").utf8)
+            appendLength(UInt64(message.count), to: &out)
+            out += message
+            output.write(Data(out))
+            return 1
+        }
+    }
+
+    static func appendLength(_ n: UInt64, to out: inout [UInt8]) {
+        for i in 0..<8 { out.append(UInt8(truncatingIfNeeded: n >> (8 * UInt64(i)))) }
+    }
+
+    static func run(executable: String, path: String, pixelLimit: Int, timeout: Double) throws -> RawImage {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = ["decode-worker", path, "--max-megapixels", String(max(1, pixelLimit / 1_000_000))]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        do { try process.run() } catch {
+            throw RawFileError(path: path, problem: "cannot start the decoder process: \(error.localizedDescription)")
+        }
+        let finished = DispatchSemaphore(value: 0)
+        let box = DataBox()
+        DispatchQueue.global().async {
+            box.data = pipe.fileHandleForReading.readDataToEndOfFile()
+            finished.signal()
+        }
+        if finished.wait(timeout: .now() + timeout) == .timedOut {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            finished.wait()
+            throw RawFileError(path: path, problem: "decoder did not finish within \(Int(timeout)) s (damaged file?); stopped it")
+        }
+        process.waitUntilExit()
+        let data = [UInt8](box.data)
+        if process.terminationReason == .uncaughtSignal {
+            throw RawFileError(path: path, problem: "decoder crashed (signal \(process.terminationStatus)) on this file")
+        }
+        return try parse(data, path: path)
+    }
+
+    private final class DataBox: @unchecked Sendable { var data = Data() }
+
+    static func parse(_ data: [UInt8], path: String) throws -> RawImage {
+        var i = 0
+        func length() throws -> Int {
+            guard i + 8 <= data.count else { throw RawFileError(path: path, problem: "decoder process returned truncated output") }
+            var n: UInt64 = 0
+            for k in 0..<8 { n |= UInt64(data[i + k]) << (8 * UInt64(k)) }
+            i += 8
+            guard n <= UInt64(data.count) else { throw RawFileError(path: path, problem: "decoder process returned malformed output") }
+            return Int(n)
+        }
+        guard data.count > magic.count, Array(data[0..<magic.count]) == magic else {
+            throw RawFileError(path: path, problem: "decoder process returned no result")
+        }
+        i = magic.count
+        let status = data[i]
+        i += 1
+        let n = try length()
+        guard i + n <= data.count else { throw RawFileError(path: path, problem: "decoder process returned truncated output") }
+        if status != 0 { throw RawFileError(path: path, problem: String(decoding: data[i..<(i + n)], as: UTF8.self)) }
+        var raw = try JSONDecoder().decode(RawImage.self, from: Data(data[i..<(i + n)]))
+        i += n
+        let count = try length()
+        guard i + 2 * count == data.count else { throw RawFileError(path: path, problem: "decoder process returned truncated samples") }
+        raw.samples = [UInt16](unsafeUninitializedCapacity: count) { buffer, initialised in
+            data.withUnsafeBytes { bytes in
+                UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[i..<(i + 2 * count)]))
+            }
+            initialised = count
+        }
+        return raw
+    }
+}

@@ -1,0 +1,55 @@
+import ArgumentParser
+import Emulsion
+import EmulsionCore
+import EmulsionIO
+import Foundation
+
+struct PreviewCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "preview",
+        abstract: "A labelled contact sheet of one raw through several looks, or through a parameter's range.",
+        discussion: """
+            emulsion preview RAW --profiles all -o sheet.png          every shipped look
+            emulsion preview RAW --profiles neutral,leica-vibrant -o sheet.png
+            emulsion preview RAW --profile leica-authentic --sweep tone.contrast=0.8:1.6:5 -o strip.png
+            With no RAW, Emulsion's synthetic chart is used. Renders are reduced (--size) for speed.
+            """)
+
+    @Argument(help: "Raw file (default: the synthetic chart).") var input: String?
+    @Option(help: "Profiles: all, or a comma-separated list of names/paths.") var profiles: String = "all"
+    @Option(help: "Sweep one parameter of --profile: stage.param=from:to:count.") var sweep: String?
+    @Option(help: "Base profile for --sweep.") var profile: String = "neutral"
+    @Option(name: .customLong("set"), help: "Override a parameter in every render (repeatable).") var overrides: [String] = []
+    @Option(name: .shortAndLong, help: "Output PNG.") var output: String
+    @Option(help: "Longest side of each render, pixels.") var size: Int = 480
+    @Option(help: "Tiles per row (default: up to 4).") var columns: Int?
+    @Option(help: "Kernel engine: simd or scalar.") var engine: Engine = .simd
+    @Flag(help: "Replace an existing output.") var overwrite = false
+
+    func run() throws {
+        let loader = ProfileLoader.standard
+        var looks: [(label: String, profile: Profile)] = []
+        do {
+            if let sweep {
+                let base = try loader.load(profile).applying(overrides: overrides)
+                for assignment in try Preview.sweep(sweep) { looks.append((assignment, try base.applying(overrides: [assignment]))) }
+            } else {
+                let names = profiles == "all" ? loader.availableNames() : profiles.split(separator: ",").map(String.init)
+                for name in names { looks.append((name, try loader.load(name).applying(overrides: overrides))) }
+            }
+        } catch { complain("emulsion: \(error)"); throw ExitCode(2) }
+        guard !looks.isEmpty else { complain("emulsion: no profiles to preview"); throw ExitCode(2) }
+        do {
+            let raw: RawImage
+            if let input { raw = try RawFile.read(path: input) } else { raw = SyntheticScene().render() }
+            let small = Preview.downscaled(raw, maxSide: max(16, size))
+            var tiles: [(label: String, image: RenderedImage)] = []
+            for look in looks {
+                tiles.append((look.label, try Renderer.render(small, options: RenderOptions(profile: look.profile, depth: .sixteen, engine: engine))))
+            }
+            let sheet = try Preview.contactSheet(tiles, columns: columns ?? min(4, tiles.count))
+            try AtomicOutput.write(try PNGFile.encode(sheet), to: output, overwrite: overwrite)
+            print("\(output): \(tiles.count) renders, \(sheet.width)×\(sheet.height)")
+        } catch { complain("emulsion: \(error)"); throw ExitCode(1) }
+    }
+}

@@ -1,0 +1,70 @@
+import ArgumentParser
+import Emulsion
+import EmulsionCore
+import EmulsionIO
+import Foundation
+
+extension LUTEncoding: ExpressibleByArgument {}
+
+extension ProfileCommand {
+    struct Export: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Bake a look's colour mapping into a .cube 3-D LUT (or, with --import, turn a LUT into a look).",
+            discussion: """
+                The LUT maps the declared input encoding (e.g. an sRGB image rendered with the neutral profile) to the \
+                look's output; vignette, grain and local contrast depend on position and are left out. \
+                `profile export --import LUT -o look.json` is the same as `profile import LUT -o look.json`.
+                """)
+        @Argument(help: "Profile name or path.") var profile: String?
+        @Option(help: "Lattice points per axis: 33 or 65 (any 2…129 accepted).") var cube: Int = 33
+        @Option(name: .shortAndLong, help: "The .cube file to write (with --import: the profile to write).") var output: String
+        @Option(help: "Input encoding the LUT expects.") var input: LUTEncoding = .sRGB
+        @Option(name: .customLong("output-encoding"), help: "Encoding the LUT produces.") var outputEncoding: LUTEncoding = .sRGB
+        @Option(name: .customLong("import"), help: "A .cube or Hald CLUT .png to turn into a look instead.") var importPath: String?
+        @Option(help: "With --import: the new profile's name (default: the output file's name).") var name: String?
+        @Flag(help: "Replace an existing output.") var overwrite = false
+
+        func run() throws {
+            if let importPath {
+                try Import.write(lut: importPath, to: output, name: name, input: nil, output: nil, overwrite: overwrite)
+                return
+            }
+            guard let profile else { complain("emulsion: profile export: name a profile (or use --import)"); throw ExitCode(2) }
+            guard (2...129).contains(cube) else { complain("emulsion: --cube \(cube): expected 33 or 65 (2…129)"); throw ExitCode(2) }
+            do {
+                let look = try ProfileLoader.standard.load(profile)
+                let lut = try LookExport.cube(profile: look, size: cube, input: input, output: outputEncoding)
+                try AtomicOutput.write(Array(lut.cubeText().utf8), to: output, overwrite: overwrite)
+                print("\(output): \(cube)³ LUT of \(look.name), input \(input.rawValue), output \(outputEncoding.rawValue)")
+            } catch { complain("emulsion: \(error)"); throw ExitCode(2) }
+        }
+    }
+
+    struct Import: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Turn a .cube or Hald CLUT .png into a look (a profile that applies it).")
+        @Argument(help: "The LUT (.cube or Hald .png).") var lut: String
+        @Option(name: .shortAndLong, help: "The profile file to write.") var output: String
+        @Option(help: "The new profile's name (default: the output file's name).") var name: String?
+        @Option(help: "Input encoding the LUT expects (default: as an Emulsion .cube declares it, else srgb).") var input: LUTEncoding?
+        @Option(name: .customLong("output-encoding"), help: "Encoding the LUT produces (default: as declared, else srgb).") var outputEncoding: LUTEncoding?
+        @Flag(help: "Replace an existing output.") var overwrite = false
+
+        func run() throws {
+            try Self.write(lut: lut, to: output, name: name, input: input, output: outputEncoding, overwrite: overwrite)
+        }
+
+        static func write(lut path: String, to output: String, name: String?, input: LUTEncoding?, output encoding: LUTEncoding?, overwrite: Bool) throws {
+            do {
+                let lut = path.lowercased().hasSuffix(".png") ? try HaldCLUT.read(path: path) : try LUT3D.readCube(path: path)
+                let declared = LookExport.declaredEncodings(lut)
+                let name = name ?? URL(fileURLWithPath: output).deletingPathExtension().lastPathComponent
+                let document = LookExport.importedDocument(lutPath: path, profilePath: output, name: name,
+                                                           input: input ?? declared.input ?? .sRGB, output: encoding ?? declared.output ?? .sRGB)
+                let url = URL(fileURLWithPath: output)
+                _ = try ProfileLoader.standard.resolve(document, file: output, directory: url.deletingLastPathComponent())
+                try AtomicOutput.write(Array(ProfileDocument.format(document).utf8), to: output, overwrite: overwrite)
+                print("\(output): look \(name) applying \(path) (\(lut.size)³)")
+            } catch { complain("emulsion: \(error)"); throw ExitCode(2) }
+        }
+    }
+}

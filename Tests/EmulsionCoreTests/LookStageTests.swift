@@ -1,0 +1,236 @@
+import Foundation
+import XCTest
+@testable import EmulsionCore
+
+/// The look stages' kernels and their prepared constants. Engine agreement is exact (tolerance
+/// zero, the rule of Engine/Lanes.swift); the maths checks cite where their expectations come from.
+final class LookStageTests: XCTestCase {
+    static let adversarial: [Float] = [.nan, .infinity, -.infinity, -0.0, 0, -1, -1e-30, 1e-40, 1e-7, 0.5, 1, 4, 1e6, 0.18, 0.02]
+
+    func makeStrip(width: Int, rows: Int, seed: UInt64, scale: Float = 1.4) -> (StripStorage, Strip) {
+        let storage = StripStorage(width: width, rows: rows)
+        let strip = storage.strip(firstRow: 0, rows: rows)
+        var state = seed
+        func next() -> Float {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Float(state >> 40) / Float(1 << 24) * scale - 0.1
+        }
+        for i in 0..<(width * rows) {
+            let pick = Int(state % 9)
+            strip.r[i] = pick == 0 ? Self.adversarial[i % Self.adversarial.count] : next()
+            strip.g[i] = next()
+            strip.b[i] = pick == 1 ? Self.adversarial[(i * 7) % Self.adversarial.count] : next()
+            _ = next()
+        }
+        return (storage, strip)
+    }
+
+    func assertSameBits(_ kernel: any PointKernel, width: Int = 37, rows: Int = 5, file: StaticString = #filePath, line: UInt = #line) {
+        let (s1, a) = makeStrip(width: width, rows: rows, seed: 42)
+        let (s2, b) = makeStrip(width: width, rows: rows, seed: 42)
+        kernel.run(over: a, engine: .scalar)
+        kernel.run(over: b, engine: .simd)
+        for i in 0..<(width * rows) {
+            for (x, y) in [(a.r[i], b.r[i]), (a.g[i], b.g[i]), (a.b[i], b.b[i])] where x.bitPattern != y.bitPattern {
+                XCTFail("\(type(of: kernel)) pixel \(i): scalar \(x) vs simd \(y)", file: file, line: line)
+                return
+            }
+            XCTAssertTrue(b.r[i].isFinite && b.g[i].isFinite && b.b[i].isFinite, "\(type(of: kernel)) pixel \(i) not finite", file: file, line: line)
+        }
+        withExtendedLifetime((s1, s2)) {}
+    }
+
+    var lookProfile: Profile {
+        try! Profile.defaults.applying(overrides: [
+            "hsl.greenHue=20", "hsl.blueSaturation=0.5", "hsl.redLuminance=-0.5", "hsl.shadows=0.3",
+            "skinProtection.amount=0.8", "colour.saturation=1.3", "colour.vibrance=0.4",
+            "splitToning.shadowSaturation=0.4", "splitToning.highlightSaturation=0.3", "highlightRollOff.enabled=true",
+        ])
+    }
+
+    func testEveryLookKernelAgreesBitwise() throws {
+        let p = lookProfile
+        let skin = SkinProtection.prepare(.init(p))
+        assertSameBits(HueSatLumKernel(.init(p), skin: skin))
+        assertSameBits(ColourSaturationKernel(saturation: 1.3, vibrance: 0.4, skin: skin))
+        assertSameBits(SplitToningKernel(.init(p)))
+        assertSameBits(HighlightRollOffKernel(.init(p)))
+        assertSameBits(ToneCurveKernel(.init()))
+        assertSameBits(ToneCurveKernel(.init(method: .ratio)))
+        assertSameBits(ToneCurveKernel(.init(points: [.init(x: 0, y: 0.05), .init(x: 0.5, y: 0.55), .init(x: 1, y: 0.95)])))
+        assertSameBits(VignetteKernel(.init(amount: -1.5), LookContext(width: 37, height: 5)))
+        assertSameBits(FilmGrainKernel(.init(amount: 0.2, size: 1.5, seed: 3)))
+        assertSameBits(FilmGrainKernel(.init(amount: 0.2, size: 1.5, seed: 3)), width: 300, rows: 3)
+        let surround = LocalContrastSurround(width: 37, height: 5, cell: 4, gridWidth: 10, gridHeight: 2,
+                                             values: (0..<20).map { 0.05 + Float($0) * 0.02 })
+        assertSameBits(LocalContrastKernel(.init(amount: 0.5, radius: 0.05), surround: surround))
+        let lut = Self.warpedLUT(size: 9)
+        let srgb: (Double) -> Double = { x in x <= 0.0031308 ? 12.92 * x : 1.055 * pow(x, 1 / 2.4) - 0.055 }
+        let encode = OutputEncodingKernel(toOutput: WorkingSpace.fromLinearSRGB.inverse!, curve: srgb)
+        let decode: (Double) -> Double = { v in v <= 0.04045 ? v / 12.92 : pow((v + 0.055) / 1.055, 2.4) }
+        assertSameBits(LookLUTKernel(lut: lut, encode: encode, decode: decode, outputToWorking: WorkingSpace.fromLinearSRGB, strength: 1))
+        assertSameBits(LookLUTKernel(lut: lut, encode: encode, decode: decode, outputToWorking: WorkingSpace.fromLinearSRGB, strength: 0.6))
+    }
+
+    /// A LUT that is far from the identity (so every tetrahedron case matters).
+    static func warpedLUT(size n: Int) -> LUT3D {
+        var lut = LUT3D.identity(size: n)
+        for i in stride(from: 0, to: lut.values.count, by: 3) {
+            let r = lut.values[i], g = lut.values[i + 1], b = lut.values[i + 2]
+            lut.values[i] = r * r * 0.9 + 0.05 * b
+            lut.values[i + 1] = (g + 0.2 * r).squareRoot() * 0.8
+            lut.values[i + 2] = b * (1 - 0.3 * g) + 0.1
+        }
+        return lut
+    }
+
+    /// RGB → HSV → RGB is the identity (DNG SDK hexcone formulas) to float rounding.
+    func testHSVRoundTrip() {
+        var state: UInt64 = 9
+        for _ in 0..<2000 {
+            var c = SIMD3<Float>()
+            for k in 0..<3 { state = state &* 6364136223846793005 &+ 1; c[k] = Float(state >> 40) / Float(1 << 24) * 2 }
+            let p = RGB<Float>(c.x, c.y, c.z)
+            let hsv = LookMath.hsv(p)
+            XCTAssertTrue(hsv.h >= 0 && hsv.h < 6, "\(hsv.h)")
+            let q = LookMath.rgb(h: hsv.h, s: hsv.s, v: hsv.v)
+            XCTAssertEqual(q.r, p.r, accuracy: 2e-6 * max(1, c.max())); XCTAssertEqual(q.g, p.g, accuracy: 2e-6 * max(1, c.max()))
+            XCTAssertEqual(q.b, p.b, accuracy: 2e-6 * max(1, c.max()))
+        }
+        // Pure primaries land on sextants 0, 2 and 4 (DNG_RGBtoHSV).
+        XCTAssertEqual(LookMath.hsv(RGB<Float>(1, 0, 0)).h, 0)
+        XCTAssertEqual(LookMath.hsv(RGB<Float>(0, 1, 0)).h, 2)
+        XCTAssertEqual(LookMath.hsv(RGB<Float>(0, 0, 1)).h, 4)
+    }
+
+    /// Per-hue controls move only their own hues: a blue shift leaves a red and a grey unchanged,
+    /// and the identity table is skipped altogether.
+    func testHueTableShiftsOnlyItsHue() throws {
+        XCTAssertNil(HueSatLumKernel.prepare(.init(Profile.defaults), skin: .off))
+        let p = try Profile.defaults.applying(overrides: ["hsl.blueHue=20"])
+        let k = HueSatLumKernel(.init(p), skin: .off)
+        let red = RGB<Float>(0.5, 0.05, 0.03), grey = RGB<Float>(0.2, 0.2, 0.2), blue = RGB<Float>(0.02, 0.05, 0.6)
+        let r2 = k.apply(red, at: .init(x: 0, y: 0)), g2 = k.apply(grey, at: .init(x: 0, y: 0)), b2 = k.apply(blue, at: .init(x: 0, y: 0))
+        XCTAssertEqual(r2.r, red.r, accuracy: 1e-5); XCTAssertEqual(r2.g, red.g, accuracy: 1e-5); XCTAssertEqual(r2.b, red.b, accuracy: 1e-5)
+        XCTAssertEqual(g2.r, 0.2); XCTAssertEqual(g2.g, 0.2); XCTAssertEqual(g2.b, 0.2)
+        let h1 = LookMath.hsv(blue).h * 60, h2 = LookMath.hsv(b2).h * 60
+        XCTAssertEqual(h2 - h1, 20, accuracy: 0.5, "a saturated blue moves by the full shift")
+    }
+
+    /// The filmic curve keeps the pivot, has the requested log-log slope there, is monotone, and
+    /// reaches black and white at the stated scene levels (the definitions in ToneCurve.swift).
+    func testFilmicCurveMeetsItsDefinition() {
+        for contrast in [0.8, 1.2, 1.7] {
+            for toe in [0.0, 0.5] {
+                let params = ToneCurveKernel.Params(contrast: contrast, toe: toe, shoulder: 0.5, blackPoint: 9, whitePoint: 4)
+                let curve = ToneCurveKernel.curve(params)
+                let p = 0.18
+                XCTAssertEqual(curve.evaluate(p), p, accuracy: 1e-4, "pivot kept (c \(contrast), toe \(toe))")
+                let h = 1e-3
+                let slope = (log(curve.evaluate(p * exp(h))) - log(curve.evaluate(p * exp(-h)))) / (2 * h)
+                XCTAssertEqual(slope, contrast, accuracy: 0.01 * contrast, "log-log slope at the pivot")
+                XCTAssertEqual(curve.evaluate(p * pow(2, 4)), contrast >= 1 ? 1 : curve.evaluate(p * pow(2, 4)), accuracy: 1e-6)
+                XCTAssertEqual(curve.evaluate(p * pow(2, -9)), 0)
+                var last = -1.0
+                for i in 0...2000 {
+                    let y = curve.evaluate(Double(i) / 2000 * curve.maximum)
+                    XCTAssertGreaterThanOrEqual(y, last, "monotone"); last = y
+                }
+            }
+        }
+    }
+
+    func testMonotoneCubicStaysMonotoneAndInterpolates() {
+        let c = MonotoneCubic([.init(x: 0, y: 0), .init(x: 0.3, y: 0.1), .init(x: 0.35, y: 0.6), .init(x: 1, y: 0.65)])
+        XCTAssertEqual(c.evaluate(0.3), 0.1, accuracy: 1e-12)
+        XCTAssertEqual(c.evaluate(0.35), 0.6, accuracy: 1e-12)
+        var last = -1.0
+        for i in 0...1000 { let y = c.evaluate(Double(i) / 1000); XCTAssertGreaterThanOrEqual(y, last - 1e-12); last = y }
+    }
+
+    /// Tetrahedral interpolation is exact for an affine map (each tetrahedron's blend is linear
+    /// and agrees at the corners — Kasson et al. 1995), so a LUT of an affine map reproduces it.
+    func testTetrahedralInterpolationIsExactForAffineMaps() {
+        var lut = LUT3D.identity(size: 5)
+        for i in stride(from: 0, to: lut.values.count, by: 3) {
+            let r = lut.values[i], g = lut.values[i + 1], b = lut.values[i + 2]
+            lut.values[i] = 0.7 * r + 0.2 * g + 0.05
+            lut.values[i + 1] = 0.1 * r + 0.6 * g + 0.3 * b
+            lut.values[i + 2] = 0.9 * b - 0.1 * r + 0.1
+        }
+        let k = LookLUTKernel(lut: lut, encode: OutputEncodingKernel(toOutput: .identity) { $0 }, decode: { $0 },
+                              outputToWorking: .identity, strength: 1)
+        var state: UInt64 = 5
+        for _ in 0..<500 {
+            var c = SIMD3<Float>()
+            for j in 0..<3 { state = state &* 6364136223846793005 &+ 1; c[j] = Float(state >> 40) / Float(1 << 24) }
+            let q = k.interpolate(RGB<Float>(c.x, c.y, c.z))
+            XCTAssertEqual(q.r, 0.7 * c.x + 0.2 * c.y + 0.05, accuracy: 2e-6)
+            XCTAssertEqual(q.g, 0.1 * c.x + 0.6 * c.y + 0.3 * c.z, accuracy: 2e-6)
+            XCTAssertEqual(q.b, 0.9 * c.z - 0.1 * c.x + 0.1, accuracy: 2e-6)
+        }
+    }
+
+    func testCubeTextRoundTripsAndErrorsNameTheLine() throws {
+        var lut = Self.warpedLUT(size: 4)
+        lut.title = "warped"
+        lut.comments = ["a comment"]
+        let back = try LUT3D.parseCube(lut.cubeText(), file: "w.cube")
+        XCTAssertEqual(back.size, 4)
+        XCTAssertEqual(back.title, "warped")
+        XCTAssertEqual(back.comments, ["a comment"])
+        for (a, b) in zip(back.values, lut.values) { XCTAssertEqual(a, b, accuracy: 5e-7) }
+        XCTAssertThrowsError(try LUT3D.parseCube("LUT_1D_SIZE 16\n", file: "x.cube")) { e in
+            XCTAssertTrue("\(e)".hasPrefix("x.cube: line 1:"), "\(e)")
+        }
+        XCTAssertThrowsError(try LUT3D.parseCube("LUT_3D_SIZE 2\n0 0 0\n1 1\n", file: "x.cube")) { e in
+            XCTAssertTrue("\(e)".contains("line 3"), "\(e)")
+        }
+        XCTAssertThrowsError(try LUT3D.parseCube("LUT_3D_SIZE 2\n0 0 0\n", file: "x.cube")) { e in
+            XCTAssertTrue("\(e)".contains("expected 8 entries"), "\(e)")
+        }
+    }
+
+    /// Grain: the same seed gives the same field bit for bit, another seed another field; the
+    /// tile has the variance it claims (½ each, so the two tiles sum to unit variance).
+    func testGrainIsSeededAndRepeatable() {
+        let a = FilmGrainKernel.tile(size: 61, sigma: 0.7, seed: 42, salt: 1)
+        let b = FilmGrainKernel.tile(size: 61, sigma: 0.7, seed: 42, salt: 1)
+        let c = FilmGrainKernel.tile(size: 61, sigma: 0.7, seed: 43, salt: 1)
+        XCTAssertEqual(a.map(\.bitPattern), b.map(\.bitPattern))
+        XCTAssertNotEqual(a, c)
+        let stride = 61 + FilmGrainKernel.padding
+        let values = (0..<61).flatMap { y in (0..<61).map { x in Double(a[y * stride + x]) } }
+        let mean = values.reduce(0, +) / Double(values.count)
+        let variance = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count)
+        XCTAssertEqual(variance, 0.5, accuracy: 1e-4)
+        XCTAssertEqual(a[5 * stride + 61 + 3], a[5 * stride + 3], "padding repeats the row start")
+    }
+
+    /// Vignette: no change at the centre, `amount` stops at the corners.
+    func testVignetteGainAtCentreAndCorner() {
+        let k = VignetteKernel(.init(amount: -1, midpoint: 0.3, roundness: 0.5), LookContext(width: 101, height: 61))
+        let one = RGB<Float>(1, 1, 1)
+        XCTAssertEqual(k.apply(one, at: .init(x: 50, y: 30)).r, 1, accuracy: 1e-6)
+        XCTAssertEqual(k.apply(one, at: .init(x: 0, y: 0)).r, 0.5, accuracy: 0.02)
+    }
+
+    /// Saturation and vibrance keep luminance (Y of Rec.2020) and greys.
+    func testSaturationKeepsLuminanceAndGreys() {
+        let k = ColourSaturationKernel(saturation: 1.4, vibrance: 0.5, skin: .off)
+        let c = RGB<Float>(0.4, 0.2, 0.1)
+        let q = k.apply(c, at: .init(x: 0, y: 0))
+        XCTAssertEqual(LookMath.luminance(q), LookMath.luminance(c), accuracy: 1e-6)
+        XCTAssertGreaterThan(q.r - q.b, c.r - c.b)
+        let g = k.apply(RGB<Float>(0.3, 0.3, 0.3), at: .init(x: 0, y: 0))
+        XCTAssertEqual(g.r, 0.3, accuracy: 1e-7); XCTAssertEqual(g.b, 0.3, accuracy: 1e-7)
+    }
+
+    /// Skin protection: full weight at the skin hue, none on blue, none on grey.
+    func testSkinWeight() throws {
+        let skin = SkinProtection.prepare(.init(try Profile.defaults.applying(overrides: ["skinProtection.amount=1"])))
+        XCTAssertEqual(skin.weight(h: Float(23.0 / 60), s: Float(0.5)), 1, accuracy: 1e-6)
+        XCTAssertEqual(skin.weight(h: Float(4), s: Float(0.5)), 0)
+        XCTAssertEqual(skin.weight(h: Float(23.0 / 60), s: Float(0)), 0)
+    }
+}

@@ -1,0 +1,87 @@
+import Emulsion
+import EmulsionCore
+import EmulsionIO
+import EmulsionTestSupport
+import Foundation
+import XCTest
+
+/// `emulsion golden check|report|record` as a user runs them: exit codes 0/1/2, loud record output,
+/// the files written, and one-line errors for unusable suites.
+final class GoldenCLITests: XCTestCase {
+    var dir: URL!
+    override func setUpWithError() throws { dir = TestSupport.temporaryDirectory("emulsion-golden-cli") }
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
+
+    @discardableResult
+    func emulsion(_ arguments: [String]) throws -> TestSupport.RunResult {
+        guard FileManager.default.isExecutableFile(atPath: CLITests.binary) else {
+            if TestSupport.inCI { XCTFail("emulsion binary not built at \(CLITests.binary): run `swift build` first") }
+            throw XCTSkip("emulsion binary not built at \(CLITests.binary)")
+        }
+        return try TestSupport.run(CLITests.binary, arguments, timeout: 180,
+                                   environment: ["EMULSION_PROFILES": TestSupport.repositoryRoot.appendingPathComponent("Profiles").path])
+    }
+
+    func writeSuite(_ cases: String) throws {
+        try #"{ "schemaVersion": 1, "defaults": { "maxSize": 60 }, "cases": \#(cases) }"#
+            .write(to: dir.appendingPathComponent("golden.json"), atomically: true, encoding: .utf8)
+    }
+
+    func testRecordCheckReportExitCodes() throws {
+        let chart = GoldenFixture.smallChart
+        try writeSuite(#"[ { "name": "a", "input": "\#(chart)" }, { "name": "b", "input": "\#(chart)", "space": "display-p3" } ]"#)
+        var r = try emulsion(["golden", "check", dir.path])
+        XCTAssertEqual(r.status, 2, "nothing approved yet: \(r.stdout)")
+        XCTAssertTrue(r.stdout.contains("NO-APPROVED"), r.stdout)
+
+        r = try emulsion(["golden", "record", dir.path, "--case", "a"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("NEW        a"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("RECORDED 1 approved image"), r.stdout)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("b/approved.png").path), "--case limits record")
+        r = try emulsion(["golden", "record", dir.path])
+        XCTAssertTrue(r.stdout.contains("unchanged  a") && r.stdout.contains("NEW        b"), r.stdout)
+
+        r = try emulsion(["golden", "check", dir.path, "--junit", dir.appendingPathComponent("junit.xml").path])
+        XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+        XCTAssertTrue(r.stdout.contains("IDENTICAL   a"), r.stdout)
+        XCTAssertTrue(try String(contentsOf: dir.appendingPathComponent("junit.xml"), encoding: .utf8).contains("<testcase classname=\"golden."))
+
+        let out = dir.appendingPathComponent("out")
+        let html = dir.appendingPathComponent("report.html")
+        r = try emulsion(["golden", "report", dir.path, "--set", "exposure.ev=0.3", "--out", out.path, "-o", html.path])
+        XCTAssertEqual(r.status, 1, r.stdout + r.stderr)
+        XCTAssertTrue(r.stdout.contains("what-if") && r.stdout.contains("FAIL"), r.stdout)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("a/heatmap.png").path))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("b/actual.png").path))
+        XCTAssertTrue(try String(contentsOf: html, encoding: .utf8).contains("What-if run"))
+        r = try emulsion(["golden", "check", dir.path])
+        XCTAssertEqual(r.status, 0, "a what-if never records: \(r.stdout)")
+    }
+
+    func testUnusableSuitesAreOneLineErrorsWithExitCode2() throws {
+        try writeSuite(#"[ { "name": "a", "input": "\#(GoldenFixture.smallChart)", "bits": 10 } ]"#)
+        for (arguments, mention) in [(["golden", "check", dir.path], "cases[0].bits"),
+                                     (["golden", "check", dir.appendingPathComponent("nope").path], "no such suite folder")] {
+            let r = try emulsion(arguments)
+            XCTAssertEqual(r.status, 2, r.stderr)
+            XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+            XCTAssertTrue(r.stderr.contains(mention), r.stderr)
+        }
+        try writeSuite(#"[ { "name": "a", "input": "\#(GoldenFixture.smallChart)" }, { "name": "gone", "input": "missing.dng" } ]"#)
+        for (arguments, mention) in [(["golden", "check", dir.path, "--case", "zzz"], "no case matches \"zzz\""),
+                                     (["golden", "check", dir.path, "--set", "exposure.evv=1"], "exposure.evv")] {
+            let r = try emulsion(arguments)
+            XCTAssertEqual(r.status, 2, r.stderr)
+            XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+            XCTAssertTrue(r.stderr.contains(mention), r.stderr)
+        }
+        var r = try emulsion(["golden", "record", dir.path])
+        XCTAssertEqual(r.status, 2, "a case that cannot be recorded: \(r.stdout)")
+        XCTAssertTrue(r.stdout.contains("FAILED     gone") && r.stdout.contains("missing.dng: no such file"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("NEW        a"), "the other cases are still recorded: \(r.stdout)")
+        r = try emulsion(["golden", "check", dir.path])
+        XCTAssertEqual(r.status, 2)
+        XCTAssertTrue(r.stdout.contains("ERROR       gone") && r.stdout.contains("IDENTICAL   a"), r.stdout)
+    }
+}

@@ -1,0 +1,72 @@
+import Emulsion
+import EmulsionCore
+import EmulsionIO
+import EmulsionTestSupport
+import Foundation
+import XCTest
+
+/// DNG GainMap (OpcodeList2) lens shading: decoding on the Pixel 7 sample, interpolation, and
+/// its effect through the mosaic source.
+final class LensShadingTests: XCTestCase {
+    /// The Pixel 7 file carries four GainMaps (one per Bayer phase, pitch 2, 29 × 40 points over
+    /// the whole 510 × 382 active area) and a WarpRectilinear in OpcodeList3. Values checked
+    /// against a direct big-endian decode of the tag (Python `struct`, docs/QUALITY.md): the red
+    /// map (phase 0,0) runs 1.061 … 1.076, 1.061 at the centre point and 1.075 at the corner.
+    func testPixel7GainMapsAreDecodedAndPlaced() throws {
+        let name = "google-pixel_7-digizoom_crop.dng"
+        let url = TestSupport.samplesDirectory.appendingPathComponent(name)
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            if TestSupport.inCI { XCTFail("missing sample \(name)") }
+            throw XCTSkip("missing sample \(name)")
+        }
+        let opcodes = try XCTUnwrap(DNGOpcodes.read(path: url.path))
+        XCTAssertEqual(opcodes.records.map(\.name), ["GainMap", "GainMap", "GainMap", "GainMap", "WarpRectilinear"])
+        XCTAssertEqual(opcodes.records.map(\.list), [2, 2, 2, 2, 3])
+        XCTAssertEqual(opcodes.activeArea, [0, 0, 382, 510])
+        let red = opcodes.gainMaps[0]
+        XCTAssertEqual([red.top, red.left, red.bottom, red.right, red.rowPitch, red.columnPitch, red.pointsV, red.pointsH], [0, 0, 382, 510, 2, 2, 29, 40])
+        XCTAssertEqual(red.gains.min()!, 1.061, accuracy: 5e-4)
+        XCTAssertEqual(red.gains.max()!, 1.076, accuracy: 5e-4)
+        XCTAssertEqual(red.gains[0], 1.075, accuracy: 5e-4)
+        XCTAssertEqual(red.gains[14 * 40 + 20], 1.061, accuracy: 5e-4)
+        XCTAssertEqual([opcodes.gainMaps[1].left, opcodes.gainMaps[2].top], [1, 1])
+
+        let raw = try RawFile.read(path: url.path)
+        let shading = try XCTUnwrap(raw.lensShading)
+        XCTAssertEqual(shading.maps.count, 4)
+        var row = [Float](repeating: 0, count: raw.width)
+        row.withUnsafeMutableBufferPointer { shading.rowGains(y: 0, width: raw.width, into: $0.baseAddress!) }
+        // Row 0, column 0 is red (RGGB): the red map's corner value; column 1 green (second map).
+        XCTAssertEqual(row[0], red.gains[0], accuracy: 1e-6)
+        XCTAssertEqual(row[1], opcodes.gainMaps[1].gains[0], accuracy: 2e-4)
+        XCTAssertTrue(raw.metadata.opcodes.contains { $0.contains("WarpRectilinear — ignored") })
+    }
+
+    /// A synthetic map: corners ×2, centre ×1, linear in between. A flat mosaic comes out scaled
+    /// by exactly the interpolated gain, in both engines.
+    func testGainMapScalesTheMosaic() {
+        let w = 40, h = 30
+        let gains: [Float] = [2, 1.5, 2, 1.5, 1, 1.5, 2, 1.5, 2]
+        let map = GainMap(top: 0, left: 0, bottom: h, right: w, plane: 0, planes: 1, rowPitch: 1, columnPitch: 1,
+                          pointsV: 3, pointsH: 3, spacingV: 0.5, spacingH: 0.5, originV: 0, originH: 0, mapPlanes: 1, gains: gains)
+        let shading = LensShading(maps: [map], imageWidth: w, imageHeight: h)!
+        XCTAssertEqual(map.gain(row: 15, column: 20, imageWidth: w, imageHeight: h), 1, accuracy: 1e-6)
+        XCTAssertEqual(map.gain(row: 0, column: 0, imageWidth: w, imageHeight: h), 2, accuracy: 1e-6)
+        XCTAssertEqual(map.gain(row: 0, column: 10, imageWidth: w, imageHeight: h), 1.75, accuracy: 1e-6)
+        let raw = [UInt16](repeating: 100, count: w * h)
+        let cfa = CFAPattern.rggb
+        let n = RawNormalisation(levels: SensorLevels(black: 0, white: 1000), multipliers: .one, cfa: cfa, ceiling: 4)
+        let source = MosaicSource(raw: raw, width: w, height: h, cfa: cfa, normalisation: n, demosaic: BilinearDemosaic(),
+                                  lensShading: shading)
+        let storage = StripStorage(width: w, rows: h)
+        let a = storage.strip(firstRow: 0, rows: h)
+        source.fill(a, scratch: source.makeScratch(stripRows: h), engine: .scalar)
+        let scalar = (0..<(w * h)).map { a.g[$0] }
+        source.fill(a, scratch: source.makeScratch(stripRows: h), engine: .simd)
+        XCTAssertEqual(scalar.map(\.bitPattern), (0..<(w * h)).map { a.g[$0].bitPattern })
+        // Green at a green site is its own sample: 0.1 × gain there.
+        XCTAssertEqual(a.g[1], 0.1 * map.gain(row: 0, column: 1, imageWidth: w, imageHeight: h), accuracy: 1e-6)
+        XCTAssertEqual(a.g[15 * w + 20], 0.1 * map.gain(row: 15, column: 20, imageWidth: w, imageHeight: h), accuracy: 1e-6)
+        withExtendedLifetime(storage) {}
+    }
+}

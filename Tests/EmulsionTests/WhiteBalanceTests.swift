@@ -1,0 +1,82 @@
+@testable import Emulsion
+import EmulsionCore
+import EmulsionIO
+import EmulsionTestSupport
+import Foundation
+import XCTest
+
+/// White balance on the real colour-chart DNG (Canon EOS Kiss X4, Magic Lantern): the six grey
+/// patches of the ColorChecker's bottom row, measured as CIELab (D65) means of 30×30 pixels in a
+/// crop of the chart. The camera's as-shot balance does not match the light on the chart (it
+/// renders the greys warm, a* ≈ +15, b* ≈ +17) and a grey world is pulled by the blue window
+/// behind it; a spot balance on the third grey makes all greys neutral — the test of the matrix
+/// and of the spot path. Tolerance: |a*|, |b*| ≤ 1.5 for the three brightest greys (the darker
+/// three drift to a* ≈ −2.5, an additive green offset — flare or black level — reported in docs/QUALITY.md).
+final class WhiteBalanceTests: XCTestCase {
+    static let greyCentres = [704, 814, 924, 1034, 1144, 1254].map { ($0 - 600, 930 - 850) }
+
+    func greys(_ raw: RawImage, _ overrides: [String]) throws -> [CIELab] {
+        let profile = try Profile.defaults.applying(overrides: overrides)
+        let image = try Renderer.render(raw, options: RenderOptions(profile: profile, space: .sRGB))
+        return Self.greyCentres.map { cx, cy in
+            var sum = SIMD3<Double>(repeating: 0)
+            for y in (cy - 15)..<(cy + 15) {
+                for x in (cx - 15)..<(cx + 15) {
+                    let i = 3 * (y * image.width + x)
+                    sum += SIMD3((0..<3).map { TestSupport.sRGBToLinear(Double(image.samples[i + $0]) / 65535) })
+                }
+            }
+            return TestSupport.labFromLinearSRGB(sum / 900)
+        }
+    }
+
+    func testCanonChartGreys() throws {
+        let name = "canon-eos_kiss_x4-colorchart_crop.dng"
+        let url = TestSupport.samplesDirectory.appendingPathComponent(name)
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            if TestSupport.inCI { XCTFail("missing sample \(name)") }
+            throw XCTSkip("missing sample \(name)")
+        }
+        // The bottom chart row: columns 600…1399, rows 850…1009 of the visible image (RGGB kept).
+        let raw = try RawFile.read(path: url.path).cropped(x: 600, y: 850, width: 800, height: 160)
+        var report: [String] = []
+        func describe(_ label: String, _ labs: [CIELab]) -> String {
+            label + ": " + labs.map { String(format: "L %.1f a %+.2f b %+.2f", $0.L, $0.a, $0.b) }.joined(separator: " | ")
+        }
+        for matrix in ["libraw", "dng-color-matrix"] {
+            let spot = ["whiteBalance.mode=spot", "whiteBalance.spotX=309", "whiteBalance.spotY=65",
+                        "whiteBalance.spotWidth=30", "whiteBalance.spotHeight=30", "camera.matrix=\(matrix)"]
+            let labs = try greys(raw, spot)
+            report.append(describe("spot on grey 3, \(matrix)", labs))
+            for lab in labs.prefix(3) {
+                XCTAssertLessThanOrEqual(abs(lab.a), 1.5, "\(matrix): \(lab)")
+                XCTAssertLessThanOrEqual(abs(lab.b), 1.5, "\(matrix): \(lab)")
+            }
+            report.append(describe("as-shot, \(matrix)", try greys(raw, ["camera.matrix=\(matrix)"])))
+        }
+        print("Canon chart greys (CIELab D65):\n  " + report.joined(separator: "\n  "))
+    }
+
+    /// The spot rectangle is given in output pixels: undoing each orientation must land on the
+    /// stored pixels that end up inside it.
+    func testSpotRectangleFollowsOrientation() {
+        var raw = SyntheticScene(width: 240, height: 160).render().cropped(x: 0, y: 0, width: 20, height: 12)
+        for orientation in Orientation.allCases {
+            raw.metadata.orientation = orientation
+            let (w, h) = (raw.width, raw.height)
+            let upright = orientation.orientedSize(width: w, height: h)
+            let map = orientation.indexMap(width: w, height: h)
+            let rect = (x: 3, y: 2, width: 5, height: 4)
+            let stored = RenderPlan.storedRect(raw, x: rect.x, y: rect.y, width: rect.width, height: rect.height)
+            for py in 0..<h {
+                for px in 0..<w {
+                    let i = map.start + px * map.strideX + py * map.strideY
+                    let (u, v) = (i % upright.width, i / upright.width)
+                    let wanted = u >= rect.x && u < rect.x + rect.width && v >= rect.y && v < rect.y + rect.height
+                    let got = px >= stored.x && px < stored.x + stored.width && py >= stored.y && py < stored.y + stored.height
+                    XCTAssertEqual(wanted, got, "\(orientation) stored (\(px), \(py))")
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,57 @@
+import EmulsionCore
+import EmulsionIO
+import Foundation
+
+/// libFuzzer harness over the two parsers that take untrusted bytes: raw decoding (LibRaw through
+/// `RawFile.read(bytes:)`) and profile parsing (`ProfileLoader.profile(fromJSON:label:)`).
+/// Built with `-sanitize=fuzzer,address -DFUZZING` by `.ci/fuzz.sh`; the target is chosen with
+/// `EMULSION_FUZZ_TARGET=raw|profile`. Without FUZZING this builds a replayer: give it files (a
+/// crash or hang found by the fuzzer) and it runs them through the same entry point.
+enum FuzzTargets {
+    static let target = ProcessInfo.processInfo.environment["EMULSION_FUZZ_TARGET"] ?? "raw"
+
+    /// One input; errors are the expected outcome for garbage, crashes and hangs are findings.
+    static func run(_ bytes: [UInt8]) {
+        switch target {
+        case "profile":
+            _ = try? ProfileLoader(searchDirectories: []).profile(fromJSON: Data(bytes), label: "fuzz.json")
+        default:
+            // A small pixel limit keeps absurd-but-valid headers from allocating gigabytes.
+            _ = try? RawFile.read(bytes: bytes, label: "fuzz.raw", pixelLimit: 64_000_000)
+        }
+    }
+}
+
+#if FUZZING
+/// libFuzzer's driver (LLVM ≥ 11); SwiftPM links executables through their own `main`, so the
+/// harness starts the fuzzer itself instead of relying on libFuzzer's `main`.
+@_silgen_name("LLVMFuzzerRunDriver")
+func LLVMFuzzerRunDriver(_ argc: UnsafeMutablePointer<CInt>,
+                         _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+                         _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt) -> CInt
+
+@main
+struct Fuzz {
+    static func main() {
+        var argc = CommandLine.argc
+        var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
+        exit(LLVMFuzzerRunDriver(&argc, &argv) { data, size in
+            FuzzTargets.run(data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? [])
+            return 0
+        })
+    }
+}
+#else
+@main
+struct Replay {
+    static func main() {
+        let files = CommandLine.arguments.dropFirst()
+        if files.isEmpty { print("usage: EMULSION_FUZZ_TARGET=raw|profile EmulsionFuzz FILE..."); return }
+        for f in files {
+            guard let data = FileManager.default.contents(atPath: f) else { print("\(f): unreadable"); continue }
+            FuzzTargets.run([UInt8](data))
+            print("\(f): ok")
+        }
+    }
+}
+#endif
