@@ -151,6 +151,8 @@ final class LaneWidthAgreementTests: XCTestCase {
         let table = FloatTable((0..<4096).map { Float(($0 * 7919) % 4096) / 4096 - 0.25 })
         check(type, p, "interpolated") { $0.interpolated(in: table.pointer, count: 4096) }
             _: { $0.interpolated(in: table.pointer, count: 4096) }
+        check(type, lanesOf(positions.map { $0.rounded(.down) }), "gathered") { $0.gathered(from: table.pointer) }
+            _: { $0.gathered(from: table.pointer) }
         // Quantisation, 16 and 8 bits.
         for scale: Float in [65535, 255] {
             var got = [UInt16](repeating: 0, count: L.laneCount)
@@ -305,28 +307,41 @@ final class LaneWidthAgreementTests: XCTestCase {
 
     func testScheduleDoesNotChangeTheBits() {
         // Threads, strip height, band hand-out and sink fusion are schedule, not algorithm: the
-        // output must not depend on them. A mosaic with a 2-row halo exercises the window reuse.
+        // output must not depend on them. Mosaics with halos of 1-10 rows (bilinear, Malvar, RCD with
+        // its scratch planes) exercise the mirrored window and its reuse from strip to strip.
         let (w, h) = (53, 70)
         var state: UInt32 = 3
         let raw = (0..<(w * h)).map { _ -> UInt16 in state = state &* 1_664_525 &+ 1_013_904_223; return UInt16(state >> 20) }
         let n = RawNormalisation(levels: SensorLevels(black: 64, white: 4000), multipliers: SIMD3(2, 1, 1.5), cfa: .grbg)
-        let source = MosaicSource(raw: raw, width: w, height: h, cfa: .grbg, normalisation: n, demosaic: BilinearDemosaic())
         let kernels: [any PointKernel] = [
             ColourMatrixKernel(Matrix3(rowMajor: [1.7, -0.5, -0.2, -0.3, 1.6, -0.3, 0.05, -0.6, 1.55])),
             OutputEncodingKernel(toOutput: .identity) { Foundation.pow($0, 1 / 2.2) },
         ]
-        func render(_ executor: Executor) -> [UInt16] {
-            let sink = OutputSink(sourceWidth: w, sourceHeight: h, orientation: .rotate90Clockwise, depth: .sixteen)
-            executor.run(source: source, kernels: kernels, sink: sink)
-            return sink.takeSamples()
-        }
-        let reference = render(Executor(engine: .scalar, threads: 1, stripRows: 70, fuseSink: false))
-        for engine in Engine.allCases {
+        let demosaics: [any DemosaicAlgorithm] = [BilinearDemosaic(), MalvarDemosaic(), RCDDemosaic()]
+        for demosaic in demosaics {
+            let source = MosaicSource(raw: raw, width: w, height: h, cfa: .grbg, normalisation: n, demosaic: demosaic)
+            func render(_ executor: Executor) -> [UInt16] {
+                let sink = OutputSink(sourceWidth: w, sourceHeight: h, orientation: .rotate90Clockwise, depth: .sixteen)
+                executor.run(source: source, kernels: kernels, sink: sink)
+                return sink.takeSamples()
+            }
+            let name = String(describing: type(of: demosaic))
+            let reference = render(Executor(engine: .scalar, threads: 1, stripRows: 70, fuseSink: false))
             for threads in [1, 2, 3] {
                 for rows in [1, 2, 3, 16, 32] {
                     for fuse in [true, false] {
-                        XCTAssertEqual(render(Executor(engine: engine, threads: threads, stripRows: rows, fuseSink: fuse)), reference,
-                                       "\(engine) \(threads) threads, \(rows) rows, fused \(fuse)")
+                        XCTAssertEqual(render(Executor(engine: .scalar, threads: threads, stripRows: rows, fuseSink: fuse)), reference,
+                                       "\(name) scalar \(threads) threads, \(rows) rows, fused \(fuse)")
+                    }
+                }
+            }
+            withEveryWidth { width in
+                for threads in [1, 2] {
+                    for rows in [1, 3, 16] {
+                        for fuse in [true, false] {
+                            XCTAssertEqual(render(Executor(engine: .simd, threads: threads, stripRows: rows, fuseSink: fuse)), reference,
+                                           "\(name) SIMD \(width.rawValue) lanes, \(threads) threads, \(rows) rows, fused \(fuse)")
+                        }
                     }
                 }
             }
