@@ -5,8 +5,8 @@
  * every libpng call made on that struct; the public functions only set up the byte source or sink
  * (FILE* or memory) and call one driver. The I/O callbacks and the error callback run inside the
  * driver's libpng calls, so their png_error/longjmp only ever unwinds C frames of the same driver.
- * For parallel encoding, emu_png_deflate_rows filters and deflates a block of rows with zlib alone
- * (no libpng, no longjmp, thread-safe); shim_encode then writes the blocks as IDAT chunks.
+ * For parallel encoding, emu_png_encode_header writes only the header chunks; the image data come
+ * from the segmented encoder in pngsegments.c (no libpng, no longjmp, thread-safe).
  * Why: libpng reports errors with longjmp, which must never cross Swift frames; failures become a
  * result code plus a one-line message.
  * Reference: PNG Specification 2nd ed. (W3C / ISO/IEC 15948:2003): signature (5.2), IHDR (11.2.2),
@@ -164,7 +164,7 @@ static int shim_check_encode_arguments(shim_ctx *ctx, const uint16_t *samples, u
                          compression_level);
     if (filter < EMU_PNG_FILTER_NONE || filter > EMU_PNG_FILTER_ADAPTIVE)
         return shim_fail(ctx, EMU_PNG_ERR_ARGUMENT, "invalid filter choice %d", filter);
-    if (strategy < EMU_PNG_STRATEGY_AUTO || strategy > EMU_PNG_STRATEGY_HUFFMAN_ONLY)
+    if (strategy < EMU_PNG_STRATEGY_AUTO || strategy > EMU_PNG_STRATEGY_FAST_HUFFMAN)
         return shim_fail(ctx, EMU_PNG_ERR_ARGUMENT, "invalid compression strategy %d", strategy);
     return EMU_PNG_OK;
 }
@@ -197,7 +197,8 @@ static int shim_pack_row(shim_ctx *ctx, const uint16_t *source, size_t row_sampl
     return EMU_PNG_OK;
 }
 
-/* All inputs of one encode. `blocks` non-NULL selects the pre-compressed (parallel) path. */
+/* All inputs of one encode. `header_only` stops after the header chunks (the segmented encoder,
+ * pngsegments.c, writes the image data). */
 typedef struct {
     const uint16_t *samples;
     uint32_t width, height;
@@ -206,8 +207,7 @@ typedef struct {
     size_t icc_length;
     const char *icc_name;
     int compression_level, filter, strategy;
-    const emu_png_block *blocks;
-    size_t block_count;
+    int header_only;
 } shim_encode_args;
 
 /* The one function that drives a libpng write struct. Arguments are already checked. */
@@ -260,8 +260,12 @@ static int shim_encode(shim_ctx *ctx, png_rw_ptr write_fn, png_flush_ptr flush_f
         }
     }
     png_set_compression_level(png, a->compression_level);
+    /* libpng's row loop has no fast Huffman coder: at level 1 zlib's Huffman-only gives the same
+     * size; at levels 2-9 FAST_HUFFMAN means zlib with matches (as AUTO), as in pngsegments.c. */
     if (a->strategy == EMU_PNG_STRATEGY_RLE) png_set_compression_strategy(png, Z_RLE);
-    else if (a->strategy == EMU_PNG_STRATEGY_HUFFMAN_ONLY) png_set_compression_strategy(png, Z_HUFFMAN_ONLY);
+    else if (a->strategy == EMU_PNG_STRATEGY_HUFFMAN_ONLY ||
+             (a->strategy == EMU_PNG_STRATEGY_FAST_HUFFMAN && a->compression_level <= 1))
+        png_set_compression_strategy(png, Z_HUFFMAN_ONLY);
     int filters;
     switch (a->filter) {
     case EMU_PNG_FILTER_NONE: filters = PNG_FILTER_NONE; break;
@@ -272,27 +276,8 @@ static int shim_encode(shim_ctx *ctx, png_rw_ptr write_fn, png_flush_ptr flush_f
     }
     png_set_filter(png, PNG_FILTER_TYPE_BASE, filters);
     png_write_info(png, info);
-
-    if (a->blocks) {
-        /* Parallel path: the zlib stream was made by emu_png_deflate_rows, one raw-deflate block
-         * per row block. IDAT i holds block i; the first adds the zlib header, the last the
-         * Adler-32 of all filtered rows (RFC 1950). */
-        uint32_t adler = a->blocks[0].adler;
-        for (size_t i = 1; i < a->block_count; i++)
-            adler = (uint32_t)adler32_combine(adler, a->blocks[i].adler, (z_off_t)a->blocks[i].raw_length);
-        const png_byte header[2] = {0x78, 0x01}; /* deflate, 32K window, "fastest" level hint */
-        const png_byte trailer[4] = {(png_byte)(adler >> 24), (png_byte)(adler >> 16), (png_byte)(adler >> 8),
-                                     (png_byte)adler};
-        static const png_byte idat[5] = "IDAT", iend[5] = "IEND";
-        for (size_t i = 0; i < a->block_count; i++) {
-            const int first = i == 0, last = i + 1 == a->block_count;
-            png_write_chunk_start(png, idat, (png_uint_32)(a->blocks[i].length + (first ? 2 : 0) + (last ? 4 : 0)));
-            if (first) png_write_chunk_data(png, header, 2);
-            png_write_chunk_data(png, a->blocks[i].data, a->blocks[i].length);
-            if (last) png_write_chunk_data(png, trailer, 4);
-            png_write_chunk_end(png);
-        }
-        png_write_chunk(png, iend, NULL, 0);
+    if (a->header_only) {
+        /* Signature, IHDR and iCCP are out; the caller writes the image data itself. */
         png_destroy_write_struct(&png, &info);
         return ctx->code;
     }
@@ -360,7 +345,7 @@ int emu_png_write_file(const char *path,
                                          compression_level, filter, strategy);
     if (rc != EMU_PNG_OK) return rc;
     const shim_encode_args args = {samples, width, height, channels, bit_depth, icc, icc_length, icc_name,
-                                   compression_level, filter, strategy, NULL, 0};
+                                   compression_level, filter, strategy, 0};
     return shim_encode_to_file(&ctx, path, &args);
 }
 
@@ -379,246 +364,26 @@ int emu_png_write_memory(const uint16_t *samples, uint32_t width, uint32_t heigh
                                          compression_level, filter, strategy);
     if (rc != EMU_PNG_OK) return rc;
     const shim_encode_args args = {samples, width, height, channels, bit_depth, icc, icc_length, icc_name,
-                                   compression_level, filter, strategy, NULL, 0};
+                                   compression_level, filter, strategy, 0};
     return shim_encode_to_memory(&ctx, &args, out_data, out_length);
 }
 
-/* ------------------------------------------------------------------------------------------------ */
-/* Parallel encoding: independent row blocks (no libpng, no longjmp; safe on any thread)             */
-
-static inline uint8_t shim_paeth(int a, int b, int c) {
-    const int p = a + b - c;
-    const int pa = abs(p - a), pb = abs(p - b), pc = abs(p - c);
-    if (pa <= pb && pa <= pc) return (uint8_t)a;
-    return (uint8_t)(pb <= pc ? b : c);
-}
-
-/* Apply PNG filter `type` (0 none, 1 sub, 2 up, 3 average, 4 paeth; spec 9.2) to one row. */
-static void shim_filter_row(int type, const uint8_t *raw, const uint8_t *prior, size_t row_bytes, size_t bpp,
-                            uint8_t *out) {
-    out[0] = (uint8_t)type;
-    uint8_t *f = out + 1;
-    size_t i;
-    switch (type) {
-    case 0: memcpy(f, raw, row_bytes); break;
-    case 1:
-        for (i = 0; i < bpp; i++) f[i] = raw[i];
-        for (; i < row_bytes; i++) f[i] = (uint8_t)(raw[i] - raw[i - bpp]);
-        break;
-    case 2:
-        for (i = 0; i < row_bytes; i++) f[i] = (uint8_t)(raw[i] - prior[i]);
-        break;
-    case 3:
-        for (i = 0; i < bpp; i++) f[i] = (uint8_t)(raw[i] - (prior[i] >> 1));
-        for (; i < row_bytes; i++) f[i] = (uint8_t)(raw[i] - ((raw[i - bpp] + prior[i]) >> 1));
-        break;
-    default:
-        for (i = 0; i < bpp; i++) f[i] = (uint8_t)(raw[i] - prior[i]);
-        for (; i < row_bytes; i++) f[i] = (uint8_t)(raw[i] - shim_paeth(raw[i - bpp], prior[i], prior[i - bpp]));
-        break;
-    }
-}
-
-/* libpng's adaptive heuristic: the sum of the filtered bytes taken as signed magnitudes. */
-static uint64_t shim_row_cost(const uint8_t *filtered, size_t row_bytes) {
-    uint64_t sum = 0;
-    for (size_t i = 1; i <= row_bytes; i++) sum += filtered[i] < 128 ? filtered[i] : 256u - filtered[i];
-    return sum;
-}
-
-/* Ensure at least some free output space, growing the block buffer. */
-static int shim_block_reserve(shim_ctx *ctx, z_stream *z, emu_png_block *block, size_t *capacity) {
-    if (z->avail_out > 0) return EMU_PNG_OK;
-    size_t used = *capacity;
-    size_t grown_capacity = *capacity + *capacity / 2 + 4096;
-    uint8_t *grown = (uint8_t *)realloc(block->data, grown_capacity);
-    if (!grown) return shim_fail(ctx, EMU_PNG_ERR_NO_MEMORY, "out of memory growing a compressed block");
-    block->data = grown;
-    *capacity = grown_capacity;
-    z->next_out = grown + used;
-    z->avail_out = (uInt)(grown_capacity - used);
-    return EMU_PNG_OK;
-}
-
-int emu_png_deflate_rows(const uint16_t *samples, uint32_t width, uint32_t height, int channels, int bit_depth,
-                         uint32_t first_row, uint32_t row_count,
-                         int compression_level, int filter, int strategy,
-                         emu_png_block *out, char message[EMU_PNG_MESSAGE_SIZE]) {
-    shim_ctx ctx;
-    shim_init(&ctx, message);
-    if (!out) return shim_fail(&ctx, EMU_PNG_ERR_ARGUMENT, "no output block");
-    memset(out, 0, sizeof *out);
-    int rc = shim_check_encode_arguments(&ctx, samples, width, height, channels, bit_depth, NULL, 0,
-                                         compression_level, filter, strategy);
-    if (rc != EMU_PNG_OK) return rc;
-    if (row_count == 0 || first_row >= height || row_count > height - first_row)
-        return shim_fail(&ctx, EMU_PNG_ERR_ARGUMENT, "invalid row block %u+%u of %u rows", first_row, row_count,
-                         height);
-    const size_t row_samples = (size_t)width * (size_t)channels;
-    const size_t row_bytes = row_samples * (size_t)(bit_depth / 8);
-    const size_t bpp = (size_t)channels * (size_t)(bit_depth / 8);
-    const size_t raw_total = (size_t)row_count * (row_bytes + 1);
-    if (raw_total / (row_bytes + 1) != row_count || raw_total > (size_t)PNG_UINT_31_MAX / 2)
-        return shim_fail(&ctx, EMU_PNG_ERR_TOO_LARGE, "row block of %u rows is too large", row_count);
-    const int last_block = first_row + row_count == height;
-
-    int z_strategy = Z_DEFAULT_STRATEGY; /* as libpng: Z_FILTERED when rows are filtered */
-    if (strategy == EMU_PNG_STRATEGY_RLE) z_strategy = Z_RLE;
-    else if (strategy == EMU_PNG_STRATEGY_HUFFMAN_ONLY) z_strategy = Z_HUFFMAN_ONLY;
-    else if (filter != EMU_PNG_FILTER_NONE) z_strategy = Z_FILTERED;
-
-    uint8_t *prior = (uint8_t *)calloc(row_bytes, 1);
-    uint8_t *raw = (uint8_t *)malloc(row_bytes);
-    uint8_t *best = (uint8_t *)malloc(row_bytes + 1);
-    uint8_t *trial = filter == EMU_PNG_FILTER_ADAPTIVE ? (uint8_t *)malloc(row_bytes + 1) : NULL;
-    z_stream z;
-    memset(&z, 0, sizeof z);
-    int z_ready = 0;
-    size_t capacity = 0;
-    if (!prior || !raw || !best || (filter == EMU_PNG_FILTER_ADAPTIVE && !trial)) {
-        rc = shim_fail(&ctx, EMU_PNG_ERR_NO_MEMORY, "out of memory allocating row buffers");
-        goto done;
-    }
-    /* Raw deflate (no zlib header/trailer): blocks are concatenated into one zlib stream. */
-    if (deflateInit2(&z, compression_level, Z_DEFLATED, -15, 8, z_strategy) != Z_OK) {
-        rc = shim_fail(&ctx, EMU_PNG_ERR_NO_MEMORY, "zlib: %s", z.msg ? z.msg : "cannot initialise deflate");
-        goto done;
-    }
-    z_ready = 1;
-    capacity = (size_t)deflateBound(&z, (uLong)raw_total) + 64;
-    out->data = (uint8_t *)malloc(capacity);
-    if (!out->data) {
-        rc = shim_fail(&ctx, EMU_PNG_ERR_NO_MEMORY, "out of memory allocating a compressed block");
-        goto done;
-    }
-    z.next_out = out->data;
-    z.avail_out = (uInt)capacity;
-    uint32_t adler = (uint32_t)adler32(0L, Z_NULL, 0);
-
-    /* Up, average and paeth look at the row above, also across the block boundary. */
-    if (first_row > 0 &&
-        (rc = shim_pack_row(&ctx, samples + (size_t)(first_row - 1) * row_samples, row_samples, channels,
-                            bit_depth, first_row - 1, prior)) != EMU_PNG_OK)
-        goto done;
-
-    for (uint32_t r = 0; r < row_count; r++) {
-        const uint32_t y = first_row + r;
-        if ((rc = shim_pack_row(&ctx, samples + (size_t)y * row_samples, row_samples, channels, bit_depth, y,
-                                raw)) != EMU_PNG_OK)
-            goto done;
-        switch (filter) {
-        case EMU_PNG_FILTER_NONE: shim_filter_row(0, raw, prior, row_bytes, bpp, best); break;
-        case EMU_PNG_FILTER_SUB: shim_filter_row(1, raw, prior, row_bytes, bpp, best); break;
-        case EMU_PNG_FILTER_UP: shim_filter_row(2, raw, prior, row_bytes, bpp, best); break;
-        case EMU_PNG_FILTER_PAETH: shim_filter_row(4, raw, prior, row_bytes, bpp, best); break;
-        default: {
-            shim_filter_row(0, raw, prior, row_bytes, bpp, best);
-            uint64_t best_cost = shim_row_cost(best, row_bytes);
-            for (int type = 1; type <= 4; type++) {
-                shim_filter_row(type, raw, prior, row_bytes, bpp, trial);
-                uint64_t cost = shim_row_cost(trial, row_bytes);
-                if (cost < best_cost) {
-                    uint8_t *swap = best;
-                    best = trial;
-                    trial = swap;
-                    best_cost = cost;
-                }
-            }
-        }
-        }
-        adler = (uint32_t)adler32(adler, best, (uInt)(row_bytes + 1));
-        const int flush = r + 1 < row_count ? Z_NO_FLUSH : (last_block ? Z_FINISH : Z_FULL_FLUSH);
-        z.next_in = best;
-        z.avail_in = (uInt)(row_bytes + 1);
-        for (;;) {
-            if ((rc = shim_block_reserve(&ctx, &z, out, &capacity)) != EMU_PNG_OK) goto done;
-            int zrc = deflate(&z, flush);
-            if (zrc == Z_STREAM_END) break;
-            if (zrc != Z_OK && zrc != Z_BUF_ERROR) {
-                rc = shim_fail(&ctx, EMU_PNG_ERR_LIBPNG, "zlib: %s", z.msg ? z.msg : "deflate failed");
-                goto done;
-            }
-            if (flush == Z_FINISH) {
-                if (z.avail_out > 0 && zrc == Z_BUF_ERROR) {
-                    rc = shim_fail(&ctx, EMU_PNG_ERR_LIBPNG, "zlib: deflate made no progress");
-                    goto done;
-                }
-                continue; /* Z_FINISH is done only at Z_STREAM_END */
-            }
-            /* Done with this row once all input is taken and (when flushing) output had room left. */
-            if (z.avail_in == 0 && (flush == Z_NO_FLUSH || z.avail_out > 0)) break;
-        }
-        uint8_t *swap = prior;
-        prior = raw;
-        raw = swap;
-    }
-    out->length = capacity - z.avail_out;
-    out->adler = adler;
-    out->raw_length = raw_total;
-    rc = EMU_PNG_OK;
-
-done:
-    if (z_ready) deflateEnd(&z);
-    free(prior);
-    free(raw);
-    free(best);
-    free(trial);
-    if (rc != EMU_PNG_OK) {
-        free(out->data);
-        memset(out, 0, sizeof *out);
-    }
-    return rc;
-}
-
-static int shim_check_blocks(shim_ctx *ctx, const emu_png_block *blocks, size_t block_count) {
-    if (!blocks || block_count == 0) return shim_fail(ctx, EMU_PNG_ERR_ARGUMENT, "no compressed blocks");
-    for (size_t i = 0; i < block_count; i++)
-        if (!blocks[i].data || blocks[i].length > (size_t)PNG_UINT_31_MAX - 6)
-            return shim_fail(ctx, EMU_PNG_ERR_ARGUMENT, "invalid compressed block %zu", i);
-    return EMU_PNG_OK;
-}
-
-int emu_png_write_blocks_file(const char *path, uint32_t width, uint32_t height, int channels, int bit_depth,
-                              const uint8_t *icc, size_t icc_length, const char *icc_name,
-                              const emu_png_block *blocks, size_t block_count,
-                              char message[EMU_PNG_MESSAGE_SIZE]) {
-    shim_ctx ctx;
-    shim_init(&ctx, message);
-    if (!path || !path[0]) return shim_fail(&ctx, EMU_PNG_ERR_ARGUMENT, "empty output path");
+int emu_png_encode_header(uint32_t width, uint32_t height, int channels, int bit_depth,
+                          const uint8_t *icc, size_t icc_length, const char *icc_name,
+                          uint8_t **out_data, size_t *out_length,
+                          char message[EMU_PNG_MESSAGE_SIZE]) {
     static const uint16_t unused = 0;
-    int rc = shim_check_encode_arguments(&ctx, &unused, width, height, channels, bit_depth, icc, icc_length, 1,
-                                         EMU_PNG_FILTER_NONE, EMU_PNG_STRATEGY_AUTO);
-    if (rc == EMU_PNG_OK) rc = shim_check_blocks(&ctx, blocks, block_count);
-    if (rc != EMU_PNG_OK) return rc;
-    const shim_encode_args args = {NULL, width, height, channels, bit_depth, icc, icc_length, icc_name,
-                                   1, EMU_PNG_FILTER_NONE, EMU_PNG_STRATEGY_AUTO, blocks, block_count};
-    return shim_encode_to_file(&ctx, path, &args);
-}
-
-int emu_png_write_blocks_memory(uint32_t width, uint32_t height, int channels, int bit_depth,
-                                const uint8_t *icc, size_t icc_length, const char *icc_name,
-                                const emu_png_block *blocks, size_t block_count,
-                                uint8_t **out_data, size_t *out_length,
-                                char message[EMU_PNG_MESSAGE_SIZE]) {
     shim_ctx ctx;
     shim_init(&ctx, message);
     if (!out_data || !out_length) return shim_fail(&ctx, EMU_PNG_ERR_ARGUMENT, "no output pointers");
     *out_data = NULL;
     *out_length = 0;
-    static const uint16_t unused = 0;
-    int rc = shim_check_encode_arguments(&ctx, &unused, width, height, channels, bit_depth, icc, icc_length, 1,
-                                         EMU_PNG_FILTER_NONE, EMU_PNG_STRATEGY_AUTO);
-    if (rc == EMU_PNG_OK) rc = shim_check_blocks(&ctx, blocks, block_count);
+    int rc = shim_check_encode_arguments(&ctx, &unused, width, height, channels, bit_depth, icc, icc_length,
+                                         6, EMU_PNG_FILTER_NONE, EMU_PNG_STRATEGY_AUTO);
     if (rc != EMU_PNG_OK) return rc;
-    const shim_encode_args args = {NULL, width, height, channels, bit_depth, icc, icc_length, icc_name,
-                                   1, EMU_PNG_FILTER_NONE, EMU_PNG_STRATEGY_AUTO, blocks, block_count};
+    const shim_encode_args args = {&unused, width, height, channels, bit_depth, icc, icc_length, icc_name,
+                                   6, EMU_PNG_FILTER_NONE, EMU_PNG_STRATEGY_AUTO, 1};
     return shim_encode_to_memory(&ctx, &args, out_data, out_length);
-}
-
-void emu_png_free_block(emu_png_block *block) {
-    if (!block) return;
-    free(block->data);
-    memset(block, 0, sizeof *block);
 }
 
 /* ------------------------------------------------------------------------------------------------ */

@@ -9,6 +9,13 @@ import Glibc
 /// meanwhile). Temporaries in flight are recorded so an interrupt can remove them.
 public enum AtomicOutput {
     public static func write(_ bytes: [UInt8], to path: String, overwrite: Bool) throws {
+        try write(to: path, overwrite: overwrite) { emit in try bytes.withUnsafeBytes { try emit($0) } }
+    }
+
+    /// As `write(_:to:overwrite:)`, with the bytes produced piece by piece: `produce` calls its
+    /// argument with each piece in order (a streaming encoder never holds the whole file).
+    public static func write(to path: String, overwrite: Bool,
+                             produce: (_ emit: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
         let url = URL(fileURLWithPath: path)
         let directory = url.deletingLastPathComponent().path
         var info = stat()
@@ -27,7 +34,7 @@ public enum AtomicOutput {
         var ok = false
         defer { if !ok { unlink(temporary) } }
         do {
-            try bytes.withUnsafeBytes { buffer in
+            try produce { buffer in
                 var offset = 0
                 while offset < buffer.count {
                     let n = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)

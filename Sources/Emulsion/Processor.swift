@@ -18,13 +18,18 @@ public enum Processor {
         if !overwrite, FileManager.default.fileExists(atPath: output) {
             throw OutputError(path: output, problem: "already exists (use --overwrite to replace it)")
         }
-        let raw = try decoder.decode(path: input, pixelLimit: pixelLimit)
-        let image = try Renderer.render(raw, options: options)
-        let bytes: [UInt8]
-        do { bytes = try PNGFile.encode(image.pngImage, options: png) } catch let e as PNGError {
-            throw OutputError(path: output, problem: "PNG encoding failed: \(e.message)")
+        // The raw is released as soon as it is rendered; the PNG is streamed to the file segment
+        // by segment (compressed on the render's threads), so peak memory is the raw plus the
+        // output samples (docs/PERFORMANCE.md). The raw comes from `decoder` (in-process LibRaw
+        // or the isolated decode worker, docs/RELIABILITY.md).
+        let image = try Renderer.render(try decoder.decode(path: input, pixelLimit: pixelLimit), options: options)
+        var encoding = png
+        encoding.threads = max(encoding.threads, options.threads)
+        try AtomicOutput.write(to: output, overwrite: overwrite) { emit in
+            do { try PNGFile.encode(image.pngImage, options: encoding, to: emit) } catch let e as PNGError {
+                throw OutputError(path: output, problem: "PNG encoding failed: \(e.message)")
+            }
         }
-        try AtomicOutput.write(bytes, to: output, overwrite: overwrite)
         return Result(input: input, output: output, width: image.width, height: image.height)
     }
 

@@ -47,10 +47,17 @@ public struct RenderError: Error, Sendable, CustomStringConvertible {
 public enum Renderer {
     public static func render(_ raw: RawImage, options: RenderOptions) throws -> RenderedImage {
         let plan = try RenderPlan(raw: raw, options: options)
-        let sink = OutputSink(sourceWidth: plan.source.width, sourceHeight: plan.source.height,
-                              orientation: raw.metadata.orientation, depth: options.depth)
-        Executor(engine: options.engine, threads: options.threads).run(source: plan.source, kernels: plan.chain.fusedKernels(), sink: sink)
-        return RenderedImage(width: sink.width, height: sink.height, depth: options.depth, samples: sink.takeSamples(),
+        let (w, h) = (plan.source.width, plan.source.height)
+        let orientation = raw.metadata.orientation
+        // The sink writes straight into the result's storage: no zero fill, no copy.
+        let samples = [UInt16](unsafeUninitializedCapacity: 3 * w * h) { buffer, count in
+            MemoryAdvice.preferHugePages(UnsafeMutableRawBufferPointer(buffer))
+            let sink = OutputSink(sourceWidth: w, sourceHeight: h, orientation: orientation, depth: options.depth, into: buffer)
+            Executor(engine: options.engine, threads: options.threads).run(source: plan.source, kernels: plan.chain.fusedKernels(), sink: sink)
+            count = 3 * w * h
+        }
+        let (width, height) = orientation.orientedSize(width: w, height: h)
+        return RenderedImage(width: width, height: height, depth: options.depth, samples: samples,
                              space: options.space, iccProfile: try options.space.iccProfile())
     }
 }

@@ -9,7 +9,8 @@ struct EmulsionCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "emulsion",
         abstract: "A phone-camera colour pipeline: RAW in, colour-managed PNG out, through tunable looks.",
-        subcommands: [ProcessCommand.self, InfoCommand.self, ProfileCommand.self, GoldenCommand.self, DecodeWorkerCommand.self, PreviewCommand.self],
+        subcommands: [ProcessCommand.self, InfoCommand.self, ProfileCommand.self, GoldenCommand.self, DecodeWorkerCommand.self, PreviewCommand.self,
+                      BenchCommand.self],
         defaultSubcommand: ProcessCommand.self)
 }
 

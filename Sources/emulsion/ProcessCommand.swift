@@ -55,6 +55,9 @@ struct ProcessCommand: ParsableCommand {
     @Option(help: "Kernel engine: simd or scalar.")
     var engine: Engine = .simd
 
+    @Option(name: .customLong("png-level"), help: "PNG compression: 0 stores (fastest, largest); 1 (default) is a fast Huffman-only coder; 2…9 are zlib levels (slower, ~1% smaller).")
+    var pngLevel: Int = PNGEncodingOptions.default.compressionLevel
+
     @Option(help: "Worker threads (default: all cores).")
     var threads: Int = Executor.defaultThreads
 
@@ -72,6 +75,7 @@ struct ProcessCommand: ParsableCommand {
     func validate() throws {
         guard bits == 8 || bits == 16 else { throw ValidationError("--bits must be 8 or 16") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        guard (0...9).contains(pngLevel) else { throw ValidationError("--png-level must be 0…9") }
         guard maxMegapixels >= 1 else { throw ValidationError("--max-megapixels must be at least 1") }
         if output != nil && outputDirectory != nil { throw ValidationError("use either -o or --out-dir, not both") }
     }
@@ -150,7 +154,8 @@ struct ProcessCommand: ParsableCommand {
         let terminal = isatty(STDERR_FILENO) == 1
         let started = Date()
         let outcomes = Batch.run(items, options: options, overwrite: overwrite, pixelLimit: maxMegapixels * 1_000_000,
-                                 decoder: decoding.decoder, concurrency: threads) { done, total, outcome in
+                                 decoder: decoding.decoder, concurrency: threads,
+                                 png: PNGEncodingOptions(compressionLevel: pngLevel)) { done, total, outcome in
             if case .failed(_, let message) = outcome {
                 if terminal { writeToStandardError("\r\u{1B}[K") }
                 complain("emulsion: \(message)")

@@ -254,18 +254,18 @@ final class ColourManagementTests: XCTestCase {
     }
 
     func testKernelCurveTableAgainstTheEmbeddedCurveOnADenseGrid() throws {
-        // The table alone, deterministically: 400 001 points evenly spaced in √x (~98 per table
-        // interval), the kernel's lookup against LittleCMS evaluating the inverse of the stored
-        // TRC. Worst cases (same as an offline float64 model of the table): sRGB/P3 8.5e-6 at the
-        // break the rounded constants leave discontinuous (encoded 0.04045), ROMM 3.8e-6 at its
-        // kink (1/32), BT.2020 8e-7, Adobe RGB 1.8e-5 in the first interval (encoded < 5e-4).
+        // The table alone, deterministically: 400 001 points evenly spaced in √x, the kernel's
+        // lookup (exponent-indexed table, 128 entries per octave, linear below 2⁻³²) against
+        // LittleCMS evaluating the inverse of the stored TRC. The worst cases sit where the curve
+        // is not smooth (the sRGB/P3 break the rounded constants leave discontinuous, ROMM's kink)
+        // and, for pure gamma curves, on the line below 2⁻³² (encoded < 1e-4); printed below.
         for space in OutputSpace.allCases {
             let kernel = try space.outputEncoding()
             let stored = try ICCProfile(bytes: space.iccProfile())
             let trc = try XCTUnwrap(stored.redToneCurve)
             let encoding = try withExtendedLifetime(stored) { try LCMSToneCurve.reversing(trc, of: space.transferCurve) }
             var worst = 0.0, worstAt = 0.0
-            kernel.curveBySquareRoot.withUnsafeBufferPointer { table in
+            kernel.curveTable.withUnsafeBufferPointer { table in
                 let n = 400_000
                 for i in 0...n {
                     let x = Float((Double(i) / Double(n)) * (Double(i) / Double(n)))

@@ -56,7 +56,9 @@ enum {
 enum {
     EMU_PNG_STRATEGY_AUTO = 0,
     EMU_PNG_STRATEGY_RLE = 1,
-    EMU_PNG_STRATEGY_HUFFMAN_ONLY = 2
+    EMU_PNG_STRATEGY_HUFFMAN_ONLY = 2,
+    EMU_PNG_STRATEGY_FAST_HUFFMAN = 3  /* Emulsion's own Huffman-only coder (pngsegments.c) at level 1;
+                                          zlib's Z_HUFFMAN_ONLY in libpng's serial writer; AUTO at 2-9 */
 };
 
 /** Decoding rejects images with more pixels than this before allocating (400 MP). */
@@ -87,41 +89,46 @@ int emu_png_write_memory(const uint16_t *samples, uint32_t width, uint32_t heigh
                          char message[EMU_PNG_MESSAGE_SIZE]);
 
 /*
- * Parallel encoding. zlib, not libpng's row loop, bounds PNG encoding speed; independent row blocks
- * can be filtered and deflated on separate threads and joined into one zlib stream:
- *   1. for each block of rows (any thread): emu_png_deflate_rows -> one emu_png_block;
- *   2. emu_png_write_blocks_file / _memory (one thread) writes signature, IHDR, iCCP, one IDAT per
- *      block (zlib header in the first, Adler-32 joined with adler32_combine after the last), IEND.
- * emu_png_deflate_rows uses no libpng and no longjmp. Blocks end on a byte boundary with
- * Z_FULL_FLUSH (the last with Z_FINISH), so their raw deflate data concatenate (RFC 1951).
+ * Parallel encoding (the default path of PNGFile.encode). zlib, not libpng's row loop, bounds PNG
+ * encoding speed; independent segments of rows are filtered and compressed on separate threads
+ * (pngsegments.c) and written in order behind the header chunks:
+ *   1. emu_png_encode_header (one thread): signature, IHDR, iCCP;
+ *   2. emu_png_deflate_segment (any thread) for each segment -> one complete IDAT chunk;
+ *   3. emu_png_finish_chunks: the Adler-32 trailer IDAT and IEND.
  */
-typedef struct {
-    uint8_t *data;         /* raw deflate data, malloc'd; release with emu_png_free_block */
-    size_t length;
-    uint32_t adler;        /* Adler-32 of the block's filtered bytes */
-    size_t raw_length;     /* filtered bytes in the block: rows * (1 + bytes per row) */
-} emu_png_block;
+/**
+ * The PNG signature and the header chunks (IHDR, iCCP) that precede the image data, written by
+ * libpng (which validates the ICC profile against the colour type) into a malloc'd buffer.
+ * Arguments as for emu_png_write_memory; `samples` is not read.
+ */
+int emu_png_encode_header(uint32_t width, uint32_t height, int channels, int bit_depth,
+                          const uint8_t *icc, size_t icc_length, const char *icc_name,
+                          uint8_t **out_data, size_t *out_length,
+                          char message[EMU_PNG_MESSAGE_SIZE]);
 
-/** Filter and deflate rows [first_row, first_row + row_count) of the image (which must be the last
- *  block exactly when first_row + row_count == height). Thread-safe. */
-int emu_png_deflate_rows(const uint16_t *samples, uint32_t width, uint32_t height, int channels, int bit_depth,
-                         uint32_t first_row, uint32_t row_count,
-                         int compression_level, int filter, int strategy,
-                         emu_png_block *out, char message[EMU_PNG_MESSAGE_SIZE]);
+/**
+ * Filters and compresses rows first_row ..< first_row + row_count as one independent segment of
+ * the image's zlib stream (see pngsegments.c), returned as a complete, malloc'd IDAT chunk.
+ * is_first prepends the zlib header; is_last ends the deflate stream. *out_adler is the Adler-32
+ * of the segment's filtered bytes and *out_raw_length their count, for emu_png_adler32_combine.
+ * filter: EMU_PNG_FILTER_*; strategy: EMU_PNG_STRATEGY_* (FAST_HUFFMAN is Emulsion's own
+ * Huffman-only coder at level 1; at levels 2-9 it means AUTO). The segment's bytes do not depend on
+ * how the other segments are made, so any number of threads gives the same file.
+ */
+int emu_png_deflate_segment(const uint16_t *samples, uint32_t width, uint32_t height, int channels, int bit_depth,
+                            uint32_t first_row, uint32_t row_count, int filter, int compression_level, int strategy,
+                            int is_first, int is_last,
+                            uint8_t **out_chunk, size_t *out_length, uint32_t *out_adler, uint64_t *out_raw_length,
+                            char message[EMU_PNG_MESSAGE_SIZE]);
 
-/** Write a PNG whose image data are `blocks` (in row order, together covering every row once). */
-int emu_png_write_blocks_file(const char *path, uint32_t width, uint32_t height, int channels, int bit_depth,
-                              const uint8_t *icc, size_t icc_length, const char *icc_name,
-                              const emu_png_block *blocks, size_t block_count,
-                              char message[EMU_PNG_MESSAGE_SIZE]);
-int emu_png_write_blocks_memory(uint32_t width, uint32_t height, int channels, int bit_depth,
-                                const uint8_t *icc, size_t icc_length, const char *icc_name,
-                                const emu_png_block *blocks, size_t block_count,
-                                uint8_t **out_data, size_t *out_length,
-                                char message[EMU_PNG_MESSAGE_SIZE]);
+/** Adler-32 of the concatenation, from the parts' (zlib adler32_combine). */
+uint32_t emu_png_adler32_combine(uint32_t adler1, uint32_t adler2, uint64_t length2);
 
-/** Release a block's data (NULL or an empty block is fine). */
-void emu_png_free_block(emu_png_block *block);
+/** Bytes written by emu_png_finish_chunks. */
+#define EMU_PNG_FINISH_SIZE 28
+
+/** The last IDAT (the zlib stream's Adler-32 trailer) and IEND. */
+void emu_png_finish_chunks(uint32_t adler, uint8_t out[EMU_PNG_FINISH_SIZE]);
 
 /** Decoded image returned by the read functions; free its buffers with emu_png_free. */
 typedef struct {

@@ -1,5 +1,5 @@
 /// A 3×3 matrix in double precision for building colour transforms (the kernels get Float copies).
-public struct Matrix3: Sendable, Equatable, Codable, CustomStringConvertible {
+public struct Matrix3: Sendable, Equatable, CustomStringConvertible {
     /// Row-major elements.
     public var m: [Double]
 

@@ -1,45 +1,150 @@
 import Dispatch
 import Foundation
 
-/// The schedule, kept apart from the algorithms (Halide's split): cuts the image into strips of
-/// rows, hands strips to worker threads, and runs source → point kernels → sink on each strip
-/// while it is in cache. Stages never see threads or loops over the image.
+/// The schedule, kept apart from the algorithms (Halide's split): cuts the image into bands of
+/// contiguous rows, hands bands to worker threads, and inside a band runs source → point kernels
+/// → sink strip by strip while each strip is in cache. Stages never see threads or loops over the
+/// image.
+///
+/// Why bands of contiguous strips rather than every n-th strip: a source with a halo (the
+/// demosaic's mosaic window) keeps the rows it already normalised when the next strip starts
+/// where the last one ended, so each row is normalised once, not once per strip plus halo.
+/// Bands are handed out dynamically (a shared counter), several per worker, so a worker slowed
+/// by another process does not hold up the image. The last point kernel runs fused with the sink
+/// (quantised straight into the output), saving one pass over the strip.
 public struct Executor: Sendable {
     public var engine: Engine
     public var threads: Int
-    /// Rows per strip: 3 planes × width × rows floats should sit in L2 (≈ 64 rows × 4000 px ≈ 3 MB).
+    /// Rows per strip. 3 float planes × width × rows plus the mosaic window should sit in L2
+    /// (16 rows × 6000 px × 16 B ≈ 1.5 MB; measured best of 8/16/32/64 rows: docs/PERFORMANCE.md).
     public var stripRows: Int
+    /// Fuse the last point kernel with the sink (off only to time the sink on its own).
+    public var fuseSink: Bool
 
-    public init(engine: Engine = .simd, threads: Int = Executor.defaultThreads, stripRows: Int = 32) {
+    public static let defaultStripRows = 16
+
+    public init(engine: Engine = .simd, threads: Int = Executor.defaultThreads, stripRows: Int = Executor.defaultStripRows,
+                fuseSink: Bool = true) {
         self.engine = engine
         self.threads = max(1, threads)
         self.stripRows = max(1, stripRows)
+        self.fuseSink = fuseSink
     }
 
     public static var defaultThreads: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
 
     public func run(source: any StripSource, kernels: [any PointKernel], sink: OutputSink) {
+        run(source: source, kernels: kernels, sink: sink, timings: nil)
+    }
+
+    /// As `run`, adding each stage's thread time to `timings` (the benchmark's per-stage figures).
+    public func run(source: any StripSource, kernels: [any PointKernel], sink: OutputSink, timings: StageTimings?) {
         let height = source.height
         let stripCount = (height + stripRows - 1) / stripRows
         let workers = min(threads, max(1, stripCount))
-        let work = { (worker: Int) in
+        // Several bands per worker for balance; each band at least 4 strips so halos stay cheap.
+        let bandCount = workers == 1 ? 1 : min(max(1, stripCount / 4), 4 * workers)
+        let bands = BandCounter(count: bandCount)
+        let fuse = fuseSink && !kernels.isEmpty
+        let work = { (_: Int) in
             let storage = StripStorage(width: source.width, rows: stripRows)
             let scratch = source.makeScratch(stripRows: stripRows)
-            var s = worker
-            while s < stripCount {
-                let first = s * stripRows
-                let strip = storage.strip(firstRow: first, rows: min(stripRows, height - first))
-                source.fill(strip, scratch: scratch, engine: engine)
-                for kernel in kernels { kernel.run(over: strip, engine: engine) }
-                sink.write(strip)
-                s += workers
+            var clock = timings.map { _ in StageClock(stages: kernels.count + 2) }
+            while let band = bands.next() {
+                let firstStrip = band * stripCount / bandCount
+                let endStrip = (band + 1) * stripCount / bandCount
+                for s in firstStrip..<endStrip {
+                    let first = s * stripRows
+                    let strip = storage.strip(firstRow: first, rows: min(stripRows, height - first))
+                    clock?.start()
+                    source.fill(strip, scratch: scratch, engine: engine)
+                    clock?.lap(0)
+                    for (k, kernel) in kernels.enumerated() {
+                        if fuse && k == kernels.count - 1 {
+                            kernel.run(over: strip, into: sink, engine: engine)
+                        } else {
+                            kernel.run(over: strip, engine: engine)
+                        }
+                        clock?.lap(k + 1)
+                    }
+                    if !fuse {
+                        sink.write(strip, engine: engine)
+                        clock?.lap(kernels.count + 1)
+                    }
+                }
             }
+            if let clock, let timings { timings.add(clock.nanoseconds) }
         }
         if workers == 1 {
             work(0)
         } else {
             DispatchQueue.concurrentPerform(iterations: workers, execute: work)
         }
+        timings?.finish(workers: workers, pixels: source.width * height)
     }
 }
 
+/// Hands out band numbers 0 ..< count to whichever worker asks next.
+final class BandCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var nextBand = 0
+    private let count: Int
+    init(count: Int) { self.count = count }
+    func next() -> Int? {
+        lock.lock(); defer { lock.unlock() }
+        guard nextBand < count else { return nil }
+        nextBand += 1
+        return nextBand - 1
+    }
+}
+
+/// One worker's stopwatch: stage i's time is the time between lap(i − 1) (or start) and lap(i).
+/// It reads the thread's CPU clock, not the wall clock, so time the thread spends descheduled
+/// (other work on a shared machine) is not charged to a stage.
+struct StageClock {
+    var nanoseconds: [UInt64]
+    var last: UInt64 = 0
+    init(stages: Int) { nanoseconds = Array(repeating: 0, count: stages) }
+    mutating func start() { last = Self.now() }
+    static func now() -> UInt64 {
+        var t = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+        return UInt64(t.tv_sec) * 1_000_000_000 + UInt64(t.tv_nsec)
+    }
+    mutating func lap(_ stage: Int) {
+        let now = Self.now()
+        nanoseconds[stage] &+= now &- last
+        last = now
+    }
+}
+
+/// Per-stage thread CPU time of one executor run: stage 0 is the source (raw normalisation and
+/// demosaic), stages 1…n the point kernels (the last one including the fused sink), stage n + 1
+/// the sink when it runs unfused.
+public final class StageTimings: @unchecked Sendable {
+    private let lock = NSLock()
+    /// Summed over workers.
+    public private(set) var threadNanoseconds: [UInt64] = []
+    public private(set) var workers = 0
+    public private(set) var pixels = 0
+
+    public init() {}
+
+    func add(_ ns: [UInt64]) {
+        lock.lock(); defer { lock.unlock() }
+        if threadNanoseconds.count < ns.count { threadNanoseconds += Array(repeating: 0, count: ns.count - threadNanoseconds.count) }
+        for (i, v) in ns.enumerated() { threadNanoseconds[i] &+= v }
+    }
+
+    func finish(workers: Int, pixels: Int) {
+        lock.lock(); defer { lock.unlock() }
+        self.workers = workers
+        self.pixels = pixels
+    }
+
+    /// Thread time per pixel of stage `i` (the cost of the stage, whatever the thread count).
+    public func nanosecondsPerPixel(_ i: Int) -> Double {
+        guard pixels > 0, i < threadNanoseconds.count else { return 0 }
+        return Double(threadNanoseconds[i]) / Double(pixels)
+    }
+}

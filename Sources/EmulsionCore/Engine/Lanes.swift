@@ -1,16 +1,21 @@
 /// The one abstraction every per-pixel kernel is written against.
 ///
 /// A kernel is written once, generic over `Lanes`; `Float` is the scalar fallback and the SIMD
-/// conformances are what NEON (4 × f32 per register) and SSE/AVX run. Arithmetic comes from the
+/// conformances (`SIMD4<Float>`, `SIMD8<Float>`, `SIMD16<Float>`) are what NEON (4 × f32 per
+/// register) and SSE/AVX run. `SIMDLanes` names the width the `.simd` engine uses on this
+/// architecture (chosen by measurement: docs/PERFORMANCE.md). Arithmetic comes from the
 /// operators; everything Swift's generic SIMD code compiles to per-lane loops (compares, clamps,
-/// selects, table gathers) is a requirement implemented on each concrete type, so the specialised
-/// kernel gets vector compares and blends (see shared/docs/SWIFT-NOTES.md).
+/// selects, table gathers, conversions) is a requirement implemented on each concrete type, so
+/// the specialised kernel gets vector compares and blends (see shared/docs/SWIFT-NOTES.md).
 ///
 /// Bitwise agreement between engines rests on two rules kept by every conformance: no fused
 /// multiply-add (Swift never fuses `a*b+c` on its own, and nothing here calls `addingProduct`),
-/// and one NaN policy: every clamp maps NaN to its lower bound.
+/// and one NaN policy: every clamp maps NaN to its lower bound (and −0 to a lower bound of 0). Rounding to integers uses the
+/// same magic-number addition in every conformance, never a conversion instruction whose
+/// behaviour differs between scalar and vector forms.
 ///
-/// This file must stay free of Foundation: it is compiled for aarch64 in the NEON codegen check.
+/// This file must stay free of Foundation: it is compiled for aarch64 in the NEON codegen check
+/// (Tests/EmulsionCoreTests/NEONCodegenTests.swift).
 public protocol Lanes: Sendable {
     static var laneCount: Int { get }
     init(repeating value: Float)
@@ -26,9 +31,9 @@ public protocol Lanes: Sendable {
     /// Stores `laneCount` consecutive values.
     func store(to pointer: UnsafeMutablePointer<Float>)
 
-    /// `self` limited to `[lower, upper]`; NaN becomes `lower`.
+    /// `self` limited to `[lower, upper]`; NaN (and −0 when `lower` is 0) becomes `lower`.
     func clamped(_ lower: Float, _ upper: Float) -> Self
-    /// `max(self, lower)`; NaN becomes `lower`.
+    /// `max(self, lower)`; NaN (and −0 when `lower` is 0) becomes `lower`.
     func atLeast(_ lower: Float) -> Self
     /// `min(self, upper)`; NaN stays NaN (callers clamp first when it matters).
     func atMost(_ upper: Float) -> Self
@@ -38,13 +43,48 @@ public protocol Lanes: Sendable {
     func squareRoot() -> Self
     /// Lanes at even image columns take `even`, odd ones `odd`; lane 0 sits at column `firstColumn`.
     static func alternating(even: Self, odd: Self, firstColumn: Int) -> Self
-    /// Piecewise-linear lookup: `self` is an index into `table` (0 … count-1, already clamped).
+    /// Piecewise-linear lookup: `self` is a position in `table` (0 … count-1, already clamped;
+    /// count ≤ 2²²): `table[i] + f · (table[i+1] − table[i])` with i + f = self.
     func interpolated(in table: UnsafePointer<Float>, count: Int) -> Self
-    /// Lane-wise floor (exact); callers keep values in [0, 2²²), so it never meets NaN or ±Inf.
+
+    /// Piecewise-linear lookup in a table indexed by the float's own bits (exponent and top
+    /// mantissa bits): entry i holds f(xᵢ) with xᵢ the float of bit pattern `base + i << shift`, so
+    /// the table has 2^(23 − shift) entries per octave — fine where f is steep near black, and no
+    /// square root or division. `self` must lie in [x₀, x_last] (callers clamp), and the table
+    /// needs one entry past the last point (FloatTable provides it).
+    func interpolated(inExponentTable table: UnsafePointer<Float>, base: UInt32, shift: UInt32) -> Self
+
+    /// Largest integer ≤ `self`, as a float; exact for 0 ≤ self < 2²² (callers clamp first).
     func floored() -> Self
-    /// Lane-wise gather: each lane holds an exact whole index ≥ 0 into `table` (callers clamp);
-    /// lane i takes `table[Int(self[i])]`. For 3-D tables (per-hue maps, 3-D LUTs).
+    /// Quantises to 16 bits: `clamped(0, 1) · scale` rounded to nearest (ties to even), with
+    /// `scale` ≤ 65535, stored as `laneCount` consecutive codes.
+    func storeQuantised(scale: Float, to pointer: UnsafeMutablePointer<UInt16>)
+    /// Lane-wise gather: each lane holds an exact whole index ≥ 0 (below 2²³) into `table`
+    /// (callers clamp); lane i takes `table[Int(self[i])]`. For 3-D tables (per-hue maps, 3-D LUTs).
     func gathered(from table: UnsafePointer<Float>) -> Self
+}
+
+/// IEEE square root of four lanes: the LLVM intrinsic, which every target lowers to its vector
+/// instruction (`sqrtps`, `fsqrt v.4s`). Declared through `@_silgen_name` because the standard
+/// library's `SIMD.squareRoot()` is a lane loop of libm calls with an errno branch per lane.
+@_silgen_name("llvm.sqrt.v4f32") @usableFromInline func _squareRoot4(_ x: SIMD4<Float>) -> SIMD4<Float>
+
+/// The lane type of the `.simd` engine: 4 × f32, one SSE register on x86-64 and one NEON
+/// register on aarch64.
+///
+/// Chosen by measurement through the whole fused core pipeline (`emulsion bench`,
+/// docs/PERFORMANCE.md): 4 lanes were 1–4% faster than 8 on every input measured on x86-64
+/// (SSE2 baseline) and 16 lanes 6× slower (four registers per value: the kernels' ~12 live
+/// vectors spill). On NEON, 4 lanes is the native width; 8 would be an unrolled register pair,
+/// which bought nothing on SSE2, whose registers have the same width.
+public typealias SIMDLanes = SIMD4<Float>
+
+/// Rounding helpers shared by every conformance, so all engines round with the same operations.
+public enum Rounding {
+    /// 1.5 · 2²³: adding it to |x| < 2²² leaves x rounded to an integer (ties to even) in the low
+    /// mantissa bits; the float's bit pattern minus `magicBits` is that integer.
+    public static let magic: Float = 12_582_912
+    public static let magicBits: UInt32 = 0x4B40_0000
 }
 
 extension Float: Lanes {
@@ -54,10 +94,10 @@ extension Float: Lanes {
     @inlinable @inline(__always) public init(loadingSamples pointer: UnsafePointer<UInt16>) { self = Float(pointer.pointee) }
     @inlinable @inline(__always) public func store(to pointer: UnsafeMutablePointer<Float>) { pointer.pointee = self }
     @inlinable @inline(__always) public func clamped(_ lower: Float, _ upper: Float) -> Float {
-        let low = self >= lower ? self : lower
-        return low > upper ? upper : low
+        let low = lower < self ? self : lower
+        return low < upper ? low : upper
     }
-    @inlinable @inline(__always) public func atLeast(_ lower: Float) -> Float { self >= lower ? self : lower }
+    @inlinable @inline(__always) public func atLeast(_ lower: Float) -> Float { lower < self ? self : lower }
     @inlinable @inline(__always) public func atMost(_ upper: Float) -> Float { self > upper ? upper : self }
     @inlinable @inline(__always) public func choosing(above threshold: Float, then: Float, otherwise: Float) -> Float {
         self > threshold ? then : otherwise
@@ -65,10 +105,32 @@ extension Float: Lanes {
     @inlinable @inline(__always) public static func alternating(even: Float, odd: Float, firstColumn: Int) -> Float {
         firstColumn & 1 == 0 ? even : odd
     }
-    @inlinable @inline(__always) public func interpolated(in table: UnsafePointer<Float>, count: Int) -> Float {
-        Lookup.interpolate(self, table, count)
+    @inlinable @inline(__always) public func floored() -> Float {
+        let nearest = (self + Rounding.magic) - Rounding.magic
+        return nearest > self ? nearest - 1 : nearest
     }
-    @inlinable @inline(__always) public func floored() -> Float { rounded(.down) }
+    @inlinable @inline(__always) public func interpolated(in table: UnsafePointer<Float>, count: Int) -> Float {
+        // Same operations as the vector conformances. Rounding `self − 0.5` to nearest gives
+        // floor(self) except at odd integers, where it gives the cell below with fraction 1
+        // (the same value up to one rounding); for 0 ≤ self ≤ count − 1 the cell never passes
+        // count − 2, so no clamp is needed.
+        let t = (self - 0.5) + Rounding.magic
+        let cell = t - Rounding.magic
+        let index = Int(truncatingIfNeeded: t.bitPattern &- Rounding.magicBits)
+        let fraction = self - cell
+        let low = table[index]
+        return low + fraction * (table[index + 1] - low)
+    }
+    @inlinable @inline(__always) public func interpolated(inExponentTable table: UnsafePointer<Float>, base: UInt32, shift: UInt32) -> Float {
+        let offset = bitPattern &- base
+        let index = Int(truncatingIfNeeded: offset &>> shift)
+        let fraction = Float(Int32(truncatingIfNeeded: offset & ((1 << shift) &- 1))) * (1 / Float(UInt32(1) << shift))
+        let low = table[index]
+        return low + fraction * (table[index + 1] - low)
+    }
+    @inlinable @inline(__always) public func storeQuantised(scale: Float, to pointer: UnsafeMutablePointer<UInt16>) {
+        pointer.pointee = UInt16(truncatingIfNeeded: (clamped(0, 1) * scale + Rounding.magic).bitPattern)
+    }
     @inlinable @inline(__always) public func gathered(from table: UnsafePointer<Float>) -> Float { table[Int(self)] }
 }
 
@@ -76,12 +138,85 @@ extension Float: Lanes {
 public enum Lookup {
     @inlinable @inline(__always)
     public static func interpolate(_ position: Float, _ table: UnsafePointer<Float>, _ count: Int) -> Float {
-        // `position` is clamped to [0, count-1] by the caller; truncation is floor there.
-        var index = Int(position)
-        if index > count - 2 { index = count - 2 }
-        let fraction = position - Float(index)
-        let low = table[index]
-        return low + fraction * (table[index + 1] - low)
+        position.interpolated(in: table, count: count)
+    }
+}
+
+extension SIMD4: Lanes where Scalar == Float {
+    @inlinable @inline(__always) public static var laneCount: Int { 4 }
+    @inlinable @inline(__always) public init(loading pointer: UnsafePointer<Float>) {
+        self = UnsafeRawPointer(pointer).loadUnaligned(as: SIMD4<Float>.self)
+    }
+    @inlinable @inline(__always) public init(loadingSamples pointer: UnsafePointer<UInt16>) {
+        let raw = UnsafeRawPointer(pointer).loadUnaligned(as: SIMD4<UInt16>.self)
+        self = SIMD4<Float>(SIMD4<Int32>(truncatingIfNeeded: raw))
+    }
+    @inlinable @inline(__always) public func store(to pointer: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(pointer).storeBytes(of: self, as: SIMD4<Float>.self)
+    }
+    // Clamps are written as `lower < x ? x : lower` and `x < upper ? x : upper`, the forms LLVM
+    // lowers to maxps/minps (fmax/fmin with the same NaN rule on NEON): NaN and −0 become `lower`.
+    @inlinable @inline(__always) public func clamped(_ lower: Float, _ upper: Float) -> SIMD4<Float> {
+        let low = SIMD4(repeating: lower).replacing(with: self, where: self .> lower)
+        return SIMD4(repeating: upper).replacing(with: low, where: low .< upper)
+    }
+    @inlinable @inline(__always) public func atLeast(_ lower: Float) -> SIMD4<Float> {
+        SIMD4(repeating: lower).replacing(with: self, where: self .> lower)
+    }
+    @inlinable @inline(__always) public func atMost(_ upper: Float) -> SIMD4<Float> {
+        replacing(with: SIMD4(repeating: upper), where: self .> upper)
+    }
+    @inlinable @inline(__always) public func choosing(above threshold: Float, then: SIMD4<Float>, otherwise: SIMD4<Float>) -> SIMD4<Float> {
+        otherwise.replacing(with: then, where: self .> threshold)
+    }
+    /// IEEE square root per lane (the standard library's generic version is a lane loop of libm calls).
+    @inlinable @inline(__always) public func squareRoot() -> SIMD4<Float> { _squareRoot4(self) }
+    @inlinable @inline(__always) public static func alternating(even: SIMD4<Float>, odd: SIMD4<Float>, firstColumn: Int) -> SIMD4<Float> {
+        // A float compare of a constant: masks built from integer lanes compile to lane loops.
+        let oddLanes = SIMD4<Float>(0, 1, 0, 1) .> 0.5
+        return firstColumn & 1 == 0 ? even.replacing(with: odd, where: oddLanes) : odd.replacing(with: even, where: oddLanes)
+    }
+    @inlinable @inline(__always) public func floored() -> SIMD4<Float> {
+        let nearest = (self + Rounding.magic) - Rounding.magic
+        return nearest.replacing(with: nearest - 1, where: nearest .> self)
+    }
+    @inlinable @inline(__always) public func interpolated(in table: UnsafePointer<Float>, count: Int) -> SIMD4<Float> {
+        let t = (self - 0.5) + Rounding.magic
+        let cell = t - Rounding.magic
+        let index = unsafeBitCast(t, to: SIMD4<UInt32>.self) &- Rounding.magicBits
+        let fraction = self - cell
+        var low = SIMD4<Float>(), high = SIMD4<Float>()
+        for i in 0..<4 {
+            let j = Int(truncatingIfNeeded: index[i])
+            low[i] = table[j]
+            high[i] = table[j + 1]
+        }
+        return low + fraction * (high - low)
+    }
+    @inlinable @inline(__always) public func interpolated(inExponentTable table: UnsafePointer<Float>, base: UInt32, shift: UInt32) -> SIMD4<Float> {
+        let offset = unsafeBitCast(self, to: SIMD4<UInt32>.self) &- base
+        let index = offset &>> shift
+        let low16 = unsafeBitCast(offset & ((1 << shift) &- 1), to: SIMD4<Int32>.self)
+        let fraction = SIMD4<Float>(low16) * (1 / Float(UInt32(1) << shift))
+        var low = SIMD4<Float>(), high = SIMD4<Float>()
+        for i in 0..<4 {
+            let j = Int(truncatingIfNeeded: index[i])
+            low[i] = table[j]
+            high[i] = table[j + 1]
+        }
+        return low + fraction * (high - low)
+    }
+    @inlinable @inline(__always) public func storeQuantised(scale: Float, to pointer: UnsafeMutablePointer<UInt16>) {
+        let bits = unsafeBitCast(clamped(0, 1) * scale + Rounding.magic, to: SIMD4<UInt32>.self)
+        UnsafeMutableRawPointer(pointer).storeBytes(of: SIMD4<UInt16>(truncatingIfNeeded: bits), as: SIMD4<UInt16>.self)
+    }
+    @inlinable @inline(__always) public func gathered(from table: UnsafePointer<Float>) -> SIMD4<Float> {
+        // Whole indices below 2²³: adding 2²³ puts the index in the mantissa's low bits (exact),
+        // so one vector add and mask replace 4 trapping Float → Int conversions.
+        let index = unsafeBitCast(self + SIMD4(repeating: 8_388_608), to: SIMD4<UInt32>.self) & 0x7F_FFFF
+        var out = SIMD4<Float>()
+        for i in 0..<4 { out[i] = table[Int(truncatingIfNeeded: index[i])] }
+        return out
     }
 }
 
@@ -97,37 +232,146 @@ extension SIMD8: Lanes where Scalar == Float {
     @inlinable @inline(__always) public func store(to pointer: UnsafeMutablePointer<Float>) {
         UnsafeMutableRawPointer(pointer).storeBytes(of: self, as: SIMD8<Float>.self)
     }
+    // Clamps are written as `lower < x ? x : lower` and `x < upper ? x : upper`, the forms LLVM
+    // lowers to maxps/minps (fmax/fmin with the same NaN rule on NEON): NaN and −0 become `lower`.
     @inlinable @inline(__always) public func clamped(_ lower: Float, _ upper: Float) -> SIMD8<Float> {
-        let low = SIMD8(repeating: lower).replacing(with: self, where: self .>= lower)
-        return low.replacing(with: upper, where: low .> upper)
+        let low = SIMD8(repeating: lower).replacing(with: self, where: self .> lower)
+        return SIMD8(repeating: upper).replacing(with: low, where: low .< upper)
     }
     @inlinable @inline(__always) public func atLeast(_ lower: Float) -> SIMD8<Float> {
-        SIMD8(repeating: lower).replacing(with: self, where: self .>= lower)
+        SIMD8(repeating: lower).replacing(with: self, where: self .> lower)
     }
     @inlinable @inline(__always) public func atMost(_ upper: Float) -> SIMD8<Float> {
-        replacing(with: upper, where: self .> upper)
+        replacing(with: SIMD8(repeating: upper), where: self .> upper)
     }
     @inlinable @inline(__always) public func choosing(above threshold: Float, then: SIMD8<Float>, otherwise: SIMD8<Float>) -> SIMD8<Float> {
         otherwise.replacing(with: then, where: self .> threshold)
     }
-    // squareRoot() comes from the standard library's SIMD extension (lane-wise, IEEE-exact).
+    /// IEEE square root per lane (the standard library's generic version is a lane loop of libm calls).
+    @inlinable @inline(__always) public func squareRoot() -> SIMD8<Float> { SIMD8(lowHalf: _squareRoot4(lowHalf), highHalf: _squareRoot4(highHalf)) }
     @inlinable @inline(__always) public static func alternating(even: SIMD8<Float>, odd: SIMD8<Float>, firstColumn: Int) -> SIMD8<Float> {
-        let oddLanes = SIMD8<Int32>(0, 1, 0, 1, 0, 1, 0, 1) .== 1
+        // A float compare of a constant: masks built from integer lanes compile to lane loops.
+        let oddLanes = SIMD8<Float>(0, 1, 0, 1, 0, 1, 0, 1) .> 0.5
         return firstColumn & 1 == 0 ? even.replacing(with: odd, where: oddLanes) : odd.replacing(with: even, where: oddLanes)
     }
-    @inlinable @inline(__always) public func interpolated(in table: UnsafePointer<Float>, count: Int) -> SIMD8<Float> {
-        SIMD8(Lookup.interpolate(self[0], table, count), Lookup.interpolate(self[1], table, count),
-              Lookup.interpolate(self[2], table, count), Lookup.interpolate(self[3], table, count),
-              Lookup.interpolate(self[4], table, count), Lookup.interpolate(self[5], table, count),
-              Lookup.interpolate(self[6], table, count), Lookup.interpolate(self[7], table, count))
+    @inlinable @inline(__always) public func floored() -> SIMD8<Float> {
+        let nearest = (self + Rounding.magic) - Rounding.magic
+        return nearest.replacing(with: nearest - 1, where: nearest .> self)
     }
-    @inlinable @inline(__always) public func floored() -> SIMD8<Float> { rounded(.down) }
+    @inlinable @inline(__always) public func interpolated(in table: UnsafePointer<Float>, count: Int) -> SIMD8<Float> {
+        let t = (self - 0.5) + Rounding.magic
+        let cell = t - Rounding.magic
+        let index = unsafeBitCast(t, to: SIMD8<UInt32>.self) &- Rounding.magicBits
+        let fraction = self - cell
+        var low = SIMD8<Float>(), high = SIMD8<Float>()
+        for i in 0..<8 {
+            let j = Int(truncatingIfNeeded: index[i])
+            low[i] = table[j]
+            high[i] = table[j + 1]
+        }
+        return low + fraction * (high - low)
+    }
+    @inlinable @inline(__always) public func interpolated(inExponentTable table: UnsafePointer<Float>, base: UInt32, shift: UInt32) -> SIMD8<Float> {
+        let offset = unsafeBitCast(self, to: SIMD8<UInt32>.self) &- base
+        let index = offset &>> shift
+        let low16 = unsafeBitCast(offset & ((1 << shift) &- 1), to: SIMD8<Int32>.self)
+        let fraction = SIMD8<Float>(low16) * (1 / Float(UInt32(1) << shift))
+        var low = SIMD8<Float>(), high = SIMD8<Float>()
+        for i in 0..<8 {
+            let j = Int(truncatingIfNeeded: index[i])
+            low[i] = table[j]
+            high[i] = table[j + 1]
+        }
+        return low + fraction * (high - low)
+    }
+    @inlinable @inline(__always) public func storeQuantised(scale: Float, to pointer: UnsafeMutablePointer<UInt16>) {
+        let bits = unsafeBitCast(clamped(0, 1) * scale + Rounding.magic, to: SIMD8<UInt32>.self)
+        UnsafeMutableRawPointer(pointer).storeBytes(of: SIMD8<UInt16>(truncatingIfNeeded: bits), as: SIMD8<UInt16>.self)
+    }
     @inlinable @inline(__always) public func gathered(from table: UnsafePointer<Float>) -> SIMD8<Float> {
         // Whole indices below 2²³: adding 2²³ puts the index in the mantissa's low bits (exact),
-        // so one vector add and mask replace eight trapping Float → Int conversions.
-        let shifted = self + SIMD8(repeating: 8_388_608)
-        let i = SIMD8<Int32>(truncatingIfNeeded: unsafeBitCast(shifted, to: SIMD8<UInt32>.self) & 0x7F_FFFF)
-        return SIMD8(table[Int(i[0])], table[Int(i[1])], table[Int(i[2])], table[Int(i[3])],
-                     table[Int(i[4])], table[Int(i[5])], table[Int(i[6])], table[Int(i[7])])
+        // so one vector add and mask replace 8 trapping Float → Int conversions.
+        let index = unsafeBitCast(self + SIMD8(repeating: 8_388_608), to: SIMD8<UInt32>.self) & 0x7F_FFFF
+        var out = SIMD8<Float>()
+        for i in 0..<8 { out[i] = table[Int(truncatingIfNeeded: index[i])] }
+        return out
+    }
+}
+
+extension SIMD16: Lanes where Scalar == Float {
+    @inlinable @inline(__always) public static var laneCount: Int { 16 }
+    @inlinable @inline(__always) public init(loading pointer: UnsafePointer<Float>) {
+        self = UnsafeRawPointer(pointer).loadUnaligned(as: SIMD16<Float>.self)
+    }
+    @inlinable @inline(__always) public init(loadingSamples pointer: UnsafePointer<UInt16>) {
+        let raw = UnsafeRawPointer(pointer).loadUnaligned(as: SIMD16<UInt16>.self)
+        self = SIMD16<Float>(SIMD16<Int32>(truncatingIfNeeded: raw))
+    }
+    @inlinable @inline(__always) public func store(to pointer: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(pointer).storeBytes(of: self, as: SIMD16<Float>.self)
+    }
+    // Clamps are written as `lower < x ? x : lower` and `x < upper ? x : upper`, the forms LLVM
+    // lowers to maxps/minps (fmax/fmin with the same NaN rule on NEON): NaN and −0 become `lower`.
+    @inlinable @inline(__always) public func clamped(_ lower: Float, _ upper: Float) -> SIMD16<Float> {
+        let low = SIMD16(repeating: lower).replacing(with: self, where: self .> lower)
+        return SIMD16(repeating: upper).replacing(with: low, where: low .< upper)
+    }
+    @inlinable @inline(__always) public func atLeast(_ lower: Float) -> SIMD16<Float> {
+        SIMD16(repeating: lower).replacing(with: self, where: self .> lower)
+    }
+    @inlinable @inline(__always) public func atMost(_ upper: Float) -> SIMD16<Float> {
+        replacing(with: SIMD16(repeating: upper), where: self .> upper)
+    }
+    @inlinable @inline(__always) public func choosing(above threshold: Float, then: SIMD16<Float>, otherwise: SIMD16<Float>) -> SIMD16<Float> {
+        otherwise.replacing(with: then, where: self .> threshold)
+    }
+    /// IEEE square root per lane (the standard library's generic version is a lane loop of libm calls).
+    @inlinable @inline(__always) public func squareRoot() -> SIMD16<Float> { SIMD16(lowHalf: SIMD8(lowHalf: _squareRoot4(lowHalf.lowHalf), highHalf: _squareRoot4(lowHalf.highHalf)), highHalf: SIMD8(lowHalf: _squareRoot4(highHalf.lowHalf), highHalf: _squareRoot4(highHalf.highHalf))) }
+    @inlinable @inline(__always) public static func alternating(even: SIMD16<Float>, odd: SIMD16<Float>, firstColumn: Int) -> SIMD16<Float> {
+        // A float compare of a constant: masks built from integer lanes compile to lane loops.
+        let oddLanes = SIMD16<Float>(0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1) .> 0.5
+        return firstColumn & 1 == 0 ? even.replacing(with: odd, where: oddLanes) : odd.replacing(with: even, where: oddLanes)
+    }
+    @inlinable @inline(__always) public func floored() -> SIMD16<Float> {
+        let nearest = (self + Rounding.magic) - Rounding.magic
+        return nearest.replacing(with: nearest - 1, where: nearest .> self)
+    }
+    @inlinable @inline(__always) public func interpolated(in table: UnsafePointer<Float>, count: Int) -> SIMD16<Float> {
+        let t = (self - 0.5) + Rounding.magic
+        let cell = t - Rounding.magic
+        let index = unsafeBitCast(t, to: SIMD16<UInt32>.self) &- Rounding.magicBits
+        let fraction = self - cell
+        var low = SIMD16<Float>(), high = SIMD16<Float>()
+        for i in 0..<16 {
+            let j = Int(truncatingIfNeeded: index[i])
+            low[i] = table[j]
+            high[i] = table[j + 1]
+        }
+        return low + fraction * (high - low)
+    }
+    @inlinable @inline(__always) public func interpolated(inExponentTable table: UnsafePointer<Float>, base: UInt32, shift: UInt32) -> SIMD16<Float> {
+        let offset = unsafeBitCast(self, to: SIMD16<UInt32>.self) &- base
+        let index = offset &>> shift
+        let low16 = unsafeBitCast(offset & ((1 << shift) &- 1), to: SIMD16<Int32>.self)
+        let fraction = SIMD16<Float>(low16) * (1 / Float(UInt32(1) << shift))
+        var low = SIMD16<Float>(), high = SIMD16<Float>()
+        for i in 0..<16 {
+            let j = Int(truncatingIfNeeded: index[i])
+            low[i] = table[j]
+            high[i] = table[j + 1]
+        }
+        return low + fraction * (high - low)
+    }
+    @inlinable @inline(__always) public func storeQuantised(scale: Float, to pointer: UnsafeMutablePointer<UInt16>) {
+        let bits = unsafeBitCast(clamped(0, 1) * scale + Rounding.magic, to: SIMD16<UInt32>.self)
+        UnsafeMutableRawPointer(pointer).storeBytes(of: SIMD16<UInt16>(truncatingIfNeeded: bits), as: SIMD16<UInt16>.self)
+    }
+    @inlinable @inline(__always) public func gathered(from table: UnsafePointer<Float>) -> SIMD16<Float> {
+        // Whole indices below 2²³: adding 2²³ puts the index in the mantissa's low bits (exact),
+        // so one vector add and mask replace 16 trapping Float → Int conversions.
+        let index = unsafeBitCast(self + SIMD16(repeating: 8_388_608), to: SIMD16<UInt32>.self) & 0x7F_FFFF
+        var out = SIMD16<Float>()
+        for i in 0..<16 { out[i] = table[Int(truncatingIfNeeded: index[i])] }
+        return out
     }
 }

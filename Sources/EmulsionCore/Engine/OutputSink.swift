@@ -1,8 +1,12 @@
 /// The end of the pipeline: quantises encoded [0, 1] strips into the upright, interleaved output.
 ///
 /// Orientation is applied here, as an index map, so no stage ever copies a whole image to turn it.
+/// Quantisation is `clamped(0, 1) · (2^bits − 1)` rounded to nearest, ties to even (the same
+/// magic-number rounding in both engines: `Lanes.storeQuantised`). The executor normally fuses
+/// the sink with the last point kernel (`PointKernel.run(over:into:engine:)`); `write` is the
+/// stand-alone form for pipelines without point stages.
 public final class OutputSink: @unchecked Sendable {
-    public enum Depth: Int, Sendable, Codable { case eight = 8, sixteen = 16 }
+    public enum Depth: Int, Sendable { case eight = 8, sixteen = 16 }
 
     public let depth: Depth
     /// Size of the stored (pre-orientation) image the strips come from.
@@ -11,49 +15,101 @@ public final class OutputSink: @unchecked Sendable {
     public let orientation: Orientation
     public let width: Int
     public let height: Int
+    /// `2^bits − 1`.
+    public let scale: Float
+    /// Output pixel of stored pixel (x, y) is `start + x · strideX + y · strideY`.
+    public let map: (start: Int, strideX: Int, strideY: Int)
     /// Interleaved RGB, `3 * width * height` samples; 8-bit output uses the low byte range 0…255.
-    public private(set) var samples: [UInt16]
-    private let map: (start: Int, strideX: Int, strideY: Int)
+    public let destination: UnsafeMutablePointer<UInt16>
 
-    public init(sourceWidth: Int, sourceHeight: Int, orientation: Orientation, depth: Depth) {
+    /// A sink writing into `destination` (at least `3 · sourceWidth · sourceHeight` samples), which
+    /// the caller owns: e.g. the buffer of `[UInt16](unsafeUninitializedCapacity:)`, so the
+    /// output is never copied.
+    public init(sourceWidth: Int, sourceHeight: Int, orientation: Orientation, depth: Depth,
+                into destination: UnsafeMutableBufferPointer<UInt16>) {
+        precondition(destination.count >= 3 * sourceWidth * sourceHeight)
         self.depth = depth
         self.sourceWidth = sourceWidth
         self.sourceHeight = sourceHeight
         self.orientation = orientation
         (width, height) = orientation.orientedSize(width: sourceWidth, height: sourceHeight)
-        samples = [UInt16](repeating: 0, count: 3 * sourceWidth * sourceHeight)
+        scale = depth == .sixteen ? 65535 : 255
         map = orientation.indexMap(width: sourceWidth, height: sourceHeight)
+        self.destination = destination.baseAddress!
+    }
+
+    /// A sink owning its output; `takeSamples()` copies it out.
+    public convenience init(sourceWidth: Int, sourceHeight: Int, orientation: Orientation, depth: Depth) {
+        let count = max(1, 3 * sourceWidth * sourceHeight)
+        let buffer = UnsafeMutableBufferPointer<UInt16>.allocate(capacity: count)
+        buffer.initialize(repeating: 0)
+        self.init(sourceWidth: sourceWidth, sourceHeight: sourceHeight, orientation: orientation, depth: depth, into: buffer)
+        ownsBuffer = true
+    }
+
+    private var ownsBuffer = false
+
+    deinit { if ownsBuffer { destination.deallocate() } }
+
+    /// Where stored row `y`, column 0 goes (column x goes to `rowStart(y) + 3 · x · strideX`).
+    @inlinable @inline(__always) public func rowStart(_ y: Int) -> UnsafeMutablePointer<UInt16> {
+        destination + 3 * (map.start + y * map.strideY)
+    }
+
+    /// Writes one stored row of quantised codes, given as three planar rows, into the oriented
+    /// interleaved output. Rows are disjoint, so workers may call this concurrently.
+    @inlinable @inline(__always)
+    public func interleave(_ r: UnsafePointer<UInt16>, _ g: UnsafePointer<UInt16>, _ b: UnsafePointer<UInt16>, row y: Int) {
+        let out = rowStart(y)
+        let step = 3 * map.strideX
+        if step == 3 {
+            for x in 0..<sourceWidth { out[3 * x] = r[x]; out[3 * x + 1] = g[x]; out[3 * x + 2] = b[x] }
+        } else {
+            var o = out
+            for x in 0..<sourceWidth { o[0] = r[x]; o[1] = g[x]; o[2] = b[x]; o += step }
+        }
     }
 
     /// Writes one strip. Strips cover disjoint rows, so workers may call this concurrently.
-    public func write(_ strip: Strip) {
-        let scale: Float = depth == .sixteen ? 65535 : 255
-        let map = self.map
-        samples.withUnsafeMutableBufferPointer { out in
-            let base = out.baseAddress!
-            for row in 0..<strip.rows {
-                let y = strip.firstRow + row
-                let i = row * strip.width
-                var o = map.start + y * map.strideY
-                for x in 0..<strip.width {
-                    base[3 * o] = Self.quantise(strip.r[i + x], scale)
-                    base[3 * o + 1] = Self.quantise(strip.g[i + x], scale)
-                    base[3 * o + 2] = Self.quantise(strip.b[i + x], scale)
-                    o += map.strideX
-                }
+    public func write(_ strip: Strip, engine: Engine = .simd) {
+        switch engine {
+        case .scalar: write(strip, Float.self)
+        case .simd:
+            switch SIMDWidth.selected {
+            case .four: write(strip, SIMD4<Float>.self)
+            case .eight: write(strip, SIMD8<Float>.self)
+            case .sixteen: write(strip, SIMD16<Float>.self)
             }
         }
     }
 
-    @inline(__always) static func quantise(_ v: Float, _ scale: Float) -> UInt16 {
-        let c = v.clamped(0, 1)
-        return UInt16(c * scale + 0.5)
+    @inline(__always)
+    private func write<L: Lanes>(_ strip: Strip, _: L.Type) {
+        let padded = strip.width + 16
+        withUnsafeTemporaryAllocation(of: UInt16.self, capacity: 3 * padded) { codes in
+            let r = codes.baseAddress!, g = r + padded, b = g + padded
+            for row in 0..<strip.rows {
+                let i = row * strip.width
+                var x = 0
+                while x + L.laneCount <= strip.width {
+                    L(loading: strip.r + i + x).storeQuantised(scale: scale, to: r + x)
+                    L(loading: strip.g + i + x).storeQuantised(scale: scale, to: g + x)
+                    L(loading: strip.b + i + x).storeQuantised(scale: scale, to: b + x)
+                    x += L.laneCount
+                }
+                while x < strip.width {
+                    strip.r[i + x].storeQuantised(scale: scale, to: r + x)
+                    strip.g[i + x].storeQuantised(scale: scale, to: g + x)
+                    strip.b[i + x].storeQuantised(scale: scale, to: b + x)
+                    x += 1
+                }
+                interleave(r, g, b, row: strip.firstRow + row)
+            }
+        }
     }
 
-    /// Hands the samples over (the sink is spent afterwards).
+    /// The samples as an array (a copy; renderers that care about memory pass their own buffer).
     public func takeSamples() -> [UInt16] {
-        let s = samples
-        samples = []
-        return s
+        Array(UnsafeBufferPointer(start: destination, count: 3 * sourceWidth * sourceHeight))
     }
 }

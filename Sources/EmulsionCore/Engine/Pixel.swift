@@ -1,4 +1,4 @@
-/// Three colour channels of one lane group: a pixel for `Float`, eight pixels for `SIMD8<Float>`.
+/// Three colour channels of one lane group: a pixel for `Float`, four pixels for `SIMD4<Float>`.
 public struct RGB<L: Lanes>: Sendable {
     public var r: L
     public var g: L
@@ -18,4 +18,15 @@ public struct PixelLocation: Sendable {
 public enum Engine: String, Sendable, CaseIterable {
     case simd
     case scalar
+}
+
+/// Lane width of the `.simd` engine. `SIMDLanes` (4) is the default and what kernels written
+/// elsewhere instantiate; the executor's own dispatch sites (point loop, raw normalisation,
+/// bilinear demosaic, sink) follow `SIMDWidth.selected`, which only the benchmark changes, so
+/// the choice of width is measured through the whole pipeline (docs/PERFORMANCE.md).
+public enum SIMDWidth: Int, Sendable, CaseIterable {
+    case four = 4, eight = 8, sixteen = 16
+
+    /// The width the engine uses; a process-wide benchmark knob, set before rendering starts.
+    nonisolated(unsafe) public static var selected: SIMDWidth = .four
 }

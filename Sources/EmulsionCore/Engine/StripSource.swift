@@ -15,6 +15,10 @@ public final class SourceScratch: @unchecked Sendable {
     public let capacity: Int
     public let inner: SourceScratch?
     public let innerStrip: StripStorage?
+    /// Image rows `cachedFirstRow ..< cachedFirstRow + cachedRows` are held at the start of
+    /// `buffer` from the previous strip (a source with a halo reuses them for the next strip).
+    public var cachedFirstRow = 0
+    public var cachedRows = 0
 
     public init(capacity: Int, inner: SourceScratch? = nil, innerStrip: StripStorage? = nil) {
         self.capacity = capacity

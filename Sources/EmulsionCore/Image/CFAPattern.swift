@@ -3,7 +3,7 @@
 /// A pattern repeats with period `width × height` from the image's top-left visible pixel: 2×2 for
 /// Bayer (in any of four orientations), 6×6 for Fujifilm X-Trans. Sensors with a fourth colour
 /// (CMYG, RGBE) are not representable and are refused by the reader as an unsupported layout.
-public struct CFAPattern: Sendable, Equatable, Hashable, Codable {
+public struct CFAPattern: Sendable, Equatable, Hashable {
     public let width: Int
     public let height: Int
     /// Row-major colours, `width * height` entries, each 0, 1 or 2.

@@ -1,5 +1,5 @@
 /// How the stored image must be turned to stand upright, as EXIF/TIFF Orientation 1…8.
-public enum Orientation: Int, Sendable, Codable, CaseIterable {
+public enum Orientation: Int, Sendable, CaseIterable {
     case normal = 1
     case mirrorHorizontal = 2
     case rotate180 = 3

@@ -7,10 +7,12 @@
 /// reach Swift frames; this file only validates input, moves buffers and turns error codes into
 /// `PNGError`.
 /// Reference: PNG Specification 2nd ed. (W3C / ISO/IEC 15948:2003) — IHDR (11.2.2), filters (9),
-/// iCCP (11.3.3.3); libpng 1.6 manual (libpng-manual.txt). Encoding defaults: docs/PNG-ENCODING.md.
+/// iCCP (11.3.3.3); libpng 1.6 manual (libpng-manual.txt). Encoding defaults and the segmented parallel
+/// encoder: docs/PNG-ENCODING.md and docs/PERFORMANCE.md.
 
 import CPNGShim
 import Dispatch
+import Foundation
 
 /// An image as stored in or read from a PNG: interleaved, row-major, no padding.
 public struct PNGImage: Equatable, Sendable {
@@ -36,8 +38,7 @@ public struct PNGImage: Equatable, Sendable {
     }
 }
 
-/// PNG row filter (PNG spec section 9). `adaptive` tries all five per row and keeps the one with the
-/// smallest sum of absolute filtered values (libpng's heuristic); it is the slowest.
+/// PNG row filter (PNG spec section 9). `adaptive` lets libpng try all five per row (slowest).
 public enum PNGFilter: String, CaseIterable, Sendable {
     case none, sub, up, paeth, adaptive
 
@@ -52,52 +53,83 @@ public enum PNGFilter: String, CaseIterable, Sendable {
     }
 }
 
-/// zlib strategy for the compressed image data (zlib manual, deflateInit2).
+/// zlib strategy (zlib manual, `deflateInit2`): how deflate looks for repeats.
 public enum PNGCompressionStrategy: String, CaseIterable, Sendable {
     /// libpng's choice: Z_FILTERED when rows are filtered, Z_DEFAULT_STRATEGY otherwise.
     case automatic
     /// Runs only (Z_RLE): about twice as fast as `automatic` on noisy 16-bit photographs and no
-    /// larger; still compresses flat areas. The zlib level (1-9) then does not change the output.
+    /// larger; still collapses flat areas. The zlib level (1-9) then does not change the output.
     case rle
     /// Huffman coding only (Z_HUFFMAN_ONLY): as fast as `rle`, but flat areas cost at least 1 bit/byte.
     case huffmanOnly
+    /// Emulsion's own coder (CPNGShim/pngsegments.c) at level 1: dynamic-Huffman blocks of
+    /// literals, no match search, one table lookup per byte — zlib's `huffmanOnly` output size at
+    /// several times its speed (flat areas likewise cost 1 bit/byte). Level 0 still stores; levels
+    /// 2-9 ask for matches, so they use zlib as `automatic` does.
+    case fastHuffman
 
     var shimValue: Int32 {
         switch self {
         case .automatic: return Int32(EMU_PNG_STRATEGY_AUTO)
         case .rle: return Int32(EMU_PNG_STRATEGY_RLE)
         case .huffmanOnly: return Int32(EMU_PNG_STRATEGY_HUFFMAN_ONLY)
+        case .fastHuffman: return Int32(EMU_PNG_STRATEGY_FAST_HUFFMAN)
         }
     }
 }
 
-/// zlib level, row filter and zlib strategy used when encoding.
+/// The engine branch's name for `PNGCompressionStrategy`.
+public typealias PNGStrategy = PNGCompressionStrategy
+
+/// zlib level, strategy, row filter and threads used when encoding.
 ///
-/// The default (level 1, `sub` filter, `rle` strategy) was chosen by measurement on a 4000×3000
-/// 16-bit RGB image of smooth gradients plus noise (docs/PNG-ENCODING.md, Benchmarks/png-levels.sh):
-/// speed first, because exports run over thousands of files; size second.
+/// The defaults (level 1 with Emulsion's fast Huffman-only coder, `up` filter, segments compressed
+/// on all cores) were chosen by measurement on rendered 16-bit photographs (docs/PERFORMANCE.md,
+/// "PNG encoding"; docs/PNG-ENCODING.md): the low byte of a 16-bit sample is mostly sensor noise,
+/// so match search buys about 1% (zlib level 6 is ~4× slower than level 1 for that), zlib's
+/// Huffman-only and RLE strategies give the same size as level 1, and the fast coder gives that
+/// size at several times their speed — close to the cost of storing the data uncompressed
+/// (`compressionLevel` 0). Flat areas compress less than with `rle` (1 bit/byte at best).
 public struct PNGEncodingOptions: Equatable, Sendable {
-    /// zlib compression level 0 (store) ... 9 (smallest, slowest).
+    /// zlib compression level 0 (store) ... 9 (smallest, slowest). With `fastHuffman`, 2-9 use zlib.
     public var compressionLevel: Int
     public var filter: PNGFilter
     public var strategy: PNGCompressionStrategy
+    /// Threads compressing segments of rows in parallel; 0 means every active core. The bytes do
+    /// not depend on it. Ignored (one thread) when `parallel` is off.
+    public var threads: Int
+    /// Filtered bytes per independently compressed segment (rounded to whole rows). Smaller
+    /// segments spread better over threads and cost a little compression (each starts with an
+    /// empty dictionary and ends with a 5-byte flush marker); 1 MiB loses < 0.1 %.
+    public var segmentBytes: Int
     /// Name stored in the iCCP chunk: 1-79 printable ASCII characters, no leading, trailing or double spaces.
     public var iccProfileName: String
-    /// Filter and compress blocks of rows (~4 MiB each) on all cores and join them into one zlib
-    /// stream. The file differs byte-wise from libpng's serial output but decodes identically. Turn it
-    /// off when several images are already being encoded at once.
+    /// Compress segments on `threads` threads; off: one thread (for callers already encoding
+    /// several images at once). The bytes are the same either way.
     public var parallel: Bool
 
-    public init(compressionLevel: Int = 1, filter: PNGFilter = .sub, strategy: PNGCompressionStrategy = .rle,
-                iccProfileName: String = "ICC Profile", parallel: Bool = true) {
+    public init(compressionLevel: Int = 1, filter: PNGFilter = .up, strategy: PNGCompressionStrategy = .fastHuffman,
+                threads: Int = 0, segmentBytes: Int = 1 << 20, iccProfileName: String = "ICC Profile",
+                parallel: Bool = true) {
         self.compressionLevel = compressionLevel
         self.filter = filter
         self.strategy = strategy
+        self.threads = threads
+        self.segmentBytes = segmentBytes
         self.iccProfileName = iccProfileName
         self.parallel = parallel
     }
 
     public static let `default` = PNGEncodingOptions()
+
+    /// Threads the encoder actually uses.
+    public var effectiveThreads: Int {
+        guard parallel else { return 1 }
+        return threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount
+    }
+
+    /// e.g. "zlib 1 rle, up filter".
+    public var summary: String { "zlib \(compressionLevel) \(strategy.rawValue), \(filter.rawValue) filter" }
 }
 
 /// A PNG failure; `description` is one line naming the file and the problem,
@@ -124,63 +156,127 @@ public struct PNGError: Error, CustomStringConvertible, Equatable, Sendable {
 
 /// PNG encoding and decoding entry points.
 public enum PNGFile {
-    /// Writes `image` to `path` (created or replaced). Write, flush and close failures (disk full,
-    /// EFBIG) throw; a partially written regular file is removed. For atomic replacement, `encode`
-    /// and write the bytes to a temporary file that is then renamed.
+    /// Writes `image` to `path` (created or replaced), streamed from the segmented encoder (the
+    /// same bytes as `encode`). Write, flush and close failures (disk full, EFBIG) throw; a
+    /// partially written regular file is removed. For atomic replacement, stream `encode(_:options:to:)`
+    /// into a temporary file that is then renamed (Emulsion's AtomicOutput does).
     public static func write(_ image: PNGImage, to path: String,
                              options: PNGEncodingOptions = .default) throws {
-        try write(image, to: path, options: options, rowsPerBlock: nil)
-    }
-
-    /// Encodes `image` as PNG bytes in memory.
-    public static func encode(_ image: PNGImage, options: PNGEncodingOptions = .default) throws -> [UInt8] {
-        try encode(image, options: options, rowsPerBlock: nil)
-    }
-
-    /// `write` with the parallel block size open to tests (nil: the default, ~4 MiB per block).
-    static func write(_ image: PNGImage, to path: String, options: PNGEncodingOptions,
-                      rowsPerBlock: Int?) throws {
         try validate(image, options: options, path: path)
-        if let blocks = try parallelBlocks(image, options: options, path: path, rowsPerBlock: rowsPerBlock) {
-            defer { blocks.release() }
-            try withEncodeArguments(image, options: options) { _, icc, iccLength, name, message in
-                emu_png_write_blocks_file(path, UInt32(image.width), UInt32(image.height), Int32(image.channels),
-                                          Int32(image.bitDepth), icc, iccLength, name,
-                                          blocks.pointer, blocks.count, message)
-            }.throwIfFailed(path: path)
-            return
+        guard let file = fopen(path, "wb") else {
+            throw PNGError(path: path, kind: .cannotOpen, message: "cannot open for writing: \(String(cString: strerror(errno)))")
         }
-        try withEncodeArguments(image, options: options) { samples, icc, iccLength, name, message in
-            emu_png_write_file(path, samples, UInt32(image.width), UInt32(image.height),
-                               Int32(image.channels), Int32(image.bitDepth), icc, iccLength, name,
-                               Int32(options.compressionLevel), options.filter.shimValue,
-                               options.strategy.shimValue, message)
-        }.throwIfFailed(path: path)
+        var status = stat()
+        // Only a regular file we wrote into is removed on failure (never /dev/full or a FIFO).
+        let regular = fstat(fileno(file), &status) == 0 && status.st_mode & S_IFMT == S_IFREG
+        setvbuf(file, nil, _IOFBF, 1 << 18)
+        var closed = false
+        do {
+            try encode(image, options: options) { buffer in
+                guard buffer.count > 0 else { return }
+                if fwrite(buffer.baseAddress!, 1, buffer.count, file) != buffer.count {
+                    throw PNGError(path: path, kind: .io, message: "write failed: \(String(cString: strerror(errno)))")
+                }
+            }
+            // Buffered data reaches the kernel only here: a full disk or EFBIG often shows up at flush/close.
+            if fflush(file) != 0 || ferror(file) != 0 {
+                throw PNGError(path: path, kind: .io, message: "write failed: \(String(cString: strerror(errno)))")
+            }
+            closed = true
+            if fclose(file) != 0 {
+                throw PNGError(path: path, kind: .io, message: "cannot close file: \(String(cString: strerror(errno)))")
+            }
+        } catch let error as PNGError {
+            if !closed { fclose(file) }
+            if regular { unlink(path) }
+            throw PNGError(path: path, kind: error.kind, message: error.message)
+        } catch {
+            if !closed { fclose(file) }
+            if regular { unlink(path) }
+            throw error
+        }
     }
 
-    /// `encode` with the parallel block size open to tests (nil: the default, ~4 MiB per block).
+    /// `write` with the segment size given in rows (the png branch's tests name it so).
+    static func write(_ image: PNGImage, to path: String, options: PNGEncodingOptions, rowsPerBlock: Int?) throws {
+        try write(image, to: path, options: options.withRows(rowsPerBlock, of: image))
+    }
+
+    /// `encode` with the segment size given in rows (nil: the default, ~1 MiB per segment).
     static func encode(_ image: PNGImage, options: PNGEncodingOptions, rowsPerBlock: Int?) throws -> [UInt8] {
+        try encode(image, options: options.withRows(rowsPerBlock, of: image))
+    }
+
+    /// Rows per segment for `image` with the default options.
+    static func defaultRowsPerBlock(for image: PNGImage) -> Int {
+        segmentRows(width: image.width, channels: image.channels, bitDepth: image.bitDepth)
+    }
+
+    /// Encodes `image` as PNG bytes in memory (the segmented encoder, `options.effectiveThreads` wide).
+    public static func encode(_ image: PNGImage, options: PNGEncodingOptions = .default) throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        try encode(image, options: options) { bytes.append(contentsOf: $0) }
+        return bytes
+    }
+
+    /// Rows per independently compressed segment: about `segmentBytes` of filtered bytes (1 MiB
+    /// by default, so a 24 MP image has ~140 segments to spread over threads while each still
+    /// compresses like a whole image).
+    public static func segmentRows(width: Int, channels: Int, bitDepth: Int, segmentBytes: Int = 1 << 20) -> Int {
+        max(1, segmentBytes / max(1, width * channels * bitDepth / 8 + 1))
+    }
+
+    /// Encodes `image` and hands the PNG's bytes to `output` in order, piece by piece (signature
+    /// and header chunks, then one IDAT chunk per segment of rows as soon as it and all before it
+    /// are compressed, then the trailer), so a whole compressed file is never held in memory.
+    /// Segments are compressed on `options.effectiveThreads` threads; the bytes are the same for any count.
+    /// An error thrown by `output` stops the encoding and is rethrown.
+    public static func encode(_ image: PNGImage, options: PNGEncodingOptions = .default,
+                              to output: (UnsafeRawBufferPointer) throws -> Void) throws {
         try validate(image, options: options, path: nil)
-        var data: UnsafeMutablePointer<UInt8>? = nil
-        var length = 0
-        defer { emu_png_free(data) }
-        if let blocks = try parallelBlocks(image, options: options, path: nil, rowsPerBlock: rowsPerBlock) {
-            defer { blocks.release() }
-            try withEncodeArguments(image, options: options) { _, icc, iccLength, name, message in
-                emu_png_write_blocks_memory(UInt32(image.width), UInt32(image.height), Int32(image.channels),
-                                            Int32(image.bitDepth), icc, iccLength, name,
-                                            blocks.pointer, blocks.count, &data, &length, message)
-            }.throwIfFailed(path: nil)
-        } else {
-            try withEncodeArguments(image, options: options) { samples, icc, iccLength, name, message in
-                emu_png_write_memory(samples, UInt32(image.width), UInt32(image.height),
-                                     Int32(image.channels), Int32(image.bitDepth), icc, iccLength, name,
-                                     Int32(options.compressionLevel), options.filter.shimValue,
-                                     options.strategy.shimValue, &data, &length, message)
-            }.throwIfFailed(path: nil)
-        }
-        guard let data else { return [] }
-        return Array(UnsafeBufferPointer(start: data, count: length))
+        var header: UnsafeMutablePointer<UInt8>? = nil
+        var headerLength = 0
+        try withEncodeArguments(image, options: options) { _, icc, iccLength, name, message in
+            emu_png_encode_header(UInt32(image.width), UInt32(image.height), Int32(image.channels), Int32(image.bitDepth),
+                                  icc, iccLength, name, &header, &headerLength, message)
+        }.throwIfFailed(path: nil)
+        defer { emu_png_free(header) }
+        try output(UnsafeRawBufferPointer(start: header, count: headerLength))
+
+        let rowsPerSegment = segmentRows(width: image.width, channels: image.channels, bitDepth: image.bitDepth,
+                                         segmentBytes: options.segmentBytes)
+        let count = (image.height + rowsPerSegment - 1) / rowsPerSegment
+        let state = SegmentQueue(count: count)
+        image.samples.withUnsafeBufferPointer { samples in withoutActuallyEscaping(output) { output in
+            let base = UnsafeSendable(samples.baseAddress!)
+            let work = { (_: Int) in
+                while let i = state.take() {
+                    let first = i * rowsPerSegment
+                    var chunk: UnsafeMutablePointer<UInt8>? = nil
+                    var length = 0
+                    var adler: UInt32 = 0
+                    var rawLength: UInt64 = 0
+                    var message = [CChar](repeating: 0, count: Int(EMU_PNG_MESSAGE_SIZE))
+                    let code = emu_png_deflate_segment(
+                        base.value, UInt32(image.width), UInt32(image.height), Int32(image.channels), Int32(image.bitDepth),
+                        UInt32(first), UInt32(min(rowsPerSegment, image.height - first)), options.filter.shimValue,
+                        Int32(options.compressionLevel), options.strategy.shimValue, i == 0 ? 1 : 0, i == count - 1 ? 1 : 0,
+                        &chunk, &length, &adler, &rawLength, &message)
+                    if code != Int32(EMU_PNG_OK) {
+                        emu_png_free(chunk)
+                        state.fail(i, with: ShimResult(code: code, message: message).error(path: nil))
+                        return
+                    }
+                    state.finished(i, Segment(chunk: chunk!, length: length, adler: adler, rawLength: rawLength), output: output)
+                }
+            }
+            let threads = max(1, min(options.effectiveThreads, count))
+            if threads == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: threads, execute: work) }
+        } }
+        if let error = state.error { throw error }
+        var trailer = [UInt8](repeating: 0, count: Int(EMU_PNG_FINISH_SIZE))
+        emu_png_finish_chunks(state.adler, &trailer)
+        try trailer.withUnsafeBytes { try output($0) }
     }
 
     /// Reads any PNG (gray, gray+alpha, RGB, RGBA, palette; 1-16 bit; interlaced or not) as 3-channel
@@ -290,77 +386,70 @@ public enum PNGFile {
     }
 }
 
-// MARK: - Parallel encoding
-
-/// Compressed row blocks owned by the caller until `release()`.
-struct PNGBlocks {
-    let pointer: UnsafeMutablePointer<emu_png_block>
-    let count: Int
-
-    func release() {
-        for index in 0..<count { emu_png_free_block(pointer + index) }
-        pointer.deallocate()
+extension PNGEncodingOptions {
+    /// These options with segments of `rows` rows of `image` (nil: unchanged).
+    func withRows(_ rows: Int?, of image: PNGImage) -> PNGEncodingOptions {
+        guard let rows else { return self }
+        var options = self
+        options.segmentBytes = max(1, rows) * (image.width * image.channels * image.bitDepth / 8 + 1)
+        return options
     }
 }
 
-/// Raw pointers handed to `concurrentPerform` workers; each worker touches only its own slots.
-private struct BlockJob: @unchecked Sendable {
-    let samples: UnsafePointer<UInt16>
-    let blocks: UnsafeMutablePointer<emu_png_block>
-    let codes: UnsafeMutablePointer<Int32>
-    let messages: UnsafeMutablePointer<CChar>
+/// One compressed segment waiting for its turn to be written.
+private struct Segment {
+    let chunk: UnsafeMutablePointer<UInt8>
+    let length: Int
+    let adler: UInt32
+    let rawLength: UInt64
 }
 
-extension PNGFile {
-    /// About 4 MiB of filtered bytes per block: few enough zlib restarts to cost nothing measurable in
-    /// size, enough blocks to keep every core busy on a 24 MP image.
-    static func defaultRowsPerBlock(for image: PNGImage) -> Int {
-        let rowBytes = image.width * image.channels * (image.bitDepth / 8) + 1
-        return max(8, (4 << 20) / rowBytes)
+private struct UnsafeSendable<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}
+
+/// Hands out segment numbers, and writes finished segments strictly in order: a worker that
+/// finishes segment i writes it (and any finished successors) when i is next; otherwise the
+/// segment waits. At most the segments in flight plus those finished early are held.
+private final class SegmentQueue: @unchecked Sendable {
+    private let lock = NSLock()
+    private let count: Int
+    private var nextToTake = 0
+    private var nextToWrite = 0
+    private var waiting: [Int: Segment] = [:]
+    private(set) var adler: UInt32 = 1
+    private(set) var error: Error?
+    private var failedSegment = Int.max
+
+    init(count: Int) { self.count = count }
+
+    deinit { for s in waiting.values { emu_png_free(s.chunk) } }
+
+    func take() -> Int? {
+        lock.lock(); defer { lock.unlock() }
+        guard error == nil, nextToTake < count else { return nil }
+        nextToTake += 1
+        return nextToTake - 1
     }
 
-    /// Filters and deflates row blocks on all cores (`DispatchQueue.concurrentPerform`); nil when
-    /// `options.parallel` is off or the image is a single block (then libpng encodes it serially).
-    static func parallelBlocks(_ image: PNGImage, options: PNGEncodingOptions, path: String?,
-                               rowsPerBlock: Int?) throws -> PNGBlocks? {
-        guard options.parallel else { return nil }
-        let rows = max(1, rowsPerBlock ?? defaultRowsPerBlock(for: image))
-        let count = (image.height + rows - 1) / rows
-        guard count > 1 else { return nil }
+    /// Segments are taken in order, so every segment above a failing one is taken and reports
+    /// too: keeping the lowest failing segment reports the topmost bad row, as a serial encoder would.
+    func fail(_ i: Int, with error: Error) {
+        lock.lock(); defer { lock.unlock() }
+        if self.error == nil || i < failedSegment { self.error = error; failedSegment = i }
+    }
 
-        let blocks = UnsafeMutablePointer<emu_png_block>.allocate(capacity: count)
-        blocks.initialize(repeating: emu_png_block(), count: count)
-        var codes = [Int32](repeating: 0, count: count)
-        let messageSize = Int(EMU_PNG_MESSAGE_SIZE)
-        var messages = [CChar](repeating: 0, count: count * messageSize)
-        let width = UInt32(image.width), height = UInt32(image.height)
-        let channels = Int32(image.channels), depth = Int32(image.bitDepth)
-        let level = Int32(options.compressionLevel), filter = options.filter.shimValue
-        let strategy = options.strategy.shimValue
-        image.samples.withUnsafeBufferPointer { samples in
-            codes.withUnsafeMutableBufferPointer { codes in
-                messages.withUnsafeMutableBufferPointer { messages in
-                    let job = BlockJob(samples: samples.baseAddress!, blocks: blocks, codes: codes.baseAddress!,
-                                       messages: messages.baseAddress!)
-                    DispatchQueue.concurrentPerform(iterations: count) { index in
-                        let first = index * rows
-                        let rowCount = min(rows, image.height - first)
-                        job.codes[index] = emu_png_deflate_rows(
-                            job.samples, width, height, channels, depth, UInt32(first), UInt32(rowCount),
-                            level, filter, strategy, job.blocks + index, job.messages + index * messageSize)
-                    }
-                }
-            }
+    /// Output runs under the lock: one writer at a time, in segment order.
+    func finished(_ i: Int, _ segment: Segment, output: (UnsafeRawBufferPointer) throws -> Void) {
+        lock.lock(); defer { lock.unlock() }
+        waiting[i] = segment
+        while error == nil, let s = waiting.removeValue(forKey: nextToWrite) {
+            defer { emu_png_free(s.chunk) }
+            adler = nextToWrite == 0 ? s.adler : emu_png_adler32_combine(adler, s.adler, s.rawLength)
+            nextToWrite += 1
+            do { try output(UnsafeRawBufferPointer(start: s.chunk, count: s.length)) } catch { self.error = error; failedSegment = -1 }
         }
-        let result = PNGBlocks(pointer: blocks, count: count)
-        // Report the first failing block (the topmost bad row), as the serial path would.
-        if let failed = codes.firstIndex(where: { $0 != Int32(EMU_PNG_OK) }) {
-            result.release()
-            let start = failed * messageSize
-            try ShimResult(code: codes[failed], message: Array(messages[start..<start + messageSize]))
-                .throwIfFailed(path: path)
-        }
-        return result
     }
 }
 
@@ -371,12 +460,16 @@ private struct ShimResult {
 
     func throwIfFailed(path: String?) throws {
         guard code != Int32(EMU_PNG_OK) else { return }
+        throw error(path: path)
+    }
+
+    func error(path: String?) -> PNGError {
         let text = message.withUnsafeBufferPointer { buffer -> String in
             let bytes = buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
             return String(decoding: bytes, as: UTF8.self)
         }
-        throw PNGError(path: path, kind: Self.kind(code),
-                       message: text.isEmpty ? "PNG error \(code)" : text)
+        return PNGError(path: path, kind: Self.kind(code),
+                        message: text.isEmpty ? "PNG error \(code)" : text)
     }
 
     private static func kind(_ code: Int32) -> PNGError.Kind {

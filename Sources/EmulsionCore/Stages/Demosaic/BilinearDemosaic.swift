@@ -15,7 +15,12 @@ public struct BilinearDemosaic: DemosaicAlgorithm {
     public func interpolate(_ window: MosaicWindow, into strip: Strip, engine: Engine) {
         switch engine {
         case .scalar: run(window, strip, Float.self)
-        case .simd: run(window, strip, SIMD8<Float>.self)
+        case .simd:
+            switch SIMDWidth.selected {
+            case .four: run(window, strip, SIMD4<Float>.self)
+            case .eight: run(window, strip, SIMD8<Float>.self)
+            case .sixteen: run(window, strip, SIMD16<Float>.self)
+            }
         }
     }
 

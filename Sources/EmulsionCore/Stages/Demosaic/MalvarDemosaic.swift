@@ -22,7 +22,12 @@ public struct MalvarDemosaic: DemosaicAlgorithm {
         precondition(window.cfa.isBayer, "Malvar–He–Cutler needs a Bayer layout")
         switch engine {
         case .scalar: run(window, strip, Float.self)
-        case .simd: run(window, strip, SIMD8<Float>.self)
+        case .simd:
+            switch SIMDWidth.selected {
+            case .four: run(window, strip, SIMD4<Float>.self)
+            case .eight: run(window, strip, SIMD8<Float>.self)
+            case .sixteen: run(window, strip, SIMD16<Float>.self)
+            }
         }
     }
 

@@ -50,22 +50,35 @@ public struct MosaicSource: StripSource {
         let planeFloats = MosaicWindow.scratchCapacity(planes: demosaic.scratchPlanes, rows: demosaicRows, stride: stride)
         let shadeRow: UnsafeMutablePointer<Float>? = lensShading == nil ? nil
             : scratch.buffer + (mosaicStage == nil ? inputRows : inputRows + demosaicRows) * stride + planeFloats + 16
+        // Window rows depend only on their (virtual, possibly mirrored) image row, so rows the
+        // previous strip of this worker already normalised and padded (strips run top to bottom
+        // inside a band) move to the front of the window and only the new rows are normalised.
+        // The mosaic stage's output and the demosaic's scratch planes lie after the input window
+        // and are rebuilt for every strip.
+        var ready = 0
+        let cacheEnd = scratch.cachedFirstRow + scratch.cachedRows
+        if scratch.cachedRows > 0, scratch.cachedFirstRow <= inputTop, cacheEnd > inputTop {
+            let keep = min(cacheEnd, inputTop + inputRows) - inputTop
+            // Overlapping regions: copyMemory is memmove.
+            UnsafeMutableRawPointer(scratch.buffer).copyMemory(from: scratch.buffer + (inputTop - scratch.cachedFirstRow) * stride,
+                                                               byteCount: keep * stride * MemoryLayout<Float>.stride)
+            ready = keep
+        }
         raw.withUnsafeBufferPointer { samples in
-            for i in 0..<inputRows {
+            for i in ready..<inputRows {
                 let y = MosaicWindow.reflect(inputTop + i, height)
                 let destination = input + i * stride
                 let source = samples.baseAddress! + y * width
                 if let shading = lensShading, let shadeRow { shading.rowGains(y: y, width: width, into: shadeRow) }
-                switch engine {
-                case .scalar: normaliseRow(source, destination, y, shadeRow, Float.self)
-                case .simd: normaliseRow(source, destination, y, shadeRow, SIMD8<Float>.self)
-                }
+                normaliseRow(source, destination, y, shadeRow, engine: engine)
                 for k in 1...pad {
                     destination[-k] = destination[MosaicWindow.reflect(-k, width)]
                     destination[width - 1 + k] = destination[MosaicWindow.reflect(width - 1 + k, width)]
                 }
             }
         }
+        scratch.cachedFirstRow = inputTop
+        scratch.cachedRows = inputRows
         var values = input
         var after = input + inputRows * stride
         if let stage = mosaicStage {
@@ -90,6 +103,30 @@ public struct MosaicSource: StripSource {
         demosaic.interpolate(window, into: strip, engine: engine)
     }
 
+    /// Normalises mosaic rows `rows` (no lens shading, no mirroring) into consecutive rows of
+    /// `destination` (the raw normalisation stage on its own; the benchmark times it through this).
+    public func normalise(rows: Range<Int>, into destination: UnsafeMutablePointer<Float>, engine: Engine) {
+        raw.withUnsafeBufferPointer { samples in
+            for y in rows {
+                normaliseRow(samples.baseAddress! + y * width, destination + (y - rows.lowerBound) * width, y, nil, engine: engine)
+            }
+        }
+    }
+
+    @inline(__always)
+    private func normaliseRow(_ source: UnsafePointer<UInt16>, _ destination: UnsafeMutablePointer<Float>,
+                              _ y: Int, _ shade: UnsafeMutablePointer<Float>?, engine: Engine) {
+        switch engine {
+        case .scalar: normaliseRow(source, destination, y, shade, Float.self)
+        case .simd:
+            switch SIMDWidth.selected {
+            case .four: normaliseRow(source, destination, y, shade, SIMD4<Float>.self)
+            case .eight: normaliseRow(source, destination, y, shade, SIMD8<Float>.self)
+            case .sixteen: normaliseRow(source, destination, y, shade, SIMD16<Float>.self)
+            }
+        }
+    }
+
     @inline(__always)
     private func normaliseRow<L: Lanes>(_ source: UnsafePointer<UInt16>, _ destination: UnsafeMutablePointer<Float>,
                                         _ y: Int, _ shade: UnsafeMutablePointer<Float>?, _: L.Type) {
@@ -97,35 +134,44 @@ public struct MosaicSource: StripSource {
         n.blacks.withUnsafeBufferPointer { blacks in
             n.gains.withUnsafeBufferPointer { gains in
                 let base = (y % n.periodHeight) * n.rowStride
+                let blackRow = blacks.baseAddress! + base, gainRow = gains.baseAddress! + base
                 let ceiling = n.ceiling
+                let period = n.periodWidth
+                // The column phase advances by laneCount mod period per group (no division in the loop).
+                let step = L.laneCount % period
+                var phase = 0
                 var x = 0
                 if let shade {
                     // Lens shading: the gain map multiplies the white balance gain (one lane op more).
                     while x + L.laneCount <= width {
-                        let phase = base + x % n.periodWidth
-                        let gain = L(loading: gains.baseAddress! + phase) * L(loading: shade + x)
-                        RawNormalisation.normalise(L(loadingSamples: source + x), black: L(loading: blacks.baseAddress! + phase),
+                        let gain = L(loading: gainRow + phase) * L(loading: shade + x)
+                        RawNormalisation.normalise(L(loadingSamples: source + x), black: L(loading: blackRow + phase),
                                                    gain: gain, ceiling: ceiling).store(to: destination + x)
                         x += L.laneCount
+                        phase += step
+                        if phase >= period { phase -= period }
                     }
                     while x < width {
-                        let phase = base + x % n.periodWidth
-                        destination[x] = RawNormalisation.normalise(Float(source[x]), black: blacks[phase], gain: gains[phase] * shade[x], ceiling: ceiling)
+                        destination[x] = RawNormalisation.normalise(Float(source[x]), black: blackRow[phase], gain: gainRow[phase] * shade[x], ceiling: ceiling)
                         x += 1
+                        phase += 1
+                        if phase >= period { phase -= period }
                     }
                     return
                 }
                 while x + L.laneCount <= width {
-                    let phase = base + x % n.periodWidth
-                    let v = RawNormalisation.normalise(L(loadingSamples: source + x), black: L(loading: blacks.baseAddress! + phase),
-                                                       gain: L(loading: gains.baseAddress! + phase), ceiling: ceiling)
+                    let v = RawNormalisation.normalise(L(loadingSamples: source + x), black: L(loading: blackRow + phase),
+                                                       gain: L(loading: gainRow + phase), ceiling: ceiling)
                     v.store(to: destination + x)
                     x += L.laneCount
+                    phase += step
+                    if phase >= period { phase -= period }
                 }
                 while x < width {
-                    let phase = base + x % n.periodWidth
-                    destination[x] = RawNormalisation.normalise(Float(source[x]), black: blacks[phase], gain: gains[phase], ceiling: ceiling)
+                    destination[x] = RawNormalisation.normalise(Float(source[x]), black: blackRow[phase], gain: gainRow[phase], ceiling: ceiling)
                     x += 1
+                    phase += 1
+                    if phase >= period { phase -= period }
                 }
             }
         }

@@ -1,0 +1,410 @@
+import Dispatch
+import EmulsionCore
+import EmulsionIO
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The speed and memory benchmark behind `emulsion bench`: prints figures, asserts nothing.
+///
+/// For each input (a raw file, or a synthetic scene of a given size written as an uncompressed
+/// DNG so the same LibRaw path is exercised):
+/// - decode time (LibRaw unpack and copy into a `RawImage`);
+/// - per-stage thread time per pixel of the core pipeline (after decode, before PNG encoding)
+///   for the scalar and SIMD engines at 1 and 2 threads, stage by stage unfused, and the fused
+///   schedule the renderer runs, as ns/pixel and MP/s;
+/// - the SIMD lane width (4, 8, 16) through the whole fused core pipeline;
+/// - PNG encoding at 1 and 2 threads;
+/// - end to end RAW → 16-bit PNG as a separate process (`emulsion process`), wall time and peak
+///   resident memory from `wait4`'s rusage, and the same for each installed peer
+///   (dcraw_emu, darktable-cli, rawtherapee-cli) measured the same way in the same run.
+/// Times are the minimum of `repeats` runs (the least disturbed by other work on a shared machine).
+public final class Benchmark {
+    public struct Options: Sendable {
+        public var inputs: [String] = []
+        /// Synthetic scenes to make, in megapixels (e.g. 24 → 6000×4000).
+        public var syntheticMegapixels: [Int] = [24, 50]
+        public var repeats: Int = 3
+        public var threadCounts: [Int] = [1, 2]
+        public var peers: Bool = true
+        public var endToEndRepeats: Int = 3
+        /// The emulsion executable to time end to end (default: this process's own).
+        public var executable: String = Benchmark.ownExecutable
+        public var workDirectory: String = NSTemporaryDirectory()
+        public init() {}
+    }
+
+    public let options: Options
+    let print: (String) -> Void
+
+    public init(options: Options, print: @escaping (String) -> Void = { Swift.print($0); fflush(stdout) }) {
+        self.options = options
+        self.print = print
+    }
+
+    public static var ownExecutable: String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    }
+
+    /// The size of a synthetic scene of about `megapixels` MP with a 3:2 aspect and even sides.
+    public static func syntheticSize(megapixels: Int) -> (width: Int, height: Int) {
+        let h = Int((Double(megapixels) * 1e6 / 1.5).squareRoot()) / 2 * 2
+        let w = Int(Double(h) * 1.5) / 2 * 2
+        return (w, h)
+    }
+
+    public func run() throws {
+        let directory = URL(fileURLWithPath: options.workDirectory).appendingPathComponent("emulsion-bench-\(getpid())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        print("emulsion bench — \(machineDescription())")
+        print("times: minimum of \(options.repeats) runs (end to end: \(options.endToEndRepeats)); ns/px = thread time per pixel; MP/s = pixels / wall time of that stage at that thread count")
+        var files: [(label: String, path: String)] = options.inputs.map { (URL(fileURLWithPath: $0).lastPathComponent, $0) }
+        for mp in options.syntheticMegapixels {
+            let (w, h) = Self.syntheticSize(megapixels: mp)
+            let path = directory.appendingPathComponent("synthetic-\(mp)mp.dng").path
+            let started = DispatchTime.now()
+            let scene = SyntheticScene(width: w, height: h, camera: SyntheticCamera(noise: .init()))
+            try DNGWriter.write(scene.render(), to: URL(fileURLWithPath: path))
+            print("made synthetic \(mp) MP raw: \(w)×\(h) uncompressed DNG with shot and read noise (\(seconds(since: started)) s)")
+            files.append(("synthetic \(mp) MP (\(w)×\(h))", path))
+        }
+        for file in files {
+            try bench(label: file.label, path: file.path, directory: directory)
+        }
+    }
+
+    // MARK: One input
+
+    func bench(label: String, path: String, directory: URL) throws {
+        print("")
+        print("== \(label)")
+        var raw: RawImage!
+        let decode = minimumSeconds(options.repeats) { raw = try? RawFile.read(path: path) }
+        guard let raw else { throw RenderError("\(path): cannot be read for benchmarking") }
+        let pixels = raw.width * raw.height
+        print(String(format: "decode (LibRaw + copy): %.3f s, %d×%d = %.1f MP", decode, raw.width, raw.height, Double(pixels) / 1e6))
+
+        let renderOptions = RenderOptions()
+        let plan = try RenderPlan(raw: raw, options: renderOptions)
+        let outPixels = plan.source.width * plan.source.height
+        output = .allocate(capacity: 3 * outPixels)
+        MemoryAdvice.preferHugePages(UnsafeMutableRawBufferPointer(output!))
+        output!.initialize(repeating: 0)
+        defer { output!.deallocate(); output = nil }
+        // What a one-shot render pays on top: the first touch of a fresh output buffer.
+        let fresh = minimumTimes(options.repeats) { _ = try? Renderer.render(raw, options: RenderOptions(threads: 1)) }
+        let warm = minimumTimes(options.repeats) {
+            render(plan, raw: raw, engine: .simd, threads: 1, kernels: plan.chain.fusedKernels(), fuseSink: true, timings: nil)
+        }
+        print(String(format: "fresh output memory (page faults, huge pages advised): +%.2f ns/px CPU over a reused buffer (Renderer.render %.2f vs core %.2f ns/px, SIMD, 1 thread)",
+                     (fresh.cpu - warm.cpu) * 1e9 / Double(outPixels), fresh.cpu * 1e9 / Double(outPixels), warm.cpu * 1e9 / Double(outPixels)))
+
+        // Per stage, unfused: each chain element on its own, the sink on its own.
+        let unfused = plan.chain.unfusedKernels()
+        var stageNames = ["source: normalise + " + demosaicName(plan.source)]
+        stageNames += unfused.map { stageName($0) }
+        stageNames.append("sink: quantise + orient")
+        var table: [String: [Double]] = [:]  // "engine/threads" → CPU ns/px per stage
+        var fusedCPU: [String: Double] = [:], fusedWall: [String: Double] = [:]
+        var normaliseTable: [String: Double] = [:]
+        for engine in [Engine.scalar, .simd] {
+            for threads in options.threadCounts {
+                let key = "\(engine.rawValue)/\(threads)"
+                var best: [Double]? = nil
+                for _ in 0..<options.repeats {
+                    let timings = StageTimings()
+                    _ = render(plan, raw: raw, engine: engine, threads: threads, kernels: unfused, fuseSink: false, timings: timings)
+                    let ns = (0..<stageNames.count).map { timings.nanosecondsPerPixel($0) }
+                    best = best.map { zip($0, ns).map { min($0, $1) } } ?? ns
+                }
+                table[key] = best
+                let fused = minimumTimes(options.repeats) {
+                    _ = render(plan, raw: raw, engine: engine, threads: threads, kernels: plan.chain.fusedKernels(), fuseSink: true, timings: nil)
+                }
+                fusedCPU[key] = fused.cpu * 1e9 / Double(outPixels)
+                fusedWall[key] = fused.wall * 1e9 / Double(outPixels)
+                if let mosaic = innerMosaic(plan.source) {
+                    normaliseTable[key] = minimumTimes(options.repeats) { normaliseAll(mosaic, engine: engine, threads: threads) }.cpu * 1e9 / Double(pixels)
+                }
+            }
+        }
+        print("core pipeline (after decode, before PNG encoding), per stage unfused; ns/px = CPU time per output pixel summed over threads; MP/s = pixels per second at that thread count if the threads ran undisturbed:")
+        let columns = [Engine.scalar, .simd].flatMap { e in options.threadCounts.map { "\(e.rawValue)/\($0)" } }
+        print(pad("stage", 40) + columns.map { pad($0, 22) }.joined() + "  scalar÷SIMD (1 thread)")
+        func row(_ name: String, _ values: [String: Double]) {
+            var line = pad(name, 40)
+            for c in columns {
+                let ns = values[c] ?? 0
+                let threads = Double(Int(c.split(separator: "/")[1])!)
+                line += pad(String(format: "%6.2f ns %7.0f MP/s", ns, 1e3 / ns * threads), 22)
+            }
+            if let s = values["scalar/1"], let v = values["simd/1"], v > 0 { line += String(format: "  %.2f×", s / v) }
+            print(line)
+        }
+        if !normaliseTable.isEmpty { row("  (raw normalisation alone, per photosite)", normaliseTable) }
+        for (i, name) in stageNames.enumerated() { row(name, table.mapValues { $0[i] }) }
+        row("sum of stages (unfused)", table.mapValues { $0.reduce(0, +) })
+        row("core as rendered (fused), CPU", fusedCPU)
+        var wallLine = pad("core as rendered (fused), wall", 40)
+        for c in columns { wallLine += pad(String(format: "%6.2f ns %7.0f MP/s", fusedWall[c] ?? 0, 1e3 / (fusedWall[c] ?? 1)), 22) }
+        print(wallLine)
+        if let oneThread = fusedCPU["simd/1"] {
+            print(String(format: "core pipeline, SIMD, 1 thread: %.2f ns/px CPU = %.2f× Halide camera_pipe's 2.6 ns/px (target ≤ 2×)", oneThread, oneThread / 2.6))
+        }
+
+        // Lane width through the fused pipeline, one thread.
+        var widthLine = "SIMD lane width, core fused, 1 thread, CPU:"
+        let saved = SIMDWidth.selected
+        for width in SIMDWidth.allCases {
+            SIMDWidth.selected = width
+            let t = minimumTimes(options.repeats) {
+                _ = render(plan, raw: raw, engine: .simd, threads: 1, kernels: plan.chain.fusedKernels(), fuseSink: true, timings: nil)
+            }
+            widthLine += String(format: "  %d lanes %.2f ns/px", width.rawValue, t.cpu * 1e9 / Double(outPixels))
+        }
+        SIMDWidth.selected = saved
+        print(widthLine + "  (default \(saved.rawValue))")
+
+        // Strip height, fused, SIMD, all threads.
+        let most = options.threadCounts.max() ?? 1
+        var stripLine = "strip rows, core fused, SIMD, \(most) threads, CPU (wall):"
+        for rows in [4, 8, 16, 32, 64] {
+            let t = minimumTimes(options.repeats) {
+                _ = render(plan, raw: raw, engine: .simd, threads: most, kernels: plan.chain.fusedKernels(),
+                           fuseSink: true, timings: nil, stripRows: rows)
+            }
+            stripLine += String(format: "  %d: %.2f (%.2f) ns/px", rows, t.cpu * 1e9 / Double(outPixels), t.wall * 1e9 / Double(outPixels))
+        }
+        print(stripLine + "  (default \(Executor.defaultStripRows))")
+
+        // PNG encoding of the rendered image.
+        let image = try Renderer.render(raw, options: renderOptions)
+        let rawBytes = Double(image.samples.count * 2)
+        print("PNG encoding of the rendered 16-bit image (\(String(format: "%.0f", rawBytes / 1e6)) MB of samples), segmented encoder:")
+        for (level, strategy) in [(1, PNGStrategy.fastHuffman), (0, .automatic), (1, .rle), (1, .huffmanOnly), (1, .automatic), (6, .automatic)] {
+            for threads in options.threadCounts {
+                var size = 0
+                let t = minimumTimes(strategy == .fastHuffman || level == 0 ? options.repeats : 1) {
+                    // Bytes are counted, not kept: what writing them costs is in the end-to-end figures.
+                    size = 0
+                    try? PNGFile.encode(image.pngImage, options: PNGEncodingOptions(compressionLevel: level, strategy: strategy, threads: threads)) {
+                        size += $0.count
+                    }
+                }
+                print(String(format: "  zlib %d %@, up filter, %d thread%@: wall %.3f s (%.0f MB/s), CPU %.3f s, %.1f MB = %.0f%% of the samples",
+                             level, pad(strategy.rawValue, 11), threads, threads == 1 ? " " : "s", t.wall, rawBytes / t.wall / 1e6, t.cpu,
+                             Double(size) / 1e6, Double(size) / rawBytes * 100))
+            }
+        }
+
+        // End to end, separate processes.
+        try endToEnd(path: path, pixels: pixels, directory: directory)
+    }
+
+    /// One core run into `output` (a buffer allocated and touched once per input, as a benchmark
+    /// loop or a batch reusing its buffer would: fresh memory costs page faults, measured apart).
+    @discardableResult
+    func render(_ plan: RenderPlan, raw: RawImage, engine: Engine, threads: Int, kernels: [any PointKernel], fuseSink: Bool,
+                timings: StageTimings?, stripRows: Int = Executor.defaultStripRows) -> Int {
+        let (w, h) = (plan.source.width, plan.source.height)
+        let sink = OutputSink(sourceWidth: w, sourceHeight: h, orientation: raw.metadata.orientation, depth: .sixteen, into: output!)
+        Executor(engine: engine, threads: threads, stripRows: stripRows, fuseSink: fuseSink)
+            .run(source: plan.source, kernels: kernels, sink: sink, timings: timings)
+        return w * h
+    }
+
+    /// The reused output buffer of the input being measured.
+    var output: UnsafeMutableBufferPointer<UInt16>?
+
+    func innerMosaic(_ source: any StripSource) -> MosaicSource? {
+        if let m = source as? MosaicSource { return m }
+        if let a = source as? PixelAspectSource { return innerMosaic(a.inner) }
+        return nil
+    }
+
+    func demosaicName(_ source: any StripSource) -> String {
+        if let m = innerMosaic(source) { return String(describing: type(of: m.demosaic)) }
+        return "RGB (no demosaic)"
+    }
+
+    func stageName(_ kernel: any PointKernel) -> String {
+        if let m = kernel as? ColourMatrixKernel { return m.matrix == .identity ? "matrix (identity)" : "ColourMatrixKernel" }
+        return String(describing: type(of: kernel))
+    }
+
+    /// Raw normalisation alone over the whole mosaic, in strips of 16 rows per worker.
+    func normaliseAll(_ source: MosaicSource, engine: Engine, threads: Int) {
+        let rows = 16
+        let strips = (source.height + rows - 1) / rows
+        DispatchQueue.concurrentPerform(iterations: threads) { worker in
+            let buffer = UnsafeMutablePointer<Float>.allocate(capacity: rows * source.width + 16)
+            defer { buffer.deallocate() }
+            var s = worker
+            while s < strips {
+                let first = s * rows
+                source.normalise(rows: first..<min(source.height, first + rows), into: buffer, engine: engine)
+                s += threads
+            }
+        }
+    }
+
+    // MARK: End to end
+
+    struct ProcessRun { var seconds: Double; var cpuSeconds: Double; var peakBytes: Int; var status: Int32 }
+
+    func endToEnd(path: String, pixels: Int, directory: URL) throws {
+        let out = directory.appendingPathComponent("out.png").path
+        let memory = FileManager.default.isExecutableFile(atPath: "/usr/bin/time")
+            ? "peak resident memory from GNU time's %M" : "peak memory unavailable (/usr/bin/time missing)"
+        print("end to end RAW → 16-bit PNG file, separate processes (wall time of the fastest run; CPU = user + system; \(memory)):")
+        var ours: [String: ProcessRun] = [:]
+        let maxThreads = options.threadCounts.max() ?? 1
+        let runs: [(Engine, Int, Int)] = [(.simd, maxThreads, 1), (.simd, maxThreads, 0), (.simd, 1, 1), (.scalar, maxThreads, 1), (.scalar, 1, 1)]
+        for (engine, threads, level) in runs {
+            let label = "emulsion --engine \(engine.rawValue) --threads \(threads) --png-level \(level)"
+            guard let r = timeProcess(options.executable, ["process", path, "-o", out, "--overwrite", "--engine", engine.rawValue,
+                                                          "--threads", String(threads), "--png-level", String(level)], output: out) else {
+                print("  \(label): failed"); continue
+            }
+            ours["\(engine.rawValue)/\(threads)/\(level)"] = r
+            print(String(format: "  %@ wall %6.3f s  CPU %6.3f s  peak %5.0f MB = %4.1f B per sensor pixel", pad(label, 58), r.seconds, r.cpuSeconds,
+                         Double(r.peakBytes) / 1e6, Double(r.peakBytes) / Double(pixels)))
+        }
+        guard options.peers else { return }
+        let tmp = directory.appendingPathComponent("peers")
+        try? FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
+        var peers: [(String, String, [String], [String: String]?, String)] = []
+        let tif = tmp.appendingPathComponent("peer.tif").path
+        if let dcraw = which("dcraw_emu") {
+            peers.append(("dcraw_emu -q 3 (AHD, 16-bit TIFF)", dcraw, ["-w", "-o", "1", "-q", "3", "-4", "-T", "-Z", tif, path], nil, tif))
+            peers.append(("dcraw_emu -q 0 (bilinear, 16-bit TIFF)", dcraw, ["-w", "-o", "1", "-q", "0", "-4", "-T", "-Z", tif, path], nil, tif))
+        }
+        if let dt = which("darktable-cli") {
+            let config = tmp.appendingPathComponent("dt-config").path, cache = tmp.appendingPathComponent("dt-cache").path
+            peers.append(("darktable-cli (16-bit TIFF)", dt, [path, tif, "--width", "0", "--height", "0", "--hq", "true", "--upscale", "false",
+                                                           "--icc-type", "SRGB", "--core", "--configdir", config, "--cachedir", cache,
+                                                           "--library", config + "/library.db", "--disable-opencl",
+                                                           "--conf", "plugins/imageio/format/tiff/bpp=16",
+                                                           "--conf", "plugins/imageio/format/tiff/compress=0"], nil, tif))
+        }
+        if let rt = which("rawtherapee-cli") {
+            let env = ["RT_SETTINGS": tmp.appendingPathComponent("rt-s").path, "RT_CACHE": tmp.appendingPathComponent("rt-c").path]
+            peers.append(("rawtherapee-cli (16-bit TIFF)", rt, ["-q", "-Y", "-a", "-t", "-b16", "-o", tif, "-c", path], env, tif))
+        }
+        if peers.isEmpty { print("  no peers installed (dcraw_emu, darktable-cli, rawtherapee-cli)") }
+        let compressed = ours["simd/\(maxThreads)/1"], stored = ours["simd/\(maxThreads)/0"]
+        for (label, exe, args, env, output) in peers {
+            guard let r = timeProcess(exe, args, output: output, environment: env) else {
+                print("  \(pad(label, 58)) failed or wrote no output"); continue
+            }
+            var line = String(format: "  %@ wall %6.3f s  CPU %6.3f s  peak %5.0f MB", pad(label, 58), r.seconds, r.cpuSeconds, Double(r.peakBytes) / 1e6)
+            if let c = compressed { line += String(format: " | emulsion (png 1) %.1f× faster wall, %.1f× CPU", r.seconds / c.seconds, r.cpuSeconds / c.cpuSeconds) }
+            if let s = stored { line += String(format: "; (png 0) %.1f× wall, %.1f× CPU", r.seconds / s.seconds, r.cpuSeconds / s.cpuSeconds) }
+            print(line)
+        }
+    }
+
+    /// Runs a program `endToEndRepeats` times; the fastest run's wall time, its CPU time and peak RSS.
+    func timeProcess(_ executable: String, _ arguments: [String], output: String, environment: [String: String]? = nil) -> ProcessRun? {
+        var best: ProcessRun?
+        for _ in 0..<max(1, options.endToEndRepeats) {
+            unlink(output)
+            guard let r = spawnAndWait(executable, arguments, environment: environment), r.status == 0,
+                  FileManager.default.fileExists(atPath: output) else { return nil }
+            if best == nil || r.seconds < best!.seconds { best = r }
+        }
+        return best
+    }
+
+    /// Runs the program under GNU time when present: a child's peak RSS from wait4 would include
+    /// this (large) benchmark process's own, which a spawned child inherits as its starting peak.
+    func spawnAndWait(_ executable: String, _ arguments: [String], environment: [String: String]?) -> ProcessRun? {
+        var env = ProcessInfo.processInfo.environment
+        for (k, v) in environment ?? [:] { env[k] = v }
+        let report = NSTemporaryDirectory() + "emulsion-bench-time-\(getpid()).txt"
+        defer { unlink(report) }
+        let timed = FileManager.default.isExecutableFile(atPath: "/usr/bin/time")
+        let command = timed ? ["/usr/bin/time", "-f", "%M %U %S", "-o", report, executable] + arguments : [executable] + arguments
+        let argv = command.map { strdup($0) } + [nil]
+        let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { argv.forEach { free($0) }; envp.forEach { free($0) } }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        var pid: pid_t = 0
+        let started = DispatchTime.now()
+        guard posix_spawn(&pid, command[0], &actions, nil, argv, envp) == 0 else { return nil }
+        var status: Int32 = 0
+        var usage = rusage()
+        while wait4(pid, &status, 0, &usage) < 0 { if errno != EINTR { return nil } }
+        let elapsed = seconds(since: started)
+        let exited = (status & 0x7f) == 0
+        var peak = usage.ru_maxrss * 1024
+        var cpu = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6 + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+        if timed, let text = try? String(contentsOfFile: report, encoding: .utf8) {
+            let fields = text.split(whereSeparator: { $0 == " " || $0 == "\n" }).compactMap { Double($0) }
+            if fields.count >= 3 { peak = Int(fields[fields.count - 3]) * 1024; cpu = fields[fields.count - 2] + fields[fields.count - 1] }
+        }
+        return ProcessRun(seconds: elapsed, cpuSeconds: cpu, peakBytes: peak, status: exited ? (status >> 8) & 0xff : -1)
+    }
+
+    func which(_ name: String) -> String? {
+        for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
+            let p = "\(dir)/\(name)"
+            if FileManager.default.isExecutableFile(atPath: p) { return p }
+        }
+        return nil
+    }
+
+    // MARK: Helpers
+
+    func minimumSeconds(_ repeats: Int, _ body: () -> Void) -> Double {
+        var best = Double.infinity
+        for _ in 0..<max(1, repeats) {
+            let t = DispatchTime.now()
+            body()
+            best = min(best, seconds(since: t))
+        }
+        return best
+    }
+
+    func seconds(since t: DispatchTime) -> Double { Double(DispatchTime.now().uptimeNanoseconds - t.uptimeNanoseconds) / 1e9 }
+
+    /// CPU time of this process (all threads), seconds.
+    static func processCPUSeconds() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+    }
+
+    /// Minimum over runs of (wall seconds, CPU seconds of all threads).
+    func minimumTimes(_ repeats: Int, _ body: () -> Void) -> (wall: Double, cpu: Double) {
+        var wall = Double.infinity, cpu = Double.infinity
+        for _ in 0..<max(1, repeats) {
+            let t = DispatchTime.now(), c = Self.processCPUSeconds()
+            body()
+            wall = min(wall, seconds(since: t))
+            cpu = min(cpu, Self.processCPUSeconds() - c)
+        }
+        return (wall, cpu)
+    }
+
+    func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count) }
+
+    func machineDescription() -> String {
+        let cpu = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?
+            .split(separator: "\n").first { $0.hasPrefix("model name") }?.split(separator: ":").last?.trimmingCharacters(in: .whitespaces) ?? "unknown CPU"
+        #if arch(x86_64)
+        let arch = "x86_64"
+        #elseif arch(arm64)
+        let arch = "arm64"
+        #else
+        let arch = "other"
+        #endif
+        return "\(cpu), \(ProcessInfo.processInfo.activeProcessorCount) cores, \(arch), SIMD width \(SIMDWidth.selected.rawValue)"
+    }
+}

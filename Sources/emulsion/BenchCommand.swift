@@ -1,0 +1,39 @@
+import ArgumentParser
+import Emulsion
+import Foundation
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Print speed and memory figures: per stage, per engine, per thread count, end to end, against peers.",
+        discussion: """
+            Measures the given raws and synthetic raws the project makes (written as uncompressed DNGs, \
+            so LibRaw decodes them like camera files). Use a release build (swift build -c release). \
+            Prints figures only; it asserts nothing. See docs/PERFORMANCE.md.
+            """)
+
+    @Argument(help: "Raw files to measure (besides the synthetic ones).")
+    var inputs: [String] = []
+
+    @Option(name: .customLong("synthetic"), help: "Synthetic raw sizes in megapixels, comma-separated (empty for none).")
+    var synthetic: String = "24,50"
+
+    @Option(help: "Runs per figure (the minimum is reported).")
+    var repeats: Int = 3
+
+    @Option(name: .customLong("end-to-end-repeats"), help: "Runs per end-to-end figure, ours and each peer's.")
+    var endToEndRepeats: Int = 3
+
+    @Flag(name: .customLong("no-peers"), help: "Skip dcraw_emu, darktable-cli and rawtherapee-cli.")
+    var noPeers = false
+
+    func run() throws {
+        var options = Benchmark.Options()
+        options.inputs = inputs
+        options.syntheticMegapixels = synthetic.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        options.repeats = max(1, repeats)
+        options.endToEndRepeats = max(1, endToEndRepeats)
+        options.peers = !noPeers
+        try Benchmark(options: options).run()
+    }
+}

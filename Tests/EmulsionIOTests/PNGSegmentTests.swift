@@ -1,0 +1,91 @@
+import EmulsionTestSupport
+import XCTest
+@testable import EmulsionIO
+
+/// The segmented, parallel PNG encoder (PNGFile.encode, CPNGShim/pngsegments.c): every
+/// combination decodes back exactly through libpng (which checks every chunk CRC and zlib checks
+/// the Adler-32 trailer), the file does not depend on the number of threads, and its structure is
+/// what the PNG specification asks (signature, IHDR first, iCCP before the image data, IDAT
+/// chunks consecutive, IEND last).
+final class PNGSegmentTests: XCTestCase {
+    /// Chunk types in file order, with their data lengths.
+    func chunks(_ bytes: [UInt8]) -> [(type: String, length: Int)] {
+        var out: [(String, Int)] = []
+        var i = 8
+        while i + 12 <= bytes.count {
+            let length = Int(bytes[i]) << 24 | Int(bytes[i + 1]) << 16 | Int(bytes[i + 2]) << 8 | Int(bytes[i + 3])
+            out.append((String(decoding: bytes[(i + 4)..<(i + 8)], as: UTF8.self), length))
+            i += 12 + length
+        }
+        XCTAssertEqual(i, bytes.count, "chunks do not end at the end of the file")
+        return out
+    }
+
+    func testEverySettingRoundTripsAcrossManySegments() throws {
+        for depth in [8, 16] {
+            var image = Synthetic.rgb(width: 37, height: 29, bitDepth: depth)
+            image.iccProfile = TestICC.rgbDisplayProfile()
+            for filter in PNGFilter.allCases {
+                for strategy in PNGStrategy.allCases {
+                    for level in [0, 1, 6, 9] {
+                        // ~3 rows per segment: segment seams between rows with every filter.
+                        let options = PNGEncodingOptions(compressionLevel: level, filter: filter, strategy: strategy,
+                                                         threads: 3, segmentBytes: 3 * (37 * 3 * depth / 8 + 1))
+                        let bytes = try PNGFile.encode(image, options: options)
+                        XCTAssertEqual(try PNGFile.decode(bytes), image, "depth \(depth) \(filter) \(strategy) level \(level)")
+                    }
+                }
+            }
+        }
+        let gray = Synthetic.gray(width: 5, height: 40)
+        XCTAssertEqual(try PNGFile.decodeGrayMosaic(PNGFile.encode(gray, options: PNGEncodingOptions(threads: 2, segmentBytes: 1))), gray)
+    }
+
+    func testBytesDoNotDependOnThreads() throws {
+        let image = Synthetic.photo(width: 300, height: 200)
+        let one = try PNGFile.encode(image, options: PNGEncodingOptions(threads: 1, segmentBytes: 20_000))
+        for threads in [2, 3, 8] {
+            XCTAssertEqual(try PNGFile.encode(image, options: PNGEncodingOptions(threads: threads, segmentBytes: 20_000)), one, "\(threads) threads")
+        }
+        XCTAssertEqual(try PNGFile.decode(one), image)
+    }
+
+    func testChunkStructure() throws {
+        var image = Synthetic.photo(width: 100, height: 64)
+        image.iccProfile = TestICC.rgbDisplayProfile()
+        let rowBytes = 100 * 6 + 1
+        let bytes = try PNGFile.encode(image, options: PNGEncodingOptions(threads: 2, segmentBytes: 10 * rowBytes))
+        XCTAssertEqual(Array(bytes.prefix(8)), [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
+        let list = chunks(bytes)
+        XCTAssertEqual(list.map(\.type), ["IHDR", "iCCP"] + Array(repeating: "IDAT", count: 7 + 1) + ["IEND"])
+        XCTAssertEqual(list[list.count - 2].length, 4, "the last IDAT holds the Adler-32 trailer")
+        // zlib header (RFC 1950): deflate, 32 KiB window, check bits.
+        let firstIDAT = 8 + list.prefix(2).reduce(0) { $0 + 12 + $1.length } + 8
+        XCTAssertEqual(bytes[firstIDAT], 0x78)
+        XCTAssertEqual((Int(bytes[firstIDAT]) << 8 | Int(bytes[firstIDAT + 1])) % 31, 0)
+        // The libpng row writer gives the same pixels.
+        let path = TestSupport.temporaryDirectory("png-seg").appendingPathComponent("a.png").path
+        try PNGFile.write(image, to: path)
+        XCTAssertEqual(try PNGFile.read(path: path), try PNGFile.decode(bytes))
+    }
+
+    func testOneRowAndOnePixelImages() throws {
+        for (w, h) in [(2, 1), (2, 7), (9, 1)] {
+            let image = Synthetic.rgb(width: w, height: h, bitDepth: 16)
+            XCTAssertEqual(try PNGFile.decode(PNGFile.encode(image, options: PNGEncodingOptions(threads: 4, segmentBytes: 1))), image)
+        }
+        let pixel = Synthetic.gray(width: 1, height: 1)
+        XCTAssertEqual(try PNGFile.decodeGrayMosaic(PNGFile.encode(pixel, options: PNGEncodingOptions(threads: 4))), pixel)
+    }
+
+    func testOutputErrorStopsEncodingAndIsRethrown() {
+        struct Full: Error {}
+        var calls = 0
+        XCTAssertThrowsError(try PNGFile.encode(Synthetic.photo(width: 64, height: 64),
+                                                options: PNGEncodingOptions(threads: 2, segmentBytes: 400)) { _ in
+            calls += 1
+            if calls == 3 { throw Full() }
+        }) { XCTAssertTrue($0 is Full, "\($0)") }
+        XCTAssertEqual(calls, 3, "no output after the failing piece")
+    }
+}
