@@ -240,11 +240,22 @@ final class LaneWidthAgreementTests: XCTestCase {
         for cfa in [CFAPattern.rggb, .bggr, .grbg, .gbrg, DemosaicTests.xTrans] {
             for width in [5, 19, 41] {
                 let rows = 9
-                var values = [Float](repeating: 0, count: rows * width + 16)
-                for i in 0..<(rows * width) { values[i] = Self.adversarial[(i * 7 + width) % Self.adversarial.count] }
+                // A window laid out as MosaicSource lays it out: `halo` mirrored rows above and
+                // below, `pad` mirrored columns each side (ASan caught an earlier version of this
+                // test reading outside an unpadded buffer).
+                let halo = 2, pad = 2, stride = width + 2 * pad
+                func mirror(_ i: Int, _ n: Int) -> Int { i < 0 ? -i : (i >= n ? 2 * (n - 1) - i : i) }
+                var values = [Float](repeating: 0, count: (rows + 2 * halo) * stride + 16)
+                for r in 0..<(rows + 2 * halo) {
+                    for c in 0..<stride {
+                        let i = mirror(r - halo, rows) * width + mirror(c - pad, width)
+                        values[r * stride + c] = Self.adversarial[(i * 7 + width) % Self.adversarial.count]
+                    }
+                }
                 let run = { (engine: Engine) -> [Float] in
                     values.withUnsafeMutableBufferPointer { buffer in
-                        let window = MosaicWindow(values: buffer.baseAddress!, width: width, imageHeight: rows, firstRow: 0, rows: rows, cfa: cfa)
+                        let window = MosaicWindow(values: buffer.baseAddress! + pad, width: width, imageHeight: rows, firstRow: -halo,
+                                                  rows: rows + 2 * halo, pad: pad, cfa: cfa)
                         let storage = StripStorage(width: width, rows: rows)
                         let strip = storage.strip(firstRow: 0, rows: rows)
                         BilinearDemosaic().interpolate(window, into: strip, engine: engine)
