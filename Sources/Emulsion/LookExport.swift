@@ -19,13 +19,7 @@ public enum LookExport {
         let inputProfile = try input.space.embeddedProfile()
         guard let inputToWorking = inputProfile.fromWorking.inverse else { throw RenderError("\(input.rawValue): singular matrix") }
         let n = size
-        let storage = StripStorage(width: n * n, rows: n)
-        let strip = storage.strip(firstRow: 0, rows: n)
         let decoded = (0..<n).map { Float(inputProfile.transferCurve.decode(Double($0) / Double(n - 1))) }
-        for b in 0..<n { for g in 0..<n { for r in 0..<n {
-            let i = (b * n + g) * n + r
-            strip.r[i] = decoded[r]; strip.g[i] = decoded[g]; strip.b[i] = decoded[b]
-        } } }
         var chain = PointStageChain()
         chain.append(.matrix(inputToWorking))
         for element in try LookPlan.elements(profile: profile, context: LookContext(width: n * n, height: n), part: .colourOnly) {
@@ -35,16 +29,30 @@ public enum LookExport {
             }
         }
         chain.append(.output(try output.space.outputEncoding()))
-        for kernel in chain.fusedKernels() { kernel.run(over: strip, engine: .simd) }
-        var values = [Float](repeating: 0, count: 3 * n * n * n)
-        for i in 0..<(n * n * n) { values[3 * i] = strip.r[i]; values[3 * i + 1] = strip.g[i]; values[3 * i + 2] = strip.b[i] }
-        withExtendedLifetime(storage) {}
+        let values = lattice(axis: decoded, through: chain)
         return LUT3D(size: n, title: profile.name, values: values, comments: [
             "Emulsion look \"\(profile.name)\": \(profile.summary)",
             "Input: \(input.rawValue) encoded RGB (\(input.space.profileDescription)), as `emulsion process --profile neutral --space \(input.space.rawValue)` writes",
             "Output: \(output.rawValue) encoded RGB (\(output.space.profileDescription))",
             "Colour mapping only: local contrast, vignette and grain are not in this LUT",
         ])
+    }
+
+    /// Every node of a `axis.count`³ lattice (node (r, g, b) holds axis[r], axis[g], axis[b]) sent
+    /// through `chain`; the results as RGB triples, red fastest (`LUT3D.values` order).
+    public static func lattice(axis: [Float], through chain: PointStageChain) -> [Float] {
+        let n = axis.count
+        let storage = StripStorage(width: n * n, rows: n)
+        let strip = storage.strip(firstRow: 0, rows: n)
+        for b in 0..<n { for g in 0..<n { for r in 0..<n {
+            let i = (b * n + g) * n + r
+            strip.r[i] = axis[r]; strip.g[i] = axis[g]; strip.b[i] = axis[b]
+        } } }
+        for kernel in chain.fusedKernels() { kernel.run(over: strip, engine: .simd) }
+        var values = [Float](repeating: 0, count: 3 * n * n * n)
+        for i in 0..<(n * n * n) { values[3 * i] = strip.r[i]; values[3 * i + 1] = strip.g[i]; values[3 * i + 2] = strip.b[i] }
+        withExtendedLifetime(storage) {}
+        return values
     }
 
     /// The declared input/output encodings an Emulsion-written `.cube` records in its comments.

@@ -13,15 +13,28 @@ import Foundation
 public enum LookPlan {
     public enum Part: Sendable { case all, colourOnly }
 
+    /// What a prepared element is, for schedules that place the look's parts differently (device
+    /// mode folds the bias into the CCM and bakes the colour stages into a 3-D LUT).
+    public enum Role: Sendable, Equatable { case exposureBias, localContrast, vignette, colour, grain }
+
     /// The prepared look elements. `sourceToWorking` maps the source's RGB to working RGB as the
     /// chain has it before the look (camera matrix and exposure), for local contrast's pre-pass.
     public static func elements(profile: Profile, context: LookContext, part: Part = .all,
                                 source: (any StripSource)? = nil, sourceToWorking: Matrix3 = .identity,
                                 engine: Engine = .simd, threads: Int = 1) throws -> [LookElement] {
+        try stages(profile: profile, context: context, part: part, source: source, sourceToWorking: sourceToWorking,
+                   engine: engine, threads: threads).map(\.element)
+    }
+
+    /// The prepared look elements with their roles, in order.
+    public static func stages(profile: Profile, context: LookContext, part: Part = .all,
+                              source: (any StripSource)? = nil, sourceToWorking: Matrix3 = .identity,
+                              engine: Engine = .simd, threads: Int = 1) throws -> [(role: Role, element: LookElement)] {
         let spatial = part == .all
-        var out: [LookElement?] = []
+        var out: [(role: Role, element: LookElement)] = []
+        func add(_ role: Role, _ element: LookElement?) { if let element { out.append((role, element)) } }
         let bias = ExposureBias.Params(profile)
-        out.append(ExposureBias.prepare(bias))
+        add(.exposureBias, ExposureBias.prepare(bias))
         if spatial {
             let lc = LocalContrastKernel.Params(profile)
             if lc.amount != 0, let source, context.width >= 4, context.height >= 4 {
@@ -33,22 +46,22 @@ public enum LookPlan {
                     Double(y.0) * toWorking[0, 2] + Double(y.1) * toWorking[1, 2] + Double(y.2) * toWorking[2, 2])
                 let surround = LocalContrastSurround.measure(source: source, luminance: SIMD3<Float>(row), radius: lc.radius,
                                                              engine: engine, threads: threads)
-                out.append(.kernel(LocalContrastKernel(lc, surround: surround)))
+                add(.localContrast, .kernel(LocalContrastKernel(lc, surround: surround)))
             }
-            out.append(VignetteKernel.prepare(.init(profile), context))
+            add(.vignette, VignetteKernel.prepare(.init(profile), context))
         }
-        out.append(HighlightRollOffKernel.prepare(.init(profile)))
+        add(.colour, HighlightRollOffKernel.prepare(.init(profile)))
         let skin = SkinProtection.prepare(.init(profile))
-        out.append(HueSatLumKernel.prepare(.init(profile), skin: skin))
-        out.append(ColourSaturationKernel.prepare(.init(profile), skin: skin))
-        out.append(try Monochrome.prepare(.init(profile), profile: profile.origin))
-        out.append(ToneCurveKernel.prepare(.init(profile)))
-        out.append(SplitToningKernel.prepare(.init(profile)))
+        add(.colour, HueSatLumKernel.prepare(.init(profile), skin: skin))
+        add(.colour, ColourSaturationKernel.prepare(.init(profile), skin: skin))
+        add(.colour, try Monochrome.prepare(.init(profile), profile: profile.origin))
+        add(.colour, ToneCurveKernel.prepare(.init(profile)))
+        add(.colour, SplitToningKernel.prepare(.init(profile)))
         if let file = profile.file("lut", "file") {
-            out.append(.kernel(try lutKernel(file: file, profile: profile)))
+            add(.colour, .kernel(try lutKernel(file: file, profile: profile)))
         }
-        if spatial { out.append(FilmGrainKernel.prepare(.init(profile))) }
-        return out.compactMap { $0 }
+        if spatial { add(.grain, FilmGrainKernel.prepare(.init(profile))) }
+        return out
     }
 
     /// Reads the profile's LUT (a `.cube`, or a Hald CLUT `.png`) and prepares its kernel.

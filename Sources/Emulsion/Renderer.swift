@@ -10,6 +10,8 @@ public struct RenderOptions: Sendable {
     public var threads: Int
     /// A DNG camera profile (`--dcp`) replacing the file's own calibrations; nil for none.
     public var cameraProfile: CameraProfile?
+    /// Render through this phone ISP's precision (`--device`, `DevicePipeline`); nil for the normal engine.
+    public var device: DeviceDescription?
 
     public init(profile: Profile = .defaults, space: OutputSpace = .sRGB, depth: OutputSink.Depth = .sixteen,
                 engine: Engine = .simd, threads: Int = Executor.defaultThreads, cameraProfile: CameraProfile? = nil) {
@@ -159,9 +161,14 @@ public struct RenderPlan: Sendable {
             chain.append(.kernel(curve))
             chain.append(.matrix(proPhotoToWorking))
         }
-        for element in try LookPlan.elements(profile: profile, context: LookContext(width: source.width, height: source.height),
-                                             source: source, sourceToWorking: Exposure.matrix(ev: ev) * cameraToWorking,
-                                             engine: options.engine, threads: options.threads) {
+        let look = try LookPlan.stages(profile: profile, context: LookContext(width: source.width, height: source.height),
+                                       source: source, sourceToWorking: Exposure.matrix(ev: ev) * cameraToWorking,
+                                       engine: options.engine, threads: options.threads)
+        if let device = options.device {
+            self.chain = try DevicePipeline.chain(front: chain, look: look, space: options.space, device: device)
+            return
+        }
+        for (_, element) in look {
             switch element {
             case .matrix(let m): chain.append(.matrix(m))
             case .kernel(let k): chain.append(.kernel(k))

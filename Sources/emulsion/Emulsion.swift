@@ -10,7 +10,7 @@ struct EmulsionCommand: ParsableCommand {
         commandName: "emulsion",
         abstract: "A phone-camera colour pipeline: RAW in, colour-managed PNG out, through tunable looks.",
         subcommands: [ProcessCommand.self, InfoCommand.self, ProfileCommand.self, GoldenCommand.self, DecodeWorkerCommand.self, PreviewCommand.self,
-                      BenchCommand.self],
+                      BenchCommand.self, DeviceCommand.self],
         defaultSubcommand: ProcessCommand.self)
 }
 

@@ -46,6 +46,9 @@ struct ProcessCommand: ParsableCommand {
     @Option(help: "DNG camera profile (.dcp) to render with instead of the file's own matrices.")
     var dcp: String?
 
+    @Option(help: "Render through a phone ISP's precision: a device name (Profiles/devices/, or ideal) or path.")
+    var device: String?
+
     @Option(help: "Output colour space: \(OutputSpace.allCases.map(\.rawValue).joined(separator: ", ")).")
     var space: OutputSpace = .sRGB
 
@@ -125,8 +128,14 @@ struct ProcessCommand: ParsableCommand {
                 throw ExitCode(2)
             }
         }
-        let options = RenderOptions(profile: loaded, space: space, depth: bits == 8 ? .eight : .sixteen,
+        var options = RenderOptions(profile: loaded, space: space, depth: bits == 8 ? .eight : .sixteen,
                                     engine: engine, threads: threads, cameraProfile: cameraProfile)
+        if let device {
+            do { options.device = try DeviceLoader.standard.load(device) } catch {
+                complain("emulsion: \(error)")
+                throw ExitCode(2)
+            }
+        }
         if let outputDirectory, !FileManager.default.fileExists(atPath: outputDirectory) {
             do { try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true) } catch {
                 complain("emulsion: \(outputDirectory): cannot create the output folder: \(error.localizedDescription)")

@@ -16,20 +16,28 @@ extension ProfileCommand {
                 `profile export --import LUT -o look.json` is the same as `profile import LUT -o look.json`.
                 """)
         @Argument(help: "Profile name or path.") var profile: String?
-        @Option(help: "Lattice points per axis: 33 or 65 (any 2…129 accepted).") var cube: Int = 33
+        @Option(help: "Lattice points per axis: 33 or 65 (any 2…129 accepted; with --device, the device's size).") var cube: Int?
         @Option(name: .shortAndLong, help: "The .cube file to write (with --import: the profile to write).") var output: String
         @Option(help: "Input encoding the LUT expects.") var input: LUTEncoding = .sRGB
         @Option(name: .customLong("output-encoding"), help: "Encoding the LUT produces.") var outputEncoding: LUTEncoding = .sRGB
         @Option(name: .customLong("import"), help: "A .cube or Hald CLUT .png to turn into a look instead.") var importPath: String?
         @Option(help: "With --import: the new profile's name (default: the output file's name).") var name: String?
         @Flag(help: "Replace an existing output.") var overwrite = false
+        @Option(help: "Export as this phone ISP would load it: its LUT size and entry precision, plus its CCM and tone table (JSON beside the .cube).") var device: String?
+        @Option(help: "With --device: the raw whose camera the CCM is for (default: the synthetic chart).") var raw: String?
+        @Option(help: "With --device: the output space the LUT encodes to.") var space: OutputSpace = .sRGB
 
         func run() throws {
+            if let device, let profile, importPath == nil {
+                try DeviceExportRun.run(profile: profile, device: device, size: cube, raw: raw, space: space, output: output, overwrite: overwrite)
+                return
+            }
             if let importPath {
                 try Import.write(lut: importPath, to: output, name: name, input: nil, output: nil, overwrite: overwrite)
                 return
             }
             guard let profile else { complain("emulsion: profile export: name a profile (or use --import)"); throw ExitCode(2) }
+            let cube = self.cube ?? 33
             guard (2...129).contains(cube) else { complain("emulsion: --cube \(cube): expected 33 or 65 (2…129)"); throw ExitCode(2) }
             do {
                 let look = try ProfileLoader.standard.load(profile)
