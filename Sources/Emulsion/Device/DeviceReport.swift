@@ -38,7 +38,7 @@ public struct DeviceReport: Sendable {
     public var deviceGradientImage: RenderedImage
 
     public static let gradientWidth = 1024
-    public static let gradientHeight = 8
+    public static let gradientHeight = 32
 
     public init(raw: RawImage, input: String, profile: Profile, device: DeviceDescription, space: OutputSpace = .sRGB,
                 threads: Int = Executor.defaultThreads) throws {
@@ -118,15 +118,16 @@ public struct DeviceReport: Sendable {
     }
 
     /// An 8-bit picture of `width` gradient columns from `start`: the float render above, the
-    /// device render below, each `rows` tall, a 2-pixel grey gap between.
-    public func gradientPicture(start: Int = 0, width: Int = 512, rows: Int = 24) throws -> PNGImage {
+    /// device render below, each `rows` tall (at most the gradient's height), a 2-pixel grey gap between.
+    public func gradientPicture(start: Int = 0, width: Int = 512, rows: Int = gradientHeight) throws -> PNGImage {
         let w = min(width, floatGradientImage.width - start)
+        let rows = min(rows, floatGradientImage.height)
         let h = 2 * rows + 2
         var samples = [UInt16](repeating: 128, count: 3 * w * h)
         for (band, image) in [floatGradientImage, deviceGradientImage].enumerated() {
-            let source = (image.height / 2) * image.width
             let shift = image.depth == .sixteen ? 8 : 0
             for y in 0..<rows {
+                let source = y * image.width
                 let row = band * (rows + 2) + y
                 for x in 0..<w {
                     for c in 0..<3 {
