@@ -31,7 +31,7 @@ final class DeviceTests: XCTestCase {
             let ideal = try render(Self.chart, look, device: .ideal)
             XCTAssertEqual(normal.samples, ideal.samples, name)
         }
-        // Another space and the scalar engine, with an exposure change and a 3-D LUT in the look.
+        // Another space and the scalar engine, with an exposure change and highlight blending.
         let look = try Self.profiles.load("leica-vibrant").applying(overrides: ["exposure.ev=0.5", "highlights.mode=blend"])
         XCTAssertEqual(try render(Self.chart, look, device: nil, engine: .scalar, space: .displayP3).samples,
                        try render(Self.chart, look, device: .ideal, engine: .scalar, space: .displayP3).samples)
@@ -96,15 +96,13 @@ final class DeviceTests: XCTestCase {
     }
 
     /// The report's figures are what they claim: the float gradient is smooth, the mid-range one
-    /// has fewer levels (8-bit output), the flagship is closer to float than the mid-range.
+    /// has fewer levels (8-bit output) and larger steps, the flagship is closer to float than the
+    /// mid-range. (The ideal device's report is all zeros by the bitwise test above.)
     func testReportFigures() throws {
         let look = try Self.profiles.load("leica-vibrant")
         let mid = try DeviceReport(raw: Self.chart, input: "chart", profile: look, device: try Self.devices.load("mid-range"), threads: 2)
         let flagship = try DeviceReport(raw: Self.chart, input: "chart", profile: look, device: try Self.devices.load("flagship"), threads: 2)
-        let ideal = try DeviceReport(raw: Self.chart, input: "chart", profile: look, device: .ideal, threads: 2)
-        print(mid.text, flagship.text, ideal.text, separator: "\n")
-        XCTAssertEqual(ideal.comparison.statistics.max, 0)
-        XCTAssertEqual(ideal.deviceGradient, ideal.floatGradient)
+        print(mid.text, flagship.text, separator: "\n")
         // 16-bit float output of a 1024-pixel gradient: nearly every pixel differs from the last.
         XCTAssertGreaterThan(mid.floatGradient.levels, 1000)
         XCTAssertLessThanOrEqual(mid.floatGradient.widestRun, 2)
