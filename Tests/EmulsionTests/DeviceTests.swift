@@ -87,6 +87,24 @@ final class DeviceTests: XCTestCase {
         }
     }
 
+    /// Without a 3-D LUT the colour stages run as kernels, each followed by a linear word, then the
+    /// output encoding and the encoded word.
+    func testDeviceWithoutLUTQuantisesBetweenColourStages() throws {
+        let device = DeviceDescription(name: "no-lut", rounding: .halfUp, headroom: 4, linearBits: 14, encodedBits: 10)
+        var options = RenderOptions(profile: try Self.profiles.load("film-slide"), threads: 1)
+        options.device = device
+        let kernels = try RenderPlan(raw: Self.chart, options: options).chain.fusedKernels()
+        // word, CCM, word, then (roll-off, per-hue table, saturation, tone curve) each + word, encoding, word.
+        let names = kernels.map { "\(type(of: $0))" }
+        XCTAssertEqual(names, ["QuantiseKernel", "ColourMatrixKernel", "QuantiseKernel",
+                               "HighlightRollOffKernel", "QuantiseKernel", "HueSatLumKernel", "QuantiseKernel",
+                               "ColourSaturationKernel", "QuantiseKernel", "ToneCurveKernel", "QuantiseKernel",
+                               "OutputEncodingKernel", "QuantiseKernel"])
+        XCTAssertEqual((kernels.last as? QuantiseKernel)?.bits, 10)
+        let image = try render(Self.chart, options.profile, device: device)
+        XCTAssertLessThanOrEqual(Set(stride(from: 0, to: image.samples.count, by: 3).map { image.samples[$0] }).count, 1024)
+    }
+
     func testEnginesAgreeBitwiseInDeviceMode() throws {
         for (device, look) in [("mid-range", "leica-authentic"), ("flagship", "film-chrome")] {
             let d = try Self.devices.load(device), p = try Self.profiles.load(look)
