@@ -114,6 +114,7 @@ struct ProcessCommand: ParsableCommand {
         let loaded: Profile
         do {
             loaded = try ProfileLoader.standard.load(profile).applying(overrides: overrides + shortcutOverrides())
+            try LookPlan.checkFiles(loaded)
         } catch {
             complain("emulsion: \(error)")
             throw ExitCode(2)
