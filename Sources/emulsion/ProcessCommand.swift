@@ -196,7 +196,7 @@ enum Interrupts {
             signal(s, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: s, queue: .global())
             source.setEventHandler {
-                AtomicOutput.InFlight.shared.removeAll()
+                AtomicOutput.InFlight.shared.removeAllBeforeExit()
                 complain("emulsion: interrupted; temporary files removed")
                 exit(128 + s)
             }

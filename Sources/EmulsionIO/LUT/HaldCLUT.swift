@@ -13,10 +13,9 @@ public enum HaldCLUT {
         try LUT3D.checkRegularFile(path, maximumBytes: maximumBytes)
         // The header first: a wrong-sized image is refused before its pixels are decoded.
         let handle = FileHandle(forReadingAtPath: path)
-        let header = [UInt8](handle?.readData(ofLength: 24) ?? Data())
+        let bytes = [UInt8](handle?.readData(ofLength: 24) ?? Data())
         try? handle?.close()
-        if header.count == 24 {
-            let bytes = header
+        if bytes.count == 24 {
             guard bytes.prefix(8) == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] else {
                 throw LUTError(file: path, message: "not a PNG file (a Hald CLUT must be a PNG)")
             }
