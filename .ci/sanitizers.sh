@@ -23,7 +23,8 @@ if [ "$what" = asan ] || [ "$what" = all ]; then
   # beside the test bundle (CLITests.binary), i.e. this ASan build, and its decode-worker children
   # are the same binary; ASAN_OPTIONS reaches them all through the environment.
   swift build --sanitize=address --scratch-path .build-asan --build-tests
-  nm .build-asan/debug/emulsion | grep -q __asan_init || { echo "asan: .build-asan/debug/emulsion is not an ASan build" >&2; exit 1; }
+  # (grep without -q reads all of nm's output: with pipefail, -q's early exit would fail the pipe)
+  nm .build-asan/debug/emulsion | grep __asan_init >/dev/null || { echo "asan: .build-asan/debug/emulsion is not an ASan build" >&2; exit 1; }
   # Reports go to files, so one from a spawned CLI process cannot hide behind a test that only
   # checks an exit code; exit code 99 is none of the CLI's own (0, 1, 2, 130). Leak detection is
   # off: LibRaw leaks libjpeg state on error paths (docs/RELIABILITY.md), not ours to fix.
