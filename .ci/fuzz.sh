@@ -1,12 +1,30 @@
 #!/usr/bin/env bash
-# Bounded libFuzzer run over raw decoding or profile parsing (issue 7).
-# Usage: .ci/fuzz.sh raw|profile [SECONDS]   — findings land in fuzz-findings/ (git-ignored);
+# Bounded libFuzzer run over raw decoding, profile parsing or Emulsion's own PNG coder (issue 7).
+# Usage: .ci/fuzz.sh raw|profile|png [SECONDS]   — findings land in fuzz-findings/ (git-ignored);
 # LibRaw leaks libjpeg state on some error paths (found by this harness), so leak detection is
 # off: leaks there are not ours to fix and would stop every run.
 # replay one with: EMULSION_FUZZ_TARGET=raw .build/debug/EmulsionFuzz fuzz-findings/crash-…
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target="${1:-raw}"; seconds="${2:-60}"
+if [ "$target" = png ]; then
+  # pngsegments.c (filters, fast Huffman coder, segment joins) round-tripped through zlib and
+  # libpng; plain C, so clang instruments the coder itself (ASan + UBSan + coverage).
+  # replay a finding: .build-fuzz/pngsegments_fuzz fuzz-findings/crash-…  (-DREPLAY builds it without libFuzzer)
+  mkdir -p .build-fuzz fuzz-findings
+  clang -g -O1 -fuse-ld=lld -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+    -I Sources/CPNGShim/include Tests/FuzzPNG/pngsegments_fuzz.c Sources/CPNGShim/pngsegments.c Sources/CPNGShim/pngshim.c \
+    $(pkg-config --cflags --libs libpng16 zlib) -o .build-fuzz/pngsegments_fuzz
+  corpus=$(mktemp -d)
+  # Seeds: 16-bit RGB with each filter (the fuzzer mutates the parameter bytes too), and one
+  # image of one segment past the coder's 512 KiB block size.
+  for f in 0 1 2 3 4; do
+    { printf "\\x$(printf %02x $((3 + 4 * f)))\\x00\\x3f\\x07\\x00"; head -c 2000 /dev/urandom; } > "$corpus/s$f"
+  done
+  { printf '\x0b\x00\xff\xff\xff'; head -c 16000 /dev/urandom; } > "$corpus/big"
+  exec .build-fuzz/pngsegments_fuzz "$corpus" -max_total_time="$seconds" -max_len=16384 -timeout=20 -rss_limit_mb=2048 \
+    -artifact_prefix=fuzz-findings/ -print_final_stats=1
+fi
 swift build -c release --product EmulsionFuzz --scratch-path .build-fuzz \
   -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING -Xswiftc -gnone -Xswiftc -use-ld=lld -Xcc -g0
 corpus=$(mktemp -d)

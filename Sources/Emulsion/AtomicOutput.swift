@@ -27,9 +27,8 @@ public enum AtomicOutput {
         }
         removeStaleTemporaries(for: url)
         let temporary = directory + "/" + temporaryPrefix(for: url) + "\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        let fd = InFlight.shared.create(temporary)
         guard fd >= 0 else { throw OutputError(path: path, problem: "cannot create a file in \(directory): \(errnoText())") }
-        InFlight.shared.add(temporary)
         defer { InFlight.shared.remove(temporary) }
         var ok = false
         defer { if !ok { unlink(temporary) } }
@@ -85,14 +84,24 @@ public enum AtomicOutput {
         public static let shared = InFlight()
         private let lock = NSLock()
         private var paths = Set<String>()
-        func add(_ p: String) { lock.lock(); paths.insert(p); lock.unlock() }
+        /// Creates `p` (exclusively) and registers it in one step under the lock, so an interrupt
+        /// finds either no file or a registered one, never an unregistered file it would leave.
+        func create(_ p: String) -> Int32 {
+            lock.lock()
+            let fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+            let error = errno
+            if fd >= 0 { paths.insert(p) }
+            lock.unlock()
+            errno = error
+            return fd
+        }
         func remove(_ p: String) { lock.lock(); paths.remove(p); lock.unlock() }
-        /// Deletes every temporary in flight (called on SIGINT/SIGTERM).
-        public func removeAll() {
+        /// Deletes every temporary in flight, for a process about to exit (SIGINT/SIGTERM). The
+        /// lock stays held: a writer that would start another temporary waits until the exit.
+        public func removeAllBeforeExit() {
             lock.lock()
             for p in paths { unlink(p) }
             paths.removeAll()
-            lock.unlock()
         }
     }
 }

@@ -64,6 +64,13 @@ public enum LookPlan {
         return out
     }
 
+    /// Reads the files a profile names (today its LUT) once, so a broken file is one error before
+    /// a batch starts rather than the same error for every input. Throws `ProfileError` naming
+    /// the profile, the key path, the LUT file and the problem.
+    public static func checkFiles(_ profile: Profile) throws {
+        if let file = profile.file("lut", "file") { _ = try lutKernel(file: file, profile: profile) }
+    }
+
     /// Reads the profile's LUT (a `.cube`, or a Hald CLUT `.png`) and prepares its kernel.
     static func lutKernel(file: String, profile: Profile) throws -> LookLUTKernel {
         let lut: LUT3D

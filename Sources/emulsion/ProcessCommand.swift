@@ -117,6 +117,7 @@ struct ProcessCommand: ParsableCommand {
         let loaded: Profile
         do {
             loaded = try ProfileLoader.standard.load(profile).applying(overrides: overrides + shortcutOverrides())
+            try LookPlan.checkFiles(loaded)
         } catch {
             complain("emulsion: \(error)")
             throw ExitCode(2)
@@ -204,7 +205,7 @@ enum Interrupts {
             signal(s, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: s, queue: .global())
             source.setEventHandler {
-                AtomicOutput.InFlight.shared.removeAll()
+                AtomicOutput.InFlight.shared.removeAllBeforeExit()
                 complain("emulsion: interrupted; temporary files removed")
                 exit(128 + s)
             }

@@ -43,7 +43,7 @@ struct ProfileCommand: ParsableCommand {
             let names = profiles.isEmpty ? loader.availableNames() : profiles
             var bad = 0
             for name in names {
-                do { _ = try loader.load(name); print("ok  \(name)") } catch { complain("emulsion: \(error)"); bad += 1 }
+                do { try LookPlan.checkFiles(try loader.load(name)); print("ok  \(name)") } catch { complain("emulsion: \(error)"); bad += 1 }
             }
             if bad > 0 { throw ExitCode(1) }
         }

@@ -8,6 +8,7 @@
 /// colour-science 0.4.7's copy of the table (colour/difference/tests/test_delta_e.py), which
 /// agrees on every value; that suite skips pair 14, whose hues are exactly opposite (see the
 /// comment in DeltaE2000.swift on why this implementation still reproduces it).
+import EmulsionTestSupport
 import XCTest
 @testable import EmulsionCore
 
@@ -148,18 +149,4 @@ final class DeltaE2000Tests: XCTestCase {
         let viaArrays = DeltaEStatistics(reference: pairs.map(\.0), actual: pairs.map(\.1), threshold: 2.3)
         XCTAssertEqual(viaArrays, s)
     }
-}
-
-/// A small deterministic generator (SplitMix64, Steele et al. 2014) so failures reproduce.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func uniform(_ lo: Double, _ hi: Double) -> Double { Double.random(in: lo..<hi, using: &self) }
 }

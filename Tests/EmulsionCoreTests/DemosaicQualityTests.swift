@@ -1,3 +1,4 @@
+import EmulsionTestSupport
 import Foundation
 import XCTest
 @testable import EmulsionCore
@@ -23,29 +24,11 @@ final class DemosaicQualityTests: XCTestCase {
         "star": (23.760, 27.215),
     ]
 
-    func render(_ source: any StripSource, engine: Engine = .simd, stripRows: Int = 32) -> [Float] {
-        let storage = StripStorage(width: source.width, rows: stripRows)
-        let scratch = source.makeScratch(stripRows: stripRows)
-        var out = [Float](repeating: 0, count: 3 * source.width * source.height)
-        var y = 0
-        while y < source.height {
-            let strip = storage.strip(firstRow: y, rows: min(stripRows, source.height - y))
-            source.fill(strip, scratch: scratch, engine: engine)
-            for i in 0..<strip.count {
-                out[3 * (y * source.width + i)] = strip.r[i]
-                out[3 * (y * source.width + i) + 1] = strip.g[i]
-                out[3 * (y * source.width + i) + 2] = strip.b[i]
-            }
-            y += strip.rows
-        }
-        return out
-    }
-
     func cpsnr(_ image: DemosaicTestImage, _ cfa: CFAPattern, _ algorithm: any DemosaicAlgorithm) -> Double {
         let n = RawNormalisation(levels: SensorLevels(black: 0, white: 65535), multipliers: .one, cfa: cfa, ceiling: 1)
         let source = MosaicSource(raw: image.mosaic(cfa), width: image.width, height: image.height, cfa: cfa,
                                   normalisation: n, demosaic: algorithm)
-        return DemosaicQuality.cpsnr(reference: image.samples, reconstruction: render(source), width: image.width, height: image.height)
+        return DemosaicQuality.cpsnr(reference: image.samples, reconstruction: TestSupport.renderSource(source, stripRows: 32), width: image.width, height: image.height)
     }
 
     func testBayerCPSNR() throws {

@@ -1,3 +1,4 @@
+import EmulsionTestSupport
 import XCTest
 @testable import EmulsionCore
 
@@ -12,31 +13,6 @@ final class DemosaicTests: XCTestCase {
     func mosaic(width: Int, height: Int, cfa: CFAPattern, value: (Int, Int, Int) -> Float) -> [UInt16] {
         var out = [UInt16](repeating: 0, count: width * height)
         for y in 0..<height { for x in 0..<width { out[y * width + x] = UInt16(value(x, y, cfa.colour(row: y, column: x))) } }
-        return out
-    }
-
-    func render(_ source: any StripSource, engine: Engine, stripRows: Int = 7) -> [Float] {
-        renderSource(source, engine: engine, stripRows: stripRows)
-    }
-}
-
-/// Runs a source strip by strip into interleaved RGB floats.
-func renderSource(_ source: any StripSource, engine: Engine, stripRows: Int = 7) -> [Float] {
-    do {
-        let storage = StripStorage(width: source.width, rows: stripRows)
-        let scratch = source.makeScratch(stripRows: stripRows)
-        var out = [Float](repeating: 0, count: 3 * source.width * source.height)
-        var y = 0
-        while y < source.height {
-            let strip = storage.strip(firstRow: y, rows: min(stripRows, source.height - y))
-            source.fill(strip, scratch: scratch, engine: engine)
-            for i in 0..<strip.count {
-                out[3 * (y * source.width + i)] = strip.r[i]
-                out[3 * (y * source.width + i) + 1] = strip.g[i]
-                out[3 * (y * source.width + i) + 2] = strip.b[i]
-            }
-            y += strip.rows
-        }
         return out
     }
 }
@@ -59,7 +35,7 @@ extension DemosaicTests {
         for cfa in [CFAPattern.rggb, .bggr, .grbg, .gbrg, Self.xTrans] {
             for (name, algorithm) in algorithms(for: cfa) {
                 let raw = mosaic(width: 29, height: 23, cfa: cfa) { _, _, c in [200, 500, 800][c] }
-                let out = render(source(raw, 29, 23, cfa, algorithm), engine: .simd)
+                let out = TestSupport.renderSource(source(raw, 29, 23, cfa, algorithm), engine: .simd)
                 for i in 0..<(29 * 23) {
                     XCTAssertEqual(out[3 * i], 0.2, accuracy: 1e-5, "\(name) \(cfa.name) R at \(i)")
                     XCTAssertEqual(out[3 * i + 1], 0.5, accuracy: 1e-5, "\(name) \(cfa.name) G at \(i)")
@@ -74,7 +50,7 @@ extension DemosaicTests {
     func testMalvarLinearRampIsExact() {
         for cfa in [CFAPattern.rggb, .bggr, .grbg, .gbrg] {
             let raw = mosaic(width: 40, height: 20, cfa: cfa) { x, y, _ in Float(100 + 10 * x + 7 * y) }
-            let out = render(source(raw, 40, 20, cfa, MalvarDemosaic()), engine: .simd)
+            let out = TestSupport.renderSource(source(raw, 40, 20, cfa, MalvarDemosaic()), engine: .simd)
             for y in 2..<18 {
                 for x in 2..<38 {
                     let expected = Float(100 + 10 * x + 7 * y) / 1000
@@ -88,7 +64,7 @@ extension DemosaicTests {
     func testLinearRampIsExactInTheInterior() {
         for cfa in [CFAPattern.rggb, .bggr, .grbg, .gbrg] {
             let raw = mosaic(width: 40, height: 20, cfa: cfa) { x, y, _ in Float(10 * x + 7 * y) }
-            let out = render(source(raw, 40, 20, cfa), engine: .simd)
+            let out = TestSupport.renderSource(source(raw, 40, 20, cfa), engine: .simd)
             for y in 1..<19 {
                 for x in 1..<39 {
                     let expected = Float(10 * x + 7 * y) / 1000
@@ -108,7 +84,7 @@ extension DemosaicTests {
             for (name, algorithm) in algorithms(for: cfa) {
                 let s = source(raw, 53, 31, cfa, algorithm)
                 // Different engines and different strip heights: the same bits.
-                let a = render(s, engine: .scalar), b = render(s, engine: .simd, stripRows: 4)
+                let a = TestSupport.renderSource(s, engine: .scalar), b = TestSupport.renderSource(s, engine: .simd, stripRows: 4)
                 XCTAssertEqual(a.map(\.bitPattern), b.map(\.bitPattern), "\(name) \(cfa.name)")
             }
         }
@@ -120,7 +96,7 @@ extension DemosaicTests {
         let raw = [UInt16](repeating: 4000, count: 16 * 16)
         let n = RawNormalisation(levels: SensorLevels(black: 100, white: 4000), multipliers: SIMD3(2.1, 1, 1.6), cfa: cfa)
         for (name, algorithm) in Self.algorithms {
-            let out = render(MosaicSource(raw: raw, width: 16, height: 16, cfa: cfa, normalisation: n, demosaic: algorithm), engine: .simd)
+            let out = TestSupport.renderSource(MosaicSource(raw: raw, width: 16, height: 16, cfa: cfa, normalisation: n, demosaic: algorithm), engine: .simd)
             XCTAssertTrue(out.allSatisfy { abs($0 - 1) < 1e-5 }, name)
         }
     }
@@ -168,7 +144,7 @@ final class HighlightStageTests: XCTestCase {
                 : HighlightReconstruction.prepare(samples: raw, width: w, height: h, cfa: cfa, normalisation: n, clipLevels: clipLevels)
             for algorithm in [BilinearDemosaic(), RCDDemosaic()] as [any DemosaicAlgorithm] {
                 let source = MosaicSource(raw: raw, width: w, height: h, cfa: cfa, normalisation: n, demosaic: algorithm, mosaicStage: stage)
-                let a = renderSource(source, engine: .scalar), b = renderSource(source, engine: .simd, stripRows: 5)
+                let a = TestSupport.renderSource(source, engine: .scalar), b = TestSupport.renderSource(source, engine: .simd, stripRows: 5)
                 XCTAssertEqual(a.map(\.bitPattern), b.map(\.bitPattern), "engines, ceiling \(ceiling)")
                 // The disc's centre: all three channels equal.
                 let i = 3 * (18 * w + 20)

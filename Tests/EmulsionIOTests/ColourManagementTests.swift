@@ -6,6 +6,7 @@
 /// TransferCurve.swift, and from ICC.1:2022 §7.2 for the header layout. Each tolerance is stated
 /// where it is used, with the reason for its size.
 import CLCMS2
+import EmulsionTestSupport
 import XCTest
 import EmulsionCore
 @testable import EmulsionIO
@@ -373,18 +374,4 @@ final class ColourManagementTests: XCTestCase {
         }
         cmsCloseProfile(labHandle)
     }
-}
-
-/// A small deterministic generator (SplitMix64, Steele et al. 2014) so failures reproduce.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func uniform(_ lo: Double, _ hi: Double) -> Double { Double.random(in: lo..<hi, using: &self) }
 }

@@ -69,6 +69,16 @@ final class PNGSegmentTests: XCTestCase {
         XCTAssertEqual(try PNGFile.read(path: path), try PNGFile.decode(bytes))
     }
 
+    /// From fuzzing pngsegments.c (`.ci/fuzz.sh png`): its one artefact was an image one pixel
+    /// wide cut into 2,270 segments of 64 rows, slow only under the fuzzer's instrumentation. The
+    /// same shape, smaller: thousands of tiny segments must still join into one valid stream.
+    func testThousandsOfTinySegmentsJoin() throws {
+        let image = Synthetic.rgb(width: 1, height: 20_000, bitDepth: 16)
+        let bytes = try PNGFile.encode(image, options: PNGEncodingOptions(threads: 2, segmentBytes: 8 * (6 + 1)))
+        XCTAssertGreaterThanOrEqual(chunks(bytes).filter { $0.type == "IDAT" }.count, 2_500)
+        XCTAssertEqual(try PNGFile.decode(bytes), image)
+    }
+
     func testOneRowAndOnePixelImages() throws {
         for (w, h) in [(2, 1), (2, 7), (9, 1)] {
             let image = Synthetic.rgb(width: w, height: h, bitDepth: 16)

@@ -9,23 +9,9 @@ public enum HostileRaws {
         public var bytes: [UInt8]
     }
 
-    /// SplitMix64: a tiny, well-distributed, seedable generator.
-    public struct Random {
-        var state: UInt64
-        public init(seed: UInt64) { state = seed }
-        public mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        public mutating func below(_ n: Int) -> Int { Int(next() % UInt64(max(n, 1))) }
-    }
-
     /// `count` variants of `original`, a third each of truncations, byte flips and header edits.
     public static func variants(of original: [UInt8], stem: String, count: Int, seed: UInt64) -> [Variant] {
-        var random = Random(seed: seed)
+        var random = SplitMix64(seed: seed)
         var out: [Variant] = []
         let headerFields = tiffEntries(original)
         for k in 0..<count {

@@ -52,7 +52,7 @@ final class GoldenTests: XCTestCase {
     /// LittleCMS): same stored curve and matrix, same operation order. Every space, both depths,
     /// the end codes and 2000 seeded random pixels; exact equality, no tolerance.
     func testEncodedLabDecoderIsExactlyEncodedToLab() throws {
-        var rng = SplitMix(seed: 6)
+        var rng = SplitMix64(seed: 6)
         for space in OutputSpace.allCases {
             let reference = try EncodedToLab(space)
             for bits in [8, 16] {
@@ -432,16 +432,7 @@ private final class ElementCounter: NSObject, XMLParserDelegate {
     }
 }
 
-/// SplitMix64, for repeatable random codes.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+extension SplitMix64 {
+    /// A random code 0…maxCode, for repeatable random colours.
     mutating func code(_ maxCode: UInt16) -> UInt16 { UInt16(next() % (UInt64(maxCode) + 1)) }
 }

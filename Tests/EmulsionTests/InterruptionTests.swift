@@ -69,7 +69,13 @@ final class InterruptionTests: XCTestCase {
         let out = dir.appendingPathComponent("int")
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
         let p = try start(["process", "--out-dir", out.path] + inputs)
-        usleep(800_000)
+        // Interrupt once the first output (or its temporary) appears: the handler is installed by
+        // then. A fixed delay was not enough under ASan on a loaded machine: the SIGINT arrived
+        // before the handler was installed and the default action ended the process.
+        let deadline = Date().addingTimeInterval(120)
+        while p.isRunning, Date() < deadline, (try? FileManager.default.contentsOfDirectory(atPath: out.path))?.isEmpty ?? true {
+            usleep(5_000)
+        }
         kill(p.processIdentifier, SIGINT)
         p.waitUntilExit()
         if p.terminationReason == .exit && p.terminationStatus == 0 { return }  // finished first: nothing to check

@@ -1,22 +1,47 @@
 import EmulsionCore
+import Foundation
 
 /// Hald CLUT images (Eskil Steenberg's format, as used by RawTherapee's and darktable's film
 /// simulations): a square PNG of side L³ holding an L²-point 3-D LUT, pixel i = r + g·N + b·N²
 /// (red fastest, rows in order), values scaled to the image's bit depth. Read into a `LUT3D`
 /// (the same order as a `.cube`) and written from one.
 public enum HaldCLUT {
+    /// Level 16 (4096×4096, 16-bit RGB) is about 100 MB of pixels: larger files are refused.
+    public static let maximumBytes = 256 << 20
+
     public static func read(path: String) throws -> LUT3D {
+        try LUT3D.checkRegularFile(path, maximumBytes: maximumBytes)
+        // The header first: a wrong-sized image is refused before its pixels are decoded.
+        let handle = FileHandle(forReadingAtPath: path)
+        let bytes = [UInt8](handle?.readData(ofLength: 24) ?? Data())
+        try? handle?.close()
+        if bytes.count == 24 {
+            guard bytes.prefix(8) == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] else {
+                throw LUTError(file: path, message: "not a PNG file (a Hald CLUT must be a PNG)")
+            }
+            let big = { (o: Int) in bytes[o..<o + 4].reduce(0) { $0 << 8 | Int($1) } }
+            if String(decoding: bytes[12..<16], as: UTF8.self) == "IHDR" {
+                try checkSize(width: big(16), height: big(20), path: path)
+            }
+        }
         let image: PNGImage
         do { image = try PNGFile.read(path: path) } catch let e as PNGError {
             throw LUTError(file: path, message: "not a readable Hald CLUT PNG (\(e.message))")
         }
         guard image.channels == 3 else { throw LUTError(file: path, message: "a Hald CLUT must be an RGB image") }
-        guard image.width == image.height, let level = (2...16).first(where: { $0 * $0 * $0 == image.width }) else {
-            throw LUTError(file: path, message: "\(image.width)×\(image.height) is not a Hald CLUT size (a square of side L³, e.g. 512 for level 8)")
-        }
+        let level = try checkSize(width: image.width, height: image.height, path: path)
         let maximum: Float = image.bitDepth == 16 ? 65535 : 255
         let values = image.samples.map { Float($0) / maximum }
         return LUT3D(size: level * level, title: "Hald CLUT level \(level)", values: values)
+    }
+
+    /// The Hald level L of a square image of side L³ (L = 2…16), or an error.
+    @discardableResult
+    static func checkSize(width: Int, height: Int, path: String) throws -> Int {
+        guard width == height, let level = (2...16).first(where: { $0 * $0 * $0 == width }) else {
+            throw LUTError(file: path, message: "\(width)×\(height) is not a Hald CLUT size (a square of side L³ for L = 2…16, e.g. 512 for level 8)")
+        }
+        return level
     }
 
     /// A Hald image of `lut` (whose size must be a square L², L ≤ 16).

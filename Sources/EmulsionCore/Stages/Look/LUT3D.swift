@@ -52,11 +52,14 @@ public struct LUT3D: Sendable, Equatable {
             if line.hasPrefix("#") { comments.append(String(line.dropFirst()).trimmingCharacters(in: .whitespaces)); continue }
             let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
             let keyword = fields[0].uppercased()
-            if let first = fields[0].first, first.isNumber || first == "-" || first == "." || first == "+" {
+            // A data line (also "nan …" or "inf …", which are then refused as not finite).
+            if let first = fields[0].first, first.isNumber || first == "-" || first == "." || first == "+" || Float(fields[0]) != nil {
                 guard size != nil else { throw fail("data before LUT_3D_SIZE") }
-                guard fields.count == 3, let r = Float(fields[0]), let g = Float(fields[1]), let b = Float(fields[2]),
-                      r.isFinite, g.isFinite, b.isFinite
-                else { throw fail("expected three numbers, got \"\(line)\"") }
+                guard fields.count == 3, let r = Float(fields[0]), let g = Float(fields[1]), let b = Float(fields[2])
+                else { throw fail("expected three numbers, got \"\(line.prefix(80))\"") }
+                guard r.isFinite, g.isFinite, b.isFinite else { throw fail("entry \"\(line.prefix(80))\" is not finite") }
+                // Stop at the first surplus entry instead of collecting an arbitrarily long file.
+                if let n = size, values.count >= 3 * n * n * n { throw fail("more than \(n * n * n) entries for LUT_3D_SIZE \(n)") }
                 values += [r, g, b]
                 continue
             }
@@ -64,20 +67,26 @@ public struct LUT3D: Sendable, Equatable {
             case "TITLE":
                 title = line.dropFirst(5).trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
             case "LUT_3D_SIZE":
-                guard fields.count == 2, let n = Int(fields[1]), (2...256).contains(n) else { throw fail("LUT_3D_SIZE must be 2…256") }
+                guard fields.count == 2, let n = Int(fields[1]), (2...256).contains(n) else {
+                    throw fail("LUT_3D_SIZE must be a whole number 2…256, got \"\(fields.dropFirst().joined(separator: " ").prefix(40))\"")
+                }
+                guard size == nil else { throw fail("a second LUT_3D_SIZE") }
                 size = n
             case "LUT_1D_SIZE":
                 throw fail("1-D LUTs are not supported; expected a 3-D LUT (LUT_3D_SIZE)")
             case "DOMAIN_MIN", "DOMAIN_MAX":
-                guard fields.count == 4, let a = Double(fields[1]), let b = Double(fields[2]), let c = Double(fields[3]) else {
-                    throw fail("\(keyword) needs three numbers")
+                guard fields.count == 4, let a = Double(fields[1]), let b = Double(fields[2]), let c = Double(fields[3]),
+                      a.isFinite, b.isFinite, c.isFinite else {
+                    throw fail("\(keyword) needs three finite numbers")
                 }
                 if keyword == "DOMAIN_MIN" { lo = SIMD3(a, b, c) } else { hi = SIMD3(a, b, c) }
             case "LUT_3D_INPUT_RANGE":
-                guard fields.count == 3, let a = Double(fields[1]), let b = Double(fields[2]) else { throw fail("LUT_3D_INPUT_RANGE needs two numbers") }
+                guard fields.count == 3, let a = Double(fields[1]), let b = Double(fields[2]), a.isFinite, b.isFinite else {
+                    throw fail("LUT_3D_INPUT_RANGE needs two finite numbers")
+                }
                 lo = SIMD3(repeating: a); hi = SIMD3(repeating: b)
             default:
-                throw fail("unknown keyword \(fields[0])")
+                throw fail("unknown keyword \(fields[0].prefix(40))")
             }
         }
         guard let n = size else { throw LUTError(file: file, message: "no LUT_3D_SIZE line: not a 3-D .cube LUT") }
@@ -88,7 +97,11 @@ public struct LUT3D: Sendable, Equatable {
         return LUT3D(size: n, title: title, domainMin: lo, domainMax: hi, values: values, comments: comments)
     }
 
+    /// The largest `.cube` read: a 256³ LUT written with six decimals is about 0.5 GB.
+    public static let maximumCubeBytes = 1 << 30
+
     public static func readCube(path: String) throws -> LUT3D {
+        try checkRegularFile(path, maximumBytes: maximumCubeBytes)
         guard let data = FileManager.default.contents(atPath: path) else { throw LUTError(file: path, message: "cannot be read") }
         return try parseCube(String(decoding: data, as: UTF8.self), file: path)
     }
@@ -111,6 +124,21 @@ public struct LUT3D: Sendable, Equatable {
     }
 
     static func format(_ v: Double) -> String { String(format: "%.6f", v) }
+
+    /// Refuses what is not a regular file (a FIFO would block the read) or is implausibly large,
+    /// before reading it.
+    public static func checkRegularFile(_ path: String, maximumBytes: Int) throws {
+        let attributes: [FileAttributeKey: Any]
+        do { attributes = try FileManager.default.attributesOfItem(atPath: path) } catch {
+            throw LUTError(file: path, message: "cannot be read")
+        }
+        guard attributes[.type] as? FileAttributeType == .typeRegular else { throw LUTError(file: path, message: "not a regular file") }
+        let bytes = (attributes[.size] as? NSNumber)?.intValue ?? 0
+        guard bytes > 0 else { throw LUTError(file: path, message: "empty file (0 bytes)") }
+        guard bytes <= maximumBytes else {
+            throw LUTError(file: path, message: "\(bytes) bytes is larger than any LUT this reads (at most \(maximumBytes) bytes)")
+        }
+    }
 }
 
 public struct LUTError: Error, Sendable, Equatable, CustomStringConvertible {
