@@ -23,8 +23,10 @@ extension ProfileCommand {
         @Option(name: .customLong("import"), help: "A .cube or Hald CLUT .png to turn into a look instead.") var importPath: String?
         @Option(help: "With --import: the new profile's name (default: the output file's name).") var name: String?
         @Flag(help: "Replace an existing output.") var overwrite = false
+        @Flag(help: "Write a self-contained GLSL compute shader applying the look (-o look.comp) instead of a LUT; --output-encoding picks its output space.") var glsl = false
 
         func run() throws {
+            if glsl { try exportGLSL(); return }
             if let importPath {
                 try Import.write(lut: importPath, to: output, name: name, input: nil, output: nil, overwrite: overwrite)
                 return

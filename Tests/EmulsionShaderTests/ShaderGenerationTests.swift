@@ -1,0 +1,75 @@
+import Emulsion
+import EmulsionCore
+import EmulsionIO
+import EmulsionTestSupport
+import Foundation
+import XCTest
+
+/// The committed shaders are what the generator writes from the Swift declarations, and every
+/// shader compiles to SPIR-V. `EMULSION_WRITE_SHADERS=1` (Shaders/generate.sh) rewrites them first.
+final class ShaderGenerationTests: XCTestCase {
+    static let shaders = TestSupport.repositoryRoot.appendingPathComponent("Shaders")
+
+    func testCommittedShadersMatchTheDeclarations() throws {
+        let files = GLSLGenerator.files()
+        if ProcessInfo.processInfo.environment["EMULSION_WRITE_SHADERS"] == "1" {
+            try FileManager.default.createDirectory(at: Self.shaders, withIntermediateDirectories: true)
+            for f in files { try f.text.write(to: Self.shaders.appendingPathComponent(f.name), atomically: true, encoding: .utf8) }
+        }
+        for f in files {
+            let committed = try? String(contentsOf: Self.shaders.appendingPathComponent(f.name), encoding: .utf8)
+            XCTAssertEqual(committed, f.text, "Shaders/\(f.name) differs from the generator's output: run Shaders/generate.sh")
+        }
+        let present = try FileManager.default.contentsOfDirectory(atPath: Self.shaders.path).filter { $0.hasSuffix(".glsl") || $0.hasSuffix(".comp") }
+        XCTAssertEqual(Set(present), Set(files.map(\.name)), "Shaders/ holds shaders the generator does not write")
+    }
+
+    /// Every look stage has a GPU stage, and its parameter struct lists the declared parameters in order.
+    func testParameterBlocksFollowTheDeclarations() {
+        let gpu = Dictionary(uniqueKeysWithValues: GLSLStage.all.map { ($0.name, $0) })
+        for declaration in StageCatalogue.lookStages {
+            guard let stage = gpu[declaration.name] else { XCTFail("look stage \(declaration.name) has no GLSL stage"); continue }
+            let expected = declaration.parameters.compactMap { p -> String? in
+                switch p.kind { case .file, .curve: return nil; default: return p.name }
+            }
+            XCTAssertEqual(stage.userFields.map { $0.name.hasSuffix("_") ? String($0.name.dropLast()) : $0.name }, expected, declaration.name)
+            let text = GLSLGenerator.files().first { $0.name == "\(declaration.name).glsl" }!.text
+            XCTAssertTrue(text.contains("struct \(declaration.name)Params {"), declaration.name)
+        }
+        // A parameter changed in the declaration changes the generated struct (the block is made from it).
+        let field = GLSLStage.all.first { $0.name == "colour" }!.userFields.first!
+        XCTAssertEqual(field.name, "saturation")
+        XCTAssertEqual(field.type, .float)
+    }
+
+    static func requireCompiler() throws {
+        guard GLSLCompiler.path != nil else {
+            if TestSupport.inCI { XCTFail("glslangValidator not found: install glslang-tools (.ci/setup --tests)"); return }
+            throw XCTSkip("glslangValidator not found (Debian glslang-tools): shaders not compiled")
+        }
+    }
+
+    func testEveryShaderCompilesToSPIRV() throws {
+        try Self.requireCompiler()
+        guard GLSLCompiler.path != nil else { return }
+        // The committed pipeline (with its #includes of every stage file).
+        XCTAssertFalse(try GLSLCompiler.compile(file: Self.shaders.appendingPathComponent("pipeline.comp")).isEmpty)
+        // Each stage alone.
+        for stage in GLSLStage.all where !stage.call.isEmpty {
+            XCTAssertNoThrow(try GLSLCompiler.compile(source: GLSLGenerator.pipeline(includes: false, only: [stage.name]), name: "\(stage.name).comp"))
+        }
+        // Every shipped look, baked.
+        for name in try Self.shippedLooks() {
+            let profile = try ProfileLoader.standard.load(name)
+            let shader = try GLSLExport.lookShader(profile: profile, space: .sRGB)
+            let start = Date()
+            XCTAssertNoThrow(try GLSLCompiler.compile(source: shader.text, name: "\(name).comp"), name)
+            print("\(name).comp: \(shader.text.utf8.count / 1024) KiB, compiled in \(String(format: "%.1f", Date().timeIntervalSince(start))) s")
+        }
+    }
+
+    static func shippedLooks() throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: TestSupport.repositoryRoot.appendingPathComponent("Profiles").path)
+            .filter { $0.hasSuffix(".json") }.map { String($0.dropLast(5)) }.sorted()
+    }
+}
