@@ -68,8 +68,44 @@ final class ShaderGenerationTests: XCTestCase {
         }
     }
 
+    /// Optional Metal path: spirv-cross turns the pipeline's SPIR-V into Metal Shading Language (a
+    /// kernel function). No Metal compiler here, so the MSL itself is not compiled.
+    func testPipelineConvertsToMetal() throws {
+        try Self.requireCompiler()
+        guard let crossPath = TestSupport.which("spirv-cross") else {
+            if TestSupport.inCI { XCTFail("spirv-cross not found: install spirv-cross (.ci/setup --tests)"); return }
+            throw XCTSkip("spirv-cross not found: Metal conversion not checked")
+        }
+        let spirv = try GLSLCompiler.compile(file: Self.shaders.appendingPathComponent("pipeline.comp"))
+        let dir = TestSupport.temporaryDirectory("emulsion-msl")
+        let input = dir.appendingPathComponent("pipeline.spv"), output = dir.appendingPathComponent("pipeline.metal")
+        try Data(spirv).write(to: input)
+        let run = try TestSupport.run(crossPath, ["--msl", "--msl-version", "20100", input.path, "--output", output.path])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let msl = try String(contentsOf: output, encoding: .utf8)
+        XCTAssertTrue(msl.contains("kernel void main0("), "no Metal kernel in spirv-cross's output")
+    }
+
     static func shippedLooks() throws -> [String] {
         try FileManager.default.contentsOfDirectory(atPath: TestSupport.repositoryRoot.appendingPathComponent("Profiles").path)
             .filter { $0.hasSuffix(".json") }.map { String($0.dropLast(5)) }.sorted()
+    }
+
+    /// The embedded tables of a baked look hold exactly the tables' floats (bytes, little end first,
+    /// reassembled by `tab`), in order.
+    func testEmbeddedTablesDecode() throws {
+        let shader = try GLSLExport.lookShader(profile: try ProfileLoader.standard.load("film-chrome"), space: .sRGB)
+        var bytes: [UInt32] = []
+        var rest = Substring(shader.text)
+        while let start = rest.range(of: "const uint B") {
+            let open = rest[start.upperBound...].range(of: "](")!
+            let close = rest[open.upperBound...].range(of: ");")!
+            bytes += rest[open.upperBound..<close.lowerBound].split(whereSeparator: { ",\n ".contains($0) }).map { UInt32($0.dropLast())! }
+            rest = rest[close.upperBound...]
+        }
+        let floats = stride(from: 0, to: bytes.count - 3, by: 4).map { Float(bitPattern: bytes[$0] | bytes[$0 + 1] << 8 | bytes[$0 + 2] << 16 | bytes[$0 + 3] << 24) }
+        XCTAssertEqual(floats.count, shader.tables.count)
+        XCTAssertEqual(floats.map(\.bitPattern), shader.tables.map(\.bitPattern))
+        XCTAssertGreaterThan(shader.tables.count, 100_000, "film-chrome has grain: its two noise tiles are embedded")
     }
 }

@@ -165,16 +165,33 @@ public enum GLSLGenerator {
         return s
     }
 
-    /// A self-contained shader with `parameters` baked in as constants (no bindings 2 and 3).
-    /// Tables are stored as their floats' bytes in constant `uint` arrays of 16 384 entries (a
+    /// A shader with `parameters` baked in as constants. With `embedTables` it is self-contained
+    /// (no bindings besides the pixels); without, the tables are read from a storage buffer at
+    /// binding 2 (`parameters.tables`), which large-array-averse drivers prefer: Mesa lavapipe did
+    /// not finish building a pipeline from the embedded form within minutes.
+    /// Embedded tables are stored as their floats' bytes in constant `uint` arrays of 16 384 entries (a
     /// SPIR-V constant holds at most 65 535 words): glslang looks every distinct scalar constant up
     /// linearly, so tens of thousands of distinct floats take it minutes, 256 byte values do not.
-    public static func baked(_ parameters: GLSLParameters, title: String, notes: [String]) -> String {
+    public static func baked(_ parameters: GLSLParameters, title: String, notes: [String], embedTables: Bool = true) -> String {
         var s = notice + "\n// " + title + "\n"
         for note in notes { s += "// " + note + "\n" }
         s += head + "\n\n"
+        if embedTables { s += embedded(parameters.tables) } else {
+            s += "layout(std430, set = 0, binding = 2) readonly buffer TableBuffer { float T[]; };\nfloat tab(uint i) { return T[i]; }\n"
+        }
+        s += "\n" + GLSLStage.common + "\n"
+        for stage in GLSLStage.all { s += "\n" + stageText(stage) }
+        s += "\n" + parametersStruct
+        s += "const Parameters P = Parameters(\n" + parameters.constructorArguments() + ");\n\n"
+        s += main(GLSLStage.all)
+        return s
+    }
+
+    /// Tables as constant byte arrays and the `tab` accessor that reassembles a float from them.
+    static func embedded(_ values: [Float]) -> String {
+        var s = ""
         let floatsPerChunk = 4096
-        let tables = parameters.tables.isEmpty ? [Float(0)] : parameters.tables
+        let tables = values.isEmpty ? [Float(0)] : values
         let chunks = (tables.count + floatsPerChunk - 1) / floatsPerChunk
         for c in 0..<chunks {
             let part = tables[(c * floatsPerChunk)..<min(tables.count, (c + 1) * floatsPerChunk)]
@@ -189,12 +206,7 @@ public enum GLSLGenerator {
         for c in 0..<chunks {
             s += "    case \(c)u: return uintBitsToFloat(B\(c)[j] | (B\(c)[j + 1u] << 8) | (B\(c)[j + 2u] << 16) | (B\(c)[j + 3u] << 24));\n"
         }
-        s += "    }\n    return 0.0;\n"
-        s += "}\n\n" + GLSLStage.common + "\n"
-        for stage in GLSLStage.all { s += "\n" + stageText(stage) }
-        s += "\n" + parametersStruct
-        s += "const Parameters P = Parameters(\n" + parameters.constructorArguments() + ");\n\n"
-        s += main(GLSLStage.all)
+        s += "    }\n    return 0.0;\n}\n"
         return s
     }
 }

@@ -248,9 +248,11 @@ public struct GLSLParameters: Sendable {
 
 /// `profile export --glsl`: one look as a self-contained compute shader.
 public enum GLSLExport {
-    public static func lookShader(profile: Profile, space: OutputSpace) throws -> (text: String, notes: [String]) {
+    /// The look's shader; with `embedTables` false its tables are a storage buffer at binding 2
+    /// holding `tables` (returned either way).
+    public static func lookShader(profile: Profile, space: OutputSpace, embedTables: Bool = true) throws -> (text: String, notes: [String], tables: [Float]) {
         let parameters = try GLSLParameters.look(profile, space: space)
         let title = "Look \"\(profile.name)\" baked for output \(space.rawValue): input camera RGB (binding 0), encoded RGB out (binding 1), per-shot values as push constants (Shot)."
-        return (GLSLGenerator.baked(parameters, title: title, notes: parameters.notes), parameters.notes)
+        return (GLSLGenerator.baked(parameters, title: title, notes: parameters.notes, embedTables: embedTables), parameters.notes, parameters.tables)
     }
 }
