@@ -26,8 +26,9 @@ let package = Package(
         // libFuzzer harness (`.ci/fuzz.sh`); a plain build makes a replayer for its findings.
         .executableTarget(name: "EmulsionFuzz", dependencies: ["EmulsionCore", "EmulsionIO"], path: "Tests/Fuzz"),
         .target(name: "EmulsionTestSupport", dependencies: ["Emulsion"], path: "Tests/EmulsionTestSupport"),
-        // Vulkan compute runner for the shader tests only (libvulkan opened at run time): the product never builds it.
-        .target(name: "CVulkanCompute", linkerSettings: [.linkedLibrary("dl")]),
+        // Vulkan compute runner for the shader tests only (static inline C in its shim.h, libvulkan opened at
+        // run time): compiled only where imported, so building the product never compiles it.
+        .systemLibrary(name: "CVulkanCompute"),
         .testTarget(name: "EmulsionCoreTests", dependencies: ["EmulsionCore", "EmulsionTestSupport"]),
         .testTarget(name: "EmulsionIOTests", dependencies: ["EmulsionIO", "EmulsionTestSupport"]),
         .testTarget(name: "EmulsionTests", dependencies: ["Emulsion", "EmulsionTestSupport"]),

@@ -60,8 +60,7 @@ final class ShaderGenerationTests: XCTestCase {
         }
         // Every shipped look, baked.
         for name in try Self.shippedLooks() {
-            let profile = try ProfileLoader.standard.load(name)
-            let shader = try GLSLExport.lookShader(profile: profile, space: .sRGB)
+            let shader = try Self.bakedLook(name)
             let start = Date()
             XCTAssertNoThrow(try GLSLCompiler.compile(source: shader.text, name: "\(name).comp"), name)
             print("\(name).comp: \(shader.text.utf8.count / 1024) KiB, compiled in \(String(format: "%.1f", Date().timeIntervalSince(start))) s")
@@ -86,6 +85,16 @@ final class ShaderGenerationTests: XCTestCase {
         XCTAssertTrue(msl.contains("kernel void main0("), "no Metal kernel in spirv-cross's output")
     }
 
+    nonisolated(unsafe) static var baked: [String: (text: String, notes: [String], tables: [Float])] = [:]
+
+    /// A shipped look's self-contained shader (made once per process: seconds in a debug build).
+    static func bakedLook(_ name: String) throws -> (text: String, notes: [String], tables: [Float]) {
+        if let shader = baked[name] { return shader }
+        let shader = try GLSLExport.lookShader(profile: try ProfileLoader.standard.load(name), space: .sRGB)
+        baked[name] = shader
+        return shader
+    }
+
     static func shippedLooks() throws -> [String] {
         try FileManager.default.contentsOfDirectory(atPath: TestSupport.repositoryRoot.appendingPathComponent("Profiles").path)
             .filter { $0.hasSuffix(".json") }.map { String($0.dropLast(5)) }.sorted()
@@ -94,7 +103,7 @@ final class ShaderGenerationTests: XCTestCase {
     /// The embedded tables of a baked look hold exactly the tables' floats (bytes, little end first,
     /// reassembled by `tab`), in order.
     func testEmbeddedTablesDecode() throws {
-        let shader = try GLSLExport.lookShader(profile: try ProfileLoader.standard.load("film-chrome"), space: .sRGB)
+        let shader = try Self.bakedLook("film-chrome")
         var bytes: [UInt32] = []
         var rest = Substring(shader.text)
         while let start = rest.range(of: "const uint B") {

@@ -6,7 +6,7 @@ import Foundation
 final class VulkanCompute {
     struct Failure: Error, CustomStringConvertible { let description: String }
 
-    private let context: OpaquePointer
+    private let context: UnsafeMutablePointer<vkc_context>
     let deviceName: String
 
     init() throws {

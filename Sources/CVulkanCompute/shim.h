@@ -1,11 +1,39 @@
-// Vulkan compute runner for the shader tests: one compute pipeline, storage buffers in host-visible
-// memory, one dispatch, read back. libvulkan.so.1 is loaded with dlopen, so nothing links against
-// it; without the Vulkan headers at build time every entry point reports that instead.
-#include "vkcompute.h"
-
+#ifndef EMULSION_CVULKANCOMPUTE_SHIM_H
+#define EMULSION_CVULKANCOMPUTE_SHIM_H
+// A minimal Vulkan compute runner for the shader tests, written as static inline functions in this
+// header of a system-library shim: only a target that imports it (EmulsionShaderTests) compiles it,
+// so `swift build` of the product never does. No Swift API: the typed, throwing facade is
+// `VulkanCompute` in the test target. libvulkan.so.1 is opened with dlopen, so nothing links
+// against it; without the Vulkan headers every entry point reports that instead.
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+typedef struct vkc_context vkc_context;
+
+
+
+
+/// Opens libvulkan, creates an instance and a device with a compute queue (any device; a CPU
+/// implementation such as Mesa lavapipe is fine). NULL on failure, with the reason in `err`.
+static inline vkc_context *vkc_create(char *err, size_t errlen);
+static inline void vkc_destroy(vkc_context *context);
+/// The device's name and driver (e.g. "llvmpipe (LLVM 15.0.6, 256 bits)").
+static inline const char *vkc_device_name(const vkc_context *context);
+
+/// Runs one SPIR-V compute module: buffer i (bytes `sizes[i]`, contents `buffers[i]` or zeros when
+/// NULL) is a storage buffer at set 0, binding i; `push` (up to 128 bytes) is the push-constant
+/// block; the dispatch is gx × gy × 1 work groups. Buffer `readback` is copied to `out` afterwards.
+/// `milliseconds` receives the time from submit to completion. 0 on success; else -1 and `err`.
+static inline int vkc_dispatch(vkc_context *context, const uint32_t *code, size_t codeBytes,
+                 const void *const *buffers, const size_t *sizes, uint32_t count,
+                 const void *push, uint32_t pushBytes, uint32_t gx, uint32_t gy,
+                 uint32_t readback, void *out, size_t outBytes, double *milliseconds,
+                 char *err, size_t errlen);
+
+
 
 #if __has_include(<vulkan/vulkan.h>)
 #define VK_NO_PROTOTYPES
@@ -51,11 +79,11 @@ struct vkc_context {
 #undef FIELD
 };
 
-static void fail(char *err, size_t errlen, const char *what, int code) {
+static inline void fail(char *err, size_t errlen, const char *what, int code) {
     if (err && errlen) snprintf(err, errlen, "%s (VkResult %d)", what, code);
 }
 
-vkc_context *vkc_create(char *err, size_t errlen) {
+static inline vkc_context *vkc_create(char *err, size_t errlen) {
     vkc_context *c = calloc(1, sizeof *c);
     if (!c) { fail(err, errlen, "out of memory", 0); return NULL; }
     c->library = dlopen("libvulkan.so.1", RTLD_NOW | RTLD_LOCAL);
@@ -112,7 +140,7 @@ vkc_context *vkc_create(char *err, size_t errlen) {
     return c;
 }
 
-static void dropPipeline(vkc_context *c) {
+static inline void dropPipeline(vkc_context *c) {
     if (c->pipeline) c->vkDestroyPipeline(c->device, c->pipeline, NULL);
     if (c->pipelineLayout) c->vkDestroyPipelineLayout(c->device, c->pipelineLayout, NULL);
     if (c->setLayout) c->vkDestroyDescriptorSetLayout(c->device, c->setLayout, NULL);
@@ -122,7 +150,7 @@ static void dropPipeline(vkc_context *c) {
     c->cachedCode = NULL; c->cachedBytes = 0; c->cachedCount = 0;
 }
 
-void vkc_destroy(vkc_context *c) {
+static inline void vkc_destroy(vkc_context *c) {
     if (!c) return;
     if (c->device && c->vkDestroyDevice) dropPipeline(c);
     if (c->device && c->vkDestroyDevice) c->vkDestroyDevice(c->device, NULL);
@@ -131,9 +159,9 @@ void vkc_destroy(vkc_context *c) {
     free(c);
 }
 
-const char *vkc_device_name(const vkc_context *c) { return c->name; }
+static inline const char *vkc_device_name(const vkc_context *c) { return c->name; }
 
-static int memoryType(const vkc_context *c, uint32_t bits, VkMemoryPropertyFlags wanted) {
+static inline int memoryType(const vkc_context *c, uint32_t bits, VkMemoryPropertyFlags wanted) {
     for (uint32_t i = 0; i < c->memory.memoryTypeCount; i++) {
         if ((bits & (1u << i)) && (c->memory.memoryTypes[i].propertyFlags & wanted) == wanted) return (int)i;
     }
@@ -142,7 +170,7 @@ static int memoryType(const vkc_context *c, uint32_t bits, VkMemoryPropertyFlags
 
 #define MAXBUFFERS 8
 
-int vkc_dispatch(vkc_context *c, const uint32_t *code, size_t codeBytes,
+static inline int vkc_dispatch(vkc_context *c, const uint32_t *code, size_t codeBytes,
                  const void *const *buffers, const size_t *sizes, uint32_t count,
                  const void *push, uint32_t pushBytes, uint32_t gx, uint32_t gy,
                  uint32_t readback, void *out, size_t outBytes, double *milliseconds,
@@ -266,13 +294,13 @@ done:
 
 struct vkc_context { int unused; };
 
-vkc_context *vkc_create(char *err, size_t errlen) {
+static inline vkc_context *vkc_create(char *err, size_t errlen) {
     if (err && errlen) snprintf(err, errlen, "built without the Vulkan headers (install libvulkan-dev and rebuild)");
     return NULL;
 }
-void vkc_destroy(vkc_context *context) { (void)context; }
-const char *vkc_device_name(const vkc_context *context) { (void)context; return ""; }
-int vkc_dispatch(vkc_context *context, const uint32_t *code, size_t codeBytes,
+static inline void vkc_destroy(vkc_context *context) { (void)context; }
+static inline const char *vkc_device_name(const vkc_context *context) { (void)context; return ""; }
+static inline int vkc_dispatch(vkc_context *context, const uint32_t *code, size_t codeBytes,
                  const void *const *buffers, const size_t *sizes, uint32_t count,
                  const void *push, uint32_t pushBytes, uint32_t gx, uint32_t gy,
                  uint32_t readback, void *out, size_t outBytes, double *milliseconds,
@@ -282,5 +310,7 @@ int vkc_dispatch(vkc_context *context, const uint32_t *code, size_t codeBytes,
     if (err && errlen) snprintf(err, errlen, "built without the Vulkan headers");
     return -1;
 }
+
+#endif
 
 #endif
