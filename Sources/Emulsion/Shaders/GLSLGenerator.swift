@@ -173,7 +173,7 @@ public enum GLSLGenerator {
     /// SPIR-V constant holds at most 65 535 words): glslang looks every distinct scalar constant up
     /// linearly, so tens of thousands of distinct floats take it minutes, 256 byte values do not.
     public static func baked(_ parameters: GLSLParameters, title: String, notes: [String], embedTables: Bool = true) -> String {
-        var s = notice + "\n// " + title + "\n"
+        var s = "// Made by Emulsion's GLSLGenerator (`emulsion profile export NAME --glsl`) from the look's profile.\n// " + title + "\n"
         for note in notes { s += "// " + note + "\n" }
         s += head + "\n\n"
         if embedTables { s += embedded(parameters.tables) } else {
