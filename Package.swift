@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// C enters only through the shim targets (CLibRaw, CLCMS2, CPNGShim); they expose no Swift API.
+// C enters only through the shim targets (CLibRaw, CLCMS2, CPNGShim, and CVulkanCompute for tests); they expose no Swift API.
 // EmulsionCore is pure Swift (no C imports) so its kernels build anywhere, aarch64 included.
 let package = Package(
     name: "Emulsion",
@@ -26,9 +26,13 @@ let package = Package(
         // libFuzzer harness (`.ci/fuzz.sh`); a plain build makes a replayer for its findings.
         .executableTarget(name: "EmulsionFuzz", dependencies: ["EmulsionCore", "EmulsionIO"], path: "Tests/Fuzz"),
         .target(name: "EmulsionTestSupport", dependencies: ["Emulsion"], path: "Tests/EmulsionTestSupport"),
+        // Vulkan compute runner for the shader tests only (static inline C in its shim.h, libvulkan opened at
+        // run time): compiled only where imported, so building the product never compiles it.
+        .systemLibrary(name: "CVulkanCompute"),
         .testTarget(name: "EmulsionCoreTests", dependencies: ["EmulsionCore", "EmulsionTestSupport"]),
         .testTarget(name: "EmulsionIOTests", dependencies: ["EmulsionIO", "EmulsionTestSupport"]),
         .testTarget(name: "EmulsionTests", dependencies: ["Emulsion", "EmulsionTestSupport"]),
+        .testTarget(name: "EmulsionShaderTests", dependencies: ["Emulsion", "EmulsionTestSupport", "CVulkanCompute"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,0 +1,25 @@
+import EmulsionTestSupport
+import Foundation
+import XCTest
+
+/// `emulsion profile export NAME --glsl -o look.comp` end to end: the file is written, says what it
+/// leaves out, and is a compute shader with the look's parameters as constants.
+final class GLSLExportCLITests: XCTestCase {
+    func testExportWritesAComputeShader() throws {
+        guard FileManager.default.isExecutableFile(atPath: CLITests.binary) else {
+            if TestSupport.inCI { XCTFail("emulsion binary not built at \(CLITests.binary): run `swift build` first") }
+            throw XCTSkip("emulsion binary not built at \(CLITests.binary)")
+        }
+        let out = TestSupport.temporaryDirectory("emulsion-glsl-cli").appendingPathComponent("look.comp")
+        let r = try TestSupport.run(CLITests.binary, ["profile", "export", "leica-authentic", "--glsl", "-o", out.path],
+                                    environment: ["EMULSION_PROFILES": TestSupport.repositoryRoot.appendingPathComponent("Profiles").path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("localContrast.amount = 0.15 is NOT applied"), r.stderr)
+        let text = try String(contentsOf: out, encoding: .utf8)
+        XCTAssertTrue(text.contains("#version 450"))
+        XCTAssertTrue(text.contains("const Parameters P = Parameters("))
+        XCTAssertTrue(text.contains("    colourParams(0.85, -0.1)"), "the declared colour parameters, baked")
+        let missing = try TestSupport.run(CLITests.binary, ["profile", "export", "no-such-look", "--glsl", "-o", out.path])
+        XCTAssertEqual(missing.status, 2)
+    }
+}
