@@ -18,6 +18,7 @@ final class NEONCodegenTests: XCTestCase {
         "Engine/PointKernel.swift", "Engine/OutputSink.swift", "Image/Orientation.swift", "Colour/Matrix3.swift",
         "Stages/ColourMatrix.swift", "Stages/OutputEncoding.swift", "Image/CFAPattern.swift",
         "Stages/Demosaic/MosaicWindow.swift", "Stages/Demosaic/BilinearDemosaic.swift", "Engine/ChannelCurve.swift",
+        "Engine/LanesDispatch.swift",
     ]
 
     static let driver = """

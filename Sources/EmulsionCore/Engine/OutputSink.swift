@@ -72,15 +72,13 @@ public final class OutputSink: @unchecked Sendable {
 
     /// Writes one strip. Strips cover disjoint rows, so workers may call this concurrently.
     public func write(_ strip: Strip, engine: Engine = .simd) {
-        switch engine {
-        case .scalar: write(strip, Float.self)
-        case .simd:
-            switch SIMDWidth.selected {
-            case .four: write(strip, SIMD4<Float>.self)
-            case .eight: write(strip, SIMD8<Float>.self)
-            case .sixteen: write(strip, SIMD16<Float>.self)
-            }
-        }
+        engine.dispatch(Write(sink: self, strip: strip))
+    }
+
+    private struct Write: LanesBody {
+        let sink: OutputSink
+        let strip: Strip
+        @inline(__always) func run<L: Lanes>(_ lanes: L.Type) { sink.write(strip, lanes) }
     }
 
     @inline(__always)

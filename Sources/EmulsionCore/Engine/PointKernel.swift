@@ -14,92 +14,104 @@ public protocol PointKernel: Sendable {
 
 extension PointKernel {
     public func run(over strip: Strip, engine: Engine) {
-        switch engine {
-        case .scalar: PointLoop.run(self, over: strip, lanes: Float.self)
-        case .simd:
-            switch SIMDWidth.selected {
-            case .four: PointLoop.run(self, over: strip, lanes: SIMD4<Float>.self)
-            case .eight: PointLoop.run(self, over: strip, lanes: SIMD8<Float>.self)
-            case .sixteen: PointLoop.run(self, over: strip, lanes: SIMD16<Float>.self)
-            }
-        }
+        engine.dispatch(PointLoop.InPlace(kernel: self, strip: strip))
     }
 
     public func run(over strip: Strip, into sink: OutputSink, engine: Engine) {
-        switch engine {
-        case .scalar: PointLoop.run(self, over: strip, into: sink, lanes: Float.self)
-        case .simd:
-            switch SIMDWidth.selected {
-            case .four: PointLoop.run(self, over: strip, into: sink, lanes: SIMD4<Float>.self)
-            case .eight: PointLoop.run(self, over: strip, into: sink, lanes: SIMD8<Float>.self)
-            case .sixteen: PointLoop.run(self, over: strip, into: sink, lanes: SIMD16<Float>.self)
-            }
-        }
+        engine.dispatch(PointLoop.IntoSink(kernel: self, strip: strip, sink: sink))
     }
 }
 
 /// The only loops over pixels that point kernels get: rows of the strip, lane groups along a row,
 /// and the row's remainder through the scalar instantiation (the same operations, so the same bits).
 public enum PointLoop {
+    /// `run(_:over:lanes:)` as a dispatch body.
+    @usableFromInline struct InPlace<K: PointKernel>: LanesBody {
+        @usableFromInline let kernel: K
+        @usableFromInline let strip: Strip
+        @inlinable init(kernel: K, strip: Strip) { self.kernel = kernel; self.strip = strip }
+        @inlinable func run<L: Lanes>(_ lanes: L.Type) { PointLoop.run(kernel, over: strip, lanes: lanes) }
+    }
+
+    /// `run(_:over:into:lanes:)` as a dispatch body.
+    @usableFromInline struct IntoSink<K: PointKernel>: LanesBody {
+        @usableFromInline let kernel: K
+        @usableFromInline let strip: Strip
+        @usableFromInline let sink: OutputSink
+        @inlinable init(kernel: K, strip: Strip, sink: OutputSink) { self.kernel = kernel; self.strip = strip; self.sink = sink }
+        @inlinable func run<L: Lanes>(_ lanes: L.Type) { PointLoop.run(kernel, over: strip, into: sink, lanes: lanes) }
+    }
+
     @inlinable
     public static func run<K: PointKernel, L: Lanes>(_ kernel: K, over strip: Strip, lanes: L.Type) {
-        let width = strip.width
-        let step = L.laneCount
         for row in 0..<strip.rows {
-            let base = row * width
-            let y = strip.firstRow + row
-            var x = 0
-            while x + step <= width {
-                let i = base + x
-                let p = RGB(L(loading: strip.r + i), L(loading: strip.g + i), L(loading: strip.b + i))
-                let q = kernel.apply(p, at: PixelLocation(x: x, y: y))
-                q.r.store(to: strip.r + i); q.g.store(to: strip.g + i); q.b.store(to: strip.b + i)
-                x += step
-            }
-            while x < width {
-                let i = base + x
-                let p = RGB(strip.r[i], strip.g[i], strip.b[i])
-                let q = kernel.apply(p, at: PixelLocation(x: x, y: y))
-                strip.r[i] = q.r; strip.g[i] = q.g; strip.b[i] = q.b
-                x += 1
-            }
+            eachGroup(kernel, strip, row: row, L.self, InPlaceStore(strip: strip, base: row * strip.width))
         }
     }
 
     /// `kernel` over `strip`, results quantised into `sink` (the fused last stage): lane groups
     /// are quantised into three planar code rows with vector stores, then the sink interleaves
-    /// each row into the oriented output (per-lane interleaving stores would scalarise the maths).
+    /// each row into the oriented output (per-lane interleaving stores would scalarise the maths;
+    /// interleaving in registers was measured no faster: docs/PERFORMANCE.md).
     @inlinable
     public static func run<K: PointKernel, L: Lanes>(_ kernel: K, over strip: Strip, into sink: OutputSink, lanes: L.Type) {
-        let width = strip.width
-        let step = L.laneCount
         let scale = sink.scale
-        let padded = width + 16
+        let padded = strip.width + 16
         withUnsafeTemporaryAllocation(of: UInt16.self, capacity: 3 * padded) { codes in
-            let r = codes.baseAddress!, g = r + padded, b = g + padded
+            let r = codes.baseAddress!
             for row in 0..<strip.rows {
-                let base = row * width
-                let y = strip.firstRow + row
-                var x = 0
-                while x + step <= width {
-                    let i = base + x
-                    let p = RGB(L(loading: strip.r + i), L(loading: strip.g + i), L(loading: strip.b + i))
-                    let q = kernel.apply(p, at: PixelLocation(x: x, y: y))
-                    q.r.storeQuantised(scale: scale, to: r + x)
-                    q.g.storeQuantised(scale: scale, to: g + x)
-                    q.b.storeQuantised(scale: scale, to: b + x)
-                    x += step
-                }
-                while x < width {
-                    let i = base + x
-                    let q = kernel.apply(RGB(strip.r[i], strip.g[i], strip.b[i]), at: PixelLocation(x: x, y: y))
-                    q.r.storeQuantised(scale: scale, to: r + x)
-                    q.g.storeQuantised(scale: scale, to: g + x)
-                    q.b.storeQuantised(scale: scale, to: b + x)
-                    x += 1
-                }
-                sink.interleave(r, g, b, row: y)
+                eachGroup(kernel, strip, row: row, L.self, Planar(r: r, g: r + padded, b: r + 2 * padded, scale: scale))
+                sink.interleave(r, r + padded, r + 2 * padded, row: strip.firstRow + row)
             }
+        }
+    }
+
+    /// Where a row's results go: `store(q, x:)` for the group whose lane 0 is column x.
+    @usableFromInline protocol GroupStore {
+        func store<M: Lanes>(_ q: RGB<M>, x: Int)
+    }
+
+    /// One row of `strip` through `kernel`: lane groups, then the remainder through the scalar
+    /// instantiation (the same operations, so the same bits).
+    @inlinable @inline(__always)
+    static func eachGroup<K: PointKernel, L: Lanes, S: GroupStore>(_ kernel: K, _ strip: Strip, row: Int, _: L.Type, _ out: S) {
+        let width = strip.width
+        let base = row * width
+        let y = strip.firstRow + row
+        var x = 0
+        while x + L.laneCount <= width {
+            let i = base + x
+            let p = RGB(L(loading: strip.r + i), L(loading: strip.g + i), L(loading: strip.b + i))
+            out.store(kernel.apply(p, at: PixelLocation(x: x, y: y)), x: x)
+            x += L.laneCount
+        }
+        while x < width {
+            let i = base + x
+            out.store(kernel.apply(RGB(strip.r[i], strip.g[i], strip.b[i]), at: PixelLocation(x: x, y: y)), x: x)
+            x += 1
+        }
+    }
+
+    @usableFromInline struct Planar: GroupStore {
+        @usableFromInline let r, g, b: UnsafeMutablePointer<UInt16>
+        @usableFromInline let scale: Float
+        @inlinable init(r: UnsafeMutablePointer<UInt16>, g: UnsafeMutablePointer<UInt16>, b: UnsafeMutablePointer<UInt16>, scale: Float) {
+            self.r = r; self.g = g; self.b = b; self.scale = scale
+        }
+        @inlinable @inline(__always) func store<M: Lanes>(_ q: RGB<M>, x: Int) {
+            q.r.storeQuantised(scale: scale, to: r + x)
+            q.g.storeQuantised(scale: scale, to: g + x)
+            q.b.storeQuantised(scale: scale, to: b + x)
+        }
+    }
+
+    @usableFromInline struct InPlaceStore: GroupStore {
+        @usableFromInline let strip: Strip
+        @usableFromInline let base: Int
+        @inlinable init(strip: Strip, base: Int) { self.strip = strip; self.base = base }
+        @inlinable @inline(__always) func store<M: Lanes>(_ q: RGB<M>, x: Int) {
+            let i = base + x
+            q.r.store(to: strip.r + i); q.g.store(to: strip.g + i); q.b.store(to: strip.b + i)
         }
     }
 }

@@ -42,7 +42,11 @@ public enum IsolatedDecoding {
             out += header
             appendLength(UInt64(samples.count), to: &out)
             output.write(Data(out))
-            samples.withUnsafeBytes { output.write(Data($0)) }
+            // Written from the array's own memory (no copy into a Data first).
+            samples.withUnsafeBytes { bytes in
+                guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+                output.write(Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: base), count: bytes.count, deallocator: .none))
+            }
             return 0
         } catch {
             var out = magic
@@ -83,16 +87,16 @@ public enum IsolatedDecoding {
             throw RawFileError(path: path, problem: "decoder did not finish within \(Int(timeout)) s (damaged file?); stopped it")
         }
         process.waitUntilExit()
-        let data = [UInt8](box.data)
         if process.terminationReason == .uncaughtSignal {
             throw RawFileError(path: path, problem: "decoder crashed (signal \(process.terminationStatus)) on this file")
         }
-        return try parse(data, path: path)
+        // Parsed where it lies: the samples are copied once, from the pipe's buffer into the image.
+        return try box.data.withUnsafeBytes { try parse($0, path: path) }
     }
 
     private final class DataBox: @unchecked Sendable { var data = Data() }
 
-    static func parse(_ data: [UInt8], path: String) throws -> RawImage {
+    static func parse(_ data: UnsafeRawBufferPointer, path: String) throws -> RawImage {
         var i = 0
         func length() throws -> Int {
             guard i + 8 <= data.count else { throw RawFileError(path: path, problem: "decoder process returned truncated output") }
@@ -102,7 +106,7 @@ public enum IsolatedDecoding {
             guard n <= UInt64(data.count) else { throw RawFileError(path: path, problem: "decoder process returned malformed output") }
             return Int(n)
         }
-        guard data.count > magic.count, Array(data[0..<magic.count]) == magic else {
+        guard data.count > magic.count, data.prefix(magic.count).elementsEqual(magic) else {
             throw RawFileError(path: path, problem: "decoder process returned no result")
         }
         i = magic.count
@@ -111,14 +115,12 @@ public enum IsolatedDecoding {
         let n = try length()
         guard i + n <= data.count else { throw RawFileError(path: path, problem: "decoder process returned truncated output") }
         if status != 0 { throw RawFileError(path: path, problem: String(decoding: data[i..<(i + n)], as: UTF8.self)) }
-        var raw = try JSONDecoder().decode(RawImage.self, from: Data(data[i..<(i + n)]))
+        var raw = try JSONDecoder().decode(RawImage.self, from: Data(UnsafeRawBufferPointer(rebasing: data[i..<(i + n)])))
         i += n
         let count = try length()
         guard i + 2 * count == data.count else { throw RawFileError(path: path, problem: "decoder process returned truncated samples") }
         raw.samples = [UInt16](unsafeUninitializedCapacity: count) { buffer, initialised in
-            data.withUnsafeBytes { bytes in
-                UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[i..<(i + 2 * count)]))
-            }
+            UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(rebasing: data[i..<(i + 2 * count)]))
             initialised = count
         }
         return raw

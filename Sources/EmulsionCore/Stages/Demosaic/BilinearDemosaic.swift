@@ -8,24 +8,12 @@
 /// Reference: e.g. Gunturk et al., "Demosaicking: color filter array interpolation", IEEE Signal
 /// Processing Magazine 22(1), 2005, §II. Colour space: white-balanced camera RGB in and out.
 /// Expected quality: about 30 dB CPSNR on natural images (docs/QUALITY.md once measured).
-public struct BilinearDemosaic: DemosaicAlgorithm {
+public struct BilinearDemosaic: LanesDemosaic {
     public init() {}
     public var halo: Int { 2 }
 
-    public func interpolate(_ window: MosaicWindow, into strip: Strip, engine: Engine) {
-        switch engine {
-        case .scalar: run(window, strip, Float.self)
-        case .simd:
-            switch SIMDWidth.selected {
-            case .four: run(window, strip, SIMD4<Float>.self)
-            case .eight: run(window, strip, SIMD8<Float>.self)
-            case .sixteen: run(window, strip, SIMD16<Float>.self)
-            }
-        }
-    }
-
     @inline(__always)
-    private func run<L: Lanes>(_ w: MosaicWindow, _ strip: Strip, _: L.Type) {
+    public func interpolate<L: Lanes>(_ w: MosaicWindow, into strip: Strip, lanes _: L.Type) {
         let width = strip.width
         for row in 0..<strip.rows {
             let y = strip.firstRow + row

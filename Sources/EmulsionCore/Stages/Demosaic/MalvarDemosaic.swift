@@ -14,25 +14,13 @@
 /// demosaicing of Bayer-patterned color images", IEEE ICASSP 2004, vol. 3, pp. 485–488.
 /// Bayer only (the filters assume the 2×2 layout); negative results are clamped to 0.
 /// Colour space: white-balanced camera RGB in and out.
-public struct MalvarDemosaic: DemosaicAlgorithm {
+public struct MalvarDemosaic: LanesDemosaic {
     public init() {}
     public var halo: Int { 2 }
 
-    public func interpolate(_ window: MosaicWindow, into strip: Strip, engine: Engine) {
-        precondition(window.cfa.isBayer, "Malvar–He–Cutler needs a Bayer layout")
-        switch engine {
-        case .scalar: run(window, strip, Float.self)
-        case .simd:
-            switch SIMDWidth.selected {
-            case .four: run(window, strip, SIMD4<Float>.self)
-            case .eight: run(window, strip, SIMD8<Float>.self)
-            case .sixteen: run(window, strip, SIMD16<Float>.self)
-            }
-        }
-    }
-
     @inline(__always)
-    private func run<L: Lanes>(_ w: MosaicWindow, _ strip: Strip, _: L.Type) {
+    public func interpolate<L: Lanes>(_ w: MosaicWindow, into strip: Strip, lanes _: L.Type) {
+        precondition(w.cfa.isBayer, "Malvar–He–Cutler needs a Bayer layout")
         let width = strip.width
         for row in 0..<strip.rows {
             let y = strip.firstRow + row

@@ -116,15 +116,16 @@ public struct MosaicSource: StripSource {
     @inline(__always)
     private func normaliseRow(_ source: UnsafePointer<UInt16>, _ destination: UnsafeMutablePointer<Float>,
                               _ y: Int, _ shade: UnsafeMutablePointer<Float>?, engine: Engine) {
-        switch engine {
-        case .scalar: normaliseRow(source, destination, y, shade, Float.self)
-        case .simd:
-            switch SIMDWidth.selected {
-            case .four: normaliseRow(source, destination, y, shade, SIMD4<Float>.self)
-            case .eight: normaliseRow(source, destination, y, shade, SIMD8<Float>.self)
-            case .sixteen: normaliseRow(source, destination, y, shade, SIMD16<Float>.self)
-            }
-        }
+        engine.dispatch(NormaliseRow(source: self, samples: source, destination: destination, y: y, shade: shade))
+    }
+
+    private struct NormaliseRow: LanesBody {
+        let source: MosaicSource
+        let samples: UnsafePointer<UInt16>
+        let destination: UnsafeMutablePointer<Float>
+        let y: Int
+        let shade: UnsafeMutablePointer<Float>?
+        @inline(__always) func run<L: Lanes>(_ lanes: L.Type) { source.normaliseRow(samples, destination, y, shade, lanes) }
     }
 
     @inline(__always)

@@ -80,3 +80,23 @@ public protocol DemosaicAlgorithm: Sendable {
 extension DemosaicAlgorithm {
     public var scratchPlanes: Int { 0 }
 }
+
+/// A demosaic whose loops are written once over `Lanes`: it states its body, and
+/// `interpolate(_:into:engine:)` picks the lane type through `Engine.dispatch`.
+public protocol LanesDemosaic: DemosaicAlgorithm {
+    func interpolate<L: Lanes>(_ window: MosaicWindow, into strip: Strip, lanes: L.Type)
+}
+
+extension LanesDemosaic {
+    public func interpolate(_ window: MosaicWindow, into strip: Strip, engine: Engine) {
+        engine.dispatch(LanesDemosaicBody(demosaic: self, window: window, strip: strip))
+    }
+}
+
+/// `LanesDemosaic.interpolate(_:into:lanes:)` as a dispatch body.
+struct LanesDemosaicBody<D: LanesDemosaic>: LanesBody {
+    let demosaic: D
+    let window: MosaicWindow
+    let strip: Strip
+    @inline(__always) func run<L: Lanes>(_ lanes: L.Type) { demosaic.interpolate(window, into: strip, lanes: lanes) }
+}

@@ -20,7 +20,7 @@
 /// its author describes it in the RCD-Demosaicing project; written here from that description.
 /// Colour space: white-balanced camera RGB in and out (results clamped at 0).
 /// Engines: every step is generic over `Lanes`; per-site choices are column-parity selects.
-public struct RCDDemosaic: DemosaicAlgorithm {
+public struct RCDDemosaic: LanesDemosaic {
     public init() {}
     /// Step 5 reads ±3 rows of step 4, which reads ±2 of step 3, which reads ±5 of the mosaic.
     public var halo: Int { 10 }
@@ -29,19 +29,6 @@ public struct RCDDemosaic: DemosaicAlgorithm {
 
     static let eps: Float = 1e-5
     static let epssq: Float = 1e-10
-
-    public func interpolate(_ window: MosaicWindow, into strip: Strip, engine: Engine) {
-        precondition(window.cfa.isBayer, "RCD needs a Bayer layout")
-        switch engine {
-        case .scalar: run(window, strip, Float.self)
-        case .simd:
-            switch SIMDWidth.selected {
-            case .four: run(window, strip, SIMD4<Float>.self)
-            case .eight: run(window, strip, SIMD8<Float>.self)
-            case .sixteen: run(window, strip, SIMD16<Float>.self)
-            }
-        }
-    }
 
     /// Rows `first - margin ..< last + margin`, columns `-margin ..< width + margin`, lane groups
     /// then single photosites; `body(y, x, lanes)`.
@@ -58,7 +45,8 @@ public struct RCDDemosaic: DemosaicAlgorithm {
     }
 
     @inline(__always)
-    private func run<L: Lanes>(_ w: MosaicWindow, _ strip: Strip, _: L.Type) {
+    public func interpolate<L: Lanes>(_ w: MosaicWindow, into strip: Strip, lanes _: L.Type) {
+        precondition(w.cfa.isBayer, "RCD needs a Bayer layout")
         let s = w.stride
         let vh = w.plane(0), pq = w.plane(1), lpf = w.plane(2)
         let red = w.plane(3), green = w.plane(4), blue = w.plane(5)
