@@ -23,7 +23,7 @@ extension ProfileCommand {
         @Option(name: .customLong("import"), help: "A .cube or Hald CLUT .png to turn into a look instead.") var importPath: String?
         @Option(help: "With --import: the new profile's name (default: the output file's name).") var name: String?
         @Flag(help: "Replace an existing output.") var overwrite = false
-        @Flag(help: "Write a self-contained GLSL compute shader applying the look (-o look.comp) instead of a LUT; --output-encoding picks its output space.") var glsl = false
+        @Flag(help: "Write a GLSL compute shader applying the look (-o look.comp) and its tables (look.tables.bin, binding 2) instead of a LUT; --output-encoding picks its output space.") var glsl = false
 
         func run() throws {
             if glsl { try exportGLSL(); return }
