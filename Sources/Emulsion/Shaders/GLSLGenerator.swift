@@ -3,7 +3,7 @@ import Foundation
 
 /// Writes the GLSL of the per-pixel stages: the files under `Shaders/` (one per stage, with its
 /// parameter structs generated from the stage's `StageDeclaration`, plus `common.glsl` and the
-/// runtime-parameterised `pipeline.comp`), and self-contained shaders with one look baked in
+/// runtime-parameterised `pipeline.comp`), and shaders with one look baked in (parameters as constants, tables in a buffer)
 /// (`profile export --glsl`).
 ///
 /// Why generated: the user parameters' names, kinds and order live once, in `StageCatalogue`; the
