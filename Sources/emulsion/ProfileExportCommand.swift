@@ -26,7 +26,7 @@ extension ProfileCommand {
         @Option(help: "Export as this phone ISP would load it: its LUT size and entry precision, plus its CCM and tone table (JSON beside the .cube).") var device: String?
         @Option(help: "With --device: the raw whose camera the CCM is for (default: the synthetic chart).") var raw: String?
         @Option(help: "With --device: the output space the LUT encodes to.") var space: OutputSpace = .sRGB
-        @Flag(help: "Write a self-contained GLSL compute shader applying the look (-o look.comp) instead of a LUT; --output-encoding picks its output space.") var glsl = false
+        @Flag(help: "Write a GLSL compute shader applying the look (-o look.comp) and its tables (look.tables.bin, binding 2) instead of a LUT; --output-encoding picks its output space.") var glsl = false
 
         func validate() throws {
             if glsl && device != nil { throw ValidationError("--glsl and --device cannot be combined: the shader renders in float") }

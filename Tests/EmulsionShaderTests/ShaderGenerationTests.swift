@@ -87,7 +87,7 @@ final class ShaderGenerationTests: XCTestCase {
 
     nonisolated(unsafe) static var baked: [String: (text: String, notes: [String], tables: [Float])] = [:]
 
-    /// A shipped look's self-contained shader (made once per process: seconds in a debug build).
+    /// A shipped look's baked shader (made once per process: seconds in a debug build).
     static func bakedLook(_ name: String) throws -> (text: String, notes: [String], tables: [Float]) {
         if let shader = baked[name] { return shader }
         let shader = try GLSLExport.lookShader(profile: try ProfileLoader.standard.load(name), space: .sRGB)
@@ -100,21 +100,25 @@ final class ShaderGenerationTests: XCTestCase {
             .filter { $0.hasSuffix(".json") }.map { String($0.dropLast(5)) }.sorted()
     }
 
-    /// The embedded tables of a baked look hold exactly the tables' floats (bytes, little end first,
-    /// reassembled by `tab`), in order.
-    func testEmbeddedTablesDecode() throws {
-        let shader = try Self.bakedLook("film-chrome")
-        var bytes: [UInt32] = []
-        var rest = Substring(shader.text)
-        while let start = rest.range(of: "const uint B") {
-            let open = rest[start.upperBound...].range(of: "](")!
-            let close = rest[open.upperBound...].range(of: ");")!
-            bytes += rest[open.upperBound..<close.lowerBound].split(whereSeparator: { ",\n ".contains($0) }).map { UInt32($0.dropLast())! }
-            rest = rest[close.upperBound...]
+    /// The tables file holds exactly the tables' floats, little end first, in order, and the
+    /// shader's header states their number and the file's name.
+    func testExportedTablesFile() throws {
+        let dir = TestSupport.temporaryDirectory("emulsion-glsl-tables")
+        let path = dir.appendingPathComponent("chrome.comp").path
+        _ = try GLSLExport.write(profile: try ProfileLoader.standard.load("film-chrome"), space: .sRGB, to: path, overwrite: true)
+        XCTAssertEqual(GLSLExport.tablesPath(for: path), dir.appendingPathComponent("chrome.tables.bin").path)
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: GLSLExport.tablesPath(for: path))))
+        let floats = stride(from: 0, to: bytes.count - 3, by: 4).map {
+            Float(bitPattern: UInt32(bytes[$0]) | UInt32(bytes[$0 + 1]) << 8 | UInt32(bytes[$0 + 2]) << 16 | UInt32(bytes[$0 + 3]) << 24)
         }
-        let floats = stride(from: 0, to: bytes.count - 3, by: 4).map { Float(bitPattern: bytes[$0] | bytes[$0 + 1] << 8 | bytes[$0 + 2] << 16 | bytes[$0 + 3] << 24) }
-        XCTAssertEqual(floats.count, shader.tables.count)
+        let shader = try Self.bakedLook("film-chrome")
         XCTAssertEqual(floats.map(\.bitPattern), shader.tables.map(\.bitPattern))
-        XCTAssertGreaterThan(shader.tables.count, 100_000, "film-chrome has grain: its two noise tiles are embedded")
+        XCTAssertGreaterThan(shader.tables.count, 100_000, "film-chrome has grain: its two noise tiles are in the tables")
+        let text = try String(contentsOf: URL(fileURLWithPath: path), encoding: .utf8)
+        XCTAssertTrue(text.contains("the look's tables, \(floats.count) floats = \(bytes.count) bytes"), "header")
+        XCTAssertTrue(text.contains("`chrome.tables.bin`"), "header names the tables file")
+        XCTAssertFalse(text.contains("const uint B0["), "no embedded tables")
+        XCTAssertThrowsError(try GLSLExport.write(profile: try ProfileLoader.standard.load("neutral"), space: .sRGB, to: path, overwrite: false))
+        XCTAssertEqual([UInt8](try Data(contentsOf: URL(fileURLWithPath: GLSLExport.tablesPath(for: path)))), bytes, "not overwritten")
     }
 }

@@ -2,8 +2,9 @@ import EmulsionTestSupport
 import Foundation
 import XCTest
 
-/// `emulsion profile export NAME --glsl -o look.comp` end to end: the file is written, says what it
-/// leaves out, and is a compute shader with the look's parameters as constants.
+/// `emulsion profile export NAME --glsl -o look.comp` end to end: the shader and its tables file
+/// (look.tables.bin) are written, it says what it leaves out, and is a compute shader with the
+/// look's parameters as constants.
 final class GLSLExportCLITests: XCTestCase {
     func testExportWritesAComputeShader() throws {
         guard FileManager.default.isExecutableFile(atPath: CLITests.binary) else {
@@ -19,6 +20,8 @@ final class GLSLExportCLITests: XCTestCase {
         XCTAssertTrue(text.contains("#version 450"))
         XCTAssertTrue(text.contains("const Parameters P = Parameters("))
         XCTAssertTrue(text.contains("    colourParams(0.85, -0.1)"), "the declared colour parameters, baked")
+        let tables = try Data(contentsOf: out.deletingPathExtension().appendingPathExtension("tables.bin"))
+        XCTAssertTrue(text.contains("the look's tables, \(tables.count / 4) floats"), "the tables file beside it, as the header says")
         let missing = try TestSupport.run(CLITests.binary, ["profile", "export", "no-such-look", "--glsl", "-o", out.path])
         XCTAssertEqual(missing.status, 2)
     }

@@ -246,13 +246,38 @@ public struct GLSLParameters: Sendable {
     }
 }
 
-/// `profile export --glsl`: one look as a self-contained compute shader.
+/// `profile export --glsl`: one look as a compute shader (`look.comp`) with its parameters as
+/// constants, plus its tables as a binary beside it (`look.tables.bin`: little-endian binary32
+/// floats, bound read-only at binding 2). The tables are not constant arrays in the source because
+/// lavapipe cannot build a pipeline from arrays that large in reasonable time (`GLSLGenerator.baked`).
 public enum GLSLExport {
-    /// The look's shader; with `embedTables` false its tables are a storage buffer at binding 2
-    /// holding `tables` (returned either way).
-    public static func lookShader(profile: Profile, space: OutputSpace, embedTables: Bool = true) throws -> (text: String, notes: [String], tables: [Float]) {
+    /// The tables file written beside `shader`: `look.comp` → `look.tables.bin` (other names get
+    /// `.tables.bin` appended).
+    public static func tablesPath(for shader: String) -> String {
+        (shader.hasSuffix(".comp") ? String(shader.dropLast(5)) : shader) + ".tables.bin"
+    }
+
+    /// The look's shader (its header names `tablesFile`), what it leaves out, and its tables.
+    public static func lookShader(profile: Profile, space: OutputSpace, tablesFile: String = "look.tables.bin") throws -> (text: String, notes: [String], tables: [Float]) {
         let parameters = try GLSLParameters.look(profile, space: space)
         let title = "Look \"\(profile.name)\" baked for output \(space.rawValue): input camera RGB (binding 0), encoded RGB out (binding 1), per-shot values as push constants (Shot)."
-        return (GLSLGenerator.baked(parameters, title: title, notes: parameters.notes, embedTables: embedTables), parameters.notes, parameters.tables)
+        return (GLSLGenerator.baked(parameters, title: title, notes: parameters.notes, tablesFile: tablesFile), parameters.notes, parameters.tables)
+    }
+
+    /// Tables as the bytes of the tables file (little-endian binary32).
+    public static func tableBytes(_ tables: [Float]) -> [UInt8] {
+        tables.flatMap { v -> [UInt8] in let b = v.bitPattern.littleEndian; return [UInt8(b & 255), UInt8(b >> 8 & 255), UInt8(b >> 16 & 255), UInt8(b >> 24)] }
+    }
+
+    /// Writes the shader to `path` and its tables to `tablesPath(for: path)`; returns the notes.
+    public static func write(profile: Profile, space: OutputSpace, to path: String, overwrite: Bool) throws -> [String] {
+        let tables = tablesPath(for: path)
+        if !overwrite, FileManager.default.fileExists(atPath: path) {
+            throw OutputError(path: path, problem: "already exists (use --overwrite to replace it)")  // before the tables are written
+        }
+        let shader = try lookShader(profile: profile, space: space, tablesFile: URL(fileURLWithPath: tables).lastPathComponent)
+        try AtomicOutput.write(tableBytes(shader.tables), to: tables, overwrite: overwrite)
+        try AtomicOutput.write(Array(shader.text.utf8), to: path, overwrite: overwrite)
+        return shader.notes
     }
 }
