@@ -12,6 +12,13 @@ struct EmulsionCommand: ParsableCommand {
         subcommands: [ProcessCommand.self, InfoCommand.self, ProfileCommand.self, GoldenCommand.self, DecodeWorkerCommand.self, PreviewCommand.self,
                       BenchCommand.self, DeviceCommand.self],
         defaultSubcommand: ProcessCommand.self)
+
+    /// `profile export P --device D --cube` names the export's format with a bare `--cube`; the
+    /// device decides the size, so a bare `--cube` there is dropped before parsing (ArgumentParser
+    /// has no options with optional values).
+    static func main() {
+        main(ProfileCommand.Export.droppingBareDeviceCube(Array(CommandLine.arguments.dropFirst())))
+    }
 }
 
 /// Prints one line to stderr (the original stderr, which decoders' captures never redirect).

@@ -82,3 +82,21 @@ extension ProfileCommand {
         }
     }
 }
+
+extension ProfileCommand.Export {
+    /// The arguments without a bare `--cube` (one not followed by a size) when they export for a
+    /// device: `profile export P --device D --cube` then means the device's own LUT size.
+    static func droppingBareDeviceCube(_ arguments: [String]) -> [String] {
+        guard arguments.starts(with: ["profile", "export"]),
+              arguments.contains(where: { $0 == "--device" || $0.hasPrefix("--device=") }) else { return arguments }
+        var out: [String] = []
+        for (i, argument) in arguments.enumerated() {
+            if argument == "--cube" {
+                let next = i + 1 < arguments.count ? arguments[i + 1] : nil
+                if next.map({ Int($0) == nil }) ?? true { continue }
+            }
+            out.append(argument)
+        }
+        return out
+    }
+}

@@ -58,6 +58,12 @@ final class DeviceCLITests: XCTestCase {
         let tables = try String(contentsOfFile: dir.appendingPathComponent("slide.device.json").path, encoding: .utf8)
         XCTAssertTrue(tables.contains("\"Q4.11\"") && tables.contains("\"codes\""), tables)
 
+        // The issue's own spelling: a bare --cube means "as a LUT, the device's size".
+        let midCube = dir.appendingPathComponent("mid.cube").path
+        r = try emulsion(["profile", "export", "film-slide", "--device", "mid-range", "--cube", "-o", midCube])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(try LUT3D.readCube(path: midCube).size, 17)
+
         r = try emulsion(["profile", "export", "film-slide", "--device", "flagship", "--cube", "17", "-o", cube, "--overwrite"])
         assertOneLineError(r, mentions: ["--cube", "33³"])
         r = try emulsion(["process", raw, "--device", "pixel", "-o", dir.appendingPathComponent("x.png").path])
