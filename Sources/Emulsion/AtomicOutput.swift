@@ -12,6 +12,16 @@ public enum AtomicOutput {
         try write(to: path, overwrite: overwrite) { emit in try bytes.withUnsafeBytes { try emit($0) } }
     }
 
+    /// Writes files that belong together (a shader and its tables, a LUT and its codes). Without
+    /// `overwrite`, one that already exists refuses the whole set before any is written, so a
+    /// refusal never leaves half a set.
+    public static func write(_ files: [(bytes: [UInt8], path: String)], overwrite: Bool) throws {
+        if !overwrite, let existing = files.first(where: { FileManager.default.fileExists(atPath: $0.path) }) {
+            throw OutputError(path: existing.path, problem: "already exists (use --overwrite to replace it)")
+        }
+        for file in files { try write(file.bytes, to: file.path, overwrite: overwrite) }
+    }
+
     /// As `write(_:to:overwrite:)`, with the bytes produced piece by piece: `produce` calls its
     /// argument with each piece in order (a streaming encoder never holds the whole file).
     public static func write(to path: String, overwrite: Bool,

@@ -20,8 +20,8 @@ enum DeviceExportRun {
             let files = try DeviceExport.export(profile: look, device: description, raw: image,
                                                 rawName: raw.map { URL(fileURLWithPath: $0).lastPathComponent } ?? "the synthetic chart",
                                                 space: space, cubeFileName: url.lastPathComponent)
-            try AtomicOutput.write(Array(files.lut.cubeText().utf8), to: output, overwrite: overwrite)
-            try AtomicOutput.write(Array(ProfileDocument.format(files.tables).utf8), to: tablesPath, overwrite: overwrite)
+            try AtomicOutput.write([(Array(files.lut.cubeText().utf8), output),
+                                    (Array(ProfileDocument.format(files.tables).utf8), tablesPath)], overwrite: overwrite)
             print("\(output): \(files.lut.size)³ LUT of \(look.name) for \(description.name); \(tablesPath): CCM and tone table")
         } catch { complain("emulsion: \(error)"); throw ExitCode(2) }
     }

@@ -64,6 +64,14 @@ final class DeviceCLITests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertEqual(try LUT3D.readCube(path: midCube).size, 17)
 
+        // A LUT and its codes are one set: an existing codes file refuses the export before the
+        // .cube is written (no half set is left behind).
+        let lone = dir.appendingPathComponent("lone.cube").path
+        try "{}".write(toFile: dir.appendingPathComponent("lone.device.json").path, atomically: true, encoding: .utf8)
+        r = try emulsion(["profile", "export", "film-slide", "--device", "mid-range", "-o", lone])
+        assertOneLineError(r, mentions: ["lone.device.json", "already exists"])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: lone), "no .cube without its codes")
+
         r = try emulsion(["profile", "export", "film-slide", "--device", "flagship", "--cube", "17", "-o", cube, "--overwrite"])
         assertOneLineError(r, mentions: ["--cube", "33³"])
         r = try emulsion(["process", raw, "--device", "pixel", "-o", dir.appendingPathComponent("x.png").path])

@@ -272,12 +272,8 @@ public enum GLSLExport {
     /// Writes the shader to `path` and its tables to `tablesPath(for: path)`; returns the notes.
     public static func write(profile: Profile, space: OutputSpace, to path: String, overwrite: Bool) throws -> [String] {
         let tables = tablesPath(for: path)
-        if !overwrite, FileManager.default.fileExists(atPath: path) {
-            throw OutputError(path: path, problem: "already exists (use --overwrite to replace it)")  // before the tables are written
-        }
         let shader = try lookShader(profile: profile, space: space, tablesFile: URL(fileURLWithPath: tables).lastPathComponent)
-        try AtomicOutput.write(tableBytes(shader.tables), to: tables, overwrite: overwrite)
-        try AtomicOutput.write(Array(shader.text.utf8), to: path, overwrite: overwrite)
+        try AtomicOutput.write([(Array(shader.text.utf8), path), (tableBytes(shader.tables), tables)], overwrite: overwrite)
         return shader.notes
     }
 }
