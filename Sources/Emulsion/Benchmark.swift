@@ -32,6 +32,10 @@ public final class Benchmark {
         /// The emulsion executable to time end to end (default: this process's own).
         public var executable: String = Benchmark.ownExecutable
         public var workDirectory: String = NSTemporaryDirectory()
+        /// Where synthetic raws are written and kept (reused when already there); nil: a temporary folder.
+        public var syntheticDirectory: String?
+        /// Only the end-to-end runs (ours and the peers'), not the per-stage figures.
+        public var endToEndOnly: Bool = false
         public init() {}
     }
 
@@ -63,7 +67,14 @@ public final class Benchmark {
         var files: [(label: String, path: String)] = options.inputs.map { (URL(fileURLWithPath: $0).lastPathComponent, $0) }
         for mp in options.syntheticMegapixels {
             let (w, h) = Self.syntheticSize(megapixels: mp)
-            let path = directory.appendingPathComponent("synthetic-\(mp)mp.dng").path
+            let folder = options.syntheticDirectory.map { URL(fileURLWithPath: $0) } ?? directory
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            let path = folder.appendingPathComponent("synthetic-\(mp)mp.dng").path
+            if options.syntheticDirectory != nil, FileManager.default.fileExists(atPath: path) {
+                print("reusing synthetic \(mp) MP raw: \(path)")
+                files.append(("synthetic \(mp) MP (\(w)×\(h))", path))
+                continue
+            }
             let started = DispatchTime.now()
             let scene = SyntheticScene(width: w, height: h, camera: SyntheticCamera(noise: .init()))
             try DNGWriter.write(scene.render(), to: URL(fileURLWithPath: path))
@@ -80,6 +91,11 @@ public final class Benchmark {
     func bench(label: String, path: String, directory: URL) throws {
         print("")
         print("== \(label)")
+        if options.endToEndOnly {
+            let raw = try RawFile.read(path: path)
+            try endToEnd(path: path, pixels: raw.width * raw.height, directory: directory)
+            return
+        }
         var raw: RawImage!
         let decode = minimumSeconds(options.repeats) { raw = try? RawFile.read(path: path) }
         guard let raw else { throw RenderError("\(path): cannot be read for benchmarking") }

@@ -27,6 +27,12 @@ struct BenchCommand: ParsableCommand {
     @Flag(name: .customLong("no-peers"), help: "Skip dcraw_emu, darktable-cli and rawtherapee-cli.")
     var noPeers = false
 
+    @Option(name: .customLong("keep-synthetic"), help: "Write the synthetic raws to this folder and keep them (reused when present).")
+    var keepSynthetic: String?
+
+    @Flag(name: .customLong("end-to-end-only"), help: "Only the end-to-end runs, ours and the peers'.")
+    var endToEndOnly = false
+
     func run() throws {
         var options = Benchmark.Options()
         options.inputs = inputs
@@ -34,6 +40,8 @@ struct BenchCommand: ParsableCommand {
         options.repeats = max(1, repeats)
         options.endToEndRepeats = max(1, endToEndRepeats)
         options.peers = !noPeers
+        options.syntheticDirectory = keepSynthetic
+        options.endToEndOnly = endToEndOnly
         try Benchmark(options: options).run()
     }
 }
