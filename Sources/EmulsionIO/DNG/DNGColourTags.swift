@@ -16,14 +16,17 @@ public struct DNGColourTags: Sendable, Equatable {
 
     /// The tags of the DNG at `path`, or nil when it is not a TIFF/DNG with a DNGVersion tag.
     public static func read(path: String) -> DNGColourTags? {
-        guard let data = FileManager.default.contents(atPath: path) else { return nil }
-        return parse([UInt8](data))
+        guard let file = FileBytes(path: path) else { return nil }
+        return parse(file)
     }
 
     /// The tags of a DNG held in memory.
     public static func read(bytes: [UInt8]) -> DNGColourTags? { parse(bytes) }
 
-    static func parse(_ b: [UInt8]) -> DNGColourTags? {
+    /// The tags of a DNG read through `source` (a file read on demand: `RawFile`).
+    static func read(source: any ByteSource) -> DNGColourTags? { parse(source) }
+
+    static func parse(_ b: any ByteSource) -> DNGColourTags? {
         guard b.count >= 8 else { return nil }
         let little: Bool
         switch (b[0], b[1]) {

@@ -32,13 +32,16 @@ public struct DNGOpcodes: Sendable, Equatable {
                                14: "WarpRectilinear2"]
 
     public static func read(path: String) -> DNGOpcodes? {
-        guard let data = FileManager.default.contents(atPath: path) else { return nil }
-        return read(bytes: [UInt8](data))
+        guard let file = FileBytes(path: path) else { return nil }
+        return read(source: file)
     }
 
     /// The opcodes of a DNG held in memory.
-    public static func read(bytes: [UInt8]) -> DNGOpcodes? {
-        let directories = TIFFDirectory.all(bytes)
+    public static func read(bytes: [UInt8]) -> DNGOpcodes? { read(source: bytes) }
+
+    /// The opcodes of a DNG read through `source` (a file read on demand: `RawFile`).
+    static func read(source: any ByteSource) -> DNGOpcodes? {
+        let directories = TIFFDirectory.all(source)
         guard !directories.isEmpty else { return nil }
         let raw = directories.first {
             $0.numbers(254)?.first == 0 && [32803.0, 34892].contains($0.numbers(262)?.first ?? 0)

@@ -2,6 +2,7 @@
 /// keep them): IFD0, its chain and its SubIFDs (tag 330), each entry's values as numbers or bytes.
 /// Reference: TIFF 6.0 §2 (header, IFD, field types); DNG 1.6 §3 (SubIFDs hold the raw image).
 /// Malformed offsets or counts make an entry or directory absent; nothing here traps or throws.
+/// The bytes come from any `ByteSource`: an array, or a file read page by page (`FileBytes`).
 struct TIFFDirectory {
     struct Entry {
         let tag: Int
@@ -12,11 +13,11 @@ struct TIFFDirectory {
     }
 
     let entries: [Int: Entry]
-    let bytes: [UInt8]
+    let bytes: any ByteSource
     let littleEndian: Bool
 
     /// Every directory: IFD0 and its chain, then their SubIFDs (depth-first), at most 64.
-    static func all(_ b: [UInt8]) -> [TIFFDirectory] {
+    static func all(_ b: any ByteSource) -> [TIFFDirectory] {
         guard b.count >= 8 else { return [] }
         let little: Bool
         switch (b[0], b[1]) {
@@ -53,7 +54,7 @@ struct TIFFDirectory {
     }
 
     struct Reader {
-        let bytes: [UInt8]
+        let bytes: any ByteSource
         let little: Bool
         func u16(_ o: Int) -> Int? {
             guard o >= 0, o + 2 <= bytes.count else { return nil }
@@ -102,6 +103,6 @@ struct TIFFDirectory {
     func data(_ tag: Int) -> [UInt8]? {
         guard let e = entries[tag] else { return nil }
         let size = [1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4][e.type] ?? 1
-        return Array(bytes[e.offset..<(e.offset + size * e.count)])
+        return bytes.bytes(e.offset, size * e.count)
     }
 }

@@ -9,7 +9,10 @@ import Foundation
 /// stopped from the same process, so the CLI decodes each file in a child (`emulsion
 /// decode-worker FILE`), which hands the decoded `RawImage` back over a pipe. A child that
 /// crashes or outlives the limit becomes that file's one-line error; the batch goes on.
-/// Cost: one process start and one copy of the samples (≈ 10 ms + 20 ms per 24 MP).
+/// Cost: one process start and one copy of the samples (≈ 10 ms + 20 ms per 24 MP). An
+/// uncompressed DNG's samples do not travel: the worker says where they lie
+/// (`UncompressedSamples`) and the parent reads them from the file itself, which is plain reads,
+/// not LibRaw, so nothing that can hang runs outside the child.
 public enum RawDecoder: Sendable {
     case inProcess
     case isolated(executable: String, timeout: Double)
@@ -25,17 +28,23 @@ public enum RawDecoder: Sendable {
     }
 }
 
-/// The wire format between the decode worker and its parent: magic, status, JSON header, samples.
+/// The wire format between the decode worker and its parent: magic, status, JSON header
+/// (`Header`), samples (none when the header says where they lie in the file).
 public enum IsolatedDecoding {
     static let magic: [UInt8] = Array("EMULSRAW".utf8)
+
+    struct Header: Codable {
+        var image: RawImage
+        var storedSamples: UncompressedSamples?
+    }
 
     /// Worker side: decode and write the result (or the error line) to `output`.
     public static func serve(path: String, pixelLimit: Int, to output: FileHandle) -> Int32 {
         do {
-            var raw = try RawFile.read(path: path, pixelLimit: pixelLimit)
+            var (raw, stored) = try RawFile.readDeferringSamples(path: path, pixelLimit: pixelLimit)
             let samples = raw.samples
             raw.samples = []
-            let header = try JSONEncoder().encode(raw)
+            let header = try JSONEncoder().encode(Header(image: raw, storedSamples: stored))
             var out = magic
             out.append(0)
             appendLength(UInt64(header.count), to: &out)
@@ -115,10 +124,16 @@ public enum IsolatedDecoding {
         let n = try length()
         guard i + n <= data.count else { throw RawFileError(path: path, problem: "decoder process returned truncated output") }
         if status != 0 { throw RawFileError(path: path, problem: String(decoding: data[i..<(i + n)], as: UTF8.self)) }
-        var raw = try JSONDecoder().decode(RawImage.self, from: Data(UnsafeRawBufferPointer(rebasing: data[i..<(i + n)])))
+        let header = try JSONDecoder().decode(Header.self, from: Data(UnsafeRawBufferPointer(rebasing: data[i..<(i + n)])))
+        var raw = header.image
         i += n
         let count = try length()
         guard i + 2 * count == data.count else { throw RawFileError(path: path, problem: "decoder process returned truncated samples") }
+        if let stored = header.storedSamples {
+            guard count == 0 else { throw RawFileError(path: path, problem: "decoder process returned malformed output") }
+            raw.samples = try stored.read(path: path)
+            return raw
+        }
         raw.samples = [UInt16](unsafeUninitializedCapacity: count) { buffer, initialised in
             UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(rebasing: data[i..<(i + 2 * count)]))
             initialised = count

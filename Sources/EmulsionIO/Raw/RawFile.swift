@@ -16,29 +16,49 @@ public enum RawFile {
 
     /// Decodes `path`. Throws `RawFileError` naming the file and the problem.
     public static func read(path: String, pixelLimit: Int = defaultPixelLimit) throws -> RawImage {
+        var (image, stored) = try readDeferringSamples(path: path, pixelLimit: pixelLimit)
+        if let stored { image.samples = try stored.read(path: path) }
+        return image
+    }
+
+    /// As `read(path:)`, except that an uncompressed DNG's samples are not read: the image comes
+    /// back without samples, with where they lie (`UncompressedSamples`), so the decode worker can
+    /// let its parent read them straight from the file instead of piping them over.
+    public static func readDeferringSamples(path: String, pixelLimit: Int = defaultPixelLimit) throws -> (RawImage, UncompressedSamples?) {
         _ = try InputFileCheck.regularReadableFile(path)
         var head: [UInt8] = []
         if let f = FileHandle(forReadingAtPath: path) {
             head = [UInt8](f.readData(ofLength: 4))
             try? f.close()
         }
-        return try decode(label: path, header: head, pixelLimit: pixelLimit,
-                          contents: { FileManager.default.contents(atPath: path).map { [UInt8]($0) } }) { libraw_open_file($0, path) }
+        return try decode(label: path, header: head, pixelLimit: pixelLimit, contents: { FileBytes(path: path) }) { libraw_open_file($0, path) }
     }
 
     /// Decodes a raw file held in memory (fuzzing, tests); `label` names it in errors.
     public static func read(bytes: [UInt8], label: String, pixelLimit: Int = defaultPixelLimit) throws -> RawImage {
         guard !bytes.isEmpty else { throw RawFileError(path: label, problem: "empty file (0 bytes)") }
-        return try bytes.withUnsafeBytes { buffer in
+        var (image, stored) = try bytes.withUnsafeBytes { buffer in
             try decode(label: label, header: Array(bytes.prefix(4)), pixelLimit: pixelLimit, contents: { bytes }) {
                 libraw_open_buffer($0, UnsafeMutableRawPointer(mutating: buffer.baseAddress!), buffer.count)
             }
         }
+        if let stored { image.samples = try stored.read(bytes: bytes, label: label) }
+        return image
     }
 
-    /// `contents` gives the whole file for Emulsion's own DNG tag readers (read only for DNGs).
-    private static func decode(label path: String, header: [UInt8], pixelLimit: Int, contents: () -> [UInt8]?,
-                               open: (UnsafeMutablePointer<libraw_data_t>) -> Int32) throws -> RawImage {
+    /// Decodes with LibRaw's own unpack even where `UncompressedSamples` could read the file
+    /// (the reference the fast path is tested against).
+    public static func readWithLibRawUnpack(path: String) throws -> RawImage {
+        _ = try InputFileCheck.regularReadableFile(path)
+        return try decode(label: path, header: [], pixelLimit: defaultPixelLimit, contents: { FileBytes(path: path) },
+                          allowUncompressedFastPath: false) { libraw_open_file($0, path) }.0
+    }
+
+    /// `contents` gives the file's bytes for Emulsion's own DNG tag readers (asked only for DNGs).
+    /// Returns the image without samples, and where they lie, when `UncompressedSamples` can read them.
+    private static func decode(label path: String, header: [UInt8], pixelLimit: Int, contents: () -> (any ByteSource)?,
+                               allowUncompressedFastPath: Bool = true,
+                               open: (UnsafeMutablePointer<libraw_data_t>) -> Int32) throws -> (RawImage, UncompressedSamples?) {
         guard let handle = libraw_init(0) else { throw RawFileError(path: path, problem: "cannot initialise LibRaw") }
         defer { libraw_close(handle) }
         // LibRaw prints data errors (such as an unexpected end of file) to stderr by default; we
@@ -73,29 +93,32 @@ public enum RawFile {
         let iparams = emulsion_iparams(handle).pointee
         if iparams.is_foveon != 0 { throw RawFileError(path: path, problem: "unsupported sensor layout (Foveon)") }
 
-        let (unpacked, printed) = DecoderMessages.capturing { libraw_unpack(handle) }
-        status = unpacked
-        if !printed.isEmpty, problems.dataError == nil {
-            // A decoder that complains but returns data (libjpeg on a damaged lossy DNG) has
-            // produced partly invented pixels: refuse them rather than render a damaged image.
-            let first = printed.split(separator: "\n").first.map(String.init) ?? printed
-            problems.dataError = "corrupt raw data (decoder: \(first))"
+        let isDNG = iparams.dng_version != 0
+        let file = isDNG ? contents() : nil
+        let stored = allowUncompressedFastPath ? file.flatMap { uncompressedSamples(handle, file: $0) } : nil
+        if stored == nil {
+            let (unpacked, printed) = DecoderMessages.capturing { libraw_unpack(handle) }
+            status = unpacked
+            if !printed.isEmpty, problems.dataError == nil {
+                // A decoder that complains but returns data (libjpeg on a damaged lossy DNG) has
+                // produced partly invented pixels: refuse them rather than render a damaged image.
+                let first = printed.split(separator: "\n").first.map(String.init) ?? printed
+                problems.dataError = "corrupt raw data (decoder: \(first))"
+            }
+            guard status == LIBRAW_SUCCESS.rawValue else {
+                throw RawFileError(path: path, problem: problems.dataError ?? describe(status, opening: false))
+            }
+            if let error = problems.dataError { throw RawFileError(path: path, problem: error) }
         }
-        guard status == LIBRAW_SUCCESS.rawValue else {
-            throw RawFileError(path: path, problem: problems.dataError ?? describe(status, opening: false))
-        }
-        if let error = problems.dataError { throw RawFileError(path: path, problem: error) }
 
-        let layout = try sensorLayout(handle, path: path)
-        let samples = try copySamples(handle, layout: layout, width: width, height: height, path: path)
+        let layout = try sensorLayout(handle, path: path, unpacked: stored == nil)
+        let samples = stored == nil ? try copySamples(handle, layout: layout, width: width, height: height, path: path) : []
         let levels = sensorLevels(handle, layout: layout)
         guard levels.white > levels.blackTile.max()! else {
             throw RawFileError(path: path, problem: "white level \(levels.white) is not above black \(levels.blackTile.max()!)")
         }
         var colour = cameraColour(handle)
-        let isDNG = emulsion_iparams(handle).pointee.dng_version != 0
-        let file = isDNG ? contents() : nil
-        if let file, let tags = DNGColourTags.read(bytes: file) {
+        if let file, let tags = DNGColourTags.read(source: file) {
             // LibRaw 0.20 keeps only part of the DNG colour tags; the file's own are complete.
             colour.dngCalibrations = tags.calibrations
             if let ab = tags.analogBalance { colour.analogBalance = ab }
@@ -104,7 +127,7 @@ public enum RawFile {
         }
         var image = RawImage(width: width, height: height, layout: layout.image, samples: samples, levels: levels,
                              colour: colour, metadata: metadata(handle))
-        if let file, let opcodes = DNGOpcodes.read(bytes: file) {
+        if let file, let opcodes = DNGOpcodes.read(source: file) {
             let mosaic = image.cfa != nil
             image.metadata.opcodes = opcodes.descriptions(appliesGainMaps: mosaic)
             if mosaic, !opcodes.gainMaps.isEmpty {
@@ -116,7 +139,40 @@ public enum RawFile {
                                                 imageWidth: area[3] - area[1], imageHeight: area[2] - area[0])
             }
         }
-        return image
+        return (image, stored)
+    }
+
+    /// Where `UncompressedSamples` may replace `libraw_unpack`: LibRaw chose its plain DNG loader,
+    /// applies no linearisation curve and takes no black from masked areas (the three things its
+    /// unpack would add to a copy), and the file has one CFA image of LibRaw's raw size,
+    /// uncompressed, in contiguous strips whose bytes are all there. Anything else: nil (LibRaw decodes).
+    static func uncompressedSamples(_ h: UnsafeMutablePointer<libraw_data_t>, file: any ByteSource) -> UncompressedSamples? {
+        let iparams = emulsion_iparams(h).pointee
+        guard iparams.filters != 0, iparams.dng_version != 0,
+              String(cString: libraw_unpack_function_name(h)) == "packed_dng_load_raw()" else { return nil }
+        let sizes = emulsion_sizes(h).pointee
+        let noMaskedAreas = withUnsafeBytes(of: sizes.mask) { $0.allSatisfy { $0 == 0 } }
+        guard noMaskedAreas, (0..<0x10000).allSatisfy({ emulsion_curve(h, Int32($0)) == UInt16($0) }) else { return nil }
+        let rawWidth = Int(sizes.raw_width), rawHeight = Int(sizes.raw_height)
+        let cfa = TIFFDirectory.all(file).filter { $0.numbers(262)?.first == 32803 }
+        guard cfa.count == 1, let d = cfa.first else { return nil }
+        func value(_ tag: Int, default fallback: Double? = nil) -> Int? {
+            guard let v = d.numbers(tag) ?? fallback.map({ [$0] }), v.count == 1 else { return nil }
+            return Int(v[0])
+        }
+        guard value(254, default: 0) == 0, value(256) == rawWidth, value(257) == rawHeight, value(259) == 1,
+              value(277, default: 1) == 1, value(284, default: 1) == 1, value(266, default: 1) == 1,
+              let bits = value(258), UncompressedSamples.supportedBits.contains(bits), d.entries[322] == nil,
+              let offsets = d.numbers(273)?.map({ Int($0) }), let counts = d.numbers(279)?.map({ Int($0) }),
+              !offsets.isEmpty, offsets.count == counts.count else { return nil }
+        for i in 1..<offsets.count where offsets[i] != offsets[i - 1] + counts[i - 1] { return nil }
+        let samples = UncompressedSamples(offset: offsets[0], rawWidth: rawWidth, rawHeight: rawHeight, bitsPerSample: bits,
+                                          bigEndian: !d.littleEndian, top: Int(sizes.top_margin), left: Int(sizes.left_margin),
+                                          width: Int(sizes.width), height: Int(sizes.height))
+        // A file cut inside its samples is kept: `UncompressedSamples.read` refuses it, where
+        // LibRaw's 16-bit loader would have filled the missing rows with zeros without a word.
+        guard counts.reduce(0, +) >= samples.rowBytes * rawHeight else { return nil }
+        return samples
     }
 
     final class DecodeProblems: @unchecked Sendable { var dataError: String? }
@@ -145,7 +201,8 @@ public enum RawFile {
         var patternHeight: Int
     }
 
-    static func sensorLayout(_ h: UnsafeMutablePointer<libraw_data_t>, path: String) throws -> Layout {
+    /// `unpacked`: LibRaw's unpack ran (without it there is no raw buffer to check for).
+    static func sensorLayout(_ h: UnsafeMutablePointer<libraw_data_t>, path: String, unpacked: Bool) throws -> Layout {
         let iparams = emulsion_iparams(h).pointee
         let filters = iparams.filters
         if filters == 0 {
@@ -157,7 +214,7 @@ public enum RawFile {
             }
             return Layout(image: .rgb, rawColours: [1], patternWidth: 1, patternHeight: 1)
         }
-        guard emulsion_raw_image(h) != nil else {
+        guard !unpacked || emulsion_raw_image(h) != nil else {
             throw RawFileError(path: path, problem: "unsupported sensor layout (no single-channel mosaic)")
         }
         let description = withUnsafeBytes(of: iparams.cdesc) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
