@@ -93,7 +93,8 @@ int emu_png_write_memory(const uint16_t *samples, uint32_t width, uint32_t heigh
  * encoding speed; independent segments of rows are filtered and compressed on separate threads
  * (pngsegments.c) and written in order behind the header chunks:
  *   1. emu_png_encode_header (one thread): signature, IHDR, iCCP;
- *   2. emu_png_deflate_segment (any thread) for each segment -> one complete IDAT chunk;
+ *   2. emu_png_deflate_segment (any thread) for each segment -> one complete IDAT chunk
+ *      (emu_png_deflate_rows when the rows are rendered per segment rather than held whole);
  *   3. emu_png_finish_chunks: the Adler-32 trailer IDAT and IEND.
  */
 /**
