@@ -283,7 +283,7 @@ public enum PNGFile {
     /// calls `makeRows` once (it may be called concurrently) and then asks the source it got for
     /// each segment it compresses. The bytes are those `encode(_:options:to:)` makes from the same
     /// rows; `output` is used as there. This is how `emulsion process` renders and compresses in one
-    /// pass without a whole-image buffer (Emulsion's `StreamedRender`).
+    /// pass without a whole-image buffer (Emulsion's `PNGRender`).
     public static func encode(_ layout: PNGLayout, options: PNGEncodingOptions = .default,
                               rows makeRows: () -> PNGRowSource,
                               to output: (UnsafeRawBufferPointer) throws -> Void) throws {
