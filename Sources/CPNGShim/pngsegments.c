@@ -352,8 +352,28 @@ int emu_png_deflate_segment(const uint16_t *samples, uint32_t width, uint32_t he
         return seg_fail(message, EMU_PNG_ERR_ARGUMENT, "missing argument");
     *out_chunk = NULL;
     *out_length = 0;
-    if (width == 0 || height == 0 || (channels != 1 && channels != 3) || (bit_depth != 8 && bit_depth != 16) ||
-        first_row >= height || row_count == 0 || row_count > height - first_row ||
+    if (width == 0 || height == 0 || (channels != 1 && channels != 3) || first_row >= height || row_count == 0 ||
+        row_count > height - first_row)
+        return seg_fail(message, EMU_PNG_ERR_ARGUMENT, "invalid segment arguments");
+    const size_t row_samples = (size_t)width * (size_t)channels;
+    return emu_png_deflate_rows(samples + (size_t)first_row * row_samples,
+                                first_row > 0 ? samples + (size_t)(first_row - 1) * row_samples : NULL,
+                                width, channels, bit_depth, first_row, row_count, filter, compression_level, strategy,
+                                is_first, is_last, out_chunk, out_length, out_adler, out_raw_length, message);
+}
+
+int emu_png_deflate_rows(const uint16_t *rows_in, const uint16_t *above, uint32_t width, int channels, int bit_depth,
+                         uint32_t first_row, uint32_t row_count, int filter, int compression_level, int strategy,
+                         int is_first, int is_last,
+                         uint8_t **out_chunk, size_t *out_length, uint32_t *out_adler, uint64_t *out_raw_length,
+                         char message[EMU_PNG_MESSAGE_SIZE]) {
+    if (message) message[0] = '\0';
+    if (!rows_in || !out_chunk || !out_length || !out_adler || !out_raw_length)
+        return seg_fail(message, EMU_PNG_ERR_ARGUMENT, "missing argument");
+    *out_chunk = NULL;
+    *out_length = 0;
+    if (width == 0 || (channels != 1 && channels != 3) || (bit_depth != 8 && bit_depth != 16) || row_count == 0 ||
+        (first_row > 0) != (above != NULL) ||
         compression_level < 0 || compression_level > 9 || filter < EMU_PNG_FILTER_NONE || filter > EMU_PNG_FILTER_ADAPTIVE)
         return seg_fail(message, EMU_PNG_ERR_ARGUMENT, "invalid segment arguments");
     int zstrategy;
@@ -410,13 +430,14 @@ int emu_png_deflate_segment(const uint16_t *samples, uint32_t width, uint32_t he
 
     int rc = EMU_PNG_OK;
     uint32_t adler = (uint32_t)adler32(0, NULL, 0);
-    if (first_row > 0) seg_row_bytes(samples, row_samples, bit_depth, first_row - 1, prev);
+    /* The row above is filtered against (up, avg, paeth); the first row of the image has none. */
+    if (above) seg_row_bytes(above, row_samples, bit_depth, 0, prev);
     for (uint32_t r = 0; r < row_count && rc == EMU_PNG_OK; r++) {
         uint32_t y = first_row + r;
-        long bad = seg_row_bytes(samples, row_samples, bit_depth, y, cur);
+        long bad = seg_row_bytes(rows_in, row_samples, bit_depth, r, cur);
         if (bad >= 0) {
             rc = seg_fail(message, EMU_PNG_ERR_ARGUMENT, "sample value %u at row %u, column %ld exceeds 255 for an 8-bit PNG",
-                          (unsigned)samples[(size_t)y * row_samples + (size_t)bad], y, bad / channels);
+                          (unsigned)rows_in[(size_t)r * row_samples + (size_t)bad], y, bad / channels);
             break;
         }
         const uint8_t *row_filtered = filtered;

@@ -18,19 +18,22 @@ public enum Processor {
         if !overwrite, FileManager.default.fileExists(atPath: output) {
             throw OutputError(path: output, problem: "already exists (use --overwrite to replace it)")
         }
-        // The raw is released as soon as it is rendered; the PNG is streamed to the file segment
-        // by segment (compressed on the render's threads), so peak memory is the raw plus the
-        // output samples (docs/PERFORMANCE.md). The raw comes from `decoder` (in-process LibRaw
-        // or the isolated decode worker, docs/RELIABILITY.md).
-        let image = try Renderer.render(try decoder.decode(path: input, pixelLimit: pixelLimit), options: options)
+        // Rendered and encoded in one streamed pass (`PNGRender`): each encoding thread renders
+        // one PNG segment's rows into a small buffer and compresses them, and the segments go to
+        // the file in order, so peak memory is the raw plus a band per thread, with no whole-image
+        // output (docs/ARCHITECTURE.md). 90°/270° orientations render the whole image when
+        // prepared (the raw is then released before encoding). Preparing builds the render plan,
+        // so its errors come before the output file is created. The raw comes from `decoder`
+        // (in-process LibRaw or the isolated decode worker, docs/RELIABILITY.md).
+        let render = try PNGRender(try decoder.decode(path: input, pixelLimit: pixelLimit), options: options)
         var encoding = png
         encoding.threads = max(encoding.threads, options.threads)
         try AtomicOutput.write(to: output, overwrite: overwrite) { emit in
-            do { try PNGFile.encode(image.pngImage, options: encoding, to: emit) } catch let e as PNGError {
+            do { try render.encode(png: encoding, to: emit) } catch let e as PNGError {
                 throw OutputError(path: output, problem: "PNG encoding failed: \(e.message)")
             }
         }
-        return Result(input: input, output: output, width: image.width, height: image.height)
+        return Result(input: input, output: output, width: render.width, height: render.height)
     }
 
     /// An output that is the input (same file through any path or link) would destroy the raw.

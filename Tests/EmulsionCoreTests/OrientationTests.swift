@@ -23,4 +23,24 @@ struct OrientationTests {
         #expect(Orientation.rotate90Clockwise.orientedSize(width: 4, height: 3) == (3, 4))
         #expect(Orientation.rotate180.orientedSize(width: 4, height: 3) == (4, 3))
     }
+
+    /// The streamed render's band rule: the stored rows `storedRows` names for upright rows r are
+    /// exactly those whose pixels the index map sends into rows r; quarter turns have none.
+    @Test(arguments: Orientation.allCases)
+    func storedRowsOfOutputRows(orientation: Orientation) {
+        let (w, h) = (5, 7)
+        guard !orientation.swapsAxes else {
+            #expect(orientation.storedRows(ofOutputRows: 0 ..< 1, height: h) == nil)
+            return
+        }
+        let map = orientation.indexMap(width: w, height: h)
+        for lower in 0 ..< h {
+            for upper in lower + 1 ... h {
+                let stored = orientation.storedRows(ofOutputRows: lower ..< upper, height: h)!
+                let expected = (0 ..< h).filter { y in (0 ..< w).allSatisfy { x in
+                    (lower ..< upper).contains((map.start + x * map.strideX + y * map.strideY) / w) } }
+                #expect(Array(stored) == expected)
+            }
+        }
+    }
 }

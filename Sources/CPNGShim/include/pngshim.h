@@ -93,7 +93,8 @@ int emu_png_write_memory(const uint16_t *samples, uint32_t width, uint32_t heigh
  * encoding speed; independent segments of rows are filtered and compressed on separate threads
  * (pngsegments.c) and written in order behind the header chunks:
  *   1. emu_png_encode_header (one thread): signature, IHDR, iCCP;
- *   2. emu_png_deflate_segment (any thread) for each segment -> one complete IDAT chunk;
+ *   2. emu_png_deflate_segment (any thread) for each segment -> one complete IDAT chunk
+ *      (emu_png_deflate_rows when the rows are rendered per segment rather than held whole);
  *   3. emu_png_finish_chunks: the Adler-32 trailer IDAT and IEND.
  */
 /**
@@ -120,6 +121,20 @@ int emu_png_deflate_segment(const uint16_t *samples, uint32_t width, uint32_t he
                             int is_first, int is_last,
                             uint8_t **out_chunk, size_t *out_length, uint32_t *out_adler, uint64_t *out_raw_length,
                             char message[EMU_PNG_MESSAGE_SIZE]);
+
+/**
+ * emu_png_deflate_segment for rows that are not part of a whole image in memory: `rows` holds rows
+ * first_row ..< first_row + row_count (consecutive, width * channels samples each) and `above` row
+ * first_row - 1, which the up, avg and paeth filters read (NULL exactly when first_row is 0). The
+ * streamed renderer renders each segment's rows into a small buffer and compresses them here; the
+ * bytes are those emu_png_deflate_segment makes from the same rows of a whole image. first_row is
+ * also the row number error messages give.
+ */
+int emu_png_deflate_rows(const uint16_t *rows, const uint16_t *above, uint32_t width, int channels, int bit_depth,
+                         uint32_t first_row, uint32_t row_count, int filter, int compression_level, int strategy,
+                         int is_first, int is_last,
+                         uint8_t **out_chunk, size_t *out_length, uint32_t *out_adler, uint64_t *out_raw_length,
+                         char message[EMU_PNG_MESSAGE_SIZE]);
 
 /** Adler-32 of the concatenation, from the parts' (zlib adler32_combine). */
 uint32_t emu_png_adler32_combine(uint32_t adler1, uint32_t adler2, uint64_t length2);

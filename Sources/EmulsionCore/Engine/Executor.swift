@@ -45,33 +45,13 @@ public struct Executor: Sendable {
         // Several bands per worker for balance; each band at least 4 strips so halos stay cheap.
         let bandCount = workers == 1 ? 1 : min(max(1, stripCount / 4), 4 * workers)
         let bands = BandCounter(count: bandCount)
-        let fuse = fuseSink && !kernels.isEmpty
         let work = { (_: Int) in
-            let storage = StripStorage(width: source.width, rows: stripRows)
-            let scratch = source.makeScratch(stripRows: stripRows)
+            let workspace = makeWorkspace(for: source)
             var clock = timings.map { _ in StageClock(stages: kernels.count + 2) }
             while let band = bands.next() {
-                let firstStrip = band * stripCount / bandCount
-                let endStrip = (band + 1) * stripCount / bandCount
-                for s in firstStrip..<endStrip {
-                    let first = s * stripRows
-                    let strip = storage.strip(firstRow: first, rows: min(stripRows, height - first))
-                    clock?.start()
-                    source.fill(strip, scratch: scratch, engine: engine)
-                    clock?.lap(0)
-                    for (k, kernel) in kernels.enumerated() {
-                        if fuse && k == kernels.count - 1 {
-                            kernel.run(over: strip, into: sink, engine: engine)
-                        } else {
-                            kernel.run(over: strip, engine: engine)
-                        }
-                        clock?.lap(k + 1)
-                    }
-                    if !fuse {
-                        sink.write(strip, engine: engine)
-                        clock?.lap(kernels.count + 1)
-                    }
-                }
+                let firstRow = band * stripCount / bandCount * stripRows
+                let endRow = min((band + 1) * stripCount / bandCount * stripRows, height)
+                runStrips(firstRow ..< endRow, source: source, kernels: kernels, sink: sink, workspace: workspace, clock: &clock)
             }
             if let clock, let timings { timings.add(clock.nanoseconds) }
         }
@@ -81,6 +61,62 @@ public struct Executor: Sendable {
             DispatchQueue.concurrentPerform(iterations: workers, execute: work)
         }
         timings?.finish(workers: workers, pixels: source.width * height)
+    }
+}
+
+extension Executor {
+    /// The memory one worker needs to run strips of `source`. Make one per worker thread and pass it
+    /// to every `run(rows:…)` that thread makes: it holds the source's mosaic window, which is
+    /// reused across contiguous strips, and allocating it per call would cost more than a small band.
+    public func makeWorkspace(for source: any StripSource) -> ExecutorWorkspace {
+        ExecutorWorkspace(storage: StripStorage(width: source.width, rows: stripRows), scratch: source.makeScratch(stripRows: stripRows))
+    }
+
+    /// Runs source → point kernels → sink over the stored rows `rows` only, strip by strip, on the
+    /// calling thread — the same per-strip schedule as `run(source:kernels:sink:)`, for a caller that
+    /// schedules rows itself (the streamed renderer renders one PNG segment's rows at a time into a
+    /// band sink, `OutputSink(…outputRows:into:)`). Bands need not be contiguous from one call to the
+    /// next: a source keeps only the window rows that the next strip can use (`MosaicSource.fill`).
+    public func run(rows: Range<Int>, source: any StripSource, kernels: [any PointKernel], sink: OutputSink,
+                    workspace: ExecutorWorkspace) {
+        precondition(rows.lowerBound >= 0 && rows.upperBound <= source.height)
+        var clock: StageClock? = nil
+        runStrips(rows, source: source, kernels: kernels, sink: sink, workspace: workspace, clock: &clock)
+    }
+
+    /// The per-strip pipeline both schedules share: strips of `stripRows` rows from `rows.lowerBound`.
+    private func runStrips(_ rows: Range<Int>, source: any StripSource, kernels: [any PointKernel], sink: OutputSink,
+                           workspace: ExecutorWorkspace, clock: inout StageClock?) {
+        let fuse = fuseSink && !kernels.isEmpty
+        for first in stride(from: rows.lowerBound, to: rows.upperBound, by: stripRows) {
+            let strip = workspace.storage.strip(firstRow: first, rows: min(stripRows, rows.upperBound - first))
+            clock?.start()
+            source.fill(strip, scratch: workspace.scratch, engine: engine)
+            clock?.lap(0)
+            for (k, kernel) in kernels.enumerated() {
+                if fuse && k == kernels.count - 1 {
+                    kernel.run(over: strip, into: sink, engine: engine)
+                } else {
+                    kernel.run(over: strip, engine: engine)
+                }
+                clock?.lap(k + 1)
+            }
+            if !fuse {
+                sink.write(strip, engine: engine)
+                clock?.lap(kernels.count + 1)
+            }
+        }
+    }
+}
+
+/// One worker's strip planes and source scratch (`Executor.makeWorkspace`), reused for every strip it runs.
+public final class ExecutorWorkspace: @unchecked Sendable {
+    let storage: StripStorage
+    let scratch: SourceScratch
+
+    init(storage: StripStorage, scratch: SourceScratch) {
+        self.storage = storage
+        self.scratch = scratch
     }
 }
 

@@ -25,17 +25,40 @@ public final class OutputSink: @unchecked Sendable {
     /// A sink writing into `destination` (at least `3 · sourceWidth · sourceHeight` samples), which
     /// the caller owns: e.g. the buffer of `[UInt16](unsafeUninitializedCapacity:)`, so the
     /// output is never copied.
-    public init(sourceWidth: Int, sourceHeight: Int, orientation: Orientation, depth: Depth,
-                into destination: UnsafeMutableBufferPointer<UInt16>) {
+    public convenience init(sourceWidth: Int, sourceHeight: Int, orientation: Orientation, depth: Depth,
+                            into destination: UnsafeMutableBufferPointer<UInt16>) {
         precondition(destination.count >= 3 * sourceWidth * sourceHeight)
+        self.init(sourceWidth: sourceWidth, sourceHeight: sourceHeight, orientation: orientation, depth: depth,
+                  map: orientation.indexMap(width: sourceWidth, height: sourceHeight), rowOffset: 0,
+                  destination: destination.baseAddress!)
+    }
+
+    /// A sink for a band of the output: upright rows `outputRows` only, written to `band` from its
+    /// start (output row `outputRows.lowerBound` first). Only the stored rows
+    /// `orientation.storedRows(ofOutputRows:height:)` may be written into it. The streamed renderer
+    /// renders each PNG segment through one of these into a buffer its worker reuses, so no
+    /// whole-image output exists. Orientations that swap axes have no stored rows for an output
+    /// row (each output row is a stored column), so they cannot be banded.
+    public convenience init(sourceWidth: Int, sourceHeight: Int, orientation: Orientation, depth: Depth,
+                            outputRows: Range<Int>, into band: UnsafeMutableBufferPointer<UInt16>) {
+        precondition(!orientation.swapsAxes && outputRows.lowerBound >= 0 && outputRows.upperBound <= sourceHeight)
+        precondition(band.count >= 3 * sourceWidth * outputRows.count)
+        self.init(sourceWidth: sourceWidth, sourceHeight: sourceHeight, orientation: orientation, depth: depth,
+                  map: orientation.indexMap(width: sourceWidth, height: sourceHeight), rowOffset: outputRows.lowerBound,
+                  destination: band.baseAddress!)
+    }
+
+    private init(sourceWidth: Int, sourceHeight: Int, orientation: Orientation, depth: Depth,
+                 map: (start: Int, strideX: Int, strideY: Int), rowOffset: Int, destination: UnsafeMutablePointer<UInt16>) {
         self.depth = depth
         self.sourceWidth = sourceWidth
         self.sourceHeight = sourceHeight
         self.orientation = orientation
         (width, height) = orientation.orientedSize(width: sourceWidth, height: sourceHeight)
         scale = depth == .sixteen ? 65535 : 255
-        map = orientation.indexMap(width: sourceWidth, height: sourceHeight)
-        self.destination = destination.baseAddress!
+        // Moving the map's start up by the band's first row makes that row index 0 of `destination`.
+        self.map = (map.start - rowOffset * width, map.strideX, map.strideY)
+        self.destination = destination
     }
 
     /// A sink owning its output; `takeSamples()` copies it out.

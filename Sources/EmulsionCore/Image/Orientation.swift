@@ -16,6 +16,18 @@ public enum Orientation: Int, Sendable, CaseIterable {
         swapsAxes ? (height, width) : (width, height)
     }
 
+    /// The stored rows that make upright rows `rows` of an image `height` stored rows high, or nil
+    /// when the orientation swaps axes (then every upright row is a stored column). Without a swap
+    /// an upright row is one whole stored row, mirrored or not, which lets a renderer produce the
+    /// output band by band (the streamed render).
+    public func storedRows(ofOutputRows rows: Range<Int>, height: Int) -> Range<Int>? {
+        switch self {
+        case .normal, .mirrorHorizontal: return rows
+        case .rotate180, .mirrorVertical: return (height - rows.upperBound) ..< (height - rows.lowerBound)
+        case .transpose, .rotate90Clockwise, .transverse, .rotate90CounterClockwise: return nil
+        }
+    }
+
     /// The output pixel index of stored pixel (x, y) is `start + x * strideX + y * strideY`
     /// (in pixels, row-major upright image). One affine map serves all eight orientations.
     public func indexMap(width w: Int, height h: Int) -> (start: Int, strideX: Int, strideY: Int) {

@@ -38,6 +38,43 @@ public struct PNGImage: Equatable, Sendable {
     }
 }
 
+/// What the encoder needs to know about an image besides its rows: size, depth, channels and the ICC
+/// profile. Kept apart from `PNGImage` so rows can come from somewhere other than a whole-image
+/// array (the streamed renderer renders each segment's rows just before they are compressed).
+public struct PNGLayout: Equatable, Sendable {
+    public var width: Int
+    public var height: Int
+    /// 8 or 16.
+    public var bitDepth: Int
+    /// 1 or 3.
+    public var channels: Int
+    public var iccProfile: [UInt8]?
+
+    public init(width: Int, height: Int, bitDepth: Int = 16, channels: Int = 3, iccProfile: [UInt8]? = nil) {
+        self.width = width
+        self.height = height
+        self.bitDepth = bitDepth
+        self.channels = channels
+        self.iccProfile = iccProfile
+    }
+
+    /// Samples in one row.
+    public var rowSamples: Int { width * channels }
+}
+
+extension PNGImage {
+    public var layout: PNGLayout {
+        PNGLayout(width: width, height: height, bitDepth: bitDepth, channels: channels, iccProfile: iccProfile)
+    }
+}
+
+/// Rows of an image for the segmented encoder. Called with a range of rows, it returns a pointer to
+/// the first of them, followed by the others (`PNGLayout.rowSamples` samples each), valid until its
+/// next call. The encoder makes one per thread (`PNGFile.encode(_:options:rows:to:)`) and asks it,
+/// per segment, for the segment's rows and the row above them (which the up, avg and paeth filters
+/// read), so a source may render those rows into one small buffer it reuses.
+public typealias PNGRowSource = (Range<Int>) -> UnsafePointer<UInt16>
+
 /// PNG row filter (PNG spec section 9). `adaptive` lets libpng try all five per row (slowest).
 public enum PNGFilter: String, CaseIterable, Sendable {
     case none, sub, up, paeth, adaptive
@@ -234,40 +271,62 @@ public enum PNGFile {
     public static func encode(_ image: PNGImage, options: PNGEncodingOptions = .default,
                               to output: (UnsafeRawBufferPointer) throws -> Void) throws {
         try validate(image, options: options, path: nil)
+        let rowSamples = image.layout.rowSamples
+        try image.samples.withUnsafeBufferPointer { samples in
+            // The rows are already in memory: a segment's rows are a pointer into them, no copy.
+            let base = UnsafeSendable(samples.baseAddress!)
+            try encodeSegments(image.layout, options: options, rows: { { base.value + $0.lowerBound * rowSamples } }, to: output)
+        }
+    }
+
+    /// Encodes an image whose rows come from `makeRows` instead of an array: each encoding thread
+    /// calls `makeRows` once (it may be called concurrently) and then asks the source it got for
+    /// each segment it compresses. The bytes are those `encode(_:options:to:)` makes from the same
+    /// rows; `output` is used as there. This is how `emulsion process` renders and compresses in one
+    /// pass without a whole-image buffer (Emulsion's `PNGRender`).
+    public static func encode(_ layout: PNGLayout, options: PNGEncodingOptions = .default,
+                              rows makeRows: () -> PNGRowSource,
+                              to output: (UnsafeRawBufferPointer) throws -> Void) throws {
+        try validate(layout, options: options, path: nil)
+        try encodeSegments(layout, options: options, rows: makeRows, to: output)
+    }
+
+    /// Rows in each segment `encode` compresses for `layout` (the last segment may be shorter).
+    public static func segmentRows(for layout: PNGLayout, options: PNGEncodingOptions) -> Int {
+        segmentRows(width: layout.width, channels: layout.channels, bitDepth: layout.bitDepth, segmentBytes: options.segmentBytes)
+    }
+
+    /// The segmented encoder: header, then segments taken in order by `options.effectiveThreads`
+    /// threads and written in order by `SegmentQueue`, then the trailer.
+    private static func encodeSegments(_ layout: PNGLayout, options: PNGEncodingOptions, rows makeRows: () -> PNGRowSource,
+                                       to output: (UnsafeRawBufferPointer) throws -> Void) throws {
         var header: UnsafeMutablePointer<UInt8>? = nil
         var headerLength = 0
-        try withEncodeArguments(image, options: options) { _, icc, iccLength, name, message in
-            emu_png_encode_header(UInt32(image.width), UInt32(image.height), Int32(image.channels), Int32(image.bitDepth),
+        try withEncodeArguments(layout, options: options) { icc, iccLength, name, message in
+            emu_png_encode_header(UInt32(layout.width), UInt32(layout.height), Int32(layout.channels), Int32(layout.bitDepth),
                                   icc, iccLength, name, &header, &headerLength, message)
         }.throwIfFailed(path: nil)
         defer { emu_png_free(header) }
         try output(UnsafeRawBufferPointer(start: header, count: headerLength))
 
-        let rowsPerSegment = segmentRows(width: image.width, channels: image.channels, bitDepth: image.bitDepth,
-                                         segmentBytes: options.segmentBytes)
-        let count = (image.height + rowsPerSegment - 1) / rowsPerSegment
+        let rowsPerSegment = segmentRows(for: layout, options: options)
+        let count = (layout.height + rowsPerSegment - 1) / rowsPerSegment
         let state = SegmentQueue(count: count)
-        image.samples.withUnsafeBufferPointer { samples in withoutActuallyEscaping(output) { output in
-            let base = UnsafeSendable(samples.baseAddress!)
+        withoutActuallyEscaping(makeRows) { makeRows in withoutActuallyEscaping(output) { output in
             let work = { (_: Int) in
+                let rows = makeRows()
                 while let i = state.take() {
                     let first = i * rowsPerSegment
-                    var chunk: UnsafeMutablePointer<UInt8>? = nil
-                    var length = 0
-                    var adler: UInt32 = 0
-                    var rawLength: UInt64 = 0
-                    var message = [CChar](repeating: 0, count: Int(EMU_PNG_MESSAGE_SIZE))
-                    let code = emu_png_deflate_segment(
-                        base.value, UInt32(image.width), UInt32(image.height), Int32(image.channels), Int32(image.bitDepth),
-                        UInt32(first), UInt32(min(rowsPerSegment, image.height - first)), options.filter.shimValue,
-                        Int32(options.compressionLevel), options.strategy.shimValue, i == 0 ? 1 : 0, i == count - 1 ? 1 : 0,
-                        &chunk, &length, &adler, &rawLength, &message)
-                    if code != Int32(EMU_PNG_OK) {
-                        emu_png_free(chunk)
-                        state.fail(i, with: ShimResult(code: code, message: message).error(path: nil))
+                    let end = min(first + rowsPerSegment, layout.height)
+                    // The row above the segment comes along: up, avg and paeth filter against it.
+                    let above = first > 0 ? rows(first - 1 ..< end) : nil
+                    let segmentRows = above.map { $0 + layout.rowSamples } ?? rows(first ..< end)
+                    switch deflate(segmentRows, above: above, layout: layout, rows: first ..< end, index: i, of: count, options: options) {
+                    case .success(let segment): state.finished(i, segment, output: output)
+                    case .failure(let error):
+                        state.fail(i, with: error)
                         return
                     }
-                    state.finished(i, Segment(chunk: chunk!, length: length, adler: adler, rawLength: rawLength), output: output)
                 }
             }
             let threads = max(1, min(options.effectiveThreads, count))
@@ -277,6 +336,26 @@ public enum PNGFile {
         var trailer = [UInt8](repeating: 0, count: Int(EMU_PNG_FINISH_SIZE))
         emu_png_finish_chunks(state.adler, &trailer)
         try trailer.withUnsafeBytes { try output($0) }
+    }
+
+    /// Filters and compresses segment `index` (image rows `rows`, held at `samples`) into its IDAT chunk.
+    private static func deflate(_ samples: UnsafePointer<UInt16>, above: UnsafePointer<UInt16>?, layout: PNGLayout,
+                                rows: Range<Int>, index i: Int, of count: Int, options: PNGEncodingOptions) -> Result<Segment, PNGError> {
+        var chunk: UnsafeMutablePointer<UInt8>? = nil
+        var length = 0
+        var adler: UInt32 = 0
+        var rawLength: UInt64 = 0
+        var message = [CChar](repeating: 0, count: Int(EMU_PNG_MESSAGE_SIZE))
+        let code = emu_png_deflate_rows(
+            samples, above, UInt32(layout.width), Int32(layout.channels), Int32(layout.bitDepth),
+            UInt32(rows.lowerBound), UInt32(rows.count), options.filter.shimValue,
+            Int32(options.compressionLevel), options.strategy.shimValue, i == 0 ? 1 : 0, i == count - 1 ? 1 : 0,
+            &chunk, &length, &adler, &rawLength, &message)
+        guard code == Int32(EMU_PNG_OK) else {
+            emu_png_free(chunk)
+            return .failure(ShimResult(code: code, message: message).error(path: nil))
+        }
+        return .success(Segment(chunk: chunk!, length: length, adler: adler, rawLength: rawLength))
     }
 
     /// Reads any PNG (gray, gray+alpha, RGB, RGBA, palette; 1-16 bit; interlaced or not) as 3-channel
@@ -313,6 +392,17 @@ public enum PNGFile {
     // MARK: - Plumbing
 
     private static func validate(_ image: PNGImage, options: PNGEncodingOptions, path: String?) throws {
+        try validate(image.layout, options: options, path: path)
+        let (pixels, overflow1) = image.width.multipliedReportingOverflow(by: image.height)
+        let (expected, overflow2) = pixels.multipliedReportingOverflow(by: image.channels)
+        guard !overflow1, !overflow2, image.samples.count == expected else {
+            throw PNGError(path: path, kind: .invalidArgument,
+                           message: "\(image.samples.count) samples for a \(image.width)x\(image.height)x\(image.channels) image "
+                               + "(expected \(overflow1 || overflow2 ? "too many" : String(expected)))")
+        }
+    }
+
+    private static func validate(_ image: PNGLayout, options: PNGEncodingOptions, path: String?) throws {
         func fail(_ message: String) -> PNGError { PNGError(path: path, kind: .invalidArgument, message: message) }
         guard image.width > 0, image.height > 0, image.width <= Int(Int32.max), image.height <= Int(Int32.max) else {
             throw fail("invalid image size \(image.width)x\(image.height)")
@@ -322,12 +412,6 @@ public enum PNGFile {
         }
         guard image.bitDepth == 8 || image.bitDepth == 16 else {
             throw fail("unsupported bit depth \(image.bitDepth) (expected 8 or 16)")
-        }
-        let (pixels, overflow1) = image.width.multipliedReportingOverflow(by: image.height)
-        let (expected, overflow2) = pixels.multipliedReportingOverflow(by: image.channels)
-        guard !overflow1, !overflow2, image.samples.count == expected else {
-            throw fail("\(image.samples.count) samples for a \(image.width)x\(image.height)x\(image.channels) image "
-                + "(expected \(overflow1 || overflow2 ? "too many" : String(expected)))")
         }
         guard (0...9).contains(options.compressionLevel) else {
             throw fail("invalid zlib compression level \(options.compressionLevel) (expected 0-9)")
@@ -344,24 +428,20 @@ public enum PNGFile {
         }
     }
 
-    /// Calls `body` with C views of the image and options; returns the shim's code and message.
+    /// Calls `body` with C views of the ICC profile and options; returns the shim's code and message.
     private static func withEncodeArguments(
-        _ image: PNGImage, options: PNGEncodingOptions,
-        _ body: (UnsafePointer<UInt16>, UnsafePointer<UInt8>?, Int, UnsafePointer<CChar>,
-                 UnsafeMutablePointer<CChar>) -> Int32
+        _ layout: PNGLayout, options: PNGEncodingOptions,
+        _ body: (UnsafePointer<UInt8>?, Int, UnsafePointer<CChar>, UnsafeMutablePointer<CChar>) -> Int32
     ) -> ShimResult {
         var message = [CChar](repeating: 0, count: Int(EMU_PNG_MESSAGE_SIZE))
-        let code: Int32 = image.samples.withUnsafeBufferPointer { samples in
-            options.iccProfileName.withCString { name in
-                message.withUnsafeMutableBufferPointer { messageBuffer in
-                    if let icc = image.iccProfile {
-                        return icc.withUnsafeBufferPointer { iccBuffer in
-                            body(samples.baseAddress!, iccBuffer.baseAddress, iccBuffer.count, name,
-                                 messageBuffer.baseAddress!)
-                        }
+        let code: Int32 = options.iccProfileName.withCString { name in
+            message.withUnsafeMutableBufferPointer { messageBuffer in
+                if let icc = layout.iccProfile {
+                    return icc.withUnsafeBufferPointer { iccBuffer in
+                        body(iccBuffer.baseAddress, iccBuffer.count, name, messageBuffer.baseAddress!)
                     }
-                    return body(samples.baseAddress!, nil, 0, name, messageBuffer.baseAddress!)
                 }
+                return body(nil, 0, name, messageBuffer.baseAddress!)
             }
         }
         return ShimResult(code: code, message: message)
