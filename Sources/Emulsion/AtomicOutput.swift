@@ -24,7 +24,8 @@ public enum AtomicOutput {
 
     /// As `write(_:to:overwrite:)`, with the bytes produced piece by piece: `produce` calls its
     /// argument with each piece in order (a streaming encoder never holds the whole file).
-    public static func write(to path: String, overwrite: Bool,
+    /// `syncTime`, when given, receives the seconds the closing fsync took.
+    public static func write(to path: String, overwrite: Bool, syncTime: SyncTime? = nil,
                              produce: (_ emit: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
         let url = URL(fileURLWithPath: path)
         let directory = url.deletingLastPathComponent().path
@@ -56,7 +57,9 @@ public enum AtomicOutput {
                 }
                 writeback.wrote(buffer.count)
             }
+            let syncStarted = DispatchTime.now()
             guard fsync(fd) == 0 else { throw OutputError(path: path, problem: "write failed: \(errnoText())") }
+            syncTime?.seconds = Double(DispatchTime.now().uptimeNanoseconds - syncStarted.uptimeNanoseconds) / 1e9
         } catch {
             close(fd)
             throw error
@@ -72,6 +75,12 @@ public enum AtomicOutput {
             unlink(temporary)
         }
         ok = true
+    }
+
+    /// How long the closing fsync took (the phase figures of `emulsion process --timings`).
+    public final class SyncTime: @unchecked Sendable {
+        public var seconds: Double = 0
+        public init() {}
     }
 
     /// Starts the disk write of what is already written while the encoder produces the rest, so

@@ -288,6 +288,7 @@ public final class Benchmark {
             print(String(format: "  %@ wall %6.3f s  CPU %6.3f s  peak %5.0f MB = %4.1f B per sensor pixel", pad(label, 58), r.seconds, r.cpuSeconds,
                          Double(r.peakBytes) / 1e6, Double(r.peakBytes) / Double(pixels)))
         }
+        print("  where emulsion's time goes (one more run, --threads \(maxThreads) --png-level 1 --timings): \(phases(path: path, output: out, threads: maxThreads))")
         guard options.peers else { return }
         let tmp = directory.appendingPathComponent("peers")
         try? FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
@@ -320,6 +321,24 @@ public final class Benchmark {
             if let s = stored { line += String(format: "; (png 0) %.1f× wall, %.1f× CPU", r.seconds / s.seconds, r.cpuSeconds / s.cpuSeconds) }
             print(line)
         }
+    }
+
+    /// The phase line `emulsion process --timings` prints for one run (decode, prepare, render +
+    /// encode + write, sync), or why there is none.
+    func phases(path: String, output: String, threads: Int) -> String {
+        unlink(output)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: options.executable)
+        process.arguments = ["process", path, "-o", output, "--overwrite", "--threads", String(threads), "--timings"]
+        let pipe = Pipe()
+        process.standardError = pipe
+        process.standardOutput = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return "could not start" }
+        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard let line = text.split(separator: "\n").last(where: { $0.contains("render+encode") }),
+              let range = line.range(of: "decode ") else { return "no timings printed" }
+        return String(line[range.lowerBound...])
     }
 
     /// Runs a program `endToEndRepeats` times; the fastest run's wall time, its CPU time and peak RSS.

@@ -9,6 +9,24 @@ public enum Processor {
         public var output: String
         public var width: Int
         public var height: Int
+        /// Where the time went (`emulsion process --timings`, `emulsion bench`).
+        public var phases: Phases = Phases()
+    }
+
+    /// Wall seconds of each phase of one file. `renderAndEncode` includes writing the bytes to
+    /// the temporary file (the render, the PNG encoding and the writes overlap); `sync` is the
+    /// closing fsync that makes the output durable before it takes its name.
+    public struct Phases: Sendable, CustomStringConvertible {
+        public var decode: Double = 0
+        public var prepare: Double = 0
+        public var renderAndEncode: Double = 0
+        public var sync: Double = 0
+        public var total: Double { decode + prepare + renderAndEncode + sync }
+
+        public var description: String {
+            String(format: "decode %.3f s, prepare %.3f s, render+encode+write %.3f s, sync %.3f s, total %.3f s",
+                   decode, prepare, renderAndEncode, sync, total)
+        }
     }
 
     public static func process(input: String, output: String, options: RenderOptions, overwrite: Bool,
@@ -25,15 +43,28 @@ public enum Processor {
         // prepared (the raw is then released before encoding). Preparing builds the render plan,
         // so its errors come before the output file is created. The raw comes from `decoder`
         // (in-process LibRaw or the isolated decode worker, docs/RELIABILITY.md).
-        let render = try PNGRender(try decoder.decode(path: input, pixelLimit: pixelLimit), options: options)
+        var phases = Phases()
+        var clock = DispatchTime.now()
+        func lap() -> Double {
+            let now = DispatchTime.now()
+            defer { clock = now }
+            return Double(now.uptimeNanoseconds - clock.uptimeNanoseconds) / 1e9
+        }
+        let raw = try decoder.decode(path: input, pixelLimit: pixelLimit)
+        phases.decode = lap()
+        let render = try PNGRender(raw, options: options)
+        phases.prepare = lap()
         var encoding = png
         encoding.threads = max(encoding.threads, options.threads)
-        try AtomicOutput.write(to: output, overwrite: overwrite) { emit in
+        let sync = AtomicOutput.SyncTime()
+        try AtomicOutput.write(to: output, overwrite: overwrite, syncTime: sync) { emit in
             do { try render.encode(png: encoding, to: emit) } catch let e as PNGError {
                 throw OutputError(path: output, problem: "PNG encoding failed: \(e.message)")
             }
         }
-        return Result(input: input, output: output, width: render.width, height: render.height)
+        phases.sync = sync.seconds
+        phases.renderAndEncode = lap() - sync.seconds
+        return Result(input: input, output: output, width: render.width, height: render.height, phases: phases)
     }
 
     /// An output that is the input (same file through any path or link) would destroy the raw.

@@ -70,6 +70,9 @@ struct ProcessCommand: ParsableCommand {
     @Flag(help: "Replace existing outputs.")
     var overwrite = false
 
+    @Flag(help: "Print where each file's time went (decode, prepare, render+encode+write, sync) to standard error.")
+    var timings = false
+
     @Option(name: .customLong("max-megapixels"), help: "Refuse raws larger than this (guards against absurd headers).")
     var maxMegapixels: Int = RawFile.defaultPixelLimit / 1_000_000
 
@@ -169,6 +172,10 @@ struct ProcessCommand: ParsableCommand {
             if case .failed(_, let message) = outcome {
                 if terminal { writeToStandardError("\r\u{1B}[K") }
                 complain("emulsion: \(message)")
+            }
+            if timings, case .written(let r) = outcome {
+                if terminal { writeToStandardError("\r\u{1B}[K") }
+                complain("emulsion: \(r.input): \(r.phases)")
             }
             if terminal {
                 let name: String
