@@ -73,37 +73,23 @@ public enum IsolatedDecoding {
     }
 
     static func run(executable: String, path: String, pixelLimit: Int, timeout: Double) throws -> RawImage {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["decode-worker", path, "--max-megapixels", String(max(1, pixelLimit / 1_000_000))]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
-        do { try process.run() } catch {
-            throw RawFileError(path: path, problem: "cannot start the decoder process: \(error.localizedDescription)")
+        let worker: WorkerProcess
+        do {
+            worker = try WorkerProcess(executable: executable,
+                                       arguments: ["decode-worker", path, "--max-megapixels", String(max(1, pixelLimit / 1_000_000))])
+        } catch let error as WorkerProcess.Failure {
+            throw RawFileError(path: path, problem: "cannot start the decoder process: \(error.message)")
         }
-        let finished = DispatchSemaphore(value: 0)
-        let box = DataBox()
-        DispatchQueue.global().async {
-            box.data = pipe.fileHandleForReading.readDataToEndOfFile()
-            finished.signal()
-        }
-        if finished.wait(timeout: .now() + timeout) == .timedOut {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-            finished.wait()
+        guard let output = worker.readAll(timeout: timeout) else {
+            worker.kill()
             throw RawFileError(path: path, problem: "decoder did not finish within \(Int(timeout)) s (damaged file?); stopped it")
         }
-        process.waitUntilExit()
-        if process.terminationReason == .uncaughtSignal {
-            throw RawFileError(path: path, problem: "decoder crashed (signal \(process.terminationStatus)) on this file")
+        if let signal = worker.waitForExit().signal {
+            throw RawFileError(path: path, problem: "decoder crashed (signal \(signal)) on this file")
         }
-        // Parsed where it lies: the samples are copied once, from the pipe's buffer into the image.
-        return try box.data.withUnsafeBytes { try parse($0, path: path) }
+        // Parsed where it lies: the samples are copied once, from the read buffer into the image.
+        return try output.withUnsafeBytes { try parse($0, path: path) }
     }
-
-    private final class DataBox: @unchecked Sendable { var data = Data() }
 
     static func parse(_ data: UnsafeRawBufferPointer, path: String) throws -> RawImage {
         var i = 0
