@@ -87,6 +87,7 @@ struct LosslessDNGTiles {
                             curve: UnsafePointer<UInt16>) -> Bool {
         guard let jpeg = LosslessJPEG(bytes) else { return false }
         let trow = (t / tilesAcross) * tileLength, tcol = (t % tilesAcross) * tileWidth
+        if jpeg.algo == 0xC1 { return decodeDCTTile(jpeg, bytes: bytes, trow: trow, tcol: tcol, into: out, curve: curve) }
         let rowWidth = min(tileWidth, rawWidth)
         let values = jpeg.wide * jpeg.clrs
         // The JPEG must fill its tile exactly: whole rows of the tile, as many as it has.
@@ -110,6 +111,28 @@ struct LosslessDNGTiles {
                 }
                 k += span
                 index += span
+            }
+        }
+    }
+}
+
+extension LosslessDNGTiles {
+    /// A DCT tile (Blackmagic): LibRaw puts block (jrow, jcol) at tile row jcol / TileWidth +
+    /// 2·jrow, column jcol mod TileWidth, its eight rows on every other tile row. Taken only where
+    /// that fills the tile exactly once: a JPEG twice the tile's width and half its length, in
+    /// whole blocks (the two halves of each JPEG block row interleave as even and odd rows).
+    fileprivate func decodeDCTTile(_ jpeg: LosslessJPEG, bytes: UnsafeBufferPointer<UInt8>, trow: Int, tcol: Int,
+                                   into out: UnsafeMutablePointer<UInt16>, curve: UnsafePointer<UInt16>) -> Bool {
+        guard tileWidth % 8 == 0, jpeg.wide == 2 * tileWidth, 2 * jpeg.high == tileLength, jpeg.high % 8 == 0 else { return false }
+        return jpeg.decodeBlocks(bytes, dngVersion: dngVersion) { block, jrow, jcol in
+            let row = trow + jcol / tileWidth + jrow * 2, col = tcol + jcol % tileWidth
+            for i in 0..<8 {
+                let y = row + 2 * i - top
+                guard y >= 0 && y < height else { continue }
+                for j in 0..<8 {
+                    let x = col + j - left
+                    if x >= 0 && x < width { out[y * width + x] = curve[Int(block[i * 8 + j])] }
+                }
             }
         }
     }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// One lossless-JPEG stream (ITU-T T.81 process 14, SOF3, Huffman), decoded with LibRaw 0.20's
 /// semantics so that a DNG tile decodes to exactly the values LibRaw's `ljpeg_start` /
 /// `ljpeg_row` / `ljpeg_diff` give.
@@ -27,6 +29,13 @@ struct LosslessJPEG {
     var clrs = 0
     var psv = 0
     var restart = Int(Int32.max)
+    /// 0xC3 (lossless) or 0xC1 (extended DCT, which LibRaw's DNG loader also takes: Blackmagic).
+    var algo = 0
+    /// The DQT table as LibRaw reads it (sixteen bits per entry, zig-zag order), DCT only.
+    var quant = [Int](repeating: 0, count: 64)
+    /// LibRaw's `huff[16]` (the first AC table, or the slot before it): the DCT's AC codes.
+    var acTable: [UInt16] = []
+    var acMaxLength = 0
     /// Huffman lookup per component (LibRaw's slot c), `1 << maxLength` entries of length << 8 | category.
     var tables: [[UInt16]] = []
     var maxLengths: [Int] = []
@@ -39,8 +48,8 @@ struct LosslessJPEG {
     init?(_ b: UnsafeBufferPointer<UInt8>) {
         guard b.count >= 4, b[1] == 0xD8 else { return nil }
         var pos = 2
-        var algo = 0
         var sraw = 0
+        var quantComplete = true
         var huff = [[UInt16]?](repeating: nil, count: 20)
         var huffMax = [Int](repeating: 0, count: 20)
         var markers = 0
@@ -102,6 +111,14 @@ struct LosslessJPEG {
                 guard 3 + ns * 2 < len else { return nil }
                 psv = Int(b[d + 1 + ns * 2])
                 bits -= Int(b[d + 3 + ns * 2]) & 15
+            case 0xFFDB:
+                // LibRaw reads 64 sixteen-bit entries whatever the precision byte says.
+                if len >= 129 {
+                    for c in 0..<64 { quant[c] = Int(b[d + c * 2 + 1]) << 8 | Int(b[d + c * 2 + 2]) }
+                    quantComplete = true
+                } else {
+                    quantComplete = false
+                }
             case 0xFFDD:
                 guard len >= 2 else { return nil }
                 restart = Int(b[d]) << 8 | Int(b[d + 1])
@@ -112,13 +129,19 @@ struct LosslessJPEG {
         } while tag != 0xFFDA
         dataStart = pos
         // LibRaw's own refusals, then what this reader does not handle.
-        guard (1...16).contains(bits), (1...6).contains(clrs), high > 0, wide > 0, huff[0] != nil,
-              algo == 0xC3, sraw == 0, (1...7).contains(psv), restart != 0,
+        guard (1...16).contains(bits), (1...6).contains(clrs), high > 0, wide > 0, huff[0] != nil, sraw == 0,
               high * wide < Int(Int32.max) else { return nil }
+        switch algo {
+        case 0xC3: guard (1...7).contains(psv), restart != 0 else { return nil }
+        case 0xC1: guard clrs == 1, quantComplete else { return nil }
+        default: return nil
+        }
         for c in 0..<19 where huff[c + 1] == nil { huff[c + 1] = huff[c]; huffMax[c + 1] = huffMax[c] }
         tables = (0..<clrs).map { huff[$0] ?? [] }
         maxLengths = Array(huffMax.prefix(clrs))
-        guard maxLengths.allSatisfy({ $0 > 0 }) else { return nil }
+        acTable = huff[16] ?? []
+        acMaxLength = huffMax[16]
+        guard maxLengths.allSatisfy({ $0 > 0 }), algo != 0xC1 || acMaxLength > 0 else { return nil }
     }
 
     /// LibRaw's `getbithuff` over one buffer: reads bytes only while it holds fewer bits than
@@ -252,5 +275,121 @@ struct LosslessJPEG {
             sink(current, jrow)
         }
         return !reader.unknown
+    }
+
+    /// Zig-zag order (T.81 Figure A.6), then LibRaw's 16 extra entries for runs that overshoot.
+    static let zigzag: [Int] = [
+        0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5,
+        12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13, 6, 7, 14, 21, 28,
+        35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51,
+        58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
+    ] + [Int](repeating: 63, count: 16)
+
+    /// LibRaw's cosine table: cos((c & 31)·π/16)/2 computed in double, kept as float.
+    static let cosines: [Float] = (0..<106).map { Float(cos(Double($0 & 31) * Double.pi / 16) / 2) }
+
+    /// `cs[(k·2+1)·c]` for k = 0…7 as one vector per c: lane k does exactly the scalar sum's
+    /// operations in the same order, so the vector IDCT gives LibRaw's float results bit for bit.
+    static let cosineRows: [SIMD8<Float>] = (0..<8).map { c in
+        SIMD8<Float>((0..<8).map { k in cosines[(k * 2 + 1) * c] })
+    }
+
+    /// The DCT variant (SOF1) as LibRaw's DNG loader decodes it (`ljpeg_idct`): 8×8 blocks left to
+    /// right, top to bottom, no restart handling, DC predicted from the previous block starting at
+    /// 16384, float IDCT in LibRaw's order of operations, each value rounded by adding 0.5 and
+    /// truncating, then clamped to 0…65535. `block` gets the 64 values with the block's row and
+    /// column in the JPEG. Returns false as `decode` does.
+    func decodeBlocks(_ b: UnsafeBufferPointer<UInt8>, dngVersion: UInt32,
+                      block sink: (UnsafePointer<UInt16>, Int, Int) -> Void) -> Bool {
+        guard algo == 0xC1, let dcTable = tables.first else { return false }
+        var reader = BitReader(b: b, pos: dataStart)
+        let sixteenIsMinimum = dngVersion == 0 || dngVersion >= 0x0101_0000
+        let dcMax = maxLengths[0]
+        var dc = 16384
+        let zigzag = Self.zigzag, rowsOfCosines = Self.cosineRows
+        let halfRoot = 0.70710678118654752440  // M_SQRT1_2, a double as in LibRaw
+        var coefficients = [Float](repeating: 0, count: 64)
+        var values = [UInt16](repeating: 0, count: 64)
+        return dcTable.withUnsafeBufferPointer { dcLookup in
+            acTable.withUnsafeBufferPointer { acLookup in
+                var jrow = 0
+                while jrow + 7 < high {
+                    var jcol = 0
+                    while jcol + 7 < wide {
+                        for k in 0..<64 { coefficients[k] = 0 }
+                        // DC: LibRaw's ljpeg_diff.
+                        let dcEntry = Int(dcLookup[reader.peek(dcMax)])
+                        guard dcEntry >> 8 > 0 else { return false }
+                        reader.count -= dcEntry >> 8
+                        guard reader.count >= 0 else { return false }
+                        let category = dcEntry & 0xFF
+                        var d = 0
+                        if category == 16 && sixteenIsMinimum {
+                            d = -32768
+                        } else if category > 0 {
+                            guard category <= 16 else { return false }
+                            let v = reader.peek(category)
+                            reader.count -= category
+                            guard reader.count >= 0 else { return false }
+                            d = v & (1 << (category - 1)) == 0 ? v - (1 << category) + 1 : v
+                        }
+                        dc += d * quant[0]
+                        guard dc >= Int(Int32.min), dc <= Int(Int32.max) else { return false }
+                        coefficients[0] = Float(dc)
+                        var i = 1
+                        while i < 64 {
+                            let entry = Int(acLookup[reader.peek(acMaxLength)])
+                            guard entry >> 8 > 0 else { return false }
+                            reader.count -= entry >> 8
+                            guard reader.count >= 0 else { return false }
+                            let symbol = entry & 0xFF
+                            let skip = symbol >> 4, size = symbol & 15
+                            i += skip
+                            if size == 0 && skip < 15 { break }
+                            var coefficient = 0
+                            if size > 0 {
+                                let v = reader.peek(size)
+                                reader.count -= size
+                                guard reader.count >= 0 else { return false }
+                                coefficient = v & (1 << (size - 1)) == 0 ? v - (1 << size) + 1 : v
+                            }
+                            if i >= 64 {
+                                // Past the table LibRaw reads memory beyond its quantisation
+                                // table; only a zero is certain.
+                                guard coefficient == 0 else { return false }
+                                coefficients[63] = 0
+                            } else {
+                                coefficients[zigzag[i]] = Float(coefficient * quant[i])
+                            }
+                            i += 1
+                        }
+                        for c in 0..<8 { coefficients[c] = Float(Double(coefficients[c]) * halfRoot) }
+                        for c in 0..<8 { coefficients[c * 8] = Float(Double(coefficients[c * 8]) * halfRoot) }
+                        // Rows: work1[i][j] = Σc work0[i][c]·cs[(2j+1)c], lanes j.
+                        var work1 = [SIMD8<Float>](repeating: .zero, count: 8)
+                        for r in 0..<8 {
+                            var s = SIMD8<Float>.zero
+                            for c in 0..<8 { s += SIMD8<Float>(repeating: coefficients[r * 8 + c]) * rowsOfCosines[c] }
+                            work1[r] = s
+                        }
+                        // Columns: work2[i][j] = Σc work1[c][j]·cs[(2i+1)c], lanes j.
+                        for r in 0..<8 {
+                            var s = SIMD8<Float>.zero
+                            for c in 0..<8 { s += work1[c] * SIMD8<Float>(repeating: Self.cosines[(r * 2 + 1) * c]) }
+                            for j in 0..<8 {
+                                let x = Double(s[j]) + 0.5
+                                // C's (int) of an out-of-range double gives INT_MIN on x86-64, which LIM clamps to 0.
+                                let v = x > -2_147_483_649.0 && x < 2_147_483_648.0 ? Int(x) : 0
+                                values[r * 8 + j] = UInt16(min(max(v, 0), 65535))
+                            }
+                        }
+                        values.withUnsafeBufferPointer { sink($0.baseAddress!, jrow, jcol) }
+                        jcol += 8
+                    }
+                    jrow += 8
+                }
+                return !reader.unknown
+            }
+        }
     }
 }
