@@ -294,6 +294,9 @@ struct LosslessJPEG {
         SIMD8<Float>((0..<8).map { k in cosines[(k * 2 + 1) * c] })
     }
 
+    /// `cs[(2i+1)·c]` at i·8 + c.
+    static let columnCosines: [Float] = (0..<64).map { cosines[($0 / 8 * 2 + 1) * ($0 % 8)] }
+
     /// The DCT variant (SOF1) as LibRaw's DNG loader decodes it (`ljpeg_idct`): 8×8 blocks left to
     /// right, top to bottom, no restart handling, DC predicted from the previous block starting at
     /// 16384, float IDCT in LibRaw's order of operations, each value rounded by adding 0.5 and
@@ -308,15 +311,20 @@ struct LosslessJPEG {
         var dc = 16384
         let zigzag = Self.zigzag, rowsOfCosines = Self.cosineRows
         let halfRoot = 0.70710678118654752440  // M_SQRT1_2, a double as in LibRaw
-        var coefficients = [Float](repeating: 0, count: 64)
-        var values = [UInt16](repeating: 0, count: 64)
+        let coefficients = UnsafeMutablePointer<Float>.allocate(capacity: 64)
+        let work1 = UnsafeMutablePointer<SIMD8<Float>>.allocate(capacity: 8)
+        let values = UnsafeMutablePointer<UInt16>.allocate(capacity: 64)
+        defer { coefficients.deallocate(); work1.deallocate(); values.deallocate() }
+        let columnCosines = Self.columnCosines
         return dcTable.withUnsafeBufferPointer { dcLookup in
             acTable.withUnsafeBufferPointer { acLookup in
                 var jrow = 0
                 while jrow + 7 < high {
                     var jcol = 0
                     while jcol + 7 < wide {
-                        for k in 0..<64 { coefficients[k] = 0 }
+                        coefficients.initialize(repeating: 0, count: 64)
+                        // Rows of the block that hold a non-zero coefficient (bit r).
+                        var nonzeroRows: UInt8 = 1
                         // DC: LibRaw's ljpeg_diff.
                         let dcEntry = Int(dcLookup[reader.peek(dcMax)])
                         guard dcEntry >> 8 > 0 else { return false }
@@ -359,23 +367,33 @@ struct LosslessJPEG {
                                 guard coefficient == 0 else { return false }
                                 coefficients[63] = 0
                             } else {
-                                coefficients[zigzag[i]] = Float(coefficient * quant[i])
+                                let at = zigzag[i]
+                                coefficients[at] = Float(coefficient * quant[i])
+                                if coefficient != 0 { nonzeroRows |= 1 << UInt8(at >> 3) }
                             }
                             i += 1
                         }
                         for c in 0..<8 { coefficients[c] = Float(Double(coefficients[c]) * halfRoot) }
                         for c in 0..<8 { coefficients[c * 8] = Float(Double(coefficients[c * 8]) * halfRoot) }
+                        // Terms with a zero factor are skipped: they add ±0 to a sum that starts at
+                        // +0 and so is never −0, which leaves it unchanged bit for bit.
                         // Rows: work1[i][j] = Σc work0[i][c]·cs[(2j+1)c], lanes j.
-                        var work1 = [SIMD8<Float>](repeating: .zero, count: 8)
                         for r in 0..<8 {
                             var s = SIMD8<Float>.zero
-                            for c in 0..<8 { s += SIMD8<Float>(repeating: coefficients[r * 8 + c]) * rowsOfCosines[c] }
+                            if nonzeroRows & (1 << UInt8(r)) != 0 {
+                                for c in 0..<8 {
+                                    let f = coefficients[r * 8 + c]
+                                    if f != 0 { s += SIMD8<Float>(repeating: f) * rowsOfCosines[c] }
+                                }
+                            }
                             work1[r] = s
                         }
                         // Columns: work2[i][j] = Σc work1[c][j]·cs[(2i+1)c], lanes j.
                         for r in 0..<8 {
                             var s = SIMD8<Float>.zero
-                            for c in 0..<8 { s += work1[c] * SIMD8<Float>(repeating: Self.cosines[(r * 2 + 1) * c]) }
+                            for c in 0..<8 where nonzeroRows & (1 << UInt8(c)) != 0 {
+                                s += work1[c] * SIMD8<Float>(repeating: columnCosines[r * 8 + c])
+                            }
                             for j in 0..<8 {
                                 let x = Double(s[j]) + 0.5
                                 // C's (int) of an out-of-range double gives INT_MIN on x86-64, which LIM clamps to 0.
@@ -383,7 +401,7 @@ struct LosslessJPEG {
                                 values[r * 8 + j] = UInt16(min(max(v, 0), 65535))
                             }
                         }
-                        values.withUnsafeBufferPointer { sink($0.baseAddress!, jrow, jcol) }
+                        sink(values, jrow, jcol)
                         jcol += 8
                     }
                     jrow += 8
