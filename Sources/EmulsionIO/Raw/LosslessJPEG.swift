@@ -316,98 +316,105 @@ struct LosslessJPEG {
         let values = UnsafeMutablePointer<UInt16>.allocate(capacity: 64)
         defer { coefficients.deallocate(); work1.deallocate(); values.deallocate() }
         let columnCosines = Self.columnCosines
-        return dcTable.withUnsafeBufferPointer { dcLookup in
-            acTable.withUnsafeBufferPointer { acLookup in
-                var jrow = 0
-                while jrow + 7 < high {
-                    var jcol = 0
-                    while jcol + 7 < wide {
-                        coefficients.initialize(repeating: 0, count: 64)
-                        // Rows of the block that hold a non-zero coefficient (bit r).
-                        var nonzeroRows: UInt8 = 1
-                        // DC: LibRaw's ljpeg_diff.
-                        let dcEntry = Int(dcLookup[reader.peek(dcMax)])
-                        guard dcEntry >> 8 > 0 else { return false }
-                        reader.count -= dcEntry >> 8
-                        guard reader.count >= 0 else { return false }
-                        let category = dcEntry & 0xFF
-                        var d = 0
-                        if category == 16 && sixteenIsMinimum {
-                            d = -32768
-                        } else if category > 0 {
-                            guard category <= 16 else { return false }
-                            let v = reader.peek(category)
-                            reader.count -= category
-                            guard reader.count >= 0 else { return false }
-                            d = v & (1 << (category - 1)) == 0 ? v - (1 << category) + 1 : v
-                        }
-                        dc += d * quant[0]
-                        guard dc >= Int(Int32.min), dc <= Int(Int32.max) else { return false }
-                        coefficients[0] = Float(dc)
-                        var i = 1
-                        while i < 64 {
-                            let entry = Int(acLookup[reader.peek(acMaxLength)])
-                            guard entry >> 8 > 0 else { return false }
-                            reader.count -= entry >> 8
-                            guard reader.count >= 0 else { return false }
-                            let symbol = entry & 0xFF
-                            let skip = symbol >> 4, size = symbol & 15
-                            i += skip
-                            if size == 0 && skip < 15 { break }
-                            var coefficient = 0
-                            if size > 0 {
-                                let v = reader.peek(size)
-                                reader.count -= size
-                                guard reader.count >= 0 else { return false }
-                                coefficient = v & (1 << (size - 1)) == 0 ? v - (1 << size) + 1 : v
-                            }
-                            if i >= 64 {
-                                // Past the table LibRaw reads memory beyond its quantisation
-                                // table; only a zero is certain.
-                                guard coefficient == 0 else { return false }
-                                coefficients[63] = 0
-                            } else {
-                                let at = zigzag[i]
-                                coefficients[at] = Float(coefficient * quant[i])
-                                if coefficient != 0 { nonzeroRows |= 1 << UInt8(at >> 3) }
-                            }
-                            i += 1
-                        }
-                        for c in 0..<8 { coefficients[c] = Float(Double(coefficients[c]) * halfRoot) }
-                        for c in 0..<8 { coefficients[c * 8] = Float(Double(coefficients[c * 8]) * halfRoot) }
-                        // Terms with a zero factor are skipped: they add ±0 to a sum that starts at
-                        // +0 and so is never −0, which leaves it unchanged bit for bit.
-                        // Rows: work1[i][j] = Σc work0[i][c]·cs[(2j+1)c], lanes j.
-                        for r in 0..<8 {
-                            var s = SIMD8<Float>.zero
-                            if nonzeroRows & (1 << UInt8(r)) != 0 {
-                                for c in 0..<8 {
-                                    let f = coefficients[r * 8 + c]
-                                    if f != 0 { s += SIMD8<Float>(repeating: f) * rowsOfCosines[c] }
-                                }
-                            }
-                            work1[r] = s
-                        }
-                        // Columns: work2[i][j] = Σc work1[c][j]·cs[(2i+1)c], lanes j.
-                        for r in 0..<8 {
-                            var s = SIMD8<Float>.zero
-                            for c in 0..<8 where nonzeroRows & (1 << UInt8(c)) != 0 {
-                                s += work1[c] * SIMD8<Float>(repeating: columnCosines[r * 8 + c])
-                            }
-                            for j in 0..<8 {
-                                let x = Double(s[j]) + 0.5
-                                // C's (int) of an out-of-range double gives INT_MIN on x86-64, which LIM clamps to 0.
-                                let v = x > -2_147_483_649.0 && x < 2_147_483_648.0 ? Int(x) : 0
-                                values[r * 8 + j] = UInt16(min(max(v, 0), 65535))
-                            }
-                        }
-                        sink(values, jrow, jcol)
-                        jcol += 8
-                    }
-                    jrow += 8
-                }
-                return !reader.unknown
-            }
+        // Plain pointers, and no closure capturing the reader: the inner loop stays in registers.
+        func copy<T>(_ a: [T]) -> UnsafeMutablePointer<T> {
+            let p = UnsafeMutablePointer<T>.allocate(capacity: max(a.count, 1))
+            p.initialize(from: a, count: a.count)
+            return p
         }
+        let dcLookup = copy(dcTable), acLookup = copy(acTable), zigzagTable = copy(zigzag), quantTable = copy(quant)
+        let cosineRowTable = copy(rowsOfCosines), columnCosineTable = copy(columnCosines)
+        defer {
+            dcLookup.deallocate(); acLookup.deallocate(); zigzagTable.deallocate(); quantTable.deallocate()
+            cosineRowTable.deallocate(); columnCosineTable.deallocate()
+        }
+        var jrow = 0
+        while jrow + 7 < high {
+            var jcol = 0
+            while jcol + 7 < wide {
+                coefficients.initialize(repeating: 0, count: 64)
+                // Rows of the block that hold a non-zero coefficient (bit r).
+                var nonzeroRows: UInt8 = 1
+                let dcEntry = Int(dcLookup[reader.peek(dcMax)])
+                guard dcEntry >> 8 > 0 else { return false }
+                reader.count -= dcEntry >> 8
+                guard reader.count >= 0 else { return false }
+                let category = dcEntry & 0xFF
+                var d = 0
+                if category == 16 && sixteenIsMinimum {
+                    d = -32768
+                } else if category > 0 {
+                    guard category <= 16 else { return false }
+                    let v = reader.peek(category)
+                    reader.count -= category
+                    guard reader.count >= 0 else { return false }
+                    d = v & (1 << (category - 1)) == 0 ? v - (1 << category) + 1 : v
+                }
+                dc += d * quantTable[0]
+                guard dc >= Int(Int32.min), dc <= Int(Int32.max) else { return false }
+                coefficients[0] = Float(dc)
+                var i = 1
+                while i < 64 {
+                    let entry = Int(acLookup[reader.peek(acMaxLength)])
+                    guard entry >> 8 > 0 else { return false }
+                    reader.count -= entry >> 8
+                    guard reader.count >= 0 else { return false }
+                    let symbol = entry & 0xFF
+                    let skip = symbol >> 4, size = symbol & 15
+                    i += skip
+                    if size == 0 && skip < 15 { break }
+                    var coefficient = 0
+                    if size > 0 {
+                        let v = reader.peek(size)
+                        reader.count -= size
+                        guard reader.count >= 0 else { return false }
+                        coefficient = v & (1 << (size - 1)) == 0 ? v - (1 << size) + 1 : v
+                    }
+                    if i >= 64 {
+                        // Past the table LibRaw reads memory beyond its quantisation
+                        // table; only a zero is certain.
+                        guard coefficient == 0 else { return false }
+                        coefficients[63] = 0
+                    } else {
+                        let at = zigzagTable[i]
+                        coefficients[at] = Float(coefficient * quantTable[i])
+                        if coefficient != 0 { nonzeroRows |= 1 << UInt8(at >> 3) }
+                    }
+                    i += 1
+                }
+                for c in 0..<8 { coefficients[c] = Float(Double(coefficients[c]) * halfRoot) }
+                for c in 0..<8 { coefficients[c * 8] = Float(Double(coefficients[c * 8]) * halfRoot) }
+                // Terms with a zero factor are skipped: they add ±0 to a sum that starts at
+                // +0 and so is never −0, which leaves it unchanged bit for bit.
+                // Rows: work1[i][j] = Σc work0[i][c]·cs[(2j+1)c], lanes j.
+                for r in 0..<8 {
+                    var s = SIMD8<Float>.zero
+                    if nonzeroRows & (1 << UInt8(r)) != 0 {
+                        for c in 0..<8 {
+                            let f = coefficients[r * 8 + c]
+                            if f != 0 { s += SIMD8<Float>(repeating: f) * cosineRowTable[c] }
+                        }
+                    }
+                    work1[r] = s
+                }
+                // Columns: work2[i][j] = Σc work1[c][j]·cs[(2i+1)c], lanes j.
+                for r in 0..<8 {
+                    var s = SIMD8<Float>.zero
+                    for c in 0..<8 where nonzeroRows & (1 << UInt8(c)) != 0 {
+                        s += work1[c] * SIMD8<Float>(repeating: columnCosineTable[r * 8 + c])
+                    }
+                    for j in 0..<8 {
+                        let x = Double(s[j]) + 0.5
+                        // C's (int) of an out-of-range double gives INT_MIN on x86-64, which LIM clamps to 0.
+                        let v = x > -2_147_483_649.0 && x < 2_147_483_648.0 ? Int(x) : 0
+                        values[r * 8 + j] = UInt16(min(max(v, 0), 65535))
+                    }
+                }
+                sink(values, jrow, jcol)
+                jcol += 8
+            }
+            jrow += 8
+        }
+        return !reader.unknown
     }
 }
