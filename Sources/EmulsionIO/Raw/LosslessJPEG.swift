@@ -180,43 +180,55 @@ struct LosslessJPEG {
         mutating func reset() { buffer = 0; count = 0; stopped = false }
     }
 
+    /// One difference (`ljpeg_diff`): a Huffman category, then that many bits, sign-extended as
+    /// T.81 F.2.2.1 has it; category 16 is −32768 for DNG ≥ 1.1. `failed`: unassigned code, a
+    /// category above 16, or bits used past what was read.
+    @inline(__always)
+    static func difference(_ reader: inout BitReader, _ table: UnsafePointer<UInt16>, _ maxLength: Int,
+                           sixteenIsMinimum: Bool) -> Int {
+        let entry = Int(table[reader.peek(maxLength)])
+        let length = entry >> 8
+        let category = entry & 0xFF
+        reader.count -= length
+        // An unassigned code (LibRaw's result is undefined there), or bits used past what was read.
+        if length == 0 || reader.count < 0 { return failed }
+        if category == 0 { return 0 }
+        if category == 16 && sixteenIsMinimum { return -32768 }
+        if category > 16 { return failed }
+        let v = reader.peek(category)
+        reader.count -= category
+        if reader.count < 0 { return failed }
+        return v & (1 << (category - 1)) == 0 ? v - (1 << category) + 1 : v
+    }
+
+    /// `difference`'s answer for "stop here".
+    static let failed = Int.min
+
     /// Decodes every row, handing each (`wide × clrs` values) to `row` with its index. Returns
     /// false where LibRaw would report an error, or where the result is not certain (see the type).
     func decode(_ b: UnsafeBufferPointer<UInt8>, dngVersion: UInt32,
                 row sink: (UnsafePointer<UInt16>, Int) -> Void) -> Bool {
+        guard algo == 0xC3 else { return false }
         let n = wide * clrs
         let rows = UnsafeMutablePointer<UInt16>.allocate(capacity: 2 * n)
-        defer { rows.deallocate() }
         rows.initialize(repeating: 0, count: 2 * n)
+        // The tables as flat pointers, per component, for the inner loop.
+        let lookups = UnsafeMutablePointer<UnsafeMutablePointer<UInt16>>.allocate(capacity: clrs)
+        let lengths = UnsafeMutablePointer<Int>.allocate(capacity: clrs)
+        let vpred = UnsafeMutablePointer<Int>.allocate(capacity: 6)
+        for c in 0..<clrs {
+            lookups[c] = UnsafeMutablePointer<UInt16>.allocate(capacity: tables[c].count)
+            lookups[c].initialize(from: tables[c], count: tables[c].count)
+            lengths[c] = maxLengths[c]
+        }
+        defer {
+            for c in 0..<clrs { lookups[c].deallocate() }
+            lookups.deallocate(); lengths.deallocate(); vpred.deallocate(); rows.deallocate()
+        }
         var reader = BitReader(b: b, pos: dataStart)
-        var vpred = [Int](repeating: 0, count: 6)
         let limit = 1 << bits
-        let sixteenIsMinimum = dngVersion == 0 || dngVersion >= 0x0101_0000
-        var ok = true
-        // The tables as flat pointers for the inner loop.
-        let flat = tables.map { t -> UnsafeMutablePointer<UInt16> in
-            let p = UnsafeMutablePointer<UInt16>.allocate(capacity: t.count)
-            p.initialize(from: t, count: t.count)
-            return p
-        }
-        defer { flat.forEach { $0.deallocate() } }
-
-        @inline(__always) func diff(_ c: Int) -> Int? {
-            let maxLength = maxLengths[c]
-            let entry = Int(flat[c][reader.peek(maxLength)])
-            let length = entry >> 8
-            guard length > 0 else { return nil }  // unassigned code: LibRaw's result is undefined
-            reader.count -= length
-            guard reader.count >= 0 else { return nil }
-            let category = entry & 0xFF
-            if category == 0 { return 0 }
-            if category == 16 && sixteenIsMinimum { return -32768 }
-            guard category <= 16 else { return nil }
-            let v = reader.peek(category)
-            reader.count -= category
-            guard reader.count >= 0 else { return nil }
-            return v & (1 << (category - 1)) == 0 ? v - (1 << category) + 1 : v
-        }
+        let sixteen = dngVersion == 0 || dngVersion >= 0x0101_0000
+        let clrs = self.clrs, psv = self.psv
 
         for jrow in 0..<high {
             if (jrow * wide) % restart == 0 {
@@ -236,40 +248,41 @@ struct LosslessJPEG {
             }
             let current = rows + (jrow & 1) * n
             let above = rows + ((jrow + 1) & 1) * n
+            // Column 0 of each component: predicted from the column-0 value above (an int in
+            // LibRaw, not truncated).
             for c in 0..<clrs {
-                guard let d = diff(c) else { return false }
+                let d = Self.difference(&reader, lookups[c], lengths[c], sixteenIsMinimum: sixteen)
+                if d == Self.failed { return false }
                 let v = vpred[c] + d
-                vpred[c] = v  // an int in LibRaw, not truncated
+                vpred[c] = v
                 guard abs(v) < 1 << 30 else { return false }
                 let stored = UInt16(truncatingIfNeeded: v)
                 guard Int(stored) < limit else { return false }
                 current[c] = stored
             }
-            var i = clrs
-            while i < n {
-                for c in 0..<clrs {
-                    guard let d = diff(c) else { ok = false; break }
-                    let left = Int(current[i - clrs])
-                    var pred = left
-                    if jrow > 0 {
-                        let up = Int(above[i]), upLeft = Int(above[i - clrs])
-                        switch psv {
-                        case 2: pred = up
-                        case 3: pred = upLeft
-                        case 4: pred = left + up - upLeft
-                        case 5: pred = left + ((up - upLeft) >> 1)
-                        case 6: pred = up + ((left - upLeft) >> 1)
-                        case 7: pred = (left + up) >> 1
-                        default: break
-                        }
+            var c = 0
+            for i in clrs..<max(n, clrs) {
+                let d = Self.difference(&reader, lookups[c], lengths[c], sixteenIsMinimum: sixteen)
+                if d == Self.failed { return false }
+                c += 1
+                if c == clrs { c = 0 }
+                let left = Int(current[i - clrs])
+                var pred = left
+                if jrow > 0 && psv != 1 {
+                    let up = Int(above[i]), upLeft = Int(above[i - clrs])
+                    switch psv {
+                    case 2: pred = up
+                    case 3: pred = upLeft
+                    case 4: pred = left + up - upLeft
+                    case 5: pred = left + ((up - upLeft) >> 1)
+                    case 6: pred = up + ((left - upLeft) >> 1)
+                    default: pred = (left + up) >> 1
                     }
-                    // LibRaw tests the stored 16-bit value, so sums wrap modulo 2^16 (as T.81 H.2.2 has it).
-                    let stored = UInt16(truncatingIfNeeded: pred + d)
-                    guard Int(stored) < limit else { ok = false; break }
-                    current[i] = stored
-                    i += 1
                 }
-                if !ok { return false }
+                // LibRaw tests the stored 16-bit value, so sums wrap modulo 2^16 (as T.81 H.2.2 has it).
+                let stored = UInt16(truncatingIfNeeded: pred + d)
+                guard Int(stored) < limit else { return false }
+                current[i] = stored
             }
             if reader.unknown { return false }
             sink(current, jrow)
