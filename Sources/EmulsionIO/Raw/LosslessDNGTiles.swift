@@ -1,8 +1,9 @@
 import Dispatch
 import EmulsionCore
 
-/// The tiles of a lossless-JPEG (LJ92) CFA DNG, decoded in parallel straight into the visible
-/// area, as LibRaw's `lossless_dng_load_raw` would lay them out.
+/// The tiles of a compression-7 CFA DNG (lossless JPEG, LJ92; or the DCT variant, SOF1, that
+/// Blackmagic writes and LibRaw's loader also takes), decoded in parallel straight into the
+/// visible area, as LibRaw's `lossless_dng_load_raw` would lay them out.
 ///
 /// Why: LibRaw decodes LJ92 DNGs (Google Pixel, Blackmagic) on one thread, then Emulsion copies
 /// the visible area out of its raw buffer; here each tile is decoded on its own thread into the

@@ -113,7 +113,7 @@ public enum RawFile {
         // LJ92 tiles: decoded here in parallel, unless LibRaw already reported a problem while
         // opening the file (its unpack path below turns that into the error).
         var decoded: [UInt16]? = nil
-        if allowFastPaths, ProcessInfo.processInfo.environment["EMULSION_MEASURE_LIBRAW_LJ92"] == nil, stored == nil, problems.dataError == nil, let file, let tiles = losslessTiles(handle, file: file) {
+        if allowFastPaths, stored == nil, problems.dataError == nil, let file, let tiles = losslessTiles(handle, file: file) {
             decoded = tiles.decode(file: file)
             if decoded == nil { losslessTilesProbe?.declined = true } else { losslessTilesProbe?.used = true }
         }
