@@ -218,7 +218,8 @@ public enum RawFile {
         guard value(254, default: 0) == 0, value(256) == rawWidth, value(257) == rawHeight, value(259) == 7,
               value(277, default: 1) == 1, value(284, default: 1) == 1,
               let tileWidth = value(322), let tileLength = value(323), d.entries[324]?.type == 4,
-              let offsets = d.numbers(324)?.map({ Int($0) }), let counts = d.numbers(325)?.map({ Int($0) }),
+              let offsets = d.numbers(324)?.map({ Int($0) }),
+              let counts = d.numbers(325)?.map({ $0.isFinite && $0 >= 0 && $0 < 1e12 ? Int($0) : -1 }),
               offsets.count >= 2, offsets.count == counts.count else { return nil }
         let tiles = LosslessDNGTiles(offsets: offsets, counts: counts, tileWidth: tileWidth, tileLength: tileLength,
                                      rawWidth: rawWidth, rawHeight: rawHeight, top: Int(sizes.top_margin), left: Int(sizes.left_margin),
