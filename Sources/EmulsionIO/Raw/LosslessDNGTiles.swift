@@ -91,6 +91,9 @@ struct LosslessDNGTiles {
         if jpeg.algo == 0xC1 { return decodeDCTTile(jpeg, bytes: bytes, trow: trow, tcol: tcol, into: out, curve: curve) }
         let rowWidth = min(tileWidth, rawWidth)
         let values = jpeg.wide * jpeg.clrs
+        // LibRaw copies clrs × as many values per JPEG row when clrs² × wide is the raw width
+        // (reading on past the decoded row): not reproduced here.
+        if jpeg.clrs > 1 && jpeg.clrs * values == rawWidth { return false }
         // The JPEG must fill its tile exactly: whole rows of the tile, as many as it has.
         guard (values * jpeg.high) == rowWidth * tileLength else { return false }
         // Position within the tile where each JPEG row starts.
