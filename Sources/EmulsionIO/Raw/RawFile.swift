@@ -46,18 +46,32 @@ public enum RawFile {
         return image
     }
 
-    /// Decodes with LibRaw's own unpack even where `UncompressedSamples` could read the file
-    /// (the reference the fast path is tested against).
+    /// Decodes with LibRaw's own unpack even where `UncompressedSamples` or `LosslessDNGTiles`
+    /// could read the file (the reference the fast paths are tested against).
     public static func readWithLibRawUnpack(path: String) throws -> RawImage {
         _ = try InputFileCheck.regularReadableFile(path)
         return try decode(label: path, header: [], pixelLimit: defaultPixelLimit, contents: { FileBytes(path: path) },
-                          allowUncompressedFastPath: false) { libraw_open_file($0, path) }.0
+                          allowFastPaths: false) { libraw_open_file($0, path) }.0
     }
+
+    /// As `readWithLibRawUnpack(path:)`, from memory.
+    static func readWithLibRawUnpack(bytes: [UInt8], label: String) throws -> RawImage {
+        try bytes.withUnsafeBytes { buffer in
+            try decode(label: label, header: Array(bytes.prefix(4)), pixelLimit: defaultPixelLimit, contents: { bytes },
+                       allowFastPaths: false) {
+                libraw_open_buffer($0, UnsafeMutableRawPointer(mutating: buffer.baseAddress!), buffer.count)
+            }.0
+        }
+    }
+
+    /// Whether `decode` took the LJ92 tile path for the last file it read on this thread (tests).
+    @TaskLocal static var losslessTilesProbe: LosslessTilesProbe?
+    final class LosslessTilesProbe: @unchecked Sendable { var used = false; var declined = false }
 
     /// `contents` gives the file's bytes for Emulsion's own DNG tag readers (asked only for DNGs).
     /// Returns the image without samples, and where they lie, when `UncompressedSamples` can read them.
     private static func decode(label path: String, header: [UInt8], pixelLimit: Int, contents: () -> (any ByteSource)?,
-                               allowUncompressedFastPath: Bool = true,
+                               allowFastPaths: Bool = true,
                                open: (UnsafeMutablePointer<libraw_data_t>) -> Int32) throws -> (RawImage, UncompressedSamples?) {
         guard let handle = libraw_init(0) else { throw RawFileError(path: path, problem: "cannot initialise LibRaw") }
         defer { libraw_close(handle) }
@@ -95,8 +109,15 @@ public enum RawFile {
 
         let isDNG = iparams.dng_version != 0
         let file = isDNG ? contents() : nil
-        let stored = allowUncompressedFastPath ? file.flatMap { uncompressedSamples(handle, file: $0) } : nil
-        if stored == nil {
+        let stored = allowFastPaths ? file.flatMap { uncompressedSamples(handle, file: $0) } : nil
+        // LJ92 tiles: decoded here in parallel, unless LibRaw already reported a problem while
+        // opening the file (its unpack path below turns that into the error).
+        var decoded: [UInt16]? = nil
+        if allowFastPaths, stored == nil, problems.dataError == nil, let file, let tiles = losslessTiles(handle, file: file) {
+            decoded = tiles.decode(file: file)
+            if decoded == nil { losslessTilesProbe?.declined = true } else { losslessTilesProbe?.used = true }
+        }
+        if stored == nil && decoded == nil {
             let (unpacked, printed) = DecoderMessages.capturing { libraw_unpack(handle) }
             status = unpacked
             if !printed.isEmpty, problems.dataError == nil {
@@ -111,8 +132,8 @@ public enum RawFile {
             if let error = problems.dataError { throw RawFileError(path: path, problem: error) }
         }
 
-        let layout = try sensorLayout(handle, path: path, unpacked: stored == nil)
-        let samples = stored == nil ? try copySamples(handle, layout: layout, width: width, height: height, path: path) : []
+        let layout = try sensorLayout(handle, path: path, unpacked: stored == nil && decoded == nil)
+        let samples = try decoded ?? (stored == nil ? copySamples(handle, layout: layout, width: width, height: height, path: path) : [])
         let levels = sensorLevels(handle, layout: layout)
         guard levels.white > levels.blackTile.max()! else {
             throw RawFileError(path: path, problem: "white level \(levels.white) is not above black \(levels.blackTile.max()!)")
@@ -173,6 +194,38 @@ public enum RawFile {
         // LibRaw's 16-bit loader would have filled the missing rows with zeros without a word.
         guard counts.reduce(0, +) >= samples.rowBytes * rawHeight else { return nil }
         return samples
+    }
+
+    /// Where `LosslessDNGTiles` may replace `libraw_unpack`: LibRaw chose its lossless-JPEG DNG
+    /// loader for a CFA image and takes no black from masked areas, and the file has exactly one
+    /// CFA directory of LibRaw's raw size, LJ92-compressed, one sample per pixel, in two or more
+    /// tiles whose offsets are LONGs (LibRaw reads them as such). Strips and single tiles: nil
+    /// (LibRaw decodes). The linearisation curve is LibRaw's own, applied as it applies it.
+    static func losslessTiles(_ h: UnsafeMutablePointer<libraw_data_t>, file: any ByteSource) -> LosslessDNGTiles? {
+        let iparams = emulsion_iparams(h).pointee
+        guard iparams.filters != 0, iparams.dng_version != 0, iparams.colors == 3,
+              String(cString: libraw_unpack_function_name(h)) == "lossless_dng_load_raw()" else { return nil }
+        let sizes = emulsion_sizes(h).pointee
+        let noMaskedAreas = withUnsafeBytes(of: sizes.mask) { $0.allSatisfy { $0 == 0 } }
+        guard noMaskedAreas else { return nil }
+        let rawWidth = Int(sizes.raw_width), rawHeight = Int(sizes.raw_height)
+        let cfa = TIFFDirectory.all(file).filter { $0.numbers(262)?.first == 32803 }
+        guard cfa.count == 1, let d = cfa.first else { return nil }
+        func value(_ tag: Int, default fallback: Double? = nil) -> Int? {
+            guard let v = d.numbers(tag) ?? fallback.map({ [$0] }), v.count == 1, v[0] >= 0, v[0] < 1e9 else { return nil }
+            return Int(v[0])
+        }
+        guard value(254, default: 0) == 0, value(256) == rawWidth, value(257) == rawHeight, value(259) == 7,
+              value(277, default: 1) == 1, value(284, default: 1) == 1,
+              let tileWidth = value(322), let tileLength = value(323), d.entries[324]?.type == 4,
+              let offsets = d.numbers(324)?.map({ Int($0) }),
+              let counts = d.numbers(325)?.map({ $0.isFinite && $0 >= 0 && $0 < 1e12 ? Int($0) : -1 }),
+              offsets.count >= 2, offsets.count == counts.count else { return nil }
+        let tiles = LosslessDNGTiles(offsets: offsets, counts: counts, tileWidth: tileWidth, tileLength: tileLength,
+                                     rawWidth: rawWidth, rawHeight: rawHeight, top: Int(sizes.top_margin), left: Int(sizes.left_margin),
+                                     width: Int(sizes.width), height: Int(sizes.height), dngVersion: iparams.dng_version,
+                                     curve: (0..<0x10000).map { emulsion_curve(h, Int32($0)) })
+        return tiles.isConsistent ? tiles : nil
     }
 
     final class DecodeProblems: @unchecked Sendable { var dataError: String? }

@@ -1,0 +1,156 @@
+import Dispatch
+import EmulsionCore
+
+/// The tiles of a compression-7 CFA DNG (lossless JPEG, LJ92; or the DCT variant, SOF1, that
+/// Blackmagic writes and LibRaw's loader also takes), decoded in parallel straight into the
+/// visible area, as LibRaw's `lossless_dng_load_raw` would lay them out.
+///
+/// Why: LibRaw decodes LJ92 DNGs (Google Pixel, Blackmagic) on one thread, then Emulsion copies
+/// the visible area out of its raw buffer; here each tile is decoded on its own thread into the
+/// image's array, through LibRaw's linearisation curve (docs/PERFORMANCE.md, "LJ92 DNG decode").
+/// LibRaw still identifies the file and supplies every piece of metadata; this replaces only
+/// `libraw_unpack`, and only where the result is the same: `RawFile.losslessTiles` requires
+/// LibRaw's own choice of loader, one CFA directory of LibRaw's raw size, LJ92 (compression 7),
+/// one sample per pixel, several tiles of LONG offsets, no masked areas; each tile's JPEG must
+/// fill its tile exactly (no spill into the next, as LibRaw's layout would allow). Any tile that
+/// `LosslessJPEG` cannot decode with certainty makes `decode` return nil: LibRaw then decodes
+/// the whole file as before, with its own result or error. Tests compare with LibRaw's unpack on
+/// every LJ92 sample (`LosslessJPEGTests`).
+///
+/// Layout (LibRaw 0.20 `lossless_dng_load_raw`): tiles in row-major order from the top left;
+/// within a tile, the JPEG's `wide × clrs` values of each row follow on, row-major, in rows of
+/// `min(TileWidth, raw width)`; each value goes through `curve[]` (`adobe_copy_pixel`); values
+/// outside the raw area are skipped. Reference: DNG 1.6 §3 (tiles, compression 7), TIFF 6.0 §15.
+struct LosslessDNGTiles {
+    var offsets: [Int]
+    var counts: [Int]
+    var tileWidth: Int
+    var tileLength: Int
+    var rawWidth: Int
+    var rawHeight: Int
+    /// The visible area LibRaw reports (its margins and size).
+    var top: Int
+    var left: Int
+    var width: Int
+    var height: Int
+    var dngVersion: UInt32
+    /// LibRaw's linearisation curve, 65 536 entries.
+    var curve: [UInt16]
+
+    var tilesAcross: Int { (rawWidth + tileWidth - 1) / tileWidth }
+    var tilesDown: Int { (rawHeight + tileLength - 1) / tileLength }
+
+    /// Whether the geometry is one this decoder lays out exactly as LibRaw does.
+    var isConsistent: Bool {
+        tileWidth > 0 && tileLength > 0 && rawWidth > 0 && rawHeight > 0 && width > 0 && height > 0
+            && top >= 0 && left >= 0 && top + height <= rawHeight && left + width <= rawWidth
+            && tileWidth <= 65535 * 6 && tileLength <= 65535
+            && offsets.count == counts.count && offsets.count == tilesAcross * tilesDown && offsets.count >= 2
+            && curve.count == 0x10000
+    }
+
+    /// The visible-area samples, or nil when LibRaw should decode the file instead.
+    func decode(file: any ByteSource) -> [UInt16]? {
+        guard isConsistent else { return nil }
+        // Each tile's bytes as the directory gives them (clamped to the file); the decoder gives
+        // up rather than guess where LibRaw would read on past them.
+        var tiles: [[UInt8]] = []
+        for (offset, count) in zip(offsets, counts) {
+            guard offset >= 0, count > 0, offset < file.count else { return nil }
+            tiles.append(file.bytes(offset, min(count, file.count - offset)))
+        }
+        let total = width * height
+        var failed = [Bool](repeating: false, count: tiles.count)
+        let samples = [UInt16](unsafeUninitializedCapacity: total) { out, initialised in
+            let base = out.baseAddress!
+            base.initialize(repeating: 0, count: total)
+            let outBox = OutputPointer(base)
+            failed.withUnsafeMutableBufferPointer { flags in
+                let flagBox = FlagPointer(flags.baseAddress!)
+                curve.withUnsafeBufferPointer { curve in
+                    let curveBox = CurvePointer(curve.baseAddress!)
+                    DispatchQueue.concurrentPerform(iterations: tiles.count) { t in
+                        let ok = tiles[t].withUnsafeBufferPointer { bytes in
+                            decodeTile(t, bytes: bytes, into: outBox.pointer, curve: curveBox.pointer)
+                        }
+                        if !ok { flagBox.pointer[t] = true }
+                    }
+                }
+            }
+            initialised = total
+        }
+        return failed.contains(true) ? nil : samples
+    }
+
+    /// Tile `t` into the visible area. Tiles cover disjoint areas (checked below), so threads
+    /// never write the same element.
+    private func decodeTile(_ t: Int, bytes: UnsafeBufferPointer<UInt8>, into out: UnsafeMutablePointer<UInt16>,
+                            curve: UnsafePointer<UInt16>) -> Bool {
+        guard let jpeg = LosslessJPEG(bytes) else { return false }
+        let trow = (t / tilesAcross) * tileLength, tcol = (t % tilesAcross) * tileWidth
+        if jpeg.algo == 0xC1 { return decodeDCTTile(jpeg, bytes: bytes, trow: trow, tcol: tcol, into: out, curve: curve) }
+        let rowWidth = min(tileWidth, rawWidth)
+        let values = jpeg.wide * jpeg.clrs
+        // LibRaw copies clrs × as many values per JPEG row when clrs² × wide is the raw width
+        // (reading on past the decoded row): not reproduced here.
+        if jpeg.clrs > 1 && jpeg.clrs * values == rawWidth { return false }
+        // The JPEG must fill its tile exactly: whole rows of the tile, as many as it has.
+        guard (values * jpeg.high) == rowWidth * tileLength else { return false }
+        // Position within the tile where each JPEG row starts.
+        return jpeg.decode(bytes, dngVersion: dngVersion) { row, jrow in
+            var index = jrow * values
+            var k = 0
+            while k < values {
+                let r = index / rowWidth, c = index % rowWidth
+                let span = min(rowWidth - c, values - k)
+                let y = trow + r - top
+                if y >= 0 && y < height {
+                    // Visible columns of this run: [tcol + c, tcol + c + span) ∩ [left, left + width).
+                    let from = max(tcol + c, left), to = min(tcol + c + span, left + width)
+                    if from < to {
+                        let destination = out + y * width - left
+                        let source = row + k - (tcol + c)
+                        for x in from..<to { destination[x] = curve[Int(source[x])] }
+                    }
+                }
+                k += span
+                index += span
+            }
+        }
+    }
+}
+
+extension LosslessDNGTiles {
+    /// A DCT tile (Blackmagic): LibRaw puts block (jrow, jcol) at tile row jcol / TileWidth +
+    /// 2·jrow, column jcol mod TileWidth, its eight rows on every other tile row. Taken only where
+    /// that fills the tile exactly once: a JPEG twice the tile's width and half its length, in
+    /// whole blocks (the two halves of each JPEG block row interleave as even and odd rows).
+    fileprivate func decodeDCTTile(_ jpeg: LosslessJPEG, bytes: UnsafeBufferPointer<UInt8>, trow: Int, tcol: Int,
+                                   into out: UnsafeMutablePointer<UInt16>, curve: UnsafePointer<UInt16>) -> Bool {
+        guard tileWidth % 8 == 0, jpeg.wide == 2 * tileWidth, 2 * jpeg.high == tileLength, jpeg.high % 8 == 0 else { return false }
+        return jpeg.decodeBlocks(bytes, dngVersion: dngVersion) { block, jrow, jcol in
+            let row = trow + jcol / tileWidth + jrow * 2, col = tcol + jcol % tileWidth
+            for i in 0..<8 {
+                let y = row + 2 * i - top
+                guard y >= 0 && y < height else { continue }
+                for j in 0..<8 {
+                    let x = col + j - left
+                    if x >= 0 && x < width { out[y * width + x] = curve[Int(block[i * 8 + j])] }
+                }
+            }
+        }
+    }
+}
+
+private struct OutputPointer: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<UInt16>
+    init(_ p: UnsafeMutablePointer<UInt16>) { pointer = p }
+}
+private struct FlagPointer: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<Bool>
+    init(_ p: UnsafeMutablePointer<Bool>) { pointer = p }
+}
+private struct CurvePointer: @unchecked Sendable {
+    let pointer: UnsafePointer<UInt16>
+    init(_ p: UnsafePointer<UInt16>) { pointer = p }
+}

@@ -1,0 +1,433 @@
+import Foundation
+
+/// One lossless-JPEG stream (ITU-T T.81 process 14, SOF3, Huffman), decoded with LibRaw 0.20's
+/// semantics so that a DNG tile decodes to exactly the values LibRaw's `ljpeg_start` /
+/// `ljpeg_row` / `ljpeg_diff` give.
+///
+/// Why LibRaw's semantics rather than T.81's letter: the fast path (`LosslessDNGTiles`) replaces
+/// LibRaw's decode only where the result is provably the same, so this reproduces LibRaw's
+/// choices where it departs from the standard: each component c uses Huffman table slot c (the
+/// scan's table selectors are ignored; missing slots take the previous one); the point transform
+/// only lowers the precision (values are not shifted); restart intervals are honoured at row starts
+/// only, by resetting the column-0 predictors to 2^(P−1) and searching for the next RSTn marker;
+/// after a restart the other columns keep the selected predictor; a difference category of 16
+/// means −32768 (DNG ≥ 1.1); sums are kept modulo 2^16 and a stored value of P bits or more is an
+/// error; the bit reader stops at any marker and then supplies zero bits.
+///
+/// Never traps on file data: every read is bounds-checked. Anything LibRaw would flag (a value
+/// outside the precision, bits used past a marker or the end of the data), anything it would do
+/// by undefined behaviour (a zero-length Huffman code, a category above 16) and anything this
+/// reader cannot know (bytes past the buffer it was given) ends the decode with `nil`: the caller
+/// then lets LibRaw decode the file, which gives its own result or one-line error.
+///
+/// Reference: ITU-T T.81 Annex H (lossless processes), Annex C/F.2.2 (Huffman tables and
+/// decoding), B.2 (marker segments); LibRaw 0.20.2 `decoders_dcraw.cpp` as the behaviour matched.
+struct LosslessJPEG {
+    var bits = 0
+    var high = 0
+    var wide = 0
+    var clrs = 0
+    var psv = 0
+    var restart = Int(Int32.max)
+    /// 0xC3 (lossless) or 0xC1 (extended DCT, which LibRaw's DNG loader also takes: Blackmagic).
+    var algo = 0
+    /// The DQT table as LibRaw reads it (sixteen bits per entry, zig-zag order), DCT only.
+    var quant = [Int](repeating: 0, count: 64)
+    /// LibRaw's `huff[16]` (the first AC table, or the slot before it): the DCT's AC codes.
+    var acTable: [UInt16] = []
+    var acMaxLength = 0
+    /// Huffman lookup per component (LibRaw's slot c), `1 << maxLength` entries of length << 8 | category.
+    var tables: [[UInt16]] = []
+    var maxLengths: [Int] = []
+    /// Offset of the entropy-coded data in the stream's bytes.
+    var dataStart = 0
+
+    /// Parses the markers up to the start of scan, as `ljpeg_start` does; nil when LibRaw would
+    /// refuse the stream, when it is not SOF3 with one sample per component and 1×1 sampling, or
+    /// when a segment is shorter than the fields read from it.
+    init?(_ b: UnsafeBufferPointer<UInt8>) {
+        guard b.count >= 4, b[1] == 0xD8 else { return nil }
+        var pos = 2
+        var sraw = 0
+        var quantComplete = true
+        var huff = [[UInt16]?](repeating: nil, count: 20)
+        var huffMax = [Int](repeating: 0, count: 20)
+        var markers = 0
+        var tag = 0
+        repeat {
+            markers += 1
+            guard markers <= 1024, pos + 4 <= b.count else { return nil }
+            tag = Int(b[pos]) << 8 | Int(b[pos + 1])
+            let declared = Int(b[pos + 2]) << 8 | Int(b[pos + 3])
+            guard tag > 0xFF00, declared >= 2 else { return nil }
+            let len = declared - 2
+            pos += 4
+            guard pos + len <= b.count else { return nil }
+            let d = pos
+            switch tag {
+            case 0xFFC3, 0xFFC1, 0xFFC0:
+                guard len >= 6 else { return nil }
+                if tag == 0xFFC3 {
+                    guard len >= 8 else { return nil }
+                    let f = Int(b[d + 7])
+                    sraw = ((f >> 4) * (f & 15) - 1) & 3
+                }
+                algo = tag & 0xFF
+                bits = Int(b[d])
+                high = Int(b[d + 1]) << 8 | Int(b[d + 2])
+                wide = Int(b[d + 3]) << 8 | Int(b[d + 4])
+                clrs = Int(b[d + 5]) + sraw
+            case 0xFFC4:
+                var p = d
+                while p < d + len {
+                    let c = Int(b[p]); p += 1
+                    guard c & ~19 == 0 else { break }
+                    // 16 code counts, then the categories (make_decoder_ref).
+                    guard p + 16 <= d + len else { return nil }
+                    var counts = [Int](repeating: 0, count: 17)
+                    for l in 1...16 { counts[l] = Int(b[p + l - 1]) }
+                    p += 16
+                    let symbols = counts.reduce(0, +)
+                    guard p + symbols <= d + len else { return nil }
+                    var maxLength = 16
+                    while maxLength > 0 && counts[maxLength] == 0 { maxLength -= 1 }
+                    var table = [UInt16](repeating: 0, count: 1 << maxLength)
+                    var h = 0
+                    for l in stride(from: 1, through: maxLength, by: 1) {
+                        for _ in 0..<counts[l] {
+                            let entry = UInt16(l << 8) | UInt16(b[p])
+                            p += 1
+                            for _ in 0..<(1 << (maxLength - l)) where h < table.count {
+                                table[h] = entry; h += 1
+                            }
+                        }
+                    }
+                    huff[c] = table
+                    huffMax[c] = maxLength
+                }
+            case 0xFFDA:
+                guard len >= 1 else { return nil }
+                let ns = Int(b[d])
+                guard 3 + ns * 2 < len else { return nil }
+                psv = Int(b[d + 1 + ns * 2])
+                bits -= Int(b[d + 3 + ns * 2]) & 15
+            case 0xFFDB:
+                // LibRaw reads 64 sixteen-bit entries whatever the precision byte says.
+                if len >= 129 {
+                    for c in 0..<64 { quant[c] = Int(b[d + c * 2 + 1]) << 8 | Int(b[d + c * 2 + 2]) }
+                    quantComplete = true
+                } else {
+                    quantComplete = false
+                }
+            case 0xFFDD:
+                guard len >= 2 else { return nil }
+                restart = Int(b[d]) << 8 | Int(b[d + 1])
+            default:
+                break
+            }
+            pos += len
+        } while tag != 0xFFDA
+        dataStart = pos
+        // LibRaw's own refusals, then what this reader does not handle.
+        guard (1...16).contains(bits), (1...6).contains(clrs), high > 0, wide > 0, huff[0] != nil, sraw == 0,
+              high * wide < Int(Int32.max) else { return nil }
+        switch algo {
+        case 0xC3: guard (1...7).contains(psv), restart != 0 else { return nil }
+        case 0xC1: guard clrs == 1, quantComplete else { return nil }
+        default: return nil
+        }
+        for c in 0..<19 where huff[c + 1] == nil { huff[c + 1] = huff[c]; huffMax[c + 1] = huffMax[c] }
+        tables = (0..<clrs).map { huff[$0] ?? [] }
+        maxLengths = Array(huffMax.prefix(clrs))
+        acTable = huff[16] ?? []
+        acMaxLength = huffMax[16]
+        guard maxLengths.allSatisfy({ $0 > 0 }), algo != 0xC1 || acMaxLength > 0 else { return nil }
+    }
+
+    /// LibRaw's `getbithuff` over one buffer: reads bytes only while it holds fewer bits than
+    /// asked, turns FF 00 into FF, stops for good at any other FF xx (or at the end), and after
+    /// that supplies zero bits; using more bits than were read is an error.
+    struct BitReader {
+        let b: UnsafeBufferPointer<UInt8>
+        var pos: Int
+        var buffer: UInt64 = 0
+        var count = 0
+        var stopped = false
+        /// Set when the answer depends on bytes past the buffer (LibRaw would read them).
+        var unknown = false
+
+        @inline(__always) mutating func fill(_ n: Int) {
+            while !stopped && count < n {
+                guard pos < b.count else { stopped = true; return }
+                let c = b[pos]; pos += 1
+                if c == 0xFF {
+                    guard pos < b.count else { unknown = true; stopped = true; return }
+                    let next = b[pos]; pos += 1
+                    if next != 0 { stopped = true; return }
+                }
+                buffer = buffer &<< 8 | UInt64(c)
+                count += 8
+            }
+        }
+
+        /// The next `n` bits (1…16), zero-padded past what was read.
+        @inline(__always) mutating func peek(_ n: Int) -> Int {
+            fill(n)
+            let v = count >= n ? buffer &>> UInt64(count - n) : buffer &<< UInt64(n - count)
+            return Int(truncatingIfNeeded: v) & ((1 << n) - 1)
+        }
+
+        mutating func reset() { buffer = 0; count = 0; stopped = false }
+    }
+
+    /// One difference (`ljpeg_diff`): a Huffman category, then that many bits, sign-extended as
+    /// T.81 F.2.2.1 has it; category 16 is −32768 for DNG ≥ 1.1. `failed`: unassigned code, a
+    /// category above 16, or bits used past what was read.
+    @inline(__always)
+    static func difference(_ reader: inout BitReader, _ table: UnsafePointer<UInt16>, _ maxLength: Int,
+                           sixteenIsMinimum: Bool) -> Int {
+        let entry = Int(table[reader.peek(maxLength)])
+        let length = entry >> 8
+        let category = entry & 0xFF
+        reader.count -= length
+        // An unassigned code (LibRaw's result is undefined there), or bits used past what was read.
+        if length == 0 || reader.count < 0 { return failed }
+        if category == 0 { return 0 }
+        if category == 16 && sixteenIsMinimum { return -32768 }
+        if category > 16 { return failed }
+        let v = reader.peek(category)
+        reader.count -= category
+        if reader.count < 0 { return failed }
+        return v & (1 << (category - 1)) == 0 ? v - (1 << category) + 1 : v
+    }
+
+    /// `difference`'s answer for "stop here".
+    static let failed = Int.min
+
+    /// Decodes every row, handing each (`wide × clrs` values) to `row` with its index. Returns
+    /// false where LibRaw would report an error, or where the result is not certain (see the type).
+    func decode(_ b: UnsafeBufferPointer<UInt8>, dngVersion: UInt32,
+                row sink: (UnsafePointer<UInt16>, Int) -> Void) -> Bool {
+        guard algo == 0xC3 else { return false }
+        let n = wide * clrs
+        let rows = UnsafeMutablePointer<UInt16>.allocate(capacity: 2 * n)
+        rows.initialize(repeating: 0, count: 2 * n)
+        // The tables as flat pointers, per component, for the inner loop.
+        let lookups = UnsafeMutablePointer<UnsafeMutablePointer<UInt16>>.allocate(capacity: clrs)
+        let lengths = UnsafeMutablePointer<Int>.allocate(capacity: clrs)
+        let vpred = UnsafeMutablePointer<Int>.allocate(capacity: 6)
+        for c in 0..<clrs {
+            lookups[c] = UnsafeMutablePointer<UInt16>.allocate(capacity: tables[c].count)
+            lookups[c].initialize(from: tables[c], count: tables[c].count)
+            lengths[c] = maxLengths[c]
+        }
+        defer {
+            for c in 0..<clrs { lookups[c].deallocate() }
+            lookups.deallocate(); lengths.deallocate(); vpred.deallocate(); rows.deallocate()
+        }
+        var reader = BitReader(b: b, pos: dataStart)
+        let limit = 1 << bits
+        let sixteen = dngVersion == 0 || dngVersion >= 0x0101_0000
+        let clrs = self.clrs, psv = self.psv
+
+        for jrow in 0..<high {
+            if (jrow * wide) % restart == 0 {
+                for c in 0..<6 { vpred[c] = 1 << (bits - 1) }
+                if jrow > 0 {
+                    // Back two bytes, then on to just past the next RSTn marker.
+                    var p = reader.pos - 2
+                    guard p >= 0 else { return false }
+                    var mark: UInt16 = 0
+                    repeat {
+                        guard p < b.count else { return false }
+                        mark = mark &<< 8 &+ UInt16(b[p]); p += 1
+                    } while mark >> 4 != 0xFFD
+                    reader.pos = p
+                }
+                reader.reset()
+            }
+            let current = rows + (jrow & 1) * n
+            let above = rows + ((jrow + 1) & 1) * n
+            // Column 0 of each component: predicted from the column-0 value above (an int in
+            // LibRaw, not truncated).
+            for c in 0..<clrs {
+                let d = Self.difference(&reader, lookups[c], lengths[c], sixteenIsMinimum: sixteen)
+                if d == Self.failed { return false }
+                let v = vpred[c] + d
+                vpred[c] = v
+                guard abs(v) < 1 << 30 else { return false }
+                let stored = UInt16(truncatingIfNeeded: v)
+                guard Int(stored) < limit else { return false }
+                current[c] = stored
+            }
+            var c = 0
+            for i in clrs..<max(n, clrs) {
+                let d = Self.difference(&reader, lookups[c], lengths[c], sixteenIsMinimum: sixteen)
+                if d == Self.failed { return false }
+                c += 1
+                if c == clrs { c = 0 }
+                let left = Int(current[i - clrs])
+                var pred = left
+                if jrow > 0 && psv != 1 {
+                    let up = Int(above[i]), upLeft = Int(above[i - clrs])
+                    switch psv {
+                    case 2: pred = up
+                    case 3: pred = upLeft
+                    case 4: pred = left + up - upLeft
+                    case 5: pred = left + ((up - upLeft) >> 1)
+                    case 6: pred = up + ((left - upLeft) >> 1)
+                    default: pred = (left + up) >> 1
+                    }
+                }
+                // LibRaw tests the stored 16-bit value, so sums wrap modulo 2^16 (as T.81 H.2.2 has it).
+                let stored = UInt16(truncatingIfNeeded: pred + d)
+                guard Int(stored) < limit else { return false }
+                current[i] = stored
+            }
+            if reader.unknown { return false }
+            sink(current, jrow)
+        }
+        return !reader.unknown
+    }
+
+    /// Zig-zag order (T.81 Figure A.6), then LibRaw's 16 extra entries for runs that overshoot.
+    static let zigzag: [Int] = [
+        0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5,
+        12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13, 6, 7, 14, 21, 28,
+        35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51,
+        58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
+    ] + [Int](repeating: 63, count: 16)
+
+    /// LibRaw's cosine table: cos((c & 31)·π/16)/2 computed in double, kept as float.
+    static let cosines: [Float] = (0..<106).map { Float(cos(Double($0 & 31) * Double.pi / 16) / 2) }
+
+    /// `cs[(k·2+1)·c]` for k = 0…7 as one vector per c: lane k does exactly the scalar sum's
+    /// operations in the same order, so the vector IDCT gives LibRaw's float results bit for bit.
+    static let cosineRows: [SIMD8<Float>] = (0..<8).map { c in
+        SIMD8<Float>((0..<8).map { k in cosines[(k * 2 + 1) * c] })
+    }
+
+    /// `cs[(2i+1)·c]` at i·8 + c.
+    static let columnCosines: [Float] = (0..<64).map { cosines[($0 / 8 * 2 + 1) * ($0 % 8)] }
+
+    /// The DCT variant (SOF1) as LibRaw's DNG loader decodes it (`ljpeg_idct`): 8×8 blocks left to
+    /// right, top to bottom, no restart handling, DC predicted from the previous block starting at
+    /// 16384, float IDCT in LibRaw's order of operations, each value rounded by adding 0.5 and
+    /// truncating, then clamped to 0…65535. `block` gets the 64 values with the block's row and
+    /// column in the JPEG. Returns false as `decode` does.
+    func decodeBlocks(_ b: UnsafeBufferPointer<UInt8>, dngVersion: UInt32,
+                      block sink: (UnsafePointer<UInt16>, Int, Int) -> Void) -> Bool {
+        guard algo == 0xC1, let dcTable = tables.first else { return false }
+        var reader = BitReader(b: b, pos: dataStart)
+        let sixteenIsMinimum = dngVersion == 0 || dngVersion >= 0x0101_0000
+        let dcMax = maxLengths[0]
+        var dc = 16384
+        let zigzag = Self.zigzag, rowsOfCosines = Self.cosineRows
+        let halfRoot = 0.70710678118654752440  // M_SQRT1_2, a double as in LibRaw
+        let coefficients = UnsafeMutablePointer<Float>.allocate(capacity: 64)
+        let work1 = UnsafeMutablePointer<SIMD8<Float>>.allocate(capacity: 8)
+        let values = UnsafeMutablePointer<UInt16>.allocate(capacity: 64)
+        defer { coefficients.deallocate(); work1.deallocate(); values.deallocate() }
+        let columnCosines = Self.columnCosines
+        // Plain pointers, and no closure capturing the reader: the inner loop stays in registers.
+        func copy<T>(_ a: [T]) -> UnsafeMutablePointer<T> {
+            let p = UnsafeMutablePointer<T>.allocate(capacity: max(a.count, 1))
+            p.initialize(from: a, count: a.count)
+            return p
+        }
+        let dcLookup = copy(dcTable), acLookup = copy(acTable), zigzagTable = copy(zigzag), quantTable = copy(quant)
+        let cosineRowTable = copy(rowsOfCosines), columnCosineTable = copy(columnCosines)
+        defer {
+            dcLookup.deallocate(); acLookup.deallocate(); zigzagTable.deallocate(); quantTable.deallocate()
+            cosineRowTable.deallocate(); columnCosineTable.deallocate()
+        }
+        var jrow = 0
+        while jrow + 7 < high {
+            var jcol = 0
+            while jcol + 7 < wide {
+                coefficients.initialize(repeating: 0, count: 64)
+                // Rows of the block that hold a non-zero coefficient (bit r).
+                var nonzeroRows: UInt8 = 1
+                let dcEntry = Int(dcLookup[reader.peek(dcMax)])
+                guard dcEntry >> 8 > 0 else { return false }
+                reader.count -= dcEntry >> 8
+                guard reader.count >= 0 else { return false }
+                let category = dcEntry & 0xFF
+                var d = 0
+                if category == 16 && sixteenIsMinimum {
+                    d = -32768
+                } else if category > 0 {
+                    guard category <= 16 else { return false }
+                    let v = reader.peek(category)
+                    reader.count -= category
+                    guard reader.count >= 0 else { return false }
+                    d = v & (1 << (category - 1)) == 0 ? v - (1 << category) + 1 : v
+                }
+                dc += d * quantTable[0]
+                guard dc >= Int(Int32.min), dc <= Int(Int32.max) else { return false }
+                coefficients[0] = Float(dc)
+                var i = 1
+                while i < 64 {
+                    let entry = Int(acLookup[reader.peek(acMaxLength)])
+                    guard entry >> 8 > 0 else { return false }
+                    reader.count -= entry >> 8
+                    guard reader.count >= 0 else { return false }
+                    let symbol = entry & 0xFF
+                    let skip = symbol >> 4, size = symbol & 15
+                    i += skip
+                    if size == 0 && skip < 15 { break }
+                    var coefficient = 0
+                    if size > 0 {
+                        let v = reader.peek(size)
+                        reader.count -= size
+                        guard reader.count >= 0 else { return false }
+                        coefficient = v & (1 << (size - 1)) == 0 ? v - (1 << size) + 1 : v
+                    }
+                    if i >= 64 {
+                        // Past the table LibRaw reads memory beyond its quantisation
+                        // table; only a zero is certain.
+                        guard coefficient == 0 else { return false }
+                        coefficients[63] = 0
+                    } else {
+                        let at = zigzagTable[i]
+                        coefficients[at] = Float(coefficient * quantTable[i])
+                        if coefficient != 0 { nonzeroRows |= 1 << UInt8(at >> 3) }
+                    }
+                    i += 1
+                }
+                for c in 0..<8 { coefficients[c] = Float(Double(coefficients[c]) * halfRoot) }
+                for c in 0..<8 { coefficients[c * 8] = Float(Double(coefficients[c * 8]) * halfRoot) }
+                // Terms with a zero factor are skipped: they add ±0 to a sum that starts at
+                // +0 and so is never −0, which leaves it unchanged bit for bit.
+                // Rows: work1[i][j] = Σc work0[i][c]·cs[(2j+1)c], lanes j.
+                for r in 0..<8 {
+                    var s = SIMD8<Float>.zero
+                    if nonzeroRows & (1 << UInt8(r)) != 0 {
+                        for c in 0..<8 {
+                            let f = coefficients[r * 8 + c]
+                            if f != 0 { s += SIMD8<Float>(repeating: f) * cosineRowTable[c] }
+                        }
+                    }
+                    work1[r] = s
+                }
+                // Columns: work2[i][j] = Σc work1[c][j]·cs[(2i+1)c], lanes j.
+                for r in 0..<8 {
+                    var s = SIMD8<Float>.zero
+                    for c in 0..<8 where nonzeroRows & (1 << UInt8(c)) != 0 {
+                        s += work1[c] * SIMD8<Float>(repeating: columnCosineTable[r * 8 + c])
+                    }
+                    for j in 0..<8 {
+                        let x = Double(s[j]) + 0.5
+                        // C's (int) of an out-of-range double gives INT_MIN on x86-64, which LIM clamps to 0.
+                        let v = x > -2_147_483_649.0 && x < 2_147_483_648.0 ? Int(x) : 0
+                        values[r * 8 + j] = UInt16(min(max(v, 0), 65535))
+                    }
+                }
+                sink(values, jrow, jcol)
+                jcol += 8
+            }
+            jrow += 8
+        }
+        return !reader.unknown
+    }
+}

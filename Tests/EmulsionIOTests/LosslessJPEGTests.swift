@@ -1,0 +1,348 @@
+import EmulsionCore
+@testable import EmulsionIO
+import EmulsionTestSupport
+import Foundation
+import XCTest
+
+/// The LJ92 tile fast path (`LosslessDNGTiles`, `LosslessJPEG`) against LibRaw's own unpack.
+///
+/// Reference: LibRaw 0.20 (`RawFile.readWithLibRawUnpack`, its `lossless_dng_load_raw`), an
+/// independent implementation of ITU-T T.81 Annex H decoding of the same bytes. Tolerance: none;
+/// the fast path exists only where the result is bit-identical, so every field must be equal.
+final class LosslessJPEGTests: XCTestCase {
+    static let lj92Samples = ["blackmagic-pocket_cinema_camera_4k-frame.dng", "blackmagic-pocket_cinema_camera-frame.dng",
+                              "google-pixel_7-digizoom_crop.dng"]
+
+    /// Reads `url` and says whether the LJ92 tile path decoded it.
+    func readProbing(_ url: URL) throws -> (RawImage, Bool) {
+        let probe = RawFile.LosslessTilesProbe()
+        let image = try RawFile.$losslessTilesProbe.withValue(probe) { try RawFile.read(path: url.path) }
+        return (image, probe.used)
+    }
+
+    func testLJ92SamplesTakeTheFastPathAndAgreeWithLibRaw() throws {
+        var fast: [String] = []
+        for sample in TestSupport.rawSamples() where sample.name.lowercased().hasSuffix(".dng") {
+            let (image, used) = try readProbing(sample.url)
+            guard used else { continue }
+            fast.append(sample.name)
+            let reference = try RawFile.readWithLibRawUnpack(path: sample.url.path)
+            XCTAssertEqual(image.width, reference.width, sample.name)
+            XCTAssertEqual(image.height, reference.height, sample.name)
+            XCTAssertEqual(image.layout, reference.layout, sample.name)
+            XCTAssertEqual(image.samples.count, reference.samples.count, sample.name)
+            XCTAssertTrue(image.samples == reference.samples, "\(sample.name): samples differ from LibRaw's")
+            XCTAssertEqual(image.levels, reference.levels, sample.name)
+            XCTAssertEqual(image.colour, reference.colour, sample.name)
+            XCTAssertEqual(image.metadata, reference.metadata, sample.name)
+            XCTAssertEqual(image.lensShading == nil, reference.lensShading == nil, sample.name)
+        }
+        let present = Self.lj92Samples.filter { name in TestSupport.rawSamples().contains { $0.name == name } }
+        if present.count < Self.lj92Samples.count && TestSupport.inCI {
+            XCTFail("LJ92 samples missing: \(Set(Self.lj92Samples).subtracting(present).sorted())")
+        }
+        if present.isEmpty { throw XCTSkip("LJ92 samples missing") }
+        XCTAssertEqual(fast.sorted(), present.sorted(), "which samples take the LJ92 fast path")
+    }
+
+    /// The Blackmagic files carry a LinearizationTable: the fast path must apply LibRaw's curve,
+    /// not pass the decoded values through (this guards the comparison above against a curve
+    /// that happens to be the identity).
+    func testBlackmagicCurveIsNotIdentity() throws {
+        guard let sample = TestSupport.rawSamples().first(where: { $0.name == "blackmagic-pocket_cinema_camera-frame.dng" }) else {
+            if TestSupport.inCI { XCTFail("sample missing") }
+            throw XCTSkip("sample missing")
+        }
+        let image = try RawFile.read(path: sample.url.path)
+        XCTAssertGreaterThan(image.samples.max() ?? 0, 4095, "12-bit data mapped through the table exceeds 12 bits")
+    }
+
+    /// Mutated and truncated tile data never crash: each read gives an image or a `RawFileError`.
+    /// LibRaw's own result on a damaged file is not required to match (it may differ on corrupt
+    /// data); where our decoder is unsure it leaves the file to LibRaw anyway.
+    func testMutatedTileDataNeverCrashes() throws {
+        var checked = 0
+        for (name, rounds) in [("google-pixel_7-digizoom_crop.dng", 60), ("blackmagic-pocket_cinema_camera-frame.dng", 10)] {
+            guard let sample = TestSupport.rawSamples().first(where: { $0.name == name }) else {
+                if TestSupport.inCI { XCTFail("\(name) missing") }
+                continue
+            }
+            let original = [UInt8](try Data(contentsOf: sample.url))
+            let cfa = TIFFDirectory.all(original).filter { $0.numbers(262)?.first == 32803 }
+            let offsets = try XCTUnwrap(cfa.first?.numbers(324)).map { Int($0) }
+            let counts = try XCTUnwrap(cfa.first?.numbers(325)).map { Int($0) }
+            var rng = SplitMix64(seed: 0x4C4A_3932)
+            for round in 0..<rounds {
+                var bytes = original
+                let t = rng.below(offsets.count)
+                let start = offsets[t], length = counts[t]
+                switch round % 4 {
+                case 0:  // a few random bytes anywhere in the tile, header included
+                    for _ in 0..<(1 + rng.below(4)) { bytes[start + rng.below(length)] = UInt8(rng.below(256)) }
+                case 1:  // the JPEG header only
+                    bytes[start + rng.below(min(length, 200))] = UInt8(rng.below(256))
+                case 2:  // the file cut inside this tile
+                    bytes = Array(bytes.prefix(start + rng.below(length)))
+                default:  // a run of zeros or of 0xFF
+                    let at = start + rng.below(length), run = 1 + rng.below(64)
+                    let fill: UInt8 = rng.below(2) == 0 ? 0 : 0xFF
+                    for i in at..<min(at + run, bytes.count) { bytes[i] = fill }
+                }
+                do {
+                    let image = try RawFile.read(bytes: bytes, label: "mutated.dng")
+                    XCTAssertEqual(image.samples.count, image.width * image.height)
+                } catch is RawFileError {
+                    // refused with a one-line error: fine
+                }
+                checked += 1
+            }
+        }
+        if checked == 0 { throw XCTSkip("LJ92 samples missing") }
+    }
+
+    /// Header edge cases: `LosslessJPEG` refuses what it cannot decode with certainty.
+    func testMalformedHeadersAreRefused() {
+        func parse(_ b: [UInt8]) -> LosslessJPEG? { b.withUnsafeBufferPointer { LosslessJPEG($0) } }
+        XCTAssertNil(parse([]))
+        XCTAssertNil(parse([0xFF, 0xD8]))
+        XCTAssertNil(parse([0xFF, 0xD8, 0xFF, 0xC3, 0x00, 0x01]))  // segment length below 2
+        XCTAssertNil(parse([0xFF, 0xD8, 0xFF, 0xC3, 0x00, 0x40, 0x10]))  // segment past the end
+        // SOF3 and SOS with no Huffman table: LibRaw refuses (huff[0] missing).
+        let sof: [UInt8] = [0xFF, 0xC3, 0x00, 0x0B, 12, 0x00, 0x02, 0x00, 0x02, 0x01, 0x00, 0x11, 0x00]
+        let sos: [UInt8] = [0xFF, 0xDA, 0x00, 0x08, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00]
+        XCTAssertNil(parse([0xFF, 0xD8] + sof + sos))
+        // With a one-code table it parses; the data then decodes or is refused, never traps.
+        let dht: [UInt8] = [0xFF, 0xC4, 0x00, 0x14, 0x00, 1] + [UInt8](repeating: 0, count: 15) + [0]
+        let stream = [0xFF, 0xD8] + sof + dht + sos + [0x00, 0x00, 0xFF, 0xD9]
+        let jpeg = parse(stream)
+        XCTAssertNotNil(jpeg)
+        var values: [UInt16] = []
+        let ok = stream.withUnsafeBufferPointer { b in
+            jpeg?.decode(b, dngVersion: 0x0104_0000) { row, _ in values += UnsafeBufferPointer(start: row, count: 2) } ?? false
+        }
+        XCTAssertTrue(ok)
+        XCTAssertEqual(values, [2048, 2048, 2048, 2048], "all differences 0 from the initial predictor 2^(12-1)")
+    }
+}
+
+/// Synthetic tiled LJ92 DNGs for what the camera samples do not cover (they use predictors 6 and
+/// 1, no restart intervals): every predictor, restart intervals, JPEG rows that span two tile
+/// rows, edge tiles that extend past the image, 12 and 16 bits, with and without a
+/// LinearizationTable. Each must take the fast path and equal LibRaw's decode exactly.
+final class LosslessJPEGSyntheticTests: XCTestCase {
+    /// Where clrs² × wide equals the raw width LibRaw lays each JPEG row out differently (it
+    /// copies clrs times as many values): the fast path declines and LibRaw decodes.
+    func testLibRawsWideRowCaseFallsBack() throws {
+        let url = TestSupport.temporaryDirectory("lj92").appendingPathComponent("wide.dng")
+        defer { try? FileManager.default.removeItem(at: url.deletingLastPathComponent()) }
+        try Data(MiniLJ92DNG(psv: 1, bits: 12, clrs: 2, seed: 40).bytes()).write(to: url)
+        let probe = RawFile.LosslessTilesProbe()
+        let image = try RawFile.$losslessTilesProbe.withValue(probe) { try RawFile.read(path: url.path) }
+        XCTAssertFalse(probe.used)
+        XCTAssertTrue(probe.declined)
+        XCTAssertTrue(image.samples == (try RawFile.readWithLibRawUnpack(path: url.path)).samples)
+    }
+
+    func testEveryPredictorAndRestartAgreesWithLibRaw() throws {
+        let directory = TestSupport.temporaryDirectory("lj92")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var variants: [MiniLJ92DNG] = []
+        for psv in 1...7 {
+            variants.append(MiniLJ92DNG(psv: psv, bits: 12, clrs: 2, width: 62, seed: UInt64(psv)))
+            variants.append(MiniLJ92DNG(psv: psv, bits: 16, clrs: 1, restartRows: 3, linearise: false, seed: UInt64(10 + psv)))
+        }
+        variants.append(MiniLJ92DNG(psv: 1, bits: 14, clrs: 1, width: 60, height: 38, restartRows: 1, seed: 30))
+        variants.append(MiniLJ92DNG(psv: 6, bits: 12, clrs: 2, width: 58, height: 40, linearise: false, seed: 31))
+        for (i, dng) in variants.enumerated() {
+            let bytes = dng.bytes()
+            let url = directory.appendingPathComponent("lj\(i).dng")
+            try Data(bytes).write(to: url)
+            let probe = RawFile.LosslessTilesProbe()
+            let fast = try RawFile.$losslessTilesProbe.withValue(probe) { try RawFile.read(path: url.path) }
+            XCTAssertTrue(probe.used, "variant \(i) (psv \(dng.psv), \(dng.bits)-bit) should take the fast path")
+            let reference = try RawFile.readWithLibRawUnpack(path: url.path)
+            XCTAssertTrue(fast.samples == reference.samples, "variant \(i) (psv \(dng.psv)): samples differ from LibRaw's")
+            XCTAssertEqual(fast.levels, reference.levels)
+            XCTAssertEqual(fast.metadata, reference.metadata)
+            // The encoder's own values, through the curve, are what both decoders must give.
+            XCTAssertTrue(fast.samples == dng.expected(), "variant \(i) (psv \(dng.psv)): samples differ from the encoded ones")
+        }
+    }
+}
+
+/// A tiled, compression-7 CFA DNG with an LJ92 encoder written for the test (ITU-T T.81 H.1,
+/// with LibRaw's restart semantics: column-0 predictors reset to 2^(P−1) at restart rows).
+struct MiniLJ92DNG {
+    var psv: Int
+    var bits: Int
+    var clrs: Int
+    var width = 64
+    var height = 40
+    var tileWidth = 32
+    var tileLength = 20
+    var restartRows: Int? = nil
+    var linearise = true
+    var seed: UInt64
+
+    var tilesAcross: Int { (width + tileWidth - 1) / tileWidth }
+    var tilesDown: Int { (height + tileLength - 1) / tileLength }
+
+    /// Sensor values of the whole tile grid (edge tiles included).
+    func values() -> [[UInt16]] {
+        var rng = SplitMix64(seed: seed)
+        let limit = (1 << bits) - 1
+        return (0..<(tilesAcross * tilesDown)).map { _ in
+            var v = rng.below(limit + 1)
+            return (0..<(tileWidth * tileLength)).map { _ in
+                // A random walk with occasional jumps: both small and large differences.
+                v = rng.below(8) == 0 ? rng.below(limit + 1) : min(limit, max(0, v + rng.below(65) - 32))
+                return UInt16(v)
+            }
+        }
+    }
+
+    var curve: [UInt16] {
+        (0..<(1 << bits)).map { (v: Int) -> UInt16 in
+            let mapped: Int = linearise ? min(65535, v * 3 / 2 + 7) : v
+            return UInt16(mapped)
+        }
+    }
+
+    func expected() -> [UInt16] {
+        let tiles = values(), c = curve
+        var out = [UInt16](repeating: 0, count: width * height)
+        for t in 0..<tiles.count {
+            let trow = t / tilesAcross * tileLength, tcol = t % tilesAcross * tileWidth
+            for y in 0..<tileLength where trow + y < height {
+                for x in 0..<tileWidth where tcol + x < width {
+                    out[(trow + y) * width + tcol + x] = c[Int(tiles[t][y * tileWidth + x])]
+                }
+            }
+        }
+        return out
+    }
+
+    /// One tile as an LJ92 stream: `clrs` components of `tileWidth / clrs` columns, one JPEG row
+    /// per tile row; 17 categories, each a 5-bit code.
+    func encode(_ tile: [UInt16]) -> [UInt8] {
+        let wide = tileWidth / clrs, high = tileLength
+        var out: [UInt8] = [0xFF, 0xD8]
+        func segment(_ marker: UInt8, _ body: [UInt8]) {
+            let length = body.count + 2
+            out += [0xFF, marker, UInt8(length >> 8), UInt8(length & 0xFF)]
+            out += body
+        }
+        var sof: [UInt8] = [UInt8(bits)]
+        sof += [UInt8(high >> 8), UInt8(high & 0xFF)]
+        sof += [UInt8(wide >> 8), UInt8(wide & 0xFF), UInt8(clrs)]
+        for c in 0..<clrs { sof += [UInt8(c + 1), 0x11, 0] }
+        segment(0xC3, sof)
+        var counts = [UInt8](repeating: 0, count: 16)
+        counts[4] = 17
+        segment(0xC4, [0x00] + counts + (0...16).map { UInt8($0) })
+        if let r = restartRows { segment(0xDD, [UInt8((r * wide) >> 8), UInt8((r * wide) & 0xFF)]) }
+        var sos: [UInt8] = [UInt8(clrs)]
+        for c in 0..<clrs { sos += [UInt8(c + 1), 0x00] }
+        segment(0xDA, sos + [UInt8(psv), 0, 0])
+        var acc: UInt64 = 0, n = 0
+        func put(_ v: Int, _ count: Int) {
+            guard count > 0 else { return }
+            acc = acc << UInt64(count) | UInt64(v & ((1 << count) - 1)); n += count
+            while n >= 8 {
+                let byte = UInt8((acc >> UInt64(n - 8)) & 0xFF)
+                out.append(byte)
+                if byte == 0xFF { out.append(0) }
+                n -= 8
+            }
+        }
+        func flush() { if n > 0 { put((1 << (8 - n)) - 1, 8 - n) } }
+        let rowValues = wide * clrs
+        var vpred = [Int](repeating: 0, count: clrs)
+        var marker = 0
+        for jrow in 0..<high {
+            if jrow == 0 || restartRows.map({ jrow % $0 == 0 }) == true {
+                if jrow > 0 { flush(); out += [0xFF, UInt8(0xD0 + marker % 8)]; marker += 1 }
+                for c in 0..<clrs { vpred[c] = 1 << (bits - 1) }
+            }
+            for i in 0..<rowValues {
+                let c = i % clrs
+                let value = Int(tile[jrow * rowValues + i])
+                var pred: Int
+                if i < clrs {
+                    pred = vpred[c]; vpred[c] = value
+                } else {
+                    let left = Int(tile[jrow * rowValues + i - clrs])
+                    pred = left
+                    if jrow > 0 {
+                        let up = Int(tile[(jrow - 1) * rowValues + i]), upLeft = Int(tile[(jrow - 1) * rowValues + i - clrs])
+                        switch psv {
+                        case 2: pred = up
+                        case 3: pred = upLeft
+                        case 4: pred = left + up - upLeft
+                        case 5: pred = left + ((up - upLeft) >> 1)
+                        case 6: pred = up + ((left - upLeft) >> 1)
+                        case 7: pred = (left + up) >> 1
+                        default: break
+                        }
+                    }
+                }
+                var diff = (value - pred) & 0xFFFF
+                if diff >= 32768 { diff -= 65536 }
+                if diff == -32768 { put(16, 5); continue }
+                let magnitude = abs(diff)
+                let category = magnitude == 0 ? 0 : (Int.bitWidth - magnitude.leadingZeroBitCount)
+                put(category, 5)
+                put(diff < 0 ? diff + (1 << category) - 1 : diff, category)
+            }
+        }
+        flush()
+        return out + [0xFF, 0xD9]
+    }
+
+    func bytes() -> [UInt8] {
+        let tiles = values().map(encode)
+        func build(_ offsets: [Int]) -> ([UInt8], Int) {
+            var entries: [(Int, Int, [Int])] = [
+                (254, 4, [0]), (256, 4, [width]), (257, 4, [height]), (258, 3, [bits]), (259, 3, [7]), (262, 3, [32803]),
+                (271, 2, Array("Emulsion".utf8).map(Int.init) + [0]), (272, 2, Array("MiniLJ92".utf8).map(Int.init) + [0]),
+                (277, 3, [1]), (322, 3, [tileWidth]), (323, 3, [tileLength]), (324, 4, offsets), (325, 4, tiles.map(\.count)),
+                (33421, 3, [2, 2]), (33422, 1, [0, 1, 1, 2]), (50706, 1, [1, 4, 0, 0]),
+                (50708, 2, Array("Emulsion MiniLJ92".utf8).map(Int.init) + [0]), (50714, 3, [64]), (50717, 3, [65535]),
+                (50721, 10, [10000, 10000, -2000, 10000, -3000, 10000, -1000, 10000, 11000, 10000, 1000, 10000, -500, 10000, 1000, 10000, 6000, 10000]),
+                (50778, 3, [21]),
+            ]
+            if linearise { entries.append((50712, 3, curve.map(Int.init))) }
+            entries.sort { $0.0 < $1.0 }
+            func u16(_ v: Int) -> [UInt8] { [UInt8(v & 0xff), UInt8(v >> 8 & 0xff)] }
+            func u32(_ v: Int) -> [UInt8] { [UInt8(v & 0xff), UInt8(v >> 8 & 0xff), UInt8(v >> 16 & 0xff), UInt8(v >> 24 & 0xff)] }
+            func payload(_ type: Int, _ values: [Int]) -> [UInt8] {
+                switch type {
+                case 1, 2: return values.map { UInt8($0) }
+                case 3: return values.flatMap(u16)
+                default: return values.flatMap { u32($0 & 0xffff_ffff) }
+                }
+            }
+            let extraStart = 8 + 2 + 12 * entries.count + 4
+            var out: [UInt8] = [0x49, 0x49, 42, 0] + u32(8) + u16(entries.count)
+            var extra: [UInt8] = []
+            for (tag, type, values) in entries {
+                let p = payload(type, values)
+                out += u16(tag) + u16(type) + u32(type == 10 ? values.count / 2 : values.count)
+                if p.count <= 4 {
+                    out += p + Array(repeating: 0, count: 4 - p.count)
+                } else {
+                    out += u32(extraStart + extra.count)
+                    extra += p
+                    if extra.count % 2 == 1 { extra.append(0) }
+                }
+            }
+            out += u32(0) + extra
+            return (out, out.count)
+        }
+        let (_, headerSize) = build(Array(repeating: 0, count: tiles.count))
+        var offsets: [Int] = []
+        var at = headerSize
+        for t in tiles { offsets.append(at); at += t.count }
+        return build(offsets).0 + tiles.flatMap { $0 }
+    }
+}
