@@ -22,12 +22,12 @@ public enum DCPFile {
         for k in 0..<2 {
             let cm = matrix(50721 + k), fm = matrix(50964 + k)
             guard cm != nil else { continue }
-            calibrations.append(DNGCalibration(illuminant: Int(ifd.numbers(50778 + k)?.first ?? 0), colorMatrix: cm, forwardMatrix: fm))
+            calibrations.append(DNGCalibration(illuminant: ifd.integers(50778 + k)?.first ?? 0, colorMatrix: cm, forwardMatrix: fm))
         }
         guard !calibrations.isEmpty else { throw Failure(path: path, problem: "camera profile has no ColorMatrix") }
         func table(dims: Int, data: Int, encoding: Int) -> CameraProfile.HSVTable? {
-            guard let d = ifd.numbers(dims), d.count == 3, let values = ifd.numbers(data) else { return nil }
-            let t = CameraProfile.HSVTable(hues: Int(d[0]), saturations: Int(d[1]), values: max(1, Int(d[2])),
+            guard let d = ifd.integers(dims), d.count == 3, d.allSatisfy({ $0 < 1 << 16 }), let values = ifd.numbers(data) else { return nil }
+            let t = CameraProfile.HSVTable(hues: d[0], saturations: d[1], values: max(1, d[2]),
                                            data: values.map { Float($0) }, sRGBEncoded: ifd.numbers(encoding)?.first == 1)
             return t.isValid ? t : nil
         }

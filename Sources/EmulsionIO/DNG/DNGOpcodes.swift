@@ -47,7 +47,7 @@ public struct DNGOpcodes: Sendable, Equatable {
             $0.numbers(254)?.first == 0 && [32803.0, 34892].contains($0.numbers(262)?.first ?? 0)
         } ?? directories[0]
         var out = DNGOpcodes()
-        if let area = raw.numbers(50829), area.count == 4 { out.activeArea = area.map { Int($0) } }
+        if let area = raw.integers(50829), area.count == 4 { out.activeArea = area }
         out.lossyJPEG = raw.numbers(259)?.first == 34892
         for (list, tag) in [(1, 51008), (2, 51009), (3, 51022)] {
             guard let bytes = raw.data(tag) else { continue }

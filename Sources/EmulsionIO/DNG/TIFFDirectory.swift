@@ -47,7 +47,7 @@ struct TIFFDirectory {
             }
             let directory = TIFFDirectory(entries: entries, bytes: b, littleEndian: little)
             out.append(directory)
-            if let subs = directory.numbers(330) { pending.append(contentsOf: subs.map { Int($0) }) }
+            if let subs = directory.integers(330) { pending.append(contentsOf: subs) }
             if let next = reader.u32(offset + 2 + 12 * count), next != 0 { pending.append(next) }
         }
         return out
@@ -97,6 +97,14 @@ struct TIFFDirectory {
             }
         }
         return out
+    }
+
+    /// A tag's values as whole numbers, or nil when any is not one in 0 ..< 2⁴⁰: a file may give
+    /// any type where a count or offset belongs (NaN, 1e300), and converting those would trap.
+    func integers(_ tag: Int) -> [Int]? {
+        guard let v = numbers(tag) else { return nil }
+        let out = v.compactMap { $0.isFinite && $0 >= 0 && $0 < 0x1p40 && $0.rounded() == $0 ? Int($0) : nil }
+        return out.count == v.count ? out : nil
     }
 
     /// The raw bytes of a tag (UNDEFINED opcode lists, for instance).

@@ -177,14 +177,17 @@ public enum RawFile {
         let rawWidth = Int(sizes.raw_width), rawHeight = Int(sizes.raw_height)
         let cfa = TIFFDirectory.all(file).filter { $0.numbers(262)?.first == 32803 }
         guard cfa.count == 1, let d = cfa.first else { return nil }
-        func value(_ tag: Int, default fallback: Double? = nil) -> Int? {
-            guard let v = d.numbers(tag) ?? fallback.map({ [$0] }), v.count == 1 else { return nil }
-            return Int(v[0])
+        // A file's numbers may be anything a TIFF type can hold (NaN, 1e300): `integers` turns
+        // only whole values in range into Ints, so no conversion can trap.
+        func value(_ tag: Int, default fallback: Int? = nil) -> Int? {
+            guard d.entries[tag] != nil else { return fallback }
+            guard let v = d.integers(tag), v.count == 1 else { return nil }
+            return v[0]
         }
         guard value(254, default: 0) == 0, value(256) == rawWidth, value(257) == rawHeight, value(259) == 1,
               value(277, default: 1) == 1, value(284, default: 1) == 1, value(266, default: 1) == 1,
               let bits = value(258), UncompressedSamples.supportedBits.contains(bits), d.entries[322] == nil,
-              let offsets = d.numbers(273)?.map({ Int($0) }), let counts = d.numbers(279)?.map({ Int($0) }),
+              let offsets = d.integers(273), let counts = d.integers(279),
               !offsets.isEmpty, offsets.count == counts.count else { return nil }
         for i in 1..<offsets.count where offsets[i] != offsets[i - 1] + counts[i - 1] { return nil }
         let samples = UncompressedSamples(offset: offsets[0], rawWidth: rawWidth, rawHeight: rawHeight, bitsPerSample: bits,
