@@ -14,5 +14,18 @@ public final class FloatTable: @unchecked Sendable {
         values.withUnsafeBufferPointer { pointer.update(from: $0.baseAddress!, count: values.count) }
     }
 
+    /// `values` as (value, step to the next value) pairs, for `Lanes.interpolated(inExponentPairs:)`:
+    /// entry i is (vᵢ, vᵢ₊₁ − vᵢ), the last one's step 0. The step is the same float subtraction
+    /// the interpolation would make, so results do not change with the layout.
+    public convenience init(stepPairs values: [Float]) {
+        var pairs: [Float] = []
+        pairs.reserveCapacity(2 * values.count)
+        for (i, v) in values.enumerated() {
+            pairs.append(v)
+            pairs.append(i + 1 < values.count ? values[i + 1] - v : 0)
+        }
+        self.init(pairs)
+    }
+
     deinit { pointer.deallocate() }
 }

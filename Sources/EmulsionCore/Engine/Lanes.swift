@@ -50,9 +50,11 @@ public protocol Lanes: Sendable {
     /// Piecewise-linear lookup in a table indexed by the float's own bits (exponent and top
     /// mantissa bits): entry i holds f(xᵢ) with xᵢ the float of bit pattern `base + i << shift`, so
     /// the table has 2^(23 − shift) entries per octave — fine where f is steep near black, and no
-    /// square root or division. `self` must lie in [x₀, x_last] (callers clamp), and the table
-    /// needs one entry past the last point (FloatTable provides it).
-    func interpolated(inExponentTable table: UnsafePointer<Float>, base: UInt32, shift: UInt32) -> Self
+    /// square root or division. `self` must lie in [x₀, x_last] (callers clamp). The table is
+    /// stored as pairs (f(xᵢ), f(xᵢ₊₁) − f(xᵢ)) (`FloatTable(stepPairs:)`), so each lane's cell is one
+    /// 64-bit load and the result is `value + fraction · step`: the same float operations as
+    /// interpolating between two entries, in fewer loads and shuffles.
+    func interpolated(inExponentPairs pairs: UnsafePointer<Float>, base: UInt32, shift: UInt32) -> Self
 
     /// Largest integer ≤ `self`, as a float; exact for 0 ≤ self < 2²² (callers clamp first).
     func floored() -> Self
@@ -121,12 +123,12 @@ extension Float: Lanes {
         let low = table[index]
         return low + fraction * (table[index + 1] - low)
     }
-    @inlinable @inline(__always) public func interpolated(inExponentTable table: UnsafePointer<Float>, base: UInt32, shift: UInt32) -> Float {
+    @inlinable @inline(__always) public func interpolated(inExponentPairs pairs: UnsafePointer<Float>, base: UInt32, shift: UInt32) -> Float {
         let offset = bitPattern &- base
         let index = Int(truncatingIfNeeded: offset &>> shift)
         let fraction = Float(Int32(truncatingIfNeeded: offset & ((1 << shift) &- 1))) * (1 / Float(UInt32(1) << shift))
-        let low = table[index]
-        return low + fraction * (table[index + 1] - low)
+        let cell = pairs + 2 &* index
+        return cell[0] + fraction * cell[1]
     }
     @inlinable @inline(__always) public func storeQuantised(scale: Float, to pointer: UnsafeMutablePointer<UInt16>) {
         pointer.pointee = UInt16(truncatingIfNeeded: (clamped(0, 1) * scale + Rounding.magic).bitPattern)
@@ -193,30 +195,29 @@ extension SIMD4: Lanes where Scalar == Float {
         }
         return low + fraction * (high - low)
     }
-    @inlinable @inline(__always) public func interpolated(inExponentTable table: UnsafePointer<Float>, base: UInt32, shift: UInt32) -> SIMD4<Float> {
+    @inlinable @inline(__always) public func interpolated(inExponentPairs pairs: UnsafePointer<Float>, base: UInt32, shift: UInt32) -> SIMD4<Float> {
         let offset = unsafeBitCast(self, to: SIMD4<UInt32>.self) &- base
         let low16 = unsafeBitCast(offset & ((1 << shift) &- 1), to: SIMD4<Int32>.self)
         let fraction = SIMD4<Float>(low16) * (1 / Float(UInt32(1) << shift))
-        var low = SIMD4<Float>(), high = SIMD4<Float>()
+        var j = SIMD4<Int32>()
         if shift == 16 {
             // The index is each lane's high half (little-endian: x86-64, aarch64), read as 16-bit
             // lanes (pextrw on SSE2) instead of a vector shift and a 32-bit extract and shift per
             // lane: 12% fewer instructions in the output encoding (callgrind, docs/PERFORMANCE.md).
             let halves = unsafeBitCast(offset, to: SIMD8<UInt16>.self)
-            for i in 0..<4 {
-                let j = Int(truncatingIfNeeded: halves[2 &* i &+ 1])
-                low[i] = table[j]
-                high[i] = table[j + 1]
-            }
+            j = SIMD4<Int32>(Int32(halves[1]), Int32(halves[3]), Int32(halves[5]), Int32(halves[7]))
         } else {
-            let index = offset &>> shift
-            for i in 0..<4 {
-                let j = Int(truncatingIfNeeded: index[i])
-                low[i] = table[j]
-                high[i] = table[j + 1]
-            }
+            j = unsafeBitCast(offset &>> shift, to: SIMD4<Int32>.self)
         }
-        return low + fraction * (high - low)
+        // One 64-bit load per lane (movsd/movhps on SSE2, ldr d / ld1 on NEON), two cells per
+        // register, then one shuffle each for the values and the steps.
+        let p = UnsafeRawPointer(pairs)
+        func cell(_ i: Int32) -> SIMD2<Float> { p.loadUnaligned(fromByteOffset: 8 &* Int(i), as: SIMD2<Float>.self) }
+        let ab = SIMD4(lowHalf: cell(j[0]), highHalf: cell(j[1]))
+        let cd = SIMD4(lowHalf: cell(j[2]), highHalf: cell(j[3]))
+        let value = SIMD4(ab[0], ab[2], cd[0], cd[2])
+        let step = SIMD4(ab[1], ab[3], cd[1], cd[3])
+        return value + fraction * step
     }
     @inlinable @inline(__always) public func storeQuantised(scale: Float, to pointer: UnsafeMutablePointer<UInt16>) {
         let bits = unsafeBitCast(clamped(0, 1) * scale + Rounding.magic, to: SIMD4<UInt32>.self)
@@ -283,30 +284,18 @@ extension SIMD8: Lanes where Scalar == Float {
         }
         return low + fraction * (high - low)
     }
-    @inlinable @inline(__always) public func interpolated(inExponentTable table: UnsafePointer<Float>, base: UInt32, shift: UInt32) -> SIMD8<Float> {
+    @inlinable @inline(__always) public func interpolated(inExponentPairs pairs: UnsafePointer<Float>, base: UInt32, shift: UInt32) -> SIMD8<Float> {
         let offset = unsafeBitCast(self, to: SIMD8<UInt32>.self) &- base
         let low16 = unsafeBitCast(offset & ((1 << shift) &- 1), to: SIMD8<Int32>.self)
         let fraction = SIMD8<Float>(low16) * (1 / Float(UInt32(1) << shift))
-        var low = SIMD8<Float>(), high = SIMD8<Float>()
-        if shift == 16 {
-            // The index is each lane's high half (little-endian: x86-64, aarch64), read as 16-bit
-            // lanes (pextrw on SSE2) instead of a vector shift and a 32-bit extract and shift per
-            // lane: 12% fewer instructions in the output encoding (callgrind, docs/PERFORMANCE.md).
-            let halves = unsafeBitCast(offset, to: SIMD16<UInt16>.self)
-            for i in 0..<8 {
-                let j = Int(truncatingIfNeeded: halves[2 &* i &+ 1])
-                low[i] = table[j]
-                high[i] = table[j + 1]
-            }
-        } else {
-            let index = offset &>> shift
-            for i in 0..<8 {
-                let j = Int(truncatingIfNeeded: index[i])
-                low[i] = table[j]
-                high[i] = table[j + 1]
-            }
+        let index = offset &>> shift
+        var value = SIMD8<Float>(), step = SIMD8<Float>()
+        for i in 0..<8 {
+            let cell = pairs + 2 &* Int(truncatingIfNeeded: index[i])
+            value[i] = cell[0]
+            step[i] = cell[1]
         }
-        return low + fraction * (high - low)
+        return value + fraction * step
     }
     @inlinable @inline(__always) public func storeQuantised(scale: Float, to pointer: UnsafeMutablePointer<UInt16>) {
         let bits = unsafeBitCast(clamped(0, 1) * scale + Rounding.magic, to: SIMD8<UInt32>.self)
@@ -373,30 +362,18 @@ extension SIMD16: Lanes where Scalar == Float {
         }
         return low + fraction * (high - low)
     }
-    @inlinable @inline(__always) public func interpolated(inExponentTable table: UnsafePointer<Float>, base: UInt32, shift: UInt32) -> SIMD16<Float> {
+    @inlinable @inline(__always) public func interpolated(inExponentPairs pairs: UnsafePointer<Float>, base: UInt32, shift: UInt32) -> SIMD16<Float> {
         let offset = unsafeBitCast(self, to: SIMD16<UInt32>.self) &- base
         let low16 = unsafeBitCast(offset & ((1 << shift) &- 1), to: SIMD16<Int32>.self)
         let fraction = SIMD16<Float>(low16) * (1 / Float(UInt32(1) << shift))
-        var low = SIMD16<Float>(), high = SIMD16<Float>()
-        if shift == 16 {
-            // The index is each lane's high half (little-endian: x86-64, aarch64), read as 16-bit
-            // lanes (pextrw on SSE2) instead of a vector shift and a 32-bit extract and shift per
-            // lane: 12% fewer instructions in the output encoding (callgrind, docs/PERFORMANCE.md).
-            let halves = unsafeBitCast(offset, to: SIMD32<UInt16>.self)
-            for i in 0..<16 {
-                let j = Int(truncatingIfNeeded: halves[2 &* i &+ 1])
-                low[i] = table[j]
-                high[i] = table[j + 1]
-            }
-        } else {
-            let index = offset &>> shift
-            for i in 0..<16 {
-                let j = Int(truncatingIfNeeded: index[i])
-                low[i] = table[j]
-                high[i] = table[j + 1]
-            }
+        let index = offset &>> shift
+        var value = SIMD16<Float>(), step = SIMD16<Float>()
+        for i in 0..<16 {
+            let cell = pairs + 2 &* Int(truncatingIfNeeded: index[i])
+            value[i] = cell[0]
+            step[i] = cell[1]
         }
-        return low + fraction * (high - low)
+        return value + fraction * step
     }
     @inlinable @inline(__always) public func storeQuantised(scale: Float, to pointer: UnsafeMutablePointer<UInt16>) {
         let bits = unsafeBitCast(clamped(0, 1) * scale + Rounding.magic, to: SIMD16<UInt32>.self)

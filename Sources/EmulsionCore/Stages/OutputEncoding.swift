@@ -29,7 +29,7 @@ public struct OutputEncodingKernel: PointKernel {
     /// encoding, so black stays exactly 0).
     public let interceptBelowTable: Float
     public let slopeBelowTable: Float
-    /// The same table behind a stable pointer, for the kernel.
+    /// The same table as (value, step) pairs behind a stable pointer, for the kernel.
     public let table: FloatTable
 
     public init(toOutput: Matrix3, curve: (Double) -> Double) {
@@ -39,7 +39,7 @@ public struct OutputEncodingKernel: PointKernel {
         }
         interceptBelowTable = 0
         slopeBelowTable = curveTable[0] / Self.tableStart
-        table = FloatTable(curveTable)
+        table = FloatTable(stepPairs: curveTable)
     }
 
     private init(toOutput: ColourMatrixKernel, from other: OutputEncodingKernel) {
@@ -55,7 +55,7 @@ public struct OutputEncodingKernel: PointKernel {
         self.curveTable = curveTable
         self.interceptBelowTable = interceptBelowTable
         self.slopeBelowTable = slopeBelowTable
-        table = FloatTable(curveTable)
+        table = FloatTable(stepPairs: curveTable)
     }
 
     /// This encoding followed by `curve` on the encoded values, as one table: entry i becomes
@@ -79,7 +79,7 @@ public struct OutputEncodingKernel: PointKernel {
     @inlinable @inline(__always)
     public func encode<L: Lanes>(_ v: L, _ table: UnsafePointer<Float>) -> L {
         let c = v.clamped(0, 1)
-        let curve = c.atLeast(Self.tableStart).interpolated(inExponentTable: table, base: Self.baseBits, shift: Self.shift)
+        let curve = c.atLeast(Self.tableStart).interpolated(inExponentPairs: table, base: Self.baseBits, shift: Self.shift)
         return c.choosing(above: Self.tableStart, then: curve,
                           otherwise: L(repeating: interceptBelowTable) + c * L(repeating: slopeBelowTable))
     }
