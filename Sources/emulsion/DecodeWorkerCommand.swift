@@ -29,4 +29,14 @@ struct DecodeWorkerCommand: ParsableCommand {
         let status = IsolatedDecoding.serve(path: path, pixelLimit: maxMegapixels * 1_000_000, to: .standardOutput)
         if status != 0 { throw ExitCode(status) }
     }
+
+    /// The worker started exactly as `IsolatedDecoding` starts it (`decode-worker PATH
+    /// --max-megapixels N`) serves without ArgumentParser: parsing through it costs ~5 ms of
+    /// protocol-conformance lookups at start-up, once per decoded file (docs/PERFORMANCE.md).
+    /// Any other shape returns nil and goes through the parser as usual.
+    static func serveDirectly(_ arguments: [String]) -> Int32? {
+        guard arguments.count == 4, arguments[0] == "decode-worker", arguments[2] == "--max-megapixels",
+              !arguments[1].hasPrefix("-"), let megapixels = Int(arguments[3]), megapixels >= 1, megapixels <= 1 << 20 else { return nil }
+        return IsolatedDecoding.serve(path: arguments[1], pixelLimit: megapixels * 1_000_000, to: .standardOutput)
+    }
 }

@@ -17,7 +17,9 @@ struct EmulsionCommand: ParsableCommand {
     /// device decides the size, so a bare `--cube` there is dropped before parsing (ArgumentParser
     /// has no options with optional values).
     static func main() {
-        main(ProfileCommand.Export.droppingBareDeviceCube(Array(CommandLine.arguments.dropFirst())))
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if let status = DecodeWorkerCommand.serveDirectly(arguments) { Foundation.exit(status) }
+        main(ProfileCommand.Export.droppingBareDeviceCube(arguments))
     }
 }
 
