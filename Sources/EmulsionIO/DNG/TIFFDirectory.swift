@@ -107,6 +107,14 @@ struct TIFFDirectory {
         return out.count == v.count ? out : nil
     }
 
+    /// A tag's single whole-number value (as `integers`), `fallback` when the tag is absent, nil
+    /// when it is present but not one such value.
+    func integer(_ tag: Int, default fallback: Int? = nil) -> Int? {
+        guard entries[tag] != nil else { return fallback }
+        guard let v = integers(tag), v.count == 1 else { return nil }
+        return v[0]
+    }
+
     /// The raw bytes of a tag (UNDEFINED opcode lists, for instance).
     func data(_ tag: Int) -> [UInt8]? {
         guard let e = entries[tag] else { return nil }

@@ -163,71 +163,61 @@ public enum RawFile {
         return (image, stored)
     }
 
+    /// What both fast paths require before they may replace `libraw_unpack`: a CFA DNG for which
+    /// LibRaw chose `loader`, takes no black from masked areas, and whose file has exactly one CFA
+    /// directory, the primary image at LibRaw's raw size, one sample per pixel, chunky.
+    private static func soleCFADirectory(_ h: UnsafeMutablePointer<libraw_data_t>, file: any ByteSource,
+                                         loader: String) -> TIFFDirectory? {
+        let iparams = emulsion_iparams(h).pointee
+        guard iparams.filters != 0, iparams.dng_version != 0,
+              String(cString: libraw_unpack_function_name(h)) == loader else { return nil }
+        let sizes = emulsion_sizes(h).pointee
+        guard withUnsafeBytes(of: sizes.mask, { $0.allSatisfy { $0 == 0 } }) else { return nil }
+        let cfa = TIFFDirectory.all(file).filter { $0.numbers(262)?.first == 32803 }
+        guard cfa.count == 1, let d = cfa.first,
+              d.integer(254, default: 0) == 0, d.integer(256) == Int(sizes.raw_width), d.integer(257) == Int(sizes.raw_height),
+              d.integer(277, default: 1) == 1, d.integer(284, default: 1) == 1 else { return nil }
+        return d
+    }
+
     /// Where `UncompressedSamples` may replace `libraw_unpack`: LibRaw chose its plain DNG loader,
     /// applies no linearisation curve and takes no black from masked areas (the three things its
     /// unpack would add to a copy), and the file has one CFA image of LibRaw's raw size,
     /// uncompressed, in contiguous strips whose bytes are all there. Anything else: nil (LibRaw decodes).
     static func uncompressedSamples(_ h: UnsafeMutablePointer<libraw_data_t>, file: any ByteSource) -> UncompressedSamples? {
-        let iparams = emulsion_iparams(h).pointee
-        guard iparams.filters != 0, iparams.dng_version != 0,
-              String(cString: libraw_unpack_function_name(h)) == "packed_dng_load_raw()" else { return nil }
-        let sizes = emulsion_sizes(h).pointee
-        let noMaskedAreas = withUnsafeBytes(of: sizes.mask) { $0.allSatisfy { $0 == 0 } }
-        guard noMaskedAreas, (0..<0x10000).allSatisfy({ emulsion_curve(h, Int32($0)) == UInt16($0) }) else { return nil }
-        let rawWidth = Int(sizes.raw_width), rawHeight = Int(sizes.raw_height)
-        let cfa = TIFFDirectory.all(file).filter { $0.numbers(262)?.first == 32803 }
-        guard cfa.count == 1, let d = cfa.first else { return nil }
-        // A file's numbers may be anything a TIFF type can hold (NaN, 1e300): `integers` turns
-        // only whole values in range into Ints, so no conversion can trap.
-        func value(_ tag: Int, default fallback: Int? = nil) -> Int? {
-            guard d.entries[tag] != nil else { return fallback }
-            guard let v = d.integers(tag), v.count == 1 else { return nil }
-            return v[0]
-        }
-        guard value(254, default: 0) == 0, value(256) == rawWidth, value(257) == rawHeight, value(259) == 1,
-              value(277, default: 1) == 1, value(284, default: 1) == 1, value(266, default: 1) == 1,
-              let bits = value(258), UncompressedSamples.supportedBits.contains(bits), d.entries[322] == nil,
+        guard let d = soleCFADirectory(h, file: file, loader: "packed_dng_load_raw()"),
+              (0..<0x10000).allSatisfy({ emulsion_curve(h, Int32($0)) == UInt16($0) }),
+              d.integer(259) == 1, d.integer(266, default: 1) == 1,
+              let bits = d.integer(258), UncompressedSamples.supportedBits.contains(bits), d.entries[322] == nil,
               let offsets = d.integers(273), let counts = d.integers(279),
               !offsets.isEmpty, offsets.count == counts.count else { return nil }
         for i in 1..<offsets.count where offsets[i] != offsets[i - 1] + counts[i - 1] { return nil }
-        let samples = UncompressedSamples(offset: offsets[0], rawWidth: rawWidth, rawHeight: rawHeight, bitsPerSample: bits,
-                                          bigEndian: !d.littleEndian, top: Int(sizes.top_margin), left: Int(sizes.left_margin),
-                                          width: Int(sizes.width), height: Int(sizes.height))
+        let sizes = emulsion_sizes(h).pointee
+        let samples = UncompressedSamples(offset: offsets[0], rawWidth: Int(sizes.raw_width), rawHeight: Int(sizes.raw_height),
+                                          bitsPerSample: bits, bigEndian: !d.littleEndian, top: Int(sizes.top_margin),
+                                          left: Int(sizes.left_margin), width: Int(sizes.width), height: Int(sizes.height))
         // A file cut inside its samples is kept: `UncompressedSamples.read` refuses it, where
         // LibRaw's 16-bit loader would have filled the missing rows with zeros without a word.
-        guard counts.reduce(0, +) >= samples.rowBytes * rawHeight else { return nil }
+        guard counts.reduce(0, +) >= samples.rowBytes * samples.rawHeight else { return nil }
         return samples
     }
 
     /// Where `LosslessDNGTiles` may replace `libraw_unpack`: LibRaw chose its lossless-JPEG DNG
-    /// loader for a CFA image and takes no black from masked areas, and the file has exactly one
-    /// CFA directory of LibRaw's raw size, LJ92-compressed, one sample per pixel, in two or more
-    /// tiles whose offsets are LONGs (LibRaw reads them as such). Strips and single tiles: nil
-    /// (LibRaw decodes). The linearisation curve is LibRaw's own, applied as it applies it.
+    /// loader for a three-colour CFA image and takes no black from masked areas, and the file has
+    /// exactly one CFA directory of LibRaw's raw size, LJ92-compressed, one sample per pixel, in two
+    /// or more tiles whose offsets are LONGs (LibRaw reads them as such). Strips and single tiles:
+    /// nil (LibRaw decodes). The linearisation curve is LibRaw's own, applied as it applies it.
     static func losslessTiles(_ h: UnsafeMutablePointer<libraw_data_t>, file: any ByteSource) -> LosslessDNGTiles? {
         let iparams = emulsion_iparams(h).pointee
-        guard iparams.filters != 0, iparams.dng_version != 0, iparams.colors == 3,
-              String(cString: libraw_unpack_function_name(h)) == "lossless_dng_load_raw()" else { return nil }
-        let sizes = emulsion_sizes(h).pointee
-        let noMaskedAreas = withUnsafeBytes(of: sizes.mask) { $0.allSatisfy { $0 == 0 } }
-        guard noMaskedAreas else { return nil }
-        let rawWidth = Int(sizes.raw_width), rawHeight = Int(sizes.raw_height)
-        let cfa = TIFFDirectory.all(file).filter { $0.numbers(262)?.first == 32803 }
-        guard cfa.count == 1, let d = cfa.first else { return nil }
-        func value(_ tag: Int, default fallback: Double? = nil) -> Int? {
-            guard let v = d.numbers(tag) ?? fallback.map({ [$0] }), v.count == 1, v[0] >= 0, v[0] < 1e9 else { return nil }
-            return Int(v[0])
-        }
-        guard value(254, default: 0) == 0, value(256) == rawWidth, value(257) == rawHeight, value(259) == 7,
-              value(277, default: 1) == 1, value(284, default: 1) == 1,
-              let tileWidth = value(322), let tileLength = value(323), d.entries[324]?.type == 4,
-              let offsets = d.numbers(324)?.map({ Int($0) }),
-              let counts = d.numbers(325)?.map({ $0.isFinite && $0 >= 0 && $0 < 1e12 ? Int($0) : -1 }),
+        guard iparams.colors == 3, let d = soleCFADirectory(h, file: file, loader: "lossless_dng_load_raw()"),
+              d.integer(259) == 7, let tileWidth = d.integer(322), let tileLength = d.integer(323),
+              d.entries[324]?.type == 4, let offsets = d.integers(324), let counts = d.integers(325),
               offsets.count >= 2, offsets.count == counts.count else { return nil }
+        let sizes = emulsion_sizes(h).pointee
         let tiles = LosslessDNGTiles(offsets: offsets, counts: counts, tileWidth: tileWidth, tileLength: tileLength,
-                                     rawWidth: rawWidth, rawHeight: rawHeight, top: Int(sizes.top_margin), left: Int(sizes.left_margin),
-                                     width: Int(sizes.width), height: Int(sizes.height), dngVersion: iparams.dng_version,
-                                     curve: (0..<0x10000).map { emulsion_curve(h, Int32($0)) })
+                                     rawWidth: Int(sizes.raw_width), rawHeight: Int(sizes.raw_height), top: Int(sizes.top_margin),
+                                     left: Int(sizes.left_margin), width: Int(sizes.width), height: Int(sizes.height),
+                                     dngVersion: iparams.dng_version, curve: (0..<0x10000).map { emulsion_curve(h, Int32($0)) })
         return tiles.isConsistent ? tiles : nil
     }
 
