@@ -37,17 +37,16 @@ float lookup(float position, uint table) {
     return low + fraction * (tab(index + 1u) - low);
 }
 
-// OutputEncodingKernel.encode: clip, then the table indexed by the float's exponent and top
-// mantissa bits (128 entries per octave), or the line below 2^-32.
-float encodeChannel(float v, uint table, float intercept, float slope) {
-    float c = clampNaN(v, 0.0, 1.0);
+// OutputEncodingKernel.encode: clip, offset by the table's first point 2^-32, then the
+// table indexed by the float's exponent and top mantissa bits (128 entries per octave).
+float encodeChannel(float v, uint table) {
     float start = uintBitsToFloat(796917760u);
-    uint offset = floatBitsToUint(atLeast(c, start)) - 796917760u;
+    float c = clampNaN(v, 0.0, 1.0) + start;
+    uint offset = floatBitsToUint(c) - 796917760u;
     uint index = table + (offset >> 16u);
     float fraction = float(offset & 65535u) * 1.5258789e-05;
     float low = tab(index);
-    float curve = low + fraction * (tab(index + 1u) - low);
-    return c > start ? curve : intercept + c * slope;
+    return low + fraction * (tab(index + 1u) - low);
 }
 
 // LookMath.hsv: hexcone hue (sextants), saturation, value, as the DNG SDK computes them.

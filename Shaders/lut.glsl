@@ -29,8 +29,6 @@ struct lutDerived {
     uint decode;                 // table offset: output decoding by v · 4095
     float encodeMatrix[9];       // working → the LUT's input primaries
     uint encodeTable;            // table offset: input transfer curve (exponent-indexed)
-    float encodeIntercept;      
-    float encodeSlope;          
     float toWorking[9];          // the LUT's output primaries → working
 };
 
@@ -50,9 +48,8 @@ vec3 lutApply(vec3 p, lutDerived d) {
     if (d.enabled == 0u) return p;
     p = finiteRGB(p);
     vec3 e = matrixApply(p, d.encodeMatrix);
-    e = vec3(encodeChannel(e.r, d.encodeTable, d.encodeIntercept, d.encodeSlope),
-             encodeChannel(e.g, d.encodeTable, d.encodeIntercept, d.encodeSlope),
-             encodeChannel(e.b, d.encodeTable, d.encodeIntercept, d.encodeSlope));
+    e = vec3(encodeChannel(e.r, d.encodeTable), encodeChannel(e.g, d.encodeTable),
+             encodeChannel(e.b, d.encodeTable));
     float n = d.size;
     vec2 r = lutPosition(e.r, d.scale[0], d.offset[0], n);
     vec2 g = lutPosition(e.g, d.scale[1], d.offset[1], n);

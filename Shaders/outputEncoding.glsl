@@ -5,14 +5,10 @@
 struct outputEncodingDerived {
     float toOutput[9];           // working → output primaries
     uint table;                  // table offset: transfer curve, exponent-indexed (OutputEncodingKernel)
-    float intercept;             // line below the table
-    float slope;                
 };
 
 // Output encoding (OutputEncodingKernel): matrix, clip to [0, 1], transfer curve by table.
 vec3 outputEncodingApply(vec3 p, outputEncodingDerived d) {
     vec3 q = matrixApply(p, d.toOutput);
-    return vec3(encodeChannel(q.r, d.table, d.intercept, d.slope),
-                encodeChannel(q.g, d.table, d.intercept, d.slope),
-                encodeChannel(q.b, d.table, d.intercept, d.slope));
+    return vec3(encodeChannel(q.r, d.table), encodeChannel(q.g, d.table), encodeChannel(q.b, d.table));
 }

@@ -169,6 +169,25 @@ public final class Benchmark {
         if let oneThread = fusedCPU["simd/1"] {
             print(String(format: "core pipeline, SIMD, 1 thread: %.2f ns/px CPU = %.2f× Halide camera_pipe's 2.6 ns/px (target ≤ 2×)", oneThread, oneThread / 2.6))
         }
+        // The same fused core as `process` runs it: into one PNG segment's band buffer, reused.
+        if PNGRender.streams(raw.metadata.orientation) {
+            var line = "core as streamed (fused, into a reused PNG-segment band, as `process` renders), 1 thread, CPU:"
+            var banded: [Engine: Double] = [:]
+            for engine in [Engine.scalar, .simd] {
+                var bandOptions = renderOptions
+                bandOptions.engine = engine
+                let rendering = BandRendering(plan: plan, orientation: raw.metadata.orientation, options: bandOptions)
+                let rows = PNGFile.segmentRows(width: rendering.width, channels: 3, bitDepth: 16)
+                let worker = rendering.makeWorker(rows: rows)
+                banded[engine] = minimumTimes(options.repeats) {
+                    for first in stride(from: 0, to: rendering.height, by: rows) {
+                        _ = worker.rows(first..<min(rendering.height, first + rows))
+                    }
+                }.cpu * 1e9 / Double(outPixels)
+                line += String(format: "  %@ %.2f ns/px", engine.rawValue, banded[engine]!)
+            }
+            print(line + String(format: "  (%.2f×; %.2f× Halide's 2.6 ns/px)", banded[.scalar]! / banded[.simd]!, banded[.simd]! / 2.6))
+        }
 
         // Lane width through the fused pipeline, one thread.
         var widthLine = "SIMD lane width, core fused, 1 thread, CPU:"

@@ -256,10 +256,11 @@ final class ColourManagementTests: XCTestCase {
 
     func testKernelCurveTableAgainstTheEmbeddedCurveOnADenseGrid() throws {
         // The table alone, deterministically: 400 001 points evenly spaced in √x, the kernel's
-        // lookup (exponent-indexed table, 128 entries per octave, linear below 2⁻³²) against
-        // LittleCMS evaluating the inverse of the stored TRC. The worst cases sit where the curve
-        // is not smooth (the sRGB/P3 break the rounded constants leave discontinuous, ROMM's kink)
-        // and, for pure gamma curves, on the line below 2⁻³² (encoded < 1e-4); printed below.
+        // lookup (exponent-indexed table, 128 entries per octave, its first octave spanning
+        // [0, 2⁻³²]) against LittleCMS evaluating the inverse of the stored TRC. The worst cases
+        // sit where the curve is not smooth (the sRGB/P3 break the rounded constants leave
+        // discontinuous: 7.9e-6); for pure gamma curves 1.4e-6 (1.2e-5 when values below 2⁻³²
+        // took a single line through 0); printed below.
         for space in OutputSpace.allCases {
             let kernel = try space.outputEncoding()
             let stored = try ICCProfile(bytes: space.iccProfile())

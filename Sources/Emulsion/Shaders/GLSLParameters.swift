@@ -229,8 +229,6 @@ public struct GLSLParameters: Sendable {
         table("lutD", "decode", lut?.decode.values ?? [0])
         set("lutD", "encodeMatrix", lut?.encode.toOutput.matrix.floats ?? Matrix3.identity.floats)
         table("lutD", "encodeTable", lut?.encode.curveTable ?? [0])
-        set("lutD", "encodeIntercept", lut?.encode.interceptBelowTable ?? 0)
-        set("lutD", "encodeSlope", lut?.encode.slopeBelowTable ?? 0)
         set("lutD", "toWorking", lut?.toWorking.matrix.floats ?? Matrix3.identity.floats)
 
         let grain = kernel(FilmGrainKernel.self)
@@ -241,8 +239,6 @@ public struct GLSLParameters: Sendable {
 
         set("outputEncodingD", "toOutput", output.toOutput.matrix.floats)
         table("outputEncodingD", "table", output.curveTable)
-        set("outputEncodingD", "intercept", output.interceptBelowTable)
-        set("outputEncodingD", "slope", output.slopeBelowTable)
     }
 }
 

@@ -413,8 +413,6 @@ extension GLSLStage {
             .init("decode", .uint, "table offset: output decoding by v · \(LookLUTKernel.decodeCount - 1)"),
             .init("encodeMatrix", .floats(9), "working → the LUT's input primaries"),
             .init("encodeTable", .uint, "table offset: input transfer curve (exponent-indexed)"),
-            .init("encodeIntercept", .float, ""),
-            .init("encodeSlope", .float, ""),
             .init("toWorking", .floats(9), "the LUT's output primaries → working"),
         ],
         code: """
@@ -434,9 +432,8 @@ extension GLSLStage {
                 if (d.enabled == 0u) return p;
                 p = finiteRGB(p);
                 vec3 e = matrixApply(p, d.encodeMatrix);
-                e = vec3(encodeChannel(e.r, d.encodeTable, d.encodeIntercept, d.encodeSlope),
-                         encodeChannel(e.g, d.encodeTable, d.encodeIntercept, d.encodeSlope),
-                         encodeChannel(e.b, d.encodeTable, d.encodeIntercept, d.encodeSlope));
+                e = vec3(encodeChannel(e.r, d.encodeTable), encodeChannel(e.g, d.encodeTable),
+                         encodeChannel(e.b, d.encodeTable));
                 float n = d.size;
                 vec2 r = lutPosition(e.r, d.scale[0], d.offset[0], n);
                 vec2 g = lutPosition(e.g, d.scale[1], d.offset[1], n);
@@ -504,16 +501,12 @@ extension GLSLStage {
         derived: [
             .init("toOutput", .floats(9), "working → output primaries"),
             .init("table", .uint, "table offset: transfer curve, exponent-indexed (OutputEncodingKernel)"),
-            .init("intercept", .float, "line below the table"),
-            .init("slope", .float, ""),
         ],
         code: """
             // Output encoding (OutputEncodingKernel): matrix, clip to [0, 1], transfer curve by table.
             vec3 outputEncodingApply(vec3 p, outputEncodingDerived d) {
                 vec3 q = matrixApply(p, d.toOutput);
-                return vec3(encodeChannel(q.r, d.table, d.intercept, d.slope),
-                            encodeChannel(q.g, d.table, d.intercept, d.slope),
-                            encodeChannel(q.b, d.table, d.intercept, d.slope));
+                return vec3(encodeChannel(q.r, d.table), encodeChannel(q.g, d.table), encodeChannel(q.b, d.table));
             }
             """,
         call: "outputEncodingApply(p, P.outputEncodingD)")
@@ -556,17 +549,16 @@ extension GLSLStage {
             return low + fraction * (tab(index + 1u) - low);
         }
 
-        // OutputEncodingKernel.encode: clip, then the table indexed by the float's exponent and top
-        // mantissa bits (\(1 << OutputEncodingKernel.stepsPerOctaveLog2) entries per octave), or the line below 2^-\(OutputEncodingKernel.octaves).
-        float encodeChannel(float v, uint table, float intercept, float slope) {
-            float c = clampNaN(v, 0.0, 1.0);
+        // OutputEncodingKernel.encode: clip, offset by the table's first point 2^-\(OutputEncodingKernel.octaves), then the
+        // table indexed by the float's exponent and top mantissa bits (\(1 << OutputEncodingKernel.stepsPerOctaveLog2) entries per octave).
+        float encodeChannel(float v, uint table) {
             float start = uintBitsToFloat(\(OutputEncodingKernel.baseBits)u);
-            uint offset = floatBitsToUint(atLeast(c, start)) - \(OutputEncodingKernel.baseBits)u;
+            float c = clampNaN(v, 0.0, 1.0) + start;
+            uint offset = floatBitsToUint(c) - \(OutputEncodingKernel.baseBits)u;
             uint index = table + (offset >> \(OutputEncodingKernel.shift)u);
             float fraction = float(offset & \((1 << OutputEncodingKernel.shift) - 1)u) * \(glslFloat(1 / Float(1 << OutputEncodingKernel.shift)));
             float low = tab(index);
-            float curve = low + fraction * (tab(index + 1u) - low);
-            return c > start ? curve : intercept + c * slope;
+            return low + fraction * (tab(index + 1u) - low);
         }
 
         // LookMath.hsv: hexcone hue (sextants), saturation, value, as the DNG SDK computes them.

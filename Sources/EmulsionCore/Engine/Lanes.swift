@@ -210,11 +210,13 @@ extension SIMD4: Lanes where Scalar == Float {
             j = unsafeBitCast(offset &>> shift, to: SIMD4<Int32>.self)
         }
         // One 64-bit load per lane (movsd/movhps on SSE2, ldr d / ld1 on NEON), two cells per
-        // register, then one shuffle each for the values and the steps.
+        // register, then one shuffle each for the values and the steps. The cells are loaded as
+        // Double lanes: as SIMD2<Float> halves LLVM recombined them with six shuffles instead of
+        // the two shufps (read in the assembly).
         let p = UnsafeRawPointer(pairs)
-        func cell(_ i: Int32) -> SIMD2<Float> { p.loadUnaligned(fromByteOffset: 8 &* Int(i), as: SIMD2<Float>.self) }
-        let ab = SIMD4(lowHalf: cell(j[0]), highHalf: cell(j[1]))
-        let cd = SIMD4(lowHalf: cell(j[2]), highHalf: cell(j[3]))
+        func cell(_ i: Int32) -> Double { p.loadUnaligned(fromByteOffset: 8 &* Int(i), as: Double.self) }
+        let ab = unsafeBitCast(SIMD2<Double>(cell(j[0]), cell(j[1])), to: SIMD4<Float>.self)
+        let cd = unsafeBitCast(SIMD2<Double>(cell(j[2]), cell(j[3])), to: SIMD4<Float>.self)
         let value = SIMD4(ab[0], ab[2], cd[0], cd[2])
         let step = SIMD4(ab[1], ab[3], cd[1], cd[3])
         return value + fraction * step

@@ -6,8 +6,12 @@
 /// bits: every display curve is steep near black (infinite slope for pure gamma curves), and
 /// this index spaces entries evenly in log x — 128 per octave over the 32 octaves below 1 (4097
 /// entries) — so linear interpolation stays within 16-bit rounding everywhere, and the index is
-/// two integer operations on the value's bits (no square root, no division). Below 2⁻³² the curve
-/// is continued as a straight line through 0 (black stays exactly 0). The matrix and curve come
+/// two integer operations on the value's bits (no square root, no division). The clipped value is
+/// offset by the table's first point, 2⁻³², before the lookup, and entry i holds curve(xᵢ − 2⁻³²):
+/// so 0 lands exactly on entry 0 (black stays exactly 0), the first octave interpolates the
+/// curve linearly over [0, 2⁻³²], and no value needs a second path (a select and a line per
+/// channel, ~20% of the stage's instructions). From 2⁻⁷ up the offset is below half an ulp and
+/// the addition changes nothing; below, the table's own offset cancels it. The matrix and curve come
 /// from the LittleCMS profile the PNG embeds (EmulsionIO builds them), so the pixels agree with
 /// the ICC tag; a test compares with a LittleCMS transform.
 /// Colour space: working RGB (linear Rec.2020, D65) in; encoded output RGB out.
@@ -19,55 +23,43 @@ public struct OutputEncodingKernel: PointKernel {
     /// Bit pattern of the table's first point, 2⁻³², and the shift from bits to entries.
     public static let baseBits = UInt32(127 - octaves) << 23
     public static let shift = UInt32(23 - stepsPerOctaveLog2)
-    /// The smallest value looked up in the table (2⁻³²); below it the curve is a line through 0.
+    /// The table's first point (2⁻³²): added to every clipped value before the lookup.
     public static let tableStart = Float(bitPattern: baseBits)
 
     public let toOutput: ColourMatrixKernel
-    /// `curveTable[i]` = curve(xᵢ), xᵢ the float with bit pattern `baseBits + i << shift` (x₄₀₉₆ = 1).
+    /// `curveTable[i]` = curve(xᵢ − 2⁻³²), xᵢ the float with bit pattern `baseBits + i << shift`
+    /// (x₀ = 2⁻³², x₄₀₉₆ = 1), so entry 0 is curve(0).
     public let curveTable: [Float]
-    /// The line below the table: intercept + slope · x (0 and curve(2⁻³²) / 2⁻³² for a plain
-    /// encoding, so black stays exactly 0).
-    public let interceptBelowTable: Float
-    public let slopeBelowTable: Float
     /// The same table as (value, step) pairs behind a stable pointer, for the kernel.
     public let table: FloatTable
 
     public init(toOutput: Matrix3, curve: (Double) -> Double) {
         self.toOutput = ColourMatrixKernel(toOutput)
         curveTable = (0..<Self.tableSize).map { i in
-            Float(curve(Double(Float(bitPattern: Self.baseBits + UInt32(i) << Self.shift))))
+            // Exact in Double: both are powers of two times at most 24 significant bits.
+            Float(curve(Double(Float(bitPattern: Self.baseBits + UInt32(i) << Self.shift)) - Double(Self.tableStart)))
         }
-        interceptBelowTable = 0
-        slopeBelowTable = curveTable[0] / Self.tableStart
         table = FloatTable(stepPairs: curveTable)
     }
 
     private init(toOutput: ColourMatrixKernel, from other: OutputEncodingKernel) {
         self.toOutput = toOutput
         curveTable = other.curveTable
-        interceptBelowTable = other.interceptBelowTable
-        slopeBelowTable = other.slopeBelowTable
         table = other.table
     }
 
-    private init(toOutput: ColourMatrixKernel, curveTable: [Float], interceptBelowTable: Float, slopeBelowTable: Float) {
+    private init(toOutput: ColourMatrixKernel, curveTable: [Float]) {
         self.toOutput = toOutput
         self.curveTable = curveTable
-        self.interceptBelowTable = interceptBelowTable
-        self.slopeBelowTable = slopeBelowTable
         table = FloatTable(stepPairs: curveTable)
     }
 
     /// This encoding followed by `curve` on the encoded values, as one table: entry i becomes
     /// curve(entry i) (exact at the table's points; between them the composite is interpolated
-    /// once instead of twice), and the line below the table runs from curve(line at 0) to
-    /// curve(entry 0).
+    /// once instead of twice).
     public func composing(_ curve: ChannelCurveKernel) -> OutputEncodingKernel {
         func f(_ v: Float) -> Float { Float(curve.function(Double(min(max(v, 0), 1)))) }
-        let composed = curveTable.map(f)
-        let intercept = f(interceptBelowTable)
-        return OutputEncodingKernel(toOutput: toOutput, curveTable: composed, interceptBelowTable: intercept,
-                                    slopeBelowTable: (composed[0] - intercept) / Self.tableStart)
+        return OutputEncodingKernel(toOutput: toOutput, curveTable: curveTable.map(f))
     }
 
     /// The same encoding with `matrix` applied before it (folding a preceding linear stage).
@@ -75,14 +67,19 @@ public struct OutputEncodingKernel: PointKernel {
         OutputEncodingKernel(toOutput: matrix.fused(with: toOutput), from: self)
     }
 
-    /// The transfer curve of one channel: clip to [0, 1], then the table (or the line below it).
+    /// The transfer curve of one channel: clip to [0, 1], offset by 2⁻³² (so every value is in
+    /// the table's range), then the table.
     @inlinable @inline(__always)
     public func encode<L: Lanes>(_ v: L, _ table: UnsafePointer<Float>) -> L {
-        let c = v.clamped(0, 1)
-        let curve = c.atLeast(Self.tableStart).interpolated(inExponentPairs: table, base: Self.baseBits, shift: Self.shift)
-        return c.choosing(above: Self.tableStart, then: curve,
-                          otherwise: L(repeating: interceptBelowTable) + c * L(repeating: slopeBelowTable))
+        (v.clamped(0, 1) + L(repeating: offset))
+            .interpolated(inExponentPairs: table, base: Self.baseBits, shift: Self.shift)
     }
+
+    /// `tableStart`, read from the kernel rather than written as a literal on purpose: LLVM folds
+    /// a constant addend into the clip's select (select(c < 1, c + 2⁻³², 1 + 2⁻³²)), which then no
+    /// longer lowers to `minps` but to a compare and three mask instructions per channel (read in
+    /// the x86-64 assembly).
+    @usableFromInline let offset: Float = Self.tableStart
 
     @inlinable @inline(__always)
     public func apply<L: Lanes>(_ p: RGB<L>, at location: PixelLocation) -> RGB<L> {
