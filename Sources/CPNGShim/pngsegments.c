@@ -140,6 +140,63 @@ static uint32_t seg_adler32(uint32_t adler, const uint8_t *p, size_t n) {
 static uint32_t seg_adler32(uint32_t adler, const uint8_t *p, size_t n) { return (uint32_t)adler32(adler, p, (uInt)n); }
 #endif
 
+/* CRC-32 (ISO 3309, as PNG chunks and zlib's crc32 use it) of `n` bytes continuing `crc`, with
+   PCLMULQDQ where the CPU has it (checked once at run time; the build stays x86-64 baseline):
+   zlib 1.2.13's table loop was 6-8 % of a whole render. The method is carry-less folding
+   (Gopal et al., "Fast CRC Computation for Generic Polynomials Using PCLMULQDQ", Intel 2009):
+   a 128-bit block X followed by Y leaves the same remainder as Y ^ (X.lo · k₁ ^ X.hi · k₂), the
+   k the bit-reflected x^(128·s ± 32) mod P (times 2), s the stride in blocks; four blocks are
+   folded in parallel, then into one. The last block is finished by zlib (16 bytes), which
+   replaces the usual Barrett reduction. Constants checked by deriving them in a Python model
+   (x^n mod P) and by the tests against an independent table CRC. Elsewhere: zlib's own. */
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+#include <wmmintrin.h>
+__attribute__((target("pclmul,sse2")))
+static __m128i seg_fold(__m128i x, __m128i k, __m128i next) {
+    return _mm_xor_si128(_mm_xor_si128(_mm_clmulepi64_si128(x, k, 0x00), _mm_clmulepi64_si128(x, k, 0x11)), next);
+}
+
+/* n ≥ 64 and a multiple of 16. */
+__attribute__((target("pclmul,sse2")))
+static uint32_t seg_crc32_folded(uint32_t crc, const uint8_t *p, size_t n) {
+    const __m128i by4 = _mm_set_epi64x(0x1c6e41596, 0x154442bd4);  /* k for x^(4·128 ∓ 32): hi, lo */
+    const __m128i by1 = _mm_set_epi64x(0x0ccaa009e, 0x1751997d0);  /* k for x^(128 ∓ 32) */
+    __m128i x0 = _mm_xor_si128(_mm_loadu_si128((const __m128i *)p), _mm_cvtsi32_si128((int)~crc));
+    __m128i x1 = _mm_loadu_si128((const __m128i *)(p + 16));
+    __m128i x2 = _mm_loadu_si128((const __m128i *)(p + 32));
+    __m128i x3 = _mm_loadu_si128((const __m128i *)(p + 48));
+    size_t i = 64;
+    for (; i + 64 <= n; i += 64) {
+        x0 = seg_fold(x0, by4, _mm_loadu_si128((const __m128i *)(p + i)));
+        x1 = seg_fold(x1, by4, _mm_loadu_si128((const __m128i *)(p + i + 16)));
+        x2 = seg_fold(x2, by4, _mm_loadu_si128((const __m128i *)(p + i + 32)));
+        x3 = seg_fold(x3, by4, _mm_loadu_si128((const __m128i *)(p + i + 48)));
+    }
+    __m128i z = seg_fold(seg_fold(seg_fold(x0, by1, x1), by1, x2), by1, x3);
+    for (; i < n; i += 16) z = seg_fold(z, by1, _mm_loadu_si128((const __m128i *)(p + i)));
+    /* z, read as 16 message bytes from a zero register, has the whole input's remainder; zlib's
+       pre- and post-inversion then give the CRC: crc32(~0, z) = ~remainder. */
+    uint8_t last[16];
+    _mm_storeu_si128((__m128i *)last, z);
+    return (uint32_t)crc32(0xFFFFFFFFu, last, 16);
+}
+
+static uint32_t seg_crc32(uint32_t crc, const uint8_t *p, size_t n) {
+    /* Reads the CPU model the runtime filled in at start-up: cheap, and no state of our own. */
+    if (n >= 64 && __builtin_cpu_supports("pclmul")) {
+        size_t folded = n & ~(size_t)15;
+        crc = seg_crc32_folded(crc, p, folded);
+        p += folded;
+        n -= folded;
+    }
+    return (uint32_t)crc32(crc, p, (uInt)n);
+}
+#else
+static uint32_t seg_crc32(uint32_t crc, const uint8_t *p, size_t n) { return (uint32_t)crc32(crc, p, (uInt)n); }
+#endif
+
+uint32_t emu_png_crc32(uint32_t crc, const uint8_t *bytes, size_t length) { return seg_crc32(crc, bytes, length); }
+
 /* ------------------------------------------------------------------------------------------------ */
 /* Fast Huffman-only deflate (EMU_PNG_STRATEGY_FAST_HUFFMAN)                                        */
 /*
@@ -509,7 +566,7 @@ int emu_png_deflate_rows(const uint16_t *rows_in, const uint16_t *above, uint32_
     }
     put32(chunk, (uint32_t)(length - 8));
     memcpy(chunk + 4, "IDAT", 4);
-    put32(chunk + length, (uint32_t)crc32(0, chunk + 4, (uInt)(length - 4)));
+    put32(chunk + length, seg_crc32(0, chunk + 4, length - 4));
     length += 4;
     *out_chunk = chunk;
     *out_length = length;

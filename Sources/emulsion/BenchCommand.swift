@@ -8,7 +8,8 @@ struct BenchCommand: ParsableCommand {
         abstract: "Print speed and memory figures: per stage, per engine, per thread count, end to end, against peers.",
         discussion: """
             Measures the given raws and synthetic raws the project makes (written as uncompressed DNGs, \
-            so LibRaw decodes them like camera files). Use a release build (swift build -c release). \
+            so LibRaw decodes them like camera files). Use a release build (swift build -c release \
+            --static-swift-stdlib, as the README builds it). \
             Prints figures only; it asserts nothing. See docs/PERFORMANCE.md.
             """)
 

@@ -1,3 +1,4 @@
+import CPNGShim
 import EmulsionTestSupport
 import XCTest
 @testable import EmulsionIO
@@ -39,6 +40,34 @@ final class PNGSegmentTests: XCTestCase {
         }
         let gray = Synthetic.gray(width: 5, height: 40)
         XCTAssertEqual(try PNGFile.decodeGrayMosaic(PNGFile.encode(gray, options: PNGEncodingOptions(threads: 2, segmentBytes: 1))), gray)
+    }
+
+    /// The chunk CRC (carry-less folding where the CPU has PCLMULQDQ, zlib elsewhere) against the
+    /// bit-at-a-time CRC-32 of the PNG specification's annex D (reflected polynomial 0xEDB88320):
+    /// every length 0…300 from four alignments (the folding takes 64 bytes and more; the tail goes
+    /// through zlib), longer buffers, and continuing a CRC. Exact: CRCs have no tolerance.
+    func testChunkCRCAgreesWithTheSpecificationsBitwiseCRC() {
+        func reference(_ crc: UInt32, _ bytes: ArraySlice<UInt8>) -> UInt32 {
+            var c = ~crc
+            for byte in bytes {
+                c ^= UInt32(byte)
+                for _ in 0..<8 { c = c & 1 == 1 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
+            }
+            return ~c
+        }
+        var random = SplitMix64(seed: 3309)
+        let bytes = (0..<70_000).map { _ in UInt8.random(in: 0...255, using: &random) }
+        let lengths = Array(0...300) + [1_023, 1_024, 4_096 + 48, 65_536 + 7, 69_000]
+        for offset in 0..<4 {
+            for length in lengths {
+                let slice = bytes[offset..<(offset + length)]
+                let start = UInt32(truncatingIfNeeded: length &* 2_654_435_761)
+                let ours = slice.withUnsafeBufferPointer { emu_png_crc32(start, $0.baseAddress, $0.count) }
+                XCTAssertEqual(ours, reference(start, slice), "length \(length), offset \(offset)")
+            }
+        }
+        // The check value of the CRC-32 catalogue: "123456789" → 0xCBF43926.
+        XCTAssertEqual(Array("123456789".utf8).withUnsafeBufferPointer { emu_png_crc32(0, $0.baseAddress, $0.count) }, 0xCBF4_3926)
     }
 
     func testBytesDoNotDependOnThreads() throws {

@@ -139,6 +139,10 @@ int emu_png_deflate_rows(const uint16_t *rows, const uint16_t *above, uint32_t w
 /** Adler-32 of the concatenation, from the parts' (zlib adler32_combine). */
 uint32_t emu_png_adler32_combine(uint32_t adler1, uint32_t adler2, uint64_t length2);
 
+/* CRC-32 as PNG chunks use it (zlib's crc32: pass 0 to start), of `length` bytes continuing `crc`;
+ * the one the segment encoder puts on its IDAT chunks. */
+uint32_t emu_png_crc32(uint32_t crc, const uint8_t *bytes, size_t length);
+
 /** Bytes written by emu_png_finish_chunks. */
 #define EMU_PNG_FINISH_SIZE 28
 
