@@ -23,17 +23,8 @@ public struct BilinearDemosaic: LanesDemosaic {
                 continue
             }
             // Bayer: the window is mirrored past the border, so one rule serves every pixel.
-            let above = w.row(y - 1), here = w.row(y), below = w.row(y + 1)
-            let plan = BayerRowPlan(cfa: w.cfa, row: y)
-            var x = 0
-            while x + L.laneCount <= width {
-                BayerBilinear.pixel(above, here, below, x: x, plan: plan, into: strip, at: out + x, L.self)
-                x += L.laneCount
-            }
-            while x < width {
-                BayerBilinear.pixel(above, here, below, x: x, plan: plan, into: strip, at: out + x, Float.self)
-                x += 1
-            }
+            BayerRowPlan(cfa: w.cfa, row: y).dispatch(BayerBilinear.Row<L>(
+                above: w.row(y - 1), here: w.row(y), below: w.row(y + 1), width: width, strip: strip, out: out))
         }
     }
 
@@ -72,6 +63,19 @@ struct BayerRowPlan {
     var even: (Source, Source, Source)
     var odd: (Source, Source, Source)
 
+    /// Runs `body` specialised for this row's layout, so a row loop picks its sources at compile
+    /// time: with the plan as a value, each lane group took six jump-table branches (the
+    /// bilinear loop's assembly). A Bayer row is one of four layouts (R G, G R, G B, B G).
+    @inline(__always)
+    func dispatch<B: BayerRowBody>(_ body: B) {
+        switch (even.0, odd.0) {
+        case (.centre, _): body.run(RedGreenRow.self)
+        case (_, .centre): body.run(GreenRedRow.self)
+        case (.vertical, _): body.run(GreenBlueRow.self)
+        default: body.run(BlueGreenRow.self)
+        }
+    }
+
     init(cfa: CFAPattern, row: Int) {
         let e = cfa.colour(row: row, column: 0)
         let o = cfa.colour(row: row, column: 1)
@@ -89,10 +93,63 @@ struct BayerRowPlan {
     }
 }
 
+/// A Bayer row layout as a type: the sources of (R, G, B) at even and odd columns.
+protocol BayerRowLayout {
+    static var even: (BayerRowPlan.Source, BayerRowPlan.Source, BayerRowPlan.Source) { get }
+    static var odd: (BayerRowPlan.Source, BayerRowPlan.Source, BayerRowPlan.Source) { get }
+}
+
+/// Sites: red (centre, cross, diagonal); blue (diagonal, cross, centre); green on a red row
+/// (horizontal, centre, vertical); green on a blue row (vertical, centre, horizontal).
+enum RedGreenRow: BayerRowLayout {
+    static var even: (BayerRowPlan.Source, BayerRowPlan.Source, BayerRowPlan.Source) { (.centre, .cross, .diagonal) }
+    static var odd: (BayerRowPlan.Source, BayerRowPlan.Source, BayerRowPlan.Source) { (.horizontal, .centre, .vertical) }
+}
+enum GreenRedRow: BayerRowLayout {
+    static var even: (BayerRowPlan.Source, BayerRowPlan.Source, BayerRowPlan.Source) { RedGreenRow.odd }
+    static var odd: (BayerRowPlan.Source, BayerRowPlan.Source, BayerRowPlan.Source) { RedGreenRow.even }
+}
+enum GreenBlueRow: BayerRowLayout {
+    static var even: (BayerRowPlan.Source, BayerRowPlan.Source, BayerRowPlan.Source) { (.vertical, .centre, .horizontal) }
+    static var odd: (BayerRowPlan.Source, BayerRowPlan.Source, BayerRowPlan.Source) { (.diagonal, .cross, .centre) }
+}
+enum BlueGreenRow: BayerRowLayout {
+    static var even: (BayerRowPlan.Source, BayerRowPlan.Source, BayerRowPlan.Source) { GreenBlueRow.odd }
+    static var odd: (BayerRowPlan.Source, BayerRowPlan.Source, BayerRowPlan.Source) { GreenBlueRow.even }
+}
+
+/// A row loop generic over the row's layout (`BayerRowPlan.dispatch`).
+protocol BayerRowBody {
+    func run<R: BayerRowLayout>(_ layout: R.Type)
+}
+
 enum BayerBilinear {
+    /// One Bayer row through `pixel`: lane groups, then the remainder through the scalar
+    /// instantiation (the same operations, so the same bits).
+    struct Row<L: Lanes>: BayerRowBody {
+        let above, here, below: UnsafePointer<Float>
+        let width: Int
+        let strip: Strip
+        let out: Int
+
+        @inline(__always)
+        func run<R: BayerRowLayout>(_ layout: R.Type) {
+            var x = 0
+            while x + L.laneCount <= width {
+                BayerBilinear.pixel(above, here, below, x: x, layout: R.self, into: strip, at: out + x, L.self)
+                x += L.laneCount
+            }
+            while x < width {
+                BayerBilinear.pixel(above, here, below, x: x, layout: R.self, into: strip, at: out + x, Float.self)
+                x += 1
+            }
+        }
+    }
+
     @inline(__always)
-    static func pixel<L: Lanes>(_ above: UnsafePointer<Float>, _ here: UnsafePointer<Float>, _ below: UnsafePointer<Float>,
-                                x: Int, plan: BayerRowPlan, into strip: Strip, at index: Int, _: L.Type) {
+    static func pixel<R: BayerRowLayout, L: Lanes>(_ above: UnsafePointer<Float>, _ here: UnsafePointer<Float>,
+                                                   _ below: UnsafePointer<Float>, x: Int, layout _: R.Type,
+                                                   into strip: Strip, at index: Int, _: L.Type) {
         let centre = L(loading: here + x)
         let n = L(loading: above + x), s = L(loading: below + x)
         let wv = L(loading: here + x - 1), e = L(loading: here + x + 1)
@@ -112,9 +169,9 @@ enum BayerBilinear {
             case .vertical: return vertical
             }
         }
-        let r = L.alternating(even: pick(plan.even.0), odd: pick(plan.odd.0), firstColumn: x)
-        let g = L.alternating(even: pick(plan.even.1), odd: pick(plan.odd.1), firstColumn: x)
-        let b = L.alternating(even: pick(plan.even.2), odd: pick(plan.odd.2), firstColumn: x)
+        let r = L.alternating(even: pick(R.even.0), odd: pick(R.odd.0), firstColumn: x)
+        let g = L.alternating(even: pick(R.even.1), odd: pick(R.odd.1), firstColumn: x)
+        let b = L.alternating(even: pick(R.even.2), odd: pick(R.odd.2), firstColumn: x)
         r.store(to: strip.r + index); g.store(to: strip.g + index); b.store(to: strip.b + index)
     }
 }
