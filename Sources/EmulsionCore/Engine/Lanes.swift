@@ -199,24 +199,21 @@ extension SIMD4: Lanes where Scalar == Float {
         let offset = unsafeBitCast(self, to: SIMD4<UInt32>.self) &- base
         let low16 = unsafeBitCast(offset & ((1 << shift) &- 1), to: SIMD4<Int32>.self)
         let fraction = SIMD4<Float>(low16) * (1 / Float(UInt32(1) << shift))
-        var j = SIMD4<Int32>()
-        if shift == 16 {
-            // The index is each lane's high half (little-endian: x86-64, aarch64), read as 16-bit
-            // lanes (pextrw on SSE2) instead of a vector shift and a 32-bit extract and shift per
-            // lane: 12% fewer instructions in the output encoding (callgrind, docs/PERFORMANCE.md).
-            let halves = unsafeBitCast(offset, to: SIMD8<UInt16>.self)
-            j = SIMD4<Int32>(Int32(halves[1]), Int32(halves[3]), Int32(halves[5]), Int32(halves[7]))
-        } else {
-            j = unsafeBitCast(offset &>> shift, to: SIMD4<Int32>.self)
-        }
+        // The four lanes' offsets as two 64-bit words (little-endian: x86-64, aarch64): one vector
+        // move per pair (movq) and the index shifts on the integer units, which the vector units
+        // (busy with everything else here) do not share; per lane extracts (pshufd + movd, or
+        // pextrw) were 4–9 vector instructions per channel (read in the assembly).
+        let words = unsafeBitCast(offset, to: SIMD2<UInt64>.self)
+        let p = UnsafeRawPointer(pairs)
+        func cell(_ index: UInt64) -> Double { p.loadUnaligned(fromByteOffset: 8 &* Int(truncatingIfNeeded: index), as: Double.self) }
         // One 64-bit load per lane (movsd/movhps on SSE2, ldr d / ld1 on NEON), two cells per
         // register, then one shuffle each for the values and the steps. The cells are loaded as
         // Double lanes: as SIMD2<Float> halves LLVM recombined them with six shuffles instead of
         // the two shufps (read in the assembly).
-        let p = UnsafeRawPointer(pairs)
-        func cell(_ i: Int32) -> Double { p.loadUnaligned(fromByteOffset: 8 &* Int(i), as: Double.self) }
-        let ab = unsafeBitCast(SIMD2<Double>(cell(j[0]), cell(j[1])), to: SIMD4<Float>.self)
-        let cd = unsafeBitCast(SIMD2<Double>(cell(j[2]), cell(j[3])), to: SIMD4<Float>.self)
+        let ab = unsafeBitCast(SIMD2<Double>(cell((words[0] & 0xFFFF_FFFF) &>> shift), cell(words[0] &>> (32 &+ shift))),
+                               to: SIMD4<Float>.self)
+        let cd = unsafeBitCast(SIMD2<Double>(cell((words[1] & 0xFFFF_FFFF) &>> shift), cell(words[1] &>> (32 &+ shift))),
+                               to: SIMD4<Float>.self)
         let value = SIMD4(ab[0], ab[2], cd[0], cd[2])
         let step = SIMD4(ab[1], ab[3], cd[1], cd[3])
         return value + fraction * step
