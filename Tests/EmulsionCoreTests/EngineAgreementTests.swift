@@ -160,10 +160,13 @@ final class LaneWidthAgreementTests: XCTestCase {
                 var i = 0
                 while i + L.laneCount <= values.count {
                     got.withUnsafeMutableBufferPointer { L(loading: v.baseAddress! + i).storeQuantised(scale: scale, to: $0.baseAddress!) }
+                    var words = [UInt32](repeating: 0, count: L.laneCount)
+                    words.withUnsafeMutableBufferPointer { L(loading: v.baseAddress! + i).storeQuantisedWords(scale: scale, to: $0.baseAddress!) }
                     for k in 0..<L.laneCount {
                         var expected: UInt16 = 0
                         values[i + k].storeQuantised(scale: scale, to: &expected)
                         XCTAssertEqual(got[k], expected, "storeQuantised \(L.self) \(values[i + k]) scale \(scale)")
+                        XCTAssertEqual(UInt16(truncatingIfNeeded: words[k]), expected, "storeQuantisedWords \(L.self) \(values[i + k])")
                     }
                     i += L.laneCount
                 }

@@ -79,17 +79,19 @@ public final class OutputSink: @unchecked Sendable {
         destination + 3 * (map.start + y * map.strideY)
     }
 
-    /// Writes one stored row of quantised codes, given as three planar rows, into the oriented
+    /// Writes one stored row of quantised codes, given as three planar rows of code words (the
+    /// code in each word's low 16 bits: `Lanes.storeQuantisedWords`), into the oriented
     /// interleaved output. Rows are disjoint, so workers may call this concurrently.
     @inlinable @inline(__always)
-    public func interleave(_ r: UnsafePointer<UInt16>, _ g: UnsafePointer<UInt16>, _ b: UnsafePointer<UInt16>, row y: Int) {
+    public func interleave(_ r: UnsafePointer<UInt32>, _ g: UnsafePointer<UInt32>, _ b: UnsafePointer<UInt32>, row y: Int) {
         let out = rowStart(y)
         let step = 3 * map.strideX
+        @inline(__always) func code(_ word: UInt32) -> UInt16 { UInt16(truncatingIfNeeded: word) }
         if step == 3 {
-            for x in 0..<sourceWidth { out[3 * x] = r[x]; out[3 * x + 1] = g[x]; out[3 * x + 2] = b[x] }
+            for x in 0..<sourceWidth { out[3 * x] = code(r[x]); out[3 * x + 1] = code(g[x]); out[3 * x + 2] = code(b[x]) }
         } else {
             var o = out
-            for x in 0..<sourceWidth { o[0] = r[x]; o[1] = g[x]; o[2] = b[x]; o += step }
+            for x in 0..<sourceWidth { o[0] = code(r[x]); o[1] = code(g[x]); o[2] = code(b[x]); o += step }
         }
     }
 
@@ -107,21 +109,21 @@ public final class OutputSink: @unchecked Sendable {
     @inline(__always)
     private func write<L: Lanes>(_ strip: Strip, _: L.Type) {
         let padded = strip.width + 16
-        withUnsafeTemporaryAllocation(of: UInt16.self, capacity: 3 * padded) { codes in
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 3 * padded) { codes in
             let r = codes.baseAddress!, g = r + padded, b = g + padded
             for row in 0..<strip.rows {
                 let i = row * strip.width
                 var x = 0
                 while x + L.laneCount <= strip.width {
-                    L(loading: strip.r + i + x).storeQuantised(scale: scale, to: r + x)
-                    L(loading: strip.g + i + x).storeQuantised(scale: scale, to: g + x)
-                    L(loading: strip.b + i + x).storeQuantised(scale: scale, to: b + x)
+                    L(loading: strip.r + i + x).storeQuantisedWords(scale: scale, to: r + x)
+                    L(loading: strip.g + i + x).storeQuantisedWords(scale: scale, to: g + x)
+                    L(loading: strip.b + i + x).storeQuantisedWords(scale: scale, to: b + x)
                     x += L.laneCount
                 }
                 while x < strip.width {
-                    strip.r[i + x].storeQuantised(scale: scale, to: r + x)
-                    strip.g[i + x].storeQuantised(scale: scale, to: g + x)
-                    strip.b[i + x].storeQuantised(scale: scale, to: b + x)
+                    strip.r[i + x].storeQuantisedWords(scale: scale, to: r + x)
+                    strip.g[i + x].storeQuantisedWords(scale: scale, to: g + x)
+                    strip.b[i + x].storeQuantisedWords(scale: scale, to: b + x)
                     x += 1
                 }
                 interleave(r, g, b, row: strip.firstRow + row)

@@ -50,14 +50,14 @@ public enum PointLoop {
     }
 
     /// `kernel` over `strip`, results quantised into `sink` (the fused last stage): lane groups
-    /// are quantised into three planar code rows with vector stores, then the sink interleaves
-    /// each row into the oriented output (per-lane interleaving stores would scalarise the maths;
-    /// interleaving in registers was measured no faster: docs/PERFORMANCE.md).
+    /// are quantised into three planar rows of code words with vector stores, then the sink
+    /// interleaves each row into the oriented output (per-lane interleaving stores would scalarise
+    /// the maths; interleaving in registers was measured no faster: docs/PERFORMANCE.md).
     @inlinable
     public static func run<K: PointKernel, L: Lanes>(_ kernel: K, over strip: Strip, into sink: OutputSink, lanes: L.Type) {
         let scale = sink.scale
         let padded = strip.width + 16
-        withUnsafeTemporaryAllocation(of: UInt16.self, capacity: 3 * padded) { codes in
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 3 * padded) { codes in
             let r = codes.baseAddress!
             for row in 0..<strip.rows {
                 eachGroup(kernel, strip, row: row, L.self, Planar(r: r, g: r + padded, b: r + 2 * padded, scale: scale))
@@ -93,15 +93,15 @@ public enum PointLoop {
     }
 
     @usableFromInline struct Planar: GroupStore {
-        @usableFromInline let r, g, b: UnsafeMutablePointer<UInt16>
+        @usableFromInline let r, g, b: UnsafeMutablePointer<UInt32>
         @usableFromInline let scale: Float
-        @inlinable init(r: UnsafeMutablePointer<UInt16>, g: UnsafeMutablePointer<UInt16>, b: UnsafeMutablePointer<UInt16>, scale: Float) {
+        @inlinable init(r: UnsafeMutablePointer<UInt32>, g: UnsafeMutablePointer<UInt32>, b: UnsafeMutablePointer<UInt32>, scale: Float) {
             self.r = r; self.g = g; self.b = b; self.scale = scale
         }
         @inlinable @inline(__always) func store<M: Lanes>(_ q: RGB<M>, x: Int) {
-            q.r.storeQuantised(scale: scale, to: r + x)
-            q.g.storeQuantised(scale: scale, to: g + x)
-            q.b.storeQuantised(scale: scale, to: b + x)
+            q.r.storeQuantisedWords(scale: scale, to: r + x)
+            q.g.storeQuantisedWords(scale: scale, to: g + x)
+            q.b.storeQuantisedWords(scale: scale, to: b + x)
         }
     }
 
