@@ -277,8 +277,22 @@ final class LaneWidthAgreementTests: XCTestCase {
         }
     }
 
+    func testOutputEncodingKnowsWhetherItStaysInTheUnitRange() {
+        // The fused sink drops its clamp only for kernels that say so (PointKernel.staysInUnitRange).
+        XCTAssertTrue(OutputEncodingKernel(toOutput: .identity) { Foundation.pow($0, 1 / 2.2) }.staysInUnitRange)
+        XCTAssertFalse(OutputEncodingKernel(toOutput: .identity) { 1.5 * $0 - 0.2 }.staysInUnitRange)
+        XCTAssertFalse(ColourMatrixKernel(.identity).staysInUnitRange)
+    }
+
     func testSinkAgreesAndFusionChangesNothingInEveryOrientation() {
-        let kernel = OutputEncodingKernel(toOutput: .identity) { Foundation.pow($0, 1 / 2.2) }
+        // One encoding inside [0, 1] (the fused sink skips its clamp) and one leaving it (it keeps it).
+        for kernel in [OutputEncodingKernel(toOutput: .identity) { Foundation.pow($0, 1 / 2.2) },
+                       OutputEncodingKernel(toOutput: .identity) { 1.5 * $0 - 0.2 }] {
+            sinkAgrees(kernel)
+        }
+    }
+
+    func sinkAgrees(_ kernel: OutputEncodingKernel) {
         let base = EngineAgreementTests.self
         for orientation in Orientation.allCases {
             for depth in [OutputSink.Depth.sixteen, .eight] {

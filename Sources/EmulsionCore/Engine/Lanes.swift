@@ -65,6 +65,10 @@ public protocol Lanes: Sendable {
     /// word (the high bits hold the rounding constant's): one vector store, where narrowing to
     /// 16-bit lanes costs SSE2 three shuffles per vector. The sink's interleave reads the low halves.
     func storeQuantisedWords(scale: Float, to pointer: UnsafeMutablePointer<UInt32>)
+    /// `storeQuantisedWords` without the clamp, for values already within [−0.5, scale + 0.5] /
+    /// scale (where the rounding gives the clamped result's codes): the output encoding's, whose
+    /// table holds values in [0, 1] (`PointKernel.staysInUnitRange`).
+    func storeQuantisedWordsInRange(scale: Float, to pointer: UnsafeMutablePointer<UInt32>)
     /// Lane-wise gather: each lane holds an exact whole index ≥ 0 (below 2²³) into `table`
     /// (callers clamp); lane i takes `table[Int(self[i])]`. For 3-D tables (per-hue maps, 3-D LUTs).
     func gathered(from table: UnsafePointer<Float>) -> Self
@@ -139,6 +143,9 @@ extension Float: Lanes {
     }
     @inlinable @inline(__always) public func storeQuantisedWords(scale: Float, to pointer: UnsafeMutablePointer<UInt32>) {
         pointer.pointee = (clamped(0, 1) * scale + Rounding.magic).bitPattern
+    }
+    @inlinable @inline(__always) public func storeQuantisedWordsInRange(scale: Float, to pointer: UnsafeMutablePointer<UInt32>) {
+        pointer.pointee = (self * scale + Rounding.magic).bitPattern
     }
     @inlinable @inline(__always) public func gathered(from table: UnsafePointer<Float>) -> Float { table[Int(self)] }
 }
@@ -232,6 +239,9 @@ extension SIMD4: Lanes where Scalar == Float {
     @inlinable @inline(__always) public func storeQuantisedWords(scale: Float, to pointer: UnsafeMutablePointer<UInt32>) {
         UnsafeMutableRawPointer(pointer).storeBytes(of: clamped(0, 1) * scale + Rounding.magic, as: SIMD4<Float>.self)
     }
+    @inlinable @inline(__always) public func storeQuantisedWordsInRange(scale: Float, to pointer: UnsafeMutablePointer<UInt32>) {
+        UnsafeMutableRawPointer(pointer).storeBytes(of: self * scale + Rounding.magic, as: SIMD4<Float>.self)
+    }
     @inlinable @inline(__always) public func gathered(from table: UnsafePointer<Float>) -> SIMD4<Float> {
         // Whole indices below 2²³: adding 2²³ puts the index in the mantissa's low bits (exact),
         // so one vector add and mask replace 4 trapping Float → Int conversions.
@@ -313,6 +323,9 @@ extension SIMD8: Lanes where Scalar == Float {
     @inlinable @inline(__always) public func storeQuantisedWords(scale: Float, to pointer: UnsafeMutablePointer<UInt32>) {
         UnsafeMutableRawPointer(pointer).storeBytes(of: clamped(0, 1) * scale + Rounding.magic, as: SIMD8<Float>.self)
     }
+    @inlinable @inline(__always) public func storeQuantisedWordsInRange(scale: Float, to pointer: UnsafeMutablePointer<UInt32>) {
+        UnsafeMutableRawPointer(pointer).storeBytes(of: self * scale + Rounding.magic, as: SIMD8<Float>.self)
+    }
     @inlinable @inline(__always) public func gathered(from table: UnsafePointer<Float>) -> SIMD8<Float> {
         // Whole indices below 2²³: adding 2²³ puts the index in the mantissa's low bits (exact),
         // so one vector add and mask replace 8 trapping Float → Int conversions.
@@ -393,6 +406,9 @@ extension SIMD16: Lanes where Scalar == Float {
     }
     @inlinable @inline(__always) public func storeQuantisedWords(scale: Float, to pointer: UnsafeMutablePointer<UInt32>) {
         UnsafeMutableRawPointer(pointer).storeBytes(of: clamped(0, 1) * scale + Rounding.magic, as: SIMD16<Float>.self)
+    }
+    @inlinable @inline(__always) public func storeQuantisedWordsInRange(scale: Float, to pointer: UnsafeMutablePointer<UInt32>) {
+        UnsafeMutableRawPointer(pointer).storeBytes(of: self * scale + Rounding.magic, as: SIMD16<Float>.self)
     }
     @inlinable @inline(__always) public func gathered(from table: UnsafePointer<Float>) -> SIMD16<Float> {
         // Whole indices below 2²³: adding 2²³ puts the index in the mantissa's low bits (exact),

@@ -10,9 +10,14 @@ public protocol PointKernel: Sendable {
     /// Runs the kernel over `strip` and hands the result straight to `sink` (quantised and
     /// oriented) without storing it back: the executor fuses the last point stage with the sink.
     func run(over strip: Strip, into sink: OutputSink, engine: Engine)
+    /// True when every output value lies in [0, 1] up to a few ulps (whatever the input, NaN
+    /// included): the fused sink then quantises without its clamp, which cannot change a code.
+    var staysInUnitRange: Bool { get }
 }
 
 extension PointKernel {
+    public var staysInUnitRange: Bool { false }
+
     public func run(over strip: Strip, engine: Engine) {
         engine.dispatch(PointLoop.InPlace(kernel: self, strip: strip))
     }
@@ -57,10 +62,15 @@ public enum PointLoop {
     public static func run<K: PointKernel, L: Lanes>(_ kernel: K, over strip: Strip, into sink: OutputSink, lanes: L.Type) {
         let scale = sink.scale
         let padded = strip.width + 16
+        let inRange = kernel.staysInUnitRange
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 3 * padded) { codes in
             let r = codes.baseAddress!
             for row in 0..<strip.rows {
-                eachGroup(kernel, strip, row: row, L.self, Planar(r: r, g: r + padded, b: r + 2 * padded, scale: scale))
+                if inRange {
+                    eachGroup(kernel, strip, row: row, L.self, PlanarInRange(r: r, g: r + padded, b: r + 2 * padded, scale: scale))
+                } else {
+                    eachGroup(kernel, strip, row: row, L.self, Planar(r: r, g: r + padded, b: r + 2 * padded, scale: scale))
+                }
                 sink.interleave(r, r + padded, r + 2 * padded, row: strip.firstRow + row)
             }
         }
@@ -102,6 +112,20 @@ public enum PointLoop {
             q.r.storeQuantisedWords(scale: scale, to: r + x)
             q.g.storeQuantisedWords(scale: scale, to: g + x)
             q.b.storeQuantisedWords(scale: scale, to: b + x)
+        }
+    }
+
+    /// `Planar` for a kernel whose outputs stay in [0, 1] (`staysInUnitRange`): no clamp.
+    @usableFromInline struct PlanarInRange: GroupStore {
+        @usableFromInline let r, g, b: UnsafeMutablePointer<UInt32>
+        @usableFromInline let scale: Float
+        @inlinable init(r: UnsafeMutablePointer<UInt32>, g: UnsafeMutablePointer<UInt32>, b: UnsafeMutablePointer<UInt32>, scale: Float) {
+            self.r = r; self.g = g; self.b = b; self.scale = scale
+        }
+        @inlinable @inline(__always) func store<M: Lanes>(_ q: RGB<M>, x: Int) {
+            q.r.storeQuantisedWordsInRange(scale: scale, to: r + x)
+            q.g.storeQuantisedWordsInRange(scale: scale, to: g + x)
+            q.b.storeQuantisedWordsInRange(scale: scale, to: b + x)
         }
     }
 

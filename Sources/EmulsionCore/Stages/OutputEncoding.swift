@@ -32,6 +32,11 @@ public struct OutputEncodingKernel: PointKernel {
     public let curveTable: [Float]
     /// The same table as (value, step) pairs behind a stable pointer, for the kernel.
     public let table: FloatTable
+    /// Every entry in [0, 1]: then so is every output (the input is clipped, and interpolating
+    /// between two entries stays between them up to two roundings, ~2e-7), and the fused sink
+    /// skips its clamp. Composed curves that leave [0, 1] keep it.
+    public var staysInUnitRange: Bool { tableInUnitRange }
+    private let tableInUnitRange: Bool
 
     public init(toOutput: Matrix3, curve: (Double) -> Double) {
         self.toOutput = ColourMatrixKernel(toOutput)
@@ -40,18 +45,21 @@ public struct OutputEncodingKernel: PointKernel {
             Float(curve(Double(Float(bitPattern: Self.baseBits + UInt32(i) << Self.shift)) - Double(Self.tableStart)))
         }
         table = FloatTable(stepPairs: curveTable)
+        tableInUnitRange = curveTable.allSatisfy { $0 >= 0 && $0 <= 1 }
     }
 
     private init(toOutput: ColourMatrixKernel, from other: OutputEncodingKernel) {
         self.toOutput = toOutput
         curveTable = other.curveTable
         table = other.table
+        tableInUnitRange = other.tableInUnitRange
     }
 
     private init(toOutput: ColourMatrixKernel, curveTable: [Float]) {
         self.toOutput = toOutput
         self.curveTable = curveTable
         table = FloatTable(stepPairs: curveTable)
+        tableInUnitRange = curveTable.allSatisfy { $0 >= 0 && $0 <= 1 }
     }
 
     /// This encoding followed by `curve` on the encoded values, as one table: entry i becomes
