@@ -67,9 +67,9 @@ public enum PointLoop {
             let r = codes.baseAddress!
             for row in 0..<strip.rows {
                 if inRange {
-                    eachGroup(kernel, strip, row: row, L.self, PlanarInRange(r: r, g: r + padded, b: r + 2 * padded, scale: scale))
+                    eachGroup(kernel, strip, row: row, L.self, Planar<InRange>(r: r, g: r + padded, b: r + 2 * padded, scale: scale))
                 } else {
-                    eachGroup(kernel, strip, row: row, L.self, Planar(r: r, g: r + padded, b: r + 2 * padded, scale: scale))
+                    eachGroup(kernel, strip, row: row, L.self, Planar<Clamped>(r: r, g: r + padded, b: r + 2 * padded, scale: scale))
                 }
                 sink.interleave(r, r + padded, r + 2 * padded, row: strip.firstRow + row)
             }
@@ -102,30 +102,32 @@ public enum PointLoop {
         }
     }
 
-    @usableFromInline struct Planar: GroupStore {
-        @usableFromInline let r, g, b: UnsafeMutablePointer<UInt32>
-        @usableFromInline let scale: Float
-        @inlinable init(r: UnsafeMutablePointer<UInt32>, g: UnsafeMutablePointer<UInt32>, b: UnsafeMutablePointer<UInt32>, scale: Float) {
-            self.r = r; self.g = g; self.b = b; self.scale = scale
+    /// How a planar store quantises: with the clamp, or without it for a kernel whose outputs
+    /// stay in [0, 1] (`PointKernel.staysInUnitRange`).
+    @usableFromInline protocol Quantisation {
+        static func store<M: Lanes>(_ value: M, scale: Float, to words: UnsafeMutablePointer<UInt32>)
+    }
+    @usableFromInline enum Clamped: Quantisation {
+        @inlinable @inline(__always) static func store<M: Lanes>(_ value: M, scale: Float, to words: UnsafeMutablePointer<UInt32>) {
+            value.storeQuantisedWords(scale: scale, to: words)
         }
-        @inlinable @inline(__always) func store<M: Lanes>(_ q: RGB<M>, x: Int) {
-            q.r.storeQuantisedWords(scale: scale, to: r + x)
-            q.g.storeQuantisedWords(scale: scale, to: g + x)
-            q.b.storeQuantisedWords(scale: scale, to: b + x)
+    }
+    @usableFromInline enum InRange: Quantisation {
+        @inlinable @inline(__always) static func store<M: Lanes>(_ value: M, scale: Float, to words: UnsafeMutablePointer<UInt32>) {
+            value.storeQuantisedWordsInRange(scale: scale, to: words)
         }
     }
 
-    /// `Planar` for a kernel whose outputs stay in [0, 1] (`staysInUnitRange`): no clamp.
-    @usableFromInline struct PlanarInRange: GroupStore {
+    @usableFromInline struct Planar<Q: Quantisation>: GroupStore {
         @usableFromInline let r, g, b: UnsafeMutablePointer<UInt32>
         @usableFromInline let scale: Float
         @inlinable init(r: UnsafeMutablePointer<UInt32>, g: UnsafeMutablePointer<UInt32>, b: UnsafeMutablePointer<UInt32>, scale: Float) {
             self.r = r; self.g = g; self.b = b; self.scale = scale
         }
         @inlinable @inline(__always) func store<M: Lanes>(_ q: RGB<M>, x: Int) {
-            q.r.storeQuantisedWordsInRange(scale: scale, to: r + x)
-            q.g.storeQuantisedWordsInRange(scale: scale, to: g + x)
-            q.b.storeQuantisedWordsInRange(scale: scale, to: b + x)
+            Q.store(q.r, scale: scale, to: r + x)
+            Q.store(q.g, scale: scale, to: g + x)
+            Q.store(q.b, scale: scale, to: b + x)
         }
     }
 
