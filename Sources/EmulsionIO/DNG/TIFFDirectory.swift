@@ -33,24 +33,32 @@ struct TIFFDirectory {
         var seen = Set<Int>()
         while let offset = pending.first, out.count < 64 {
             pending.removeFirst()
-            guard offset > 0, !seen.contains(offset), let count = reader.u16(offset), count < 4096 else { continue }
+            guard !seen.contains(offset), let (directory, next) = at(offset, in: b, littleEndian: little) else { continue }
             seen.insert(offset)
-            var entries: [Int: Entry] = [:]
-            for i in 0..<count {
-                let e = offset + 2 + 12 * i
-                guard let tag = reader.u16(e), let type = reader.u16(e + 2), let n = reader.u32(e + 4) else { continue }
-                let size = [1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4][type] ?? 0
-                guard size > 0, n < 1 << 28 else { continue }
-                let valueOffset = size * n <= 4 ? e + 8 : (reader.u32(e + 8) ?? -1)
-                guard valueOffset >= 0, valueOffset + size * n <= b.count else { continue }
-                entries[tag] = Entry(tag: tag, type: type, count: n, offset: valueOffset)
-            }
-            let directory = TIFFDirectory(entries: entries, bytes: b, littleEndian: little)
             out.append(directory)
             if let subs = directory.integers(330) { pending.append(contentsOf: subs) }
-            if let next = reader.u32(offset + 2 + 12 * count), next != 0 { pending.append(next) }
+            if let next, next != 0 { pending.append(next) }
         }
         return out
+    }
+
+    /// The one directory at `offset`, its out-of-line values at `base` + their stored offsets (0
+    /// in a TIFF file; a maker note with its own TIFF header counts from that header), and the
+    /// offset of the next directory in its chain. Nil when the offset holds no directory.
+    static func at(_ offset: Int, in b: any ByteSource, littleEndian little: Bool, base: Int = 0) -> (TIFFDirectory, next: Int?)? {
+        let reader = Reader(bytes: b, little: little)
+        guard offset > 0, let count = reader.u16(offset), count < 4096 else { return nil }
+        var entries: [Int: Entry] = [:]
+        for i in 0..<count {
+            let e = offset + 2 + 12 * i
+            guard let tag = reader.u16(e), let type = reader.u16(e + 2), let n = reader.u32(e + 4) else { continue }
+            let size = [1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4][type] ?? 0
+            guard size > 0, n < 1 << 28 else { continue }
+            let valueOffset = size * n <= 4 ? e + 8 : (reader.u32(e + 8).map { $0 + base } ?? -1)
+            guard valueOffset >= 0, valueOffset + size * n <= b.count else { continue }
+            entries[tag] = Entry(tag: tag, type: type, count: n, offset: valueOffset)
+        }
+        return (TIFFDirectory(entries: entries, bytes: b, littleEndian: little), reader.u32(offset + 2 + 12 * count).map { $0 + base })
     }
 
     struct Reader {

@@ -67,6 +67,8 @@ public enum RawFile {
     /// Whether `decode` took the LJ92 tile path for the last file it read on this thread (tests).
     @TaskLocal static var losslessTilesProbe: LosslessTilesProbe?
     final class LosslessTilesProbe: @unchecked Sendable { var used = false; var declined = false }
+    /// The same for `NikonCompressedSamples`.
+    @TaskLocal static var nikonProbe: LosslessTilesProbe?
 
     /// `contents` gives the file's bytes for Emulsion's own DNG tag readers (asked only for DNGs).
     /// Returns the image without samples, and where they lie, when `UncompressedSamples` can read them.
@@ -116,6 +118,13 @@ public enum RawFile {
         if allowFastPaths, stored == nil, problems.dataError == nil, let file, let tiles = losslessTiles(handle, file: file) {
             decoded = tiles.decode(file: file)
             if decoded == nil { losslessTilesProbe?.declined = true } else { losslessTilesProbe?.used = true }
+        }
+        // Nikon's compressed NEFs: decoded here, LibRaw's loader otherwise (see NikonCompressedSamples).
+        if allowFastPaths, stored == nil, decoded == nil, problems.dataError == nil, !isDNG,
+           String(cString: libraw_unpack_function_name(handle)) == "nikon_load_raw()",
+           let nef = contents(), let nikon = nikonSamples(handle, file: nef) {
+            decoded = nikon.decode(file: nef)
+            if decoded == nil { nikonProbe?.declined = true } else { nikonProbe?.used = true }
         }
         if stored == nil && decoded == nil {
             let (unpacked, printed) = DecoderMessages.capturing { libraw_unpack(handle) }
@@ -219,6 +228,47 @@ public enum RawFile {
                                      left: Int(sizes.left_margin), width: Int(sizes.width), height: Int(sizes.height),
                                      dngVersion: iparams.dng_version, curve: (0..<0x10000).map { emulsion_curve(h, Int32($0)) })
         return tiles.isConsistent ? tiles : nil
+    }
+
+    /// Where `NikonCompressedSamples` may replace `libraw_unpack` (LibRaw chose `nikon_load_raw`):
+    /// a three-colour CFA without masked areas or a top margin, one directory of LibRaw's raw
+    /// size with compression 34713 in one strip, and the NEF curve block LibRaw reads (MakerNote
+    /// tag 0x96, else 0x8c; the maker note a plain directory or one with its own "Nikon" TIFF
+    /// header) in the file's byte order. Anything else: nil (LibRaw decodes).
+    static func nikonSamples(_ h: UnsafeMutablePointer<libraw_data_t>, file: any ByteSource) -> NikonCompressedSamples? {
+        let iparams = emulsion_iparams(h).pointee
+        let sizes = emulsion_sizes(h).pointee
+        guard iparams.filters != 0, iparams.colors == 3,
+              withUnsafeBytes(of: sizes.mask, { $0.allSatisfy { $0 == 0 } }) else { return nil }
+        let directories = TIFFDirectory.all(file)
+        let raws = directories.filter {
+            $0.integer(259) == 34713 && $0.integer(256) == Int(sizes.raw_width) && $0.integer(257) == Int(sizes.raw_height)
+        }
+        guard let ifd0 = directories.first, raws.count == 1, let raw = raws.first, let bits = raw.integer(258),
+              let offsets = raw.integers(273), offsets.count == 1,
+              let exifOffset = ifd0.integer(0x8769),
+              let (exif, _) = TIFFDirectory.at(exifOffset, in: file, littleEndian: ifd0.littleEndian),
+              let note = exif.entries[0x927C] else { return nil }
+        var maker: TIFFDirectory?
+        if note.count >= 18, file.bytes(note.offset, 6) == Array("Nikon\0".utf8) {
+            let header = note.offset + 10
+            let order = (file[header], file[header + 1])
+            guard order == (0x49, 0x49) || order == (0x4D, 0x4D) else { return nil }
+            let little = order == (0x49, 0x49)
+            if let first = TIFFDirectory.Reader(bytes: file, little: little).u32(header + 4) {
+                maker = TIFFDirectory.at(header + first, in: file, littleEndian: little, base: header)?.0
+            }
+        } else {
+            maker = TIFFDirectory.at(note.offset, in: file, littleEndian: ifd0.littleEndian)?.0
+        }
+        guard let maker, maker.littleEndian == ifd0.littleEndian,
+              let meta = maker.entries[0x96] ?? maker.entries[0x8c] else { return nil }
+        let samples = NikonCompressedSamples(dataOffset: offsets[0], metaOffset: meta.offset, bigEndian: !ifd0.littleEndian,
+                                             bitsPerSample: bits, rawWidth: Int(sizes.raw_width), rawHeight: Int(sizes.raw_height),
+                                             top: Int(sizes.top_margin), left: Int(sizes.left_margin),
+                                             width: Int(sizes.width), height: Int(sizes.height),
+                                             curve: (0..<0x10000).map { emulsion_curve(h, Int32($0)) })
+        return samples.isConsistent ? samples : nil
     }
 
     final class DecodeProblems: @unchecked Sendable { var dataError: String? }

@@ -1,0 +1,81 @@
+import EmulsionCore
+import EmulsionTestSupport
+import Foundation
+import XCTest
+@testable import EmulsionIO
+
+/// The compressed-NEF fast path (`NikonCompressedSamples`) against LibRaw's own unpack.
+///
+/// Reference: LibRaw 0.20 (`RawFile.readWithLibRawUnpack`, its `nikon_load_raw`) decoding the
+/// same bytes. Tolerance: none; the fast path exists only where the result is bit-identical, so
+/// every field must be equal. Damaged streams must either decode identically or be handed back
+/// to LibRaw (which then reports its own error or result).
+final class NikonCompressedSamplesTests: XCTestCase {
+    static let sample = "nikon-d1x-lossy.nef"
+
+    func readProbing(_ path: String) throws -> (RawImage, RawFile.LosslessTilesProbe) {
+        let probe = RawFile.LosslessTilesProbe()
+        let image = try RawFile.$nikonProbe.withValue(probe) { try RawFile.read(path: path) }
+        return (image, probe)
+    }
+
+    func samplePath() throws -> String {
+        guard let sample = TestSupport.rawSamples().first(where: { $0.name == Self.sample }) else {
+            if TestSupport.inCI { XCTFail("\(Self.sample) missing from the raw samples") }
+            throw XCTSkip("\(Self.sample) not present")
+        }
+        return sample.url.path
+    }
+
+    func testTheNEFDecodesAsLibRawDecodesIt() throws {
+        let path = try samplePath()
+        let (image, probe) = try readProbing(path)
+        XCTAssertTrue(probe.used, "the lossy NEF should take the fast path")
+        let reference = try RawFile.readWithLibRawUnpack(path: path)
+        XCTAssertEqual(image.width, reference.width)
+        XCTAssertEqual(image.height, reference.height)
+        XCTAssertEqual(image.layout, reference.layout)
+        XCTAssertTrue(image.samples == reference.samples, "samples differ from LibRaw's")
+        XCTAssertEqual(image.levels, reference.levels)
+        XCTAssertEqual(image.colour, reference.colour)
+        XCTAssertEqual(image.metadata, reference.metadata)
+    }
+
+    func testDamagedStreamsDecodeIdenticallyOrGoBackToLibRaw() throws {
+        // Bytes flipped inside the Huffman stream, and the file cut inside it: either the fast
+        // path's samples equal LibRaw's, or it declines and LibRaw's outcome is the result.
+        let path = try samplePath()
+        let original = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+        let directory = TestSupport.temporaryDirectory("nef")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var random = SplitMix64(seed: 34713)
+        var used = 0, declined = 0
+        for trial in 0..<12 {
+            var bytes = original
+            if trial < 8 {
+                for _ in 0..<4 {
+                    let at = Int.random(in: 100_000..<bytes.count, using: &random)
+                    bytes[at] ^= UInt8.random(in: 1...255, using: &random)
+                }
+            } else {
+                bytes.removeLast(Int.random(in: 1_000..<2_000_000, using: &random))
+            }
+            let url = directory.appendingPathComponent("damaged-\(trial).nef")
+            try Data(bytes).write(to: url)
+            let fast = Result { try readProbing(url.path) }
+            let reference = Result { try RawFile.readWithLibRawUnpack(path: url.path) }
+            switch (fast, reference) {
+            case (.success(let (image, probe)), .success(let expected)):
+                if probe.used { used += 1 } else { declined += 1 }
+                XCTAssertTrue(image.samples == expected.samples, "trial \(trial): samples differ from LibRaw's")
+            case (.failure, .failure):
+                declined += 1
+            case (.success, .failure(let error)):
+                XCTFail("trial \(trial): the fast path decoded a file LibRaw refuses (\(error))")
+            case (.failure(let error), .success):
+                XCTFail("trial \(trial): refused a file LibRaw decodes (\(error))")
+            }
+        }
+        print("damaged NEFs: \(used) decoded by the fast path, \(declined) handed to LibRaw or refused by both")
+    }
+}
