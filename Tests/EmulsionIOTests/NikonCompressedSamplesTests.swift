@@ -41,6 +41,29 @@ final class NikonCompressedSamplesTests: XCTestCase {
         XCTAssertEqual(image.metadata, reference.metadata)
     }
 
+    func testTreeTablesAreCanonicalAndFilledInOrder() {
+        // Canonical Huffman codes (ITU-T T.81 Annex C order), each spread over the lookup table.
+        // The 12-bit lossy tree: one 2-bit code ("00" → 5), five 3-bit codes from "010", one code
+        // each of 4…9 bits and two of 10 bits: 14 codes (Kraft sum exactly 1), the 14th symbol the
+        // zero byte after the 13 listed (LibRaw's rows are 32 bytes).
+        let (bits, entries) = NikonCompressedSamples.table(NikonCompressedSamples.trees[0])
+        XCTAssertEqual(bits, 10)
+        XCTAssertEqual(entries[0], 2 << 8 | 5)
+        XCTAssertEqual(entries[255], 2 << 8 | 5)
+        XCTAssertEqual(entries[256], 3 << 8 | 4)
+        XCTAssertEqual(entries[1022], 10 << 8 | 12)
+        XCTAssertEqual(entries[1023], 10 << 8 | 0)
+        XCTAssertFalse(entries.contains(0), "a complete code leaves no entry empty")
+        // Every tree: the codes fill the table from its start; entries past the last code (a tree
+        // whose code is incomplete) stay empty (no bits, symbol 0), as LibRaw's table leaves them.
+        for tree in NikonCompressedSamples.trees {
+            let (_, table) = NikonCompressedSamples.table(tree)
+            let used = (1...16).reduce(0) { $0 + tree.counts[$1 - 1] * (table.count >> $1) }
+            XCTAssertTrue(table[used...].allSatisfy { $0 == 0 })
+            XCTAssertFalse(table[..<used].contains(0))
+        }
+    }
+
     func testDamagedStreamsDecodeIdenticallyOrGoBackToLibRaw() throws {
         // Bytes flipped inside the Huffman stream, and the file cut inside it: either the fast
         // path's samples equal LibRaw's, or it declines and LibRaw's outcome is the result.
