@@ -42,6 +42,37 @@ final class LensShadingTests: XCTestCase {
         XCTAssertTrue(raw.metadata.opcodes.contains { $0.contains("WarpRectilinear — ignored") })
     }
 
+    /// The row gains through columns worked out once (`LensShading.columns`, what the mosaic
+    /// source uses) equal the per-photosite `GainMap.gain` formula bit for bit: random maps with
+    /// pitches 1–3, origins and spacings that put columns past both grid edges (clamped), several
+    /// map planes, and a crop offset. Exact: the same float operations in the same order.
+    func testPrecomputedColumnsGiveTheSameGains() {
+        var random = SplitMix64(seed: 9)
+        for trial in 0..<40 {
+            let w = Int.random(in: 5...90, using: &random), h = Int.random(in: 5...60, using: &random)
+            var maps: [GainMap] = []
+            for _ in 0..<Int.random(in: 1...4, using: &random) {
+                let pv = Int.random(in: 1...7, using: &random), ph = Int.random(in: 1...9, using: &random)
+                let planes = Int.random(in: 1...3, using: &random)
+                let top = Int.random(in: 0...3, using: &random), left = Int.random(in: 0...3, using: &random)
+                maps.append(GainMap(top: top, left: left, bottom: h + 4, right: w + 4, plane: 0, planes: 1,
+                                    rowPitch: Int.random(in: 1...3, using: &random), columnPitch: Int.random(in: 1...3, using: &random),
+                                    pointsV: pv, pointsH: ph, spacingV: Double.random(in: 0.05...0.6, using: &random),
+                                    spacingH: Double.random(in: 0.05...0.6, using: &random),
+                                    originV: Double.random(in: -0.2...0.3, using: &random), originH: Double.random(in: -0.2...0.3, using: &random),
+                                    mapPlanes: planes, gains: (0..<(pv * ph * planes)).map { _ in Float.random(in: 0.5...2, using: &random) }))
+            }
+            let shading = LensShading(maps: maps, offsetX: trial % 3, offsetY: trial % 2, imageWidth: w + 4, imageHeight: h + 4)!
+            let columns = shading.columns(width: w)
+            var direct = [Float](repeating: 0, count: w), planned = direct
+            for y in 0..<h {
+                direct.withUnsafeMutableBufferPointer { shading.rowGains(y: y, width: w, into: $0.baseAddress!) }
+                planned.withUnsafeMutableBufferPointer { shading.rowGains(y: y, columns: columns, into: $0.baseAddress!) }
+                XCTAssertEqual(direct.map(\.bitPattern), planned.map(\.bitPattern), "trial \(trial), row \(y)")
+            }
+        }
+    }
+
     /// A synthetic map: corners ×2, centre ×1, linear in between. A flat mosaic comes out scaled
     /// by exactly the interpolated gain, in both engines.
     func testGainMapScalesTheMosaic() {

@@ -80,6 +80,57 @@ public struct LensShading: Sendable, Codable {
         LensShading(maps: maps, offsetX: offsetX + x, offsetY: offsetY + y, imageWidth: imageWidth, imageHeight: imageHeight)!
     }
 
+    /// Where each map's columns fall on its grid, for a visible width: derived once per render,
+    /// so a row costs four grid reads and six float operations per photosite instead of two
+    /// divisions and two clamped grid positions (that made a Pixel 7 DNG's core 30 ns/px).
+    public struct Columns: Sendable {
+        let width: Int
+        /// Per map: visible columns, and the grid offsets (× mapPlanes) and fractions beside them.
+        let maps: [(columns: [Int32], left: [Int32], right: [Int32], fractions: [Float])]
+    }
+
+    public func columns(width: Int) -> Columns {
+        Columns(width: width, maps: maps.map { m in
+            var columns: [Int32] = [], left: [Int32] = [], right: [Int32] = [], fractions: [Float] = []
+            var column = max(m.left, offsetX)
+            column += (m.columnPitch - (column - m.left) % m.columnPitch) % m.columnPitch
+            let end = min(m.right, offsetX + width)
+            while column < end {
+                // GainMap.gain's horizontal position and clamps, exactly.
+                let (ih, fh) = GainMap.position(Double(column) / Double(imageWidth), origin: m.originH, spacing: m.spacingH,
+                                                points: m.pointsH)
+                columns.append(Int32(column - offsetX))
+                left.append(Int32(min(ih, m.pointsH - 1) * m.mapPlanes))
+                right.append(Int32(min(ih + 1, m.pointsH - 1) * m.mapPlanes))
+                fractions.append(fh)
+                column += m.columnPitch
+            }
+            return (columns, left, right, fractions)
+        })
+    }
+
+    /// `rowGains(y:width:into:)` through columns worked out beforehand: the same operations in the
+    /// same order as `GainMap.gain`, so the same bits.
+    public func rowGains(y: Int, columns: Columns, into out: UnsafeMutablePointer<Float>) {
+        out.initialize(repeating: 1, count: columns.width)
+        let row = y + offsetY
+        for (m, plan) in zip(maps, columns.maps) where row >= m.top && row < m.bottom && (row - m.top) % m.rowPitch == 0 {
+            let (iv, fv) = GainMap.position(Double(row) / Double(imageHeight), origin: m.originV, spacing: m.spacingV,
+                                            points: m.pointsV)
+            let upperRow = min(iv, m.pointsV - 1) * m.pointsH * m.mapPlanes
+            let lowerRow = min(iv + 1, m.pointsV - 1) * m.pointsH * m.mapPlanes
+            m.gains.withUnsafeBufferPointer { gains in
+                let a = gains.baseAddress! + upperRow, b = gains.baseAddress! + lowerRow
+                for k in plan.columns.indices {
+                    let l = Int(plan.left[k]), r = Int(plan.right[k]), fh = plan.fractions[k]
+                    let upper = a[l] + fh * (a[r] - a[l])
+                    let lower = b[l] + fh * (b[r] - b[l])
+                    out[Int(plan.columns[k])] *= upper + fv * (lower - upper)
+                }
+            }
+        }
+    }
+
     /// The product of every map's gain for visible row `y`, columns `0 ..< width` (1 where none applies).
     public func rowGains(y: Int, width: Int, into out: UnsafeMutablePointer<Float>) {
         out.initialize(repeating: 1, count: width)

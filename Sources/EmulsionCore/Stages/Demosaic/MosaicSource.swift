@@ -15,6 +15,8 @@ public struct MosaicSource: StripSource {
     public let mosaicStage: (any MosaicStage)?
     /// Lens shading gains applied with the normalisation (DNG GainMap); nil for none.
     public let lensShading: LensShading?
+    /// Its per-column grid positions for this width, worked out once.
+    let shadingColumns: LensShading.Columns?
 
     public init(raw: [UInt16], width: Int, height: Int, cfa: CFAPattern, normalisation: RawNormalisation,
                 demosaic: any DemosaicAlgorithm, mosaicStage: (any MosaicStage)? = nil, lensShading: LensShading? = nil) {
@@ -27,6 +29,7 @@ public struct MosaicSource: StripSource {
         self.demosaic = demosaic
         self.mosaicStage = mosaicStage
         self.lensShading = lensShading
+        shadingColumns = lensShading?.columns(width: width)
     }
 
     var stageHalo: Int { mosaicStage?.halo ?? 0 }
@@ -69,7 +72,9 @@ public struct MosaicSource: StripSource {
                 let y = MosaicWindow.reflect(inputTop + i, height)
                 let destination = input + i * stride
                 let source = samples.baseAddress! + y * width
-                if let shading = lensShading, let shadeRow { shading.rowGains(y: y, width: width, into: shadeRow) }
+                if let shading = lensShading, let columns = shadingColumns, let shadeRow {
+                    shading.rowGains(y: y, columns: columns, into: shadeRow)
+                }
                 normaliseRow(source, destination, y, shadeRow, engine: engine)
                 for k in 1...pad {
                     destination[-k] = destination[MosaicWindow.reflect(-k, width)]
