@@ -100,7 +100,7 @@ public final class Benchmark {
         let decode = minimumSeconds(options.repeats) { raw = try? RawFile.read(path: path) }
         guard let raw else { throw RenderError("\(path): cannot be read for benchmarking") }
         let pixels = raw.width * raw.height
-        print(String(format: "decode (LibRaw + copy): %.3f s, %d×%d = %.1f MP", decode, raw.width, raw.height, Double(pixels) / 1e6))
+        print(String(format: "decode in process (LibRaw identifies; LibRaw or our own decoder reads the samples): %.3f s, %d×%d = %.1f MP", decode, raw.width, raw.height, Double(pixels) / 1e6))
 
         let renderOptions = RenderOptions()
         let plan = try RenderPlan(raw: raw, options: renderOptions)
