@@ -274,16 +274,8 @@ struct MiniLJ92DNG {
                     let left = Int(tile[jrow * rowValues + i - clrs])
                     pred = left
                     if jrow > 0 {
-                        let up = Int(tile[(jrow - 1) * rowValues + i]), upLeft = Int(tile[(jrow - 1) * rowValues + i - clrs])
-                        switch psv {
-                        case 2: pred = up
-                        case 3: pred = upLeft
-                        case 4: pred = left + up - upLeft
-                        case 5: pred = left + ((up - upLeft) >> 1)
-                        case 6: pred = up + ((left - upLeft) >> 1)
-                        case 7: pred = (left + up) >> 1
-                        default: break
-                        }
+                        pred = LosslessJPEG.prediction(psv, left: left, up: Int(tile[(jrow - 1) * rowValues + i]),
+                                                       upLeft: Int(tile[(jrow - 1) * rowValues + i - clrs]))
                     }
                 }
                 var diff = (value - pred) & 0xFFFF

@@ -267,18 +267,7 @@ struct LosslessJPEG {
                 c += 1
                 if c == clrs { c = 0 }
                 let left = Int(current[i - clrs])
-                var pred = left
-                if jrow > 0 && psv != 1 {
-                    let up = Int(above[i]), upLeft = Int(above[i - clrs])
-                    switch psv {
-                    case 2: pred = up
-                    case 3: pred = upLeft
-                    case 4: pred = left + up - upLeft
-                    case 5: pred = left + ((up - upLeft) >> 1)
-                    case 6: pred = up + ((left - upLeft) >> 1)
-                    default: pred = (left + up) >> 1
-                    }
-                }
+                let pred = jrow > 0 && psv != 1 ? Self.prediction(psv, left: left, up: Int(above[i]), upLeft: Int(above[i - clrs])) : left
                 // LibRaw tests the stored 16-bit value, so sums wrap modulo 2^16 (as T.81 H.2.2 has it).
                 let stored = UInt16(truncatingIfNeeded: pred + d)
                 guard Int(stored) < limit else { return false }
@@ -288,6 +277,21 @@ struct LosslessJPEG {
             sink(current, jrow)
         }
         return !reader.unknown
+    }
+
+    /// The predictor `psv` (1…7) of T.81 Table H.1 from the sample's left, upper and upper-left
+    /// neighbours (Annex H.1.2.1).
+    @inline(__always)
+    static func prediction(_ psv: Int, left: Int, up: Int, upLeft: Int) -> Int {
+        switch psv {
+        case 1: return left
+        case 2: return up
+        case 3: return upLeft
+        case 4: return left + up - upLeft
+        case 5: return left + ((up - upLeft) >> 1)
+        case 6: return up + ((left - upLeft) >> 1)
+        default: return (left + up) >> 1
+        }
     }
 
     /// Zig-zag order (T.81 Figure A.6), then LibRaw's 16 extra entries for runs that overshoot.

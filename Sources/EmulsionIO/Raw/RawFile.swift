@@ -195,7 +195,7 @@ public enum RawFile {
     /// uncompressed, in contiguous strips whose bytes are all there. Anything else: nil (LibRaw decodes).
     static func uncompressedSamples(_ h: UnsafeMutablePointer<libraw_data_t>, file: any ByteSource) -> UncompressedSamples? {
         guard let d = soleCFADirectory(h, file: file, loader: "packed_dng_load_raw()"),
-              (0..<0x10000).allSatisfy({ emulsion_curve(h, Int32($0)) == UInt16($0) }),
+              libRawCurve(h).enumerated().allSatisfy({ $0.element == UInt16($0.offset) }),
               d.integer(259) == 1, d.integer(266, default: 1) == 1,
               let bits = d.integer(258), UncompressedSamples.supportedBits.contains(bits), d.entries[322] == nil,
               let offsets = d.integers(273), let counts = d.integers(279),
@@ -226,7 +226,7 @@ public enum RawFile {
         let tiles = LosslessDNGTiles(offsets: offsets, counts: counts, tileWidth: tileWidth, tileLength: tileLength,
                                      rawWidth: Int(sizes.raw_width), rawHeight: Int(sizes.raw_height), top: Int(sizes.top_margin),
                                      left: Int(sizes.left_margin), width: Int(sizes.width), height: Int(sizes.height),
-                                     dngVersion: iparams.dng_version, curve: (0..<0x10000).map { emulsion_curve(h, Int32($0)) })
+                                     dngVersion: iparams.dng_version, curve: libRawCurve(h))
         return tiles.isConsistent ? tiles : nil
     }
 
@@ -267,8 +267,13 @@ public enum RawFile {
                                              bitsPerSample: bits, rawWidth: Int(sizes.raw_width), rawHeight: Int(sizes.raw_height),
                                              top: Int(sizes.top_margin), left: Int(sizes.left_margin),
                                              width: Int(sizes.width), height: Int(sizes.height),
-                                             curve: (0..<0x10000).map { emulsion_curve(h, Int32($0)) })
+                                             curve: libRawCurve(h))
         return samples.isConsistent ? samples : nil
+    }
+
+    /// LibRaw's linearisation curve as it stands after opening the file, 65 536 entries.
+    static func libRawCurve(_ h: UnsafeMutablePointer<libraw_data_t>) -> [UInt16] {
+        (0..<0x10000).map { emulsion_curve(h, Int32($0)) }
     }
 
     final class DecodeProblems: @unchecked Sendable { var dataError: String? }
