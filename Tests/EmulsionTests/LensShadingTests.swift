@@ -62,11 +62,18 @@ final class LensShadingTests: XCTestCase {
                                     originV: Double.random(in: -0.2...0.3, using: &random), originH: Double.random(in: -0.2...0.3, using: &random),
                                     mapPlanes: planes, gains: (0..<(pv * ph * planes)).map { _ in Float.random(in: 0.5...2, using: &random) }))
             }
-            let shading = LensShading(maps: maps, offsetX: trial % 3, offsetY: trial % 2, imageWidth: w + 4, imageHeight: h + 4)!
+            let (dx, dy) = (trial % 3, trial % 2)
+            let shading = LensShading(maps: maps, offsetX: dx, offsetY: dy, imageWidth: w + 4, imageHeight: h + 4)!
             let columns = shading.columns(width: w)
-            var direct = [Float](repeating: 0, count: w), planned = direct
+            var planned = [Float](repeating: 0, count: w)
             for y in 0..<h {
-                direct.withUnsafeMutableBufferPointer { shading.rowGains(y: y, width: w, into: $0.baseAddress!) }
+                // The reference: each photosite's product of GainMap.gain over the maps that cover it.
+                var direct = [Float](repeating: 1, count: w)
+                for m in shading.maps where y + dy >= m.top && y + dy < m.bottom && (y + dy - m.top) % m.rowPitch == 0 {
+                    for x in 0..<w where x + dx >= m.left && x + dx < m.right && (x + dx - m.left) % m.columnPitch == 0 {
+                        direct[x] *= m.gain(row: y + dy, column: x + dx, imageWidth: w + 4, imageHeight: h + 4)
+                    }
+                }
                 planned.withUnsafeMutableBufferPointer { shading.rowGains(y: y, columns: columns, into: $0.baseAddress!) }
                 XCTAssertEqual(direct.map(\.bitPattern), planned.map(\.bitPattern), "trial \(trial), row \(y)")
             }

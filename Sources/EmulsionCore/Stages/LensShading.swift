@@ -131,18 +131,9 @@ public struct LensShading: Sendable, Codable {
         }
     }
 
-    /// The product of every map's gain for visible row `y`, columns `0 ..< width` (1 where none applies).
+    /// The product of every map's gain for visible row `y`, columns `0 ..< width` (1 where none
+    /// applies). A render works the columns out once (`columns(width:)`) and reuses them.
     public func rowGains(y: Int, width: Int, into out: UnsafeMutablePointer<Float>) {
-        out.initialize(repeating: 1, count: width)
-        let row = y + offsetY
-        for m in maps where row >= m.top && row < m.bottom && (row - m.top) % m.rowPitch == 0 {
-            var column = max(m.left, offsetX)
-            column += (m.columnPitch - (column - m.left) % m.columnPitch) % m.columnPitch
-            let end = min(m.right, offsetX + width)
-            while column < end {
-                out[column - offsetX] *= m.gain(row: row, column: column, imageWidth: imageWidth, imageHeight: imageHeight)
-                column += m.columnPitch
-            }
-        }
+        rowGains(y: y, columns: columns(width: width), into: out)
     }
 }
