@@ -71,6 +71,19 @@ struct NikonCompressedSamples {
         return (longest, entries)
     }
 
+    /// `table`'s entries rewritten as what the decoding loop needs, so that it derives nothing
+    /// per sample: bits 0–4 the code's length, 5–9 the difference's bit count (`len − shl`),
+    /// 10–14 `shl`, 16–31 what a negative difference subtracts (`2^len`, less one when `shl`
+    /// is 0: JPEG's EXTEND with Nikon's shift).
+    static func decodingTable(_ entries: [UInt16]) -> [UInt32] {
+        entries.map { entry in
+            let codeLength = UInt32(entry >> 8), len = UInt32(entry & 15), shl = UInt32((entry >> 4) & 15)
+            let bits = len >= shl ? len - shl : 0
+            let negative = (UInt32(1) << len) - (shl == 0 ? 1 : 0)
+            return codeLength | bits << 5 | shl << 10 | negative << 16
+        }
+    }
+
     var isConsistent: Bool {
         (bitsPerSample == 12 || bitsPerSample == 14) && rawWidth > 0 && rawHeight > 0 && width > 0 && height > 0
             && top == 0 && left >= 0 && left + width <= rawWidth && height <= rawHeight && curve.count == 0x10000
@@ -103,13 +116,15 @@ struct NikonCompressedSamples {
         guard Self.confirmedTrees.contains(tree), split == 0 else { return nil }
 
         let stream = file.bytes(dataOffset, file.count - dataOffset)
-        var samples = [UInt16](repeating: 0, count: width * height)
         let first = Self.table(Self.trees[tree]), second = Self.table(Self.trees[tree + 1])
-        let ok = stream.withUnsafeBufferPointer { bytes in
-            samples.withUnsafeMutableBufferPointer { out in
+        let firstEntries = Self.decodingTable(first.entries), secondEntries = Self.decodingTable(second.entries)
+        var ok = false
+        // Uninitialised: `run` writes every sample when it succeeds, and the array is dropped when not.
+        let samples = [UInt16](unsafeUninitializedCapacity: width * height) { out, initialised in
+            ok = stream.withUnsafeBufferPointer { bytes in
                 curve.withUnsafeBufferPointer { curve in
-                    first.entries.withUnsafeBufferPointer { firstTable in
-                        second.entries.withUnsafeBufferPointer { secondTable in
+                    firstEntries.withUnsafeBufferPointer { firstTable in
+                        secondEntries.withUnsafeBufferPointer { secondTable in
                             Self.run(bytes: bytes, first: (first.bits, firstTable), second: (second.bits, secondTable),
                                      split: split, limit: limit, vpred: vpred, curve: curve, out: out,
                                      rawWidth: rawWidth, height: height, left: left, width: width)
@@ -117,6 +132,7 @@ struct NikonCompressedSamples {
                     }
                 }
             }
+            initialised = width * height
         }
         return ok ? samples : nil
     }
@@ -124,8 +140,8 @@ struct NikonCompressedSamples {
     /// The decoding loop, on local state only (captured variables would live in boxes). A row is
     /// decoded into a buffer of raw values (the even and odd columns' two predictor chains, no
     /// other work in the loop), then range-checked and mapped through the curve.
-    private static func run(bytes: UnsafeBufferPointer<UInt8>, first: (Int, UnsafeBufferPointer<UInt16>),
-                            second: (Int, UnsafeBufferPointer<UInt16>), split: Int, limit: Int, vpred: [UInt16],
+    private static func run(bytes: UnsafeBufferPointer<UInt8>, first: (Int, UnsafeBufferPointer<UInt32>),
+                            second: (Int, UnsafeBufferPointer<UInt32>), split: Int, limit: Int, vpred: [UInt16],
                             curve: UnsafeBufferPointer<UInt16>, out: UnsafeMutableBufferPointer<UInt16>,
                             rawWidth: Int, height: Int, left: Int, width: Int) -> Bool {
         var reader = BitReader(bytes: bytes)
@@ -163,7 +179,10 @@ struct NikonCompressedSamples {
             }
             if col < rawWidth { raw[col] = h0 &+ difference(&reader, table, bits) }
             if reader.overran { return false }
-            for c in 0..<rawWidth where Int(raw[c] &+ minimum) >= limit { return false }
+            // One reduction, not a branch per sample (it vectorises).
+            var largest: UInt16 = 0
+            for c in 0..<rawWidth { largest = max(largest, raw[c] &+ minimum) }
+            if Int(largest) >= limit { return false }
             let visible = out.baseAddress! + row * width
             for c in 0..<width {
                 visible[c] = curve[min(max(Int(Int16(bitPattern: raw[left + c])), 0), 0x3fff)]
@@ -172,20 +191,22 @@ struct NikonCompressedSamples {
         return true
     }
 
-    /// One code and its difference bits (LibRaw's `gethuff` then `getbits(len − shl)`).
+    /// One code and its difference bits (LibRaw's `gethuff` then `getbits(len − shl)`), read
+    /// together: the entry gives both lengths.
     @inline(__always)
-    private static func difference(_ reader: inout BitReader, _ table: UnsafeBufferPointer<UInt16>, _ bits: Int) -> UInt16 {
-        // ≤ 16 bits of code and ≤ 16 of difference: one refill check per sample.
+    private static func difference(_ reader: inout BitReader, _ table: UnsafeBufferPointer<UInt32>, _ bits: Int) -> UInt16 {
+        // ≤ 16 bits of code and ≤ 15 of difference: one refill check per sample.
         reader.ensure(32)
         let entry = Int(table[reader.peek(bits)])
-        reader.skip(entry >> 8)
-        let len = entry & 15, shl = (entry >> 4) & 15
-        var diff = (((reader.take(len &- shl) << 1) + 1) << shl) >> 1
-        // The sign (JPEG's EXTEND, with Nikon's shift) without a branch: it is a coin toss per
-        // sample, and a mispredicted branch cost more than the rest of the decoding.
-        let positive = len == 0 ? 1 : (diff >> (len &- 1)) & 1
-        diff -= (positive &- 1) & ((1 << len) - (shl == 0 ? 1 : 0))
-        return UInt16(truncatingIfNeeded: diff)
+        let codeLength = entry & 31, n = (entry &>> 5) & 31, shl = (entry &>> 10) & 31
+        let t = (reader.peek(after: codeLength, n) &<< 1) | 1
+        reader.skip(codeLength &+ n)
+        // The sign without a branch (it is a coin toss per sample, and a mispredicted branch cost
+        // more than the rest of the decoding): t's top bit (bit n) is the difference's sign bit;
+        // with no difference bits, t is 1 and the value positive, as in LibRaw.
+        let positive = (t &>> n) & 1
+        let diff = (t &<< shl) &>> 1
+        return UInt16(truncatingIfNeeded: diff &- ((positive &- 1) & (entry &>> 16)))
     }
 
     /// MSB-first bits from memory, as LibRaw's `getbits` reads them (no 0xFF stuffing in NEFs).
@@ -207,10 +228,10 @@ struct NikonCompressedSamples {
             guard count < n else { return }
             if position + 8 <= bytes.count {
                 let word = UInt64(bigEndian: UnsafeRawPointer(bytes.baseAddress! + position).loadUnaligned(as: UInt64.self))
-                let take = (63 - count) >> 3
-                buffer |= (word & ~(UInt64.max >> (8 * take))) >> count
-                position += take
-                count += 8 * take
+                let take = (63 &- count) &>> 3
+                buffer |= (word & ~(UInt64.max &>> UInt64(truncatingIfNeeded: 8 &* take))) &>> UInt64(truncatingIfNeeded: count)
+                position &+= take
+                count &+= 8 &* take
             } else {
                 while count <= 56 {
                     let byte = position < bytes.count ? bytes[position] : 0
@@ -222,20 +243,23 @@ struct NikonCompressedSamples {
         }
 
         /// The next `n` bits (n ≤ 16) without consuming them; `ensure` first.
+        /// Masking shifts (`&<<`, `&>>`) and unchecked conversions throughout: every count here
+        /// is below 64, and Swift's checked shifts cost a compare and a select each, in the
+        /// loop's critical path.
         @inline(__always) func peek(_ n: Int) -> Int {
-            n == 0 ? 0 : Int(truncatingIfNeeded: buffer >> (64 - n))
+            peek(after: 0, n)
+        }
+
+        /// The `n` bits (0 ≤ n ≤ 16; 0 gives 0, as LibRaw's getbits does) that follow the next
+        /// `skipped`, without consuming any.
+        @inline(__always) func peek(after skipped: Int, _ n: Int) -> Int {
+            let aligned = buffer &<< UInt64(truncatingIfNeeded: skipped)
+            return Int(truncatingIfNeeded: (aligned &>> 1) &>> UInt64(truncatingIfNeeded: 63 &- n))
         }
 
         @inline(__always) mutating func skip(_ n: Int) {
-            buffer <<= n
-            count -= n
-        }
-
-        /// The next `n` bits (0 ≤ n ≤ 16; 0 gives 0, as LibRaw's getbits does), without a branch.
-        @inline(__always) mutating func take(_ n: Int) -> Int {
-            let v = Int(truncatingIfNeeded: (buffer >> 1) >> UInt64(63 &- n))
-            skip(n)
-            return v
+            buffer = buffer &<< UInt64(truncatingIfNeeded: n)
+            count &-= n
         }
     }
 }
