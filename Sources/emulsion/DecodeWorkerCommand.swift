@@ -24,9 +24,12 @@ struct DecodeWorkerCommand: ParsableCommand {
                                                     shouldDisplay: false)
     @Argument var path: String
     @Option(name: .customLong("max-megapixels")) var maxMegapixels: Int = RawFile.defaultPixelLimit / 1_000_000
+    @Flag(name: .customLong("libraw-unpack"), help: "Decode the samples with LibRaw's unpack and send them.")
+    var libRawUnpack = false
 
     func run() throws {
-        let status = IsolatedDecoding.serve(path: path, pixelLimit: maxMegapixels * 1_000_000, to: .standardOutput)
+        let status = IsolatedDecoding.serve(path: path, pixelLimit: maxMegapixels * 1_000_000, libRawUnpack: libRawUnpack,
+                                            to: .standardOutput)
         if status != 0 { throw ExitCode(status) }
     }
 

@@ -41,6 +41,43 @@ final class NikonCompressedSamplesTests: XCTestCase {
         XCTAssertEqual(image.metadata, reference.metadata)
     }
 
+    /// The decode worker leaves the NEF's samples to its parent (`DeferredSamples.nikon`): the
+    /// image the parent assembles is LibRaw's, and a stream the decoder declines (cut short) goes
+    /// back to a worker running LibRaw's unpack, with LibRaw's outcome.
+    func testTheDecodeWorkerLeavesTheNEFStreamToItsParent() throws {
+        let path = try samplePath()
+        guard case .nikon = try RawFile.readDeferringSamples(path: path).1 else {
+            return XCTFail("the worker should defer the NEF's samples")
+        }
+        let binary = TestSupport.emulsionBinary
+        guard FileManager.default.isExecutableFile(atPath: binary) else {
+            if TestSupport.inCI { XCTFail("emulsion binary not built at \(binary)") }
+            throw XCTSkip("emulsion binary not built at \(binary)")
+        }
+        let worker = RawDecoder.isolated(executable: binary, timeout: 60)
+        let probe = RawFile.LosslessTilesProbe()
+        let image = try RawFile.$nikonProbe.withValue(probe) { try worker.decode(path: path, pixelLimit: RawFile.defaultPixelLimit) }
+        XCTAssertTrue(probe.used, "the parent should have decoded the stream")
+        let reference = try RawFile.readWithLibRawUnpack(path: path)
+        XCTAssertTrue(image.samples == reference.samples, "samples differ from LibRaw's")
+        XCTAssertEqual(image.levels, reference.levels)
+        XCTAssertEqual(image.colour, reference.colour)
+        XCTAssertEqual(image.metadata, reference.metadata)
+
+        let directory = TestSupport.temporaryDirectory("nef-worker")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let cut = directory.appendingPathComponent("cut.nef")
+        try Data(try Data(contentsOf: URL(fileURLWithPath: path)).dropLast(3_000)).write(to: cut)
+        let declined = RawFile.LosslessTilesProbe()
+        let fromWorker = Result { try RawFile.$nikonProbe.withValue(declined) { try worker.decode(path: cut.path, pixelLimit: RawFile.defaultPixelLimit) } }
+        XCTAssertTrue(declined.declined, "a stream cut short should go back to LibRaw")
+        switch (fromWorker, Result { try RawFile.readWithLibRawUnpack(path: cut.path) }) {
+        case (.success(let got), .success(let expected)): XCTAssertTrue(got.samples == expected.samples)
+        case (.failure(let got), .failure(let expected)): XCTAssertEqual("\(got)", "\(expected)")
+        case (let got, let expected): XCTFail("through the worker \(got), LibRaw alone \(expected)")
+        }
+    }
+
     func testTreeTablesAreCanonicalAndFilledInOrder() {
         // Canonical Huffman codes (ITU-T T.81 Annex C order), each spread over the lookup table.
         // The 12-bit lossy tree: one 2-bit code ("00" → 5), five 3-bit codes from "010", one code

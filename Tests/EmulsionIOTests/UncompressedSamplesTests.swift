@@ -26,7 +26,7 @@ final class UncompressedSamplesTests: XCTestCase {
     func testRealSamplesTakeTheFastPathAndAgreeWithLibRaw() throws {
         var fast: [String] = []
         for sample in TestSupport.rawSamples() where sample.name.lowercased().hasSuffix(".dng") {
-            let (_, stored) = try RawFile.readDeferringSamples(path: sample.url.path)
+            let stored = try RawFile.readDeferringSamples(path: sample.url.path).1?.uncompressed
             guard stored != nil else { continue }
             fast.append(sample.name)
             try assertSameAsLibRaw(sample.url)
@@ -55,7 +55,7 @@ final class UncompressedSamplesTests: XCTestCase {
         for (i, dng) in variants.enumerated() {
             let url = directory.appendingPathComponent("v\(i).dng")
             try Data(dng.bytes()).write(to: url)
-            let (_, stored) = try RawFile.readDeferringSamples(path: url.path)
+            let stored = try RawFile.readDeferringSamples(path: url.path).1?.uncompressed
             XCTAssertNotNil(stored, "variant \(i) (\(dng.bits)-bit) should take the fast path")
             try assertSameAsLibRaw(url)
             // The in-memory entry point reads the same samples.
@@ -69,7 +69,7 @@ final class UncompressedSamplesTests: XCTestCase {
         let url = TestSupport.temporaryDirectory("uncompressed").appendingPathComponent("gap.dng")
         defer { try? FileManager.default.removeItem(at: url.deletingLastPathComponent()) }
         try Data(MiniDNG(bits: 16, bigEndian: false, rowsPerStrip: 10, gapBetweenStrips: 2).bytes()).write(to: url)
-        let (_, stored) = try RawFile.readDeferringSamples(path: url.path)
+        let stored = try RawFile.readDeferringSamples(path: url.path).1?.uncompressed
         XCTAssertNil(stored)
     }
 
@@ -97,7 +97,8 @@ final class UncompressedSamplesTests: XCTestCase {
         let url = TestSupport.temporaryDirectory("uncompressed").appendingPathComponent("w.dng")
         defer { try? FileManager.default.removeItem(at: url.deletingLastPathComponent()) }
         try Data(MiniDNG(bits: 16, bigEndian: true, activeArea: [2, 4, 38, 54]).bytes()).write(to: url)
-        let (header, stored) = try RawFile.readDeferringSamples(path: url.path)
+        let (header, deferred) = try RawFile.readDeferringSamples(path: url.path)
+        let stored = deferred?.uncompressed
         XCTAssertTrue(header.samples.isEmpty)
         let expected = try RawFile.readWithLibRawUnpack(path: url.path)
         XCTAssertTrue(try XCTUnwrap(stored).read(path: url.path) == expected.samples)

@@ -40,6 +40,17 @@ public enum TestSupport {
     /// True in CI, where missing tools or samples are failures, not skips.
     public static var inCI: Bool { ProcessInfo.processInfo.environment["CI"] != nil }
 
+    /// The `emulsion` CLI built beside the test bundle (`swift build` builds it; the README's
+    /// test command runs that first).
+    public static var emulsionBinary: String {
+        let me = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        var dir = me.deletingLastPathComponent()
+        while dir.path.hasSuffix(".xctest") || dir.lastPathComponent == "MacOS" || dir.lastPathComponent == "Contents" {
+            dir = dir.deletingLastPathComponent()
+        }
+        return dir.appendingPathComponent("emulsion").path
+    }
+
     /// Full path of an executable on PATH, or nil.
     public static func which(_ name: String) -> String? {
         for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {

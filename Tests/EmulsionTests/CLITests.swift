@@ -16,14 +16,7 @@ final class CLITests: XCTestCase {
     }
 
     /// The CLI built beside the test bundle (`swift build` builds it; the README's test command runs that first).
-    static var binary: String {
-        let me = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        var dir = me.deletingLastPathComponent()
-        while dir.path.hasSuffix(".xctest") || dir.lastPathComponent == "MacOS" || dir.lastPathComponent == "Contents" {
-            dir = dir.deletingLastPathComponent()
-        }
-        return dir.appendingPathComponent("emulsion").path
-    }
+    static var binary: String { TestSupport.emulsionBinary }
 
     @discardableResult
     func emulsion(_ arguments: [String], timeout: TimeInterval = 180) throws -> TestSupport.RunResult {

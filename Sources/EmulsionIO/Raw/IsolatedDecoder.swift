@@ -9,10 +9,10 @@ import Foundation
 /// stopped from the same process, so the CLI decodes each file in a child (`emulsion
 /// decode-worker FILE`), which hands the decoded `RawImage` back over a pipe. A child that
 /// crashes or outlives the limit becomes that file's one-line error; the batch goes on.
-/// Cost: one process start and one copy of the samples (≈ 10 ms + 20 ms per 24 MP). An
-/// uncompressed DNG's samples do not travel: the worker says where they lie
-/// (`UncompressedSamples`) and the parent reads them from the file itself, which is plain reads,
-/// not LibRaw, so nothing that can hang runs outside the child.
+/// Cost: one process start and one copy of the samples (≈ 10 ms + 20 ms per 24 MP). The samples
+/// of an uncompressed DNG or a compressed NEF do not travel: the worker says where they lie
+/// (`DeferredSamples`) and the parent reads them from the file itself with Emulsion's own
+/// readers, not LibRaw, so nothing that can hang runs outside the child.
 public enum RawDecoder: Sendable {
     case inProcess
     case isolated(executable: String, timeout: Double)
@@ -35,16 +35,20 @@ public enum IsolatedDecoding {
 
     struct Header: Codable {
         var image: RawImage
-        var storedSamples: UncompressedSamples?
+        var deferredSamples: DeferredSamples?
     }
 
-    /// Worker side: decode and write the result (or the error line) to `output`.
-    public static func serve(path: String, pixelLimit: Int, to output: FileHandle) -> Int32 {
+    /// Worker side: decode and write the result (or the error line) to `output`. With
+    /// `libRawUnpack`, LibRaw decodes the samples and sends them (the parent asks for that when
+    /// its own NEF decoder gave a deferred file back).
+    public static func serve(path: String, pixelLimit: Int, libRawUnpack: Bool = false, to output: FileHandle) -> Int32 {
         do {
-            var (raw, stored) = try RawFile.readDeferringSamples(path: path, pixelLimit: pixelLimit)
+            var (raw, deferred) = libRawUnpack
+                ? (try RawFile.readWithLibRawUnpack(path: path, pixelLimit: pixelLimit), nil)
+                : try RawFile.readDeferringSamples(path: path, pixelLimit: pixelLimit)
             let samples = raw.samples
             raw.samples = []
-            let header = try JSONEncoder().encode(Header(image: raw, storedSamples: stored))
+            let header = try JSONEncoder().encode(Header(image: raw, deferredSamples: deferred))
             var out = magic
             out.append(0)
             appendLength(UInt64(header.count), to: &out)
@@ -72,11 +76,12 @@ public enum IsolatedDecoding {
         for i in 0..<8 { out.append(UInt8(truncatingIfNeeded: n >> (8 * UInt64(i)))) }
     }
 
-    static func run(executable: String, path: String, pixelLimit: Int, timeout: Double) throws -> RawImage {
+    static func run(executable: String, path: String, pixelLimit: Int, timeout: Double, libRawUnpack: Bool = false) throws -> RawImage {
         let worker: WorkerProcess
         do {
             worker = try WorkerProcess(executable: executable,
-                                       arguments: ["decode-worker", path, "--max-megapixels", String(max(1, pixelLimit / 1_000_000))])
+                                       arguments: ["decode-worker", path, "--max-megapixels", String(max(1, pixelLimit / 1_000_000))]
+                                           + (libRawUnpack ? ["--libraw-unpack"] : []))
         } catch let error as WorkerProcess.Failure {
             throw RawFileError(path: path, problem: "cannot start the decoder process: \(error.message)")
         }
@@ -88,10 +93,17 @@ public enum IsolatedDecoding {
             throw RawFileError(path: path, problem: "decoder crashed (signal \(signal)) on this file")
         }
         // Parsed where it lies: the samples are copied once, from the read buffer into the image.
-        return try output.withUnsafeBytes { try parse($0, path: path) }
+        guard let image = try output.withUnsafeBytes({ try parse($0, path: path) }) else {
+            // Emulsion's NEF decoder gave the stream back (it ends early or leaves LibRaw's
+            // range): LibRaw decodes it, in a worker, and reports its own error if it has one.
+            guard !libRawUnpack else { throw RawFileError(path: path, problem: "decoder process returned malformed output") }
+            return try run(executable: executable, path: path, pixelLimit: pixelLimit, timeout: timeout, libRawUnpack: true)
+        }
+        return image
     }
 
-    static func parse(_ data: UnsafeRawBufferPointer, path: String) throws -> RawImage {
+    /// The image, or nil when its samples were deferred to a reader that declined them.
+    static func parse(_ data: UnsafeRawBufferPointer, path: String) throws -> RawImage? {
         var i = 0
         func length() throws -> Int {
             guard i + 8 <= data.count else { throw RawFileError(path: path, problem: "decoder process returned truncated output") }
@@ -115,9 +127,10 @@ public enum IsolatedDecoding {
         i += n
         let count = try length()
         guard i + 2 * count == data.count else { throw RawFileError(path: path, problem: "decoder process returned truncated samples") }
-        if let stored = header.storedSamples {
+        if let deferred = header.deferredSamples {
             guard count == 0 else { throw RawFileError(path: path, problem: "decoder process returned malformed output") }
-            raw.samples = try stored.read(path: path)
+            guard let samples = try deferred.read(path: path) else { return nil }
+            raw.samples = samples
             return raw
         }
         raw.samples = [UInt16](unsafeUninitializedCapacity: count) { buffer, initialised in

@@ -1,4 +1,5 @@
 import EmulsionCore
+import Foundation
 
 /// The samples of a Nikon compressed NEF (compression 34713: the lossy and lossless Huffman
 /// formats of the D1X through the D8xx bodies), decoded by Emulsion as LibRaw's
@@ -19,7 +20,7 @@ import EmulsionCore
 /// the file, with its own result and error, as it does when the stream ends early.
 /// Reference: the NEF "curve" block layout as LibRaw reads it (version bytes, 2110 skipped
 /// bytes for some versions, four predictors, the split row at byte 562).
-struct NikonCompressedSamples {
+struct NikonCompressedSamples: Sendable, Equatable {
     /// Start of the Huffman stream and the bytes the file holds from there.
     var dataOffset: Int
     /// Start of the curve block (MakerNote tag 0x8c or 0x96).
@@ -90,8 +91,18 @@ struct NikonCompressedSamples {
             && dataOffset > 0 && metaOffset > 0
     }
 
-    /// The visible-area samples, or nil when LibRaw should decode the file instead.
-    func decode(file: any ByteSource) -> [UInt16]? {
+    /// What the curve block says about the stream: the predictors, the tree, LibRaw's range
+    /// limit and the split row.
+    struct StreamHeader {
+        var vpred: [UInt16]
+        var tree: Int
+        var limit: Int
+        var split: Int
+    }
+
+    /// The stream's header, or nil when LibRaw should decode the file instead: an inconsistent
+    /// descriptor, a file too short for its curve block, or a variant no sample has confirmed.
+    func streamHeader(file: any ByteSource) -> StreamHeader? {
         guard isConsistent, metaOffset + 2 + 2110 + 8 <= file.count, dataOffset < file.count else { return nil }
         func u16(_ o: Int) -> Int {
             bigEndian ? Int(file[o]) << 8 | Int(file[o + 1]) : Int(file[o]) | Int(file[o + 1]) << 8
@@ -114,7 +125,14 @@ struct NikonCompressedSamples {
         // file): the lossless and 14-bit trees and the split follow LibRaw's code as read, but
         // until a file of each is compared with LibRaw's unpack, LibRaw decodes them.
         guard Self.confirmedTrees.contains(tree), split == 0 else { return nil }
+        return StreamHeader(vpred: vpred, tree: tree, limit: limit, split: split)
+    }
 
+    /// The visible-area samples, or nil when LibRaw should decode the file instead (see
+    /// `streamHeader`; and a stream that ends early or leaves LibRaw's range, LibRaw's data error).
+    func decode(file: any ByteSource) -> [UInt16]? {
+        guard let header = streamHeader(file: file) else { return nil }
+        let (vpred, tree, limit, split) = (header.vpred, header.tree, header.limit, header.split)
         let stream = file.bytes(dataOffset, file.count - dataOffset)
         let first = Self.table(Self.trees[tree]), second = Self.table(Self.trees[tree + 1])
         let firstEntries = Self.decodingTable(first.entries), secondEntries = Self.decodingTable(second.entries)
@@ -261,5 +279,42 @@ struct NikonCompressedSamples {
             buffer = buffer &<< UInt64(truncatingIfNeeded: n)
             count &-= n
         }
+    }
+}
+
+/// Coded for the decode worker's header (`IsolatedDecoding`): the curve as 128 KB of
+/// little-endian bytes (base64 in JSON), not 65 536 JSON numbers, which took milliseconds each way.
+extension NikonCompressedSamples: Codable {
+    enum CodingKeys: String, CodingKey {
+        case dataOffset, metaOffset, bigEndian, bitsPerSample, rawWidth, rawHeight, top, left, width, height, curve
+    }
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let bytes = [UInt8](try c.decode(Data.self, forKey: .curve))
+        guard bytes.count == 2 * 0x10000 else {
+            throw DecodingError.dataCorruptedError(forKey: .curve, in: c, debugDescription: "a curve of \(bytes.count) bytes")
+        }
+        self.init(dataOffset: try c.decode(Int.self, forKey: .dataOffset), metaOffset: try c.decode(Int.self, forKey: .metaOffset),
+                  bigEndian: try c.decode(Bool.self, forKey: .bigEndian), bitsPerSample: try c.decode(Int.self, forKey: .bitsPerSample),
+                  rawWidth: try c.decode(Int.self, forKey: .rawWidth), rawHeight: try c.decode(Int.self, forKey: .rawHeight),
+                  top: try c.decode(Int.self, forKey: .top), left: try c.decode(Int.self, forKey: .left),
+                  width: try c.decode(Int.self, forKey: .width), height: try c.decode(Int.self, forKey: .height),
+                  curve: (0..<0x10000).map { UInt16(bytes[2 * $0]) | UInt16(bytes[2 * $0 + 1]) << 8 })
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(dataOffset, forKey: .dataOffset)
+        try c.encode(metaOffset, forKey: .metaOffset)
+        try c.encode(bigEndian, forKey: .bigEndian)
+        try c.encode(bitsPerSample, forKey: .bitsPerSample)
+        try c.encode(rawWidth, forKey: .rawWidth)
+        try c.encode(rawHeight, forKey: .rawHeight)
+        try c.encode(top, forKey: .top)
+        try c.encode(left, forKey: .left)
+        try c.encode(width, forKey: .width)
+        try c.encode(height, forKey: .height)
+        try c.encode(Data(curve.flatMap { [UInt8(truncatingIfNeeded: $0), UInt8($0 >> 8)] }), forKey: .curve)
     }
 }

@@ -16,41 +16,46 @@ public enum RawFile {
 
     /// Decodes `path`. Throws `RawFileError` naming the file and the problem.
     public static func read(path: String, pixelLimit: Int = defaultPixelLimit) throws -> RawImage {
-        var (image, stored) = try readDeferringSamples(path: path, pixelLimit: pixelLimit)
-        if let stored { image.samples = try stored.read(path: path) }
+        var (image, deferred) = try readDeferringSamples(path: path, pixelLimit: pixelLimit)
+        if let deferred {
+            guard let samples = try deferred.read(path: path) else { return try readWithLibRawUnpack(path: path) }
+            image.samples = samples
+        }
         return image
     }
 
-    /// As `read(path:)`, except that an uncompressed DNG's samples are not read: the image comes
-    /// back without samples, with where they lie (`UncompressedSamples`), so the decode worker can
-    /// let its parent read them straight from the file instead of piping them over.
-    public static func readDeferringSamples(path: String, pixelLimit: Int = defaultPixelLimit) throws -> (RawImage, UncompressedSamples?) {
+    /// As `read(path:)`, except that the samples Emulsion's own readers can take from the file
+    /// (`DeferredSamples`: an uncompressed DNG's, a compressed NEF's) are not read: the image
+    /// comes back without them, with where they lie, so the decode worker can let its parent
+    /// read them from the file instead of piping them over.
+    static func readDeferringSamples(path: String, pixelLimit: Int = defaultPixelLimit) throws -> (RawImage, DeferredSamples?) {
         _ = try InputFileCheck.regularReadableFile(path)
         var head: [UInt8] = []
         if let f = FileHandle(forReadingAtPath: path) {
             head = [UInt8](f.readData(ofLength: 4))
             try? f.close()
         }
-        return try decode(label: path, header: head, pixelLimit: pixelLimit, contents: { FileBytes(path: path) }) { libraw_open_file($0, path) }
+        return try decode(label: path, header: head, pixelLimit: pixelLimit, contents: { FileBytes(path: path) },
+                          defersNikon: true) { libraw_open_file($0, path) }
     }
 
     /// Decodes a raw file held in memory (fuzzing, tests); `label` names it in errors.
     public static func read(bytes: [UInt8], label: String, pixelLimit: Int = defaultPixelLimit) throws -> RawImage {
         guard !bytes.isEmpty else { throw RawFileError(path: label, problem: "empty file (0 bytes)") }
-        var (image, stored) = try bytes.withUnsafeBytes { buffer in
+        var (image, deferred) = try bytes.withUnsafeBytes { buffer in
             try decode(label: label, header: Array(bytes.prefix(4)), pixelLimit: pixelLimit, contents: { bytes }) {
                 libraw_open_buffer($0, UnsafeMutableRawPointer(mutating: buffer.baseAddress!), buffer.count)
             }
         }
-        if let stored { image.samples = try stored.read(bytes: bytes, label: label) }
+        if let stored = deferred?.uncompressed { image.samples = try stored.read(bytes: bytes, label: label) }
         return image
     }
 
     /// Decodes with LibRaw's own unpack even where `UncompressedSamples` or `LosslessDNGTiles`
     /// could read the file (the reference the fast paths are tested against).
-    public static func readWithLibRawUnpack(path: String) throws -> RawImage {
+    public static func readWithLibRawUnpack(path: String, pixelLimit: Int = defaultPixelLimit) throws -> RawImage {
         _ = try InputFileCheck.regularReadableFile(path)
-        return try decode(label: path, header: [], pixelLimit: defaultPixelLimit, contents: { FileBytes(path: path) },
+        return try decode(label: path, header: [], pixelLimit: pixelLimit, contents: { FileBytes(path: path) },
                           allowFastPaths: false) { libraw_open_file($0, path) }.0
     }
 
@@ -71,10 +76,12 @@ public enum RawFile {
     @TaskLocal static var nikonProbe: LosslessTilesProbe?
 
     /// `contents` gives the file's bytes for Emulsion's own DNG tag readers (asked only for DNGs).
-    /// Returns the image without samples, and where they lie, when `UncompressedSamples` can read them.
+    /// Returns the image without samples, and where they lie, when `UncompressedSamples` can read
+    /// them, or, with `defersNikon`, when `NikonCompressedSamples` can (the caller decodes them,
+    /// and gives the file to `readWithLibRawUnpack` if that declines).
     private static func decode(label path: String, header: [UInt8], pixelLimit: Int, contents: () -> (any ByteSource)?,
-                               allowFastPaths: Bool = true,
-                               open: (UnsafeMutablePointer<libraw_data_t>) -> Int32) throws -> (RawImage, UncompressedSamples?) {
+                               allowFastPaths: Bool = true, defersNikon: Bool = false,
+                               open: (UnsafeMutablePointer<libraw_data_t>) -> Int32) throws -> (RawImage, DeferredSamples?) {
         guard let handle = libraw_init(0) else { throw RawFileError(path: path, problem: "cannot initialise LibRaw") }
         defer { libraw_close(handle) }
         // LibRaw prints data errors (such as an unexpected end of file) to stderr by default; we
@@ -119,14 +126,20 @@ public enum RawFile {
             decoded = tiles.decode(file: file)
             if decoded == nil { losslessTilesProbe?.declined = true } else { losslessTilesProbe?.used = true }
         }
-        // Nikon's compressed NEFs: decoded here, LibRaw's loader otherwise (see NikonCompressedSamples).
+        // Nikon's compressed NEFs: decoded here (or by the caller), LibRaw's loader otherwise
+        // (see NikonCompressedSamples).
+        var deferredNikon: NikonCompressedSamples? = nil
         if allowFastPaths, stored == nil, decoded == nil, problems.dataError == nil, !isDNG,
            String(cString: libraw_unpack_function_name(handle)) == "nikon_load_raw()",
            let nef = contents(), let nikon = nikonSamples(handle, file: nef) {
-            decoded = nikon.decode(file: nef)
-            if decoded == nil { nikonProbe?.declined = true } else { nikonProbe?.used = true }
+            if defersNikon {
+                deferredNikon = nikon.streamHeader(file: nef) == nil ? nil : nikon
+            } else {
+                decoded = nikon.decode(file: nef)
+                if decoded == nil { nikonProbe?.declined = true } else { nikonProbe?.used = true }
+            }
         }
-        if stored == nil && decoded == nil {
+        if stored == nil && decoded == nil && deferredNikon == nil {
             let (unpacked, printed) = DecoderMessages.capturing { libraw_unpack(handle) }
             status = unpacked
             if !printed.isEmpty, problems.dataError == nil {
@@ -141,8 +154,9 @@ public enum RawFile {
             if let error = problems.dataError { throw RawFileError(path: path, problem: error) }
         }
 
-        let layout = try sensorLayout(handle, path: path, unpacked: stored == nil && decoded == nil)
-        let samples = try decoded ?? (stored == nil ? copySamples(handle, layout: layout, width: width, height: height, path: path) : [])
+        let unpacked = stored == nil && decoded == nil && deferredNikon == nil
+        let layout = try sensorLayout(handle, path: path, unpacked: unpacked)
+        let samples = try decoded ?? (unpacked ? copySamples(handle, layout: layout, width: width, height: height, path: path) : [])
         let levels = sensorLevels(handle, layout: layout)
         guard levels.white > levels.blackTile.max()! else {
             throw RawFileError(path: path, problem: "white level \(levels.white) is not above black \(levels.blackTile.max()!)")
@@ -169,7 +183,7 @@ public enum RawFile {
                                                 imageWidth: area[3] - area[1], imageHeight: area[2] - area[0])
             }
         }
-        return (image, stored)
+        return (image, stored.map(DeferredSamples.uncompressed) ?? deferredNikon.map(DeferredSamples.nikon))
     }
 
     /// What both fast paths require before they may replace `libraw_unpack`: a CFA DNG for which
