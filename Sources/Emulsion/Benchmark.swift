@@ -346,6 +346,7 @@ public final class Benchmark {
     /// encode + write, sync), or why there is none.
     func phases(path: String, output: String, threads: Int) -> String {
         unlink(output)
+        sync()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: options.executable)
         process.arguments = ["process", path, "-o", output, "--overwrite", "--threads", String(threads), "--timings"]
@@ -361,10 +362,14 @@ public final class Benchmark {
     }
 
     /// Runs a program `endToEndRepeats` times; the fastest run's wall time, its CPU time and peak RSS.
+    /// Each run starts after a `sync`, untimed: the tens of MB the previous run (ours or a
+    /// peer's) left for the disk to write would otherwise compete with this run's writes (the
+    /// disk here writes ~250–390 MB/s), and which program ran before would change the figure.
     func timeProcess(_ executable: String, _ arguments: [String], output: String, environment: [String: String]? = nil) -> ProcessRun? {
         var best: ProcessRun?
         for _ in 0..<max(1, options.endToEndRepeats) {
             unlink(output)
+            sync()
             guard let r = spawnAndWait(executable, arguments, environment: environment), r.status == 0,
                   FileManager.default.fileExists(atPath: output) else { return nil }
             if best == nil || r.seconds < best!.seconds { best = r }

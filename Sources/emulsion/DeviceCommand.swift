@@ -11,7 +11,7 @@ struct DeviceCommand: ParsableCommand {
         subcommands: [List.self, Report.self])
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Device descriptions (Profiles/devices/ and built-in).")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "Device descriptions (Profiles/devices/ and built-in).")
         func run() throws {
             let loader = DeviceLoader.standard
             for name in loader.availableNames() {
@@ -23,6 +23,7 @@ struct DeviceCommand: ParsableCommand {
 
     struct Report: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "report",
             abstract: "Compare a look rendered through a device's precision with the float rendering.",
             discussion: """
                 Prints ΔE00 (mean, p95, max) between the two renders of RAW (default: the synthetic chart) and banding \

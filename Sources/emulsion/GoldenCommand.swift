@@ -65,6 +65,7 @@ struct GoldenCommand: ParsableCommand {
 
     struct Check: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "check",
             abstract: "Render every case and compare it with its approved image (never records).")
         @OptionGroup var options: Options
         @OptionGroup var check: CheckOptions
@@ -80,6 +81,7 @@ struct GoldenCommand: ParsableCommand {
 
     struct Report: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "report",
             abstract: "Check the suite and write a self-contained HTML report (worst cases first).")
         @OptionGroup var options: Options
         @OptionGroup var check: CheckOptions
@@ -95,6 +97,7 @@ struct GoldenCommand: ParsableCommand {
 
     struct Record: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "record",
             abstract: "Render cases and make the renders their approved images; reports every change.",
             discussion: "Cases whose render equals the approved image are left untouched, so re-recording a whole suite only rewrites what changed.")
         @OptionGroup var options: Options

@@ -6,7 +6,7 @@ import Foundation
 /// `profile diff`, `profile new`, `profile set`: comparing and editing looks as files.
 extension ProfileCommand {
     struct Diff: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "The parameters in which two profiles differ (resolved, inheritance included).")
+        static let configuration = CommandConfiguration(commandName: "diff", abstract: "The parameters in which two profiles differ (resolved, inheritance included).")
         @Argument(help: "First profile (name or path).") var a: String
         @Argument(help: "Second profile (name or path).") var b: String
         func run() throws {
@@ -28,7 +28,7 @@ extension ProfileCommand {
     }
 
     struct New: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Start a profile that extends another (writes NAME.json).")
+        static let configuration = CommandConfiguration(commandName: "new", abstract: "Start a profile that extends another (writes NAME.json).")
         @Argument(help: "Name of the new profile.") var name: String
         @Option(help: "Profile it extends (name or path).") var from: String = "neutral"
         @Option(name: .shortAndLong, help: "File to write (default: NAME.json in the Profiles/ folder, else the current folder).") var output: String?
@@ -56,6 +56,7 @@ extension ProfileCommand {
 
     struct Set: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "set",
             abstract: "Change parameters in a profile file (stage.param=value, or name=/description=/extends=).",
             discussion: "The file is rewritten only if the result validates; values are checked like --set.")
         @Argument(help: "The profile file.") var file: String

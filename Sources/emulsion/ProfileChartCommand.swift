@@ -7,6 +7,7 @@ import Foundation
 extension ProfileCommand {
     struct Chart: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "chart",
             abstract: "What a look does to the synthetic ColorChecker: per-patch ΔE2000 against neutral.",
             discussion: "Renders Emulsion's synthetic chart (known true colours) through the look and through the reference, and reports each patch's CIELAB D50 values, ΔE2000 and its lightness, chroma and hue parts.")
         @Argument(help: "Profile name or path.") var profile: String

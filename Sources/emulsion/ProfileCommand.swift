@@ -9,7 +9,7 @@ struct ProfileCommand: ParsableCommand {
         subcommands: [List.self, Show.self, Validate.self, Diff.self, New.self, Set.self, Chart.self, Export.self, Import.self])
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Names of the shipped profiles.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "Names of the shipped profiles.")
         func run() throws {
             let loader = ProfileLoader.standard
             for name in loader.availableNames() {
@@ -20,7 +20,7 @@ struct ProfileCommand: ParsableCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Every parameter of a profile, resolved, with its range.")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Every parameter of a profile, resolved, with its range.")
         @Argument var profile: String
         func run() throws {
             let p: Profile
@@ -36,7 +36,7 @@ struct ProfileCommand: ParsableCommand {
     }
 
     struct Validate: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Check profiles; exit non-zero if any is invalid.")
+        static let configuration = CommandConfiguration(commandName: "validate", abstract: "Check profiles; exit non-zero if any is invalid.")
         @Argument(help: "Profile names or paths (default: all shipped).") var profiles: [String] = []
         func run() throws {
             let loader = ProfileLoader.standard

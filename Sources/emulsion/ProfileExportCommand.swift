@@ -9,6 +9,7 @@ extension LUTEncoding: ExpressibleByArgument {}
 extension ProfileCommand {
     struct Export: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "export",
             abstract: "Bake a look's colour mapping into a .cube 3-D LUT (or, with --import, turn a LUT into a look).",
             discussion: """
                 The LUT maps the declared input encoding (e.g. an sRGB image rendered with the neutral profile) to the \
@@ -55,7 +56,7 @@ extension ProfileCommand {
     }
 
     struct Import: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Turn a .cube or Hald CLUT .png into a look (a profile that applies it).")
+        static let configuration = CommandConfiguration(commandName: "import", abstract: "Turn a .cube or Hald CLUT .png into a look (a profile that applies it).")
         @Argument(help: "The LUT (.cube or Hald .png).") var lut: String
         @Option(name: .shortAndLong, help: "The profile file to write.") var output: String
         @Option(help: "The new profile's name (default: the output file's name).") var name: String?

@@ -74,7 +74,7 @@ public enum OutputSpace: String, CaseIterable, Sendable {
 
     /// The profile as embedded: its bytes and what a reader of them finds (built once per process).
     public func embeddedProfile() throws(ColourManagementError) -> EmbeddedOutputProfile {
-        try OutputSpaceConstants.built[self]!.get().profile
+        try OutputSpaceConstants.built(self).get().profile
     }
 
     /// The serialised ICC profile (v4, deterministic bytes) for a PNG's iCCP chunk.
@@ -86,7 +86,7 @@ public enum OutputSpace: String, CaseIterable, Sendable {
     /// embedded profile), clip to [0, 1], then the inverse of the embedded TRC, evaluated by
     /// LittleCMS on the curve object read back from the serialised profile.
     public func outputEncoding() throws(ColourManagementError) -> OutputEncodingKernel {
-        try OutputSpaceConstants.built[self]!.get().encoding
+        try OutputSpaceConstants.built(self).get().encoding
     }
 }
 
@@ -160,10 +160,24 @@ enum OutputSpaceConstants {
     static let nominal: [OutputSpace: Matrix3] =
         Dictionary(uniqueKeysWithValues: OutputSpace.allCases.map { ($0, toPCS($0.primaries)) })
 
-    static let built: [OutputSpace: Result<Built, ColourManagementError>] =
-        Dictionary(uniqueKeysWithValues: OutputSpace.allCases.map { space in
-            (space, Result { () throws(ColourManagementError) in try build(space) })
-        })
+    /// Each space's profile and kernel, built on first use and kept (a static is initialised once,
+    /// thread-safely). One per space rather than all at once: a render needs one, and building
+    /// the five took ~2.5 ms of LittleCMS curve work at every process start.
+    static func built(_ space: OutputSpace) -> Result<Built, ColourManagementError> {
+        switch space {
+        case .sRGB: return sRGB
+        case .displayP3: return displayP3
+        case .adobeRGB: return adobeRGB
+        case .rec2020: return rec2020
+        case .proPhoto: return proPhoto
+        }
+    }
+
+    private static let sRGB = Result { () throws(ColourManagementError) in try build(.sRGB) }
+    private static let displayP3 = Result { () throws(ColourManagementError) in try build(.displayP3) }
+    private static let adobeRGB = Result { () throws(ColourManagementError) in try build(.adobeRGB) }
+    private static let rec2020 = Result { () throws(ColourManagementError) in try build(.rec2020) }
+    private static let proPhoto = Result { () throws(ColourManagementError) in try build(.proPhoto) }
 
     /// Builds the profile from the nominal values, serialises it, reads the bytes back, and derives
     /// the kernel from what was read, so the kernel matches the embedded profile.
