@@ -110,21 +110,18 @@ public struct UncompressedSamples: Sendable, Codable, Equatable {
             }
             return
         }
-        // Packed: a 64-bit window over the bytes, most significant bit first.
-        let bytes = row.assumingMemoryBound(to: UInt8.self)
-        let bits = bitsPerSample
-        let mask = UInt64(1) << UInt64(bits) - 1
-        var bitPosition = left * bits
+        // Packed: a 64-bit big-endian window at each sample's first byte, most significant bit
+        // first. The window may reach up to 7 bytes past the row's last byte: into the next row
+        // or the block's 8 bytes of slack (`read`), never past the allocation, and those bits lie
+        // below the sample's, so the shift drops them.
+        let bits = UInt64(bitsPerSample)
+        let mask = UInt64(1) &<< bits &- 1
+        var bitPosition = left * bitsPerSample
         for x in 0..<width {
-            let byte = bitPosition >> 3, shift = bitPosition & 7
-            // Three bytes always hold shift + bits ≤ 7 + 16 bits; read only what the row has.
-            var window: UInt64 = 0
-            for k in 0..<3 {
-                window <<= 8
-                if byte + k < rowBytes { window |= UInt64(bytes[byte + k]) }
-            }
-            out[x] = UInt16(truncatingIfNeeded: (window >> UInt64(24 - shift - bits)) & mask)
-            bitPosition += bits
+            let window = UInt64(bigEndian: (row + (bitPosition &>> 3)).loadUnaligned(as: UInt64.self))
+            let shift = UInt64(truncatingIfNeeded: bitPosition & 7)
+            out[x] = UInt16(truncatingIfNeeded: (window &>> (64 &- shift &- bits)) & mask)
+            bitPosition &+= bitsPerSample
         }
     }
 }
