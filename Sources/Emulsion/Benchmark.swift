@@ -36,6 +36,8 @@ public final class Benchmark {
         public var syntheticDirectory: String?
         /// Only the end-to-end runs (ours and the peers'), not the per-stage figures.
         public var endToEndOnly: Bool = false
+        /// Profiles whose look stages are measured stage by stage (on a crop of each input).
+        public var looks: [Profile] = []
         public init() {}
     }
 
@@ -214,6 +216,8 @@ public final class Benchmark {
         }
         print(stripLine + "  (default \(Executor.defaultStripRows))")
 
+        if !options.looks.isEmpty { try lookStages(raw) }
+
         // PNG encoding of the rendered image.
         let image = try Renderer.render(raw, options: renderOptions)
         let rawBytes = Double(image.samples.count * 2)
@@ -236,6 +240,43 @@ public final class Benchmark {
 
         // End to end, separate processes.
         try endToEnd(path: path, pixels: pixels, directory: directory)
+    }
+
+    /// Each look's point stages, unfused, scalar against SIMD on one thread, on a centred crop of
+    /// at most 2 MP (a stage's cost per pixel does not depend on the image's size; the crop keeps
+    /// eight looks' scalar passes to seconds). The neutral chain's stages are in the table above.
+    func lookStages(_ raw: RawImage) throws {
+        let w = min(raw.width, 1732) & ~1, h = min(raw.height, 1156) & ~1
+        let crop = raw.cropped(x: (raw.width - w) / 4 * 2, y: (raw.height - h) / 4 * 2, width: w, height: h)
+        print("look stages, per stage unfused, 1 thread, CPU ns/px on a centred \(w)×\(h) crop (scalar → SIMD, scalar÷SIMD); then the whole core fused with that look:")
+        var worst: (ratio: Double, stage: String) = (.infinity, "")
+        for profile in options.looks {
+            let plan = try RenderPlan(raw: crop, options: RenderOptions(profile: profile))
+            let unfused = plan.chain.unfusedKernels()
+            var perEngine: [Engine: [Double]] = [:], fused: [Engine: Double] = [:]
+            for engine in [Engine.scalar, .simd] {
+                var best: [Double]? = nil
+                for _ in 0..<options.repeats {
+                    let timings = StageTimings()
+                    _ = render(plan, raw: crop, engine: engine, threads: 1, kernels: unfused, fuseSink: false, timings: timings)
+                    let ns = (0..<(unfused.count + 2)).map { timings.nanosecondsPerPixel($0) }
+                    best = best.map { zip($0, ns).map { min($0, $1) } } ?? ns
+                }
+                perEngine[engine] = best
+                fused[engine] = minimumTimes(options.repeats) {
+                    _ = render(plan, raw: crop, engine: engine, threads: 1, kernels: plan.chain.fusedKernels(), fuseSink: true, timings: nil)
+                }.cpu * 1e9 / Double(w * h)
+            }
+            var line = "  \(pad(profile.name, 20))"
+            for (i, kernel) in unfused.enumerated() {
+                let scalar = perEngine[.scalar]![i + 1], simd = perEngine[.simd]![i + 1]
+                let name = stageName(kernel)
+                line += String(format: " %@ %.2f → %.2f (%.1f×);", name, scalar, simd, scalar / simd)
+                if scalar / simd < worst.ratio { worst = (scalar / simd, "\(name) in \(profile.name)") }
+            }
+            print(line + String(format: " core fused %.2f → %.2f (%.2f×)", fused[.scalar]!, fused[.simd]!, fused[.scalar]! / fused[.simd]!))
+        }
+        if worst.ratio.isFinite { print(String(format: "  smallest scalar÷SIMD among look and colour stages: %.2f× (%@)", worst.ratio, worst.stage)) }
     }
 
     /// One core run into `output` (a buffer allocated and touched once per input, as a benchmark

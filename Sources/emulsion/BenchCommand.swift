@@ -1,5 +1,6 @@
 import ArgumentParser
 import Emulsion
+import EmulsionCore
 import Foundation
 
 struct BenchCommand: ParsableCommand {
@@ -34,6 +35,9 @@ struct BenchCommand: ParsableCommand {
     @Flag(name: .customLong("end-to-end-only"), help: "Only the end-to-end runs, ours and the peers'.")
     var endToEndOnly = false
 
+    @Option(name: .customLong("looks"), help: "Profiles whose look stages to measure stage by stage, comma-separated (default: every shipped profile; empty for none).")
+    var looks: String?
+
     func run() throws {
         var options = Benchmark.Options()
         options.inputs = inputs
@@ -43,6 +47,12 @@ struct BenchCommand: ParsableCommand {
         options.peers = !noPeers
         options.syntheticDirectory = keepSynthetic
         options.endToEndOnly = endToEndOnly
+        let loader = ProfileLoader.standard
+        let names = looks.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+            ?? loader.availableNames()
+        options.looks = try names.map { name in
+            do { return try loader.load(name) } catch { throw ValidationError("--looks: \(error)") }
+        }
         try Benchmark(options: options).run()
     }
 }
