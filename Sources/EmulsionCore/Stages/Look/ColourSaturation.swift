@@ -32,10 +32,10 @@ public struct ColourSaturationKernel: PointKernel {
 
     @inlinable @inline(__always)
     public func apply<L: Lanes>(_ input: RGB<L>, at location: PixelLocation) -> RGB<L> {
-        let p = LookMath.finite(input)
+        let p = LookMath.finiteBySelect(input)
         let y = LookMath.luminance(p)
         let hsv = LookMath.hsv(p)
-        let muted = L(repeating: 1) - hsv.s.clamped(0, 1)
+        let muted = L(repeating: 1) - LookMath.clampedBySelect(hsv.s, 0, 1)
         var f = L(repeating: saturation) * (L(repeating: 1) + L(repeating: vibrance) * muted * muted)
         if !skin.isOff {
             f = L(repeating: 1) + (f - L(repeating: 1)) * (L(repeating: 1) - skin.weight(h: hsv.h, s: hsv.s))

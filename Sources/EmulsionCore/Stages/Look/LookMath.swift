@@ -23,6 +23,23 @@ public enum LookMath {
         RGB(p.r.clamped(-limit, limit), p.g.clamped(-limit, limit), p.b.clamped(-limit, limit))
     }
 
+    /// `x.clamped(lower, upper)`, the same values, written with `choosing` on x − bound: exact,
+    /// since x − y is 0 only where x = y (subnormals are kept), > 0 exactly where x > y, and NaN
+    /// compares false, so NaN and −0 (when `lower` is 0) become `lower` as the rule says. For the
+    /// kernels that derive hue (saturation/vibrance, skin protection): there LLVM turned `clamped`
+    /// into a compare, move and branch per lane; `choosing` stays vector selects (`SIMD4.select`).
+    @inlinable @inline(__always)
+    public static func clampedBySelect<L: Lanes>(_ x: L, _ lower: Float, _ upper: Float) -> L {
+        let low = (x - L(repeating: lower)).choosing(above: 0, then: x, otherwise: L(repeating: lower))
+        return (low - L(repeating: upper)).choosing(above: 0, then: L(repeating: upper), otherwise: low)
+    }
+
+    /// `finite` through `clampedBySelect` (same values).
+    @inlinable @inline(__always)
+    public static func finiteBySelect<L: Lanes>(_ p: RGB<L>) -> RGB<L> {
+        RGB(clampedBySelect(p.r, -limit, limit), clampedBySelect(p.g, -limit, limit), clampedBySelect(p.b, -limit, limit))
+    }
+
     @inlinable @inline(__always)
     public static func luminance<L: Lanes>(_ p: RGB<L>) -> L {
         p.r * L(repeating: luminanceWeights.0) + p.g * L(repeating: luminanceWeights.1) + p.b * L(repeating: luminanceWeights.2)

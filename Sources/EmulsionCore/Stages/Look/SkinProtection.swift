@@ -49,8 +49,9 @@ public struct SkinProtection: Sendable, Equatable {
         d = d - (d - L(repeating: 3)).choosing(above: 0, then: six, otherwise: zero)
         d = d + (L(repeating: -3) - d).choosing(above: 0, then: six, otherwise: zero)
         let x = d * L(repeating: inverseWidth)
-        let bump = (L(repeating: 1) - x * x).atLeast(0)
-        let gate = (s * L(repeating: 4)).clamped(0, 1)
+        let bump0 = L(repeating: 1) - x * x
+        let bump = bump0.choosing(above: 0, then: bump0, otherwise: L(repeating: 0))  // atLeast(0), as a select
+        let gate = LookMath.clampedBySelect(s * L(repeating: 4), 0, 1)
         return bump * bump * gate * L(repeating: amount)
     }
 }
