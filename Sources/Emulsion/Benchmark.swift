@@ -263,9 +263,10 @@ public final class Benchmark {
                     best = best.map { zip($0, ns).map { min($0, $1) } } ?? ns
                 }
                 perEngine[engine] = best
+                // Per output pixel, as everywhere here (a NEF with 2:1 photosites renders two per raw pixel).
                 fused[engine] = minimumTimes(options.repeats) {
                     _ = render(plan, raw: crop, engine: engine, threads: 1, kernels: plan.chain.fusedKernels(), fuseSink: true, timings: nil)
-                }.cpu * 1e9 / Double(w * h)
+                }.cpu * 1e9 / Double(plan.source.width * plan.source.height)
             }
             var line = "  \(pad(profile.name, 20))"
             for (i, kernel) in unfused.enumerated() {
