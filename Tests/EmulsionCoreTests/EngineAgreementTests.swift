@@ -153,6 +153,16 @@ final class LaneWidthAgreementTests: XCTestCase {
             _: { $0.interpolated(in: table.pointer, count: 4096) }
         check(type, lanesOf(positions.map { $0.rounded(.down) }), "gathered") { $0.gathered(from: table.pointer) }
             _: { $0.gathered(from: table.pointer) }
+        // Records of four floats (1024 of them in the same table), each field against the scalar read.
+        let records = lanesOf(positions.map { ($0 / 4).rounded(.down) })
+        check(type, records, "gatheredRecords.0") { $0.gatheredRecords(from: table.pointer).0 } _: { table.pointer[4 * Int($0)] }
+        check(type, records, "gatheredRecords.1") { $0.gatheredRecords(from: table.pointer).1 } _: { table.pointer[4 * Int($0) + 1] }
+        check(type, records, "gatheredRecords.2") { $0.gatheredRecords(from: table.pointer).2 } _: { table.pointer[4 * Int($0) + 2] }
+        // The select-written clamp of the hue kernels gives the clamp's values, NaN and −0 included.
+        for (lower, upper): (Float, Float) in [(0, 1), (-1, 4), (-LookMath.limit, LookMath.limit)] {
+            check(type, values, "clampedBySelect(\(lower), \(upper))") { LookMath.clampedBySelect($0, lower, upper) }
+                _: { $0.clamped(lower, upper) }
+        }
         // Quantisation, 16 and 8 bits.
         for scale: Float in [65535, 255] {
             var got = [UInt16](repeating: 0, count: L.laneCount)

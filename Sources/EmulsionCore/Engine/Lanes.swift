@@ -72,6 +72,10 @@ public protocol Lanes: Sendable {
     /// Lane-wise gather: each lane holds an exact whole index ≥ 0 (below 2²³) into `table`
     /// (callers clamp); lane i takes `table[Int(self[i])]`. For 3-D tables (per-hue maps, 3-D LUTs).
     func gathered(from table: UnsafePointer<Float>) -> Self
+    /// Gather of records of four floats: each lane holds an exact whole record index ≥ 0 (below
+    /// 2²¹) into `table`; returns the records' first three fields, each as lanes. One 16-byte
+    /// load per lane instead of one scalar load per lane and field (the per-hue table).
+    func gatheredRecords(from table: UnsafePointer<Float>) -> (Self, Self, Self)
 }
 
 /// IEEE square root of four lanes: the LLVM intrinsic, which every target lowers to its vector
@@ -163,6 +167,10 @@ extension Float: Lanes {
         pointer.pointee = (self * scale + Rounding.magic).bitPattern
     }
     @inlinable @inline(__always) public func gathered(from table: UnsafePointer<Float>) -> Float { table[Int(self)] }
+    @inlinable @inline(__always) public func gatheredRecords(from table: UnsafePointer<Float>) -> (Float, Float, Float) {
+        let record = table + 4 &* Int(self)
+        return (record[0], record[1], record[2])
+    }
 }
 
 /// The scalar gather shared by every conformance, so all engines interpolate with the same operations.
@@ -271,6 +279,16 @@ extension SIMD4: Lanes where Scalar == Float {
         for i in 0..<4 { out[i] = table[Int(truncatingIfNeeded: index[i])] }
         return out
     }
+    @inlinable @inline(__always) public func gatheredRecords(from table: UnsafePointer<Float>) -> (SIMD4<Float>, SIMD4<Float>, SIMD4<Float>) {
+        let index = unsafeBitCast(self + SIMD4(repeating: 8_388_608), to: SIMD4<UInt32>.self) & 0x7F_FFFF
+        let p = UnsafeRawPointer(table)
+        func record(_ i: UInt32) -> SIMD4<Float> { p.loadUnaligned(fromByteOffset: 16 &* Int(truncatingIfNeeded: i), as: SIMD4<Float>.self) }
+        let r0 = record(index[0]), r1 = record(index[1]), r2 = record(index[2]), r3 = record(index[3])
+        // A 4 × 4 transpose (unpcklps/unpckhps, then movlhps/movhlps), the last column dropped.
+        let t0 = SIMD4(r0[0], r1[0], r0[1], r1[1]), t1 = SIMD4(r2[0], r3[0], r2[1], r3[1])
+        let t2 = SIMD4(r0[2], r1[2], r0[3], r1[3]), t3 = SIMD4(r2[2], r3[2], r2[3], r3[3])
+        return (SIMD4(t0[0], t0[1], t1[0], t1[1]), SIMD4(t0[2], t0[3], t1[2], t1[3]), SIMD4(t2[0], t2[1], t3[0], t3[1]))
+    }
 }
 
 extension SIMD8: Lanes where Scalar == Float {
@@ -355,6 +373,15 @@ extension SIMD8: Lanes where Scalar == Float {
         for i in 0..<8 { out[i] = table[Int(truncatingIfNeeded: index[i])] }
         return out
     }
+    @inlinable @inline(__always) public func gatheredRecords(from table: UnsafePointer<Float>) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
+        let index = unsafeBitCast(self + SIMD8(repeating: 8_388_608), to: SIMD8<UInt32>.self) & 0x7F_FFFF
+        var a = SIMD8<Float>(), b = SIMD8<Float>(), c = SIMD8<Float>()
+        for i in 0..<8 {
+            let record = table + 4 &* Int(truncatingIfNeeded: index[i])
+            a[i] = record[0]; b[i] = record[1]; c[i] = record[2]
+        }
+        return (a, b, c)
+    }
 }
 
 extension SIMD16: Lanes where Scalar == Float {
@@ -438,5 +465,14 @@ extension SIMD16: Lanes where Scalar == Float {
         var out = SIMD16<Float>()
         for i in 0..<16 { out[i] = table[Int(truncatingIfNeeded: index[i])] }
         return out
+    }
+    @inlinable @inline(__always) public func gatheredRecords(from table: UnsafePointer<Float>) -> (SIMD16<Float>, SIMD16<Float>, SIMD16<Float>) {
+        let index = unsafeBitCast(self + SIMD16(repeating: 8_388_608), to: SIMD16<UInt32>.self) & 0x7F_FFFF
+        var a = SIMD16<Float>(), b = SIMD16<Float>(), c = SIMD16<Float>()
+        for i in 0..<16 {
+            let record = table + 4 &* Int(truncatingIfNeeded: index[i])
+            a[i] = record[0]; b[i] = record[1]; c[i] = record[2]
+        }
+        return (a, b, c)
     }
 }

@@ -50,6 +50,9 @@ public struct HueSatLumKernel: PointKernel {
     public let hueShift: LookTable
     public let saturationScale: LookTable
     public let valueScale: LookTable
+    /// The three tables interleaved, one 4-float record per node (shift, saturation, value, 0),
+    /// so a lane reads a node's three values with one 16-byte load (`gatheredRecords`).
+    public let records: LookTable
     public let skin: SkinProtection
     /// False when every value row of the table is the same (`shadows` = 1): the kernel then
     /// interpolates in hue and saturation only, which gives the same bits (low + vf·0 = low).
@@ -101,25 +104,32 @@ public struct HueSatLumKernel: PointKernel {
         hueShift = LookTable(shift)
         saturationScale = LookTable(satScale)
         valueScale = LookTable(valScale)
+        records = LookTable((0..<shift.count).flatMap { [shift[$0], satScale[$0], valScale[$0], 0] })
         self.skin = skin
         valueVaries = params.shadows != 1
     }
 
+    /// Bilinear in saturation then hue, for the three quantities at once: each node's record is
+    /// read once, and each quantity takes the operations one table's interpolation took.
     @inlinable @inline(__always)
-    public func bilinear<L: Lanes>(_ table: UnsafePointer<Float>, _ i: L, _ sf: L, _ hf: L) -> L {
+    public func bilinear<L: Lanes>(_ i: L, _ sf: L, _ hf: L) -> (L, L, L) {
         let s = Float(Self.saturationDivisions)
-        let a0 = i.gathered(from: table), a1 = (i + L(repeating: 1)).gathered(from: table)
-        let b0 = (i + L(repeating: s)).gathered(from: table), b1 = (i + L(repeating: s + 1)).gathered(from: table)
-        let a = a0 + sf * (a1 - a0), b = b0 + sf * (b1 - b0)
-        return a + hf * (b - a)
+        let a0 = i.gatheredRecords(from: records.pointer), a1 = (i + L(repeating: 1)).gatheredRecords(from: records.pointer)
+        let b0 = (i + L(repeating: s)).gatheredRecords(from: records.pointer)
+        let b1 = (i + L(repeating: s + 1)).gatheredRecords(from: records.pointer)
+        @inline(__always) func mix(_ a0: L, _ a1: L, _ b0: L, _ b1: L) -> L {
+            let a = a0 + sf * (a1 - a0), b = b0 + sf * (b1 - b0)
+            return a + hf * (b - a)
+        }
+        return (mix(a0.0, a1.0, b0.0, b1.0), mix(a0.1, a1.1, b0.1, b1.1), mix(a0.2, a1.2, b0.2, b1.2))
     }
 
     @inlinable @inline(__always)
-    public func trilinear<L: Lanes>(_ table: UnsafePointer<Float>, _ base: L, _ sf: L, _ hf: L, _ vf: L) -> L {
-        let low = bilinear(table, base, sf, hf)
+    public func trilinear<L: Lanes>(_ base: L, _ sf: L, _ hf: L, _ vf: L) -> (L, L, L) {
+        let low = bilinear(base, sf, hf)
         guard valueVaries else { return low }
-        let high = bilinear(table, base + L(repeating: Float(Self.hueStride * Self.saturationDivisions)), sf, hf)
-        return low + vf * (high - low)
+        let high = bilinear(base + L(repeating: Float(Self.hueStride * Self.saturationDivisions)), sf, hf)
+        return (low.0 + vf * (high.0 - low.0), low.1 + vf * (high.1 - low.1), low.2 + vf * (high.2 - low.2))
     }
 
     @inlinable @inline(__always)
@@ -135,9 +145,7 @@ public struct HueSatLumKernel: PointKernel {
         let vi = vp.floored().clamped(0, vMax)
         let base = (vi * L(repeating: Float(Self.hueStride)) + hi) * L(repeating: Float(Self.saturationDivisions)) + si
         let hf = hp - hi, sf = sp - si, vf = vp - vi
-        var dh = trilinear(hueShift.pointer, base, sf, hf, vf)
-        var ss = trilinear(saturationScale.pointer, base, sf, hf, vf)
-        var vs = trilinear(valueScale.pointer, base, sf, hf, vf)
+        var (dh, ss, vs) = trilinear(base, sf, hf, vf)
         if !skin.isOff {
             let keep = L(repeating: 1) - skin.weight(h: hsv.h, s: hsv.s)
             dh = dh * keep
