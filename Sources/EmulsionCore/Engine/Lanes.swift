@@ -87,9 +87,9 @@ extension SIMD4 where Scalar == Float {
     /// Lanes where `mask` is set take `a`, the others `b`: `b ^ ((a ^ b) & mask)` on the lanes'
     /// bits. Why not `b.replacing(with: a, where: mask)`: that is a lane loop which LLVM turns
     /// back into a vector select only sometimes; in the look kernels that use hue (saturation,
-    /// per-hue table) it became a compare, move and branch per lane. Written this way LLVM still
-    /// recognises clamps as maxps/minps (fmax/fmin on NEON). Measured on a reduced kernel
-    /// (docs/PERFORMANCE.md): 273 instructions and no lane branches against 451 and 14.
+    /// per-hue table) it became a compare, move and branch per lane. Measured on a reduced kernel
+    /// (docs/PERFORMANCE.md, run v12): 273 instructions and no lane branches against 451 and 14.
+    /// The clamps below keep `replacing`, which LLVM makes maxps/minps where it vectorises.
     @inlinable @inline(__always)
     static func select(_ mask: SIMDMask<SIMD4<Int32>>, _ a: SIMD4<Float>, _ b: SIMD4<Float>) -> SIMD4<Float> {
         let m = unsafeBitCast(mask, to: SIMD4<Int32>.self)

@@ -18,7 +18,7 @@ public enum RawFile {
     public static func read(path: String, pixelLimit: Int = defaultPixelLimit) throws -> RawImage {
         var (image, deferred) = try readDeferringSamples(path: path, pixelLimit: pixelLimit)
         if let deferred {
-            guard let samples = try deferred.read(path: path) else { return try readWithLibRawUnpack(path: path) }
+            guard let samples = try deferred.read(path: path) else { return try readWithLibRawUnpack(path: path, pixelLimit: pixelLimit) }
             image.samples = samples
         }
         return image
