@@ -61,7 +61,11 @@ public enum IsolatedDecoding {
             for (map, bytes) in zip(maps, gains) {
                 guard bytes.count % MemoryLayout<Float>.size == 0 else { return nil }
                 var full = map
-                full.gains = bytes.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+                // Copied, not bound: a Data's bytes need not be aligned for Float.
+                full.gains = [Float](unsafeUninitializedCapacity: bytes.count / MemoryLayout<Float>.size) { buffer, count in
+                    bytes.withUnsafeBytes { UnsafeMutableRawBufferPointer(buffer).copyMemory(from: $0) }
+                    count = buffer.count
+                }
                 restored.append(full)
             }
             let shading = LensShading(maps: restored, offsetX: offsetX, offsetY: offsetY, imageWidth: imageWidth, imageHeight: imageHeight)
