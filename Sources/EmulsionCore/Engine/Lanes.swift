@@ -96,6 +96,19 @@ extension SIMD4 where Scalar == Float {
         let x = unsafeBitCast(a, to: SIMD4<Int32>.self), y = unsafeBitCast(b, to: SIMD4<Int32>.self)
         return unsafeBitCast(y ^ ((x ^ y) & m), to: SIMD4<Float>.self)
     }
+
+    /// Two consecutive floats per lane, lane i's from `byteOffsets` i past `base`: the firsts of
+    /// the pairs, and the seconds. One 64-bit load per lane (movsd/movhps on SSE2, ldr d / ld1
+    /// on NEON), two pairs per register, then one shuffle each for the firsts and the seconds.
+    /// The pairs are loaded as Double lanes: as SIMD2<Float> halves LLVM recombined them with six
+    /// shuffles instead of the two shufps (read in the assembly). Shared by the table lookups.
+    @inlinable @inline(__always)
+    static func pairs(at base: UnsafeRawPointer, _ o0: Int, _ o1: Int, _ o2: Int, _ o3: Int) -> (SIMD4<Float>, SIMD4<Float>) {
+        @inline(__always) func pair(_ offset: Int) -> Double { base.loadUnaligned(fromByteOffset: offset, as: Double.self) }
+        let ab = unsafeBitCast(SIMD2<Double>(pair(o0), pair(o1)), to: SIMD4<Float>.self)
+        let cd = unsafeBitCast(SIMD2<Double>(pair(o2), pair(o3)), to: SIMD4<Float>.self)
+        return (SIMD4(ab[0], ab[2], cd[0], cd[2]), SIMD4(ab[1], ab[3], cd[1], cd[3]))
+    }
 }
 
 /// The lane type of the `.simd` engine: 4 × f32, one SSE register on x86-64 and one NEON
@@ -226,16 +239,13 @@ extension SIMD4: Lanes where Scalar == Float {
         let cell = t - Rounding.magic
         let index = unsafeBitCast(t, to: SIMD4<UInt32>.self) &- Rounding.magicBits
         let fraction = self - cell
-        // Each lane's two neighbouring entries in one 64-bit load, indices taken out two lanes
-        // at a time on the integer units, as `interpolated(inExponentPairs:)` does: 8 scalar
-        // loads and inserts per vector became 4 loads and 2 shuffles (the same values).
+        // Each lane's two neighbouring entries in one 64-bit load (`pairs`), indices taken out
+        // two lanes at a time on the integer units, as `interpolated(inExponentPairs:)` does: 8
+        // scalar loads and inserts per vector became 4 loads and 2 shuffles (the same values).
         let words = unsafeBitCast(index, to: SIMD2<UInt64>.self)
-        let p = UnsafeRawPointer(table)
-        func pair(_ i: UInt64) -> Double { p.loadUnaligned(fromByteOffset: 4 &* Int(truncatingIfNeeded: i), as: Double.self) }
-        let ab = unsafeBitCast(SIMD2<Double>(pair(words[0] & 0xFFFF_FFFF), pair(words[0] &>> 32)), to: SIMD4<Float>.self)
-        let cd = unsafeBitCast(SIMD2<Double>(pair(words[1] & 0xFFFF_FFFF), pair(words[1] &>> 32)), to: SIMD4<Float>.self)
-        let low = SIMD4(ab[0], ab[2], cd[0], cd[2])
-        let high = SIMD4(ab[1], ab[3], cd[1], cd[3])
+        @inline(__always) func entry(_ index: UInt64) -> Int { 4 &* Int(truncatingIfNeeded: index) }
+        let (low, high) = Self.pairs(at: UnsafeRawPointer(table), entry(words[0] & 0xFFFF_FFFF), entry(words[0] &>> 32),
+                                     entry(words[1] & 0xFFFF_FFFF), entry(words[1] &>> 32))
         return low + fraction * (high - low)
     }
     @inlinable @inline(__always) public func interpolated(inExponentPairs pairs: UnsafePointer<Float>, base: UInt32, shift: UInt32) -> SIMD4<Float> {
@@ -247,18 +257,10 @@ extension SIMD4: Lanes where Scalar == Float {
         // (busy with everything else here) do not share; per lane extracts (pshufd + movd, or
         // pextrw) were 4–9 vector instructions per channel (read in the assembly).
         let words = unsafeBitCast(offset, to: SIMD2<UInt64>.self)
-        let p = UnsafeRawPointer(pairs)
-        func cell(_ index: UInt64) -> Double { p.loadUnaligned(fromByteOffset: 8 &* Int(truncatingIfNeeded: index), as: Double.self) }
-        // One 64-bit load per lane (movsd/movhps on SSE2, ldr d / ld1 on NEON), two cells per
-        // register, then one shuffle each for the values and the steps. The cells are loaded as
-        // Double lanes: as SIMD2<Float> halves LLVM recombined them with six shuffles instead of
-        // the two shufps (read in the assembly).
-        let ab = unsafeBitCast(SIMD2<Double>(cell((words[0] & 0xFFFF_FFFF) &>> shift), cell(words[0] &>> (32 &+ shift))),
-                               to: SIMD4<Float>.self)
-        let cd = unsafeBitCast(SIMD2<Double>(cell((words[1] & 0xFFFF_FFFF) &>> shift), cell(words[1] &>> (32 &+ shift))),
-                               to: SIMD4<Float>.self)
-        let value = SIMD4(ab[0], ab[2], cd[0], cd[2])
-        let step = SIMD4(ab[1], ab[3], cd[1], cd[3])
+        @inline(__always) func cell(_ index: UInt64) -> Int { 8 &* Int(truncatingIfNeeded: index) }
+        let (value, step) = Self.pairs(at: UnsafeRawPointer(pairs),
+                                       cell((words[0] & 0xFFFF_FFFF) &>> shift), cell(words[0] &>> (32 &+ shift)),
+                                       cell((words[1] & 0xFFFF_FFFF) &>> shift), cell(words[1] &>> (32 &+ shift)))
         return value + fraction * step
     }
     @inlinable @inline(__always) public func storeQuantised(scale: Float, to pointer: UnsafeMutablePointer<UInt16>) {

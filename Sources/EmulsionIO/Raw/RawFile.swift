@@ -195,7 +195,7 @@ public enum RawFile {
         guard iparams.filters != 0, iparams.dng_version != 0,
               String(cString: libraw_unpack_function_name(h)) == loader else { return nil }
         let sizes = emulsion_sizes(h).pointee
-        guard withUnsafeBytes(of: sizes.mask, { $0.allSatisfy { $0 == 0 } }) else { return nil }
+        guard hasNoMaskedAreas(sizes) else { return nil }
         let cfa = TIFFDirectory.all(file).filter { $0.numbers(262)?.first == 32803 }
         guard cfa.count == 1, let d = cfa.first,
               d.integer(254, default: 0) == 0, d.integer(256) == Int(sizes.raw_width), d.integer(257) == Int(sizes.raw_height),
@@ -253,7 +253,7 @@ public enum RawFile {
         let iparams = emulsion_iparams(h).pointee
         let sizes = emulsion_sizes(h).pointee
         guard iparams.filters != 0, iparams.colors == 3,
-              withUnsafeBytes(of: sizes.mask, { $0.allSatisfy { $0 == 0 } }) else { return nil }
+              hasNoMaskedAreas(sizes) else { return nil }
         let directories = TIFFDirectory.all(file)
         let raws = directories.filter {
             $0.integer(259) == 34713 && $0.integer(256) == Int(sizes.raw_width) && $0.integer(257) == Int(sizes.raw_height)
@@ -283,6 +283,12 @@ public enum RawFile {
                                              width: Int(sizes.width), height: Int(sizes.height),
                                              curve: libRawCurve(h))
         return samples.isConsistent ? samples : nil
+    }
+
+    /// Whether LibRaw takes no black level from masked sensor areas (its `mask` rectangles all
+    /// empty): a fast path that skips `libraw_unpack` would miss those levels.
+    static func hasNoMaskedAreas(_ sizes: libraw_image_sizes_t) -> Bool {
+        withUnsafeBytes(of: sizes.mask) { $0.allSatisfy { $0 == 0 } }
     }
 
     /// LibRaw's linearisation curve as it stands after opening the file, 65 536 entries.
