@@ -130,14 +130,7 @@ public final class Benchmark {
         for engine in [Engine.scalar, .simd] {
             for threads in options.threadCounts {
                 let key = "\(engine.rawValue)/\(threads)"
-                var best: [Double]? = nil
-                for _ in 0..<options.repeats {
-                    let timings = StageTimings()
-                    _ = render(plan, raw: raw, engine: engine, threads: threads, kernels: unfused, fuseSink: false, timings: timings)
-                    let ns = (0..<stageNames.count).map { timings.nanosecondsPerPixel($0) }
-                    best = best.map { zip($0, ns).map { min($0, $1) } } ?? ns
-                }
-                table[key] = best
+                table[key] = unfusedStageTimes(plan, raw: raw, kernels: unfused, engine: engine, threads: threads)
                 let fused = minimumTimes(options.repeats) {
                     _ = render(plan, raw: raw, engine: engine, threads: threads, kernels: plan.chain.fusedKernels(), fuseSink: true, timings: nil)
                 }
@@ -255,14 +248,7 @@ public final class Benchmark {
             let unfused = plan.chain.unfusedKernels()
             var perEngine: [Engine: [Double]] = [:], fused: [Engine: Double] = [:]
             for engine in [Engine.scalar, .simd] {
-                var best: [Double]? = nil
-                for _ in 0..<options.repeats {
-                    let timings = StageTimings()
-                    _ = render(plan, raw: crop, engine: engine, threads: 1, kernels: unfused, fuseSink: false, timings: timings)
-                    let ns = (0..<(unfused.count + 2)).map { timings.nanosecondsPerPixel($0) }
-                    best = best.map { zip($0, ns).map { min($0, $1) } } ?? ns
-                }
-                perEngine[engine] = best
+                perEngine[engine] = unfusedStageTimes(plan, raw: crop, kernels: unfused, engine: engine, threads: 1)
                 // Per output pixel, as everywhere here (a NEF with 2:1 photosites renders two per raw pixel).
                 fused[engine] = minimumTimes(options.repeats) {
                     _ = render(plan, raw: crop, engine: engine, threads: 1, kernels: plan.chain.fusedKernels(), fuseSink: true, timings: nil)
@@ -278,6 +264,19 @@ public final class Benchmark {
             print(line + String(format: " core fused %.2f → %.2f (%.2f×)", fused[.scalar]!, fused[.simd]!, fused[.scalar]! / fused[.simd]!))
         }
         if worst.ratio.isFinite { print(String(format: "  smallest scalar÷SIMD among look and colour stages: %.2f× (%@)", worst.ratio, worst.stage)) }
+    }
+
+    /// CPU ns per output pixel of each stage run unfused: the source, each of `kernels`, the sink
+    /// (in that order), each the minimum of `repeats` runs.
+    func unfusedStageTimes(_ plan: RenderPlan, raw: RawImage, kernels: [any PointKernel], engine: Engine, threads: Int) -> [Double] {
+        var best: [Double]? = nil
+        for _ in 0..<options.repeats {
+            let timings = StageTimings()
+            _ = render(plan, raw: raw, engine: engine, threads: threads, kernels: kernels, fuseSink: false, timings: timings)
+            let ns = (0..<(kernels.count + 2)).map { timings.nanosecondsPerPixel($0) }
+            best = best.map { zip($0, ns).map { min($0, $1) } } ?? ns
+        }
+        return best ?? []
     }
 
     /// One core run into `output` (a buffer allocated and touched once per input, as a benchmark
