@@ -3,6 +3,14 @@ import PackageDescription
 
 // C enters only through the shim targets (CLibRaw, CLCMS2, CPNGShim, and CVulkanCompute for tests); they expose no Swift API.
 // EmulsionCore is pure Swift (no C imports) so its kernels build anywhere, aarch64 included.
+// LLVM's SLP vectorizer limited to trees of depth 6 (its default is 12). Swift's SIMD4 arithmetic reaches LLVM as
+// per-lane scalar operations that SLP re-vectorizes; from deep trees it built vectors mixing lanes of two channels
+// (r0, g1, r2, g3), then shuffled them apart, in most look kernels. Depth 6 was the best of 3–12 over every kernel
+// (docs/PERFORMANCE.md, "SLP tree depth"); it changes which instructions run, never a value. Root-package flag:
+// Emulsion is built as the root package. After changing it, delete the .o files: swift-frontend keeps an object
+// whose IR is unchanged, whatever the LLVM options.
+let kernelCodegen: [SwiftSetting] = [.unsafeFlags(["-Xllvm", "-slp-recursion-max-depth=6"])]
+
 let package = Package(
     name: "Emulsion",
     platforms: [.macOS(.v13)],
@@ -17,12 +25,12 @@ let package = Package(
         .systemLibrary(name: "CLibRaw", pkgConfig: "libraw_r", providers: [.apt(["libraw-dev"])]),
         .systemLibrary(name: "CLCMS2", pkgConfig: "lcms2", providers: [.apt(["liblcms2-dev"])]),
         .target(name: "CPNGShim", linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("z")]),
-        .target(name: "EmulsionCore"),
-        .target(name: "EmulsionIO", dependencies: ["EmulsionCore", "CLibRaw", "CLCMS2", "CPNGShim"]),
-        .target(name: "Emulsion", dependencies: ["EmulsionCore", "EmulsionIO"]),
+        .target(name: "EmulsionCore", swiftSettings: kernelCodegen),
+        .target(name: "EmulsionIO", dependencies: ["EmulsionCore", "CLibRaw", "CLCMS2", "CPNGShim"], swiftSettings: kernelCodegen),
+        .target(name: "Emulsion", dependencies: ["EmulsionCore", "EmulsionIO"], swiftSettings: kernelCodegen),
         .executableTarget(name: "emulsion", dependencies: [
             "Emulsion", .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        ], swiftSettings: kernelCodegen),
         // libFuzzer harness (`.ci/fuzz.sh`); a plain build makes a replayer for its findings.
         .executableTarget(name: "EmulsionFuzz", dependencies: ["EmulsionCore", "EmulsionIO"], path: "Tests/Fuzz"),
         .target(name: "EmulsionTestSupport", dependencies: ["Emulsion"], path: "Tests/EmulsionTestSupport"),

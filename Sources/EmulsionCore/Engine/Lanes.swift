@@ -97,16 +97,18 @@ extension SIMD4 where Scalar == Float {
         return unsafeBitCast(y ^ ((x ^ y) & m), to: SIMD4<Float>.self)
     }
 
-    /// Two consecutive floats per lane, lane i's from `byteOffsets` i past `base`: the firsts of
+    /// Two consecutive floats per lane, lane i's starting at element `i`ᵢ of `table`: the firsts of
     /// the pairs, and the seconds. One 64-bit load per lane (movsd/movhps on SSE2, ldr d / ld1
     /// on NEON), two pairs per register, then one shuffle each for the firsts and the seconds.
     /// The pairs are loaded as Double lanes: as SIMD2<Float> halves LLVM recombined them with six
-    /// shuffles instead of the two shufps (read in the assembly). Shared by the table lookups.
+    /// shuffles instead of the two shufps (read in the assembly). Element indices rather than
+    /// byte offsets, so the scale folds into the load's address (`(base,index,4)`): a byte offset
+    /// 4·(w & 0xFFFF_FFFF) became a shift and a mask per lane. Shared by the table lookups.
     @inlinable @inline(__always)
-    static func pairs(at base: UnsafeRawPointer, _ o0: Int, _ o1: Int, _ o2: Int, _ o3: Int) -> (SIMD4<Float>, SIMD4<Float>) {
-        @inline(__always) func pair(_ offset: Int) -> Double { base.loadUnaligned(fromByteOffset: offset, as: Double.self) }
-        let ab = unsafeBitCast(SIMD2<Double>(pair(o0), pair(o1)), to: SIMD4<Float>.self)
-        let cd = unsafeBitCast(SIMD2<Double>(pair(o2), pair(o3)), to: SIMD4<Float>.self)
+    static func pairs(in table: UnsafePointer<Float>, _ i0: Int, _ i1: Int, _ i2: Int, _ i3: Int) -> (SIMD4<Float>, SIMD4<Float>) {
+        @inline(__always) func pair(_ i: Int) -> Double { UnsafeRawPointer(table + i).loadUnaligned(as: Double.self) }
+        let ab = unsafeBitCast(SIMD2<Double>(pair(i0), pair(i1)), to: SIMD4<Float>.self)
+        let cd = unsafeBitCast(SIMD2<Double>(pair(i2), pair(i3)), to: SIMD4<Float>.self)
         return (SIMD4(ab[0], ab[2], cd[0], cd[2]), SIMD4(ab[1], ab[3], cd[1], cd[3]))
     }
 }
@@ -243,8 +245,8 @@ extension SIMD4: Lanes where Scalar == Float {
         // two lanes at a time on the integer units, as `interpolated(inExponentPairs:)` does: 8
         // scalar loads and inserts per vector became 4 loads and 2 shuffles (the same values).
         let words = unsafeBitCast(index, to: SIMD2<UInt64>.self)
-        @inline(__always) func entry(_ index: UInt64) -> Int { 4 &* Int(truncatingIfNeeded: index) }
-        let (low, high) = Self.pairs(at: UnsafeRawPointer(table), entry(words[0] & 0xFFFF_FFFF), entry(words[0] &>> 32),
+        @inline(__always) func entry(_ index: UInt64) -> Int { Int(truncatingIfNeeded: index) }
+        let (low, high) = Self.pairs(in: table, entry(words[0] & 0xFFFF_FFFF), entry(words[0] &>> 32),
                                      entry(words[1] & 0xFFFF_FFFF), entry(words[1] &>> 32))
         return low + fraction * (high - low)
     }
@@ -257,8 +259,8 @@ extension SIMD4: Lanes where Scalar == Float {
         // (busy with everything else here) do not share; per lane extracts (pshufd + movd, or
         // pextrw) were 4–9 vector instructions per channel (read in the assembly).
         let words = unsafeBitCast(offset, to: SIMD2<UInt64>.self)
-        @inline(__always) func cell(_ index: UInt64) -> Int { 8 &* Int(truncatingIfNeeded: index) }
-        let (value, step) = Self.pairs(at: UnsafeRawPointer(pairs),
+        @inline(__always) func cell(_ index: UInt64) -> Int { 2 &* Int(truncatingIfNeeded: index) }
+        let (value, step) = Self.pairs(in: pairs,
                                        cell((words[0] & 0xFFFF_FFFF) &>> shift), cell(words[0] &>> (32 &+ shift)),
                                        cell((words[1] & 0xFFFF_FFFF) &>> shift), cell(words[1] &>> (32 &+ shift)))
         return value + fraction * step
