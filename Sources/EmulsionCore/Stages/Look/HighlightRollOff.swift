@@ -32,6 +32,8 @@ public struct HighlightRollOffKernel: PointKernel {
 
     public static let count = 1024
     public let ceiling: Float
+    /// `ceiling > 0`, as the profile's range guarantees (see `apply`).
+    public let ceilingPositive: Bool
     /// m′/m and the desaturation weight, by t · (count − 1).
     public let scale: LookTable
     public let desaturation: LookTable
@@ -54,6 +56,7 @@ public struct HighlightRollOffKernel: PointKernel {
             d.append(Float(params.desaturation * u * u))
         }
         ceiling = Float(c)
+        ceilingPositive = ceiling > 0
         scale = LookTable(k)
         desaturation = LookTable(d)
     }
@@ -63,7 +66,10 @@ public struct HighlightRollOffKernel: PointKernel {
         let p = LookMath.finite(input)
         let m = LookMath.maximum(p.r, LookMath.maximum(p.g, p.b)).atLeast(0)
         let t = m / (m + L(repeating: ceiling))
-        let position = t.clamped(0, 1) * L(repeating: Float(Self.count - 1))
+        // With a positive ceiling, t is already in [0, 1] (m is finite and ≥ 0, and m + c rounds
+        // to at least m), so the clamp would change nothing: skipping it shortens the kernel's
+        // dependency chain, which is what bounds it (docs/PERFORMANCE.md, run v13).
+        let position = (ceilingPositive ? t : t.clamped(0, 1)) * L(repeating: Float(Self.count - 1))
         let k = position.interpolated(in: scale.pointer, count: Self.count)
         let d = position.interpolated(in: desaturation.pointer, count: Self.count)
         let q = RGB(p.r * k, p.g * k, p.b * k)
