@@ -6,7 +6,7 @@ import PackageDescription
 // LLVM's SLP vectorizer limited to trees of depth 6 (its default is 12). Swift's SIMD4 arithmetic reaches LLVM as
 // per-lane scalar operations that SLP re-vectorizes; from deep trees it built vectors mixing lanes of two channels
 // (r0, g1, r2, g3), then shuffled them apart, in most look kernels. Depth 6 was the best of 3–12 over every kernel
-// (docs/PERFORMANCE.md, "SLP tree depth"); it changes which instructions run, never a value. Root-package flag:
+// (docs/PERFORMANCE.md, run v13); it changes which instructions run, never a value. Root-package flag:
 // Emulsion is built as the root package. After changing it, delete the .o files: swift-frontend keeps an object
 // whose IR is unchanged, whatever the LLVM options.
 let kernelCodegen: [SwiftSetting] = [.unsafeFlags(["-Xllvm", "-slp-recursion-max-depth=6"])]
