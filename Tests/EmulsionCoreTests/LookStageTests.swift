@@ -48,6 +48,43 @@ final class LookStageTests: XCTestCase {
         ])
     }
 
+    /// Inputs at and around the limits the shortcuts below reason about (LookMath.limit = 65536).
+    static let edges: [Float] = adversarial + [65536, -65536, 65537, -65537, Float(65536).nextDown, 1e30, -1e30,
+                                               .greatestFiniteMagnitude, -.greatestFiniteMagnitude, .leastNonzeroMagnitude]
+
+    /// ToneCurve's rgb path skips `finite` when its table ends within half the limit: the result
+    /// must be the full path's, bit for bit, for every input (the argument is in ToneCurve.apply).
+    func testToneCurveWithoutFiniteGivesTheSameBits() {
+        let curves: [ToneCurveKernel.Params] = [
+            .init(), .init(pivot: 0.5, whitePoint: 10), .init(pivot: 0.05, whitePoint: 1), .init(curve: .none),
+            .init(points: [.init(x: 0, y: 0.05), .init(x: 0.5, y: 0.55), .init(x: 1, y: 0.95)]),
+        ]
+        for params in curves {
+            let kernel = ToneCurveKernel(params)
+            XCTAssertTrue(kernel.endsWithinLimit, "\(params): the shortcut should apply to the profile's ranges")
+            for x in Self.edges {
+                let full = kernel.lookup(LookMath.finite(RGB<Float>(x, x, x)).r)
+                let short = kernel.apply(RGB<Float>(x, x, x), at: PixelLocation(x: 0, y: 0)).r
+                XCTAssertEqual(short.bitPattern, full.bitPattern, "\(params) at \(x): \(short) vs \(full)")
+            }
+        }
+    }
+
+    /// HighlightRollOff skips the clamp of t = m / (m + ceiling) for a positive ceiling: t must
+    /// already be in [0, 1] for every input, so clamping would change no bit.
+    func testHighlightRollOffPositionNeedsNoClamp() {
+        for ceiling: Float in [0.5, 1, 64, 1e-40, .infinity] {
+            for r in Self.edges {
+                for g in [Float(0), -1, 1e6, .nan] {
+                    let p = LookMath.finite(RGB<Float>(r, g, 0.25))
+                    let m = LookMath.maximum(p.r, LookMath.maximum(p.g, p.b)).atLeast(0)
+                    let t = m / (m + ceiling)
+                    XCTAssertEqual(t.clamped(0, 1).bitPattern, t.bitPattern, "ceiling \(ceiling), r \(r), g \(g): t = \(t)")
+                }
+            }
+        }
+    }
+
     func testEveryLookKernelAgreesBitwise() throws {
         let p = lookProfile
         let skin = SkinProtection.prepare(.init(p))
