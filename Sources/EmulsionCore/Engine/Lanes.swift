@@ -97,8 +97,8 @@ extension SIMD4 where Scalar == Float {
         return unsafeBitCast(y ^ ((x ^ y) & m), to: SIMD4<Float>.self)
     }
 
-    /// Two consecutive floats per lane, lane i's starting at element `i`ᵢ of `table`: the firsts of
-    /// the pairs, and the seconds. One 64-bit load per lane (movsd/movhps on SSE2, ldr d / ld1
+    /// Two consecutive floats per lane, lane k's starting at element `ik` of `table`: the firsts
+    /// of the pairs, and the seconds. One 64-bit load per lane (movsd/movhps on SSE2, ldr d / ld1
     /// on NEON), two pairs per register, then one shuffle each for the firsts and the seconds.
     /// The pairs are loaded as Double lanes: as SIMD2<Float> halves LLVM recombined them with six
     /// shuffles instead of the two shufps (read in the assembly). Element indices rather than
