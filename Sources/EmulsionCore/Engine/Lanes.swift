@@ -113,6 +113,31 @@ extension SIMD4 where Scalar == Float {
     }
 }
 
+/// The gathers of the wide conformances (SIMD8, SIMD16: the benchmark's other widths), lane by
+/// lane. Whole indices below 2²³: adding 2²³ puts the index in the mantissa's low bits (exact),
+/// so an add and a mask replace a trapping Float → Int conversion per lane.
+extension SIMD where Scalar == Float {
+    @inlinable @inline(__always)
+    func laneIndex(_ i: Int) -> Int { Int(truncatingIfNeeded: (self[i] + 8_388_608).bitPattern & 0x7F_FFFF) }
+
+    @inlinable @inline(__always)
+    func gatheredByLane(from table: UnsafePointer<Float>) -> Self {
+        var out = Self()
+        for i in indices { out[i] = table[laneIndex(i)] }
+        return out
+    }
+
+    @inlinable @inline(__always)
+    func gatheredRecordsByLane(from table: UnsafePointer<Float>) -> (Self, Self, Self) {
+        var a = Self(), b = Self(), c = Self()
+        for i in indices {
+            let record = table + 4 &* laneIndex(i)
+            a[i] = record[0]; b[i] = record[1]; c[i] = record[2]
+        }
+        return (a, b, c)
+    }
+}
+
 /// The lane type of the `.simd` engine: 4 × f32, one SSE register on x86-64 and one NEON
 /// register on aarch64.
 ///
@@ -370,21 +395,10 @@ extension SIMD8: Lanes where Scalar == Float {
         UnsafeMutableRawPointer(pointer).storeBytes(of: self * scale + Rounding.magic, as: SIMD8<Float>.self)
     }
     @inlinable @inline(__always) public func gathered(from table: UnsafePointer<Float>) -> SIMD8<Float> {
-        // Whole indices below 2²³: adding 2²³ puts the index in the mantissa's low bits (exact),
-        // so one vector add and mask replace 8 trapping Float → Int conversions.
-        let index = unsafeBitCast(self + SIMD8(repeating: 8_388_608), to: SIMD8<UInt32>.self) & 0x7F_FFFF
-        var out = SIMD8<Float>()
-        for i in 0..<8 { out[i] = table[Int(truncatingIfNeeded: index[i])] }
-        return out
+        gatheredByLane(from: table)
     }
     @inlinable @inline(__always) public func gatheredRecords(from table: UnsafePointer<Float>) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
-        let index = unsafeBitCast(self + SIMD8(repeating: 8_388_608), to: SIMD8<UInt32>.self) & 0x7F_FFFF
-        var a = SIMD8<Float>(), b = SIMD8<Float>(), c = SIMD8<Float>()
-        for i in 0..<8 {
-            let record = table + 4 &* Int(truncatingIfNeeded: index[i])
-            a[i] = record[0]; b[i] = record[1]; c[i] = record[2]
-        }
-        return (a, b, c)
+        gatheredRecordsByLane(from: table)
     }
 }
 
@@ -463,20 +477,9 @@ extension SIMD16: Lanes where Scalar == Float {
         UnsafeMutableRawPointer(pointer).storeBytes(of: self * scale + Rounding.magic, as: SIMD16<Float>.self)
     }
     @inlinable @inline(__always) public func gathered(from table: UnsafePointer<Float>) -> SIMD16<Float> {
-        // Whole indices below 2²³: adding 2²³ puts the index in the mantissa's low bits (exact),
-        // so one vector add and mask replace 16 trapping Float → Int conversions.
-        let index = unsafeBitCast(self + SIMD16(repeating: 8_388_608), to: SIMD16<UInt32>.self) & 0x7F_FFFF
-        var out = SIMD16<Float>()
-        for i in 0..<16 { out[i] = table[Int(truncatingIfNeeded: index[i])] }
-        return out
+        gatheredByLane(from: table)
     }
     @inlinable @inline(__always) public func gatheredRecords(from table: UnsafePointer<Float>) -> (SIMD16<Float>, SIMD16<Float>, SIMD16<Float>) {
-        let index = unsafeBitCast(self + SIMD16(repeating: 8_388_608), to: SIMD16<UInt32>.self) & 0x7F_FFFF
-        var a = SIMD16<Float>(), b = SIMD16<Float>(), c = SIMD16<Float>()
-        for i in 0..<16 {
-            let record = table + 4 &* Int(truncatingIfNeeded: index[i])
-            a[i] = record[0]; b[i] = record[1]; c[i] = record[2]
-        }
-        return (a, b, c)
+        gatheredRecordsByLane(from: table)
     }
 }
