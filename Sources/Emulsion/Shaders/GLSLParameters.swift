@@ -185,9 +185,9 @@ public struct GLSLParameters: Sendable {
         let hsl = kernel(HueSatLumKernel.self)
         set("hslD", "enabled", hsl != nil)
         set("hslD", "valueVaries", hsl?.valueVaries ?? false)
-        table("hslD", "hueShift", hsl?.hueShift.values ?? [0])
-        table("hslD", "saturationScale", hsl?.saturationScale.values ?? [0])
-        table("hslD", "valueScale", hsl?.valueScale.values ?? [0])
+        table("hslD", "hueShift", hsl?.hueShift ?? [0])
+        table("hslD", "saturationScale", hsl?.saturationScale ?? [0])
+        table("hslD", "valueScale", hsl?.valueScale ?? [0])
         if let hsl, hsl.skin != skin { throw Unsupported(description: "hsl: skin protection differs from the profile's") }
 
         let colour = kernel(ColourSaturationKernel.self)

@@ -46,13 +46,15 @@ public struct HueSatLumKernel: PointKernel {
     /// Hue-padded row length: node H repeats node 0 so the upper neighbour never wraps.
     public static let hueStride = hueDivisions + 1
 
-    /// Hue shift (sextants), saturation scale, value scale; index (v·(H+1) + h)·S + s.
-    public let hueShift: LookTable
-    public let saturationScale: LookTable
-    public let valueScale: LookTable
-    /// The three tables interleaved, one 4-float record per node (shift, saturation, value, 0),
-    /// so a lane reads a node's three values with one 16-byte load (`gatheredRecords`).
+    /// The table, one 4-float record per node (hue shift in sextants, saturation scale, value
+    /// scale, 0), node index (v·(H+1) + h)·S + s, so a lane reads a node's three values with one
+    /// 16-byte load (`gatheredRecords`).
     public let records: LookTable
+    /// The records' fields as three tables, for the shader export, which keeps them apart.
+    public var hueShift: [Float] { field(0) }
+    public var saturationScale: [Float] { field(1) }
+    public var valueScale: [Float] { field(2) }
+    func field(_ k: Int) -> [Float] { stride(from: k, to: records.count, by: 4).map { records[$0] } }
     public let skin: SkinProtection
     /// False when every value row of the table is the same (`shadows` = 1): the kernel then
     /// interpolates in hue and saturation only, which gives the same bits (low + vf·0 = low).
@@ -101,9 +103,6 @@ public struct HueSatLumKernel: PointKernel {
                 }
             }
         }
-        hueShift = LookTable(shift)
-        saturationScale = LookTable(satScale)
-        valueScale = LookTable(valScale)
         records = LookTable((0..<shift.count).flatMap { [shift[$0], satScale[$0], valScale[$0], 0] })
         self.skin = skin
         valueVaries = params.shadows != 1
