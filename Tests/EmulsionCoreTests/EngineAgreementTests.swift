@@ -182,6 +182,32 @@ final class LaneWidthAgreementTests: XCTestCase {
                 }
             }
         }
+        // Column pairs: lane k of `even` is value 2k, of `odd` value 2k + 1; the store is the inverse.
+        values.withUnsafeBufferPointer { v in
+            var i = 0
+            while i + 2 * L.laneCount <= values.count {
+                let (e, o) = L.loadingColumnPairs(v.baseAddress! + i)
+                var evens = [Float](repeating: 0, count: L.laneCount), odds = evens
+                evens.withUnsafeMutableBufferPointer { e.store(to: $0.baseAddress!) }
+                odds.withUnsafeMutableBufferPointer { o.store(to: $0.baseAddress!) }
+                XCTAssertEqual(evens.map(\.bitPattern), (0..<L.laneCount).map { values[i + 2 * $0].bitPattern }, "loadingColumnPairs \(L.self) even")
+                XCTAssertEqual(odds.map(\.bitPattern), (0..<L.laneCount).map { values[i + 2 * $0 + 1].bitPattern }, "loadingColumnPairs \(L.self) odd")
+                var back = [Float](repeating: 0, count: 2 * L.laneCount)
+                back.withUnsafeMutableBufferPointer { L.storeColumnPairs(even: e, odd: o, to: $0.baseAddress!) }
+                XCTAssertEqual(back.map(\.bitPattern), values[i ..< i + 2 * L.laneCount].map(\.bitPattern), "storeColumnPairs \(L.self)")
+                i += 2 * L.laneCount
+            }
+            // allLanesBelow: the lanes' own compares, all of them (NaN is never below).
+            i = 0
+            while i + L.laneCount <= values.count {
+                for threshold: Float in [0, 0.5, 1, 4095, .infinity] {
+                    let expected = values[i ..< i + L.laneCount].allSatisfy { $0 < threshold }
+                    XCTAssertEqual(L(loading: v.baseAddress! + i).allLanesBelow(threshold), expected,
+                                   "allLanesBelow(\(threshold)) \(L.self) of \(values[i ..< i + L.laneCount])")
+                }
+                i += 1
+            }
+        }
         let even = L(repeating: 1), odd = L(repeating: 2)
         for first in 0..<3 {
             var out = [Float](repeating: 0, count: L.laneCount)
@@ -247,37 +273,97 @@ final class LaneWidthAgreementTests: XCTestCase {
         }
     }
 
+    /// A window laid out as MosaicSource lays it out — `halo` = 2 mirrored rows above and below,
+    /// `pad` = 2 mirrored columns each side (ASan caught an earlier test reading outside an
+    /// unpadded buffer) — with `value(i)` at mirrored image index i, and the bilinear demosaic of
+    /// it through `engine` as interleaved RGB.
+    struct BilinearWindow {
+        static let halo = 2, pad = 2
+        let width: Int, rows: Int, cfa: CFAPattern
+        var values: [Float]
+
+        init(width: Int, rows: Int, cfa: CFAPattern, value: (Int) -> Float) {
+            self.width = width; self.rows = rows; self.cfa = cfa
+            let stride = width + 2 * Self.pad
+            func mirror(_ i: Int, _ n: Int) -> Int { i < 0 ? -i : (i >= n ? 2 * (n - 1) - i : i) }
+            values = [Float](repeating: 0, count: (rows + 2 * Self.halo) * stride + 16)
+            for r in 0..<(rows + 2 * Self.halo) {
+                for c in 0..<stride { values[r * stride + c] = value(mirror(r - Self.halo, rows) * width + mirror(c - Self.pad, width)) }
+            }
+        }
+
+        /// Photosite (x, y) of the image, −2 ≤ x < width + 2, −2 ≤ y < rows + 2.
+        func at(_ y: Int, _ x: Int) -> Float { values[(y + Self.halo) * (width + 2 * Self.pad) + x + Self.pad] }
+
+        mutating func demosaic(_ engine: Engine) -> [Float] {
+            let (width, rows, cfa) = (width, rows, cfa)
+            return values.withUnsafeMutableBufferPointer { buffer in
+                let window = MosaicWindow(values: buffer.baseAddress! + Self.pad, width: width, imageHeight: rows, firstRow: -Self.halo,
+                                          rows: rows + 2 * Self.halo, pad: Self.pad, cfa: cfa)
+                let storage = StripStorage(width: width, rows: rows)
+                let strip = storage.strip(firstRow: 0, rows: rows)
+                BilinearDemosaic().interpolate(window, into: strip, engine: engine)
+                return (0..<(rows * width)).flatMap { [strip.r[$0], strip.g[$0], strip.b[$0]] }
+            }
+        }
+    }
+
+    /// The bilinear demosaic against its definition, computed here per pixel in Float with the
+    /// same operand order (so the same bits, NaN payloads aside): the mean of the four edge
+    /// neighbours (green at red/blue sites), of the four corners (blue at red, red at blue), of the
+    /// row pair or the column pair (red and blue at green sites, by the row's colour). Guards the
+    /// column-pair kernel, which both engines share, against the per-pixel rule it replaced.
+    func testBilinearDemosaicMatchesItsDefinitionBitwise() {
+        for cfa in [CFAPattern.rggb, .bggr, .grbg, .gbrg] {
+            for width in [5, 18, 19, 41, 64] {
+                let rows = 7
+                var state = UInt32(width)
+                // Mostly ordinary values, with the adversarial ones mixed in.
+                var window = BilinearWindow(width: width, rows: rows, cfa: cfa) { i in
+                    state = state &* 1_664_525 &+ 1_013_904_223
+                    return i % 5 == 0 ? Self.adversarial[(i * 7 + width) % Self.adversarial.count] : Float(state >> 8) / Float(1 << 24)
+                }
+                func at(_ y: Int, _ x: Int) -> Float { window.at(y, x) }
+                var expected = [Float]()
+                for y in 0..<rows {
+                    for x in 0..<width {
+                        let site = cfa.colour(row: y, column: x)
+                        let n = at(y - 1, x), s = at(y + 1, x), w = at(y, x - 1), e = at(y, x + 1)
+                        let cross = (n + s + w + e) * 0.25
+                        let diagonal = (at(y - 1, x - 1) + at(y - 1, x + 1) + at(y + 1, x - 1) + at(y + 1, x + 1)) * 0.25
+                        let horizontal = (w + e) * 0.5, vertical = (n + s) * 0.5
+                        for channel in 0..<3 {
+                            if channel == site { expected.append(at(y, x)) }
+                            else if site == 1 { expected.append(cfa.colour(row: y, column: x + 1) == channel ? horizontal : vertical) }
+                            else { expected.append(channel == 1 ? cross : diagonal) }
+                        }
+                    }
+                }
+                let scalar = window.demosaic(.scalar)
+                for i in expected.indices where !(expected[i].isNaN && scalar[i].isNaN) && expected[i].bitPattern != scalar[i].bitPattern {
+                    XCTFail("\(cfa.name) width \(width), value \(i): definition \(expected[i]) scalar engine \(scalar[i])")
+                    return
+                }
+                withEveryWidth { lanes in
+                    let simd = window.demosaic(.simd)
+                    for i in expected.indices where !(expected[i].isNaN && simd[i].isNaN) && expected[i].bitPattern != simd[i].bitPattern {
+                        XCTFail("\(cfa.name) width \(width), \(lanes) lanes, value \(i): definition \(expected[i]) simd \(simd[i])")
+                        return
+                    }
+                }
+            }
+        }
+    }
+
     func testBilinearDemosaicAgreesOnAdversarialWindows() {
         // Demosaic straight from a window of adversarial floats (NaN, ±Inf, −0, subnormals…),
         // every layout, odd widths so every lane position meets the row remainder.
         for cfa in [CFAPattern.rggb, .bggr, .grbg, .gbrg, DemosaicTests.xTrans] {
             for width in [5, 19, 41] {
-                let rows = 9
-                // A window laid out as MosaicSource lays it out: `halo` mirrored rows above and
-                // below, `pad` mirrored columns each side (ASan caught an earlier version of this
-                // test reading outside an unpadded buffer).
-                let halo = 2, pad = 2, stride = width + 2 * pad
-                func mirror(_ i: Int, _ n: Int) -> Int { i < 0 ? -i : (i >= n ? 2 * (n - 1) - i : i) }
-                var values = [Float](repeating: 0, count: (rows + 2 * halo) * stride + 16)
-                for r in 0..<(rows + 2 * halo) {
-                    for c in 0..<stride {
-                        let i = mirror(r - halo, rows) * width + mirror(c - pad, width)
-                        values[r * stride + c] = Self.adversarial[(i * 7 + width) % Self.adversarial.count]
-                    }
-                }
-                let run = { (engine: Engine) -> [Float] in
-                    values.withUnsafeMutableBufferPointer { buffer in
-                        let window = MosaicWindow(values: buffer.baseAddress! + pad, width: width, imageHeight: rows, firstRow: -halo,
-                                                  rows: rows + 2 * halo, pad: pad, cfa: cfa)
-                        let storage = StripStorage(width: width, rows: rows)
-                        let strip = storage.strip(firstRow: 0, rows: rows)
-                        BilinearDemosaic().interpolate(window, into: strip, engine: engine)
-                        return (0..<(rows * width)).flatMap { [strip.r[$0], strip.g[$0], strip.b[$0]] }
-                    }
-                }
-                let scalar = run(.scalar)
+                var window = BilinearWindow(width: width, rows: 9, cfa: cfa) { Self.adversarial[($0 * 7 + width) % Self.adversarial.count] }
+                let scalar = window.demosaic(.scalar)
                 withEveryWidth { lanes in
-                    let simd = run(.simd)
+                    let simd = window.demosaic(.simd)
                     for i in scalar.indices where scalar[i].bitPattern != simd[i].bitPattern {
                         XCTFail("\(cfa.name) width \(width), \(lanes) lanes, value \(i): scalar \(scalar[i]) simd \(simd[i])")
                         return

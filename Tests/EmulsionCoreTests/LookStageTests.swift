@@ -85,6 +85,53 @@ final class LookStageTests: XCTestCase {
         }
     }
 
+    /// HighlightRollOff skips its two lookups where a whole lane group lies below
+    /// `untouchedBelow`, using k = 1 and d = +0 instead. The table must give exactly those there,
+    /// and the kernel must give the lookup path's bits for pixels on both sides of the start.
+    func testHighlightRollOffSkipGivesTheLookupBits() {
+        // The profile's ranges: start 0.1–0.95, ceiling 0.5–64, desaturation 0–1.
+        for (start, ceiling, desaturation) in [(0.1, 0.5, 0.0), (0.6, 1.0, 0.5), (0.7, 1.4, 0.6), (0.95, 64.0, 1.0)] {
+            let profile = try! Profile.defaults.applying(overrides: [
+                "highlightRollOff.enabled=true", "highlightRollOff.start=\(start)", "highlightRollOff.ceiling=\(ceiling)",
+                "highlightRollOff.desaturation=\(desaturation)",
+            ])
+            let kernel = HighlightRollOffKernel(.init(profile))
+            XCTAssertGreaterThan(kernel.untouchedBelow, 0, "start \(start): the table should begin with untouched cells")
+            var positions: [Float] = [0, kernel.untouchedBelow.nextDown]
+            var p: Float = 0
+            while p < kernel.untouchedBelow { positions.append(p); p += 0.125 }
+            for position in positions {
+                let k = position.interpolated(in: kernel.scale.pointer, count: HighlightRollOffKernel.count)
+                let d = position.interpolated(in: kernel.desaturation.pointer, count: HighlightRollOffKernel.count)
+                XCTAssertEqual(k.bitPattern, Float(1).bitPattern, "start \(start) position \(position): k = \(k)")
+                XCTAssertEqual(d.bitPattern, Float(0).bitPattern, "start \(start) position \(position): d = \(d)")
+            }
+            // The kernel against the lookup path written out, across the start and the edges.
+            let s = Float(start * ceiling)
+            let around: [Float] = [0, -0.0, 1e-30, s * 0.5, s.nextDown, s, s.nextUp, s * 1.01, Float(ceiling), 1e6, -1]
+            let levels: [Float] = around + Self.edges
+            let others: [Float] = [0, s * 0.9, s * 1.1, .nan]
+            for r in levels {
+                for g in others {
+                    let input = RGB<Float>(r, g, 0.05)
+                    let q0 = LookMath.finite(input)
+                    let m = LookMath.maximum(q0.r, LookMath.maximum(q0.g, q0.b)).atLeast(0)
+                    let position = m / (m + kernel.ceiling) * Float(HighlightRollOffKernel.count - 1)
+                    let k = position.interpolated(in: kernel.scale.pointer, count: HighlightRollOffKernel.count)
+                    let d = position.interpolated(in: kernel.desaturation.pointer, count: HighlightRollOffKernel.count)
+                    let q = RGB(q0.r * k, q0.g * k, q0.b * k)
+                    let y = LookMath.luminance(q)
+                    let full: [Float] = [q.r + d * (y - q.r), q.g + d * (y - q.g), q.b + d * (y - q.b)]
+                    let out = kernel.apply(input, at: PixelLocation(x: 0, y: 0))
+                    let got: [Float] = [out.r, out.g, out.b]
+                    for (a, b) in zip(got, full) {
+                        XCTAssertEqual(a.bitPattern, b.bitPattern, "start \(start), pixel (\(r), \(g)): \(a) vs \(b)")
+                    }
+                }
+            }
+        }
+    }
+
     func testEveryLookKernelAgreesBitwise() throws {
         let p = lookProfile
         let skin = SkinProtection.prepare(.init(p))

@@ -41,8 +41,18 @@ public protocol Lanes: Sendable {
     func choosing(above threshold: Float, then: Self, otherwise: Self) -> Self
     /// Lane-wise square root (IEEE-exact in both engines).
     func squareRoot() -> Self
+    /// True when every lane is below `threshold` (a NaN lane is not): one branch per lane group,
+    /// for kernels that can skip work no lane of the group needs.
+    func allLanesBelow(_ threshold: Float) -> Bool
     /// Lanes at even image columns take `even`, odd ones `odd`; lane 0 sits at column `firstColumn`.
     static func alternating(even: Self, odd: Self, firstColumn: Int) -> Self
+    /// Loads `2 · laneCount` consecutive values split by position: `even` holds those at offsets
+    /// 0, 2, 4, …, `odd` those at 1, 3, 5, …, so a Bayer kernel can work on the photosites of one
+    /// colour at a time instead of computing every estimate in every lane and selecting.
+    static func loadingColumnPairs(_ pointer: UnsafePointer<Float>) -> (even: Self, odd: Self)
+    /// Stores `even` and `odd` interleaved as `2 · laneCount` consecutive values (the inverse of
+    /// `loadingColumnPairs`).
+    static func storeColumnPairs(even: Self, odd: Self, to pointer: UnsafeMutablePointer<Float>)
     /// Piecewise-linear lookup: `self` is a position in `table` (0 … count-1, already clamped;
     /// count ≤ 2²²): `table[i] + f · (table[i+1] − table[i])` with i + f = self.
     func interpolated(in table: UnsafePointer<Float>, count: Int) -> Self
@@ -82,6 +92,15 @@ public protocol Lanes: Sendable {
 /// instruction (`sqrtps`, `fsqrt v.4s`). Declared through `@_silgen_name` because the standard
 /// library's `SIMD.squareRoot()` is a lane loop of libm calls with an errno branch per lane.
 @_silgen_name("llvm.sqrt.v4f32") @usableFromInline func _squareRoot4(_ x: SIMD4<Float>) -> SIMD4<Float>
+
+/// The value unchanged, as one vector: LLVM's arithmetic fence, which changes no bit and emits no
+/// instruction. Swift hands SIMD arithmetic to LLVM lane by lane, so a shuffle (even / odd
+/// columns) is only a renaming of lanes, and LLVM's SLP vectorizer regroups the lanes as it likes:
+/// for the Bayer kernels it rebuilt the even/odd vectors as interleaved ones and finished with
+/// scalar `addss`/`mulss` per lane (read in the assembly). A fence takes and returns a whole
+/// vector, so the shuffle before it must be materialised (`shufps`; `uzp1`/`uzp2` on NEON) and
+/// the arithmetic after it starts from that vector.
+@_silgen_name("llvm.arithmetic.fence.v4f32") @usableFromInline func _vector4(_ x: SIMD4<Float>) -> SIMD4<Float>
 
 extension SIMD4 where Scalar == Float {
     /// Lanes where `mask` is set take `a`, the others `b`: `b ^ ((a ^ b) & mask)` on the lanes'
@@ -171,8 +190,15 @@ extension Float: Lanes {
     @inlinable @inline(__always) public func choosing(above threshold: Float, then: Float, otherwise: Float) -> Float {
         self > threshold ? then : otherwise
     }
+    @inlinable @inline(__always) public func allLanesBelow(_ threshold: Float) -> Bool { self < threshold }
     @inlinable @inline(__always) public static func alternating(even: Float, odd: Float, firstColumn: Int) -> Float {
         firstColumn & 1 == 0 ? even : odd
+    }
+    @inlinable @inline(__always) public static func loadingColumnPairs(_ pointer: UnsafePointer<Float>) -> (even: Float, odd: Float) {
+        (pointer[0], pointer[1])
+    }
+    @inlinable @inline(__always) public static func storeColumnPairs(even: Float, odd: Float, to pointer: UnsafeMutablePointer<Float>) {
+        pointer[0] = even; pointer[1] = odd
     }
     @inlinable @inline(__always) public func floored() -> Float {
         let nearest = (self + Rounding.magic) - Rounding.magic
@@ -252,10 +278,23 @@ extension SIMD4: Lanes where Scalar == Float {
     }
     /// IEEE square root per lane (the standard library's generic version is a lane loop of libm calls).
     @inlinable @inline(__always) public func squareRoot() -> SIMD4<Float> { _squareRoot4(self) }
+    @inlinable @inline(__always) public func allLanesBelow(_ threshold: Float) -> Bool { all(self .< threshold) }
     @inlinable @inline(__always) public static func alternating(even: SIMD4<Float>, odd: SIMD4<Float>, firstColumn: Int) -> SIMD4<Float> {
         // A float compare of a constant: masks built from integer lanes compile to lane loops.
         let oddLanes = SIMD4<Float>(0, 1, 0, 1) .> 0.5
         return firstColumn & 1 == 0 ? Self.select(oddLanes, odd, even) : Self.select(oddLanes, even, odd)
+    }
+    /// Two loads and one shuffle per half (`shufps`; `uzp1`/`uzp2` on NEON); the store is the
+    /// inverse, `unpcklps`/`unpckhps` (`zip1`/`zip2`). Fenced (`_vector4`) so that LLVM keeps
+    /// the halves as vectors.
+    @inlinable @inline(__always) public static func loadingColumnPairs(_ pointer: UnsafePointer<Float>) -> (even: SIMD4<Float>, odd: SIMD4<Float>) {
+        let a = SIMD4(loading: pointer), b = SIMD4(loading: pointer + 4)
+        return (_vector4(SIMD4(a[0], a[2], b[0], b[2])), _vector4(SIMD4(a[1], a[3], b[1], b[3])))
+    }
+    @inlinable @inline(__always) public static func storeColumnPairs(even: SIMD4<Float>, odd: SIMD4<Float>, to pointer: UnsafeMutablePointer<Float>) {
+        let even = _vector4(even), odd = _vector4(odd)
+        SIMD4(even[0], odd[0], even[1], odd[1]).store(to: pointer)
+        SIMD4(even[2], odd[2], even[3], odd[3]).store(to: pointer + 4)
     }
     @inlinable @inline(__always) public func floored() -> SIMD4<Float> {
         let nearest = (self + Rounding.magic) - Rounding.magic
@@ -349,10 +388,19 @@ extension SIMD8: Lanes where Scalar == Float {
     }
     /// IEEE square root per lane (the standard library's generic version is a lane loop of libm calls).
     @inlinable @inline(__always) public func squareRoot() -> SIMD8<Float> { SIMD8(lowHalf: _squareRoot4(lowHalf), highHalf: _squareRoot4(highHalf)) }
+    @inlinable @inline(__always) public func allLanesBelow(_ threshold: Float) -> Bool { all(self .< threshold) }
     @inlinable @inline(__always) public static func alternating(even: SIMD8<Float>, odd: SIMD8<Float>, firstColumn: Int) -> SIMD8<Float> {
         // A float compare of a constant: masks built from integer lanes compile to lane loops.
         let oddLanes = SIMD8<Float>(0, 1, 0, 1, 0, 1, 0, 1) .> 0.5
         return firstColumn & 1 == 0 ? even.replacing(with: odd, where: oddLanes) : odd.replacing(with: even, where: oddLanes)
+    }
+    @inlinable @inline(__always) public static func loadingColumnPairs(_ pointer: UnsafePointer<Float>) -> (even: SIMD8<Float>, odd: SIMD8<Float>) {
+        let low = SIMD4<Float>.loadingColumnPairs(pointer), high = SIMD4<Float>.loadingColumnPairs(pointer + 8)
+        return (SIMD8(lowHalf: low.even, highHalf: high.even), SIMD8(lowHalf: low.odd, highHalf: high.odd))
+    }
+    @inlinable @inline(__always) public static func storeColumnPairs(even: SIMD8<Float>, odd: SIMD8<Float>, to pointer: UnsafeMutablePointer<Float>) {
+        SIMD4<Float>.storeColumnPairs(even: even.lowHalf, odd: odd.lowHalf, to: pointer)
+        SIMD4<Float>.storeColumnPairs(even: even.highHalf, odd: odd.highHalf, to: pointer + 8)
     }
     @inlinable @inline(__always) public func floored() -> SIMD8<Float> {
         let nearest = (self + Rounding.magic) - Rounding.magic
@@ -431,10 +479,19 @@ extension SIMD16: Lanes where Scalar == Float {
     }
     /// IEEE square root per lane (the standard library's generic version is a lane loop of libm calls).
     @inlinable @inline(__always) public func squareRoot() -> SIMD16<Float> { SIMD16(lowHalf: SIMD8(lowHalf: _squareRoot4(lowHalf.lowHalf), highHalf: _squareRoot4(lowHalf.highHalf)), highHalf: SIMD8(lowHalf: _squareRoot4(highHalf.lowHalf), highHalf: _squareRoot4(highHalf.highHalf))) }
+    @inlinable @inline(__always) public func allLanesBelow(_ threshold: Float) -> Bool { all(self .< threshold) }
     @inlinable @inline(__always) public static func alternating(even: SIMD16<Float>, odd: SIMD16<Float>, firstColumn: Int) -> SIMD16<Float> {
         // A float compare of a constant: masks built from integer lanes compile to lane loops.
         let oddLanes = SIMD16<Float>(0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1) .> 0.5
         return firstColumn & 1 == 0 ? even.replacing(with: odd, where: oddLanes) : odd.replacing(with: even, where: oddLanes)
+    }
+    @inlinable @inline(__always) public static func loadingColumnPairs(_ pointer: UnsafePointer<Float>) -> (even: SIMD16<Float>, odd: SIMD16<Float>) {
+        let low = SIMD8<Float>.loadingColumnPairs(pointer), high = SIMD8<Float>.loadingColumnPairs(pointer + 16)
+        return (SIMD16(lowHalf: low.even, highHalf: high.even), SIMD16(lowHalf: low.odd, highHalf: high.odd))
+    }
+    @inlinable @inline(__always) public static func storeColumnPairs(even: SIMD16<Float>, odd: SIMD16<Float>, to pointer: UnsafeMutablePointer<Float>) {
+        SIMD8<Float>.storeColumnPairs(even: even.lowHalf, odd: odd.lowHalf, to: pointer)
+        SIMD8<Float>.storeColumnPairs(even: even.highHalf, odd: odd.highHalf, to: pointer + 16)
     }
     @inlinable @inline(__always) public func floored() -> SIMD16<Float> {
         let nearest = (self + Rounding.magic) - Rounding.magic

@@ -124,8 +124,9 @@ protocol BayerRowBody {
 }
 
 enum BayerBilinear {
-    /// One Bayer row through `pixel`: lane groups, then the remainder through the scalar
-    /// instantiation (the same operations, so the same bits).
+    /// One Bayer row: groups of `2 · laneCount` columns split by parity (`columnPairs`), then
+    /// the remainder as pairs through the scalar instantiation, then a last odd column through
+    /// `pixel` (the same operations on the same photosites, so the same bits).
     struct Row<L: Lanes>: BayerRowBody {
         let above, here, below: UnsafePointer<Float>
         let width: Int
@@ -135,15 +136,60 @@ enum BayerBilinear {
         @inline(__always)
         func run<R: BayerRowLayout>(_ layout: R.Type) {
             var x = 0
-            while x + L.laneCount <= width {
-                BayerBilinear.pixel(above, here, below, x: x, layout: R.self, into: strip, at: out + x, L.self)
-                x += L.laneCount
+            while x + 2 * L.laneCount <= width {
+                BayerBilinear.columnPairs(above, here, below, x: x, layout: R.self, into: strip, at: out + x, L.self)
+                x += 2 * L.laneCount
             }
-            while x < width {
+            while x + 2 <= width {
+                BayerBilinear.columnPairs(above, here, below, x: x, layout: R.self, into: strip, at: out + x, Float.self)
+                x += 2
+            }
+            if x < width {
                 BayerBilinear.pixel(above, here, below, x: x, layout: R.self, into: strip, at: out + x, Float.self)
-                x += 1
             }
         }
+    }
+
+    /// Columns x ..< x + 2·laneCount (x even) of one Bayer row, the even and odd columns as
+    /// separate lanes: each site colour gets only the estimates its layout picks, where
+    /// `pixel` computes all four means in every lane and selects half of them. Normalise +
+    /// demosaic, SIMD: 1.92–2.05 → 1.49–1.62 ns/px (Canon crop, alternating binaries; the scalar
+    /// engine 4.3–4.5 → 3.8–3.9, no longer branching on the column's parity). The means are
+    /// `pixel`'s, operand for operand, so the bits are the same. Reads columns
+    /// x − 2 … x + 2·laneCount + 1 (the window's padding covers the ends).
+    @inline(__always)
+    static func columnPairs<R: BayerRowLayout, L: Lanes>(_ above: UnsafePointer<Float>, _ here: UnsafePointer<Float>,
+                                                         _ below: UnsafePointer<Float>, x: Int, layout _: R.Type,
+                                                         into strip: Strip, at index: Int, _: L.Type) {
+        // Columns x, x+2, … (even) and x+1, x+3, … (odd); `west` are x−1, x+1, … (the odd
+        // columns one pair to the left) and `east` x+2, x+4, … (the even columns one pair on).
+        let here2 = L.loadingColumnPairs(here + x), above2 = L.loadingColumnPairs(above + x), below2 = L.loadingColumnPairs(below + x)
+        let hereWest = L.loadingColumnPairs(here + x - 2).odd, hereEast = L.loadingColumnPairs(here + x + 2).even
+        let aboveWest = L.loadingColumnPairs(above + x - 2).odd, aboveEast = L.loadingColumnPairs(above + x + 2).even
+        let belowWest = L.loadingColumnPairs(below + x - 2).odd, belowEast = L.loadingColumnPairs(below + x + 2).even
+        let quarter = L(repeating: 0.25), half = L(repeating: 0.5)
+        /// The five estimates at a site from its eight neighbours, as `pixel` writes them.
+        @inline(__always) func estimate(_ source: BayerRowPlan.Source, centre: L, n: L, s: L, w: L, e: L,
+                                        nw: L, ne: L, sw: L, se: L) -> L {
+            switch source {
+            case .centre: return centre
+            case .cross: return (n + s + w + e) * quarter
+            case .diagonal: return (nw + ne + sw + se) * quarter
+            case .horizontal: return (w + e) * half
+            case .vertical: return (n + s) * half
+            }
+        }
+        @inline(__always) func even(_ source: BayerRowPlan.Source) -> L {
+            estimate(source, centre: here2.even, n: above2.even, s: below2.even, w: hereWest, e: here2.odd,
+                     nw: aboveWest, ne: above2.odd, sw: belowWest, se: below2.odd)
+        }
+        @inline(__always) func odd(_ source: BayerRowPlan.Source) -> L {
+            estimate(source, centre: here2.odd, n: above2.odd, s: below2.odd, w: here2.even, e: hereEast,
+                     nw: above2.even, ne: aboveEast, sw: below2.even, se: belowEast)
+        }
+        L.storeColumnPairs(even: even(R.even.0), odd: odd(R.odd.0), to: strip.r + index)
+        L.storeColumnPairs(even: even(R.even.1), odd: odd(R.odd.1), to: strip.g + index)
+        L.storeColumnPairs(even: even(R.even.2), odd: odd(R.odd.2), to: strip.b + index)
     }
 
     @inline(__always)

@@ -37,6 +37,9 @@ public struct HighlightRollOffKernel: PointKernel {
     /// m′/m and the desaturation weight, by t · (count − 1).
     public let scale: LookTable
     public let desaturation: LookTable
+    /// Positions below this interpolate between cells that all hold k = 1 and d = 0 (the part of
+    /// the table below the start), where the lookups give exactly 1 and +0; −1 when there are none.
+    public let untouchedBelow: Float
 
     public static func prepare(_ params: Params) -> LookElement? {
         params.enabled ? .kernel(HighlightRollOffKernel(params)) : nil
@@ -59,6 +62,10 @@ public struct HighlightRollOffKernel: PointKernel {
         ceilingPositive = ceiling > 0
         scale = LookTable(k)
         desaturation = LookTable(d)
+        // Interpolation at position p reads cells i and i + 1 with i ≤ p, so p < first − 1 reads
+        // only cells before the first one that does something.
+        let first = k.indices.first { k[$0] != 1 || d[$0] != 0 } ?? Self.count
+        untouchedBelow = first >= 1 ? Float(first - 1) : -1
     }
 
     @inlinable @inline(__always)
@@ -70,8 +77,17 @@ public struct HighlightRollOffKernel: PointKernel {
         // to at least m), so the clamp would change nothing: skipping it shortens the kernel's
         // dependency chain, which is what bounds it (docs/PERFORMANCE.md, run v13).
         let position = (ceilingPositive ? t : t.clamped(0, 1)) * L(repeating: Float(Self.count - 1))
-        let k = position.interpolated(in: scale.pointer, count: Self.count)
-        let d = position.interpolated(in: desaturation.pointer, count: Self.count)
+        // Most pixels lie below the start: where a whole lane group does, the lookups would give
+        // k = 1 and d = +0 exactly (1 + f·0, 0 + f·0 with 0 ≤ f ≤ 1), so they are skipped and the
+        // same constants used — the same bits, without the gathers that SSE2 makes one lane at a
+        // time (docs/PERFORMANCE.md, run v14).
+        let k: L, d: L
+        if position.allLanesBelow(untouchedBelow) {
+            k = L(repeating: 1); d = L(repeating: 0)
+        } else {
+            k = position.interpolated(in: scale.pointer, count: Self.count)
+            d = position.interpolated(in: desaturation.pointer, count: Self.count)
+        }
         let q = RGB(p.r * k, p.g * k, p.b * k)
         let y = LookMath.luminance(q)
         return RGB(q.r + d * (y - q.r), q.g + d * (y - q.g), q.b + d * (y - q.b))
