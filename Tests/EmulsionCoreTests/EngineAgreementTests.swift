@@ -390,9 +390,10 @@ final class LaneWidthAgreementTests: XCTestCase {
 
     func sinkAgrees(_ kernel: OutputEncodingKernel) {
         let base = EngineAgreementTests.self
-        for orientation in Orientation.allCases {
+        // Widths with and without a remainder after the lane groups.
+        for (orientation, w) in Orientation.allCases.flatMap({ o in [21, 16].map { (o, $0) } }) {
             for depth in [OutputSink.Depth.sixteen, .eight] {
-                let (w, h) = (21, 6)
+                let h = 6
                 func render(_ engine: Engine, fused: Bool) -> [UInt16] {
                     let (storage, strip) = base.makeStrip(width: w, rows: h, seed: 5)
                     defer { withExtendedLifetime(storage) {} }
@@ -418,10 +419,12 @@ final class LaneWidthAgreementTests: XCTestCase {
                 kernel.run(over: strip, engine: .scalar)
                 for y in 0..<h {
                     for x in 0..<w {
-                        var q: UInt16 = 0
-                        strip.g[y * w + x].storeQuantised(scale: depth == .sixteen ? 65535 : 255, to: &q)
                         let o = map.start + x * map.strideX + y * map.strideY
-                        XCTAssertEqual(reference[3 * o + 1], q, "\(orientation) (\(x), \(y)) → \(o % ow), \(o / ow)")
+                        for (c, plane) in [strip.r, strip.g, strip.b].enumerated() {
+                            var q: UInt16 = 0
+                            plane[y * w + x].storeQuantised(scale: depth == .sixteen ? 65535 : 255, to: &q)
+                            XCTAssertEqual(reference[3 * o + c], q, "\(orientation) (\(x), \(y)) → \(o % ow), \(o / ow), channel \(c)")
+                        }
                     }
                 }
                 withExtendedLifetime(storage) {}
