@@ -216,6 +216,28 @@ final class LaneWidthAgreementTests: XCTestCase {
         }
     }
 
+    /// `doubled` dispatch: twice the selected width, capped at 16 lanes; the scalar engine stays scalar.
+    func testDoubledDispatchPicksTwiceTheWidth() {
+        final class Recorder: LanesBody {
+            var lanes = 0
+            func run<L: Lanes>(_: L.Type) { lanes = L.laneCount }
+        }
+        let recorder = Recorder()
+        var seen: [SIMDWidth: (Int, Int)] = [:]
+        withEveryWidth { width in
+            Engine.simd.dispatch(recorder); let plain = recorder.lanes
+            Engine.simd.dispatch(recorder, doubled: true)
+            seen[width] = (plain, recorder.lanes)
+        }
+        XCTAssertEqual(seen[.four]?.0, 4); XCTAssertEqual(seen[.four]?.1, 8)
+        XCTAssertEqual(seen[.eight]?.0, 8); XCTAssertEqual(seen[.eight]?.1, 16)
+        XCTAssertEqual(seen[.sixteen]?.0, 16); XCTAssertEqual(seen[.sixteen]?.1, 16)
+        Engine.scalar.dispatch(recorder, doubled: true)
+        XCTAssertEqual(recorder.lanes, 1)
+        XCTAssertTrue(HueSatLumKernel.runsDoubleWidth)
+        XCTAssertFalse(ToneCurveKernel.runsDoubleWidth)
+    }
+
     func testEveryLanesRequirementAgreesWithScalar() {
         checkRequirements(SIMD4<Float>.self)
         checkRequirements(SIMD8<Float>.self)

@@ -15,15 +15,17 @@ public protocol LanesBody {
 }
 
 extension Engine {
-    /// Runs `body` with `Float` for `.scalar`, and with the `SIMDWidth.selected` vector for `.simd`.
+    /// Runs `body` with `Float` for `.scalar`, and with the `SIMDWidth.selected` vector for `.simd`;
+    /// `doubled` asks for twice that width (two registers per value, at most 16 lanes), for the
+    /// kernels measured faster so (`PointKernel.runsDoubleWidth`).
     @inlinable @inline(__always)
-    public func dispatch<B: LanesBody>(_ body: B) {
+    public func dispatch<B: LanesBody>(_ body: B, doubled: Bool = false) {
         switch self {
         case .scalar: body.run(Float.self)
         case .simd:
             switch SIMDWidth.selected {
-            case .four: body.run(SIMD4<Float>.self)
-            case .eight: body.run(SIMD8<Float>.self)
+            case .four: doubled ? body.run(SIMD8<Float>.self) : body.run(SIMD4<Float>.self)
+            case .eight: doubled ? body.run(SIMD16<Float>.self) : body.run(SIMD8<Float>.self)
             case .sixteen: body.run(SIMD16<Float>.self)
             }
         }

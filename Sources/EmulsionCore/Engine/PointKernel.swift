@@ -13,17 +13,22 @@ public protocol PointKernel: Sendable {
     /// True when every output value lies in [0, 1] up to a few ulps (whatever the input, NaN
     /// included): the fused sink then quantises without its clamp, which cannot change a code.
     var staysInUnitRange: Bool { get }
+    /// True for a kernel measured faster at twice the engine's lane width (`Engine.dispatch`'s
+    /// `doubled`): one whose per-lane table reads leave the vector units idle, so two registers per
+    /// value give the core independent work to overlap (docs/PERFORMANCE.md, run v14).
+    static var runsDoubleWidth: Bool { get }
 }
 
 extension PointKernel {
     public var staysInUnitRange: Bool { false }
+    public static var runsDoubleWidth: Bool { false }
 
     public func run(over strip: Strip, engine: Engine) {
-        engine.dispatch(PointLoop.InPlace(kernel: self, strip: strip))
+        engine.dispatch(PointLoop.InPlace(kernel: self, strip: strip), doubled: Self.runsDoubleWidth)
     }
 
     public func run(over strip: Strip, into sink: OutputSink, engine: Engine) {
-        engine.dispatch(PointLoop.IntoSink(kernel: self, strip: strip, sink: sink))
+        engine.dispatch(PointLoop.IntoSink(kernel: self, strip: strip, sink: sink), doubled: Self.runsDoubleWidth)
     }
 }
 

@@ -60,6 +60,11 @@ public struct HueSatLumKernel: PointKernel {
     /// interpolates in hue and saturation only, which gives the same bits (low + vf·0 = low).
     public let valueVaries: Bool
 
+    /// Eight (or sixteen) lanes: the eight record reads per lane leave the vector units waiting,
+    /// and a second register's worth of pixels overlaps them (kernel lab, SIMD ns/px: 24.1 at
+    /// four lanes, 20.7 at eight; docs/PERFORMANCE.md, run v14).
+    public static var runsDoubleWidth: Bool { true }
+
     public static func prepare(_ params: Params, skin: SkinProtection) -> LookElement? {
         params.isIdentity ? nil : .kernel(HueSatLumKernel(params, skin: skin))
     }
