@@ -164,7 +164,8 @@ extension SIMD where Scalar == Float {
 /// docs/PERFORMANCE.md): 4 lanes were 1–4% faster than 8 on every input measured on x86-64
 /// (SSE2 baseline) and 16 lanes 6× slower (four registers per value: the kernels' ~12 live
 /// vectors spill). On NEON, 4 lanes is the native width; 8 would be an unrolled register pair,
-/// which bought nothing on SSE2, whose registers have the same width.
+/// which bought nothing on SSE2, whose registers have the same width. One kernel measured
+/// otherwise runs at twice this width (`PointKernel.runsDoubleWidth`: HueSatLum).
 public typealias SIMDLanes = SIMD4<Float>
 
 /// Rounding helpers shared by every conformance, so all engines round with the same operations.
