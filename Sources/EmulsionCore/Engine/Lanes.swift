@@ -157,6 +157,35 @@ extension SIMD where Scalar == Float {
     }
 }
 
+extension SIMD where Scalar == Float {
+    /// `Lanes.allLanesBelow` for every vector conformance: one compare and one mask test.
+    @inlinable @inline(__always) public func allLanesBelow(_ threshold: Float) -> Bool { all(self .< threshold) }
+}
+
+/// A wide conformance (SIMD8, SIMD16) seen as two halves of the next narrower one, for the
+/// requirements whose vector form exists at four lanes only and runs on each half in turn.
+public protocol HalvedLanes: Lanes {
+    associatedtype Half: Lanes
+    var lowHalf: Half { get }
+    var highHalf: Half { get }
+    init(lowHalf: Half, highHalf: Half)
+}
+
+extension HalvedLanes {
+    /// The low half's columns, then the high half's (each its own `2 · Half.laneCount` values).
+    @inlinable @inline(__always) public static func loadingColumnPairs(_ pointer: UnsafePointer<Float>) -> (even: Self, odd: Self) {
+        let low = Half.loadingColumnPairs(pointer), high = Half.loadingColumnPairs(pointer + 2 * Half.laneCount)
+        return (Self(lowHalf: low.even, highHalf: high.even), Self(lowHalf: low.odd, highHalf: high.odd))
+    }
+    @inlinable @inline(__always) public static func storeColumnPairs(even: Self, odd: Self, to pointer: UnsafeMutablePointer<Float>) {
+        Half.storeColumnPairs(even: even.lowHalf, odd: odd.lowHalf, to: pointer)
+        Half.storeColumnPairs(even: even.highHalf, odd: odd.highHalf, to: pointer + 2 * Half.laneCount)
+    }
+}
+
+extension SIMD8: HalvedLanes where Scalar == Float { public typealias Half = SIMD4<Float> }
+extension SIMD16: HalvedLanes where Scalar == Float { public typealias Half = SIMD8<Float> }
+
 /// The lane type of the `.simd` engine: 4 × f32, one SSE register on x86-64 and one NEON
 /// register on aarch64.
 ///
@@ -279,7 +308,6 @@ extension SIMD4: Lanes where Scalar == Float {
     }
     /// IEEE square root per lane (the standard library's generic version is a lane loop of libm calls).
     @inlinable @inline(__always) public func squareRoot() -> SIMD4<Float> { _squareRoot4(self) }
-    @inlinable @inline(__always) public func allLanesBelow(_ threshold: Float) -> Bool { all(self .< threshold) }
     @inlinable @inline(__always) public static func alternating(even: SIMD4<Float>, odd: SIMD4<Float>, firstColumn: Int) -> SIMD4<Float> {
         // A float compare of a constant: masks built from integer lanes compile to lane loops.
         let oddLanes = SIMD4<Float>(0, 1, 0, 1) .> 0.5
@@ -389,19 +417,10 @@ extension SIMD8: Lanes where Scalar == Float {
     }
     /// IEEE square root per lane (the standard library's generic version is a lane loop of libm calls).
     @inlinable @inline(__always) public func squareRoot() -> SIMD8<Float> { SIMD8(lowHalf: _squareRoot4(lowHalf), highHalf: _squareRoot4(highHalf)) }
-    @inlinable @inline(__always) public func allLanesBelow(_ threshold: Float) -> Bool { all(self .< threshold) }
     @inlinable @inline(__always) public static func alternating(even: SIMD8<Float>, odd: SIMD8<Float>, firstColumn: Int) -> SIMD8<Float> {
         // A float compare of a constant: masks built from integer lanes compile to lane loops.
         let oddLanes = SIMD8<Float>(0, 1, 0, 1, 0, 1, 0, 1) .> 0.5
         return firstColumn & 1 == 0 ? even.replacing(with: odd, where: oddLanes) : odd.replacing(with: even, where: oddLanes)
-    }
-    @inlinable @inline(__always) public static func loadingColumnPairs(_ pointer: UnsafePointer<Float>) -> (even: SIMD8<Float>, odd: SIMD8<Float>) {
-        let low = SIMD4<Float>.loadingColumnPairs(pointer), high = SIMD4<Float>.loadingColumnPairs(pointer + 8)
-        return (SIMD8(lowHalf: low.even, highHalf: high.even), SIMD8(lowHalf: low.odd, highHalf: high.odd))
-    }
-    @inlinable @inline(__always) public static func storeColumnPairs(even: SIMD8<Float>, odd: SIMD8<Float>, to pointer: UnsafeMutablePointer<Float>) {
-        SIMD4<Float>.storeColumnPairs(even: even.lowHalf, odd: odd.lowHalf, to: pointer)
-        SIMD4<Float>.storeColumnPairs(even: even.highHalf, odd: odd.highHalf, to: pointer + 8)
     }
     @inlinable @inline(__always) public func floored() -> SIMD8<Float> {
         let nearest = (self + Rounding.magic) - Rounding.magic
@@ -480,19 +499,10 @@ extension SIMD16: Lanes where Scalar == Float {
     }
     /// IEEE square root per lane (the standard library's generic version is a lane loop of libm calls).
     @inlinable @inline(__always) public func squareRoot() -> SIMD16<Float> { SIMD16(lowHalf: SIMD8(lowHalf: _squareRoot4(lowHalf.lowHalf), highHalf: _squareRoot4(lowHalf.highHalf)), highHalf: SIMD8(lowHalf: _squareRoot4(highHalf.lowHalf), highHalf: _squareRoot4(highHalf.highHalf))) }
-    @inlinable @inline(__always) public func allLanesBelow(_ threshold: Float) -> Bool { all(self .< threshold) }
     @inlinable @inline(__always) public static func alternating(even: SIMD16<Float>, odd: SIMD16<Float>, firstColumn: Int) -> SIMD16<Float> {
         // A float compare of a constant: masks built from integer lanes compile to lane loops.
         let oddLanes = SIMD16<Float>(0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1) .> 0.5
         return firstColumn & 1 == 0 ? even.replacing(with: odd, where: oddLanes) : odd.replacing(with: even, where: oddLanes)
-    }
-    @inlinable @inline(__always) public static func loadingColumnPairs(_ pointer: UnsafePointer<Float>) -> (even: SIMD16<Float>, odd: SIMD16<Float>) {
-        let low = SIMD8<Float>.loadingColumnPairs(pointer), high = SIMD8<Float>.loadingColumnPairs(pointer + 16)
-        return (SIMD16(lowHalf: low.even, highHalf: high.even), SIMD16(lowHalf: low.odd, highHalf: high.odd))
-    }
-    @inlinable @inline(__always) public static func storeColumnPairs(even: SIMD16<Float>, odd: SIMD16<Float>, to pointer: UnsafeMutablePointer<Float>) {
-        SIMD8<Float>.storeColumnPairs(even: even.lowHalf, odd: odd.lowHalf, to: pointer)
-        SIMD8<Float>.storeColumnPairs(even: even.highHalf, odd: odd.highHalf, to: pointer + 16)
     }
     @inlinable @inline(__always) public func floored() -> SIMD16<Float> {
         let nearest = (self + Rounding.magic) - Rounding.magic
