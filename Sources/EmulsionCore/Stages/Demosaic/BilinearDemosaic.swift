@@ -125,8 +125,8 @@ protocol BayerRowBody {
 
 enum BayerBilinear {
     /// One Bayer row: groups of `2 · laneCount` columns split by parity (`columnPairs`), then
-    /// the remainder as pairs through the scalar instantiation, then a last odd column through
-    /// `pixel` (the same operations on the same photosites, so the same bits).
+    /// the remainder as pairs through the scalar instantiation, then the last column of an odd
+    /// width (`lastColumn`): the same operations on the same photosites, so the same bits.
     struct Row<L: Lanes>: BayerRowBody {
         let above, here, below: UnsafePointer<Float>
         let width: Int
@@ -145,17 +145,32 @@ enum BayerBilinear {
                 x += 2
             }
             if x < width {
-                BayerBilinear.pixel(above, here, below, x: x, layout: R.self, into: strip, at: out + x, Float.self)
+                BayerBilinear.lastColumn(above, here, below, x: x, layout: R.self, into: strip, at: out + x)
             }
         }
     }
 
+    /// The estimate `source` names at a site, from the site and its eight neighbours: the mean of
+    /// the four edge neighbours (cross), of the four corners (diagonal), of the row pair or the
+    /// column pair.
+    @inline(__always)
+    static func estimate<L: Lanes>(_ source: BayerRowPlan.Source, centre: L, n: L, s: L, w: L, e: L,
+                                   nw: L, ne: L, sw: L, se: L) -> L {
+        switch source {
+        case .centre: return centre
+        case .cross: return (n + s + w + e) * L(repeating: 0.25)
+        case .diagonal: return (nw + ne + sw + se) * L(repeating: 0.25)
+        case .horizontal: return (w + e) * L(repeating: 0.5)
+        case .vertical: return (n + s) * L(repeating: 0.5)
+        }
+    }
+
     /// Columns x ..< x + 2·laneCount (x even) of one Bayer row, the even and odd columns as
-    /// separate lanes: each site colour gets only the estimates its layout picks, where
-    /// `pixel` computes all four means in every lane and selects half of them. Normalise +
+    /// separate lanes: each site colour gets only the estimates its layout picks, where the
+    /// kernel before it computed all four means in every lane and selected half of them. Normalise +
     /// demosaic, SIMD: 1.92–2.05 → 1.49–1.62 ns/px (Canon crop, alternating binaries; the scalar
-    /// engine 4.3–4.5 → 3.8–3.9, no longer branching on the column's parity). The means are
-    /// `pixel`'s, operand for operand, so the bits are the same. Reads columns
+    /// engine 4.3–4.5 → 3.8–3.9, no longer branching on the column's parity). The means are the
+    /// earlier kernel's, operand for operand, so the bits are the same. Reads columns
     /// x − 2 … x + 2·laneCount + 1 (the window's padding covers the ends).
     @inline(__always)
     static func columnPairs<R: BayerRowLayout, L: Lanes>(_ above: UnsafePointer<Float>, _ here: UnsafePointer<Float>,
@@ -167,18 +182,6 @@ enum BayerBilinear {
         let hereWest = L.loadingColumnPairs(here + x - 2).odd, hereEast = L.loadingColumnPairs(here + x + 2).even
         let aboveWest = L.loadingColumnPairs(above + x - 2).odd, aboveEast = L.loadingColumnPairs(above + x + 2).even
         let belowWest = L.loadingColumnPairs(below + x - 2).odd, belowEast = L.loadingColumnPairs(below + x + 2).even
-        let quarter = L(repeating: 0.25), half = L(repeating: 0.5)
-        /// The five estimates at a site from its eight neighbours, as `pixel` writes them.
-        @inline(__always) func estimate(_ source: BayerRowPlan.Source, centre: L, n: L, s: L, w: L, e: L,
-                                        nw: L, ne: L, sw: L, se: L) -> L {
-            switch source {
-            case .centre: return centre
-            case .cross: return (n + s + w + e) * quarter
-            case .diagonal: return (nw + ne + sw + se) * quarter
-            case .horizontal: return (w + e) * half
-            case .vertical: return (n + s) * half
-            }
-        }
         @inline(__always) func even(_ source: BayerRowPlan.Source) -> L {
             estimate(source, centre: here2.even, n: above2.even, s: below2.even, w: hereWest, e: here2.odd,
                      nw: aboveWest, ne: above2.odd, sw: belowWest, se: below2.odd)
@@ -192,32 +195,16 @@ enum BayerBilinear {
         L.storeColumnPairs(even: even(R.even.2), odd: odd(R.odd.2), to: strip.b + index)
     }
 
+    /// The row's last column when the width is odd: an even column (pairs start at column 0),
+    /// through the same estimates as `columnPairs`' even lanes.
     @inline(__always)
-    static func pixel<R: BayerRowLayout, L: Lanes>(_ above: UnsafePointer<Float>, _ here: UnsafePointer<Float>,
-                                                   _ below: UnsafePointer<Float>, x: Int, layout _: R.Type,
-                                                   into strip: Strip, at index: Int, _: L.Type) {
-        let centre = L(loading: here + x)
-        let n = L(loading: above + x), s = L(loading: below + x)
-        let wv = L(loading: here + x - 1), e = L(loading: here + x + 1)
-        let nw = L(loading: above + x - 1), ne = L(loading: above + x + 1)
-        let sw = L(loading: below + x - 1), se = L(loading: below + x + 1)
-        let quarter = L(repeating: 0.25), half = L(repeating: 0.5)
-        let cross = (n + s + wv + e) * quarter
-        let diagonal = (nw + ne + sw + se) * quarter
-        let horizontal = (wv + e) * half
-        let vertical = (n + s) * half
-        @inline(__always) func pick(_ source: BayerRowPlan.Source) -> L {
-            switch source {
-            case .centre: return centre
-            case .cross: return cross
-            case .diagonal: return diagonal
-            case .horizontal: return horizontal
-            case .vertical: return vertical
-            }
+    static func lastColumn<R: BayerRowLayout>(_ above: UnsafePointer<Float>, _ here: UnsafePointer<Float>,
+                                              _ below: UnsafePointer<Float>, x: Int, layout _: R.Type,
+                                              into strip: Strip, at index: Int) {
+        @inline(__always) func site(_ source: BayerRowPlan.Source) -> Float {
+            estimate(source, centre: here[x], n: above[x], s: below[x], w: here[x - 1], e: here[x + 1],
+                     nw: above[x - 1], ne: above[x + 1], sw: below[x - 1], se: below[x + 1])
         }
-        let r = L.alternating(even: pick(R.even.0), odd: pick(R.odd.0), firstColumn: x)
-        let g = L.alternating(even: pick(R.even.1), odd: pick(R.odd.1), firstColumn: x)
-        let b = L.alternating(even: pick(R.even.2), odd: pick(R.odd.2), firstColumn: x)
-        r.store(to: strip.r + index); g.store(to: strip.g + index); b.store(to: strip.b + index)
+        strip.r[index] = site(R.even.0); strip.g[index] = site(R.even.1); strip.b[index] = site(R.even.2)
     }
 }
