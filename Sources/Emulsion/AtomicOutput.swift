@@ -27,6 +27,13 @@ public enum AtomicOutput {
     /// `syncTime`, when given, receives the seconds the closing fsync took.
     public static func write(to path: String, overwrite: Bool, syncTime: SyncTime? = nil,
                              produce: (_ emit: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
+        try write(to: path, overwrite: overwrite, syncTime: syncTime, backgroundFlush: { fdatasync($0) }, produce: produce)
+    }
+
+    /// `backgroundFlush` is what `IncrementalSync` calls while the bytes are written (tests
+    /// substitute a failing one).
+    static func write(to path: String, overwrite: Bool, syncTime: SyncTime? = nil, backgroundFlush: @escaping IncrementalSync.Flush,
+                      produce: (_ emit: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
         let url = URL(fileURLWithPath: path)
         let directory = url.deletingLastPathComponent().path
         var info = stat()
@@ -44,7 +51,8 @@ public enum AtomicOutput {
         var ok = false
         defer { if !ok { unlink(temporary) } }
         do {
-            var writeback = Writeback(fd: fd)
+            let incremental = IncrementalSync(fd: fd, flush: backgroundFlush)
+            defer { try? incremental.finish() }
             try produce { buffer in
                 var offset = 0
                 while offset < buffer.count {
@@ -55,9 +63,12 @@ public enum AtomicOutput {
                     }
                     offset += n
                 }
-                writeback.wrote(buffer.count)
+                incremental.wrote(buffer.count)
             }
             let syncStarted = DispatchTime.now()
+            do { try incremental.finish() } catch let failure as IncrementalSync.Failure {
+                throw OutputError(path: path, problem: "write failed: \(String(cString: strerror(failure.errno)))")
+            }
             guard fsync(fd) == 0 else { throw OutputError(path: path, problem: "write failed: \(errnoText())") }
             syncTime?.seconds = Double(DispatchTime.now().uptimeNanoseconds - syncStarted.uptimeNanoseconds) / 1e9
         } catch {
@@ -81,26 +92,6 @@ public enum AtomicOutput {
     public final class SyncTime: @unchecked Sendable {
         public var seconds: Double = 0
         public init() {}
-    }
-
-    /// Starts the disk write of what is already written while the encoder produces the rest, so
-    /// the closing `fsync` waits only for the tail. Why: a 24 MP 16-bit PNG is ~110 MB, and an
-    /// fsync of all of it at the end took ~150 ms of wall time doing nothing else
-    /// (docs/PERFORMANCE.md, run v7). `POSIX_FADV_DONTNEED` on Linux starts asynchronous
-    /// writeback of the range (and drops it from the cache once clean: the output is not read
-    /// back); durability is still the fsync's.
-    struct Writeback {
-        let fd: Int32
-        var written = 0
-        var started = 0
-        static let step = 8 << 20
-
-        mutating func wrote(_ count: Int) {
-            written += count
-            guard written - started >= Self.step else { return }
-            _ = posix_fadvise(fd, off_t(started), off_t(written - started), Int32(POSIX_FADV_DONTNEED))
-            started = written
-        }
     }
 
     static func errnoText() -> String { String(cString: strerror(errno)) }

@@ -1,0 +1,106 @@
+@testable import Emulsion
+import EmulsionTestSupport
+import Foundation
+import XCTest
+
+/// `AtomicOutput` with `IncrementalSync`: a file flushed by a background thread while it is
+/// written arrives whole, the helper stops before the file is closed, and a failed background
+/// flush fails the write with nothing left behind (Linux reports a writeback error once per open
+/// file, so the closing fsync alone could miss it).
+final class AtomicOutputTests: XCTestCase {
+    var dir: URL!
+    override func setUpWithError() throws { dir = TestSupport.temporaryDirectory("emulsion-atomic") }
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
+
+    /// 9 MB of a fixed pseudo-random sequence (xorshift), so a misplaced or lost piece shows.
+    func bytes(count: Int) -> [UInt8] {
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        return (0..<count).map { _ in
+            state ^= state << 13; state ^= state >> 7; state ^= state << 17
+            return UInt8(truncatingIfNeeded: state >> 24)
+        }
+    }
+
+    func emitInPieces(_ data: [UInt8], _ emit: (UnsafeRawBufferPointer) throws -> Void) throws {
+        try data.withUnsafeBytes { all in
+            var offset = 0
+            while offset < all.count {
+                let n = min(100_000, all.count - offset)
+                try emit(UnsafeRawBufferPointer(rebasing: all[offset..<(offset + n)]))
+                offset += n
+            }
+        }
+    }
+
+    func testLargeFileIsFlushedInTheBackgroundAndArrivesWhole() throws {
+        let data = bytes(count: 9 << 20)
+        let path = dir.appendingPathComponent("big.bin").path
+        let calls = Counter()
+        try AtomicOutput.write(to: path, overwrite: false, backgroundFlush: { fd in calls.add(); return fdatasync(fd) }) { emit in
+            try emitInPieces(data, emit)
+        }
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path)), Data(data))
+        // 9 MB in 2 MB steps: at least one background flush, at most four.
+        XCTAssertGreaterThanOrEqual(calls.value, 1)
+        XCTAssertLessThanOrEqual(calls.value, 4)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path), ["big.bin"])
+    }
+
+    func testSmallFileStartsNoHelper() throws {
+        let path = dir.appendingPathComponent("small.bin").path
+        let calls = Counter()
+        try AtomicOutput.write(to: path, overwrite: false, backgroundFlush: { fd in calls.add(); return fdatasync(fd) }) { emit in
+            try emitInPieces(bytes(count: 1 << 20), emit)
+        }
+        XCTAssertEqual(calls.value, 0)
+    }
+
+    func testFailedBackgroundFlushFailsTheWriteAndLeavesNothing() throws {
+        let path = dir.appendingPathComponent("lost.bin").path
+        XCTAssertThrowsError(try AtomicOutput.write(to: path, overwrite: false, backgroundFlush: { _ in errno = EIO; return -1 }) { emit in
+            try emitInPieces(bytes(count: 5 << 20), emit)
+        }) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.contains("lost.bin") && text.contains("write failed") && text.contains(String(cString: strerror(EIO))), text)
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path), [])
+    }
+
+    /// When `finish` returns no flush is running or starts later (the caller closes the
+    /// descriptor next, and a flush then could hit a reused one); `finish` may be called twice.
+    func testNoFlushRunsAfterFinish() throws {
+        let path = dir.appendingPathComponent("raw.bin").path
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+        XCTAssertGreaterThanOrEqual(fd, 0)
+        let running = Counter(), afterFinish = Counter(), finished = Counter()
+        let sync = IncrementalSync(fd: fd, step: 1 << 16) { fd in
+            running.add()
+            defer { running.subtract() }
+            if finished.value > 0 { afterFinish.add() }
+            usleep(20_000)
+            return fdatasync(fd)
+        }
+        let chunk = [UInt8](repeating: 7, count: 1 << 16)
+        for _ in 0..<16 {
+            _ = chunk.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            sync.wrote(chunk.count)
+            usleep(1000)
+        }
+        try sync.finish()
+        XCTAssertEqual(running.value, 0, "a flush was still running when finish returned")
+        finished.add()
+        try sync.finish()
+        usleep(50_000)
+        close(fd)
+        XCTAssertEqual(afterFinish.value, 0)
+        XCTAssertGreaterThanOrEqual(sync.flushes, 1)
+    }
+}
+
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    func add() { lock.lock(); count += 1; lock.unlock() }
+    func subtract() { lock.lock(); count -= 1; lock.unlock() }
+    var value: Int { lock.lock(); defer { lock.unlock() }; return count }
+}
