@@ -3,25 +3,26 @@ import Foundation
 import Glibc
 #endif
 
-/// Makes a file durable while it is still being written: a helper thread calls `fdatasync`
-/// each time at least `step` (2 MB) new bytes have arrived since its last one, so the closing `fsync`
-/// of `AtomicOutput` finds only the tail left to flush.
+/// Makes a file durable while it is still being written: the writer starts the writeback of
+/// each new `step` (4 MB) at once (`posix_fadvise(DONTNEED)`, asynchronous), and a helper thread
+/// calls `fdatasync` whenever at least `step` new bytes have arrived since its last one, so the
+/// closing `fsync` of `AtomicOutput` finds only the tail left to flush.
 ///
-/// Why: on this machine's virtual disk an fsync costs about 1 ms per MB it has to flush, most
-/// of it waiting for the device to empty its cache, and starting writeback early
-/// (`posix_fadvise(DONTNEED)` or `sync_file_range`, which the encoder used before) does not
-/// shorten that wait: 110 MB written at 500 MB/s, then fsync: 108–113 ms with writeback
-/// started every 8 MB, 16–20 ms with a background `fdatasync` every 16 MB, 2–3 ms every 2 MB;
-/// 12 MB: 14 ms against 2–3.5 ms (a C harness, docs/PERFORMANCE.md, session 9). Every write is
-/// still on disk before the file takes its name: the closing fsync is unchanged.
+/// Why both: this machine's virtual disk has two moods. In one, starting writeback early is
+/// enough (110 MB written at 500 MB/s, then fsync: 8–12 ms); in the other, which earlier runs
+/// met most (run v7, and this session's first hour), the fsync still waited ~1 ms per MB for the
+/// device to empty its cache whatever had been started (104–127 ms), and only a flush made
+/// during the writing shortened it: 2–3 ms with an `fdatasync` every 2–4 MB, 8–9 ms every 8 MB,
+/// 16–20 ms every 16 MB; 12 MB: 14 → 3–6 ms (a C harness; docs/PERFORMANCE.md, session 9).
+/// The flushes cost some CPU (24 MP render+encode +10–30 ms in the quick mood), so the step is
+/// 4 MB, not 2. Every write is still on disk before the file takes its name: the closing fsync
+/// is unchanged.
 ///
 /// A failed background `fdatasync` is kept and reported by `finish`: Linux reports a writeback
 /// error once per open file, so the closing fsync could otherwise succeed after a lost write.
 /// Files that never reach `step` never start the thread.
 final class IncrementalSync: @unchecked Sendable {
-    /// 2 MB: the closing fsync then flushes at most about that much (2–3 ms here); larger
-    /// steps left more (8 MB: ~8 ms on 110 MB) and smaller ones only added system time.
-    static let defaultStep = 2 << 20
+    static let defaultStep = 4 << 20
     /// The call that flushes the file (`fdatasync`; tests substitute one that fails).
     typealias Flush = @Sendable (Int32) -> Int32
 
@@ -35,6 +36,8 @@ final class IncrementalSync: @unchecked Sendable {
     private var finishing = false
     private var failure: Int32 = 0
     private var started = false
+    /// End of the range whose writeback the writer last started (the writer's own).
+    private var kicked = 0
     /// Background flushes made (for tests; read after `finish`).
     private(set) var flushes = 0
     private let exited = DispatchSemaphore(value: 0)
@@ -49,11 +52,18 @@ final class IncrementalSync: @unchecked Sendable {
     func wrote(_ count: Int) {
         condition.lock()
         written += count
+        let total = written
         let due = written - synced >= step
         let start = due && !started
         if start { started = true }
         if due { condition.signal() }
         condition.unlock()
+        if total - kicked >= step {
+            // Asynchronous writeback of the new range, at once, so that when the device is quick
+            // the helper's next flush finds it already written.
+            _ = posix_fadvise(fd, off_t(kicked), off_t(total - kicked), Int32(POSIX_FADV_DONTNEED))
+            kicked = total
+        }
         if start {
             let thread = Thread { [self] in run() }
             thread.name = "emulsion.sync"
