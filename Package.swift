@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.2
 import PackageDescription
 
 // C enters only through the shim targets (CLibRaw, CLCMS2, CPNGShim, and CVulkanCompute for tests); they expose no Swift API.
@@ -6,9 +6,11 @@ import PackageDescription
 // LLVM's SLP vectorizer limited to trees of depth 6 (its default is 12). Swift's SIMD4 arithmetic reaches LLVM as
 // per-lane scalar operations that SLP re-vectorizes; from deep trees it built vectors mixing lanes of two channels
 // (r0, g1, r2, g3), then shuffled them apart, in most look kernels. Depth 6 was the best of 3–12 over every kernel
-// (docs/PERFORMANCE.md, run v13); it changes which instructions run, never a value. Root-package flag:
-// Emulsion is built as the root package. After changing it, delete the .o files: swift-frontend keeps an object
-// whose IR is unchanged, whatever the LLVM options.
+// (docs/PERFORMANCE.md, run v13); it changes which instructions run, never a value. After changing it, delete the
+// .o files: swift-frontend keeps an object whose IR is unchanged, whatever the LLVM options. The flag goes through
+// `unsafeFlags`, which SwiftPM refuses in a versioned dependency whose manifest is older than tools version 6.2
+// (swiftlang/swift-package-manager#8951): hence 6.2 above, so that other packages can depend on the library by
+// version (PackageConsumerTests).
 let kernelCodegen: [SwiftSetting] = [.unsafeFlags(["-Xllvm", "-slp-recursion-max-depth=6"])]
 
 let package = Package(
