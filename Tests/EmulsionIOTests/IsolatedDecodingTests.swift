@@ -11,11 +11,7 @@ import XCTest
 /// wire carries integers, strings and the gains' bit patterns, so every field must be equal.
 final class IsolatedDecodingTests: XCTestCase {
     func testEverySampleDecodesThroughTheWorkerAsInProcess() throws {
-        let binary = TestSupport.emulsionBinary
-        guard FileManager.default.isExecutableFile(atPath: binary) else {
-            if TestSupport.inCI { XCTFail("emulsion binary not built at \(binary)") }
-            throw XCTSkip("emulsion binary not built at \(binary)")
-        }
+        let binary = try builtEmulsionBinary()
         let worker = RawDecoder.isolated(executable: binary, timeout: 60)
         var shaded = 0
         for sample in TestSupport.rawSamples() {

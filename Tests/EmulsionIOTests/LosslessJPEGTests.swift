@@ -57,6 +57,44 @@ final class LosslessJPEGTests: XCTestCase {
         XCTAssertGreaterThan(image.samples.max() ?? 0, 4095, "12-bit data mapped through the table exceeds 12 bits")
     }
 
+    /// The decode worker leaves LJ92 (and DCT) tiles to its parent (`DeferredSamples.losslessTiles`,
+    /// the curve sent after the header): the image the parent assembles is LibRaw's, bit for bit,
+    /// the Blackmagic files' LinearizationTable included; and tiles the decoder declines (a file
+    /// cut inside them) go back to a worker running LibRaw's unpack, with LibRaw's outcome.
+    func testTheDecodeWorkerLeavesTheTilesToItsParent() throws {
+        let binary = try builtEmulsionBinary()
+        let worker = RawDecoder.isolated(executable: binary, timeout: 60)
+        let samples = TestSupport.rawSamples().filter { Self.lj92Samples.contains($0.name) }
+        if samples.count < Self.lj92Samples.count && TestSupport.inCI { XCTFail("LJ92 samples missing") }
+        if samples.isEmpty { throw XCTSkip("LJ92 samples missing") }
+        for sample in samples {
+            guard case .losslessTiles(let tiles) = try RawFile.readDeferringSamples(path: sample.url.path).1 else {
+                XCTFail("\(sample.name): the worker should defer the tiles"); continue
+            }
+            XCTAssertEqual(tiles.curve.count, 0x10000, sample.name)
+            let probe = RawFile.LosslessTilesProbe()
+            let image = try RawFile.$losslessTilesProbe.withValue(probe) { try worker.decode(path: sample.url.path, pixelLimit: RawFile.defaultPixelLimit) }
+            XCTAssertTrue(probe.used, "\(sample.name): the parent should have decoded the tiles")
+            let reference = try RawFile.readWithLibRawUnpack(path: sample.url.path)
+            XCTAssertTrue(image.samples == reference.samples, "\(sample.name): samples differ from LibRaw's")
+            XCTAssertEqual(image.levels, reference.levels, sample.name)
+            XCTAssertEqual(image.colour, reference.colour, sample.name)
+            XCTAssertEqual(image.metadata, reference.metadata, sample.name)
+            XCTAssertEqual(image.lensShading?.maps.map(\.gains), reference.lensShading?.maps.map(\.gains), sample.name)
+        }
+
+        guard let sample = samples.first(where: { $0.name == "blackmagic-pocket_cinema_camera-frame.dng" }) else { return }
+        let directory = TestSupport.temporaryDirectory("lj92-worker")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let cut = directory.appendingPathComponent("cut.dng")
+        let bytes = try Data(contentsOf: sample.url)
+        try Data(bytes.prefix(bytes.count * 3 / 4)).write(to: cut)
+        let declined = RawFile.LosslessTilesProbe()
+        let fromWorker = Result { try RawFile.$losslessTilesProbe.withValue(declined) { try worker.decode(path: cut.path, pixelLimit: RawFile.defaultPixelLimit) } }
+        XCTAssertTrue(declined.declined, "tiles cut short should go back to LibRaw")
+        assertSameOutcome(fromWorker, asLibRaw: Result { try RawFile.readWithLibRawUnpack(path: cut.path) })
+    }
+
     /// Mutated and truncated tile data never crash: each read gives an image or a `RawFileError`.
     /// LibRaw's own result on a damaged file is not required to match (it may differ on corrupt
     /// data); where our decoder is unsure it leaves the file to LibRaw anyway.

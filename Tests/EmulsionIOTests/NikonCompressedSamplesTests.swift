@@ -49,11 +49,7 @@ final class NikonCompressedSamplesTests: XCTestCase {
         guard case .nikon = try RawFile.readDeferringSamples(path: path).1 else {
             return XCTFail("the worker should defer the NEF's samples")
         }
-        let binary = TestSupport.emulsionBinary
-        guard FileManager.default.isExecutableFile(atPath: binary) else {
-            if TestSupport.inCI { XCTFail("emulsion binary not built at \(binary)") }
-            throw XCTSkip("emulsion binary not built at \(binary)")
-        }
+        let binary = try builtEmulsionBinary()
         let worker = RawDecoder.isolated(executable: binary, timeout: 60)
         let probe = RawFile.LosslessTilesProbe()
         let image = try RawFile.$nikonProbe.withValue(probe) { try worker.decode(path: path, pixelLimit: RawFile.defaultPixelLimit) }
@@ -71,11 +67,7 @@ final class NikonCompressedSamplesTests: XCTestCase {
         let declined = RawFile.LosslessTilesProbe()
         let fromWorker = Result { try RawFile.$nikonProbe.withValue(declined) { try worker.decode(path: cut.path, pixelLimit: RawFile.defaultPixelLimit) } }
         XCTAssertTrue(declined.declined, "a stream cut short should go back to LibRaw")
-        switch (fromWorker, Result { try RawFile.readWithLibRawUnpack(path: cut.path) }) {
-        case (.success(let got), .success(let expected)): XCTAssertTrue(got.samples == expected.samples)
-        case (.failure(let got), .failure(let expected)): XCTAssertEqual("\(got)", "\(expected)")
-        case (let got, let expected): XCTFail("through the worker \(got), LibRaw alone \(expected)")
-        }
+        assertSameOutcome(fromWorker, asLibRaw: Result { try RawFile.readWithLibRawUnpack(path: cut.path) })
     }
 
     func testTreeTablesAreCanonicalAndFilledInOrder() {

@@ -4,12 +4,16 @@ import Foundation
 /// they are stored, instead of the samples themselves.
 ///
 /// Why: piping a decoded raw from the worker costs a write, a read and a copy of every sample
-/// (a 5.3 MP NEF: 10.6 MB, ~10 ms of the 0.06 s decode). Both readers below are Emulsion's own
-/// code over plain reads, not LibRaw, so nothing that can hang leaves the worker (see
-/// `RawDecoder`): LibRaw still identifies the file and supplies every piece of metadata.
+/// (a 5.3 MP NEF: 10.6 MB, ~10 ms of the 0.06 s decode; the 9 MP Blackmagic DNG's tiles: 18 MB,
+/// 30–45 ms with the worker's own start). The readers below are Emulsion's own code over plain
+/// reads, bounded by the image's size and checked against the bytes they are given, not LibRaw,
+/// so nothing that can hang leaves the worker (see `RawDecoder`): LibRaw still identifies the
+/// file and supplies every piece of metadata.
 enum DeferredSamples: Sendable, Codable, Equatable {
     /// An uncompressed DNG's rows, read in place (`UncompressedSamples`).
     case uncompressed(UncompressedSamples)
+    /// An LJ92 (or DCT) DNG's tiles (`LosslessDNGTiles`), decoded in parallel by the parent.
+    case losslessTiles(LosslessDNGTiles)
     /// A compressed NEF's Huffman stream (`NikonCompressedSamples`), whose variant the worker
     /// has checked is one Emulsion decodes.
     case nikon(NikonCompressedSamples)
@@ -22,13 +26,39 @@ enum DeferredSamples: Sendable, Codable, Equatable {
         switch self {
         case .uncompressed(let samples):
             return try samples.read(path: path)
+        case .losslessTiles(let tiles):
+            let decoded = tiles.decode(file: try Self.reopen(path))
+            if decoded == nil { RawFile.losslessTilesProbe?.declined = true } else { RawFile.losslessTilesProbe?.used = true }
+            return decoded
         case .nikon(let samples):
-            guard let file = FileBytes(path: path) else {
-                throw RawFileError(path: path, problem: "cannot open the file again to read its samples")
-            }
-            let decoded = samples.decode(file: file)
+            let decoded = samples.decode(file: try Self.reopen(path))
             if decoded == nil { RawFile.nikonProbe?.declined = true } else { RawFile.nikonProbe?.used = true }
             return decoded
+        }
+    }
+
+    private static func reopen(_ path: String) throws -> FileBytes {
+        guard let file = FileBytes(path: path) else {
+            throw RawFileError(path: path, problem: "cannot open the file again to read its samples")
+        }
+        return file
+    }
+
+    /// The LibRaw curve the reader needs (nil: none); it travels outside the JSON header.
+    var curve: [UInt16]? {
+        switch self {
+        case .uncompressed: return nil
+        case .losslessTiles(let tiles): return tiles.curve
+        case .nikon(let samples): return samples.curve
+        }
+    }
+
+    /// The same, with `curve` restored (after the header was decoded without it).
+    func with(curve: [UInt16]) -> DeferredSamples {
+        switch self {
+        case .uncompressed: return self
+        case .losslessTiles(var tiles): tiles.curve = curve; return .losslessTiles(tiles)
+        case .nikon(var samples): samples.curve = curve; return .nikon(samples)
         }
     }
 
@@ -38,3 +68,4 @@ enum DeferredSamples: Sendable, Codable, Equatable {
         return nil
     }
 }
+

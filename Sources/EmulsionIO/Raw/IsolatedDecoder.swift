@@ -9,10 +9,11 @@ import Foundation
 /// stopped from the same process, so the CLI decodes each file in a child (`emulsion
 /// decode-worker FILE`), which hands the decoded `RawImage` back over a pipe. A child that
 /// crashes or outlives the limit becomes that file's one-line error; the batch goes on.
-/// Cost: one process start and one copy of the samples (≈ 10 ms + 20 ms per 24 MP). The samples
-/// of an uncompressed DNG or a compressed NEF do not travel: the worker says where they lie
-/// (`DeferredSamples`) and the parent reads them from the file itself with Emulsion's own
-/// readers, not LibRaw, so nothing that can hang runs outside the child.
+/// Cost: one process start, and one copy of the samples where LibRaw decoded them (≈ 20 ms per
+/// 24 MP). The samples of an uncompressed DNG, a tiled LJ92 DNG or a compressed NEF do not
+/// travel: the worker says where they lie (`DeferredSamples`) and the parent reads or decodes
+/// them from the file itself with Emulsion's own readers, not LibRaw, so nothing that can hang
+/// runs outside the child.
 public enum RawDecoder: Sendable {
     case inProcess
     case isolated(executable: String, timeout: Double)
@@ -29,7 +30,8 @@ public enum RawDecoder: Sendable {
 }
 
 /// The wire format between the decode worker and its parent: magic, status, JSON header
-/// (`Header`), samples (none when the header says where they lie in the file).
+/// (`Header`), then 16-bit values: the samples, or, when the header says where they lie in the
+/// file, the LibRaw curve their reader needs (none for an uncompressed DNG's).
 public enum IsolatedDecoding {
     static let magic: [UInt8] = Array("EMULSRAW".utf8)
 
@@ -81,7 +83,8 @@ public enum IsolatedDecoding {
             var (raw, deferred) = libRawUnpack
                 ? (try RawFile.readWithLibRawUnpack(path: path, pixelLimit: pixelLimit), nil)
                 : try RawFile.readDeferringSamples(path: path, pixelLimit: pixelLimit)
-            let samples = raw.samples
+            // The samples, or the deferred reader's curve: either way 16-bit values after the header.
+            let samples = deferred?.curve ?? raw.samples
             raw.samples = []
             let shading = raw.lensShading.map(ShadingWire.init)
             raw.lensShading = nil
@@ -168,16 +171,22 @@ public enum IsolatedDecoding {
         i += n
         let count = try length()
         guard i + 2 * count == data.count else { throw RawFileError(path: path, problem: "decoder process returned truncated samples") }
-        if let deferred = header.deferredSamples {
-            guard count == 0 else { throw RawFileError(path: path, problem: "decoder process returned malformed output") }
+        let start = i
+        func values() -> [UInt16] {
+            [UInt16](unsafeUninitializedCapacity: count) { buffer, initialised in
+                UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(rebasing: data[start..<(start + 2 * count)]))
+                initialised = count
+            }
+        }
+        if var deferred = header.deferredSamples {
+            let curveCount = deferred.curve == nil ? 0 : 0x10000
+            guard count == curveCount else { throw RawFileError(path: path, problem: "decoder process returned malformed output") }
+            if curveCount > 0 { deferred = deferred.with(curve: values()) }
             guard let samples = try deferred.read(path: path) else { return nil }
             raw.samples = samples
             return raw
         }
-        raw.samples = [UInt16](unsafeUninitializedCapacity: count) { buffer, initialised in
-            UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(rebasing: data[i..<(i + 2 * count)]))
-            initialised = count
-        }
+        raw.samples = values()
         return raw
     }
 }

@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import EmulsionCore
 
 /// The tiles of a compression-7 CFA DNG (lossless JPEG, LJ92; or the DCT variant, SOF1, that
@@ -21,7 +22,7 @@ import EmulsionCore
 /// within a tile, the JPEG's `wide × clrs` values of each row follow on, row-major, in rows of
 /// `min(TileWidth, raw width)`; each value goes through `curve[]` (`adobe_copy_pixel`); values
 /// outside the raw area are skipped. Reference: DNG 1.6 §3 (tiles, compression 7), TIFF 6.0 §15.
-struct LosslessDNGTiles {
+struct LosslessDNGTiles: Sendable, Equatable {
     var offsets: [Int]
     var counts: [Int]
     var tileWidth: Int
@@ -35,7 +36,7 @@ struct LosslessDNGTiles {
     var height: Int
     var dngVersion: UInt32
     /// LibRaw's linearisation curve, 65 536 entries.
-    var curve: [UInt16]
+    var curve: [UInt16] = []
 
     var tilesAcross: Int { (rawWidth + tileWidth - 1) / tileWidth }
     var tilesDown: Int { (rawHeight + tileLength - 1) / tileLength }
@@ -153,4 +154,12 @@ private struct FlagPointer: @unchecked Sendable {
 private struct CurvePointer: @unchecked Sendable {
     let pointer: UnsafePointer<UInt16>
     init(_ p: UnsafePointer<UInt16>) { pointer = p }
+}
+
+/// Coded for the decode worker's header without the curve, which follows the header as 128 KB
+/// of binary (`IsolatedDecoding`): as JSON (numbers, or base64) it took milliseconds each way.
+extension LosslessDNGTiles: Codable {
+    enum CodingKeys: String, CodingKey {
+        case offsets, counts, tileWidth, tileLength, rawWidth, rawHeight, top, left, width, height, dngVersion
+    }
 }

@@ -35,7 +35,7 @@ struct NikonCompressedSamples: Sendable, Equatable {
     var width: Int
     var height: Int
     /// LibRaw's curve, 65 536 entries.
-    var curve: [UInt16]
+    var curve: [UInt16] = []
 
     /// Code lengths (counts of codes of 1…16 bits) and symbols of LibRaw's six trees: 12-bit
     /// lossy, 12-bit lossy after the split, 12-bit lossless, then the same three for 14 bits.
@@ -282,39 +282,10 @@ struct NikonCompressedSamples: Sendable, Equatable {
     }
 }
 
-/// Coded for the decode worker's header (`IsolatedDecoding`): the curve as 128 KB of
-/// little-endian bytes (base64 in JSON), not 65 536 JSON numbers, which took milliseconds each way.
+/// Coded for the decode worker's header without the curve, which follows the header as 128 KB
+/// of binary (`IsolatedDecoding`): as JSON (numbers, or base64) it took milliseconds each way.
 extension NikonCompressedSamples: Codable {
     enum CodingKeys: String, CodingKey {
-        case dataOffset, metaOffset, bigEndian, bitsPerSample, rawWidth, rawHeight, top, left, width, height, curve
-    }
-
-    init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let bytes = [UInt8](try c.decode(Data.self, forKey: .curve))
-        guard bytes.count == 2 * 0x10000 else {
-            throw DecodingError.dataCorruptedError(forKey: .curve, in: c, debugDescription: "a curve of \(bytes.count) bytes")
-        }
-        self.init(dataOffset: try c.decode(Int.self, forKey: .dataOffset), metaOffset: try c.decode(Int.self, forKey: .metaOffset),
-                  bigEndian: try c.decode(Bool.self, forKey: .bigEndian), bitsPerSample: try c.decode(Int.self, forKey: .bitsPerSample),
-                  rawWidth: try c.decode(Int.self, forKey: .rawWidth), rawHeight: try c.decode(Int.self, forKey: .rawHeight),
-                  top: try c.decode(Int.self, forKey: .top), left: try c.decode(Int.self, forKey: .left),
-                  width: try c.decode(Int.self, forKey: .width), height: try c.decode(Int.self, forKey: .height),
-                  curve: (0..<0x10000).map { UInt16(bytes[2 * $0]) | UInt16(bytes[2 * $0 + 1]) << 8 })
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(dataOffset, forKey: .dataOffset)
-        try c.encode(metaOffset, forKey: .metaOffset)
-        try c.encode(bigEndian, forKey: .bigEndian)
-        try c.encode(bitsPerSample, forKey: .bitsPerSample)
-        try c.encode(rawWidth, forKey: .rawWidth)
-        try c.encode(rawHeight, forKey: .rawHeight)
-        try c.encode(top, forKey: .top)
-        try c.encode(left, forKey: .left)
-        try c.encode(width, forKey: .width)
-        try c.encode(height, forKey: .height)
-        try c.encode(Data(curve.flatMap { [UInt8(truncatingIfNeeded: $0), UInt8($0 >> 8)] }), forKey: .curve)
+        case dataOffset, metaOffset, bigEndian, bitsPerSample, rawWidth, rawHeight, top, left, width, height
     }
 }

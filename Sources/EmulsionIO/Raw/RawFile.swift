@@ -25,9 +25,9 @@ public enum RawFile {
     }
 
     /// As `read(path:)`, except that the samples Emulsion's own readers can take from the file
-    /// (`DeferredSamples`: an uncompressed DNG's, a compressed NEF's) are not read: the image
-    /// comes back without them, with where they lie, so the decode worker can let its parent
-    /// read them from the file instead of piping them over.
+    /// (`DeferredSamples`: an uncompressed DNG's, an LJ92 DNG's tiles, a compressed NEF's) are
+    /// not read: the image comes back without them, with where they lie, so the decode worker can
+    /// let its parent read them from the file instead of piping them over.
     static func readDeferringSamples(path: String, pixelLimit: Int = defaultPixelLimit) throws -> (RawImage, DeferredSamples?) {
         _ = try InputFileCheck.regularReadableFile(path)
         var head: [UInt8] = []
@@ -36,7 +36,7 @@ public enum RawFile {
             try? f.close()
         }
         return try decode(label: path, header: head, pixelLimit: pixelLimit, contents: { FileBytes(path: path) },
-                          defersNikon: true) { libraw_open_file($0, path) }
+                          defersDecoding: true) { libraw_open_file($0, path) }
     }
 
     /// Decodes a raw file held in memory (fuzzing, tests); `label` names it in errors.
@@ -77,10 +77,10 @@ public enum RawFile {
 
     /// `contents` gives the file's bytes for Emulsion's own DNG tag readers (asked only for DNGs).
     /// Returns the image without samples, and where they lie, when `UncompressedSamples` can read
-    /// them, or, with `defersNikon`, when `NikonCompressedSamples` can (the caller decodes them,
-    /// and gives the file to `readWithLibRawUnpack` if that declines).
+    /// them, or, with `defersDecoding`, when `LosslessDNGTiles` or `NikonCompressedSamples` can
+    /// (the caller decodes them, and gives the file to `readWithLibRawUnpack` if that declines).
     private static func decode(label path: String, header: [UInt8], pixelLimit: Int, contents: () -> (any ByteSource)?,
-                               allowFastPaths: Bool = true, defersNikon: Bool = false,
+                               allowFastPaths: Bool = true, defersDecoding: Bool = false,
                                open: (UnsafeMutablePointer<libraw_data_t>) -> Int32) throws -> (RawImage, DeferredSamples?) {
         guard let handle = libraw_init(0) else { throw RawFileError(path: path, problem: "cannot initialise LibRaw") }
         defer { libraw_close(handle) }
@@ -119,27 +119,34 @@ public enum RawFile {
         let isDNG = iparams.dng_version != 0
         let file = isDNG ? contents() : nil
         let stored = allowFastPaths ? file.flatMap { uncompressedSamples(handle, file: $0) } : nil
-        // LJ92 tiles: decoded here in parallel, unless LibRaw already reported a problem while
-        // opening the file (its unpack path below turns that into the error).
+        // LJ92 tiles: decoded here in parallel (or by the caller), unless LibRaw already reported
+        // a problem while opening the file (its unpack path below turns that into the error).
         var decoded: [UInt16]? = nil
+        var deferredTiles: LosslessDNGTiles? = nil
         if allowFastPaths, stored == nil, problems.dataError == nil, let file, let tiles = losslessTiles(handle, file: file) {
-            decoded = tiles.decode(file: file)
-            if decoded == nil { losslessTilesProbe?.declined = true } else { losslessTilesProbe?.used = true }
+            if defersDecoding {
+                deferredTiles = tiles
+            } else {
+                decoded = tiles.decode(file: file)
+                if decoded == nil { losslessTilesProbe?.declined = true } else { losslessTilesProbe?.used = true }
+            }
         }
         // Nikon's compressed NEFs: decoded here (or by the caller), LibRaw's loader otherwise
         // (see NikonCompressedSamples).
         var deferredNikon: NikonCompressedSamples? = nil
-        if allowFastPaths, stored == nil, decoded == nil, problems.dataError == nil, !isDNG,
+        if allowFastPaths, stored == nil, decoded == nil, deferredTiles == nil, problems.dataError == nil, !isDNG,
            String(cString: libraw_unpack_function_name(handle)) == "nikon_load_raw()",
            let nef = contents(), let nikon = nikonSamples(handle, file: nef) {
-            if defersNikon {
+            if defersDecoding {
                 deferredNikon = nikon.streamHeader(file: nef) == nil ? nil : nikon
             } else {
                 decoded = nikon.decode(file: nef)
                 if decoded == nil { nikonProbe?.declined = true } else { nikonProbe?.used = true }
             }
         }
-        if stored == nil && decoded == nil && deferredNikon == nil {
+        let deferred = stored.map(DeferredSamples.uncompressed) ?? deferredTiles.map(DeferredSamples.losslessTiles)
+            ?? deferredNikon.map(DeferredSamples.nikon)
+        if deferred == nil && decoded == nil {
             let (unpacked, printed) = DecoderMessages.capturing { libraw_unpack(handle) }
             status = unpacked
             if !printed.isEmpty, problems.dataError == nil {
@@ -154,7 +161,7 @@ public enum RawFile {
             if let error = problems.dataError { throw RawFileError(path: path, problem: error) }
         }
 
-        let unpacked = stored == nil && decoded == nil && deferredNikon == nil
+        let unpacked = deferred == nil && decoded == nil
         let layout = try sensorLayout(handle, path: path, unpacked: unpacked)
         let samples = try decoded ?? (unpacked ? copySamples(handle, layout: layout, width: width, height: height, path: path) : [])
         let levels = sensorLevels(handle, layout: layout)
@@ -183,7 +190,7 @@ public enum RawFile {
                                                 imageWidth: area[3] - area[1], imageHeight: area[2] - area[0])
             }
         }
-        return (image, stored.map(DeferredSamples.uncompressed) ?? deferredNikon.map(DeferredSamples.nikon))
+        return (image, deferred)
     }
 
     /// What both fast paths require before they may replace `libraw_unpack`: a CFA DNG for which
