@@ -157,6 +157,22 @@ struct LosslessJPEG {
         var unknown = false
 
         @inline(__always) mutating func fill(_ n: Int) {
+            guard count < n else { return }
+            // Fast path: with no FF among the next eight bytes there is no stuffing and no marker,
+            // so the bytes that fit are taken at once. They are bytes LibRaw reads too before any
+            // stop, and `pos` runs ahead only over plain data bytes, where the restart search
+            // in `decode` (from `pos − 2` to the next FF Dx) finds the same marker.
+            if !stopped, pos + 8 <= b.count {
+                let word = UInt64(bigEndian: UnsafeRawPointer(b.baseAddress! + pos).loadUnaligned(as: UInt64.self))
+                // A zero byte of ~word (an FF of word), the classic test: exact for "any".
+                if (~word &- 0x0101_0101_0101_0101) & word & 0x8080_8080_8080_8080 == 0 {
+                    let taken = (63 - count) >> 3
+                    buffer = buffer &<< UInt64(8 * taken) | word &>> UInt64(64 - 8 * taken)
+                    count += 8 * taken
+                    pos += taken
+                    return
+                }
+            }
             while !stopped && count < n {
                 guard pos < b.count else { stopped = true; return }
                 let c = b[pos]; pos += 1
