@@ -68,4 +68,3 @@ enum DeferredSamples: Sendable, Codable, Equatable {
         return nil
     }
 }
-
