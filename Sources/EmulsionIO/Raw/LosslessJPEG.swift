@@ -201,9 +201,17 @@ struct LosslessJPEG {
     /// category above 16, or bits used past what was read. `@_transparent`: with
     /// `@inline(__always)` it stayed a call per sample, the reader's state going through memory
     /// (perf: 26% of a 2 MP tile decode in this function's own prologue and loads).
+    /// First `fast` (`fastTable`): a code and its magnitude bits in one lookup, when both lie
+    /// in bits already read; anything else takes the step-by-step path below, LibRaw's order.
     @_transparent
-    static func difference(_ reader: inout BitReader, _ table: UnsafePointer<UInt16>, _ maxLength: Int,
-                           sixteenIsMinimum: Bool) -> Int {
+    static func difference(_ reader: inout BitReader, _ fast: UnsafePointer<Int32>, _ table: UnsafePointer<UInt16>,
+                           _ maxLength: Int, sixteenIsMinimum: Bool) -> Int {
+        let quick = Int(fast[reader.peek(fastBits)])
+        let taken = quick & 0xFF
+        if taken != 0 && taken <= reader.count {
+            reader.count -= taken
+            return quick >> 8
+        }
         let entry = Int(table[reader.peek(maxLength)])
         let length = entry >> 8
         let category = entry & 0xFF
@@ -216,11 +224,42 @@ struct LosslessJPEG {
         let v = reader.peek(category)
         reader.count -= category
         if reader.count < 0 { return failed }
-        return v & (1 << (category - 1)) == 0 ? v - (1 << category) + 1 : v
+        return extended(v, bits: category)
     }
 
     /// `difference`'s answer for "stop here".
     static let failed = Int.min
+
+    /// `bits` magnitude bits as a signed value: a leading 0 marks a negative one (T.81 F.2.2.1,
+    /// EXTEND).
+    @_transparent
+    static func extended(_ v: Int, bits: Int) -> Int {
+        v & (1 << (bits - 1)) == 0 ? v - (1 << bits) + 1 : v
+    }
+
+    /// Window of `fastTable`: 4096 entries (16 KB) stay in L1 beside the data.
+    static let fastBits = 12
+
+    /// For each `fastBits`-bit window of the stream: the difference its first code and that
+    /// code's magnitude bits give, and the bits they take (low byte), where the code is assigned,
+    /// its category below 16 and both fit the window; else 0 (the step-by-step path decides).
+    /// `table` is indexed by `maxLength` bits; a code no longer than the window fills every entry
+    /// that starts with it, so any suffix finds it.
+    static func fastTable(_ table: [UInt16], maxLength: Int) -> [Int32] {
+        (0..<(1 << fastBits)).map { window -> Int32 in
+            let index = maxLength <= fastBits ? window >> (fastBits - maxLength) : window << (maxLength - fastBits)
+            guard index < table.count else { return 0 }
+            let entry = Int(table[index])
+            let length = entry >> 8, category = entry & 0xFF
+            guard length > 0, category < 16, length + category <= fastBits else { return 0 }
+            var difference = 0
+            if category > 0 {
+                let v = (window >> (fastBits - length - category)) & ((1 << category) - 1)
+                difference = extended(v, bits: category)
+            }
+            return Int32(difference) << 8 | Int32(length + category)
+        }
+    }
 
     /// Decodes every row, handing each (`wide × clrs` values) to `row` with its index. Returns
     /// false where LibRaw would report an error, or where the result is not certain (see the type).
@@ -232,16 +271,20 @@ struct LosslessJPEG {
         rows.initialize(repeating: 0, count: 2 * n)
         // The tables as flat pointers, per component, for the inner loop.
         let lookups = UnsafeMutablePointer<UnsafeMutablePointer<UInt16>>.allocate(capacity: clrs)
+        let quick = UnsafeMutablePointer<UnsafeMutablePointer<Int32>>.allocate(capacity: clrs)
         let lengths = UnsafeMutablePointer<Int>.allocate(capacity: clrs)
         let vpred = UnsafeMutablePointer<Int>.allocate(capacity: 6)
         for c in 0..<clrs {
             lookups[c] = UnsafeMutablePointer<UInt16>.allocate(capacity: tables[c].count)
             lookups[c].initialize(from: tables[c], count: tables[c].count)
             lengths[c] = maxLengths[c]
+            let fast = Self.fastTable(tables[c], maxLength: maxLengths[c])
+            quick[c] = UnsafeMutablePointer<Int32>.allocate(capacity: fast.count)
+            quick[c].initialize(from: fast, count: fast.count)
         }
         defer {
-            for c in 0..<clrs { lookups[c].deallocate() }
-            lookups.deallocate(); lengths.deallocate(); vpred.deallocate(); rows.deallocate()
+            for c in 0..<clrs { lookups[c].deallocate(); quick[c].deallocate() }
+            lookups.deallocate(); quick.deallocate(); lengths.deallocate(); vpred.deallocate(); rows.deallocate()
         }
         var reader = BitReader(b: b, pos: dataStart)
         let limit = 1 << bits
@@ -269,7 +312,7 @@ struct LosslessJPEG {
             // Column 0 of each component: predicted from the column-0 value above (an int in
             // LibRaw, not truncated).
             for c in 0..<clrs {
-                let d = Self.difference(&reader, lookups[c], lengths[c], sixteenIsMinimum: sixteen)
+                let d = Self.difference(&reader, quick[c], lookups[c], lengths[c], sixteenIsMinimum: sixteen)
                 if d == Self.failed { return false }
                 let v = vpred[c] + d
                 vpred[c] = v
@@ -280,7 +323,7 @@ struct LosslessJPEG {
             }
             var c = 0
             for i in clrs..<max(n, clrs) {
-                let d = Self.difference(&reader, lookups[c], lengths[c], sixteenIsMinimum: sixteen)
+                let d = Self.difference(&reader, quick[c], lookups[c], lengths[c], sixteenIsMinimum: sixteen)
                 if d == Self.failed { return false }
                 c += 1
                 if c == clrs { c = 0 }
@@ -383,7 +426,7 @@ struct LosslessJPEG {
                     let v = reader.peek(category)
                     reader.count -= category
                     guard reader.count >= 0 else { return false }
-                    d = v & (1 << (category - 1)) == 0 ? v - (1 << category) + 1 : v
+                    d = Self.extended(v, bits: category)
                 }
                 dc += d * quantTable[0]
                 guard dc >= Int(Int32.min), dc <= Int(Int32.max) else { return false }
@@ -403,7 +446,7 @@ struct LosslessJPEG {
                         let v = reader.peek(size)
                         reader.count -= size
                         guard reader.count >= 0 else { return false }
-                        coefficient = v & (1 << (size - 1)) == 0 ? v - (1 << size) + 1 : v
+                        coefficient = Self.extended(v, bits: size)
                     }
                     if i >= 64 {
                         // Past the table LibRaw reads memory beyond its quantisation
