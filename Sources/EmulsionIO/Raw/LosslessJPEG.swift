@@ -201,16 +201,16 @@ struct LosslessJPEG {
     /// category above 16, or bits used past what was read. `@_transparent`: with
     /// `@inline(__always)` it stayed a call per sample, the reader's state going through memory
     /// (perf: 26% of a 2 MP tile decode in this function's own prologue and loads).
-    /// First `fast` (`fastTable`): a code and its magnitude bits in one lookup, when both lie
+    /// First `fast` (`fastDifferences`): a code and its magnitude bits in one lookup, when both lie
     /// in bits already read; anything else takes the step-by-step path below, LibRaw's order.
     @_transparent
     static func difference(_ reader: inout BitReader, _ fast: UnsafePointer<Int32>, _ table: UnsafePointer<UInt16>,
                            _ maxLength: Int, sixteenIsMinimum: Bool) -> Int {
         let quick = Int(fast[reader.peek(fastBits)])
-        let taken = quick & 0xFF
+        let taken = quick & 15
         if taken != 0 && taken <= reader.count {
             reader.count -= taken
-            return quick >> 8
+            return quick >> 12
         }
         let entry = Int(table[reader.peek(maxLength)])
         let length = entry >> 8
@@ -240,25 +240,28 @@ struct LosslessJPEG {
     /// Window of `fastTable`: 4096 entries (16 KB) stay in L1 beside the data.
     static let fastBits = 12
 
-    /// For each `fastBits`-bit window of the stream: the difference its first code and that
-    /// code's magnitude bits give, and the bits they take (low byte), where the code is assigned,
-    /// its category below 16 and both fit the window; else 0 (the step-by-step path decides).
-    /// `table` is indexed by `maxLength` bits; a code no longer than the window fills every entry
-    /// that starts with it, so any suffix finds it.
-    static func fastTable(_ table: [UInt16], maxLength: Int) -> [Int32] {
+    /// For each `fastBits`-bit window of the stream: its first code's symbol, the value of the
+    /// magnitude bits that follow it (`magnitudeBits(symbol)` of them, EXTENDed) and the bits both
+    /// take, packed as value << 12 | symbol << 4 | bits; 0 where the code is unassigned,
+    /// `magnitudeBits` says nil, or code and bits do not fit the window (the step-by-step path
+    /// decides). `table` is indexed by `maxLength` bits; a code no longer than the window fills
+    /// every entry that starts with it, so any suffix finds it.
+    static func fastTable(_ table: [UInt16], maxLength: Int, magnitudeBits: (Int) -> Int?) -> [Int32] {
         (0..<(1 << fastBits)).map { window -> Int32 in
             let index = maxLength <= fastBits ? window >> (fastBits - maxLength) : window << (maxLength - fastBits)
             guard index < table.count else { return 0 }
             let entry = Int(table[index])
-            let length = entry >> 8, category = entry & 0xFF
-            guard length > 0, category < 16, length + category <= fastBits else { return 0 }
-            var difference = 0
-            if category > 0 {
-                let v = (window >> (fastBits - length - category)) & ((1 << category) - 1)
-                difference = extended(v, bits: category)
-            }
-            return Int32(difference) << 8 | Int32(length + category)
+            let length = entry >> 8, symbol = entry & 0xFF
+            guard length > 0, let size = magnitudeBits(symbol), length + size <= fastBits else { return 0 }
+            let value = size == 0 ? 0 : extended((window >> (fastBits - length - size)) & ((1 << size) - 1), bits: size)
+            return Int32(value) << 12 | Int32(symbol) << 4 | Int32(length + size)
         }
+    }
+
+    /// `fastTable` for an LJ92 table: the symbol is the difference's category (16 and up: the
+    /// step-by-step path).
+    static func fastDifferences(_ table: [UInt16], maxLength: Int) -> [Int32] {
+        fastTable(table, maxLength: maxLength) { $0 < 16 ? $0 : nil }
     }
 
     /// Decodes every row, handing each (`wide × clrs` values) to `row` with its index. Returns
@@ -278,7 +281,7 @@ struct LosslessJPEG {
             lookups[c] = UnsafeMutablePointer<UInt16>.allocate(capacity: tables[c].count)
             lookups[c].initialize(from: tables[c], count: tables[c].count)
             lengths[c] = maxLengths[c]
-            let fast = Self.fastTable(tables[c], maxLength: maxLengths[c])
+            let fast = Self.fastDifferences(tables[c], maxLength: maxLengths[c])
             quick[c] = UnsafeMutablePointer<Int32>.allocate(capacity: fast.count)
             quick[c].initialize(from: fast, count: fast.count)
         }
@@ -401,9 +404,11 @@ struct LosslessJPEG {
             return p
         }
         let dcLookup = copy(dcTable), acLookup = copy(acTable), zigzagTable = copy(zigzag), quantTable = copy(quant)
+        // An AC symbol is run << 4 | size: `size` magnitude bits follow its code.
+        let acFast = copy(Self.fastTable(acTable, maxLength: acMaxLength) { $0 & 15 })
         let cosineRowTable = copy(rowsOfCosines), columnCosineTable = copy(columnCosines)
         defer {
-            dcLookup.deallocate(); acLookup.deallocate(); zigzagTable.deallocate(); quantTable.deallocate()
+            dcLookup.deallocate(); acLookup.deallocate(); acFast.deallocate(); zigzagTable.deallocate(); quantTable.deallocate()
             cosineRowTable.deallocate(); columnCosineTable.deallocate()
         }
         var jrow = 0
@@ -433,21 +438,28 @@ struct LosslessJPEG {
                 coefficients[0] = Float(dc)
                 var i = 1
                 while i < 64 {
-                    let entry = Int(acLookup[reader.peek(acMaxLength)])
-                    guard entry >> 8 > 0 else { return false }
-                    reader.count -= entry >> 8
-                    guard reader.count >= 0 else { return false }
-                    let symbol = entry & 0xFF
+                    let symbol: Int, coefficient: Int
+                    let quick = Int(acFast[reader.peek(Self.fastBits)])
+                    if quick & 15 != 0 && quick & 15 <= reader.count {
+                        reader.count -= quick & 15
+                        (symbol, coefficient) = ((quick >> 4) & 0xFF, quick >> 12)
+                    } else {
+                        let entry = Int(acLookup[reader.peek(acMaxLength)])
+                        guard entry >> 8 > 0 else { return false }
+                        reader.count -= entry >> 8
+                        guard reader.count >= 0 else { return false }
+                        symbol = entry & 0xFF
+                        var v = 0
+                        if symbol & 15 > 0 {
+                            v = Self.extended(reader.peek(symbol & 15), bits: symbol & 15)
+                            reader.count -= symbol & 15
+                            guard reader.count >= 0 else { return false }
+                        }
+                        coefficient = v
+                    }
                     let skip = symbol >> 4, size = symbol & 15
                     i += skip
                     if size == 0 && skip < 15 { break }
-                    var coefficient = 0
-                    if size > 0 {
-                        let v = reader.peek(size)
-                        reader.count -= size
-                        guard reader.count >= 0 else { return false }
-                        coefficient = Self.extended(v, bits: size)
-                    }
                     if i >= 64 {
                         // Past the table LibRaw reads memory beyond its quantisation
                         // table; only a zero is certain.
