@@ -29,6 +29,8 @@ final class IncrementalSync: @unchecked Sendable {
     private let fd: Int32
     private let step: Int
     private let flush: Flush
+    /// End of the range whose writeback the writer last started (the writer's own, unguarded).
+    private var kicked = 0
     private let condition = NSCondition()
     // Guarded by `condition`.
     private var written = 0
@@ -36,8 +38,6 @@ final class IncrementalSync: @unchecked Sendable {
     private var finishing = false
     private var failure: Int32 = 0
     private var started = false
-    /// End of the range whose writeback the writer last started (the writer's own).
-    private var kicked = 0
     /// Background flushes made (for tests; read after `finish`).
     private(set) var flushes = 0
     private let exited = DispatchSemaphore(value: 0)
