@@ -67,7 +67,7 @@ public enum AtomicOutput {
             }
             let syncStarted = DispatchTime.now()
             do { try incremental.finish() } catch let failure as IncrementalSync.Failure {
-                throw OutputError(path: path, problem: "write failed: \(String(cString: strerror(failure.errno)))")
+                throw OutputError(path: path, problem: "write failed: \(errnoText(failure.errno))")
             }
             guard fsync(fd) == 0 else { throw OutputError(path: path, problem: "write failed: \(errnoText())") }
             syncTime?.seconds = Double(DispatchTime.now().uptimeNanoseconds - syncStarted.uptimeNanoseconds) / 1e9
@@ -94,7 +94,7 @@ public enum AtomicOutput {
         public init() {}
     }
 
-    static func errnoText() -> String { String(cString: strerror(errno)) }
+    static func errnoText(_ code: Int32 = errno) -> String { String(cString: strerror(code)) }
 
     static func temporaryPrefix(for url: URL) -> String { "." + url.lastPathComponent + ".tmp-" }
 

@@ -12,13 +12,10 @@ final class AtomicOutputTests: XCTestCase {
     override func setUpWithError() throws { dir = TestSupport.temporaryDirectory("emulsion-atomic") }
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
 
-    /// 9 MB of a fixed pseudo-random sequence (xorshift), so a misplaced or lost piece shows.
+    /// A fixed pseudo-random sequence (the tests' SplitMix64), so a misplaced or lost piece shows.
     func bytes(count: Int) -> [UInt8] {
-        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
-        return (0..<count).map { _ in
-            state ^= state << 13; state ^= state >> 7; state ^= state << 17
-            return UInt8(truncatingIfNeeded: state >> 24)
-        }
+        var random = SplitMix64(seed: 9)
+        return (0..<count).map { _ in UInt8(truncatingIfNeeded: random.next() >> 24) }
     }
 
     func emitInPieces(_ data: [UInt8], _ emit: (UnsafeRawBufferPointer) throws -> Void) throws {
