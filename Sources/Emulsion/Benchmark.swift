@@ -8,8 +8,9 @@ import Glibc
 
 /// The speed and memory benchmark behind `emulsion bench`: prints figures, asserts nothing.
 ///
-/// For each input (a raw file, or a synthetic scene of a given size written as an uncompressed
-/// DNG so the same LibRaw path is exercised):
+/// For each input (a raw file; a synthetic scene of a given size written as an uncompressed DNG so
+/// the same LibRaw path is exercised; or the scene captured as a phone stores it, in lossless JPEG
+/// tiles with GainMap lens shading, `SyntheticPhoneCapture`):
 /// - decode time (LibRaw unpack and copy into a `RawImage`);
 /// - per-stage thread time per pixel of the core pipeline (after decode, before PNG encoding)
 ///   for the scalar and SIMD engines at 1 and 2 threads, stage by stage unfused, and the fused
@@ -25,6 +26,8 @@ public final class Benchmark {
         public var inputs: [String] = []
         /// Synthetic scenes to make, in megapixels (e.g. 24 → 6000×4000).
         public var syntheticMegapixels: [Int] = [24, 50]
+        /// Synthetic phone captures to make, in megapixels (12 → 4000×3000, LJ92 tiles, gain maps).
+        public var syntheticPhoneMegapixels: [Int] = [12]
         public var repeats: Int = 3
         public var threadCounts: [Int] = [1, 2]
         public var peers: Bool = true
@@ -82,6 +85,24 @@ public final class Benchmark {
             try DNGWriter.write(scene.render(), to: URL(fileURLWithPath: path))
             print("made synthetic \(mp) MP raw: \(w)×\(h) uncompressed DNG with shot and read noise (\(seconds(since: started)) s)")
             files.append(("synthetic \(mp) MP (\(w)×\(h))", path))
+        }
+        for mp in options.syntheticPhoneMegapixels {
+            let (w, h) = SyntheticPhoneCapture.size(megapixels: mp)
+            let folder = options.syntheticDirectory.map { URL(fileURLWithPath: $0) } ?? directory
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            let path = folder.appendingPathComponent("synthetic-phone-\(mp)mp.dng").path
+            let label = "synthetic phone \(mp) MP (\(w)×\(h), LJ92 tiles, gain maps)"
+            if options.syntheticDirectory != nil, FileManager.default.fileExists(atPath: path) {
+                print("reusing synthetic phone \(mp) MP raw: \(path)")
+                files.append((label, path))
+                continue
+            }
+            let started = DispatchTime.now()
+            let storage = DNGWriter.SampleStorage.losslessJPEGTiles(width: SyntheticPhoneCapture.tileWidth,
+                                                                    height: SyntheticPhoneCapture.tileHeight)
+            try DNGWriter.write(SyntheticPhoneCapture.render(width: w, height: h), to: URL(fileURLWithPath: path), storage: storage)
+            print("made synthetic phone \(mp) MP raw: \(w)×\(h) DNG in \(SyntheticPhoneCapture.tileWidth)×\(SyntheticPhoneCapture.tileHeight) lossless JPEG tiles, four GainMaps, shot and read noise (\(seconds(since: started)) s)")
+            files.append((label, path))
         }
         for file in files {
             try bench(label: file.label, path: file.path, directory: directory)

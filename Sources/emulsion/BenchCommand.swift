@@ -9,7 +9,8 @@ struct BenchCommand: ParsableCommand {
         abstract: "Print speed and memory figures: per stage, per engine, per thread count, end to end, against peers.",
         discussion: """
             Measures the given raws and synthetic raws the project makes (written as uncompressed DNGs, \
-            so LibRaw decodes them like camera files). Use a release build (swift build -c release \
+            so LibRaw decodes them like camera files, and a phone-style capture in lossless JPEG tiles \
+            with GainMap lens shading). Use a release build (swift build -c release \
             --static-swift-stdlib, as the README builds it). \
             Prints figures only; it asserts nothing. See docs/PERFORMANCE.md.
             """)
@@ -19,6 +20,9 @@ struct BenchCommand: ParsableCommand {
 
     @Option(name: .customLong("synthetic"), help: "Synthetic raw sizes in megapixels, comma-separated (empty for none).")
     var synthetic: String = "24,50"
+
+    @Option(name: .customLong("synthetic-phone"), help: "Synthetic phone capture sizes in megapixels, 4:3, stored as a phone stores them (LJ92 tiles, gain maps), comma-separated (empty for none).")
+    var syntheticPhone: String = "12"
 
     @Option(help: "Runs per figure (the minimum is reported).")
     var repeats: Int = 3
@@ -42,6 +46,7 @@ struct BenchCommand: ParsableCommand {
         var options = Benchmark.Options()
         options.inputs = inputs
         options.syntheticMegapixels = synthetic.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        options.syntheticPhoneMegapixels = syntheticPhone.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         options.repeats = max(1, repeats)
         options.endToEndRepeats = max(1, endToEndRepeats)
         options.peers = !noPeers

@@ -1,5 +1,6 @@
 import EmulsionCore
 @testable import EmulsionIO
+import EmulsionTestSupport
 import Foundation
 import XCTest
 
@@ -405,4 +406,106 @@ struct MiniTIFF {
 private func u16(_ b: [UInt8], _ i: Int) -> UInt16 { UInt16(b[i]) | UInt16(b[i + 1]) << 8 }
 private func u32(_ b: [UInt8], _ i: Int) -> UInt32 {
     UInt32(b[i]) | UInt32(b[i + 1]) << 8 | UInt32(b[i + 2]) << 16 | UInt32(b[i + 3]) << 24
+}
+
+/// Lossless JPEG tiles (`DNGWriter.SampleStorage.losslessJPEGTiles`, `LosslessJPEGEncoder`) and
+/// GainMap opcodes, read back by LibRaw's own unpack (an independent T.81 decoder: LibRaw 0.20's
+/// `lossless_dng_load_raw`) and by Emulsion's tile decoder. Tolerance: none; the storage is lossless.
+final class DNGWriterTileTests: XCTestCase {
+    /// A phone capture whose size leaves partial tiles on the right and at the bottom (600 × 400
+    /// in 256 × 192 tiles: the last column 88 wide, the last row 16 high).
+    func testPhoneCaptureTilesAndGainMapsReadBackExactly() throws {
+        let directory = TestSupport.temporaryDirectory("dng-tiles")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let capture = SyntheticPhoneCapture.render(width: 600, height: 400)
+        let url = directory.appendingPathComponent("phone.dng")
+        try DNGWriter.write(capture, to: url, storage: .losslessJPEGTiles(width: SyntheticPhoneCapture.tileWidth,
+                                                                          height: SyntheticPhoneCapture.tileHeight))
+        let probe = RawFile.LosslessTilesProbe()
+        let ours = try RawFile.$losslessTilesProbe.withValue(probe) { try RawFile.read(path: url.path) }
+        XCTAssertTrue(probe.used, "the tiles take Emulsion's LJ92 decoder")
+        let libRaw = try RawFile.readWithLibRawUnpack(path: url.path)
+        XCTAssertEqual(ours.width, 600)
+        XCTAssertEqual(ours.height, 400)
+        XCTAssertTrue(libRaw.samples == capture.samples, "LibRaw's decode of the tiles differs from what was written")
+        XCTAssertTrue(ours.samples == capture.samples, "Emulsion's decode of the tiles differs from what was written")
+        XCTAssertEqual(ours.lensShading?.maps, capture.lensShading?.maps, "the GainMaps read back as written")
+        XCTAssertEqual(ours.lensShading?.maps.count, 4)
+
+        // The same image as an uncompressed strip reads back with the same metadata.
+        let plain = directory.appendingPathComponent("plain.dng")
+        try DNGWriter.write(capture, to: plain)
+        let strip = try RawFile.read(path: plain.path)
+        XCTAssertTrue(strip.samples == ours.samples)
+        XCTAssertEqual(strip.levels, ours.levels)
+        XCTAssertEqual(strip.colour, ours.colour)
+        XCTAssertEqual(strip.lensShading?.maps, ours.lensShading?.maps)
+    }
+
+    /// The corners are darkened by the lens and the gain maps undo it: the corrected mosaic
+    /// matches the plain scene within the noise (same seed, so the same noise before shading).
+    func testTheGainMapsUndoThePhonesShading() {
+        let capture = SyntheticPhoneCapture.render(width: 400, height: 300)
+        var camera = SyntheticCamera(noise: .init())
+        camera.model = "Synthetic Phone"
+        let scene = SyntheticScene(width: 400, height: 300, camera: camera).render()
+        let shading = try! XCTUnwrap(capture.lensShading)
+        let black = Float(256)
+        // Corner photosite (red at 0,0 of RGGB): darkened by 1 + 0.9.
+        let corner = (Float(capture.samples[0]) - black) / (Float(scene.samples[0]) - black)
+        XCTAssertEqual(corner, 1 / 1.9, accuracy: 0.02)
+        var worst: Float = 0
+        for y in stride(from: 0, to: 300, by: 7) {
+            for x in stride(from: 0, to: 400, by: 5) {
+                let map = shading.maps[(y & 1) * 2 + (x & 1)]
+                let gain = map.gain(row: y, column: x, imageWidth: 400, imageHeight: 300)
+                let corrected = (Float(capture.samples[y * 400 + x]) - black) * gain + black
+                // Rounding to whole DN after dividing by the gain: at most half a DN times the gain.
+                worst = max(worst, abs(corrected - Float(scene.samples[y * 400 + x])) / gain)
+            }
+        }
+        XCTAssertLessThanOrEqual(worst, 0.5 + 1e-3)
+    }
+
+    /// Code lengths stay within 16 bits for a steeply skewed histogram (T.81 K.3), the all-ones
+    /// code stays unused, and the codes are prefix-free.
+    func testHuffmanTableLimitsLengthsAndIsPrefixFree() {
+        let frequencies = (0..<17).map { 1 << (20 - $0) }
+        let table = LosslessJPEGEncoder.HuffmanTable(frequencies: frequencies)
+        XCTAssertEqual(table.lengths.max(), 16)
+        XCTAssertEqual(table.symbols.count, 17)
+        var kraft = 0.0
+        for s in 0..<17 {
+            kraft += pow(2, -Double(table.lengths[s]))
+            XCTAssertNotEqual(table.codes[s], (1 << table.lengths[s]) - 1, "symbol \(s) took the all-ones code")
+            for t in 0..<17 where t != s && table.lengths[t] >= table.lengths[s] {
+                XCTAssertNotEqual(table.codes[t] >> (table.lengths[t] - table.lengths[s]), table.codes[s], "\(s) prefixes \(t)")
+            }
+        }
+        XCTAssertLessThan(kraft, 1)
+        // The most frequent category gets the shortest code.
+        XCTAssertEqual(table.lengths[0], table.lengths.min())
+    }
+
+    /// A tile with every category 0…15 (15-bit extremes next to flat runs) through Emulsion's decoder.
+    func testEveryCategoryRoundTrips() throws {
+        var rng = SplitMix64(seed: 77)
+        let width = 32, height = 24
+        var tile: [UInt16] = []
+        for i in 0..<(width * height) {
+            let value: Int
+            if i % 11 == 0 { value = rng.below(1 << 15) }
+            else if i % 7 == 0 { value = 32767 }
+            else if i % 5 == 0 { value = 0 }
+            else { value = 1 << (i % 15) }
+            tile.append(UInt16(value))
+        }
+        let bytes = tile.withUnsafeBufferPointer { LosslessJPEGEncoder.encode($0, width: width, height: height, precision: 15) }
+        var decoded: [UInt16] = []
+        let ok = bytes.withUnsafeBufferPointer { b in
+            LosslessJPEG(b)?.decode(b, dngVersion: 0x0104_0000) { row, _ in decoded += UnsafeBufferPointer(start: row, count: width) } ?? false
+        }
+        XCTAssertTrue(ok)
+        XCTAssertEqual(decoded, tile)
+    }
 }

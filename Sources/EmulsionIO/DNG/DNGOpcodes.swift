@@ -88,6 +88,22 @@ public struct DNGOpcodes: Sendable, Equatable {
         }
     }
 
+    /// An OpcodeList2 holding `gainMaps` as GainMap opcodes (ID 9, DNG 1.3.0.0, not optional):
+    /// the layout `parse` reads, big-endian (DNG 1.6 §7).
+    public static func listBytes(gainMaps: [GainMap]) -> [UInt8] {
+        func u32(_ v: Int) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: UInt32(truncatingIfNeeded: v) >> (24 - 8 * $0)) } }
+        func f64(_ v: Double) -> [UInt8] { (0..<8).map { UInt8(truncatingIfNeeded: v.bitPattern >> (56 - 8 * UInt64($0))) } }
+        var out = u32(gainMaps.count)
+        for m in gainMaps {
+            var parameters = [m.top, m.left, m.bottom, m.right, m.plane, m.planes, m.rowPitch, m.columnPitch,
+                              m.pointsV, m.pointsH].flatMap(u32)
+            parameters += [m.spacingV, m.spacingH, m.originV, m.originH].flatMap(f64) + u32(m.mapPlanes)
+            parameters += m.gains.flatMap { u32(Int($0.bitPattern)) }
+            out += u32(9) + u32(0x0103_0000) + u32(0) + u32(parameters.count) + parameters
+        }
+        return out
+    }
+
     /// One line per opcode for `info`: what it is and whether Emulsion applies it (GainMaps only
     /// apply to mosaic data, `appliesGainMaps`).
     public func descriptions(appliesGainMaps: Bool) -> [String] {

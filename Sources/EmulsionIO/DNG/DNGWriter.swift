@@ -1,26 +1,34 @@
 import EmulsionCore
 import Foundation
 
-/// Writes a `RawImage` as an uncompressed DNG 1.4 file (little-endian TIFF), in pure Swift.
+/// Writes a `RawImage` as a DNG 1.4 file (little-endian TIFF), in pure Swift.
 ///
-/// What: one IFD (IFD0, NewSubFileType 0) holds the raw image itself as a single uncompressed strip of
-/// 16-bit samples: a CFA mosaic (PhotometricInterpretation 32803, CFARepeatPatternDim + CFAPattern for
-/// any pattern `CFAPattern` can hold, Bayer or X-Trans) or, for `.rgb` layouts, three-sample LinearRaw
-/// (34892). Around it: Make, Model, UniqueCameraModel, Orientation, Software, DateTime, DNGVersion
-/// 1.4.0.0, DNGBackwardVersion 1.1.0.0, BlackLevel (+ BlackLevelRepeatDim for a per-position tile),
-/// WhiteLevel, ColorMatrix/CameraCalibration/ForwardMatrix and CalibrationIlluminant for each recorded
-/// calibration, AnalogBalance (when not ones), AsShotNeutral, BaselineExposure, and an Exif IFD with
-/// ExposureTime, FNumber, ISOSpeedRatings, ExifVersion, DateTimeOriginal, FocalLength and LensModel.
+/// What: one IFD (IFD0, NewSubFileType 0) holds the raw image itself, 16-bit samples stored either
+/// as a single uncompressed strip or, for mosaics, as lossless JPEG tiles (Compression 7, the
+/// layout phones write: `SampleStorage`), partial tiles at the right and bottom edges padded by
+/// repeating the last column and row: a CFA mosaic (PhotometricInterpretation 32803,
+/// CFARepeatPatternDim + CFAPattern for any pattern `CFAPattern` can hold, Bayer or X-Trans) or,
+/// for `.rgb` layouts, three-sample LinearRaw (34892). Around it: Make, Model, UniqueCameraModel,
+/// Orientation, Software, DateTime, DNGVersion 1.4.0.0, DNGBackwardVersion 1.1.0.0, BlackLevel
+/// (+ BlackLevelRepeatDim for a per-position tile), WhiteLevel, ColorMatrix/CameraCalibration/
+/// ForwardMatrix and CalibrationIlluminant for each recorded calibration, AnalogBalance (when not
+/// ones), AsShotNeutral, BaselineExposure, the image's lens shading as GainMap opcodes in
+/// OpcodeList2 (when its maps span the whole image), and an Exif IFD with ExposureTime, FNumber,
+/// ISOSpeedRatings, ExifVersion, DateTimeOriginal, FocalLength and LensModel.
 /// No thumbnail and no preview: the raw in IFD0 with no SubIFDs is the simplest layout the DNG
 /// specification allows, and LibRaw 0.20 reads it (checked with `raw-identify` and `dcraw_emu` in the
-/// tests: size, CFA layout, black, white, matrices, white balance and rendered colours).
+/// tests: size, CFA layout, black, white, matrices, white balance and rendered colours; the tiles
+/// against LibRaw's own unpack).
 /// Why: the synthetic scene becomes a real file that LibRaw, darktable or RawTherapee can open, and the
 /// project's reader can be tested against a file whose content is known exactly.
 ///
-/// Not written: pixel aspect (DefaultScale), crop (DefaultCrop*), opcodes, linearisation tables and
-/// the second white level per colour; the image is written as its visible area.
-/// Reference: Adobe DNG Specification 1.4.0.0 (2012), chapters 4–6; TIFF 6.0 (1992) for the container
-/// (tags in ascending order, values over four bytes stored out of line at word-aligned offsets).
+/// Not written: pixel aspect (DefaultScale), crop (DefaultCrop*), opcodes other than GainMap, lens
+/// shading of a cropped image (maps offset from the image's origin: no ActiveArea is written),
+/// linearisation tables and the second white level per colour; the image is written as its
+/// visible area.
+/// Reference: Adobe DNG Specification 1.4.0.0 (2012), chapters 4–6, and 1.6 chapter 7 (opcode
+/// lists); TIFF 6.0 (1992) for the container (tags in ascending order, values over four bytes stored
+/// out of line at word-aligned offsets; tiles §15).
 /// Colour space: none is transformed; sensor samples and matrices are written as they are in the image.
 public enum DNGWriter {
     /// Why a DNG could not be written, in one line.
@@ -30,16 +38,38 @@ public enum DNGWriter {
         public var description: String { message }
     }
 
+    /// How the samples are stored.
+    public enum SampleStorage: Sendable, Equatable {
+        /// One uncompressed strip.
+        case uncompressed
+        /// Lossless JPEG tiles of this size (Compression 7), as phones store their raws; mosaic
+        /// images only. TIFF 6.0 §15: both sides multiples of 16.
+        case losslessJPEGTiles(width: Int, height: Int)
+    }
+
     /// The DNG file's bytes.
-    public static func encode(_ image: RawImage) throws -> [UInt8] {
-        try validate(image)
-        return TIFFBuilder.build(ifd0: mainEntries(image), exif: exifEntries(image.metadata),
-                                 pixels: pixelBytes(image))
+    public static func encode(_ image: RawImage, storage: SampleStorage = .uncompressed) throws -> [UInt8] {
+        try validate(image, storage: storage)
+        var entries = mainEntries(image)
+        let chunks: [[UInt8]]
+        switch storage {
+        case .uncompressed:
+            chunks = [pixelBytes(image)]
+            entries += [.long(273, [0]),  // StripOffsets: patched by the builder
+                        .long(278, [UInt32(image.height)]), .long(279, [UInt32(image.samples.count * 2)])]
+        case .losslessJPEGTiles(let tileWidth, let tileHeight):
+            chunks = losslessTiles(image, tileWidth: tileWidth, tileHeight: tileHeight)
+            entries[entries.firstIndex { $0.tag == 259 }!] = .short(259, [7])
+            entries += [.long(322, [UInt32(tileWidth)]), .long(323, [UInt32(tileHeight)]),
+                        .long(324, [UInt32](repeating: 0, count: chunks.count)),  // TileOffsets: patched by the builder
+                        .long(325, chunks.map { UInt32($0.count) })]
+        }
+        return TIFFBuilder.build(ifd0: entries, exif: exifEntries(image.metadata), chunks: chunks)
     }
 
     /// Writes the DNG to `url`, replacing any file there.
-    public static func write(_ image: RawImage, to url: URL) throws {
-        let bytes = try encode(image)
+    public static func write(_ image: RawImage, to url: URL, storage: SampleStorage = .uncompressed) throws {
+        let bytes = try encode(image, storage: storage)
         // A temporary beside the target, then rename: Foundation's `.atomic` on Linux leaves an
         // empty TemporaryDirectory.* folder in /tmp behind on every write.
         let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
@@ -61,7 +91,7 @@ public enum DNGWriter {
 
     // MARK: Tags
 
-    static func validate(_ image: RawImage) throws {
+    static func validate(_ image: RawImage, storage: SampleStorage) throws {
         guard image.width > 0, image.height > 0 else { throw Failure("cannot write a DNG of an empty image") }
         let perPixel = image.cfa == nil ? 3 : 1
         guard image.samples.count == image.width * image.height * perPixel else {
@@ -69,6 +99,15 @@ public enum DNGWriter {
         }
         guard image.samples.count * 2 < Int(UInt32.max) - 1 << 20 else {
             throw Failure("cannot write DNG: image too large for one uncompressed strip (over 4 GiB)")
+        }
+        if case .losslessJPEGTiles(let w, let h) = storage {
+            guard image.cfa != nil else { throw Failure("cannot write DNG: lossless JPEG tiles are for mosaic images") }
+            guard w > 0, h > 0, w % 16 == 0, h % 16 == 0, w <= 65535, h <= 65535 else {
+                throw Failure("cannot write DNG: tile \(w)×\(h) is not a multiple of 16 on both sides")
+            }
+            guard (image.samples.max() ?? 0) < 1 << 15 else {
+                throw Failure("cannot write DNG: lossless JPEG tiles here hold samples of at most 15 bits")
+            }
         }
     }
 
@@ -84,11 +123,8 @@ public enum DNGWriter {
             .short(262, [image.cfa == nil ? 34892 : 32803]),
             .ascii(271, meta.make.isEmpty ? "Unknown" : meta.make),
             .ascii(272, meta.model.isEmpty ? "Unknown" : meta.model),
-            .long(273, [0]),  // StripOffsets: patched by the builder
             .short(274, [UInt16(meta.orientation.rawValue)]),
             .short(277, [UInt16(spp)]),
-            .long(278, [UInt32(image.height)]),
-            .long(279, [UInt32(image.samples.count * 2)]),
             .short(284, [1]),
             .byte(50706, [1, 4, 0, 0]),
             .byte(50707, [1, 1, 0, 0]),
@@ -116,8 +152,53 @@ public enum DNGWriter {
             e.append(.rational(50727, (0..<3).map { Double(colour.analogBalance[$0]) }))
         }
         if let neutral = asShotNeutral(colour) { e.append(.rational(50728, neutral)) }
+        if let shading = image.lensShading, shading.offsetX == 0, shading.offsetY == 0,
+           shading.imageWidth == image.width, shading.imageHeight == image.height {
+            e.append(.undefined(51009, DNGOpcodes.listBytes(gainMaps: shading.maps)))
+        }
         e.append(.long(34665, [0]))  // ExifIFD: patched by the builder
         return e
+    }
+
+    /// The mosaic cut into `tileWidth × tileHeight` tiles, row-major from the top left, each as a
+    /// lossless JPEG stream; partial tiles repeat their last column and row (LibRaw and the DNG
+    /// SDK skip what lies outside the image). Tiles are encoded in parallel.
+    static func losslessTiles(_ image: RawImage, tileWidth: Int, tileHeight: Int) -> [[UInt8]] {
+        let across = (image.width + tileWidth - 1) / tileWidth, down = (image.height + tileHeight - 1) / tileHeight
+        let largest = Int(image.samples.max() ?? 0)
+        let precision = max(2, Int.bitWidth - largest.leadingZeroBitCount)
+        let results = TileResults(count: across * down)
+        image.samples.withUnsafeBufferPointer { samples in
+            let source = UncheckedPointer(samples.baseAddress!)
+            DispatchQueue.concurrentPerform(iterations: across * down) { t in
+                let x0 = t % across * tileWidth, y0 = t / across * tileHeight
+                var tile = [UInt16](repeating: 0, count: tileWidth * tileHeight)
+                for y in 0..<tileHeight {
+                    let row = min(y0 + y, image.height - 1) * image.width
+                    for x in 0..<tileWidth { tile[y * tileWidth + x] = source.pointer[row + min(x0 + x, image.width - 1)] }
+                }
+                let bytes = tile.withUnsafeBufferPointer {
+                    LosslessJPEGEncoder.encode($0, width: tileWidth, height: tileHeight, precision: precision)
+                }
+                results.set(t, bytes)
+            }
+        }
+        return results.values
+    }
+
+    /// A read-only pointer handed to concurrent tile encoders.
+    struct UncheckedPointer: @unchecked Sendable {
+        let pointer: UnsafePointer<UInt16>
+        init(_ pointer: UnsafePointer<UInt16>) { self.pointer = pointer }
+    }
+
+    /// Tile streams collected from concurrent encoders, each written once under a lock.
+    final class TileResults: @unchecked Sendable {
+        private var streams: [[UInt8]]
+        private let lock = NSLock()
+        init(count: Int) { streams = Array(repeating: [], count: count) }
+        func set(_ index: Int, _ bytes: [UInt8]) { lock.lock(); streams[index] = bytes; lock.unlock() }
+        var values: [[UInt8]] { lock.lock(); defer { lock.unlock() }; return streams }
     }
 
     static func uniqueCameraModel(_ meta: ShotMetadata) -> String {
@@ -259,27 +340,39 @@ extension DNGWriter {
     /// Lays out header, IFD0, its out-of-line values, the Exif IFD and its values, then the pixels.
     enum TIFFBuilder {
         static let stripOffsetsTag: UInt16 = 273
+        static let tileOffsetsTag: UInt16 = 324
         static let exifIFDTag: UInt16 = 34665
 
-        static func build(ifd0 entries0: [TIFFEntry], exif entriesExif: [TIFFEntry], pixels: [UInt8]) -> [UInt8] {
+        /// `chunks` (the strip, or the tiles) follow the directories, each at a 16-byte boundary;
+        /// StripOffsets or TileOffsets receive where each starts.
+        static func build(ifd0 entries0: [TIFFEntry], exif entriesExif: [TIFFEntry], chunks: [[UInt8]]) -> [UInt8] {
             let ifd0 = entries0.sorted { $0.tag < $1.tag }
             let exif = entriesExif.sorted { $0.tag < $1.tag }
             let ifd0Offset = 8
             let exifOffset = align(ifd0Offset + size(of: ifd0), to: 2)
-            let pixelOffset = align(exifOffset + size(of: exif), to: 16)
+            var chunkOffsets: [Int] = []
+            var end = align(exifOffset + size(of: exif), to: 16)
+            for chunk in chunks {
+                chunkOffsets.append(end)
+                end = align(end + chunk.count, to: 16)
+            }
 
             var patched = ifd0
             for i in patched.indices {
-                if patched[i].tag == stripOffsetsTag { patched[i].payload = le32(UInt32(pixelOffset)) }
+                if patched[i].tag == stripOffsetsTag || patched[i].tag == tileOffsetsTag {
+                    patched[i].payload = chunkOffsets.flatMap { le32(UInt32($0)) }
+                }
                 if patched[i].tag == exifIFDTag { patched[i].payload = le32(UInt32(exifOffset)) }
             }
             var out: [UInt8] = [UInt8(ascii: "I"), UInt8(ascii: "I")] + le16(42) + le32(UInt32(ifd0Offset))
-            out.reserveCapacity(pixelOffset + pixels.count)
+            out.reserveCapacity(end)
             append(patched, at: ifd0Offset, to: &out)
             pad(&out, to: exifOffset)
             append(exif, at: exifOffset, to: &out)
-            pad(&out, to: pixelOffset)
-            out.append(contentsOf: pixels)
+            for (chunk, offset) in zip(chunks, chunkOffsets) {
+                pad(&out, to: offset)
+                out.append(contentsOf: chunk)
+            }
             return out
         }
 
