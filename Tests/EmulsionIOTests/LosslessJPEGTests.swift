@@ -138,6 +138,57 @@ final class LosslessJPEGTests: XCTestCase {
         if checked == 0 { throw XCTSkip("LJ92 samples missing") }
     }
 
+    /// `fastTable`, built code by code, equals its definition window by window (the reference
+    /// below: each 12-bit window decoded through the lookup table on its own) for random valid
+    /// Huffman tables of every maximum length, with the LJ92 and the DCT AC symbol readings.
+    func testFastTableMatchesTheWindowByWindowDefinition() {
+        func reference(_ table: [UInt16], maxLength: Int, magnitudeBits: (Int) -> Int?) -> [Int32] {
+            let fastBits = LosslessJPEG.fastBits
+            return (0..<(1 << fastBits)).map { window -> Int32 in
+                let index = maxLength <= fastBits ? window >> (fastBits - maxLength) : window << (maxLength - fastBits)
+                guard index < table.count else { return 0 }
+                let entry = Int(table[index])
+                let length = entry >> 8, symbol = entry & 0xFF
+                guard length > 0, let size = magnitudeBits(symbol), length + size <= fastBits else { return 0 }
+                let value = size == 0 ? 0 : LosslessJPEG.extended((window >> (fastBits - length - size)) & ((1 << size) - 1), bits: size)
+                return Int32(value) << 12 | Int32(symbol) << 4 | Int32(length + size)
+            }
+        }
+        var rng = SplitMix64(seed: 2024)
+        var checked = 0
+        for trial in 0..<400 {
+            // Code counts per length with room left in the code space (Kraft sum ≤ 1).
+            var counts = [UInt8](repeating: 0, count: 16)
+            var room = 1 << 16  // in units of 2^-16
+            let longest = 1 + trial % 16
+            for length in 1...longest {
+                let unit = 1 << (16 - length)
+                let most = min(room / unit, length == longest ? 12 : 4)
+                let n = length == longest ? max(1, rng.below(most + 1)) : rng.below(most + 1)
+                guard n * unit <= room, n > 0 else { continue }
+                counts[length - 1] = UInt8(n)
+                room -= n * unit
+            }
+            let total = counts.reduce(0) { $0 + Int($1) }
+            guard total > 0 else { continue }
+            let symbols = (0..<total).map { _ in UInt8(rng.below(2) == 0 ? rng.below(17) : rng.below(256)) }
+            let dht: [UInt8] = [0xFF, 0xC4, UInt8((19 + total) >> 8), UInt8((19 + total) & 0xFF), 0x00] + counts + symbols
+            let sof: [UInt8] = [0xFF, 0xC3, 0x00, 0x0B, 12, 0x00, 0x02, 0x00, 0x02, 0x01, 0x01, 0x11, 0x00]
+            let sos: [UInt8] = [0xFF, 0xDA, 0x00, 0x08, 0x01, 0x01, 0x00, 0x01, 0x00, 0x00]
+            let stream: [UInt8] = [0xFF, 0xD8] + dht + sof + sos + [0, 0, 0xFF, 0xD9]
+            guard let jpeg = stream.withUnsafeBufferPointer({ LosslessJPEG($0) }) else { continue }
+            let table = jpeg.tables[0], maxLength = jpeg.maxLengths[0]
+            let lj92: (Int) -> Int? = { $0 < 16 ? $0 : nil }
+            let ac: (Int) -> Int? = { $0 & 15 }
+            XCTAssertEqual(LosslessJPEG.fastTable(table, maxLength: maxLength, magnitudeBits: lj92),
+                           reference(table, maxLength: maxLength, magnitudeBits: lj92), "trial \(trial), LJ92")
+            XCTAssertEqual(LosslessJPEG.fastTable(table, maxLength: maxLength, magnitudeBits: ac),
+                           reference(table, maxLength: maxLength, magnitudeBits: ac), "trial \(trial), DCT AC")
+            checked += 1
+        }
+        XCTAssertGreaterThan(checked, 300)
+    }
+
     /// Header edge cases: `LosslessJPEG` refuses what it cannot decode with certainty.
     func testMalformedHeadersAreRefused() {
         func parse(_ b: [UInt8]) -> LosslessJPEG? { b.withUnsafeBufferPointer { LosslessJPEG($0) } }

@@ -246,16 +246,34 @@ struct LosslessJPEG {
     /// `magnitudeBits` says nil, or code and bits do not fit the window (the step-by-step path
     /// decides). `table` is indexed by `maxLength` bits; a code no longer than the window fills
     /// every entry that starts with it, so any suffix finds it.
+    ///
+    /// Built code by code rather than window by window: each code (a run of `table` entries of
+    /// its length) and each value of its magnitude bits fill the contiguous windows that start
+    /// with them, so a build writes each entry once (a window-by-window decode cost ~18 µs per
+    /// table, and phone DNGs carry a table per tile). `LosslessJPEGTests` compares it with the
+    /// window-by-window definition.
     static func fastTable(_ table: [UInt16], maxLength: Int, magnitudeBits: (Int) -> Int?) -> [Int32] {
-        (0..<(1 << fastBits)).map { window -> Int32 in
-            let index = maxLength <= fastBits ? window >> (fastBits - maxLength) : window << (maxLength - fastBits)
-            guard index < table.count else { return 0 }
-            let entry = Int(table[index])
-            let length = entry >> 8, symbol = entry & 0xFF
-            guard length > 0, let size = magnitudeBits(symbol), length + size <= fastBits else { return 0 }
-            let value = size == 0 ? 0 : extended((window >> (fastBits - length - size)) & ((1 << size) - 1), bits: size)
-            return Int32(value) << 12 | Int32(symbol) << 4 | Int32(length + size)
+        var out = [Int32](repeating: 0, count: 1 << fastBits)
+        guard maxLength > 0, table.count == 1 << maxLength else { return out }
+        out.withUnsafeMutableBufferPointer { out in
+            var i = 0
+            while i < table.count {
+                let entry = Int(table[i])
+                let length = entry >> 8, symbol = entry & 0xFF
+                guard length > 0, length <= maxLength else { i += 1; continue }
+                defer { i += 1 << (maxLength - length) }
+                guard let size = magnitudeBits(symbol), length + size <= fastBits else { continue }
+                let prefix = i >> (maxLength - length)
+                let span = 1 << (fastBits - length - size)
+                for bits in 0..<(1 << size) {
+                    let value = size == 0 ? 0 : extended(bits, bits: size)
+                    let packed = Int32(value) << 12 | Int32(symbol) << 4 | Int32(length + size)
+                    let start = (prefix << size | bits) * span
+                    for w in start..<(start + span) { out[w] = packed }
+                }
+            }
         }
+        return out
     }
 
     /// `fastTable` for an LJ92 table: the symbol is the difference's category (16 and up: the
@@ -277,11 +295,14 @@ struct LosslessJPEG {
         let quick = UnsafeMutablePointer<UnsafeMutablePointer<Int32>>.allocate(capacity: clrs)
         let lengths = UnsafeMutablePointer<Int>.allocate(capacity: clrs)
         let vpred = UnsafeMutablePointer<Int>.allocate(capacity: 6)
+        var fastOfPrevious: [Int32] = []
         for c in 0..<clrs {
             lookups[c] = UnsafeMutablePointer<UInt16>.allocate(capacity: tables[c].count)
             lookups[c].initialize(from: tables[c], count: tables[c].count)
             lengths[c] = maxLengths[c]
-            let fast = Self.fastDifferences(tables[c], maxLength: maxLengths[c])
+            // Components usually share table 0 (LibRaw copies it into the slots after it).
+            let fast = c > 0 && tables[c] == tables[c - 1] ? fastOfPrevious : Self.fastDifferences(tables[c], maxLength: maxLengths[c])
+            fastOfPrevious = fast
             quick[c] = UnsafeMutablePointer<Int32>.allocate(capacity: fast.count)
             quick[c].initialize(from: fast, count: fast.count)
         }
