@@ -150,7 +150,15 @@ public struct LensShading: Sendable, Codable {
                             let lower = bl + fh * db
                             let g = upper + fv * (lower - upper)
                             let target = out + plan.first + pitch * k
-                            target[0] *= g[0]; target[pitch] *= g[1]; target[2 * pitch] *= g[2]; target[3 * pitch] *= g[3]
+                            if pitch == 1 {
+                                Self.multiply(target, by: g)
+                            } else if pitch == 2 && plan.first + 2 * k + 8 <= columns.width {
+                                // Bayer maps: the columns between take × 1, which changes no bit.
+                                Self.multiply(target, by: SIMD4(g[0], 1, g[1], 1))
+                                Self.multiply(target + 4, by: SIMD4(g[2], 1, g[3], 1))
+                            } else {
+                                target[0] *= g[0]; target[pitch] *= g[1]; target[2 * pitch] *= g[2]; target[3 * pitch] *= g[3]
+                            }
                             k += 4
                         }
                         while k < run.upperBound {
@@ -164,6 +172,12 @@ public struct LensShading: Sendable, Codable {
                 }
             }
         }
+    }
+
+    @inline(__always)
+    static func multiply(_ p: UnsafeMutablePointer<Float>, by g: SIMD4<Float>) {
+        let raw = UnsafeMutableRawPointer(p)
+        raw.storeBytes(of: raw.loadUnaligned(as: SIMD4<Float>.self) * g, as: SIMD4<Float>.self)
     }
 
     /// The product of every map's gain for visible row `y`, columns `0 ..< width` (1 where none
