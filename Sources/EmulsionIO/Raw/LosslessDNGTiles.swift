@@ -62,6 +62,9 @@ struct LosslessDNGTiles: Sendable, Equatable {
         }
         let total = width * height
         var failed = [Bool](repeating: false, count: tiles.count)
+        // Without a LinearizationTable LibRaw's curve is the identity (phone DNGs): then a run of
+        // values is a copy, not a lookup per sample in a 128 KB table.
+        let identity = curve.indices.allSatisfy { curve[$0] == UInt16(truncatingIfNeeded: $0) }
         let samples = [UInt16](unsafeUninitializedCapacity: total) { out, initialised in
             let base = out.baseAddress!
             base.initialize(repeating: 0, count: total)
@@ -72,7 +75,7 @@ struct LosslessDNGTiles: Sendable, Equatable {
                     let curveBox = CurvePointer(curve.baseAddress!)
                     DispatchQueue.concurrentPerform(iterations: tiles.count) { t in
                         let ok = tiles[t].withUnsafeBufferPointer { bytes in
-                            decodeTile(t, bytes: bytes, into: outBox.pointer, curve: curveBox.pointer)
+                            decodeTile(t, bytes: bytes, into: outBox.pointer, curve: curveBox.pointer, curveIsIdentity: identity)
                         }
                         if !ok { flagBox.pointer[t] = true }
                     }
@@ -86,7 +89,7 @@ struct LosslessDNGTiles: Sendable, Equatable {
     /// Tile `t` into the visible area. Tiles cover disjoint areas (checked below), so threads
     /// never write the same element.
     private func decodeTile(_ t: Int, bytes: UnsafeBufferPointer<UInt8>, into out: UnsafeMutablePointer<UInt16>,
-                            curve: UnsafePointer<UInt16>) -> Bool {
+                            curve: UnsafePointer<UInt16>, curveIsIdentity: Bool) -> Bool {
         guard let jpeg = LosslessJPEG(bytes) else { return false }
         let trow = (t / tilesAcross) * tileLength, tcol = (t % tilesAcross) * tileWidth
         if jpeg.algo == 0xC1 { return decodeDCTTile(jpeg, bytes: bytes, trow: trow, tcol: tcol, into: out, curve: curve) }
@@ -111,7 +114,11 @@ struct LosslessDNGTiles: Sendable, Equatable {
                     if from < to {
                         let destination = out + y * width - left
                         let source = row + k - (tcol + c)
-                        for x in from..<to { destination[x] = curve[Int(source[x])] }
+                        if curveIsIdentity {
+                            (destination + from).update(from: source + from, count: to - from)
+                        } else {
+                            for x in from..<to { destination[x] = curve[Int(source[x])] }
+                        }
                     }
                 }
                 k += span

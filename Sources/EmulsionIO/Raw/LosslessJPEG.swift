@@ -314,6 +314,7 @@ struct LosslessJPEG {
         let limit = 1 << bits
         let sixteen = dngVersion == 0 || dngVersion >= 0x0101_0000
         let clrs = self.clrs, psv = self.psv
+        let sharedTable = tables.allSatisfy { $0 == tables[0] } && Set(maxLengths).count == 1
 
         for jrow in 0..<high {
             if (jrow * wide) % restart == 0 {
@@ -344,6 +345,21 @@ struct LosslessJPEG {
                 let stored = UInt16(truncatingIfNeeded: v)
                 guard Int(stored) < limit else { return false }
                 current[c] = stored
+            }
+            if sharedTable && (jrow == 0 || psv == 1) {
+                // The common case (phone DNGs: predictor 1, one table): the loop below with the
+                // component's table and the predictor's choice taken out of it.
+                let fast = quick[0], lookup = lookups[0], length = lengths[0]
+                for i in clrs..<max(n, clrs) {
+                    let d = Self.difference(&reader, fast, lookup, length, sixteenIsMinimum: sixteen)
+                    if d == Self.failed { return false }
+                    let stored = UInt16(truncatingIfNeeded: Int(current[i - clrs]) + d)
+                    guard Int(stored) < limit else { return false }
+                    current[i] = stored
+                }
+                if reader.unknown { return false }
+                sink(current, jrow)
+                continue
             }
             var c = 0
             for i in clrs..<max(n, clrs) {
