@@ -138,6 +138,53 @@ final class LosslessJPEGTests: XCTestCase {
         if checked == 0 { throw XCTSkip("LJ92 samples missing") }
     }
 
+    /// Damaged entropy data, where Emulsion's decoder still accepts a tile, gives LibRaw's values
+    /// exactly (a differential test: the fast path claims LibRaw's result, not just no crash).
+    /// Damage: flipped bits, a byte set to 0xFF (a marker or a stuffed FF where none was), and a
+    /// restart marker written into the data, in the tiles of a synthetic phone capture (predictor
+    /// 1, one table per tile: the quick loop) and of the Pixel crop. Whatever is declined goes to
+    /// LibRaw, so equality is required of every outcome where both decoders return samples.
+    func testDamagedTilesDecodeAsLibRawDecodesThem() throws {
+        let directory = TestSupport.temporaryDirectory("lj92-damage")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var sources: [[UInt8]] = [try DNGWriter.encode(SyntheticPhoneCapture.render(width: 520, height: 400),
+                                                       storage: .losslessJPEGTiles(width: 256, height: 192))]
+        if let pixel = TestSupport.rawSamples().first(where: { $0.name == "google-pixel_7-digizoom_crop.dng" }) {
+            sources.append([UInt8](try Data(contentsOf: pixel.url)))
+        } else if TestSupport.inCI {
+            XCTFail("google-pixel_7-digizoom_crop.dng missing")
+        }
+        var rng = SplitMix64(seed: 0xDA_4A6E)
+        var compared = 0, accepted = 0
+        for (index, original) in sources.enumerated() {
+            let cfa = TIFFDirectory.all(original).filter { $0.numbers(262)?.first == 32803 }
+            let offsets = try XCTUnwrap(cfa.first?.numbers(324)).map { Int($0) }
+            let counts = try XCTUnwrap(cfa.first?.numbers(325)).map { Int($0) }
+            for round in 0..<40 {
+                var bytes = original
+                let t = rng.below(offsets.count)
+                // Past the JPEG header (DHT, SOF, SOS: well under 200 bytes here), inside the data.
+                let start = offsets[t] + 200, length = counts[t] - 200 - 2
+                guard length > 16 else { continue }
+                let at = start + rng.below(length)
+                switch round % 3 {
+                case 0: for _ in 0..<(1 + rng.below(3)) { bytes[start + rng.below(length)] ^= UInt8(1 << rng.below(8)) }
+                case 1: bytes[at] = 0xFF
+                default: bytes[at] = 0xFF; bytes[at + 1] = UInt8(0xD0 + rng.below(8))
+                }
+                let url = directory.appendingPathComponent("damaged-\(index)-\(round).dng")
+                try Data(bytes).write(to: url)
+                let probe = RawFile.LosslessTilesProbe()
+                guard let ours = try? RawFile.$losslessTilesProbe.withValue(probe, operation: { try RawFile.read(path: url.path) }),
+                      let libRaw = try? RawFile.readWithLibRawUnpack(path: url.path) else { continue }
+                compared += 1
+                if probe.used { accepted += 1 }
+                XCTAssertTrue(ours.samples == libRaw.samples, "source \(index), round \(round): samples differ from LibRaw's")
+            }
+        }
+        XCTAssertGreaterThan(accepted, 10, "damaged tiles the fast path still decodes")
+    }
+
     /// `fastTable`, built code by code, equals its definition window by window (the reference
     /// below: each 12-bit window decoded through the lookup table on its own) for random valid
     /// Huffman tables of every maximum length, with the LJ92 and the DCT AC symbol readings.

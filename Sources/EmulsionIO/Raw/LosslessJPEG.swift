@@ -349,14 +349,9 @@ struct LosslessJPEG {
             if sharedTable && (jrow == 0 || psv == 1) {
                 // The common case (phone DNGs: predictor 1, one table): the loop below with the
                 // component's table and the predictor's choice taken out of it.
-                let fast = quick[0], lookup = lookups[0], length = lengths[0]
-                for i in clrs..<max(n, clrs) {
-                    let d = Self.difference(&reader, fast, lookup, length, sixteenIsMinimum: sixteen)
-                    if d == Self.failed { return false }
-                    let stored = UInt16(truncatingIfNeeded: Int(current[i - clrs]) + d)
-                    guard Int(stored) < limit else { return false }
-                    current[i] = stored
-                }
+                guard Self.decodeLeftPredicted(&reader, fast: quick[0], lookup: lookups[0], maxLength: lengths[0],
+                                               sixteenIsMinimum: sixteen, row: current, from: clrs, to: max(n, clrs),
+                                               stride: clrs, limit: limit) else { return false }
                 if reader.unknown { return false }
                 sink(current, jrow)
                 continue
@@ -378,6 +373,81 @@ struct LosslessJPEG {
             sink(current, jrow)
         }
         return !reader.unknown
+    }
+
+    /// `row[from..<to]`, each value its neighbour `stride` back plus the next difference, as the
+    /// general loop computes them for predictor 1 with one table. The quick case (a refill of
+    /// plain bytes, then a code and its magnitude within the 12 bits at hand) runs on the reader's
+    /// bit buffer, count and position held in locals, with wrapping arithmetic: through `inout`
+    /// they stayed in memory, twice the instructions per sample (callgrind). Anything else hands
+    /// the state back to `reader` and goes through `fill` and `difference`, LibRaw's semantics,
+    /// which give the same value for the quick case too.
+    @inline(never)
+    static func decodeLeftPredicted(_ reader: inout BitReader, fast: UnsafePointer<Int32>, lookup: UnsafePointer<UInt16>,
+                                    maxLength: Int, sixteenIsMinimum sixteen: Bool, row: UnsafeMutablePointer<UInt16>,
+                                    from: Int, to: Int, stride: Int, limit: Int) -> Bool {
+        guard let bytes = reader.b.baseAddress else {
+            return decodeLeftPredictedSlowly(&reader, fast: fast, lookup: lookup, maxLength: maxLength, sixteenIsMinimum: sixteen,
+                                             row: row, from: from, to: to, stride: stride, limit: limit)
+        }
+        let end = reader.b.count
+        var buffer = reader.buffer, count = reader.count, pos = reader.pos, stopped = reader.stopped
+        defer { reader.buffer = buffer; reader.count = count; reader.pos = pos }
+        var i = from
+        while i < to {
+            if count < fastBits {
+                var word: UInt64 = 0
+                if !stopped && pos &+ 8 <= end {
+                    word = UInt64(bigEndian: UnsafeRawPointer(bytes + pos).loadUnaligned(as: UInt64.self))
+                }
+                // `BitReader.fill`'s fast path: eight bytes without an FF (stopped or near the end: none).
+                if !stopped && pos &+ 8 <= end && (~word &- 0x0101_0101_0101_0101) & word & 0x8080_8080_8080_8080 == 0 {
+                    let taken = (63 &- count) &>> 3
+                    buffer = buffer &<< UInt64(truncatingIfNeeded: 8 &* taken) | word &>> UInt64(truncatingIfNeeded: 64 &- 8 &* taken)
+                    count &+= 8 &* taken
+                    pos &+= taken
+                } else {
+                    reader.buffer = buffer; reader.count = count; reader.pos = pos
+                    reader.fill(fastBits)
+                    buffer = reader.buffer; count = reader.count; pos = reader.pos; stopped = reader.stopped
+                }
+            }
+            if count >= fastBits {
+                let quick = Int(fast[Int(truncatingIfNeeded: buffer &>> UInt64(truncatingIfNeeded: count &- fastBits)) & (1 << fastBits - 1)])
+                let taken = quick & 15
+                if taken != 0 {
+                    count &-= taken
+                    let stored = UInt16(truncatingIfNeeded: Int(row[i &- stride]) &+ (quick &>> 12))
+                    guard Int(stored) < limit else { return false }
+                    row[i] = stored
+                    i &+= 1
+                    continue
+                }
+            }
+            reader.buffer = buffer; reader.count = count; reader.pos = pos
+            let d = difference(&reader, fast, lookup, maxLength, sixteenIsMinimum: sixteen)
+            buffer = reader.buffer; count = reader.count; pos = reader.pos; stopped = reader.stopped
+            if d == failed { return false }
+            let stored = UInt16(truncatingIfNeeded: Int(row[i - stride]) + d)
+            guard Int(stored) < limit else { return false }
+            row[i] = stored
+            i += 1
+        }
+        return true
+    }
+
+    /// `decodeLeftPredicted` without the quick case, for a reader over no bytes at all.
+    static func decodeLeftPredictedSlowly(_ reader: inout BitReader, fast: UnsafePointer<Int32>, lookup: UnsafePointer<UInt16>,
+                                          maxLength: Int, sixteenIsMinimum sixteen: Bool, row: UnsafeMutablePointer<UInt16>,
+                                          from: Int, to: Int, stride: Int, limit: Int) -> Bool {
+        for i in from..<max(from, to) {
+            let d = difference(&reader, fast, lookup, maxLength, sixteenIsMinimum: sixteen)
+            if d == failed { return false }
+            let stored = UInt16(truncatingIfNeeded: Int(row[i - stride]) + d)
+            guard Int(stored) < limit else { return false }
+            row[i] = stored
+        }
+        return true
     }
 
     /// The predictor `psv` (1…7) of T.81 Table H.1 from the sample's left, upper and upper-left
