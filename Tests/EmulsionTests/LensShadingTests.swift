@@ -80,6 +80,39 @@ final class LensShadingTests: XCTestCase {
         }
     }
 
+    /// Bayer layouts (four maps, one per CFA position, pitch 2, as phones write them), whose rows
+    /// `rowGains` writes interleaved in one pass: bit for bit the per-photosite `GainMap.gain`,
+    /// for odd and even widths, crop offsets that swap which map lands on even columns, and
+    /// grids with one to several points and planes.
+    func testBayerRowsGiveTheSameGains() {
+        var random = SplitMix64(seed: 12)
+        for (trial, w) in [7, 8, 9, 16, 40, 41, 63, 130].enumerated() {
+            for (dx, dy) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
+                let h = 9
+                let pv = 1 + trial % 5, ph = 1 + (trial * 3) % 7, planes = 1 + trial % 2
+                let maps = (0..<4).map { phase in
+                    GainMap(top: phase / 2, left: phase % 2, bottom: h + 2, right: w + 2, plane: 0, planes: 1,
+                            rowPitch: 2, columnPitch: 2, pointsV: pv, pointsH: ph,
+                            spacingV: 1 / Double(max(pv - 1, 1)), spacingH: 1 / Double(max(ph - 1, 1)), originV: 0, originH: 0,
+                            mapPlanes: planes, gains: (0..<(pv * ph * planes)).map { _ in Float.random(in: 0.5...2, using: &random) })
+                }
+                let shading = LensShading(maps: maps, offsetX: dx, offsetY: dy, imageWidth: w + 2, imageHeight: h + 2)!
+                let columns = shading.columns(width: w)
+                var planned = [Float](repeating: 0, count: w)
+                for y in 0..<h {
+                    var direct = [Float](repeating: 1, count: w)
+                    for m in shading.maps where (y + dy - m.top) % 2 == 0 && y + dy >= m.top {
+                        for x in 0..<w where (x + dx - m.left) % 2 == 0 && x + dx >= m.left {
+                            direct[x] *= m.gain(row: y + dy, column: x + dx, imageWidth: w + 2, imageHeight: h + 2)
+                        }
+                    }
+                    planned.withUnsafeMutableBufferPointer { shading.rowGains(y: y, columns: columns, into: $0.baseAddress!) }
+                    XCTAssertEqual(direct.map(\.bitPattern), planned.map(\.bitPattern), "width \(w), offset (\(dx), \(dy)), row \(y)")
+                }
+            }
+        }
+    }
+
     /// A synthetic map: corners ×2, centre ×1, linear in between. A flat mosaic comes out scaled
     /// by exactly the interpolated gain, in both engines.
     func testGainMapScalesTheMosaic() {

@@ -80,21 +80,21 @@ public struct LensShading: Sendable, Codable {
         LensShading(maps: maps, offsetX: offsetX + x, offsetY: offsetY + y, imageWidth: imageWidth, imageHeight: imageHeight)!
     }
 
-    /// Where each map's columns fall on its grid, for a visible width: derived once per render,
-    /// so a row costs no division and no clamped grid position per photosite (those made a Pixel
-    /// 7 DNG's core 30 ns/px).
+    /// Where each map's columns fall on its grid, for a visible width, and what the horizontal
+    /// interpolation gives there on every grid row: derived once per render, so a row's gain is
+    /// one interpolation between two of these per photosite (no division, no clamped grid
+    /// position: those made a Pixel 7 DNG's core 30 ns/px).
     public struct Columns: Sendable {
         let width: Int
         let maps: [MapColumns]
     }
 
-    /// One map's columns in a row: visible columns `first + pitch·k`, k < count, each with its grid
-    /// offsets (× mapPlanes) and fraction; `runs` groups consecutive k that share their grid cell,
-    /// where only the fraction changes.
+    /// One map's columns: visible columns `first + pitch·k`, k < count; `across[r·count + k]` is
+    /// `GainMap.gain`'s horizontal interpolation on grid row r at column k — its `upper` (r = iv)
+    /// or `lower` (r = iv + 1), the same operations, so the same bits.
     struct MapColumns: Sendable {
-        var first = 0, pitch = 1
-        var left: [Int32] = [], right: [Int32] = [], fractions: [Float] = []
-        var runs: [Range<Int>] = []
+        var first = 0, pitch = 1, count = 0
+        var across: [Float] = []
     }
 
     public func columns(width: Int) -> Columns {
@@ -105,72 +105,118 @@ public struct LensShading: Sendable, Codable {
             column += (m.columnPitch - (column - m.left) % m.columnPitch) % m.columnPitch
             plan.first = column - offsetX
             let end = min(m.right, offsetX + width)
+            var left: [Int] = [], right: [Int] = [], fractions: [Float] = []
             while column < end {
                 // GainMap.gain's horizontal position and clamps, exactly.
                 let (ih, fh) = GainMap.position(Double(column) / Double(imageWidth), origin: m.originH, spacing: m.spacingH,
                                                 points: m.pointsH)
-                let left = Int32(min(ih, m.pointsH - 1) * m.mapPlanes), right = Int32(min(ih + 1, m.pointsH - 1) * m.mapPlanes)
-                let k = plan.fractions.count
-                if k == 0 || left != plan.left[k - 1] || right != plan.right[k - 1] {
-                    plan.runs.append(k..<k)
-                }
-                plan.runs[plan.runs.count - 1] = plan.runs[plan.runs.count - 1].lowerBound..<(k + 1)
-                plan.left.append(left)
-                plan.right.append(right)
-                plan.fractions.append(fh)
+                left.append(min(ih, m.pointsH - 1) * m.mapPlanes)
+                right.append(min(ih + 1, m.pointsH - 1) * m.mapPlanes)
+                fractions.append(fh)
                 column += m.columnPitch
+            }
+            plan.count = fractions.count
+            plan.across.reserveCapacity(m.pointsV * plan.count)
+            for r in 0..<m.pointsV {
+                let row = r * m.pointsH * m.mapPlanes
+                for k in 0..<plan.count {
+                    let a = m.gains[row + left[k]], b = m.gains[row + right[k]]
+                    plan.across.append(a + fractions[k] * (b - a))
+                }
             }
             return plan
         })
     }
 
     /// `rowGains(y:width:into:)` through columns worked out beforehand: the same operations in the
-    /// same order as `GainMap.gain`, so the same bits. Within a run of columns that share a grid
-    /// cell the four grid values are constants and only the fraction varies, so four columns go
-    /// through the interpolation as one vector (each lane the scalar formula's operations).
+    /// same order as `GainMap.gain`, so the same bits. Per photosite what is left is the vertical
+    /// interpolation between two grid rows' `across` values, four columns as one vector. A Bayer
+    /// row (two maps of pitch 2 whose columns interleave and fill it: phone DNGs) is written
+    /// interleaved at once; other rows multiply each map's gains into the row.
     public func rowGains(y: Int, columns: Columns, into out: UnsafeMutablePointer<Float>) {
-        out.initialize(repeating: 1, count: columns.width)
         let row = y + offsetY
-        for (m, plan) in zip(maps, columns.maps) where row >= m.top && row < m.bottom && (row - m.top) % m.rowPitch == 0 {
-            let (iv, fv) = GainMap.position(Double(row) / Double(imageHeight), origin: m.originV, spacing: m.spacingV,
-                                            points: m.pointsV)
-            let upperRow = min(iv, m.pointsV - 1) * m.pointsH * m.mapPlanes
-            let lowerRow = min(iv + 1, m.pointsV - 1) * m.pointsH * m.mapPlanes
-            m.gains.withUnsafeBufferPointer { gains in
-                plan.fractions.withUnsafeBufferPointer { fractions in
-                    let a = gains.baseAddress! + upperRow, b = gains.baseAddress! + lowerRow
-                    let pitch = plan.pitch
-                    for run in plan.runs {
-                        let l = Int(plan.left[run.lowerBound]), r = Int(plan.right[run.lowerBound])
-                        let al = a[l], da = a[r] - a[l], bl = b[l], db = b[r] - b[l]
-                        var k = run.lowerBound
-                        while k + 4 <= run.upperBound {
-                            let fh = UnsafeRawPointer(fractions.baseAddress! + k).loadUnaligned(as: SIMD4<Float>.self)
-                            let upper = al + fh * da
-                            let lower = bl + fh * db
-                            let g = upper + fv * (lower - upper)
-                            let target = out + plan.first + pitch * k
-                            if pitch == 1 {
-                                Self.multiply(target, by: g)
-                            } else if pitch == 2 && plan.first + 2 * k + 8 <= columns.width {
-                                // Bayer maps: the columns between take × 1, which changes no bit.
-                                Self.multiply(target, by: SIMD4(g[0], 1, g[1], 1))
-                                Self.multiply(target + 4, by: SIMD4(g[2], 1, g[3], 1))
-                            } else {
-                                target[0] *= g[0]; target[pitch] *= g[1]; target[2 * pitch] *= g[2]; target[3 * pitch] *= g[3]
-                            }
-                            k += 4
-                        }
-                        while k < run.upperBound {
-                            let fh = fractions[k]
-                            let upper = al + fh * da
-                            let lower = bl + fh * db
-                            out[plan.first + pitch * k] *= upper + fv * (lower - upper)
-                            k += 1
-                        }
+        func applies(_ m: GainMap) -> Bool { row >= m.top && row < m.bottom && (row - m.top) % m.rowPitch == 0 }
+        var first = -1, second = -1, applying = 0
+        for (i, m) in maps.enumerated() where applies(m) {
+            if applying == 0 { first = i } else if applying == 1 { second = i }
+            applying += 1
+        }
+        if applying == 2 {
+            let (a, b) = columns.maps[first].first == 0 ? (first, second) : (second, first)
+            let even = columns.maps[a], odd = columns.maps[b]
+            if even.pitch == 2, odd.pitch == 2, even.first == 0, odd.first == 1,
+               even.count == (columns.width + 1) / 2, odd.count == columns.width / 2 {
+                even.across.withUnsafeBufferPointer { evenAcross in
+                    odd.across.withUnsafeBufferPointer { oddAcross in
+                        let (eu, el, ef) = gridRows(row, maps[a], even, evenAcross.baseAddress!)
+                        let (ou, ol, of) = gridRows(row, maps[b], odd, oddAcross.baseAddress!)
+                        Self.interleave(eu, el, ef, ou, ol, of, width: columns.width, into: out)
                     }
                 }
+                return
             }
+        }
+        out.initialize(repeating: 1, count: columns.width)
+        for (m, plan) in zip(maps, columns.maps) where applies(m) {
+            plan.across.withUnsafeBufferPointer { across in
+                let (upper, lower, fv) = gridRows(row, m, plan, across.baseAddress!)
+                let target = out + plan.first
+                var k = 0
+                while k + 4 <= plan.count {
+                    let g = Self.vertical(upper, lower, fv, k)
+                    let at = target + plan.pitch * k
+                    if plan.pitch == 1 {
+                        Self.multiply(at, by: g)
+                    } else if plan.pitch == 2 && plan.first + 2 * k + 8 <= columns.width {
+                        // The columns between take × 1, which changes no bit.
+                        Self.multiply(at, by: SIMD4(g[0], 1, g[1], 1))
+                        Self.multiply(at + 4, by: SIMD4(g[2], 1, g[3], 1))
+                    } else {
+                        at[0] *= g[0]; at[plan.pitch] *= g[1]; at[2 * plan.pitch] *= g[2]; at[3 * plan.pitch] *= g[3]
+                    }
+                    k += 4
+                }
+                while k < plan.count {
+                    target[plan.pitch * k] *= upper[k] + fv * (lower[k] - upper[k])
+                    k += 1
+                }
+            }
+        }
+    }
+
+    /// The `across` rows above and below `row` (in `across`, the plan's values) and the vertical
+    /// fraction, as `GainMap.gain` finds them.
+    @inline(__always)
+    private func gridRows(_ row: Int, _ m: GainMap, _ plan: MapColumns,
+                          _ across: UnsafePointer<Float>) -> (UnsafePointer<Float>, UnsafePointer<Float>, Float) {
+        let (iv, fv) = GainMap.position(Double(row) / Double(imageHeight), origin: m.originV, spacing: m.spacingV, points: m.pointsV)
+        return (across + min(iv, m.pointsV - 1) * plan.count, across + min(iv + 1, m.pointsV - 1) * plan.count, fv)
+    }
+
+    @inline(__always)
+    static func vertical(_ upper: UnsafePointer<Float>, _ lower: UnsafePointer<Float>, _ fv: Float, _ k: Int) -> SIMD4<Float> {
+        let u = UnsafeRawPointer(upper + k).loadUnaligned(as: SIMD4<Float>.self)
+        let l = UnsafeRawPointer(lower + k).loadUnaligned(as: SIMD4<Float>.self)
+        return u + fv * (l - u)
+    }
+
+    /// A row covered by exactly two pitch-2 maps, one on the even and one on the odd columns: each
+    /// photosite's gain is its one map's (1 × g = g), written in column order.
+    static func interleave(_ eu: UnsafePointer<Float>, _ el: UnsafePointer<Float>, _ ef: Float,
+                           _ ou: UnsafePointer<Float>, _ ol: UnsafePointer<Float>, _ of: Float,
+                           width: Int, into out: UnsafeMutablePointer<Float>) {
+        var k = 0
+        while 2 * k + 8 <= width {
+            let e = vertical(eu, el, ef, k), o = vertical(ou, ol, of, k)
+            let raw = UnsafeMutableRawPointer(out + 2 * k)
+            raw.storeBytes(of: SIMD4(e[0], o[0], e[1], o[1]), as: SIMD4<Float>.self)
+            raw.storeBytes(of: SIMD4(e[2], o[2], e[3], o[3]), toByteOffset: 16, as: SIMD4<Float>.self)
+            k += 4
+        }
+        while 2 * k < width {
+            out[2 * k] = eu[k] + ef * (el[k] - eu[k])
+            if 2 * k + 1 < width { out[2 * k + 1] = ou[k] + of * (ol[k] - ou[k]) }
+            k += 1
         }
     }
 
