@@ -1,5 +1,5 @@
 import Emulsion
-import EmulsionCore
+@testable import EmulsionCore
 import EmulsionIO
 import EmulsionTestSupport
 import Foundation
@@ -111,6 +111,45 @@ final class LensShadingTests: XCTestCase {
                 }
             }
         }
+    }
+
+    /// A map with 10⁵ grid rows (a few hundred KB in a file) gets no per-render table (it would
+    /// hold more grid rows than the image has rows), and maps over the table budget interpolate
+    /// from the grid directly: both bit for bit `GainMap.gain`, as everywhere.
+    func testTallGridsAndTightBudgetsGiveTheSameGains() {
+        var random = SplitMix64(seed: 77)
+        let w = 40, h = 30
+        func check(_ shading: LensShading, budget: Int, _ label: String) {
+            let columns = shading.columns(width: w, budget: budget)
+            var planned = [Float](repeating: 0, count: w)
+            for y in 0..<h {
+                var direct = [Float](repeating: 1, count: w)
+                for m in shading.maps where y >= m.top && y < m.bottom && (y - m.top) % m.rowPitch == 0 {
+                    for x in 0..<w where x >= m.left && x < m.right && (x - m.left) % m.columnPitch == 0 {
+                        direct[x] *= m.gain(row: y, column: x, imageWidth: w, imageHeight: h)
+                    }
+                }
+                planned.withUnsafeMutableBufferPointer { shading.rowGains(y: y, columns: columns, into: $0.baseAddress!) }
+                XCTAssertEqual(direct.map(\.bitPattern), planned.map(\.bitPattern), "\(label), row \(y)")
+            }
+        }
+        let tall = GainMap(top: 0, left: 0, bottom: h, right: w, plane: 0, planes: 1, rowPitch: 1, columnPitch: 1,
+                           pointsV: 100_000, pointsH: 2, spacingV: 1.0 / 99_999, spacingH: 1, originV: 0, originH: 0, mapPlanes: 1,
+                           gains: (0..<200_000).map { _ in Float.random(in: 0.5...2, using: &random) })
+        let shading = LensShading(maps: [tall], imageWidth: w, imageHeight: h)!
+        let plan = shading.columns(width: w).maps[0]
+        XCTAssertTrue(plan.across.isEmpty, "no table of 10⁵ grid rows")
+        check(shading, budget: LensShading.acrossBudget, "tall grid")
+        // Bayer maps over a budget of nothing, and with room for the first map only.
+        let bayer = (0..<4).map { phase in
+            GainMap(top: phase / 2, left: phase % 2, bottom: h, right: w, plane: 0, planes: 1, rowPitch: 2, columnPitch: 2,
+                    pointsV: 5, pointsH: 7, spacingV: 0.25, spacingH: 1.0 / 6, originV: 0, originH: 0, mapPlanes: 1,
+                    gains: (0..<35).map { _ in Float.random(in: 0.5...2, using: &random) })
+        }
+        let bayerShading = LensShading(maps: bayer, imageWidth: w, imageHeight: h)!
+        check(bayerShading, budget: 0, "no budget")
+        check(bayerShading, budget: 5 * w / 2, "budget for one map")
+        XCTAssertTrue(bayerShading.columns(width: w, budget: 0).maps.allSatisfy { $0.across.isEmpty })
     }
 
     /// A synthetic map: corners ×2, centre ×1, linear in between. A flat mosaic comes out scaled

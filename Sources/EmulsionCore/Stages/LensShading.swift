@@ -89,43 +89,70 @@ public struct LensShading: Sendable, Codable {
         let maps: [MapColumns]
     }
 
-    /// One map's columns: visible columns `first + pitch·k`, k < count; `across[r·count + k]` is
-    /// `GainMap.gain`'s horizontal interpolation on grid row r at column k — its `upper` (r = iv)
-    /// or `lower` (r = iv + 1), the same operations, so the same bits.
+    /// One map's columns: visible columns `first + pitch·k`, k < count, each with its grid offsets
+    /// (× mapPlanes) and fraction; and `across[(r − gridRows.lowerBound)·count + k]`, `GainMap.gain`'s
+    /// horizontal interpolation on grid row r at column k — its `upper` (r = iv) or `lower`
+    /// (r = iv + 1), the same operations, so the same bits — for the grid rows the image's rows
+    /// reach. Where those are more grid rows than the image has rows (a hostile map of 10⁶ grid
+    /// rows) or would take more than the budget (thousands of maps), `across` stays empty and the
+    /// rows interpolate from the grid directly.
     struct MapColumns: Sendable {
         var first = 0, pitch = 1, count = 0
+        var left: [Int32] = [], right: [Int32] = [], fractions: [Float] = []
+        var gridRows = 0..<0
         var across: [Float] = []
     }
 
-    public func columns(width: Int) -> Columns {
-        Columns(width: width, maps: maps.map { m in
+    /// Floats `columns(width:)` spends on `across` over all maps (16 MB); a phone's four maps of
+    /// ~30 grid rows across 4000 columns take 0.24 M.
+    static let acrossBudget = 1 << 22
+
+    public func columns(width: Int) -> Columns { columns(width: width, budget: Self.acrossBudget) }
+
+    func columns(width: Int, budget: Int) -> Columns {
+        var budget = budget
+        return Columns(width: width, maps: maps.map { m in
             var plan = MapColumns()
             plan.pitch = m.columnPitch
             var column = max(m.left, offsetX)
             column += (m.columnPitch - (column - m.left) % m.columnPitch) % m.columnPitch
             plan.first = column - offsetX
             let end = min(m.right, offsetX + width)
-            var left: [Int] = [], right: [Int] = [], fractions: [Float] = []
             while column < end {
                 // GainMap.gain's horizontal position and clamps, exactly.
                 let (ih, fh) = GainMap.position(Double(column) / Double(imageWidth), origin: m.originH, spacing: m.spacingH,
                                                 points: m.pointsH)
-                left.append(min(ih, m.pointsH - 1) * m.mapPlanes)
-                right.append(min(ih + 1, m.pointsH - 1) * m.mapPlanes)
-                fractions.append(fh)
+                plan.left.append(Int32(min(ih, m.pointsH - 1) * m.mapPlanes))
+                plan.right.append(Int32(min(ih + 1, m.pointsH - 1) * m.mapPlanes))
+                plan.fractions.append(fh)
                 column += m.columnPitch
             }
-            plan.count = fractions.count
-            plan.across.reserveCapacity(m.pointsV * plan.count)
-            for r in 0..<m.pointsV {
+            plan.count = plan.fractions.count
+            // The grid rows the image's rows reach (iv grows with the row; `lower` is iv + 1).
+            let top = max(m.top, offsetY), bottom = min(m.bottom, imageHeight)
+            guard top < bottom, plan.count > 0 else { return plan }
+            let first = min(gridRow(top, m).iv, m.pointsV - 1), last = min(gridRow(bottom - 1, m).iv + 1, m.pointsV - 1)
+            // A grid finer than the image (more grid rows than rows between them) is read directly.
+            guard first <= last, last - first < 2 * (bottom - top) + 2, (last - first + 1) * plan.count <= budget else { return plan }
+            budget -= (last - first + 1) * plan.count
+            plan.gridRows = first..<(last + 1)
+            plan.across.reserveCapacity(plan.gridRows.count * plan.count)
+            for r in plan.gridRows {
                 let row = r * m.pointsH * m.mapPlanes
                 for k in 0..<plan.count {
-                    let a = m.gains[row + left[k]], b = m.gains[row + right[k]]
-                    plan.across.append(a + fractions[k] * (b - a))
+                    let a = m.gains[row + Int(plan.left[k])], b = m.gains[row + Int(plan.right[k])]
+                    plan.across.append(a + plan.fractions[k] * (b - a))
                 }
             }
             return plan
         })
+    }
+
+    /// `GainMap.gain`'s vertical position of an image row.
+    @inline(__always)
+    private func gridRow(_ row: Int, _ m: GainMap) -> (iv: Int, fv: Float) {
+        let (iv, fv) = GainMap.position(Double(row) / Double(imageHeight), origin: m.originV, spacing: m.spacingV, points: m.pointsV)
+        return (iv, fv)
     }
 
     /// `rowGains(y:width:into:)` through columns worked out beforehand: the same operations in the
@@ -146,21 +173,25 @@ public struct LensShading: Sendable, Codable {
             let even = columns.maps[a], odd = columns.maps[b]
             if even.pitch == 2, odd.pitch == 2, even.first == 0, odd.first == 1,
                even.count == (columns.width + 1) / 2, odd.count == columns.width / 2 {
-                even.across.withUnsafeBufferPointer { evenAcross in
-                    odd.across.withUnsafeBufferPointer { oddAcross in
-                        let (eu, el, ef) = gridRows(row, maps[a], even, evenAcross.baseAddress!)
-                        let (ou, ol, of) = gridRows(row, maps[b], odd, oddAcross.baseAddress!)
+                let done = even.across.withUnsafeBufferPointer { evenAcross in
+                    odd.across.withUnsafeBufferPointer { oddAcross -> Bool in
+                        guard let (eu, el, ef) = acrossRows(row, maps[a], even, evenAcross),
+                              let (ou, ol, of) = acrossRows(row, maps[b], odd, oddAcross) else { return false }
                         Self.interleave(eu, el, ef, ou, ol, of, width: columns.width, into: out)
+                        return true
                     }
                 }
-                return
+                if done { return }
             }
         }
         out.initialize(repeating: 1, count: columns.width)
         for (m, plan) in zip(maps, columns.maps) where applies(m) {
             plan.across.withUnsafeBufferPointer { across in
-                let (upper, lower, fv) = gridRows(row, m, plan, across.baseAddress!)
                 let target = out + plan.first
+                guard let (upper, lower, fv) = acrossRows(row, m, plan, across) else {
+                    multiplyFromGrid(row, m, plan, into: target)
+                    return
+                }
                 var k = 0
                 while k + 4 <= plan.count {
                     let g = Self.vertical(upper, lower, fv, k)
@@ -184,13 +215,32 @@ public struct LensShading: Sendable, Codable {
         }
     }
 
-    /// The `across` rows above and below `row` (in `across`, the plan's values) and the vertical
-    /// fraction, as `GainMap.gain` finds them.
+    /// The `across` rows above and below `row` and the vertical fraction, as `GainMap.gain` finds
+    /// them; nil where the plan holds no `across` for them.
     @inline(__always)
-    private func gridRows(_ row: Int, _ m: GainMap, _ plan: MapColumns,
-                          _ across: UnsafePointer<Float>) -> (UnsafePointer<Float>, UnsafePointer<Float>, Float) {
-        let (iv, fv) = GainMap.position(Double(row) / Double(imageHeight), origin: m.originV, spacing: m.spacingV, points: m.pointsV)
-        return (across + min(iv, m.pointsV - 1) * plan.count, across + min(iv + 1, m.pointsV - 1) * plan.count, fv)
+    private func acrossRows(_ row: Int, _ m: GainMap, _ plan: MapColumns,
+                            _ across: UnsafeBufferPointer<Float>) -> (UnsafePointer<Float>, UnsafePointer<Float>, Float)? {
+        let (iv, fv) = gridRow(row, m)
+        let upper = min(iv, m.pointsV - 1), lower = min(iv + 1, m.pointsV - 1)
+        guard plan.gridRows.contains(upper), plan.gridRows.contains(lower), let base = across.baseAddress else { return nil }
+        return (base + (upper - plan.gridRows.lowerBound) * plan.count, base + (lower - plan.gridRows.lowerBound) * plan.count, fv)
+    }
+
+    /// One map's gains multiplied into its columns of the row, interpolated from the grid itself
+    /// (`GainMap.gain`'s operations): for maps whose `across` was over budget.
+    private func multiplyFromGrid(_ row: Int, _ m: GainMap, _ plan: MapColumns, into target: UnsafeMutablePointer<Float>) {
+        let (iv, fv) = gridRow(row, m)
+        let upperRow = min(iv, m.pointsV - 1) * m.pointsH * m.mapPlanes
+        let lowerRow = min(iv + 1, m.pointsV - 1) * m.pointsH * m.mapPlanes
+        m.gains.withUnsafeBufferPointer { gains in
+            let a = gains.baseAddress! + upperRow, b = gains.baseAddress! + lowerRow
+            for k in 0..<plan.count {
+                let l = Int(plan.left[k]), r = Int(plan.right[k]), fh = plan.fractions[k]
+                let upper = a[l] + fh * (a[r] - a[l])
+                let lower = b[l] + fh * (b[r] - b[l])
+                target[plan.pitch * k] *= upper + fv * (lower - upper)
+            }
+        }
     }
 
     @inline(__always)

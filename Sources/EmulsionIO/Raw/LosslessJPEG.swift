@@ -314,7 +314,7 @@ struct LosslessJPEG {
         let limit = 1 << bits
         let sixteen = dngVersion == 0 || dngVersion >= 0x0101_0000
         let clrs = self.clrs, psv = self.psv
-        let sharedTable = tables.allSatisfy { $0 == tables[0] } && Set(maxLengths).count == 1
+        let sharedTable = tables.allSatisfy { $0 == tables[0] }
 
         for jrow in 0..<high {
             if (jrow * wide) % restart == 0 {
@@ -386,10 +386,8 @@ struct LosslessJPEG {
     static func decodeLeftPredicted(_ reader: inout BitReader, fast: UnsafePointer<Int32>, lookup: UnsafePointer<UInt16>,
                                     maxLength: Int, sixteenIsMinimum sixteen: Bool, row: UnsafeMutablePointer<UInt16>,
                                     from: Int, to: Int, stride: Int, limit: Int) -> Bool {
-        guard let bytes = reader.b.baseAddress else {
-            return decodeLeftPredictedSlowly(&reader, fast: fast, lookup: lookup, maxLength: maxLength, sixteenIsMinimum: sixteen,
-                                             row: row, from: from, to: to, stride: stride, limit: limit)
-        }
+        // A stream with no bytes never gets here (the header parser needs four); declining is safe.
+        guard let bytes = reader.b.baseAddress else { return false }
         let end = reader.b.count
         var buffer = reader.buffer, count = reader.count, pos = reader.pos, stopped = reader.stopped
         defer { reader.buffer = buffer; reader.count = count; reader.pos = pos }
@@ -432,20 +430,6 @@ struct LosslessJPEG {
             guard Int(stored) < limit else { return false }
             row[i] = stored
             i += 1
-        }
-        return true
-    }
-
-    /// `decodeLeftPredicted` without the quick case, for a reader over no bytes at all.
-    static func decodeLeftPredictedSlowly(_ reader: inout BitReader, fast: UnsafePointer<Int32>, lookup: UnsafePointer<UInt16>,
-                                          maxLength: Int, sixteenIsMinimum sixteen: Bool, row: UnsafeMutablePointer<UInt16>,
-                                          from: Int, to: Int, stride: Int, limit: Int) -> Bool {
-        for i in from..<max(from, to) {
-            let d = difference(&reader, fast, lookup, maxLength, sixteenIsMinimum: sixteen)
-            if d == failed { return false }
-            let stored = UInt16(truncatingIfNeeded: Int(row[i - stride]) + d)
-            guard Int(stored) < limit else { return false }
-            row[i] = stored
         }
         return true
     }
