@@ -152,6 +152,35 @@ final class LensShadingTests: XCTestCase {
         XCTAssertTrue(bayerShading.columns(width: w, budget: 0).maps.allSatisfy { $0.across.isEmpty })
     }
 
+    /// End to end, as a phone file travels: the phone capture stored in LJ92 tiles, decoded by
+    /// Emulsion's tile decoder and rendered. Its uniform grey surround comes out as bright in a
+    /// corner as in the middle of the top edge with the gain maps applied (within 2%: shot noise
+    /// on 8×8 boxes and rounding), and clearly darker in the corner without them (the lens's
+    /// shading: 1.75 against 1.375 in green, about 10% once display-encoded), so the first
+    /// check cannot pass by accident.
+    func testThePhoneCaptureRendersEvenlyLit() throws {
+        let directory = TestSupport.temporaryDirectory("phone-render")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let w = 480, h = 360
+        let url = directory.appendingPathComponent("phone.dng")
+        try DNGWriter.write(SyntheticPhoneCapture.render(width: w, height: h), to: url,
+                            storage: .losslessJPEGTiles(width: SyntheticPhoneCapture.tileWidth, height: SyntheticPhoneCapture.tileHeight))
+        let raw = try RawFile.read(path: url.path)
+        XCTAssertNotNil(raw.lensShading)
+        func cornerOverEdge(_ profile: Profile) throws -> Double {
+            let image = try Renderer.render(raw, options: RenderOptions(profile: profile))
+            func green(x: Int, y: Int) -> Double {
+                var sum = 0.0
+                for j in y..<(y + 8) { for i in x..<(x + 8) { sum += Double(image.samples[3 * (j * image.width + i) + 1]) } }
+                return sum / 64
+            }
+            return green(x: 2, y: 2) / green(x: image.width / 2 - 4, y: 2)
+        }
+        XCTAssertEqual(try cornerOverEdge(.defaults), 1, accuracy: 0.02, "gain maps applied")
+        XCTAssertLessThan(try cornerOverEdge(Profile.defaults.applying(overrides: ["opcodes.gainMap=false"])), 0.93,
+                          "without the gain maps the corner is the lens's")
+    }
+
     /// A synthetic map: corners ×2, centre ×1, linear in between. A flat mosaic comes out scaled
     /// by exactly the interpolated gain, in both engines.
     func testGainMapScalesTheMosaic() {
