@@ -158,21 +158,8 @@ struct LosslessJPEG {
 
         @inline(__always) mutating func fill(_ n: Int) {
             guard count < n else { return }
-            // Fast path: with no FF among the next eight bytes there is no stuffing and no marker,
-            // so the bytes that fit are taken at once. They are bytes LibRaw reads too before any
-            // stop, and `pos` runs ahead only over plain data bytes, where the restart search
-            // in `decode` (from `pos − 2` to the next FF Dx) finds the same marker.
-            if !stopped, pos + 8 <= b.count {
-                let word = UInt64(bigEndian: UnsafeRawPointer(b.baseAddress! + pos).loadUnaligned(as: UInt64.self))
-                // A zero byte of ~word (an FF of word), the classic test: exact for "any".
-                if (~word &- 0x0101_0101_0101_0101) & word & 0x8080_8080_8080_8080 == 0 {
-                    let taken = (63 - count) >> 3
-                    buffer = buffer &<< UInt64(8 * taken) | word &>> UInt64(64 - 8 * taken)
-                    count += 8 * taken
-                    pos += taken
-                    return
-                }
-            }
+            if !stopped, let bytes = b.baseAddress,
+               LosslessJPEG.takePlainBytes(bytes, end: b.count, pos: &pos, buffer: &buffer, count: &count) { return }
             while !stopped && count < n {
                 guard pos < b.count else { stopped = true; return }
                 let c = b[pos]; pos += 1
@@ -194,6 +181,27 @@ struct LosslessJPEG {
         }
 
         mutating func reset() { buffer = 0; count = 0; stopped = false }
+    }
+
+    /// `BitReader.fill`'s fast path, on the reader's state wherever it is held (its fields, or
+    /// locals in `decodeLeftPredicted`): with no FF among the next eight bytes there is no stuffing
+    /// and no marker, so the bytes that fit the 64-bit buffer are taken at once. They are bytes
+    /// LibRaw reads too before any stop, and `pos` runs ahead only over plain data bytes, where
+    /// the restart search in `decode` (from `pos − 2` to the next FF Dx) finds the same marker.
+    /// False, taking nothing, near the end or where an FF lies ahead (the byte loop decides);
+    /// callers check `stopped` first.
+    @inline(__always)
+    static func takePlainBytes(_ bytes: UnsafePointer<UInt8>, end: Int, pos: inout Int, buffer: inout UInt64,
+                               count: inout Int) -> Bool {
+        guard pos &+ 8 <= end else { return false }
+        let word = UInt64(bigEndian: UnsafeRawPointer(bytes + pos).loadUnaligned(as: UInt64.self))
+        // A zero byte of ~word (an FF of word), the classic test: exact for "any".
+        guard (~word &- 0x0101_0101_0101_0101) & word & 0x8080_8080_8080_8080 == 0 else { return false }
+        let taken = (63 &- count) &>> 3
+        buffer = buffer &<< UInt64(truncatingIfNeeded: 8 &* taken) | word &>> UInt64(truncatingIfNeeded: 64 &- 8 &* taken)
+        count &+= 8 &* taken
+        pos &+= taken
+        return true
     }
 
     /// One difference (`ljpeg_diff`): a Huffman category, then that many bits, sign-extended as
@@ -393,22 +401,10 @@ struct LosslessJPEG {
         defer { reader.buffer = buffer; reader.count = count; reader.pos = pos }
         var i = from
         while i < to {
-            if count < fastBits {
-                var word: UInt64 = 0
-                if !stopped && pos &+ 8 <= end {
-                    word = UInt64(bigEndian: UnsafeRawPointer(bytes + pos).loadUnaligned(as: UInt64.self))
-                }
-                // `BitReader.fill`'s fast path: eight bytes without an FF (stopped or near the end: none).
-                if !stopped && pos &+ 8 <= end && (~word &- 0x0101_0101_0101_0101) & word & 0x8080_8080_8080_8080 == 0 {
-                    let taken = (63 &- count) &>> 3
-                    buffer = buffer &<< UInt64(truncatingIfNeeded: 8 &* taken) | word &>> UInt64(truncatingIfNeeded: 64 &- 8 &* taken)
-                    count &+= 8 &* taken
-                    pos &+= taken
-                } else {
-                    reader.buffer = buffer; reader.count = count; reader.pos = pos
-                    reader.fill(fastBits)
-                    buffer = reader.buffer; count = reader.count; pos = reader.pos; stopped = reader.stopped
-                }
+            if count < fastBits && (stopped || !takePlainBytes(bytes, end: end, pos: &pos, buffer: &buffer, count: &count)) {
+                reader.buffer = buffer; reader.count = count; reader.pos = pos
+                reader.fill(fastBits)
+                buffer = reader.buffer; count = reader.count; pos = reader.pos; stopped = reader.stopped
             }
             if count >= fastBits {
                 let quick = Int(fast[Int(truncatingIfNeeded: buffer &>> UInt64(truncatingIfNeeded: count &- fastBits)) & (1 << fastBits - 1)])
