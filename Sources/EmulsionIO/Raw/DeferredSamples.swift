@@ -28,11 +28,11 @@ enum DeferredSamples: Sendable, Codable, Equatable {
             return try samples.read(path: path)
         case .losslessTiles(let tiles):
             let decoded = tiles.decode(file: try Self.reopen(path))
-            if decoded == nil { RawFile.losslessTilesProbe?.declined = true } else { RawFile.losslessTilesProbe?.used = true }
+            RawFile.losslessTilesProbe?.record(decoded)
             return decoded
         case .nikon(let samples):
             let decoded = samples.decode(file: try Self.reopen(path))
-            if decoded == nil { RawFile.nikonProbe?.declined = true } else { RawFile.nikonProbe?.used = true }
+            RawFile.nikonProbe?.record(decoded)
             return decoded
         }
     }

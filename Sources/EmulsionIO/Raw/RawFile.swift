@@ -71,7 +71,11 @@ public enum RawFile {
 
     /// Whether `decode` took the LJ92 tile path for the last file it read on this thread (tests).
     @TaskLocal static var losslessTilesProbe: LosslessTilesProbe?
-    final class LosslessTilesProbe: @unchecked Sendable { var used = false; var declined = false }
+    final class LosslessTilesProbe: @unchecked Sendable {
+        var used = false, declined = false
+        /// A fast path's outcome: samples (used) or nil (declined, LibRaw decodes).
+        func record(_ decoded: [UInt16]?) { if decoded == nil { declined = true } else { used = true } }
+    }
     /// The same for `NikonCompressedSamples`.
     @TaskLocal static var nikonProbe: LosslessTilesProbe?
 
@@ -128,7 +132,7 @@ public enum RawFile {
                 deferredTiles = tiles
             } else {
                 decoded = tiles.decode(file: file)
-                if decoded == nil { losslessTilesProbe?.declined = true } else { losslessTilesProbe?.used = true }
+                losslessTilesProbe?.record(decoded)
             }
         }
         // Nikon's compressed NEFs: decoded here (or by the caller), LibRaw's loader otherwise
@@ -141,7 +145,7 @@ public enum RawFile {
                 deferredNikon = nikon.streamHeader(file: nef) == nil ? nil : nikon
             } else {
                 decoded = nikon.decode(file: nef)
-                if decoded == nil { nikonProbe?.declined = true } else { nikonProbe?.used = true }
+                nikonProbe?.record(decoded)
             }
         }
         let deferred = stored.map(DeferredSamples.uncompressed) ?? deferredTiles.map(DeferredSamples.losslessTiles)
