@@ -64,19 +64,25 @@ final class LensShadingTests: XCTestCase {
             }
             let (dx, dy) = (trial % 3, trial % 2)
             let shading = LensShading(maps: maps, offsetX: dx, offsetY: dy, imageWidth: w + 4, imageHeight: h + 4)!
-            let columns = shading.columns(width: w)
-            var planned = [Float](repeating: 0, count: w)
-            for y in 0..<h {
-                // The reference: each photosite's product of GainMap.gain over the maps that cover it.
-                var direct = [Float](repeating: 1, count: w)
-                for m in shading.maps where y + dy >= m.top && y + dy < m.bottom && (y + dy - m.top) % m.rowPitch == 0 {
-                    for x in 0..<w where x + dx >= m.left && x + dx < m.right && (x + dx - m.left) % m.columnPitch == 0 {
-                        direct[x] *= m.gain(row: y + dy, column: x + dx, imageWidth: w + 4, imageHeight: h + 4)
-                    }
+            assertRowGainsAreGainMaps(shading, columns: shading.columns(width: w), width: w, height: h, "trial \(trial)")
+        }
+    }
+
+    /// `rowGains` through `columns` for visible rows 0..<height against the reference, bit for
+    /// bit: each photosite's product of `GainMap.gain` over the maps that cover it.
+    func assertRowGainsAreGainMaps(_ shading: LensShading, columns: LensShading.Columns, width w: Int, height h: Int,
+                                   _ label: String, line: UInt = #line) {
+        let (dx, dy) = (shading.offsetX, shading.offsetY)
+        var planned = [Float](repeating: 0, count: w)
+        for y in 0..<h {
+            var direct = [Float](repeating: 1, count: w)
+            for m in shading.maps where y + dy >= m.top && y + dy < m.bottom && (y + dy - m.top) % m.rowPitch == 0 {
+                for x in 0..<w where x + dx >= m.left && x + dx < m.right && (x + dx - m.left) % m.columnPitch == 0 {
+                    direct[x] *= m.gain(row: y + dy, column: x + dx, imageWidth: shading.imageWidth, imageHeight: shading.imageHeight)
                 }
-                planned.withUnsafeMutableBufferPointer { shading.rowGains(y: y, columns: columns, into: $0.baseAddress!) }
-                XCTAssertEqual(direct.map(\.bitPattern), planned.map(\.bitPattern), "trial \(trial), row \(y)")
             }
+            planned.withUnsafeMutableBufferPointer { shading.rowGains(y: y, columns: columns, into: $0.baseAddress!) }
+            XCTAssertEqual(direct.map(\.bitPattern), planned.map(\.bitPattern), "\(label), row \(y)", line: line)
         }
     }
 
@@ -97,18 +103,8 @@ final class LensShadingTests: XCTestCase {
                             mapPlanes: planes, gains: (0..<(pv * ph * planes)).map { _ in Float.random(in: 0.5...2, using: &random) })
                 }
                 let shading = LensShading(maps: maps, offsetX: dx, offsetY: dy, imageWidth: w + 2, imageHeight: h + 2)!
-                let columns = shading.columns(width: w)
-                var planned = [Float](repeating: 0, count: w)
-                for y in 0..<h {
-                    var direct = [Float](repeating: 1, count: w)
-                    for m in shading.maps where (y + dy - m.top) % 2 == 0 && y + dy >= m.top {
-                        for x in 0..<w where (x + dx - m.left) % 2 == 0 && x + dx >= m.left {
-                            direct[x] *= m.gain(row: y + dy, column: x + dx, imageWidth: w + 2, imageHeight: h + 2)
-                        }
-                    }
-                    planned.withUnsafeMutableBufferPointer { shading.rowGains(y: y, columns: columns, into: $0.baseAddress!) }
-                    XCTAssertEqual(direct.map(\.bitPattern), planned.map(\.bitPattern), "width \(w), offset (\(dx), \(dy)), row \(y)")
-                }
+                assertRowGainsAreGainMaps(shading, columns: shading.columns(width: w), width: w, height: h,
+                                          "width \(w), offset (\(dx), \(dy))")
             }
         }
     }
@@ -119,19 +115,8 @@ final class LensShadingTests: XCTestCase {
     func testTallGridsAndTightBudgetsGiveTheSameGains() {
         var random = SplitMix64(seed: 77)
         let w = 40, h = 30
-        func check(_ shading: LensShading, budget: Int, _ label: String) {
-            let columns = shading.columns(width: w, budget: budget)
-            var planned = [Float](repeating: 0, count: w)
-            for y in 0..<h {
-                var direct = [Float](repeating: 1, count: w)
-                for m in shading.maps where y >= m.top && y < m.bottom && (y - m.top) % m.rowPitch == 0 {
-                    for x in 0..<w where x >= m.left && x < m.right && (x - m.left) % m.columnPitch == 0 {
-                        direct[x] *= m.gain(row: y, column: x, imageWidth: w, imageHeight: h)
-                    }
-                }
-                planned.withUnsafeMutableBufferPointer { shading.rowGains(y: y, columns: columns, into: $0.baseAddress!) }
-                XCTAssertEqual(direct.map(\.bitPattern), planned.map(\.bitPattern), "\(label), row \(y)")
-            }
+        func check(_ shading: LensShading, budget: Int, _ label: String, line: UInt = #line) {
+            assertRowGainsAreGainMaps(shading, columns: shading.columns(width: w, budget: budget), width: w, height: h, label, line: line)
         }
         let tall = GainMap(top: 0, left: 0, bottom: h, right: w, plane: 0, planes: 1, rowPitch: 1, columnPitch: 1,
                            pointsV: 100_000, pointsH: 2, spacingV: 1.0 / 99_999, spacingH: 1, originV: 0, originH: 0, mapPlanes: 1,

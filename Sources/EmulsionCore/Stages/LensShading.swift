@@ -131,7 +131,7 @@ public struct LensShading: Sendable, Codable {
             // The grid rows the image's rows reach (iv grows with the row; `lower` is iv + 1).
             let top = max(m.top, offsetY), bottom = min(m.bottom, imageHeight)
             guard top < bottom, plan.count > 0 else { return plan }
-            let first = min(gridRow(top, m).iv, m.pointsV - 1), last = min(gridRow(bottom - 1, m).iv + 1, m.pointsV - 1)
+            let first = gridRow(top, m).upper, last = gridRow(bottom - 1, m).lower
             // A grid finer than the image (more grid rows than rows between them) is read directly.
             guard first <= last, last - first < 2 * (bottom - top) + 2, (last - first + 1) * plan.count <= budget else { return plan }
             budget -= (last - first + 1) * plan.count
@@ -148,11 +148,12 @@ public struct LensShading: Sendable, Codable {
         })
     }
 
-    /// `GainMap.gain`'s vertical position of an image row.
+    /// `GainMap.gain`'s vertical position of an image row: the grid rows above and below it
+    /// (clamped to the grid) and the fraction between them.
     @inline(__always)
-    private func gridRow(_ row: Int, _ m: GainMap) -> (iv: Int, fv: Float) {
+    private func gridRow(_ row: Int, _ m: GainMap) -> (upper: Int, lower: Int, fv: Float) {
         let (iv, fv) = GainMap.position(Double(row) / Double(imageHeight), origin: m.originV, spacing: m.spacingV, points: m.pointsV)
-        return (iv, fv)
+        return (min(iv, m.pointsV - 1), min(iv + 1, m.pointsV - 1), fv)
     }
 
     /// `rowGains(y:width:into:)` through columns worked out beforehand: the same operations in the
@@ -220,8 +221,7 @@ public struct LensShading: Sendable, Codable {
     @inline(__always)
     private func acrossRows(_ row: Int, _ m: GainMap, _ plan: MapColumns,
                             _ across: UnsafeBufferPointer<Float>) -> (UnsafePointer<Float>, UnsafePointer<Float>, Float)? {
-        let (iv, fv) = gridRow(row, m)
-        let upper = min(iv, m.pointsV - 1), lower = min(iv + 1, m.pointsV - 1)
+        let (upper, lower, fv) = gridRow(row, m)
         guard plan.gridRows.contains(upper), plan.gridRows.contains(lower), let base = across.baseAddress else { return nil }
         return (base + (upper - plan.gridRows.lowerBound) * plan.count, base + (lower - plan.gridRows.lowerBound) * plan.count, fv)
     }
@@ -229,9 +229,8 @@ public struct LensShading: Sendable, Codable {
     /// One map's gains multiplied into its columns of the row, interpolated from the grid itself
     /// (`GainMap.gain`'s operations): for maps whose `across` was over budget.
     private func multiplyFromGrid(_ row: Int, _ m: GainMap, _ plan: MapColumns, into target: UnsafeMutablePointer<Float>) {
-        let (iv, fv) = gridRow(row, m)
-        let upperRow = min(iv, m.pointsV - 1) * m.pointsH * m.mapPlanes
-        let lowerRow = min(iv + 1, m.pointsV - 1) * m.pointsH * m.mapPlanes
+        let (upper, lower, fv) = gridRow(row, m)
+        let upperRow = upper * m.pointsH * m.mapPlanes, lowerRow = lower * m.pointsH * m.mapPlanes
         m.gains.withUnsafeBufferPointer { gains in
             let a = gains.baseAddress! + upperRow, b = gains.baseAddress! + lowerRow
             for k in 0..<plan.count {
