@@ -72,41 +72,42 @@ public final class Benchmark {
         var files: [(label: String, path: String)] = options.inputs.map { (URL(fileURLWithPath: $0).lastPathComponent, $0) }
         for mp in options.syntheticMegapixels {
             let (w, h) = Self.syntheticSize(megapixels: mp)
-            let folder = options.syntheticDirectory.map { URL(fileURLWithPath: $0) } ?? directory
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            let path = folder.appendingPathComponent("synthetic-\(mp)mp.dng").path
-            if options.syntheticDirectory != nil, FileManager.default.fileExists(atPath: path) {
-                print("reusing synthetic \(mp) MP raw: \(path)")
-                files.append(("synthetic \(mp) MP (\(w)×\(h))", path))
-                continue
-            }
-            let started = DispatchTime.now()
-            let scene = SyntheticScene(width: w, height: h, camera: SyntheticCamera(noise: .init()))
-            try DNGWriter.write(scene.render(), to: URL(fileURLWithPath: path))
-            print("made synthetic \(mp) MP raw: \(w)×\(h) uncompressed DNG with shot and read noise (\(seconds(since: started)) s)")
-            files.append(("synthetic \(mp) MP (\(w)×\(h))", path))
+            files.append(try synthetic(file: "synthetic-\(mp)mp.dng", kind: "synthetic \(mp) MP", label: "synthetic \(mp) MP (\(w)×\(h))",
+                                       made: "\(w)×\(h) uncompressed DNG with shot and read noise", in: directory) { url in
+                try DNGWriter.write(SyntheticScene(width: w, height: h, camera: SyntheticCamera(noise: .init())).render(), to: url)
+            })
         }
         for mp in options.syntheticPhoneMegapixels {
             let (w, h) = SyntheticPhoneCapture.size(megapixels: mp)
-            let folder = options.syntheticDirectory.map { URL(fileURLWithPath: $0) } ?? directory
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            let path = folder.appendingPathComponent("synthetic-phone-\(mp)mp.dng").path
-            let label = "synthetic phone \(mp) MP (\(w)×\(h), LJ92 tiles, gain maps)"
-            if options.syntheticDirectory != nil, FileManager.default.fileExists(atPath: path) {
-                print("reusing synthetic phone \(mp) MP raw: \(path)")
-                files.append((label, path))
-                continue
-            }
-            let started = DispatchTime.now()
-            let storage = DNGWriter.SampleStorage.losslessJPEGTiles(width: SyntheticPhoneCapture.tileWidth,
-                                                                    height: SyntheticPhoneCapture.tileHeight)
-            try DNGWriter.write(SyntheticPhoneCapture.render(width: w, height: h), to: URL(fileURLWithPath: path), storage: storage)
-            print("made synthetic phone \(mp) MP raw: \(w)×\(h) DNG in \(SyntheticPhoneCapture.tileWidth)×\(SyntheticPhoneCapture.tileHeight) lossless JPEG tiles, four GainMaps, shot and read noise (\(seconds(since: started)) s)")
-            files.append((label, path))
+            let (tw, th) = (SyntheticPhoneCapture.tileWidth, SyntheticPhoneCapture.tileHeight)
+            files.append(try synthetic(file: "synthetic-phone-\(mp)mp.dng", kind: "synthetic phone \(mp) MP",
+                                       label: "synthetic phone \(mp) MP (\(w)×\(h), LJ92 tiles, gain maps)",
+                                       made: "\(w)×\(h) DNG in \(tw)×\(th) lossless JPEG tiles, four GainMaps, shot and read noise",
+                                       in: directory) { url in
+                try DNGWriter.write(SyntheticPhoneCapture.render(width: w, height: h), to: url,
+                                    storage: .losslessJPEGTiles(width: tw, height: th))
+            })
         }
         for file in files {
             try bench(label: file.label, path: file.path, directory: directory)
         }
+    }
+
+    /// A synthetic raw named `file`: reused from the keep folder when it is there, else made by
+    /// `write` (in the keep folder, or the run's own `directory`), with a line saying which.
+    func synthetic(file: String, kind: String, label: String, made description: String, in directory: URL,
+                   write: (URL) throws -> Void) throws -> (label: String, path: String) {
+        let folder = options.syntheticDirectory.map { URL(fileURLWithPath: $0) } ?? directory
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let url = folder.appendingPathComponent(file)
+        if options.syntheticDirectory != nil, FileManager.default.fileExists(atPath: url.path) {
+            print("reusing \(kind) raw: \(url.path)")
+            return (label, url.path)
+        }
+        let started = DispatchTime.now()
+        try write(url)
+        print("made \(kind) raw: \(description) (\(seconds(since: started)) s)")
+        return (label, url.path)
     }
 
     // MARK: One input

@@ -45,8 +45,9 @@ struct BenchCommand: ParsableCommand {
     func run() throws {
         var options = Benchmark.Options()
         options.inputs = inputs
-        options.syntheticMegapixels = synthetic.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-        options.syntheticPhoneMegapixels = syntheticPhone.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        func megapixels(_ list: String) -> [Int] { list.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
+        options.syntheticMegapixels = megapixels(synthetic)
+        options.syntheticPhoneMegapixels = megapixels(syntheticPhone)
         options.repeats = max(1, repeats)
         options.endToEndRepeats = max(1, endToEndRepeats)
         options.peers = !noPeers

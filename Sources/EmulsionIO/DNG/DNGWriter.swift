@@ -58,7 +58,7 @@ public enum DNGWriter {
             entries += [.long(273, [0]),  // StripOffsets: patched by the builder
                         .long(278, [UInt32(image.height)]), .long(279, [UInt32(image.samples.count * 2)])]
         case .losslessJPEGTiles(let tileWidth, let tileHeight):
-            chunks = losslessTiles(image, tileWidth: tileWidth, tileHeight: tileHeight)
+            chunks = try losslessTiles(image, tileWidth: tileWidth, tileHeight: tileHeight)
             entries[entries.firstIndex { $0.tag == 259 }!] = .short(259, [7])
             entries += [.long(322, [UInt32(tileWidth)]), .long(323, [UInt32(tileHeight)]),
                         .long(324, [UInt32](repeating: 0, count: chunks.count)),  // TileOffsets: patched by the builder
@@ -104,9 +104,6 @@ public enum DNGWriter {
             guard image.cfa != nil else { throw Failure("cannot write DNG: lossless JPEG tiles are for mosaic images") }
             guard w > 0, h > 0, w % 16 == 0, h % 16 == 0, w <= 65535, h <= 65535 else {
                 throw Failure("cannot write DNG: tile \(w)×\(h) is not a multiple of 16 on both sides")
-            }
-            guard (image.samples.max() ?? 0) < 1 << 15 else {
-                throw Failure("cannot write DNG: lossless JPEG tiles here hold samples of at most 15 bits")
             }
         }
     }
@@ -163,9 +160,12 @@ public enum DNGWriter {
     /// The mosaic cut into `tileWidth × tileHeight` tiles, row-major from the top left, each as a
     /// lossless JPEG stream; partial tiles repeat their last column and row (LibRaw and the DNG
     /// SDK skip what lies outside the image). Tiles are encoded in parallel.
-    static func losslessTiles(_ image: RawImage, tileWidth: Int, tileHeight: Int) -> [[UInt8]] {
+    static func losslessTiles(_ image: RawImage, tileWidth: Int, tileHeight: Int) throws -> [[UInt8]] {
         let across = (image.width + tileWidth - 1) / tileWidth, down = (image.height + tileHeight - 1) / tileHeight
         let largest = Int(image.samples.max() ?? 0)
+        guard largest < 1 << 15 else {
+            throw Failure("cannot write DNG: lossless JPEG tiles here hold samples of at most 15 bits")
+        }
         let precision = max(2, Int.bitWidth - largest.leadingZeroBitCount)
         let results = TileResults(count: across * down)
         image.samples.withUnsafeBufferPointer { samples in
