@@ -307,7 +307,8 @@ final class LosslessJPEGSyntheticTests: XCTestCase {
 }
 
 /// A tiled, compression-7 CFA DNG with an LJ92 encoder written for the test (ITU-T T.81 H.1,
-/// with LibRaw's restart semantics: column-0 predictors reset to 2^(P−1) at restart rows).
+/// every predictor, with LibRaw's restart semantics: column-0 predictors reset to 2^(P−1) at
+/// restart rows), writing its bits through `LosslessJPEGEncoder.BitWriter`.
 struct MiniLJ92DNG {
     var psv: Int
     var bits: Int
@@ -380,24 +381,15 @@ struct MiniLJ92DNG {
         var sos: [UInt8] = [UInt8(clrs)]
         for c in 0..<clrs { sos += [UInt8(c + 1), 0x00] }
         segment(0xDA, sos + [UInt8(psv), 0, 0])
-        var acc: UInt64 = 0, n = 0
-        func put(_ v: Int, _ count: Int) {
-            guard count > 0 else { return }
-            acc = acc << UInt64(count) | UInt64(v & ((1 << count) - 1)); n += count
-            while n >= 8 {
-                let byte = UInt8((acc >> UInt64(n - 8)) & 0xFF)
-                out.append(byte)
-                if byte == 0xFF { out.append(0) }
-                n -= 8
-            }
-        }
-        func flush() { if n > 0 { put((1 << (8 - n)) - 1, 8 - n) } }
+        // The product encoder's bit writer: MSB first, FF stuffed, the last byte padded with ones.
+        var writer = LosslessJPEGEncoder.BitWriter()
+        func put(_ v: Int, _ count: Int) { writer.write(UInt32(truncatingIfNeeded: v), length: count) }
         let rowValues = wide * clrs
         var vpred = [Int](repeating: 0, count: clrs)
         var marker = 0
         for jrow in 0..<high {
             if jrow == 0 || restartRows.map({ jrow % $0 == 0 }) == true {
-                if jrow > 0 { flush(); out += [0xFF, UInt8(0xD0 + marker % 8)]; marker += 1 }
+                if jrow > 0 { writer.finish(); writer.bytes += [0xFF, UInt8(0xD0 + marker % 8)]; marker += 1 }
                 for c in 0..<clrs { vpred[c] = 1 << (bits - 1) }
             }
             for i in 0..<rowValues {
@@ -423,8 +415,8 @@ struct MiniLJ92DNG {
                 put(diff < 0 ? diff + (1 << category) - 1 : diff, category)
             }
         }
-        flush()
-        return out + [0xFF, 0xD9]
+        writer.finish()
+        return out + writer.bytes + [0xFF, 0xD9]
     }
 
     func bytes() -> [UInt8] {
