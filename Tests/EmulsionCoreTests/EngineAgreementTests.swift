@@ -1,3 +1,4 @@
+import EmulsionTestSupport
 import XCTest
 @testable import EmulsionCore
 
@@ -127,6 +128,13 @@ final class LaneWidthAgreementTests: XCTestCase {
         }
     }
 
+    /// The lanes of `v`, in order.
+    static func lanes<L: Lanes>(_ v: L) -> [Float] {
+        var out = [Float](repeating: 0, count: L.laneCount)
+        out.withUnsafeMutableBufferPointer { v.store(to: $0.baseAddress!) }
+        return out
+    }
+
     func checkRequirements<L: Lanes>(_ type: L.Type) {
         let values = lanesOf(Self.adversarial)
         check(type, values, "clamped") { $0.clamped(0, 1) } _: { $0.clamped(0, 1) }
@@ -187,15 +195,25 @@ final class LaneWidthAgreementTests: XCTestCase {
             var i = 0
             while i + 2 * L.laneCount <= values.count {
                 let (e, o) = L.loadingColumnPairs(v.baseAddress! + i)
-                var evens = [Float](repeating: 0, count: L.laneCount), odds = evens
-                evens.withUnsafeMutableBufferPointer { e.store(to: $0.baseAddress!) }
-                odds.withUnsafeMutableBufferPointer { o.store(to: $0.baseAddress!) }
+                let evens = Self.lanes(e), odds = Self.lanes(o)
                 XCTAssertEqual(evens.map(\.bitPattern), (0..<L.laneCount).map { values[i + 2 * $0].bitPattern }, "loadingColumnPairs \(L.self) even")
                 XCTAssertEqual(odds.map(\.bitPattern), (0..<L.laneCount).map { values[i + 2 * $0 + 1].bitPattern }, "loadingColumnPairs \(L.self) odd")
                 var back = [Float](repeating: 0, count: 2 * L.laneCount)
                 back.withUnsafeMutableBufferPointer { L.storeColumnPairs(even: e, odd: o, to: $0.baseAddress!) }
                 XCTAssertEqual(back.map(\.bitPattern), values[i ..< i + 2 * L.laneCount].map(\.bitPattern), "storeColumnPairs \(L.self)")
                 i += 2 * L.laneCount
+            }
+            // Sample pairs: lane k of `even` is sample 2k converted exactly, of `odd` sample 2k + 1
+            // (samples at both ends of the 16-bit range, so a sign or a swapped half shows).
+            let samples: [UInt16] = (0..<(4 * L.laneCount)).map { UInt16(truncatingIfNeeded: $0 &* 40503 &+ ($0 & 1) * 0x8000) } + [65535, 0]
+            samples.withUnsafeBufferPointer { s in
+                var j = 0
+                while j + 2 * L.laneCount <= samples.count {
+                    let (e, o) = L.loadingSamplePairs(s.baseAddress! + j)
+                    XCTAssertEqual(Self.lanes(e), (0..<L.laneCount).map { Float(samples[j + 2 * $0]) }, "loadingSamplePairs \(L.self) even")
+                    XCTAssertEqual(Self.lanes(o), (0..<L.laneCount).map { Float(samples[j + 2 * $0 + 1]) }, "loadingSamplePairs \(L.self) odd")
+                    j += 2
+                }
             }
             // allLanesBelow: the lanes' own compares, all of them (NaN is never below).
             i = 0
@@ -291,6 +309,54 @@ final class LaneWidthAgreementTests: XCTestCase {
                 var got = [Float](repeating: 0, count: width * height)
                 got.withUnsafeMutableBufferPointer { source.normalise(rows: 0..<height, into: $0.baseAddress!, engine: .simd) }
                 XCTAssertTrue(zip(got, expected).allSatisfy { $0.bitPattern == $1.bitPattern }, "\(cfa.name), \(lanes) lanes")
+            }
+        }
+    }
+
+    /// MosaicSource gives the bilinear demosaic a Bayer window split into column planes (and an
+    /// interleaved one after a mosaic stage). Both must give the same bits: the planes' rows are
+    /// normalised with the same operations on the same constants and the kernel takes the same
+    /// means of the same photosites. Compared whole source against whole source, both engines,
+    /// every lane width, on widths down to 1 (the planes' mirrored padding and the columns left
+    /// after the lane groups), black tiles 2, 4 and 3 wide (the split tables' phases, which step
+    /// by the lane count modulo the period), samples above white, and lens shading.
+    func testColumnPlanesGiveTheInterleavedWindowsBits() {
+        let tiles: [SensorLevels] = [
+            SensorLevels(blackTileWidth: 2, blackTileHeight: 2, blackTile: [1024.55, 1024.73, 1023.78, 1023.93], white: 4000),
+            SensorLevels(blackTileWidth: 4, blackTileHeight: 1, blackTile: [60, 61.5, 63, 64.25], white: 4000),
+            SensorLevels(blackTileWidth: 3, blackTileHeight: 1, blackTile: [60, 70, 80], white: 4000),
+        ]
+        for cfa in [CFAPattern.rggb, .bggr, .grbg, .gbrg] {
+            for (t, levels) in tiles.enumerated() {
+                for width in [1, 2, 3, 7, 16, 17, 38, 45] {
+                    let height = 11
+                    var state = UInt32(width * 31 + t)
+                    let raw = (0..<(width * height)).map { _ -> UInt16 in
+                        state = state &* 1_664_525 &+ 1_013_904_223
+                        return UInt16(truncatingIfNeeded: state >> 19)  // 0 … 8191: black, mid-range and above white
+                    }
+                    let gains: [Float] = [2, 1.5, 1.25, 1.5, 1, 1.5, 2, 1.5, 1.75]
+                    let map = GainMap(top: 0, left: 0, bottom: height, right: width, plane: 0, planes: 1, rowPitch: 1, columnPitch: 1,
+                                      pointsV: 3, pointsH: 3, spacingV: 0.5, spacingH: 0.5, originV: 0, originH: 0,
+                                      mapPlanes: 1, gains: gains)
+                    for shading in [nil, LensShading(maps: [map], imageWidth: width, imageHeight: height)] {
+                        let n = RawNormalisation(levels: levels, multipliers: SIMD3(2.1, 1, 1.6), cfa: cfa, ceiling: 1.25)
+                        let planes = MosaicSource(raw: raw, width: width, height: height, cfa: cfa, normalisation: n,
+                                                  demosaic: BilinearDemosaic(), lensShading: shading)
+                        XCTAssertEqual(planes.layout, .columnPlanes)
+                        var interleaved = planes
+                        interleaved.layout = .interleaved
+                        let expected = TestSupport.renderSource(interleaved, engine: .scalar, stripRows: 4)
+                        let label = "\(cfa.name), black tile \(t), width \(width), shading \(shading != nil)"
+                        for engine in [Engine.scalar, .simd] {
+                            withEveryWidth { lanes in
+                                let got = TestSupport.renderSource(planes, engine: engine, stripRows: 4)
+                                let first = got.indices.first { got[$0].bitPattern != expected[$0].bitPattern }
+                                XCTAssertNil(first, "\(label), \(engine), \(lanes) lanes: value \(first ?? 0)")
+                            }
+                        }
+                    }
+                }
             }
         }
     }

@@ -53,6 +53,10 @@ public protocol Lanes: Sendable {
     /// Stores `even` and `odd` interleaved as `2 · laneCount` consecutive values (the inverse of
     /// `loadingColumnPairs`).
     static func storeColumnPairs(even: Self, odd: Self, to pointer: UnsafeMutablePointer<Float>)
+    /// Loads `2 · laneCount` consecutive 16-bit samples split by position as `loadingColumnPairs`
+    /// splits floats, converted exactly to Float: the raw normalisation's input when the window
+    /// keeps even and odd columns apart (`MosaicWindow.Layout.columnPlanes`).
+    static func loadingSamplePairs(_ pointer: UnsafePointer<UInt16>) -> (even: Self, odd: Self)
     /// Piecewise-linear lookup: `self` is a position in `table` (0 … count-1, already clamped;
     /// count ≤ 2²²): `table[i] + f · (table[i+1] − table[i])` with i + f = self.
     func interpolated(in table: UnsafePointer<Float>, count: Int) -> Self
@@ -177,6 +181,10 @@ extension HalvedLanes {
         let low = Half.loadingColumnPairs(pointer), high = Half.loadingColumnPairs(pointer + 2 * Half.laneCount)
         return (Self(lowHalf: low.even, highHalf: high.even), Self(lowHalf: low.odd, highHalf: high.odd))
     }
+    @inlinable @inline(__always) public static func loadingSamplePairs(_ pointer: UnsafePointer<UInt16>) -> (even: Self, odd: Self) {
+        let low = Half.loadingSamplePairs(pointer), high = Half.loadingSamplePairs(pointer + 2 * Half.laneCount)
+        return (Self(lowHalf: low.even, highHalf: high.even), Self(lowHalf: low.odd, highHalf: high.odd))
+    }
     @inlinable @inline(__always) public static func storeColumnPairs(even: Self, odd: Self, to pointer: UnsafeMutablePointer<Float>) {
         Half.storeColumnPairs(even: even.lowHalf, odd: odd.lowHalf, to: pointer)
         Half.storeColumnPairs(even: even.highHalf, odd: odd.highHalf, to: pointer + 2 * Half.laneCount)
@@ -229,6 +237,9 @@ extension Float: Lanes {
     }
     @inlinable @inline(__always) public static func storeColumnPairs(even: Float, odd: Float, to pointer: UnsafeMutablePointer<Float>) {
         pointer[0] = even; pointer[1] = odd
+    }
+    @inlinable @inline(__always) public static func loadingSamplePairs(_ pointer: UnsafePointer<UInt16>) -> (even: Float, odd: Float) {
+        (Float(pointer[0]), Float(pointer[1]))
     }
     @inlinable @inline(__always) public func floored() -> Float {
         let nearest = (self + Rounding.magic) - Rounding.magic
@@ -324,6 +335,19 @@ extension SIMD4: Lanes where Scalar == Float {
         let even = _vector4(even), odd = _vector4(odd)
         SIMD4(even[0], odd[0], even[1], odd[1]).store(to: pointer)
         SIMD4(even[2], odd[2], even[3], odd[3]).store(to: pointer + 4)
+    }
+    /// One 16-byte load seen as four 32-bit words, each an (even, odd) pair of samples: the low
+    /// halves by a mask, the high halves by a shift (`pand`, `psrld`; no shuffle), each converted
+    /// as `loadingSamples` converts (exact: every sample is below 2¹⁶).
+    @inlinable @inline(__always) public static func loadingSamplePairs(_ pointer: UnsafePointer<UInt16>) -> (even: SIMD4<Float>, odd: SIMD4<Float>) {
+        let loaded = UnsafeRawPointer(pointer).loadUnaligned(as: SIMD4<UInt32>.self)
+        #if _endian(big)
+        let words = (loaded &<< 16) | (loaded &>> 16)
+        #else
+        let words = loaded
+        #endif
+        let even = words & 0xFFFF, odd = words &>> 16
+        return (SIMD4<Float>(SIMD4<Int32>(truncatingIfNeeded: even)), SIMD4<Float>(SIMD4<Int32>(truncatingIfNeeded: odd)))
     }
     @inlinable @inline(__always) public func floored() -> SIMD4<Float> {
         let nearest = (self + Rounding.magic) - Rounding.magic

@@ -17,6 +17,13 @@ public struct RawNormalisation: Sendable {
     public let blacks: [Float]
     public let gains: [Float]
     public let rowStride: Int
+    /// The same constants for rows split by column parity (`MosaicWindow.Layout.columnPlanes`): per
+    /// tile row, the even columns' phases 0, 2, 4, … (`pairStride` entries, repeated like a row of
+    /// `blacks`), then the odd columns' 1, 3, 5, …. Empty when the period is odd (not a Bayer layout).
+    public let pairBlacks: [Float]
+    public let pairGains: [Float]
+    /// `periodWidth / 2 + 16`.
+    public let pairStride: Int
     public let ceiling: Float
 
     /// - Parameters:
@@ -48,6 +55,20 @@ public struct RawNormalisation: Sendable {
         }
         self.blacks = blacks
         self.gains = gains
+        pairStride = periodWidth / 2 + 16
+        if periodWidth % 2 == 0 {
+            let (pw, ph, ps, rs) = (periodWidth, periodHeight, periodWidth / 2 + 16, periodWidth + 16)
+            func split(_ values: [Float]) -> [Float] {
+                (0..<ph).flatMap { r in
+                    (0..<2).flatMap { parity in (0..<ps).map { values[r * rs + (2 * $0 + parity) % pw] } }
+                }
+            }
+            pairBlacks = split(blacks)
+            pairGains = split(gains)
+        } else {
+            pairBlacks = []
+            pairGains = []
+        }
         self.ceiling = ceiling
     }
 

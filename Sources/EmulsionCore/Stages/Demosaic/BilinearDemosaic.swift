@@ -4,13 +4,16 @@
 /// mean for blue at red and red at blue, horizontal or vertical pair at green sites). The same
 /// rule — mean of same-colour photosites in the 3×3 window, 5×5 where the 3×3 has none — serves
 /// any other periodic CFA (X-Trans included) as a fast fallback, reading only photosites inside
-/// the image. Bayer borders read the window's mirrored rows and columns.
+/// the image. Bayer borders read the window's mirrored rows and columns. It asks for a Bayer
+/// window split into column planes (`readsColumnPlanes`), where its lane groups load each site
+/// colour without shuffles, and reads an interleaved one as well.
 /// Reference: e.g. Gunturk et al., "Demosaicking: color filter array interpolation", IEEE Signal
 /// Processing Magazine 22(1), 2005, §II. Colour space: white-balanced camera RGB in and out.
 /// Expected quality: about 30 dB CPSNR on natural images (docs/QUALITY.md once measured).
 public struct BilinearDemosaic: LanesDemosaic {
     public init() {}
     public var halo: Int { 2 }
+    public var readsColumnPlanes: Bool { true }
 
     @inline(__always)
     public func interpolate<L: Lanes>(_ w: MosaicWindow, into strip: Strip, lanes _: L.Type) {
@@ -23,8 +26,17 @@ public struct BilinearDemosaic: LanesDemosaic {
                 continue
             }
             // Bayer: the window is mirrored past the border, so one rule serves every pixel.
-            BayerRowPlan(cfa: w.cfa, row: y).dispatch(BayerBilinear.Row<L>(
-                above: w.row(y - 1), here: w.row(y), below: w.row(y + 1), width: width, strip: strip, out: out))
+            let plan = BayerRowPlan(cfa: w.cfa, row: y)
+            switch w.layout {
+            case .interleaved:
+                plan.dispatch(BayerBilinear.Row<L, InterleavedRow>(
+                    above: InterleavedRow(w.row(y - 1)), here: InterleavedRow(w.row(y)), below: InterleavedRow(w.row(y + 1)),
+                    width: width, strip: strip, out: out))
+            case .columnPlanes:
+                func planes(_ y: Int) -> ColumnPlanesRow { ColumnPlanesRow(even: w.row(y), odd: w.row(y) + w.oddPlaneOffset) }
+                plan.dispatch(BayerBilinear.Row<L, ColumnPlanesRow>(
+                    above: planes(y - 1), here: planes(y), below: planes(y + 1), width: width, strip: strip, out: out))
+            }
         }
     }
 
@@ -33,7 +45,7 @@ public struct BilinearDemosaic: LanesDemosaic {
         let centre = w.cfa.colour(row: y, column: x)
         var rgb = SIMD3<Float>(repeating: 0)
         for channel in 0..<3 {
-            if channel == centre { rgb[channel] = w.row(y)[x]; continue }
+            if channel == centre { rgb[channel] = w.photosite(row: y, column: x); continue }
             var radius = 1
             while true {
                 var sum: Float = 0
@@ -41,11 +53,10 @@ public struct BilinearDemosaic: LanesDemosaic {
                 for dy in -radius...radius {
                     let yy = y + dy
                     guard yy >= 0, yy < w.imageHeight, w.contains(row: yy) else { continue }
-                    let p = w.row(yy)
                     for dx in -radius...radius {
                         let xx = x + dx
                         guard xx >= 0, xx < w.width, w.cfa.colour(row: yy, column: xx) == channel else { continue }
-                        sum += p[xx]
+                        sum += w.photosite(row: yy, column: xx)
                         n += 1
                     }
                 }
@@ -127,8 +138,8 @@ enum BayerBilinear {
     /// One Bayer row: groups of `2 · laneCount` columns split by parity (`columnPairs`), then
     /// the remainder as pairs through the scalar instantiation, then the last column of an odd
     /// width (`lastColumn`): the same operations on the same photosites, so the same bits.
-    struct Row<L: Lanes>: BayerRowBody {
-        let above, here, below: UnsafePointer<Float>
+    struct Row<L: Lanes, P: ColumnPairRow>: BayerRowBody {
+        let above, here, below: P
         let width: Int
         let strip: Strip
         let out: Int
@@ -173,15 +184,16 @@ enum BayerBilinear {
     /// earlier kernel's, operand for operand, so the bits are the same. Reads columns
     /// x − 2 … x + 2·laneCount + 1 (the window's padding covers the ends).
     @inline(__always)
-    static func columnPairs<R: BayerRowLayout, L: Lanes>(_ above: UnsafePointer<Float>, _ here: UnsafePointer<Float>,
-                                                         _ below: UnsafePointer<Float>, x: Int, layout _: R.Type,
-                                                         into strip: Strip, at index: Int, _: L.Type) {
+    static func columnPairs<R: BayerRowLayout, L: Lanes, P: ColumnPairRow>(_ above: P, _ here: P, _ below: P, x: Int,
+                                                                          layout _: R.Type, into strip: Strip, at index: Int,
+                                                                          _: L.Type) {
         // Columns x, x+2, … (even) and x+1, x+3, … (odd); `west` are x−1, x+1, … (the odd
         // columns one pair to the left) and `east` x+2, x+4, … (the even columns one pair on).
-        let here2 = L.loadingColumnPairs(here + x), above2 = L.loadingColumnPairs(above + x), below2 = L.loadingColumnPairs(below + x)
-        let hereWest = L.loadingColumnPairs(here + x - 2).odd, hereEast = L.loadingColumnPairs(here + x + 2).even
-        let aboveWest = L.loadingColumnPairs(above + x - 2).odd, aboveEast = L.loadingColumnPairs(above + x + 2).even
-        let belowWest = L.loadingColumnPairs(below + x - 2).odd, belowEast = L.loadingColumnPairs(below + x + 2).even
+        let here2: (even: L, odd: L) = here.pairs(at: x), above2: (even: L, odd: L) = above.pairs(at: x)
+        let below2: (even: L, odd: L) = below.pairs(at: x)
+        let hereWest: L = here.west(at: x), hereEast: L = here.east(at: x)
+        let aboveWest: L = above.west(at: x), aboveEast: L = above.east(at: x)
+        let belowWest: L = below.west(at: x), belowEast: L = below.east(at: x)
         @inline(__always) func even(_ source: BayerRowPlan.Source) -> L {
             estimate(source, centre: here2.even, n: above2.even, s: below2.even, w: hereWest, e: here2.odd,
                      nw: aboveWest, ne: above2.odd, sw: belowWest, se: below2.odd)
@@ -198,13 +210,46 @@ enum BayerBilinear {
     /// The row's last column when the width is odd: an even column (pairs start at column 0),
     /// through the same estimates as `columnPairs`' even lanes.
     @inline(__always)
-    static func lastColumn<R: BayerRowLayout>(_ above: UnsafePointer<Float>, _ here: UnsafePointer<Float>,
-                                              _ below: UnsafePointer<Float>, x: Int, layout _: R.Type,
-                                              into strip: Strip, at index: Int) {
+    static func lastColumn<R: BayerRowLayout, P: ColumnPairRow>(_ above: P, _ here: P, _ below: P, x: Int, layout _: R.Type,
+                                                                into strip: Strip, at index: Int) {
+        // Column x + 1 lies in the padding.
+        let h: (even: Float, odd: Float) = here.pairs(at: x), a: (even: Float, odd: Float) = above.pairs(at: x)
+        let b: (even: Float, odd: Float) = below.pairs(at: x)
         @inline(__always) func site(_ source: BayerRowPlan.Source) -> Float {
-            estimate(source, centre: here[x], n: above[x], s: below[x], w: here[x - 1], e: here[x + 1],
-                     nw: above[x - 1], ne: above[x + 1], sw: below[x - 1], se: below[x + 1])
+            estimate(source, centre: h.even, n: a.even, s: b.even, w: here.west(at: x), e: h.odd,
+                     nw: above.west(at: x), ne: a.odd, sw: below.west(at: x), se: b.odd)
         }
         strip.r[index] = site(R.even.0); strip.g[index] = site(R.even.1); strip.b[index] = site(R.even.2)
     }
+}
+
+/// How the Bayer kernel reads one window row (`MosaicWindow.Layout`): for an even column x, the
+/// columns x, x+2, … and x+1, x+3, … (`laneCount` of each), the odd columns x−1, x+1, … (each
+/// even column's west neighbour) and the even columns x+2, x+4, … (each odd column's east one).
+protocol ColumnPairRow {
+    func pairs<L: Lanes>(at x: Int) -> (even: L, odd: L)
+    func west<L: Lanes>(at x: Int) -> L
+    func east<L: Lanes>(at x: Int) -> L
+}
+
+/// A row in sensor order: each lane group is split as it loads (`Lanes.loadingColumnPairs`,
+/// shuffles), and the west and east neighbours are the halves of two more such loads.
+struct InterleavedRow: ColumnPairRow {
+    let values: UnsafePointer<Float>
+    init(_ values: UnsafeMutablePointer<Float>) { self.values = UnsafePointer(values) }
+    @inline(__always) func pairs<L: Lanes>(at x: Int) -> (even: L, odd: L) { L.loadingColumnPairs(values + x) }
+    @inline(__always) func west<L: Lanes>(at x: Int) -> L { L.loadingColumnPairs(values + x - 2).odd }
+    @inline(__always) func east<L: Lanes>(at x: Int) -> L { L.loadingColumnPairs(values + x + 2).even }
+}
+
+/// A row split into column planes: every read is one plain load, the neighbours the same
+/// plane one entry over. Source + demosaic, SIMD: see docs/PERFORMANCE.md (run v17).
+struct ColumnPlanesRow: ColumnPairRow {
+    let even, odd: UnsafePointer<Float>
+    init(even: UnsafeMutablePointer<Float>, odd: UnsafeMutablePointer<Float>) {
+        self.even = UnsafePointer(even); self.odd = UnsafePointer(odd)
+    }
+    @inline(__always) func pairs<L: Lanes>(at x: Int) -> (even: L, odd: L) { (L(loading: even + (x >> 1)), L(loading: odd + (x >> 1))) }
+    @inline(__always) func west<L: Lanes>(at x: Int) -> L { L(loading: odd + (x >> 1) - 1) }
+    @inline(__always) func east<L: Lanes>(at x: Int) -> L { L(loading: even + (x >> 1) + 1) }
 }

@@ -17,6 +17,10 @@ public struct MosaicSource: StripSource {
     public let lensShading: LensShading?
     /// Its per-column grid positions for this width, worked out once.
     let shadingColumns: LensShading.Columns?
+    /// How the window holds its rows: split by column parity where the demosaic reads them so
+    /// (`DemosaicAlgorithm.readsColumnPlanes`) from a Bayer mosaic with no mosaic stage, whose
+    /// algorithms read sensor order; else interleaved. Set by `init`; tests set it to compare.
+    var layout: MosaicWindow.Layout
 
     public init(raw: [UInt16], width: Int, height: Int, cfa: CFAPattern, normalisation: RawNormalisation,
                 demosaic: any DemosaicAlgorithm, mosaicStage: (any MosaicStage)? = nil, lensShading: LensShading? = nil) {
@@ -30,12 +34,14 @@ public struct MosaicSource: StripSource {
         self.mosaicStage = mosaicStage
         self.lensShading = lensShading
         shadingColumns = lensShading?.columns(width: width)
+        layout = demosaic.readsColumnPlanes && cfa.isBayer && mosaicStage == nil && !normalisation.pairBlacks.isEmpty
+            ? .columnPlanes : .interleaved
     }
 
     var stageHalo: Int { mosaicStage?.halo ?? 0 }
     /// Column padding: enough for the demosaic and the mosaic stage together.
     var pad: Int { max(demosaic.halo + stageHalo, 1) }
-    var stride: Int { width + 2 * pad }
+    var stride: Int { MosaicWindow.stride(width: width, pad: pad, layout: layout) }
 
     public func makeScratch(stripRows: Int) -> SourceScratch {
         let demosaicRows = stripRows + 2 * demosaic.halo
@@ -75,6 +81,12 @@ public struct MosaicSource: StripSource {
                 if let shading = lensShading, let columns = shadingColumns, let shadeRow {
                     shading.rowGains(y: y, columns: columns, into: shadeRow)
                 }
+                if layout == .columnPlanes {
+                    engine.dispatch(NormaliseRowPlanes(source: self, samples: source, even: destination,
+                                                       odd: destination + stride / 2, y: y, shade: shadeRow))
+                    MosaicWindow.padColumnPlanes(destination, width: width, pad: pad)
+                    continue
+                }
                 normaliseRow(source, destination, y, shadeRow, engine: engine)
                 for k in 1...pad {
                     destination[-k] = destination[MosaicWindow.reflect(-k, width)]
@@ -103,7 +115,7 @@ public struct MosaicSource: StripSource {
             after = values + demosaicRows * stride
         }
         let window = MosaicWindow(values: values, width: width, imageHeight: height, firstRow: demosaicTop,
-                                  rows: demosaicRows, pad: pad, cfa: cfa,
+                                  rows: demosaicRows, pad: pad, cfa: cfa, layout: layout,
                                   scratch: demosaic.scratchPlanes > 0 ? after : nil, scratchPlaneCount: demosaic.scratchPlanes)
         demosaic.interpolate(window, into: strip, engine: engine)
     }
@@ -178,6 +190,71 @@ public struct MosaicSource: StripSource {
                     x += 1
                     phase += 1
                     if phase >= period { phase -= period }
+                }
+            }
+        }
+    }
+}
+
+extension MosaicSource {
+    private struct NormaliseRowPlanes: LanesBody {
+        let source: MosaicSource
+        let samples: UnsafePointer<UInt16>
+        let even, odd: UnsafeMutablePointer<Float>
+        let y: Int
+        let shade: UnsafeMutablePointer<Float>?
+        @inline(__always) func run<L: Lanes>(_ lanes: L.Type) {
+            source.normaliseRowPlanes(samples, even: even, odd: odd, y, shade, lanes)
+        }
+    }
+
+    /// One mosaic row normalised into its even- and odd-column planes
+    /// (`MosaicWindow.Layout.columnPlanes`): the same operations on the same constants as
+    /// `normaliseRow`, so the same bits, with the samples split as they load
+    /// (`Lanes.loadingSamplePairs`) and the constants from the split tables
+    /// (`RawNormalisation.pairBlacks`). The lens shading row stays in sensor order.
+    @inline(__always)
+    private func normaliseRowPlanes<L: Lanes>(_ source: UnsafePointer<UInt16>, even: UnsafeMutablePointer<Float>,
+                                              odd: UnsafeMutablePointer<Float>, _ y: Int,
+                                              _ shade: UnsafeMutablePointer<Float>?, _: L.Type) {
+        let n = normalisation
+        n.pairBlacks.withUnsafeBufferPointer { pairBlacks in
+            n.pairGains.withUnsafeBufferPointer { pairGains in
+                let evenBlack = pairBlacks.baseAddress! + (y % n.periodHeight) * 2 * n.pairStride, oddBlack = evenBlack + n.pairStride
+                let evenGain = pairGains.baseAddress! + (y % n.periodHeight) * 2 * n.pairStride, oddGain = evenGain + n.pairStride
+                let ceiling = n.ceiling
+                // Pair i holds columns 2i and 2i + 1; its phase in the split tables is i mod period.
+                let period = n.periodWidth / 2
+                let step = L.laneCount % period
+                var phase = 0
+                var i = 0
+                while 2 * (i + L.laneCount) <= width {
+                    let sample = L.loadingSamplePairs(source + 2 * i)
+                    var evenGains = L(loading: evenGain + phase), oddGains = L(loading: oddGain + phase)
+                    if let shade {
+                        let gains = L.loadingColumnPairs(shade + 2 * i)
+                        evenGains = evenGains * gains.even
+                        oddGains = oddGains * gains.odd
+                    }
+                    RawNormalisation.normalise(sample.even, black: L(loading: evenBlack + phase), gain: evenGains, ceiling: ceiling)
+                        .store(to: even + i)
+                    RawNormalisation.normalise(sample.odd, black: L(loading: oddBlack + phase), gain: oddGains, ceiling: ceiling)
+                        .store(to: odd + i)
+                    i += L.laneCount
+                    phase += step
+                    if phase >= period { phase -= period }
+                }
+                // The columns left, one at a time (their phase in the sensor-order tables).
+                n.blacks.withUnsafeBufferPointer { blacks in
+                    n.gains.withUnsafeBufferPointer { gains in
+                        let base = (y % n.periodHeight) * n.rowStride
+                        for x in (2 * i)..<width {
+                            let p = base + (2 * phase + x - 2 * i) % n.periodWidth
+                            let gain = shade.map { gains[p] * $0[x] } ?? gains[p]
+                            (x & 1 == 0 ? even : odd)[x >> 1] = RawNormalisation.normalise(Float(source[x]), black: blacks[p],
+                                                                                           gain: gain, ceiling: ceiling)
+                        }
+                    }
                 }
             }
         }

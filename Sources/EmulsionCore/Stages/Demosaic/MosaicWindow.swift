@@ -6,7 +6,21 @@
 /// keeps every Bayer layout intact (row −k has the colours of row k), so Bayer algorithms run one
 /// uniform loop up to the border. Periodic layouts that are not mirror-symmetric (X-Trans) must
 /// not read outside the image: `imageHeight` and `width` bound what is real.
+///
+/// A row is stored in one of two layouts (`Layout`): the photosites in sensor order, or split into
+/// an even-column plane and an odd-column plane, which a Bayer kernel working on one site colour
+/// per lane group reads without shuffles.
 public struct MosaicWindow: @unchecked Sendable {
+    /// How a row's photosites lie in memory.
+    public enum Layout: Sendable {
+        /// Column x at `row(y)[x]`, x from `-pad` to `width + pad`.
+        case interleaved
+        /// Column 2i at `row(y)[i]` and column 2i + 1 at `row(y)[oddPlaneOffset + i]`, each plane
+        /// with `pad` mirrored entries before index 0 and after its last real column. Mirroring
+        /// keeps a column's parity, so the padding of each plane holds columns of its own parity.
+        case columnPlanes
+    }
+
     /// Image row `firstRow`, column 0.
     public let values: UnsafeMutablePointer<Float>
     /// Image width (columns `0 ..< width` are real).
@@ -17,8 +31,11 @@ public struct MosaicWindow: @unchecked Sendable {
     public let rows: Int
     /// Columns of mirrored data on each side.
     public let pad: Int
-    /// Distance between rows, `width + 2 * pad`.
+    /// Distance between rows (`MosaicWindow.stride(width:pad:layout:)`).
     public let stride: Int
+    public let layout: Layout
+    /// From a row's even-column plane to its odd-column plane (`columnPlanes`; 0 when interleaved).
+    public let oddPlaneOffset: Int
     public let cfa: CFAPattern
     /// Scratch planes the algorithm asked for (`DemosaicAlgorithm.scratchPlanes`), each laid out
     /// like the window itself: `plane(i) + (y - firstRow) * stride + x` for the same y and x.
@@ -26,22 +43,48 @@ public struct MosaicWindow: @unchecked Sendable {
     public let scratchPlaneCount: Int
 
     public init(values: UnsafeMutablePointer<Float>, width: Int, imageHeight: Int, firstRow: Int, rows: Int,
-                pad: Int = 0, cfa: CFAPattern, scratch: UnsafeMutablePointer<Float>? = nil, scratchPlaneCount: Int = 0) {
+                pad: Int = 0, cfa: CFAPattern, layout: Layout = .interleaved,
+                scratch: UnsafeMutablePointer<Float>? = nil, scratchPlaneCount: Int = 0) {
         self.values = values
         self.width = width
         self.imageHeight = imageHeight
         self.firstRow = firstRow
         self.rows = rows
         self.pad = pad
-        self.stride = width + 2 * pad
+        self.stride = Self.stride(width: width, pad: pad, layout: layout)
+        self.layout = layout
+        oddPlaneOffset = layout == .interleaved ? 0 : self.stride / 2
         self.cfa = cfa
         self.scratch = scratch
         self.scratchPlaneCount = scratchPlaneCount
     }
 
-    /// Pointer to column 0 of image row `y` (which must lie inside the window).
+    /// Floats between rows: the row and its padding, or two planes of `(width + 1) / 2` columns
+    /// and their padding each.
+    public static func stride(width: Int, pad: Int, layout: Layout) -> Int {
+        layout == .interleaved ? width + 2 * pad : 2 * ((width + 1) / 2 + 2 * pad)
+    }
+
+    /// Pointer to column 0 of image row `y` (which must lie inside the window); in the
+    /// `columnPlanes` layout, to index 0 of its even-column plane.
     @inlinable @inline(__always) public func row(_ y: Int) -> UnsafeMutablePointer<Float> {
         values + (y - firstRow) * stride
+    }
+
+    /// Photosite (x, y) in either layout; −pad ≤ x < width + pad.
+    @inlinable @inline(__always) public func photosite(row y: Int, column x: Int) -> Float {
+        layout == .interleaved ? row(y)[x] : row(y)[(x & 1) * oddPlaneOffset + (x >> 1)]
+    }
+
+    /// Fills a `columnPlanes` row's padding, whose planes hold columns `0 ..< width`: each
+    /// padding entry takes the mirrored column's value (`reflect`).
+    public static func padColumnPlanes(_ row: UnsafeMutablePointer<Float>, width: Int, pad: Int) {
+        let offset = stride(width: width, pad: pad, layout: .columnPlanes) / 2
+        func at(_ x: Int) -> UnsafeMutablePointer<Float> { row + (x & 1) * offset + (x >> 1) }
+        // Each plane: `pad` entries before column 0 or 1, and after its last real column up to
+        // `pad` entries past (width + 1) / 2.
+        for x in -2 * pad..<0 { at(x).pointee = at(reflect(x, width)).pointee }
+        for x in width..<(2 * ((width + 1) / 2 + pad)) { at(x).pointee = at(reflect(x, width)).pointee }
     }
 
     @inlinable public func contains(row y: Int) -> Bool { y >= firstRow && y < firstRow + rows }
@@ -74,11 +117,15 @@ public protocol DemosaicAlgorithm: Sendable {
     var halo: Int { get }
     /// Float planes of the window's size the algorithm needs as scratch (0 for none).
     var scratchPlanes: Int { get }
+    /// True when it reads a Bayer window fastest as column planes (`MosaicWindow.Layout`); it must
+    /// read an interleaved one as well (the mosaic stage writes one).
+    var readsColumnPlanes: Bool { get }
     func interpolate(_ window: MosaicWindow, into strip: Strip, engine: Engine)
 }
 
 extension DemosaicAlgorithm {
     public var scratchPlanes: Int { 0 }
+    public var readsColumnPlanes: Bool { false }
 }
 
 /// A demosaic whose loops are written once over `Lanes`: it states its body, and
