@@ -18,13 +18,19 @@ final class CLITests: XCTestCase {
     /// The CLI built beside the test bundle (`swift build` builds it; the README's test command runs that first).
     static var binary: String { TestSupport.emulsionBinary }
 
+    /// `binary`, where it is built; else the test is skipped, and in CI (whose test command builds
+    /// it first) it also fails.
+    static func builtBinary() throws -> String {
+        guard FileManager.default.isExecutableFile(atPath: binary) else {
+            if TestSupport.inCI { XCTFail("emulsion binary not built at \(binary): run `swift build` first") }
+            throw XCTSkip("emulsion binary not built at \(binary)")
+        }
+        return binary
+    }
+
     @discardableResult
     func emulsion(_ arguments: [String], timeout: TimeInterval = 180) throws -> TestSupport.RunResult {
-        guard FileManager.default.isExecutableFile(atPath: Self.binary) else {
-            if TestSupport.inCI { XCTFail("emulsion binary not built at \(Self.binary): run `swift build` first") }
-            throw XCTSkip("emulsion binary not built at \(Self.binary)")
-        }
-        return try TestSupport.run(Self.binary, arguments, timeout: timeout,
+        return try TestSupport.run(Self.builtBinary(), arguments, timeout: timeout,
                                    environment: ["EMULSION_PROFILES": TestSupport.repositoryRoot.appendingPathComponent("Profiles").path])
     }
 
@@ -96,7 +102,7 @@ final class CLITests: XCTestCase {
         let real = try Data(contentsOf: URL(fileURLWithPath: try sample("raspberrypi-gs_camera_imx296-lightspot.dng")))
         try real.prefix(real.count / 3).write(to: truncated)
         let empty = dir.appendingPathComponent("empty.nef")
-        FileManager.default.createFile(atPath: empty.path, contents: Data())
+        XCTAssertTrue(FileManager.default.createFile(atPath: empty.path, contents: Data()))
         let outDir = dir.appendingPathComponent("out")
         try FileManager.default.createDirectory(at: outDir, withIntermediateDirectories: true)
 

@@ -14,9 +14,9 @@ final class DeviceCLITests: XCTestCase {
 
     /// The CLI beside the test bundle (missing: skipped locally; in CI the run itself fails).
     func emulsion(_ arguments: [String]) throws -> TestSupport.RunResult {
-        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: CLITests.binary) || TestSupport.inCI, "emulsion binary not built")
+        let binary = try CLITests.builtBinary()
         let profiles = TestSupport.repositoryRoot.appendingPathComponent("Profiles").path
-        return try TestSupport.run(CLITests.binary, arguments, timeout: 300, environment: ["EMULSION_PROFILES": profiles])
+        return try TestSupport.run(binary, arguments, timeout: 300, environment: ["EMULSION_PROFILES": profiles])
     }
 
     func chartDNG() throws -> String {

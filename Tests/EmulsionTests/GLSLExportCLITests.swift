@@ -7,12 +7,9 @@ import XCTest
 /// look's parameters as constants.
 final class GLSLExportCLITests: XCTestCase {
     func testExportWritesAComputeShader() throws {
-        guard FileManager.default.isExecutableFile(atPath: CLITests.binary) else {
-            if TestSupport.inCI { XCTFail("emulsion binary not built at \(CLITests.binary): run `swift build` first") }
-            throw XCTSkip("emulsion binary not built at \(CLITests.binary)")
-        }
+        let binary = try CLITests.builtBinary()
         let out = TestSupport.temporaryDirectory("emulsion-glsl-cli").appendingPathComponent("look.comp")
-        let r = try TestSupport.run(CLITests.binary, ["profile", "export", "leica-authentic", "--glsl", "-o", out.path],
+        let r = try TestSupport.run(binary, ["profile", "export", "leica-authentic", "--glsl", "-o", out.path],
                                     environment: ["EMULSION_PROFILES": TestSupport.repositoryRoot.appendingPathComponent("Profiles").path])
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stderr.contains("localContrast.amount = 0.15 is NOT applied"), r.stderr)
@@ -22,7 +19,7 @@ final class GLSLExportCLITests: XCTestCase {
         XCTAssertTrue(text.contains("    colourParams(0.85, -0.1)"), "the declared colour parameters, baked")
         let tables = try Data(contentsOf: out.deletingPathExtension().appendingPathExtension("tables.bin"))
         XCTAssertTrue(text.contains("the look's tables, \(tables.count / 4) floats"), "the tables file beside it, as the header says")
-        let missing = try TestSupport.run(CLITests.binary, ["profile", "export", "no-such-look", "--glsl", "-o", out.path])
+        let missing = try TestSupport.run(binary, ["profile", "export", "no-such-look", "--glsl", "-o", out.path])
         XCTAssertEqual(missing.status, 2)
     }
 }

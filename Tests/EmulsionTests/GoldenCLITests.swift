@@ -14,11 +14,7 @@ final class GoldenCLITests: XCTestCase {
 
     @discardableResult
     func emulsion(_ arguments: [String]) throws -> TestSupport.RunResult {
-        guard FileManager.default.isExecutableFile(atPath: CLITests.binary) else {
-            if TestSupport.inCI { XCTFail("emulsion binary not built at \(CLITests.binary): run `swift build` first") }
-            throw XCTSkip("emulsion binary not built at \(CLITests.binary)")
-        }
-        return try TestSupport.run(CLITests.binary, arguments, timeout: 180,
+        return try TestSupport.run(CLITests.builtBinary(), arguments, timeout: 180,
                                    environment: ["EMULSION_PROFILES": TestSupport.repositoryRoot.appendingPathComponent("Profiles").path])
     }
 

@@ -16,12 +16,7 @@ final class HostileInputTests: XCTestCase {
     }
 
     func cli(_ arguments: [String], timeout: TimeInterval) throws -> TestSupport.RunResult {
-        let binary = CLITests.binary
-        guard FileManager.default.isExecutableFile(atPath: binary) else {
-            if TestSupport.inCI { XCTFail("emulsion binary not built") }
-            throw XCTSkip("emulsion binary not built at \(binary)")
-        }
-        return try TestSupport.run(binary, arguments, timeout: timeout)
+        return try TestSupport.run(CLITests.builtBinary(), arguments, timeout: timeout)
     }
 
     /// Checks one CLI run over `files`: no signal, no timeout, one stderr line per failed file.

@@ -180,22 +180,19 @@ final class HostileProfileTests: XCTestCase {
 
     /// Through the CLI: a broken LUT stops `process` before any input, in one line, exit 2, no output.
     func testBrokenLUTStopsTheCLIBeforeAnyInput() throws {
-        guard FileManager.default.isExecutableFile(atPath: CLITests.binary) else {
-            if TestSupport.inCI { XCTFail("emulsion binary not built at \(CLITests.binary)") }
-            throw XCTSkip("emulsion binary not built")
-        }
+        let binary = try CLITests.builtBinary()
         let dir = TestSupport.temporaryDirectory("emulsion-bad-lut-cli")
         defer { try? FileManager.default.removeItem(at: dir) }
         let lut = dir.appendingPathComponent("bad.cube")
         try "LUT_3D_SIZE 2\n0 0 nan\n".write(to: lut, atomically: false, encoding: .utf8)
         let profile = dir.appendingPathComponent("look.json")
         try #"{"schemaVersion": 1, "name": "look", "lut": {"file": "bad.cube"}}"#.write(to: profile, atomically: false, encoding: .utf8)
-        let r = try TestSupport.run(CLITests.binary, ["process", "--profile", profile.path, "--out-dir", dir.appendingPathComponent("out").path],
+        let r = try TestSupport.run(binary, ["process", "--profile", profile.path, "--out-dir", dir.appendingPathComponent("out").path],
                                     timeout: 120)
         XCTAssertEqual(r.status, 2, r.stderr)
         XCTAssertEqual(r.stderr, "emulsion: \(profile.path): lut.file: \(lut.path): line 2: entry \"0 0 nan\" is not finite\n")
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("out").path))
-        let v = try TestSupport.run(CLITests.binary, ["profile", "validate", profile.path], timeout: 60)
+        let v = try TestSupport.run(binary, ["profile", "validate", profile.path], timeout: 60)
         XCTAssertEqual(v.status, 1)
         XCTAssertTrue(v.stderr.contains("lut.file") && v.stderr.contains("not finite"), v.stderr)
     }

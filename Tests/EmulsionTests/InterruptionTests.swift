@@ -22,12 +22,8 @@ final class InterruptionTests: XCTestCase {
     }
 
     func start(_ arguments: [String]) throws -> Process {
-        guard FileManager.default.isExecutableFile(atPath: CLITests.binary) else {
-            if TestSupport.inCI { XCTFail("emulsion binary not built") }
-            throw XCTSkip("emulsion binary not built")
-        }
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: CLITests.binary)
+        p.executableURL = URL(fileURLWithPath: try CLITests.builtBinary())
         p.arguments = arguments
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
@@ -89,7 +85,7 @@ final class InterruptionTests: XCTestCase {
         let out = dir.appendingPathComponent("full")
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
         // ulimit -f 256: files may not grow past 256 KiB, as on a nearly full disk.
-        let r = try TestSupport.run("/bin/bash", ["-c", "ulimit -f 256; exec \"$0\" process --out-dir \"$1\" \"$2\"", CLITests.binary, out.path, input], timeout: 120)
+        let r = try TestSupport.run("/bin/bash", ["-c", "ulimit -f 256; exec \"$0\" process --out-dir \"$1\" \"$2\"", try CLITests.builtBinary(), out.path, input], timeout: 120)
         XCTAssertEqual(r.status, 1, r.stderr)
         let lines = r.stderr.split(separator: "\n")
         XCTAssertEqual(lines.count, 1, r.stderr)

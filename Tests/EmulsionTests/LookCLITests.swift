@@ -12,12 +12,7 @@ final class LookCLITests: XCTestCase {
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
 
     func emulsion(_ arguments: [String]) throws -> TestSupport.RunResult {
-        let binary = CLITests.binary
-        guard FileManager.default.isExecutableFile(atPath: binary) else {
-            if TestSupport.inCI { XCTFail("emulsion binary not built at \(binary)") }
-            throw XCTSkip("emulsion binary not built")
-        }
-        return try TestSupport.run(binary, arguments, timeout: 300,
+        return try TestSupport.run(CLITests.builtBinary(), arguments, timeout: 300,
                                    environment: ["EMULSION_PROFILES": TestSupport.repositoryRoot.appendingPathComponent("Profiles").path])
     }
 
