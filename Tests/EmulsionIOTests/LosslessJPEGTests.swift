@@ -466,3 +466,31 @@ struct MiniLJ92DNG {
         return build(offsets).0 + tiles.flatMap { $0 }
     }
 }
+
+extension LosslessJPEGTests {
+    /// The DCT decode's vector rounding against LibRaw's C expression, `LIM((int)(x + 0.5), 0,
+    /// 65535)` with x widened to double (`roundedSample`, what the loop computed per value
+    /// before): exact, on the values where the two could part — halves, the ends of the range,
+    /// int's range (past it the cast gives INT_MIN and so 0), NaN, infinities, −0, subnormals —
+    /// and on random floats of every magnitude.
+    func testDCTRoundingIsLibRawsExpression() {
+        var values: [Float] = [.nan, -.nan, .infinity, -.infinity, 0, -0.0, .leastNonzeroMagnitude, -.leastNonzeroMagnitude,
+                               0.5, -0.5, 0.49999997, -0.49999997, 1.5, 2.5, -1, -1.5, 65534.5, 65535, 65535.49, 65535.5, 65536,
+                               65536.5, 1e6, 2_147_483_520, 2_147_483_648, 4_294_967_296, 1e30, -2_147_483_648, -1e30,
+                               .greatestFiniteMagnitude, -.greatestFiniteMagnitude]
+        values += (0..<200).map { Float($0) * 0.25 - 10 }
+        var state: UInt32 = 12345
+        for _ in 0..<20_000 {
+            state = state &* 1_664_525 &+ 1_013_904_223
+            values.append(Float(bitPattern: state))
+        }
+        while values.count % 8 != 0 { values.append(0.5) }
+        for i in Swift.stride(from: 0, to: values.count, by: 8) {
+            let lanes = SIMD8<Float>((0..<8).map { values[i + $0] })
+            let got = LosslessJPEG.roundedSamples(lanes)
+            for k in 0..<8 where got[k] != LosslessJPEG.roundedSample(values[i + k]) {
+                XCTFail("\(values[i + k]): \(got[k]), LibRaw's expression \(LosslessJPEG.roundedSample(values[i + k]))")
+            }
+        }
+    }
+}

@@ -138,13 +138,14 @@ extension LosslessDNGTiles {
         guard tileWidth % 8 == 0, jpeg.wide == 2 * tileWidth, 2 * jpeg.high == tileLength, jpeg.high % 8 == 0 else { return false }
         return jpeg.decodeBlocks(bytes, dngVersion: dngVersion) { block, jrow, jcol in
             let row = trow + jcol / tileWidth + jrow * 2, col = tcol + jcol % tileWidth
+            // The block's columns inside the visible area, worked out once per block.
+            let first = max(0, left - col), last = min(8, width + left - col)
+            guard first < last else { return }
             for i in 0..<8 {
                 let y = row + 2 * i - top
                 guard y >= 0 && y < height else { continue }
-                for j in 0..<8 {
-                    let x = col + j - left
-                    if x >= 0 && x < width { out[y * width + x] = curve[Int(block[i * 8 + j])] }
-                }
+                let target = out + y * width + col - left, source = block + i * 8
+                for j in first..<last { target[j] = curve[Int(source[j])] }
             }
         }
     }
