@@ -146,10 +146,12 @@ enum BayerBilinear {
 
         @inline(__always)
         func run<R: BayerRowLayout>(_ layout: R.Type) {
+            // Wrapping adds: x stays below the row's width, and the overflow checks were a tenth
+            // of the lane loop's instructions.
             var x = 0
-            while x + 2 * L.laneCount <= width {
-                BayerBilinear.columnPairs(above, here, below, x: x, layout: R.self, into: strip, at: out + x, L.self)
-                x += 2 * L.laneCount
+            while x &+ 2 &* L.laneCount <= width {
+                BayerBilinear.columnPairs(above, here, below, x: x, layout: R.self, into: strip, at: out &+ x, L.self)
+                x &+= 2 &* L.laneCount
             }
             while x + 2 <= width {
                 BayerBilinear.columnPairs(above, here, below, x: x, layout: R.self, into: strip, at: out + x, Float.self)

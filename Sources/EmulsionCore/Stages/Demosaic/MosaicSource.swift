@@ -228,11 +228,12 @@ extension MosaicSource {
                 let step = L.laneCount % period
                 var phase = 0
                 var i = 0
-                while 2 * (i + L.laneCount) <= width {
-                    let sample = L.loadingSamplePairs(source + 2 * i)
+                // Wrapping adds, as in the Bayer kernel's loop: i stays below the width.
+                while 2 &* (i &+ L.laneCount) <= width {
+                    let sample = L.loadingSamplePairs(source + 2 &* i)
                     var evenGains = L(loading: evenGain + phase), oddGains = L(loading: oddGain + phase)
                     if let shade {
-                        let gains = L.loadingColumnPairs(shade + 2 * i)
+                        let gains = L.loadingColumnPairs(shade + 2 &* i)
                         evenGains = evenGains * gains.even
                         oddGains = oddGains * gains.odd
                     }
@@ -240,9 +241,9 @@ extension MosaicSource {
                         .store(to: even + i)
                     RawNormalisation.normalise(sample.odd, black: L(loading: oddBlack + phase), gain: oddGains, ceiling: ceiling)
                         .store(to: odd + i)
-                    i += L.laneCount
-                    phase += step
-                    if phase >= period { phase -= period }
+                    i &+= L.laneCount
+                    phase &+= step
+                    if phase >= period { phase &-= period }
                 }
                 // The columns left, one at a time (their phase in the sensor-order tables).
                 n.blacks.withUnsafeBufferPointer { blacks in
