@@ -96,6 +96,34 @@ final class PNGTests: XCTestCase {
                        PNGEncodingOptions(compressionLevel: 1, filter: .up, strategy: .fastHuffman))
     }
 
+    /// The fast Huffman coder writes four literals a step where every code fits 14 bits and three
+    /// where one needs 15 (four such would overflow its 64-bit accumulator). Its histogram reads
+    /// the first 256 bytes of every 1024: here those bytes are drawn with Fibonacci frequencies,
+    /// a Huffman tree as deep as there are symbols, so the lengths are limited to 15, and every
+    /// other byte is 255, which the histogram never sees and so gets one of the longest codes —
+    /// runs of 15-bit literals, as a noisy area after a flat one can give. (Four a step on these
+    /// fails to decode.) Noise gives short codes and the four-literal loop. Each must decode
+    /// (libpng and zlib) to the image written, across several 512 KiB blocks.
+    func testFastHuffmanRoundTripsWithLongAndShortCodes() throws {
+        var fibonacci = [1, 1]
+        while fibonacci.count < 24 { fibonacci.append(fibonacci[fibonacci.count - 1] + fibonacci[fibonacci.count - 2]) }
+        let skewed = fibonacci.enumerated().flatMap { [UInt8](repeating: UInt8($0.offset), count: $0.element) }
+        var state: UInt32 = 7
+        func next() -> UInt32 { state = state &* 1_664_525 &+ 1_013_904_223; return state >> 8 }
+        let width = 600, height = 800, rowBytes = 3 * width + 1  // the filter type byte, then the samples
+        // Byte k of the one segment (rowsPerBlock: height) is sample k − (k / rowBytes + 1).
+        var longCodes = [UInt16](repeating: 255, count: width * height * 3)
+        for k in 0..<(rowBytes * height) where k % 1024 < 256 && k % rowBytes != 0 {
+            longCodes[k - (k / rowBytes + 1)] = UInt16(skewed[Int(next()) % skewed.count])
+        }
+        let noise = (0..<(width * height * 3)).map { _ in UInt16(next() & 0xFF) }
+        for (name, samples) in [("long codes", longCodes), ("noise", noise)] {
+            let image = PNGImage(width: width, height: height, bitDepth: 8, channels: 3, samples: samples)
+            let options = PNGEncodingOptions(compressionLevel: 1, filter: .none, strategy: .fastHuffman)
+            XCTAssertEqual(try PNGFile.decode(PNGFile.encode(image, options: options, rowsPerBlock: height)), image, name)
+        }
+    }
+
     func testGray16RoundTripAndExpansionToRGB() throws {
         let gray = Synthetic.gray(width: 40, height: 30)
         let file = path("gray16.png")
