@@ -51,6 +51,10 @@ final class UncompressedSamplesTests: XCTestCase {
             MiniDNG(bits: 12, bigEndian: true, activeArea: [0, 3, 40, 59], rowsPerStrip: 5),
             MiniDNG(bits: 14, bigEndian: false, width: 61),
             MiniDNG(bits: 10, bigEndian: true, width: 63, activeArea: [1, 1, 39, 62]),
+            // Visible rows starting on a byte (four samples a load), with widths leaving 1–3 after the groups.
+            MiniDNG(bits: 14, bigEndian: false, width: 63, activeArea: [0, 4, 40, 63]),
+            MiniDNG(bits: 10, bigEndian: false, width: 62, activeArea: [2, 4, 38, 62]),
+            MiniDNG(bits: 12, bigEndian: true, width: 61, activeArea: [0, 2, 40, 61]),
         ]
         for (i, dng) in variants.enumerated() {
             let url = directory.appendingPathComponent("v\(i).dng")

@@ -114,14 +114,52 @@ public struct UncompressedSamples: Sendable, Codable, Equatable {
         // first. The window may reach up to 7 bytes past the row's last byte: into the next row
         // or the block's 8 bytes of slack (`read`), never past the allocation, and those bits lie
         // below the sample's, so the shift drops them.
+        var done = 0
+        if (left * bitsPerSample) % 8 == 0 {
+            switch bitsPerSample {
+            case 10: done = unpackFours(row, into: out, TenBits.self)
+            case 12: done = unpackFours(row, into: out, TwelveBits.self)
+            case 14: done = unpackFours(row, into: out, FourteenBits.self)
+            default: break
+            }
+        }
         let bits = UInt64(bitsPerSample)
         let mask = UInt64(1) &<< bits &- 1
-        var bitPosition = left * bitsPerSample
-        for x in 0..<width {
+        var bitPosition = (left + done) * bitsPerSample
+        for x in done..<width {
             let window = UInt64(bigEndian: (row + (bitPosition &>> 3)).loadUnaligned(as: UInt64.self))
             let shift = UInt64(truncatingIfNeeded: bitPosition & 7)
             out[x] = UInt16(truncatingIfNeeded: (window &>> (64 &- shift &- bits)) & mask)
             bitPosition &+= bitsPerSample
         }
     }
+
+    /// Four samples at a time, where the visible part of the row starts on a byte: their
+    /// 4 · bits bits (5, 6 or 7 bytes) in one 64-bit big-endian load, each sample at a constant
+    /// shift, where the loop above works out a window, a shift and a mask per sample (callgrind,
+    /// the 14-bit Canon sample: 15 instructions a sample before). The load reaches at most 3 bytes
+    /// past the group, within what the loop above may read. Returns the samples unpacked.
+    @inline(__always)
+    private func unpackFours<W: PackedWidth>(_ row: UnsafeMutableRawPointer, into out: UnsafeMutablePointer<UInt16>,
+                                             _: W.Type) -> Int {
+        let mask = UInt64(1) &<< W.bits &- 1
+        var source = UnsafeRawPointer(row + (left * Int(W.bits)) / 8)
+        var x = 0
+        while x &+ 4 <= width {
+            let window = UInt64(bigEndian: source.loadUnaligned(as: UInt64.self))
+            out[x] = UInt16(truncatingIfNeeded: (window &>> (64 - W.bits)) & mask)
+            out[x &+ 1] = UInt16(truncatingIfNeeded: (window &>> (64 - 2 * W.bits)) & mask)
+            out[x &+ 2] = UInt16(truncatingIfNeeded: (window &>> (64 - 3 * W.bits)) & mask)
+            out[x &+ 3] = UInt16(truncatingIfNeeded: (window &>> (64 - 4 * W.bits)) & mask)
+            source += Int(W.bits) / 2
+            x &+= 4
+        }
+        return x
+    }
 }
+
+/// A packed sample width as a type, so `unpackFours`' shifts are constants.
+private protocol PackedWidth { static var bits: UInt64 { get } }
+private enum TenBits: PackedWidth { static var bits: UInt64 { 10 } }
+private enum TwelveBits: PackedWidth { static var bits: UInt64 { 12 } }
+private enum FourteenBits: PackedWidth { static var bits: UInt64 { 14 } }
