@@ -32,6 +32,11 @@ final class NEONCodegenTests: XCTestCase {
         public func neonDemosaic(_ window: MosaicWindow, _ strip: Strip) {
             BilinearDemosaic().interpolate(window, into: strip, engine: .simd)
         }
+        public func neonSamplePairs(_ samples: UnsafePointer<UInt16>, _ even: UnsafeMutablePointer<Float>, _ odd: UnsafeMutablePointer<Float>) {
+            let pairs = SIMDLanes.loadingSamplePairs(samples)
+            pairs.even.store(to: even)
+            pairs.odd.store(to: odd)
+        }
         """
 
     func testKernelsCompileToNEONVectorInstructions() throws {
@@ -59,7 +64,7 @@ final class NEONCodegenTests: XCTestCase {
             return
         }
         let text = try String(contentsOf: assembly, encoding: .utf8)
-        for function in ["neonOutputEncoding", "neonColourMatrix4", "neonDemosaic"] {
+        for function in ["neonOutputEncoding", "neonColourMatrix4", "neonDemosaic", "neonSamplePairs"] {
             XCTAssertTrue(text.contains(function), "\(function) missing from the assembly")
         }
         // The kernels may be inlined into the drivers or kept as specialised functions: count over
@@ -78,5 +83,14 @@ final class NEONCodegenTests: XCTestCase {
         }
         // The square root is the vector instruction, not a call per lane.
         XCTAssertTrue(text.range(of: #"fsqrt\s+v\d+\.4s"#, options: .regularExpression) != nil, "no fsqrt v.4s")
+        // The column-plane window's sample split (`Lanes.loadingSamplePairs`), in its own driver
+        // function: one 16-byte load, the even samples by a mask and the odd by one vector shift,
+        // both converted as vectors (read in the assembly: ldr q, and, ushr, two ucvtf v.4s).
+        // (Its label is the one line naming it that does not start with whitespace.)
+        let body = lines.drop { $0.first?.isWhitespace != false || !$0.contains("neonSamplePairs") }
+            .prefix { !$0.contains("ret") }.joined(separator: "\n")
+        XCTAssertTrue(body.range(of: #"ushr\s+v\d+\.4s, v\d+\.4s, #16"#, options: .regularExpression) != nil,
+                      "no ushr v.4s, #16 in neonSamplePairs:\n\(body.prefix(2000))")
+        XCTAssertTrue(body.range(of: #"[su]cvtf\s+v\d+\.4s"#, options: .regularExpression) != nil, "no ucvtf v.4s in neonSamplePairs")
     }
 }
