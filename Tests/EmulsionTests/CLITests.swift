@@ -141,6 +141,28 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(leftovers(), ["typo.json"])
     }
 
+    /// `emulsion process …` is parsed on its own (a fast path past the root's subcommand tree),
+    /// `emulsion …` through the root with `process` as its default subcommand: the same run,
+    /// messages and exit codes either way, for arguments that fail to parse, fail to validate or
+    /// fail in the run; and help still comes from the root, naming the command as `emulsion process`.
+    func testProcessFastPathAnswersAsTheRootDoes() throws {
+        let input = try sample("canon-eos_kiss_x4-colorchart_crop.dng")
+        let cases: [[String]] = [
+            ["--bogus"], ["--bits", "7"], ["/nonexistent/raw.dng", "--out-dir", dir.path],
+            [input, "--out-dir", dir.path, "--set", "exposure.ev=42"],
+            [input, "-o", dir.appendingPathComponent("a.png").path, "--overwrite", "--bits", "8"],
+        ]
+        for arguments in cases {
+            let fast = try emulsion(["process"] + arguments), root = try emulsion(arguments)
+            XCTAssertEqual(fast.status, root.status, "\(arguments)")
+            XCTAssertEqual(fast.stderr, root.stderr, "\(arguments)")
+            XCTAssertEqual(fast.stdout, root.stdout, "\(arguments)")
+        }
+        let help = try emulsion(["process", "--help"])
+        XCTAssertEqual(help.status, 0)
+        XCTAssertTrue(help.stdout.contains("USAGE: emulsion process"), help.stdout)
+    }
+
     /// The camera-fidelity shortcuts map to profile parameters; bad values are one-line errors.
     func testCameraFidelityOptions() throws {
         let linear = try sample("lg-g4_h815-lossy_linear.dng")
