@@ -29,8 +29,8 @@ public enum RawDecoder: Sendable {
     }
 }
 
-/// The wire format between the decode worker and its parent: magic, status, JSON header
-/// (`Header`), then 16-bit values: the samples, or, when the header says where they lie in the
+/// The wire format between the decode worker and its parent: magic, status, the header
+/// (`Header`, in `WireCoding`'s tagged binary), then 16-bit values: the samples, or, when the header says where they lie in the
 /// file, the LibRaw curve their reader needs (none for an uncompressed DNG's).
 public enum IsolatedDecoding {
     static let magic: [UInt8] = Array("EMULSRAW".utf8)
@@ -42,9 +42,9 @@ public enum IsolatedDecoding {
         var shading: ShadingWire?
     }
 
-    /// A DNG's gain maps with their gains as bytes (base64 in JSON): as JSON numbers, a phone
-    /// DNG's ~150 000 gains took ~2.5 ms to write in the worker and as long to read back, more
-    /// than the rest of the header together. The bit patterns travel, so the gains are exact.
+    /// A DNG's gain maps with their gains as bytes: as numbers (when the header was JSON), a
+    /// phone DNG's ~150 000 gains took ~2.5 ms to write in the worker and as long to read back,
+    /// more than the rest of the header together. The bit patterns travel, so the gains are exact.
     struct ShadingWire: Codable {
         var maps: [GainMap]  // each with its gains emptied
         var gains: [Data]
@@ -88,7 +88,7 @@ public enum IsolatedDecoding {
             raw.samples = []
             let shading = raw.lensShading.map(ShadingWire.init)
             raw.lensShading = nil
-            let header = try JSONEncoder().encode(Header(image: raw, deferredSamples: deferred, shading: shading))
+            let header = try WireCoding.encode(Header(image: raw, deferredSamples: deferred, shading: shading))
             var out = magic
             out.append(0)
             appendLength(UInt64(header.count), to: &out)
@@ -162,7 +162,12 @@ public enum IsolatedDecoding {
         let n = try length()
         guard i + n <= data.count else { throw RawFileError(path: path, problem: "decoder process returned truncated output") }
         if status != 0 { throw RawFileError(path: path, problem: String(decoding: data[i..<(i + n)], as: UTF8.self)) }
-        let header = try JSONDecoder().decode(Header.self, from: Data(UnsafeRawBufferPointer(rebasing: data[i..<(i + n)])))
+        let header: Header
+        do {
+            header = try WireCoding.decode(Header.self, from: UnsafeRawBufferPointer(rebasing: data[i..<(i + n)]))
+        } catch {
+            throw RawFileError(path: path, problem: "decoder process returned malformed output")
+        }
         var raw = header.image
         if let wire = header.shading {
             guard let shading = wire.shading() else { throw RawFileError(path: path, problem: "decoder process returned malformed output") }
