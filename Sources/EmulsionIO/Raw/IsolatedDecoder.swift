@@ -30,8 +30,9 @@ public enum RawDecoder: Sendable {
 }
 
 /// The wire format between the decode worker and its parent: magic, status, the header
-/// (`Header`, in `WireCoding`'s tagged binary), then 16-bit values: the samples, or, when the header says where they lie in the
-/// file, the LibRaw curve their reader needs (none for an uncompressed DNG's).
+/// (`Header`, in `WireCoding`'s tagged binary), then 16-bit values: the samples, or, when the
+/// header says where they lie in the file, the LibRaw curve their reader needs (none for an
+/// uncompressed DNG's).
 public enum IsolatedDecoding {
     static let magic: [UInt8] = Array("EMULSRAW".utf8)
 

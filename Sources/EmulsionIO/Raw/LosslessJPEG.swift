@@ -1,3 +1,4 @@
+import EmulsionCore
 import Foundation
 
 /// One lossless-JPEG stream (ITU-T T.81 process 14, SOF3, Huffman), decoded with LibRaw 0.20's
@@ -470,26 +471,22 @@ struct LosslessJPEG {
     /// int's range, which LIM clamps to 0: so x ≥ 2³¹, +∞ and NaN give 0. Otherwise clamping x
     /// to [−1, 65536] first changes no result (below it the expression gives 0, above it 65535),
     /// and inside it (int)(x + 0.5) is x rounded half up: x rounded to nearest by the magic
-    /// number (ties to even), plus one where that went down from an exact half. Not x + 0.5 in
-    /// float: that rounds (0.49999997 + 0.5 is 1 in float). Only adds, compares and bit masks,
+    /// number (`Rounding`, ties to even), plus one where that went down from an exact half. Not
+    /// x + 0.5 in float: that rounds (0.49999997 + 0.5 is 1 in float). The clamps are the
+    /// engine's (`Lanes.clamped`: NaN to the lower bound). Only adds, compares and bit masks,
     /// which LLVM keeps as vector instructions, where the scalar loop widened to double,
     /// compared and branched per value (and Swift's vector float-to-int conversion is a lane
     /// loop: it doubled the decode's time).
     @inline(__always)
     static func roundedSamples(_ x: SIMD8<Float>) -> SIMD8<UInt16> {
-        let magic = SIMD8<Float>(repeating: 12_582_912)  // 1.5 · 2²³
-        let lower = SIMD8<Float>(repeating: -1), upper = SIMD8<Float>(repeating: 65536)
-        let low = lower.replacing(with: x, where: x .> lower)
-        let clamped = upper.replacing(with: low, where: low .< upper)
+        let magic = SIMD8<Float>(repeating: Rounding.magic)
+        let clamped = x.clamped(-1, 65536)
         let nearest = (clamped + magic) - magic
         let one = unsafeBitCast(SIMD8<Float>(repeating: 1), to: SIMD8<UInt32>.self)
         let tie = unsafeBitCast(clamped - nearest .== 0.5, to: SIMD8<UInt32>.self)
-        let halfUp = nearest + unsafeBitCast(one & tie, to: SIMD8<Float>.self)
-        let zero = SIMD8<Float>(repeating: 0), top = SIMD8<Float>(repeating: 65535)
-        let positive = zero.replacing(with: halfUp, where: halfUp .> zero)
-        let limited = top.replacing(with: positive, where: positive .< top)
+        let limited = (nearest + unsafeBitCast(one & tie, to: SIMD8<Float>.self)).clamped(0, 65535)
         let inRange = unsafeBitCast(x .< 2_147_483_648, to: SIMD8<UInt32>.self)
-        let codes = unsafeBitCast(limited + magic, to: SIMD8<UInt32>.self) &- 0x4B40_0000
+        let codes = unsafeBitCast(limited + magic, to: SIMD8<UInt32>.self) &- Rounding.magicBits
         return SIMD8<UInt16>(truncatingIfNeeded: codes & inRange)
     }
 

@@ -88,10 +88,7 @@ public struct MosaicSource: StripSource {
                     continue
                 }
                 normaliseRow(source, destination, y, shadeRow, engine: engine)
-                for k in 1...pad {
-                    destination[-k] = destination[MosaicWindow.reflect(-k, width)]
-                    destination[width - 1 + k] = destination[MosaicWindow.reflect(width - 1 + k, width)]
-                }
+                MosaicWindow.padInterleaved(destination, width: width, pad: pad)
             }
         }
         scratch.cachedFirstRow = inputTop
@@ -106,11 +103,7 @@ public struct MosaicSource: StripSource {
                                       rows: demosaicRows, pad: pad, cfa: cfa)
             stage.process(source, into: target, engine: engine)
             for i in 0..<demosaicRows {
-                let row = values + i * stride
-                for k in 1...pad {
-                    row[-k] = row[MosaicWindow.reflect(-k, width)]
-                    row[width - 1 + k] = row[MosaicWindow.reflect(width - 1 + k, width)]
-                }
+                MosaicWindow.padInterleaved(values + i * stride, width: width, pad: pad)
             }
             after = values + demosaicRows * stride
         }

@@ -76,6 +76,14 @@ public struct MosaicWindow: @unchecked Sendable {
         layout == .interleaved ? row(y)[x] : row(y)[(x & 1) * oddPlaneOffset + (x >> 1)]
     }
 
+    /// Fills an interleaved row's `pad` entries on each side with the mirrored columns (`reflect`).
+    public static func padInterleaved(_ row: UnsafeMutablePointer<Float>, width: Int, pad: Int) {
+        for k in 1...pad {
+            row[-k] = row[reflect(-k, width)]
+            row[width - 1 + k] = row[reflect(width - 1 + k, width)]
+        }
+    }
+
     /// Fills a `columnPlanes` row's padding, whose planes hold columns `0 ..< width`: each
     /// padding entry takes the mirrored column's value (`reflect`).
     public static func padColumnPlanes(_ row: UnsafeMutablePointer<Float>, width: Int, pad: Int) {
