@@ -37,7 +37,7 @@ float lookup(float position, uint table) {
     return low + fraction * (tab(index + 1u) - low);
 }
 
-// OutputEncodingKernel.encode: clip, offset by the table's first point 2^-32, then the
+// ExponentCurveTable.lookup: clip, offset by the table's first point 2^-32, then the
 // table indexed by the float's exponent and top mantissa bits (128 entries per octave).
 float encodeChannel(float v, uint table) {
     float start = uintBitsToFloat(796917760u);

@@ -24,13 +24,12 @@ struct toneDerived {
     uint enabled;                // a curve is set
     uint ratio;                  // method ratio
     float inverseMaximum;        // 1 / scene level at the table's end
-    uint table;                  // table offset: the curve by √(x / x_white) · 4095
+    uint table;                  // table offset: the curve of x / x_white, exponent-indexed (ExponentCurveTable)
 };
 
 // Tone curve (ToneCurveKernel): filmic + custom points, one table.
 float toneLookup(float x, toneDerived d) {
-    float position = sqrt(clampNaN(x * d.inverseMaximum, 0.0, 1.0)) * 4095.0;
-    return lookup(position, d.table);
+    return encodeChannel(x * d.inverseMaximum, d.table);
 }
 
 vec3 toneApply(vec3 p, toneDerived d) {

@@ -14,7 +14,7 @@ import XCTest
 /// Skips with a message where the toolchain lacks the aarch64 target; fails in CI.
 final class NEONCodegenTests: XCTestCase {
     static let kernelFiles = [
-        "Engine/Lanes.swift", "Engine/Pixel.swift", "Engine/FloatTable.swift", "Engine/Strip.swift",
+        "Engine/Lanes.swift", "Engine/Pixel.swift", "Engine/FloatTable.swift", "Engine/ExponentCurveTable.swift", "Engine/Strip.swift",
         "Engine/PointKernel.swift", "Engine/OutputSink.swift", "Image/Orientation.swift", "Colour/Matrix3.swift",
         "Stages/ColourMatrix.swift", "Stages/OutputEncoding.swift", "Image/CFAPattern.swift",
         "Stages/Demosaic/MosaicWindow.swift", "Stages/Demosaic/BilinearDemosaic.swift", "Engine/ChannelCurve.swift",

@@ -228,7 +228,7 @@ public struct GLSLParameters: Sendable {
         table("lutD", "blue", lut?.blue.values ?? [0])
         table("lutD", "decode", lut?.decode.values ?? [0])
         set("lutD", "encodeMatrix", lut?.encode.toOutput.matrix.floats ?? Matrix3.identity.floats)
-        table("lutD", "encodeTable", lut?.encode.curveTable ?? [0])
+        table("lutD", "encodeTable", lut?.encode.curve.values ?? [0])
         set("lutD", "toWorking", lut?.toWorking.matrix.floats ?? Matrix3.identity.floats)
 
         let grain = kernel(FilmGrainKernel.self)
@@ -238,7 +238,7 @@ public struct GLSLParameters: Sendable {
         table("grainD", "weights", grain?.weights.values ?? [0])
 
         set("outputEncodingD", "toOutput", output.toOutput.matrix.floats)
-        table("outputEncodingD", "table", output.curveTable)
+        table("outputEncodingD", "table", output.curve.values)
     }
 }
 

@@ -352,13 +352,12 @@ extension GLSLStage {
             .init("enabled", .uint, "a curve is set"),
             .init("ratio", .uint, "method ratio"),
             .init("inverseMaximum", .float, "1 / scene level at the table's end"),
-            .init("table", .uint, "table offset: the curve by √(x / x_white) · \(ToneCurveKernel.count - 1)"),
+            .init("table", .uint, "table offset: the curve of x / x_white, exponent-indexed (ExponentCurveTable)"),
         ],
         code: """
             // Tone curve (ToneCurveKernel): filmic + custom points, one table.
             float toneLookup(float x, toneDerived d) {
-                float position = sqrt(clampNaN(x * d.inverseMaximum, 0.0, 1.0)) * \(glslFloat(Float(ToneCurveKernel.count - 1)));
-                return lookup(position, d.table);
+                return encodeChannel(x * d.inverseMaximum, d.table);
             }
 
             vec3 toneApply(vec3 p, toneDerived d) {
@@ -549,14 +548,14 @@ extension GLSLStage {
             return low + fraction * (tab(index + 1u) - low);
         }
 
-        // OutputEncodingKernel.encode: clip, offset by the table's first point 2^-\(OutputEncodingKernel.octaves), then the
-        // table indexed by the float's exponent and top mantissa bits (\(1 << OutputEncodingKernel.stepsPerOctaveLog2) entries per octave).
+        // ExponentCurveTable.lookup: clip, offset by the table's first point 2^-\(ExponentCurveTable.octaves), then the
+        // table indexed by the float's exponent and top mantissa bits (\(1 << ExponentCurveTable.stepsPerOctaveLog2) entries per octave).
         float encodeChannel(float v, uint table) {
-            float start = uintBitsToFloat(\(OutputEncodingKernel.baseBits)u);
+            float start = uintBitsToFloat(\(ExponentCurveTable.baseBits)u);
             float c = clampNaN(v, 0.0, 1.0) + start;
-            uint offset = floatBitsToUint(c) - \(OutputEncodingKernel.baseBits)u;
-            uint index = table + (offset >> \(OutputEncodingKernel.shift)u);
-            float fraction = float(offset & \((1 << OutputEncodingKernel.shift) - 1)u) * \(glslFloat(1 / Float(1 << OutputEncodingKernel.shift)));
+            uint offset = floatBitsToUint(c) - \(ExponentCurveTable.baseBits)u;
+            uint index = table + (offset >> \(ExponentCurveTable.shift)u);
+            float fraction = float(offset & \((1 << ExponentCurveTable.shift) - 1)u) * \(glslFloat(1 / Float(1 << ExponentCurveTable.shift)));
             float low = tab(index);
             return low + fraction * (tab(index + 1u) - low);
         }

@@ -24,8 +24,11 @@ import Darwin
 ///   three channels alike (hue and saturation kept).
 /// - `points`: a custom curve after the filmic one, in gamma-2.2 display units (e = y^(1/2.2)),
 ///   interpolated by a monotone cubic (Fritsch & Carlson, SIAM J. Numer. Anal. 17(2), 1980).
-/// The table has 4096 entries indexed by √(x / x_white): like the output encoding, the square root
-/// spends entries on the shadows, where the curve bends most; linear interpolation between them.
+/// The table is indexed by x / x_white's float bits, like the output encoding's
+/// (`ExponentCurveTable`: 128 entries per octave over 32 octaves, linear interpolation between
+/// them): the same relative precision in the deep shadows, where the toe and black point bend the
+/// curve, as in the highlights. (It was indexed by √(x / x_white), 4096 entries: coarse in the
+/// deepest octaves, and the square root was the stage's slowest instruction in both engines.)
 /// Reference for the shape: J. Hable, "Filmic tonemapping with piecewise power curves" (2017) for
 /// toe/shoulder/white-point controls; darktable's filmic/sigmoid modules for log-domain contrast
 /// around a grey pivot.
@@ -61,8 +64,7 @@ public struct ToneCurveKernel: PointKernel {
         public var isIdentity: Bool { curve == .none && points.isEmpty }
     }
 
-    public static let count = 4096
-    public let table: LookTable
+    public let table: ExponentCurveTable
     /// 1 / the scene level at the table's end.
     public let inverseMaximum: Float
     public let ratio: Bool
@@ -77,10 +79,7 @@ public struct ToneCurveKernel: PointKernel {
     public init(_ params: Params) {
         let shape = Self.curve(params)
         let top = shape.maximum
-        table = LookTable((0..<Self.count).map { i in
-            let u = Double(i) / Double(Self.count - 1)
-            return Float(shape.evaluate(u * u * top))
-        })
+        table = ExponentCurveTable { shape.evaluate($0 * top) }
         inverseMaximum = Float(1 / top)
         endsWithinLimit = 2 * top <= Double(LookMath.limit)
         ratio = params.method == .ratio
@@ -103,8 +102,12 @@ public struct ToneCurveKernel: PointKernel {
 
     @inlinable @inline(__always)
     public func lookup<L: Lanes>(_ x: L) -> L {
-        let position = (x * L(repeating: inverseMaximum)).clamped(0, 1).squareRoot() * L(repeating: Float(Self.count - 1))
-        return position.interpolated(in: table.pointer, count: Self.count)
+        lookup(x, in: table.pairs.pointer)
+    }
+
+    @inlinable @inline(__always)
+    func lookup<L: Lanes>(_ x: L, in pairs: UnsafePointer<Float>) -> L {
+        table.lookup(x * L(repeating: inverseMaximum), in: pairs)
     }
 
     @inlinable @inline(__always)
@@ -112,14 +115,15 @@ public struct ToneCurveKernel: PointKernel {
         // Per channel, the lookup's clamp of x / maximum to [0, 1] already maps NaN, ±Inf and
         // |x| > LookMath.limit as `finite` would once the table ends at or below half the limit
         // (the profile's ranges keep it ≤ 512): the same values for six fewer vector operations.
-        if !ratio && endsWithinLimit { return RGB(lookup(input.r), lookup(input.g), lookup(input.b)) }
+        let t = UnsafePointer(table.pairs.pointer)
+        if !ratio && endsWithinLimit { return RGB(lookup(input.r, in: t), lookup(input.g, in: t), lookup(input.b, in: t)) }
         let p = LookMath.finite(input)
-        if !ratio { return RGB(lookup(p.r), lookup(p.g), lookup(p.b)) }
+        if !ratio { return RGB(lookup(p.r, in: t), lookup(p.g, in: t), lookup(p.b, in: t)) }
         let m = LookMath.maximum(p.r, LookMath.maximum(p.g, p.b))
         let tiny: Float = 1e-10
         let safe = m.choosing(above: tiny, then: m, otherwise: L(repeating: 1))
-        let k = m.choosing(above: tiny, then: lookup(m) / safe, otherwise: L(repeating: 0))
-        let floor = m.choosing(above: tiny, then: L(repeating: 0), otherwise: L(repeating: table[0]))
+        let k = m.choosing(above: tiny, then: lookup(m, in: t) / safe, otherwise: L(repeating: 0))
+        let floor = m.choosing(above: tiny, then: L(repeating: 0), otherwise: L(repeating: t[0]))
         return RGB(p.r * k + floor, p.g * k + floor, p.b * k + floor)
     }
 }
