@@ -1,6 +1,11 @@
 #ifndef EMULSION_CLIBRAW_SHIM_H
 #define EMULSION_CLIBRAW_SHIM_H
 #include <libraw/libraw.h>
+#include <malloc.h>
+
+// After a decode in a serving worker: the freed buffers of LibRaw's image (tens of MB) go back
+// to the system instead of staying in glibc's heap while the worker waits for the next file.
+static inline void emulsion_release_free_memory(void) { malloc_trim(0); }
 
 // Swift does not import C arrays of more than 4096 elements (color.cblack, color.curve,
 // dng_levels.dng_cblack): these accessors reach them in place, without copying the ~187 KB struct.

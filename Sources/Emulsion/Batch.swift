@@ -75,6 +75,8 @@ public enum Batch {
                            png: PNGEncodingOptions = .default,
                            progress: @escaping @Sendable (_ done: Int, _ total: Int, _ outcome: Outcome) -> Void = { _, _, _ in }) -> [Outcome] {
         let workers = max(1, min(concurrency, items.count))
+        let decoder = decoder.serving(files: items.count)
+        defer { decoder.finish() }
         var perFile = options
         // Files in parallel first (decode and encode are serial per file); split cores between them.
         perFile.threads = max(1, options.threads / workers)

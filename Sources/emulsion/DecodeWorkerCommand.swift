@@ -34,10 +34,12 @@ struct DecodeWorkerCommand: ParsableCommand {
     }
 
     /// The worker started exactly as `IsolatedDecoding` starts it (`decode-worker PATH
-    /// --max-megapixels N`) serves without ArgumentParser: parsing through it costs ~5 ms of
-    /// protocol-conformance lookups at start-up, once per decoded file (docs/PERFORMANCE.md).
-    /// Any other shape returns nil and goes through the parser as usual.
+    /// --max-megapixels N`, or `decode-worker --serve` for `DecodeWorkerPool`) serves without
+    /// ArgumentParser: parsing through it costs ~5 ms of protocol-conformance lookups at
+    /// start-up, once per worker (docs/PERFORMANCE.md). Any other shape returns nil and goes
+    /// through the parser as usual.
     static func serveDirectly(_ arguments: [String]) -> Int32? {
+        if arguments == ["decode-worker", "--serve"] { return IsolatedDecoding.serveRequests(to: .standardOutput) }
         guard arguments.count == 4, arguments[0] == "decode-worker", arguments[2] == "--max-megapixels",
               !arguments[1].hasPrefix("-"), let megapixels = Int(arguments[3]), megapixels >= 1, megapixels <= 1 << 20 else { return nil }
         return IsolatedDecoding.serve(path: arguments[1], pixelLimit: megapixels * 1_000_000, to: .standardOutput)

@@ -21,9 +21,11 @@ struct InfoCommand: ParsableCommand {
     func run() throws {
         var reports: [RawInfo] = []
         var failed = 0
+        let decoder = decoding.decoder.serving(files: files.count)
+        defer { decoder.finish() }
         for file in files {
             do {
-                reports.append(RawInfo(path: file, raw: try decoding.decoder.decode(path: file, pixelLimit: maxMegapixels * 1_000_000)))
+                reports.append(RawInfo(path: file, raw: try decoder.decode(path: file, pixelLimit: maxMegapixels * 1_000_000)))
             } catch {
                 complain("emulsion: \(error)")
                 failed += 1

@@ -20,16 +20,7 @@ final class IsolatedDecodingTests: XCTestCase {
             let got = Result { try worker.decode(path: path, pixelLimit: RawFile.defaultPixelLimit) }
             switch (got, expected) {
             case (.success(let image), .success(let reference)):
-                XCTAssertEqual(image.width, reference.width, sample.name)
-                XCTAssertEqual(image.height, reference.height, sample.name)
-                XCTAssertEqual(image.layout, reference.layout, sample.name)
-                XCTAssertTrue(image.samples == reference.samples, "\(sample.name): samples differ")
-                XCTAssertEqual(image.levels, reference.levels, sample.name)
-                XCTAssertEqual(image.colour, reference.colour, sample.name)
-                XCTAssertEqual(image.metadata, reference.metadata, sample.name)
-                XCTAssertEqual(image.lensShading?.maps, reference.lensShading?.maps, sample.name)
-                XCTAssertEqual(image.lensShading.map { [$0.offsetX, $0.offsetY, $0.imageWidth, $0.imageHeight] },
-                               reference.lensShading.map { [$0.offsetX, $0.offsetY, $0.imageWidth, $0.imageHeight] }, sample.name)
+                assertSameImage(image, reference, sample.name)
                 if reference.lensShading != nil { shaded += 1 }
             case (.failure(let a), .failure(let b)):
                 XCTAssertEqual("\(a)", "\(b)", sample.name)

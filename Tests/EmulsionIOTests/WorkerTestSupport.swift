@@ -15,6 +15,20 @@ extension XCTestCase {
         return binary
     }
 
+    /// Every field a worker's wire carries, equal to the in-process decode's.
+    func assertSameImage(_ image: RawImage, _ reference: RawImage, _ name: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(image.width, reference.width, name, file: file, line: line)
+        XCTAssertEqual(image.height, reference.height, name, file: file, line: line)
+        XCTAssertEqual(image.layout, reference.layout, name, file: file, line: line)
+        XCTAssertTrue(image.samples == reference.samples, "\(name): samples differ", file: file, line: line)
+        XCTAssertEqual(image.levels, reference.levels, name, file: file, line: line)
+        XCTAssertEqual(image.colour, reference.colour, name, file: file, line: line)
+        XCTAssertEqual(image.metadata, reference.metadata, name, file: file, line: line)
+        XCTAssertEqual(image.lensShading?.maps, reference.lensShading?.maps, name, file: file, line: line)
+        XCTAssertEqual(image.lensShading.map { [$0.offsetX, $0.offsetY, $0.imageWidth, $0.imageHeight] },
+                       reference.lensShading.map { [$0.offsetX, $0.offsetY, $0.imageWidth, $0.imageHeight] }, name, file: file, line: line)
+    }
+
     /// A file a fast path declined, decoded through the worker, ends as LibRaw alone ends it: the
     /// same samples, or the same error.
     func assertSameOutcome(_ got: Result<RawImage, any Error>, asLibRaw expected: Result<RawImage, any Error>,

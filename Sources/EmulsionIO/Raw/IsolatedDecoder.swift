@@ -1,3 +1,4 @@
+import CLibRaw
 import EmulsionCore
 import Foundation
 
@@ -17,6 +18,8 @@ import Foundation
 public enum RawDecoder: Sendable {
     case inProcess
     case isolated(executable: String, timeout: Double)
+    /// Isolated, by workers that serve one file after another (`DecodeWorkerPool`).
+    case serving(DecodeWorkerPool)
 
     public func decode(path: String, pixelLimit: Int) throws -> RawImage {
         switch self {
@@ -25,7 +28,22 @@ public enum RawDecoder: Sendable {
         case .isolated(let executable, let timeout):
             _ = try InputFileCheck.regularReadableFile(path)
             return try IsolatedDecoding.run(executable: executable, path: path, pixelLimit: pixelLimit, timeout: timeout)
+        case .serving(let pool):
+            _ = try InputFileCheck.regularReadableFile(path)
+            return try pool.decode(path: path, pixelLimit: pixelLimit)
         }
+    }
+
+    /// The decoder for a run of `files` files: an isolated decoder's workers then serve file
+    /// after file (call `finish` when the run is over); the others are returned as they are.
+    public func serving(files: Int) -> RawDecoder {
+        guard case .isolated(let executable, let timeout) = self else { return self }
+        return .serving(DecodeWorkerPool(executable: executable, timeout: timeout, files: files))
+    }
+
+    /// Stops a serving decoder's idle workers.
+    public func finish() {
+        if case .serving(let pool) = self { pool.finish() }
     }
 }
 
@@ -116,6 +134,76 @@ public enum IsolatedDecoding {
     static func appendLength(_ n: UInt64, to out: inout [UInt8]) {
         for i in 0..<8 { out.append(UInt8(truncatingIfNeeded: n >> (8 * UInt64(i)))) }
     }
+
+    /// A serving worker's request: the path's length and bytes, the pixel limit, the
+    /// `libRawUnpack` flag.
+    static func request(path: String, pixelLimit: Int, libRawUnpack: Bool) -> [UInt8] {
+        var out: [UInt8] = []
+        let bytes = Array(path.utf8)
+        appendLength(UInt64(bytes.count), to: &out)
+        out += bytes
+        appendLength(UInt64(max(0, pixelLimit)), to: &out)
+        out.append(libRawUnpack ? 1 : 0)
+        return out
+    }
+
+    /// Worker side of `DecodeWorkerPool`: answers requests on standard input, one after another,
+    /// as `serve` answers one, until the parent closes the channel (or sends something that is
+    /// not a request). Freed memory goes back to the system after each answer, so an idle
+    /// worker does not keep the last file's buffers.
+    public static func serveRequests(to output: FileHandle) -> Int32 {
+        func read(_ count: Int) -> [UInt8]? {
+            var bytes = [UInt8](repeating: 0, count: count)
+            var filled = 0
+            while filled < count {
+                let n = bytes.withUnsafeMutableBytes { Glibc.read(0, $0.baseAddress! + filled, count - filled) }
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { return nil }
+                filled += n
+            }
+            return bytes
+        }
+        func number() -> UInt64? {
+            read(8).map { $0.enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) } }
+        }
+        while let length = number(), length <= 1 << 16, let path = read(Int(length)), let limit = number(),
+              limit <= 1 << 40, let flag = read(1) {
+            _ = serve(path: String(decoding: path, as: UTF8.self), pixelLimit: Int(limit), libRawUnpack: flag[0] == 1, to: output)
+            emulsion_release_free_memory()
+        }
+        return 0
+    }
+
+    /// Reads one answer of a serving worker (the format `serve` writes: it says its own length)
+    /// by `deadline`. Lengths are checked before anything is allocated for them: the header at
+    /// most 1 GiB, the values at most four per pixel of the limit plus a curve.
+    static func readAnswer(from worker: WorkerProcess, path: String, pixelLimit: Int, deadline: UInt64) throws -> [UInt8] {
+        var answer: [UInt8] = []
+        func take(_ count: Int) throws {
+            switch worker.read(exactly: count, into: &answer, deadline: deadline) {
+            case .complete: return
+            case .timedOut: throw WorkerEnd.timedOut
+            case .endOfFile: throw WorkerEnd.endOfFile
+            }
+        }
+        func length(at offset: Int) -> UInt64 {
+            (0..<8).reduce(UInt64(0)) { $0 | UInt64(answer[offset + $1]) << (8 * UInt64($1)) }
+        }
+        try take(magic.count + 1 + 8)
+        guard answer.prefix(magic.count).elementsEqual(magic) else { throw WorkerEnd.malformed }
+        let headerLength = length(at: magic.count + 1)
+        guard headerLength <= 1 << 30 else { throw WorkerEnd.malformed }
+        try take(Int(headerLength))
+        if answer[magic.count] != 0 { return answer }
+        try take(8)
+        let values = length(at: answer.count - 8)
+        guard values <= 4 * UInt64(max(0, pixelLimit)) + 0x10000 else { throw WorkerEnd.malformed }
+        try take(2 * Int(values))
+        return answer
+    }
+
+    /// How reading a serving worker's answer ended, when it did not end with the answer.
+    enum WorkerEnd: Error { case timedOut, endOfFile, malformed }
 
     static func run(executable: String, path: String, pixelLimit: Int, timeout: Double, libRawUnpack: Bool = false) throws -> RawImage {
         let worker: WorkerProcess

@@ -3,8 +3,10 @@ import Foundation
 import Glibc
 #endif
 
-/// A child process whose standard output is read to the end within a time limit: the decode
-/// worker (`IsolatedDecoding`).
+/// A child process whose standard output is read within a time limit: the decode worker
+/// (`IsolatedDecoding`). A one-shot worker's output is read to the end; a serving worker
+/// (`requests: true`) takes requests on its standard input, one after another, and its answers
+/// are read frame by frame (`read(exactly:into:deadline:)`).
 ///
 /// Why not Foundation's `Process`: on Linux it closes every descriptor up to the limit one by one
 /// before `exec`, and its `waitUntilExit` polls a run loop; together they added ~50 ms to every
@@ -20,19 +22,37 @@ final class WorkerProcess {
     private static let spawning = NSLock()
     let pid: pid_t
     private var readEnd: Int32
+    /// The parent's end of the child's standard input (a socket, so that writing to a child
+    /// that died fails with EPIPE instead of raising SIGPIPE in the parent: `MSG_NOSIGNAL`);
+    /// -1 for a one-shot worker, whose standard input is /dev/null.
+    private var requestEnd: Int32 = -1
     private var exited = false
 
-    init(executable: String, arguments: [String]) throws {
+    init(executable: String, arguments: [String], requests: Bool = false) throws {
         var fds: [Int32] = [-1, -1]
+        var channel: [Int32] = [-1, -1]
         Self.spawning.lock()
         defer { Self.spawning.unlock() }
         guard pipe(&fds) == 0 else { throw Failure(message: String(cString: strerror(errno))) }
         _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
         _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
+        if requests {
+            guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &channel) == 0 else {
+                let message = String(cString: strerror(errno))
+                close(fds[0]); close(fds[1])
+                throw Failure(message: message)
+            }
+            _ = fcntl(channel[0], F_SETFD, FD_CLOEXEC)
+            _ = fcntl(channel[1], F_SETFD, FD_CLOEXEC)
+        }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        if requests {
+            posix_spawn_file_actions_adddup2(&actions, channel[1], 0)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        }
         posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
         posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
@@ -40,17 +60,60 @@ final class WorkerProcess {
         var child: pid_t = 0
         let status = posix_spawn(&child, executable, &actions, nil, argv, environ)
         close(fds[1])
+        if requests { close(channel[1]) }
         guard status == 0 else {
             close(fds[0])
+            if requests { close(channel[0]) }
             throw Failure(message: String(cString: strerror(status)))
         }
         pid = child
         readEnd = fds[0]
+        requestEnd = channel[0]
     }
 
     deinit {
         if readEnd >= 0 { close(readEnd) }
+        if requestEnd >= 0 { close(requestEnd) }
         if !exited { kill(); _ = waitForExit() }
+    }
+
+    /// Writes `bytes` to a serving worker's standard input; false when it cannot take them (it
+    /// has exited, or this is a one-shot worker).
+    func send(_ bytes: [UInt8]) -> Bool {
+        guard requestEnd >= 0 else { return false }
+        var sent = 0
+        while sent < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.send(requestEnd, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) }
+            if n < 0 { if errno == EINTR { continue }; return false }
+            sent += n
+        }
+        return true
+    }
+
+    enum ReadEnd: Equatable { case complete, endOfFile, timedOut }
+
+    /// Appends exactly `count` bytes of the child's output to `buffer`, waiting until `deadline`
+    /// (`DispatchTime` nanoseconds) at most.
+    func read(exactly count: Int, into buffer: inout [UInt8], deadline: UInt64) -> ReadEnd {
+        let start = buffer.count
+        buffer.append(contentsOf: repeatElement(0, count: count))
+        var filled = 0
+        var end = ReadEnd.complete
+        while filled < count {
+            let now = DispatchTime.now().uptimeNanoseconds
+            guard now < deadline else { end = .timedOut; break }
+            var descriptor = pollfd(fd: readEnd, events: Int16(POLLIN), revents: 0)
+            let wait = Int32(min(Double(deadline - now) / 1e6 + 1, Double(Int32.max)))
+            let ready = poll(&descriptor, 1, wait)
+            if ready < 0 { if errno == EINTR { continue }; end = .endOfFile; break }
+            if ready == 0 { continue }
+            let n = buffer.withUnsafeMutableBytes { Glibc.read(readEnd, $0.baseAddress! + start + filled, count - filled) }
+            if n < 0 { if errno == EINTR || errno == EAGAIN { continue }; end = .endOfFile; break }
+            if n == 0 { end = .endOfFile; break }
+            filled += n
+        }
+        buffer.removeLast(count - filled)
+        return end
     }
 
     /// Everything the child writes to standard output until it closes it, or nil when that takes
@@ -68,7 +131,7 @@ final class WorkerProcess {
             let ready = poll(&descriptor, 1, wait)
             if ready < 0 { if errno == EINTR { continue }; return nil }
             if ready == 0 { continue }
-            let n = chunk.withUnsafeMutableBytes { read(readEnd, $0.baseAddress!, $0.count) }
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(readEnd, $0.baseAddress!, $0.count) }
             if n < 0 { if errno == EINTR || errno == EAGAIN { continue }; return output }
             if n == 0 { return output }
             output.append(contentsOf: chunk[0..<n])
@@ -77,6 +140,13 @@ final class WorkerProcess {
 
     /// Stops the child at once.
     func kill() { _ = Glibc.kill(pid, SIGKILL) }
+
+    /// Stops the child, if it still runs, and reaps it.
+    func stop() {
+        guard !exited else { return }
+        kill()
+        _ = waitForExit()
+    }
 
     /// Waits for the child; the signal that ended it, if one did.
     func waitForExit() -> (status: Int32?, signal: Int32?) {

@@ -1,0 +1,126 @@
+import EmulsionCore
+import Foundation
+
+/// Decode workers that serve one file after another, for a run of many files: each file keeps
+/// its own process-isolated, time-limited decode without paying a process start.
+///
+/// Why: a one-shot worker (`IsolatedDecoding.run`) costs, per file, a process start (exec, the
+/// dynamic loader's relocations, the Swift runtime's first protocol-conformance lookups, which
+/// the static binary pays on every start) and its exit. On the 0.2 MP Pixel crop that is about
+/// 4 ms of wall time and 7 ms of CPU per file, more than the whole render (docs/PERFORMANCE.md,
+/// session 12). A serving worker (`emulsion decode-worker --serve`) reads requests on its
+/// standard input and answers each in the one-shot worker's format.
+///
+/// What stays as it was: every file has its own time limit, and a hang or crash is that file's
+/// one-line error. A worker that times out, crashes, answers malformed output or reports any
+/// error is stopped and never asked again; the next file gets a fresh one. What is new: a file
+/// that LibRaw decodes without an error yet leaves its state damaged could affect the next file
+/// that worker decodes, as in any in-process batch; the parent checks every answer it reads.
+/// Workers are kept only while files remain: the last one is stopped as soon as its file is
+/// decoded, so a single file's run holds no idle worker beside its render, and `finish` stops
+/// the rest.
+public final class DecodeWorkerPool: @unchecked Sendable {
+    public let executable: String
+    public let timeout: Double
+    private let lock = NSLock()
+    private var idle: [WorkerProcess] = []
+    /// Files not yet handed to a worker.
+    private var remaining: Int
+    /// Workers started so far (for tests: reuse means fewer workers than files).
+    private(set) var started = 0
+    /// The idle workers' process IDs (for tests).
+    var idleProcesses: [pid_t] {
+        lock.lock(); defer { lock.unlock() }
+        return idle.map(\.pid)
+    }
+
+    public init(executable: String, timeout: Double, files: Int) {
+        self.executable = executable
+        self.timeout = timeout
+        remaining = files
+    }
+
+    deinit { finish() }
+
+    /// Stops the idle workers; decodes after this start fresh ones.
+    public func finish() {
+        lock.lock()
+        let stopping = idle
+        idle = []
+        remaining = 0
+        lock.unlock()
+        stopping.forEach { $0.stop() }
+    }
+
+    public func decode(path: String, pixelLimit: Int) throws -> RawImage {
+        var (worker, reused) = try checkOut(path: path)
+        var healthy = false
+        defer { checkIn(worker, healthy: healthy) }
+        var request = IsolatedDecoding.request(path: path, pixelLimit: pixelLimit, libRawUnpack: false)
+        var sent = worker.send(request)
+        // An idle worker that has died since its last answer (killed from outside) cannot take
+        // the request: one fresh worker is tried before the file fails.
+        if !sent && reused {
+            worker.stop()
+            worker = try start(path: path)
+            sent = worker.send(request)
+        }
+        guard sent else { throw RawFileError(path: path, problem: "cannot reach the decoder process") }
+        var image = try answer(from: worker, path: path, pixelLimit: pixelLimit)
+        if image == nil {
+            // Emulsion's NEF decoder gave the stream back: LibRaw decodes it, in the same worker.
+            request = IsolatedDecoding.request(path: path, pixelLimit: pixelLimit, libRawUnpack: true)
+            guard worker.send(request), let unpacked = try answer(from: worker, path: path, pixelLimit: pixelLimit) else {
+                throw RawFileError(path: path, problem: "decoder process returned malformed output")
+            }
+            image = unpacked
+        }
+        healthy = true
+        return image!
+    }
+
+    private func answer(from worker: WorkerProcess, path: String, pixelLimit: Int) throws -> RawImage? {
+        let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(max(0, timeout) * 1e9)
+        let bytes: [UInt8]
+        do {
+            bytes = try IsolatedDecoding.readAnswer(from: worker, path: path, pixelLimit: pixelLimit, deadline: deadline)
+        } catch IsolatedDecoding.WorkerEnd.timedOut {
+            throw RawFileError(path: path, problem: "decoder did not finish within \(Int(timeout)) s (damaged file?); stopped it")
+        } catch IsolatedDecoding.WorkerEnd.endOfFile {
+            if let signal = worker.waitForExit().signal {
+                throw RawFileError(path: path, problem: "decoder crashed (signal \(signal)) on this file")
+            }
+            throw RawFileError(path: path, problem: "decoder process returned truncated output")
+        } catch {
+            throw RawFileError(path: path, problem: "decoder process returned malformed output")
+        }
+        return try bytes.withUnsafeBytes { try IsolatedDecoding.parse($0, path: path) }
+    }
+
+    private func checkOut(path: String) throws -> (WorkerProcess, reused: Bool) {
+        lock.lock()
+        remaining = max(0, remaining - 1)
+        let worker = idle.popLast()
+        lock.unlock()
+        if let worker { return (worker, true) }
+        return (try start(path: path), false)
+    }
+
+    private func start(path: String) throws -> WorkerProcess {
+        do {
+            let worker = try WorkerProcess(executable: executable, arguments: ["decode-worker", "--serve"], requests: true)
+            lock.lock(); started += 1; lock.unlock()
+            return worker
+        } catch let error as WorkerProcess.Failure {
+            throw RawFileError(path: path, problem: "cannot start the decoder process: \(error.message)")
+        }
+    }
+
+    private func checkIn(_ worker: WorkerProcess, healthy: Bool) {
+        lock.lock()
+        let keep = healthy && remaining > 0
+        if keep { idle.append(worker) }
+        lock.unlock()
+        if !keep { worker.stop() }
+    }
+}

@@ -1,0 +1,137 @@
+import EmulsionCore
+@testable import EmulsionIO
+import EmulsionTestSupport
+import Foundation
+import XCTest
+
+/// Workers that serve one file after another (`DecodeWorkerPool`): the images must be the ones a
+/// one-shot worker gives, workers must be reused while files remain, and a file that hangs,
+/// crashes or fails must end only its own worker, with the one-shot worker's error.
+///
+/// Reference: `RawDecoder.isolated` (one worker per file) and `RawFile.read` in this process.
+/// Tolerance: none (the same wire, so every field and sample must be equal).
+final class DecodeWorkerPoolTests: XCTestCase {
+    func testEverySampleDecodesAsInProcessWithOneWorker() throws {
+        let binary = try builtEmulsionBinary()
+        let samples = TestSupport.rawSamples()
+        let pool = DecodeWorkerPool(executable: binary, timeout: 60, files: samples.count)
+        defer { pool.finish() }
+        var failures = 0
+        for sample in samples {
+            let path = sample.url.path
+            let got = Result { try pool.decode(path: path, pixelLimit: RawFile.defaultPixelLimit) }
+            let expected = Result { try RawFile.read(path: path) }
+            switch (got, expected) {
+            case (.success(let image), .success(let reference)):
+                assertSameImage(image, reference, sample.name)
+            case (.failure(let a), .failure(let b)):
+                failures += 1
+                XCTAssertEqual("\(a)", "\(b)", sample.name)
+            case (let a, let b):
+                XCTFail("\(sample.name): through the pool \(a), in process \(b)")
+            }
+        }
+        // A failed file ends its worker; every other file is served by the worker before it.
+        XCTAssertEqual(pool.started, 1 + failures, "workers started for \(samples.count) files, \(failures) failed")
+        XCTAssertTrue(pool.idleProcesses.isEmpty, "the last file's worker should have been stopped")
+    }
+
+    /// The LG DNG with one flipped byte (HostileInputTests.testDecoderHangIsStoppedAndReported)
+    /// makes LibRaw loop: between two good files it must time out with the one-shot message,
+    /// and the files after it must decode with a fresh worker that is then reused.
+    func testAHangEndsOnlyItsOwnWorker() throws {
+        let binary = try builtEmulsionBinary()
+        let source = TestSupport.samplesDirectory.appendingPathComponent("lg-g4_h815-lossy_linear.dng")
+        guard FileManager.default.fileExists(atPath: source.path) else {
+            if TestSupport.inCI { XCTFail("sample missing") }
+            throw XCTSkip("no sample")
+        }
+        let directory = TestSupport.temporaryDirectory("pool-hang")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let variants = HostileRaws.variants(of: try [UInt8](Data(contentsOf: source)), stem: "lg-g4_h815-lossy_linear", count: 300, seed: 1002)
+        let hang = try XCTUnwrap(variants.first { $0.name == "lg-g4_h815-lossy_linear-181-flip12" })
+        let hangPath = directory.appendingPathComponent("hang.dng").path
+        try Data(hang.bytes).write(to: URL(fileURLWithPath: hangPath))
+        let pool = DecodeWorkerPool(executable: binary, timeout: 3, files: 4)
+        defer { pool.finish() }
+        let reference = try RawFile.read(path: source.path)
+        XCTAssertTrue(try pool.decode(path: source.path, pixelLimit: RawFile.defaultPixelLimit).samples == reference.samples)
+        XCTAssertEqual(pool.idleProcesses.count, 1, "the first file's worker should wait for the next")
+        let first = try XCTUnwrap(pool.idleProcesses.first)
+        XCTAssertThrowsError(try pool.decode(path: hangPath, pixelLimit: RawFile.defaultPixelLimit)) { error in
+            XCTAssertEqual("\(error)", "\(hangPath): decoder did not finish within 3 s (damaged file?); stopped it")
+        }
+        XCTAssertTrue(pool.idleProcesses.isEmpty)
+        XCTAssertNotEqual(kill(first, 0), 0, "the hung worker should be gone")
+        for _ in 0..<2 {
+            XCTAssertTrue(try pool.decode(path: source.path, pixelLimit: RawFile.defaultPixelLimit).samples == reference.samples)
+        }
+        XCTAssertEqual(pool.started, 2)
+    }
+
+    /// An idle worker killed from outside: the next file gets a fresh one.
+    func testAWorkerThatDiedWhileIdleIsReplaced() throws {
+        let binary = try builtEmulsionBinary()
+        let path = try XCTUnwrap(TestSupport.rawSamples().first { $0.name == "canon-eos_6d-lossy_linear.dng" }).url.path
+        let pool = DecodeWorkerPool(executable: binary, timeout: 60, files: 3)
+        defer { pool.finish() }
+        let first = try pool.decode(path: path, pixelLimit: RawFile.defaultPixelLimit)
+        let idle = try XCTUnwrap(pool.idleProcesses.first)
+        XCTAssertEqual(kill(idle, SIGKILL), 0)
+        usleep(100_000)
+        let second = try pool.decode(path: path, pixelLimit: RawFile.defaultPixelLimit)
+        XCTAssertTrue(first.samples == second.samples)
+        XCTAssertEqual(pool.started, 2)
+    }
+
+    /// Stand-ins for a worker that crashes, and one that answers something else.
+    func testCrashesAndMalformedAnswersAreThatFilesError() throws {
+        let directory = TestSupport.temporaryDirectory("pool-stand-ins")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = try XCTUnwrap(TestSupport.rawSamples().first).url.path
+        func script(_ name: String, _ body: String) throws -> String {
+            let url = directory.appendingPathComponent(name)
+            try Data("#!/bin/sh\n\(body)\n".utf8).write(to: url)
+            XCTAssertEqual(chmod(url.path, 0o755), 0)
+            return url.path
+        }
+        let cases: [(String, String)] = [
+            (try script("crash", "head -c 1 >/dev/null; kill -SEGV $$"), "decoder crashed (signal 11) on this file"),
+            (try script("garbage", "head -c 1 >/dev/null; printf 'not an answer at all'"), "decoder process returned malformed output"),
+            (try script("short", "head -c 1 >/dev/null; printf 'EMULSRAW'"), "decoder process returned truncated output"),
+            (try script("huge", "head -c 1 >/dev/null; printf 'EMULSRAW\\000\\377\\377\\377\\377\\377\\377\\377\\177'; sleep 30"),
+             "decoder process returned malformed output"),
+        ]
+        for (executable, message) in cases {
+            let pool = DecodeWorkerPool(executable: executable, timeout: 10, files: 2)
+            XCTAssertThrowsError(try pool.decode(path: path, pixelLimit: RawFile.defaultPixelLimit), executable) { error in
+                XCTAssertEqual("\(error)", "\(path): \(message)", executable)
+            }
+            XCTAssertTrue(pool.idleProcesses.isEmpty, executable)
+            pool.finish()
+        }
+    }
+
+    /// A NEF stream the parent's decoder declines (cut short) goes back to LibRaw's unpack in the
+    /// same worker, with the one-shot worker's outcome.
+    func testADeclinedNEFStreamGoesBackToLibRawInTheSameWorker() throws {
+        let binary = try builtEmulsionBinary()
+        guard let sample = TestSupport.rawSamples().first(where: { $0.name == "nikon-d1x-lossy.nef" }) else {
+            if TestSupport.inCI { XCTFail("sample missing") }
+            throw XCTSkip("no NEF sample")
+        }
+        let directory = TestSupport.temporaryDirectory("pool-nef")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let cut = directory.appendingPathComponent("cut.nef")
+        try Data(try Data(contentsOf: sample.url).dropLast(3_000)).write(to: cut)
+        let pool = DecodeWorkerPool(executable: binary, timeout: 60, files: 2)
+        defer { pool.finish() }
+        let declined = RawFile.LosslessTilesProbe()
+        let got = Result { try RawFile.$nikonProbe.withValue(declined) { try pool.decode(path: cut.path, pixelLimit: RawFile.defaultPixelLimit) } }
+        XCTAssertTrue(declined.declined, "a stream cut short should go back to LibRaw")
+        assertSameOutcome(got, asLibRaw: Result { try RawFile.readWithLibRawUnpack(path: cut.path) })
+        let whole = try pool.decode(path: sample.url.path, pixelLimit: RawFile.defaultPixelLimit)
+        XCTAssertTrue(whole.samples == (try RawFile.read(path: sample.url.path)).samples)
+        XCTAssertEqual(pool.started, (try? got.get()) == nil ? 2 : 1)
+    }
+}
