@@ -84,7 +84,8 @@ final class DecodeWorkerPoolTests: XCTestCase {
         XCTAssertEqual(pool.started, 2)
     }
 
-    /// Stand-ins for a worker that crashes, and one that answers something else.
+    /// Stand-ins (shell scripts) for workers that crash, answer something else, stop mid-answer,
+    /// announce a 2⁶³-byte header, or close their output without exiting.
     func testCrashesAndMalformedAnswersAreThatFilesError() throws {
         let directory = TestSupport.temporaryDirectory("pool-stand-ins")
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -101,15 +102,19 @@ final class DecodeWorkerPoolTests: XCTestCase {
             (try script("short", "head -c 1 >/dev/null; printf 'EMULSRAW'"), "decoder process returned truncated output"),
             (try script("huge", "head -c 1 >/dev/null; printf 'EMULSRAW\\000\\377\\377\\377\\377\\377\\377\\377\\177'; sleep 30"),
              "decoder process returned malformed output"),
+            // Closes its output but does not exit: stopped at the time limit, not waited for.
+            (try script("lingers", "head -c 1 >/dev/null; exec 1>&-; sleep 30"), "decoder crashed (signal 9) on this file"),
         ]
+        let started = Date()
         for (executable, message) in cases {
-            let pool = DecodeWorkerPool(executable: executable, timeout: 10, files: 2)
+            let pool = DecodeWorkerPool(executable: executable, timeout: 2, files: 2)
             XCTAssertThrowsError(try pool.decode(path: path, pixelLimit: RawFile.defaultPixelLimit), executable) { error in
                 XCTAssertEqual("\(error)", "\(path): \(message)", executable)
             }
             XCTAssertTrue(pool.idleProcesses.isEmpty, executable)
             pool.finish()
         }
+        XCTAssertLessThan(Date().timeIntervalSince(started), 20, "no stand-in should be waited for past its limit")
     }
 
     /// A NEF stream the parent's decoder declines (cut short) goes back to LibRaw's unpack in the

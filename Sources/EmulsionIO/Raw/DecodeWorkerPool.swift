@@ -70,7 +70,8 @@ public final class DecodeWorkerPool: @unchecked Sendable {
         if image == nil {
             // Emulsion's NEF decoder gave the stream back: LibRaw decodes it, in the same worker.
             request = IsolatedDecoding.request(path: path, pixelLimit: pixelLimit, libRawUnpack: true)
-            guard worker.send(request), let unpacked = try answer(from: worker, path: path, pixelLimit: pixelLimit) else {
+            guard worker.send(request) else { throw RawFileError(path: path, problem: "cannot reach the decoder process") }
+            guard let unpacked = try answer(from: worker, path: path, pixelLimit: pixelLimit) else {
                 throw RawFileError(path: path, problem: "decoder process returned malformed output")
             }
             image = unpacked
@@ -87,7 +88,7 @@ public final class DecodeWorkerPool: @unchecked Sendable {
         } catch IsolatedDecoding.WorkerEnd.timedOut {
             throw RawFileError(path: path, problem: "decoder did not finish within \(Int(timeout)) s (damaged file?); stopped it")
         } catch IsolatedDecoding.WorkerEnd.endOfFile {
-            if let signal = worker.waitForExit().signal {
+            if let signal = worker.waitForExit(deadline: deadline).signal {
                 throw RawFileError(path: path, problem: "decoder crashed (signal \(signal)) on this file")
             }
             throw RawFileError(path: path, problem: "decoder process returned truncated output")

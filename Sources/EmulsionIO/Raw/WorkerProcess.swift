@@ -93,27 +93,27 @@ final class WorkerProcess {
     enum ReadEnd: Equatable { case complete, endOfFile, timedOut }
 
     /// Appends exactly `count` bytes of the child's output to `buffer`, waiting until `deadline`
-    /// (`DispatchTime` nanoseconds) at most.
+    /// (`DispatchTime` nanoseconds) at most. The buffer grows by what arrives, not by what
+    /// `count` promises: a child that announces gigabytes and sends nothing costs nothing.
     func read(exactly count: Int, into buffer: inout [UInt8], deadline: UInt64) -> ReadEnd {
-        let start = buffer.count
-        buffer.append(contentsOf: repeatElement(0, count: count))
-        var filled = 0
-        var end = ReadEnd.complete
-        while filled < count {
+        var missing = count
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, min(count, 1 << 20)), alignment: 16)
+        defer { chunk.deallocate() }
+        while missing > 0 {
             let now = DispatchTime.now().uptimeNanoseconds
-            guard now < deadline else { end = .timedOut; break }
+            guard now < deadline else { return .timedOut }
             var descriptor = pollfd(fd: readEnd, events: Int16(POLLIN), revents: 0)
             let wait = Int32(min(Double(deadline - now) / 1e6 + 1, Double(Int32.max)))
             let ready = poll(&descriptor, 1, wait)
-            if ready < 0 { if errno == EINTR { continue }; end = .endOfFile; break }
+            if ready < 0 { if errno == EINTR { continue }; return .endOfFile }
             if ready == 0 { continue }
-            let n = buffer.withUnsafeMutableBytes { Glibc.read(readEnd, $0.baseAddress! + start + filled, count - filled) }
-            if n < 0 { if errno == EINTR || errno == EAGAIN { continue }; end = .endOfFile; break }
-            if n == 0 { end = .endOfFile; break }
-            filled += n
+            let n = Glibc.read(readEnd, chunk.baseAddress!, min(missing, chunk.count))
+            if n < 0 { if errno == EINTR || errno == EAGAIN { continue }; return .endOfFile }
+            if n == 0 { return .endOfFile }
+            buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[0..<n]))
+            missing -= n
         }
-        buffer.removeLast(count - filled)
-        return end
+        return .complete
     }
 
     /// Everything the child writes to standard output until it closes it, or nil when that takes
@@ -140,6 +140,24 @@ final class WorkerProcess {
 
     /// Stops the child at once.
     func kill() { _ = Glibc.kill(pid, SIGKILL) }
+
+    /// Waits for the child until `deadline` (`DispatchTime` nanoseconds), then stops it: for a
+    /// child that closed its output, which should be exiting, but might not be.
+    func waitForExit(deadline: UInt64) -> (status: Int32?, signal: Int32?) {
+        var status: Int32 = 0
+        while !exited && DispatchTime.now().uptimeNanoseconds < deadline {
+            let done = waitpid(pid, &status, WNOHANG)
+            if done == pid {
+                exited = true
+                let signal = status & 0x7f
+                return signal == 0 ? ((status >> 8) & 0xff, nil) : (nil, signal)
+            }
+            if done < 0 && errno != EINTR { break }
+            usleep(1_000)
+        }
+        if !exited { kill() }
+        return waitForExit()
+    }
 
     /// Stops the child, if it still runs, and reaps it.
     func stop() {
