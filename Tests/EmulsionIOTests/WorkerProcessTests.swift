@@ -31,6 +31,14 @@ final class WorkerProcessTests: XCTestCase {
         XCTAssertEqual(worker.waitForExit().signal, SIGSEGV)
     }
 
+    func testAChildThatClosesItsOutputIsWaitedForOnlyUntilTheDeadline() throws {
+        let worker = try WorkerProcess(executable: "/bin/sh", arguments: ["-c", "exec 1>&-; sleep 30"])
+        let started = Date()
+        XCTAssertEqual(worker.readAll(timeout: 10), [])
+        XCTAssertEqual(worker.waitForExit(deadline: DispatchTime.now().uptimeNanoseconds + 300_000_000).signal, SIGKILL)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 10, "the deadline, not the child, ended the wait")
+    }
+
     func testMissingExecutableFailsToStart() {
         XCTAssertThrowsError(try WorkerProcess(executable: "/nonexistent/emulsion", arguments: []))
     }

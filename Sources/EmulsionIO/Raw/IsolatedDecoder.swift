@@ -214,11 +214,13 @@ public enum IsolatedDecoding {
         } catch let error as WorkerProcess.Failure {
             throw RawFileError(path: path, problem: "cannot start the decoder process: \(error.message)")
         }
+        let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(max(0, timeout) * 1e9)
         guard let output = worker.readAll(timeout: timeout) else {
             worker.kill()
             throw RawFileError(path: path, problem: "decoder did not finish within \(Int(timeout)) s (damaged file?); stopped it")
         }
-        if let signal = worker.waitForExit().signal {
+        // A worker that closed its output should be exiting; it is not waited for past the limit.
+        if let signal = worker.waitForExit(deadline: deadline).signal {
             throw RawFileError(path: path, problem: "decoder crashed (signal \(signal)) on this file")
         }
         // Parsed where it lies: the samples are copied once, from the read buffer into the image.
