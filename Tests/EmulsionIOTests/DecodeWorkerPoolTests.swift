@@ -69,6 +69,19 @@ final class DecodeWorkerPoolTests: XCTestCase {
         XCTAssertEqual(pool.started, 2)
     }
 
+    /// A file refused before any worker sees it still counts: the worker of the run's last
+    /// readable file is stopped once it has answered, not kept for files that will not come.
+    func testRefusedFilesCountTowardsTheRun() throws {
+        let binary = try builtEmulsionBinary()
+        let path = try XCTUnwrap(TestSupport.rawSamples().first { $0.name == "canon-eos_6d-lossy_linear.dng" }).url.path
+        let pool = DecodeWorkerPool(executable: binary, timeout: 60, files: 2)
+        defer { pool.finish() }
+        XCTAssertThrowsError(try pool.decode(path: "/nonexistent/file.dng", pixelLimit: RawFile.defaultPixelLimit))
+        XCTAssertEqual(pool.started, 0, "a missing file needs no worker")
+        _ = try pool.decode(path: path, pixelLimit: RawFile.defaultPixelLimit)
+        XCTAssertTrue(pool.idleProcesses.isEmpty, "the run's last file's worker should have been stopped")
+    }
+
     /// An idle worker killed from outside: the next file gets a fresh one.
     func testAWorkerThatDiedWhileIdleIsReplaced() throws {
         let binary = try builtEmulsionBinary()

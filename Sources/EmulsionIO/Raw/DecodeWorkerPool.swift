@@ -52,7 +52,12 @@ public final class DecodeWorkerPool: @unchecked Sendable {
         stopping.forEach { $0.stop() }
     }
 
+    /// Decodes one of the run's files (each call counts as one, whatever its outcome).
     public func decode(path: String, pixelLimit: Int) throws -> RawImage {
+        lock.lock()
+        remaining = max(0, remaining - 1)
+        lock.unlock()
+        _ = try InputFileCheck.regularReadableFile(path)
         var (worker, reused) = try checkOut(path: path)
         var healthy = false
         defer { checkIn(worker, healthy: healthy) }
@@ -100,7 +105,6 @@ public final class DecodeWorkerPool: @unchecked Sendable {
 
     private func checkOut(path: String) throws -> (WorkerProcess, reused: Bool) {
         lock.lock()
-        remaining = max(0, remaining - 1)
         let worker = idle.popLast()
         lock.unlock()
         if let worker { return (worker, true) }

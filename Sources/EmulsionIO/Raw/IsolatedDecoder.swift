@@ -29,7 +29,6 @@ public enum RawDecoder: Sendable {
             _ = try InputFileCheck.regularReadableFile(path)
             return try IsolatedDecoding.run(executable: executable, path: path, pixelLimit: pixelLimit, timeout: timeout)
         case .serving(let pool):
-            _ = try InputFileCheck.regularReadableFile(path)
             return try pool.decode(path: path, pixelLimit: pixelLimit)
         }
     }
