@@ -18,9 +18,11 @@ struct DecoderOptions: ParsableArguments {
     }
 }
 
-/// Internal: decodes one raw file and writes it to stdout for the parent process.
+/// Internal: decodes one raw file and writes it to stdout in the decode worker's answer format
+/// (`IsolatedDecoding.serve`), for looking at the wire by hand. The parent's workers start as
+/// `decode-worker --serve`, which `serveDirectly` answers before any parsing.
 struct DecodeWorkerCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "decode-worker", abstract: "Internal: decode one raw for the parent process.",
+    static let configuration = CommandConfiguration(commandName: "decode-worker", abstract: "Internal: decode one raw to stdout as the decode worker answers.",
                                                     shouldDisplay: false)
     @Argument var path: String
     @Option(name: .customLong("max-megapixels")) var maxMegapixels: Int = RawFile.defaultPixelLimit / 1_000_000
@@ -33,15 +35,11 @@ struct DecodeWorkerCommand: ParsableCommand {
         if status != 0 { throw ExitCode(status) }
     }
 
-    /// The worker started exactly as `IsolatedDecoding` starts it (`decode-worker PATH
-    /// --max-megapixels N`, or `decode-worker --serve` for `DecodeWorkerPool`) serves without
+    /// A worker as `DecodeWorkerPool` starts it (`decode-worker --serve`) serves without
     /// ArgumentParser: parsing through it costs ~5 ms of protocol-conformance lookups at
-    /// start-up, once per worker (docs/PERFORMANCE.md). Any other shape returns nil and goes
+    /// start-up, once per worker (docs/PERFORMANCE.md). Anything else returns nil and goes
     /// through the parser as usual.
     static func serveDirectly(_ arguments: [String]) -> Int32? {
-        if arguments == ["decode-worker", "--serve"] { return IsolatedDecoding.serveRequests(to: .standardOutput) }
-        guard arguments.count == 4, arguments[0] == "decode-worker", arguments[2] == "--max-megapixels",
-              !arguments[1].hasPrefix("-"), let megapixels = Int(arguments[3]), megapixels >= 1, megapixels <= 1 << 20 else { return nil }
-        return IsolatedDecoding.serve(path: arguments[1], pixelLimit: megapixels * 1_000_000, to: .standardOutput)
+        arguments == ["decode-worker", "--serve"] ? IsolatedDecoding.serveRequests(to: .standardOutput) : nil
     }
 }

@@ -24,7 +24,7 @@ struct EmulsionCommand: ParsableCommand {
         // conformance check scans the static binary's ~6 000 conformance records (callgrind:
         // 23 M instructions, a quarter of a small file's process). Anything that does not parse
         // here (help, a bad option) goes through the root as before, for the same messages.
-        if arguments.first == "process", var command = try? ProcessCommand.parse(Array(arguments.dropFirst())) {
+        if arguments.first == "process", let command = try? ProcessCommand.parse(Array(arguments.dropFirst())) {
             do {
                 try command.run()
                 Foundation.exit(0)

@@ -5,10 +5,10 @@ import Foundation
 import XCTest
 
 /// Workers that serve one file after another (`DecodeWorkerPool`): the images must be the ones a
-/// one-shot worker gives, workers must be reused while files remain, and a file that hangs,
-/// crashes or fails must end only its own worker, with the one-shot worker's error.
+/// one-file decoder (`RawDecoder.isolated`) gives, workers must be reused while files remain,
+/// and a file that hangs, crashes or fails must end only its own worker, with the CLI's error.
 ///
-/// Reference: `RawDecoder.isolated` (one worker per file) and `RawFile.read` in this process.
+/// Reference: `RawFile.read` in this process, and LibRaw's own unpack for a declined NEF stream.
 /// Tolerance: none (the same wire, so every field and sample must be equal).
 final class DecodeWorkerPoolTests: XCTestCase {
     func testEverySampleDecodesAsInProcessWithOneWorker() throws {
@@ -37,7 +37,7 @@ final class DecodeWorkerPoolTests: XCTestCase {
     }
 
     /// The LG DNG with one flipped byte (HostileInputTests.testDecoderHangIsStoppedAndReported)
-    /// makes LibRaw loop: between two good files it must time out with the one-shot message,
+    /// makes LibRaw loop: between two good files it must time out with the CLI's message,
     /// and the files after it must decode with a fresh worker that is then reused.
     func testAHangEndsOnlyItsOwnWorker() throws {
         let binary = try builtEmulsionBinary()
@@ -131,7 +131,7 @@ final class DecodeWorkerPoolTests: XCTestCase {
     }
 
     /// A NEF stream the parent's decoder declines (cut short) goes back to LibRaw's unpack in the
-    /// same worker, with the one-shot worker's outcome.
+    /// same worker, with LibRaw's own outcome.
     func testADeclinedNEFStreamGoesBackToLibRawInTheSameWorker() throws {
         let binary = try builtEmulsionBinary()
         guard let sample = TestSupport.rawSamples().first(where: { $0.name == "nikon-d1x-lossy.nef" }) else {

@@ -4,12 +4,13 @@ import Foundation
 /// Decode workers that serve one file after another, for a run of many files: each file keeps
 /// its own process-isolated, time-limited decode without paying a process start.
 ///
-/// Why: a one-shot worker (`IsolatedDecoding.run`) costs, per file, a process start (exec, the
+/// Why: a worker per file costs, per file, a process start (exec, the
 /// dynamic loader's relocations, the Swift runtime's first protocol-conformance lookups, which
 /// the static binary pays on every start) and its exit. On the 0.2 MP Pixel crop that is about
 /// 4 ms of wall time and 7 ms of CPU per file, more than the whole render (docs/PERFORMANCE.md,
-/// session 12). A serving worker (`emulsion decode-worker --serve`) reads requests on its
-/// standard input and answers each in the one-shot worker's format.
+/// session 12). A worker (`emulsion decode-worker --serve`) reads requests on its standard
+/// input and answers each in `IsolatedDecoding.serve`'s format. `RawDecoder.isolated` is a
+/// pool of one file: its worker stops as soon as it has answered.
 ///
 /// What stays as it was: every file has its own time limit, and a hang or crash is that file's
 /// one-line error. A worker that times out, crashes, answers malformed output or reports any
@@ -113,7 +114,7 @@ public final class DecodeWorkerPool: @unchecked Sendable {
 
     private func start(path: String) throws -> WorkerProcess {
         do {
-            let worker = try WorkerProcess(executable: executable, arguments: ["decode-worker", "--serve"], requests: true)
+            let worker = try WorkerProcess(executable: executable, arguments: ["decode-worker", "--serve"])
             lock.lock(); started += 1; lock.unlock()
             return worker
         } catch let error as WorkerProcess.Failure {

@@ -8,10 +8,11 @@ import Foundation
 /// flipped byte in a lossy DNG's opcode list sends LibRaw 0.20 — and dcraw_emu — into a loop of
 /// four billion seeks; see docs/RELIABILITY.md). A hang or crash inside a library cannot be
 /// stopped from the same process, so the CLI decodes each file in a child (`emulsion
-/// decode-worker FILE`), which hands the decoded `RawImage` back over a pipe. A child that
-/// crashes or outlives the limit becomes that file's one-line error; the batch goes on.
-/// Cost: one process start, and one copy of the samples where LibRaw decoded them (≈ 20 ms per
-/// 24 MP). The samples of an uncompressed DNG, a tiled LJ92 DNG or a compressed NEF do not
+/// decode-worker --serve`, `DecodeWorkerPool`), which hands the decoded `RawImage` back over a
+/// pipe: one child for one file (`.isolated`), or children that serve a run's files one after
+/// another (`.serving`). A child that crashes or outlives the limit becomes that file's
+/// one-line error; the batch goes on. Cost: one process start per child, and one copy of the
+/// samples where LibRaw decoded them (≈ 20 ms per 24 MP). The samples of an uncompressed DNG, a tiled LJ92 DNG or a compressed NEF do not
 /// travel: the worker says where they lie (`DeferredSamples`) and the parent reads or decodes
 /// them from the file itself with Emulsion's own readers, not LibRaw, so nothing that can hang
 /// runs outside the child.
@@ -26,8 +27,8 @@ public enum RawDecoder: Sendable {
         case .inProcess:
             return try RawFile.read(path: path, pixelLimit: pixelLimit)
         case .isolated(let executable, let timeout):
-            _ = try InputFileCheck.regularReadableFile(path)
-            return try IsolatedDecoding.run(executable: executable, path: path, pixelLimit: pixelLimit, timeout: timeout)
+            // One worker, for this file only: stopped as soon as it has answered.
+            return try DecodeWorkerPool(executable: executable, timeout: timeout, files: 1).decode(path: path, pixelLimit: pixelLimit)
         case .serving(let pool):
             return try pool.decode(path: path, pixelLimit: pixelLimit)
         }
@@ -134,6 +135,11 @@ public enum IsolatedDecoding {
         for i in 0..<8 { out.append(UInt8(truncatingIfNeeded: n >> (8 * UInt64(i)))) }
     }
 
+    /// A length as `appendLength` writes it: the 8 bytes at the start of `bytes`.
+    static func length<C: Collection>(_ bytes: C) -> UInt64 where C.Element == UInt8 {
+        bytes.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+    }
+
     /// A serving worker's request: the path's length and bytes, the pixel limit, the
     /// `libRawUnpack` flag.
     static func request(path: String, pixelLimit: Int, libRawUnpack: Bool) -> [UInt8] {
@@ -162,9 +168,7 @@ public enum IsolatedDecoding {
             }
             return bytes
         }
-        func number() -> UInt64? {
-            read(8).map { $0.enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) } }
-        }
+        func number() -> UInt64? { read(8).map(length) }
         while let length = number(), length <= 1 << 16, let path = read(Int(length)), let limit = number(),
               limit <= 1 << 40, let flag = read(1) {
             _ = serve(path: String(decoding: path, as: UTF8.self), pixelLimit: Int(limit), libRawUnpack: flag[0] == 1, to: output)
@@ -185,17 +189,14 @@ public enum IsolatedDecoding {
             case .endOfFile: throw WorkerEnd.endOfFile
             }
         }
-        func length(at offset: Int) -> UInt64 {
-            (0..<8).reduce(UInt64(0)) { $0 | UInt64(answer[offset + $1]) << (8 * UInt64($1)) }
-        }
         try take(magic.count + 1 + 8)
         guard answer.prefix(magic.count).elementsEqual(magic) else { throw WorkerEnd.malformed }
-        let headerLength = length(at: magic.count + 1)
+        let headerLength = length(answer[(magic.count + 1)...])
         guard headerLength <= 1 << 30 else { throw WorkerEnd.malformed }
         try take(Int(headerLength))
         if answer[magic.count] != 0 { return answer }
         try take(8)
-        let values = length(at: answer.count - 8)
+        let values = length(answer.suffix(8))
         guard values <= 4 * UInt64(max(0, pixelLimit)) + 0x10000 else { throw WorkerEnd.malformed }
         try take(2 * Int(values))
         return answer
@@ -204,41 +205,12 @@ public enum IsolatedDecoding {
     /// How reading a serving worker's answer ended, when it did not end with the answer.
     enum WorkerEnd: Error { case timedOut, endOfFile, malformed }
 
-    static func run(executable: String, path: String, pixelLimit: Int, timeout: Double, libRawUnpack: Bool = false) throws -> RawImage {
-        let worker: WorkerProcess
-        do {
-            worker = try WorkerProcess(executable: executable,
-                                       arguments: ["decode-worker", path, "--max-megapixels", String(max(1, pixelLimit / 1_000_000))]
-                                           + (libRawUnpack ? ["--libraw-unpack"] : []))
-        } catch let error as WorkerProcess.Failure {
-            throw RawFileError(path: path, problem: "cannot start the decoder process: \(error.message)")
-        }
-        let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(max(0, timeout) * 1e9)
-        guard let output = worker.readAll(timeout: timeout) else {
-            worker.kill()
-            throw RawFileError(path: path, problem: "decoder did not finish within \(Int(timeout)) s (damaged file?); stopped it")
-        }
-        // A worker that closed its output should be exiting; it is not waited for past the limit.
-        if let signal = worker.waitForExit(deadline: deadline).signal {
-            throw RawFileError(path: path, problem: "decoder crashed (signal \(signal)) on this file")
-        }
-        // Parsed where it lies: the samples are copied once, from the read buffer into the image.
-        guard let image = try output.withUnsafeBytes({ try parse($0, path: path) }) else {
-            // Emulsion's NEF decoder gave the stream back (it ends early or leaves LibRaw's
-            // range): LibRaw decodes it, in a worker, and reports its own error if it has one.
-            guard !libRawUnpack else { throw RawFileError(path: path, problem: "decoder process returned malformed output") }
-            return try run(executable: executable, path: path, pixelLimit: pixelLimit, timeout: timeout, libRawUnpack: true)
-        }
-        return image
-    }
-
     /// The image, or nil when its samples were deferred to a reader that declined them.
     static func parse(_ data: UnsafeRawBufferPointer, path: String) throws -> RawImage? {
         var i = 0
         func length() throws -> Int {
             guard i + 8 <= data.count else { throw RawFileError(path: path, problem: "decoder process returned truncated output") }
-            var n: UInt64 = 0
-            for k in 0..<8 { n |= UInt64(data[i + k]) << (8 * UInt64(k)) }
+            let n = IsolatedDecoding.length(data[i...])
             i += 8
             guard n <= UInt64(data.count) else { throw RawFileError(path: path, problem: "decoder process returned malformed output") }
             return Int(n)

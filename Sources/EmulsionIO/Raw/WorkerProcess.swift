@@ -3,32 +3,29 @@ import Foundation
 import Glibc
 #endif
 
-/// A child process whose standard output is read within a time limit: the decode worker
-/// (`IsolatedDecoding`). A one-shot worker's output is read to the end; a serving worker
-/// (`requests: true`) takes requests on its standard input, one after another, and its answers
-/// are read frame by frame (`read(exactly:into:deadline:)`).
+/// A child process that takes requests on its standard input and whose answers on its
+/// standard output are read within a time limit: the decode worker (`DecodeWorkerPool`).
 ///
 /// Why not Foundation's `Process`: on Linux it closes every descriptor up to the limit one by one
 /// before `exec`, and its `waitUntilExit` polls a run loop; together they added ~50 ms to every
 /// file (a 2 MP raw took 128 ms isolated against 74 ms in process; docs/PERFORMANCE.md, run v7).
 /// `posix_spawn`, `poll` and `waitpid` do the same job directly. The child gets /dev/null for
-/// standard input and error. The pipe is made close-on-exec and the child spawned under one lock,
-/// so a worker spawned at the same moment for another file of a batch cannot inherit this pipe's
-/// write end (which would hold this reader's end-of-file back until that worker exits); Glibc's
-/// `pipe2(O_CLOEXEC)` is not visible to Swift.
+/// standard error. The pipe and the socket are made close-on-exec and the child spawned under one
+/// lock, so a worker spawned at the same moment for another file of a batch cannot inherit this
+/// pipe's write end (which would hold this reader's end-of-file back until that worker exits);
+/// Glibc's `pipe2(O_CLOEXEC)` is not visible to Swift.
 final class WorkerProcess {
     struct Failure: Error { let message: String }
 
     private static let spawning = NSLock()
     let pid: pid_t
     private var readEnd: Int32
-    /// The parent's end of the child's standard input (a socket, so that writing to a child
-    /// that died fails with EPIPE instead of raising SIGPIPE in the parent: `MSG_NOSIGNAL`);
-    /// -1 for a one-shot worker, whose standard input is /dev/null.
-    private var requestEnd: Int32 = -1
+    /// The parent's end of the child's standard input: a socket, so that writing to a child
+    /// that died fails with EPIPE instead of raising SIGPIPE in the parent (`MSG_NOSIGNAL`).
+    private var requestEnd: Int32
     private var exited = false
 
-    init(executable: String, arguments: [String], requests: Bool = false) throws {
+    init(executable: String, arguments: [String]) throws {
         var fds: [Int32] = [-1, -1]
         var channel: [Int32] = [-1, -1]
         Self.spawning.lock()
@@ -36,23 +33,17 @@ final class WorkerProcess {
         guard pipe(&fds) == 0 else { throw Failure(message: String(cString: strerror(errno))) }
         _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
         _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
-        if requests {
-            guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &channel) == 0 else {
-                let message = String(cString: strerror(errno))
-                close(fds[0]); close(fds[1])
-                throw Failure(message: message)
-            }
-            _ = fcntl(channel[0], F_SETFD, FD_CLOEXEC)
-            _ = fcntl(channel[1], F_SETFD, FD_CLOEXEC)
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &channel) == 0 else {
+            let message = String(cString: strerror(errno))
+            close(fds[0]); close(fds[1])
+            throw Failure(message: message)
         }
+        _ = fcntl(channel[0], F_SETFD, FD_CLOEXEC)
+        _ = fcntl(channel[1], F_SETFD, FD_CLOEXEC)
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        if requests {
-            posix_spawn_file_actions_adddup2(&actions, channel[1], 0)
-        } else {
-            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        }
+        posix_spawn_file_actions_adddup2(&actions, channel[1], 0)
         posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
         posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
@@ -60,10 +51,10 @@ final class WorkerProcess {
         var child: pid_t = 0
         let status = posix_spawn(&child, executable, &actions, nil, argv, environ)
         close(fds[1])
-        if requests { close(channel[1]) }
+        close(channel[1])
         guard status == 0 else {
             close(fds[0])
-            if requests { close(channel[0]) }
+            close(channel[0])
             throw Failure(message: String(cString: strerror(status)))
         }
         pid = child
@@ -72,15 +63,14 @@ final class WorkerProcess {
     }
 
     deinit {
-        if readEnd >= 0 { close(readEnd) }
-        if requestEnd >= 0 { close(requestEnd) }
-        if !exited { kill(); _ = waitForExit() }
+        close(readEnd)
+        close(requestEnd)
+        stop()
     }
 
-    /// Writes `bytes` to a serving worker's standard input; false when it cannot take them (it
-    /// has exited, or this is a one-shot worker).
+    /// Writes `bytes` to the child's standard input; false when it cannot take them (it has
+    /// exited).
     func send(_ bytes: [UInt8]) -> Bool {
-        guard requestEnd >= 0 else { return false }
         var sent = 0
         while sent < bytes.count {
             let n = bytes.withUnsafeBytes { Glibc.send(requestEnd, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) }
@@ -116,28 +106,6 @@ final class WorkerProcess {
         return .complete
     }
 
-    /// Everything the child writes to standard output until it closes it, or nil when that takes
-    /// longer than `timeout` seconds.
-    func readAll(timeout: Double) -> [UInt8]? {
-        let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(max(0, timeout) * 1e9)
-        var output = [UInt8]()
-        output.reserveCapacity(1 << 16)
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
-        while true {
-            let now = DispatchTime.now().uptimeNanoseconds
-            guard now < deadline else { return nil }
-            var descriptor = pollfd(fd: readEnd, events: Int16(POLLIN), revents: 0)
-            let wait = Int32(min(Double(deadline - now) / 1e6 + 1, Double(Int32.max)))
-            let ready = poll(&descriptor, 1, wait)
-            if ready < 0 { if errno == EINTR { continue }; return nil }
-            if ready == 0 { continue }
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(readEnd, $0.baseAddress!, $0.count) }
-            if n < 0 { if errno == EINTR || errno == EAGAIN { continue }; return output }
-            if n == 0 { return output }
-            output.append(contentsOf: chunk[0..<n])
-        }
-    }
-
     /// Stops the child at once.
     func kill() { _ = Glibc.kill(pid, SIGKILL) }
 
@@ -149,8 +117,7 @@ final class WorkerProcess {
             let done = waitpid(pid, &status, WNOHANG)
             if done == pid {
                 exited = true
-                let signal = status & 0x7f
-                return signal == 0 ? ((status >> 8) & 0xff, nil) : (nil, signal)
+                return Self.outcome(status)
             }
             if done < 0 && errno != EINTR { break }
             usleep(1_000)
@@ -171,6 +138,11 @@ final class WorkerProcess {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 { if errno != EINTR { exited = true; return (nil, nil) } }
         exited = true
+        return Self.outcome(status)
+    }
+
+    /// A `waitpid` status as the exit status or the signal that ended the child.
+    private static func outcome(_ status: Int32) -> (status: Int32?, signal: Int32?) {
         let signal = status & 0x7f
         return signal == 0 ? ((status >> 8) & 0xff, nil) : (nil, signal)
     }
