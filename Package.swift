@@ -42,6 +42,9 @@ let package = Package(
         .testTarget(name: "EmulsionCoreTests", dependencies: ["EmulsionCore", "EmulsionTestSupport"]),
         .testTarget(name: "EmulsionIOTests", dependencies: ["EmulsionIO", "EmulsionTestSupport"]),
         .testTarget(name: "EmulsionTests", dependencies: ["Emulsion", "EmulsionTestSupport"]),
+        // The CLI's own types (`@testable import emulsion`: SwiftPM links an executable target's
+        // code into tests with its entry point renamed).
+        .testTarget(name: "EmulsionCLITests", dependencies: ["emulsion", "EmulsionTestSupport"]),
         .testTarget(name: "EmulsionShaderTests", dependencies: ["Emulsion", "EmulsionTestSupport", "CVulkanCompute"]),
     ],
     swiftLanguageModes: [.v5]

@@ -5,16 +5,27 @@ import Foundation
 /// How the CLI decodes: in a time-limited child process (default) or in-process.
 struct DecoderOptions: ParsableArguments {
     @Option(name: .customLong("decode-timeout"), help: "Seconds a raw decode may take before it is stopped and reported.")
-    var decodeTimeout: Double = 120
+    var decodeTimeout: Double = ProcessRequest().decodeTimeout
 
     @Flag(name: .customLong("in-process-decoder"), help: "Decode in this process (faster start; a decoder hang or crash then stops the whole run).")
     var inProcess = false
 
-    var decoder: RawDecoder {
+    var decoder: RawDecoder { Self.decoder(inProcess: inProcess, timeout: decodeTimeout) }
+
+    func validate() throws {
+        if let problem = Self.timeoutProblem(decodeTimeout) { throw ValidationError(problem) }
+    }
+
+    static func timeoutProblem(_ seconds: Double) -> String? {
+        seconds > 0 && seconds <= 1_000_000 ? nil : "--decode-timeout must be a number of seconds above 0 (at most 1000000)"
+    }
+
+    /// Workers run this binary; where it cannot be found again, decoding stays in this process.
+    static func decoder(inProcess: Bool, timeout: Double) -> RawDecoder {
         if inProcess { return .inProcess }
         let me = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
         guard FileManager.default.isExecutableFile(atPath: me) else { return .inProcess }
-        return .isolated(executable: me, timeout: decodeTimeout)
+        return .isolated(executable: me, timeout: timeout)
     }
 }
 

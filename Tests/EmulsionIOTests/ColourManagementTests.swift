@@ -266,6 +266,11 @@ final class ColourManagementTests: XCTestCase {
             let stored = try ICCProfile(bytes: space.iccProfile())
             let trc = try XCTUnwrap(stored.redToneCurve)
             let encoding = try withExtendedLifetime(stored) { try LCMSToneCurve.reversing(trc, of: space.transferCurve) }
+            // The table is sampled from the stored curve's inverse in Swift (`TransferCurve.encode`);
+            // every entry must be exactly what LittleCMS's reversed curve gives at that point
+            // (through its Float interface), so the kernel is the one LittleCMS's curve would build.
+            let fromLittleCMS = ExponentCurveTable { Double(encoding.evaluate(Float($0))) }
+            XCTAssertEqual(kernel.curve.values, fromLittleCMS.values, "\(space): table entries differ from LittleCMS's")
             var worst = 0.0, worstAt = 0.0
             // The kernel's own table (FloatTable keeps one spare entry past the last cell, which
             // the interpolation at exactly 1.0 reads; the bare array has none — ASan finding).

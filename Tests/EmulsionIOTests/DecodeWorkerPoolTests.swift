@@ -82,6 +82,40 @@ final class DecodeWorkerPoolTests: XCTestCase {
         XCTAssertTrue(pool.idleProcesses.isEmpty, "the run's last file's worker should have been stopped")
     }
 
+    /// A worker started ahead (what `process` does before loading its profile) is the one that
+    /// decodes the first file, and a one-file run stops it once it has answered; a pool finished
+    /// before any file leaves no process behind.
+    func testAWorkerStartedAheadServesTheFirstFile() throws {
+        let binary = try builtEmulsionBinary()
+        let path = try XCTUnwrap(TestSupport.rawSamples().first { $0.name == "canon-eos_6d-lossy_linear.dng" }).url.path
+        let pool = DecodeWorkerPool(executable: binary, timeout: 60, files: 1)
+        defer { pool.finish() }
+        pool.startWorkerAhead()
+        let ahead = try XCTUnwrap(pool.idleProcesses.first)
+        XCTAssertEqual(pool.started, 1)
+        XCTAssertTrue(try pool.decode(path: path, pixelLimit: RawFile.defaultPixelLimit).samples == RawFile.read(path: path).samples)
+        XCTAssertEqual(pool.started, 1, "the file should have gone to the worker started ahead")
+        XCTAssertTrue(pool.idleProcesses.isEmpty)
+        XCTAssertNotEqual(kill(ahead, 0), 0, "the one-file run's worker should be gone")
+
+        let unused = DecodeWorkerPool(executable: binary, timeout: 60, files: 1)
+        unused.startWorkerAhead()
+        let waiting = try XCTUnwrap(unused.idleProcesses.first)
+        unused.finish()
+        XCTAssertNotEqual(kill(waiting, 0), 0, "finish should stop a worker no file came for")
+    }
+
+    /// Limits that are no number of seconds (infinite, NaN, negative) must not trap where the
+    /// deadline is computed (`--decode-timeout inf` did): infinite counts as ten years, the others as none.
+    func testLimitsBeyondRangeAreClamped() throws {
+        XCTAssertEqual(DecodeWorkerPool(executable: "/bin/false", timeout: .infinity, files: 1).timeout, 315_360_000)
+        XCTAssertEqual(DecodeWorkerPool(executable: "/bin/false", timeout: .nan, files: 1).timeout, 0)
+        XCTAssertEqual(DecodeWorkerPool(executable: "/bin/false", timeout: -4, files: 1).timeout, 0)
+        let binary = try builtEmulsionBinary()
+        let path = try XCTUnwrap(TestSupport.rawSamples().first { $0.name == "canon-eos_6d-lossy_linear.dng" }).url.path
+        XCTAssertNoThrow(try DecodeWorkerPool(executable: binary, timeout: .infinity, files: 1).decode(path: path, pixelLimit: RawFile.defaultPixelLimit))
+    }
+
     /// An idle worker killed from outside: the next file gets a fresh one.
     func testAWorkerThatDiedWhileIdleIsReplaced() throws {
         let binary = try builtEmulsionBinary()

@@ -158,6 +158,13 @@ final class CLITests: XCTestCase {
             XCTAssertEqual(fast.stderr, root.stderr, "\(arguments)")
             XCTAssertEqual(fast.stdout, root.stdout, "\(arguments)")
         }
+        // A time limit that is no number of seconds is refused by the option's check (it trapped).
+        for arguments in [["process", input, "--decode-timeout", "inf"], ["process", input, "--decode-timeout=nan"],
+                          ["info", input, "--decode-timeout", "inf"], ["process", input, "--decode-timeout=-1"]] {
+            let r = try emulsion(arguments)
+            XCTAssertEqual(r.status, 64, "\(arguments): \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains("--decode-timeout must be a number of seconds above 0"), r.stderr)
+        }
         let help = try emulsion(["process", "--help"])
         XCTAssertEqual(help.status, 0)
         XCTAssertTrue(help.stdout.contains("USAGE: emulsion process"), help.stdout)

@@ -186,7 +186,7 @@ enum OutputSpaceConstants {
                                    description: space.profileDescription).serialised()
         let stored = try ICCProfile(bytes: bytes)
         guard let linearToPCS = stored.colorantMatrix, let inverse = linearToPCS.inverse,
-              let curve = stored.parametricTransferCurve, let trc = stored.redToneCurve
+              let curve = stored.parametricTransferCurve
         else { throw .notAParametricMatrixProfile(profile: space.profileDescription) }
         // Rec.2020 output has the working space's primaries and white: the stored product differs
         // from the identity only by s15Fixed16 rounding (≤ 1e-5), which LittleCMS itself drops
@@ -194,10 +194,13 @@ enum OutputSpaceConstants {
         // pure working primaries stay pure instead of picking up ±1e-6 that the clip would eat.
         let sameAsWorking = space.primaries == WorkingSpace.primaries
         let fromWorking = sameAsWorking ? Matrix3.identity : inverse * workingToPCS
-        let encoding = try withExtendedLifetime(stored) { () throws(ColourManagementError) in
-            try LCMSToneCurve.reversing(trc, of: curve)
-        }
-        let kernel = OutputEncodingKernel(toOutput: fromWorking) { x in Double(encoding.evaluate(Float(x))) }
+        // The stored curve's inverse in Swift: the formula LittleCMS evaluates for the curve that
+        // cmsReverseToneCurve returns (parametric type −1 or −4, in double precision), on the
+        // same parameters, with the same libm `pow`, and the input rounded to Float as
+        // cmsEvalToneCurveFloat takes it; ColourManagementTests checks every table entry is
+        // LittleCMS's to the bit. Asking LittleCMS cost ~5 M instructions per process (it
+        // samples the reversed curve into a 4096-entry table first), about 1 ms of every run.
+        let kernel = OutputEncodingKernel(toOutput: fromWorking) { x in curve.encode(Double(Float(x))) }
         let profile = EmbeddedOutputProfile(space: space, bytes: bytes, linearToPCS: linearToPCS,
                                             transferCurve: curve, fromWorking: fromWorking)
         return Built(profile: profile, encoding: kernel)

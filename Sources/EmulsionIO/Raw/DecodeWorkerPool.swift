@@ -37,11 +37,25 @@ public final class DecodeWorkerPool: @unchecked Sendable {
 
     public init(executable: String, timeout: Double, files: Int) {
         self.executable = executable
-        self.timeout = timeout
+        // NaN and negative limits count as none, and a limit beyond ten years as ten years, so
+        // that no deadline overflows (`--decode-timeout inf` trapped once).
+        self.timeout = timeout.isNaN ? 0 : min(max(0, timeout), 315_360_000)
         remaining = files
     }
 
     deinit { finish() }
+
+    /// Starts one worker now, before any file is asked for, so that its start overlaps what the
+    /// caller does meanwhile (loading a profile, planning outputs) instead of delaying the first
+    /// decode. It waits idle like any other; a worker that cannot start is no error here, the
+    /// first decode then starts one and reports why it cannot.
+    public func startWorkerAhead() {
+        guard let worker = try? WorkerProcess(executable: executable, arguments: ["decode-worker", "--serve"]) else { return }
+        lock.lock()
+        started += 1
+        idle.append(worker)
+        lock.unlock()
+    }
 
     /// Stops the idle workers; decodes after this start fresh ones.
     public func finish() {
@@ -87,7 +101,7 @@ public final class DecodeWorkerPool: @unchecked Sendable {
     }
 
     private func answer(from worker: WorkerProcess, path: String, pixelLimit: Int) throws -> RawImage? {
-        let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(max(0, timeout) * 1e9)
+        let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(timeout * 1e9)
         let bytes: [UInt8]
         do {
             bytes = try IsolatedDecoding.readAnswer(from: worker, path: path, pixelLimit: pixelLimit, deadline: deadline)

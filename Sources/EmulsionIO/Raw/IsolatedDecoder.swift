@@ -41,6 +41,12 @@ public enum RawDecoder: Sendable {
         return .serving(DecodeWorkerPool(executable: executable, timeout: timeout, files: files))
     }
 
+    /// Starts a serving decoder's first worker now (`DecodeWorkerPool.startWorkerAhead`); the
+    /// other decoders have nothing to start.
+    public func startWorkerAhead() {
+        if case .serving(let pool) = self { pool.startWorkerAhead() }
+    }
+
     /// Stops a serving decoder's idle workers.
     public func finish() {
         if case .serving(let pool) = self { pool.finish() }

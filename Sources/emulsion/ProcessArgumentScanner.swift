@@ -1,0 +1,121 @@
+import EmulsionCore
+import EmulsionIO
+
+/// `emulsion process`'s arguments read without ArgumentParser, for the command lines a batch
+/// script writes: inputs, known options with their values (`--name value` or `--name=value`),
+/// flags.
+///
+/// Why: ArgumentParser finds a command's options by reflection, and each type it asks about
+/// costs the Swift runtime a scan of the static binary's ~6 000 protocol-conformance records.
+/// Parsing `process` that way took ~17 M instructions (callgrind), 3–4 ms of every run: more
+/// than rendering the 0.2 MP Pixel crop (docs/PERFORMANCE.md, run v19).
+///
+/// Correctness rests on declining: anything this reader is not certain ArgumentParser reads the
+/// same way gives nil, and `EmulsionCommand.main` hands the line to ArgumentParser, whose
+/// messages, help and checks are then the only ones a user sees. Declined: help, unknown or
+/// combined short options, `--`, a value that is missing, empty or starts with `-`, a value that
+/// does not convert, a single-valued option or a flag given twice, a positional `help`, and
+/// values that fail `validationProblem`. `ProcessArgumentScannerTests` holds every line this
+/// reader accepts to ArgumentParser's result, and its table to `ProcessCommand`'s options.
+extension ProcessRequest {
+    init?(scanning arguments: [String]) {
+        var request = ProcessRequest()
+        var given = Set<String>()
+        var rest = arguments[...]
+        while let argument = rest.popFirst() {
+            guard argument.hasPrefix("-") else {
+                if argument == "help" { return nil }
+                request.inputs.append(argument)
+                continue
+            }
+            var name = Substring(argument), attached: Substring?
+            if argument.hasPrefix("--"), let equals = argument.firstIndex(of: "=") {
+                name = argument[..<equals]
+                attached = argument[argument.index(after: equals)...]
+            }
+            guard let option = Self.scannedOptions[String(name)] else { return nil }
+            guard option.repeatable || given.insert(option.key).inserted else { return nil }
+            switch option.reading {
+            case .flag(let set):
+                guard attached == nil else { return nil }
+                set(&request)
+            case .value(let set):
+                let value: String
+                if let attached {
+                    value = String(attached)
+                } else {
+                    guard let next = rest.popFirst() else { return nil }
+                    value = next
+                }
+                guard !value.isEmpty, !value.hasPrefix("-"), set(&request, value) else { return nil }
+            }
+        }
+        guard request.validationProblem == nil else { return nil }
+        self = request
+    }
+
+    struct ScannedOption {
+        enum Reading {
+            case flag((inout ProcessRequest) -> Void)
+            /// Stores the value; false where it does not convert.
+            case value((inout ProcessRequest, String) -> Bool)
+        }
+        /// One key per option, whatever name it was given by (`-o` and `--output`).
+        let key: String
+        let repeatable: Bool
+        let reading: Reading
+    }
+
+    /// Every name `ProcessCommand` declares but `--help`/`-h`, read as ArgumentParser reads its type.
+    static let scannedOptions: [String: ScannedOption] = {
+        func text(_ key: String, _ set: @escaping (inout ProcessRequest, String) -> Void) -> ScannedOption {
+            ScannedOption(key: key, repeatable: false, reading: .value { set(&$0, $1); return true })
+        }
+        func integer(_ key: String, _ set: @escaping (inout ProcessRequest, Int) -> Void) -> ScannedOption {
+            ScannedOption(key: key, repeatable: false, reading: .value { request, value in
+                guard let v = Int(value) else { return false }
+                set(&request, v)
+                return true
+            })
+        }
+        func flag(_ key: String, _ set: @escaping (inout ProcessRequest) -> Void) -> ScannedOption {
+            ScannedOption(key: key, repeatable: false, reading: .flag(set))
+        }
+        let output = text("output") { $0.output = $1 }
+        return [
+            "-o": output, "--output": output,
+            "--out-dir": text("out-dir") { $0.outputDirectory = $1 },
+            "--profile": text("profile") { $0.profile = $1 },
+            "--set": ScannedOption(key: "set", repeatable: true, reading: .value { $0.overrides.append($1); return true }),
+            "--demosaic": text("demosaic") { $0.demosaic = $1 },
+            "--highlights": text("highlights") { $0.highlights = $1 },
+            "--wb": text("wb") { $0.wb = $1 },
+            "--wb-rect": text("wb-rect") { $0.wbRect = $1 },
+            "--dcp": text("dcp") { $0.dcp = $1 },
+            "--device": text("device") { $0.device = $1 },
+            "--space": ScannedOption(key: "space", repeatable: false, reading: .value { request, value in
+                guard let space = OutputSpace(rawValue: value) else { return false }
+                request.space = space
+                return true
+            }),
+            "--bits": integer("bits") { $0.bits = $1 },
+            "--engine": ScannedOption(key: "engine", repeatable: false, reading: .value { request, value in
+                guard let engine = Engine(rawValue: value) else { return false }
+                request.engine = engine
+                return true
+            }),
+            "--png-level": integer("png-level") { $0.pngLevel = $1 },
+            "--threads": integer("threads") { $0.threads = $1 },
+            "--shard": text("shard") { $0.shard = $1 },
+            "--overwrite": flag("overwrite") { $0.overwrite = true },
+            "--timings": flag("timings") { $0.timings = true },
+            "--max-megapixels": integer("max-megapixels") { $0.maxMegapixels = $1 },
+            "--decode-timeout": ScannedOption(key: "decode-timeout", repeatable: false, reading: .value { request, value in
+                guard let seconds = Double(value) else { return false }
+                request.decodeTimeout = seconds
+                return true
+            }),
+            "--in-process-decoder": flag("in-process-decoder") { $0.inProcessDecoder = true },
+        ]
+    }()
+}

@@ -1,0 +1,166 @@
+import ArgumentParser
+import Emulsion
+import EmulsionCore
+import EmulsionIO
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One `emulsion process` run as plain values: what `ProcessCommand` parses into and
+/// `ProcessRequest(scanning:)` reads directly, with the run itself. Defaults live here, so both
+/// parsers start from the same request.
+struct ProcessRequest: Equatable {
+    var inputs: [String] = []
+    var output: String?
+    var outputDirectory: String?
+    var profile = "neutral"
+    var overrides: [String] = []
+    var demosaic: String?
+    var highlights: String?
+    var wb: String?
+    var wbRect: String?
+    var dcp: String?
+    var device: String?
+    var space: OutputSpace = .sRGB
+    var bits = 16
+    var engine: Engine = .simd
+    var pngLevel = PNGEncodingOptions.default.compressionLevel
+    var threads = Executor.defaultThreads
+    var shard: String?
+    var overwrite = false
+    var timings = false
+    var maxMegapixels = RawFile.defaultPixelLimit / 1_000_000
+    var decodeTimeout: Double = 120
+    var inProcessDecoder = false
+
+    /// Why the values cannot run together, as ArgumentParser's validation reports it; nil if they can.
+    var validationProblem: String? {
+        if bits != 8 && bits != 16 { return "--bits must be 8 or 16" }
+        if threads < 1 { return "--threads must be at least 1" }
+        if !(0...9).contains(pngLevel) { return "--png-level must be 0…9" }
+        if maxMegapixels < 1 { return "--max-megapixels must be at least 1" }
+        if output != nil && outputDirectory != nil { return "use either -o or --out-dir, not both" }
+        return DecoderOptions.timeoutProblem(decodeTimeout)
+    }
+
+    /// The shortcut options as `--set` assignments (validated by the profile like any other).
+    func shortcutOverrides() throws -> [String] {
+        var out: [String] = []
+        if let demosaic { out.append("demosaic.algorithm=\(demosaic)") }
+        if let highlights { out.append("highlights.mode=\(highlights)") }
+        if let wb {
+            let parts = wb.split(separator: ":", maxSplits: 1).map(String.init)
+            if let kelvin = Double(parts[0]) {
+                out += ["whiteBalance.mode=kelvin", "whiteBalance.temperature=\(kelvin)"]
+                if parts.count == 2 {
+                    guard let tint = Double(parts[1].hasPrefix("+") ? String(parts[1].dropFirst()) : parts[1]) else {
+                        throw ProfileError(file: "--wb", keyPath: "", message: "expected KELVIN[:TINT], got \"\(wb)\"")
+                    }
+                    out.append("whiteBalance.tint=\(tint)")
+                }
+            } else {
+                out.append("whiteBalance.mode=\(wb)")
+            }
+        }
+        if let wbRect {
+            let v = wbRect.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard v.count == 4, v.allSatisfy({ $0 >= 0 }), v[2] > 0, v[3] > 0 else {
+                throw ProfileError(file: "--wb-rect", keyPath: "", message: "expected x,y,w,h (non-negative integers), got \"\(wbRect)\"")
+            }
+            out += ["whiteBalance.mode=spot", "whiteBalance.spotX=\(v[0])", "whiteBalance.spotY=\(v[1])",
+                    "whiteBalance.spotWidth=\(v[2])", "whiteBalance.spotHeight=\(v[3])"]
+        }
+        return out
+    }
+
+    /// Renders the request's files, reporting each failure on one line; throws `ExitCode` 2 for a
+    /// problem before any file is tried (profile, device, output folder, plan) and 1 when a file failed.
+    func run() throws {
+        // The decode worker starts before anything else, so that its start (exec, the loader, the
+        // Swift runtime: ~3 ms, docs/PERFORMANCE.md run v19) overlaps loading the profile and
+        // planning the outputs instead of delaying the first decode.
+        let decoder = DecoderOptions.decoder(inProcess: inProcessDecoder, timeout: decodeTimeout)
+            .serving(files: max(1, inputs.count))
+        decoder.startWorkerAhead()
+        defer { decoder.finish() }
+        let loaded: Profile
+        do {
+            loaded = try ProfileLoader.standard.load(profile).applying(overrides: overrides + shortcutOverrides())
+            try LookPlan.checkFiles(loaded)
+        } catch {
+            complain("emulsion: \(error)")
+            throw ExitCode(2)
+        }
+        var cameraProfile: CameraProfile?
+        if let dcp {
+            do { cameraProfile = try DCPFile.read(path: dcp) } catch {
+                complain("emulsion: \(error)")
+                throw ExitCode(2)
+            }
+        }
+        var options = RenderOptions(profile: loaded, space: space, depth: bits == 8 ? .eight : .sixteen,
+                                    engine: engine, threads: threads, cameraProfile: cameraProfile)
+        if let device {
+            do { options.device = try DeviceLoader.standard.load(device) } catch {
+                complain("emulsion: \(error)")
+                throw ExitCode(2)
+            }
+        }
+        if let outputDirectory, !FileManager.default.fileExists(atPath: outputDirectory) {
+            do { try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true) } catch {
+                complain("emulsion: \(outputDirectory): cannot create the output folder: \(error.localizedDescription)")
+                throw ExitCode(2)
+            }
+        }
+        var inputs = self.inputs
+        if inputs.isEmpty {
+            do {
+                inputs = [try DefaultInput.write(into: outputDirectory ?? (output.map { URL(fileURLWithPath: $0).deletingLastPathComponent().path } ?? "."))]
+            } catch {
+                complain("emulsion: cannot create the default input: \(error)")
+                throw ExitCode(2)
+            }
+        }
+        let items: [Batch.Item]
+        do {
+            items = try Batch.plan(inputs: inputs, output: output, outputDirectory: outputDirectory,
+                                   shard: try shard.map { try Shard(parsing: $0) })
+        } catch {
+            complain("emulsion: \(error)")
+            throw ExitCode(2)
+        }
+        Interrupts.install()
+        let terminal = isatty(STDERR_FILENO) == 1
+        let started = Date()
+        let outcomes = Batch.run(items, options: options, overwrite: overwrite, pixelLimit: maxMegapixels * 1_000_000,
+                                 decoder: decoder, concurrency: threads,
+                                 png: PNGEncodingOptions(compressionLevel: pngLevel)) { done, total, outcome in
+            if case .failed(_, let message) = outcome {
+                if terminal { writeToStandardError("\r\u{1B}[K") }
+                complain("emulsion: \(message)")
+            }
+            if timings, case .written(let r) = outcome {
+                if terminal { writeToStandardError("\r\u{1B}[K") }
+                complain("emulsion: \(r.input): \(r.phases)")
+            }
+            if terminal {
+                let name: String
+                switch outcome {
+                case .written(let r): name = URL(fileURLWithPath: r.output).lastPathComponent
+                case .failed(let input, _): name = URL(fileURLWithPath: input).lastPathComponent
+                }
+                writeToStandardError("\r\u{1B}[K[\(done)/\(total)] \(name)")
+            }
+        }
+        if terminal { writeToStandardError("\r\u{1B}[K") }
+        let failed = outcomes.filter { if case .failed = $0 { return true } else { return false } }.count
+        let written = outcomes.count - failed
+        let seconds = Date().timeIntervalSince(started)
+        if outcomes.count == 1, case .written(let r) = outcomes[0] {
+            print("\(r.output): \(r.width)×\(r.height), \(bits)-bit \(space.rawValue), profile \(loaded.name)")
+        } else {
+            print("\(written) written, \(failed) failed, \(String(format: "%.1f", seconds)) s" + (shard.map { " (shard \($0))" } ?? ""))
+        }
+        if failed > 0 { throw ExitCode(1) }
+    }}
