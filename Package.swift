@@ -3,15 +3,24 @@ import PackageDescription
 
 // C enters only through the shim targets (CLibRaw, CLCMS2, CPNGShim, and CVulkanCompute for tests); they expose no Swift API.
 // EmulsionCore is pure Swift (no C imports) so its kernels build anywhere, aarch64 included.
-// LLVM's SLP vectorizer limited to trees of depth 6 (its default is 12). Swift's SIMD4 arithmetic reaches LLVM as
-// per-lane scalar operations that SLP re-vectorizes; from deep trees it built vectors mixing lanes of two channels
-// (r0, g1, r2, g3), then shuffled them apart, in most look kernels. Depth 6 was the best of 3–12 over every kernel
-// (docs/PERFORMANCE.md, run v13); it changes which instructions run, never a value. After changing it, delete the
-// .o files: swift-frontend keeps an object whose IR is unchanged, whatever the LLVM options. The flag goes through
-// `unsafeFlags`, which SwiftPM refuses in a versioned dependency whose manifest is older than tools version 6.2
-// (swiftlang/swift-package-manager#8951): hence 6.2 above, so that other packages can depend on the library by
-// version (PackageConsumerTests).
-let kernelCodegen: [SwiftSetting] = [.unsafeFlags(["-Xllvm", "-slp-recursion-max-depth=6"])]
+// Two code-generation options for the product's Swift targets, through `unsafeFlags`, which SwiftPM refuses in a
+// versioned dependency whose manifest is older than tools version 6.2 (swiftlang/swift-package-manager#8951): hence
+// 6.2 above, so that other packages can depend on the library by version (PackageConsumerTests).
+// 1. LLVM's SLP vectorizer limited to trees of depth 6 (its default is 12). Swift's SIMD4 arithmetic reaches LLVM as
+//    per-lane scalar operations that SLP re-vectorizes; from deep trees it built vectors mixing lanes of two channels
+//    (r0, g1, r2, g3), then shuffled them apart, in most look kernels. Depth 6 was the best of 3–12 over every kernel
+//    (docs/PERFORMANCE.md, run v13); it changes which instructions run, never a value. After changing it, delete the
+//    .o files: swift-frontend keeps an object whose IR is unchanged, whatever the LLVM options.
+// 2. Type metadata reached through accessor calls, not by mangled name. By mangled name, the runtime checks each
+//    generic requirement (`KeyedEncodingContainer<CodingKeys>` needs `CodingKeys: CodingKey`) with a conformance
+//    lookup, and each type's first lookup scans the static binary's ~6 000 conformance records; the accessors
+//    pass the conformances the compiler already knows. The decode worker's header (Codable) cost 5.8 M
+//    instructions to write and 6.5 M to read on the 0.2 MP Pixel crop, 0.8 M and 2.1 M with this (callgrind,
+//    docs/PERFORMANCE.md run v19). Slightly larger code; no value changes.
+let productCodegen: [SwiftSetting] = [.unsafeFlags([
+    "-Xllvm", "-slp-recursion-max-depth=6",
+    "-Xfrontend", "-disable-concrete-type-metadata-mangled-name-accessors",
+])]
 
 let package = Package(
     name: "Emulsion",
@@ -27,12 +36,12 @@ let package = Package(
         .systemLibrary(name: "CLibRaw", pkgConfig: "libraw_r", providers: [.apt(["libraw-dev"])]),
         .systemLibrary(name: "CLCMS2", pkgConfig: "lcms2", providers: [.apt(["liblcms2-dev"])]),
         .target(name: "CPNGShim", linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("z")]),
-        .target(name: "EmulsionCore", swiftSettings: kernelCodegen),
-        .target(name: "EmulsionIO", dependencies: ["EmulsionCore", "CLibRaw", "CLCMS2", "CPNGShim"], swiftSettings: kernelCodegen),
-        .target(name: "Emulsion", dependencies: ["EmulsionCore", "EmulsionIO"], swiftSettings: kernelCodegen),
+        .target(name: "EmulsionCore", swiftSettings: productCodegen),
+        .target(name: "EmulsionIO", dependencies: ["EmulsionCore", "CLibRaw", "CLCMS2", "CPNGShim"], swiftSettings: productCodegen),
+        .target(name: "Emulsion", dependencies: ["EmulsionCore", "EmulsionIO"], swiftSettings: productCodegen),
         .executableTarget(name: "emulsion", dependencies: [
             "Emulsion", .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ], swiftSettings: kernelCodegen),
+        ], swiftSettings: productCodegen),
         // libFuzzer harness (`.ci/fuzz.sh`); a plain build makes a replayer for its findings.
         .executableTarget(name: "EmulsionFuzz", dependencies: ["EmulsionCore", "EmulsionIO"], path: "Tests/Fuzz"),
         .target(name: "EmulsionTestSupport", dependencies: ["Emulsion"], path: "Tests/EmulsionTestSupport"),

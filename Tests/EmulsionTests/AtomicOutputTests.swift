@@ -18,13 +18,23 @@ final class AtomicOutputTests: XCTestCase {
         return (0..<count).map { _ in UInt8(truncatingIfNeeded: random.next() >> 24) }
     }
 
-    func emitInPieces(_ data: [UInt8], _ emit: (UnsafeRawBufferPointer) throws -> Void) throws {
+    /// Emits `data` in 100 kB pieces. With `flushBegan`, once more than one step (4 MB) is out,
+    /// waits (up to 30 s) until the helper's flush has begun: the helper is a thread of its own,
+    /// and on a loaded machine it may not run before the last piece. That is allowed (the closing
+    /// fsync covers the file) but would leave these tests nothing to check; it made them fail
+    /// while a build ran beside them.
+    func emitInPieces(_ data: [UInt8], waitingFor flushBegan: DispatchSemaphore? = nil,
+                      _ emit: (UnsafeRawBufferPointer) throws -> Void) throws {
         try data.withUnsafeBytes { all in
-            var offset = 0
+            var offset = 0, waited = false
             while offset < all.count {
                 let n = min(100_000, all.count - offset)
                 try emit(UnsafeRawBufferPointer(rebasing: all[offset..<(offset + n)]))
                 offset += n
+                if let flushBegan, !waited, offset > IncrementalSync.defaultStep {
+                    XCTAssertEqual(flushBegan.wait(timeout: .now() + 30), .success, "the helper never flushed")
+                    waited = true
+                }
             }
         }
     }
@@ -32,9 +42,9 @@ final class AtomicOutputTests: XCTestCase {
     func testLargeFileIsFlushedInTheBackgroundAndArrivesWhole() throws {
         let data = bytes(count: 9 << 20)
         let path = dir.appendingPathComponent("big.bin").path
-        let calls = Counter()
-        try AtomicOutput.write(to: path, overwrite: false, backgroundFlush: { fd in calls.add(); return fdatasync(fd) }) { emit in
-            try emitInPieces(data, emit)
+        let calls = Counter(), began = DispatchSemaphore(value: 0)
+        try AtomicOutput.write(to: path, overwrite: false, backgroundFlush: { fd in calls.add(); began.signal(); return fdatasync(fd) }) { emit in
+            try emitInPieces(data, waitingFor: began, emit)
         }
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path)), Data(data))
         // 9 MB in 4 MB steps: one or two background flushes.
@@ -54,8 +64,9 @@ final class AtomicOutputTests: XCTestCase {
 
     func testFailedBackgroundFlushFailsTheWriteAndLeavesNothing() throws {
         let path = dir.appendingPathComponent("lost.bin").path
-        XCTAssertThrowsError(try AtomicOutput.write(to: path, overwrite: false, backgroundFlush: { _ in errno = EIO; return -1 }) { emit in
-            try emitInPieces(bytes(count: 5 << 20), emit)
+        let began = DispatchSemaphore(value: 0)
+        XCTAssertThrowsError(try AtomicOutput.write(to: path, overwrite: false, backgroundFlush: { _ in began.signal(); errno = EIO; return -1 }) { emit in
+            try emitInPieces(bytes(count: 5 << 20), waitingFor: began, emit)
         }) { error in
             let text = "\(error)"
             XCTAssertTrue(text.contains("lost.bin") && text.contains("write failed") && text.contains(String(cString: strerror(EIO))), text)
@@ -69,8 +80,9 @@ final class AtomicOutputTests: XCTestCase {
         let path = dir.appendingPathComponent("raw.bin").path
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o644)
         XCTAssertGreaterThanOrEqual(fd, 0)
-        let running = Counter(), afterFinish = Counter(), finished = Counter()
+        let running = Counter(), afterFinish = Counter(), finished = Counter(), began = DispatchSemaphore(value: 0)
         let sync = IncrementalSync(fd: fd, step: 1 << 16) { fd in
+            began.signal()
             running.add()
             defer { running.subtract() }
             if finished.value > 0 { afterFinish.add() }
@@ -83,6 +95,8 @@ final class AtomicOutputTests: XCTestCase {
             sync.wrote(chunk.count)
             usleep(1000)
         }
+        // At least one flush, however late the helper ran (see `emitInPieces`).
+        XCTAssertEqual(began.wait(timeout: .now() + 30), .success, "the helper never flushed")
         try sync.finish()
         XCTAssertEqual(running.value, 0, "a flush was still running when finish returned")
         finished.add()
