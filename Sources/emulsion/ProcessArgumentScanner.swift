@@ -7,8 +7,8 @@ import EmulsionIO
 ///
 /// Why: ArgumentParser finds a command's options by reflection, and each type it asks about
 /// costs the Swift runtime a scan of the static binary's ~6 000 protocol-conformance records.
-/// Parsing `process` that way took ~17 M instructions (callgrind), 3–4 ms of every run: more
-/// than rendering the 0.2 MP Pixel crop (docs/PERFORMANCE.md, run v19).
+/// Parsing `process` that way took ~17 M instructions (callgrind), more than rendering the
+/// 0.2 MP Pixel crop; the scanner takes 0.4 M (docs/PERFORMANCE.md, run v19).
 ///
 /// Correctness rests on declining: anything this reader is not certain ArgumentParser reads the
 /// same way gives nil, and `EmulsionCommand.main` hands the line to ArgumentParser, whose

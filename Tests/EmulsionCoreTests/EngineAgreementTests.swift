@@ -161,6 +161,10 @@ final class LaneWidthAgreementTests: XCTestCase {
             _: { $0.interpolated(in: table.pointer, count: 4096) }
         check(type, lanesOf(positions.map { $0.rounded(.down) }), "gathered") { $0.gathered(from: table.pointer) }
             _: { $0.gathered(from: table.pointer) }
+        // Neighbouring pairs, each half against the scalar reads (index 4094 reads the last two entries).
+        let starts = lanesOf(positions.map { min($0.rounded(.down), 4094) })
+        check(type, starts, "gatheredPairs.0") { $0.gatheredPairs(from: table.pointer).0 } _: { table.pointer[Int($0)] }
+        check(type, starts, "gatheredPairs.1") { $0.gatheredPairs(from: table.pointer).1 } _: { table.pointer[Int($0) + 1] }
         // Records of four floats (1024 of them in the same table), each field against the scalar read.
         let records = lanesOf(positions.map { ($0 / 4).rounded(.down) })
         check(type, records, "gatheredRecords.0") { $0.gatheredRecords(from: table.pointer).0 } _: { table.pointer[4 * Int($0)] }

@@ -86,6 +86,11 @@ public protocol Lanes: Sendable {
     /// Lane-wise gather: each lane holds an exact whole index ≥ 0 (below 2²³) into `table`
     /// (callers clamp); lane i takes `table[Int(self[i])]`. For 3-D tables (per-hue maps, 3-D LUTs).
     func gathered(from table: UnsafePointer<Float>) -> Self
+    /// Gather of neighbouring entries: each lane holds an exact whole index k ≥ 0 (below 2²³) into
+    /// `table` (callers clamp); lane i takes `table[k]` and `table[k + 1]`. One 64-bit load per
+    /// lane in the vector engines (`SIMD4.pairs`) where two `gathered` cost two scalar loads and
+    /// two index extractions: the local contrast's bilinear surround reads its cells' corners so.
+    func gatheredPairs(from table: UnsafePointer<Float>) -> (Self, Self)
     /// Gather of records of four floats: each lane holds an exact whole record index ≥ 0 (below
     /// 2²¹) into `table`; returns the records' first three fields, each as lanes. One 16-byte
     /// load per lane instead of one scalar load per lane and field (the per-hue table).
@@ -176,6 +181,10 @@ public protocol HalvedLanes: Lanes {
 }
 
 extension HalvedLanes {
+    @inlinable @inline(__always) public func gatheredPairs(from table: UnsafePointer<Float>) -> (Self, Self) {
+        let low = lowHalf.gatheredPairs(from: table), high = highHalf.gatheredPairs(from: table)
+        return (Self(lowHalf: low.0, highHalf: high.0), Self(lowHalf: low.1, highHalf: high.1))
+    }
     /// The low half's columns, then the high half's (each its own `2 · Half.laneCount` values).
     @inlinable @inline(__always) public static func loadingColumnPairs(_ pointer: UnsafePointer<Float>) -> (even: Self, odd: Self) {
         let low = Half.loadingColumnPairs(pointer), high = Half.loadingColumnPairs(pointer + 2 * Half.laneCount)
@@ -274,6 +283,10 @@ extension Float: Lanes {
         pointer.pointee = (self * scale + Rounding.magic).bitPattern
     }
     @inlinable @inline(__always) public func gathered(from table: UnsafePointer<Float>) -> Float { table[Int(self)] }
+    @inlinable @inline(__always) public func gatheredPairs(from table: UnsafePointer<Float>) -> (Float, Float) {
+        let entry = table + Int(self)
+        return (entry[0], entry[1])
+    }
     @inlinable @inline(__always) public func gatheredRecords(from table: UnsafePointer<Float>) -> (Float, Float, Float) {
         let record = table + 4 &* Int(self)
         return (record[0], record[1], record[2])
@@ -399,6 +412,14 @@ extension SIMD4: Lanes where Scalar == Float {
         var out = SIMD4<Float>()
         for i in 0..<4 { out[i] = table[Int(truncatingIfNeeded: index[i])] }
         return out
+    }
+    @inlinable @inline(__always) public func gatheredPairs(from table: UnsafePointer<Float>) -> (SIMD4<Float>, SIMD4<Float>) {
+        let index = unsafeBitCast(self + SIMD4(repeating: 8_388_608), to: SIMD4<UInt32>.self) & 0x7F_FFFF
+        // Two lanes' indices per 64-bit word, as `interpolated(in:count:)` takes them out.
+        let words = unsafeBitCast(index, to: SIMD2<UInt64>.self)
+        @inline(__always) func entry(_ index: UInt64) -> Int { Int(truncatingIfNeeded: index) }
+        return Self.pairs(in: table, entry(words[0] & 0xFFFF_FFFF), entry(words[0] &>> 32),
+                          entry(words[1] & 0xFFFF_FFFF), entry(words[1] &>> 32))
     }
     @inlinable @inline(__always) public func gatheredRecords(from table: UnsafePointer<Float>) -> (SIMD4<Float>, SIMD4<Float>, SIMD4<Float>) {
         let index = unsafeBitCast(self + SIMD4(repeating: 8_388_608), to: SIMD4<UInt32>.self) & 0x7F_FFFF

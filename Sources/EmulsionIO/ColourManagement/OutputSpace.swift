@@ -198,8 +198,9 @@ enum OutputSpaceConstants {
         // cmsReverseToneCurve returns (parametric type −1 or −4, in double precision), on the
         // same parameters, with the same libm `pow`, and the input rounded to Float as
         // cmsEvalToneCurveFloat takes it; ColourManagementTests checks every table entry is
-        // LittleCMS's to the bit. Asking LittleCMS cost ~5 M instructions per process (it
-        // samples the reversed curve into a 4096-entry table first), about 1 ms of every run.
+        // LittleCMS's to the bit. Asking LittleCMS cost 2.1 M more instructions per process
+        // (it samples the reversed curve into a 4096-entry table first; the space's constants
+        // took 5.3 M, now 3.2 M: callgrind, docs/PERFORMANCE.md run v19).
         let kernel = OutputEncodingKernel(toOutput: fromWorking) { x in curve.encode(Double(Float(x))) }
         let profile = EmbeddedOutputProfile(space: space, bytes: bytes, linearToPCS: linearToPCS,
                                             transferCurve: curve, fromWorking: fromWorking)

@@ -75,8 +75,8 @@ public struct LocalContrastKernel: PointKernel {
         let top = column + L(repeating: rowOffset[location.y])
         let fy = L(repeating: rowFraction[location.y])
         let step = verticalStep
-        let g00 = top.gathered(from: grid.pointer), g01 = (top + L(repeating: 1)).gathered(from: grid.pointer)
-        let g10 = (top + L(repeating: step)).gathered(from: grid.pointer), g11 = (top + L(repeating: step + 1)).gathered(from: grid.pointer)
+        let (g00, g01) = top.gatheredPairs(from: grid.pointer)
+        let (g10, g11) = (top + L(repeating: step)).gatheredPairs(from: grid.pointer)
         let upper = g00 + fx * (g01 - g00), lower = g10 + fx * (g11 - g10)
         let surround = upper + fy * (lower - upper)
         let total = y + surround
