@@ -41,6 +41,7 @@ struct ProcessRequest: Equatable {
         if !(0...9).contains(pngLevel) { return "--png-level must be 0…9" }
         if maxMegapixels < 1 { return "--max-megapixels must be at least 1" }
         if output != nil && outputDirectory != nil { return "use either -o or --out-dir, not both" }
+        if output == "" || outputDirectory == "" || inputs.contains("") { return "a file or folder name is empty" }
         return DecoderOptions.timeoutProblem(decodeTimeout)
     }
 
@@ -50,7 +51,8 @@ struct ProcessRequest: Equatable {
         if let demosaic { out.append("demosaic.algorithm=\(demosaic)") }
         if let highlights { out.append("highlights.mode=\(highlights)") }
         if let wb {
-            let parts = wb.split(separator: ":", maxSplits: 1).map(String.init)
+            // Empty parts kept: `--wb ""` (no part at all) trapped on `parts[0]`.
+            let parts = wb.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
             if let kelvin = Double(parts[0]) {
                 out += ["whiteBalance.mode=kelvin", "whiteBalance.temperature=\(kelvin)"]
                 if parts.count == 2 {

@@ -165,6 +165,14 @@ final class CLITests: XCTestCase {
             XCTAssertEqual(r.status, 64, "\(arguments): \(r.stderr)")
             XCTAssertTrue(r.stderr.contains("--decode-timeout must be a number of seconds above 0"), r.stderr)
         }
+        // Empty names: refused by the check, where `--wb ""` trapped and `-o ""` failed at the rename.
+        for arguments in [["process", input, "-o", ""], ["process", "", "--out-dir", dir.path], ["process", input, "--out-dir", ""]] {
+            let r = try emulsion(arguments)
+            XCTAssertEqual(r.status, 64, "\(arguments): \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains("a file or folder name is empty"), r.stderr)
+        }
+        let emptyBalance = try emulsion(["process", input, "--out-dir", dir.path, "--wb", ""])
+        assertOneLineError(emptyBalance, mentions: ["whiteBalance.mode"], status: 2)
         let help = try emulsion(["process", "--help"])
         XCTAssertEqual(help.status, 0)
         XCTAssertTrue(help.stdout.contains("USAGE: emulsion process"), help.stdout)
