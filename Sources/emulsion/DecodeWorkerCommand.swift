@@ -20,6 +20,12 @@ struct DecoderOptions: ParsableArguments {
         seconds > 0 && seconds <= 1_000_000 ? nil : "--decode-timeout must be a number of seconds above 0 (at most 1000000)"
     }
 
+    /// `--max-megapixels` (process, info, decode-worker): bounded so that the pixel count it
+    /// becomes cannot overflow (`99999999999999` trapped).
+    static func megapixelProblem(_ megapixels: Int) -> String? {
+        (1...1_000_000).contains(megapixels) ? nil : "--max-megapixels must be 1…1000000"
+    }
+
     /// Workers run this binary; where it cannot be found again, decoding stays in this process.
     static func decoder(inProcess: Bool, timeout: Double) -> RawDecoder {
         if inProcess { return .inProcess }
@@ -39,6 +45,10 @@ struct DecodeWorkerCommand: ParsableCommand {
     @Option(name: .customLong("max-megapixels")) var maxMegapixels: Int = RawFile.defaultPixelLimit / 1_000_000
     @Flag(name: .customLong("libraw-unpack"), help: "Decode the samples with LibRaw's unpack and send them.")
     var libRawUnpack = false
+
+    func validate() throws {
+        if let problem = DecoderOptions.megapixelProblem(maxMegapixels) { throw ValidationError(problem) }
+    }
 
     func run() throws {
         let status = IsolatedDecoding.serve(path: path, pixelLimit: maxMegapixels * 1_000_000, libRawUnpack: libRawUnpack,

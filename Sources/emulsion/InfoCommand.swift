@@ -18,6 +18,10 @@ struct InfoCommand: ParsableCommand {
 
     @OptionGroup var decoding: DecoderOptions
 
+    func validate() throws {
+        if let problem = DecoderOptions.megapixelProblem(maxMegapixels) { throw ValidationError(problem) }
+    }
+
     func run() throws {
         var reports: [RawInfo] = []
         var failed = 0

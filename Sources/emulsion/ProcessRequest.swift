@@ -39,7 +39,7 @@ struct ProcessRequest: Equatable {
         if bits != 8 && bits != 16 { return "--bits must be 8 or 16" }
         if threads < 1 { return "--threads must be at least 1" }
         if !(0...9).contains(pngLevel) { return "--png-level must be 0…9" }
-        if maxMegapixels < 1 { return "--max-megapixels must be at least 1" }
+        if let problem = DecoderOptions.megapixelProblem(maxMegapixels) { return problem }
         if output != nil && outputDirectory != nil { return "use either -o or --out-dir, not both" }
         if output == "" || outputDirectory == "" || inputs.contains("") { return "a file or folder name is empty" }
         return DecoderOptions.timeoutProblem(decodeTimeout)

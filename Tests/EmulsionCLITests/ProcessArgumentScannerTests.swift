@@ -69,7 +69,7 @@ final class ProcessArgumentScannerTests: XCTestCase {
             ["--help"], ["-h"], ["x.dng", "--help"], ["help"], ["--bogus"], ["x.dng", "-x"], ["--", "x.dng"], ["-"],
             ["x.dng", "--out-dir"], ["x.dng", "--profile", ""], ["x.dng", "--out-dir", "-o"], ["x.dng", "--threads", "-1"],
             ["x.dng", "--bits", "7"], ["x.dng", "--bits", "eight"], ["x.dng", "--space", "cmyk"], ["x.dng", "--engine", "avx"],
-            ["x.dng", "--png-level", "10"], ["x.dng", "--threads", "0"], ["x.dng", "--max-megapixels", "0"],
+            ["x.dng", "--png-level", "10"], ["x.dng", "--threads", "0"], ["x.dng", "--max-megapixels", "0"], ["x.dng", "--max-megapixels", "99999999999999"],
             ["x.dng", "-o", "a.png", "--out-dir", "d"], ["x.dng", "--profile", "a", "--profile", "b"],
             ["x.dng", "-o", "a.png", "--output", "b.png"], ["x.dng", "--overwrite", "--overwrite"], ["x.dng", "--overwrite=yes"],
             ["x.dng", "--decode-timeout", "inf"], ["x.dng", "--decode-timeout", "nan"], ["x.dng", "--decode-timeout", "0"],
@@ -94,7 +94,7 @@ final class ProcessArgumentScannerTests: XCTestCase {
             "--wb": ["auto", "5200:+8", "9:zz"], "--wb-rect": ["1,2,3,4"], "--dcp": ["c.dcp"], "--device": ["ideal"],
             "--space": ["srgb", "rec2020", "display-p3", "SRGB", "cmyk"], "--bits": ["8", "16", "12", "+8", "x"],
             "--engine": ["simd", "scalar", "SIMD"], "--png-level": ["0", "1", "9", "11"], "--threads": ["1", "2", "0", "64"],
-            "--shard": ["1/2"], "--max-megapixels": ["1", "100", "0"], "--decode-timeout": ["1", "0.25", "1e3", "0", "abc"],
+            "--shard": ["1/2"], "--max-megapixels": ["1", "100", "0", "99999999999999"], "--decode-timeout": ["1", "0.25", "1e3", "0", "abc"],
         ]
         let flags = ["--overwrite", "--timings", "--in-process-decoder"]
         let strays = ["a.dng", "b.nef", "help", "-", "--", "-z", "--nope", "-h"]

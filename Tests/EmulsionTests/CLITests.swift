@@ -171,6 +171,13 @@ final class CLITests: XCTestCase {
             XCTAssertEqual(r.status, 64, "\(arguments): \(r.stderr)")
             XCTAssertTrue(r.stderr.contains("a file or folder name is empty"), r.stderr)
         }
+        // A pixel limit whose pixel count overflows trapped; it is refused by the option check.
+        for arguments in [["process", input, "--max-megapixels", "99999999999999"], ["info", input, "--max-megapixels", "9223372036854775807"],
+                          ["process", input, "--max-megapixels", "0"]] {
+            let r = try emulsion(arguments)
+            XCTAssertEqual(r.status, 64, "\(arguments): \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains("--max-megapixels must be 1…1000000"), r.stderr)
+        }
         let emptyBalance = try emulsion(["process", input, "--out-dir", dir.path, "--wb", ""])
         assertOneLineError(emptyBalance, mentions: ["whiteBalance.mode"], status: 2)
         let help = try emulsion(["process", "--help"])
