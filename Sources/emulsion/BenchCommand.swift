@@ -42,12 +42,25 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .customLong("looks"), help: "Profiles whose look stages to measure stage by stage, comma-separated (default: every shipped profile; empty for none).")
     var looks: String?
 
+    /// Megapixel counts from a comma-separated list; nil unless every entry is a whole number in
+    /// 1…400 (0 MP or an absurd size trapped while the raw was made).
+    static func megapixels(_ list: String) -> [Int]? {
+        let values = list.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard values.allSatisfy({ $0.map { (1...400).contains($0) } ?? false }) else { return nil }
+        return values.map { $0! }
+    }
+
+    func validate() throws {
+        for (name, list) in [("--synthetic", synthetic), ("--synthetic-phone", syntheticPhone)] where Self.megapixels(list) == nil {
+            throw ValidationError("\(name): expected megapixel counts 1…400, comma-separated, got \"\(list)\"")
+        }
+    }
+
     func run() throws {
         var options = Benchmark.Options()
         options.inputs = inputs
-        func megapixels(_ list: String) -> [Int] { list.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
-        options.syntheticMegapixels = megapixels(synthetic)
-        options.syntheticPhoneMegapixels = megapixels(syntheticPhone)
+        options.syntheticMegapixels = Self.megapixels(synthetic) ?? []
+        options.syntheticPhoneMegapixels = Self.megapixels(syntheticPhone) ?? []
         options.repeats = max(1, repeats)
         options.endToEndRepeats = max(1, endToEndRepeats)
         options.peers = !noPeers

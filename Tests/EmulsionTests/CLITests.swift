@@ -178,6 +178,12 @@ final class CLITests: XCTestCase {
             XCTAssertEqual(r.status, 64, "\(arguments): \(r.stderr)")
             XCTAssertTrue(r.stderr.contains("--max-megapixels must be 1…1000000"), r.stderr)
         }
+        // The benchmark's synthetic sizes: 0 MP or an absurd size trapped while the raw was made.
+        for list in ["0", "9223372036854775807", "24,x"] {
+            let r = try emulsion(["bench", "--synthetic-phone", list, "--no-peers"])
+            XCTAssertEqual(r.status, 64, "\(list): \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains("expected megapixel counts 1…400"), r.stderr)
+        }
         let emptyBalance = try emulsion(["process", input, "--out-dir", dir.path, "--wb", ""])
         assertOneLineError(emptyBalance, mentions: ["whiteBalance.mode"], status: 2)
         let help = try emulsion(["process", "--help"])

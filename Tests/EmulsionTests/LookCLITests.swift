@@ -35,6 +35,9 @@ final class LookCLITests: XCTestCase {
         r = try emulsion(["preview", "--profile", "leica-authentic", "--sweep", "tone.contrast=0.8:1.6:5", "--size", "64", "-o", strip])
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stdout.contains("5 renders"), r.stdout)
+        // Tiles narrower than their labels: the labels are clipped (this trapped below ~30 px).
+        r = try emulsion(["preview", "--profiles", "neutral,leica-vibrant", "--size", "16", "-o", dir.appendingPathComponent("tiny.png").path])
+        XCTAssertEqual(r.status, 0, r.stderr)
         r = try emulsion(["preview", "--sweep", "tone.contrast=0.8:9:3", "--size", "64", "-o", dir.appendingPathComponent("bad.png").path])
         assertOneLineError(r, mentions: ["tone.contrast", "out of range"])
     }

@@ -31,9 +31,15 @@ public struct RGBCanvas: Sendable {
         return (pixels[i], pixels[i + 1], pixels[i + 2])
     }
 
+    /// Fills the part of the rectangle inside the canvas; one wholly outside draws nothing (a
+    /// label wider than its tile used to make an empty range whose ends crossed, a trap:
+    /// `emulsion preview --size 16`).
     public mutating func fillRect(x: Int, y: Int, width w: Int, height h: Int, colour: (UInt8, UInt8, UInt8)) {
-        for yy in max(0, y)..<min(height, y + h) where w > 0 {
-            for xx in max(0, x)..<min(width, x + w) { set(xx, yy, colour) }
+        let left = max(0, x), right = min(width, x + max(0, w))
+        let top = max(0, y), bottom = min(height, y + max(0, h))
+        guard left < right, top < bottom else { return }
+        for yy in top..<bottom {
+            for xx in left..<right { set(xx, yy, colour) }
         }
     }
 
