@@ -40,6 +40,15 @@ public enum AtomicOutput {
         guard stat(directory, &info) == 0 else { throw OutputError(path: path, problem: "output folder \(directory) does not exist") }
         guard info.st_mode & S_IFMT == S_IFDIR else { throw OutputError(path: path, problem: "\(directory) is not a folder") }
         guard access(directory, W_OK) == 0 else { throw OutputError(path: path, problem: "output folder \(directory) is not writable") }
+        // Only a regular file (or a link, which the rename replaces, never its target) may be
+        // replaced: renaming over a device or FIFO replaces the node itself (`--heat-map /dev/full
+        // --overwrite`, as root, put a PNG where /dev/full was), and over a folder it fails only
+        // after the work.
+        var existing = stat()
+        if lstat(path, &existing) == 0, ![S_IFREG, S_IFLNK].contains(existing.st_mode & S_IFMT) {
+            throw OutputError(path: path, problem: existing.st_mode & S_IFMT == S_IFDIR
+                              ? "is a folder, not a file" : "is not a regular file (a device, FIFO or socket); refusing to replace it")
+        }
         if !overwrite, FileManager.default.fileExists(atPath: path) {
             throw OutputError(path: path, problem: "already exists (use --overwrite to replace it)")
         }

@@ -74,6 +74,33 @@ final class AtomicOutputTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path), [])
     }
 
+    /// A FIFO or a folder at the output path is refused before anything is written, even with
+    /// `overwrite`: the rename would replace the node itself (a device, as root: `/dev/full`
+    /// became a PNG) or fail only after the work. A link is replaced, never what it points to.
+    func testOnlyRegularFilesAreReplaced() throws {
+        let fifo = dir.appendingPathComponent("pipe.png").path
+        XCTAssertEqual(mkfifo(fifo, 0o644), 0)
+        XCTAssertThrowsError(try AtomicOutput.write([1, 2, 3], to: fifo, overwrite: true)) { error in
+            XCTAssertEqual("\(error)", "\(fifo): is not a regular file (a device, FIFO or socket); refusing to replace it")
+        }
+        var info = stat()
+        XCTAssertEqual(lstat(fifo, &info), 0)
+        XCTAssertEqual(info.st_mode & S_IFMT, S_IFIFO, "the FIFO must still be there")
+        let folder = dir.appendingPathComponent("folder.png")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: false)
+        XCTAssertThrowsError(try AtomicOutput.write([1, 2, 3], to: folder.path, overwrite: true)) { error in
+            XCTAssertEqual("\(error)", "\(folder.path): is a folder, not a file")
+        }
+        let target = dir.appendingPathComponent("target.bin"), link = dir.appendingPathComponent("link.bin")
+        try Data([9]).write(to: target)
+        try FileManager.default.createSymbolicLink(atPath: link.path, withDestinationPath: target.path)
+        try AtomicOutput.write([1, 2, 3], to: link.path, overwrite: true)
+        XCTAssertEqual(try Data(contentsOf: target), Data([9]))
+        XCTAssertEqual(try Data(contentsOf: link), Data([1, 2, 3]))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted(),
+                       ["folder.png", "link.bin", "pipe.png", "target.bin"])
+    }
+
     /// When `finish` returns no flush is running or starts later (the caller closes the
     /// descriptor next, and a flush then could hit a reused one); `finish` may be called twice.
     func testNoFlushRunsAfterFinish() throws {
