@@ -102,7 +102,9 @@ extension ProfileCommand {
             let document = JSONValue.object(object)
             let url = URL(fileURLWithPath: file)
             _ = try ProfileLoader.standard.resolve(document, file: file, chain: [url.standardizedFileURL.path], directory: url.deletingLastPathComponent())
-            try AtomicOutput.write(Array(ProfileDocument.format(document).utf8), to: file, overwrite: true)
+            // An edit in place goes to the file a link points to: replacing the link with a new
+            // file would leave the profile it names unchanged.
+            try AtomicOutput.write(Array(ProfileDocument.format(document).utf8), to: url.resolvingSymlinksInPath().path, overwrite: true)
         }
     }
 }

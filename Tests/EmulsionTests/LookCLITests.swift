@@ -64,6 +64,13 @@ final class LookCLITests: XCTestCase {
         assertOneLineError(r, mentions: [path, "lut.file", "no such file"])
         r = try emulsion(["profile", "validate", path])
         XCTAssertEqual(r.status, 0, r.stderr)
+        // Through a link, the edit reaches the file it points to and the link stays a link.
+        let link = dir.appendingPathComponent("link.json").path
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: path)
+        r = try emulsion(["profile", "set", link, "tone.contrast=1.2"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(try String(contentsOfFile: path, encoding: .utf8).contains("\"contrast\": 1.2"))
+        XCTAssertEqual(try FileManager.default.destinationOfSymbolicLink(atPath: link), path)
     }
 
     func testChartReportsPerPatchDeltaE() throws {
