@@ -60,6 +60,11 @@ struct GoldenCommand: ParsableCommand {
 
         func validate() throws {
             guard previewSize >= 16 else { throw ValidationError("--preview-size must be at least 16") }
+            // Checked before any case renders: otherwise every differing case noted the failure.
+            var isFolder: ObjCBool = false
+            if let outputDirectory, FileManager.default.fileExists(atPath: outputDirectory, isDirectory: &isFolder), !isFolder.boolValue {
+                throw ValidationError("--out \(outputDirectory): exists and is not a folder")
+            }
         }
     }
 

@@ -53,6 +53,18 @@ final class GoldenCLITests: XCTestCase {
         XCTAssertTrue(try String(contentsOf: html, encoding: .utf8).contains("What-if run"))
         r = try emulsion(["golden", "check", dir.path])
         XCTAssertEqual(r.status, 0, "a what-if never records: \(r.stdout)")
+
+        // --out naming a file is refused before any case renders; a case folder that cannot be
+        // made is one plain note (it printed Foundation's error dump).
+        r = try emulsion(["golden", "check", dir.path, "--out", html.path])
+        XCTAssertEqual(r.status, 64, r.stderr)
+        XCTAssertTrue(r.stderr.contains("--out \(html.path): exists and is not a folder"), r.stderr)
+        let blocked = dir.appendingPathComponent("blocked")
+        try FileManager.default.createDirectory(at: blocked, withIntermediateDirectories: false)
+        try Data().write(to: blocked.appendingPathComponent("a"))
+        r = try emulsion(["golden", "check", dir.path, "--set", "exposure.ev=0.3", "--out", blocked.path, "--case", "a"])
+        XCTAssertTrue(r.stdout.contains("note: could not write the actual image or heat map in \(blocked.path)/a: File exists"), r.stdout)
+        XCTAssertFalse(r.stdout.contains("NSCocoaErrorDomain"), r.stdout)
     }
 
     func testUnusableSuitesAreOneLineErrorsWithExitCode2() throws {

@@ -305,7 +305,16 @@ public struct GoldenRunner: Sendable {
                 try? FileManager.default.removeItem(at: heatURL)
             }
         } catch {
-            result.notes.append("could not write the actual image or heat map: \(error)")
+            // Foundation's folder errors print as a CocoaError dump; the POSIX reason is the message.
+            var reason = "\(error)"
+            if let cocoa = error as? CocoaError {
+                if let underlying = cocoa.underlying.map({ $0 as NSError }), underlying.domain == NSPOSIXErrorDomain {
+                    reason = String(cString: strerror(Int32(underlying.code)))
+                } else {
+                    reason = cocoa.localizedDescription
+                }
+            }
+            result.notes.append("could not write the actual image or heat map in \(folder.path): \(reason)")
         }
     }
 
