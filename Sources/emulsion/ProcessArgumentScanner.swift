@@ -68,16 +68,17 @@ extension ProcessRequest {
 
     /// Every name `ProcessCommand` declares but `--help`/`-h`, read as ArgumentParser reads its type.
     static let scannedOptions: [String: ScannedOption] = {
-        func text(_ key: String, _ set: @escaping (inout ProcessRequest, String) -> Void) -> ScannedOption {
-            ScannedOption(key: key, repeatable: false, reading: .value { set(&$0, $1); return true })
-        }
-        func integer(_ key: String, _ set: @escaping (inout ProcessRequest, Int) -> Void) -> ScannedOption {
-            ScannedOption(key: key, repeatable: false, reading: .value { request, value in
-                guard let v = Int(value) else { return false }
+        /// A single-valued option whose value `convert` turns into what `set` stores (nil: the
+        /// value does not convert, as ArgumentParser's `init?(argument:)` would refuse it).
+        func value<T>(_ key: String, _ convert: @escaping (String) -> T?, _ set: @escaping (inout ProcessRequest, T) -> Void) -> ScannedOption {
+            ScannedOption(key: key, repeatable: false, reading: .value { request, text in
+                guard let v = convert(text) else { return false }
                 set(&request, v)
                 return true
             })
         }
+        func text(_ key: String, _ set: @escaping (inout ProcessRequest, String) -> Void) -> ScannedOption { value(key, { $0 }, set) }
+        func integer(_ key: String, _ set: @escaping (inout ProcessRequest, Int) -> Void) -> ScannedOption { value(key, { Int($0) }, set) }
         func flag(_ key: String, _ set: @escaping (inout ProcessRequest) -> Void) -> ScannedOption {
             ScannedOption(key: key, repeatable: false, reading: .flag(set))
         }
@@ -93,28 +94,16 @@ extension ProcessRequest {
             "--wb-rect": text("wb-rect") { $0.wbRect = $1 },
             "--dcp": text("dcp") { $0.dcp = $1 },
             "--device": text("device") { $0.device = $1 },
-            "--space": ScannedOption(key: "space", repeatable: false, reading: .value { request, value in
-                guard let space = OutputSpace(rawValue: value) else { return false }
-                request.space = space
-                return true
-            }),
+            "--space": value("space", { OutputSpace(rawValue: $0) }) { $0.space = $1 },
             "--bits": integer("bits") { $0.bits = $1 },
-            "--engine": ScannedOption(key: "engine", repeatable: false, reading: .value { request, value in
-                guard let engine = Engine(rawValue: value) else { return false }
-                request.engine = engine
-                return true
-            }),
+            "--engine": value("engine", { Engine(rawValue: $0) }) { $0.engine = $1 },
             "--png-level": integer("png-level") { $0.pngLevel = $1 },
             "--threads": integer("threads") { $0.threads = $1 },
             "--shard": text("shard") { $0.shard = $1 },
             "--overwrite": flag("overwrite") { $0.overwrite = true },
             "--timings": flag("timings") { $0.timings = true },
             "--max-megapixels": integer("max-megapixels") { $0.maxMegapixels = $1 },
-            "--decode-timeout": ScannedOption(key: "decode-timeout", repeatable: false, reading: .value { request, value in
-                guard let seconds = Double(value) else { return false }
-                request.decodeTimeout = seconds
-                return true
-            }),
+            "--decode-timeout": value("decode-timeout", { Double($0) }) { $0.decodeTimeout = $1 },
             "--in-process-decoder": flag("in-process-decoder") { $0.inProcessDecoder = true },
         ]
     }()

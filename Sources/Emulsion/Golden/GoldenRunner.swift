@@ -309,7 +309,7 @@ public struct GoldenRunner: Sendable {
             var reason = "\(error)"
             if let cocoa = error as? CocoaError {
                 if let underlying = cocoa.underlying.map({ $0 as NSError }), underlying.domain == NSPOSIXErrorDomain {
-                    reason = String(cString: strerror(Int32(underlying.code)))
+                    reason = AtomicOutput.errnoText(Int32(underlying.code))
                 } else {
                     reason = cocoa.localizedDescription
                 }

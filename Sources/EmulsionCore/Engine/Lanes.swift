@@ -139,6 +139,17 @@ extension SIMD4 where Scalar == Float {
         let cd = unsafeBitCast(SIMD2<Double>(pair(i2), pair(i3)), to: SIMD4<Float>.self)
         return (SIMD4(ab[0], ab[2], cd[0], cd[2]), SIMD4(ab[1], ab[3], cd[1], cd[3]))
     }
+
+    /// `pairs` at the four lanes' element indices, taken out two lanes at a time as 64-bit words
+    /// on the integer units (little-endian: x86-64, aarch64): 8 scalar loads and inserts per
+    /// vector became 4 loads and 2 shuffles. Shared by `interpolated(in:count:)` and `gatheredPairs`.
+    @inlinable @inline(__always)
+    static func pairs(in table: UnsafePointer<Float>, at index: SIMD4<UInt32>) -> (SIMD4<Float>, SIMD4<Float>) {
+        let words = unsafeBitCast(index, to: SIMD2<UInt64>.self)
+        @inline(__always) func entry(_ index: UInt64) -> Int { Int(truncatingIfNeeded: index) }
+        return pairs(in: table, entry(words[0] & 0xFFFF_FFFF), entry(words[0] &>> 32),
+                     entry(words[1] & 0xFFFF_FFFF), entry(words[1] &>> 32))
+    }
 }
 
 /// The gathers of the wide conformances (SIMD8, SIMD16: the benchmark's other widths), lane by
@@ -371,13 +382,8 @@ extension SIMD4: Lanes where Scalar == Float {
         let cell = t - Rounding.magic
         let index = unsafeBitCast(t, to: SIMD4<UInt32>.self) &- Rounding.magicBits
         let fraction = self - cell
-        // Each lane's two neighbouring entries in one 64-bit load (`pairs`), indices taken out
-        // two lanes at a time on the integer units, as `interpolated(inExponentPairs:)` does: 8
-        // scalar loads and inserts per vector became 4 loads and 2 shuffles (the same values).
-        let words = unsafeBitCast(index, to: SIMD2<UInt64>.self)
-        @inline(__always) func entry(_ index: UInt64) -> Int { Int(truncatingIfNeeded: index) }
-        let (low, high) = Self.pairs(in: table, entry(words[0] & 0xFFFF_FFFF), entry(words[0] &>> 32),
-                                     entry(words[1] & 0xFFFF_FFFF), entry(words[1] &>> 32))
+        // Each lane's two neighbouring entries in one 64-bit load (the same values).
+        let (low, high) = Self.pairs(in: table, at: index)
         return low + fraction * (high - low)
     }
     @inlinable @inline(__always) public func interpolated(inExponentPairs pairs: UnsafePointer<Float>, base: UInt32, shift: UInt32) -> SIMD4<Float> {
@@ -415,11 +421,7 @@ extension SIMD4: Lanes where Scalar == Float {
     }
     @inlinable @inline(__always) public func gatheredPairs(from table: UnsafePointer<Float>) -> (SIMD4<Float>, SIMD4<Float>) {
         let index = unsafeBitCast(self + SIMD4(repeating: 8_388_608), to: SIMD4<UInt32>.self) & 0x7F_FFFF
-        // Two lanes' indices per 64-bit word, as `interpolated(in:count:)` takes them out.
-        let words = unsafeBitCast(index, to: SIMD2<UInt64>.self)
-        @inline(__always) func entry(_ index: UInt64) -> Int { Int(truncatingIfNeeded: index) }
-        return Self.pairs(in: table, entry(words[0] & 0xFFFF_FFFF), entry(words[0] &>> 32),
-                          entry(words[1] & 0xFFFF_FFFF), entry(words[1] &>> 32))
+        return Self.pairs(in: table, at: index)
     }
     @inlinable @inline(__always) public func gatheredRecords(from table: UnsafePointer<Float>) -> (SIMD4<Float>, SIMD4<Float>, SIMD4<Float>) {
         let index = unsafeBitCast(self + SIMD4(repeating: 8_388_608), to: SIMD4<UInt32>.self) & 0x7F_FFFF
