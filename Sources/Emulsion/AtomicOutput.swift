@@ -1,4 +1,10 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Dispatch
+import EmulsionCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -123,7 +129,7 @@ public enum AtomicOutput {
     /// Temporary files being written, so a signal handler can delete them before the process ends.
     public final class InFlight: @unchecked Sendable {
         public static let shared = InFlight()
-        private let lock = NSLock()
+        private let lock = ThreadLock()
         private var paths = Set<String>()
         /// Creates `p` (exclusively) and registers it in one step under the lock, so an interrupt
         /// finds either no file or a registered one, never an unregistered file it would leave.

@@ -1,7 +1,11 @@
 import Dispatch
 import EmulsionCore
 import EmulsionIO
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A deterministic share of a batch: shard `index` of `count`, 1-based (`--shard 2/4`).
 /// Inputs are sorted by path and shard i takes every n-th one starting at the i-th, so the same
@@ -103,7 +107,7 @@ public enum Batch {
 }
 
 private final class BatchState: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = ThreadLock()
     private var cursor = 0
     private var done = 0
     private(set) var outcomes: [Batch.Outcome?]

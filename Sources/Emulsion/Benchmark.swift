@@ -1,7 +1,11 @@
 import Dispatch
 import EmulsionCore
 import EmulsionIO
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -34,7 +38,7 @@ public final class Benchmark {
         public var endToEndRepeats: Int = 3
         /// The emulsion executable to time end to end (default: this process's own).
         public var executable: String = Benchmark.ownExecutable
-        public var workDirectory: String = NSTemporaryDirectory()
+        public var workDirectory: String = Benchmark.temporaryDirectory
         /// Where synthetic raws are written and kept (reused when already there); nil: a temporary folder.
         public var syntheticDirectory: String?
         /// Only the end-to-end runs (ours and the peers'), not the per-stage figures.
@@ -124,7 +128,7 @@ public final class Benchmark {
         let decode = minimumSeconds(options.repeats) { raw = try? RawFile.read(path: path) }
         guard let raw else { throw RenderError("\(path): cannot be read for benchmarking") }
         let pixels = raw.width * raw.height
-        print(String(format: "decode in process (LibRaw identifies; LibRaw or our own decoder reads the samples): %.3f s, %d×%d = %.1f MP", decode, raw.width, raw.height, Double(pixels) / 1e6))
+        print(CFormat.string("decode in process (LibRaw identifies; LibRaw or our own decoder reads the samples): %.3f s, %d×%d = %.1f MP", decode, raw.width, raw.height, Double(pixels) / 1e6))
 
         let renderOptions = RenderOptions()
         let plan = try RenderPlan(raw: raw, options: renderOptions)
@@ -138,7 +142,7 @@ public final class Benchmark {
         let warm = minimumTimes(options.repeats) {
             render(plan, raw: raw, engine: .simd, threads: 1, kernels: plan.chain.fusedKernels(), fuseSink: true, timings: nil)
         }
-        print(String(format: "fresh output memory (page faults, huge pages advised): +%.2f ns/px CPU over a reused buffer (Renderer.render %.2f vs core %.2f ns/px, SIMD, 1 thread)",
+        print(CFormat.string("fresh output memory (page faults, huge pages advised): +%.2f ns/px CPU over a reused buffer (Renderer.render %.2f vs core %.2f ns/px, SIMD, 1 thread)",
                      (fresh.cpu - warm.cpu) * 1e9 / Double(outPixels), fresh.cpu * 1e9 / Double(outPixels), warm.cpu * 1e9 / Double(outPixels)))
 
         // Per stage, unfused: each chain element on its own, the sink on its own.
@@ -171,9 +175,9 @@ public final class Benchmark {
             for c in columns {
                 let ns = values[c] ?? 0
                 let threads = Double(Int(c.split(separator: "/")[1])!)
-                line += pad(String(format: "%6.2f ns %7.0f MP/s", ns, 1e3 / ns * threads), 22)
+                line += pad(CFormat.string("%6.2f ns %7.0f MP/s", ns, 1e3 / ns * threads), 22)
             }
-            if let s = values["scalar/1"], let v = values["simd/1"], v > 0 { line += String(format: "  %.2f×", s / v) }
+            if let s = values["scalar/1"], let v = values["simd/1"], v > 0 { line += CFormat.string("  %.2f×", s / v) }
             print(line)
         }
         if !normaliseTable.isEmpty { row("  (raw normalisation alone, per photosite)", normaliseTable) }
@@ -181,10 +185,10 @@ public final class Benchmark {
         row("sum of stages (unfused)", table.mapValues { $0.reduce(0, +) })
         row("core as rendered (fused), CPU", fusedCPU)
         var wallLine = pad("core as rendered (fused), wall", 40)
-        for c in columns { wallLine += pad(String(format: "%6.2f ns %7.0f MP/s", fusedWall[c] ?? 0, 1e3 / (fusedWall[c] ?? 1)), 22) }
+        for c in columns { wallLine += pad(CFormat.string("%6.2f ns %7.0f MP/s", fusedWall[c] ?? 0, 1e3 / (fusedWall[c] ?? 1)), 22) }
         print(wallLine)
         if let oneThread = fusedCPU["simd/1"] {
-            print(String(format: "core pipeline, SIMD, 1 thread: %.2f ns/px CPU = %.2f× Halide camera_pipe's 2.6 ns/px (target ≤ 2×)", oneThread, oneThread / 2.6))
+            print(CFormat.string("core pipeline, SIMD, 1 thread: %.2f ns/px CPU = %.2f× Halide camera_pipe's 2.6 ns/px (target ≤ 2×)", oneThread, oneThread / 2.6))
         }
         // The same fused core as `process` runs it: into one PNG segment's band buffer, reused.
         if PNGRender.streams(raw.metadata.orientation) {
@@ -201,9 +205,9 @@ public final class Benchmark {
                         _ = worker.rows(first..<min(rendering.height, first + rows))
                     }
                 }.cpu * 1e9 / Double(outPixels)
-                line += String(format: "  %@ %.2f ns/px", engine.rawValue, banded[engine]!)
+                line += "  \(engine.rawValue)" + CFormat.string(" %.2f ns/px", banded[engine]!)
             }
-            print(line + String(format: "  (%.2f×; %.2f× Halide's 2.6 ns/px)", banded[.scalar]! / banded[.simd]!, banded[.simd]! / 2.6))
+            print(line + CFormat.string("  (%.2f×; %.2f× Halide's 2.6 ns/px)", banded[.scalar]! / banded[.simd]!, banded[.simd]! / 2.6))
         }
 
         // Lane width through the fused pipeline, one thread.
@@ -214,7 +218,7 @@ public final class Benchmark {
             let t = minimumTimes(options.repeats) {
                 _ = render(plan, raw: raw, engine: .simd, threads: 1, kernels: plan.chain.fusedKernels(), fuseSink: true, timings: nil)
             }
-            widthLine += String(format: "  %d lanes %.2f ns/px", width.rawValue, t.cpu * 1e9 / Double(outPixels))
+            widthLine += CFormat.string("  %d lanes %.2f ns/px", width.rawValue, t.cpu * 1e9 / Double(outPixels))
         }
         SIMDWidth.selected = saved
         print(widthLine + "  (default \(saved.rawValue))")
@@ -227,7 +231,7 @@ public final class Benchmark {
                 _ = render(plan, raw: raw, engine: .simd, threads: most, kernels: plan.chain.fusedKernels(),
                            fuseSink: true, timings: nil, stripRows: rows)
             }
-            stripLine += String(format: "  %d: %.2f (%.2f) ns/px", rows, t.cpu * 1e9 / Double(outPixels), t.wall * 1e9 / Double(outPixels))
+            stripLine += CFormat.string("  %d: %.2f (%.2f) ns/px", rows, t.cpu * 1e9 / Double(outPixels), t.wall * 1e9 / Double(outPixels))
         }
         print(stripLine + "  (default \(Executor.defaultStripRows))")
 
@@ -236,7 +240,7 @@ public final class Benchmark {
         // PNG encoding of the rendered image.
         let image = try Renderer.render(raw, options: renderOptions)
         let rawBytes = Double(image.samples.count * 2)
-        print("PNG encoding of the rendered 16-bit image (\(String(format: "%.0f", rawBytes / 1e6)) MB of samples), segmented encoder:")
+        print("PNG encoding of the rendered 16-bit image (\(CFormat.string("%.0f", rawBytes / 1e6)) MB of samples), segmented encoder:")
         for (level, strategy) in [(1, PNGStrategy.fastHuffman), (0, .automatic), (1, .rle), (1, .huffmanOnly), (1, .automatic), (6, .automatic)] {
             for threads in options.threadCounts {
                 var size = 0
@@ -247,9 +251,9 @@ public final class Benchmark {
                         size += $0.count
                     }
                 }
-                print(String(format: "  zlib %d %@, up filter, %d thread%@: wall %.3f s (%.0f MB/s), CPU %.3f s, %.1f MB = %.0f%% of the samples",
-                             level, pad(strategy.rawValue, 11), threads, threads == 1 ? " " : "s", t.wall, rawBytes / t.wall / 1e6, t.cpu,
-                             Double(size) / 1e6, Double(size) / rawBytes * 100))
+                print("  zlib \(level) \(pad(strategy.rawValue, 11)), up filter, \(threads) thread\(threads == 1 ? " " : "s")"
+                      + CFormat.string(": wall %.3f s (%.0f MB/s), CPU %.3f s, %.1f MB = %.0f%% of the samples",
+                                       t.wall, rawBytes / t.wall / 1e6, t.cpu, Double(size) / 1e6, Double(size) / rawBytes * 100))
             }
         }
 
@@ -280,12 +284,12 @@ public final class Benchmark {
             for (i, kernel) in unfused.enumerated() {
                 let scalar = perEngine[.scalar]![i + 1], simd = perEngine[.simd]![i + 1]
                 let name = stageName(kernel)
-                line += String(format: " %@ %.2f → %.2f (%.1f×);", name, scalar, simd, scalar / simd)
+                line += " \(name)" + CFormat.string(" %.2f → %.2f (%.1f×);", scalar, simd, scalar / simd)
                 if scalar / simd < worst.ratio { worst = (scalar / simd, "\(name) in \(profile.name)") }
             }
-            print(line + String(format: " core fused %.2f → %.2f (%.2f×)", fused[.scalar]!, fused[.simd]!, fused[.scalar]! / fused[.simd]!))
+            print(line + CFormat.string(" core fused %.2f → %.2f (%.2f×)", fused[.scalar]!, fused[.simd]!, fused[.scalar]! / fused[.simd]!))
         }
-        if worst.ratio.isFinite { print(String(format: "  smallest scalar÷SIMD among look and colour stages: %.2f× (%@)", worst.ratio, worst.stage)) }
+        if worst.ratio.isFinite { print(CFormat.string("  smallest scalar÷SIMD among look and colour stages: %.2f×", worst.ratio) + " (\(worst.stage))") }
     }
 
     /// CPU ns per output pixel of each stage run unfused: the source, each of `kernels`, the sink
@@ -367,8 +371,8 @@ public final class Benchmark {
                 print("  \(label): failed"); continue
             }
             ours["\(engine.rawValue)/\(threads)/\(level)"] = r
-            print(String(format: "  %@ wall %6.3f s  CPU %6.3f s  peak %5.0f MB = %4.1f B per sensor pixel", pad(label, 58), r.seconds, r.cpuSeconds,
-                         Double(r.peakBytes) / 1e6, Double(r.peakBytes) / Double(pixels)))
+            print("  \(pad(label, 58))" + CFormat.string(" wall %6.3f s  CPU %6.3f s  peak %5.0f MB = %4.1f B per sensor pixel", r.seconds, r.cpuSeconds,
+                                                       Double(r.peakBytes) / 1e6, Double(r.peakBytes) / Double(pixels)))
         }
         print("  where emulsion's time goes (one more run, --threads \(maxThreads) --png-level 1 --timings): \(phases(path: path, output: out, threads: maxThreads))")
         guard options.peers else { return }
@@ -398,9 +402,9 @@ public final class Benchmark {
             guard let r = timeProcess(exe, args, output: output, environment: env) else {
                 print("  \(pad(label, 58)) failed or wrote no output"); continue
             }
-            var line = String(format: "  %@ wall %6.3f s  CPU %6.3f s  peak %5.0f MB", pad(label, 58), r.seconds, r.cpuSeconds, Double(r.peakBytes) / 1e6)
-            if let c = compressed { line += String(format: " | emulsion (png 1) %.1f× faster wall, %.1f× CPU", r.seconds / c.seconds, r.cpuSeconds / c.cpuSeconds) }
-            if let s = stored { line += String(format: "; (png 0) %.1f× wall, %.1f× CPU", r.seconds / s.seconds, r.cpuSeconds / s.cpuSeconds) }
+            var line = "  \(pad(label, 58))" + CFormat.string(" wall %6.3f s  CPU %6.3f s  peak %5.0f MB", r.seconds, r.cpuSeconds, Double(r.peakBytes) / 1e6)
+            if let c = compressed { line += CFormat.string(" | emulsion (png 1) %.1f× faster wall, %.1f× CPU", r.seconds / c.seconds, r.cpuSeconds / c.cpuSeconds) }
+            if let s = stored { line += CFormat.string("; (png 0) %.1f× wall, %.1f× CPU", r.seconds / s.seconds, r.cpuSeconds / s.cpuSeconds) }
             print(line)
         }
     }
@@ -410,17 +414,15 @@ public final class Benchmark {
     func phases(path: String, output: String, threads: Int) -> String {
         unlink(output)
         sync()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: options.executable)
-        process.arguments = ["process", path, "-o", output, "--overwrite", "--threads", String(threads), "--timings"]
-        let pipe = Pipe()
-        process.standardError = pipe
-        process.standardOutput = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return "could not start" }
-        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        let log = Self.temporaryDirectory + "emulsion-bench-timings-\(getpid()).txt"
+        defer { unlink(log) }
+        let arguments = ["process", path, "-o", output, "--overwrite", "--threads", String(threads), "--timings"]
+        guard spawn([options.executable] + arguments, environment: ProcessInfo.processInfo.environment, errorLog: log) != nil else {
+            return "could not start"
+        }
+        let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
         guard let line = text.split(separator: "\n").last(where: { $0.contains("render+encode") }),
-              let range = line.range(of: "decode ") else { return "no timings printed" }
+              let range = line.firstRange(of: "decode ") else { return "no timings printed" }
         return String(line[range.lowerBound...])
     }
 
@@ -445,25 +447,11 @@ public final class Benchmark {
     func spawnAndWait(_ executable: String, _ arguments: [String], environment: [String: String]?) -> ProcessRun? {
         var env = ProcessInfo.processInfo.environment
         for (k, v) in environment ?? [:] { env[k] = v }
-        let report = NSTemporaryDirectory() + "emulsion-bench-time-\(getpid()).txt"
+        let report = Self.temporaryDirectory + "emulsion-bench-time-\(getpid()).txt"
         defer { unlink(report) }
         let timed = FileManager.default.isExecutableFile(atPath: "/usr/bin/time")
         let command = timed ? ["/usr/bin/time", "-f", "%M %U %S", "-o", report, executable] + arguments : [executable] + arguments
-        let argv = command.map { strdup($0) } + [nil]
-        let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { argv.forEach { free($0) }; envp.forEach { free($0) } }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        var pid: pid_t = 0
-        let started = DispatchTime.now()
-        guard posix_spawn(&pid, command[0], &actions, nil, argv, envp) == 0 else { return nil }
-        var status: Int32 = 0
-        var usage = rusage()
-        while wait4(pid, &status, 0, &usage) < 0 { if errno != EINTR { return nil } }
-        let elapsed = seconds(since: started)
+        guard let (status, usage, elapsed) = spawn(command, environment: env) else { return nil }
         let exited = (status & 0x7f) == 0
         var peak = usage.ru_maxrss * 1024
         var cpu = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6 + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
@@ -472,6 +460,33 @@ public final class Benchmark {
             if fields.count >= 3 { peak = Int(fields[fields.count - 3]) * 1024; cpu = fields[fields.count - 2] + fields[fields.count - 1] }
         }
         return ProcessRun(seconds: elapsed, cpuSeconds: cpu, peakBytes: peak, status: exited ? (status >> 8) & 0xff : -1)
+    }
+
+    /// The system's folder for temporary files, with a trailing slash.
+    static var temporaryDirectory: String {
+        let path = FileManager.default.temporaryDirectory.path
+        return path.hasSuffix("/") ? path : path + "/"
+    }
+
+    /// Runs `command` (its first element the program's path) with standard output discarded and
+    /// standard error into `errorLog` (discarded without one); its wait status, resource usage
+    /// and wall time, or nil when it could not be started.
+    func spawn(_ command: [String], environment env: [String: String], errorLog: String? = nil) -> (Int32, rusage, Double)? {
+        let argv = command.map { strdup($0) } + [nil]
+        let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { argv.forEach { free($0) }; envp.forEach { free($0) } }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, errorLog ?? "/dev/null", errorLog == nil ? O_WRONLY : O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        var pid: pid_t = 0
+        let started = DispatchTime.now()
+        guard posix_spawn(&pid, command[0], &actions, nil, argv, envp) == 0 else { return nil }
+        var status: Int32 = 0
+        var usage = rusage()
+        while wait4(pid, &status, 0, &usage) < 0 { if errno != EINTR { return nil } }
+        return (status, usage, seconds(since: started))
     }
 
     func which(_ name: String) -> String? {
@@ -519,7 +534,7 @@ public final class Benchmark {
 
     func machineDescription() -> String {
         let cpu = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?
-            .split(separator: "\n").first { $0.hasPrefix("model name") }?.split(separator: ":").last?.trimmingCharacters(in: .whitespaces) ?? "unknown CPU"
+            .split(separator: "\n").first { $0.hasPrefix("model name") }?.split(separator: ":").last?.trimmingWhitespace() ?? "unknown CPU"
         #if arch(x86_64)
         let arch = "x86_64"
         #elseif arch(arm64)

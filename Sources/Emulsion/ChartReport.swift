@@ -1,6 +1,10 @@
 import EmulsionCore
 import EmulsionIO
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// What a look does to the synthetic ColorChecker: each patch rendered through the look and
 /// through a reference (neutral), both decoded to CIELAB D50 through the output profile
@@ -70,17 +74,17 @@ public struct ChartReport: Codable, Sendable {
 
     public var text: String {
         func f(_ v: Double, _ w: Int = 7, _ d: Int = 1) -> String {
-            let s = String(format: "%.\(d)f", v)
+            let s = CFormat.string("%.\(d)f", v)
             return String(repeating: " ", count: Swift.max(0, w - s.count)) + s
         }
         var lines = ["\(profile) vs \(reference) on the synthetic ColorChecker (\(space), CIELAB D50)",
                      " #  patch            ref L*    a*     b*  │ look L*   a*     b*  │  ΔE00     ΔL     ΔC    Δh°"]
         for p in patches {
-            lines.append(String(format: "%2d", p.index) + "  " + p.name.padding(toLength: 15, withPad: " ", startingAt: 0)
+            lines.append(CFormat.string("%2d", p.index) + "  " + p.name.padded(toLength: 15)
                          + f(p.reference[0]) + f(p.reference[1]) + f(p.reference[2]) + "  │" + f(p.look[0]) + f(p.look[1]) + f(p.look[2])
                          + "  │" + f(p.deltaE2000, 6, 2) + f(p.deltaL) + f(p.deltaC) + f(p.deltaHueDegrees))
         }
-        lines.append("mean ΔE00 \(String(format: "%.2f", mean)), max \(String(format: "%.2f", max))")
+        lines.append("mean ΔE00 \(CFormat.string("%.2f", mean)), max \(CFormat.string("%.2f", max))")
         return lines.joined(separator: "\n")
     }
 }

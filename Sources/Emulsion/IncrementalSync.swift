@@ -1,4 +1,10 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Dispatch
+import EmulsionCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -31,7 +37,7 @@ final class IncrementalSync: @unchecked Sendable {
     private let flush: Flush
     /// End of the range whose writeback the writer last started (the writer's own, unguarded).
     private var kicked = 0
-    private let condition = NSCondition()
+    private let condition = ThreadCondition()
     // Guarded by `condition`.
     private var written = 0
     private var synced = 0
@@ -65,9 +71,11 @@ final class IncrementalSync: @unchecked Sendable {
             kicked = total
         }
         if start {
-            let thread = Thread { [self] in run() }
-            thread.name = "emulsion.sync"
-            thread.start()
+            // Without a thread (the system refused one) the closing fsync does all the work, as
+            // for a small file; `finish` must then not wait for a helper.
+            if !DetachedThread.start({ [self] in run() }) {
+                condition.lock(); started = false; condition.unlock()
+            }
         }
     }
 

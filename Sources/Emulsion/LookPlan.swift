@@ -1,6 +1,10 @@
 import EmulsionCore
 import EmulsionIO
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The look stages of a render, prepared from a profile: the order they run in and their
 /// derived constants. `RenderPlan` appends them after exposure and before the output encoding;

@@ -1,6 +1,10 @@
 import EmulsionCore
 import EmulsionIO
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Quick looks at many renders of one raw: a reduced raw for speed, and a labelled contact sheet.
 public enum Preview {

@@ -1,6 +1,11 @@
 import EmulsionCore
 import EmulsionIO
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Dispatch
 
 /// One raw file in, one PNG out: read, render, encode, write atomically.
 public enum Processor {
@@ -24,7 +29,7 @@ public enum Processor {
         public var total: Double { decode + prepare + renderAndEncode + sync }
 
         public var description: String {
-            String(format: "decode %.3f s, prepare %.3f s, render+encode+write %.3f s, sync %.3f s, total %.3f s",
+            CFormat.string("decode %.3f s, prepare %.3f s, render+encode+write %.3f s, sync %.3f s, total %.3f s",
                    decode, prepare, renderAndEncode, sync, total)
         }
     }

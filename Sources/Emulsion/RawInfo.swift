@@ -1,6 +1,10 @@
 import EmulsionCore
 import EmulsionIO
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// What `emulsion info` reports for one raw file, in a shape that encodes to stable JSON.
 public struct RawInfo: Codable, Sendable {
@@ -99,28 +103,29 @@ public struct RawInfo: Codable, Sendable {
         focalLength = m.focalLength
         lens = m.lens
         if m.timestamp > 0 {
-            let f = ISO8601DateFormatter()
-            f.formatOptions = [.withFullDate, .withTime, .withColonSeparatorInTime, .withDashSeparatorInDate]
-            timestamp = f.string(from: Date(timeIntervalSince1970: TimeInterval(m.timestamp)))
+            // UTC, without a zone designator (the camera's clock has no zone).
+            let style = Date.ISO8601FormatStyle(timeZone: .gmt).year().month().day().dateSeparator(.dash)
+                .time(includingFractionalSeconds: false).timeSeparator(.colon)
+            timestamp = Date(timeIntervalSince1970: TimeInterval(m.timestamp)).formatted(style)
         }
     }
 
     /// A readable multi-line description.
     public var text: String {
-        func v(_ a: [Float]?) -> String { a.map { $0.map { String(format: "%.4f", $0) }.joined(separator: " ") } ?? "—" }
+        func v(_ a: [Float]?) -> String { a.map { $0.map { CFormat.string("%.4f", $0) }.joined(separator: " ") } ?? "—" }
         func mat(_ a: [Double]?) -> String {
             guard let a else { return "—" }
-            return stride(from: 0, to: 9, by: 3).map { r in "[" + a[r..<r + 3].map { String(format: "%.4f", $0) }.joined(separator: " ") + "]" }.joined(separator: " ")
+            return stride(from: 0, to: 9, by: 3).map { r in "[" + a[r..<r + 3].map { CFormat.string("%.4f", $0) }.joined(separator: " ") + "]" }.joined(separator: " ")
         }
         var lines = [
             "File:            \(file)",
             "Camera:          \(make) \(model)" + (software.isEmpty ? "" : "  (software: \(software))"),
             "DNG version:     \(dngVersion ?? "not a DNG")",
             "Sensor:          \(sensorWidth)×\(sensorHeight), visible \(width)×\(height) at (\(cropLeft), \(cropTop))",
-            "Output size:     \(outputWidth)×\(outputHeight) (orientation \(orientation), pixel aspect \(String(format: "%.3f", pixelAspect)))",
+            "Output size:     \(outputWidth)×\(outputHeight) (orientation \(orientation), pixel aspect \(CFormat.string("%.3f", pixelAspect)))",
             "Layout:          \(layout)",
             "Black levels:    \(v(blackLevels)) (tile \(blackTile[0])×\(blackTile[1]))",
-            "White level:     \(String(format: "%.0f", whiteLevel))",
+            "White level:     \(CFormat.string("%.0f", whiteLevel))",
             "Linearisation:   \(linearisation)",
         ] + opcodes.map { "Opcode:          \($0)" } + [
             "As-shot WB:      \(v(asShotMultipliers))",
@@ -136,12 +141,12 @@ public struct RawInfo: Codable, Sendable {
         lines += [
             "AnalogBalance:   \(v(analogBalance))",
             "AsShotNeutral:   \(v(asShotNeutral))",
-            "As-shot white:   " + (asShotWhite.map { String(format: "x %.4f y %.4f (%.0f K, tint %+.1f)", $0[0], $0[1], $0[2], $0[3]) } ?? "—"),
-            "BaselineExposure: \(String(format: "%+.2f", baselineExposure)) EV",
-            "ISO:             \(String(format: "%.0f", iso))",
-            "Shutter:         \(shutterSeconds > 0 && shutterSeconds < 1 ? "1/\(String(format: "%.0f", 1 / shutterSeconds))" : String(format: "%.1f", shutterSeconds)) s",
-            "Aperture:        f/\(String(format: "%.1f", aperture))",
-            "Focal length:    \(String(format: "%.1f", focalLength)) mm",
+            "As-shot white:   " + (asShotWhite.map { CFormat.string("x %.4f y %.4f (%.0f K, tint %+.1f)", $0[0], $0[1], $0[2], $0[3]) } ?? "—"),
+            "BaselineExposure: \(CFormat.string("%+.2f", baselineExposure)) EV",
+            "ISO:             \(CFormat.string("%.0f", iso))",
+            "Shutter:         \(shutterSeconds > 0 && shutterSeconds < 1 ? "1/\(CFormat.string("%.0f", 1 / shutterSeconds))" : CFormat.string("%.1f", shutterSeconds)) s",
+            "Aperture:        f/\(CFormat.string("%.1f", aperture))",
+            "Focal length:    \(CFormat.string("%.1f", focalLength)) mm",
             "Lens:            \(lens.isEmpty ? "—" : lens)",
             "Timestamp:       \(timestamp ?? "—")",
         ]

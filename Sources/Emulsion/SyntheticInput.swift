@@ -1,6 +1,10 @@
 import EmulsionCore
 import EmulsionIO
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The input Emulsion provides when none is given: the synthetic colour chart (true colours
 /// known), written as a real DNG so it travels the same LibRaw path as camera files.

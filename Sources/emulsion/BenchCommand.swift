@@ -1,7 +1,11 @@
 import ArgumentParser
 import Emulsion
 import EmulsionCore
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -45,7 +49,7 @@ struct BenchCommand: ParsableCommand {
     /// Megapixel counts from a comma-separated list; nil unless every entry is a whole number in
     /// 1…400 (0 MP or an absurd size trapped while the raw was made).
     static func megapixels(_ list: String) -> [Int]? {
-        let values = list.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        let values = list.split(separator: ",").map { Int($0.trimmingWhitespace()) }
         guard values.allSatisfy({ $0.map { (1...400).contains($0) } ?? false }) else { return nil }
         return values.map { $0! }
     }
@@ -67,7 +71,7 @@ struct BenchCommand: ParsableCommand {
         options.syntheticDirectory = keepSynthetic
         options.endToEndOnly = endToEndOnly
         let loader = ProfileLoader.standard
-        let names = looks.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+        let names = looks.map { $0.split(separator: ",").map { $0.trimmingWhitespace() }.filter { !$0.isEmpty } }
             ?? loader.availableNames()
         options.looks = try names.map { name in
             do { return try loader.load(name) } catch { throw ValidationError("--looks: \(error)") }

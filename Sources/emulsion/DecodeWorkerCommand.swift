@@ -1,6 +1,17 @@
 import ArgumentParser
 import EmulsionIO
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// How the CLI decodes: in a time-limited child process (default) or in-process.
 struct DecoderOptions: ParsableArguments {
@@ -52,7 +63,7 @@ struct DecodeWorkerCommand: ParsableCommand {
 
     func run() throws {
         let status = IsolatedDecoding.serve(path: path, pixelLimit: maxMegapixels * 1_000_000, libRawUnpack: libRawUnpack,
-                                            to: .standardOutput)
+                                            to: STDOUT_FILENO)
         if status != 0 { throw ExitCode(status) }
     }
 
@@ -61,6 +72,6 @@ struct DecodeWorkerCommand: ParsableCommand {
     /// start-up, once per worker (docs/PERFORMANCE.md). Anything else returns nil and goes
     /// through the parser as usual.
     static func serveDirectly(_ arguments: [String]) -> Int32? {
-        arguments == ["decode-worker", "--serve"] ? IsolatedDecoding.serveRequests(to: .standardOutput) : nil
+        arguments == ["decode-worker", "--serve"] ? IsolatedDecoding.serveRequests(to: STDOUT_FILENO) : nil
     }
 }

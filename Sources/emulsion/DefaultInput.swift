@@ -1,5 +1,9 @@
 import Emulsion
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The input used when none is given: Emulsion's synthetic chart, written as a DNG.
 enum DefaultInput {

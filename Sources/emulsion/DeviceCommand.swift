@@ -2,7 +2,11 @@ import ArgumentParser
 import Emulsion
 import EmulsionCore
 import EmulsionIO
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// `emulsion device`: phone-ISP precision descriptions and how a look fares on them.
 struct DeviceCommand: ParsableCommand {
@@ -16,7 +20,7 @@ struct DeviceCommand: ParsableCommand {
             let loader = DeviceLoader.standard
             for name in loader.availableNames() {
                 let line = (try? loader.load(name).precisionSummary) ?? "(invalid)"
-                print("\(name.padding(toLength: 12, withPad: " ", startingAt: 0)) \(line)")
+                print("\(name.padded(toLength: 12)) \(line)")
             }
         }
     }

@@ -2,7 +2,11 @@ import ArgumentParser
 import Emulsion
 import EmulsionCore
 import EmulsionIO
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// `profile export P --device D -o look.cube`: the device's LUT as a .cube and, beside it
 /// (`look.device.json`), its CCMs and tone table in fixed-point codes (`DeviceExport`).

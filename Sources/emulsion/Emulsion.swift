@@ -2,7 +2,18 @@ import ArgumentParser
 import Emulsion
 import EmulsionCore
 import EmulsionIO
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 @main
 struct EmulsionCommand: ParsableCommand {
@@ -18,7 +29,7 @@ struct EmulsionCommand: ParsableCommand {
     /// has no options with optional values).
     static func main() {
         let arguments = Array(CommandLine.arguments.dropFirst())
-        if let status = DecodeWorkerCommand.serveDirectly(arguments) { Foundation.exit(status) }
+        if let status = DecodeWorkerCommand.serveDirectly(arguments) { terminate(status) }
         // `process`, the command a batch runs once per file, is read by `ProcessRequest(scanning:)`
         // where it can be, else parsed as ProcessCommand alone: ArgumentParser finds options by
         // reflection, and each type's first protocol-conformance check scans the static binary's
@@ -30,10 +41,10 @@ struct EmulsionCommand: ParsableCommand {
             if let request = ProcessRequest(scanning: rest) ?? (try? ProcessCommand.parse(rest))?.request {
                 do {
                     try request.run()
-                    Foundation.exit(0)
+                    terminate(0)
                 } catch let code as ExitCode {
                     // What ArgumentParser's exit would do for an ExitCode, without its reflection.
-                    Foundation.exit(code.rawValue)
+                    terminate(code.rawValue)
                 } catch {
                     ProcessCommand.exit(withError: error)
                 }
@@ -42,6 +53,9 @@ struct EmulsionCommand: ParsableCommand {
         main(ProfileCommand.Export.droppingBareDeviceCube(arguments))
     }
 }
+
+/// The C library's `exit`, out of reach of `ParsableCommand.exit(withError:)` inside the command types.
+func terminate(_ status: Int32) -> Never { exit(status) }
 
 /// Prints one line to stderr (the original stderr, which decoders' captures never redirect).
 func complain(_ message: String) {

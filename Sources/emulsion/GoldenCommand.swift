@@ -2,7 +2,11 @@ import ArgumentParser
 import Emulsion
 import EmulsionCore
 import EmulsionIO
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -61,8 +65,8 @@ struct GoldenCommand: ParsableCommand {
         func validate() throws {
             guard previewSize >= 16 else { throw ValidationError("--preview-size must be at least 16") }
             // Checked before any case renders: otherwise every differing case noted the failure.
-            var isFolder: ObjCBool = false
-            if let outputDirectory, FileManager.default.fileExists(atPath: outputDirectory, isDirectory: &isFolder), !isFolder.boolValue {
+            var isFolder = false
+            if let outputDirectory, FileManager.default.fileExists(atPath: outputDirectory, isDirectory: &isFolder), !isFolder {
                 throw ValidationError("--out \(outputDirectory): exists and is not a folder")
             }
         }
@@ -113,13 +117,13 @@ struct GoldenCommand: ParsableCommand {
             let runner = GoldenRunner(renderer: GoldenRenderer(suite: suite), threads: options.threads)
             let terminal = isatty(STDERR_FILENO) == 1
             let outcomes = runner.record(cases) { done, total, outcome in
-                if terminal { FileHandle.standardError.write(Data("\r\u{1B}[K[\(done)/\(total)] \(outcome.goldenCase.name)".utf8)) }
+                if terminal { writeToStandardError("\r\u{1B}[K[\(done)/\(total)] \(outcome.goldenCase.name)") }
             }
-            if terminal { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+            if terminal { writeToStandardError("\r\u{1B}[K") }
             var new = 0, changed = 0, unchanged = 0, failed = 0
             let width = min(40, cases.map(\.name.count).max() ?? 0)
             for o in outcomes {
-                let name = o.goldenCase.name.padding(toLength: max(width, o.goldenCase.name.count), withPad: " ", startingAt: 0)
+                let name = o.goldenCase.name.padded(toLength: max(width, o.goldenCase.name.count))
                 let size = o.size.map { "\($0.width)×\($0.height)" } ?? ""
                 switch o.change {
                 case .new:
@@ -158,15 +162,15 @@ struct GoldenCommand: ParsableCommand {
                                   previewSize: html == nil ? nil : check.previewSize)
         let terminal = isatty(STDERR_FILENO) == 1
         let report = runner.check(cases) { done, total, result in
-            if terminal { FileHandle.standardError.write(Data("\r\u{1B}[K[\(done)/\(total)] \(result.goldenCase.name)".utf8)) }
+            if terminal { writeToStandardError("\r\u{1B}[K[\(done)/\(total)] \(result.goldenCase.name)") }
         }
-        if terminal { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        if terminal { writeToStandardError("\r\u{1B}[K") }
 
         if !check.overrides.isEmpty { print("what-if: every case rendered with --set \(check.overrides.joined(separator: " --set "))") }
         let width = min(40, cases.map(\.name.count).max() ?? 0)
         for r in report.results {
-            let name = r.goldenCase.name.padding(toLength: max(width, r.goldenCase.name.count), withPad: " ", startingAt: 0)
-            print("\(r.verdict.tag.padding(toLength: 11, withPad: " ", startingAt: 0)) \(name)  \(r.message)")
+            let name = r.goldenCase.name.padded(toLength: max(width, r.goldenCase.name.count))
+            print("\(r.verdict.tag.padded(toLength: 11)) \(name)  \(r.message)")
             for n in r.notes { print("            note: \(n)") }
             if let a = r.actualPath { print("            actual: \(a)" + (r.heatMapPath.map { "  heat map: \($0)" } ?? "")) }
         }
@@ -182,7 +186,7 @@ struct GoldenCommand: ParsableCommand {
         }
         if let junit = check.junit { write(GoldenJUnitReport.xml(report), to: junit, what: "JUnit XML") }
         if let html { write(GoldenHTMLReport.html(report), to: html, what: "HTML report") }
-        print("\(suite.name): \(report.summary) (\(String(format: "%.1f", report.seconds)) s)")
+        print("\(suite.name): \(report.summary) (\(CFormat.string("%.1f", report.seconds)) s)")
         return outputsOK ? report.exitCode : max(report.exitCode, 2)
     }
 }

@@ -2,7 +2,11 @@ import ArgumentParser
 import Emulsion
 import EmulsionCore
 import EmulsionIO
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -66,7 +70,7 @@ struct ProcessRequest: Equatable {
             }
         }
         if let wbRect {
-            let v = wbRect.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            let v = wbRect.split(separator: ",").compactMap { Int($0.trimmingWhitespace()) }
             guard v.count == 4, v.allSatisfy({ $0 >= 0 }), v[2] > 0, v[3] > 0 else {
                 throw ProfileError(file: "--wb-rect", keyPath: "", message: "expected x,y,w,h (non-negative integers), got \"\(wbRect)\"")
             }
@@ -115,7 +119,7 @@ struct ProcessRequest: Equatable {
         _ = try? space.outputEncoding()
         if let outputDirectory, !FileManager.default.fileExists(atPath: outputDirectory) {
             do { try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true) } catch {
-                complain("emulsion: \(outputDirectory): cannot create the output folder: \(error.localizedDescription)")
+                complain("emulsion: \(outputDirectory): cannot create the output folder: \(PlainFile.reason(for: error))")
                 throw ExitCode(2)
             }
         }
@@ -166,7 +170,7 @@ struct ProcessRequest: Equatable {
         if outcomes.count == 1, case .written(let r) = outcomes[0] {
             print("\(r.output): \(r.width)×\(r.height), \(bits)-bit \(space.rawValue), profile \(loaded.name)")
         } else {
-            print("\(written) written, \(failed) failed, \(String(format: "%.1f", seconds)) s" + (shard.map { " (shard \($0))" } ?? ""))
+            print("\(written) written, \(failed) failed, \(CFormat.string("%.1f", seconds)) s" + (shard.map { " (shard \($0))" } ?? ""))
         }
         if failed > 0 { throw ExitCode(1) }
     }}

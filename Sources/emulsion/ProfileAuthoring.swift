@@ -1,7 +1,11 @@
 import ArgumentParser
 import Emulsion
 import EmulsionCore
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// `profile diff`, `profile new`, `profile set`: comparing and editing looks as files.
 extension ProfileCommand {
@@ -22,7 +26,7 @@ extension ProfileCommand {
             print("\(pa.name) → \(pb.name): \(rows.count) parameter\(rows.count == 1 ? "" : "s") differ")
             let w1 = rows.map(\.0.count).max() ?? 0, w2 = rows.map(\.1.count).max() ?? 0
             for r in rows {
-                print("  " + r.0.padding(toLength: w1, withPad: " ", startingAt: 0) + "  " + r.1.padding(toLength: w2, withPad: " ", startingAt: 0) + "  →  " + r.2)
+                print("  " + r.0.padded(toLength: w1) + "  " + r.1.padded(toLength: w2) + "  →  " + r.2)
             }
         }
     }

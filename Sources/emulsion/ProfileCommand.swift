@@ -1,7 +1,11 @@
 import ArgumentParser
 import Emulsion
 import EmulsionCore
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 struct ProfileCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -14,7 +18,7 @@ struct ProfileCommand: ParsableCommand {
             let loader = ProfileLoader.standard
             for name in loader.availableNames() {
                 let summary = (try? loader.load(name).summary) ?? "(invalid: run profile validate)"
-                print("\(name.padding(toLength: 22, withPad: " ", startingAt: 0)) \(summary)")
+                print("\(name.padded(toLength: 22)) \(summary)")
             }
         }
     }

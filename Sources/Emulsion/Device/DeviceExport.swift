@@ -1,6 +1,10 @@
 import EmulsionCore
 import EmulsionIO
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A look as a phone ISP would load it (`emulsion profile export P --device D --cube`): the 3-D
 /// LUT at the device's size with entries rounded to its precision (a `.cube`), and beside it a JSON

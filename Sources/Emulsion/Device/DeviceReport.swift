@@ -1,6 +1,10 @@
 import EmulsionCore
 import EmulsionIO
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// How far a device rendering is from the float rendering (`emulsion device report`).
 ///
@@ -113,8 +117,8 @@ public struct DeviceReport: Sendable {
     /// The heat map of the chart (or raw) comparison.
     public func heatMap(maxSide: Int = 800) throws -> PNGImage {
         let s = comparison.statistics
-        return try HeatMap.image(comparison, maxSide: maxSide, caption: String(
-            format: "%@ on %@: mean %.2f p95 %.2f max %.2f", profile, device.name, s.mean, s.percentile95, s.max))
+        return try HeatMap.image(comparison, maxSide: maxSide, caption: "\(profile) on \(device.name): "
+            + CFormat.string("mean %.2f p95 %.2f max %.2f", s.mean, s.percentile95, s.max))
     }
 
     /// An 8-bit picture of `width` gradient columns from `start`: the float render above, the
@@ -145,12 +149,12 @@ public struct DeviceReport: Sendable {
     public var text: String {
         let s = comparison.statistics
         func b(_ g: Banding) -> String {
-            String(format: "%4d levels, largest step %.2f ΔE00, widest band %d px", g.levels, g.maxStep, g.widestRun)
+            CFormat.string("%4d levels, largest step %.2f ΔE00, widest band %d px", g.levels, g.maxStep, g.widestRun)
         }
         return [
             "\(profile) on \(device.name) vs float (\(input), \(comparison.width)×\(comparison.height))",
             "device: \(device.precisionSummary)",
-            String(format: "ΔE00 mean %.3f, p95 %.3f, max %.3f", s.mean, s.percentile95, s.max),
+            CFormat.string("ΔE00 mean %.3f, p95 %.3f, max %.3f", s.mean, s.percentile95, s.max),
             "sky gradient (\(Self.gradientWidth) px) float:  " + b(floatGradient),
             "sky gradient (\(Self.gradientWidth) px) device: " + b(deviceGradient),
         ].joined(separator: "\n")
@@ -159,7 +163,7 @@ public struct DeviceReport: Sendable {
     /// One Markdown table row: profile | device | mean | p95 | max | levels float/device | step float/device | widest band.
     public var markdownRow: String {
         let s = comparison.statistics
-        return String(format: "| %@ | %@ | %.3f | %.3f | %.3f | %d / %d | %.2f / %.2f | %d / %d |", profile, device.name,
+        return "| \(profile) | \(device.name) " + CFormat.string("| %.3f | %.3f | %.3f | %d / %d | %.2f / %.2f | %d / %d |",
                       s.mean, s.percentile95, s.max, floatGradient.levels, deviceGradient.levels,
                       floatGradient.maxStep, deviceGradient.maxStep, floatGradient.widestRun, deviceGradient.widestRun)
     }

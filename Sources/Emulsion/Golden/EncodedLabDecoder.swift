@@ -1,6 +1,10 @@
 import EmulsionCore
 import EmulsionIO
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Encoded 8/16-bit output samples → CIELAB D50, fast: the same maths as `EncodedToLab`, with the
 /// transfer curve evaluated once per code into a table.
@@ -63,7 +67,7 @@ public struct EncodedLabDecoder: Sendable {
     }
 
     private final class TableCache: @unchecked Sendable {
-        private let lock = NSLock()
+        private let lock = ThreadLock()
         private var tables: [String: [Double]] = [:]
 
         func table(_ key: String, build: () -> [Double]) -> [Double] {

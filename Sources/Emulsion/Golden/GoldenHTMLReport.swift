@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The HTML page `emulsion golden report` writes: one self-contained file (no external resources:
 /// images are `data:` URIs, style and script inline), so it can be attached to a CI run or mailed.
@@ -96,9 +100,7 @@ public enum GoldenHTMLReport {
     static func anchor(_ r: GoldenCaseResult) -> String { "case-" + r.goldenCase.name }
 
     static func timestamp(_ date: Date) -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime]
-        return f.string(from: date)
+        date.formatted(.iso8601)
     }
 
     /// HTML text and attribute escaping.

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// JUnit XML for CI systems (Jenkins, GitLab, GitHub test reporters): one `<testsuite>` named after
 /// the golden suite, one `<testcase>` per case (classname `golden.SUITE`), a `<failure>` for a fail
@@ -39,7 +43,7 @@ public enum GoldenJUnitReport {
 
     /// Attribute value escaping (also line breaks, which attribute normalisation would eat).
     static func a(_ s: String) -> String {
-        t(s).replacingOccurrences(of: "\"", with: "&quot;").replacingOccurrences(of: "\n", with: "&#10;")
+        t(s).replacing("\"", with: "&quot;").replacing("\n", with: "&#10;")
     }
 
     /// Text escaping; characters XML 1.0 cannot hold are dropped.

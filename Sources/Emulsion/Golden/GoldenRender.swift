@@ -1,6 +1,17 @@
 import EmulsionCore
 import EmulsionIO
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Renders golden cases through the public pipeline (`RawFile` → `Renderer`), the way
 /// `emulsion process` renders a file.
@@ -83,7 +94,7 @@ public struct GoldenRenderer: Sendable {
 /// dropped when the last expected use is over.
 private final class InputCache: @unchecked Sendable {
     private enum Entry { case loading, done(Result<RawImage, Error>) }
-    private let condition = NSCondition()
+    private let condition = ThreadCondition()
     private var entries: [String: Entry] = [:]
     private var remaining: [String: Int] = [:]
 

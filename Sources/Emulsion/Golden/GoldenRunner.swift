@@ -1,7 +1,11 @@
 import Dispatch
 import EmulsionCore
 import EmulsionIO
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// What a case's check concluded.
 public enum GoldenVerdict: String, Sendable, CaseIterable {
@@ -306,15 +310,7 @@ public struct GoldenRunner: Sendable {
             }
         } catch {
             // Foundation's folder errors print as a CocoaError dump; the POSIX reason is the message.
-            var reason = "\(error)"
-            if let cocoa = error as? CocoaError {
-                if let underlying = cocoa.underlying.map({ $0 as NSError }), underlying.domain == NSPOSIXErrorDomain {
-                    reason = AtomicOutput.errnoText(Int32(underlying.code))
-                } else {
-                    reason = cocoa.localizedDescription
-                }
-            }
-            result.notes.append("could not write the actual image or heat map in \(folder.path): \(reason)")
+            result.notes.append("could not write the actual image or heat map in \(folder.path): \(PlainFile.reason(for: error))")
         }
     }
 
@@ -408,7 +404,7 @@ public struct GoldenRunner: Sendable {
 }
 
 private final class ParallelState<R>: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = ThreadLock()
     private var cursor = 0
     private var done = 0
     private(set) var results: [R?]

@@ -1,6 +1,10 @@
 import EmulsionCore
 import EmulsionIO
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -51,11 +55,11 @@ public struct GoldenSuite: Sendable {
     public static func load(_ path: String) throws -> GoldenSuite {
         var url = URL(fileURLWithPath: path).standardizedFileURL
         if url.lastPathComponent == manifestName { url.deleteLastPathComponent() }
-        var isDirectory: ObjCBool = false
+        var isDirectory = false
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
             throw GoldenSuiteError(file: path, message: "no such suite folder")
         }
-        guard isDirectory.boolValue else { throw GoldenSuiteError(file: path, message: "is not a folder (a suite is a folder with \(manifestName))") }
+        guard isDirectory else { throw GoldenSuiteError(file: path, message: "is not a folder (a suite is a folder with \(manifestName))") }
         let manifest = url.appendingPathComponent(manifestName)
         guard let data = FileManager.default.contents(atPath: manifest.path) else {
             let exists = FileManager.default.fileExists(atPath: manifest.path)
@@ -81,8 +85,9 @@ public struct GoldenSuite: Sendable {
 
     static func describe(_ error: Error) -> String {
         if case DecodingError.dataCorrupted(let context) = error {
-            let underlying = (context.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String
-            return underlying ?? context.debugDescription
+            // JSONDecoder's own text ("The given data was not valid JSON."); its underlying error
+            // carries no description of its own.
+            return context.debugDescription
         }
         return "\(error)"
     }
@@ -378,7 +383,7 @@ enum GoldenFormat {
     /// Up to `digits` decimals, trailing zeros dropped ("0.77", "2.3", "12").
     static func number(_ v: Double, digits: Int = 3) -> String {
         guard v.isFinite else { return v.isNaN ? "nan" : (v > 0 ? "inf" : "-inf") }
-        var s = String(format: "%.\(digits)f", v)
+        var s = CFormat.string("%.\(digits)f", v)
         if s.contains(".") {
             while s.hasSuffix("0") { s.removeLast() }
             if s.hasSuffix(".") { s.removeLast() }

@@ -1,5 +1,9 @@
 import EmulsionCore
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Writes the GLSL of the per-pixel stages: the files under `Shaders/` (one per stage, with its
 /// parameter structs generated from the stage's `StageDeclaration`, plus `common.glsl` and the
@@ -77,7 +81,7 @@ public enum GLSLGenerator {
             case .uint: declaration = "uint \(f.name);"
             case .floats(let n): declaration = "float \(f.name)[\(n)];"
             }
-            s += "    " + declaration.padding(toLength: max(declaration.count, 28), withPad: " ", startingAt: 0)
+            s += "    " + declaration.padded(toLength: max(declaration.count, 28))
             s += f.comment.isEmpty ? "\n" : " // \(f.comment)\n"
         }
         return s + "};\n"
@@ -156,7 +160,7 @@ public enum GLSLGenerator {
         var s = notice + "\n"
         s += "// The per-pixel stages after demosaic with parameters at run time (GLSLParameters fills bindings 2 and 3).\n"
         s += head + "\n"
-        if includes { s = s.replacingOccurrences(of: "#version 450\n", with: "#version 450\n#extension GL_GOOGLE_include_directive : require\n") }
+        if includes { s = s.replacing("#version 450\n", with: "#version 450\n#extension GL_GOOGLE_include_directive : require\n") }
         s += runtimeTables + "\n\n"
         s += includes ? "#include \"common.glsl\"\n" : GLSLStage.common + "\n"
         for stage in GLSLStage.all { s += includes ? "#include \"\(stage.name).glsl\"\n" : "\n" + stageText(stage) }

@@ -1,6 +1,17 @@
 import EmulsionCore
 import EmulsionIO
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The values behind the shaders' `Parameters` block and table buffer, and the per-shot push
 /// constants, filled from the same prepared stages the CPU renders with.

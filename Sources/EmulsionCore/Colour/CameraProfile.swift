@@ -1,4 +1,15 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// A DNG camera profile (a `.dcp` file, or the profile tags inside a DNG): calibration matrices
 /// and the tables that refine them, in the form the renderer prepares (`HueSatMapKernel`,

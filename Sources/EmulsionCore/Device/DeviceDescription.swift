@@ -1,4 +1,15 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// What a phone ISP's precision is, stage by stage: the input of device mode (issue 9).
 ///
@@ -124,8 +135,8 @@ public struct DeviceLoader: Sendable {
             throw ProfileError(file: nameOrPath, keyPath: "", message: "no such device; available: " + availableNames().joined(separator: ", "))
         }
         let path = url.path
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
+        var isDirectory = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory else {
             throw ProfileError(file: path, keyPath: "", message: "no such file")
         }
         guard let data = FileManager.default.contents(atPath: path) else { throw ProfileError(file: path, keyPath: "", message: "cannot be read") }

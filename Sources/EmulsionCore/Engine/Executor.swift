@@ -1,5 +1,16 @@
 import Dispatch
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The schedule, kept apart from the algorithms (Halide's split): cuts the image into bands of
 /// contiguous rows, hands bands to worker threads, and inside a band runs source → point kernels
@@ -122,7 +133,7 @@ public final class ExecutorWorkspace: @unchecked Sendable {
 
 /// Hands out band numbers 0 ..< count to whichever worker asks next.
 final class BandCounter: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = ThreadLock()
     private var nextBand = 0
     private let count: Int
     init(count: Int) { self.count = count }
@@ -158,7 +169,7 @@ struct StageClock {
 /// demosaic), stages 1…n the point kernels (the last one including the fused sink), stage n + 1
 /// the sink when it runs unfused.
 public final class StageTimings: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = ThreadLock()
     /// Summed over workers.
     public private(set) var threadNanoseconds: [UInt64] = []
     public private(set) var workers = 0

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A look: every stage parameter resolved (file values over inherited values over defaults).
 public struct Profile: Sendable, Equatable {
@@ -70,8 +74,8 @@ public struct Profile: Sendable, Equatable {
             guard let eq = assignment.firstIndex(of: "=") else {
                 throw ProfileError(file: "--set", keyPath: assignment, message: "expected stage.parameter=value")
             }
-            let path = String(assignment[..<eq]).trimmingCharacters(in: .whitespaces)
-            let text = String(assignment[assignment.index(after: eq)...]).trimmingCharacters(in: .whitespaces)
+            let path = String(assignment[..<eq]).trimmingWhitespace()
+            let text = String(assignment[assignment.index(after: eq)...]).trimmingWhitespace()
             let parts = path.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
             guard parts.count == 2, let stage = StageCatalogue.stage(parts[0]) else {
                 throw ProfileError(file: "--set", keyPath: path,

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Finds, parses, validates and resolves profile files.
 ///
@@ -71,11 +75,11 @@ public struct ProfileLoader: Sendable {
             throw ProfileError(file: path, keyPath: "extends",
                                message: "cycle: " + (chain + [path]).map { URL(fileURLWithPath: $0).lastPathComponent }.joined(separator: " → "))
         }
-        var isDirectory: ObjCBool = false
+        var isDirectory = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw ProfileError(file: path, keyPath: "", message: "no such file")
         }
-        guard !isDirectory.boolValue else { throw ProfileError(file: path, keyPath: "", message: "is a directory, not a profile") }
+        guard !isDirectory else { throw ProfileError(file: path, keyPath: "", message: "is a directory, not a profile") }
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
             throw ProfileError(file: path, keyPath: "", message: "cannot be read")
@@ -168,8 +172,8 @@ public struct ProfileLoader: Sendable {
         let base = directory ?? URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
         let url = path.hasPrefix("/") ? URL(fileURLWithPath: path) : base.appendingPathComponent(path)
         let resolved = url.standardizedFileURL.path
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: resolved, isDirectory: &isDirectory), !isDirectory.boolValue else {
+        var isDirectory = false
+        guard FileManager.default.fileExists(atPath: resolved, isDirectory: &isDirectory), !isDirectory else {
             throw ProfileError(file: file, keyPath: keyPath, message: "\(resolved): no such file; allowed: \(declaration.allowed)")
         }
         return resolved
@@ -177,8 +181,9 @@ public struct ProfileLoader: Sendable {
 
     static func describe(_ error: Error) -> String {
         if case DecodingError.dataCorrupted(let context) = error {
-            let underlying = (context.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String
-            return underlying ?? context.debugDescription
+            // JSONDecoder's own text ("The given data was not valid JSON."); its underlying error
+            // carries no description of its own.
+            return context.debugDescription
         }
         return "\(error)"
     }

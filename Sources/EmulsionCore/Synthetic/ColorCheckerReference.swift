@@ -1,4 +1,15 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Reference colours of the 24-patch ColorChecker Classic, as X-Rite publishes them for charts made
 /// after November 2014, with the conversions a test needs to compare a rendering against them.

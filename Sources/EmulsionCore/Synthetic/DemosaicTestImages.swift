@@ -1,4 +1,15 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Full-RGB reference images for measuring demosaic quality: each is mosaiced through a CFA,
 /// reconstructed, and compared with itself (CPSNR, `DemosaicQuality`).

@@ -1,4 +1,15 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// A synthetic raw capture whose true colours are known: a ColorChecker chart, a neutral ramp, six
 /// saturated ramps and a smooth sky, photographed by a model camera under D65, as a Bayer `RawImage`.

@@ -1,5 +1,9 @@
 import EmulsionCore
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Reads a DNG camera profile file (`.dcp`: a TIFF-structured file with the magic "IIRC"/"MMCR").
 /// Reference: DNG specification 1.6, chapter 6 (profile tags) and appendix on DCP files.

@@ -1,5 +1,9 @@
 import EmulsionCore
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Reads the DNG colour tags of IFD0 straight from the file: ColorMatrix1/2, CameraCalibration1/2,
 /// ForwardMatrix1/2, CalibrationIlluminant1/2, AnalogBalance, AsShotNeutral and AsShotWhiteXY.

@@ -1,5 +1,9 @@
 import EmulsionCore
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The DNG opcode lists of the raw image's directory: every opcode named (for `info`), and the
 /// GainMap opcodes of OpcodeList2 decoded for `LensShading`.

@@ -1,5 +1,17 @@
 import EmulsionCore
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Dispatch
 
 /// Writes a `RawImage` as a DNG 1.4 file (little-endian TIFF), in pure Swift.
 ///
@@ -84,8 +96,7 @@ public enum DNGWriter {
             throw failure
         } catch {
             try? FileManager.default.removeItem(at: temporary)
-            let reason = error.localizedDescription.split(whereSeparator: \.isNewline).joined(separator: " ")
-            throw Failure("cannot write DNG \(url.path): \(reason)")
+            throw Failure("cannot write DNG \(url.path): \(PlainFile.reason(for: error))")
         }
     }
 
@@ -195,7 +206,7 @@ public enum DNGWriter {
     /// Tile streams collected from concurrent encoders, each written once under a lock.
     final class TileResults: @unchecked Sendable {
         private var streams: [[UInt8]]
-        private let lock = NSLock()
+        private let lock = ThreadLock()
         init(count: Int) { streams = Array(repeating: [], count: count) }
         func set(_ index: Int, _ bytes: [UInt8]) { lock.lock(); streams[index] = bytes; lock.unlock() }
         var values: [[UInt8]] { lock.lock(); defer { lock.unlock() }; return streams }

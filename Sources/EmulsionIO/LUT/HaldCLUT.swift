@@ -1,5 +1,9 @@
 import EmulsionCore
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Hald CLUT images (Eskil Steenberg's format, as used by RawTherapee's and darktable's film
 /// simulations): a square PNG of side L³ holding an L²-point 3-D LUT, pixel i = r + g·N + b·N²
@@ -12,9 +16,7 @@ public enum HaldCLUT {
     public static func read(path: String) throws -> LUT3D {
         try LUT3D.checkRegularFile(path, maximumBytes: maximumBytes)
         // The header first: a wrong-sized image is refused before its pixels are decoded.
-        let handle = FileHandle(forReadingAtPath: path)
-        let bytes = [UInt8](handle?.readData(ofLength: 24) ?? Data())
-        try? handle?.close()
+        let bytes = PlainFile.prefix(of: path, count: 24)
         if bytes.count == 24 {
             guard bytes.prefix(8) == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] else {
                 throw LUTError(file: path, message: "not a PNG file (a Hald CLUT must be a PNG)")

@@ -12,7 +12,19 @@
 
 import CPNGShim
 import Dispatch
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import EmulsionCore
 
 /// An image as stored in or read from a PNG: interleaved, row-major, no padding.
 public struct PNGImage: Equatable, Sendable {
@@ -493,7 +505,7 @@ private struct UnsafeSendable<T>: @unchecked Sendable {
 /// finishes segment i writes it (and any finished successors) when i is next; otherwise the
 /// segment waits. At most the segments in flight plus those finished early are held.
 private final class SegmentQueue: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = ThreadLock()
     private let count: Int
     private var nextToTake = 0
     private var nextToWrite = 0

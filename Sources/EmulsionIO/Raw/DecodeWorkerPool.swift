@@ -1,5 +1,17 @@
 import EmulsionCore
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Dispatch
 
 /// Decode workers that serve one file after another, for a run of many files: each file keeps
 /// its own process-isolated, time-limited decode without paying a process start.
@@ -23,7 +35,7 @@ import Foundation
 public final class DecodeWorkerPool: @unchecked Sendable {
     public let executable: String
     public let timeout: Double
-    private let lock = NSLock()
+    private let lock = ThreadLock()
     private var idle: [WorkerProcess] = []
     /// Files not yet handed to a worker.
     private var remaining: Int

@@ -1,4 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import EmulsionCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -13,7 +18,7 @@ import Glibc
 /// writes its own messages to a duplicate of the original stderr (`originalStandardError`), so
 /// nothing of ours is lost while a capture is in place.
 public enum DecoderMessages {
-    private static let lock = NSLock()
+    private static let lock = ThreadLock()
     /// A descriptor for the real stderr, valid for the life of the process.
     public static let originalStandardError: Int32 = dup(STDERR_FILENO)
 
@@ -45,6 +50,6 @@ public enum DecoderMessages {
         while fgets(&buffer, Int32(buffer.count), capture) != nil, text.count < 4096 {
             text += String(cString: buffer)
         }
-        return (result, text.trimmingCharacters(in: .whitespacesAndNewlines))
+        return (result, text.trimmingWhitespace(newlines: true))
     }
 }

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Samples the decode worker leaves in the file for its parent to read: where they lie and how
 /// they are stored, instead of the samples themselves.

@@ -1,6 +1,17 @@
 import CLibRaw
 import EmulsionCore
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// How raw files are decoded: in this process, or in a child process with a time limit.
 ///
@@ -103,7 +114,7 @@ public enum IsolatedDecoding {
     /// Worker side: decode and write the result (or the error line) to `output`. With
     /// `libRawUnpack`, LibRaw decodes the samples and sends them (the parent asks for that when
     /// its own NEF decoder gave a deferred file back).
-    public static func serve(path: String, pixelLimit: Int, libRawUnpack: Bool = false, to output: FileHandle) -> Int32 {
+    public static func serve(path: String, pixelLimit: Int, libRawUnpack: Bool = false, to output: Int32) -> Int32 {
         do {
             var (raw, deferred) = libRawUnpack
                 ? (try RawFile.readWithLibRawUnpack(path: path, pixelLimit: pixelLimit), nil)
@@ -119,12 +130,8 @@ public enum IsolatedDecoding {
             appendLength(UInt64(header.count), to: &out)
             out += header
             appendLength(UInt64(samples.count), to: &out)
-            output.write(Data(out))
-            // Written from the array's own memory (no copy into a Data first).
-            samples.withUnsafeBytes { bytes in
-                guard let base = bytes.baseAddress, bytes.count > 0 else { return }
-                output.write(Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: base), count: bytes.count, deallocator: .none))
-            }
+            // The samples from the array's own memory (no copy into one buffer with the header).
+            guard PlainFile.write(out, to: output), samples.withUnsafeBytes({ PlainFile.write($0, to: output) }) else { return 1 }
             return 0
         } catch {
             var out = magic
@@ -132,7 +139,7 @@ public enum IsolatedDecoding {
             let message = Array(((error as? RawFileError)?.problem ?? "\(error)").utf8)
             appendLength(UInt64(message.count), to: &out)
             out += message
-            output.write(Data(out))
+            PlainFile.write(out, to: output)
             return 1
         }
     }
@@ -162,7 +169,7 @@ public enum IsolatedDecoding {
     /// as `serve` answers one, until the parent closes the channel (or sends something that is
     /// not a request). Freed memory goes back to the system after each answer, so an idle
     /// worker does not keep the last file's buffers.
-    public static func serveRequests(to output: FileHandle) -> Int32 {
+    public static func serveRequests(to output: Int32) -> Int32 {
         func read(_ count: Int) -> [UInt8]? {
             var bytes = [UInt8](repeating: 0, count: count)
             var filled = 0

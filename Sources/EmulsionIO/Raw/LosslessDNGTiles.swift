@@ -1,5 +1,9 @@
 import Dispatch
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import EmulsionCore
 
 /// The tiles of a compression-7 CFA DNG (lossless JPEG, LJ92; or the DCT variant, SOF1, that

@@ -1,5 +1,16 @@
 import EmulsionCore
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// One lossless-JPEG stream (ITU-T T.81 process 14, SOF3, Huffman), decoded with LibRaw 0.20's
 /// semantics so that a DNG tile decodes to exactly the values LibRaw's `ljpeg_start` /

@@ -1,5 +1,9 @@
 import EmulsionCore
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The samples of a Nikon compressed NEF (compression 34713: the lossy and lossless Huffman
 /// formats of the D1X through the D8xx bodies), decoded by Emulsion as LibRaw's

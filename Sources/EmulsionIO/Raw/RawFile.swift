@@ -1,6 +1,10 @@
 import CLibRaw
 import EmulsionCore
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Reads any format LibRaw reads into a `RawImage`: the visible-area samples with their CFA
 /// layout, levels, white balance, colour matrices and shot metadata.
@@ -30,12 +34,7 @@ public enum RawFile {
     /// let its parent read them from the file instead of piping them over.
     static func readDeferringSamples(path: String, pixelLimit: Int = defaultPixelLimit) throws -> (RawImage, DeferredSamples?) {
         _ = try InputFileCheck.regularReadableFile(path)
-        var head: [UInt8] = []
-        if let f = FileHandle(forReadingAtPath: path) {
-            head = [UInt8](f.readData(ofLength: 4))
-            try? f.close()
-        }
-        return try decode(label: path, header: head, pixelLimit: pixelLimit, contents: { FileBytes(path: path) },
+        return try decode(label: path, header: PlainFile.prefix(of: path, count: 4), pixelLimit: pixelLimit, contents: { FileBytes(path: path) },
                           defersDecoding: true) { libraw_open_file($0, path) }
     }
 
@@ -482,7 +481,7 @@ public enum RawFile {
         let other = emulsion_other(h).pointee
         func text<T>(_ tuple: T) -> String {
             withUnsafeBytes(of: tuple) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-                .trimmingCharacters(in: .whitespaces)
+                .trimmingWhitespace()
         }
         var m = ShotMetadata()
         m.make = text(iparams.make)
@@ -492,7 +491,7 @@ public enum RawFile {
         m.shutterSeconds = other.shutter
         m.aperture = other.aperture
         m.focalLength = other.focal_len
-        m.lens = String(cString: emulsion_lens_name(h)).trimmingCharacters(in: .whitespaces)
+        m.lens = String(cString: emulsion_lens_name(h)).trimmingWhitespace()
         m.timestamp = Int(other.timestamp)
         m.orientation = orientation(fromLibRawFlip: Int(sizes.flip))
         m.pixelAspect = sizes.pixel_aspect > 0 && sizes.pixel_aspect.isFinite ? sizes.pixel_aspect : 1

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The decode worker's header as bytes: a Codable encoder and decoder of a small tagged format,
 /// for `IsolatedDecoding`.

@@ -1,4 +1,10 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Dispatch
+import EmulsionCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -17,7 +23,7 @@ import Glibc
 final class WorkerProcess {
     struct Failure: Error { let message: String }
 
-    private static let spawning = NSLock()
+    private static let spawning = ThreadLock()
     let pid: pid_t
     private var readEnd: Int32
     /// The parent's end of the child's standard input: a socket, so that writing to a child

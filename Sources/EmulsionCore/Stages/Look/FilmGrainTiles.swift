@@ -1,4 +1,15 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The noise tiles behind `FilmGrainKernel` (prepare-time code, kept out of the kernel file so
 /// that stays Foundation-free): generation and a small process-wide cache.
@@ -64,7 +75,7 @@ struct TileKey: Hashable { let size: Int; let sigma: Double; let seed: UInt64; l
 /// The process-wide grain tile cache (a few tiles of ~250 KB; bounded to 16 entries).
 final class TileCache: @unchecked Sendable {
     static let shared = TileCache()
-    private let lock = NSLock()
+    private let lock = ThreadLock()
     private var tiles: [TileKey: [Float]] = [:]
     func get(_ key: TileKey) -> [Float]? { lock.lock(); defer { lock.unlock() }; return tiles[key] }
     func set(_ key: TileKey, _ value: [Float]) {

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A 3-D colour lookup table and the Adobe/Resolve `.cube` text format (not a stage: the data
 /// behind the `lut` stage, `profile export` and `profile import`).
@@ -47,9 +51,9 @@ public struct LUT3D: Sendable, Equatable {
         func fail(_ message: String) -> LUTError { LUTError(file: file, message: "line \(lineNumber): \(message)") }
         for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r" }) {
             lineNumber += 1
-            let line = rawLine.trimmingCharacters(in: .whitespaces)
+            let line = rawLine.trimmingWhitespace()
             if line.isEmpty { continue }
-            if line.hasPrefix("#") { comments.append(String(line.dropFirst()).trimmingCharacters(in: .whitespaces)); continue }
+            if line.hasPrefix("#") { comments.append(String(line.dropFirst()).trimmingWhitespace()); continue }
             let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
             let keyword = fields[0].uppercased()
             // A data line (also "nan …" or "inf …", which are then refused as not finite).
@@ -65,7 +69,7 @@ public struct LUT3D: Sendable, Equatable {
             }
             switch keyword {
             case "TITLE":
-                title = line.dropFirst(5).trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+                title = line.dropFirst(5).trimmingWhitespace().trimming { $0 == "\"" }
             case "LUT_3D_SIZE":
                 guard fields.count == 2, let n = Int(fields[1]), (2...256).contains(n) else {
                     throw fail("LUT_3D_SIZE must be a whole number 2…256, got \"\(fields.dropFirst().joined(separator: " ").prefix(40))\"")
@@ -123,7 +127,7 @@ public struct LUT3D: Sendable, Equatable {
         return out
     }
 
-    static func format(_ v: Double) -> String { String(format: "%.6f", v) }
+    static func format(_ v: Double) -> String { CFormat.string("%.6f", v) }
 
     /// Refuses what is not a regular file (a FIFO would block the read) or is implausibly large,
     /// before reading it.
@@ -133,7 +137,7 @@ public struct LUT3D: Sendable, Equatable {
             throw LUTError(file: path, message: "cannot be read")
         }
         guard attributes[.type] as? FileAttributeType == .typeRegular else { throw LUTError(file: path, message: "not a regular file") }
-        let bytes = (attributes[.size] as? NSNumber)?.intValue ?? 0
+        let bytes = (attributes[.size] as? UInt).map { Int(clamping: $0) } ?? 0
         guard bytes > 0 else { throw LUTError(file: path, message: "empty file (0 bytes)") }
         guard bytes <= maximumBytes else {
             throw LUTError(file: path, message: "\(bytes) bytes is larger than any LUT this reads (at most \(maximumBytes) bytes)")
