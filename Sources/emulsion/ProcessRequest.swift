@@ -83,12 +83,13 @@ struct ProcessRequest: Equatable {
     /// Renders the request's files, reporting each failure on one line; throws `ExitCode` 2 for a
     /// problem before any file is tried (profile, device, output folder, plan) and 1 when a file failed.
     func run() throws {
-        // The decode worker starts before anything else, so that its start (exec, the loader, the
-        // Swift runtime: ~3 ms, docs/PERFORMANCE.md run v19) overlaps loading the profile and
-        // planning the outputs instead of delaying the first decode.
+        // The decode worker starts before anything else, and is asked for the first file at once
+        // (unless a shard picks the files), so that its start and that decode overlap loading the
+        // profile and planning the outputs instead of delaying the render (docs/PERFORMANCE.md,
+        // session 14).
         let decoder = DecoderOptions.decoder(inProcess: inProcessDecoder, timeout: decodeTimeout)
             .serving(files: max(1, inputs.count))
-        decoder.startWorkerAhead()
+        decoder.startWorkerAhead(prefetching: shard == nil ? inputs.first.map { ($0, maxMegapixels * 1_000_000) } : nil)
         defer { decoder.finish() }
         let loaded: Profile
         do {

@@ -105,6 +105,48 @@ final class DecodeWorkerPoolTests: XCTestCase {
         XCTAssertNotEqual(kill(waiting, 0), 0, "finish should stop a worker no file came for")
     }
 
+    /// A worker started ahead and asked for the first file at once (`process` does this) gives
+    /// that file's image when the run asks for it, without a second request (one worker, and the
+    /// same image as in process); a file asked ahead that the run never decodes is stopped unread
+    /// by `finish`; a file the decode check refuses (a FIFO, which would block the worker) is
+    /// not asked ahead, and its decode fails at once with the check's error.
+    func testAFileAskedForAheadIsServedByThatWorker() throws {
+        let binary = try builtEmulsionBinary()
+        let samples = TestSupport.rawSamples()
+        let first = try XCTUnwrap(samples.first { $0.name == "canon-eos_6d-lossy_linear.dng" }).url.path
+        let second = try XCTUnwrap(samples.first { $0.name == "lg-g4_h815-lossy_linear.dng" }).url.path
+        let limit = RawFile.defaultPixelLimit
+        let pool = DecodeWorkerPool(executable: binary, timeout: 60, files: 2)
+        defer { pool.finish() }
+        pool.startWorkerAhead(prefetching: (first, limit))
+        XCTAssertTrue(pool.idleProcesses.isEmpty, "the asked worker is kept for its file alone")
+        // The other file first: it must not be handed the asked worker (whose answer is pending).
+        XCTAssertTrue(try pool.decode(path: second, pixelLimit: limit).samples == RawFile.read(path: second).samples)
+        XCTAssertEqual(pool.started, 2)
+        XCTAssertTrue(try pool.decode(path: first, pixelLimit: limit).samples == RawFile.read(path: first).samples)
+        XCTAssertEqual(pool.started, 2, "the first file should have come from the worker asked ahead")
+
+        let unread = DecodeWorkerPool(executable: binary, timeout: 60, files: 1)
+        unread.startWorkerAhead(prefetching: (first, limit))
+        let asked = try XCTUnwrap(unread.askedAheadProcess)
+        unread.finish()
+        XCTAssertNotEqual(kill(asked, 0), 0, "finish should stop a worker whose file never came")
+
+        let directory = TestSupport.temporaryDirectory("pool-fifo")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let fifo = directory.appendingPathComponent("fifo.dng").path
+        XCTAssertEqual(mkfifo(fifo, 0o600), 0)
+        let refused = DecodeWorkerPool(executable: binary, timeout: 60, files: 1)
+        defer { refused.finish() }
+        refused.startWorkerAhead(prefetching: (fifo, limit))
+        XCTAssertNil(refused.askedAheadProcess, "a FIFO is not asked for ahead")
+        let started = Date()
+        XCTAssertThrowsError(try refused.decode(path: fifo, pixelLimit: limit)) { error in
+            XCTAssertTrue("\(error)".contains("is a FIFO"), "\(error)")
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(started), 10)
+    }
+
     /// Limits that are no number of seconds (infinite, NaN, negative) must not trap where the
     /// deadline is computed (`--decode-timeout inf` did): infinite counts as ten years, the others as none.
     func testLimitsBeyondRangeAreClamped() throws {

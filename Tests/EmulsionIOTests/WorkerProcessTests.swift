@@ -62,4 +62,55 @@ final class WorkerProcessTests: XCTestCase {
     func testMissingExecutableFailsToStart() {
         XCTAssertThrowsError(try WorkerProcess(executable: "/nonexistent/emulsion", arguments: []))
     }
+
+    // The forked worker (`WorkerProcess.forked`): a copy of this process, without exec. The
+    // children here make only system calls (this test process has many threads; see
+    // `forkedIfSingleThreaded` for why the product forks only while it has one).
+
+    /// Requests reach the copy's standard input, its standard output is the answer pipe, and its
+    /// standard error is /dev/null (what it writes there never reaches the test's stderr, which
+    /// the echo back would show if fd 2 were still inherited).
+    func testForkedChildServesOverItsStandardDescriptors() throws {
+        let worker = try WorkerProcess.forked {
+            var byte: UInt8 = 0
+            var echoed = 0
+            while echoed < 5, read(0, &byte, 1) == 1 {
+                guard write(1, &byte, 1) == 1 else { return 3 }
+                echoed += 1
+            }
+            let isNull = lseek(2, 0, SEEK_CUR) >= 0 && isatty(2) == 0
+            var tag: UInt8 = isNull ? 0x4E : 0x3F
+            _ = write(1, &tag, 1)
+            return echoed == 5 ? 0 : 4
+        }
+        XCTAssertTrue(worker.send(Array("hello".utf8)))
+        var output: [UInt8] = []
+        XCTAssertEqual(worker.read(exactly: 5, into: &output, deadline: Self.deadline(30)), .complete)
+        XCTAssertEqual(String(decoding: output, as: UTF8.self), "hello")
+        XCTAssertEqual(worker.read(exactly: 1, into: &output, deadline: Self.deadline(30)), .complete)
+        XCTAssertEqual(output.last, 0x4E, "standard error is /dev/null in the copy")
+        XCTAssertEqual(worker.waitForExit().status, 0, "the copy leaves with serve's status")
+    }
+
+    func testForkedChildCrashAndTimeLimitAreHandledAsASpawnedOnes() throws {
+        // The default action, as in a worker: XCTest's own crash handler, which the copy inherits,
+        // would otherwise turn the signal into an exit.
+        let crashing = try WorkerProcess.forked { signal(SIGSEGV, SIG_DFL); raise(SIGSEGV); return 0 }
+        var output: [UInt8] = []
+        XCTAssertEqual(crashing.read(exactly: 1, into: &output, deadline: Self.deadline(30)), .endOfFile)
+        XCTAssertEqual(crashing.waitForExit().signal, SIGSEGV)
+
+        let hanging = try WorkerProcess.forked { while true { pause() } }
+        XCTAssertEqual(hanging.read(exactly: 1, into: &output, deadline: Self.deadline(0.3)), .timedOut)
+        hanging.kill()
+        XCTAssertEqual(hanging.waitForExit().signal, SIGKILL)
+    }
+
+    /// This test process runs XCTest's and Dispatch's threads: the product's guard sees them and
+    /// declines to fork (the caller spawns instead).
+    func testForkIsDeclinedWithMoreThanOneThread() throws {
+        DispatchQueue.concurrentPerform(iterations: 2) { _ in }
+        XCTAssertGreaterThan(WorkerProcess.threadCount(), 1)
+        XCTAssertNil(try WorkerProcess.forkedIfSingleThreaded { 0 })
+    }
 }

@@ -37,6 +37,9 @@ public final class DecodeWorkerPool: @unchecked Sendable {
     public let timeout: Double
     private let lock = ThreadLock()
     private var idle: [WorkerProcess] = []
+    /// A worker already asked for one file (`startWorkerAhead(prefetching:)`), kept for that
+    /// file's `decode` alone: its answer is waiting in its pipe.
+    private var prefetched: (path: String, pixelLimit: Int, worker: WorkerProcess)?
     /// Files not yet handed to a worker.
     private var remaining: Int
     /// Workers started so far (for tests: reuse means fewer workers than files).
@@ -57,23 +60,48 @@ public final class DecodeWorkerPool: @unchecked Sendable {
 
     deinit { finish() }
 
+    /// The process ID of the worker asked ahead for a file and not yet used (for tests).
+    var askedAheadProcess: pid_t? {
+        lock.lock(); defer { lock.unlock() }
+        return prefetched?.worker.pid
+    }
+
     /// Starts one worker now, before any file is asked for, so that its start overlaps what the
     /// caller does meanwhile (loading a profile, planning outputs) instead of delaying the first
     /// decode. It waits idle like any other; a worker that cannot start is no error here, the
     /// first decode then starts one and reports why it cannot.
-    public func startWorkerAhead() {
-        guard let worker = try? WorkerProcess(executable: executable, arguments: ["decode-worker", "--serve"]) else { return }
+    ///
+    /// While this process has one thread, the worker is a copy of it (`fork` without `exec`,
+    /// `WorkerProcess.forkedIfSingleThreaded`), which is ready at once; otherwise it is spawned.
+    /// With `first`, the worker is asked for that file now, so that it decodes while the caller
+    /// prepares; `decode` of that file then only reads the answer (its time limit runs from
+    /// there). Should the run never ask for it, `finish` stops the worker unread.
+    public func startWorkerAhead(prefetching first: (path: String, pixelLimit: Int)? = nil) {
+        let forked = try? WorkerProcess.forkedIfSingleThreaded { IsolatedDecoding.serveRequests(to: STDOUT_FILENO) }
+        guard let worker = forked ?? (try? WorkerProcess(executable: executable, arguments: ["decode-worker", "--serve"])) else { return }
         lock.lock()
         started += 1
-        idle.append(worker)
         lock.unlock()
+        // Only a file that passes the check `decode` makes first (a FIFO would block the worker).
+        if let first, (try? InputFileCheck.regularReadableFile(first.path)) != nil {
+            let request = IsolatedDecoding.request(path: first.path, pixelLimit: first.pixelLimit, libRawUnpack: false)
+            guard worker.send(request) else { worker.stop(); return }
+            lock.lock()
+            prefetched = (first.path, first.pixelLimit, worker)
+            lock.unlock()
+        } else {
+            lock.lock()
+            idle.append(worker)
+            lock.unlock()
+        }
     }
 
     /// Stops the idle workers; decodes after this start fresh ones.
     public func finish() {
         lock.lock()
-        let stopping = idle
+        let stopping = idle + (prefetched.map { [$0.worker] } ?? [])
         idle = []
+        prefetched = nil
         remaining = 0
         lock.unlock()
         stopping.forEach { $0.stop() }
@@ -84,12 +112,29 @@ public final class DecodeWorkerPool: @unchecked Sendable {
         lock.lock()
         remaining = max(0, remaining - 1)
         lock.unlock()
-        _ = try InputFileCheck.regularReadableFile(path)
-        var (worker, reused) = try checkOut(path: path)
+        let asked = takePrefetched(path: path, pixelLimit: pixelLimit)
+        do { _ = try InputFileCheck.regularReadableFile(path) } catch { asked?.stop(); throw error }
+        if let asked { return try decode(path: path, pixelLimit: pixelLimit, worker: asked, alreadyAsked: true) }
+        let (worker, reused) = try checkOut(path: path)
+        return try decode(path: path, pixelLimit: pixelLimit, worker: worker, reused: reused)
+    }
+
+    /// The worker asked ahead for this file, if any.
+    private func takePrefetched(path: String, pixelLimit: Int) -> WorkerProcess? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let p = prefetched, p.path == path, p.pixelLimit == pixelLimit else { return nil }
+        prefetched = nil
+        return p.worker
+    }
+
+    private func decode(path: String, pixelLimit: Int, worker checkedOut: WorkerProcess, reused: Bool = false,
+                        alreadyAsked: Bool = false) throws -> RawImage {
+        var worker = checkedOut
         var healthy = false
         defer { checkIn(worker, healthy: healthy) }
         var request = IsolatedDecoding.request(path: path, pixelLimit: pixelLimit, libRawUnpack: false)
-        var sent = worker.send(request)
+        var sent = alreadyAsked || worker.send(request)
         // An idle worker that has died since its last answer (killed from outside) cannot take
         // the request: one fresh worker is tried before the file fails.
         if !sent && reused {

@@ -52,10 +52,10 @@ public enum RawDecoder: Sendable {
         return .serving(DecodeWorkerPool(executable: executable, timeout: timeout, files: files))
     }
 
-    /// Starts a serving decoder's first worker now (`DecodeWorkerPool.startWorkerAhead`); the
-    /// other decoders have nothing to start.
-    public func startWorkerAhead() {
-        if case .serving(let pool) = self { pool.startWorkerAhead() }
+    /// Starts a serving decoder's first worker now, asking it for `first` at once
+    /// (`DecodeWorkerPool.startWorkerAhead`); the other decoders have nothing to start.
+    public func startWorkerAhead(prefetching first: (path: String, pixelLimit: Int)? = nil) {
+        if case .serving(let pool) = self { pool.startWorkerAhead(prefetching: first) }
     }
 
     /// Stops a serving decoder's idle workers.

@@ -31,11 +31,11 @@ final class WorkerProcess {
     private var requestEnd: Int32
     private var exited = false
 
-    init(executable: String, arguments: [String]) throws {
+    /// The answer pipe (read end, write end) and the request socket (parent's end, child's end),
+    /// all close-on-exec.
+    private static func channels() throws -> (answers: [Int32], requests: [Int32]) {
         var fds: [Int32] = [-1, -1]
         var channel: [Int32] = [-1, -1]
-        Self.spawning.lock()
-        defer { Self.spawning.unlock() }
         guard pipe(&fds) == 0 else { throw Failure(message: String(cString: strerror(errno))) }
         _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
         _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
@@ -46,6 +46,74 @@ final class WorkerProcess {
         }
         _ = fcntl(channel[0], F_SETFD, FD_CLOEXEC)
         _ = fcntl(channel[1], F_SETFD, FD_CLOEXEC)
+        return (fds, channel)
+    }
+
+    /// A child that is a copy of this process (`fork` without `exec`) running `serve` with the
+    /// request socket as its standard input, the answer pipe as its standard output and
+    /// /dev/null as its standard error, and leaving with `serve`'s status; nil unless this
+    /// process has exactly one thread.
+    ///
+    /// Why: the copy starts in ~0.1 ms where `exec` of the binary costs ~2.5 ms (the loader
+    /// maps and relocates it and its libraries, the Swift runtime starts), on the critical path
+    /// of a single file's run (docs/PERFORMANCE.md, session 14). The isolation is the same: its
+    /// own address space, its own time limit, SIGKILL and `waitpid` as for a spawned worker.
+    /// Only a single-threaded process may continue after `fork` without `exec` (a lock another
+    /// thread held, in malloc, the Swift runtime or Dispatch, stays held forever in the copy), so
+    /// this is for the first worker, started before anything makes a thread
+    /// (`DecodeWorkerPool.startWorkerAhead`); later ones are spawned.
+    static func forkedIfSingleThreaded(serve: () -> Int32) throws -> WorkerProcess? {
+        guard threadCount() == 1 else { return nil }
+        return try forked(serve: serve)
+    }
+
+    /// `forkedIfSingleThreaded` without the check (tests, whose process has many threads, fork
+    /// children that make only system calls).
+    static func forked(serve: () -> Int32) throws -> WorkerProcess {
+        Self.spawning.lock()
+        defer { Self.spawning.unlock() }
+        let (fds, channel) = try channels()
+        let child = fork()
+        if child == 0 {
+            // The copy: only the async-signal-safe calls until `serve`, then out without running
+            // the parent's exit handlers or flushing its stdio buffers.
+            dup2(channel[1], 0)
+            dup2(fds[1], 1)
+            let null = open("/dev/null", O_WRONLY)
+            if null >= 0 { dup2(null, 2) }
+            for descriptor in [fds[0], fds[1], channel[0], channel[1], null] where descriptor > 2 { close(descriptor) }
+            _exit(serve())
+        }
+        close(fds[1])
+        close(channel[1])
+        guard child > 0 else {
+            let message = String(cString: strerror(errno))
+            close(fds[0])
+            close(channel[0])
+            throw Failure(message: message)
+        }
+        return WorkerProcess(pid: child, readEnd: fds[0], requestEnd: channel[0])
+    }
+
+    /// This process's threads (Linux: /proc/self/stat's 20th field), or 0 when unknown.
+    static func threadCount() -> Int {
+        let stat = PlainFile.prefix(of: "/proc/self/stat", count: 1024)
+        // The command name (field 2) is in parentheses and may hold spaces: count from its end.
+        guard let close = stat.lastIndex(of: UInt8(ascii: ")")) else { return 0 }
+        let fields = stat[(close + 1)...].split(separator: UInt8(ascii: " "))
+        return fields.count > 17 ? Int(String(decoding: fields[17], as: UTF8.self)) ?? 0 : 0
+    }
+
+    private init(pid: pid_t, readEnd: Int32, requestEnd: Int32) {
+        self.pid = pid
+        self.readEnd = readEnd
+        self.requestEnd = requestEnd
+    }
+
+    init(executable: String, arguments: [String]) throws {
+        Self.spawning.lock()
+        defer { Self.spawning.unlock() }
+        let (fds, channel) = try Self.channels()
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
