@@ -3,6 +3,13 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Finds, parses, validates and resolves profile files.
 ///
@@ -20,7 +27,9 @@ public struct ProfileLoader: Sendable {
     /// walking up from the executable, else from the current directory.
     public static var standard: ProfileLoader {
         var dirs: [URL] = []
-        if let env = ProcessInfo.processInfo.environment["EMULSION_PROFILES"], !env.isEmpty {
+        // getenv, not ProcessInfo's `environment`, which builds a dictionary of every variable
+        // (~0.3 ms of the 0.2 MP crop's run).
+        if let value = getenv("EMULSION_PROFILES"), case let env = String(cString: value), !env.isEmpty {
             dirs.append(URL(fileURLWithPath: env))
         }
         let executable = URL(fileURLWithPath: CommandLine.arguments.first ?? ".").resolvingSymlinksInPath()
