@@ -13,10 +13,11 @@ import PackageDescription
 //    .o files: swift-frontend keeps an object whose IR is unchanged, whatever the LLVM options.
 // 2. Type metadata reached through accessor calls, not by mangled name. By mangled name, the runtime checks each
 //    generic requirement (`KeyedEncodingContainer<CodingKeys>` needs `CodingKeys: CodingKey`) with a conformance
-//    lookup, and each type's first lookup scans the static binary's ~6 000 conformance records; the accessors
-//    pass the conformances the compiler already knows. The decode worker's header (Codable) cost 5.8 M
-//    instructions to write and 6.5 M to read on the 0.2 MP Pixel crop, 0.8 M and 2.1 M with this (callgrind,
-//    docs/PERFORMANCE.md run v19). Slightly larger code; no value changes.
+//    lookup, and each type's first lookup scans the static binary's conformance records (~6 000 when measured,
+//    ~4 200 since the product stopped linking all of Foundation); the accessors pass the conformances the
+//    compiler already knows. The decode worker's header (Codable) cost 5.8 M instructions to write and 6.5 M to
+//    read on the 0.2 MP Pixel crop, 0.8 M and 2.1 M with this (callgrind, docs/PERFORMANCE.md run v19).
+//    Slightly larger code; no value changes.
 let productCodegen: [SwiftSetting] = [.unsafeFlags([
     "-Xllvm", "-slp-recursion-max-depth=6",
     "-Xfrontend", "-disable-concrete-type-metadata-mangled-name-accessors",

@@ -6,7 +6,8 @@ import EmulsionIO
 /// flags.
 ///
 /// Why: ArgumentParser finds a command's options by reflection, and each type it asks about
-/// costs the Swift runtime a scan of the static binary's ~6 000 protocol-conformance records.
+/// costs the Swift runtime a scan of the static binary's protocol-conformance records (~6 000
+/// when this was measured, ~4 200 since the product stopped linking all of Foundation).
 /// Parsing `process` that way took ~17 M instructions (callgrind), more than rendering the
 /// 0.2 MP Pixel crop; the scanner takes 0.4 M (docs/PERFORMANCE.md, run v19).
 ///

@@ -9,7 +9,7 @@ import Darwin
 /// printf-style formatting and whitespace trimming: the two text operations the product used from
 /// Foundation beyond FoundationEssentials. The product imports only FoundationEssentials: all of
 /// Foundation links swift-corelibs-foundation, CoreFoundation and ICU into the static binary
-/// (24 MB, 36 000 relocations and CoreFoundation's start-up constructor in every process, the
+/// (49 MB, 36 000 relocations and CoreFoundation's start-up constructor in every process, the
 /// decode workers included; docs/ARCHITECTURE.md, docs/PERFORMANCE.md session 14).
 public enum CFormat {
     /// `format` filled by the C library's `vsnprintf`, which is what Foundation's
