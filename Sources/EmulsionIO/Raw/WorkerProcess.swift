@@ -181,7 +181,21 @@ final class WorkerProcess {
     }
 
     /// Stops the child at once.
-    func kill() { _ = Glibc.kill(pid, SIGKILL) }
+    /// Stops the child at once (nothing once it has been reaped: its pid may belong to another
+    /// process by then).
+    func kill() {
+        guard !exited else { return }
+        _ = Glibc.kill(pid, SIGKILL)
+    }
+
+    /// Reaps the child if it has ended, without waiting; whether it has been reaped.
+    func reapIfExited() -> Bool {
+        guard !exited else { return true }
+        var status: Int32 = 0
+        let done = waitpid(pid, &status, WNOHANG)
+        if done == pid || (done < 0 && errno == ECHILD) { exited = true }
+        return exited
+    }
 
     /// Waits for the child until `deadline` (`DispatchTime` nanoseconds), then stops it: for a
     /// child that closed its output, which should be exiting, but might not be.
