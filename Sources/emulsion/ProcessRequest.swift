@@ -2,6 +2,7 @@ import ArgumentParser
 import Emulsion
 import EmulsionCore
 import EmulsionIO
+import Dispatch
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -91,6 +92,13 @@ struct ProcessRequest: Equatable {
             .serving(files: max(1, inputs.count))
         decoder.startWorkerAhead(prefetching: shard == nil ? inputs.first.map { ($0, maxMegapixels * 1_000_000) } : nil)
         defer { decoder.finish() }
+        // The output space's ICC profile and encoding table (~1 ms on first use, then kept; built
+        // once, whoever asks first) are built on another thread while this one loads the profile
+        // and the worker decodes, rather than after the first decode; should this fail, the render
+        // reports it as before. After the fork: a thread before it would have made the worker a
+        // spawned one.
+        let space = self.space
+        DispatchQueue.global(qos: .userInitiated).async { _ = try? space.outputEncoding() }
         let loaded: Profile
         do {
             loaded = try ProfileLoader.standard.load(profile).applying(overrides: overrides + shortcutOverrides())
@@ -114,10 +122,6 @@ struct ProcessRequest: Equatable {
                 throw ExitCode(2)
             }
         }
-        // The output space's ICC profile and encoding table (~0.7 ms on first use, then kept) are
-        // built now, while the decode worker starts, rather than after the first decode; should
-        // this fail, the render reports it as before.
-        _ = try? space.outputEncoding()
         if let outputDirectory, !FileManager.default.fileExists(atPath: outputDirectory) {
             do { try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true) } catch {
                 complain("emulsion: \(outputDirectory): cannot create the output folder: \(PlainFile.reason(for: error))")
