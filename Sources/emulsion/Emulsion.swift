@@ -34,8 +34,9 @@ struct EmulsionCommand: ParsableCommand {
         // where it can be, else parsed as ProcessCommand alone: ArgumentParser finds options by
         // reflection, and each type's first protocol-conformance check scans the static binary's
         // conformance records (~6 000 when this was measured, ~4 200 since Foundation left: from
-        // the root, 23 M instructions; `process` alone, 17 M; the scanner, 0.4 M). Anything neither reads (help, a bad option) goes through the root
-        // as before, for the same messages.
+        // the root, 23 M instructions; `process` alone, 17 M; the scanner, 0.4 M). Anything
+        // neither reads (help, a bad option) goes through the root as before, for the same
+        // messages.
         if arguments.first == "process" {
             let rest = Array(arguments.dropFirst())
             if let request = ProcessRequest(scanning: rest) ?? (try? ProcessCommand.parse(rest))?.request {

@@ -18,6 +18,7 @@ public enum PlainFile {
     /// Up to `count` bytes from the start of `path`; fewer at the end of the file, none when it
     /// cannot be opened or read (callers have checked it is a regular, readable file).
     public static func prefix(of path: String, count: Int) -> [UInt8] {
+        guard count > 0 else { return [] }
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { return [] }
         defer { close(descriptor) }
