@@ -67,7 +67,7 @@ public struct GoldenSuite: Sendable {
         }
         let document: JSONValue
         do { document = try JSONDecoder().decode(JSONValue.self, from: data) } catch {
-            throw GoldenSuiteError(file: manifest.path, message: "is not valid JSON (\(Self.describe(error)))")
+            throw GoldenSuiteError(file: manifest.path, message: "is not valid JSON (\(ProfileLoader.describe(error)))")
         }
         return try ManifestReader(file: manifest.path).suite(document, directory: url)
     }
@@ -81,15 +81,6 @@ public struct GoldenSuite: Sendable {
                                    message: "no case matches \"\(p)\"; cases: " + cases.map(\.name).joined(separator: ", "))
         }
         return cases.filter { c in patterns.contains { Self.matches($0, c.name) } }
-    }
-
-    static func describe(_ error: Error) -> String {
-        if case DecodingError.dataCorrupted(let context) = error {
-            // JSONDecoder's own text ("The given data was not valid JSON."); its underlying error
-            // carries no description of its own.
-            return context.debugDescription
-        }
-        return "\(error)"
     }
 
     static func matches(_ pattern: String, _ name: String) -> Bool { fnmatch(pattern, name, 0) == 0 }

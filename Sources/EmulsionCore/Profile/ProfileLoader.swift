@@ -188,7 +188,9 @@ public struct ProfileLoader: Sendable {
         return resolved
     }
 
-    static func describe(_ error: Error) -> String {
+    /// A JSON decoding error as the text after "is not valid JSON" in profiles, device
+    /// descriptions and golden-suite manifests.
+    public static func describe(_ error: Error) -> String {
         if case DecodingError.dataCorrupted(let context) = error {
             // JSONDecoder's own text ("The given data was not valid JSON."); its underlying error
             // carries no description of its own.

@@ -82,7 +82,7 @@ public final class DecodeWorkerPool: @unchecked Sendable {
     /// there). Should the run never ask for it, `finish` stops the worker unread.
     public func startWorkerAhead(prefetching first: (path: String, pixelLimit: Int)? = nil) {
         let forked = try? WorkerProcess.forkedIfSingleThreaded { IsolatedDecoding.serveRequests(to: STDOUT_FILENO) }
-        guard let worker = forked ?? (try? WorkerProcess(executable: executable, arguments: ["decode-worker", "--serve"])) else { return }
+        guard let worker = forked ?? (try? spawnWorker()) else { return }
         lock.lock()
         started += 1
         lock.unlock()
@@ -190,12 +190,17 @@ public final class DecodeWorkerPool: @unchecked Sendable {
 
     private func start(path: String) throws -> WorkerProcess {
         do {
-            let worker = try WorkerProcess(executable: executable, arguments: ["decode-worker", "--serve"])
+            let worker = try spawnWorker()
             lock.lock(); started += 1; lock.unlock()
             return worker
         } catch let error as WorkerProcess.Failure {
             throw RawFileError(path: path, problem: "cannot start the decoder process: \(error.message)")
         }
+    }
+
+    /// A worker as a new process (`emulsion decode-worker --serve`).
+    private func spawnWorker() throws -> WorkerProcess {
+        try WorkerProcess(executable: executable, arguments: ["decode-worker", "--serve"])
     }
 
     private func checkIn(_ worker: WorkerProcess, healthy: Bool) {
