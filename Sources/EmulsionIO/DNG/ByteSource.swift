@@ -19,10 +19,16 @@ protocol ByteSource {
     subscript(_ offset: Int) -> UInt8 { get }
     /// `count` bytes from `offset` (within bounds).
     func bytes(_ offset: Int, _ count: Int) -> [UInt8]
+    /// `buffer.count` bytes from `offset` (within bounds) into `buffer`, as `bytes` gives them,
+    /// without an array in between. Safe to call from several threads at once.
+    func copyBytes(_ offset: Int, into buffer: UnsafeMutableRawBufferPointer)
 }
 
 extension Array: ByteSource where Element == UInt8 {
     func bytes(_ offset: Int, _ count: Int) -> [UInt8] { Array(self[offset..<(offset + count)]) }
+    func copyBytes(_ offset: Int, into buffer: UnsafeMutableRawBufferPointer) {
+        withUnsafeBytes { buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[offset..<(offset + buffer.count)])) }
+    }
 }
 
 /// A file read on demand in 64 KiB pages through `pread`: never mapped, so a file that shrinks
@@ -55,16 +61,23 @@ final class FileBytes: ByteSource {
     }
 
     func bytes(_ offset: Int, _ count: Int) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: count)
-        out.withUnsafeMutableBytes { buffer in
-            var done = 0
-            while done < count {
-                let n = pread(fd, buffer.baseAddress! + done, count - done, off_t(offset + done))
-                if n <= 0 { break }
-                done += n
-            }
+        [UInt8](unsafeUninitializedCapacity: count) { buffer, initialised in
+            copyBytes(offset, into: UnsafeMutableRawBufferPointer(buffer))
+            initialised = count
         }
-        return out
+    }
+
+    /// Bytes a short read could not supply (the file shrank while it was read) are zero.
+    func copyBytes(_ offset: Int, into buffer: UnsafeMutableRawBufferPointer) {
+        guard let base = buffer.baseAddress else { return }
+        var done = 0
+        while done < buffer.count {
+            let n = pread(fd, base + done, buffer.count - done, off_t(offset + done))
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            done += n
+        }
+        if done < buffer.count { (base + done).initializeMemory(as: UInt8.self, repeating: 0, count: buffer.count - done) }
     }
 
     private func page(_ index: Int) -> [UInt8] {

@@ -55,31 +55,46 @@ struct LosslessDNGTiles: Sendable, Equatable {
     }
 
     /// The visible-area samples, or nil when LibRaw should decode the file instead.
+    ///
+    /// Each tile is read (`copyBytes`, into a buffer of its own) and decoded on one of the
+    /// threads, so reading ~1 byte per sample overlaps decoding, and no whole-file copy is made.
+    /// The output is not zeroed first: when every tile decodes, the tiles cover the raw area
+    /// (`isConsistent`), each fills its own rows and columns exactly (`decodeTile`), so every
+    /// visible sample is written once; when one fails, the array is dropped. Zeroing a 12 MP
+    /// phone capture's 24 MB on one thread took 12 ms of its 48 ms decode, for values that are
+    /// all overwritten (docs/PERFORMANCE.md, session 15). Debug builds fill it with a marker
+    /// instead, so the comparisons with LibRaw (`LosslessJPEGTests`) would see a sample left out.
     func decode(file: any ByteSource) -> [UInt16]? {
         guard isConsistent else { return nil }
         // Each tile's bytes as the directory gives them (clamped to the file); the decoder gives
         // up rather than guess where LibRaw would read on past them.
-        var tiles: [[UInt8]] = []
+        var ranges: [(offset: Int, count: Int)] = []
         for (offset, count) in zip(offsets, counts) {
             guard offset >= 0, count > 0, offset < file.count else { return nil }
-            tiles.append(file.bytes(offset, min(count, file.count - offset)))
+            ranges.append((offset, min(count, file.count - offset)))
         }
         let total = width * height
-        var failed = [Bool](repeating: false, count: tiles.count)
+        var failed = [Bool](repeating: false, count: ranges.count)
         // Without a LinearizationTable LibRaw's curve is the identity (phone DNGs): then a run of
         // values is a copy, not a lookup per sample in a 128 KB table.
         let identity = curve.indices.allSatisfy { curve[$0] == UInt16(truncatingIfNeeded: $0) }
         let samples = [UInt16](unsafeUninitializedCapacity: total) { out, initialised in
             let base = out.baseAddress!
-            base.initialize(repeating: 0, count: total)
+            MemoryAdvice.preferHugePages(UnsafeMutableRawBufferPointer(out))
+            #if DEBUG
+            base.initialize(repeating: Self.unwrittenMarker, count: total)
+            #endif
             let outBox = OutputPointer(base)
             failed.withUnsafeMutableBufferPointer { flags in
                 let flagBox = FlagPointer(flags.baseAddress!)
                 curve.withUnsafeBufferPointer { curve in
                     let curveBox = CurvePointer(curve.baseAddress!)
-                    DispatchQueue.concurrentPerform(iterations: tiles.count) { t in
-                        let ok = tiles[t].withUnsafeBufferPointer { bytes in
-                            decodeTile(t, bytes: bytes, into: outBox.pointer, curve: curveBox.pointer, curveIsIdentity: identity)
+                    DispatchQueue.concurrentPerform(iterations: ranges.count) { t in
+                        let (offset, count) = ranges[t]
+                        let ok = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: count) { tile in
+                            file.copyBytes(offset, into: UnsafeMutableRawBufferPointer(tile))
+                            return decodeTile(t, bytes: UnsafeBufferPointer(tile), into: outBox.pointer, curve: curveBox.pointer,
+                                              curveIsIdentity: identity)
                         }
                         if !ok { flagBox.pointer[t] = true }
                     }
@@ -90,8 +105,9 @@ struct LosslessDNGTiles: Sendable, Equatable {
         return failed.contains(true) ? nil : samples
     }
 
-    /// Tile `t` into the visible area. Tiles cover disjoint areas (checked below), so threads
-    /// never write the same element.
+    /// What a debug build's output holds before the tiles are decoded (see `decode`).
+    static let unwrittenMarker: UInt16 = 0xDEAD
+
     private func decodeTile(_ t: Int, bytes: UnsafeBufferPointer<UInt8>, into out: UnsafeMutablePointer<UInt16>,
                             curve: UnsafePointer<UInt16>, curveIsIdentity: Bool) -> Bool {
         guard let jpeg = LosslessJPEG(bytes) else { return false }

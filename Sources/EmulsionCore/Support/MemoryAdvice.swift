@@ -7,8 +7,9 @@ import Glibc
 /// "always"). The first write to each 4 KiB page of a new buffer is a page fault; for a 24 MP
 /// 16-bit output (144 MB) that is 35 000 faults, a measurable share of the render
 /// (docs/PERFORMANCE.md). With 2 MiB pages it is ~70. Purely advisory: nothing changes if refused.
-enum MemoryAdvice {
-    static func preferHugePages(_ buffer: UnsafeMutableRawBufferPointer) {
+/// Used for the render's output and the LJ92 tiles' decoded samples.
+public enum MemoryAdvice {
+    public static func preferHugePages(_ buffer: UnsafeMutableRawBufferPointer) {
         #if os(Linux)
         guard let base = buffer.baseAddress, buffer.count >= 4 << 20 else { return }
         let page = 4096

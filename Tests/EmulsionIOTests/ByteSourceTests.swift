@@ -1,0 +1,66 @@
+import Dispatch
+@testable import EmulsionIO
+import EmulsionTestSupport
+import Foundation
+import XCTest
+
+/// `FileBytes` (reads through `pread`) against the same bytes held in an array, the other
+/// `ByteSource`. Reference: the file's own bytes as written; no tolerance.
+final class ByteSourceTests: XCTestCase {
+    func makeFile(_ bytes: [UInt8]) throws -> URL {
+        let url = TestSupport.temporaryDirectory("bytesource").appendingPathComponent("f.bin")
+        try Data(bytes).write(to: url)
+        return url
+    }
+
+    func testFileBytesAgreeWithTheArray() throws {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<300_000).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let url = try makeFile(bytes)
+        defer { try? FileManager.default.removeItem(at: url.deletingLastPathComponent()) }
+        let file = try XCTUnwrap(FileBytes(path: url.path))
+        XCTAssertEqual(file.count, bytes.count)
+        for (offset, count) in [(0, 1), (0, 300_000), (65_535, 2), (123_457, 70_001), (299_999, 1)] {
+            XCTAssertEqual(file.bytes(offset, count), bytes.bytes(offset, count), "\(offset) +\(count)")
+            var copied = [UInt8](repeating: 0xAA, count: count), fromArray = [UInt8](repeating: 0x55, count: count)
+            copied.withUnsafeMutableBytes { file.copyBytes(offset, into: $0) }
+            fromArray.withUnsafeMutableBytes { bytes.copyBytes(offset, into: $0) }
+            XCTAssertEqual(copied, Array(bytes[offset..<(offset + count)]), "\(offset) +\(count)")
+            XCTAssertEqual(fromArray, copied, "\(offset) +\(count)")
+            XCTAssertEqual(file[offset], bytes[offset])
+        }
+    }
+
+    /// The LJ92 tiles are read by several threads at once (`LosslessDNGTiles.decode`).
+    func testConcurrentCopiesGiveEachRangeItsBytes() throws {
+        let bytes = (0..<200_000).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 >> 9) }
+        let url = try makeFile(bytes)
+        defer { try? FileManager.default.removeItem(at: url.deletingLastPathComponent()) }
+        let file = try XCTUnwrap(FileBytes(path: url.path))
+        let ranges = (0..<64).map { (($0 * 3_001) % 190_000, 1_000 + $0 * 97) }
+        let results = UnsafeMutablePointer<Bool>.allocate(capacity: ranges.count)
+        defer { results.deallocate() }
+        DispatchQueue.concurrentPerform(iterations: ranges.count) { i in
+            let (offset, count) = ranges[i]
+            var out = [UInt8](repeating: 0, count: count)
+            out.withUnsafeMutableBytes { file.copyBytes(offset, into: $0) }
+            results[i] = out == Array(bytes[offset..<(offset + count)])
+        }
+        XCTAssertTrue((0..<ranges.count).allSatisfy { results[$0] })
+    }
+
+    /// A file cut while it is read gives zeros past its new end (never a crash, never stale
+    /// buffer contents).
+    func testBytesPastAShrunkFilesEndAreZero() throws {
+        let bytes = [UInt8](repeating: 0x7F, count: 10_000)
+        let url = try makeFile(bytes)
+        defer { try? FileManager.default.removeItem(at: url.deletingLastPathComponent()) }
+        let file = try XCTUnwrap(FileBytes(path: url.path))
+        XCTAssertEqual(truncate(url.path, 4_000), 0)
+        var out = [UInt8](repeating: 0xAA, count: 2_000)
+        out.withUnsafeMutableBytes { file.copyBytes(3_000, into: $0) }
+        XCTAssertEqual(Array(out[0..<1_000]), [UInt8](repeating: 0x7F, count: 1_000))
+        XCTAssertEqual(Array(out[1_000...]), [UInt8](repeating: 0, count: 1_000))
+        XCTAssertEqual(file.bytes(3_000, 2_000), out)
+    }
+}
