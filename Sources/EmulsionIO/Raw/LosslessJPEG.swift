@@ -399,7 +399,9 @@ struct LosslessJPEG {
     /// general loop computes them for predictor 1 with one table. The quick case (a refill of
     /// plain bytes, then a code and its magnitude within the 12 bits at hand) runs on the reader's
     /// bit buffer, count and position held in locals, with wrapping arithmetic: through `inout`
-    /// they stayed in memory, twice the instructions per sample (callgrind). Anything else hands
+    /// they stayed in memory, twice the instructions per sample (callgrind). Four quick samples
+    /// follow each refill without a bit count test (12 MP phone capture: tile decoding 32 → 30 ms,
+    /// docs/PERFORMANCE.md, session 15). Anything else hands
     /// the state back to `reader` and goes through `fill` and `difference`, LibRaw's semantics,
     /// which give the same value for the quick case too.
     @inline(never)
@@ -413,6 +415,26 @@ struct LosslessJPEG {
         defer { reader.buffer = buffer; reader.count = count; reader.pos = pos }
         var i = from
         while i < to {
+            // Four samples per refill where four remain: below 48 bits a refill of plain bytes
+            // leaves at least 56, and a quick sample takes at most `fastBits` (4 × 12 = 48), so
+            // the four need no bit count test: only the rare sample that is not quick leaves.
+            // (Testing the count before each sample mispredicted about once per refill.)
+            if i &+ 4 <= to && !stopped
+                && (count >= 48 || takePlainBytes(bytes, end: end, pos: &pos, buffer: &buffer, count: &count)) {
+                var k = 0
+                while k < 4 {
+                    let quick = Int(fast[Int(truncatingIfNeeded: buffer &>> UInt64(truncatingIfNeeded: count &- fastBits)) & (1 << fastBits - 1)])
+                    let taken = quick & 15
+                    if taken == 0 { break }
+                    count &-= taken
+                    let stored = UInt16(truncatingIfNeeded: Int(row[i &- stride]) &+ (quick &>> 12))
+                    guard Int(stored) < limit else { return false }
+                    row[i] = stored
+                    i &+= 1
+                    k &+= 1
+                }
+                if k == 4 { continue }
+            }
             if count < fastBits && (stopped || !takePlainBytes(bytes, end: end, pos: &pos, buffer: &buffer, count: &count)) {
                 reader.buffer = buffer; reader.count = count; reader.pos = pos
                 reader.fill(fastBits)
