@@ -279,6 +279,63 @@ final class LosslessJPEGSyntheticTests: XCTestCase {
         XCTAssertTrue(image.samples == (try RawFile.readWithLibRawUnpack(path: url.path)).samples)
     }
 
+    /// Two tiles decoded together (`LosslessJPEG.decodeTogether`, what `LosslessDNGTiles` does
+    /// with pairs of phone-DNG tiles) against each decoded alone (`decode`, itself compared with
+    /// LibRaw above): the same rows and the same verdict, with restarts, 16-bit samples whose
+    /// code and magnitude exceed the quick window, stuffed bytes, and a stream cut short.
+    /// Called directly, so the pair path is checked whatever the machine's core count (the tile
+    /// decoder pairs tiles only when there are at least two per core).
+    func testTilesDecodedTogetherMatchEachDecodedAlone() throws {
+        let shapes = [MiniLJ92DNG(psv: 1, bits: 12, clrs: 2, width: 64, seed: 41),
+                      MiniLJ92DNG(psv: 1, bits: 16, clrs: 1, restartRows: 3, linearise: false, seed: 42),
+                      MiniLJ92DNG(psv: 1, bits: 14, clrs: 1, restartRows: 1, seed: 43),
+                      MiniLJ92DNG(psv: 1, bits: 16, clrs: 2, width: 64, height: 40, tileWidth: 64, tileLength: 20, seed: 44)]
+        func alone(_ bytes: [UInt8]) -> (ok: Bool, rows: [[UInt16]]) {
+            guard let jpeg = LosslessJPEG(bytes.withUnsafeBufferPointer { $0 }) else { return (false, []) }
+            var rows: [[UInt16]] = []
+            let ok = bytes.withUnsafeBufferPointer { b in
+                jpeg.decode(b, dngVersion: 0x0104_0000) { row, _ in rows.append(Array(UnsafeBufferPointer(start: row, count: jpeg.wide * jpeg.clrs))) }
+            }
+            return (ok, rows)
+        }
+        var stuffed = 0
+        for (n, shape) in shapes.enumerated() {
+            let tiles = shape.values()
+            XCTAssertGreaterThanOrEqual(tiles.count, 2)
+            let whole = [shape.encode(tiles[0]), shape.encode(tiles[1])]
+            stuffed += whole.joined().indices.dropLast().filter { whole.joined()[$0] == 0xFF }.count
+            // Whole streams, then the second cut in its entropy-coded data.
+            for streams in [whole, [whole[0], Array(whole[1].prefix(whole[1].count * 2 / 3))]] {
+                let expected = streams.map(alone)
+                let (first, second) = try (XCTUnwrap(LosslessJPEG(streams[0].withUnsafeBufferPointer { $0 })),
+                                           XCTUnwrap(LosslessJPEG(streams[1].withUnsafeBufferPointer { $0 })))
+                var rows: [[[UInt16]]] = [[], []]
+                let together = streams[0].withUnsafeBufferPointer { a in
+                    streams[1].withUnsafeBufferPointer { b in
+                        LosslessJPEG.decodeTogether(first, a, second, b, dngVersion: 0x0104_0000,
+                                                    rows: { row, _ in rows[0].append(Array(UnsafeBufferPointer(start: row, count: first.wide * first.clrs))) },
+                                                    { row, _ in rows[1].append(Array(UnsafeBufferPointer(start: row, count: second.wide * second.clrs))) })
+                    }
+                }
+                XCTAssertEqual(together, expected[0].ok && expected[1].ok, "shape \(n), \(streams[1].count) bytes")
+                if expected[0].ok && expected[1].ok {
+                    XCTAssertEqual(rows[0], expected[0].rows, "shape \(n): first stream")
+                    XCTAssertEqual(rows[1], expected[1].rows, "shape \(n): second stream")
+                    XCTAssertEqual(rows[0].count, shape.tileLength)
+                }
+            }
+        }
+        XCTAssertGreaterThan(stuffed, 0, "the streams should hold stuffed FF bytes")
+        // Anything but predictor 1 with one table is left to `decode`, stream by stream.
+        let other = MiniLJ92DNG(psv: 2, bits: 12, clrs: 1, seed: 45)
+        let streams = other.values().prefix(2).map(other.encode)
+        let (p, q) = try (XCTUnwrap(LosslessJPEG(streams[0].withUnsafeBufferPointer { $0 })), XCTUnwrap(LosslessJPEG(streams[1].withUnsafeBufferPointer { $0 })))
+        let declined = streams[0].withUnsafeBufferPointer { a in
+            streams[1].withUnsafeBufferPointer { b in LosslessJPEG.decodeTogether(p, a, q, b, dngVersion: 0x0104_0000, rows: { _, _ in }, { _, _ in }) }
+        }
+        XCTAssertNil(declined)
+    }
+
     func testEveryPredictorAndRestartAgreesWithLibRaw() throws {
         let directory = TestSupport.temporaryDirectory("lj92")
         defer { try? FileManager.default.removeItem(at: directory) }

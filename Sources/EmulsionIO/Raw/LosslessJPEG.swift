@@ -307,45 +307,121 @@ struct LosslessJPEG {
     func decode(_ b: UnsafeBufferPointer<UInt8>, dngVersion: UInt32,
                 row sink: (UnsafePointer<UInt16>, Int) -> Void) -> Bool {
         guard algo == 0xC3 else { return false }
-        let n = wide * clrs
-        let rows = UnsafeMutablePointer<UInt16>.allocate(capacity: 2 * n)
-        rows.initialize(repeating: 0, count: 2 * n)
-        // The tables as flat pointers, per component, for the inner loop.
-        let lookups = UnsafeMutablePointer<UnsafeMutablePointer<UInt16>>.allocate(capacity: clrs)
-        let quick = UnsafeMutablePointer<UnsafeMutablePointer<Int32>>.allocate(capacity: clrs)
-        let lengths = UnsafeMutablePointer<Int>.allocate(capacity: clrs)
-        let vpred = UnsafeMutablePointer<Int>.allocate(capacity: 6)
-        var fastOfPrevious: [Int32] = []
-        for c in 0..<clrs {
-            lookups[c] = UnsafeMutablePointer<UInt16>.allocate(capacity: tables[c].count)
-            lookups[c].initialize(from: tables[c], count: tables[c].count)
-            lengths[c] = maxLengths[c]
-            // Components usually share table 0 (LibRaw copies it into the slots after it).
-            let fast = c > 0 && tables[c] == tables[c - 1] ? fastOfPrevious : Self.fastDifferences(tables[c], maxLength: maxLengths[c])
-            fastOfPrevious = fast
-            quick[c] = UnsafeMutablePointer<Int32>.allocate(capacity: fast.count)
-            quick[c].initialize(from: fast, count: fast.count)
+        var s = Rows(self, b, dngVersion: dngVersion)
+        defer { s.deallocate() }
+        for jrow in 0..<high {
+            guard let current = s.begin(jrow) else { return false }
+            if s.leftPredicted(jrow) {
+                // The common case (phone DNGs: predictor 1, one table): the general loop with the
+                // component's table and the predictor's choice taken out of it.
+                guard Self.decodeLeftPredicted(&s.reader, fast: s.quick[0], lookup: s.lookups[0], maxLength: s.lengths[0],
+                                               sixteenIsMinimum: s.sixteen, row: current, from: clrs, to: max(s.n, clrs),
+                                               stride: clrs, limit: s.limit) else { return false }
+            } else {
+                guard s.finishGeneral(jrow, current) else { return false }
+            }
+            if s.reader.unknown { return false }
+            sink(current, jrow)
         }
-        defer {
-            for c in 0..<clrs { lookups[c].deallocate(); quick[c].deallocate() }
+        return !s.reader.unknown
+    }
+
+    /// Two streams of the same shape decoded in step, each exactly as `decode` decodes it, with
+    /// their rows' samples interleaved (`decodeLeftPredictedPair`): a Huffman decode is a chain
+    /// of dependent steps (the bit count sets the next lookup), and two independent chains keep
+    /// the core busy where one waits on each table load. nil when the two are not both predictor
+    /// 1 with one table and the same size (the caller decodes them one by one); otherwise false
+    /// where `decode` would return false for either.
+    static func decodeTogether(_ first: LosslessJPEG, _ firstBytes: UnsafeBufferPointer<UInt8>,
+                               _ second: LosslessJPEG, _ secondBytes: UnsafeBufferPointer<UInt8>, dngVersion: UInt32,
+                               rows firstSink: (UnsafePointer<UInt16>, Int) -> Void,
+                               _ secondSink: (UnsafePointer<UInt16>, Int) -> Void) -> Bool? {
+        guard first.algo == 0xC3, second.algo == 0xC3, first.psv == 1, second.psv == 1,
+              first.wide == second.wide, first.clrs == second.clrs, first.high == second.high else { return nil }
+        var a = Rows(first, firstBytes, dngVersion: dngVersion)
+        defer { a.deallocate() }
+        var b = Rows(second, secondBytes, dngVersion: dngVersion)
+        defer { b.deallocate() }
+        guard a.sharedTable, b.sharedTable else { return nil }
+        let clrs = first.clrs, to = max(a.n, clrs)
+        for jrow in 0..<first.high {
+            guard let rowA = a.begin(jrow), let rowB = b.begin(jrow) else { return false }
+            guard decodeLeftPredictedPair(&a, rowA, &b, rowB, from: clrs, to: to, stride: clrs) else { return false }
+            if a.reader.unknown || b.reader.unknown { return false }
+            firstSink(rowA, jrow)
+            secondSink(rowB, jrow)
+        }
+        return !a.reader.unknown && !b.reader.unknown
+    }
+
+    /// One stream being decoded row by row: its reader, the current and previous rows, the
+    /// tables as flat pointers per component (for the inner loops) and the column-0 predictors.
+    struct Rows {
+        let jpeg: LosslessJPEG
+        let b: UnsafeBufferPointer<UInt8>
+        var reader: BitReader
+        let n: Int
+        let limit: Int
+        let sixteen: Bool
+        let sharedTable: Bool
+        let rows: UnsafeMutablePointer<UInt16>
+        let lookups: UnsafeMutablePointer<UnsafeMutablePointer<UInt16>>
+        let quick: UnsafeMutablePointer<UnsafeMutablePointer<Int32>>
+        let lengths: UnsafeMutablePointer<Int>
+        let vpred: UnsafeMutablePointer<Int>
+
+        init(_ jpeg: LosslessJPEG, _ b: UnsafeBufferPointer<UInt8>, dngVersion: UInt32) {
+            self.jpeg = jpeg
+            self.b = b
+            reader = BitReader(b: b, pos: jpeg.dataStart)
+            let clrs = jpeg.clrs
+            n = jpeg.wide * clrs
+            limit = 1 << jpeg.bits
+            sixteen = dngVersion == 0 || dngVersion >= 0x0101_0000
+            sharedTable = jpeg.tables.allSatisfy { $0 == jpeg.tables[0] }
+            rows = UnsafeMutablePointer<UInt16>.allocate(capacity: 2 * n)
+            rows.initialize(repeating: 0, count: 2 * n)
+            lookups = UnsafeMutablePointer<UnsafeMutablePointer<UInt16>>.allocate(capacity: clrs)
+            quick = UnsafeMutablePointer<UnsafeMutablePointer<Int32>>.allocate(capacity: clrs)
+            lengths = UnsafeMutablePointer<Int>.allocate(capacity: clrs)
+            vpred = UnsafeMutablePointer<Int>.allocate(capacity: 6)
+            var fastOfPrevious: [Int32] = []
+            for c in 0..<clrs {
+                let table = jpeg.tables[c]
+                lookups[c] = UnsafeMutablePointer<UInt16>.allocate(capacity: table.count)
+                lookups[c].initialize(from: table, count: table.count)
+                lengths[c] = jpeg.maxLengths[c]
+                // Components usually share table 0 (LibRaw copies it into the slots after it).
+                let fast = c > 0 && table == jpeg.tables[c - 1] ? fastOfPrevious
+                    : LosslessJPEG.fastDifferences(table, maxLength: jpeg.maxLengths[c])
+                fastOfPrevious = fast
+                quick[c] = UnsafeMutablePointer<Int32>.allocate(capacity: fast.count)
+                quick[c].initialize(from: fast, count: fast.count)
+            }
+        }
+
+        func deallocate() {
+            for c in 0..<jpeg.clrs { lookups[c].deallocate(); quick[c].deallocate() }
             lookups.deallocate(); quick.deallocate(); lengths.deallocate(); vpred.deallocate(); rows.deallocate()
         }
-        var reader = BitReader(b: b, pos: dataStart)
-        let limit = 1 << bits
-        let sixteen = dngVersion == 0 || dngVersion >= 0x0101_0000
-        let clrs = self.clrs, psv = self.psv
-        let sharedTable = tables.allSatisfy { $0 == tables[0] }
 
-        for jrow in 0..<high {
-            if (jrow * wide) % restart == 0 {
+        /// Whether row `jrow` takes `decodeLeftPredicted` (one table, and predictor 1 or the first row).
+        func leftPredicted(_ jrow: Int) -> Bool { sharedTable && (jrow == 0 || jpeg.psv == 1) }
+
+        /// Starts row `jrow`: a restart where one falls (predictors reset, the reader moved past
+        /// the next RSTn marker), then column 0 of each component. The row's buffer, or nil
+        /// where LibRaw would report an error.
+        mutating func begin(_ jrow: Int) -> UnsafeMutablePointer<UInt16>? {
+            let clrs = jpeg.clrs, wide = jpeg.wide, bits = jpeg.bits
+            if (jrow * wide) % jpeg.restart == 0 {
                 for c in 0..<6 { vpred[c] = 1 << (bits - 1) }
                 if jrow > 0 {
                     // Back two bytes, then on to just past the next RSTn marker.
                     var p = reader.pos - 2
-                    guard p >= 0 else { return false }
+                    guard p >= 0 else { return nil }
                     var mark: UInt16 = 0
                     repeat {
-                        guard p < b.count else { return false }
+                        guard p < b.count else { return nil }
                         mark = mark &<< 8 &+ UInt16(b[p]); p += 1
                     } while mark >> 4 != 0xFFD
                     reader.pos = p
@@ -353,46 +429,40 @@ struct LosslessJPEG {
                 reader.reset()
             }
             let current = rows + (jrow & 1) * n
-            let above = rows + ((jrow + 1) & 1) * n
             // Column 0 of each component: predicted from the column-0 value above (an int in
             // LibRaw, not truncated).
             for c in 0..<clrs {
-                let d = Self.difference(&reader, quick[c], lookups[c], lengths[c], sixteenIsMinimum: sixteen)
-                if d == Self.failed { return false }
+                let d = LosslessJPEG.difference(&reader, quick[c], lookups[c], lengths[c], sixteenIsMinimum: sixteen)
+                if d == LosslessJPEG.failed { return nil }
                 let v = vpred[c] + d
                 vpred[c] = v
-                guard abs(v) < 1 << 30 else { return false }
+                guard abs(v) < 1 << 30 else { return nil }
                 let stored = UInt16(truncatingIfNeeded: v)
-                guard Int(stored) < limit else { return false }
+                guard Int(stored) < limit else { return nil }
                 current[c] = stored
             }
-            if sharedTable && (jrow == 0 || psv == 1) {
-                // The common case (phone DNGs: predictor 1, one table): the loop below with the
-                // component's table and the predictor's choice taken out of it.
-                guard Self.decodeLeftPredicted(&reader, fast: quick[0], lookup: lookups[0], maxLength: lengths[0],
-                                               sixteenIsMinimum: sixteen, row: current, from: clrs, to: max(n, clrs),
-                                               stride: clrs, limit: limit) else { return false }
-                if reader.unknown { return false }
-                sink(current, jrow)
-                continue
-            }
+            return current
+        }
+
+        /// The rest of row `jrow` for any predictor and per-component tables.
+        mutating func finishGeneral(_ jrow: Int, _ current: UnsafeMutablePointer<UInt16>) -> Bool {
+            let clrs = jpeg.clrs, psv = jpeg.psv
+            let above = rows + ((jrow + 1) & 1) * n
             var c = 0
             for i in clrs..<max(n, clrs) {
-                let d = Self.difference(&reader, quick[c], lookups[c], lengths[c], sixteenIsMinimum: sixteen)
-                if d == Self.failed { return false }
+                let d = LosslessJPEG.difference(&reader, quick[c], lookups[c], lengths[c], sixteenIsMinimum: sixteen)
+                if d == LosslessJPEG.failed { return false }
                 c += 1
                 if c == clrs { c = 0 }
                 let left = Int(current[i - clrs])
-                let pred = jrow > 0 && psv != 1 ? Self.prediction(psv, left: left, up: Int(above[i]), upLeft: Int(above[i - clrs])) : left
+                let pred = jrow > 0 && psv != 1 ? LosslessJPEG.prediction(psv, left: left, up: Int(above[i]), upLeft: Int(above[i - clrs])) : left
                 // LibRaw tests the stored 16-bit value, so sums wrap modulo 2^16 (as T.81 H.2.2 has it).
                 let stored = UInt16(truncatingIfNeeded: pred + d)
                 guard Int(stored) < limit else { return false }
                 current[i] = stored
             }
-            if reader.unknown { return false }
-            sink(current, jrow)
+            return true
         }
-        return !reader.unknown
     }
 
     /// `row[from..<to]`, each value its neighbour `stride` back plus the next difference, as the
@@ -462,6 +532,66 @@ struct LosslessJPEG {
             i += 1
         }
         return true
+    }
+
+    /// `decodeLeftPredicted` on two streams' rows at once (`decodeTogether`): groups of four
+    /// quick samples of each, interleaved, after refilling both; where either cannot refill from
+    /// plain bytes or has a sample that is not quick, one sample of each goes through
+    /// `decodeLeftPredicted` (LibRaw's semantics), and the row's last samples too. Each stream
+    /// sees the same steps, in the same order, as when decoded alone.
+    @inline(never)
+    static func decodeLeftPredictedPair(_ a: inout Rows, _ rowA: UnsafeMutablePointer<UInt16>,
+                                        _ b: inout Rows, _ rowB: UnsafeMutablePointer<UInt16>,
+                                        from: Int, to: Int, stride: Int) -> Bool {
+        guard let bytesA = a.reader.b.baseAddress, let bytesB = b.reader.b.baseAddress else { return false }
+        let endA = a.reader.b.count, endB = b.reader.b.count
+        let fastA = UnsafePointer(a.quick[0]), fastB = UnsafePointer(b.quick[0])
+        let limitA = a.limit, limitB = b.limit
+        var bufferA = a.reader.buffer, countA = a.reader.count, posA = a.reader.pos
+        var bufferB = b.reader.buffer, countB = b.reader.count, posB = b.reader.pos
+        @inline(__always) func single(_ s: inout Rows, _ row: UnsafeMutablePointer<UInt16>, _ i: Int, _ to: Int) -> Bool {
+            decodeLeftPredicted(&s.reader, fast: s.quick[0], lookup: s.lookups[0], maxLength: s.lengths[0],
+                                sixteenIsMinimum: s.sixteen, row: row, from: i, to: to, stride: stride, limit: s.limit)
+        }
+        var i = from
+        while i &+ 4 <= to {
+            if !a.reader.stopped && !b.reader.stopped
+                && (countA >= 48 || takePlainBytes(bytesA, end: endA, pos: &posA, buffer: &bufferA, count: &countA))
+                && (countB >= 48 || takePlainBytes(bytesB, end: endB, pos: &posB, buffer: &bufferB, count: &countB)) {
+                var k = 0
+                while k < 4 {
+                    let quickA = Int(fastA[Int(truncatingIfNeeded: bufferA &>> UInt64(truncatingIfNeeded: countA &- fastBits)) & (1 << fastBits - 1)])
+                    let quickB = Int(fastB[Int(truncatingIfNeeded: bufferB &>> UInt64(truncatingIfNeeded: countB &- fastBits)) & (1 << fastBits - 1)])
+                    let takenA = quickA & 15, takenB = quickB & 15
+                    if takenA == 0 || takenB == 0 { break }
+                    countA &-= takenA
+                    countB &-= takenB
+                    let storedA = UInt16(truncatingIfNeeded: Int(rowA[i &- stride]) &+ (quickA &>> 12))
+                    let storedB = UInt16(truncatingIfNeeded: Int(rowB[i &- stride]) &+ (quickB &>> 12))
+                    guard Int(storedA) < limitA, Int(storedB) < limitB else {
+                        a.reader.buffer = bufferA; a.reader.count = countA; a.reader.pos = posA
+                        b.reader.buffer = bufferB; b.reader.count = countB; b.reader.pos = posB
+                        return false
+                    }
+                    rowA[i] = storedA
+                    rowB[i] = storedB
+                    i &+= 1
+                    k &+= 1
+                }
+                if k == 4 { continue }
+            }
+            // A stuffed byte or marker ahead, or a sample that is not quick: one sample of each,
+            // alone.
+            a.reader.buffer = bufferA; a.reader.count = countA; a.reader.pos = posA
+            b.reader.buffer = bufferB; b.reader.count = countB; b.reader.pos = posB
+            guard single(&a, rowA, i, i + 1), single(&b, rowB, i, i + 1) else { return false }
+            bufferA = a.reader.buffer; countA = a.reader.count; posA = a.reader.pos
+            bufferB = b.reader.buffer; countB = b.reader.count; posB = b.reader.pos
+            i += 1
+        }
+        a.reader.buffer = bufferA; a.reader.count = countA; a.reader.pos = posA
+        b.reader.buffer = bufferB; b.reader.count = countB; b.reader.pos = posB
+        return i >= to || (single(&a, rowA, i, to) && single(&b, rowB, i, to))
     }
 
     /// The predictor `psv` (1…7) of T.81 Table H.1 from the sample's left, upper and upper-left
