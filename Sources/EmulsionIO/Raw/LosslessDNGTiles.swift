@@ -118,7 +118,9 @@ struct LosslessDNGTiles: Sendable, Equatable {
     /// What a debug build's output holds before the tiles are decoded (see `decode`).
     static let unwrittenMarker: UInt16 = 0xDEAD
 
-    /// A tile's bytes, read into a buffer of the calling thread's own for `body`.
+    /// A tile's bytes, read into a buffer of the calling thread's own for `body`. At most two
+    /// tiles per thread are held at once (each clamped to the file's size), where every tile
+    /// was read before the first was decoded.
     private func withTileBytes(_ range: (offset: Int, count: Int), _ file: any ByteSource,
                                _ body: (UnsafeBufferPointer<UInt8>) -> Bool) -> Bool {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: range.count) { tile in
@@ -127,6 +129,8 @@ struct LosslessDNGTiles: Sendable, Equatable {
         }
     }
 
+    /// Tile `t` into the visible area. Tiles cover disjoint areas (`fillsItsTile`, and the DCT
+    /// layout's own check), so threads never write the same element.
     private func decodeTile(_ t: Int, bytes: UnsafeBufferPointer<UInt8>, into out: UnsafeMutablePointer<UInt16>,
                             curve: UnsafePointer<UInt16>, curveIsIdentity: Bool) -> Bool {
         guard let jpeg = LosslessJPEG(bytes) else { return false }
