@@ -48,9 +48,15 @@ public struct RenderError: Error, Sendable, CustomStringConvertible {
 /// (camera matrix, exposure, output encoding) as a chain the executor fuses and runs per strip.
 public enum Renderer {
     public static func render(_ raw: RawImage, options: RenderOptions) throws -> RenderedImage {
+        try render(raw, options: options, orientation: raw.metadata.orientation)
+    }
+
+    /// As `render(_:options:)`, with the sink applying `orientation` rather than the raw's own
+    /// (`.normal`: the image as stored, which `PNGRender` turns upright segment by segment). The
+    /// plan still sees the raw's orientation: a spot white balance rectangle is given upright.
+    static func render(_ raw: RawImage, options: RenderOptions, orientation: Orientation) throws -> RenderedImage {
         let plan = try RenderPlan(raw: raw, options: options)
         let (w, h) = (plan.source.width, plan.source.height)
-        let orientation = raw.metadata.orientation
         // The sink writes straight into the result's storage: no zero fill, no copy.
         let samples = [UInt16](unsafeUninitializedCapacity: 3 * w * h) { buffer, count in
             MemoryAdvice.preferHugePages(UnsafeMutableRawBufferPointer(buffer))

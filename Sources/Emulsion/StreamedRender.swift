@@ -15,7 +15,11 @@ import EmulsionIO
 /// Preparing builds the render plan (and any whole-image pre-pass, e.g. local contrast's
 /// surround), so its errors come before an output file is opened. Orientations that swap axes
 /// (90°/270°) have no stored rows for an output row: for them preparing renders the whole image
-/// and `encode` encodes it (`streams` is false). The row above each segment is rendered twice,
+/// as stored (rows stay rows, so the sink writes sequentially), and each encoding thread turns
+/// its segment's stored columns into output rows in a buffer of its own (`TransposedRows`;
+/// `streams` is false). Written as output columns by the sink instead, the image's every
+/// stored row touched one cache line in each output row: 3.9 ns/px against 1.0 upright
+/// (docs/PERFORMANCE.md, session 15). The row above each segment is rendered twice,
 /// about 1 row in 30 at 6000 px. `encode` renders on `png.effectiveThreads` threads
 /// (`Processor` sets them from `RenderOptions.threads`).
 public struct PNGRender {
@@ -25,13 +29,17 @@ public struct PNGRender {
 
     private enum Content {
         case bands(BandRendering, PNGLayout)
-        case image(RenderedImage)
+        case stored(StoredImage, PNGLayout)
     }
 
     public init(_ raw: RawImage, options: RenderOptions) throws {
-        guard Self.streams(raw.metadata.orientation) else {
-            let image = try Renderer.render(raw, options: options)
-            (width, height, content) = (image.width, image.height, .image(image))
+        let orientation = raw.metadata.orientation
+        guard Self.streams(orientation) else {
+            let image = try Renderer.render(raw, options: options, orientation: .normal)
+            let stored = StoredImage(samples: image.samples, width: image.width, height: image.height, orientation: orientation)
+            let layout = PNGLayout(width: stored.outputWidth, height: stored.outputHeight, bitDepth: options.depth.rawValue,
+                                   channels: 3, iccProfile: image.iccProfile)
+            (width, height, content) = (layout.width, layout.height, .stored(stored, layout))
             return
         }
         let bands = BandRendering(plan: try RenderPlan(raw: raw, options: options), orientation: raw.metadata.orientation,
@@ -54,8 +62,9 @@ public struct PNGRender {
     /// thrown by `output` stops the rendering and encoding and is rethrown.
     public func encode(png: PNGEncodingOptions, to output: (UnsafeRawBufferPointer) throws -> Void) throws {
         switch content {
-        case .image(let image):
-            try PNGFile.encode(image.pngImage, options: png, to: output)
+        case .stored(let image, let layout):
+            let bandRows = PNGFile.segmentRows(for: layout, options: png) + 1
+            try PNGFile.encode(layout, options: png, rows: { TransposedRows(image, capacityRows: bandRows).rows }, to: output)
         case .bands(let bands, let layout):
             let bandRows = PNGFile.segmentRows(for: layout, options: png) + 1
             try PNGFile.encode(layout, options: png, rows: { bands.makeWorker(rows: bandRows).rows }, to: output)
@@ -114,5 +123,67 @@ final class BandWorker {
         let stored = r.orientation.storedRows(ofOutputRows: rows, height: r.height)!
         r.executor.run(rows: stored, source: r.source, kernels: r.kernels, sink: sink, workspace: workspace)
         return UnsafePointer(buffer.baseAddress!)
+    }
+}
+
+/// A whole image rendered as stored, for an orientation that swaps the axes (`PNGRender`).
+struct StoredImage: @unchecked Sendable {
+    let samples: [UInt16]
+    /// Stored size.
+    let width: Int
+    let height: Int
+    let orientation: Orientation
+
+    var outputWidth: Int { orientation.orientedSize(width: width, height: height).width }
+    var outputHeight: Int { orientation.orientedSize(width: width, height: height).height }
+}
+
+/// One encoding thread's output rows of a `StoredImage`, in a buffer made once and reused for
+/// every segment. Output pixel of stored (x, y) is `start + x · strideX + y · strideY`
+/// (`Orientation.indexMap`); where the axes swap, `strideY` is ±1 and `strideX` ±(output
+/// width), so a band of output rows is a run of stored columns. The band is filled stored row
+/// by stored row: each reads that run of columns in one piece and puts one pixel into each of
+/// the band's rows, whose current cache lines stay in L1 while the next stored rows fill them.
+final class TransposedRows {
+    let image: StoredImage
+    let capacityRows: Int
+    let buffer: UnsafeMutableBufferPointer<UInt16>
+
+    init(_ image: StoredImage, capacityRows: Int) {
+        precondition(image.orientation.swapsAxes)
+        self.image = image
+        self.capacityRows = capacityRows
+        buffer = .allocate(capacity: 3 * image.outputWidth * capacityRows)
+    }
+
+    deinit { buffer.deallocate() }
+
+    /// Output rows `rows` into the buffer (a `PNGRowSource`).
+    func rows(_ rows: Range<Int>) -> UnsafePointer<UInt16> {
+        precondition(!rows.isEmpty && rows.count <= capacityRows && rows.lowerBound >= 0 && rows.upperBound <= image.outputHeight)
+        let (w, h, outWidth) = (image.width, image.height, image.outputWidth)
+        let map = image.orientation.indexMap(width: w, height: h)
+        // Stored column x lies in output row start / outWidth ± x (`strideX` is ±outWidth, and
+        // the start's own column is below outWidth): the band's rows are a run of columns.
+        let firstRow = map.start / outWidth
+        func column(_ row: Int) -> Int { map.strideX > 0 ? row - firstRow : firstRow - row }
+        let (x0, x1) = (column(rows.lowerBound), column(rows.upperBound - 1))
+        let columns = min(x0, x1) ... max(x0, x1)
+        let band = buffer.baseAddress!
+        let origin = map.start - rows.lowerBound * outWidth
+        image.samples.withUnsafeBufferPointer { samples in
+            let stored = samples.baseAddress!
+            for y in 0..<h {
+                let row = stored + 3 * y * w
+                var out = band + 3 * (origin + columns.lowerBound * map.strideX + y * map.strideY)
+                let step = 3 * map.strideX
+                for x in columns {
+                    let pixel = row + 3 * x
+                    out[0] = pixel[0]; out[1] = pixel[1]; out[2] = pixel[2]
+                    out += step
+                }
+            }
+        }
+        return UnsafePointer(band)
     }
 }

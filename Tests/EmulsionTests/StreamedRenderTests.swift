@@ -6,7 +6,8 @@ import EmulsionIO
 
 /// The streamed render (`PNGRender`: each encoding thread renders its PNG segment's rows into a
 /// band and compresses them) writes exactly the bytes of `Renderer.render` + `PNGFile.encode`, for
-/// every orientation, both depths, looks with whole-image pre-passes and spatial stages, device
+/// every orientation (those that swap the axes render as stored and turn each segment upright),
+/// both depths, looks with whole-image pre-passes and spatial stages, device
 /// mode, non-square pixels, linear raws, every filter that reads the row above, and any thread
 /// count; and `Executor.run(rows:)` gives the same rows whatever order the bands come in.
 final class StreamedRenderTests: XCTestCase {
@@ -66,8 +67,18 @@ final class StreamedRenderTests: XCTestCase {
         var scalar = RenderOptions(profile: try Self.profiles.load("leica-authentic"), engine: .scalar, threads: 1)
         scalar.depth = .eight
         cases.append(("scalar engine", scalar))
+        // A spot white balance: its rectangle is upright, so the axis-swapping orientations
+        // (rendered as stored, then turned per segment) must still map it through theirs.
+        let spot = try Self.profiles.load("neutral").applying(overrides: ["whiteBalance.mode=spot", "whiteBalance.spotX=10",
+                                                                          "whiteBalance.spotY=150", "whiteBalance.spotWidth=30",
+                                                                          "whiteBalance.spotHeight=20"])
+        cases.append(("spot white balance", RenderOptions(profile: spot, threads: 1)))
+        // Each case upright and turned without swapping the axes; some also turned 90° both ways.
+        let swapped: Set<String> = ["leica-vibrant", "grain", "device mid-range", "spot white balance"]
         for (label, options) in cases {
-            for orientation in [Orientation.normal, .rotate180, .mirrorVertical] {
+            var orientations: [Orientation] = [.normal, .rotate180, .mirrorVertical]
+            if swapped.contains(label) { orientations += [.rotate90Clockwise, .transverse] }
+            for orientation in orientations {
                 try assertSame(oriented(Self.chart, orientation), options, "\(label), \(orientation)")
             }
         }
@@ -75,6 +86,9 @@ final class StreamedRenderTests: XCTestCase {
         var tall = oriented(Self.chart, .mirrorHorizontal)
         tall.metadata.pixelAspect = 0.5
         try assertSame(tall, RenderOptions(threads: 1), "pixel aspect 0.5")
+        var turned = oriented(Self.chart, .rotate90CounterClockwise)
+        turned.metadata.pixelAspect = 0.5
+        try assertSame(turned, RenderOptions(threads: 1), "pixel aspect 0.5, 90° counter-clockwise")
         var wide = Self.chart
         wide.metadata.pixelAspect = 1.5
         try assertSame(wide, RenderOptions(depth: .eight, threads: 1), "pixel aspect 1.5")
