@@ -25,6 +25,28 @@ final class TruncatedRawTests: XCTestCase {
         return try [UInt8](Data(contentsOf: url))
     }
 
+    /// A CFAPattern with colour codes outside DNG's 0–6 (a hostile raw's: 236, 57, 30, 0) made
+    /// LibRaw 0.20 read an uninitialised table, and the refusal's wording changed between runs.
+    /// Reference: DNG 1.6 §6 CFAPattern (0 red … 6 white). Now one message, every time
+    /// (`RawFile.decode` checks it, which the in-process decoder and the worker both run).
+    func testCFAPatternOutsideDNGsColoursIsRefusedTheSameWayEveryTime() throws {
+        guard var bytes = try sampleBytes("raspberrypi-gs_camera_imx296-lightspot.dng") else {
+            throw XCTSkip("Raspberry Pi sample missing")
+        }
+        // The IFD entry: tag 33422, type BYTE, count 4, the four codes inline (little-endian file).
+        let entry: [UInt8] = [0x8E, 0x82, 0x01, 0x00, 0x04, 0x00, 0x00, 0x00]
+        let at = try XCTUnwrap((0..<(bytes.count - 12)).first { bytes[$0..<($0 + 8)].elementsEqual(entry) })
+        XCTAssertEqual(Array(bytes[(at + 8)..<(at + 12)]), [2, 1, 1, 0], "the sample's own pattern (BGGR)")
+        bytes.replaceSubrange((at + 8)..<(at + 12), with: [0xEC, 0x39, 0x1E, 0x00])
+        var messages: Set<String> = []
+        for _ in 0..<3 {
+            XCTAssertThrowsError(try RawFile.read(bytes: bytes, label: "cfa.dng")) { messages.insert("\($0)") }
+        }
+        XCTAssertEqual(messages.count, 1, "\(messages)")
+        XCTAssertTrue(messages.first?.contains("CFA pattern names colour 236") == true, "\(messages)")
+        XCTAssertFalse(messages.first?.contains("\n") == true)
+    }
+
     func testQuickTakeCutInsideItsTrailingResourceDecodesIdentically() throws {
         guard let bytes = try sampleBytes("apple-quicktake_100-test100.qtk") else { throw XCTSkip("QuickTake sample missing") }
         let whole = try RawFile.read(bytes: bytes, label: "whole.qtk")

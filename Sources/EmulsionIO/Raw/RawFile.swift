@@ -121,6 +121,7 @@ public enum RawFile {
 
         let isDNG = iparams.dng_version != 0
         let file = isDNG ? contents() : nil
+        if let file { try checkCFAPattern(file, path: path) }
         let stored = allowFastPaths ? file.flatMap { uncompressedSamples(handle, file: $0) } : nil
         // LJ92 tiles: decoded here in parallel (or by the caller), unless LibRaw already reported
         // a problem while opening the file (its unpack path below turns that into the error).
@@ -333,6 +334,20 @@ public enum RawFile {
     }
 
     /// `unpacked`: LibRaw's unpack ran (without it there is no raw buffer to check for).
+    /// Refuses a DNG whose CFAPattern names a colour outside DNG's 0–6 (red, green, blue, cyan,
+    /// magenta, yellow, white). LibRaw 0.20 looks such a code up in a table it has left
+    /// uninitialised (`parse_tiff_ifd`; valgrind: `identify` branches on the stack garbage), so
+    /// the layout it reports, and the error that follows, changed from run to run (a hostile
+    /// raw: "2-colour GMCY filter array" five times in six, "no mosaic and no RGB data" once).
+    /// Checked on Emulsion's own reading of the tag, the same way every time.
+    static func checkCFAPattern(_ file: any ByteSource, path: String) throws {
+        for directory in TIFFDirectory.all(file) where directory.numbers(262)?.first == 32803 {
+            if let pattern = directory.numbers(33422), let bad = pattern.first(where: { $0 > 6 }) {
+                throw RawFileError(path: path, problem: "damaged DNG: its CFA pattern names colour \(Int(bad)), outside DNG's 0–6")
+            }
+        }
+    }
+
     static func sensorLayout(_ h: UnsafeMutablePointer<libraw_data_t>, path: String, unpacked: Bool) throws -> Layout {
         let iparams = emulsion_iparams(h).pointee
         let filters = iparams.filters
