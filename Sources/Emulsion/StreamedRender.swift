@@ -127,7 +127,7 @@ final class BandWorker {
 }
 
 /// A whole image rendered as stored, for an orientation that swaps the axes (`PNGRender`).
-struct StoredImage: @unchecked Sendable {
+struct StoredImage: Sendable {
     let samples: [UInt16]
     /// Stored size.
     let width: Int

@@ -134,6 +134,12 @@ struct LosslessDNGTiles: Sendable, Equatable {
     private func decodeTile(_ t: Int, bytes: UnsafeBufferPointer<UInt8>, into out: UnsafeMutablePointer<UInt16>,
                             curve: UnsafePointer<UInt16>, curveIsIdentity: Bool) -> Bool {
         guard let jpeg = LosslessJPEG(bytes) else { return false }
+        return decodeTile(t, jpeg, bytes: bytes, into: out, curve: curve, curveIsIdentity: curveIsIdentity)
+    }
+
+    /// Tile `t`, its JPEG header already parsed.
+    private func decodeTile(_ t: Int, _ jpeg: LosslessJPEG, bytes: UnsafeBufferPointer<UInt8>, into out: UnsafeMutablePointer<UInt16>,
+                            curve: UnsafePointer<UInt16>, curveIsIdentity: Bool) -> Bool {
         if jpeg.algo == 0xC1 {
             let trow = (t / tilesAcross) * tileLength, tcol = (t % tilesAcross) * tileWidth
             return decodeDCTTile(jpeg, bytes: bytes, trow: trow, tcol: tcol, into: out, curve: curve)
@@ -147,15 +153,17 @@ struct LosslessDNGTiles: Sendable, Equatable {
     /// either fails.
     private func decodeTilePair(_ t: Int, _ tBytes: UnsafeBufferPointer<UInt8>, _ u: Int, _ uBytes: UnsafeBufferPointer<UInt8>,
                                 into out: UnsafeMutablePointer<UInt16>, curve: UnsafePointer<UInt16>, curveIsIdentity: Bool) -> Bool {
-        if let first = LosslessJPEG(tBytes), let second = LosslessJPEG(uBytes), fillsItsTile(first), fillsItsTile(second),
+        // A header that does not parse fails the image whichever way the tiles are decoded.
+        guard let first = LosslessJPEG(tBytes), let second = LosslessJPEG(uBytes) else { return false }
+        if fillsItsTile(first), fillsItsTile(second),
            let together = LosslessJPEG.decodeTogether(
                first, tBytes, second, uBytes, dngVersion: dngVersion,
                rows: placer(t, first, into: out, curve: curve, curveIsIdentity: curveIsIdentity),
                placer(u, second, into: out, curve: curve, curveIsIdentity: curveIsIdentity)) {
             return together
         }
-        return decodeTile(t, bytes: tBytes, into: out, curve: curve, curveIsIdentity: curveIsIdentity)
-            && decodeTile(u, bytes: uBytes, into: out, curve: curve, curveIsIdentity: curveIsIdentity)
+        return decodeTile(t, first, bytes: tBytes, into: out, curve: curve, curveIsIdentity: curveIsIdentity)
+            && decodeTile(u, second, bytes: uBytes, into: out, curve: curve, curveIsIdentity: curveIsIdentity)
     }
 
     /// Whether an LJ92 tile's JPEG fills its tile exactly, as this decoder lays it out.

@@ -314,9 +314,7 @@ struct LosslessJPEG {
             if s.leftPredicted(jrow) {
                 // The common case (phone DNGs: predictor 1, one table): the general loop with the
                 // component's table and the predictor's choice taken out of it.
-                guard Self.decodeLeftPredicted(&s.reader, fast: s.quick[0], lookup: s.lookups[0], maxLength: s.lengths[0],
-                                               sixteenIsMinimum: s.sixteen, row: current, from: clrs, to: max(s.n, clrs),
-                                               stride: clrs, limit: s.limit) else { return false }
+                guard s.decodeLeftPredicted(current, from: clrs, to: max(s.n, clrs)) else { return false }
             } else {
                 guard s.finishGeneral(jrow, current) else { return false }
             }
@@ -358,7 +356,6 @@ struct LosslessJPEG {
     /// tables as flat pointers per component (for the inner loops) and the column-0 predictors.
     struct Rows {
         let jpeg: LosslessJPEG
-        let b: UnsafeBufferPointer<UInt8>
         var reader: BitReader
         let n: Int
         let limit: Int
@@ -372,7 +369,6 @@ struct LosslessJPEG {
 
         init(_ jpeg: LosslessJPEG, _ b: UnsafeBufferPointer<UInt8>, dngVersion: UInt32) {
             self.jpeg = jpeg
-            self.b = b
             reader = BitReader(b: b, pos: jpeg.dataStart)
             let clrs = jpeg.clrs
             n = jpeg.wide * clrs
@@ -408,6 +404,13 @@ struct LosslessJPEG {
         /// Whether row `jrow` takes `decodeLeftPredicted` (one table, and predictor 1 or the first row).
         func leftPredicted(_ jrow: Int) -> Bool { sharedTable && (jrow == 0 || jpeg.psv == 1) }
 
+        /// `row[from..<to]` through `LosslessJPEG.decodeLeftPredicted` with this stream's table.
+        mutating func decodeLeftPredicted(_ row: UnsafeMutablePointer<UInt16>, from: Int, to: Int) -> Bool {
+            LosslessJPEG.decodeLeftPredicted(&reader, fast: quick[0], lookup: lookups[0], maxLength: lengths[0],
+                                             sixteenIsMinimum: sixteen, row: row, from: from, to: to, stride: jpeg.clrs,
+                                             limit: limit)
+        }
+
         /// Starts row `jrow`: a restart where one falls (predictors reset, the reader moved past
         /// the next RSTn marker), then column 0 of each component. The row's buffer, or nil
         /// where LibRaw would report an error.
@@ -417,6 +420,7 @@ struct LosslessJPEG {
                 for c in 0..<6 { vpred[c] = 1 << (bits - 1) }
                 if jrow > 0 {
                     // Back two bytes, then on to just past the next RSTn marker.
+                    let b = reader.b
                     var p = reader.pos - 2
                     guard p >= 0 else { return nil }
                     var mark: UInt16 = 0
@@ -549,10 +553,6 @@ struct LosslessJPEG {
         let limitA = a.limit, limitB = b.limit
         var bufferA = a.reader.buffer, countA = a.reader.count, posA = a.reader.pos
         var bufferB = b.reader.buffer, countB = b.reader.count, posB = b.reader.pos
-        @inline(__always) func single(_ s: inout Rows, _ row: UnsafeMutablePointer<UInt16>, _ i: Int, _ to: Int) -> Bool {
-            decodeLeftPredicted(&s.reader, fast: s.quick[0], lookup: s.lookups[0], maxLength: s.lengths[0],
-                                sixteenIsMinimum: s.sixteen, row: row, from: i, to: to, stride: stride, limit: s.limit)
-        }
         var i = from
         while i &+ 4 <= to {
             if !a.reader.stopped && !b.reader.stopped
@@ -584,14 +584,14 @@ struct LosslessJPEG {
             // alone.
             a.reader.buffer = bufferA; a.reader.count = countA; a.reader.pos = posA
             b.reader.buffer = bufferB; b.reader.count = countB; b.reader.pos = posB
-            guard single(&a, rowA, i, i + 1), single(&b, rowB, i, i + 1) else { return false }
+            guard a.decodeLeftPredicted(rowA, from: i, to: i + 1), b.decodeLeftPredicted(rowB, from: i, to: i + 1) else { return false }
             bufferA = a.reader.buffer; countA = a.reader.count; posA = a.reader.pos
             bufferB = b.reader.buffer; countB = b.reader.count; posB = b.reader.pos
             i += 1
         }
         a.reader.buffer = bufferA; a.reader.count = countA; a.reader.pos = posA
         b.reader.buffer = bufferB; b.reader.count = countB; b.reader.pos = posB
-        return i >= to || (single(&a, rowA, i, to) && single(&b, rowB, i, to))
+        return i >= to || (a.decodeLeftPredicted(rowA, from: i, to: to) && b.decodeLeftPredicted(rowB, from: i, to: to))
     }
 
     /// The predictor `psv` (1…7) of T.81 Table H.1 from the sample's left, upper and upper-left

@@ -207,7 +207,7 @@ public enum RawFile {
               String(cString: libraw_unpack_function_name(h)) == loader else { return nil }
         let sizes = emulsion_sizes(h).pointee
         guard hasNoMaskedAreas(sizes) else { return nil }
-        let cfa = TIFFDirectory.all(file).filter { $0.numbers(262)?.first == 32803 }
+        let cfa = cfaDirectories(file)
         guard cfa.count == 1, let d = cfa.first,
               d.integer(254, default: 0) == 0, d.integer(256) == Int(sizes.raw_width), d.integer(257) == Int(sizes.raw_height),
               d.integer(277, default: 1) == 1, d.integer(284, default: 1) == 1 else { return nil }
@@ -334,6 +334,11 @@ public enum RawFile {
     }
 
     /// `unpacked`: LibRaw's unpack ran (without it there is no raw buffer to check for).
+    /// The file's directories of CFA data (PhotometricInterpretation 32803).
+    private static func cfaDirectories(_ file: any ByteSource) -> [TIFFDirectory] {
+        TIFFDirectory.all(file).filter { $0.numbers(262)?.first == 32803 }
+    }
+
     /// Refuses a DNG whose CFAPattern names a colour outside DNG's 0–6 (red, green, blue, cyan,
     /// magenta, yellow, white). LibRaw 0.20 looks such a code up in a table it has left
     /// uninitialised (`parse_tiff_ifd`; valgrind: `identify` branches on the stack garbage), so
@@ -341,7 +346,7 @@ public enum RawFile {
     /// raw: "2-colour GMCY filter array" five times in six, "no mosaic and no RGB data" once).
     /// Checked on Emulsion's own reading of the tag, the same way every time.
     static func checkCFAPattern(_ file: any ByteSource, path: String) throws {
-        for directory in TIFFDirectory.all(file) where directory.numbers(262)?.first == 32803 {
+        for directory in cfaDirectories(file) {
             if let pattern = directory.numbers(33422), let bad = pattern.first(where: { $0 > 6 }) {
                 throw RawFileError(path: path, problem: "damaged DNG: its CFA pattern names colour \(Int(bad)), outside DNG's 0–6")
             }

@@ -180,7 +180,6 @@ final class WorkerProcess {
         return .complete
     }
 
-    /// Stops the child at once.
     /// Stops the child at once (nothing once it has been reaped: its pid may belong to another
     /// process by then).
     func kill() {
