@@ -289,7 +289,8 @@ final class LosslessJPEGSyntheticTests: XCTestCase {
         let shapes = [MiniLJ92DNG(psv: 1, bits: 12, clrs: 2, width: 64, seed: 41),
                       MiniLJ92DNG(psv: 1, bits: 16, clrs: 1, restartRows: 3, linearise: false, seed: 42),
                       MiniLJ92DNG(psv: 1, bits: 14, clrs: 1, restartRows: 1, seed: 43),
-                      MiniLJ92DNG(psv: 1, bits: 16, clrs: 2, width: 64, height: 40, tileWidth: 64, tileLength: 20, seed: 44)]
+                      MiniLJ92DNG(psv: 1, bits: 16, clrs: 2, width: 64, height: 40, tileWidth: 64, tileLength: 20, seed: 44),
+                      MiniLJ92DNG(psv: 1, bits: 16, clrs: 2, restartRows: 4, twoTables: true, seed: 46)]
         func alone(_ bytes: [UInt8]) -> (ok: Bool, rows: [[UInt16]]) {
             guard let jpeg = LosslessJPEG(bytes.withUnsafeBufferPointer { $0 }) else { return (false, []) }
             var rows: [[UInt16]] = []
@@ -298,11 +299,15 @@ final class LosslessJPEGSyntheticTests: XCTestCase {
             }
             return (ok, rows)
         }
+        // Each shape's first two tiles; then a tile of one table beside a tile of two, both ways
+        // round (a Pixel DNG mixes them: its encoder merges a tile's two tables when they are equal).
+        var pairs = shapes.map { shape in (shape, shape.values().prefix(2).map(shape.encode)) }
+        let one = MiniLJ92DNG(psv: 1, bits: 16, clrs: 2, seed: 47), two = MiniLJ92DNG(psv: 1, bits: 16, clrs: 2, twoTables: true, seed: 48)
+        pairs.append((one, [one.encode(one.values()[0]), two.encode(two.values()[1])]))
+        pairs.append((one, [two.encode(two.values()[0]), one.encode(one.values()[1])]))
         var stuffed = 0
-        for (n, shape) in shapes.enumerated() {
-            let tiles = shape.values()
-            XCTAssertGreaterThanOrEqual(tiles.count, 2)
-            let whole = [shape.encode(tiles[0]), shape.encode(tiles[1])]
+        for (n, (shape, whole)) in pairs.enumerated() {
+            XCTAssertEqual(whole.count, 2)
             stuffed += whole.joined().indices.dropLast().filter { whole.joined()[$0] == 0xFF }.count
             // Whole streams, then the second cut in its entropy-coded data.
             for streams in [whole, [whole[0], Array(whole[1].prefix(whole[1].count * 2 / 3))]] {
@@ -326,7 +331,7 @@ final class LosslessJPEGSyntheticTests: XCTestCase {
             }
         }
         XCTAssertGreaterThan(stuffed, 0, "the streams should hold stuffed FF bytes")
-        // Anything but predictor 1 with one table is left to `decode`, stream by stream.
+        // Any other predictor is left to `decode`, stream by stream.
         let other = MiniLJ92DNG(psv: 2, bits: 12, clrs: 1, seed: 45)
         let streams = other.values().prefix(2).map(other.encode)
         let (p, q) = try (XCTUnwrap(LosslessJPEG(streams[0].withUnsafeBufferPointer { $0 })), XCTUnwrap(LosslessJPEG(streams[1].withUnsafeBufferPointer { $0 })))
@@ -334,6 +339,10 @@ final class LosslessJPEGSyntheticTests: XCTestCase {
             streams[1].withUnsafeBufferPointer { b in LosslessJPEG.decodeTogether(p, a, q, b, dngVersion: 0x0104_0000, rows: { _, _ in }, { _, _ in }) }
         }
         XCTAssertNil(declined)
+        // The two-table streams above did take the alternating layout.
+        let twoTable = try XCTUnwrap(LosslessJPEG(pairs[pairs.count - 1].1[0].withUnsafeBufferPointer { $0 }))
+        XCTAssertNotEqual(twoTable.tables[0], twoTable.tables[1])
+        XCTAssertEqual(twoTable.maxLengths, [5, 6])
     }
 
     func testEveryPredictorAndRestartAgreesWithLibRaw() throws {
@@ -346,6 +355,12 @@ final class LosslessJPEGSyntheticTests: XCTestCase {
         }
         variants.append(MiniLJ92DNG(psv: 1, bits: 14, clrs: 1, width: 60, height: 38, restartRows: 1, seed: 30))
         variants.append(MiniLJ92DNG(psv: 6, bits: 12, clrs: 2, width: 58, height: 40, linearise: false, seed: 31))
+        // A table per component (Pixel DNGs): predictor 1 takes `decodeLeftPredicted` with the two
+        // tables alternating; predictor 4 takes the general loop.
+        // (Widths of 64 would be LibRaw's wide-row case, which the fast path leaves to LibRaw.)
+        variants.append(MiniLJ92DNG(psv: 1, bits: 16, clrs: 2, width: 62, restartRows: 3, linearise: false, twoTables: true, seed: 32))
+        variants.append(MiniLJ92DNG(psv: 1, bits: 12, clrs: 2, width: 60, twoTables: true, seed: 33))
+        variants.append(MiniLJ92DNG(psv: 4, bits: 14, clrs: 2, width: 58, twoTables: true, seed: 34))
         for (i, dng) in variants.enumerated() {
             let bytes = dng.bytes()
             let url = directory.appendingPathComponent("lj\(i).dng")
@@ -376,6 +391,10 @@ struct MiniLJ92DNG {
     var tileLength = 20
     var restartRows: Int? = nil
     var linearise = true
+    /// Two components with a table each (as Google's Pixel DNGs store their tiles): component 1
+    /// codes categories 0–3 in 3 bits and the rest in 6 (table 0: every category in 5), so a
+    /// sample decoded with the other component's table or longest code length goes wrong.
+    var twoTables = false
     var seed: UInt64
 
     var tilesAcross: Int { (width + tileWidth - 1) / tileWidth }
@@ -416,8 +435,14 @@ struct MiniLJ92DNG {
         return out
     }
 
+    /// Component `c`'s Huffman code and its length for a difference category (0–16).
+    func code(_ category: Int, component c: Int) -> (code: Int, length: Int) {
+        guard twoTables && c == 1 else { return (category, 5) }
+        return category < 4 ? (category, 3) : (32 + category - 4, 6)
+    }
+
     /// One tile as an LJ92 stream: `clrs` components of `tileWidth / clrs` columns, one JPEG row
-    /// per tile row; 17 categories, each a 5-bit code.
+    /// per tile row; 17 categories, each a 5-bit code (`code(_:component:)` with `twoTables`).
     func encode(_ tile: [UInt16]) -> [UInt8] {
         let wide = tileWidth / clrs, high = tileLength
         var out: [UInt8] = [0xFF, 0xD8]
@@ -434,9 +459,15 @@ struct MiniLJ92DNG {
         var counts = [UInt8](repeating: 0, count: 16)
         counts[4] = 17
         segment(0xC4, [0x00] + counts + (0...16).map { UInt8($0) })
+        if twoTables {
+            var second = [UInt8](repeating: 0, count: 16)
+            second[2] = 4
+            second[5] = 13
+            segment(0xC4, [0x01] + second + (0...16).map { UInt8($0) })
+        }
         if let r = restartRows { segment(0xDD, [UInt8((r * wide) >> 8), UInt8((r * wide) & 0xFF)]) }
         var sos: [UInt8] = [UInt8(clrs)]
-        for c in 0..<clrs { sos += [UInt8(c + 1), 0x00] }
+        for c in 0..<clrs { sos += [UInt8(c + 1), twoTables ? UInt8(c << 4) : 0x00] }
         segment(0xDA, sos + [UInt8(psv), 0, 0])
         // The product encoder's bit writer: MSB first, FF stuffed, the last byte padded with ones.
         var writer = LosslessJPEGEncoder.BitWriter()
@@ -465,10 +496,11 @@ struct MiniLJ92DNG {
                 }
                 var diff = (value - pred) & 0xFFFF
                 if diff >= 32768 { diff -= 65536 }
-                if diff == -32768 { put(16, 5); continue }
+                if diff == -32768 { let c16 = code(16, component: c); put(c16.code, c16.length); continue }
                 let magnitude = abs(diff)
                 let category = magnitude == 0 ? 0 : (Int.bitWidth - magnitude.leadingZeroBitCount)
-                put(category, 5)
+                let symbol = code(category, component: c)
+                put(symbol.code, symbol.length)
                 put(diff < 0 ? diff + (1 << category) - 1 : diff, category)
             }
         }

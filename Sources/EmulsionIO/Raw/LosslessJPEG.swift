@@ -312,8 +312,8 @@ struct LosslessJPEG {
         for jrow in 0..<high {
             guard let current = s.begin(jrow) else { return false }
             if s.leftPredicted(jrow) {
-                // The common case (phone DNGs: predictor 1, one table): the general loop with the
-                // component's table and the predictor's choice taken out of it.
+                // The common case (phone DNGs: predictor 1, one table or two alternating): the
+                // general loop with the predictor's choice taken out of it.
                 guard s.decodeLeftPredicted(current, from: clrs, to: max(s.n, clrs)) else { return false }
             } else {
                 guard s.finishGeneral(jrow, current) else { return false }
@@ -328,7 +328,8 @@ struct LosslessJPEG {
     /// their rows' samples interleaved (`decodeLeftPredictedPair`): a Huffman decode is a chain
     /// of dependent steps (the bit count sets the next lookup), and two independent chains keep
     /// the core busy where one waits on each table load. nil when the two are not both predictor
-    /// 1 with one table and the same size (the caller decodes them one by one); otherwise false
+    /// 1 with a table layout `decodeLeftPredicted` knows (`SampleTableLayout`) and the same size (the caller decodes
+    /// them one by one); otherwise false
     /// where `decode` would return false for either.
     static func decodeTogether(_ first: LosslessJPEG, _ firstBytes: UnsafeBufferPointer<UInt8>,
                                _ second: LosslessJPEG, _ secondBytes: UnsafeBufferPointer<UInt8>, dngVersion: UInt32,
@@ -340,11 +341,19 @@ struct LosslessJPEG {
         defer { a.deallocate() }
         var b = Rows(second, secondBytes, dngVersion: dngVersion)
         defer { b.deallocate() }
-        guard a.sharedTable, b.sharedTable else { return nil }
+        guard let layoutA = a.tableLayout, let layoutB = b.tableLayout else { return nil }
         let clrs = first.clrs, to = max(a.n, clrs)
         for jrow in 0..<first.high {
             guard let rowA = a.begin(jrow), let rowB = b.begin(jrow) else { return false }
-            guard decodeLeftPredictedPair(&a, rowA, &b, rowB, from: clrs, to: to, stride: clrs) else { return false }
+            // Each layout pair compiled for itself (a Pixel DNG mixes tiles of one and of two tables).
+            let paired: Bool
+            switch (layoutA, layoutB) {
+            case (.shared, .shared): paired = decodeLeftPredictedPair(&a, rowA, a.oneTable, &b, rowB, b.oneTable, from: clrs, to: to, stride: clrs)
+            case (.shared, .alternating): paired = decodeLeftPredictedPair(&a, rowA, a.oneTable, &b, rowB, b.twoTables, from: clrs, to: to, stride: clrs)
+            case (.alternating, .shared): paired = decodeLeftPredictedPair(&a, rowA, a.twoTables, &b, rowB, b.oneTable, from: clrs, to: to, stride: clrs)
+            case (.alternating, .alternating): paired = decodeLeftPredictedPair(&a, rowA, a.twoTables, &b, rowB, b.twoTables, from: clrs, to: to, stride: clrs)
+            }
+            guard paired else { return false }
             if a.reader.unknown || b.reader.unknown { return false }
             firstSink(rowA, jrow)
             secondSink(rowB, jrow)
@@ -360,7 +369,9 @@ struct LosslessJPEG {
         let n: Int
         let limit: Int
         let sixteen: Bool
-        let sharedTable: Bool
+        /// How `decodeLeftPredicted` finds each sample's table; nil where it cannot (three or
+        /// more components with tables of their own: the general loop decodes).
+        let tableLayout: SampleTableLayout?
         let rows: UnsafeMutablePointer<UInt16>
         let lookups: UnsafeMutablePointer<UnsafeMutablePointer<UInt16>>
         let quick: UnsafeMutablePointer<UnsafeMutablePointer<Int32>>
@@ -374,7 +385,7 @@ struct LosslessJPEG {
             n = jpeg.wide * clrs
             limit = 1 << jpeg.bits
             sixteen = dngVersion == 0 || dngVersion >= 0x0101_0000
-            sharedTable = jpeg.tables.allSatisfy { $0 == jpeg.tables[0] }
+            tableLayout = jpeg.tables.allSatisfy { $0 == jpeg.tables[0] } ? .shared : clrs == 2 ? .alternating : nil
             rows = UnsafeMutablePointer<UInt16>.allocate(capacity: 2 * n)
             rows.initialize(repeating: 0, count: 2 * n)
             lookups = UnsafeMutablePointer<UnsafeMutablePointer<UInt16>>.allocate(capacity: clrs)
@@ -401,14 +412,26 @@ struct LosslessJPEG {
             lookups.deallocate(); quick.deallocate(); lengths.deallocate(); vpred.deallocate(); rows.deallocate()
         }
 
-        /// Whether row `jrow` takes `decodeLeftPredicted` (one table, and predictor 1 or the first row).
-        func leftPredicted(_ jrow: Int) -> Bool { sharedTable && (jrow == 0 || jpeg.psv == 1) }
+        /// Whether row `jrow` takes `decodeLeftPredicted` (a table layout it knows, and predictor 1
+        /// or the first row).
+        func leftPredicted(_ jrow: Int) -> Bool { tableLayout != nil && (jrow == 0 || jpeg.psv == 1) }
 
-        /// `row[from..<to]` through `LosslessJPEG.decodeLeftPredicted` with this stream's table.
+        /// Component 0's table for every sample.
+        var oneTable: OneTable { OneTable(fast: quick[0], lookup: lookups[0], maxLength: lengths[0]) }
+        /// Components 0 and 1's tables, alternating (two components).
+        var twoTables: TwoTables {
+            TwoTables(even: OneTable(fast: quick[0], lookup: lookups[0], maxLength: lengths[0]),
+                      odd: OneTable(fast: quick[1], lookup: lookups[1], maxLength: lengths[1]))
+        }
+
+        /// `row[from..<to]` through `LosslessJPEG.decodeLeftPredicted` with this stream's tables.
         mutating func decodeLeftPredicted(_ row: UnsafeMutablePointer<UInt16>, from: Int, to: Int) -> Bool {
-            LosslessJPEG.decodeLeftPredicted(&reader, fast: quick[0], lookup: lookups[0], maxLength: lengths[0],
-                                             sixteenIsMinimum: sixteen, row: row, from: from, to: to, stride: jpeg.clrs,
-                                             limit: limit)
+            if tableLayout == .shared {
+                return LosslessJPEG.decodeLeftPredicted(&reader, tables: oneTable, sixteenIsMinimum: sixteen, row: row,
+                                                        from: from, to: to, stride: jpeg.clrs, limit: limit)
+            }
+            return LosslessJPEG.decodeLeftPredicted(&reader, tables: twoTables, sixteenIsMinimum: sixteen, row: row,
+                                                    from: from, to: to, stride: jpeg.clrs, limit: limit)
         }
 
         /// Starts row `jrow`: a restart where one falls (predictors reset, the reader moved past
@@ -470,7 +493,8 @@ struct LosslessJPEG {
     }
 
     /// `row[from..<to]`, each value its neighbour `stride` back plus the next difference, as the
-    /// general loop computes them for predictor 1 with one table. The quick case (a refill of
+    /// general loop computes them for predictor 1, each sample with its component's table
+    /// (`tables`). The quick case (a refill of
     /// plain bytes, then a code and its magnitude within the 12 bits at hand) runs on the reader's
     /// bit buffer, count and position held in locals, with wrapping arithmetic: through `inout`
     /// they stayed in memory, twice the instructions per sample (callgrind). Four quick samples
@@ -479,9 +503,9 @@ struct LosslessJPEG {
     /// the state back to `reader` and goes through `fill` and `difference`, LibRaw's semantics,
     /// which give the same value for the quick case too.
     @inline(never)
-    static func decodeLeftPredicted(_ reader: inout BitReader, fast: UnsafePointer<Int32>, lookup: UnsafePointer<UInt16>,
-                                    maxLength: Int, sixteenIsMinimum sixteen: Bool, row: UnsafeMutablePointer<UInt16>,
-                                    from: Int, to: Int, stride: Int, limit: Int) -> Bool {
+    static func decodeLeftPredicted<T: SampleTables>(_ reader: inout BitReader, tables: T, sixteenIsMinimum sixteen: Bool,
+                                                     row: UnsafeMutablePointer<UInt16>, from: Int, to: Int, stride: Int,
+                                                     limit: Int) -> Bool {
         // A stream with no bytes never gets here (the header parser needs four); declining is safe.
         guard let bytes = reader.b.baseAddress else { return false }
         let end = reader.b.count
@@ -497,7 +521,7 @@ struct LosslessJPEG {
                 && (count >= 48 || takePlainBytes(bytes, end: end, pos: &pos, buffer: &buffer, count: &count)) {
                 var k = 0
                 while k < 4 {
-                    let quick = Int(fast[Int(truncatingIfNeeded: buffer &>> UInt64(truncatingIfNeeded: count &- fastBits)) & (1 << fastBits - 1)])
+                    let quick = Int(tables.fast(i)[Int(truncatingIfNeeded: buffer &>> UInt64(truncatingIfNeeded: count &- fastBits)) & (1 << fastBits - 1)])
                     let taken = quick & 15
                     if taken == 0 { break }
                     count &-= taken
@@ -515,7 +539,7 @@ struct LosslessJPEG {
                 buffer = reader.buffer; count = reader.count; pos = reader.pos; stopped = reader.stopped
             }
             if count >= fastBits {
-                let quick = Int(fast[Int(truncatingIfNeeded: buffer &>> UInt64(truncatingIfNeeded: count &- fastBits)) & (1 << fastBits - 1)])
+                let quick = Int(tables.fast(i)[Int(truncatingIfNeeded: buffer &>> UInt64(truncatingIfNeeded: count &- fastBits)) & (1 << fastBits - 1)])
                 let taken = quick & 15
                 if taken != 0 {
                     count &-= taken
@@ -527,7 +551,7 @@ struct LosslessJPEG {
                 }
             }
             reader.buffer = buffer; reader.count = count; reader.pos = pos
-            let d = difference(&reader, fast, lookup, maxLength, sixteenIsMinimum: sixteen)
+            let d = difference(&reader, tables.fast(i), tables.lookup(i), tables.maxLength(i), sixteenIsMinimum: sixteen)
             buffer = reader.buffer; count = reader.count; pos = reader.pos; stopped = reader.stopped
             if d == failed { return false }
             let stored = UInt16(truncatingIfNeeded: Int(row[i - stride]) + d)
@@ -544,12 +568,12 @@ struct LosslessJPEG {
     /// `decodeLeftPredicted` (LibRaw's semantics), and the row's last samples too. Each stream
     /// sees the same steps, in the same order, as when decoded alone.
     @inline(never)
-    static func decodeLeftPredictedPair(_ a: inout Rows, _ rowA: UnsafeMutablePointer<UInt16>,
-                                        _ b: inout Rows, _ rowB: UnsafeMutablePointer<UInt16>,
-                                        from: Int, to: Int, stride: Int) -> Bool {
+    static func decodeLeftPredictedPair<A: SampleTables, B: SampleTables>(
+        _ a: inout Rows, _ rowA: UnsafeMutablePointer<UInt16>, _ tablesA: A,
+        _ b: inout Rows, _ rowB: UnsafeMutablePointer<UInt16>, _ tablesB: B, from: Int, to: Int, stride: Int
+    ) -> Bool {
         guard let bytesA = a.reader.b.baseAddress, let bytesB = b.reader.b.baseAddress else { return false }
         let endA = a.reader.b.count, endB = b.reader.b.count
-        let fastA = UnsafePointer(a.quick[0]), fastB = UnsafePointer(b.quick[0])
         let limitA = a.limit, limitB = b.limit
         var bufferA = a.reader.buffer, countA = a.reader.count, posA = a.reader.pos
         var bufferB = b.reader.buffer, countB = b.reader.count, posB = b.reader.pos
@@ -560,8 +584,8 @@ struct LosslessJPEG {
                 && (countB >= 48 || takePlainBytes(bytesB, end: endB, pos: &posB, buffer: &bufferB, count: &countB)) {
                 var k = 0
                 while k < 4 {
-                    let quickA = Int(fastA[Int(truncatingIfNeeded: bufferA &>> UInt64(truncatingIfNeeded: countA &- fastBits)) & (1 << fastBits - 1)])
-                    let quickB = Int(fastB[Int(truncatingIfNeeded: bufferB &>> UInt64(truncatingIfNeeded: countB &- fastBits)) & (1 << fastBits - 1)])
+                    let quickA = Int(tablesA.fast(i)[Int(truncatingIfNeeded: bufferA &>> UInt64(truncatingIfNeeded: countA &- fastBits)) & (1 << fastBits - 1)])
+                    let quickB = Int(tablesB.fast(i)[Int(truncatingIfNeeded: bufferB &>> UInt64(truncatingIfNeeded: countB &- fastBits)) & (1 << fastBits - 1)])
                     let takenA = quickA & 15, takenB = quickB & 15
                     if takenA == 0 || takenB == 0 { break }
                     countA &-= takenA
@@ -592,6 +616,42 @@ struct LosslessJPEG {
         a.reader.buffer = bufferA; a.reader.count = countA; a.reader.pos = posA
         b.reader.buffer = bufferB; b.reader.count = countB; b.reader.pos = posB
         return i >= to || (a.decodeLeftPredicted(rowA, from: i, to: to) && b.decodeLeftPredicted(rowB, from: i, to: to))
+    }
+
+    /// Where a row's samples find their Huffman tables (`decodeLeftPredicted`): sample i of a row
+    /// belongs to component i % clrs, and LibRaw decodes component c with table slot c.
+    enum SampleTableLayout { case shared, alternating }
+
+    /// A row's tables as `decodeLeftPredicted` reads them, per sample index: one type per layout,
+    /// so each layout's loop is compiled for it (the shared one's table is loop-invariant).
+    protocol SampleTables {
+        func fast(_ i: Int) -> UnsafePointer<Int32>
+        func lookup(_ i: Int) -> UnsafePointer<UInt16>
+        func maxLength(_ i: Int) -> Int
+    }
+
+    /// One table for every sample (one component, or components sharing table 0).
+    struct OneTable: SampleTables {
+        let quick: UnsafePointer<Int32>
+        let codes: UnsafePointer<UInt16>
+        let longest: Int
+        init(fast: UnsafeMutablePointer<Int32>, lookup: UnsafeMutablePointer<UInt16>, maxLength: Int) {
+            (quick, codes, longest) = (UnsafePointer(fast), UnsafePointer(lookup), maxLength)
+        }
+        @inline(__always) func fast(_ i: Int) -> UnsafePointer<Int32> { quick }
+        @inline(__always) func lookup(_ i: Int) -> UnsafePointer<UInt16> { codes }
+        @inline(__always) func maxLength(_ i: Int) -> Int { longest }
+    }
+
+    /// Two components with tables of their own, their samples alternating (even indices
+    /// component 0): Google's Pixel DNGs store each tile as two components, each with its own
+    /// table. They took the general loop, 27 instructions per sample (callgrind), before this.
+    struct TwoTables: SampleTables {
+        let even: OneTable
+        let odd: OneTable
+        @inline(__always) func fast(_ i: Int) -> UnsafePointer<Int32> { i & 1 == 0 ? even.quick : odd.quick }
+        @inline(__always) func lookup(_ i: Int) -> UnsafePointer<UInt16> { i & 1 == 0 ? even.codes : odd.codes }
+        @inline(__always) func maxLength(_ i: Int) -> Int { i & 1 == 0 ? even.longest : odd.longest }
     }
 
     /// The predictor `psv` (1…7) of T.81 Table H.1 from the sample's left, upper and upper-left
