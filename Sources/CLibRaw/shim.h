@@ -17,9 +17,9 @@ static inline unsigned emulsion_maximum(const libraw_data_t *lr) { return lr->ra
 static inline unsigned emulsion_linear_max(const libraw_data_t *lr, int c) {
     return (c >= 0 && c < 4) ? (unsigned)lr->rawdata.color.linear_max[c] : 0;
 }
-static inline unsigned short emulsion_curve(const libraw_data_t *lr, int i) {
-    return (i >= 0 && i < 0x10000) ? lr->color.curve[i] : 0;
-}
+/* LibRaw's linearisation curve, emulsion_curve_count() entries. */
+static inline const unsigned short *emulsion_curve_table(const libraw_data_t *lr) { return lr->color.curve; }
+static inline int emulsion_curve_count(void) { return (int)(sizeof(((libraw_colordata_t *)0)->curve) / sizeof(unsigned short)); }
 static inline const libraw_colordata_t *emulsion_color(const libraw_data_t *lr) { return &lr->rawdata.color; }
 static inline const libraw_iparams_t *emulsion_iparams(const libraw_data_t *lr) { return &lr->rawdata.iparams; }
 static inline const libraw_image_sizes_t *emulsion_sizes(const libraw_data_t *lr) { return &lr->rawdata.sizes; }

@@ -43,9 +43,11 @@ public struct DNGOpcodes: Sendable, Equatable {
     /// The opcodes of a DNG held in memory.
     public static func read(bytes: [UInt8]) -> DNGOpcodes? { read(source: bytes) }
 
-    /// The opcodes of a DNG read through `source` (a file read on demand: `RawFile`).
-    static func read(source: any ByteSource) -> DNGOpcodes? {
-        let directories = TIFFDirectory.all(source)
+    /// The opcodes of a DNG read through `source`.
+    static func read(source: any ByteSource) -> DNGOpcodes? { read(directories: TIFFDirectory.all(source)) }
+
+    /// The opcodes of a DNG whose directories are parsed already (`RawFile` parses them once per file).
+    static func read(directories: [TIFFDirectory]) -> DNGOpcodes? {
         guard !directories.isEmpty else { return nil }
         let raw = directories.first {
             $0.numbers(254)?.first == 0 && [32803.0, 34892].contains($0.numbers(262)?.first ?? 0)

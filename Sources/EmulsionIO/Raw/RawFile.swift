@@ -121,13 +121,15 @@ public enum RawFile {
 
         let isDNG = iparams.dng_version != 0
         let file = isDNG ? contents() : nil
-        if let file { try checkCFAPattern(file, path: path) }
-        let stored = allowFastPaths ? file.flatMap { uncompressedSamples(handle, file: $0) } : nil
+        // Parsed once here for the checks, fast paths and opcodes below.
+        let directories = file.map { TIFFDirectory.all($0) } ?? []
+        try checkCFAPattern(directories, path: path)
+        let stored = allowFastPaths && file != nil ? uncompressedSamples(handle, directories: directories) : nil
         // LJ92 tiles: decoded here in parallel (or by the caller), unless LibRaw already reported
         // a problem while opening the file (its unpack path below turns that into the error).
         var decoded: [UInt16]? = nil
         var deferredTiles: LosslessDNGTiles? = nil
-        if allowFastPaths, stored == nil, problems.dataError == nil, let file, let tiles = losslessTiles(handle, file: file) {
+        if allowFastPaths, stored == nil, problems.dataError == nil, let file, let tiles = losslessTiles(handle, directories: directories) {
             if defersDecoding {
                 deferredTiles = tiles
             } else {
@@ -182,7 +184,7 @@ public enum RawFile {
         }
         var image = RawImage(width: width, height: height, layout: layout.image, samples: samples, levels: levels,
                              colour: colour, metadata: metadata(handle))
-        if let file, let opcodes = DNGOpcodes.read(source: file) {
+        if file != nil, let opcodes = DNGOpcodes.read(directories: directories) {
             let mosaic = image.cfa != nil
             image.metadata.opcodes = opcodes.descriptions(appliesGainMaps: mosaic)
             if mosaic, !opcodes.gainMaps.isEmpty {
@@ -200,14 +202,14 @@ public enum RawFile {
     /// What both fast paths require before they may replace `libraw_unpack`: a CFA DNG for which
     /// LibRaw chose `loader`, takes no black from masked areas, and whose file has exactly one CFA
     /// directory, the primary image at LibRaw's raw size, one sample per pixel, chunky.
-    private static func soleCFADirectory(_ h: UnsafeMutablePointer<libraw_data_t>, file: any ByteSource,
+    private static func soleCFADirectory(_ h: UnsafeMutablePointer<libraw_data_t>, directories: [TIFFDirectory],
                                          loader: String) -> TIFFDirectory? {
         let iparams = emulsion_iparams(h).pointee
         guard iparams.filters != 0, iparams.dng_version != 0,
               String(cString: libraw_unpack_function_name(h)) == loader else { return nil }
         let sizes = emulsion_sizes(h).pointee
         guard hasNoMaskedAreas(sizes) else { return nil }
-        let cfa = cfaDirectories(file)
+        let cfa = cfaDirectories(directories)
         guard cfa.count == 1, let d = cfa.first,
               d.integer(254, default: 0) == 0, d.integer(256) == Int(sizes.raw_width), d.integer(257) == Int(sizes.raw_height),
               d.integer(277, default: 1) == 1, d.integer(284, default: 1) == 1 else { return nil }
@@ -218,8 +220,8 @@ public enum RawFile {
     /// applies no linearisation curve and takes no black from masked areas (the three things its
     /// unpack would add to a copy), and the file has one CFA image of LibRaw's raw size,
     /// uncompressed, in contiguous strips whose bytes are all there. Anything else: nil (LibRaw decodes).
-    static func uncompressedSamples(_ h: UnsafeMutablePointer<libraw_data_t>, file: any ByteSource) -> UncompressedSamples? {
-        guard let d = soleCFADirectory(h, file: file, loader: "packed_dng_load_raw()"),
+    static func uncompressedSamples(_ h: UnsafeMutablePointer<libraw_data_t>, directories: [TIFFDirectory]) -> UncompressedSamples? {
+        guard let d = soleCFADirectory(h, directories: directories, loader: "packed_dng_load_raw()"),
               libRawCurve(h).enumerated().allSatisfy({ $0.element == UInt16($0.offset) }),
               d.integer(259) == 1, d.integer(266, default: 1) == 1,
               let bits = d.integer(258), UncompressedSamples.supportedBits.contains(bits), d.entries[322] == nil,
@@ -241,9 +243,9 @@ public enum RawFile {
     /// exactly one CFA directory of LibRaw's raw size, LJ92-compressed, one sample per pixel, in two
     /// or more tiles whose offsets are LONGs (LibRaw reads them as such). Strips and single tiles:
     /// nil (LibRaw decodes). The linearisation curve is LibRaw's own, applied as it applies it.
-    static func losslessTiles(_ h: UnsafeMutablePointer<libraw_data_t>, file: any ByteSource) -> LosslessDNGTiles? {
+    static func losslessTiles(_ h: UnsafeMutablePointer<libraw_data_t>, directories: [TIFFDirectory]) -> LosslessDNGTiles? {
         let iparams = emulsion_iparams(h).pointee
-        guard iparams.colors == 3, let d = soleCFADirectory(h, file: file, loader: "lossless_dng_load_raw()"),
+        guard iparams.colors == 3, let d = soleCFADirectory(h, directories: directories, loader: "lossless_dng_load_raw()"),
               d.integer(259) == 7, let tileWidth = d.integer(322), let tileLength = d.integer(323),
               d.entries[324]?.type == 4, let offsets = d.integers(324), let counts = d.integers(325),
               offsets.count >= 2, offsets.count == counts.count else { return nil }
@@ -304,7 +306,9 @@ public enum RawFile {
 
     /// LibRaw's linearisation curve as it stands after opening the file, 65 536 entries.
     static func libRawCurve(_ h: UnsafeMutablePointer<libraw_data_t>) -> [UInt16] {
-        (0..<0x10000).map { emulsion_curve(h, Int32($0)) }
+        // One copy of the table (65 536 calls of emulsion_curve were ~0.9 M instructions per file).
+        precondition(emulsion_curve_count() == 0x10000, "LibRaw's curve holds 0x10000 entries")
+        return Array(UnsafeBufferPointer(start: emulsion_curve_table(h), count: 0x10000))
     }
 
     final class DecodeProblems: @unchecked Sendable { var dataError: String? }
@@ -334,9 +338,9 @@ public enum RawFile {
     }
 
     /// `unpacked`: LibRaw's unpack ran (without it there is no raw buffer to check for).
-    /// The file's directories of CFA data (PhotometricInterpretation 32803).
-    private static func cfaDirectories(_ file: any ByteSource) -> [TIFFDirectory] {
-        TIFFDirectory.all(file).filter { $0.numbers(262)?.first == 32803 }
+    /// The directories of CFA data (PhotometricInterpretation 32803) among a file's.
+    private static func cfaDirectories(_ directories: [TIFFDirectory]) -> [TIFFDirectory] {
+        directories.filter { $0.numbers(262)?.first == 32803 }
     }
 
     /// Refuses a DNG whose CFAPattern names a colour outside DNG's 0–6 (red, green, blue, cyan,
@@ -345,8 +349,8 @@ public enum RawFile {
     /// the layout it reports, and the error that follows, changed from run to run (a hostile
     /// raw: "2-colour GMCY filter array" five times in six, "no mosaic and no RGB data" once).
     /// Checked on Emulsion's own reading of the tag, the same way every time.
-    static func checkCFAPattern(_ file: any ByteSource, path: String) throws {
-        for directory in cfaDirectories(file) {
+    static func checkCFAPattern(_ directories: [TIFFDirectory], path: String) throws {
+        for directory in cfaDirectories(directories) {
             if let pattern = directory.numbers(33422), let bad = pattern.first(where: { $0 > 6 }) {
                 throw RawFileError(path: path, problem: "damaged DNG: its CFA pattern names colour \(Int(bad)), outside DNG's 0–6")
             }
