@@ -95,6 +95,46 @@ final class LosslessJPEGTests: XCTestCase {
         assertSameOutcome(fromWorker, asLibRaw: Result { try RawFile.readWithLibRawUnpack(path: cut.path) })
     }
 
+    /// The worker's answer carries LibRaw's curve only where it changes something: none for the
+    /// Pixel crop (no LinearizationTable: the parent restores the identity), all 65 536 values for
+    /// the Blackmagic frames; either way the parent's image is the in-process one.
+    func testTheAnswerCarriesTheCurveOnlyWhereItIsNotTheIdentity() throws {
+        let samples = TestSupport.rawSamples().filter { Self.lj92Samples.contains($0.name) }
+        if samples.isEmpty { throw XCTSkip("LJ92 samples missing") }
+        let directory = TestSupport.temporaryDirectory("lj92-answer")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        for sample in samples {
+            let url = directory.appendingPathComponent("answer")
+            FileManager.default.createFile(atPath: url.path, contents: nil)
+            let handle = try FileHandle(forWritingTo: url)
+            XCTAssertEqual(IsolatedDecoding.serve(path: sample.url.path, pixelLimit: RawFile.defaultPixelLimit, to: handle.fileDescriptor), 0)
+            try handle.close()
+            let answer = try [UInt8](Data(contentsOf: url))
+            let headerAt = IsolatedDecoding.magic.count + 1
+            let valuesAt = headerAt + 8 + Int(IsolatedDecoding.length(answer[headerAt...]))
+            let values = Int(IsolatedDecoding.length(answer[valuesAt...]))
+            let identity = sample.name.hasPrefix("google-pixel")
+            XCTAssertEqual(values, identity ? 0 : 0x10000, sample.name)
+            XCTAssertEqual(answer.count, valuesAt + 8 + 2 * values, sample.name)
+            let parsed = try XCTUnwrap(answer.withUnsafeBytes { try IsolatedDecoding.parse($0, path: sample.url.path) })
+            let reference = try RawFile.read(path: sample.url.path)
+            XCTAssertTrue(parsed.samples == reference.samples, sample.name)
+            XCTAssertEqual(parsed.levels, reference.levels, sample.name)
+        }
+        // A curve of any other length is refused.
+        let pixel = try XCTUnwrap(samples.first { $0.name.hasPrefix("google-pixel") })
+        let url = directory.appendingPathComponent("answer")
+        let handle = try FileHandle(forWritingTo: url)
+        try handle.truncate(atOffset: 0)
+        _ = IsolatedDecoding.serve(path: pixel.url.path, pixelLimit: RawFile.defaultPixelLimit, to: handle.fileDescriptor)
+        try handle.close()
+        var answer = try [UInt8](Data(contentsOf: url))
+        answer.removeLast(8)
+        IsolatedDecoding.appendLength(2, to: &answer)
+        answer += [0, 0, 1, 0]
+        XCTAssertThrowsError(try answer.withUnsafeBytes { try IsolatedDecoding.parse($0, path: pixel.url.path) })
+    }
+
     /// Mutated and truncated tile data never crash: each read gives an image or a `RawFileError`.
     /// LibRaw's own result on a damaged file is not required to match (it may differ on corrupt
     /// data); where our decoder is unsure it leaves the file to LibRaw anyway.

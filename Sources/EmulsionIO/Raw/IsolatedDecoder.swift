@@ -67,7 +67,8 @@ public enum RawDecoder: Sendable {
 /// The wire format between the decode worker and its parent: magic, status, the header
 /// (`Header`, in `WireCoding`'s tagged binary), then 16-bit values: the samples, or, when the
 /// header says where they lie in the file, the LibRaw curve their reader needs (none for an
-/// uncompressed DNG's).
+/// uncompressed DNG's, and none where the curve is the identity: a DNG without a
+/// LinearizationTable, every phone DNG, whose 128 KB of curve were most of the answer).
 public enum IsolatedDecoding {
     static let magic: [UInt8] = Array("EMULSRAW".utf8)
 
@@ -119,8 +120,10 @@ public enum IsolatedDecoding {
             var (raw, deferred) = libRawUnpack
                 ? (try RawFile.readWithLibRawUnpack(path: path, pixelLimit: pixelLimit), nil)
                 : try RawFile.readDeferringSamples(path: path, pixelLimit: pixelLimit)
-            // The samples, or the deferred reader's curve: either way 16-bit values after the header.
-            let samples = deferred?.curve ?? raw.samples
+            // The samples, or the deferred reader's curve unless it is the identity: either way
+            // 16-bit values after the header.
+            let curve = deferred?.curve.flatMap { Self.isIdentity($0) ? [] : $0 }
+            let samples = curve ?? raw.samples
             raw.samples = []
             let shading = raw.lensShading.map(ShadingWire.init)
             raw.lensShading = nil
@@ -215,6 +218,13 @@ public enum IsolatedDecoding {
         return answer
     }
 
+    /// LibRaw's curve where it changes nothing.
+    static let identityCurve = (0..<0x10000).map { UInt16(truncatingIfNeeded: $0) }
+
+    static func isIdentity(_ curve: [UInt16]) -> Bool {
+        curve.count == 0x10000 && curve.indices.allSatisfy { curve[$0] == UInt16(truncatingIfNeeded: $0) }
+    }
+
     /// How reading a serving worker's answer ended, when it did not end with the answer.
     enum WorkerEnd: Error { case timedOut, endOfFile, malformed }
 
@@ -259,9 +269,10 @@ public enum IsolatedDecoding {
             }
         }
         if var deferred = header.deferredSamples {
-            let curveCount = deferred.curve == nil ? 0 : 0x10000
-            guard count == curveCount else { throw RawFileError(path: path, problem: "decoder process returned malformed output") }
-            if curveCount > 0 { deferred = deferred.with(curve: values()) }
+            // A reader with a curve gets the identity when none came.
+            let hasCurve = deferred.curve != nil
+            guard count == 0 || (hasCurve && count == 0x10000) else { throw RawFileError(path: path, problem: "decoder process returned malformed output") }
+            if hasCurve { deferred = deferred.with(curve: count == 0 ? Self.identityCurve : values()) }
             guard let samples = try deferred.read(path: path) else { return nil }
             raw.samples = samples
             return raw
