@@ -79,6 +79,33 @@ final class PNGSegmentTests: XCTestCase {
         XCTAssertEqual(try PNGFile.decode(one), image)
     }
 
+    /// A small image is split into `minimumSegments` segments (never below 64 KiB) so that
+    /// threads share it; a large one keeps `segmentBytes`; an explicit size at or below the floor
+    /// is kept. The bytes stay the same for any thread count.
+    func testSmallImagesAreSplitForTheThreads() throws {
+        let image = Synthetic.rgb(width: 382, height: 510, bitDepth: 16)  // the Pixel crop's size: 1.17 MB of rows
+        let rowBytes = 382 * 6 + 1
+        let idat = { (bytes: [UInt8]) in self.chunks(bytes).filter { $0.type == "IDAT" }.map(\.length) }
+        let one = try PNGFile.encode(image, options: PNGEncodingOptions(threads: 1))
+        // 510 rows in eight: 64 rows (147 KB) per segment, and the trailer's IDAT.
+        XCTAssertEqual(PNGFile.segmentRows(for: image.layout, options: .default), 64)
+        XCTAssertEqual(idat(one).count, 8 + 1)
+        for threads in [2, 3, 8] {
+            XCTAssertEqual(try PNGFile.encode(image, options: PNGEncodingOptions(threads: threads)), one, "\(threads) threads")
+        }
+        XCTAssertEqual(try PNGFile.decode(one), image)
+        // The floor: a 100-row image keeps segments of 64 KiB (28 rows), not 13 rows.
+        let short = PNGLayout(width: 382, height: 100)
+        XCTAssertEqual(PNGFile.segmentRows(for: short, options: .default), (64 << 10) / rowBytes)
+        // Large images: 1 MiB segments, as before.
+        let large = PNGLayout(width: 4000, height: 3000)
+        XCTAssertEqual(PNGFile.segmentRows(for: large, options: .default), (1 << 20) / (4000 * 6 + 1))
+        // Asked for: kept, below the floor as above it where the image has enough of them.
+        XCTAssertEqual(PNGFile.segmentRows(for: image.layout, options: PNGEncodingOptions(segmentBytes: 10 * rowBytes)), 10)
+        XCTAssertEqual(PNGFile.segmentRows(for: image.layout, options: PNGEncodingOptions(segmentBytes: 50 * rowBytes)), 50)
+        XCTAssertEqual(PNGFile.segmentRows(for: image.layout, options: PNGEncodingOptions(minimumSegments: 1)), (1 << 20) / rowBytes)
+    }
+
     func testChunkStructure() throws {
         var image = Synthetic.photo(width: 100, height: 64)
         image.iccProfile = TestICC.rgbDisplayProfile()

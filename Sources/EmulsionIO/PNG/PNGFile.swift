@@ -151,6 +151,13 @@ public struct PNGEncodingOptions: Equatable, Sendable {
     /// segments spread better over threads and cost a little compression (each starts with an
     /// empty dictionary and ends with a 5-byte flush marker); 1 MiB loses < 0.1 %.
     public var segmentBytes: Int
+    /// Images with fewer `segmentBytes` segments than this get smaller segments, down to
+    /// `smallestSegmentBytes`, so that threads share even a small image: a 0.2 MP image (1.2 MB of
+    /// 16-bit rows) made one 1 MiB segment and one of 0.2 MB, so one thread compressed nearly all
+    /// of it. Like `segmentBytes` it sets the bytes, whatever the thread count.
+    public var minimumSegments: Int
+    /// The floor of that split (rounded to whole rows).
+    public static let smallestSegmentBytes = 64 << 10
     /// Name stored in the iCCP chunk: 1-79 printable ASCII characters, no leading, trailing or double spaces.
     public var iccProfileName: String
     /// Compress segments on `threads` threads; off: one thread (for callers already encoding
@@ -158,13 +165,14 @@ public struct PNGEncodingOptions: Equatable, Sendable {
     public var parallel: Bool
 
     public init(compressionLevel: Int = 1, filter: PNGFilter = .up, strategy: PNGCompressionStrategy = .fastHuffman,
-                threads: Int = 0, segmentBytes: Int = 1 << 20, iccProfileName: String = "ICC Profile",
+                threads: Int = 0, segmentBytes: Int = 1 << 20, minimumSegments: Int = 8, iccProfileName: String = "ICC Profile",
                 parallel: Bool = true) {
         self.compressionLevel = compressionLevel
         self.filter = filter
         self.strategy = strategy
         self.threads = threads
         self.segmentBytes = segmentBytes
+        self.minimumSegments = minimumSegments
         self.iccProfileName = iccProfileName
         self.parallel = parallel
     }
@@ -258,7 +266,7 @@ public enum PNGFile {
 
     /// Rows per segment for `image` with the default options.
     static func defaultRowsPerBlock(for image: PNGImage) -> Int {
-        segmentRows(width: image.width, channels: image.channels, bitDepth: image.bitDepth)
+        segmentRows(for: image.layout, options: .default)
     }
 
     /// Encodes `image` as PNG bytes in memory (the segmented encoder, `options.effectiveThreads` wide).
@@ -305,7 +313,12 @@ public enum PNGFile {
 
     /// Rows in each segment `encode` compresses for `layout` (the last segment may be shorter).
     public static func segmentRows(for layout: PNGLayout, options: PNGEncodingOptions) -> Int {
-        segmentRows(width: layout.width, channels: layout.channels, bitDepth: layout.bitDepth, segmentBytes: options.segmentBytes)
+        let rows = segmentRows(width: layout.width, channels: layout.channels, bitDepth: layout.bitDepth, segmentBytes: options.segmentBytes)
+        // Never larger than asked: `min`; never below the floor unless asked: `max` with it.
+        let floor = segmentRows(width: layout.width, channels: layout.channels, bitDepth: layout.bitDepth,
+                                segmentBytes: PNGEncodingOptions.smallestSegmentBytes)
+        let even = (layout.height + max(1, options.minimumSegments) - 1) / max(1, options.minimumSegments)
+        return min(rows, max(even, floor, 1))
     }
 
     /// The segmented encoder: header, then segments taken in order by `options.effectiveThreads`
