@@ -63,4 +63,43 @@ final class ByteSourceTests: XCTestCase {
         XCTAssertEqual(Array(out[1_000...]), [UInt8](repeating: 0, count: 1_000))
         XCTAssertEqual(file.bytes(3_000, 2_000), out)
     }
+
+    /// `MappedFile` holds the file's bytes; a page past the end of a file cut while mapped raises
+    /// SIGBUS (in a forked child here), which is why only the decode worker maps files.
+    func testAMappedFileHoldsTheBytesAndACutOneRaisesSIGBUS() throws {
+        let bytes = (0..<20_000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        let url = try makeFile(bytes)
+        defer { try? FileManager.default.removeItem(at: url.deletingLastPathComponent()) }
+        let mapped = try XCTUnwrap(MappedFile(path: url.path))
+        XCTAssertEqual(mapped.count, bytes.count)
+        XCTAssertEqual(Array(UnsafeRawBufferPointer(start: mapped.base, count: mapped.count)), bytes)
+        XCTAssertNil(MappedFile(path: url.deletingLastPathComponent().path), "a folder")
+        XCTAssertEqual(truncate(url.path, 4_000), 0)
+        let base = UInt(bitPattern: mapped.base)
+        let child = try WorkerProcess.forked {
+            let byte = UnsafePointer<UInt8>(bitPattern: base)!.advanced(by: 12_288).pointee
+            return Int32(byte)
+        }
+        XCTAssertEqual(child.waitForExit().signal, SIGBUS)
+    }
+
+    /// The decode worker's reading of a DNG (LibRaw on a mapping) gives what reading it through
+    /// LibRaw's file stream gives, for every DNG sample.
+    func testAMappedDNGReadsAsTheFileDoes() throws {
+        let dngs = TestSupport.rawSamples().filter { $0.name.lowercased().hasSuffix(".dng") }
+        if dngs.isEmpty { throw XCTSkip("no DNG samples") }
+        for sample in dngs {
+            let (streamed, streamedDeferred) = try RawFile.readDeferringSamples(path: sample.url.path)
+            let (mapped, mappedDeferred) = try RawFile.readDeferringSamples(path: sample.url.path, mapping: true)
+            XCTAssertEqual(mapped.width, streamed.width, sample.name)
+            XCTAssertEqual(mapped.height, streamed.height, sample.name)
+            XCTAssertEqual(mapped.layout, streamed.layout, sample.name)
+            XCTAssertTrue(mapped.samples == streamed.samples, sample.name)
+            XCTAssertEqual(mapped.levels, streamed.levels, sample.name)
+            XCTAssertEqual(mapped.colour, streamed.colour, sample.name)
+            XCTAssertEqual(mapped.metadata, streamed.metadata, sample.name)
+            XCTAssertEqual(mapped.lensShading?.maps.map(\.gains), streamed.lensShading?.maps.map(\.gains), sample.name)
+            XCTAssertEqual(mappedDeferred, streamedDeferred, sample.name)
+        }
+    }
 }

@@ -201,6 +201,7 @@ final class DecodeWorkerPoolTests: XCTestCase {
         }
         let cases: [(String, String)] = [
             (try script("crash", "head -c 1 >/dev/null; kill -SEGV $$"), "decoder crashed (signal 11) on this file"),
+            (try script("cut", "head -c 1 >/dev/null; kill -BUS $$"), "the file was cut short while the decoder read it (signal 7)"),
             (try script("garbage", "head -c 1 >/dev/null; printf 'not an answer at all'"), "decoder process returned malformed output"),
             (try script("short", "head -c 1 >/dev/null; printf 'EMULSRAW'"), "decoder process returned truncated output"),
             (try script("huge", "head -c 1 >/dev/null; printf 'EMULSRAW\\000\\377\\377\\377\\377\\377\\377\\377\\177'; sleep 30"),

@@ -16,18 +16,30 @@ struct TIFFDirectory {
     let bytes: any ByteSource
     let littleEndian: Bool
 
-    /// Every directory: IFD0 and its chain, then their SubIFDs (depth-first), at most 64.
-    static func all(_ b: any ByteSource) -> [TIFFDirectory] {
-        guard b.count >= 8 else { return [] }
+    /// The byte order and the offset of IFD0, from the header; nil for anything but TIFF.
+    private static func header(_ b: any ByteSource) -> (little: Bool, first: Int)? {
+        guard b.count >= 8 else { return nil }
         let little: Bool
         switch (b[0], b[1]) {
         case (0x49, 0x49): little = true
         case (0x4D, 0x4D): little = false
-        default: return []
+        default: return nil
         }
         let reader = Reader(bytes: b, little: little)
         // 42 for TIFF/DNG; "RC" (0x4352) for DNG camera profiles (.dcp).
-        guard reader.u16(2) == 42 || reader.u16(2) == 0x4352, let first = reader.u32(4) else { return [] }
+        guard reader.u16(2) == 42 || reader.u16(2) == 0x4352, let first = reader.u32(4) else { return nil }
+        return (little, first)
+    }
+
+    /// IFD0 alone.
+    static func first(_ b: any ByteSource) -> TIFFDirectory? {
+        guard let (little, first) = header(b) else { return nil }
+        return at(first, in: b, littleEndian: little)?.0
+    }
+
+    /// Every directory: IFD0 and its chain, then their SubIFDs (depth-first), at most 64.
+    static func all(_ b: any ByteSource) -> [TIFFDirectory] {
+        guard let (little, first) = header(b) else { return [] }
         var out: [TIFFDirectory] = []
         var pending = [first]
         var seen = Set<Int>()

@@ -171,6 +171,8 @@ public final class DecodeWorkerPool: @unchecked Sendable {
             throw RawFileError(path: path, problem: "decoder did not finish within \(Int(timeout)) s (damaged file?); stopped it")
         } catch IsolatedDecoding.WorkerEnd.endOfFile {
             if let signal = worker.waitForExit(deadline: deadline).signal {
+                // The worker reads DNGs through a mapping (`MappedFile`): SIGBUS is a file cut while it read.
+                if signal == SIGBUS { throw RawFileError(path: path, problem: "the file was cut short while the decoder read it (signal \(signal))") }
                 throw RawFileError(path: path, problem: "decoder crashed (signal \(signal)) on this file")
             }
             throw RawFileError(path: path, problem: "decoder process returned truncated output")

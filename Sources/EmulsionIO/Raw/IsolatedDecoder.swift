@@ -119,7 +119,7 @@ public enum IsolatedDecoding {
         do {
             var (raw, deferred) = libRawUnpack
                 ? (try RawFile.readWithLibRawUnpack(path: path, pixelLimit: pixelLimit), nil)
-                : try RawFile.readDeferringSamples(path: path, pixelLimit: pixelLimit)
+                : try RawFile.readDeferringSamples(path: path, pixelLimit: pixelLimit, mapping: true)
             // The samples, or the deferred reader's curve unless it is the identity: either way
             // 16-bit values after the header.
             let curve = deferred?.curve.flatMap { Self.isIdentity($0) ? [] : $0 }

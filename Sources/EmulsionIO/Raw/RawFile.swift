@@ -32,9 +32,22 @@ public enum RawFile {
     /// (`DeferredSamples`: an uncompressed DNG's, an LJ92 DNG's tiles, a compressed NEF's) are
     /// not read: the image comes back without them, with where they lie, so the decode worker can
     /// let its parent read them from the file instead of piping them over.
-    static func readDeferringSamples(path: String, pixelLimit: Int = defaultPixelLimit) throws -> (RawImage, DeferredSamples?) {
+    ///
+    /// With `mapping` (the decode worker), LibRaw reads a DNG (DNGVersion in IFD0) from a private
+    /// mapping of the file (`MappedFile`) instead of through its file stream.
+    static func readDeferringSamples(path: String, pixelLimit: Int = defaultPixelLimit,
+                                     mapping: Bool = false) throws -> (RawImage, DeferredSamples?) {
         _ = try InputFileCheck.regularReadableFile(path)
-        return try decode(label: path, header: PlainFile.prefix(of: path, count: 4), pixelLimit: pixelLimit, contents: { FileBytes(path: path) },
+        let header = PlainFile.prefix(of: path, count: 4)
+        if mapping, let file = FileBytes(path: path), TIFFDirectory.first(file)?.entries[50706] != nil,
+           let mapped = MappedFile(path: path) {
+            return try withExtendedLifetime(mapped) {
+                try decode(label: path, header: header, pixelLimit: pixelLimit, contents: { file }, defersDecoding: true) {
+                    libraw_open_buffer($0, mapped.base, mapped.count)
+                }
+            }
+        }
+        return try decode(label: path, header: header, pixelLimit: pixelLimit, contents: { FileBytes(path: path) },
                           defersDecoding: true) { libraw_open_file($0, path) }
     }
 
