@@ -92,13 +92,17 @@ struct ProcessRequest: Equatable {
             .serving(files: max(1, inputs.count))
         decoder.startWorkerAhead(prefetching: shard == nil ? inputs.first.map { ($0, maxMegapixels * 1_000_000) } : nil)
         defer { decoder.finish() }
-        // The output space's ICC profile and encoding table (~1 ms on first use, then kept; built
-        // once, whoever asks first) are built on another thread while this one loads the profile
-        // and the worker decodes, rather than after the first decode; should this fail, the render
-        // reports it as before. After the fork: a thread before it would have made the worker a
-        // spawned one.
+        // The output space's ICC profile and encoding table (~0.5 ms on first use, then kept; built
+        // once, whoever asks first) are built while the worker decodes, rather than after the
+        // first decode; should this fail, the render reports it as before. Where the worker was
+        // asked for the first file, on this thread once the profile is loaded and the outputs
+        // planned: a thread of its own competed with the worker and this one for two cores, and
+        // delayed the worker's answer (Pixel crop: docs/PERFORMANCE.md, session 16). Otherwise
+        // (a decode in this process, or none asked ahead) on another thread, started after the
+        // fork: a thread before it would have made the worker a spawned one.
         let space = self.space
-        DispatchQueue.global(qos: .userInitiated).async { _ = try? space.outputEncoding() }
+        let workerAskedAhead = !inProcessDecoder && shard == nil && !self.inputs.isEmpty
+        if !workerAskedAhead { DispatchQueue.global(qos: .userInitiated).async { _ = try? space.outputEncoding() } }
         let loaded: Profile
         do {
             loaded = try ProfileLoader.standard.load(profile).applying(overrides: overrides + shortcutOverrides())
@@ -145,6 +149,7 @@ struct ProcessRequest: Equatable {
             complain("emulsion: \(error)")
             throw ExitCode(2)
         }
+        if workerAskedAhead { _ = try? space.outputEncoding() }
         Interrupts.install()
         let terminal = isatty(STDERR_FILENO) == 1
         let started = Date()
