@@ -340,7 +340,7 @@ final class LosslessJPEGSyntheticTests: XCTestCase {
             return (ok, rows)
         }
         // Each shape's first two tiles; then a tile of one table beside a tile of two, both ways
-        // round (a Pixel DNG mixes them: its encoder merges a tile's two tables when they are equal).
+        // round (a Pixel DNG mixes them: some of its tiles give both components the same table).
         var pairs = shapes.map { shape in (shape, shape.values().prefix(2).map(shape.encode)) }
         let one = MiniLJ92DNG(psv: 1, bits: 16, clrs: 2, seed: 47), two = MiniLJ92DNG(psv: 1, bits: 16, clrs: 2, twoTables: true, seed: 48)
         pairs.append((one, [one.encode(one.values()[0]), two.encode(two.values()[1])]))

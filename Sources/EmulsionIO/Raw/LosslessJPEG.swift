@@ -328,9 +328,9 @@ struct LosslessJPEG {
     /// their rows' samples interleaved (`decodeLeftPredictedPair`): a Huffman decode is a chain
     /// of dependent steps (the bit count sets the next lookup), and two independent chains keep
     /// the core busy where one waits on each table load. nil when the two are not both predictor
-    /// 1 with a table layout `decodeLeftPredicted` knows (`SampleTableLayout`) and the same size (the caller decodes
-    /// them one by one); otherwise false
-    /// where `decode` would return false for either.
+    /// 1 with a table layout `decodeLeftPredicted` knows (`SampleTableLayout`) and the same size
+    /// (the caller decodes them one by one); otherwise false where `decode` would return false
+    /// for either.
     static func decodeTogether(_ first: LosslessJPEG, _ firstBytes: UnsafeBufferPointer<UInt8>,
                                _ second: LosslessJPEG, _ secondBytes: UnsafeBufferPointer<UInt8>, dngVersion: UInt32,
                                rows firstSink: (UnsafePointer<UInt16>, Int) -> Void,
@@ -494,14 +494,13 @@ struct LosslessJPEG {
 
     /// `row[from..<to]`, each value its neighbour `stride` back plus the next difference, as the
     /// general loop computes them for predictor 1, each sample with its component's table
-    /// (`tables`). The quick case (a refill of
-    /// plain bytes, then a code and its magnitude within the 12 bits at hand) runs on the reader's
-    /// bit buffer, count and position held in locals, with wrapping arithmetic: through `inout`
-    /// they stayed in memory, twice the instructions per sample (callgrind). Four quick samples
-    /// follow each refill without a bit count test (12 MP phone capture: tile decoding 32 → 30 ms,
-    /// docs/PERFORMANCE.md, session 15). Anything else hands
-    /// the state back to `reader` and goes through `fill` and `difference`, LibRaw's semantics,
-    /// which give the same value for the quick case too.
+    /// (`tables`). The quick case (a refill of plain bytes, then a code and its magnitude within
+    /// the 12 bits at hand) runs on the reader's bit buffer, count and position held in locals,
+    /// with wrapping arithmetic: through `inout` they stayed in memory, twice the instructions
+    /// per sample (callgrind). Four quick samples follow each refill without a bit count test
+    /// (12 MP phone capture: tile decoding 32 → 30 ms, docs/PERFORMANCE.md, session 15). Anything
+    /// else hands the state back to `reader` and goes through `fill` and `difference`, LibRaw's
+    /// semantics, which give the same value for the quick case too.
     @inline(never)
     static func decodeLeftPredicted<T: SampleTables>(_ reader: inout BitReader, tables: T, sixteenIsMinimum sixteen: Bool,
                                                      row: UnsafeMutablePointer<UInt16>, from: Int, to: Int, stride: Int,
@@ -645,7 +644,7 @@ struct LosslessJPEG {
 
     /// Two components with tables of their own, their samples alternating (even indices
     /// component 0): Google's Pixel DNGs store each tile as two components, each with its own
-    /// table. They took the general loop, 27 instructions per sample (callgrind), before this.
+    /// table. They took the general loop, 55 instructions per sample (callgrind; 26 here).
     struct TwoTables: SampleTables {
         let even: OneTable
         let odd: OneTable

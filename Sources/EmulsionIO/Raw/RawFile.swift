@@ -350,7 +350,6 @@ public enum RawFile {
         var patternHeight: Int
     }
 
-    /// `unpacked`: LibRaw's unpack ran (without it there is no raw buffer to check for).
     /// The directories of CFA data (PhotometricInterpretation 32803) among a file's.
     private static func cfaDirectories(_ directories: [TIFFDirectory]) -> [TIFFDirectory] {
         directories.filter { $0.numbers(262)?.first == 32803 }
@@ -370,6 +369,8 @@ public enum RawFile {
         }
     }
 
+    /// The CFA layout LibRaw reports, refused where Emulsion cannot render it. `unpacked`:
+    /// LibRaw's unpack ran (without it there is no raw buffer to check for).
     static func sensorLayout(_ h: UnsafeMutablePointer<libraw_data_t>, path: String, unpacked: Bool) throws -> Layout {
         let iparams = emulsion_iparams(h).pointee
         let filters = iparams.filters
