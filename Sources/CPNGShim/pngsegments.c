@@ -471,8 +471,13 @@ int emu_png_deflate_rows(const uint16_t *rows_in, const uint16_t *above, uint32_
     uint8_t *prev = rows, *cur = rows + n, *filtered = rows + 2 * n;  /* filtered: 5 candidates + spare */
 
     const int fast = strategy == EMU_PNG_STRATEGY_FAST_HUFFMAN && compression_level == 1;
-    uint8_t *data = NULL;  /* the segment's filtered bytes, for the fast Huffman coder */
-    if (fast && !(data = (uint8_t *)malloc((size_t)raw_length))) {
+    /* The fast coder codes the filtered bytes in blocks of SEG_HUFFMAN_BLOCK, each as soon as it
+       is full, from one buffer of that size: the block it codes was filtered just before (where
+       the segment's filtered bytes, written whole first, had left L2 by the time they were coded). */
+    const size_t block_capacity = (size_t)raw_length < SEG_HUFFMAN_BLOCK ? (size_t)raw_length : SEG_HUFFMAN_BLOCK;
+    uint8_t *data = NULL;
+    size_t filled = 0, coded = 0;
+    if (fast && !(data = (uint8_t *)malloc(block_capacity))) {
         free(rows);
         return seg_fail(message, EMU_PNG_ERR_NO_MEMORY, "out of memory for a segment");
     }
@@ -498,6 +503,7 @@ int emu_png_deflate_rows(const uint16_t *rows_in, const uint16_t *above, uint32_
         chunk[length++] = 0x78;  /* CM 8 (deflate), CINFO 7 (32 KiB window) */
         chunk[length++] = flevel[compression_level];  /* FLEVEL, and FCHECK so that the pair is a multiple of 31 */
     }
+    seg_bits b = {chunk, length, 0, 0};  /* the fast coder's output, after the chunk's head */
 
     int rc = EMU_PNG_OK;
     uint32_t adler = (uint32_t)adler32(0, NULL, 0);
@@ -523,15 +529,33 @@ int emu_png_deflate_rows(const uint16_t *rows_in, const uint16_t *above, uint32_
         } else {
             int type = filter == EMU_PNG_FILTER_NONE ? 0 : filter == EMU_PNG_FILTER_SUB ? 1
                      : filter == EMU_PNG_FILTER_UP ? 2 : 4;
-            /* The fast coder reads the whole segment: a fixed filter writes its row there
-               directly, where it was filtered into the row buffer and copied (a memcpy of every
-               output byte). */
-            if (fast) row_filtered = data + (size_t)r * (n + 1);
+            /* A fixed filter writes its row straight into the block where it fits there whole
+               (nearly every row), where it was filtered into the row buffer and copied. */
+            if (fast && filled + n + 1 <= block_capacity) row_filtered = data + filled;
             seg_filter(type, cur, prev, n, bpp, (uint8_t *)row_filtered);
         }
         adler = seg_adler32(adler, row_filtered, n + 1);
         if (fast) {
-            if (row_filtered != data + (size_t)r * (n + 1)) memcpy(data + (size_t)r * (n + 1), row_filtered, n + 1);
+            if (row_filtered == data + filled) {
+                filled += n + 1;
+            } else {
+                for (size_t done = 0; done < n + 1;) {
+                    size_t take = n + 1 - done < block_capacity - filled ? n + 1 - done : block_capacity - filled;
+                    memcpy(data + filled, row_filtered + done, take);
+                    filled += take;
+                    done += take;
+                    if (filled == block_capacity) {
+                        coded += filled;
+                        huffman_block(&b, data, filled, is_last && coded == (size_t)raw_length);
+                        filled = 0;
+                    }
+                }
+            }
+            if (filled == block_capacity) {
+                coded += filled;
+                huffman_block(&b, data, filled, is_last && coded == (size_t)raw_length);
+                filled = 0;
+            }
             uint8_t *swap = prev; prev = cur; cur = swap;
             continue;
         }
@@ -559,10 +583,9 @@ int emu_png_deflate_rows(const uint16_t *rows_in, const uint16_t *above, uint32_
     if (!fast) deflateEnd(&z);
     free(rows);
     if (rc == EMU_PNG_OK && fast) {
-        seg_bits b = {chunk, length, 0, 0};
-        for (size_t start = 0; start < (size_t)raw_length; start += SEG_HUFFMAN_BLOCK) {
-            size_t count = (size_t)raw_length - start < SEG_HUFFMAN_BLOCK ? (size_t)raw_length - start : SEG_HUFFMAN_BLOCK;
-            huffman_block(&b, data + start, count, is_last && start + count == (size_t)raw_length);
+        if (filled > 0) {
+            coded += filled;
+            huffman_block(&b, data, filled, is_last && coded == (size_t)raw_length);
         }
         if (!is_last) {
             bits_put(&b, 0, 3);  /* empty stored block, not final: the byte-aligned sync marker */
