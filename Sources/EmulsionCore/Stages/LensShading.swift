@@ -138,8 +138,8 @@ public struct LensShading: Sendable, Codable {
             guard first <= last, last - first < 2 * (bottom - top) + 2, (last - first + 1) * plan.count <= budget else { return plan }
             // Every index below is in the grid (rows and columns are clamped to it, and a valid map
             // holds pointsV · pointsH · mapPlanes gains); checked once here, so the loop reads
-            // without a check per value (with one, and an append per value, it was ~30
-            // instructions a value: a 12 MP phone DNG's four maps, ~10 M before its render started).
+            // without a check per value (with one, and an append per value, the Pixel crop's four
+            // maps took 1.07 M instructions before its render started; 0.54 M so).
             guard first >= 0, (last * m.pointsH + m.pointsH - 1) * m.mapPlanes < m.gains.count else { return plan }
             budget -= (last - first + 1) * plan.count
             plan.gridRows = first..<(last + 1)
