@@ -398,6 +398,14 @@ static size_t huffman_bound(size_t n, size_t block) {
 
 #define SEG_HUFFMAN_BLOCK (512 * 1024)
 
+/* Codes the `*filled` bytes at `data` as the segment's next block (its last deflate block where
+   it ends the image: `final_at` is the segment's length then, 0 otherwise) and empties it. */
+static void seg_code_block(seg_bits *b, const uint8_t *data, size_t *filled, size_t *coded, uint64_t final_at) {
+    *coded += *filled;
+    huffman_block(b, data, *filled, final_at != 0 && *coded == final_at);
+    *filled = 0;
+}
+
 uint32_t emu_png_adler32_combine(uint32_t adler1, uint32_t adler2, uint64_t length2) {
     return (uint32_t)adler32_combine(adler1, adler2, (z_off_t)length2);  /* z_off_t is 64-bit on LP64 */
 }
@@ -477,6 +485,7 @@ int emu_png_deflate_rows(const uint16_t *rows_in, const uint16_t *above, uint32_
     const size_t block_capacity = (size_t)raw_length < SEG_HUFFMAN_BLOCK ? (size_t)raw_length : SEG_HUFFMAN_BLOCK;
     uint8_t *data = NULL;
     size_t filled = 0, coded = 0;
+    const uint64_t final_at = is_last ? raw_length : 0;  /* where the image's last block ends */
     if (fast && !(data = (uint8_t *)malloc(block_capacity))) {
         free(rows);
         return seg_fail(message, EMU_PNG_ERR_NO_MEMORY, "out of memory for a segment");
@@ -544,18 +553,10 @@ int emu_png_deflate_rows(const uint16_t *rows_in, const uint16_t *above, uint32_
                     memcpy(data + filled, row_filtered + done, take);
                     filled += take;
                     done += take;
-                    if (filled == block_capacity) {
-                        coded += filled;
-                        huffman_block(&b, data, filled, is_last && coded == (size_t)raw_length);
-                        filled = 0;
-                    }
+                    if (filled == block_capacity) seg_code_block(&b, data, &filled, &coded, final_at);
                 }
             }
-            if (filled == block_capacity) {
-                coded += filled;
-                huffman_block(&b, data, filled, is_last && coded == (size_t)raw_length);
-                filled = 0;
-            }
+            if (filled == block_capacity) seg_code_block(&b, data, &filled, &coded, final_at);
             uint8_t *swap = prev; prev = cur; cur = swap;
             continue;
         }
@@ -583,10 +584,7 @@ int emu_png_deflate_rows(const uint16_t *rows_in, const uint16_t *above, uint32_
     if (!fast) deflateEnd(&z);
     free(rows);
     if (rc == EMU_PNG_OK && fast) {
-        if (filled > 0) {
-            coded += filled;
-            huffman_block(&b, data, filled, is_last && coded == (size_t)raw_length);
-        }
+        if (filled > 0) seg_code_block(&b, data, &filled, &coded, final_at);
         if (!is_last) {
             bits_put(&b, 0, 3);  /* empty stored block, not final: the byte-aligned sync marker */
             bits_align(&b);

@@ -122,7 +122,7 @@ public enum IsolatedDecoding {
                 : try RawFile.readDeferringSamples(path: path, pixelLimit: pixelLimit, mapping: true)
             // The samples, or the deferred reader's curve unless it is the identity: either way
             // 16-bit values after the header.
-            let curve = deferred?.curve.flatMap { Self.isIdentity($0) ? [] : $0 }
+            let curve = deferred?.curve.flatMap { RawFile.isIdentity($0) ? [] : $0 }
             let samples = curve ?? raw.samples
             raw.samples = []
             let shading = raw.lensShading.map(ShadingWire.init)
@@ -218,13 +218,6 @@ public enum IsolatedDecoding {
         return answer
     }
 
-    /// LibRaw's curve where it changes nothing.
-    static let identityCurve = (0..<0x10000).map { UInt16(truncatingIfNeeded: $0) }
-
-    static func isIdentity(_ curve: [UInt16]) -> Bool {
-        curve.count == 0x10000 && curve.indices.allSatisfy { curve[$0] == UInt16(truncatingIfNeeded: $0) }
-    }
-
     /// How reading a serving worker's answer ended, when it did not end with the answer.
     enum WorkerEnd: Error { case timedOut, endOfFile, malformed }
 
@@ -272,7 +265,7 @@ public enum IsolatedDecoding {
             // A reader with a curve gets the identity when none came.
             let hasCurve = deferred.curve != nil
             guard count == 0 || (hasCurve && count == 0x10000) else { throw RawFileError(path: path, problem: "decoder process returned malformed output") }
-            if hasCurve { deferred = deferred.with(curve: count == 0 ? Self.identityCurve : values()) }
+            if hasCurve { deferred = deferred.with(curve: count == 0 ? RawFile.identityCurve : values()) }
             guard let samples = try deferred.read(path: path) else { return nil }
             raw.samples = samples
             return raw

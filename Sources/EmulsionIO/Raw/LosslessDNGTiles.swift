@@ -79,7 +79,7 @@ struct LosslessDNGTiles: Sendable, Equatable {
         var failed = [Bool](repeating: false, count: ranges.count)
         // Without a LinearizationTable LibRaw's curve is the identity (phone DNGs): then a run of
         // values is a copy, not a lookup per sample in a 128 KB table.
-        let identity = curve.indices.allSatisfy { curve[$0] == UInt16(truncatingIfNeeded: $0) }
+        let identity = RawFile.isIdentity(curve)
         let samples = [UInt16](unsafeUninitializedCapacity: total) { out, initialised in
             let base = out.baseAddress!
             MemoryAdvice.preferHugePages(UnsafeMutableRawBufferPointer(out))

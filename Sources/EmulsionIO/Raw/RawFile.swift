@@ -38,16 +38,17 @@ public enum RawFile {
     static func readDeferringSamples(path: String, pixelLimit: Int = defaultPixelLimit,
                                      mapping: Bool = false) throws -> (RawImage, DeferredSamples?) {
         _ = try InputFileCheck.regularReadableFile(path)
-        let header = PlainFile.prefix(of: path, count: 4)
         if mapping, let file = FileBytes(path: path), TIFFDirectory.first(file)?.entries[50706] != nil,
            let mapped = MappedFile(path: path) {
+            // The header from the page the directory check has read already.
+            let header = file.bytes(0, min(4, file.count))
             return try withExtendedLifetime(mapped) {
                 try decode(label: path, header: header, pixelLimit: pixelLimit, contents: { file }, defersDecoding: true) {
                     libraw_open_buffer($0, mapped.base, mapped.count)
                 }
             }
         }
-        return try decode(label: path, header: header, pixelLimit: pixelLimit, contents: { FileBytes(path: path) },
+        return try decode(label: path, header: PlainFile.prefix(of: path, count: 4), pixelLimit: pixelLimit, contents: { FileBytes(path: path) },
                           defersDecoding: true) { libraw_open_file($0, path) }
     }
 
@@ -235,7 +236,7 @@ public enum RawFile {
     /// uncompressed, in contiguous strips whose bytes are all there. Anything else: nil (LibRaw decodes).
     static func uncompressedSamples(_ h: UnsafeMutablePointer<libraw_data_t>, directories: [TIFFDirectory]) -> UncompressedSamples? {
         guard let d = soleCFADirectory(h, directories: directories, loader: "packed_dng_load_raw()"),
-              libRawCurve(h).enumerated().allSatisfy({ $0.element == UInt16($0.offset) }),
+              isIdentity(libRawCurve(h)),
               d.integer(259) == 1, d.integer(266, default: 1) == 1,
               let bits = d.integer(258), UncompressedSamples.supportedBits.contains(bits), d.entries[322] == nil,
               let offsets = d.integers(273), let counts = d.integers(279),
@@ -315,6 +316,15 @@ public enum RawFile {
     /// empty): a fast path that skips `libraw_unpack` would miss those levels.
     static func hasNoMaskedAreas(_ sizes: libraw_image_sizes_t) -> Bool {
         withUnsafeBytes(of: sizes.mask) { $0.allSatisfy { $0 == 0 } }
+    }
+
+    /// LibRaw's curve where it changes nothing (no LinearizationTable: every phone DNG).
+    static let identityCurve = (0..<0x10000).map { UInt16(truncatingIfNeeded: $0) }
+
+    /// Whether `curve` is `identityCurve` (compared in place: the worker asks of every DNG, and
+    /// needs no table of its own for it).
+    static func isIdentity(_ curve: [UInt16]) -> Bool {
+        curve.count == 0x10000 && curve.indices.allSatisfy { curve[$0] == UInt16(truncatingIfNeeded: $0) }
     }
 
     /// LibRaw's linearisation curve as it stands after opening the file, 65 536 entries.
