@@ -191,13 +191,13 @@ public final class Benchmark {
             print(CFormat.string("core pipeline, SIMD, 1 thread: %.2f ns/px CPU = %.2f× Halide camera_pipe's 2.6 ns/px (target ≤ 2×)", oneThread, oneThread / 2.6))
         }
         // The same fused core as `process` runs it: into one PNG segment's band buffer, reused.
-        if PNGRender.streams(raw.metadata.orientation) {
+        do {
             var line = "core as streamed (fused, into a reused PNG-segment band, as `process` renders), 1 thread, CPU:"
             var banded: [Engine: Double] = [:]
             for engine in [Engine.scalar, .simd] {
                 var bandOptions = renderOptions
                 bandOptions.engine = engine
-                let rendering = BandRendering(plan: plan, orientation: raw.metadata.orientation, options: bandOptions)
+                let rendering = BandRendering(plan: plan, options: bandOptions)
                 let rows = PNGFile.segmentRows(width: rendering.width, channels: 3, bitDepth: 16)
                 let worker = rendering.makeWorker(rows: rows)
                 banded[engine] = minimumTimes(options.repeats) {
@@ -311,7 +311,7 @@ public final class Benchmark {
     func render(_ plan: RenderPlan, raw: RawImage, engine: Engine, threads: Int, kernels: [any PointKernel], fuseSink: Bool,
                 timings: StageTimings?, stripRows: Int = Executor.defaultStripRows) -> Int {
         let (w, h) = (plan.source.width, plan.source.height)
-        let sink = OutputSink(sourceWidth: w, sourceHeight: h, orientation: raw.metadata.orientation, depth: .sixteen, into: output!)
+        let sink = OutputSink(sourceWidth: w, sourceHeight: h, orientation: plan.orientation, depth: .sixteen, into: output!)
         Executor(engine: engine, threads: threads, stripRows: stripRows, fuseSink: fuseSink)
             .run(source: plan.source, kernels: kernels, sink: sink, timings: timings)
         return w * h

@@ -44,8 +44,8 @@ public enum Processor {
         // Rendered and encoded in one streamed pass (`PNGRender`): each encoding thread renders
         // one PNG segment's rows into a small buffer and compresses them, and the segments go to
         // the file in order, so peak memory is the raw plus a band per thread, with no whole-image
-        // output (docs/ARCHITECTURE.md). 90°/270° orientations render the whole image when
-        // prepared (the raw is then released before encoding). Preparing builds the render plan,
+        // output (docs/ARCHITECTURE.md); a raw stored on its side is transposed when prepared,
+        // and the decoded one is released before encoding. Preparing builds the render plan,
         // so its errors come before the output file is created. The raw comes from `decoder`
         // (in-process LibRaw or the isolated decode worker, docs/RELIABILITY.md).
         var phases = Phases()

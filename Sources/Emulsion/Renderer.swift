@@ -48,23 +48,16 @@ public struct RenderError: Error, Sendable, CustomStringConvertible {
 /// (camera matrix, exposure, output encoding) as a chain the executor fuses and runs per strip.
 public enum Renderer {
     public static func render(_ raw: RawImage, options: RenderOptions) throws -> RenderedImage {
-        try render(raw, options: options, orientation: raw.metadata.orientation)
-    }
-
-    /// As `render(_:options:)`, with the sink applying `orientation` rather than the raw's own
-    /// (`.normal`: the image as stored, which `PNGRender` turns upright segment by segment). The
-    /// plan still sees the raw's orientation: a spot white balance rectangle is given upright.
-    static func render(_ raw: RawImage, options: RenderOptions, orientation: Orientation) throws -> RenderedImage {
         let plan = try RenderPlan(raw: raw, options: options)
         let (w, h) = (plan.source.width, plan.source.height)
         // The sink writes straight into the result's storage: no zero fill, no copy.
         let samples = [UInt16](unsafeUninitializedCapacity: 3 * w * h) { buffer, count in
             MemoryAdvice.preferHugePages(UnsafeMutableRawBufferPointer(buffer))
-            let sink = OutputSink(sourceWidth: w, sourceHeight: h, orientation: orientation, depth: options.depth, into: buffer)
+            let sink = OutputSink(sourceWidth: w, sourceHeight: h, orientation: plan.orientation, depth: options.depth, into: buffer)
             Executor(engine: options.engine, threads: options.threads).run(source: plan.source, kernels: plan.chain.fusedKernels(), sink: sink)
             count = 3 * w * h
         }
-        let (width, height) = orientation.orientedSize(width: w, height: h)
+        let (width, height) = plan.orientation.orientedSize(width: w, height: h)
         return RenderedImage(width: width, height: height, depth: options.depth, samples: samples,
                              space: options.space, iccProfile: try options.space.iccProfile())
     }
@@ -73,6 +66,10 @@ public enum Renderer {
 /// The prepared stages of one render: derived constants only, computed once from the parameters.
 public struct RenderPlan: Sendable {
     public let source: any StripSource
+    /// How the sink turns the source's image upright. Never an axis swap: a raw stored on its side
+    /// is transposed before its source is built (`RawImage.transposed`), so output rows are always
+    /// source rows and every render streams (docs/ARCHITECTURE.md).
+    public let orientation: Orientation
     public let chain: PointStageChain
     /// The white balance multipliers used (R, G, B; green = 1).
     public let whiteBalance: SIMD3<Float>
@@ -103,6 +100,10 @@ public struct RenderPlan: Sendable {
         let clipLevels = whiteBalance / max(whiteBalance.min(), .leastNormalMagnitude)
         let ceiling: Float = highlights == .clip ? 1 : clipLevels.max()
         var blend = highlights == .blend
+        // From here on the raw is only geometry for the source: the white balance above was
+        // resolved on it as stored (its spot rectangle is mapped through the stored orientation).
+        if raw.metadata.orientation.swapsAxes { raw = raw.transposed(threads: options.threads) }
+        orientation = raw.metadata.orientation
         var source: any StripSource
         switch raw.layout {
         case .mosaic(let cfa):

@@ -13,62 +13,31 @@ import EmulsionIO
 /// followed by `PNGFile.encode` with the same options (tests check it).
 ///
 /// Preparing builds the render plan (and any whole-image pre-pass, e.g. local contrast's
-/// surround), so its errors come before an output file is opened. Orientations that swap axes
-/// (90°/270°) have no stored rows for an output row: for them preparing renders the whole image
-/// as stored (rows stay rows, so the sink writes sequentially), and each encoding thread turns
-/// its segment's stored columns into output rows in a buffer of its own (`TransposedRows`;
-/// `streams` is false). Written as output columns by the sink instead, the image's every
-/// stored row touched one cache line in each output row: 3.9 ns/px against 1.0 upright
-/// (docs/PERFORMANCE.md, session 15). The row above each segment is rendered twice,
-/// about 1 row in 30 at 6000 px. `encode` renders on `png.effectiveThreads` threads
-/// (`Processor` sets them from `RenderOptions.threads`).
+/// surround), so its errors come before an output file is opened. An image stored on its side
+/// (90°/270°) streams too: the plan transposes its raw (`RawImage.transposed`), so output rows
+/// are source rows for every orientation. (Until session 17 such images were rendered whole
+/// when prepared and each segment's stored columns copied into rows: 6 B/px more and slower,
+/// docs/PERFORMANCE.md.) The row above each segment is rendered twice, about 1 row in 30 at
+/// 6000 px. `encode` renders on `png.effectiveThreads` threads (`Processor` sets them from
+/// `RenderOptions.threads`).
 public struct PNGRender {
     public let width: Int
     public let height: Int
-    private let content: Content
-
-    private enum Content {
-        case bands(BandRendering, PNGLayout)
-        case stored(StoredImage, PNGLayout)
-    }
+    private let bands: BandRendering
+    private let layout: PNGLayout
 
     public init(_ raw: RawImage, options: RenderOptions) throws {
-        let orientation = raw.metadata.orientation
-        guard Self.streams(orientation) else {
-            let image = try Renderer.render(raw, options: options, orientation: .normal)
-            let stored = StoredImage(samples: image.samples, width: image.width, height: image.height, orientation: orientation)
-            let layout = PNGLayout(width: stored.outputWidth, height: stored.outputHeight, bitDepth: options.depth.rawValue,
-                                   channels: 3, iccProfile: image.iccProfile)
-            (width, height, content) = (layout.width, layout.height, .stored(stored, layout))
-            return
-        }
-        let bands = BandRendering(plan: try RenderPlan(raw: raw, options: options), orientation: raw.metadata.orientation,
-                                  options: options)
-        let layout = PNGLayout(width: bands.width, height: bands.height, bitDepth: options.depth.rawValue, channels: 3,
-                               iccProfile: try options.space.iccProfile())
-        (width, height, content) = (layout.width, layout.height, .bands(bands, layout))
+        bands = BandRendering(plan: try RenderPlan(raw: raw, options: options), options: options)
+        layout = PNGLayout(width: bands.width, height: bands.height, bitDepth: options.depth.rawValue, channels: 3,
+                           iccProfile: try options.space.iccProfile())
+        (width, height) = (layout.width, layout.height)
     }
 
-    /// Whether an image stored in `orientation` streams (rows stay rows).
-    public static func streams(_ orientation: Orientation) -> Bool { !orientation.swapsAxes }
-
-    /// Whether `encode` renders band by band (false: the image was rendered whole when prepared).
-    public var streams: Bool {
-        if case .bands = content { return true }
-        return false
-    }
-
-    /// Renders (when streaming) and encodes, handing the PNG's bytes to `output` in order; an error
-    /// thrown by `output` stops the rendering and encoding and is rethrown.
+    /// Renders and encodes, handing the PNG's bytes to `output` in order; an error thrown by
+    /// `output` stops the rendering and encoding and is rethrown.
     public func encode(png: PNGEncodingOptions, to output: (UnsafeRawBufferPointer) throws -> Void) throws {
-        switch content {
-        case .stored(let image, let layout):
-            let bandRows = PNGFile.segmentRows(for: layout, options: png) + 1
-            try PNGFile.encode(layout, options: png, rows: { TransposedRows(image, capacityRows: bandRows).rows }, to: output)
-        case .bands(let bands, let layout):
-            let bandRows = PNGFile.segmentRows(for: layout, options: png) + 1
-            try PNGFile.encode(layout, options: png, rows: { bands.makeWorker(rows: bandRows).rows }, to: output)
-        }
+        let bandRows = PNGFile.segmentRows(for: layout, options: png) + 1
+        try PNGFile.encode(layout, options: png, rows: { bands.makeWorker(rows: bandRows).rows }, to: output)
     }
 }
 
@@ -81,11 +50,11 @@ struct BandRendering: @unchecked Sendable {
     let depth: OutputSink.Depth
     let executor: Executor
 
-    init(plan: RenderPlan, orientation: Orientation, options: RenderOptions) {
+    init(plan: RenderPlan, options: RenderOptions) {
         source = plan.source
         // Fused once: every band runs the same kernels.
         kernels = plan.chain.fusedKernels()
-        self.orientation = orientation
+        orientation = plan.orientation
         depth = options.depth
         executor = Executor(engine: options.engine, threads: 1)
     }
@@ -123,67 +92,5 @@ final class BandWorker {
         let stored = r.orientation.storedRows(ofOutputRows: rows, height: r.height)!
         r.executor.run(rows: stored, source: r.source, kernels: r.kernels, sink: sink, workspace: workspace)
         return UnsafePointer(buffer.baseAddress!)
-    }
-}
-
-/// A whole image rendered as stored, for an orientation that swaps the axes (`PNGRender`).
-struct StoredImage: Sendable {
-    let samples: [UInt16]
-    /// Stored size.
-    let width: Int
-    let height: Int
-    let orientation: Orientation
-
-    var outputWidth: Int { orientation.orientedSize(width: width, height: height).width }
-    var outputHeight: Int { orientation.orientedSize(width: width, height: height).height }
-}
-
-/// One encoding thread's output rows of a `StoredImage`, in a buffer made once and reused for
-/// every segment. Output pixel of stored (x, y) is `start + x · strideX + y · strideY`
-/// (`Orientation.indexMap`); where the axes swap, `strideY` is ±1 and `strideX` ±(output
-/// width), so a band of output rows is a run of stored columns. The band is filled stored row
-/// by stored row: each reads that run of columns in one piece and puts one pixel into each of
-/// the band's rows, whose current cache lines stay in L1 while the next stored rows fill them.
-final class TransposedRows {
-    let image: StoredImage
-    let capacityRows: Int
-    let buffer: UnsafeMutableBufferPointer<UInt16>
-
-    init(_ image: StoredImage, capacityRows: Int) {
-        precondition(image.orientation.swapsAxes)
-        self.image = image
-        self.capacityRows = capacityRows
-        buffer = .allocate(capacity: 3 * image.outputWidth * capacityRows)
-    }
-
-    deinit { buffer.deallocate() }
-
-    /// Output rows `rows` into the buffer (a `PNGRowSource`).
-    func rows(_ rows: Range<Int>) -> UnsafePointer<UInt16> {
-        precondition(!rows.isEmpty && rows.count <= capacityRows && rows.lowerBound >= 0 && rows.upperBound <= image.outputHeight)
-        let (w, h, outWidth) = (image.width, image.height, image.outputWidth)
-        let map = image.orientation.indexMap(width: w, height: h)
-        // Stored column x lies in output row start / outWidth ± x (`strideX` is ±outWidth, and
-        // the start's own column is below outWidth): the band's rows are a run of columns.
-        let firstRow = map.start / outWidth
-        func column(_ row: Int) -> Int { map.strideX > 0 ? row - firstRow : firstRow - row }
-        let (x0, x1) = (column(rows.lowerBound), column(rows.upperBound - 1))
-        let columns = min(x0, x1) ... max(x0, x1)
-        let band = buffer.baseAddress!
-        let origin = map.start - rows.lowerBound * outWidth
-        image.samples.withUnsafeBufferPointer { samples in
-            let stored = samples.baseAddress!
-            for y in 0..<h {
-                let row = stored + 3 * y * w
-                var out = band + 3 * (origin + columns.lowerBound * map.strideX + y * map.strideY)
-                let step = 3 * map.strideX
-                for x in columns {
-                    let pixel = row + 3 * x
-                    out[0] = pixel[0]; out[1] = pixel[1]; out[2] = pixel[2]
-                    out += step
-                }
-            }
-        }
-        return UnsafePointer(band)
     }
 }

@@ -6,7 +6,7 @@ import EmulsionIO
 
 /// The streamed render (`PNGRender`: each encoding thread renders its PNG segment's rows into a
 /// band and compresses them) writes exactly the bytes of `Renderer.render` + `PNGFile.encode`, for
-/// every orientation (those that swap the axes render as stored and turn each segment upright),
+/// every orientation (those that swap the axes through their transposed raw, `RawImage.transposed`),
 /// both depths, looks with whole-image pre-passes and spatial stages, device
 /// mode, non-square pixels, linear raws, every filter that reads the row above, and any thread
 /// count; and `Executor.run(rows:)` gives the same rows whatever order the bands come in.
@@ -44,7 +44,11 @@ final class StreamedRenderTests: XCTestCase {
     func testEveryOrientationAndDepth() throws {
         for orientation in Orientation.allCases {
             let raw = oriented(Self.chart, orientation)
-            XCTAssertEqual(try PNGRender(raw, options: RenderOptions(threads: 1)).streams, !orientation.swapsAxes)
+            // The plan's source is the raw as stored, or transposed where the orientation swaps
+            // the axes; either way what is left for the sink swaps none.
+            let plan = try RenderPlan(raw: raw, options: RenderOptions(threads: 1))
+            XCTAssertEqual(plan.orientation, orientation.swapsAxes ? orientation.afterTransposition : orientation)
+            XCTAssertEqual(plan.source.width, orientation.swapsAxes ? raw.height : raw.width)
             for depth in [OutputSink.Depth.eight, .sixteen] {
                 try assertSame(raw, RenderOptions(depth: depth, threads: 1), "\(orientation) \(depth)")
             }
@@ -68,7 +72,7 @@ final class StreamedRenderTests: XCTestCase {
         scalar.depth = .eight
         cases.append(("scalar engine", scalar))
         // A spot white balance: its rectangle is upright, so the axis-swapping orientations
-        // (rendered as stored, then turned per segment) must still map it through theirs.
+        // (whose source is the transposed raw) must still map it through theirs.
         let spot = try Self.profiles.load("neutral").applying(overrides: ["whiteBalance.mode=spot", "whiteBalance.spotX=10",
                                                                           "whiteBalance.spotY=150", "whiteBalance.spotWidth=30",
                                                                           "whiteBalance.spotHeight=20"])
