@@ -413,7 +413,8 @@ private func u32(_ b: [UInt8], _ i: Int) -> UInt32 {
 /// `lossless_dng_load_raw`) and by Emulsion's tile decoder. Tolerance: none; the storage is lossless.
 final class DNGWriterTileTests: XCTestCase {
     /// A phone capture whose size leaves partial tiles on the right and at the bottom (600 × 400
-    /// in 256 × 192 tiles: the last column 88 wide, the last row 16 high).
+    /// in 256 × 192 tiles: the last column 88 wide, the last row 16 high); every other tile codes
+    /// each component with its own Huffman table, as in a Pixel's DNG.
     func testPhoneCaptureTilesAndGainMapsReadBackExactly() throws {
         let directory = TestSupport.temporaryDirectory("dng-tiles")
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -487,7 +488,8 @@ final class DNGWriterTileTests: XCTestCase {
         XCTAssertEqual(table.lengths[0], table.lengths.min())
     }
 
-    /// A tile with every category 0…15 (15-bit extremes next to flat runs) through Emulsion's decoder.
+    /// A tile with every category 0…15 (15-bit extremes next to flat runs) through Emulsion's
+    /// decoder, with one table for both components and with one each.
     func testEveryCategoryRoundTrips() throws {
         var rng = SplitMix64(seed: 77)
         let width = 32, height = 24
@@ -500,12 +502,25 @@ final class DNGWriterTileTests: XCTestCase {
             else { value = 1 << (i % 15) }
             tile.append(UInt16(value))
         }
-        let bytes = tile.withUnsafeBufferPointer { LosslessJPEGEncoder.encode($0, width: width, height: height, precision: 15) }
-        var decoded: [UInt16] = []
-        let ok = bytes.withUnsafeBufferPointer { b in
-            LosslessJPEG(b)?.decode(b, dngVersion: 0x0104_0000) { row, _ in decoded += UnsafeBufferPointer(start: row, count: width) } ?? false
+        // The odd columns (component 2) made flatter, so that its own table differs.
+        for i in stride(from: 1, to: tile.count, by: 2) where i % 3 != 0 { tile[i] = 1000 }
+        for tables in [LosslessJPEGEncoder.Tables.shared, .perComponent] {
+            let bytes = tile.withUnsafeBufferPointer {
+                LosslessJPEGEncoder.encode($0, width: width, height: height, precision: 15, tables: tables)
+            }
+            // T.81 B.2.3: the scan names each component's table (Td, the high nibble); LibRaw
+            // ignores it and takes slot c for component c, so only the bytes show it.
+            let sos = try XCTUnwrap((0..<(bytes.count - 1)).first { bytes[$0] == 0xFF && bytes[$0 + 1] == 0xDA })
+            XCTAssertEqual(Array(bytes[(sos + 5)..<(sos + 9)]), [1, 0x00, 2, tables == .shared ? 0x00 : 0x10], "\(tables)")
+            var decoded: [UInt16] = []
+            let ok = bytes.withUnsafeBufferPointer { b -> Bool in
+                guard let jpeg = LosslessJPEG(b) else { return false }
+                // LibRaw's slots: component c reads slot c; per component, the two differ.
+                XCTAssertEqual(jpeg.tables[0] == jpeg.tables[1], tables == .shared, "\(tables)")
+                return jpeg.decode(b, dngVersion: 0x0104_0000) { row, _ in decoded += UnsafeBufferPointer(start: row, count: width) }
+            }
+            XCTAssertTrue(ok, "\(tables)")
+            XCTAssertEqual(decoded, tile, "\(tables)")
         }
-        XCTAssertTrue(ok)
-        XCTAssertEqual(decoded, tile)
     }
 }

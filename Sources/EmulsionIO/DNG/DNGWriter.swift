@@ -55,7 +55,8 @@ public enum DNGWriter {
         /// One uncompressed strip.
         case uncompressed
         /// Lossless JPEG tiles of this size (Compression 7), as phones store their raws; mosaic
-        /// images only. TIFF 6.0 §15: both sides multiples of 16.
+        /// images only. TIFF 6.0 §15: both sides multiples of 16. Even tiles (in TileOffsets
+        /// order) share one Huffman table between their two components, odd ones give each its own.
         case losslessJPEGTiles(width: Int, height: Int)
     }
 
@@ -188,8 +189,12 @@ public enum DNGWriter {
                     let row = min(y0 + y, image.height - 1) * image.width
                     for x in 0..<tileWidth { tile[y * tileWidth + x] = source.pointer[row + min(x0 + x, image.width - 1)] }
                 }
+                // Every other tile codes each component with its own table: a Pixel 7's DNG mixes
+                // both kinds, and its decoder takes a loop of its own for each (LosslessJPEG's
+                // `SampleTables`), so the synthetic capture measures both.
                 let bytes = tile.withUnsafeBufferPointer {
-                    LosslessJPEGEncoder.encode($0, width: tileWidth, height: tileHeight, precision: precision)
+                    LosslessJPEGEncoder.encode($0, width: tileWidth, height: tileHeight, precision: precision,
+                                               tables: t % 2 == 0 ? .shared : .perComponent)
                 }
                 results.set(t, bytes)
             }

@@ -7,7 +7,8 @@
 /// among them, read back into `width` columns). Predictor 1 (left; the first column takes the
 /// sample above, the first sample 2^(P−1), T.81 H.1.2.1), point transform 0, no restart markers,
 /// one Huffman table built for the tile from its own difference categories (T.81 Annex K.2:
-/// code lengths from the frequencies, limited to 16 bits, the all-ones code left unused).
+/// code lengths from the frequencies, limited to 16 bits, the all-ones code left unused), or one
+/// per component (`Tables.perComponent`), as some tiles of a Pixel's DNG have.
 /// Why: the synthetic phone raw (`SyntheticPhoneRaw`) must be stored the way a phone stores it,
 /// so the benchmark and tests exercise the tiled LJ92 path real phone DNGs take, with LibRaw and
 /// the peers reading the same file.
@@ -19,27 +20,32 @@ enum LosslessJPEGEncoder {
     /// 2^precision. Precision stops at 15 bits so that every difference is a plain one, below
     /// 2^15 in magnitude: no category 16, which LibRaw reads as −32768 and reports as a data error
     /// where the modular sum leaves the sample range.
-    static func encode(_ samples: UnsafeBufferPointer<UInt16>, width: Int, height: Int, precision: Int) -> [UInt8] {
+    static func encode(_ samples: UnsafeBufferPointer<UInt16>, width: Int, height: Int, precision: Int,
+                       tables: Tables = .shared) -> [UInt8] {
         precondition(width >= 2 && width % 2 == 0 && height >= 1 && samples.count == width * height)
         precondition((2...15).contains(precision) && samples.allSatisfy { Int($0) >> precision == 0 })
         let difference = differences(samples, width: width, height: height, precision: precision)
-        var frequencies = [Int](repeating: 0, count: 17)
-        for d in difference { frequencies[category(d)] += 1 }
-        let table = HuffmanTable(frequencies: frequencies)
+        // Sample i of the stream belongs to component i % 2 (column pairs, component 0 first).
+        let slots = tables == .shared ? 1 : 2
+        var frequencies = [[Int]](repeating: [Int](repeating: 0, count: 17), count: slots)
+        for (i, d) in difference.enumerated() { frequencies[i % slots][category(d)] += 1 }
+        let table = frequencies.map { HuffmanTable(frequencies: $0) }
 
         var out: [UInt8] = [0xFF, 0xD8]
-        // DHT: class 0 (DC/lossless), table 0.
-        out += [0xFF, 0xC4] + be16(2 + 1 + 16 + table.symbols.count) + [0x00] + table.counts + table.symbols
+        // DHT: class 0 (DC/lossless), tables 0 (and 1), in one segment.
+        out += [0xFF, 0xC4] + be16(2 + table.reduce(0) { $0 + 1 + 16 + $1.symbols.count })
+        for (slot, t) in table.enumerated() { out += [UInt8(slot)] + t.counts + t.symbols }
         // SOF3: precision, lines, samples per line, two components sampled 1×1.
         out += [0xFF, 0xC3] + be16(8 + 3 * 2) + [UInt8(precision)] + be16(height) + be16(width / 2)
             + [2, 1, 0x11, 0, 2, 0x11, 0]
-        // SOS: both components on table 0, predictor 1, Se 0, Ah/Al 0.
-        out += [0xFF, 0xDA] + be16(6 + 2 * 2) + [2, 1, 0x00, 2, 0x00, 1, 0, 0]
+        // SOS: component 1 on table 0, component 2 on table 0 or 1 (Td, the high nibble),
+        // predictor 1, Se 0, Ah/Al 0.
+        out += [0xFF, 0xDA] + be16(6 + 2 * 2) + [2, 1, 0x00, 2, UInt8(slots - 1) << 4, 1, 0, 0]
         var writer = BitWriter()
         writer.bytes.reserveCapacity(samples.count * 2)
-        for d in difference {
-            let c = category(d)
-            writer.write(table.codes[c], length: table.lengths[c])
+        for (i, d) in difference.enumerated() {
+            let c = category(d), t = table[i % slots]
+            writer.write(t.codes[c], length: t.lengths[c])
             // Negative differences as d − 1 in c bits (T.81 F.1.2.1.1, H.1.2.2).
             writer.write(UInt32(truncatingIfNeeded: d < 0 ? d - 1 : d), length: c)
         }
@@ -47,6 +53,15 @@ enum LosslessJPEGEncoder {
         out += writer.bytes
         out += [0xFF, 0xD9]
         return out
+    }
+
+    /// Which Huffman tables a tile's two components use.
+    enum Tables {
+        /// One table for both (most tiles of a Pixel DNG).
+        case shared
+        /// A table of its own for each component, built from its own differences (the other
+        /// tiles of a Pixel DNG; LibRaw decodes component c with table slot c).
+        case perComponent
     }
 
     /// The differences to code, in stream order (row by row, column pairs, component 0 then 1).
