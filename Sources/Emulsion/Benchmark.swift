@@ -73,27 +73,43 @@ public final class Benchmark {
         defer { try? FileManager.default.removeItem(at: directory) }
         print("emulsion bench — \(machineDescription())")
         print("times: minimum of \(options.repeats) runs (end to end: \(options.endToEndRepeats)); ns/px = thread time per pixel; MP/s = pixels / wall time of that stage at that thread count")
-        var files: [(label: String, path: String)] = options.inputs.map { (URL(fileURLWithPath: $0).lastPathComponent, $0) }
+        var files: [(label: String, path: String, endToEndOnly: Bool)] = options.inputs.map {
+            (URL(fileURLWithPath: $0).lastPathComponent, $0, false)
+        }
         for mp in options.syntheticMegapixels {
             let (w, h) = Self.syntheticSize(megapixels: mp)
-            files.append(try synthetic(file: "synthetic-\(mp)mp.dng", kind: "synthetic \(mp) MP", label: "synthetic \(mp) MP (\(w)×\(h))",
-                                       made: "\(w)×\(h) uncompressed DNG with shot and read noise", in: directory) { url in
+            let file = try synthetic(file: "synthetic-\(mp)mp.dng", kind: "synthetic \(mp) MP", label: "synthetic \(mp) MP (\(w)×\(h))",
+                                     made: "\(w)×\(h) uncompressed DNG with shot and read noise", in: directory) { url in
                 try DNGWriter.write(SyntheticScene(width: w, height: h, camera: SyntheticCamera(noise: .init())).render(), to: url)
-            })
+            }
+            files.append((file.label, file.path, false))
         }
         for mp in options.syntheticPhoneMegapixels {
             let (w, h) = SyntheticPhoneCapture.size(megapixels: mp)
             let (tw, th) = (SyntheticPhoneCapture.tileWidth, SyntheticPhoneCapture.tileHeight)
-            files.append(try synthetic(file: "synthetic-phone-\(mp)mp.dng", kind: "synthetic phone \(mp) MP",
-                                       label: "synthetic phone \(mp) MP (\(w)×\(h), LJ92 tiles, gain maps)",
-                                       made: "\(w)×\(h) DNG in \(tw)×\(th) lossless JPEG tiles, four GainMaps, shot and read noise",
-                                       in: directory) { url in
-                try DNGWriter.write(SyntheticPhoneCapture.render(width: w, height: h), to: url,
-                                    storage: .losslessJPEGTiles(width: tw, height: th))
-            })
+            var capture: RawImage?
+            func write(_ orientation: Orientation, to url: URL) throws {
+                capture = capture ?? SyntheticPhoneCapture.render(width: w, height: h)
+                var raw = capture!
+                raw.metadata.orientation = orientation
+                try DNGWriter.write(raw, to: url, storage: .losslessJPEGTiles(width: tw, height: th))
+            }
+            let upright = try synthetic(file: "synthetic-phone-\(mp)mp.dng", kind: "synthetic phone \(mp) MP",
+                                        label: "synthetic phone \(mp) MP (\(w)×\(h), LJ92 tiles, gain maps)",
+                                        made: "\(w)×\(h) DNG in \(tw)×\(th) lossless JPEG tiles, four GainMaps, shot and read noise",
+                                        in: directory) { try write(.normal, to: $0) }
+            // A phone's portrait shots are stored on their side; their render goes through the
+            // transposed raw (`RawImage.transposed`), so its per-stage figures are the upright
+            // capture's and only the end-to-end ones are measured.
+            let portrait = try synthetic(file: "synthetic-phone-\(mp)mp-portrait.dng", kind: "synthetic phone \(mp) MP portrait",
+                                         label: "synthetic phone \(mp) MP portrait (stored \(w)×\(h), orientation 6), end to end only",
+                                         made: "the same capture with Orientation 6 (90° clockwise)", in: directory) {
+                try write(.rotate90Clockwise, to: $0)
+            }
+            files += [(upright.label, upright.path, false), (portrait.label, portrait.path, true)]
         }
         for file in files {
-            try bench(label: file.label, path: file.path, directory: directory)
+            try bench(label: file.label, path: file.path, endToEndOnly: options.endToEndOnly || file.endToEndOnly, directory: directory)
         }
     }
 
@@ -116,10 +132,10 @@ public final class Benchmark {
 
     // MARK: One input
 
-    func bench(label: String, path: String, directory: URL) throws {
+    func bench(label: String, path: String, endToEndOnly: Bool, directory: URL) throws {
         print("")
         print("== \(label)")
-        if options.endToEndOnly {
+        if endToEndOnly {
             let raw = try RawFile.read(path: path)
             try endToEnd(path: path, pixels: raw.width * raw.height, directory: directory)
             return
