@@ -6,7 +6,7 @@ import Dispatch
 ///
 /// Why: an upright output row of such an image is a stored *column*, so a renderer that works in
 /// stored rows must render the whole image before it can hand out one output row (a 6 B/px
-/// output buffer, then a column-by-column copy into PNG rows: 111 MB and +15–25 % time on a 12 MP
+/// output buffer, then a column-by-column copy into PNG rows: 111 MB and +10–25 % time on a 12 MP
 /// phone capture, docs/PERFORMANCE.md, session 17). Transposing the 2 B/px mosaic once instead
 /// leaves an orientation without an axis swap (`Orientation.afterTransposition`), which streams.
 /// Every photosite keeps its colour, black level and lens-shading gain: the CFA, the black-level
