@@ -101,6 +101,24 @@ final class TransposedRenderTests: XCTestCase {
         }
     }
 
+    /// Sizes past the 8 × 8 blocks' edges and large enough for two threads and for mapping the
+    /// output's pages ahead (`MemoryAdvice.populate`, from 1 MiB a thread): the copy against its
+    /// definition, sample by sample.
+    func testLargeTranspositionMatchesItsDefinition() {
+        var random = SplitMix64(seed: 5)
+        for (w, h, channels) in [(2053, 1027, 1), (1030, 517, 3)] {
+            let samples = (0..<(w * h * channels)).map { _ in UInt16(truncatingIfNeeded: random.next()) }
+            let out = RawTransposition.transpose(samples, width: w, height: h, channels: channels, threads: 2)
+            var wrong = 0
+            for y in 0..<h {
+                for x in 0..<w {
+                    for c in 0..<channels where out[(x * h + y) * channels + c] != samples[(y * w + x) * channels + c] { wrong += 1 }
+                }
+            }
+            XCTAssertEqual(wrong, 0, "\(w)×\(h)×\(channels)")
+        }
+    }
+
     /// The largest difference, in 16-bit codes, between `turned` and `upright` put through
     /// `orientation` pixel by pixel.
     func largestDifference(_ turned: RenderedImage, _ upright: RenderedImage, _ orientation: Orientation) -> Int {

@@ -117,6 +117,10 @@ public enum RawTransposition {
                 let workers = max(1, min(threads, count / 32_768))
                 let work = { (band: Int) in
                     let columns = (band * width / workers) ..< ((band + 1) * width / workers)
+                    // This thread's output rows mapped in one call: ~1.9 µs per 4 KiB page
+                    // faulted in one by one here (6 000 at 12 MP), several times less populated.
+                    MemoryAdvice.populate(UnsafeMutableRawBufferPointer(
+                        start: target + columns.lowerBound * height * channels, count: 2 * columns.count * height * channels))
                     if channels == 1 {
                         copy(source, width: width, height: height, columns: columns, into: target)
                     } else {
