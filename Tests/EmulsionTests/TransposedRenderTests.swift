@@ -155,6 +155,15 @@ final class TransposedRenderTests: XCTestCase {
                 XCTAssertLessThanOrEqual(worst, 2, "\(algorithm), \(o)")
             }
         }
+        // Photosites twice as tall as wide (a Nikon D1X on its side): the upright render stretches
+        // rows, the transposed one columns, at the same positions (y · 0.5 and x / 2).
+        var tall = chart
+        tall.metadata.pixelAspect = 0.5
+        let options = RenderOptions(threads: 2)
+        let upright = try Renderer.render(tall, options: options)
+        tall.metadata.orientation = .rotate90Clockwise
+        XCTAssertLessThanOrEqual(largestDifference(try Renderer.render(tall, options: options), upright, .rotate90Clockwise), 2,
+                                 "pixel aspect 0.5")
     }
 
     /// The Pixel 7 crop (stored on its side, orientation 8, with four lens-shading gain maps)
