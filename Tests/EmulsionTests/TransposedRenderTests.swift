@@ -117,6 +117,7 @@ final class TransposedRenderTests: XCTestCase {
             }
             XCTAssertEqual(wrong, 0, "\(w)×\(h)×\(channels)")
         }
+        XCTAssertEqual(RawTransposition.transpose([], width: 0, height: 5, channels: 1, threads: 2), [])
     }
 
     /// The largest difference, in 16-bit codes, between `turned` and `upright` put through

@@ -57,10 +57,10 @@ enum LosslessJPEGEncoder {
 
     /// Which Huffman tables a tile's two components use.
     enum Tables {
-        /// One table for both (most tiles of a Pixel DNG).
+        /// One table for both (two of the Pixel 7 crop's four tiles).
         case shared
-        /// A table of its own for each component, built from its own differences (the other
-        /// tiles of a Pixel DNG; LibRaw decodes component c with table slot c).
+        /// A table of its own for each component, built from its own differences (the crop's
+        /// other two tiles; LibRaw decodes component c with table slot c).
         case perComponent
     }
 
