@@ -56,33 +56,25 @@ extension Orientation {
 extension CFAPattern {
     /// The pattern of the transposed mosaic: colour (row, column) is this one's (column, row).
     public var transposed: CFAPattern {
-        CFAPattern(width: height, height: width,
-                   colours: (0..<(width * height)).map { i in colours[(i % height) * width + i / height] })
+        CFAPattern(width: height, height: width, colours: RawTransposition.transposedGrid(colours, width: width, height: height))
     }
 }
 
 extension SensorLevels {
     /// The black-level tile of the transposed mosaic.
     public var transposed: SensorLevels {
-        let (w, h) = (blackTileWidth, blackTileHeight)
-        return SensorLevels(blackTileWidth: h, blackTileHeight: w,
-                            blackTile: (0..<(w * h)).map { i in blackTile[(i % h) * w + i / h] }, white: white)
+        SensorLevels(blackTileWidth: blackTileHeight, blackTileHeight: blackTileWidth,
+                     blackTile: RawTransposition.transposedGrid(blackTile, width: blackTileWidth, height: blackTileHeight),
+                     white: white)
     }
 }
 
 extension GainMap {
     /// The same map over the transposed image: rectangle, pitches, grid and gains exchanged.
     public var transposed: GainMap {
-        var grid = [Float](repeating: 0, count: gains.count)
-        if gains.count == pointsV * pointsH * mapPlanes {
-            for v in 0..<pointsV {
-                for h in 0..<pointsH {
-                    for p in 0..<mapPlanes { grid[(h * pointsV + v) * mapPlanes + p] = gains[(v * pointsH + h) * mapPlanes + p] }
-                }
-            }
-        } else {
-            grid = gains  // an invalid map (`isValid` is false) stays as invalid
-        }
+        // An invalid map (`isValid` is false: the count does not match the grid) stays as invalid.
+        let grid = gains.count == pointsV * pointsH * mapPlanes
+            ? RawTransposition.transposedGrid(gains, width: pointsH, height: pointsV, planes: mapPlanes) : gains
         return GainMap(top: left, left: top, bottom: right, right: bottom, plane: plane, planes: planes,
                        rowPitch: columnPitch, columnPitch: rowPitch, pointsV: pointsH, pointsH: pointsV,
                        spacingV: spacingH, spacingH: spacingV, originV: originH, originH: originV,
@@ -104,6 +96,16 @@ public enum RawTransposition {
     /// cache line each stays in L1 while the pass walks right) and writes `tileRows` consecutive
     /// pixels of every output row.
     static let tileRows = 16
+
+    /// A small row-major grid (`height` rows of `width` cells of `planes` values: a CFA tile, a
+    /// black-level tile, a gain map) transposed: cell (x, y) moves to (y, x).
+    static func transposedGrid<T>(_ values: [T], width: Int, height: Int, planes: Int = 1) -> [T] {
+        precondition(values.count == width * height * planes)
+        return (0..<values.count).map { i in
+            let (cell, plane) = i.quotientAndRemainder(dividingBy: planes)
+            return values[((cell % height) * width + cell / height) * planes + plane]
+        }
+    }
 
     /// `samples` (`height` rows of `width` pixels of `channels` samples) transposed: pixel (x, y)
     /// moves to (y, x) of an image `height` pixels wide. Output rows are split between `threads`.

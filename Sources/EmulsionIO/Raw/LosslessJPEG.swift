@@ -416,13 +416,12 @@ struct LosslessJPEG {
         /// or the first row).
         func leftPredicted(_ jrow: Int) -> Bool { tableLayout != nil && (jrow == 0 || jpeg.psv == 1) }
 
+        /// Table slot `c` (LibRaw's, for component c).
+        func table(_ c: Int) -> OneTable { OneTable(fast: quick[c], lookup: lookups[c], maxLength: lengths[c]) }
         /// Component 0's table for every sample.
-        var oneTable: OneTable { OneTable(fast: quick[0], lookup: lookups[0], maxLength: lengths[0]) }
+        var oneTable: OneTable { table(0) }
         /// Components 0 and 1's tables, alternating (two components).
-        var twoTables: TwoTables {
-            TwoTables(even: OneTable(fast: quick[0], lookup: lookups[0], maxLength: lengths[0]),
-                      odd: OneTable(fast: quick[1], lookup: lookups[1], maxLength: lengths[1]))
-        }
+        var twoTables: TwoTables { TwoTables(even: table(0), odd: table(1)) }
 
         /// `row[from..<to]` through `LosslessJPEG.decodeLeftPredicted` with this stream's tables.
         mutating func decodeLeftPredicted(_ row: UnsafeMutablePointer<UInt16>, from: Int, to: Int) -> Bool {
