@@ -84,25 +84,25 @@ final class IsolatedDecodingTests: XCTestCase {
         // The whole answer, and the image's part after its samples were read ahead.
         assertSameImage(try XCTUnwrap(try (parts[0] + parts[1]).withUnsafeBytes { try IsolatedDecoding.parse($0, path: path) }), reference, "whole")
         let ahead = try parts[0].withUnsafeBytes { try IsolatedDecoding.readAhead($0, path: path) }
-        assertSameImage(try XCTUnwrap(try parts[1].withUnsafeBytes { try IsolatedDecoding.parse($0, path: path, ahead: { ahead }) }), reference, "ahead")
+        assertSameImage(try XCTUnwrap(try parts[1].withUnsafeBytes { try IsolatedDecoding.parse($0, path: path, ahead: ahead) }), reference, "ahead")
 
         // Marked samples ahead are what the image gets when the places agree, and are ignored when not.
         let marked = [UInt16](repeating: 7, count: reference.samples.count)
         let agreeing = IsolatedDecoding.SamplesAhead(deferred: ahead.deferred, samples: .success(marked))
-        XCTAssertTrue(try parts[1].withUnsafeBytes { try IsolatedDecoding.parse($0, path: path, ahead: { agreeing }) }?.samples == marked)
+        XCTAssertTrue(try parts[1].withUnsafeBytes { try IsolatedDecoding.parse($0, path: path, ahead: agreeing) }?.samples == marked)
         guard case .losslessTiles(var tiles) = ahead.deferred else { return XCTFail("the Pixel crop's tiles were not deferred") }
         tiles.offsets[0] += 1
         let elsewhere = IsolatedDecoding.SamplesAhead(deferred: .losslessTiles(tiles), samples: .success(marked))
-        XCTAssertTrue(try parts[1].withUnsafeBytes { try IsolatedDecoding.parse($0, path: path, ahead: { elsewhere }) }?.samples == reference.samples)
+        XCTAssertTrue(try parts[1].withUnsafeBytes { try IsolatedDecoding.parse($0, path: path, ahead: elsewhere) }?.samples == reference.samples)
         // A read ahead that failed fails the image it agrees with, as the read would have.
         struct Failed: Error {}
         let failed = IsolatedDecoding.SamplesAhead(deferred: ahead.deferred, samples: .failure(Failed()))
-        XCTAssertThrowsError(try parts[1].withUnsafeBytes { try IsolatedDecoding.parse($0, path: path, ahead: { failed }) }) {
+        XCTAssertThrowsError(try parts[1].withUnsafeBytes { try IsolatedDecoding.parse($0, path: path, ahead: failed) }) {
             XCTAssertTrue($0 is Failed)
         }
 
         func problem(_ bytes: [UInt8], ahead: IsolatedDecoding.SamplesAhead? = nil) -> String {
-            switch Result(catching: { try bytes.withUnsafeBytes { try IsolatedDecoding.parse($0, path: path, ahead: ahead.map { a in { a } }) } }) {
+            switch Result(catching: { try bytes.withUnsafeBytes { try IsolatedDecoding.parse($0, path: path, ahead: ahead) } }) {
             case .success: return "no error"
             case .failure(let error): return (error as? RawFileError)?.problem ?? "\(error)"
             }

@@ -163,7 +163,7 @@ public final class DecodeWorkerPool: @unchecked Sendable {
     }
 
     private func answer(from worker: WorkerProcess, path: String, pixelLimit: Int) throws -> RawImage? {
-        let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(timeout * 1e9)
+        var deadline = DispatchTime.now().uptimeNanoseconds + UInt64(timeout * 1e9)
         func read() throws -> [UInt8] {
             do {
                 return try IsolatedDecoding.readAnswer(from: worker, path: path, pixelLimit: pixelLimit, deadline: deadline)
@@ -181,15 +181,15 @@ public final class DecodeWorkerPool: @unchecked Sendable {
             }
         }
         var bytes = try read()
-        guard IsolatedDecoding.isSamplesAhead(bytes) else {
-            return try bytes.withUnsafeBytes { try IsolatedDecoding.parse($0, path: path) }
+        var ahead: IsolatedDecoding.SamplesAhead?
+        if IsolatedDecoding.isSamplesAhead(bytes) {
+            // The samples are read here while the worker finishes; the time that takes is not the
+            // worker's.
+            let began = DispatchTime.now().uptimeNanoseconds
+            ahead = try bytes.withUnsafeBytes { try IsolatedDecoding.readAhead($0, path: path) }
+            deadline += DispatchTime.now().uptimeNanoseconds - began
+            bytes = try read()
         }
-        // The samples are read on other threads while the worker finishes and this one reads
-        // the image's part and its header; they are waited for before this returns or throws.
-        let place = try bytes.withUnsafeBytes { try IsolatedDecoding.placeAhead($0, path: path) }
-        let ahead = IsolatedDecoding.readingAhead(place, path: path)
-        defer { _ = ahead() }
-        bytes = try read()
         return try bytes.withUnsafeBytes { try IsolatedDecoding.parse($0, path: path, ahead: ahead) }
     }
 

@@ -1,5 +1,4 @@
 import CLibRaw
-import Dispatch
 import EmulsionCore
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -317,58 +316,26 @@ public enum IsolatedDecoding {
         let samples: Result<[UInt16]?, Error>
     }
 
-    /// Where a `samplesAhead` part (the whole of `data`) says the samples lie, with its curve.
-    static func placeAhead(_ data: UnsafeRawBufferPointer, path: String) throws -> DeferredSamples {
+    /// Reads the samples a `samplesAhead` part (the whole of `data`) points to.
+    static func readAhead(_ data: UnsafeRawBufferPointer, path: String) throws -> SamplesAhead {
         let part = try Part(data, at: 0, path: path)
         guard part.status == samplesAhead, part.values.upperBound == data.count,
               let deferred = try? WireCoding.decode(DeferredSamples.self, from: UnsafeRawBufferPointer(rebasing: data[part.header])) else {
             throw RawFileError(path: path, problem: "decoder process returned malformed output")
         }
-        return try part.restoringCurve(deferred, in: data, path: path)
-    }
-
-    /// Reads the samples a `samplesAhead` part (the whole of `data`) points to.
-    static func readAhead(_ data: UnsafeRawBufferPointer, path: String) throws -> SamplesAhead {
-        let place = try placeAhead(data, path: path)
-        return SamplesAhead(deferred: place, samples: Result { try place.read(path: path) })
-    }
-
-    /// Starts reading the samples at `place` on another thread (with this one's decoder probes);
-    /// the function returned waits for them (call it once at least, so that the read never
-    /// outlives its caller; later calls return the same).
-    static func readingAhead(_ place: DeferredSamples, path: String) -> () -> SamplesAhead {
-        final class Pending: @unchecked Sendable {
-            let done = DispatchSemaphore(value: 0)
-            var samples: Result<[UInt16]?, Error>?
-        }
-        let pending = Pending()
-        let probes = (RawFile.losslessTilesProbe, RawFile.nikonProbe)
-        DispatchQueue.global(qos: .userInitiated).async {
-            pending.samples = RawFile.$losslessTilesProbe.withValue(probes.0) {
-                RawFile.$nikonProbe.withValue(probes.1) { Result { try place.read(path: path) } }
-            }
-            pending.done.signal()
-        }
-        var ahead: SamplesAhead?
-        return {
-            if let ahead { return ahead }
-            pending.done.wait()
-            ahead = SamplesAhead(deferred: place, samples: pending.samples!)
-            return ahead!
-        }
+        let restored = try part.restoringCurve(deferred, in: data, path: path)
+        return SamplesAhead(deferred: restored, samples: Result { try restored.read(path: path) })
     }
 
     /// The image, or nil when its samples were deferred to a reader that declined them. `data`
     /// is one answer: the image's part (or the error's), after a `samplesAhead` part unless
-    /// `ahead` gives the samples read from that one already (asked for only once the image's
-    /// header has been read).
-    static func parse(_ data: UnsafeRawBufferPointer, path: String, ahead: (() -> SamplesAhead)? = nil) throws -> RawImage? {
+    /// `ahead` has read that one already.
+    static func parse(_ data: UnsafeRawBufferPointer, path: String, ahead: SamplesAhead? = nil) throws -> RawImage? {
         var part = try Part(data, at: 0, path: path)
         var ahead = ahead
         if part.status == samplesAhead {
             guard ahead == nil else { throw RawFileError(path: path, problem: "decoder process returned malformed output") }
-            let read = try readAhead(UnsafeRawBufferPointer(rebasing: data[..<part.values.upperBound]), path: path)
-            ahead = { read }
+            ahead = try readAhead(UnsafeRawBufferPointer(rebasing: data[..<part.values.upperBound]), path: path)
             part = try Part(data, at: part.values.upperBound, path: path)
             guard part.status != samplesAhead else { throw RawFileError(path: path, problem: "decoder process returned malformed output") }
         }
@@ -388,7 +355,7 @@ public enum IsolatedDecoding {
         if let deferred = header.deferredSamples {
             let restored = try part.restoringCurve(deferred, in: data, path: path)
             let samples: [UInt16]?
-            if let ahead = ahead?(), ahead.deferred == restored { samples = try ahead.samples.get() } else { samples = try restored.read(path: path) }
+            if let ahead, ahead.deferred == restored { samples = try ahead.samples.get() } else { samples = try restored.read(path: path) }
             guard let samples else { return nil }
             raw.samples = samples
             return raw
