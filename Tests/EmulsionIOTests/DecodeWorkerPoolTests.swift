@@ -221,50 +221,6 @@ final class DecodeWorkerPoolTests: XCTestCase {
         XCTAssertLessThan(Date().timeIntervalSince(started), 20, "no stand-in should be waited for past its limit")
     }
 
-    /// A worker that says where the samples lie (the part ahead of the image) and then crashes
-    /// or stops answering ends as any other: the parent's read of those samples changes neither
-    /// the message nor the time limit.
-    func testAWorkerThatFailsAfterItsPartAheadFailsItsFileAlone() throws {
-        guard let pixel = TestSupport.rawSamples().first(where: { $0.name == "google-pixel_7-digizoom_crop.dng" }) else {
-            if TestSupport.inCI { XCTFail("sample missing") }
-            throw XCTSkip("no Pixel sample")
-        }
-        let path = pixel.url.path
-        let directory = TestSupport.temporaryDirectory("pool-ahead")
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let answer = directory.appendingPathComponent("answer")
-        _ = FileManager.default.createFile(atPath: answer.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: answer)
-        XCTAssertEqual(IsolatedDecoding.serve(path: path, pixelLimit: RawFile.defaultPixelLimit, to: handle.fileDescriptor), 0)
-        try handle.close()
-        let bytes = try [UInt8](Data(contentsOf: answer))
-        XCTAssertTrue(IsolatedDecoding.isSamplesAhead(bytes))
-        let end = try bytes.withUnsafeBytes { try IsolatedDecoding.Part($0, at: 0, path: path).values.upperBound }
-        let ahead = directory.appendingPathComponent("ahead")
-        try Data(bytes[..<end]).write(to: ahead)
-        func script(_ name: String, _ body: String) throws -> String {
-            let url = directory.appendingPathComponent(name)
-            try Data("#!/bin/sh\nhead -c 1 >/dev/null; cat '\(ahead.path)'; \(body)\n".utf8).write(to: url)
-            XCTAssertEqual(chmod(url.path, 0o755), 0)
-            return url.path
-        }
-        let cases = [(try script("crash", "kill -SEGV $$"), "decoder crashed (signal 11) on this file"),
-                     (try script("stalls", "sleep 30"), "decoder did not finish within 2 s (damaged file?); stopped it"),
-                     (try script("again", "cat '\(ahead.path)'"), "decoder process returned malformed output")]
-        for (executable, message) in cases {
-            let pool = DecodeWorkerPool(executable: executable, timeout: 2, files: 1)
-            XCTAssertThrowsError(try pool.decode(path: path, pixelLimit: RawFile.defaultPixelLimit), executable) { error in
-                XCTAssertEqual("\(error)", "\(path): \(message)", executable)
-            }
-            pool.finish()
-        }
-        // The whole answer from a stand-in: the image, with the samples read ahead.
-        let whole = try script("whole", "cat '\(answer.path)' | tail -c +\(end + 1)")
-        let pool = DecodeWorkerPool(executable: whole, timeout: 10, files: 1)
-        defer { pool.finish() }
-        assertSameImage(try pool.decode(path: path, pixelLimit: RawFile.defaultPixelLimit), try RawFile.read(path: path), "whole")
-    }
-
     /// A NEF stream the parent's decoder declines (cut short) goes back to LibRaw's unpack in the
     /// same worker, with LibRaw's own outcome.
     func testADeclinedNEFStreamGoesBackToLibRawInTheSameWorker() throws {

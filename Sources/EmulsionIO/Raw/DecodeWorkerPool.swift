@@ -163,34 +163,23 @@ public final class DecodeWorkerPool: @unchecked Sendable {
     }
 
     private func answer(from worker: WorkerProcess, path: String, pixelLimit: Int) throws -> RawImage? {
-        var deadline = DispatchTime.now().uptimeNanoseconds + UInt64(timeout * 1e9)
-        func read() throws -> [UInt8] {
-            do {
-                return try IsolatedDecoding.readAnswer(from: worker, path: path, pixelLimit: pixelLimit, deadline: deadline)
-            } catch IsolatedDecoding.WorkerEnd.timedOut {
-                throw RawFileError(path: path, problem: "decoder did not finish within \(Int(timeout)) s (damaged file?); stopped it")
-            } catch IsolatedDecoding.WorkerEnd.endOfFile {
-                if let signal = worker.waitForExit(deadline: deadline).signal {
-                    // The worker reads DNGs through a mapping (`MappedFile`): SIGBUS is a file cut while it read.
-                    if signal == SIGBUS { throw RawFileError(path: path, problem: "the file was cut short while the decoder read it (signal \(signal))") }
-                    throw RawFileError(path: path, problem: "decoder crashed (signal \(signal)) on this file")
-                }
-                throw RawFileError(path: path, problem: "decoder process returned truncated output")
-            } catch {
-                throw RawFileError(path: path, problem: "decoder process returned malformed output")
+        let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(timeout * 1e9)
+        let bytes: [UInt8]
+        do {
+            bytes = try IsolatedDecoding.readAnswer(from: worker, path: path, pixelLimit: pixelLimit, deadline: deadline)
+        } catch IsolatedDecoding.WorkerEnd.timedOut {
+            throw RawFileError(path: path, problem: "decoder did not finish within \(Int(timeout)) s (damaged file?); stopped it")
+        } catch IsolatedDecoding.WorkerEnd.endOfFile {
+            if let signal = worker.waitForExit(deadline: deadline).signal {
+                // The worker reads DNGs through a mapping (`MappedFile`): SIGBUS is a file cut while it read.
+                if signal == SIGBUS { throw RawFileError(path: path, problem: "the file was cut short while the decoder read it (signal \(signal))") }
+                throw RawFileError(path: path, problem: "decoder crashed (signal \(signal)) on this file")
             }
+            throw RawFileError(path: path, problem: "decoder process returned truncated output")
+        } catch {
+            throw RawFileError(path: path, problem: "decoder process returned malformed output")
         }
-        var bytes = try read()
-        var ahead: IsolatedDecoding.SamplesAhead?
-        if IsolatedDecoding.isSamplesAhead(bytes) {
-            // The samples are read here while the worker finishes; the time that takes is not the
-            // worker's.
-            let began = DispatchTime.now().uptimeNanoseconds
-            ahead = try bytes.withUnsafeBytes { try IsolatedDecoding.readAhead($0, path: path) }
-            deadline += DispatchTime.now().uptimeNanoseconds - began
-            bytes = try read()
-        }
-        return try bytes.withUnsafeBytes { try IsolatedDecoding.parse($0, path: path, ahead: ahead) }
+        return try bytes.withUnsafeBytes { try IsolatedDecoding.parse($0, path: path) }
     }
 
     private func checkOut(path: String) throws -> (WorkerProcess, reused: Bool) {

@@ -69,17 +69,8 @@ public enum RawDecoder: Sendable {
 /// header says where they lie in the file, the LibRaw curve their reader needs (none for an
 /// uncompressed DNG's, and none where the curve is the identity: a DNG without a
 /// LinearizationTable, every phone DNG, whose 128 KB of curve were most of the answer).
-///
-/// Where the samples are left in the file, the answer is preceded by a part of the same form
-/// with status `samplesAhead`: where they lie (`DeferredSamples`) and its curve, sent as soon as
-/// LibRaw has opened the file and that is settled. The parent reads the samples while the worker
-/// reads the rest of the metadata and writes the image's part, and uses them only if that part
-/// says the same (0.2 MP Pixel crop: docs/PERFORMANCE.md, session 18).
 public enum IsolatedDecoding {
     static let magic: [UInt8] = Array("EMULSRAW".utf8)
-    /// The status of an answer part that says where the samples lie, ahead of the image's part
-    /// (status 0; 1 is the file's one-line error).
-    static let samplesAhead: UInt8 = 2
 
     struct Header: Codable {
         /// Without its samples, and without its lens shading (`shading` carries that).
@@ -128,22 +119,11 @@ public enum IsolatedDecoding {
         do {
             var (raw, deferred) = libRawUnpack
                 ? (try RawFile.readWithLibRawUnpack(path: path, pixelLimit: pixelLimit), nil)
-                : try RawFile.readDeferringSamples(path: path, pixelLimit: pixelLimit, mapping: true) { deferred in
-                    // A part that cannot be made or written here leaves the image's part to say
-                    // everything, as before.
-                    guard let header = try? WireCoding.encode(deferred) else { return }
-                    var out = magic
-                    out.append(samplesAhead)
-                    appendLength(UInt64(header.count), to: &out)
-                    out += header
-                    let curve = wireCurve(deferred)
-                    appendLength(UInt64(curve.count), to: &out)
-                    curve.withUnsafeBytes { out += $0 }
-                    PlainFile.write(out, to: output)
-                }
+                : try RawFile.readDeferringSamples(path: path, pixelLimit: pixelLimit, mapping: true)
             // The samples, or the deferred reader's curve unless it is the identity: either way
             // 16-bit values after the header.
-            let samples = deferred.map(wireCurve) ?? raw.samples
+            let curve = deferred?.curve.flatMap { RawFile.isIdentity($0) ? [] : $0 }
+            let samples = curve ?? raw.samples
             raw.samples = []
             let shading = raw.lensShading.map(ShadingWire.init)
             raw.lensShading = nil
@@ -165,11 +145,6 @@ public enum IsolatedDecoding {
             PlainFile.write(out, to: output)
             return 1
         }
-    }
-
-    /// The curve a deferred reader's part carries: none where it is the identity (or has none).
-    static func wireCurve(_ deferred: DeferredSamples) -> [UInt16] {
-        deferred.curve.map { RawFile.isIdentity($0) ? [] : $0 } ?? []
     }
 
     static func appendLength(_ n: UInt64, to out: inout [UInt8]) {
@@ -218,10 +193,9 @@ public enum IsolatedDecoding {
         return 0
     }
 
-    /// Reads one part of a serving worker's answer (the format `serve` writes: it says its own
-    /// length) by `deadline`. Lengths are checked before anything is allocated for them: the
-    /// header at most 1 GiB, the values at most four per pixel of the limit plus a curve (a
-    /// curve alone ahead of the image).
+    /// Reads one answer of a serving worker (the format `serve` writes: it says its own length)
+    /// by `deadline`. Lengths are checked before anything is allocated for them: the header at
+    /// most 1 GiB, the values at most four per pixel of the limit plus a curve.
     static func readAnswer(from worker: WorkerProcess, path: String, pixelLimit: Int, deadline: UInt64) throws -> [UInt8] {
         var answer: [UInt8] = []
         func take(_ count: Int) throws {
@@ -236,12 +210,10 @@ public enum IsolatedDecoding {
         let headerLength = length(answer[(magic.count + 1)...])
         guard headerLength <= 1 << 30 else { throw WorkerEnd.malformed }
         try take(Int(headerLength))
-        let status = answer[magic.count]
-        if status != 0 && status != samplesAhead { return answer }
+        if answer[magic.count] != 0 { return answer }
         try take(8)
         let values = length(answer.suffix(8))
-        let most = status == samplesAhead ? 0x10000 : 4 * UInt64(max(0, pixelLimit)) + 0x10000
-        guard values <= most else { throw WorkerEnd.malformed }
+        guard values <= 4 * UInt64(max(0, pixelLimit)) + 0x10000 else { throw WorkerEnd.malformed }
         try take(2 * Int(values))
         return answer
     }
@@ -249,101 +221,28 @@ public enum IsolatedDecoding {
     /// How reading a serving worker's answer ended, when it did not end with the answer.
     enum WorkerEnd: Error { case timedOut, endOfFile, malformed }
 
-    /// Whether `part` (as `readAnswer` returns it) says where the samples lie, ahead of the image.
-    static func isSamplesAhead(_ part: [UInt8]) -> Bool {
-        part.count > magic.count && part[magic.count] == samplesAhead
-    }
-
-    /// One part of an answer in `data` from `start`, its bounds checked: the status, where its
-    /// header (or error message) lies, and where its 16-bit values lie (none after an error).
-    struct Part {
-        let status: UInt8
-        let header: Range<Int>
-        let values: Range<Int>
-
-        init(_ data: UnsafeRawBufferPointer, at start: Int, path: String) throws {
-            var i = start + magic.count
-            func length() throws -> Int {
-                guard i + 8 <= data.count else { throw RawFileError(path: path, problem: "decoder process returned truncated output") }
-                let n = IsolatedDecoding.length(data[i...])
-                i += 8
-                guard n <= UInt64(data.count) else { throw RawFileError(path: path, problem: "decoder process returned malformed output") }
-                return Int(n)
-            }
-            guard data.count > i, data[start..<i].elementsEqual(magic) else {
-                throw RawFileError(path: path, problem: "decoder process returned no result")
-            }
-            status = data[i]
-            i += 1
-            let n = try length()
-            guard i + n <= data.count else { throw RawFileError(path: path, problem: "decoder process returned truncated output") }
-            header = i..<(i + n)
-            i += n
-            if status != 0 && status != samplesAhead {
-                values = i..<i
-                return
-            }
-            let count = try length()
-            guard i + 2 * count <= data.count else { throw RawFileError(path: path, problem: "decoder process returned truncated samples") }
-            values = i..<(i + 2 * count)
+    /// The image, or nil when its samples were deferred to a reader that declined them.
+    static func parse(_ data: UnsafeRawBufferPointer, path: String) throws -> RawImage? {
+        var i = 0
+        func length() throws -> Int {
+            guard i + 8 <= data.count else { throw RawFileError(path: path, problem: "decoder process returned truncated output") }
+            let n = IsolatedDecoding.length(data[i...])
+            i += 8
+            guard n <= UInt64(data.count) else { throw RawFileError(path: path, problem: "decoder process returned malformed output") }
+            return Int(n)
         }
-
-        /// The values as an array.
-        func values(in data: UnsafeRawBufferPointer) -> [UInt16] {
-            [UInt16](unsafeUninitializedCapacity: values.count / 2) { buffer, initialised in
-                UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(rebasing: data[values]))
-                initialised = buffer.count
-            }
+        guard data.count > magic.count, data.prefix(magic.count).elementsEqual(magic) else {
+            throw RawFileError(path: path, problem: "decoder process returned no result")
         }
-
-        /// `deferred` with the curve these values carry: the identity where none came. Only a
-        /// reader with a curve may be given one, and only a whole one.
-        func restoringCurve(_ deferred: DeferredSamples, in data: UnsafeRawBufferPointer, path: String) throws -> DeferredSamples {
-            let count = values.count / 2
-            let hasCurve = deferred.curve != nil
-            guard count == 0 || (hasCurve && count == 0x10000) else {
-                throw RawFileError(path: path, problem: "decoder process returned malformed output")
-            }
-            return hasCurve ? deferred.with(curve: count == 0 ? RawFile.identityCurve : values(in: data)) : deferred
-        }
-    }
-
-    /// Samples read from the file where a `samplesAhead` part said they lie, before the image's
-    /// part came: used if that part says the same.
-    struct SamplesAhead {
-        let deferred: DeferredSamples
-        /// What `deferred.read(path:)` gave: the samples, nil (declined), or its error.
-        let samples: Result<[UInt16]?, Error>
-    }
-
-    /// Reads the samples a `samplesAhead` part (the whole of `data`) points to.
-    static func readAhead(_ data: UnsafeRawBufferPointer, path: String) throws -> SamplesAhead {
-        let part = try Part(data, at: 0, path: path)
-        guard part.status == samplesAhead, part.values.upperBound == data.count,
-              let deferred = try? WireCoding.decode(DeferredSamples.self, from: UnsafeRawBufferPointer(rebasing: data[part.header])) else {
-            throw RawFileError(path: path, problem: "decoder process returned malformed output")
-        }
-        let restored = try part.restoringCurve(deferred, in: data, path: path)
-        return SamplesAhead(deferred: restored, samples: Result { try restored.read(path: path) })
-    }
-
-    /// The image, or nil when its samples were deferred to a reader that declined them. `data`
-    /// is one answer: the image's part (or the error's), after a `samplesAhead` part unless
-    /// `ahead` has read that one already.
-    static func parse(_ data: UnsafeRawBufferPointer, path: String, ahead: SamplesAhead? = nil) throws -> RawImage? {
-        var part = try Part(data, at: 0, path: path)
-        var ahead = ahead
-        if part.status == samplesAhead {
-            guard ahead == nil else { throw RawFileError(path: path, problem: "decoder process returned malformed output") }
-            ahead = try readAhead(UnsafeRawBufferPointer(rebasing: data[..<part.values.upperBound]), path: path)
-            part = try Part(data, at: part.values.upperBound, path: path)
-            guard part.status != samplesAhead else { throw RawFileError(path: path, problem: "decoder process returned malformed output") }
-        }
-        if part.status != 0 { throw RawFileError(path: path, problem: String(decoding: data[part.header], as: UTF8.self)) }
-        guard part.values.upperBound == data.count else { throw RawFileError(path: path, problem: "decoder process returned truncated samples") }
+        i = magic.count
+        let status = data[i]
+        i += 1
+        let n = try length()
+        guard i + n <= data.count else { throw RawFileError(path: path, problem: "decoder process returned truncated output") }
+        if status != 0 { throw RawFileError(path: path, problem: String(decoding: data[i..<(i + n)], as: UTF8.self)) }
         let header: Header
         do {
-            header = try WireCoding.decode(Header.self, from: UnsafeRawBufferPointer(rebasing: data[part.header]))
+            header = try WireCoding.decode(Header.self, from: UnsafeRawBufferPointer(rebasing: data[i..<(i + n)]))
         } catch {
             throw RawFileError(path: path, problem: "decoder process returned malformed output")
         }
@@ -352,15 +251,26 @@ public enum IsolatedDecoding {
             guard let shading = wire.shading() else { throw RawFileError(path: path, problem: "decoder process returned malformed output") }
             raw.lensShading = shading
         }
-        if let deferred = header.deferredSamples {
-            let restored = try part.restoringCurve(deferred, in: data, path: path)
-            let samples: [UInt16]?
-            if let ahead, ahead.deferred == restored { samples = try ahead.samples.get() } else { samples = try restored.read(path: path) }
-            guard let samples else { return nil }
+        i += n
+        let count = try length()
+        guard i + 2 * count == data.count else { throw RawFileError(path: path, problem: "decoder process returned truncated samples") }
+        let start = i
+        func values() -> [UInt16] {
+            [UInt16](unsafeUninitializedCapacity: count) { buffer, initialised in
+                UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(rebasing: data[start..<(start + 2 * count)]))
+                initialised = count
+            }
+        }
+        if var deferred = header.deferredSamples {
+            // A reader with a curve gets the identity when none came.
+            let hasCurve = deferred.curve != nil
+            guard count == 0 || (hasCurve && count == 0x10000) else { throw RawFileError(path: path, problem: "decoder process returned malformed output") }
+            if hasCurve { deferred = deferred.with(curve: count == 0 ? RawFile.identityCurve : values()) }
+            guard let samples = try deferred.read(path: path) else { return nil }
             raw.samples = samples
             return raw
         }
-        raw.samples = part.values(in: data)
+        raw.samples = values()
         return raw
     }
 }

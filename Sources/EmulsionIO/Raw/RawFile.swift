@@ -34,25 +34,22 @@ public enum RawFile {
     /// let its parent read them from the file instead of piping them over.
     ///
     /// With `mapping` (the decode worker), LibRaw reads a DNG (DNGVersion in IFD0) from a private
-    /// mapping of the file (`MappedFile`) instead of through its file stream. `announce` is told
-    /// where the samples lie as soon as that is settled, before the rest of the metadata is read
-    /// (the worker sends it ahead, `IsolatedDecoding.serve`); the image may still fail after it.
-    static func readDeferringSamples(path: String, pixelLimit: Int = defaultPixelLimit, mapping: Bool = false,
-                                     announce: ((DeferredSamples) -> Void)? = nil) throws -> (RawImage, DeferredSamples?) {
+    /// mapping of the file (`MappedFile`) instead of through its file stream.
+    static func readDeferringSamples(path: String, pixelLimit: Int = defaultPixelLimit,
+                                     mapping: Bool = false) throws -> (RawImage, DeferredSamples?) {
         _ = try InputFileCheck.regularReadableFile(path)
         if mapping, let file = FileBytes(path: path), TIFFDirectory.first(file)?.entries[50706] != nil,
            let mapped = MappedFile(path: path) {
             // The header from the page the directory check has read already.
             let header = file.bytes(0, min(4, file.count))
             return try withExtendedLifetime(mapped) {
-                try decode(label: path, header: header, pixelLimit: pixelLimit, contents: { file }, defersDecoding: true,
-                           announce: announce) {
+                try decode(label: path, header: header, pixelLimit: pixelLimit, contents: { file }, defersDecoding: true) {
                     libraw_open_buffer($0, mapped.base, mapped.count)
                 }
             }
         }
         return try decode(label: path, header: PlainFile.prefix(of: path, count: 4), pixelLimit: pixelLimit, contents: { FileBytes(path: path) },
-                          defersDecoding: true, announce: announce) { libraw_open_file($0, path) }
+                          defersDecoding: true) { libraw_open_file($0, path) }
     }
 
     /// Decodes a raw file held in memory (fuzzing, tests); `label` names it in errors.
@@ -99,10 +96,8 @@ public enum RawFile {
     /// Returns the image without samples, and where they lie, when `UncompressedSamples` can read
     /// them, or, with `defersDecoding`, when `LosslessDNGTiles` or `NikonCompressedSamples` can
     /// (the caller decodes them, and gives the file to `readWithLibRawUnpack` if that declines).
-    /// `announce` gets those deferred samples once they are settled.
     private static func decode(label path: String, header: [UInt8], pixelLimit: Int, contents: () -> (any ByteSource)?,
                                allowFastPaths: Bool = true, defersDecoding: Bool = false,
-                               announce: ((DeferredSamples) -> Void)? = nil,
                                open: (UnsafeMutablePointer<libraw_data_t>) -> Int32) throws -> (RawImage, DeferredSamples?) {
         guard let handle = libraw_init(0) else { throw RawFileError(path: path, problem: "cannot initialise LibRaw") }
         defer { libraw_close(handle) }
@@ -171,7 +166,6 @@ public enum RawFile {
         }
         let deferred = stored.map(DeferredSamples.uncompressed) ?? deferredTiles.map(DeferredSamples.losslessTiles)
             ?? deferredNikon.map(DeferredSamples.nikon)
-        if let deferred { announce?(deferred) }
         if deferred == nil && decoded == nil {
             let (unpacked, printed) = DecoderMessages.capturing { libraw_unpack(handle) }
             status = unpacked
