@@ -91,4 +91,40 @@ final class FoundationReplacementTests: XCTestCase {
         })
         wait(for: [done], timeout: 30)
     }
+
+    /// `AvailableProcessors` against `ProcessInfo.activeProcessorCount` (FoundationEssentials'
+    /// reading of the affinity and the cgroup quota) on the machine the tests run on, and its
+    /// pieces on texts the kernel writes. Tolerance: none (a count).
+    func testAvailableProcessorsMatchProcessInfo() {
+        XCTAssertEqual(AvailableProcessors.count(), ProcessInfo.processInfo.activeProcessorCount)
+        XCTAssertEqual(Executor.defaultThreads, ProcessInfo.processInfo.activeProcessorCount)
+        #if os(Linux)
+        func allowed(_ text: String) -> Int? { AvailableProcessors.allowedCount(status: Array(text.utf8)) }
+        // The mask line, not `Cpus_allowed_list`; 32-bit words separated by commas.
+        XCTAssertEqual(allowed("Name:\tx\nCpus_allowed:\t3\nCpus_allowed_list:\t0-1\n"), 2)
+        XCTAssertEqual(allowed("Name:\tx\nCpus_allowed:\tff,00000003\n"), 10)
+        XCTAssertEqual(allowed("Name:\tx\nCpus_allowed:\tFFFFFFFF,FFFFFFFF\n"), 64)
+        XCTAssertNil(allowed("Name:\tx\nCpus_allowed_list:\t0-1\n"))
+        XCTAssertNil(allowed("Name:\tx\nCpus_allowed:\t0\n"))
+        XCTAssertNil(allowed(""))
+        // A quota of 1.5 processors is 2; none (-1) or a period of 0 is no quota.
+        XCTAssertEqual(AvailableProcessors.cores(quota: 150_000, period: 100_000), 2)
+        XCTAssertEqual(AvailableProcessors.cores(quota: 100_000, period: 100_000), 1)
+        XCTAssertEqual(AvailableProcessors.cores(quota: 1_000, period: 100_000), 1)
+        XCTAssertNil(AvailableProcessors.cores(quota: -1, period: 100_000))
+        XCTAssertNil(AvailableProcessors.cores(quota: 100_000, period: 0))
+        // A status file written under a narrower affinity (`taskset -c 0`, util-linux) has one.
+        if FileManager.default.isExecutableFile(atPath: "/usr/bin/taskset") {
+            let child = Process()
+            child.executableURL = URL(fileURLWithPath: "/usr/bin/taskset")
+            child.arguments = ["-c", "0", "cat", "/proc/self/status"]
+            let pipe = Pipe()
+            child.standardOutput = pipe
+            XCTAssertNoThrow(try child.run())
+            let status = pipe.fileHandleForReading.readDataToEndOfFile()
+            child.waitUntilExit()
+            XCTAssertEqual(AvailableProcessors.allowedCount(status: [UInt8](status)), 1)
+        }
+        #endif
+    }
 }

@@ -42,9 +42,9 @@ public struct Executor: Sendable {
         self.fuseSink = fuseSink
     }
 
-    /// The processors this process may use (cgroup quotas counted), read once: each read opens
-    /// the cgroup files.
-    public static let defaultThreads = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// The processors this process may use (cgroup quotas counted, `AvailableProcessors`), read
+    /// once: each read opens the cgroup files.
+    public static let defaultThreads = AvailableProcessors.count()
 
     public func run(source: any StripSource, kernels: [any PointKernel], sink: OutputSink) {
         run(source: source, kernels: kernels, sink: sink, timings: nil)

@@ -182,7 +182,7 @@ public struct PNGEncodingOptions: Equatable, Sendable {
     /// Threads the encoder actually uses.
     public var effectiveThreads: Int {
         guard parallel else { return 1 }
-        return threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount
+        return threads > 0 ? threads : Executor.defaultThreads
     }
 
     /// e.g. "zlib 1 rle, up filter".
