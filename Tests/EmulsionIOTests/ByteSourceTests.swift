@@ -31,6 +31,32 @@ final class ByteSourceTests: XCTestCase {
         }
     }
 
+    /// `MappedFile` as the worker's `ByteSource` gives what `FileBytes` gives, inside the file and
+    /// past either end (zeros, where `FileBytes` reads nothing).
+    func testMappedBytesAgreeWithFileBytes() throws {
+        let bytes = (0..<150_000).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 7) }
+        let url = try makeFile(bytes)
+        defer { try? FileManager.default.removeItem(at: url.deletingLastPathComponent()) }
+        let file = try XCTUnwrap(FileBytes(path: url.path)), mapped = try XCTUnwrap(MappedFile(path: url.path))
+        XCTAssertEqual(mapped.count, file.count)
+        for (offset, count) in [(0, 1), (0, 150_000), (65_535, 2), (123_457, 26_543), (149_999, 1), (149_990, 20), (150_000, 5),
+                                (200_000, 3), (0, 0)] {
+            XCTAssertEqual(mapped.bytes(offset, count), file.bytes(offset, count), "\(offset) +\(count)")
+            var fromMapping = [UInt8](repeating: 0xAA, count: count), fromFile = [UInt8](repeating: 0x55, count: count)
+            fromMapping.withUnsafeMutableBytes { mapped.copyBytes(offset, into: $0) }
+            fromFile.withUnsafeMutableBytes { file.copyBytes(offset, into: $0) }
+            XCTAssertEqual(fromMapping, fromFile, "\(offset) +\(count)")
+            XCTAssertEqual(mapped[offset], file[offset], "\(offset)")
+        }
+        XCTAssertEqual(mapped[-1], 0)
+        // A DNG's directories read the same through either.
+        for sample in TestSupport.rawSamples() where sample.name.hasSuffix(".dng") {
+            let path = sample.url.path
+            let a = TIFFDirectory.all(try XCTUnwrap(FileBytes(path: path))), b = TIFFDirectory.all(try XCTUnwrap(MappedFile(path: path)))
+            XCTAssertEqual(a.map { $0.entries.keys.sorted() }, b.map { $0.entries.keys.sorted() }, sample.name)
+        }
+    }
+
     /// The LJ92 tiles are read by several threads at once (`LosslessDNGTiles.decode`).
     func testConcurrentCopiesGiveEachRangeItsBytes() throws {
         let bytes = (0..<200_000).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 >> 9) }

@@ -33,3 +33,29 @@ final class MappedFile {
 
     deinit { munmap(base, count) }
 }
+
+/// The mapping as a `ByteSource`, for Emulsion's own tag readers in the decode worker, which has
+/// the file mapped for LibRaw already: each byte a plain load, where `FileBytes` reads pages
+/// with `pread` and finds them in a dictionary (the Pixel crop's directories, opcodes and tile
+/// table: docs/PERFORMANCE.md, session 18). Reads outside the file give zero bytes, as
+/// `FileBytes` gives them.
+extension MappedFile: ByteSource {
+    subscript(_ offset: Int) -> UInt8 {
+        offset >= 0 && offset < count ? base.load(fromByteOffset: offset, as: UInt8.self) : 0
+    }
+
+    func bytes(_ offset: Int, _ count: Int) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: max(0, count)) { buffer, initialised in
+            copyBytes(offset, into: UnsafeMutableRawBufferPointer(buffer))
+            initialised = buffer.count
+        }
+    }
+
+    func copyBytes(_ offset: Int, into buffer: UnsafeMutableRawBufferPointer) {
+        guard let target = buffer.baseAddress, !buffer.isEmpty else { return }
+        buffer.initializeMemory(as: UInt8.self, repeating: 0)
+        let start = max(0, offset), end = min(count, offset + buffer.count)
+        guard start < end else { return }
+        (target + (start - offset)).copyMemory(from: base + start, byteCount: end - start)
+    }
+}

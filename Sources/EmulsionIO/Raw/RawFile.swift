@@ -34,16 +34,15 @@ public enum RawFile {
     /// let its parent read them from the file instead of piping them over.
     ///
     /// With `mapping` (the decode worker), LibRaw reads a DNG (DNGVersion in IFD0) from a private
-    /// mapping of the file (`MappedFile`) instead of through its file stream.
+    /// mapping of the file (`MappedFile`) instead of through its file stream, and Emulsion's tag
+    /// readers read the same mapping.
     static func readDeferringSamples(path: String, pixelLimit: Int = defaultPixelLimit,
                                      mapping: Bool = false) throws -> (RawImage, DeferredSamples?) {
         _ = try InputFileCheck.regularReadableFile(path)
-        if mapping, let file = FileBytes(path: path), TIFFDirectory.first(file)?.entries[50706] != nil,
-           let mapped = MappedFile(path: path) {
-            // The header from the page the directory check has read already.
-            let header = file.bytes(0, min(4, file.count))
+        if mapping, let mapped = MappedFile(path: path), TIFFDirectory.first(mapped)?.entries[50706] != nil {
             return try withExtendedLifetime(mapped) {
-                try decode(label: path, header: header, pixelLimit: pixelLimit, contents: { file }, defersDecoding: true) {
+                try decode(label: path, header: mapped.bytes(0, min(4, mapped.count)), pixelLimit: pixelLimit, contents: { mapped },
+                           defersDecoding: true) {
                     libraw_open_buffer($0, mapped.base, mapped.count)
                 }
             }
