@@ -442,30 +442,41 @@ public final class Benchmark {
         return String(line[range.lowerBound...])
     }
 
-    /// Runs a program `endToEndRepeats` times; the fastest run's wall time, its CPU time and peak RSS.
+    /// Runs a program `endToEndRepeats` times; the fastest run's wall time and its CPU time, and
+    /// the peak RSS of one more run under GNU time.
     /// Each run starts after a `sync`, untimed: the tens of MB the previous run (ours or a
     /// peer's) left for the disk to write would otherwise compete with this run's writes (the
     /// disk here writes ~250–390 MB/s), and which program ran before would change the figure.
+    /// The timed runs are spawned directly: under GNU time each wall time also held time's own
+    /// start and exit (~1 ms here), which is neither program's and shrank the ratios of small files
+    /// (docs/PERFORMANCE.md, session 18).
     func timeProcess(_ executable: String, _ arguments: [String], output: String, environment: [String: String]? = nil) -> ProcessRun? {
         var best: ProcessRun?
         for _ in 0..<max(1, options.endToEndRepeats) {
             unlink(output)
             sync()
-            guard let r = spawnAndWait(executable, arguments, environment: environment), r.status == 0,
+            guard let r = spawnAndWait(executable, arguments, environment: environment, measuringPeak: false), r.status == 0,
                   FileManager.default.fileExists(atPath: output) else { return nil }
             if best == nil || r.seconds < best!.seconds { best = r }
+        }
+        unlink(output)
+        sync()
+        if let measured = spawnAndWait(executable, arguments, environment: environment, measuringPeak: true), measured.status == 0 {
+            best?.peakBytes = measured.peakBytes
         }
         return best
     }
 
-    /// Runs the program under GNU time when present: a child's peak RSS from wait4 would include
-    /// this (large) benchmark process's own, which a spawned child inherits as its starting peak.
-    func spawnAndWait(_ executable: String, _ arguments: [String], environment: [String: String]?) -> ProcessRun? {
+    /// Runs the program, under GNU time when `measuringPeak` and it is present: a child's peak
+    /// RSS from wait4 would include this (large) benchmark process's own, which a spawned child
+    /// inherits as its starting peak. The CPU time is wait4's either way (the child's and its
+    /// reaped children's).
+    func spawnAndWait(_ executable: String, _ arguments: [String], environment: [String: String]?, measuringPeak: Bool) -> ProcessRun? {
         var env = ProcessInfo.processInfo.environment
         for (k, v) in environment ?? [:] { env[k] = v }
         let report = Self.temporaryDirectory + "emulsion-bench-time-\(getpid()).txt"
         defer { unlink(report) }
-        let timed = FileManager.default.isExecutableFile(atPath: "/usr/bin/time")
+        let timed = measuringPeak && FileManager.default.isExecutableFile(atPath: "/usr/bin/time")
         let command = timed ? ["/usr/bin/time", "-f", "%M %U %S", "-o", report, executable] + arguments : [executable] + arguments
         guard let (status, usage, elapsed) = spawn(command, environment: env) else { return nil }
         let exited = (status & 0x7f) == 0
