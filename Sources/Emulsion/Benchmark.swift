@@ -372,53 +372,66 @@ public final class Benchmark {
 
     struct ProcessRun { var seconds: Double; var cpuSeconds: Double; var peakBytes: Int; var status: Int32 }
 
+    /// One program the end-to-end comparison runs: ours in one configuration, or a peer.
+    struct TimedProgram {
+        var label: String
+        var executable: String
+        var arguments: [String]
+        var environment: [String: String]? = nil
+        var output: String
+    }
+
     func endToEnd(path: String, pixels: Int, directory: URL) throws {
         let out = directory.appendingPathComponent("out.png").path
         let memory = FileManager.default.isExecutableFile(atPath: "/usr/bin/time")
             ? "peak resident memory from GNU time's %M" : "peak memory unavailable (/usr/bin/time missing)"
-        print("end to end RAW → 16-bit PNG file, separate processes (wall time of the fastest run; CPU = user + system; \(memory)):")
-        var ours: [String: ProcessRun] = [:]
+        print("end to end RAW → 16-bit PNG file, separate processes (wall time of the fastest run, every program once per round in shuffled order; CPU = user + system; \(memory)):")
         let maxThreads = options.threadCounts.max() ?? 1
-        let runs: [(Engine, Int, Int)] = [(.simd, maxThreads, 1), (.simd, maxThreads, 0), (.simd, 1, 1), (.scalar, maxThreads, 1), (.scalar, 1, 1)]
-        for (engine, threads, level) in runs {
-            let label = "emulsion --engine \(engine.rawValue) --threads \(threads) --png-level \(level)"
-            guard let r = timeProcess(options.executable, ["process", path, "-o", out, "--overwrite", "--engine", engine.rawValue,
-                                                          "--threads", String(threads), "--png-level", String(level)], output: out) else {
-                print("  \(label): failed"); continue
+        let configurations: [(Engine, Int, Int)] = [(.simd, maxThreads, 1), (.simd, maxThreads, 0), (.simd, 1, 1), (.scalar, maxThreads, 1), (.scalar, 1, 1)]
+        var programs = configurations.map { engine, threads, level in
+            TimedProgram(label: "emulsion --engine \(engine.rawValue) --threads \(threads) --png-level \(level)", executable: options.executable,
+                         arguments: ["process", path, "-o", out, "--overwrite", "--engine", engine.rawValue, "--threads", String(threads),
+                                     "--png-level", String(level)], output: out)
+        }
+        let ourCount = programs.count
+        if options.peers {
+            let tmp = directory.appendingPathComponent("peers")
+            try? FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
+            let tif = tmp.appendingPathComponent("peer.tif").path
+            if let dcraw = which("dcraw_emu") {
+                programs.append(TimedProgram(label: "dcraw_emu -q 3 (AHD, 16-bit TIFF)", executable: dcraw,
+                                             arguments: ["-w", "-o", "1", "-q", "3", "-4", "-T", "-Z", tif, path], output: tif))
+                programs.append(TimedProgram(label: "dcraw_emu -q 0 (bilinear, 16-bit TIFF)", executable: dcraw,
+                                             arguments: ["-w", "-o", "1", "-q", "0", "-4", "-T", "-Z", tif, path], output: tif))
             }
-            ours["\(engine.rawValue)/\(threads)/\(level)"] = r
-            print("  \(pad(label, 58))" + CFormat.string(" wall %6.3f s  CPU %6.3f s  peak %5.0f MB = %4.1f B per sensor pixel", r.seconds, r.cpuSeconds,
-                                                       Double(r.peakBytes) / 1e6, Double(r.peakBytes) / Double(pixels)))
+            if let dt = which("darktable-cli") {
+                let config = tmp.appendingPathComponent("dt-config").path, cache = tmp.appendingPathComponent("dt-cache").path
+                programs.append(TimedProgram(label: "darktable-cli (16-bit TIFF)", executable: dt,
+                                             arguments: [path, tif, "--width", "0", "--height", "0", "--hq", "true", "--upscale", "false",
+                                                         "--icc-type", "SRGB", "--core", "--configdir", config, "--cachedir", cache,
+                                                         "--library", config + "/library.db", "--disable-opencl",
+                                                         "--conf", "plugins/imageio/format/tiff/bpp=16",
+                                                         "--conf", "plugins/imageio/format/tiff/compress=0"], output: tif))
+            }
+            if let rt = which("rawtherapee-cli") {
+                let env = ["RT_SETTINGS": tmp.appendingPathComponent("rt-s").path, "RT_CACHE": tmp.appendingPathComponent("rt-c").path]
+                programs.append(TimedProgram(label: "rawtherapee-cli (16-bit TIFF)", executable: rt,
+                                             arguments: ["-q", "-Y", "-a", "-t", "-b16", "-o", tif, "-c", path], environment: env, output: tif))
+            }
+        }
+        let runs = timePrograms(programs)
+        for i in 0..<ourCount {
+            guard let r = runs[i] else { print("  \(programs[i].label): failed"); continue }
+            print("  \(pad(programs[i].label, 58))" + CFormat.string(" wall %6.3f s  CPU %6.3f s  peak %5.0f MB = %4.1f B per sensor pixel",
+                                                                   r.seconds, r.cpuSeconds, Double(r.peakBytes) / 1e6, Double(r.peakBytes) / Double(pixels)))
         }
         print("  where emulsion's time goes (one more run, --threads \(maxThreads) --png-level 1 --timings): \(phases(path: path, output: out, threads: maxThreads))")
         guard options.peers else { return }
-        let tmp = directory.appendingPathComponent("peers")
-        try? FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
-        var peers: [(String, String, [String], [String: String]?, String)] = []
-        let tif = tmp.appendingPathComponent("peer.tif").path
-        if let dcraw = which("dcraw_emu") {
-            peers.append(("dcraw_emu -q 3 (AHD, 16-bit TIFF)", dcraw, ["-w", "-o", "1", "-q", "3", "-4", "-T", "-Z", tif, path], nil, tif))
-            peers.append(("dcraw_emu -q 0 (bilinear, 16-bit TIFF)", dcraw, ["-w", "-o", "1", "-q", "0", "-4", "-T", "-Z", tif, path], nil, tif))
-        }
-        if let dt = which("darktable-cli") {
-            let config = tmp.appendingPathComponent("dt-config").path, cache = tmp.appendingPathComponent("dt-cache").path
-            peers.append(("darktable-cli (16-bit TIFF)", dt, [path, tif, "--width", "0", "--height", "0", "--hq", "true", "--upscale", "false",
-                                                           "--icc-type", "SRGB", "--core", "--configdir", config, "--cachedir", cache,
-                                                           "--library", config + "/library.db", "--disable-opencl",
-                                                           "--conf", "plugins/imageio/format/tiff/bpp=16",
-                                                           "--conf", "plugins/imageio/format/tiff/compress=0"], nil, tif))
-        }
-        if let rt = which("rawtherapee-cli") {
-            let env = ["RT_SETTINGS": tmp.appendingPathComponent("rt-s").path, "RT_CACHE": tmp.appendingPathComponent("rt-c").path]
-            peers.append(("rawtherapee-cli (16-bit TIFF)", rt, ["-q", "-Y", "-a", "-t", "-b16", "-o", tif, "-c", path], env, tif))
-        }
-        if peers.isEmpty { print("  no peers installed (dcraw_emu, darktable-cli, rawtherapee-cli)") }
-        let compressed = ours["simd/\(maxThreads)/1"], stored = ours["simd/\(maxThreads)/0"]
-        for (label, exe, args, env, output) in peers {
-            guard let r = timeProcess(exe, args, output: output, environment: env) else {
-                print("  \(pad(label, 58)) failed or wrote no output"); continue
-            }
-            var line = "  \(pad(label, 58))" + CFormat.string(" wall %6.3f s  CPU %6.3f s  peak %5.0f MB", r.seconds, r.cpuSeconds, Double(r.peakBytes) / 1e6)
+        if programs.count == ourCount { print("  no peers installed (dcraw_emu, darktable-cli, rawtherapee-cli)") }
+        let compressed = runs[0], stored = runs[1]
+        for i in ourCount..<programs.count {
+            guard let r = runs[i] else { print("  \(pad(programs[i].label, 58)) failed or wrote no output"); continue }
+            var line = "  \(pad(programs[i].label, 58))" + CFormat.string(" wall %6.3f s  CPU %6.3f s  peak %5.0f MB", r.seconds, r.cpuSeconds, Double(r.peakBytes) / 1e6)
             if let c = compressed { line += CFormat.string(" | emulsion (png 1) %.1f× faster wall, %.1f× CPU", r.seconds / c.seconds, r.cpuSeconds / c.cpuSeconds) }
             if let s = stored { line += CFormat.string("; (png 0) %.1f× wall, %.1f× CPU", r.seconds / s.seconds, r.cpuSeconds / s.cpuSeconds) }
             print(line)
@@ -442,27 +455,41 @@ public final class Benchmark {
         return String(line[range.lowerBound...])
     }
 
-    /// Runs a program `endToEndRepeats` times; the fastest run's wall time and its CPU time, and
-    /// the peak RSS of one more run under GNU time.
+    /// Runs every program `endToEndRepeats` times, each round in a new random order, and then once
+    /// more under GNU time for its peak RSS; per program the fastest run's wall time and its CPU
+    /// time, or nil where a run failed or wrote no output.
+    /// Rounds rather than one program's runs after another's: the machine's speed drifts (other
+    /// work on a shared machine, the disk's mood), and a fixed order put each program in its own
+    /// stretch of it; on the 0.2 MP crop the order alone moved a figure by ~0.7 ms
+    /// (docs/PERFORMANCE.md, session 18).
     /// Each run starts after a `sync`, untimed: the tens of MB the previous run (ours or a
     /// peer's) left for the disk to write would otherwise compete with this run's writes (the
     /// disk here writes ~250–390 MB/s), and which program ran before would change the figure.
     /// The timed runs are spawned directly: under GNU time each wall time also held time's own
-    /// start and exit (~1 ms here), which is neither program's and shrank the ratios of small files
-    /// (docs/PERFORMANCE.md, session 18).
-    func timeProcess(_ executable: String, _ arguments: [String], output: String, environment: [String: String]? = nil) -> ProcessRun? {
-        var best: ProcessRun?
+    /// start and exit (~1 ms here), which is neither program's and shrank the ratios of small files.
+    func timePrograms(_ programs: [TimedProgram]) -> [ProcessRun?] {
+        var best = [ProcessRun?](repeating: nil, count: programs.count)
+        var failed = [Bool](repeating: false, count: programs.count)
         for _ in 0..<max(1, options.endToEndRepeats) {
-            unlink(output)
-            sync()
-            guard let r = spawnAndWait(executable, arguments, environment: environment, measuringPeak: false), r.status == 0,
-                  FileManager.default.fileExists(atPath: output) else { return nil }
-            if best == nil || r.seconds < best!.seconds { best = r }
+            for i in programs.indices.shuffled() where !failed[i] {
+                let p = programs[i]
+                unlink(p.output)
+                sync()
+                guard let r = spawnAndWait(p.executable, p.arguments, environment: p.environment, measuringPeak: false), r.status == 0,
+                      FileManager.default.fileExists(atPath: p.output) else {
+                    failed[i] = true
+                    best[i] = nil
+                    continue
+                }
+                if best[i] == nil || r.seconds < best[i]!.seconds { best[i] = r }
+            }
         }
-        unlink(output)
-        sync()
-        if let measured = spawnAndWait(executable, arguments, environment: environment, measuringPeak: true), measured.status == 0 {
-            best?.peakBytes = measured.peakBytes
+        for (i, p) in programs.enumerated() where !failed[i] {
+            unlink(p.output)
+            sync()
+            if let measured = spawnAndWait(p.executable, p.arguments, environment: p.environment, measuringPeak: true), measured.status == 0 {
+                best[i]?.peakBytes = measured.peakBytes
+            }
         }
         return best
     }
