@@ -428,6 +428,7 @@ public final class Benchmark {
         print("  where emulsion's time goes (one more run, --threads \(maxThreads) --png-level 1 --timings): \(phases(path: path, output: out, threads: maxThreads))")
         guard options.peers else { return }
         if programs.count == ourCount { print("  no peers installed (dcraw_emu, darktable-cli, rawtherapee-cli)") }
+        // The ratios are against the first two configurations: SIMD on every thread, PNG level 1 and 0.
         let compressed = runs[0], stored = runs[1]
         for i in ourCount..<programs.count {
             guard let r = runs[i] else { print("  \(pad(programs[i].label, 58)) failed or wrote no output"); continue }

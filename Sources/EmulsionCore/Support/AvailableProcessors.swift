@@ -8,9 +8,8 @@ import Darwin
 
 /// How many processors this process may use: the CPUs its affinity mask allows, capped by a
 /// cgroup CPU quota rounded up (cgroup v2 `cpu.max`, else v1 `cpu.cfs_quota_us` over
-/// `cpu.cfs_period_us`), at least 1. The same count FoundationEssentials'
-/// `ProcessInfo.activeProcessorCount` gives on Linux (a test compares them), read here with a
-/// few system calls.
+/// `cpu.cfs_period_us`), at least 1: what FoundationEssentials' `ProcessInfo.activeProcessorCount`
+/// reads on Linux (a test holds the two equal where the tests run), with a few system calls.
 ///
 /// Why not `ProcessInfo`: its first use sets up the whole `ProcessInfo` (type lookups, the
 /// environment) — ~0.3 ms of a 0.2 MP file's run, and `emulsion process` asks for this count
@@ -49,7 +48,10 @@ public enum AvailableProcessors {
     /// The number of set bits in a status file's `Cpus_allowed:` mask.
     static func allowedCount(status: [UInt8]) -> Int? {
         let key = Array("\nCpus_allowed:".utf8)
-        guard status.count >= key.count, let start = (0...max(0, status.count - key.count)).first(where: { status[$0..<($0 + key.count)].elementsEqual(key) }) else { return nil }
+        guard status.count >= key.count,
+              let start = (0...(status.count - key.count)).first(where: { status[$0..<($0 + key.count)].elementsEqual(key) }) else {
+            return nil
+        }
         var count = 0
         for byte in status[(start + key.count)...] {
             if byte == UInt8(ascii: "\n") { break }
