@@ -31,7 +31,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Runs per figure (the minimum is reported).")
     var repeats: Int = 3
 
-    @Option(name: .customLong("end-to-end-repeats"), help: "Runs per end-to-end figure, ours and each peer's.")
+    @Option(name: .customLong("end-to-end-repeats"), help: "Rounds of end-to-end runs: each program (ours and each peer) runs once per round, in a new random order; the fastest run counts.")
     var endToEndRepeats: Int = 3
 
     @Flag(name: .customLong("no-peers"), help: "Skip dcraw_emu, darktable-cli and rawtherapee-cli.")
