@@ -31,18 +31,7 @@ public enum AvailableProcessors {
     /// hexadecimal words (nil if it cannot be read). `sched_getaffinity` is not visible to Swift
     /// without `_GNU_SOURCE`.
     static func affinityCount() -> Int? {
-        let descriptor = open("/proc/self/status", O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { return nil }
-        defer { close(descriptor) }
-        var status: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while status.count < 1 << 16 {
-            let n = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { break }
-            status += chunk[..<n]
-        }
-        return allowedCount(status: status)
+        contents("/proc/self/status", limit: 1 << 16).flatMap(allowedCount)
     }
 
     /// The number of set bits in a status file's `Cpus_allowed:` mask.
@@ -89,14 +78,23 @@ public enum AvailableProcessors {
 
     /// A small text file's first line, without its line end (nil if it cannot be read).
     private static func text(_ path: String) -> String? {
+        contents(path, limit: 128).map { String(decoding: $0.prefix { $0 != UInt8(ascii: "\n") }, as: UTF8.self) }
+    }
+
+    /// A file's first `limit` bytes at most (nil if it cannot be opened or gives none).
+    private static func contents(_ path: String, limit: Int) -> [UInt8]? {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { return nil }
         defer { close(descriptor) }
-        var bytes = [UInt8](repeating: 0, count: 128)
-        let n = bytes.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-        guard n > 0 else { return nil }
-        let line = bytes[..<n].prefix { $0 != UInt8(ascii: "\n") }
-        return String(decoding: line, as: UTF8.self)
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: min(limit, 4096))
+        while bytes.count < limit {
+            let n = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, min($0.count, limit - bytes.count)) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { break }
+            bytes += chunk[..<n]
+        }
+        return bytes.isEmpty ? nil : bytes
     }
     #endif
 }

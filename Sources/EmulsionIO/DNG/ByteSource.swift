@@ -24,6 +24,16 @@ protocol ByteSource {
     func copyBytes(_ offset: Int, into buffer: UnsafeMutableRawBufferPointer)
 }
 
+extension ByteSource {
+    /// `bytes` through `copyBytes` (sources without an array of their own to slice).
+    func bytes(_ offset: Int, _ count: Int) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: count) { buffer, initialised in
+            copyBytes(offset, into: UnsafeMutableRawBufferPointer(buffer))
+            initialised = count
+        }
+    }
+}
+
 extension Array: ByteSource where Element == UInt8 {
     func bytes(_ offset: Int, _ count: Int) -> [UInt8] { Array(self[offset..<(offset + count)]) }
     func copyBytes(_ offset: Int, into buffer: UnsafeMutableRawBufferPointer) {
@@ -58,13 +68,6 @@ final class FileBytes: ByteSource {
         if index != lastIndex { lastPage = page(index); lastIndex = index }
         let i = offset & ((1 << Self.pageShift) - 1)
         return i < lastPage.count ? lastPage[i] : 0
-    }
-
-    func bytes(_ offset: Int, _ count: Int) -> [UInt8] {
-        [UInt8](unsafeUninitializedCapacity: count) { buffer, initialised in
-            copyBytes(offset, into: UnsafeMutableRawBufferPointer(buffer))
-            initialised = count
-        }
     }
 
     /// Bytes a short read could not supply (the file shrank while it was read) are zero.

@@ -44,13 +44,6 @@ extension MappedFile: ByteSource {
         offset >= 0 && offset < count ? base.load(fromByteOffset: offset, as: UInt8.self) : 0
     }
 
-    func bytes(_ offset: Int, _ count: Int) -> [UInt8] {
-        [UInt8](unsafeUninitializedCapacity: max(0, count)) { buffer, initialised in
-            copyBytes(offset, into: UnsafeMutableRawBufferPointer(buffer))
-            initialised = buffer.count
-        }
-    }
-
     func copyBytes(_ offset: Int, into buffer: UnsafeMutableRawBufferPointer) {
         guard let target = buffer.baseAddress, !buffer.isEmpty else { return }
         buffer.initializeMemory(as: UInt8.self, repeating: 0)
