@@ -1,7 +1,7 @@
 // swift-tools-version:6.2
 import PackageDescription
 
-// C enters only through the shim targets (CLibRaw, CLCMS2, CPNGShim, and CVulkanCompute for tests); they expose no Swift API.
+// C enters only through the shim targets (CLibRaw, CLCMS2, CPNGShim, CProcessShim, and CVulkanCompute for tests); they expose no Swift API.
 // EmulsionCore is pure Swift (no C imports) so its kernels build anywhere, aarch64 included.
 // Two code-generation options for the product's Swift targets, through `unsafeFlags`, which SwiftPM refuses in a
 // versioned dependency whose manifest is older than tools version 6.2 (swiftlang/swift-package-manager#8951): hence
@@ -37,8 +37,9 @@ let package = Package(
         .systemLibrary(name: "CLibRaw", pkgConfig: "libraw_r", providers: [.apt(["libraw-dev"])]),
         .systemLibrary(name: "CLCMS2", pkgConfig: "lcms2", providers: [.apt(["liblcms2-dev"])]),
         .target(name: "CPNGShim", linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("z")]),
+        .target(name: "CProcessShim"),
         .target(name: "EmulsionCore", swiftSettings: productCodegen),
-        .target(name: "EmulsionIO", dependencies: ["EmulsionCore", "CLibRaw", "CLCMS2", "CPNGShim"], swiftSettings: productCodegen),
+        .target(name: "EmulsionIO", dependencies: ["EmulsionCore", "CLibRaw", "CLCMS2", "CPNGShim", "CProcessShim"], swiftSettings: productCodegen),
         .target(name: "Emulsion", dependencies: ["EmulsionCore", "EmulsionIO"], swiftSettings: productCodegen),
         .executableTarget(name: "emulsion", dependencies: [
             "Emulsion", .product(name: "ArgumentParser", package: "swift-argument-parser"),
