@@ -10,7 +10,8 @@ import Glibc
 #endif
 
 /// Makes a file durable while it is still being written: the writer starts the writeback of
-/// each new `step` (4 MB) at once (`posix_fadvise(DONTNEED)`, asynchronous), and a helper thread
+/// each piece of the first `step` (4 MB) and of each new `step` after it at once
+/// (`posix_fadvise(DONTNEED)`, asynchronous), and a helper thread
 /// calls `fdatasync` whenever at least `step` new bytes have arrived since its last one, so the
 /// closing `fsync` of `AtomicOutput` finds only the tail left to flush.
 ///
@@ -64,9 +65,12 @@ final class IncrementalSync: @unchecked Sendable {
         if start { started = true }
         if due { condition.signal() }
         condition.unlock()
-        if total - kicked >= step {
+        if total - kicked >= step || total <= step {
             // Asynchronous writeback of the new range, at once, so that when the device is quick
-            // the helper's next flush finds it already written.
+            // the helper's next flush finds it already written. Within the first `step`, every
+            // piece as it arrives: a small file is then mostly written when the closing fsync
+            // comes (0.2 MP Pixel crop, 0.5 MB in eight pieces: fsync ~1.0 → ~0.5 ms). Beyond
+            // it, a kick per piece cost a 24 MP render more than it saved (~+4 %, session 19).
             _ = posix_fadvise(fd, off_t(kicked), off_t(total - kicked), Int32(POSIX_FADV_DONTNEED))
             kicked = total
         }
