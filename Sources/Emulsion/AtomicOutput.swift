@@ -115,14 +115,56 @@ public enum AtomicOutput {
 
     /// A process killed with SIGKILL cannot clean up; its temporaries (named with its pid) are
     /// removed by the next write of the same output once that pid no longer runs.
+    ///
+    /// Reading a folder costs in proportion to its size, whatever reads it (`readdir` in C: 1.9 ms
+    /// for 5 000 names here), and a batch writes many outputs into one folder: so each folder is
+    /// read once per process (`TemporaryNames`), and later writes look in what that read found.
+    /// Temporaries left by a process killed after that read wait for the next run, as those of
+    /// outputs this run does not write always did.
     static func removeStaleTemporaries(for url: URL) {
         let directory = url.deletingLastPathComponent().path
         let prefix = temporaryPrefix(for: url)
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
-        for name in names where name.hasPrefix(prefix) {
+        for name in TemporaryNames.shared.take(in: directory, where: { $0.hasPrefix(prefix) }) {
             let rest = name.dropFirst(prefix.count)
             guard let pidText = rest.split(separator: "-").first, let pid = Int32(pidText), pid != getpid() else { continue }
             if kill(pid, 0) != 0 && errno == ESRCH { unlink(directory + "/" + name) }
+        }
+    }
+
+    /// The names in each folder that may be temporaries of `AtomicOutput` (a dot, then ".tmp-"),
+    /// as the first read of that folder by this process found them.
+    final class TemporaryNames: @unchecked Sendable {
+        static let shared = TemporaryNames()
+        private let lock = ThreadLock()
+        private var folders: [String: [String]] = [:]
+
+        /// Removes from the folder's names those matching `belongs` and returns them, reading the
+        /// folder first if this process has not.
+        func take(in directory: String, where belongs: (String) -> Bool) -> [String] {
+            lock.lock()
+            defer { lock.unlock() }
+            var names = folders[directory] ?? Self.read(directory)
+            let taken = names.filter(belongs)
+            names.removeAll(where: belongs)
+            folders[directory] = names
+            return taken
+        }
+
+        /// Read with `readdir`, the first byte checked in place, so that only hidden names
+        /// become Strings (`FileManager` made one of every name: ~0.45 µs each on top).
+        static func read(_ directory: String) -> [String] {
+            guard let folder = opendir(directory) else { return [] }
+            defer { closedir(folder) }
+            var names: [String] = []
+            while let entry = readdir(folder) {
+                let name: String? = withUnsafeBytes(of: &entry.pointee.d_name) { raw in
+                    guard raw.first == UInt8(ascii: ".") else { return nil }
+                    let length = strnlen(raw.baseAddress!.assumingMemoryBound(to: CChar.self), raw.count)
+                    return String(decoding: UnsafeRawBufferPointer(rebasing: raw[..<length]), as: UTF8.self)
+                }
+                if let name, name.firstRange(of: ".tmp-") != nil { names.append(name) }
+            }
+            return names
         }
     }
 

@@ -133,6 +133,39 @@ final class AtomicOutputTests: XCTestCase {
         XCTAssertEqual(afterFinish.value, 0)
         XCTAssertGreaterThanOrEqual(sync.flushes, 1)
     }
+
+    /// What a killed process left for an output is removed before the output is written again:
+    /// the temporaries of that output whose pid no longer runs (a reaped child's), and nothing
+    /// else: not this process's, not a running process's (pid 1), not another output's, not a
+    /// name that only starts alike, among 3 000 unrelated files. The folder is read once
+    /// (`TemporaryNames`): another output written later still finds its own stale temporary.
+    func testStaleTemporariesOfTheOutputAloneAreRemoved() throws {
+        let output = dir.appendingPathComponent("photo.png")
+        let reaped = Process()
+        reaped.executableURL = URL(fileURLWithPath: "/bin/true")
+        try reaped.run()
+        reaped.waitUntilExit()
+        let dead = reaped.processIdentifier
+        let prefix = AtomicOutput.temporaryPrefix(for: output)
+        let stale = ["\(prefix)\(dead)-17", "\(prefix)\(dead)-4294967295"]
+        let kept = ["\(prefix)\(getpid())-5", "\(prefix)1-7", AtomicOutput.temporaryPrefix(for: dir.appendingPathComponent("other.png")) + "\(dead)-1",
+                    ".photo.png.tmp", "photo.png", "\(prefix)x-1", "\(prefix)"] + (0..<3_000).map { "photo_\($0).png" }
+        for name in stale + kept { XCTAssertTrue(FileManager.default.createFile(atPath: dir.appendingPathComponent(name).path, contents: nil)) }
+        // The differences, not the 3 000 names, when it fails.
+        func assertFolder(holds expected: Set<String>, _ step: String) throws {
+            let left = Set(try FileManager.default.contentsOfDirectory(atPath: dir.path))
+            XCTAssertEqual(left.subtracting(expected), [], "left that should have gone (\(step))")
+            XCTAssertEqual(expected.subtracting(left), [], "removed that should have stayed (\(step))")
+        }
+        AtomicOutput.removeStaleTemporaries(for: output)
+        try assertFolder(holds: Set(kept), "the sweep")
+        try AtomicOutput.write([1, 2, 3], to: output.path, overwrite: true)
+        try assertFolder(holds: Set(kept), "the write")
+        let other = dir.appendingPathComponent("other.png")
+        try AtomicOutput.write([4], to: other.path, overwrite: false)
+        try assertFolder(holds: Set(kept).subtracting([AtomicOutput.temporaryPrefix(for: other) + "\(dead)-1"]).union(["other.png"]),
+                         "another output's write")
+    }
 }
 
 final class Counter: @unchecked Sendable {
