@@ -3,19 +3,18 @@
 #include <sched.h>
 #include "processshim.h"
 
-int emu_place_apart(pid_t pid) {
-    cpu_set_t allowed;
-    /* A kernel with more CPUs than cpu_set_t holds (1024) fails here with EINVAL: no placement. */
+int emu_start_elsewhere(pid_t pid) {
+    cpu_set_t allowed, others;
+    /* A kernel with more CPUs than cpu_set_t holds (1024) fails here with EINVAL: no move. */
     if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) return 0;
     int here = sched_getcpu();
     if (here < 0 || here >= CPU_SETSIZE || !CPU_ISSET(here, &allowed)) return 0;
-    CPU_CLR(here, &allowed);
-    if (CPU_COUNT(&allowed) == 0) return 0;
-    return sched_setaffinity(pid, sizeof allowed, &allowed) == 0 ? 1 : 0;
-}
-
-int emu_place_anywhere(pid_t pid) {
-    cpu_set_t allowed;
-    if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) return -1;
-    return sched_setaffinity(pid, sizeof allowed, &allowed) == 0 ? 0 : -1;
+    others = allowed;
+    CPU_CLR(here, &others);
+    if (CPU_COUNT(&others) == 0) return 0;
+    /* The kernel moves a queued task at once when its own CPU leaves its mask; with the mask
+       given back, nothing moves it back: the scheduler leaves a task on an allowed CPU. */
+    if (sched_setaffinity(pid, sizeof others, &others) != 0) return 0;
+    sched_setaffinity(pid, sizeof allowed, &allowed);
+    return 1;
 }

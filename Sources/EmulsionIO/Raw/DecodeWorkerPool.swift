@@ -210,7 +210,7 @@ public final class DecodeWorkerPool: @unchecked Sendable {
         let keep = healthy && remaining > 0
         if keep { idle.append(worker) }
         lock.unlock()
-        if keep { worker.releasePlacement() } else { retire(worker) }
+        if !keep { retire(worker) }
     }
 
     /// Kills `worker` now and reaps it later; reaps, without waiting, those that have ended, so

@@ -31,8 +31,8 @@ final class WorkerProcess {
     /// that died fails with EPIPE instead of raising SIGPIPE in the parent (`MSG_NOSIGNAL`).
     private var requestEnd: Int32
     private var exited = false
-    /// Whether `forked` restricted the child to CPUs other than this process's (`releasePlacement`).
-    private(set) var placedApart = false
+    /// Whether `forked` moved the child off this process's CPU (tests).
+    private(set) var startedElsewhere = false
 
     /// The answer pipe (read end, write end) and the request socket (parent's end, child's end),
     /// all close-on-exec.
@@ -96,10 +96,10 @@ final class WorkerProcess {
             throw Failure(message: message)
         }
         // The copy is queued on this CPU, where it would wait until this process blocks: moved
-        // to another at once, it decodes while this one loads the profile (until
-        // `releasePlacement`; CProcessShim says why and what it measured).
-        let placedApart = emu_place_apart(child) == 1
-        return WorkerProcess(pid: child, readEnd: fds[0], requestEnd: channel[0], placedApart: placedApart)
+        // to another at once, it decodes while this one loads the profile (CProcessShim says
+        // why and what it measured).
+        let moved = emu_start_elsewhere(child) == 1
+        return WorkerProcess(pid: child, readEnd: fds[0], requestEnd: channel[0], startedElsewhere: moved)
     }
 
     /// This process's threads (Linux: /proc/self/stat's 20th field), or 0 when unknown.
@@ -111,20 +111,11 @@ final class WorkerProcess {
         return fields.count > 17 ? Int(String(decoding: fields[17], as: UTF8.self)) ?? 0 : 0
     }
 
-    private init(pid: pid_t, readEnd: Int32, requestEnd: Int32, placedApart: Bool) {
+    private init(pid: pid_t, readEnd: Int32, requestEnd: Int32, startedElsewhere: Bool) {
         self.pid = pid
         self.readEnd = readEnd
         self.requestEnd = requestEnd
-        self.placedApart = placedApart
-    }
-
-    /// Gives a forked child kept off its parent's CPU (`forked`) this process's CPUs again, so
-    /// that a worker serving a batch runs wherever the scheduler likes; nothing for any other
-    /// child, nor once the child has been reaped (its pid may name another process by then).
-    func releasePlacement() {
-        guard placedApart, !exited else { return }
-        placedApart = false
-        _ = emu_place_anywhere(pid)
+        self.startedElsewhere = startedElsewhere
     }
 
     init(executable: String, arguments: [String]) throws {
