@@ -505,14 +505,14 @@ public final class Benchmark {
         let report = Self.temporaryDirectory + "emulsion-bench-time-\(getpid()).txt"
         defer { unlink(report) }
         let timed = measuringPeak && FileManager.default.isExecutableFile(atPath: "/usr/bin/time")
-        let command = timed ? ["/usr/bin/time", "-f", "%M %U %S", "-o", report, executable] + arguments : [executable] + arguments
+        let command = timed ? ["/usr/bin/time", "-f", "%M", "-o", report, executable] + arguments : [executable] + arguments
         guard let (status, usage, elapsed) = spawn(command, environment: env) else { return nil }
         let exited = (status & 0x7f) == 0
         var peak = usage.ru_maxrss * 1024
-        var cpu = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6 + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
-        if timed, let text = try? String(contentsOfFile: report, encoding: .utf8) {
-            let fields = text.split(whereSeparator: { $0 == " " || $0 == "\n" }).compactMap { Double($0) }
-            if fields.count >= 3 { peak = Int(fields[fields.count - 3]) * 1024; cpu = fields[fields.count - 2] + fields[fields.count - 1] }
+        let cpu = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6 + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+        if timed, let text = try? String(contentsOfFile: report, encoding: .utf8),
+           let kilobytes = text.split(whereSeparator: { $0 == " " || $0 == "\n" }).compactMap({ Int($0) }).last {
+            peak = kilobytes * 1024
         }
         return ProcessRun(seconds: elapsed, cpuSeconds: cpu, peakBytes: peak, status: exited ? (status >> 8) & 0xff : -1)
     }
