@@ -1,3 +1,4 @@
+@testable import EmulsionCore
 @testable import EmulsionIO
 import Foundation
 import XCTest
@@ -112,13 +113,14 @@ final class WorkerProcessTests: XCTestCase {
     /// batch). The masks are the kernel's account of them (/proc/PID/status, proc(5)). With one
     /// CPU allowed there is nowhere else to go.
     func testForkedChildStartsElsewhereWithEveryCPU() throws {
-        func allowedMask(_ pid: String) throws -> String {
-            let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+        func status(_ pid: String) throws -> String { try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) }
+        func allowedMask(_ status: String) throws -> String {
             let line = try XCTUnwrap(status.split(separator: "\n").first { $0.hasPrefix("Cpus_allowed:") })
             return String(line.dropFirst("Cpus_allowed:".count).filter { $0.isHexDigit })
         }
-        let parent = try allowedMask("self")
-        let count = parent.reduce(0) { $0 + Int($1.hexDigitValue!).nonzeroBitCount }
+        let own = try status("self")
+        let parent = try allowedMask(own)
+        let count = try XCTUnwrap(AvailableProcessors.allowedCount(status: Array(own.utf8)))
         let worker = try WorkerProcess.forked {
             var byte: UInt8 = 0
             while read(0, &byte, 1) == 1 {}
@@ -126,7 +128,7 @@ final class WorkerProcessTests: XCTestCase {
         }
         defer { worker.stop() }
         XCTAssertEqual(worker.startedElsewhere, count >= 2, "moved exactly when there is another CPU (\(count) allowed)")
-        XCTAssertEqual(try allowedMask(String(worker.pid)), parent, "the copy keeps every CPU")
+        XCTAssertEqual(try allowedMask(status(String(worker.pid))), parent, "the copy keeps every CPU")
     }
 
     /// This test process runs XCTest's and Dispatch's threads: the product's guard sees them and
