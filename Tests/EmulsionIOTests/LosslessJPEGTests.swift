@@ -95,6 +95,29 @@ final class LosslessJPEGTests: XCTestCase {
         assertSameOutcome(fromWorker, asLibRaw: Result { try RawFile.readWithLibRawUnpack(path: cut.path) })
     }
 
+    /// Without a curve (the identity, as the parent is given it for a phone DNG) the tiles come
+    /// out as the JPEG decoded them: mapped through a file's own curve afterwards they are that
+    /// file's samples with the curve, on every LJ92 sample, so both layouts' copies (LJ92 rows
+    /// and the Blackmagic 4K's DCT blocks) put each value where the lookups do. Reference: the
+    /// curve path, itself compared with LibRaw above. Tolerance: none.
+    func testTilesWithoutACurveAreTheTilesBeforeIt() throws {
+        let samples = TestSupport.rawSamples().filter { Self.lj92Samples.contains($0.name) }
+        if samples.count < Self.lj92Samples.count && TestSupport.inCI { XCTFail("LJ92 samples missing") }
+        if samples.isEmpty { throw XCTSkip("LJ92 samples missing") }
+        for sample in samples {
+            guard case .losslessTiles(var tiles) = try RawFile.readDeferringSamples(path: sample.url.path).1,
+                  let file = FileBytes(path: sample.url.path) else {
+                XCTFail("\(sample.name): the tiles should be deferred"); continue
+            }
+            let curve = tiles.curve
+            XCTAssertEqual(curve.count, 0x10000, sample.name)
+            guard let withCurve = tiles.decode(file: file) else { XCTFail("\(sample.name): decode with the curve"); continue }
+            tiles.curve = []
+            guard let without = tiles.decode(file: file) else { XCTFail("\(sample.name): decode without a curve"); continue }
+            XCTAssertTrue(without.map { curve[Int($0)] } == withCurve, "\(sample.name): the copies put values elsewhere than the lookups")
+        }
+    }
+
     /// The worker's answer carries LibRaw's curve only where it changes something: none for the
     /// Pixel crop (no LinearizationTable: the parent restores the identity), all 65 536 values for
     /// the Blackmagic frames; either way the parent's image is the in-process one.

@@ -57,12 +57,14 @@ enum DeferredSamples: Sendable, Codable, Equatable {
         }
     }
 
-    /// The same, with `curve` restored (after the header was decoded without it).
+    /// The same, with `curve` restored (after the header was decoded without it); an empty
+    /// `curve` is the identity, which the tile reader takes as it is (no 128 KB table built
+    /// for a phone DNG) and the NEF reader as a table.
     func with(curve: [UInt16]) -> DeferredSamples {
         switch self {
         case .uncompressed: return self
         case .losslessTiles(var tiles): tiles.curve = curve; return .losslessTiles(tiles)
-        case .nikon(var samples): samples.curve = curve; return .nikon(samples)
+        case .nikon(var samples): samples.curve = curve.isEmpty ? RawFile.identityCurve : curve; return .nikon(samples)
         }
     }
 

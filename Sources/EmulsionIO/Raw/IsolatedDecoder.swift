@@ -265,7 +265,7 @@ public enum IsolatedDecoding {
             // A reader with a curve gets the identity when none came.
             let hasCurve = deferred.curve != nil
             guard count == 0 || (hasCurve && count == 0x10000) else { throw RawFileError(path: path, problem: "decoder process returned malformed output") }
-            if hasCurve { deferred = deferred.with(curve: count == 0 ? RawFile.identityCurve : values()) }
+            if hasCurve { deferred = deferred.with(curve: count == 0 ? [] : values()) }
             guard let samples = try deferred.read(path: path) else { return nil }
             raw.samples = samples
             return raw

@@ -39,7 +39,8 @@ struct LosslessDNGTiles: Sendable, Equatable {
     var width: Int
     var height: Int
     var dngVersion: UInt32
-    /// LibRaw's linearisation curve, 65 536 entries.
+    /// LibRaw's linearisation curve, 65 536 entries, or none where it is the identity (no
+    /// LinearizationTable: every phone DNG), so that no 128 KB table is built to copy values.
     var curve: [UInt16] = []
 
     var tilesAcross: Int { (rawWidth + tileWidth - 1) / tileWidth }
@@ -51,7 +52,7 @@ struct LosslessDNGTiles: Sendable, Equatable {
             && top >= 0 && left >= 0 && top + height <= rawHeight && left + width <= rawWidth
             && tileWidth <= 65535 * 6 && tileLength <= 65535
             && offsets.count == counts.count && offsets.count == tilesAcross * tilesDown && offsets.count >= 2
-            && curve.count == 0x10000
+            && (curve.isEmpty || curve.count == 0x10000)
     }
 
     /// The visible-area samples, or nil when LibRaw should decode the file instead.
@@ -78,8 +79,8 @@ struct LosslessDNGTiles: Sendable, Equatable {
         let total = width * height
         var failed = [Bool](repeating: false, count: ranges.count)
         // Without a LinearizationTable LibRaw's curve is the identity (phone DNGs): then a run of
-        // values is a copy, not a lookup per sample in a 128 KB table.
-        let identity = RawFile.isIdentity(curve)
+        // values is a copy, not a lookup per sample in a 128 KB table (a nil table below).
+        let identity = curve.isEmpty || RawFile.isIdentity(curve)
         let samples = [UInt16](unsafeUninitializedCapacity: total) { out, initialised in
             let base = out.baseAddress!
             MemoryAdvice.preferHugePages(UnsafeMutableRawBufferPointer(out))
@@ -90,7 +91,7 @@ struct LosslessDNGTiles: Sendable, Equatable {
             failed.withUnsafeMutableBufferPointer { flags in
                 let flagBox = FlagPointer(flags.baseAddress!)
                 curve.withUnsafeBufferPointer { curve in
-                    let curveBox = CurvePointer(curve.baseAddress!)
+                    let curveBox = CurvePointer(identity ? nil : curve.baseAddress)
                     // Tiles two at a time (`decodeTilePair`) where that still leaves every core
                     // a pair; one at a time otherwise.
                     let perTask = ranges.count >= 2 * Executor.defaultThreads ? 2 : 1
@@ -98,12 +99,10 @@ struct LosslessDNGTiles: Sendable, Equatable {
                         let first = task * perTask, last = min(first + perTask, ranges.count) - 1
                         let ok = withTileBytes(ranges[first], file) { firstBytes in
                             guard last > first else {
-                                return decodeTile(first, bytes: firstBytes, into: outBox.pointer, curve: curveBox.pointer,
-                                                  curveIsIdentity: identity)
+                                return decodeTile(first, bytes: firstBytes, into: outBox.pointer, curve: curveBox.pointer)
                             }
                             return withTileBytes(ranges[last], file) { lastBytes in
-                                decodeTilePair(first, firstBytes, last, lastBytes, into: outBox.pointer, curve: curveBox.pointer,
-                                               curveIsIdentity: identity)
+                                decodeTilePair(first, firstBytes, last, lastBytes, into: outBox.pointer, curve: curveBox.pointer)
                             }
                         }
                         if !ok { flagBox.pointer[first] = true }
@@ -130,40 +129,40 @@ struct LosslessDNGTiles: Sendable, Equatable {
     }
 
     /// Tile `t` into the visible area. Tiles cover disjoint areas (`fillsItsTile`, and the DCT
-    /// layout's own check), so threads never write the same element.
+    /// layout's own check), so threads never write the same element. A nil `curve` is the
+    /// identity, here and below.
     private func decodeTile(_ t: Int, bytes: UnsafeBufferPointer<UInt8>, into out: UnsafeMutablePointer<UInt16>,
-                            curve: UnsafePointer<UInt16>, curveIsIdentity: Bool) -> Bool {
+                            curve: UnsafePointer<UInt16>?) -> Bool {
         guard let jpeg = LosslessJPEG(bytes) else { return false }
-        return decodeTile(t, jpeg, bytes: bytes, into: out, curve: curve, curveIsIdentity: curveIsIdentity)
+        return decodeTile(t, jpeg, bytes: bytes, into: out, curve: curve)
     }
 
     /// Tile `t`, its JPEG header already parsed.
     private func decodeTile(_ t: Int, _ jpeg: LosslessJPEG, bytes: UnsafeBufferPointer<UInt8>, into out: UnsafeMutablePointer<UInt16>,
-                            curve: UnsafePointer<UInt16>, curveIsIdentity: Bool) -> Bool {
+                            curve: UnsafePointer<UInt16>?) -> Bool {
         if jpeg.algo == 0xC1 {
             let trow = (t / tilesAcross) * tileLength, tcol = (t % tilesAcross) * tileWidth
             return decodeDCTTile(jpeg, bytes: bytes, trow: trow, tcol: tcol, into: out, curve: curve)
         }
         guard fillsItsTile(jpeg) else { return false }
-        return jpeg.decode(bytes, dngVersion: dngVersion, row: placer(t, jpeg, into: out, curve: curve, curveIsIdentity: curveIsIdentity))
+        return jpeg.decode(bytes, dngVersion: dngVersion, row: placer(t, jpeg, into: out, curve: curve))
     }
 
     /// Tiles `t` and `u`, decoded together (`LosslessJPEG.decodeTogether`) where they are alike
     /// (predictor 1, one table, the same size: phone DNGs), else one after the other; false if
     /// either fails.
     private func decodeTilePair(_ t: Int, _ tBytes: UnsafeBufferPointer<UInt8>, _ u: Int, _ uBytes: UnsafeBufferPointer<UInt8>,
-                                into out: UnsafeMutablePointer<UInt16>, curve: UnsafePointer<UInt16>, curveIsIdentity: Bool) -> Bool {
+                                into out: UnsafeMutablePointer<UInt16>, curve: UnsafePointer<UInt16>?) -> Bool {
         // A header that does not parse fails the image whichever way the tiles are decoded.
         guard let first = LosslessJPEG(tBytes), let second = LosslessJPEG(uBytes) else { return false }
         if fillsItsTile(first), fillsItsTile(second),
            let together = LosslessJPEG.decodeTogether(
                first, tBytes, second, uBytes, dngVersion: dngVersion,
-               rows: placer(t, first, into: out, curve: curve, curveIsIdentity: curveIsIdentity),
-               placer(u, second, into: out, curve: curve, curveIsIdentity: curveIsIdentity)) {
+               rows: placer(t, first, into: out, curve: curve), placer(u, second, into: out, curve: curve)) {
             return together
         }
-        return decodeTile(t, first, bytes: tBytes, into: out, curve: curve, curveIsIdentity: curveIsIdentity)
-            && decodeTile(u, second, bytes: uBytes, into: out, curve: curve, curveIsIdentity: curveIsIdentity)
+        return decodeTile(t, first, bytes: tBytes, into: out, curve: curve)
+            && decodeTile(u, second, bytes: uBytes, into: out, curve: curve)
     }
 
     /// Whether an LJ92 tile's JPEG fills its tile exactly, as this decoder lays it out.
@@ -178,8 +177,8 @@ struct LosslessDNGTiles: Sendable, Equatable {
     }
 
     /// Where tile `t`'s decoded JPEG rows go: each row's visible values, through the curve.
-    private func placer(_ t: Int, _ jpeg: LosslessJPEG, into out: UnsafeMutablePointer<UInt16>, curve: UnsafePointer<UInt16>,
-                        curveIsIdentity: Bool) -> (UnsafePointer<UInt16>, Int) -> Void {
+    private func placer(_ t: Int, _ jpeg: LosslessJPEG, into out: UnsafeMutablePointer<UInt16>,
+                        curve: UnsafePointer<UInt16>?) -> (UnsafePointer<UInt16>, Int) -> Void {
         let trow = (t / tilesAcross) * tileLength, tcol = (t % tilesAcross) * tileWidth
         let rowWidth = min(tileWidth, rawWidth)
         let values = jpeg.wide * jpeg.clrs
@@ -198,10 +197,10 @@ struct LosslessDNGTiles: Sendable, Equatable {
                     if from < to {
                         let destination = out + y * width - left
                         let source = row + k - (tcol + c)
-                        if curveIsIdentity {
-                            (destination + from).update(from: source + from, count: to - from)
-                        } else {
+                        if let curve {
                             for x in from..<to { destination[x] = curve[Int(source[x])] }
+                        } else {
+                            (destination + from).update(from: source + from, count: to - from)
                         }
                     }
                 }
@@ -218,7 +217,7 @@ extension LosslessDNGTiles {
     /// that fills the tile exactly once: a JPEG twice the tile's width and half its length, in
     /// whole blocks (the two halves of each JPEG block row interleave as even and odd rows).
     fileprivate func decodeDCTTile(_ jpeg: LosslessJPEG, bytes: UnsafeBufferPointer<UInt8>, trow: Int, tcol: Int,
-                                   into out: UnsafeMutablePointer<UInt16>, curve: UnsafePointer<UInt16>) -> Bool {
+                                   into out: UnsafeMutablePointer<UInt16>, curve: UnsafePointer<UInt16>?) -> Bool {
         guard tileWidth % 8 == 0, jpeg.wide == 2 * tileWidth, 2 * jpeg.high == tileLength, jpeg.high % 8 == 0 else { return false }
         return jpeg.decodeBlocks(bytes, dngVersion: dngVersion) { block, jrow, jcol in
             let row = trow + jcol / tileWidth + jrow * 2, col = tcol + jcol % tileWidth
@@ -229,7 +228,11 @@ extension LosslessDNGTiles {
                 let y = row + 2 * i - top
                 guard y >= 0 && y < height else { continue }
                 let target = out + y * width + col - left, source = block + i * 8
-                for j in first..<last { target[j] = curve[Int(source[j])] }
+                if let curve {
+                    for j in first..<last { target[j] = curve[Int(source[j])] }
+                } else {
+                    (target + first).update(from: source + first, count: last - first)
+                }
             }
         }
     }
@@ -244,8 +247,8 @@ private struct FlagPointer: @unchecked Sendable {
     init(_ p: UnsafeMutablePointer<Bool>) { pointer = p }
 }
 private struct CurvePointer: @unchecked Sendable {
-    let pointer: UnsafePointer<UInt16>
-    init(_ p: UnsafePointer<UInt16>) { pointer = p }
+    let pointer: UnsafePointer<UInt16>?
+    init(_ p: UnsafePointer<UInt16>?) { pointer = p }
 }
 
 /// Coded for the decode worker's header without the curve, which follows the header as 128 KB
