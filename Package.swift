@@ -23,6 +23,14 @@ let productCodegen: [SwiftSetting] = [.unsafeFlags([
     "-Xfrontend", "-disable-concrete-type-metadata-mangled-name-accessors",
 ])]
 
+// The executable's own symbols stay out of its dynamic symbol table. `-static-stdlib` links with `-export-dynamic`
+// (the toolchain's static-stdlib-args.lnk), which put ~5 900 of the product's Swift symbols there: every process start
+// then scanned them (the Swift runtime's backtracer start-up asks `dladdr` about one of its own functions, a linear
+// search of that table) and looked each shared library's ~3 000 symbol relocations up past them. With the flag, which
+// comes after the toolchain's, the table keeps only what the shared libraries need: a decode worker's empty run
+// 4.18 M -> 3.97 M instructions (callgrind; docs/PERFORMANCE.md, session 20). Nothing looks our symbols up by name.
+let executableLinking: [LinkerSetting] = [.unsafeFlags(["-Xlinker", "--no-export-dynamic"])]
+
 let package = Package(
     name: "Emulsion",
     platforms: [.macOS(.v13)],
@@ -43,7 +51,7 @@ let package = Package(
         .target(name: "Emulsion", dependencies: ["EmulsionCore", "EmulsionIO"], swiftSettings: productCodegen),
         .executableTarget(name: "emulsion", dependencies: [
             "Emulsion", .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ], swiftSettings: productCodegen),
+        ], swiftSettings: productCodegen, linkerSettings: executableLinking),
         // libFuzzer harness (`.ci/fuzz.sh`); a plain build makes a replayer for its findings.
         .executableTarget(name: "EmulsionFuzz", dependencies: ["EmulsionCore", "EmulsionIO"], path: "Tests/Fuzz"),
         .target(name: "EmulsionTestSupport", dependencies: ["Emulsion"], path: "Tests/EmulsionTestSupport"),
