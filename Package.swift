@@ -42,9 +42,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
-        .systemLibrary(name: "CLibRaw", pkgConfig: "libraw_r", providers: [.apt(["libraw-dev"])]),
+        // LibRaw, libjpeg, libpng and zlib link from their static archives (the module map, `linkedLibrary(":lib….a")`);
+        // pkg-config would add the shared libraw_r. Only lcms2 (Debian ships no archive), libgomp and libstdc++ stay shared.
+        .systemLibrary(name: "CLibRaw", providers: [.apt(["libraw-dev", "libjpeg-dev"])]),
         .systemLibrary(name: "CLCMS2", pkgConfig: "lcms2", providers: [.apt(["liblcms2-dev"])]),
-        .target(name: "CPNGShim", linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("z")]),
+        .target(name: "CPNGShim", linkerSettings: [.linkedLibrary(":libpng16.a"), .linkedLibrary(":libz.a")]),
         .target(name: "CProcessShim"),
         .target(name: "EmulsionCore", swiftSettings: productCodegen),
         .target(name: "EmulsionIO", dependencies: ["EmulsionCore", "CLibRaw", "CLCMS2", "CPNGShim", "CProcessShim"], swiftSettings: productCodegen),
