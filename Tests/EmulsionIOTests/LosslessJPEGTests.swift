@@ -71,7 +71,9 @@ final class LosslessJPEGTests: XCTestCase {
             guard case .losslessTiles(let tiles) = try RawFile.readDeferringSamples(path: sample.url.path).1 else {
                 XCTFail("\(sample.name): the worker should defer the tiles"); continue
             }
-            XCTAssertEqual(tiles.curve.count, 0x10000, sample.name)
+            // The Pixel crop has no LinearizationTable: its tiles carry no curve; the Blackmagic
+            // frames carry theirs whole.
+            XCTAssertEqual(tiles.curve.count, sample.name.hasPrefix("google") ? 0 : 0x10000, sample.name)
             let probe = RawFile.LosslessTilesProbe()
             let image = try RawFile.$losslessTilesProbe.withValue(probe) { try worker.decode(path: sample.url.path, pixelLimit: RawFile.defaultPixelLimit) }
             XCTAssertTrue(probe.used, "\(sample.name): the parent should have decoded the tiles")
@@ -109,8 +111,9 @@ final class LosslessJPEGTests: XCTestCase {
                   let file = FileBytes(path: sample.url.path) else {
                 XCTFail("\(sample.name): the tiles should be deferred"); continue
             }
-            let curve = tiles.curve
-            XCTAssertEqual(curve.count, 0x10000, sample.name)
+            // The Pixel crop's curve is the identity, left out: given as a table here.
+            let curve = tiles.curve.isEmpty ? RawFile.identityCurve : tiles.curve
+            tiles.curve = curve
             guard let withCurve = tiles.decode(file: file) else { XCTFail("\(sample.name): decode with the curve"); continue }
             tiles.curve = []
             guard let without = tiles.decode(file: file) else { XCTFail("\(sample.name): decode without a curve"); continue }
@@ -119,7 +122,7 @@ final class LosslessJPEGTests: XCTestCase {
     }
 
     /// The worker's answer carries LibRaw's curve only where it changes something: none for the
-    /// Pixel crop (no LinearizationTable: the parent restores the identity), all 65 536 values for
+    /// Pixel crop (no LinearizationTable: the tiles take the identity without a table), all 65 536 values for
     /// the Blackmagic frames; either way the parent's image is the in-process one.
     func testTheAnswerCarriesTheCurveOnlyWhereItIsNotTheIdentity() throws {
         let samples = TestSupport.rawSamples().filter { Self.lj92Samples.contains($0.name) }

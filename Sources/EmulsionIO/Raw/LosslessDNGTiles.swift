@@ -40,7 +40,8 @@ struct LosslessDNGTiles: Sendable, Equatable {
     var height: Int
     var dngVersion: UInt32
     /// LibRaw's linearisation curve, 65 536 entries, or none where it is the identity (no
-    /// LinearizationTable: every phone DNG), so that no 128 KB table is built to copy values.
+    /// LinearizationTable: every phone DNG; `RawFile.losslessTiles` leaves it empty then), so
+    /// that no 128 KB table is built to copy values.
     var curve: [UInt16] = []
 
     var tilesAcross: Int { (rawWidth + tileWidth - 1) / tileWidth }

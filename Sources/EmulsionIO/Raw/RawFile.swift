@@ -235,7 +235,7 @@ public enum RawFile {
     /// uncompressed, in contiguous strips whose bytes are all there. Anything else: nil (LibRaw decodes).
     static func uncompressedSamples(_ h: UnsafeMutablePointer<libraw_data_t>, directories: [TIFFDirectory]) -> UncompressedSamples? {
         guard let d = soleCFADirectory(h, directories: directories, loader: "packed_dng_load_raw()"),
-              isIdentity(libRawCurve(h)),
+              hasIdentityCurve(h),
               d.integer(259) == 1, d.integer(266, default: 1) == 1,
               let bits = d.integer(258), UncompressedSamples.supportedBits.contains(bits), d.entries[322] == nil,
               let offsets = d.integers(273), let counts = d.integers(279),
@@ -266,7 +266,7 @@ public enum RawFile {
         let tiles = LosslessDNGTiles(offsets: offsets, counts: counts, tileWidth: tileWidth, tileLength: tileLength,
                                      rawWidth: Int(sizes.raw_width), rawHeight: Int(sizes.raw_height), top: Int(sizes.top_margin),
                                      left: Int(sizes.left_margin), width: Int(sizes.width), height: Int(sizes.height),
-                                     dngVersion: iparams.dng_version, curve: libRawCurve(h))
+                                     dngVersion: iparams.dng_version, curve: hasIdentityCurve(h) ? [] : libRawCurve(h))
         return tiles.isConsistent ? tiles : nil
     }
 
@@ -324,6 +324,14 @@ public enum RawFile {
     /// needs no table of its own for it).
     static func isIdentity(_ curve: [UInt16]) -> Bool {
         curve.count == 0x10000 && curve.indices.allSatisfy { curve[$0] == UInt16(truncatingIfNeeded: $0) }
+    }
+
+    /// Whether LibRaw's curve is the identity, read where LibRaw keeps it: a phone DNG's tiles
+    /// then carry no table (an empty curve), and nothing copies 128 KB to learn that.
+    static func hasIdentityCurve(_ h: UnsafeMutablePointer<libraw_data_t>) -> Bool {
+        precondition(emulsion_curve_count() == 0x10000, "LibRaw's curve holds 0x10000 entries")
+        let table = emulsion_curve_table(h)!
+        return (0..<0x10000).allSatisfy { table[$0] == UInt16(truncatingIfNeeded: $0) }
     }
 
     /// LibRaw's linearisation curve as it stands after opening the file, 65 536 entries.
