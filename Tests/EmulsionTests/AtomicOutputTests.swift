@@ -134,6 +134,26 @@ final class AtomicOutputTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(sync.flushes, 1)
     }
 
+    /// Where writeback starts while a file is written: within the first `step`, once at least
+    /// `kick` bytes have come since the last start; after it, once a whole `step` has. Pieces of
+    /// 100 000 bytes with a 1 MB step and a 256 KB kick: starts at 300 000, 600 000 and 900 000
+    /// bytes, then once a further 1 000 000 have come (the step's own rule, session 19). Every range follows the last
+    /// one, so each written byte is started once. Reference: the schedule in `wrote`'s comment.
+    func testWritebackStartsInRangesOfAtLeastTheKick() throws {
+        let path = dir.appendingPathComponent("kicks.bin").path
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+        XCTAssertGreaterThanOrEqual(fd, 0)
+        defer { close(fd) }
+        let started = RangeLog()
+        let sync = IncrementalSync(fd: fd, step: 1_000_000, kick: 256 << 10, startWriteback: { _, offset, length in
+            started.add(offset, length)
+        }, flush: { _ in 0 })
+        for _ in 0..<35 { sync.wrote(100_000) }
+        try sync.finish()
+        XCTAssertEqual(started.ranges.map { $0.offset + $0.length }, [300_000, 600_000, 900_000, 1_900_000, 2_900_000])
+        XCTAssertEqual(started.ranges.map(\.offset), [0, 300_000, 600_000, 900_000, 1_900_000])
+    }
+
     /// What a killed process left for an output is removed before the output is written again:
     /// the temporaries of that output whose pid no longer runs (a reaped child's), and nothing
     /// else: not this process's, not a running process's (pid 1), not another output's, not a
@@ -174,4 +194,12 @@ final class Counter: @unchecked Sendable {
     func add() { lock.lock(); count += 1; lock.unlock() }
     func subtract() { lock.lock(); count -= 1; lock.unlock() }
     var value: Int { lock.lock(); defer { lock.unlock() }; return count }
+}
+
+/// Ranges recorded from any thread, in order.
+private final class RangeLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var recorded: [(offset: Int, length: Int)] = []
+    func add(_ offset: Int, _ length: Int) { lock.lock(); recorded.append((offset, length)); lock.unlock() }
+    var ranges: [(offset: Int, length: Int)] { lock.lock(); defer { lock.unlock() }; return recorded }
 }
