@@ -322,23 +322,26 @@ public enum RawFile {
 
     /// Whether `curve` is `identityCurve` (compared in place: the worker asks of every DNG, and
     /// needs no table of its own for it).
-    static func isIdentity(_ curve: [UInt16]) -> Bool {
+    static func isIdentity<Curve: RandomAccessCollection<UInt16>>(_ curve: Curve) -> Bool where Curve.Index == Int {
         curve.count == 0x10000 && curve.indices.allSatisfy { curve[$0] == UInt16(truncatingIfNeeded: $0) }
     }
 
     /// Whether LibRaw's curve is the identity, read where LibRaw keeps it: a phone DNG's tiles
     /// then carry no table (an empty curve), and nothing copies 128 KB to learn that.
     static func hasIdentityCurve(_ h: UnsafeMutablePointer<libraw_data_t>) -> Bool {
-        precondition(emulsion_curve_count() == 0x10000, "LibRaw's curve holds 0x10000 entries")
-        let table = emulsion_curve_table(h)!
-        return (0..<0x10000).allSatisfy { table[$0] == UInt16(truncatingIfNeeded: $0) }
+        isIdentity(libRawCurveInPlace(h))
     }
 
     /// LibRaw's linearisation curve as it stands after opening the file, 65 536 entries.
     static func libRawCurve(_ h: UnsafeMutablePointer<libraw_data_t>) -> [UInt16] {
         // One copy of the table (65 536 calls of emulsion_curve were ~0.9 M instructions per file).
+        Array(libRawCurveInPlace(h))
+    }
+
+    /// The same, where LibRaw keeps it (valid while `h` is open).
+    private static func libRawCurveInPlace(_ h: UnsafeMutablePointer<libraw_data_t>) -> UnsafeBufferPointer<UInt16> {
         precondition(emulsion_curve_count() == 0x10000, "LibRaw's curve holds 0x10000 entries")
-        return Array(UnsafeBufferPointer(start: emulsion_curve_table(h), count: 0x10000))
+        return UnsafeBufferPointer(start: emulsion_curve_table(h), count: 0x10000)
     }
 
     final class DecodeProblems: @unchecked Sendable { var dataError: String? }
