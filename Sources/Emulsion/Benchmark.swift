@@ -57,7 +57,7 @@ public final class Benchmark {
     }
 
     public static var ownExecutable: String {
-        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        PlainFile.executablePath() ?? CommandLine.arguments[0]
     }
 
     /// The size of a synthetic scene of about `megapixels` MP with a 3:2 aspect and even sides.

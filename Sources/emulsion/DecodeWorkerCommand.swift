@@ -44,17 +44,9 @@ struct DecoderOptions: ParsableArguments {
     static func decoder(inProcess: Bool, timeout: Double) -> RawDecoder {
         if inProcess { return .inProcess }
         // A binary replaced while it runs reads as "PATH (deleted)"; /proc/self/exe still runs it.
-        let candidates: [String] = [executablePath(), "/proc/self/exe"].compactMap { $0 }
+        let candidates: [String] = [PlainFile.executablePath(), "/proc/self/exe"].compactMap { $0 }
         guard let me = candidates.first(where: { access($0, X_OK) == 0 }) else { return .inProcess }
         return .isolated(executable: me, timeout: timeout)
-    }
-
-    /// The running binary's path (Linux: the target of /proc/self/exe), or nil.
-    static func executablePath() -> String? {
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        guard length > 0, length < buffer.count - 1 else { return nil }
-        return String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
 

@@ -15,6 +15,15 @@ import Foundation
 /// FoundationEssentials has no `FileHandle`, and importing all of Foundation for it links
 /// CoreFoundation and ICU into every process (see `CFormat`).
 public enum PlainFile {
+    /// The running binary's path (Linux: the target of /proc/self/exe, read with `readlink`), or
+    /// nil. `process` asks before it forks its first worker, where `FileManager` cost ~0.15 ms.
+    public static func executablePath() -> String? {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        guard length > 0, length < buffer.count - 1 else { return nil }
+        return String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     /// Up to `count` bytes from the start of `path`; fewer at the end of the file, none when it
     /// cannot be opened or read (callers have checked it is a regular, readable file).
     public static func prefix(of path: String, count: Int) -> [UInt8] {
