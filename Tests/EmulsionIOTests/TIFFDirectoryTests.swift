@@ -1,3 +1,4 @@
+import EmulsionCore
 @testable import EmulsionIO
 import Foundation
 import XCTest
@@ -36,5 +37,22 @@ final class TIFFDirectoryTests: XCTestCase {
         XCTAssertNil(d.integers(330))
         XCTAssertNil(d.integers(50829))
         XCTAssertNil(DNGOpcodes.read(bytes: hostileTIFF())?.activeArea)
+    }
+
+    /// A GainMap opcode whose grid (pointsV · pointsH · mapPlanes, each a 32-bit field, DNG 1.6
+    /// §7) overflows a 64-bit count: the map is left out, nothing traps. It did trap before.
+    func testGainMapWhoseGridOverflowsIsLeftOut() throws {
+        let big = Int(UInt32.max)
+        for (v, h, planes) in [(big, big, big), (big, big, 1), (1 << 31, 1 << 31, 4)] {
+            let map = GainMap(top: 0, left: 0, bottom: 2, right: 2, plane: 0, planes: 1, rowPitch: 1, columnPitch: 1, pointsV: v,
+                              pointsH: h, spacingV: 1, spacingH: 1, originV: 0, originH: 0, mapPlanes: planes, gains: [1, 1, 1, 1])
+            XCTAssertFalse(map.isValid)
+            var opcodes = DNGOpcodes()
+            opcodes.parse(DNGOpcodes.listBytes(gainMaps: [map]), list: 2)
+            XCTAssertEqual(opcodes.records.map(\.name), ["GainMap"])
+            XCTAssertEqual(opcodes.gainMaps, [])
+        }
+        XCTAssertNil(GainMap.valueCount(1 << 32, 1 << 31, 1))
+        XCTAssertEqual(GainMap.valueCount(3, 5, 2), 30)
     }
 }

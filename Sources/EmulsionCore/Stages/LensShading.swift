@@ -34,13 +34,21 @@ public struct GainMap: Sendable, Equatable, Codable {
 
     /// True when the parameters are consistent and the map applies to single-plane (mosaic) data.
     public var isValid: Bool {
-        pointsV >= 1 && pointsH >= 1 && mapPlanes >= 1 && gains.count == pointsV * pointsH * mapPlanes
+        pointsV >= 1 && pointsH >= 1 && mapPlanes >= 1 && gains.count == Self.valueCount(pointsV, pointsH, mapPlanes)
             && rowPitch >= 1 && columnPitch >= 1 && bottom > top && right > left && plane == 0
             && spacingV.isFinite && spacingH.isFinite && originV.isFinite && originH.isFinite
             && (pointsV == 1 || spacingV > 0) && (pointsH == 1 || spacingH > 0) && gains.allSatisfy { $0.isFinite }
     }
 
     /// Grid position (index, fraction) of a relative coordinate.
+    /// pointsV · pointsH · mapPlanes, the number of gains; nil where the product of the
+    /// parameters a DNG gives (each up to 2³² − 1) does not fit an Int, which would trap.
+    public static func valueCount(_ pointsV: Int, _ pointsH: Int, _ mapPlanes: Int) -> Int? {
+        let (grid, gridOverflow) = pointsV.multipliedReportingOverflow(by: pointsH)
+        let (count, countOverflow) = grid.multipliedReportingOverflow(by: mapPlanes)
+        return gridOverflow || countOverflow ? nil : count
+    }
+
     static func position(_ relative: Double, origin: Double, spacing: Double, points: Int) -> (Int, Float) {
         guard points > 1 else { return (0, 0) }
         let p = min(max((relative - origin) / spacing, 0), Double(points - 1))

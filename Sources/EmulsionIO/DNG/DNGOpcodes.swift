@@ -82,8 +82,7 @@ public struct DNGOpcodes: Sendable, Equatable {
                let plane = u32(q + 16), let planes = u32(q + 20), let rowPitch = u32(q + 24), let columnPitch = u32(q + 28),
                let pointsV = u32(q + 32), let pointsH = u32(q + 36),
                let spacingV = f64(q + 40), let spacingH = f64(q + 48), let originV = f64(q + 56), let originH = f64(q + 64),
-               let mapPlanes = u32(q + 72), pointsV * pointsH * mapPlanes <= (size - 76) / 4 {
-                let n = pointsV * pointsH * mapPlanes
+               let mapPlanes = u32(q + 72), let n = GainMap.valueCount(pointsV, pointsH, mapPlanes), n <= (size - 76) / 4 {
                 let gains = (0..<n).map { Float(bitPattern: UInt32(u32(q + 76 + 4 * $0)!)) }
                 gainMaps.append(GainMap(top: top, left: left, bottom: bottom, right: right, plane: plane, planes: planes,
                                         rowPitch: rowPitch, columnPitch: columnPitch, pointsV: pointsV, pointsH: pointsH,
