@@ -38,8 +38,12 @@ final class IsolatedDecodingTests: XCTestCase {
         let map = GainMap(top: 0, left: 0, bottom: 10, right: 10, plane: 0, planes: 1, rowPitch: 2, columnPitch: 2,
                           pointsV: 2, pointsH: 3, spacingV: 1, spacingH: 0.5, originV: 0, originH: 0, mapPlanes: 1, gains: gains)
         let shading = try XCTUnwrap(LensShading(maps: [map], offsetX: 3, offsetY: 4, imageWidth: 40, imageHeight: 30))
-        let bytes = try JSONEncoder().encode(IsolatedDecoding.ShadingWire(shading))
-        let back = try XCTUnwrap(try JSONDecoder().decode(IsolatedDecoding.ShadingWire.self, from: bytes).shading())
+        var writer = WireWriter()
+        writer.shading(shading)
+        let back = try writer.bytes.withUnsafeBytes { buffer in
+            var reader = WireReader(bytes: buffer)
+            return try reader.shading()
+        }
         XCTAssertEqual(back.maps.first?.gains.map(\.bitPattern), gains.map(\.bitPattern))
         XCTAssertEqual(back.maps, shading.maps)
         XCTAssertEqual([back.offsetX, back.offsetY, back.imageWidth, back.imageHeight], [3, 4, 40, 30])

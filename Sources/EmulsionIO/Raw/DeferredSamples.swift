@@ -13,7 +13,7 @@ import Foundation
 /// reads, bounded by the image's size and checked against the bytes they are given, not LibRaw,
 /// so nothing that can hang leaves the worker (see `RawDecoder`): LibRaw still identifies the
 /// file and supplies every piece of metadata.
-enum DeferredSamples: Sendable, Codable, Equatable {
+enum DeferredSamples: Sendable, Equatable {
     /// An uncompressed DNG's rows, read in place (`UncompressedSamples`).
     case uncompressed(UncompressedSamples)
     /// An LJ92 (or DCT) DNG's tiles (`LosslessDNGTiles`), decoded in parallel by the parent.
@@ -48,7 +48,7 @@ enum DeferredSamples: Sendable, Codable, Equatable {
         return file
     }
 
-    /// The LibRaw curve the reader needs (nil: none); it travels outside the JSON header.
+    /// The LibRaw curve the reader needs (nil: none); it travels after the worker's header.
     var curve: [UInt16]? {
         switch self {
         case .uncompressed: return nil

@@ -65,52 +65,12 @@ public enum RawDecoder: Sendable {
 }
 
 /// The wire format between the decode worker and its parent: magic, status, the header
-/// (`Header`, in `WireCoding`'s tagged binary), then 16-bit values: the samples, or, when the
+/// (`HeaderCoding`), then 16-bit values: the samples, or, when the
 /// header says where they lie in the file, the LibRaw curve their reader needs (none for an
 /// uncompressed DNG's, and none where the curve is the identity: a DNG without a
 /// LinearizationTable, every phone DNG, whose 128 KB of curve were most of the answer).
 public enum IsolatedDecoding {
     static let magic: [UInt8] = Array("EMULSRAW".utf8)
-
-    struct Header: Codable {
-        /// Without its samples, and without its lens shading (`shading` carries that).
-        var image: RawImage
-        var deferredSamples: DeferredSamples?
-        var shading: ShadingWire?
-    }
-
-    /// A DNG's gain maps with their gains as bytes: as numbers (when the header was JSON), a
-    /// phone DNG's ~150 000 gains took ~2.5 ms to write in the worker and as long to read back,
-    /// more than the rest of the header together. The bit patterns travel, so the gains are exact.
-    struct ShadingWire: Codable {
-        var maps: [GainMap]  // each with its gains emptied
-        var gains: [Data]
-        var offsetX: Int, offsetY: Int, imageWidth: Int, imageHeight: Int
-
-        init(_ shading: LensShading) {
-            maps = shading.maps.map { var map = $0; map.gains = []; return map }
-            gains = shading.maps.map { map in map.gains.withUnsafeBufferPointer { Data(buffer: $0) } }
-            (offsetX, offsetY, imageWidth, imageHeight) = (shading.offsetX, shading.offsetY, shading.imageWidth, shading.imageHeight)
-        }
-
-        /// nil when the bytes do not fill the maps (a malformed header).
-        func shading() -> LensShading? {
-            guard maps.count == gains.count else { return nil }
-            var restored: [GainMap] = []
-            for (map, bytes) in zip(maps, gains) {
-                guard bytes.count % MemoryLayout<Float>.size == 0 else { return nil }
-                var full = map
-                // Copied, not bound: a Data's bytes need not be aligned for Float.
-                full.gains = [Float](unsafeUninitializedCapacity: bytes.count / MemoryLayout<Float>.size) { buffer, count in
-                    bytes.withUnsafeBytes { UnsafeMutableRawBufferPointer(buffer).copyMemory(from: $0) }
-                    count = buffer.count
-                }
-                restored.append(full)
-            }
-            let shading = LensShading(maps: restored, offsetX: offsetX, offsetY: offsetY, imageWidth: imageWidth, imageHeight: imageHeight)
-            return shading?.maps.count == maps.count ? shading : nil
-        }
-    }
 
     /// Worker side: decode and write the result (or the error line) to `output`. With
     /// `libRawUnpack`, LibRaw decodes the samples and sends them (the parent asks for that when
@@ -125,9 +85,7 @@ public enum IsolatedDecoding {
             let curve = deferred?.curve.flatMap { RawFile.isIdentity($0) ? [] : $0 }
             let samples = curve ?? raw.samples
             raw.samples = []
-            let shading = raw.lensShading.map(ShadingWire.init)
-            raw.lensShading = nil
-            let header = try WireCoding.encode(Header(image: raw, deferredSamples: deferred, shading: shading))
+            let header = HeaderCoding.encode(image: raw, deferred: deferred)
             var out = magic
             out.append(0)
             appendLength(UInt64(header.count), to: &out)
@@ -240,16 +198,11 @@ public enum IsolatedDecoding {
         let n = try length()
         guard i + n <= data.count else { throw RawFileError(path: path, problem: "decoder process returned truncated output") }
         if status != 0 { throw RawFileError(path: path, problem: String(decoding: data[i..<(i + n)], as: UTF8.self)) }
-        let header: Header
+        var raw: RawImage, deferredSamples: DeferredSamples?
         do {
-            header = try WireCoding.decode(Header.self, from: UnsafeRawBufferPointer(rebasing: data[i..<(i + n)]))
+            (raw, deferredSamples) = try HeaderCoding.decode(UnsafeRawBufferPointer(rebasing: data[i..<(i + n)]))
         } catch {
             throw RawFileError(path: path, problem: "decoder process returned malformed output")
-        }
-        var raw = header.image
-        if let wire = header.shading {
-            guard let shading = wire.shading() else { throw RawFileError(path: path, problem: "decoder process returned malformed output") }
-            raw.lensShading = shading
         }
         i += n
         let count = try length()
@@ -261,7 +214,7 @@ public enum IsolatedDecoding {
                 initialised = count
             }
         }
-        if var deferred = header.deferredSamples {
+        if var deferred = deferredSamples {
             // A reader with a curve gets the identity when none came.
             let hasCurve = deferred.curve != nil
             guard count == 0 || (hasCurve && count == 0x10000) else { throw RawFileError(path: path, problem: "decoder process returned malformed output") }

@@ -251,11 +251,3 @@ private struct CurvePointer: @unchecked Sendable {
     let pointer: UnsafePointer<UInt16>?
     init(_ p: UnsafePointer<UInt16>?) { pointer = p }
 }
-
-/// Coded for the decode worker's header without the curve, which follows the header as 128 KB
-/// of binary (`IsolatedDecoding`): as JSON (numbers, or base64) it took milliseconds each way.
-extension LosslessDNGTiles: Codable {
-    enum CodingKeys: String, CodingKey {
-        case offsets, counts, tileWidth, tileLength, rawWidth, rawHeight, top, left, width, height, dngVersion
-    }
-}

@@ -285,11 +285,3 @@ struct NikonCompressedSamples: Sendable, Equatable {
         }
     }
 }
-
-/// Coded for the decode worker's header without the curve, which follows the header as 128 KB
-/// of binary (`IsolatedDecoding`): as JSON (numbers, or base64) it took milliseconds each way.
-extension NikonCompressedSamples: Codable {
-    enum CodingKeys: String, CodingKey {
-        case dataOffset, metaOffset, bigEndian, bitsPerSample, rawWidth, rawHeight, top, left, width, height
-    }
-}
