@@ -47,6 +47,7 @@ final class TIFFDirectoryTests: XCTestCase {
             let map = GainMap(top: 0, left: 0, bottom: 2, right: 2, plane: 0, planes: 1, rowPitch: 1, columnPitch: 1, pointsV: v,
                               pointsH: h, spacingV: 1, spacingH: 1, originV: 0, originH: 0, mapPlanes: planes, gains: [1, 1, 1, 1])
             XCTAssertFalse(map.isValid)
+            XCTAssertEqual(map.transposed.gains, map.gains, "an invalid map stays as it is when transposed")
             var opcodes = DNGOpcodes()
             opcodes.parse(DNGOpcodes.listBytes(gainMaps: [map]), list: 2)
             XCTAssertEqual(opcodes.records.map(\.name), ["GainMap"])

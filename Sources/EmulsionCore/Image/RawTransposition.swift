@@ -73,7 +73,7 @@ extension GainMap {
     /// The same map over the transposed image: rectangle, pitches, grid and gains exchanged.
     public var transposed: GainMap {
         // An invalid map (`isValid` is false: the count does not match the grid) stays as invalid.
-        let grid = gains.count == pointsV * pointsH * mapPlanes
+        let grid = gains.count == Self.valueCount(pointsV, pointsH, mapPlanes)
             ? RawTransposition.transposedGrid(gains, width: pointsH, height: pointsV, planes: mapPlanes) : gains
         return GainMap(top: left, left: top, bottom: right, right: bottom, plane: plane, planes: planes,
                        rowPitch: columnPitch, columnPitch: rowPitch, pointsV: pointsH, pointsH: pointsV,
