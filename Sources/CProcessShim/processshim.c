@@ -1,6 +1,9 @@
 /* processshim.c — see include/processshim.h. */
 #define _GNU_SOURCE
 #include <sched.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+#include <sys/resource.h>
 #include "processshim.h"
 
 int emu_start_elsewhere(pid_t pid) {
@@ -17,4 +20,14 @@ int emu_start_elsewhere(pid_t pid) {
     if (sched_setaffinity(pid, sizeof others, &others) != 0) return 0;
     sched_setaffinity(pid, sizeof allowed, &allowed);
     return 1;
+}
+
+void emu_close_descriptors_from(int first) {
+#ifdef SYS_close_range
+    if (syscall(SYS_close_range, (unsigned)first, ~0U, 0) == 0) return;
+#endif
+    struct rlimit limit;
+    long last = getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY ? (long)limit.rlim_cur : 65536;
+    if (last > 65536) last = 65536;
+    for (long fd = first; fd < last; fd++) close((int)fd);
 }

@@ -38,6 +38,8 @@ struct EmulsionCommand: ParsableCommand {
         // neither reads (help, a bad option) goes through the root as before, for the same
         // messages.
         if arguments.first == "process" {
+            // The decode worker first, before the arguments are read (`forkEarlyWorker`).
+            if !arguments.contains("--in-process-decoder") { DecodeWorkerPool.forkEarlyWorker() }
             let rest = Array(arguments.dropFirst())
             if let request = ProcessRequest(scanning: rest) ?? (try? ProcessCommand.parse(rest))?.request {
                 do {

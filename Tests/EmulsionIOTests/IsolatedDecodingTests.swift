@@ -48,4 +48,23 @@ final class IsolatedDecodingTests: XCTestCase {
         XCTAssertEqual(back.maps, shading.maps)
         XCTAssertEqual([back.offsetX, back.offsetY, back.imageWidth, back.imageHeight], [3, 4, 40, 30])
     }
+
+    /// A handle made ahead (`RawFile.prepareSpareHandle`, what the decode worker does while it
+    /// waits for a request) is the next decode's, once, and decodes as a fresh one does.
+    func testASpareHandleIsUsedOnceAndDecodesAsAFreshOne() throws {
+        let samples = TestSupport.rawSamples().filter { $0.name.hasSuffix(".dng") || $0.name.hasSuffix(".nef") }.prefix(3)
+        if samples.isEmpty && !TestSupport.inCI { throw XCTSkip("samples missing") }
+        XCTAssertFalse(samples.isEmpty)
+        for sample in samples {
+            let fresh = try RawFile.read(path: sample.url.path)
+            RawFile.prepareSpareHandle()
+            RawFile.prepareSpareHandle()  // (a second call keeps the one handle)
+            let spare = try RawFile.read(path: sample.url.path)
+            XCTAssertNil(RawFile.SpareHandle.shared.take(), "\(sample.name): the decode took the spare handle")
+            XCTAssertEqual(spare.samples, fresh.samples, sample.name)
+            XCTAssertEqual(spare.colour, fresh.colour, sample.name)
+            XCTAssertEqual(spare.metadata, fresh.metadata, sample.name)
+            XCTAssertEqual(spare.levels, fresh.levels, sample.name)
+        }
+    }
 }

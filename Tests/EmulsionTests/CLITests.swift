@@ -55,6 +55,37 @@ final class CLITests: XCTestCase {
         XCTAssertFalse(r.stderr.contains("Fatal error") || r.stderr.contains("Stack dump"), r.stderr, file: file, line: line)
     }
 
+    /// `process` forks its decode worker before it reads its arguments
+    /// (`DecodeWorkerPool.forkEarlyWorker`). Where the run then never takes it — a bad option,
+    /// `--help`, a missing profile — the worker must end with the run, not linger.
+    func testAnEarlyDecodeWorkerEndsWithTheRun() throws {
+        let binary = try Self.builtBinary()
+        let input = try sample("google-pixel_7-digizoom_crop.dng")
+        let executable = URL(fileURLWithPath: binary).resolvingSymlinksInPath().path
+        /// Processes running this binary (a forked worker's /proc/PID/exe is the binary too).
+        func running() -> Set<Int32> {
+            let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+            return Set(entries.compactMap(Int32.init).filter {
+                (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\($0)/exe")) == executable
+            })
+        }
+        let before = running()
+        let out = dir.appendingPathComponent("x.png").path
+        for (arguments, status) in [(["process", "--no-such-option", input], Int32(64)), (["process", "--help"], 0),
+                                    (["process", "--profile", "no-such-profile", input, "-o", out], 2)] {
+            let r = try emulsion(arguments, timeout: 60)
+            XCTAssertEqual(r.status, status, "\(arguments): \(r.stderr)")
+            var left = running().subtracting(before)
+            let deadline = Date().addingTimeInterval(5)
+            while !left.isEmpty && Date() < deadline {
+                usleep(10_000)
+                left = running().subtracting(before)
+            }
+            XCTAssertEqual(left, [], "\(arguments): processes left running")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out))
+    }
+
     func testProcessWritesSixteenBitPNGWithICC() throws {
         let input = try sample("canon-eos_kiss_x4-colorchart_crop.dng")
         let out = dir.appendingPathComponent("chart.png").path

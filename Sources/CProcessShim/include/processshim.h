@@ -26,6 +26,10 @@ extern "C" {
  *  other CPU or a call failed (the child is then left as it was). */
 int emu_start_elsewhere(pid_t pid);
 
+/** Closes every descriptor from `first` up (close_range(2); a loop where the kernel lacks it).
+ *  Async-signal-safe: for a forked child before it runs anything else. */
+void emu_close_descriptors_from(int first);
+
 #ifdef __cplusplus
 }
 #endif

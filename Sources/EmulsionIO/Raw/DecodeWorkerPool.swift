@@ -81,7 +81,8 @@ public final class DecodeWorkerPool: @unchecked Sendable {
     /// prepares; `decode` of that file then only reads the answer (its time limit runs from
     /// there). Should the run never ask for it, `finish` stops the worker unread.
     public func startWorkerAhead(prefetching first: (path: String, pixelLimit: Int)? = nil) {
-        let forked = try? WorkerProcess.forkedIfSingleThreaded { IsolatedDecoding.serveRequests(to: STDOUT_FILENO) }
+        let forked = Self.takeEarlyWorker()
+            ?? (try? WorkerProcess.forkedIfSingleThreaded { IsolatedDecoding.serveRequests(to: STDOUT_FILENO) })
         guard let worker = forked ?? (try? spawnWorker()) else { return }
         lock.lock()
         started += 1
@@ -99,6 +100,45 @@ public final class DecodeWorkerPool: @unchecked Sendable {
             lock.unlock()
         }
     }
+
+    /// Forks the first worker now, before the caller has read its arguments, and keeps it for
+    /// the run's pool (`startWorkerAhead` takes it); does nothing unless this process has one
+    /// thread. `emulsion process` calls this first thing.
+    ///
+    /// Why: the worker's path to its answer (its start, LibRaw's handle, the file's open) is the
+    /// single-file run's critical path while the parent loads the profile; forked ~0.4 ms
+    /// earlier, it has made its LibRaw handle (`RawFile.prepareSpareHandle`) by the time the
+    /// request comes (0.2 MP crop, docs/PERFORMANCE.md, session 21). A worker nobody takes
+    /// waits on its request channel; `stopEarlyWorker` ends it, as does this process's exit
+    /// (the channel closes).
+    public static func forkEarlyWorker() {
+        guard let worker = try? WorkerProcess.forkedIfSingleThreaded(serve: { IsolatedDecoding.serveRequests(to: STDOUT_FILENO) }) else {
+            return
+        }
+        early.lock.lock()
+        defer { early.lock.unlock() }
+        early.worker?.stop()
+        early.worker = worker
+    }
+
+    /// Stops the early worker if no pool took it (a run that decodes in process).
+    public static func stopEarlyWorker() {
+        guard let worker = takeEarlyWorker() else { return }
+        worker.stop()
+    }
+
+    private static func takeEarlyWorker() -> WorkerProcess? {
+        early.lock.lock()
+        defer { early.lock.unlock() }
+        defer { early.worker = nil }
+        return early.worker
+    }
+
+    private final class EarlyWorker: @unchecked Sendable {
+        let lock = ThreadLock()
+        var worker: WorkerProcess?
+    }
+    private static let early = EarlyWorker()
 
     /// Stops the idle workers; decodes after this start fresh ones.
     public func finish() {

@@ -53,9 +53,14 @@ public enum RawDecoder: Sendable {
     }
 
     /// Starts a serving decoder's first worker now, asking it for `first` at once
-    /// (`DecodeWorkerPool.startWorkerAhead`); the other decoders have nothing to start.
+    /// (`DecodeWorkerPool.startWorkerAhead`); the other decoders have nothing to start, and stop
+    /// the worker `DecodeWorkerPool.forkEarlyWorker` may have started.
     public func startWorkerAhead(prefetching first: (path: String, pixelLimit: Int)? = nil) {
-        if case .serving(let pool) = self { pool.startWorkerAhead(prefetching: first) }
+        if case .serving(let pool) = self {
+            pool.startWorkerAhead(prefetching: first)
+        } else {
+            DecodeWorkerPool.stopEarlyWorker()
+        }
     }
 
     /// Stops a serving decoder's idle workers.
@@ -129,7 +134,8 @@ public enum IsolatedDecoding {
     /// Worker side of `DecodeWorkerPool`: answers requests on standard input, one after another,
     /// as `serve` answers one, until the parent closes the channel (or sends something that is
     /// not a request). Freed memory goes back to the system after each answer, so an idle
-    /// worker does not keep the last file's buffers.
+    /// worker does not keep the last file's buffers, and the next request's LibRaw handle is
+    /// made while the worker waits (`RawFile.prepareSpareHandle`).
     public static func serveRequests(to output: Int32) -> Int32 {
         func read(_ count: Int) -> [UInt8]? {
             var bytes = [UInt8](repeating: 0, count: count)
@@ -143,10 +149,13 @@ public enum IsolatedDecoding {
             return bytes
         }
         func number() -> UInt64? { read(8).map(length) }
+        // Each request's LibRaw handle is made before the request is awaited.
+        RawFile.prepareSpareHandle()
         while let length = number(), length <= 1 << 16, let path = read(Int(length)), let limit = number(),
               limit <= 1 << 40, let flag = read(1) {
             _ = serve(path: String(decoding: path, as: UTF8.self), pixelLimit: Int(limit), libRawUnpack: flag[0] == 1, to: output)
             emulsion_release_free_memory()
+            RawFile.prepareSpareHandle()
         }
         return 0
     }

@@ -81,6 +81,32 @@ public enum RawFile {
         }
     }
 
+    /// Makes the LibRaw handle the next decode will use, now: the decode worker calls this
+    /// before it waits for a request. `libraw_init` zeroes LibRaw's ~400 KB of state (~100 page
+    /// faults, ~0.4 ms on the 0.2 MP crop's critical path, docs/PERFORMANCE.md, session 21); made
+    /// while the worker would wait anyway, it overlaps the parent's work instead. A handle holds
+    /// no file's state until it is opened, so a spare one is a fresh one.
+    public static func prepareSpareHandle() { SpareHandle.shared.prepare() }
+
+    final class SpareHandle: @unchecked Sendable {
+        static let shared = SpareHandle()
+        private let lock = ThreadLock()
+        private var handle: UnsafeMutablePointer<libraw_data_t>?
+
+        func prepare() {
+            lock.lock()
+            defer { lock.unlock() }
+            if handle == nil { handle = libraw_init(0) }
+        }
+
+        func take() -> UnsafeMutablePointer<libraw_data_t>? {
+            lock.lock()
+            defer { lock.unlock() }
+            defer { handle = nil }
+            return handle
+        }
+    }
+
     /// Whether `decode` took the LJ92 tile path for the last file it read on this thread (tests).
     @TaskLocal static var losslessTilesProbe: LosslessTilesProbe?
     final class LosslessTilesProbe: @unchecked Sendable {
@@ -98,7 +124,7 @@ public enum RawFile {
     private static func decode(label path: String, header: [UInt8], pixelLimit: Int, contents: () -> (any ByteSource)?,
                                allowFastPaths: Bool = true, defersDecoding: Bool = false,
                                open: (UnsafeMutablePointer<libraw_data_t>) -> Int32) throws -> (RawImage, DeferredSamples?) {
-        guard let handle = libraw_init(0) else { throw RawFileError(path: path, problem: "cannot initialise LibRaw") }
+        guard let handle = SpareHandle.shared.take() ?? libraw_init(0) else { throw RawFileError(path: path, problem: "cannot initialise LibRaw") }
         defer { libraw_close(handle) }
         // LibRaw prints data errors (such as an unexpected end of file) to stderr by default; we
         // record them instead and report them as this file's one-line error.

@@ -84,7 +84,9 @@ final class WorkerProcess {
             dup2(fds[1], 1)
             let null = open("/dev/null", O_WRONLY)
             if null >= 0 { dup2(null, 2) }
-            for descriptor in [fds[0], fds[1], channel[0], channel[1], null] where descriptor > 2 { close(descriptor) }
+            // Every other descriptor too: the copy holds nothing of the parent's (an output file,
+            // a pipe the parent's own caller reads to its end) beyond its run.
+            emu_close_descriptors_from(3)
             _exit(serve())
         }
         close(fds[1])
