@@ -48,7 +48,7 @@ let package = Package(
         .systemLibrary(name: "CLCMS2", pkgConfig: "lcms2", providers: [.apt(["liblcms2-dev"])]),
         .target(name: "CPNGShim", linkerSettings: [.linkedLibrary(":libpng16.a"), .linkedLibrary(":libz.a")]),
         .target(name: "CProcessShim"),
-        .target(name: "EmulsionCore", swiftSettings: productCodegen),
+        .target(name: "EmulsionCore", dependencies: ["CProcessShim"], swiftSettings: productCodegen),
         .target(name: "EmulsionIO", dependencies: ["EmulsionCore", "CLibRaw", "CLCMS2", "CPNGShim", "CProcessShim"], swiftSettings: productCodegen),
         .target(name: "Emulsion", dependencies: ["EmulsionCore", "EmulsionIO"], swiftSettings: productCodegen),
         .executableTarget(name: "emulsion", dependencies: [

@@ -7,18 +7,10 @@
 #include "processshim.h"
 
 int emu_start_elsewhere(pid_t pid) {
-    cpu_set_t allowed, others;
-    /* A kernel with more CPUs than cpu_set_t holds (1024) fails here with EINVAL: no move. */
-    if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) return 0;
-    int here = sched_getcpu();
-    if (here < 0 || here >= CPU_SETSIZE || !CPU_ISSET(here, &allowed)) return 0;
-    others = allowed;
-    CPU_CLR(here, &others);
-    if (CPU_COUNT(&others) == 0) return 0;
     /* The kernel moves a queued task at once when its own CPU leaves its mask; with the mask
        given back, nothing moves it back: the scheduler leaves a task on an allowed CPU. */
-    if (sched_setaffinity(pid, sizeof others, &others) != 0) return 0;
-    sched_setaffinity(pid, sizeof allowed, &allowed);
+    if (!emu_keep_off_this_cpu(pid)) return 0;
+    emu_allow_every_cpu(pid);
     return 1;
 }
 
@@ -30,4 +22,23 @@ void emu_close_descriptors_from(int first) {
     long last = getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY ? (long)limit.rlim_cur : 65536;
     if (last > 65536) last = 65536;
     for (long fd = first; fd < last; fd++) close((int)fd);
+}
+
+int emu_thread_id(void) { return (int)syscall(SYS_gettid); }
+
+int emu_keep_off_this_cpu(int tid) {
+    cpu_set_t allowed, others;
+    /* A kernel with more CPUs than cpu_set_t holds (1024) fails here with EINVAL: no move. */
+    if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) return 0;
+    int here = sched_getcpu();
+    if (here < 0 || here >= CPU_SETSIZE || !CPU_ISSET(here, &allowed)) return 0;
+    others = allowed;
+    CPU_CLR(here, &others);
+    if (CPU_COUNT(&others) == 0) return 0;
+    return sched_setaffinity(tid, sizeof others, &others) == 0;
+}
+
+void emu_allow_every_cpu(int tid) {
+    cpu_set_t allowed;
+    if (sched_getaffinity(0, sizeof allowed, &allowed) == 0) sched_setaffinity(tid, sizeof allowed, &allowed);
 }

@@ -92,6 +92,8 @@ struct ProcessRequest: Equatable {
             .serving(files: max(1, inputs.count))
         decoder.startWorkerAhead(prefetching: shard == nil ? inputs.first.map { ($0, maxMegapixels * 1_000_000) } : nil)
         defer { decoder.finish() }
+        // The render's helper threads, now that no worker will be forked (`ParallelLoop`).
+        ParallelLoop.prepare()
         // The output space's ICC profile and encoding table (~0.5 ms on first use, then kept; built
         // once, whoever asks first) are built while the worker decodes, rather than after the
         // first decode; should this fail, the render reports it as before. Where the worker was

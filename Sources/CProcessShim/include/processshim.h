@@ -1,14 +1,17 @@
 /*
- * processshim.h — CPU placement of a child process, for EmulsionIO's decode worker.
+ * processshim.h — CPU placement of a child process (EmulsionIO's decode worker) and of a
+ * helper thread (EmulsionCore's ParallelLoop).
  *
- * What: move a just-forked child off the CPU its parent runs on.
+ * What: move a just-forked child, or a helper about to be woken, off the CPU its parent runs on.
  * Why: Linux queues a new task on its parent's CPU. While the parent stays busy there, the child
  * waits for it: on the project's 2-core machine (Linux 6.18) a child forked by a parent that kept
  * computing first ran 2.85 ms later at the median, 0.13 ms when the parent moved it to the other
  * CPU at once, and as soon when the parent gave the child its whole mask back right after the
  * move (docs/PERFORMANCE.md, session 19). The decode worker is forked exactly so that it decodes
  * while the parent loads the profile; with its mask whole again, LibRaw's OpenMP threads and a
- * worker serving a batch run anywhere.
+ * worker serving a batch run anywhere. A helper thread woken by a thread that goes on computing
+ * is queued the same way: ParallelLoop keeps it off the waker's CPU for the wake-up only
+ * (docs/PERFORMANCE.md, session 21).
  * The calls are Linux's sched_getcpu / sched_getaffinity / sched_setaffinity, which glibc declares
  * only under _GNU_SOURCE (Swift's Glibc module is built without it), hence C.
  * Reference: sched_setaffinity(2), sched_getcpu(3).
@@ -25,6 +28,18 @@ extern "C" {
  *  gives it the calling thread's whole CPU mask. Returns 1 when it moved it, 0 when there is no
  *  other CPU or a call failed (the child is then left as it was). */
 int emu_start_elsewhere(pid_t pid);
+
+/** The calling thread's kernel thread ID (gettid(2)). */
+int emu_thread_id(void);
+
+/** Lets thread `tid` run only on the CPUs the calling thread may use other than the one it runs
+ *  on now: set before waking a helper, so that the kernel places it elsewhere. Returns 1 when
+ *  it did, 0 when there is no other CPU or a call failed. */
+int emu_keep_off_this_cpu(int tid);
+
+/** Gives thread `tid` the calling thread's whole CPU mask again (a thread already placed stays
+ *  where it is). */
+void emu_allow_every_cpu(int tid);
 
 /** Closes every descriptor from `first` up (close_range(2); a loop where the kernel lacks it).
  *  Async-signal-safe: for a forked child before it runs anything else. */

@@ -1,4 +1,3 @@
-import Dispatch
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -68,11 +67,7 @@ public struct Executor: Sendable {
             }
             if let clock, let timings { timings.add(clock.nanoseconds) }
         }
-        if workers == 1 {
-            work(0)
-        } else {
-            DispatchQueue.concurrentPerform(iterations: workers, execute: work)
-        }
+        ParallelLoop.run(iterations: workers, work)
         timings?.finish(workers: workers, pixels: source.width * height)
     }
 }

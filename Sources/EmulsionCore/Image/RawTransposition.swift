@@ -1,4 +1,3 @@
-import Dispatch
 
 /// Transposition of a raw (rows become columns): how an image stored on its side (EXIF
 /// orientations 5–8, every portrait shot of a phone, which stores the sensor's landscape frame)
@@ -130,7 +129,7 @@ public enum RawTransposition {
                         copyPixels(source, width: width, height: height, columns: columns, into: target)
                     }
                 }
-                if workers == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: work) }
+                ParallelLoop.run(iterations: workers, work)
             }
             initialised = count
         }

@@ -11,7 +11,6 @@
 /// encoder: docs/PNG-ENCODING.md and docs/PERFORMANCE.md.
 
 import CPNGShim
-import Dispatch
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -355,7 +354,7 @@ public enum PNGFile {
                 }
             }
             let threads = max(1, min(options.effectiveThreads, count))
-            if threads == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: threads, execute: work) }
+            ParallelLoop.run(iterations: threads, work)
         } }
         if let error = state.error { throw error }
         var trailer = [UInt8](repeating: 0, count: Int(EMU_PNG_FINISH_SIZE))

@@ -1,4 +1,3 @@
-import Dispatch
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -96,7 +95,7 @@ struct LosslessDNGTiles: Sendable, Equatable {
                     // Tiles two at a time (`decodeTilePair`) where that still leaves every core
                     // a pair; one at a time otherwise.
                     let perTask = ranges.count >= 2 * Executor.defaultThreads ? 2 : 1
-                    DispatchQueue.concurrentPerform(iterations: (ranges.count + perTask - 1) / perTask) { task in
+                    ParallelLoop.run(iterations: (ranges.count + perTask - 1) / perTask) { task in
                         let first = task * perTask, last = min(first + perTask, ranges.count) - 1
                         let ok = withTileBytes(ranges[first], file) { firstBytes in
                             guard last > first else {
