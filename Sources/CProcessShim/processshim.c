@@ -5,6 +5,9 @@
 #include <sys/syscall.h>
 #include <sys/resource.h>
 #include "processshim.h"
+#include <string.h>
+
+_Static_assert(sizeof(emu_cpu_mask) == sizeof(cpu_set_t), "emu_cpu_mask is a cpu_set_t");
 
 int emu_start_elsewhere(pid_t pid) {
     /* The kernel moves a queued task at once when its own CPU leaves its mask; with the mask
@@ -41,4 +44,22 @@ int emu_keep_off_this_cpu(int tid) {
 void emu_allow_every_cpu(int tid) {
     cpu_set_t allowed;
     if (sched_getaffinity(0, sizeof allowed, &allowed) == 0) sched_setaffinity(tid, sizeof allowed, &allowed);
+}
+
+int emu_stay_on_this_cpu(emu_cpu_mask *saved) {
+    cpu_set_t allowed, here;
+    if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) return 0;
+    int cpu = sched_getcpu();
+    if (cpu < 0 || cpu >= CPU_SETSIZE || !CPU_ISSET(cpu, &allowed) || CPU_COUNT(&allowed) < 2) return 0;
+    CPU_ZERO(&here);
+    CPU_SET(cpu, &here);
+    if (sched_setaffinity(0, sizeof here, &here) != 0) return 0;
+    memcpy(saved, &allowed, sizeof allowed);
+    return 1;
+}
+
+void emu_restore_cpus(const emu_cpu_mask *saved) {
+    cpu_set_t allowed;
+    memcpy(&allowed, saved, sizeof allowed);
+    sched_setaffinity(0, sizeof allowed, &allowed);
 }

@@ -1,3 +1,4 @@
+import CProcessShim
 @testable import EmulsionCore
 @testable import EmulsionIO
 import Foundation
@@ -129,6 +130,24 @@ final class WorkerProcessTests: XCTestCase {
         defer { worker.stop() }
         XCTAssertEqual(worker.startedElsewhere, count >= 2, "moved exactly when there is another CPU (\(count) allowed)")
         XCTAssertEqual(try allowedMask(status(String(worker.pid))), parent, "the copy keeps every CPU")
+    }
+
+    /// While the parent waits for a worker's answer it stays on its CPU (`emu_stay_on_this_cpu`,
+    /// so that the worker's write does not wake it on the worker's CPU), then gets its mask back.
+    func testAWaitPinsTheThreadToItsCPUAndGivesItsMaskBack() throws {
+        func allowed() throws -> Int {
+            let status = try String(contentsOfFile: "/proc/thread-self/status", encoding: .utf8)
+            return try XCTUnwrap(AvailableProcessors.allowedCount(status: Array(status.utf8)))
+        }
+        let before = try allowed()
+        var saved = emu_cpu_mask()
+        let stayed = emu_stay_on_this_cpu(&saved) == 1
+        XCTAssertEqual(stayed, before >= 2, "pinned exactly when there is another CPU (\(before) allowed)")
+        if stayed {
+            XCTAssertEqual(try allowed(), 1)
+            emu_restore_cpus(&saved)
+        }
+        XCTAssertEqual(try allowed(), before)
     }
 
     /// This test process runs XCTest's and Dispatch's threads: the product's guard sees them and

@@ -1,6 +1,6 @@
 /*
  * processshim.h — CPU placement of a child process (EmulsionIO's decode worker) and of a
- * helper thread (EmulsionCore's ParallelLoop).
+ * helper thread (EmulsionCore's ParallelLoop), and of a thread waiting for a worker's answer.
  *
  * What: move a just-forked child, or a helper about to be woken, off the CPU its parent runs on.
  * Why: Linux queues a new task on its parent's CPU. While the parent stays busy there, the child
@@ -40,6 +40,16 @@ int emu_keep_off_this_cpu(int tid);
 /** Gives thread `tid` the calling thread's whole CPU mask again (a thread already placed stays
  *  where it is). */
 void emu_allow_every_cpu(int tid);
+
+/** A CPU mask (1024 CPUs, as glibc's cpu_set_t), opaque to Swift. */
+typedef struct { unsigned long bits[1024 / (8 * sizeof(unsigned long))]; } emu_cpu_mask;
+
+/** Lets the calling thread run only on the CPU it runs on now, its mask saved in `saved`, for
+ *  a wait whose waker should not take it to the waker's CPU; returns 1 when it did. */
+int emu_stay_on_this_cpu(emu_cpu_mask *saved);
+
+/** Gives the calling thread the mask `emu_stay_on_this_cpu` saved. */
+void emu_restore_cpus(const emu_cpu_mask *saved);
 
 /** Closes every descriptor from `first` up (close_range(2); a loop where the kernel lacks it).
  *  Async-signal-safe: for a forked child before it runs anything else. */
