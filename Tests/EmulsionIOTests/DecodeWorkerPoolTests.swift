@@ -242,5 +242,12 @@ final class DecodeWorkerPoolTests: XCTestCase {
         let whole = try pool.decode(path: sample.url.path, pixelLimit: RawFile.defaultPixelLimit)
         XCTAssertTrue(whole.samples == (try RawFile.read(path: sample.url.path)).samples)
         XCTAssertEqual(pool.started, (try? got.get()) == nil ? 2 : 1)
+        // A run of one file: its request says it is the last (`IsolatedDecoding.request`), and
+        // the worker still serves the unpack request that follows.
+        let single = DecodeWorkerPool(executable: binary, timeout: 60, files: 1)
+        defer { single.finish() }
+        assertSameOutcome(Result { try single.decode(path: cut.path, pixelLimit: RawFile.defaultPixelLimit) },
+                          asLibRaw: Result { try RawFile.readWithLibRawUnpack(path: cut.path) })
+        XCTAssertEqual(single.started, 1)
     }
 }

@@ -89,7 +89,10 @@ public final class DecodeWorkerPool: @unchecked Sendable {
         lock.unlock()
         // Only a file that passes the check `decode` makes first (a FIFO would block the worker).
         if let first, (try? InputFileCheck.regularReadableFile(first.path)) != nil {
-            let request = IsolatedDecoding.request(path: first.path, pixelLimit: first.pixelLimit, libRawUnpack: false)
+            lock.lock()
+            let last = remaining <= 1
+            lock.unlock()
+            let request = IsolatedDecoding.request(path: first.path, pixelLimit: first.pixelLimit, libRawUnpack: false, last: last)
             guard worker.send(request) else { worker.stop(); return }
             lock.lock()
             prefetched = (first.path, first.pixelLimit, worker)
@@ -178,7 +181,10 @@ public final class DecodeWorkerPool: @unchecked Sendable {
         var worker = checkedOut
         var healthy = false
         defer { checkIn(worker, healthy: healthy) }
-        var request = IsolatedDecoding.request(path: path, pixelLimit: pixelLimit, libRawUnpack: false)
+        lock.lock()
+        let last = remaining == 0
+        lock.unlock()
+        var request = IsolatedDecoding.request(path: path, pixelLimit: pixelLimit, libRawUnpack: false, last: last)
         var sent = alreadyAsked || worker.send(request)
         // An idle worker that has died since its last answer (killed from outside) cannot take
         // the request: one fresh worker is tried before the file fails.
@@ -191,7 +197,7 @@ public final class DecodeWorkerPool: @unchecked Sendable {
         var image = try answer(from: worker, path: path, pixelLimit: pixelLimit)
         if image == nil {
             // Emulsion's NEF decoder gave the stream back: LibRaw decodes it, in the same worker.
-            request = IsolatedDecoding.request(path: path, pixelLimit: pixelLimit, libRawUnpack: true)
+            request = IsolatedDecoding.request(path: path, pixelLimit: pixelLimit, libRawUnpack: true, last: last)
             guard worker.send(request) else { throw RawFileError(path: path, problem: "cannot reach the decoder process") }
             guard let unpacked = try answer(from: worker, path: path, pixelLimit: pixelLimit) else {
                 throw RawFileError(path: path, problem: "decoder process returned malformed output")

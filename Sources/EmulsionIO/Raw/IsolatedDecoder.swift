@@ -120,15 +120,18 @@ public enum IsolatedDecoding {
         bytes.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
     }
 
-    /// A serving worker's request: the path's length and bytes, the pixel limit, the
-    /// `libRawUnpack` flag.
-    static func request(path: String, pixelLimit: Int, libRawUnpack: Bool) -> [UInt8] {
+    /// A serving worker's request: the path's length and bytes, the pixel limit, and a byte of
+    /// flags: 1, `libRawUnpack`; 2, `last`: the parent expects to ask nothing more, so the worker
+    /// does no housekeeping for a next request after this answer (it would compete for a CPU
+    /// with the parent's render until the parent stops it). A worker told `last` still serves
+    /// whatever comes.
+    static func request(path: String, pixelLimit: Int, libRawUnpack: Bool, last: Bool = false) -> [UInt8] {
         var out: [UInt8] = []
         let bytes = Array(path.utf8)
         appendLength(UInt64(bytes.count), to: &out)
         out += bytes
         appendLength(UInt64(max(0, pixelLimit)), to: &out)
-        out.append(libRawUnpack ? 1 : 0)
+        out.append((libRawUnpack ? 1 : 0) | (last ? 2 : 0))
         return out
     }
 
@@ -154,7 +157,8 @@ public enum IsolatedDecoding {
         RawFile.prepareSpareHandle()
         while let length = number(), length <= 1 << 16, let path = read(Int(length)), let limit = number(),
               limit <= 1 << 40, let flag = read(1) {
-            _ = serve(path: String(decoding: path, as: UTF8.self), pixelLimit: Int(limit), libRawUnpack: flag[0] == 1, to: output)
+            _ = serve(path: String(decoding: path, as: UTF8.self), pixelLimit: Int(limit), libRawUnpack: flag[0] & 1 != 0, to: output)
+            guard flag[0] & 2 == 0 else { continue }
             emulsion_release_free_memory()
             RawFile.prepareSpareHandle()
         }
