@@ -52,6 +52,9 @@ final class HelperPool: @unchecked Sendable {
     static let shared = HelperPool(helpers: AvailableProcessors.count() - 1)
 
     private let state = ThreadCondition()
+    /// The process whose threads `helpers` names: in a copy made by `fork`, those threads do not
+    /// exist, and their IDs may belong to other processes, whose CPU masks must not be touched.
+    private let owner = getpid()
     /// Kernel thread IDs of the started helpers (read-only once `init` returns).
     private(set) var helpers: [Int32] = []
     // Guarded by `state`:
@@ -76,6 +79,7 @@ final class HelperPool: @unchecked Sendable {
 
     /// Runs the loop with the helpers; false, having run nothing, when another loop has them.
     func perform(iterations: Int, _ loopBody: @escaping (Int) -> Void) -> Bool {
+        guard getpid() == owner else { return false }
         state.lock()
         guard body == nil else {
             state.unlock()

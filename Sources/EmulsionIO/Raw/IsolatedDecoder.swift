@@ -137,9 +137,9 @@ public enum IsolatedDecoding {
 
     /// Worker side of `DecodeWorkerPool`: answers requests on standard input, one after another,
     /// as `serve` answers one, until the parent closes the channel (or sends something that is
-    /// not a request). Freed memory goes back to the system after each answer, so an idle
-    /// worker does not keep the last file's buffers, and the next request's LibRaw handle is
-    /// made while the worker waits (`RawFile.prepareSpareHandle`).
+    /// not a request). After each answer but one its request marked `last`, freed memory goes
+    /// back to the system, so an idle worker does not keep the last file's buffers, and the next
+    /// request's LibRaw handle is made while the worker waits (`RawFile.prepareSpareHandle`).
     public static func serveRequests(to output: Int32) -> Int32 {
         func read(_ count: Int) -> [UInt8]? {
             var bytes = [UInt8](repeating: 0, count: count)
