@@ -1,4 +1,3 @@
-
 /// Transposition of a raw (rows become columns): how an image stored on its side (EXIF
 /// orientations 5–8, every portrait shot of a phone, which stores the sensor's landscape frame)
 /// renders row by row like an upright one.

@@ -40,7 +40,6 @@ public struct GainMap: Sendable, Equatable, Codable {
             && (pointsV == 1 || spacingV > 0) && (pointsH == 1 || spacingH > 0) && gains.allSatisfy { $0.isFinite }
     }
 
-    /// Grid position (index, fraction) of a relative coordinate.
     /// pointsV · pointsH · mapPlanes, the number of gains; nil where the product of the
     /// parameters a DNG gives (each up to 2³² − 1) does not fit an Int, which would trap.
     public static func valueCount(_ pointsV: Int, _ pointsH: Int, _ mapPlanes: Int) -> Int? {
@@ -49,6 +48,7 @@ public struct GainMap: Sendable, Equatable, Codable {
         return gridOverflow || countOverflow ? nil : count
     }
 
+    /// Grid position (index, fraction) of a relative coordinate.
     static func position(_ relative: Double, origin: Double, spacing: Double, points: Int) -> (Int, Float) {
         guard points > 1 else { return (0, 0) }
         let p = min(max((relative - origin) / spacing, 0), Double(points - 1))
