@@ -29,12 +29,18 @@ void emu_close_descriptors_from(int first) {
 
 int emu_thread_id(void) { return (int)syscall(SYS_gettid); }
 
+/* The calling thread's CPU mask and the CPU it runs on, which the mask holds; -1 when either
+   cannot be read (a kernel with more CPUs than cpu_set_t holds, 1024, fails with EINVAL). */
+static int this_cpu(cpu_set_t *allowed) {
+    if (sched_getaffinity(0, sizeof *allowed, allowed) != 0) return -1;
+    int here = sched_getcpu();
+    return here >= 0 && here < CPU_SETSIZE && CPU_ISSET(here, allowed) ? here : -1;
+}
+
 int emu_keep_off_this_cpu(int tid) {
     cpu_set_t allowed, others;
-    /* A kernel with more CPUs than cpu_set_t holds (1024) fails here with EINVAL: no move. */
-    if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) return 0;
-    int here = sched_getcpu();
-    if (here < 0 || here >= CPU_SETSIZE || !CPU_ISSET(here, &allowed)) return 0;
+    int here = this_cpu(&allowed);
+    if (here < 0) return 0;
     others = allowed;
     CPU_CLR(here, &others);
     if (CPU_COUNT(&others) == 0) return 0;
@@ -48,9 +54,8 @@ void emu_allow_every_cpu(int tid) {
 
 int emu_stay_on_this_cpu(emu_cpu_mask *saved) {
     cpu_set_t allowed, here;
-    if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) return 0;
-    int cpu = sched_getcpu();
-    if (cpu < 0 || cpu >= CPU_SETSIZE || !CPU_ISSET(cpu, &allowed) || CPU_COUNT(&allowed) < 2) return 0;
+    int cpu = this_cpu(&allowed);
+    if (cpu < 0 || CPU_COUNT(&allowed) < 2) return 0;
     CPU_ZERO(&here);
     CPU_SET(cpu, &here);
     if (sched_setaffinity(0, sizeof here, &here) != 0) return 0;

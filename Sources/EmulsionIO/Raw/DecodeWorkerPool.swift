@@ -81,9 +81,7 @@ public final class DecodeWorkerPool: @unchecked Sendable {
     /// prepares; `decode` of that file then only reads the answer (its time limit runs from
     /// there). Should the run never ask for it, `finish` stops the worker unread.
     public func startWorkerAhead(prefetching first: (path: String, pixelLimit: Int)? = nil) {
-        let forked = Self.takeEarlyWorker()
-            ?? (try? WorkerProcess.forkedIfSingleThreaded { IsolatedDecoding.serveRequests(to: STDOUT_FILENO) })
-        guard let worker = forked ?? (try? spawnWorker()) else { return }
+        guard let worker = Self.takeEarlyWorker() ?? Self.forkedWorker() ?? (try? spawnWorker()) else { return }
         lock.lock()
         started += 1
         lock.unlock()
@@ -115,9 +113,7 @@ public final class DecodeWorkerPool: @unchecked Sendable {
     /// waits on its request channel; `stopEarlyWorker` ends it, as does this process's exit
     /// (the channel closes).
     public static func forkEarlyWorker() {
-        guard let worker = try? WorkerProcess.forkedIfSingleThreaded(serve: { IsolatedDecoding.serveRequests(to: STDOUT_FILENO) }) else {
-            return
-        }
+        guard let worker = forkedWorker() else { return }
         early.lock.lock()
         defer { early.lock.unlock() }
         early.worker?.stop()
@@ -128,6 +124,11 @@ public final class DecodeWorkerPool: @unchecked Sendable {
     public static func stopEarlyWorker() {
         guard let worker = takeEarlyWorker() else { return }
         worker.stop()
+    }
+
+    /// A worker that is a copy of this process (`WorkerProcess.forkedIfSingleThreaded`), or nil.
+    private static func forkedWorker() -> WorkerProcess? {
+        try? WorkerProcess.forkedIfSingleThreaded { IsolatedDecoding.serveRequests(to: STDOUT_FILENO) }
     }
 
     private static func takeEarlyWorker() -> WorkerProcess? {
