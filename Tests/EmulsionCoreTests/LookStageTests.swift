@@ -195,6 +195,41 @@ final class LookStageTests: XCTestCase {
         assertSameBits(LookLUTKernel(lut: lut, encode: encode, decode: decode, outputToWorking: WorkingSpace.fromLinearSRGB, strength: 0.6))
     }
 
+    /// The local contrast's surround read from rows interpolated across beforehand must give the
+    /// bits the four-value gather gives: the same float operations in the same order (see
+    /// `LocalContrastKernel`), so the tolerance is zero. Covers a one-column and a one-row grid
+    /// (whose pair reads run past a row or into the table's padding, multiplied by a fraction of 0).
+    func testLocalContrastAcrossRowsMatchGather() {
+        for (width, rows, cell, gw, gh) in [(37, 23, 4, 10, 6), (37, 9, 40, 1, 1), (5, 30, 3, 2, 10), (37, 5, 40, 1, 1)] {
+            let surround = LocalContrastSurround(width: width, height: rows, cell: cell, gridWidth: gw, gridHeight: gh,
+                                                 values: (0..<(gw * gh)).map { 0.03 + Float(($0 * 7) % 11) * 0.031 })
+            let params = LocalContrastKernel.Params(amount: 0.7, radius: 0.05)
+            let across = LocalContrastKernel(params, surround: surround, interpolatedAcross: true)
+            let gather = LocalContrastKernel(params, surround: surround, interpolatedAcross: false)
+            XCTAssertNotNil(across.acrossRows)
+            XCTAssertNil(gather.acrossRows)
+            for engine in [Engine.scalar, .simd] {
+                let (s1, a) = makeStrip(width: width, rows: rows, seed: 9)
+                let (s2, b) = makeStrip(width: width, rows: rows, seed: 9)
+                across.run(over: a, engine: engine)
+                gather.run(over: b, engine: engine)
+                for i in 0..<(width * rows) {
+                    for (x, y) in [(a.r[i], b.r[i]), (a.g[i], b.g[i]), (a.b[i], b.b[i])] where x.bitPattern != y.bitPattern {
+                        XCTFail("\(width)×\(rows) grid \(gw)×\(gh), \(engine), pixel \(i): across \(x) vs gather \(y)")
+                        return
+                    }
+                }
+                withExtendedLifetime((s1, s2)) {}
+            }
+            assertSameBits(across, width: width, rows: rows)
+        }
+        // The memory rule: rows only where there are at least 4 image rows per grid row.
+        let coarse = LocalContrastSurround(width: 37, height: 24, cell: 4, gridWidth: 10, gridHeight: 6, values: .init(repeating: 0.2, count: 60))
+        let fine = LocalContrastSurround(width: 37, height: 23, cell: 4, gridWidth: 10, gridHeight: 6, values: .init(repeating: 0.2, count: 60))
+        XCTAssertNotNil(LocalContrastKernel(.init(amount: 0.2, radius: 0.05), surround: coarse).acrossRows)
+        XCTAssertNil(LocalContrastKernel(.init(amount: 0.2, radius: 0.05), surround: fine).acrossRows)
+    }
+
     /// A LUT that is far from the identity (so every tetrahedron case matters).
     static func warpedLUT(size n: Int) -> LUT3D {
         var lut = LUT3D.identity(size: n)

@@ -11,8 +11,14 @@
 /// strip's halo could economically be, so it is measured before the render by a pre-pass
 /// (`LocalContrastSurround.measure`, below radius/2 cells, blurred in log on the coarse grid)
 /// and the kernel reads it back by bilinear interpolation: a point kernel again, with the grid
-/// as a derived constant. Column positions are prepared tables (contiguous lane loads); the
-/// four grid values are gathers; the power is a 1024-entry table over t = Y / (Y + Y_s).
+/// as a derived constant. The horizontal half of that interpolation depends only on the column
+/// and the grid row, so it is made once: each grid row interpolated across every column
+/// (`acrossRows`), and the kernel reads two of those rows with contiguous lane loads and blends
+/// them vertically — the same float operations in the same order as reading the four grid
+/// values, so the same bits, without the four per-lane gathers (which SSE2 does lane by lane).
+/// Where cells are under about 4 pixels those rows would cost more than a quarter of a float per
+/// pixel, and the kernel gathers the four grid values instead. The power is a 1024-entry table
+/// over t = Y / (Y + Y_s).
 /// Colour space: working RGB (linear Rec.2020, D65) in and out.
 public struct LocalContrastKernel: PointKernel {
     public struct Params: Sendable, Equatable {
@@ -37,8 +43,17 @@ public struct LocalContrastKernel: PointKernel {
     public let rowOffset: [Float]
     public let rowFraction: [Float]
     public let gains: LookTable
+    /// Grid row r interpolated across column x at `r · width + x` (what the bilinear read's
+    /// upper or lower pair gives there), or nil where the kernel gathers from `grid` instead.
+    public let acrossRows: LookTable?
+    /// Per image row: where its upper grid row starts in `acrossRows`.
+    public let acrossOffset: [Int]
+    /// From the upper grid row to the lower one in `acrossRows` (0 when the grid has one row).
+    public let acrossStep: Int
 
-    public init(_ params: Params, surround: LocalContrastSurround) {
+    /// `interpolatedAcross` nil chooses by memory: the rows are made where they take at most a
+    /// quarter of a float per pixel (cells of about 4 pixels and more). Tests force either way.
+    public init(_ params: Params, surround: LocalContrastSurround, interpolatedAcross: Bool? = nil) {
         grid = LookTable(surround.values)
         gridWidth = surround.gridWidth
         verticalStep = surround.gridHeight > 1 ? Float(surround.gridWidth) : 0
@@ -64,20 +79,48 @@ public struct LocalContrastKernel: PointKernel {
             guard t < 1 else { return a >= 0 ? 4 : 0.25 }
             return Float(min(max(powFunction(t / (1 - t), a), 0.25), 4))
         })
+        let width = surround.width, gridRows = surround.gridHeight
+        if interpolatedAcross ?? (4 * gridRows <= surround.height) {
+            let grid = self.grid.pointer, columnIndex = self.columnIndex.pointer, columnFraction = self.columnFraction.pointer
+            let gw = Float(surround.gridWidth)
+            acrossRows = LookTable(count: gridRows * width) { out in
+                for r in 0..<gridRows {
+                    for x in 0..<width {
+                        // As the kernel's gather path computes it: the index as a float sum, the
+                        // pair from the padded grid, then g00 + fx · (g01 − g00).
+                        let k = Int(columnIndex[x] + Float(r) * gw)
+                        out[r * width + x] = grid[k] + columnFraction[x] * (grid[k + 1] - grid[k])
+                    }
+                }
+            }
+            acrossOffset = rows.0.map { Int($0) * width }
+            acrossStep = gridRows > 1 ? width : 0
+        } else {
+            acrossRows = nil
+            acrossOffset = []
+            acrossStep = 0
+        }
     }
 
     @inlinable @inline(__always)
     public func apply<L: Lanes>(_ input: RGB<L>, at location: PixelLocation) -> RGB<L> {
         let p = LookMath.finite(input)
         let y = LookMath.luminance(p).atLeast(0)
-        let column = L(loading: columnIndex.pointer + location.x)
-        let fx = L(loading: columnFraction.pointer + location.x)
-        let top = column + L(repeating: rowOffset[location.y])
         let fy = L(repeating: rowFraction[location.y])
-        let step = verticalStep
-        let (g00, g01) = top.gatheredPairs(from: grid.pointer)
-        let (g10, g11) = (top + L(repeating: step)).gatheredPairs(from: grid.pointer)
-        let upper = g00 + fx * (g01 - g00), lower = g10 + fx * (g11 - g10)
+        let upper: L, lower: L
+        if let acrossRows {
+            let row = acrossRows.pointer + acrossOffset[location.y] + location.x
+            upper = L(loading: row)
+            lower = L(loading: row + acrossStep)
+        } else {
+            let column = L(loading: columnIndex.pointer + location.x)
+            let fx = L(loading: columnFraction.pointer + location.x)
+            let top = column + L(repeating: rowOffset[location.y])
+            let (g00, g01) = top.gatheredPairs(from: grid.pointer)
+            let (g10, g11) = (top + L(repeating: verticalStep)).gatheredPairs(from: grid.pointer)
+            upper = g00 + fx * (g01 - g00)
+            lower = g10 + fx * (g11 - g10)
+        }
         let surround = upper + fy * (lower - upper)
         let total = y + surround
         let t = (y / total.atLeast(1e-20)).clamped(0, 1)

@@ -102,6 +102,15 @@ public final class LookTable: @unchecked Sendable {
         for (i, v) in values.enumerated() { pointer[i] = v }
     }
 
+    /// `count` values written in place by `fill` (no intermediate array: the local contrast's
+    /// interpolated rows are megabytes).
+    public init(count: Int, fill: (UnsafeMutablePointer<Float>) -> Void) {
+        self.count = count
+        pointer = .allocate(capacity: count + 16)
+        pointer.initialize(repeating: 0, count: count + 16)
+        fill(pointer)
+    }
+
     deinit { pointer.deallocate() }
 
     public subscript(i: Int) -> Float { pointer[i] }
