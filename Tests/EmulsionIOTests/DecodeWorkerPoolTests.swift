@@ -60,10 +60,12 @@ final class DecodeWorkerPoolTests: XCTestCase {
         }
         let directory = TestSupport.temporaryDirectory("pool-hang")
         defer { try? FileManager.default.removeItem(at: directory) }
-        let variants = HostileRaws.variants(of: try [UInt8](Data(contentsOf: source)), stem: "lg-g4_h815-lossy_linear", count: 300, seed: 1002)
-        let hang = try XCTUnwrap(variants.first { $0.name == "lg-g4_h815-lossy_linear-181-flip12" })
+        // A sound copy that the worker is told to hang on (`IsolatedDecoding.stallIfAskedTo`);
+        // the spawned workers inherit this process's environment.
         let hangPath = directory.appendingPathComponent("hang.dng").path
-        try Data(hang.bytes).write(to: URL(fileURLWithPath: hangPath))
+        try Data(contentsOf: source).write(to: URL(fileURLWithPath: hangPath))
+        setenv("EMULSION_TEST_STALL_DECODE", hangPath, 1)
+        defer { unsetenv("EMULSION_TEST_STALL_DECODE") }
         let pool = DecodeWorkerPool(executable: binary, timeout: 3, files: 4)
         defer { pool.finish() }
         let reference = try RawFile.read(path: source.path)

@@ -192,6 +192,9 @@ public enum RawFile {
         let deferred = stored.map(DeferredSamples.uncompressed) ?? deferredTiles.map(DeferredSamples.losslessTiles)
             ?? deferredNikon.map(DeferredSamples.nikon)
         if deferred == nil && decoded == nil {
+            if String(cString: libraw_unpack_function_name(handle)) == "lossy_dng_load_raw()" {
+                try checkLossyLoaderOpcodes(directories, path: path)
+            }
             let (unpacked, printed) = DecoderMessages.capturing { libraw_unpack(handle) }
             status = unpacked
             if !printed.isEmpty, problems.dataError == nil {
@@ -411,6 +414,25 @@ public enum RawFile {
         for directory in cfaDirectories(directories) {
             if let pattern = directory.numbers(33422), let bad = pattern.first(where: { $0 > 6 }) {
                 throw RawFileError(path: path, problem: "damaged DNG: its CFA pattern names colour \(Int(bad)), outside DNG's 0–6")
+            }
+        }
+    }
+
+    /// Refuses a lossy DNG whose OpcodeList2 declares more opcodes than the file can hold, before
+    /// LibRaw's loader sees it. Why: `lossy_dng_load_raw` reads the list's opcode count and steps
+    /// through that many opcodes (reading on past the end of the file, where every read gives
+    /// 0xFFFFFFFF) before it decodes a pixel. A fuzzed file declaring 1.38 billion opcodes kept
+    /// it busy for 18 s in the decode worker and minutes with `--in-process-decoder` (dcraw_emu
+    /// too). An opcode takes at least its 16-byte header (DNG 1.6 §7), so a count the bytes
+    /// after it cannot hold is damage, not a list.
+    static func checkLossyLoaderOpcodes(_ directories: [TIFFDirectory], path: String) throws {
+        for directory in directories {
+            guard let start = directory.libRawOpcodeList2 else { continue }
+            let length = directory.bytes.count
+            let count = TIFFDirectory.Reader(bytes: directory.bytes, little: false).u32(start)
+            guard let count, count <= (length - start - 4) / 16 else {
+                let declared = count.map { "declares \($0) opcodes in \(length - start - 4) bytes" } ?? "starts past the end of the file"
+                throw RawFileError(path: path, problem: "damaged DNG: its OpcodeList2 \(declared)")
             }
         }
     }
