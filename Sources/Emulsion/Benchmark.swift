@@ -183,7 +183,7 @@ public final class Benchmark {
                 }
             }
         }
-        print("core pipeline (after decode, before PNG encoding), per stage unfused; ns/px = CPU time per output pixel summed over threads; MP/s = pixels per second at that thread count if the threads ran undisturbed:")
+        print("core pipeline (after decode, before PNG encoding), per stage unfused; ns/px = CPU time per output pixel summed over threads, each stage's interval less the \(StageTimings().clockReadingCost) ns one thread-clock reading adds; MP/s = pixels per second at that thread count if the threads ran undisturbed:")
         let columns = [Engine.scalar, .simd].flatMap { e in options.threadCounts.map { "\(e.rawValue)/\($0)" } }
         print(pad("stage", 40) + columns.map { pad($0, 22) }.joined() + "  scalar÷SIMD (1 thread)")
         func row(_ name: String, _ values: [String: Double]) {
