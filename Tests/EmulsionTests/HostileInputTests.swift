@@ -125,9 +125,11 @@ final class HostileInputTests: XCTestCase {
     /// Found by this generator (and again by the libFuzzer harness): a damaged OpcodeList2 count
     /// in the LG lossy DNG made LibRaw 0.20's lossy loader (and dcraw_emu) step through up to 4
     /// billion opcodes: 18 s in the decode worker, minutes in process, until the time limit. It is
-    /// refused before LibRaw's loader runs (`RawFile.checkLossyLoaderOpcodes`), in both decoders,
-    /// in well under the 3 s limit given here; a count that starts past the end of the file (LibRaw
-    /// then reads 0xFFFFFFFF) likewise.
+    /// refused before LibRaw's loader runs (`RawFile.checkLossyLoaderOpcodes`, at the offset LibRaw
+    /// itself will read), in both decoders, in well under the 3 s limit given here; likewise where
+    /// the list sits behind a SubIFDs tag of an unknown type (which LibRaw follows and our own
+    /// directory reader does not), and where it starts past the end of the file (LibRaw then reads
+    /// 0xFFFFFFFF).
     func testDamagedOpcodeCountIsRefusedBeforeLibRawLoops() throws {
         let source = TestSupport.samplesDirectory.appendingPathComponent("lg-g4_h815-lossy_linear.dng")
         guard FileManager.default.fileExists(atPath: source.path) else { throw XCTSkip("no sample") }
@@ -139,7 +141,13 @@ final class HostileInputTests: XCTestCase {
         var pastEnd = bytes
         let entry = try XCTUnwrap(Self.entry(tag: 51009, in: bytes))
         withUnsafeBytes(of: UInt32(bytes.count + 64).littleEndian) { pastEnd.replaceSubrange(entry + 8 ..< entry + 12, with: $0) }
-        for (name, data, problem) in [("flipped.dng", flipped.bytes, "damaged DNG: its OpcodeList2 declares 551783844 opcodes in 46314 bytes"),
+        // The flipped file with IFD0's SubIFDs tag given a type TIFF does not define (the
+        // fuzzer's second finding): LibRaw still follows it to the raw directory, where the list is.
+        var unknownType = flipped.bytes
+        let subIFDs = try XCTUnwrap(Self.entry(tag: 330, in: bytes))
+        unknownType.replaceSubrange(subIFDs + 2 ..< subIFDs + 4, with: [0x03, 0xF7])
+        let declared = "damaged DNG: its OpcodeList2 declares 551783844 opcodes in 46314 bytes"
+        for (name, data, problem) in [("flipped.dng", flipped.bytes, declared), ("unknown-type.dng", unknownType, declared),
                                       ("past-end.dng", pastEnd, "damaged DNG: its OpcodeList2 starts past the end of the file")] {
             let url = dir.appendingPathComponent(name)
             try Data(data).write(to: url)

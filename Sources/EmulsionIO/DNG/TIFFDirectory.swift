@@ -15,11 +15,6 @@ struct TIFFDirectory {
     let entries: [Int: Entry]
     let bytes: any ByteSource
     let littleEndian: Bool
-    /// Where LibRaw takes this directory's OpcodeList2 (tag 51009) to start, whether or not the
-    /// entry is sound enough to appear in `entries`: LibRaw records the position for any entry
-    /// of that tag, reads a type it does not know as bytes, and never checks the count. Its
-    /// lossy-DNG loader reads the opcodes from there (`RawFile.checkLossyLoaderOpcodes`).
-    let libRawOpcodeList2: Int?
 
     /// The byte order and the offset of IFD0, from the header; nil for anything but TIFF.
     private static func header(_ b: any ByteSource) -> (little: Bool, first: Int)? {
@@ -66,22 +61,16 @@ struct TIFFDirectory {
         let reader = Reader(bytes: b, little: little)
         guard offset > 0, let count = reader.u16(offset), count < 4096 else { return nil }
         var entries: [Int: Entry] = [:]
-        var libRawOpcodeList2: Int? = nil
         for i in 0..<count {
             let e = offset + 2 + 12 * i
             guard let tag = reader.u16(e), let type = reader.u16(e + 2), let n = reader.u32(e + 4) else { continue }
             let size = [1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4][type] ?? 0
-            if tag == 51009 {
-                // LibRaw's reading: values longer than 4 bytes (unknown types count as bytes) are
-                // at the stored offset, which it seeks to even past the end of the file.
-                libRawOpcodeList2 = n * max(size, 1) > 4 ? (reader.u32(e + 8) ?? 0) + base : e + 8
-            }
             guard size > 0, n < 1 << 28 else { continue }
             let valueOffset = size * n <= 4 ? e + 8 : (reader.u32(e + 8).map { $0 + base } ?? -1)
             guard valueOffset >= 0, valueOffset + size * n <= b.count else { continue }
             entries[tag] = Entry(tag: tag, type: type, count: n, offset: valueOffset)
         }
-        return (TIFFDirectory(entries: entries, bytes: b, littleEndian: little, libRawOpcodeList2: libRawOpcodeList2), reader.u32(offset + 2 + 12 * count).map { $0 + base })
+        return (TIFFDirectory(entries: entries, bytes: b, littleEndian: little), reader.u32(offset + 2 + 12 * count).map { $0 + base })
     }
 
     struct Reader {

@@ -1,4 +1,5 @@
 import CLibRaw
+import CLibRawPeek
 import EmulsionCore
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -192,8 +193,8 @@ public enum RawFile {
         let deferred = stored.map(DeferredSamples.uncompressed) ?? deferredTiles.map(DeferredSamples.losslessTiles)
             ?? deferredNikon.map(DeferredSamples.nikon)
         if deferred == nil && decoded == nil {
-            if String(cString: libraw_unpack_function_name(handle)) == "lossy_dng_load_raw()" {
-                try checkLossyLoaderOpcodes(directories, path: path)
+            if String(cString: libraw_unpack_function_name(handle)) == "lossy_dng_load_raw()", let file {
+                try checkLossyLoaderOpcodes(at: Int(emulsion_libraw_meta_offset(handle)), in: file, path: path)
             }
             let (unpacked, printed) = DecoderMessages.capturing { libraw_unpack(handle) }
             status = unpacked
@@ -425,15 +426,17 @@ public enum RawFile {
     /// it busy for 18 s in the decode worker and minutes with `--in-process-decoder` (dcraw_emu
     /// too). An opcode takes at least its 16-byte header (DNG 1.6 §7), so a count the bytes
     /// after it cannot hold is damage, not a list.
-    static func checkLossyLoaderOpcodes(_ directories: [TIFFDirectory], path: String) throws {
-        for directory in directories {
-            guard let start = directory.libRawOpcodeList2 else { continue }
-            let length = directory.bytes.count
-            let count = TIFFDirectory.Reader(bytes: directory.bytes, little: false).u32(start)
-            guard let count, count <= (length - start - 4) / 16 else {
-                let declared = count.map { "declares \($0) opcodes in \(length - start - 4) bytes" } ?? "starts past the end of the file"
-                throw RawFileError(path: path, problem: "damaged DNG: its OpcodeList2 \(declared)")
-            }
+    /// `start` is where LibRaw will read the list (its own `meta_offset`, `CLibRawPeek`: the
+    /// last OpcodeList2 tag it parsed, in whichever directory, whatever the tag's type; 0 for
+    /// none). Our own directory reader does not follow what LibRaw follows (a SubIFD tag of an
+    /// unknown type, in the fuzzer's second finding), so it is not asked.
+    static func checkLossyLoaderOpcodes(at start: Int, in file: any ByteSource, path: String) throws {
+        guard start != 0 else { return }
+        let length = file.count
+        let count = TIFFDirectory.Reader(bytes: file, little: false).u32(start)
+        guard let count, count <= (length - start - 4) / 16 else {
+            let declared = count.map { "declares \($0) opcodes in \(length - start - 4) bytes" } ?? "starts past the end of the file"
+            throw RawFileError(path: path, problem: "damaged DNG: its OpcodeList2 \(declared)")
         }
     }
 
