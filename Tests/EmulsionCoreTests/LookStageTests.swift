@@ -223,9 +223,9 @@ final class LookStageTests: XCTestCase {
             }
             assertSameBits(across, width: width, rows: rows)
         }
-        // The memory rule: rows only where there are at least 4 image rows per grid row.
-        let coarse = LocalContrastSurround(width: 37, height: 24, cell: 4, gridWidth: 10, gridHeight: 6, values: .init(repeating: 0.2, count: 60))
-        let fine = LocalContrastSurround(width: 37, height: 23, cell: 4, gridWidth: 10, gridHeight: 6, values: .init(repeating: 0.2, count: 60))
+        // The memory rule: rows only for cells of 4 pixels or more (a partial last grid row too).
+        let coarse = LocalContrastSurround(width: 37, height: 23, cell: 4, gridWidth: 10, gridHeight: 6, values: .init(repeating: 0.2, count: 60))
+        let fine = LocalContrastSurround(width: 37, height: 23, cell: 3, gridWidth: 13, gridHeight: 8, values: .init(repeating: 0.2, count: 104))
         XCTAssertNotNil(LocalContrastKernel(.init(amount: 0.2, radius: 0.05), surround: coarse).acrossRows)
         XCTAssertNil(LocalContrastKernel(.init(amount: 0.2, radius: 0.05), surround: fine).acrossRows)
     }

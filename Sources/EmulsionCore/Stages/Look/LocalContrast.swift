@@ -16,8 +16,8 @@
 /// (`acrossRows`), and the kernel reads two of those rows with contiguous lane loads and blends
 /// them vertically — the same float operations in the same order as reading the four grid
 /// values, so the same bits, without the four per-lane gathers (which SSE2 does lane by lane).
-/// Where cells are under about 4 pixels those rows would cost more than a quarter of a float per
-/// pixel, and the kernel gathers the four grid values instead. The power is a 1024-entry table
+/// Where cells are under 4 pixels those rows would cost more than a quarter of a float per pixel,
+/// and the kernel gathers the four grid values instead. The power is a 1024-entry table
 /// over t = Y / (Y + Y_s).
 /// Colour space: working RGB (linear Rec.2020, D65) in and out.
 public struct LocalContrastKernel: PointKernel {
@@ -51,8 +51,9 @@ public struct LocalContrastKernel: PointKernel {
     /// From the upper grid row to the lower one in `acrossRows` (0 when the grid has one row).
     public let acrossStep: Int
 
-    /// `interpolatedAcross` nil chooses by memory: the rows are made where they take at most a
-    /// quarter of a float per pixel (cells of about 4 pixels and more). Tests force either way.
+    /// `interpolatedAcross` nil chooses by memory: the rows are made where cells are 4 pixels or
+    /// more, so they take at most a quarter of a float per pixel (plus one row, the last grid row
+    /// being partial). Tests force either way.
     public init(_ params: Params, surround: LocalContrastSurround, interpolatedAcross: Bool? = nil) {
         grid = LookTable(surround.values)
         gridWidth = surround.gridWidth
@@ -80,7 +81,7 @@ public struct LocalContrastKernel: PointKernel {
             return Float(min(max(powFunction(t / (1 - t), a), 0.25), 4))
         })
         let width = surround.width, gridRows = surround.gridHeight
-        if interpolatedAcross ?? (4 * gridRows <= surround.height) {
+        if interpolatedAcross ?? (surround.cell >= 4) {
             let grid = self.grid.pointer, columnIndex = self.columnIndex.pointer, columnFraction = self.columnFraction.pointer
             let gw = Float(surround.gridWidth)
             acrossRows = LookTable(count: gridRows * width) { out in
