@@ -4,6 +4,8 @@
 # LibRaw leaks libjpeg state on some error paths (found by this harness), so leak detection is
 # off: leaks there are not ours to fix and would stop every run.
 # replay one with: EMULSION_FUZZ_TARGET=raw .build/debug/EmulsionFuzz fuzz-findings/crash-…
+# A hang inside LibRaw leaves fuzz-findings/timeout-… and exit 70 but no report in the log: while LibRaw runs,
+# stderr points at DecoderMessages' capture file, where libFuzzer's timeout report goes. The artifact is the record.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target="${1:-raw}"; seconds="${2:-60}"
