@@ -9,7 +9,7 @@ import Musl
 /// `body(i)` for every i in 0..<iterations, on the calling thread and this process's helper
 /// threads, each index once; returns when all have run. What `DispatchQueue.concurrentPerform`
 /// does, for the render's own parallel loops (PNG segments, LJ92 tiles, the transposition, the
-/// executor's bands).
+/// executor's bands, local contrast's surround pre-pass).
 ///
 /// Why not Dispatch: Linux queues a woken thread on the CPU of the thread that woke it, and
 /// there it waits while the waker keeps computing, even with the other CPU idle (the decode

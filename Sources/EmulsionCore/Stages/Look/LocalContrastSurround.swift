@@ -1,4 +1,3 @@
-import Dispatch
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -67,7 +66,7 @@ public struct LocalContrastSurround: Sendable {
                 s += workers
             }
         }
-        if workers == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: work) }
+        ParallelLoop.run(iterations: workers, work)
         // Cell means, in row order.
         var means = [Double](repeating: 0, count: gw * gh)
         for y in 0..<height {
