@@ -24,7 +24,8 @@ import Glibc
 /// - end to end RAW → 16-bit PNG as a separate process (`emulsion process`), wall time and peak
 ///   resident memory from `wait4`'s rusage, and the same for each installed peer
 ///   (dcraw_emu, darktable-cli, rawtherapee-cli) measured the same way in the same run.
-/// Times are the minimum of `repeats` runs (the least disturbed by other work on a shared machine).
+/// Times are the minimum of `repeats` runs (the least disturbed by other work on a shared machine);
+/// what a line compares (engines, thread counts, lane widths) is measured in turns, round by round.
 public final class Benchmark {
     public struct Options: Sendable {
         public var inputs: [String] = []
@@ -154,12 +155,18 @@ public final class Benchmark {
         output!.initialize(repeating: 0)
         defer { output!.deallocate(); output = nil }
         // What a one-shot render pays on top: the first touch of a fresh output buffer.
-        let fresh = minimumTimes(options.repeats) { _ = try? Renderer.render(raw, options: RenderOptions(threads: 1)) }
-        let warm = minimumTimes(options.repeats) {
-            render(plan, raw: raw, engine: .simd, threads: 1, kernels: plan.chain.fusedKernels(), fuseSink: true, timings: nil)
+        let outputs = interleavedMinima([true, false], rounds: options.repeats) { freshBuffer -> [Double] in
+            [timesOnce {
+                if freshBuffer {
+                    _ = try? Renderer.render(raw, options: RenderOptions(threads: 1))
+                } else {
+                    render(plan, raw: raw, engine: .simd, threads: 1, kernels: plan.chain.fusedKernels(), fuseSink: true, timings: nil)
+                }
+            }.cpu]
         }
+        let fresh = outputs[true]![0] * 1e9 / Double(outPixels), warm = outputs[false]![0] * 1e9 / Double(outPixels)
         print(CFormat.string("fresh output memory (page faults, huge pages advised): +%.2f ns/px CPU over a reused buffer (Renderer.render %.2f vs core %.2f ns/px, SIMD, 1 thread)",
-                     (fresh.cpu - warm.cpu) * 1e9 / Double(outPixels), fresh.cpu * 1e9 / Double(outPixels), warm.cpu * 1e9 / Double(outPixels)))
+                     fresh - warm, fresh, warm))
 
         // Per stage, unfused: each chain element on its own, the sink on its own.
         let unfused = plan.chain.unfusedKernels()
@@ -169,19 +176,26 @@ public final class Benchmark {
         var table: [String: [Double]] = [:]  // "engine/threads" → CPU ns/px per stage
         var fusedCPU: [String: Double] = [:], fusedWall: [String: Double] = [:]
         var normaliseTable: [String: Double] = [:]
-        for engine in [Engine.scalar, .simd] {
-            for threads in options.threadCounts {
-                let key = "\(engine.rawValue)/\(threads)"
-                table[key] = unfusedStageTimes(plan, raw: raw, kernels: unfused, engine: engine, threads: threads)
-                let fused = minimumTimes(options.repeats) {
-                    _ = render(plan, raw: raw, engine: engine, threads: threads, kernels: plan.chain.fusedKernels(), fuseSink: true, timings: nil)
-                }
-                fusedCPU[key] = fused.cpu * 1e9 / Double(outPixels)
-                fusedWall[key] = fused.wall * 1e9 / Double(outPixels)
-                if let mosaic = innerMosaic(plan.source) {
-                    normaliseTable[key] = minimumTimes(options.repeats) { normaliseAll(mosaic, engine: engine, threads: threads) }.cpu * 1e9 / Double(pixels)
-                }
+        let configurations = [Engine.scalar, .simd].flatMap { e in options.threadCounts.map { (engine: e, threads: $0) } }
+        let mosaic = innerMosaic(plan.source)
+        // One vector per configuration: the stages, then the fused core's CPU and wall, then normalisation.
+        let measured = interleavedMinima(configurations.indices, rounds: options.repeats) { index -> [Double] in
+            let (engine, threads) = configurations[index]
+            var values = stageTimesOnce(plan, raw: raw, kernels: unfused, engine: engine, threads: threads)
+            let fused = timesOnce {
+                _ = render(plan, raw: raw, engine: engine, threads: threads, kernels: plan.chain.fusedKernels(), fuseSink: true, timings: nil)
             }
+            values += [fused.cpu * 1e9 / Double(outPixels), fused.wall * 1e9 / Double(outPixels)]
+            if let mosaic { values.append(timesOnce { normaliseAll(mosaic, engine: engine, threads: threads) }.cpu * 1e9 / Double(pixels)) }
+            return values
+        }
+        for (index, configuration) in configurations.enumerated() {
+            let key = "\(configuration.engine.rawValue)/\(configuration.threads)", values = measured[index]!
+            let stages = unfused.count + 2
+            table[key] = Array(values[0..<stages])
+            fusedCPU[key] = values[stages]
+            fusedWall[key] = values[stages + 1]
+            if mosaic != nil { normaliseTable[key] = values[stages + 2] }
         }
         print("core pipeline (after decode, before PNG encoding), per stage unfused; ns/px = CPU time per output pixel summed over threads, each stage's interval less the \(StageTimings().clockReadingCost) ns one thread-clock reading adds; MP/s = pixels per second at that thread count if the threads ran undisturbed:")
         let columns = [Engine.scalar, .simd].flatMap { e in options.threadCounts.map { "\(e.rawValue)/\($0)" } }
@@ -209,45 +223,52 @@ public final class Benchmark {
         // The same fused core as `process` runs it: into one PNG segment's band buffer, reused.
         do {
             var line = "core as streamed (fused, into a reused PNG-segment band, as `process` renders), 1 thread, CPU:"
-            var banded: [Engine: Double] = [:]
-            for engine in [Engine.scalar, .simd] {
+            let workers = [Engine.scalar, .simd].map { engine -> (BandRendering, BandWorker, Int) in
                 var bandOptions = renderOptions
                 bandOptions.engine = engine
                 let rendering = BandRendering(plan: plan, options: bandOptions)
                 let rows = PNGFile.segmentRows(width: rendering.width, channels: 3, bitDepth: 16)
-                let worker = rendering.makeWorker(rows: rows)
-                banded[engine] = minimumTimes(options.repeats) {
+                return (rendering, rendering.makeWorker(rows: rows), rows)
+            }
+            let times = interleavedMinima(workers.indices, rounds: options.repeats) { index -> [Double] in
+                let (rendering, worker, rows) = workers[index]
+                return [timesOnce {
                     for first in stride(from: 0, to: rendering.height, by: rows) {
                         _ = worker.rows(first..<min(rendering.height, first + rows))
                     }
-                }.cpu * 1e9 / Double(outPixels)
-                line += "  \(engine.rawValue)" + CFormat.string(" %.2f ns/px", banded[engine]!)
+                }.cpu * 1e9 / Double(outPixels)]
             }
+            let banded: [Engine: Double] = [.scalar: times[0]![0], .simd: times[1]![0]]
+            for engine in [Engine.scalar, .simd] { line += "  \(engine.rawValue)" + CFormat.string(" %.2f ns/px", banded[engine]!) }
             print(line + CFormat.string("  (%.2f×; %.2f× Halide's 2.6 ns/px)", banded[.scalar]! / banded[.simd]!, banded[.simd]! / 2.6))
         }
 
         // Lane width through the fused pipeline, one thread.
         var widthLine = "SIMD lane width, core fused, 1 thread, CPU:"
         let saved = SIMDWidth.selected
-        for width in SIMDWidth.allCases {
+        let widths = interleavedMinima(SIMDWidth.allCases, rounds: options.repeats) { width -> [Double] in
             SIMDWidth.selected = width
-            let t = minimumTimes(options.repeats) {
+            return [timesOnce {
                 _ = render(plan, raw: raw, engine: .simd, threads: 1, kernels: plan.chain.fusedKernels(), fuseSink: true, timings: nil)
-            }
-            widthLine += CFormat.string("  %d lanes %.2f ns/px", width.rawValue, t.cpu * 1e9 / Double(outPixels))
+            }.cpu * 1e9 / Double(outPixels)]
         }
         SIMDWidth.selected = saved
+        for width in SIMDWidth.allCases { widthLine += CFormat.string("  %d lanes %.2f ns/px", width.rawValue, widths[width]![0]) }
         print(widthLine + "  (default \(saved.rawValue))")
 
         // Strip height, fused, SIMD, all threads.
         let most = options.threadCounts.max() ?? 1
         var stripLine = "strip rows, core fused, SIMD, \(most) threads, CPU (wall):"
-        for rows in [4, 8, 16, 32, 64] {
-            let t = minimumTimes(options.repeats) {
+        let stripRows = [4, 8, 16, 32, 64]
+        let stripTimes = interleavedMinima(stripRows, rounds: options.repeats) { rows -> [Double] in
+            let t = timesOnce {
                 _ = render(plan, raw: raw, engine: .simd, threads: most, kernels: plan.chain.fusedKernels(),
                            fuseSink: true, timings: nil, stripRows: rows)
             }
-            stripLine += CFormat.string("  %d: %.2f (%.2f) ns/px", rows, t.cpu * 1e9 / Double(outPixels), t.wall * 1e9 / Double(outPixels))
+            return [t.cpu * 1e9 / Double(outPixels), t.wall * 1e9 / Double(outPixels)]
+        }
+        for rows in stripRows {
+            stripLine += CFormat.string("  %d: %.2f (%.2f) ns/px", rows, stripTimes[rows]![0], stripTimes[rows]![1])
         }
         print(stripLine + "  (default \(Executor.defaultStripRows))")
 
@@ -288,14 +309,13 @@ public final class Benchmark {
         for profile in options.looks {
             let plan = try RenderPlan(raw: crop, options: RenderOptions(profile: profile))
             let unfused = plan.chain.unfusedKernels()
-            var perEngine: [Engine: [Double]] = [:], fused: [Engine: Double] = [:]
-            for engine in [Engine.scalar, .simd] {
-                perEngine[engine] = unfusedStageTimes(plan, raw: crop, kernels: unfused, engine: engine, threads: 1)
+            let measured = interleavedMinima([Engine.scalar, .simd], rounds: options.repeats) { engine -> [Double] in
                 // Per output pixel, as everywhere here (a NEF with 2:1 photosites renders two per raw pixel).
-                fused[engine] = minimumTimes(options.repeats) {
+                stageTimesOnce(plan, raw: crop, kernels: unfused, engine: engine, threads: 1) + [timesOnce {
                     _ = render(plan, raw: crop, engine: engine, threads: 1, kernels: plan.chain.fusedKernels(), fuseSink: true, timings: nil)
-                }.cpu * 1e9 / Double(plan.source.width * plan.source.height)
+                }.cpu * 1e9 / Double(plan.source.width * plan.source.height)]
             }
+            let perEngine = measured.mapValues { Array($0.dropLast()) }, fused = measured.mapValues { $0.last! }
             var line = "  \(pad(profile.name, 20))"
             for (i, kernel) in unfused.enumerated() {
                 let scalar = perEngine[.scalar]![i + 1], simd = perEngine[.simd]![i + 1]
@@ -308,17 +328,12 @@ public final class Benchmark {
         if worst.ratio.isFinite { print(CFormat.string("  smallest scalar÷SIMD among look and colour stages: %.2f×", worst.ratio) + " (\(worst.stage))") }
     }
 
-    /// CPU ns per output pixel of each stage run unfused: the source, each of `kernels`, the sink
-    /// (in that order), each the minimum of `repeats` runs.
-    func unfusedStageTimes(_ plan: RenderPlan, raw: RawImage, kernels: [any PointKernel], engine: Engine, threads: Int) -> [Double] {
-        var best: [Double]? = nil
-        for _ in 0..<options.repeats {
-            let timings = StageTimings()
-            _ = render(plan, raw: raw, engine: engine, threads: threads, kernels: kernels, fuseSink: false, timings: timings)
-            let ns = (0..<(kernels.count + 2)).map { timings.nanosecondsPerPixel($0) }
-            best = best.map { zip($0, ns).map { min($0, $1) } } ?? ns
-        }
-        return best ?? []
+    /// CPU ns per output pixel of each stage run unfused, one run: the source, each of `kernels`,
+    /// the sink (in that order).
+    func stageTimesOnce(_ plan: RenderPlan, raw: RawImage, kernels: [any PointKernel], engine: Engine, threads: Int) -> [Double] {
+        let timings = StageTimings()
+        _ = render(plan, raw: raw, engine: engine, threads: threads, kernels: kernels, fuseSink: false, timings: timings)
+        return (0..<(kernels.count + 2)).map { timings.nanosecondsPerPixel($0) }
     }
 
     /// One core run into `output` (a buffer allocated and touched once per input, as a benchmark
@@ -571,6 +586,32 @@ public final class Benchmark {
         var t = timespec()
         clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
         return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+    }
+
+    /// Each key's measurement run once per round, and each value's minimum over the rounds. What
+    /// is compared (the engines, lane widths, strip heights) takes turns, forward in even rounds
+    /// and backward in odd ones, so a slow spell of the machine (a neighbour's load, a clock
+    /// change: on the shared host of run v29 the same kernel ran 35% faster or slower for seconds
+    /// at a time) falls on every key alike instead of on whichever ran through it; measured one
+    /// key after another, a stage's scalar ÷ SIMD ratio moved between 1.5× and 3.4× from one
+    /// profile to the next on unchanged code.
+    func interleavedMinima<Key: Hashable>(_ keys: some Collection<Key>, rounds: Int, _ measure: (Key) -> [Double]) -> [Key: [Double]] {
+        var best: [Key: [Double]] = [:]
+        let order = Array(keys)
+        for round in 0..<max(1, rounds) {
+            for key in round % 2 == 0 ? order : order.reversed() {
+                let values = measure(key)
+                best[key] = best[key].map { zip($0, values).map { min($0, $1) } } ?? values
+            }
+        }
+        return best
+    }
+
+    /// One run's (wall seconds, CPU seconds of all threads).
+    func timesOnce(_ body: () -> Void) -> (wall: Double, cpu: Double) {
+        let t = DispatchTime.now(), c = Self.processCPUSeconds()
+        body()
+        return (seconds(since: t), Self.processCPUSeconds() - c)
     }
 
     /// Minimum over runs of (wall seconds, CPU seconds of all threads).
