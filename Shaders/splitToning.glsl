@@ -16,7 +16,8 @@ struct splitToningDerived {
     uint enabled;                // a tint is set
     float shadow[3];             // shadow tint (working RGB, luminance 0)
     float highlight[3];          // highlight tint
-    uint weights;                // table offset: highlight weight by √Y · 255
+    float weightScale;           // the highlight weight's smoothstep position per unit of √Y
+    float weightOffset;          // that position at √Y = 0
 };
 
 // Split toning (SplitToningKernel).
@@ -24,7 +25,8 @@ vec3 splitToningApply(vec3 p, splitToningDerived d) {
     if (d.enabled == 0u) return p;
     p = finiteRGB(p);
     float y = clampNaN(luminance(p), 0.0, 1.0);
-    float wh = lookup(sqrt(y) * 255.0, d.weights);
+    float u = clamp(sqrt(y) * d.weightScale + d.weightOffset, 0.0, 1.0);
+    float wh = u * u * (3.0 - 2.0 * u);
     float ws = 1.0 - wh;
     float a = y * ws, b = y * wh;
     return vec3(p.r + a * d.shadow[0] + b * d.highlight[0],

@@ -109,6 +109,30 @@ final class LookStageTests: XCTestCase {
         print("tone table vs curve: worst display-linear \(worst.linear), sRGB-encoded \(worst.encoded)")
     }
 
+    /// Split toning's highlight weight against its definition in SplitToning's doc comment (the
+    /// Lightroom-style split point 0.5 − 0.3·balance, a smoothstep ±0.35 around it), evaluated in
+    /// Double here. The kernel's Float cubic differs by rounding only: k and c are rounded to Float
+    /// and each of its five operations rounds once, so the tolerance is 1e-6 (about 8 ulps of 1).
+    /// The weight must also stay in [0, 1] and reach 0 and 1 exactly outside the transition.
+    func testSplitToningWeightIsItsSmoothstep() throws {
+        for balance in [-1.0, -0.4, 0, 0.25, 1] {
+            let profile = try Profile.defaults.applying(overrides: ["splitToning.highlightSaturation=0.5", "splitToning.balance=\(balance)"])
+            let kernel = SplitToningKernel(.init(profile))
+            let start = 0.5 - 0.3 * balance - 0.35
+            for i in 0...2000 {
+                let t = Float(i) / 2000
+                let position = (Double(t) - start) / 0.7
+                let u = min(max(position, 0), 1)
+                let expected = u * u * (3 - 2 * u)
+                let got = kernel.highlightWeight(t)
+                XCTAssertEqual(Double(got), expected, accuracy: 1e-6, "balance \(balance), t = \(t)")
+                XCTAssertTrue((0...1).contains(got), "balance \(balance), t = \(t): \(got)")
+                // Clear of the ends (by more than k and c's rounding moves them), the clamp makes them exact.
+                if position < -1e-5 || position > 1 + 1e-5 { XCTAssertEqual(Double(got), u, "balance \(balance), t = \(t)") }
+            }
+        }
+    }
+
     /// HighlightRollOff skips the clamp of t = m / (m + ceiling) for a positive ceiling: t must
     /// already be in [0, 1] for every input, so clamping would change no bit.
     func testHighlightRollOffPositionNeedsNoClamp() {

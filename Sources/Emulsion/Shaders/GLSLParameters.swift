@@ -226,7 +226,8 @@ public struct GLSLParameters: Sendable {
         set("splitToningD", "enabled", split != nil)
         set("splitToningD", "shadow", split.map { [$0.shadow.0, $0.shadow.1, $0.shadow.2] } ?? [0, 0, 0])
         set("splitToningD", "highlight", split.map { [$0.highlight.0, $0.highlight.1, $0.highlight.2] } ?? [0, 0, 0])
-        table("splitToningD", "weights", split?.highlightWeight.values ?? [0])
+        set("splitToningD", "weightScale", split?.weightScale ?? 0)
+        set("splitToningD", "weightOffset", split?.weightOffset ?? 0)
 
         let lut = kernel(LookLUTKernel.self)
         set("lutD", "enabled", lut != nil)

@@ -380,7 +380,8 @@ extension GLSLStage {
             .init("enabled", .uint, "a tint is set"),
             .init("shadow", .floats(3), "shadow tint (working RGB, luminance 0)"),
             .init("highlight", .floats(3), "highlight tint"),
-            .init("weights", .uint, "table offset: highlight weight by √Y · \(SplitToningKernel.count - 1)"),
+            .init("weightScale", .float, "the highlight weight's smoothstep position per unit of √Y"),
+            .init("weightOffset", .float, "that position at √Y = 0"),
         ],
         code: """
             // Split toning (SplitToningKernel).
@@ -388,7 +389,8 @@ extension GLSLStage {
                 if (d.enabled == 0u) return p;
                 p = finiteRGB(p);
                 float y = clampNaN(luminance(p), 0.0, 1.0);
-                float wh = lookup(sqrt(y) * \(glslFloat(Float(SplitToningKernel.count - 1))), d.weights);
+                float u = clamp(sqrt(y) * d.weightScale + d.weightOffset, 0.0, 1.0);
+                float wh = u * u * (3.0 - 2.0 * u);
                 float ws = 1.0 - wh;
                 float a = y * ws, b = y * wh;
                 return vec3(p.r + a * d.shadow[0] + b * d.highlight[0],

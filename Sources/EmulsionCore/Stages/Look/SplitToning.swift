@@ -10,8 +10,10 @@ import Darwin
 /// linear) input, t = √Y a rough lightness. A = strength · ½ · d / max|d|, where d = T/Y(T) − 1 for
 /// the tint T = the fully saturated sRGB colour of the chosen hue (HSV hue wheel, as editors show
 /// it) in working RGB; Y(d) = 0, so the tint changes chroma and not luminance. w_h is a smoothstep
-/// across the split point 0.5 − 0.3·balance (width ±0.35) and w_s = 1 − w_h; both are a 256-entry
-/// table over t. Reference: the split-toning panel of Lightroom / darktable's "split-toning" module.
+/// across the split point 0.5 − 0.3·balance (width ±0.35) and w_s = 1 − w_h, evaluated as the
+/// cubic it is: u = clamp(t · k + c, 0, 1), w_h = u²(3 − 2u), a handful of lane operations where a
+/// table read is a per-lane load on SSE2 (and was a linear approximation of the same cubic).
+/// Reference: the split-toning panel of Lightroom / darktable's "split-toning" module.
 /// Colour space: display-linear working RGB (after the tone curve) in and out.
 public struct SplitToningKernel: PointKernel {
     public struct Params: Sendable, Equatable {
@@ -29,11 +31,11 @@ public struct SplitToningKernel: PointKernel {
         }
     }
 
-    public static let count = 256
     public let shadow: (Float, Float, Float)
     public let highlight: (Float, Float, Float)
-    /// Highlight weight by √Y · (count − 1); the shadow weight is 1 minus it.
-    public let highlightWeight: LookTable
+    /// The smoothstep's position u = t · weightScale + weightOffset (before clamping to [0, 1]).
+    public let weightScale: Float
+    public let weightOffset: Float
 
     public static func prepare(_ params: Params) -> LookElement? {
         guard params.shadowSaturation > 0 || params.highlightSaturation > 0 else { return nil }
@@ -62,19 +64,23 @@ public struct SplitToningKernel: PointKernel {
         let h = Self.tintDirection(hueDegrees: params.highlightHue) * (params.highlightSaturation / 2)
         shadow = (Float(s.x), Float(s.y), Float(s.z))
         highlight = (Float(h.x), Float(h.y), Float(h.z))
-        let split = 0.5 - 0.3 * params.balance
-        highlightWeight = LookTable((0..<Self.count).map { i in
-            let t = Double(i) / Double(Self.count - 1)
-            let u = min(max((t - (split - 0.35)) / 0.7, 0), 1)
-            return Float(u * u * (3 - 2 * u))
-        })
+        let start = 0.5 - 0.3 * params.balance - 0.35
+        weightScale = Float(1 / 0.7)
+        weightOffset = Float(-start / 0.7)
+    }
+
+    /// w_h at t = √Y: 0 below the transition, 1 above it, a smoothstep across it.
+    @inlinable @inline(__always)
+    public func highlightWeight<L: Lanes>(_ t: L) -> L {
+        let u = (t * L(repeating: weightScale) + L(repeating: weightOffset)).clamped(0, 1)
+        return u * u * (L(repeating: 3) - (u + u))
     }
 
     @inlinable @inline(__always)
     public func apply<L: Lanes>(_ input: RGB<L>, at location: PixelLocation) -> RGB<L> {
         let p = LookMath.finite(input)
         let y = LookMath.luminance(p).clamped(0, 1)
-        let wh = (y.squareRoot() * L(repeating: Float(Self.count - 1))).interpolated(in: highlightWeight.pointer, count: Self.count)
+        let wh = highlightWeight(y.squareRoot())
         let ws = L(repeating: 1) - wh
         let a = y * ws, b = y * wh
         return RGB(p.r + a * L(repeating: shadow.0) + b * L(repeating: highlight.0),
