@@ -14,7 +14,8 @@ struct grainDerived {
     uint enabled;                // amount > 0
     uint tileA;                  // table offset: noise tile 241², rows padded to 257
     uint tileB;                  // table offset: noise tile 263², rows padded to 279
-    uint weights;                // table offset: amount by √Y · 255
+    float weightBase;            // amount · ¼: the weight at black and white
+    float weightBump;            // amount · 3: the weight's rise toward the mid-tones, times 4t(1 − t) / 4
 };
 
 // Film grain (FilmGrainKernel): the CPU's seeded tiles, read by image position, so the
@@ -26,7 +27,8 @@ vec3 grainApply(vec3 p, ivec2 xy, grainDerived d) {
     float noise = tab(d.tileA + (y % 241u) * 257u + x % 241u)
                 + tab(d.tileB + (y % 263u) * 279u + x % 263u);
     float l = clampNaN(luminance(p), 0.0, 1.0);
-    float w = lookup(sqrt(l) * 255.0, d.weights);
+    float t = sqrt(l);
+    float w = d.weightBase + d.weightBump * (t * (1.0 - t));
     float g = atLeast(1.0 + noise * w, 0.0);
     return vec3(p.r * g, p.g * g, p.b * g);
 }

@@ -133,6 +133,20 @@ final class LookStageTests: XCTestCase {
         }
     }
 
+    /// Film grain's weight against its definition in FilmGrain's doc comment, amount · (¼ + ¾ ·
+    /// 4t(1 − t)), in Double. The Float form rounds the two constants and four operations, each
+    /// within half an ulp of values at most 1.75 · amount: tolerance 1e-6 · amount.
+    func testFilmGrainWeightIsItsQuadratic() {
+        for amount in [0.01, 0.2, 0.5, 1] {
+            let kernel = FilmGrainKernel(.init(amount: amount, size: 1.5, seed: 3))
+            for i in 0...2000 {
+                let t = Float(i) / 2000
+                let expected = amount * (0.25 + 0.75 * 4 * Double(t) * (1 - Double(t)))
+                XCTAssertEqual(Double(kernel.weight(t)), expected, accuracy: 1e-6 * amount, "amount \(amount), t = \(t)")
+            }
+        }
+    }
+
     /// HighlightRollOff skips the clamp of t = m / (m + ceiling) for a positive ceiling: t must
     /// already be in [0, 1] for every input, so clamping would change no bit.
     func testHighlightRollOffPositionNeedsNoClamp() {

@@ -247,7 +247,8 @@ public struct GLSLParameters: Sendable {
         set("grainD", "enabled", grain != nil)
         table("grainD", "tileA", grain?.tileA.values ?? [0])
         table("grainD", "tileB", grain?.tileB.values ?? [0])
-        table("grainD", "weights", grain?.weights.values ?? [0])
+        set("grainD", "weightBase", grain?.weightBase ?? 0)
+        set("grainD", "weightBump", grain?.weightBump ?? 0)
 
         set("outputEncodingD", "toOutput", output.toOutput.matrix.floats)
         table("outputEncodingD", "table", output.curve.values)

@@ -477,7 +477,8 @@ extension GLSLStage {
                 .init("enabled", .uint, "amount > 0"),
                 .init("tileA", .uint, "table offset: noise tile \(na)², rows padded to \(na + pad)"),
                 .init("tileB", .uint, "table offset: noise tile \(nb)², rows padded to \(nb + pad)"),
-                .init("weights", .uint, "table offset: amount by √Y · \(FilmGrainKernel.weightCount - 1)"),
+                .init("weightBase", .float, "amount · ¼: the weight at black and white"),
+                .init("weightBump", .float, "amount · 3: the weight's rise toward the mid-tones, times 4t(1 − t) / 4"),
             ],
             code: """
                 // Film grain (FilmGrainKernel): the CPU's seeded tiles, read by image position, so the
@@ -489,7 +490,8 @@ extension GLSLStage {
                     float noise = tab(d.tileA + (y % \(na)u) * \(na + pad)u + x % \(na)u)
                                 + tab(d.tileB + (y % \(nb)u) * \(nb + pad)u + x % \(nb)u);
                     float l = clampNaN(luminance(p), 0.0, 1.0);
-                    float w = lookup(sqrt(l) * \(glslFloat(Float(FilmGrainKernel.weightCount - 1))), d.weights);
+                    float t = sqrt(l);
+                    float w = d.weightBase + d.weightBump * (t * (1.0 - t));
                     float g = atLeast(1.0 + noise * w, 0.0);
                     return vec3(p.r * g, p.g * g, p.b * g);
                 }

@@ -2,8 +2,9 @@
 /// Film grain: seeded, spatially correlated luminance noise, identical on every run for a seed.
 ///
 /// What: out = RGB · max(0, 1 + n(x, y) · w(Y)), with n a unit-variance noise field and w the
-/// grain amount weighted toward the mid-tones (w = amount · (¼ + ¾ · 4t(1 − t)), t = √Y, a
-/// 256-entry table), so blacks stay black and whites stay clean, as with film.
+/// grain amount weighted toward the mid-tones (w = amount · (¼ + ¾ · 4t(1 − t)), t = √Y, computed
+/// as the quadratic it is: a table read is a per-lane load on SSE2), so blacks stay black and
+/// whites stay clean, as with film.
 /// How the field is made deterministic and engine-independent: `prepare` draws two periodic noise
 /// tiles (241² and 263², co-prime sizes, so the sum repeats only every 63 383 pixels) from a
 /// SplitMix64 generator seeded by `seed` (Steele, Lea & Flood, OOPSLA 2014), approximates a
@@ -30,10 +31,11 @@ public struct FilmGrainKernel: PointKernel {
 
     public static let sizes = (241, 263)
     public static let padding = 16
-    public static let weightCount = 256
     public let tileA: LookTable
     public let tileB: LookTable
-    public let weights: LookTable
+    /// w(t) = weightBase + weightBump · t(1 − t): amount · ¼ and amount · 3.
+    public let weightBase: Float
+    public let weightBump: Float
 
     public static func prepare(_ params: Params) -> LookElement? {
         params.amount > 0 ? .kernel(FilmGrainKernel(params)) : nil
@@ -42,10 +44,14 @@ public struct FilmGrainKernel: PointKernel {
     public init(_ params: Params) {
         tileA = LookTable(Self.tile(size: Self.sizes.0, sigma: params.size / 2, seed: params.seed, salt: 0xA5A5_0001))
         tileB = LookTable(Self.tile(size: Self.sizes.1, sigma: params.size / 2, seed: params.seed, salt: 0x5A5A_0002))
-        weights = LookTable((0..<Self.weightCount).map { i in
-            let t = Double(i) / Double(Self.weightCount - 1)
-            return Float(params.amount * (0.25 + 0.75 * 4 * t * (1 - t)))
-        })
+        weightBase = Float(params.amount * 0.25)
+        weightBump = Float(params.amount * 3)
+    }
+
+    /// The grain's weight at t = √Y, t in [0, 1].
+    @inlinable @inline(__always)
+    public func weight<L: Lanes>(_ t: L) -> L {
+        L(repeating: weightBase) + L(repeating: weightBump) * (t * (L(repeating: 1) - t))
     }
 
     @inlinable @inline(__always)
@@ -56,7 +62,7 @@ public struct FilmGrainKernel: PointKernel {
         let b = tileB.pointer + (location.y % nb) * (nb + Self.padding) + location.x % nb
         let noise = L(loading: a) + L(loading: b)
         let y = LookMath.luminance(p).clamped(0, 1)
-        let w = (y.squareRoot() * L(repeating: Float(Self.weightCount - 1))).interpolated(in: weights.pointer, count: Self.weightCount)
+        let w = weight(y.squareRoot())
         let g = (L(repeating: 1) + noise * w).atLeast(0)
         return RGB(p.r * g, p.g * g, p.b * g)
     }
