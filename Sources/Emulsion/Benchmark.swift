@@ -21,8 +21,8 @@ import Glibc
 ///   schedule the renderer runs, as ns/pixel and MP/s;
 /// - the SIMD lane width (4, 8, 16) through the whole fused core pipeline;
 /// - PNG encoding at 1 and 2 threads;
-/// - end to end RAW → 16-bit PNG as a separate process (`emulsion process`), wall time and peak
-///   resident memory from `wait4`'s rusage, and the same for each installed peer
+/// - end to end RAW → 16-bit PNG as a separate process (`emulsion process`), wall time, CPU time
+///   from `wait4` and peak resident memory from GNU time, and the same for each installed peer
 ///   (dcraw_emu, darktable-cli, rawtherapee-cli) measured the same way in the same run.
 /// Times are the minimum of `repeats` runs (the least disturbed by other work on a shared machine);
 /// what a line compares (engines, thread counts, lane widths) is measured in turns, round by round.
