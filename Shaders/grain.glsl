@@ -15,7 +15,7 @@ struct grainDerived {
     uint tileA;                  // table offset: noise tile 241², rows padded to 257
     uint tileB;                  // table offset: noise tile 263², rows padded to 279
     float weightBase;            // amount · ¼: the weight at black and white
-    float weightBump;            // amount · 3: the weight's rise toward the mid-tones, times 4t(1 − t) / 4
+    float weightBump;            // amount · 3: the weight is weightBase + weightBump · t(1 − t), t = √Y
 };
 
 // Film grain (FilmGrainKernel): the CPU's seeded tiles, read by image position, so the

@@ -478,7 +478,7 @@ extension GLSLStage {
                 .init("tileA", .uint, "table offset: noise tile \(na)², rows padded to \(na + pad)"),
                 .init("tileB", .uint, "table offset: noise tile \(nb)², rows padded to \(nb + pad)"),
                 .init("weightBase", .float, "amount · ¼: the weight at black and white"),
-                .init("weightBump", .float, "amount · 3: the weight's rise toward the mid-tones, times 4t(1 − t) / 4"),
+                .init("weightBump", .float, "amount · 3: the weight is weightBase + weightBump · t(1 − t), t = √Y"),
             ],
             code: """
                 // Film grain (FilmGrainKernel): the CPU's seeded tiles, read by image position, so the
