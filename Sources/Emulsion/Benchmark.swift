@@ -591,10 +591,10 @@ public final class Benchmark {
     /// Each key's measurement run once per round, and each value's minimum over the rounds. What
     /// is compared (the engines, lane widths, strip heights) takes turns, forward in even rounds
     /// and backward in odd ones, so a slow spell of the machine (a neighbour's load, a clock
-    /// change: on the shared host of run v29 the same kernel ran 35% faster or slower for seconds
+    /// change: on the shared host of run v29 the same loop's thread CPU time doubled for seconds
     /// at a time) falls on every key alike instead of on whichever ran through it; measured one
-    /// key after another, a stage's scalar ÷ SIMD ratio moved between 1.5× and 3.4× from one
-    /// profile to the next on unchanged code.
+    /// key after another, ColourMatrix's scalar ÷ SIMD ratio read 2.3× to 6.8× over the inputs and
+    /// looks of one run on unchanged code (docs/PERFORMANCE.md, run v29).
     func interleavedMinima<Key: Hashable>(_ keys: some Collection<Key>, rounds: Int, _ measure: (Key) -> [Double]) -> [Key: [Double]] {
         var best: [Key: [Double]] = [:]
         let order = Array(keys)
