@@ -223,22 +223,22 @@ public final class Benchmark {
         // The same fused core as `process` runs it: into one PNG segment's band buffer, reused.
         do {
             var line = "core as streamed (fused, into a reused PNG-segment band, as `process` renders), 1 thread, CPU:"
-            let workers = [Engine.scalar, .simd].map { engine -> (BandRendering, BandWorker, Int) in
+            var workers: [Engine: (BandRendering, BandWorker, Int)] = [:]
+            for engine in [Engine.scalar, .simd] {
                 var bandOptions = renderOptions
                 bandOptions.engine = engine
                 let rendering = BandRendering(plan: plan, options: bandOptions)
                 let rows = PNGFile.segmentRows(width: rendering.width, channels: 3, bitDepth: 16)
-                return (rendering, rendering.makeWorker(rows: rows), rows)
+                workers[engine] = (rendering, rendering.makeWorker(rows: rows), rows)
             }
-            let times = interleavedMinima(workers.indices, rounds: options.repeats) { index -> [Double] in
-                let (rendering, worker, rows) = workers[index]
+            let banded = interleavedMinima([Engine.scalar, .simd], rounds: options.repeats) { engine -> [Double] in
+                let (rendering, worker, rows) = workers[engine]!
                 return [timesOnce {
                     for first in stride(from: 0, to: rendering.height, by: rows) {
                         _ = worker.rows(first..<min(rendering.height, first + rows))
                     }
                 }.cpu * 1e9 / Double(outPixels)]
-            }
-            let banded: [Engine: Double] = [.scalar: times[0]![0], .simd: times[1]![0]]
+            }.mapValues { $0[0] }
             for engine in [Engine.scalar, .simd] { line += "  \(engine.rawValue)" + CFormat.string(" %.2f ns/px", banded[engine]!) }
             print(line + CFormat.string("  (%.2f×; %.2f× Halide's 2.6 ns/px)", banded[.scalar]! / banded[.simd]!, banded[.simd]! / 2.6))
         }
@@ -618,10 +618,9 @@ public final class Benchmark {
     func minimumTimes(_ repeats: Int, _ body: () -> Void) -> (wall: Double, cpu: Double) {
         var wall = Double.infinity, cpu = Double.infinity
         for _ in 0..<max(1, repeats) {
-            let t = DispatchTime.now(), c = Self.processCPUSeconds()
-            body()
-            wall = min(wall, seconds(since: t))
-            cpu = min(cpu, Self.processCPUSeconds() - c)
+            let t = timesOnce(body)
+            wall = min(wall, t.wall)
+            cpu = min(cpu, t.cpu)
         }
         return (wall, cpu)
     }
