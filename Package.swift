@@ -4,7 +4,7 @@ import PackageDescription
 // C enters only through the shim targets (CLibRaw, CLibRawPeek, CLCMS2, CPNGShim, CProcessShim, and CVulkanCompute for tests); they expose no Swift API.
 // CLibRawPeek is C++ behind a C header: it reads a decision LibRaw keeps in its C++ object (RawFile.checkLossyLoaderOpcodes).
 // EmulsionCore is pure Swift (no C imports) so its kernels build anywhere, aarch64 included.
-// Two code-generation options for the product's Swift targets, through `unsafeFlags`, which SwiftPM refuses in a
+// Three code-generation options for the product's Swift targets, through `unsafeFlags`, which SwiftPM refuses in a
 // versioned dependency whose manifest is older than tools version 6.2 (swiftlang/swift-package-manager#8951): hence
 // 6.2 above, so that other packages can depend on the library by version (PackageConsumerTests).
 // 1. LLVM's SLP vectorizer limited to trees of depth 6 (its default is 12). Swift's SIMD4 arithmetic reaches LLVM as
@@ -19,10 +19,18 @@ import PackageDescription
 //    compiler already knows. The decode worker's header (Codable) cost 5.8 M instructions to write and 6.5 M to
 //    read on the 0.2 MP Pixel crop, 0.8 M and 2.1 M with this (callgrind, docs/PERFORMANCE.md run v19).
 //    Slightly larger code; no value changes.
+// 3. Debug builds optimise the product's targets too (`-O` after SwiftPM's `-Onone`; overflow checks, preconditions
+//    and `#if DEBUG` code stay, as does `-enable-testing` for `@testable import`). The tests render every sample through
+//    both engines and every look: unoptimised, the suite's tests took 743 s on the project's 2-core machine, optimised
+//    167 s, for about 90 s more compiling (session 24). And they then test the code the optimiser makes, which is the
+//    code that ships: the engines' bitwise agreement holds under the same optimiser as in release. For stepping
+//    through unoptimised code in a debugger: `EMULSION_UNOPTIMISED_DEBUG=1 swift build` (SwiftPM re-reads this
+//    manifest when the environment changes). The test targets themselves stay unoptimised.
+let optimiseDebugBuilds = Context.environment["EMULSION_UNOPTIMISED_DEBUG"] == nil
 let productCodegen: [SwiftSetting] = [.unsafeFlags([
     "-Xllvm", "-slp-recursion-max-depth=6",
     "-Xfrontend", "-disable-concrete-type-metadata-mangled-name-accessors",
-])]
+])] + (optimiseDebugBuilds ? [.unsafeFlags(["-O"], .when(configuration: .debug))] : [])
 
 // The executable's own symbols stay out of its dynamic symbol table. `-static-stdlib` links with `-export-dynamic`
 // (the toolchain's static-stdlib-args.lnk), which put ~5 900 of the product's Swift symbols there: every process start
