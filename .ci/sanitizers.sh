@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 what="${1:-all}"
 samples=../shared/raw-samples
 if [ "$what" = tsan ] || [ "$what" = all ]; then
-  swift build --sanitize=thread --scratch-path .build-tsan --product emulsion
+  # EMULSION_TSAN: two LLVM intrinsics as plain Swift (Lanes.swift says why), the same values.
+  swift build --sanitize=thread --scratch-path .build-tsan --product emulsion -Xswiftc -DEMULSION_TSAN
   out=$(mktemp -d)
   # Two files at once, each with two engine threads: both kinds of parallelism at the same time.
   TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" .build-tsan/debug/emulsion process --in-process-decoder \

@@ -97,6 +97,16 @@ public protocol Lanes: Sendable {
     func gatheredRecords(from table: UnsafePointer<Float>) -> (Self, Self, Self)
 }
 
+#if EMULSION_TSAN
+// Thread Sanitizer builds only (`.ci/sanitizers.sh tsan` passes -DEMULSION_TSAN): under
+// -sanitize=thread, Swift 6.3.1 calls the two intrinsics below through `invoke`, which LLVM's
+// verifier rejects ("Cannot invoke an intrinsic"), and the compiler aborts. The same values in
+// plain Swift: `Float.squareRoot()` is IEEE's correctly rounded root, and the fence changes no bit.
+@usableFromInline @inline(__always) func _squareRoot4(_ x: SIMD4<Float>) -> SIMD4<Float> {
+    SIMD4(x[0].squareRoot(), x[1].squareRoot(), x[2].squareRoot(), x[3].squareRoot())
+}
+@usableFromInline @inline(__always) func _vector4(_ x: SIMD4<Float>) -> SIMD4<Float> { x }
+#else
 /// IEEE square root of four lanes: the LLVM intrinsic, which every target lowers to its vector
 /// instruction (`sqrtps`, `fsqrt v.4s`). Declared through `@_silgen_name` because the standard
 /// library's `SIMD.squareRoot()` is a lane loop of libm calls with an errno branch per lane.
@@ -110,6 +120,7 @@ public protocol Lanes: Sendable {
 /// vector, so the shuffle before it must be materialised (`shufps`; `uzp1`/`uzp2` on NEON) and
 /// the arithmetic after it starts from that vector.
 @_silgen_name("llvm.arithmetic.fence.v4f32") @usableFromInline func _vector4(_ x: SIMD4<Float>) -> SIMD4<Float>
+#endif
 
 extension SIMD4 where Scalar == Float {
     /// Lanes where `mask` is set take `a`, the others `b`: `b ^ ((a ^ b) & mask)` on the lanes'
