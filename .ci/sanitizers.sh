@@ -28,10 +28,14 @@ if [ "$what" = asan ] || [ "$what" = all ]; then
   nm .build-asan/debug/emulsion | grep __asan_init >/dev/null || { echo "asan: .build-asan/debug/emulsion is not an ASan build" >&2; exit 1; }
   # Reports go to files, so one from a spawned CLI process cannot hide behind a test that only
   # checks an exit code; exit code 99 is none of the CLI's own (0, 1, 2, 130). Leak detection is
-  # off: LibRaw leaks libjpeg state on error paths (docs/RELIABILITY.md), not ours to fix.
+  # off: LibRaw leaks libjpeg state on error paths (docs/RELIABILITY.md), not ours to fix. SIGBUS
+  # is left to the process: ByteSourceTests has a forked child read a mapping cut short and expects
+  # it to die of SIGBUS, which ASan's own handler would turn into a report and exit code 99; and
+  # Swift's crash handler is off, since it copies the crashed thread's stack, which ASan reports
+  # as a stack-buffer-underflow (in CrashHandlerLinux.cpp's memserver_read) before the signal lands.
   reports=$(mktemp -d)
   status=0
-  ASAN_OPTIONS="detect_leaks=0:exitcode=99:log_path=$reports/asan" swift test --skip-build --sanitize=address \
+  SWIFT_BACKTRACE=enable=no ASAN_OPTIONS="detect_leaks=0:handle_sigbus=0:exitcode=99:log_path=$reports/asan" swift test --skip-build --sanitize=address \
     --scratch-path .build-asan "${@:2}" || status=$?
   if ls "$reports"/asan.* >/dev/null 2>&1; then
     cat "$reports"/asan.* >&2
