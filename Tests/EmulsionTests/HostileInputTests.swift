@@ -4,8 +4,9 @@ import Foundation
 import XCTest
 
 /// Hostile raw files through the CLI (issue 7): every variant either decodes or fails with one
-/// line naming the file, within a time limit, and never crashes. Variants are generated from the
-/// small real samples (see HostileRaws): 2,100 are generated and every 5th is run in the test
+/// line naming the file, within a time limit, and never crashes; one that decodes renders to a
+/// whole PNG. Variants are generated from the small real samples (see HostileRaws): 2,100 are
+/// generated and every 5th is run through `emulsion info` and `emulsion process` in the test
 /// suite (`EMULSION_HOSTILE_STRIDE`); `.ci/hostile.sh` runs all of them, or more
 /// (`EMULSION_HOSTILE_COUNT`). Decodes run in the isolated decoder with a 10 s limit.
 final class HostileInputTests: XCTestCase {
@@ -43,7 +44,9 @@ final class HostileInputTests: XCTestCase {
             throw XCTSkip("no samples")
         }
         let total = Int(ProcessInfo.processInfo.environment["EMULSION_HOSTILE_COUNT"] ?? "") ?? 2100
-        // Every variant is generated; the test suite runs every `every`-th (1 in .ci/hostile.sh).
+        // Every variant is generated; the test suite runs every `every`-th (1 in .ci/hostile.sh:
+        // 5 minutes on a 2-core machine, 4 of them in `process`, whose render the debug build
+        // runs slower than a release build does).
         let every = max(1, Int(ProcessInfo.processInfo.environment["EMULSION_HOSTILE_STRIDE"] ?? "") ?? 5)
         var generated = 0
         var paths: [String] = []
@@ -59,27 +62,56 @@ final class HostileInputTests: XCTestCase {
                 paths.append(url.path)
             }
         }
-        // `info` decodes fully (LibRaw open + unpack + our copy); batches keep a crash attributable.
-        var failures = 0
+        // `info` decodes fully (LibRaw open + unpack + our copy); `process` decodes again and
+        // renders what decodes. Batches keep a crash attributable.
+        let out = dir.appendingPathComponent("out")
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        var refusedByInfo = Set<String>(), refusedByProcess = Set<String>()
         for batch in stride(from: 0, to: paths.count, by: 100).map({ Array(paths[$0..<min($0 + 100, paths.count)]) }) {
-            let started = Date()
-            let r = try cli(["info", "--json", "--decode-timeout", "10"] + batch, timeout: 400)
-            if r.status == 0 || r.status == 1, Date().timeIntervalSince(started) < 400 {
-                assertCalm(r, files: batch, started: started, timeout: 400)
-                failures += r.stderr.split(separator: "\n").count
-                continue
-            }
-            // The batch crashed or hung: run its files one by one to name the culprits.
-            for path in batch {
-                let t0 = Date()
-                let single = try cli(["info", "--json", "--decode-timeout", "10", path], timeout: 30)
-                assertCalm(single, files: [path], started: t0, timeout: 30)
-                if single.status == 1 { failures += 1 }
-            }
+            refusedByInfo.formUnion(try refusals(["info", "--json", "--decode-timeout", "10"], of: batch))
+            refusedByProcess.formUnion(try refusals(["process", "--decode-timeout", "10", "--out-dir", out.path], of: batch))
         }
+        let written = try FileManager.default.contentsOfDirectory(atPath: out.path)
+        XCTAssertTrue(written.allSatisfy { !$0.hasPrefix(".") }, "temporaries left: \(written.filter { $0.hasPrefix(".") })")
+        XCTAssertEqual(written.count + refusedByProcess.count, paths.count, "every file is either written or named in an error")
+        for name in written { try assertWholePNG(out.appendingPathComponent(name)) }
+        // What the decode refuses the render must refuse too; the render may refuse more (a
+        // decodable file it cannot render, e.g. no usable colour matrix), which is counted.
+        XCTAssertTrue(refusedByInfo.isSubset(of: refusedByProcess), "info refused, process rendered: \(refusedByInfo.subtracting(refusedByProcess).sorted().prefix(5))")
         XCTAssertGreaterThanOrEqual(generated, 2000)
-        print("hostile raws: \(generated) generated, \(paths.count) run, \(failures) refused with one-line errors, \(paths.count - failures) still decodable")
-        XCTAssertGreaterThan(failures, paths.count / 4, "most damaged files should be refused")
+        print("hostile raws: \(generated) generated, \(paths.count) run, \(refusedByInfo.count) refused by info with one-line errors, \(paths.count - refusedByInfo.count) still decodable, \(written.count) rendered, \(refusedByProcess.count - refusedByInfo.count) more refused by process")
+        XCTAssertGreaterThan(refusedByInfo.count, paths.count / 4, "most damaged files should be refused")
+    }
+
+    /// Runs `command` over `batch` and returns the files it refused (each named by one error
+    /// line), checking the run is calm; a batch that crashes or hangs is rerun file by file to
+    /// name the culprits.
+    func refusals(_ command: [String], of batch: [String], file: StaticString = #filePath, line: UInt = #line) throws -> Set<String> {
+        func refused(_ r: TestSupport.RunResult, among files: [String]) -> Set<String> {
+            Set(r.stderr.split(separator: "\n").compactMap { errorLine in files.first { errorLine.hasPrefix("emulsion: \($0): ") } })
+        }
+        let started = Date()
+        let r = try cli(command + batch, timeout: 400)
+        if r.status == 0 || r.status == 1, Date().timeIntervalSince(started) < 400 {
+            assertCalm(r, files: batch, started: started, timeout: 400, file: file, line: line)
+            return refused(r, among: batch)
+        }
+        var culprits = Set<String>()
+        for path in batch {
+            let t0 = Date()
+            let single = try cli(command + [path], timeout: 30)
+            assertCalm(single, files: [path], started: t0, timeout: 30, file: file, line: line)
+            culprits.formUnion(refused(single, among: [path]))
+        }
+        return culprits
+    }
+
+    /// A PNG file from its signature to its IEND chunk: a render that stopped half-way is not
+    /// renamed into place (AtomicOutput), so a cut file here is a bug.
+    func assertWholePNG(_ url: URL, file: StaticString = #filePath, line: UInt = #line) throws {
+        let bytes = try [UInt8](Data(contentsOf: url))
+        XCTAssertEqual(Array(bytes.prefix(8)), [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A], "not a PNG: \(url.lastPathComponent)", file: file, line: line)
+        XCTAssertEqual(Array(bytes.suffix(12)), [0, 0, 0, 0, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82], "no IEND at the end: \(url.lastPathComponent)", file: file, line: line)
     }
 
     func testDamagedRawsThroughTheWholePipeline() throws {
@@ -102,6 +134,7 @@ final class HostileInputTests: XCTestCase {
         let written = try FileManager.default.contentsOfDirectory(atPath: out.path)
         XCTAssertTrue(written.allSatisfy { !$0.hasPrefix(".") }, "temporaries left: \(written)")
         XCTAssertEqual(written.count + r.stderr.split(separator: "\n").count, paths.count)
+        for name in written { try assertWholePNG(out.appendingPathComponent(name)) }
     }
 
     /// A decoder that hangs is stopped at the time limit, named, and the batch goes on. The hang
