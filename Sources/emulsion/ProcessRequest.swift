@@ -73,7 +73,7 @@ struct ProcessRequest: Equatable {
         if let wbRect {
             let v = wbRect.split(separator: ",").compactMap { Int($0.trimmingWhitespace()) }
             guard v.count == 4, v.allSatisfy({ $0 >= 0 }), v[2] > 0, v[3] > 0 else {
-                throw ProfileError(file: "--wb-rect", keyPath: "", message: "expected x,y,w,h (non-negative integers), got \"\(wbRect)\"")
+                throw ProfileError(file: "--wb-rect", keyPath: "", message: "expected x,y,w,h: x and y 0 or more, w and h 1 or more (integers), got \"\(wbRect)\"")
             }
             out += ["whiteBalance.mode=spot", "whiteBalance.spotX=\(v[0])", "whiteBalance.spotY=\(v[1])",
                     "whiteBalance.spotWidth=\(v[2])", "whiteBalance.spotHeight=\(v[3])"]

@@ -235,6 +235,8 @@ final class CLITests: XCTestCase {
         assertOneLineError(r, mentions: ["--wb", "KELVIN"], status: 2)
         r = try emulsion(["process", linear, "--out-dir", dir.path, "--overwrite", "--wb-rect", "1,2"])
         assertOneLineError(r, mentions: ["--wb-rect", "x,y,w,h"], status: 2)
+        r = try emulsion(["process", linear, "--out-dir", dir.path, "--overwrite", "--wb-rect", "1,2,0,4"])
+        assertOneLineError(r, mentions: ["--wb-rect", "w and h 1 or more", "1,2,0,4"], status: 2)
         r = try emulsion(["process", linear, "--out-dir", dir.path, "--overwrite", "--demosaic", "amaze"])
         assertOneLineError(r, mentions: ["demosaic.algorithm", "rcd"], status: 2)
         r = try emulsion(["process", linear, "--out-dir", dir.path, "--overwrite", "--dcp", dir.appendingPathComponent("none.dcp").path])
