@@ -75,7 +75,11 @@ extension ProfileCommand {
             guard let data = FileManager.default.contents(atPath: file) else {
                 throw ProfileError(file: file, keyPath: "", message: "no such file")
             }
-            guard case .object(var object) = try JSONDecoder().decode(JSONValue.self, from: data) else {
+            let parsed: JSONValue
+            do { parsed = try JSONText.parse([UInt8](data)) } catch let error as JSONText.ParseError {
+                throw ProfileError(file: file, keyPath: error.keyPath, message: error.message)
+            }
+            guard case .object(var object) = parsed else {
                 throw ProfileError(file: file, keyPath: "", message: "expected a JSON object at the top level")
             }
             for assignment in assignments {

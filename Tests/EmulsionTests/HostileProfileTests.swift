@@ -31,7 +31,12 @@ final class HostileProfileTests: XCTestCase {
             ("null", "", "expected a JSON object"),
             (#"{"schemaVersion": 1, "name": "x", "exposure": {"ev": NaN}}"#, "", "not valid JSON"),
             (#"{"schemaVersion": 1, "name": "x", "exposure": {"ev": Infinity}}"#, "", "not valid JSON"),
-            (#"{"schemaVersion": 1, "name": "x", "exposure": {"ev": 1e999}}"#, "exposure.ev", ""),
+            (#"{"schemaVersion": 1, "name": "x", "exposure": {"ev": 1e999}}"#, "exposure.ev", "beyond the range of a double"),
+            // JSONDecoder kept the first of two equal keys silently; a leading zero read as a
+            // number beyond Double; a trailing comma passed (and fails in jq and Python).
+            (#"{"schemaVersion": 1, "name": "x", "tone": {"contrast": 1.5}, "tone": {"contrast": 2.5}}"#, "tone", "appears twice, at line 1, column 35 and line 1, column 62"),
+            (#"{"schemaVersion": 1, "name": "x", "exposure": {"ev": 01}}"#, "", "line 1, column 54: a number with a leading zero"),
+            (#"{"schemaVersion": 1, "name": "x", "exposure": {"ev": 1},}"#, "", "line 1, column 56: a ',' before '}'"),
             (#"{"schemaVersion": 1, "name": "x", "exposure": {"ev": -1e999}}"#, "exposure.ev", ""),
             (#"{"schemaVersion": 1, "name": "x", "exposure": {"ev": 10.0001}}"#, "exposure.ev", "out of range"),
             (#"{"schemaVersion": 1, "name": "x", "exposure": {"ev": -11}}"#, "exposure.ev", "out of range"),

@@ -71,6 +71,13 @@ final class LookCLITests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(try String(contentsOfFile: path, encoding: .utf8).contains("\"contrast\": 1.2"))
         XCTAssertEqual(try FileManager.default.destinationOfSymbolicLink(atPath: link), path)
+        // A file that is not JSON is named with the place of the problem, and left as it was
+        // (it printed Foundation's DecodingError, without the file, before JSONText).
+        let broken = dir.appendingPathComponent("broken.json").path
+        try "{\n  \"schemaVersion\": 1,\n  \"name\": \"b\"\n  \"tone\": {}\n}\n".write(toFile: broken, atomically: false, encoding: .utf8)
+        r = try emulsion(["profile", "set", broken, "tone.contrast=1.2"])
+        assertOneLineError(r, mentions: [broken, "line 4, column 3", "expected ',' or '}' after the value of \"name\""])
+        XCTAssertFalse(try String(contentsOfFile: broken, encoding: .utf8).contains("contrast"))
     }
 
     func testChartReportsPerPatchDeltaE() throws {

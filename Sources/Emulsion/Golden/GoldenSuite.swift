@@ -66,8 +66,8 @@ public struct GoldenSuite: Sendable {
             throw GoldenSuiteError(file: manifest.path, message: exists ? "cannot be read" : "missing (a suite folder needs a \(manifestName) manifest)")
         }
         let document: JSONValue
-        do { document = try JSONDecoder().decode(JSONValue.self, from: data) } catch {
-            throw GoldenSuiteError(file: manifest.path, message: "is not valid JSON (\(ProfileLoader.describe(error)))")
+        do { document = try JSONText.parse([UInt8](data)) } catch let error as JSONText.ParseError {
+            throw GoldenSuiteError(file: manifest.path, message: error.description)
         }
         return try ManifestReader(file: manifest.path).suite(document, directory: url)
     }

@@ -146,8 +146,8 @@ public struct DeviceLoader: Sendable {
     /// Parses and validates a device description (`file` names it in errors).
     public func parse(_ data: Data, file: String) throws -> DeviceDescription {
         let document: JSONValue
-        do { document = try JSONDecoder().decode(JSONValue.self, from: data) } catch {
-            throw ProfileError(file: file, keyPath: "", message: "is not valid JSON (\(ProfileLoader.describe(error)))")
+        do { document = try JSONText.parse([UInt8](data)) } catch let error as JSONText.ParseError {
+            throw ProfileError(file: file, keyPath: error.keyPath, message: error.message)
         }
         return try resolve(document, file: file)
     }

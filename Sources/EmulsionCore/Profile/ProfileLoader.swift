@@ -94,13 +94,8 @@ public struct ProfileLoader: Sendable {
             throw ProfileError(file: path, keyPath: "", message: "cannot be read")
         }
         let document: JSONValue
-        do { document = try JSONDecoder().decode(JSONValue.self, from: data) } catch let DecodingError.typeMismatch(_, context)
-            where !context.codingPath.isEmpty {
-            // Valid JSON syntax whose value no type can hold: in practice a number beyond Double (1e999).
-            throw ProfileError(file: path, keyPath: context.codingPath.map(\.stringValue).joined(separator: "."),
-                               message: "value cannot be represented (a number beyond ±1.8e308?)")
-        } catch {
-            throw ProfileError(file: path, keyPath: "", message: "is not valid JSON (\(Self.describe(error)))")
+        do { document = try JSONText.parse([UInt8](data)) } catch let error as JSONText.ParseError {
+            throw ProfileError(file: path, keyPath: error.keyPath, message: error.message)
         }
         return try resolve(document, file: path, chain: chain + [path], directory: url.deletingLastPathComponent())
     }
@@ -108,8 +103,8 @@ public struct ProfileLoader: Sendable {
     /// Parses and resolves a profile held in memory (`label` names it in errors).
     public func profile(fromJSON data: Data, label: String) throws -> Profile {
         let document: JSONValue
-        do { document = try JSONDecoder().decode(JSONValue.self, from: data) } catch {
-            throw ProfileError(file: label, keyPath: "", message: "is not valid JSON (\(Self.describe(error)))")
+        do { document = try JSONText.parse([UInt8](data)) } catch let error as JSONText.ParseError {
+            throw ProfileError(file: label, keyPath: error.keyPath, message: error.message)
         }
         return try resolve(document, file: label)
     }
@@ -188,16 +183,6 @@ public struct ProfileLoader: Sendable {
         return resolved
     }
 
-    /// A JSON decoding error as the text after "is not valid JSON" in profiles, device
-    /// descriptions and golden-suite manifests.
-    public static func describe(_ error: Error) -> String {
-        if case DecodingError.dataCorrupted(let context) = error {
-            // JSONDecoder's own text ("The given data was not valid JSON."); its underlying error
-            // carries no description of its own.
-            return context.debugDescription
-        }
-        return "\(error)"
-    }
 }
 
 /// Schema migrations: each breaking change bumps `Profile.schemaVersion` and adds a step here
