@@ -63,13 +63,14 @@ final class HostileInputTests: XCTestCase {
             }
         }
         // `info` decodes fully (LibRaw open + unpack + our copy); `process` decodes again and
-        // renders what decodes. Batches keep a crash attributable.
+        // renders what decodes (`--overwrite`: a crashed batch is rerun file by file). Batches
+        // keep a crash attributable.
         let out = dir.appendingPathComponent("out")
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
         var refusedByInfo = Set<String>(), refusedByProcess = Set<String>()
         for batch in stride(from: 0, to: paths.count, by: 100).map({ Array(paths[$0..<min($0 + 100, paths.count)]) }) {
             refusedByInfo.formUnion(try refusals(["info", "--json", "--decode-timeout", "10"], of: batch))
-            refusedByProcess.formUnion(try refusals(["process", "--decode-timeout", "10", "--out-dir", out.path], of: batch))
+            refusedByProcess.formUnion(try refusals(["process", "--decode-timeout", "10", "--overwrite", "--out-dir", out.path], of: batch))
         }
         let written = try FileManager.default.contentsOfDirectory(atPath: out.path)
         XCTAssertTrue(written.allSatisfy { !$0.hasPrefix(".") }, "temporaries left: \(written.filter { $0.hasPrefix(".") })")

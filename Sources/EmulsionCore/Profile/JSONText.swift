@@ -10,7 +10,7 @@
 /// Strict where JSONDecoder is lenient: a comma before `}` or `]` is an error, as it is for jq
 /// and Python's json module, so a profile that loads here loads in the tools it is shared with.
 /// A UTF-8 byte-order mark at the start is skipped (RFC 8259 §8.1 allows parsers to). Nesting is
-/// limited to `maximumDepth` levels (the shipped formats need 5), so hostile input cannot
+/// limited to `maximumDepth` levels (the shipped files nest 4 deep at most), so hostile input cannot
 /// exhaust a worker thread's stack.
 ///
 /// Foundation-free.
