@@ -1,5 +1,7 @@
 /// A JSON document as a value, so profiles can be validated key by key with exact error paths
 /// (Codable structs would stop at the first unknown key without saying which file it was in).
+/// The project's own files are read by `JSONText`; `Decodable` stays for library users and as
+/// the oracle `JSONTextTests` compares it with.
 public enum JSONValue: Sendable, Equatable, Codable {
     case null
     case bool(Bool)
