@@ -91,13 +91,7 @@ extension ProfileCommand {
                     if key == "extends" && text.isEmpty { object.removeValue(forKey: key) } else { object[key] = .string(text) }
                     continue
                 }
-                let parts = key.split(separator: ".").map(String.init)
-                guard parts.count == 2, let stage = StageCatalogue.stage(parts[0]) else {
-                    throw ProfileError(file: file, keyPath: key, message: "unknown stage; stages: " + StageCatalogue.all.map(\.name).joined(separator: ", "))
-                }
-                guard let declaration = stage.parameter(parts[1]) else {
-                    throw ProfileError(file: file, keyPath: key, message: "unknown parameter; parameters of \(stage.name): " + stage.parameters.map(\.name).joined(separator: ", "))
-                }
+                let (stage, declaration) = try StageCatalogue.parameter(key, in: assignment, from: file)
                 switch declaration.parse(text) {
                 case .failure(let p): throw ProfileError(file: file, keyPath: key, message: p.message)
                 case .success(let v):

@@ -76,5 +76,20 @@ final class ProfileTests: XCTestCase {
         XCTAssertThrowsError(try Profile.defaults.applying(overrides: ["exposure.ev=20"]))
         XCTAssertThrowsError(try Profile.defaults.applying(overrides: ["exposure.nope=1"]))
         XCTAssertThrowsError(try Profile.defaults.applying(overrides: ["exposure"]))
+        // Each refusal says what was wrong: a malformed assignment is not blamed on a stage.
+        let expected: [(String, String)] = [
+            ("exposure", "--set: exposure: expected stage.parameter=value"),
+            ("exposure=1", "--set: expected stage.parameter=value, got \"exposure=1\""),
+            ("=1", "--set: expected stage.parameter=value, got \"=1\""),
+            ("exposure.ev.x=1", "--set: expected stage.parameter=value, got \"exposure.ev.x=1\""),
+            ("exposure.=1", "--set: expected stage.parameter=value, got \"exposure.=1\""),
+            ("expo.ev=1", "--set: expo.ev: unknown stage; stages: "),
+            ("exposure.nope=1", "--set: exposure.nope: unknown parameter; parameters of exposure: "),
+        ]
+        for (assignment, message) in expected {
+            XCTAssertThrowsError(try Profile.defaults.applying(overrides: [assignment])) {
+                XCTAssertTrue("\($0)".hasPrefix(message), "\($0)")
+            }
+        }
     }
 }

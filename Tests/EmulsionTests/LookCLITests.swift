@@ -78,6 +78,9 @@ final class LookCLITests: XCTestCase {
         r = try emulsion(["profile", "set", broken, "tone.contrast=1.2"])
         assertOneLineError(r, mentions: [broken, "line 4, column 3", "expected ',' or '}' after the value of \"name\""])
         XCTAssertFalse(try String(contentsOfFile: broken, encoding: .utf8).contains("contrast"))
+        // A stage without a parameter is a malformed assignment, not an unknown stage.
+        r = try emulsion(["profile", "set", path, "tone=1"])
+        assertOneLineError(r, mentions: [path, "expected stage.parameter=value, got \"tone=1\""])
     }
 
     func testChartReportsPerPatchDeltaE() throws {

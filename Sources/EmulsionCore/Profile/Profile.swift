@@ -76,15 +76,7 @@ public struct Profile: Sendable, Equatable {
             }
             let path = String(assignment[..<eq]).trimmingWhitespace()
             let text = String(assignment[assignment.index(after: eq)...]).trimmingWhitespace()
-            let parts = path.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
-            guard parts.count == 2, let stage = StageCatalogue.stage(parts[0]) else {
-                throw ProfileError(file: "--set", keyPath: path,
-                                   message: "unknown stage; stages: " + StageCatalogue.all.map(\.name).joined(separator: ", "))
-            }
-            guard let declaration = stage.parameter(parts[1]) else {
-                throw ProfileError(file: "--set", keyPath: path,
-                                   message: "unknown parameter; parameters of \(stage.name): " + stage.parameters.map(\.name).joined(separator: ", "))
-            }
+            let (stage, declaration) = try StageCatalogue.parameter(path, in: assignment, from: "--set")
             switch declaration.parse(text) {
             case .success(.text(let file)) where !file.isEmpty:
                 let resolved = try ProfileLoader.resolveFile(file, relativeTo: nil, file: "--set", keyPath: path, declaration: declaration)

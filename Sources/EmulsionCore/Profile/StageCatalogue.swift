@@ -46,4 +46,23 @@ public enum StageCatalogue {
     public static let all: [StageDeclaration] = [whiteBalance, highlights, demosaic, exposure, camera, opcodes] + lookStages
 
     public static func stage(_ name: String) -> StageDeclaration? { all.first { $0.name == name } }
+
+    /// The stage and parameter `path` ("tone.contrast") names in `assignment` ("tone.contrast=1.3",
+    /// from `--set` or `profile set`), or the one-line error that says what is wrong with it; `file`
+    /// names where the assignment came from in that error.
+    public static func parameter(_ path: String, in assignment: String, from file: String) throws -> (StageDeclaration, ParameterDeclaration) {
+        let parts = path.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+            // "tone=1", "=1", "tone.contrast.x=1": not a known stage's fault.
+            throw ProfileError(file: file, keyPath: "", message: "expected stage.parameter=value, got \"\(assignment)\"")
+        }
+        guard let stage = stage(parts[0]) else {
+            throw ProfileError(file: file, keyPath: path, message: "unknown stage; stages: " + all.map(\.name).joined(separator: ", "))
+        }
+        guard let declaration = stage.parameter(parts[1]) else {
+            throw ProfileError(file: file, keyPath: path,
+                               message: "unknown parameter; parameters of \(stage.name): " + stage.parameters.map(\.name).joined(separator: ", "))
+        }
+        return (stage, declaration)
+    }
 }
