@@ -25,7 +25,7 @@ struct ProcessCommand: ParsableCommand {
 
     private static let defaults = ProcessRequest()
 
-    @Argument(help: "Raw files (any format LibRaw reads).")
+    @Argument(help: "Raw files (any format LibRaw reads), or folders: a folder stands for the raw files directly in it (by extension, subfolders not searched).")
     var inputs: [String] = []
 
     @Option(name: .shortAndLong, help: "Output PNG (one input only).")

@@ -84,13 +84,19 @@ struct ProcessRequest: Equatable {
     /// Renders the request's files, reporting each failure on one line; throws `ExitCode` 2 for a
     /// problem before any file is tried (profile, device, output folder, plan) and 1 when a file failed.
     func run() throws {
+        // Folders become their raw files first: the worker is asked for the first file below.
+        let named: [String]
+        do { named = try InputFolders.expand(self.inputs) } catch {
+            complain("emulsion: \(error)")
+            throw ExitCode(2)
+        }
         // The decode worker starts before anything else, and is asked for the first file at once
         // (unless a shard picks the files), so that its start and that decode overlap loading the
         // profile and planning the outputs instead of delaying the render (docs/PERFORMANCE.md,
         // session 14).
         let decoder = DecoderOptions.decoder(inProcess: inProcessDecoder, timeout: decodeTimeout)
-            .serving(files: max(1, inputs.count))
-        decoder.startWorkerAhead(prefetching: shard == nil ? inputs.first.map { ($0, maxMegapixels * 1_000_000) } : nil)
+            .serving(files: max(1, named.count))
+        decoder.startWorkerAhead(prefetching: shard == nil ? named.first.map { ($0, maxMegapixels * 1_000_000) } : nil)
         defer { decoder.finish() }
         // The render's helper threads, now that no worker will be forked (`ParallelLoop`).
         ParallelLoop.prepare()
@@ -103,7 +109,7 @@ struct ProcessRequest: Equatable {
         // (a decode in this process, or none asked ahead) on another thread, started after the
         // fork: a thread before it would have made the worker a spawned one.
         let space = self.space
-        let workerAskedAhead = !inProcessDecoder && shard == nil && !self.inputs.isEmpty
+        let workerAskedAhead = !inProcessDecoder && shard == nil && !named.isEmpty
         if !workerAskedAhead { DispatchQueue.global(qos: .userInitiated).async { _ = try? space.outputEncoding() } }
         let loaded: Profile
         do {
@@ -134,7 +140,7 @@ struct ProcessRequest: Equatable {
                 throw ExitCode(2)
             }
         }
-        var inputs = self.inputs
+        var inputs = named
         if inputs.isEmpty {
             do {
                 inputs = [try DefaultInput.write(into: outputDirectory ?? (output.map { URL(fileURLWithPath: $0).deletingLastPathComponent().path } ?? "."))]

@@ -137,11 +137,17 @@ final class CLITests: XCTestCase {
         let outDir = dir.appendingPathComponent("out")
         try FileManager.default.createDirectory(at: outDir, withIntermediateDirectories: true)
 
-        for (input, mention) in [(dir.appendingPathComponent("missing.dng").path, "no such file"), (dir.path, "directory"),
+        for (input, mention) in [(dir.appendingPathComponent("missing.dng").path, "no such file"),
                                  (text.path, "not a raw file"), (empty.path, "empty"), (truncated.path, "truncated.dng")] {
             let r = try emulsion(["process", input, "--out-dir", outDir.path])
             assertOneLineError(r, mentions: [input, mention], status: 1)
         }
+        // A folder stands for its raw files (testFolderInputsStandForTheirRawFiles); this one's
+        // three are the bad files above, each named on its own line.
+        let r = try emulsion(["process", dir.path, "--out-dir", outDir.path])
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertEqual(r.stderr.split(separator: "\n").count, 3, r.stderr)
+        for file in [empty, text, truncated] { XCTAssertTrue(r.stderr.contains("emulsion: \(file.path): "), r.stderr) }
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: outDir.path), [], "no partial outputs")
     }
 
@@ -223,6 +229,25 @@ final class CLITests: XCTestCase {
     }
 
     /// The camera-fidelity shortcuts map to profile parameters; bad values are one-line errors.
+    /// A folder stands for the raw files directly in it (InputFolders): by extension in any case,
+    /// not hidden files (AppleDouble "._" copies), not sidecars, not subfolders.
+    func testFolderInputsStandForTheirRawFiles() throws {
+        let shoot = dir.appendingPathComponent("shoot"), sub = shoot.appendingPathComponent("sub")
+        try FileManager.default.createDirectory(at: sub, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: try sample("lg-g4_h815-lossy_linear.dng"), toPath: shoot.appendingPathComponent("b.dng").path)
+        try FileManager.default.copyItem(atPath: try sample("apple-quicktake_100-test100.qtk"), toPath: shoot.appendingPathComponent("a.QTK").path)
+        try FileManager.default.copyItem(atPath: try sample("kodak-dc50-sample.kdc"), toPath: sub.appendingPathComponent("c.kdc").path)
+        for junk in ["._b.dng", "b.dng.xmp", "notes.txt"] { try Data("not a raw".utf8).write(to: shoot.appendingPathComponent(junk)) }
+        let out = dir.appendingPathComponent("developed")
+        var r = try emulsion(["process", shoot.path, "--out-dir", out.path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("2 written, 0 failed"), r.stdout)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out.path).sorted(), ["a.png", "b.png"])
+        // A folder with no raw file in it is refused up front, in one line naming it.
+        r = try emulsion(["process", dir.appendingPathComponent("developed").path, "--out-dir", out.path])
+        assertOneLineError(r, mentions: [out.path, "no raw files"], status: 2)
+    }
+
     func testCameraFidelityOptions() throws {
         let linear = try sample("lg-g4_h815-lossy_linear.dng")
         let mosaic = try sample("apple-quicktake_100-test100.qtk")
