@@ -82,7 +82,8 @@ struct ProcessRequest: Equatable {
     }
 
     /// Renders the request's files, reporting each failure on one line; throws `ExitCode` 2 for a
-    /// problem before any file is tried (profile, device, output folder, plan) and 1 when a file failed.
+    /// problem before any file is tried (an input folder, profile, device, output folder, plan) and 1
+    /// when a file failed.
     func run() throws {
         // Folders become their raw files first: the worker is asked for the first file below.
         let named: [String]
@@ -90,7 +91,7 @@ struct ProcessRequest: Equatable {
             complain("emulsion: \(error)")
             throw ExitCode(2)
         }
-        // The decode worker starts before anything else, and is asked for the first file at once
+        // The decode worker starts before anything else but that, and is asked for the first file at once
         // (unless a shard picks the files), so that its start and that decode overlap loading the
         // profile and planning the outputs instead of delaying the render (docs/PERFORMANCE.md,
         // session 14).
