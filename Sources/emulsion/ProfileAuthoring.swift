@@ -75,11 +75,7 @@ extension ProfileCommand {
             guard let data = FileManager.default.contents(atPath: file) else {
                 throw ProfileError(file: file, keyPath: "", message: "no such file")
             }
-            let parsed: JSONValue
-            do { parsed = try JSONText.parse([UInt8](data)) } catch let error as JSONText.ParseError {
-                throw ProfileError(file: file, keyPath: error.keyPath, message: error.message)
-            }
-            guard case .object(var object) = parsed else {
+            guard case .object(var object) = try ProfileLoader.document(data, file: file) else {
                 throw ProfileError(file: file, keyPath: "", message: "expected a JSON object at the top level")
             }
             for assignment in assignments {

@@ -145,11 +145,7 @@ public struct DeviceLoader: Sendable {
 
     /// Parses and validates a device description (`file` names it in errors).
     public func parse(_ data: Data, file: String) throws -> DeviceDescription {
-        let document: JSONValue
-        do { document = try JSONText.parse([UInt8](data)) } catch let error as JSONText.ParseError {
-            throw ProfileError(file: file, keyPath: error.keyPath, message: error.message)
-        }
-        return try resolve(document, file: file)
+        return try resolve(try ProfileLoader.document(data, file: file), file: file)
     }
 
     public func resolve(_ document: JSONValue, file: String) throws -> DeviceDescription {

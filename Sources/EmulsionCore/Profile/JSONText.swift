@@ -173,14 +173,11 @@ public enum JSONText {
                     var scalar = try hexQuad(escape)
                     if (0xD800...0xDBFF).contains(scalar) {
                         // A high surrogate must be followed by an escaped low one (RFC 8259 §7).
-                        guard bytes[offset...].starts(with: [UInt8(ascii: "\\"), UInt8(ascii: "u")]) else {
-                            throw syntaxError("\\u\(hex(scalar, digits: 4)) is half of a UTF-16 surrogate pair, and its other half does not follow", at: escape)
-                        }
+                        let unpaired = "\\u\(hex(scalar, digits: 4)) is half of a UTF-16 surrogate pair, and its other half does not follow"
+                        guard bytes[offset...].starts(with: [UInt8(ascii: "\\"), UInt8(ascii: "u")]) else { throw syntaxError(unpaired, at: escape) }
                         offset += 2
                         let low = try hexQuad(offset - 2)
-                        guard (0xDC00...0xDFFF).contains(low) else {
-                            throw syntaxError("\\u\(hex(scalar, digits: 4)) is half of a UTF-16 surrogate pair, and its other half does not follow", at: escape)
-                        }
+                        guard (0xDC00...0xDFFF).contains(low) else { throw syntaxError(unpaired, at: escape) }
                         scalar = 0x10000 + (scalar - 0xD800) << 10 + (low - 0xDC00)
                     } else if (0xDC00...0xDFFF).contains(scalar) {
                         throw syntaxError("\\u\(hex(scalar, digits: 4)) is half of a UTF-16 surrogate pair, and its other half does not come before it", at: escape)
@@ -247,7 +244,7 @@ public enum JSONText {
             while offset < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[offset]) { offset += 1 }
         }
 
-        /// The run of letters, digits and signs at the offset (a misspelt literal, NaN, …).
+        /// The run of ASCII letters and '-' at the offset (a misspelt literal, NaN, …), at most 24.
         func word() -> String {
             var end = offset
             while end < bytes.count, end - offset < 24,

@@ -93,20 +93,20 @@ public struct ProfileLoader: Sendable {
         do { data = try Data(contentsOf: url) } catch {
             throw ProfileError(file: path, keyPath: "", message: "cannot be read")
         }
-        let document: JSONValue
-        do { document = try JSONText.parse([UInt8](data)) } catch let error as JSONText.ParseError {
-            throw ProfileError(file: path, keyPath: error.keyPath, message: error.message)
-        }
-        return try resolve(document, file: path, chain: chain + [path], directory: url.deletingLastPathComponent())
+        return try resolve(try Self.document(data, file: path), file: path, chain: chain + [path], directory: url.deletingLastPathComponent())
     }
 
     /// Parses and resolves a profile held in memory (`label` names it in errors).
     public func profile(fromJSON data: Data, label: String) throws -> Profile {
-        let document: JSONValue
-        do { document = try JSONText.parse([UInt8](data)) } catch let error as JSONText.ParseError {
-            throw ProfileError(file: label, keyPath: error.keyPath, message: error.message)
+        return try resolve(try Self.document(data, file: label), file: label)
+    }
+
+    /// A profile-style document (profile, device description, `profile set`'s file) read by
+    /// `JSONText`, its errors as `ProfileError`s naming `file`.
+    public static func document(_ data: Data, file: String) throws -> JSONValue {
+        do { return try JSONText.parse([UInt8](data)) } catch let error as JSONText.ParseError {
+            throw ProfileError(file: file, keyPath: error.keyPath, message: error.message)
         }
-        return try resolve(document, file: label)
     }
 
     /// Validates a parsed document and resolves it against its parent and the defaults.
