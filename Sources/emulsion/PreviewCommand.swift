@@ -36,12 +36,23 @@ struct PreviewCommand: ParsableCommand {
         do {
             if let sweep {
                 let base = try loader.load(profile).applying(overrides: overrides)
-                for assignment in try Preview.sweep(sweep) { looks.append((assignment, try base.applying(overrides: [assignment]))) }
+                for idle in base.idleAssignments(overrides) { complain("emulsion: warning: --set \(idle)") }
+                let steps = try Preview.sweep(sweep)
+                for assignment in steps { looks.append((assignment, try base.applying(overrides: [assignment]))) }
+                // Every tile would be the same picture: refuse rather than render them.
+                if let idle = looks[0].profile.idleAssignments([steps[0]]).first {
+                    complain("emulsion: --sweep \(sweep): \(idle.parameter.path) changes nothing under \(idle.profile): \(idle.parameter.reason)")
+                    throw ExitCode(2)
+                }
             } else {
                 let names = profiles == "all" ? loader.availableNames() : profiles.split(separator: ",").map(String.init)
-                for name in names { looks.append((name, try loader.load(name).applying(overrides: overrides))) }
+                for name in names {
+                    let look = try loader.load(name).applying(overrides: overrides)
+                    for idle in look.idleAssignments(overrides) { complain("emulsion: warning: --set \(idle)") }
+                    looks.append((name, look))
+                }
             }
-        } catch { complain("emulsion: \(error)"); throw ExitCode(2) }
+        } catch let exit as ExitCode { throw exit } catch { complain("emulsion: \(error)"); throw ExitCode(2) }
         guard !looks.isEmpty else { complain("emulsion: no profiles to preview"); throw ExitCode(2) }
         do {
             let raw: RawImage

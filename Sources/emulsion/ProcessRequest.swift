@@ -127,6 +127,9 @@ struct ProcessRequest: Equatable {
                 throw ExitCode(2)
             }
         }
+        // An override that changes nothing is worth a word, not a refusal: the render is still
+        // what was asked for (e.g. whiteBalance.temperature without whiteBalance.mode=kelvin).
+        for idle in loaded.idleAssignments(overrides, cameraProfile: dcp != nil) { complain("emulsion: warning: --set \(idle)") }
         var options = RenderOptions(profile: loaded, space: space, depth: bits == 8 ? .eight : .sixteen,
                                     engine: engine, threads: threads, cameraProfile: cameraProfile)
         if let device {

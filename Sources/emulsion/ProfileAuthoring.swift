@@ -67,11 +67,15 @@ extension ProfileCommand {
         @Argument(help: "Assignments, e.g. tone.contrast=1.4 colour.vibrance=0.2") var assignments: [String]
         func run() throws {
             do {
-                try Self.apply(assignments, to: file)
+                let profile = try Self.apply(assignments, to: file)
+                // Written as asked, but a setting that changes nothing deserves a word.
+                for idle in profile.idleAssignments(assignments) { complain("emulsion: warning: \(file): \(idle)") }
             } catch { complain("emulsion: \(error)"); throw ExitCode(2) }
         }
 
-        static func apply(_ assignments: [String], to file: String) throws {
+        /// Applies and writes the assignments; returns the profile as the file now resolves.
+        @discardableResult
+        static func apply(_ assignments: [String], to file: String) throws -> Profile {
             guard let data = FileManager.default.contents(atPath: file) else {
                 throw ProfileError(file: file, keyPath: "", message: "no such file")
             }
@@ -99,10 +103,11 @@ extension ProfileCommand {
             }
             let document = JSONValue.object(object)
             let url = URL(fileURLWithPath: file)
-            _ = try ProfileLoader.standard.resolve(document, file: file, chain: [url.standardizedFileURL.path], directory: url.deletingLastPathComponent())
+            let resolved = try ProfileLoader.standard.resolve(document, file: file, chain: [url.standardizedFileURL.path], directory: url.deletingLastPathComponent())
             // An edit in place goes to the file a link points to: replacing the link with a new
             // file would leave the profile it names unchanged.
             try AtomicOutput.write(Array(ProfileDocument.format(document).utf8), to: url.resolvingSymlinksInPath().path, overwrite: true)
+            return resolved
         }
     }
 }

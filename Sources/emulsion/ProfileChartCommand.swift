@@ -23,7 +23,9 @@ extension ProfileCommand {
             let loader = ProfileLoader.standard
             let report: ChartReport
             do {
-                report = try ChartReport(look: try loader.load(profile).applying(overrides: overrides), reference: try loader.load(against), space: space)
+                let look = try loader.load(profile).applying(overrides: overrides)
+                for idle in look.idleAssignments(overrides) { complain("emulsion: warning: --set \(idle)") }
+                report = try ChartReport(look: look, reference: try loader.load(against), space: space)
             } catch { complain("emulsion: \(error)"); throw ExitCode(2) }
             if json {
                 let encoder = JSONEncoder()

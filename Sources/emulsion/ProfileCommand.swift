@@ -33,7 +33,8 @@ struct ProfileCommand: ParsableCommand {
             for stage in StageCatalogue.all {
                 print("\(stage.name)  — \(stage.summary)")
                 for param in stage.parameters {
-                    print("  \(param.name) = \(p.value(stage.name, param.name))    (\(param.allowed); default \(param.defaultValue))")
+                    let idle = p.idleness(of: stage.name, param.name).map { "; changes nothing here: \($0.reason)" } ?? ""
+                    print("  \(param.name) = \(p.value(stage.name, param.name))    (\(param.allowed); default \(param.defaultValue)\(idle))")
                 }
             }
         }
@@ -47,7 +48,17 @@ struct ProfileCommand: ParsableCommand {
             let names = profiles.isEmpty ? loader.availableNames() : profiles
             var bad = 0
             for name in names {
-                do { try LookPlan.checkFiles(try loader.load(name)); print("ok  \(name)") } catch { complain("emulsion: \(error)"); bad += 1 }
+                do {
+                    let profile = try loader.load(name)
+                    try LookPlan.checkFiles(profile)
+                    // Valid but idle settings are warned about, not failed: the profile renders as written.
+                    let idle = try loader.ownSettings(name).compactMap { path -> IdleParameter? in
+                        let parts = path.split(separator: ".").map(String.init)
+                        return profile.idleness(of: parts[0], parts[1])
+                    }
+                    for i in idle { complain("emulsion: warning: \(profile.origin): \(i.path): changes nothing: \(i.reason)") }
+                    print("ok  \(name)" + (idle.isEmpty ? "" : " (\(idle.count) setting\(idle.count == 1 ? "" : "s") that change nothing)"))
+                } catch { complain("emulsion: \(error)"); bad += 1 }
             }
             if bad > 0 { throw ExitCode(1) }
         }

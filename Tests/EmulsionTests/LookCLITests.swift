@@ -83,6 +83,81 @@ final class LookCLITests: XCTestCase {
         assertOneLineError(r, mentions: [path, "expected stage.parameter=value, got \"tone=1\""])
     }
 
+    /// A setting that cannot act in the look it is given to (`ParameterCondition`) is named on
+    /// every surface: a warning where the render still is what was asked for, a refusal where
+    /// the output could only be identical tiles.
+    func testSettingsThatChangeNothingAreNamed() throws {
+        let idleTemperature = "whiteBalance.temperature=3000 changes nothing under neutral: it applies only when whiteBalance.mode is kelvin, and whiteBalance.mode is as-shot"
+        // process: rendered as asked, one warning per idle override, none for the others.
+        var r = try emulsion(["process", "--out-dir", dir.path, "--set", "whiteBalance.temperature=3000", "--set", "exposure.ev=0.5",
+                              "--set", "camera.lookTable=false"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        var warnings = r.stderr.split(separator: "\n").filter { $0.contains("warning") }
+        XCTAssertEqual(warnings.count, 2, r.stderr)
+        XCTAssertTrue(r.stderr.contains("emulsion: warning: --set " + idleTemperature), r.stderr)
+        XCTAssertTrue(r.stderr.contains("camera.lookTable=false changes nothing under neutral: it applies only when a camera profile is given (--dcp)"), r.stderr)
+        // In kelvin mode the same override takes part: no warning.
+        r = try emulsion(["process", "--out-dir", dir.path, "--overwrite", "--set", "whiteBalance.mode=kelvin", "--set", "whiteBalance.temperature=3000"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertFalse(r.stderr.contains("warning"), r.stderr)
+
+        // preview: a sweep of an idle parameter would be identical tiles: refused, nothing written.
+        let strip = dir.appendingPathComponent("strip.png").path
+        r = try emulsion(["preview", "--sweep", "tone.contrast=0.8:1.6:3", "--size", "32", "-o", strip])
+        assertOneLineError(r, mentions: ["--sweep tone.contrast=0.8:1.6:3: tone.contrast changes nothing under neutral",
+                                         "it applies only when tone.curve is filmic, and tone.curve is none"])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: strip))
+        r = try emulsion(["preview", "--sweep", "tone.contrast=0.8:1.6:3", "--set", "tone.curve=filmic", "--size", "32", "-o", strip])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        // --set over several looks: a warning for each look it cannot act in.
+        r = try emulsion(["preview", "--profiles", "neutral,film-chrome,leica-vibrant", "--set", "vignette.midpoint=0.2", "--size", "32",
+                          "-o", dir.appendingPathComponent("sheet.png").path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        warnings = r.stderr.split(separator: "\n").filter { $0.contains("warning") }
+        XCTAssertEqual(warnings.map { $0.contains("under neutral") }, [true], r.stderr)
+
+        // profile set writes the value and warns; validate warns about the file's own settings
+        // (not what it inherits) and still says ok; show marks idle parameters.
+        let path = dir.appendingPathComponent("mine.json").path
+        r = try emulsion(["profile", "new", "mine", "--from", "neutral", "-o", path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        r = try emulsion(["profile", "set", path, "whiteBalance.temperature=3000", "colour.vibrance=0.2"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stderr.trimmingCharacters(in: .newlines),
+                       "emulsion: warning: \(path): whiteBalance.temperature=3000 changes nothing under mine: it applies only when whiteBalance.mode is kelvin, and whiteBalance.mode is as-shot")
+        XCTAssertTrue(try String(contentsOfFile: path, encoding: .utf8).contains("3000"))
+        r = try emulsion(["profile", "validate", path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stdout.trimmingCharacters(in: .newlines), "ok  \(path) (1 setting that change nothing)")
+        XCTAssertTrue(r.stderr.contains("whiteBalance.temperature: changes nothing: it applies only when whiteBalance.mode is kelvin"), r.stderr)
+        r = try emulsion(["profile", "show", path])
+        XCTAssertTrue(r.stdout.contains("temperature = 3000    (a number in 1700…50000; default 5500; changes nothing here: it applies only when whiteBalance.mode is kelvin"), r.stdout)
+        XCTAssertFalse(r.stdout.contains("vibrance = 0.2    (a number in -1…1; default 0; changes nothing"), r.stdout)
+        r = try emulsion(["profile", "validate"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stderr, "", "the shipped profiles set nothing that changes nothing")
+
+        // profile chart: a warning beside the report.
+        r = try emulsion(["profile", "chart", "neutral", "--set", "grain.size=2"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("--set grain.size=2 changes nothing under neutral: it applies only when grain.amount is not 0"), r.stderr)
+
+        // golden what-if: a case the override cannot act in says so beside its verdict.
+        let suite = dir.appendingPathComponent("suite")
+        try FileManager.default.createDirectory(at: suite, withIntermediateDirectories: true)
+        try """
+            {"schemaVersion": 1, "cases": [{"name": "n", "input": "synthetic:chart@240x160", "maxSize": 60},
+              {"name": "v", "input": "synthetic:chart@240x160", "profile": "leica-vibrant", "set": ["monochrome.red=0.5"], "maxSize": 60}]}
+            """.write(to: suite.appendingPathComponent("golden.json"), atomically: false, encoding: .utf8)
+        r = try emulsion(["golden", "record", suite.path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        r = try emulsion(["golden", "check", suite.path, "--set", "tone.contrast=1.5"])
+        XCTAssertEqual(r.status, 1, r.stdout + r.stderr)
+        XCTAssertTrue(r.stdout.contains("note: what-if --set tone.contrast=1.5 changes nothing under neutral: it applies only when tone.curve is filmic"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("note: set monochrome.red=0.5 changes nothing under leica-vibrant: it applies only when monochrome.enabled is true"), r.stdout)
+        XCTAssertEqual(r.stdout.components(separatedBy: "changes nothing").count, 3, r.stdout)
+    }
+
     func testChartReportsPerPatchDeltaE() throws {
         var r = try emulsion(["profile", "chart", "film-slide", "--json"])
         XCTAssertEqual(r.status, 0, r.stderr)

@@ -56,6 +56,17 @@ public struct GoldenRenderer: Sendable {
         return c.maxSize.map { ImageReduction.reduced(png, maxSide: $0) } ?? png
     }
 
+    /// The case's overrides (its own `set`, then the run's what-if `--set`) that change nothing
+    /// under its profile, as notes for the report: a what-if that reads "identical" because the
+    /// parameter is idle in that look would otherwise look like evidence.
+    public func idleOverrideNotes(_ c: GoldenCase) -> [String] {
+        let all = c.overrides + extraOverrides
+        guard !all.isEmpty, let profile = try? profiles.load(suite.profileReference(c)).applying(overrides: all) else { return [] }
+        return profile.idleAssignments(all).map { idle in
+            (extraOverrides.contains(idle.assignment) ? "what-if --set " : "set ") + idle.description
+        }
+    }
+
     /// What the input is, resolved (a path, or the synthetic scene).
     public func describe(_ input: GoldenInput) -> String {
         switch input {

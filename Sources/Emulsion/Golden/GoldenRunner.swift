@@ -216,6 +216,7 @@ public struct GoldenRunner: Sendable {
             return
         }
         result.actualSize = (actual.width, actual.height)
+        result.notes += renderer.idleOverrideNotes(c)
         if let size = previewSize { result.previews?.actual = encodePreview(actual, size) }
 
         guard let approved else {

@@ -19,11 +19,19 @@ public struct ParameterDeclaration: Sendable, Equatable {
     public let name: String
     public let kind: Kind
     public let summary: String
+    /// The alternatives under which the parameter takes part in the render (any one is enough);
+    /// empty: always (`ParameterCondition`).
+    public let appliesWhen: [ParameterCondition]
+    /// Those alternatives in words, where listing them would be too long.
+    public let applicabilitySummary: String?
 
-    public init(_ name: String, _ kind: Kind, _ summary: String) {
+    public init(_ name: String, _ kind: Kind, _ summary: String, appliesWhen: [ParameterCondition] = [],
+                applicabilitySummary: String? = nil) {
         self.name = name
         self.kind = kind
         self.summary = summary
+        self.appliesWhen = appliesWhen
+        self.applicabilitySummary = applicabilitySummary
     }
 
     public var defaultValue: ParameterValue {

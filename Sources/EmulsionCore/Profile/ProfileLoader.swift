@@ -96,6 +96,21 @@ public struct ProfileLoader: Sendable {
         return try resolve(try Self.document(data, file: path), file: path, chain: chain + [path], directory: url.deletingLastPathComponent())
     }
 
+    /// The `stage.parameter` paths a profile's own file sets (its parent's not included), for
+    /// `profile validate`'s warnings about settings that change nothing. The file is read again:
+    /// `Profile` holds resolved values only.
+    public func ownSettings(_ nameOrPath: String) throws -> [String] {
+        let url = try locate(nameOrPath)
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch { throw ProfileError(file: url.path, keyPath: "", message: "cannot be read") }
+        guard case .object(let object) = try Self.document(data, file: url.path) else { return [] }
+        let migrated = try ProfileMigration.migrate(object, file: url.path)
+        return StageCatalogue.all.flatMap { stage -> [String] in
+            guard case .object(let params)? = migrated[stage.name] else { return [] }
+            return stage.parameters.filter { params[$0.name] != nil }.map { "\(stage.name).\($0.name)" }
+        }
+    }
+
     /// Parses and resolves a profile held in memory (`label` names it in errors).
     public func profile(fromJSON data: Data, label: String) throws -> Profile {
         return try resolve(try Self.document(data, file: label), file: label)

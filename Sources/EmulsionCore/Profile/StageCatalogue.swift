@@ -6,12 +6,15 @@ public enum StageCatalogue {
               + "fluorescent (F2), flash (D55): CIE illuminants through the camera matrices (daylight without matrices: "
               + "the camera's daylight multipliers); kelvin: temperature and tint below; auto: robust grey world; "
               + "spot: the neutral rectangle below"),
-        .init("temperature", .number(range: 1700...50000, default: 5500), "kelvin mode: correlated colour temperature (K)"),
-        .init("tint", .number(range: -150...150, default: 0), "kelvin mode: tint, + towards magenta, − towards green (Adobe-like scale)"),
-        .init("spotX", .number(range: 0...1_000_000, default: 0), "spot mode: left edge of the neutral rectangle, output pixels"),
-        .init("spotY", .number(range: 0...1_000_000, default: 0), "spot mode: top edge, output pixels"),
-        .init("spotWidth", .number(range: 0...1_000_000, default: 0), "spot mode: width, output pixels"),
-        .init("spotHeight", .number(range: 0...1_000_000, default: 0), "spot mode: height, output pixels"),
+        .init("temperature", .number(range: 1700...50000, default: 5500), "kelvin mode: correlated colour temperature (K)",
+              appliesWhen: [.oneOf("whiteBalance.mode", ["kelvin"])]),
+        .init("tint", .number(range: -150...150, default: 0), "kelvin mode: tint, + towards magenta, − towards green (Adobe-like scale)",
+              appliesWhen: [.oneOf("whiteBalance.mode", ["kelvin"])]),
+        .init("spotX", .number(range: 0...1_000_000, default: 0), "spot mode: left edge of the neutral rectangle, output pixels",
+              appliesWhen: [.oneOf("whiteBalance.mode", ["spot"])]),
+        .init("spotY", .number(range: 0...1_000_000, default: 0), "spot mode: top edge, output pixels", appliesWhen: [.oneOf("whiteBalance.mode", ["spot"])]),
+        .init("spotWidth", .number(range: 0...1_000_000, default: 0), "spot mode: width, output pixels", appliesWhen: [.oneOf("whiteBalance.mode", ["spot"])]),
+        .init("spotHeight", .number(range: 0...1_000_000, default: 0), "spot mode: height, output pixels", appliesWhen: [.oneOf("whiteBalance.mode", ["spot"])]),
     ])
     public static let highlights = StageDeclaration("highlights", "What happens to photosites at or above white", [
         .init("mode", .options(HighlightMode.self, default: .clip),
@@ -35,8 +38,10 @@ public enum StageCatalogue {
               "libraw: LibRaw's camera matrix; dng-color-matrix / dng-forward-matrix: the DNG ColorMatrix or ForwardMatrix "
               + "path, interpolated in 1/CCT between the file's two calibration illuminants for the white balance; "
               + "auto: forward matrix, else color matrix, else libraw"),
-        .init("lookTable", .boolean(default: true), "with a camera profile (--dcp): apply its ProfileLookTable"),
-        .init("profileToneCurve", .boolean(default: true), "with a camera profile (--dcp): apply its ProfileToneCurve"),
+        .init("lookTable", .boolean(default: true), "with a camera profile (--dcp): apply its ProfileLookTable",
+              appliesWhen: [.cameraProfile]),
+        .init("profileToneCurve", .boolean(default: true), "with a camera profile (--dcp): apply its ProfileToneCurve",
+              appliesWhen: [.cameraProfile]),
     ])
 
     public static let opcodes = StageDeclaration("opcodes", "DNG opcodes the file records and the decoder did not apply", [
