@@ -42,6 +42,10 @@ public enum LookExport {
         ])
     }
 
+    /// The look stages a LUT cannot hold (they depend on where the pixel is), each off at
+    /// `amount` 0.
+    public static let positionDependentStages = ["localContrast", "vignette", "grain"]
+
     /// Every node of a `axis.count`³ lattice (node (r, g, b) holds axis[r], axis[g], axis[b]) sent
     /// through `chain`; the results as RGB triples, red fastest (`LUT3D.values` order).
     public static func lattice(axis: [Float], through chain: PointStageChain) -> [Float] {

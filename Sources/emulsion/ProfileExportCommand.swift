@@ -54,7 +54,10 @@ extension ProfileCommand {
                 let look = try ProfileLoader.standard.load(profile)
                 let lut = try LookExport.cube(profile: look, size: cube, input: input, output: outputEncoding)
                 try AtomicOutput.write(Array(lut.cubeText().utf8), to: output, overwrite: overwrite)
-                print("\(output): \(cube)³ LUT of \(look.name), input \(input.rawValue), output \(outputEncoding.rawValue)")
+                // Say which of this look's stages the LUT cannot hold, so nobody mistakes it for the whole look.
+                let leftOut = LookExport.positionDependentStages.filter { look.number($0, "amount") != 0 }
+                print("\(output): \(cube)³ LUT of \(look.name), input \(input.rawValue), output \(outputEncoding.rawValue)"
+                      + (leftOut.isEmpty ? "" : "; left out (they depend on position): " + leftOut.joined(separator: ", ")))
             } catch { complain("emulsion: \(error)"); throw ExitCode(2) }
         }
     }

@@ -173,6 +173,8 @@ final class LookCLITests: XCTestCase {
         let cube = dir.appendingPathComponent("look.cube").path
         var r = try emulsion(["profile", "export", "zeiss-natural", "--cube", "17", "-o", cube])
         XCTAssertEqual(r.status, 0, r.stderr)
+        // zeiss-natural's local contrast cannot be in a LUT, and the user is told (no vignette or grain in it).
+        XCTAssertTrue(r.stdout.hasSuffix("input srgb, output srgb; left out (they depend on position): localContrast\n"), r.stdout)
         let lut = try LUT3D.readCube(path: cube)
         XCTAssertEqual(lut.size, 17)
         XCTAssertTrue(lut.comments.contains { $0.hasPrefix("Input: srgb") }, "\(lut.comments)")
