@@ -36,6 +36,24 @@ public enum AtomicOutput {
         try write(to: path, overwrite: overwrite, syncTime: syncTime, backgroundFlush: { fdatasync($0) }, produce: produce)
     }
 
+    /// Why what is at `path` may not be replaced by an output, or nil. Only a regular file (or a
+    /// link, which the rename replaces, never its target) may be, and only with `overwrite`:
+    /// renaming over a device or FIFO replaces the node itself (`--heat-map /dev/full
+    /// --overwrite`, as root, put a PNG where /dev/full was), and over a folder it fails only after
+    /// the work. `Processor` asks before decoding, so a refusal costs nothing.
+    public static func problem(replacing path: String, overwrite: Bool) -> OutputError? {
+        var existing = stat()
+        guard lstat(path, &existing) == 0 else { return nil }
+        if ![S_IFREG, S_IFLNK].contains(existing.st_mode & S_IFMT) {
+            return OutputError(path: path, problem: existing.st_mode & S_IFMT == S_IFDIR
+                               ? "is a folder, not a file" : "is not a regular file (a device, FIFO or socket); refusing to replace it")
+        }
+        if !overwrite, FileManager.default.fileExists(atPath: path) {
+            return OutputError(path: path, problem: "already exists (use --overwrite to replace it)")
+        }
+        return nil
+    }
+
     /// `backgroundFlush` is what `IncrementalSync` calls while the bytes are written (tests
     /// substitute a failing one).
     static func write(to path: String, overwrite: Bool, syncTime: SyncTime? = nil, backgroundFlush: @escaping IncrementalSync.Flush,
@@ -46,18 +64,7 @@ public enum AtomicOutput {
         guard stat(directory, &info) == 0 else { throw OutputError(path: path, problem: "output folder \(directory) does not exist") }
         guard info.st_mode & S_IFMT == S_IFDIR else { throw OutputError(path: path, problem: "\(directory) is not a folder") }
         guard access(directory, W_OK) == 0 else { throw OutputError(path: path, problem: "output folder \(directory) is not writable") }
-        // Only a regular file (or a link, which the rename replaces, never its target) may be
-        // replaced: renaming over a device or FIFO replaces the node itself (`--heat-map /dev/full
-        // --overwrite`, as root, put a PNG where /dev/full was), and over a folder it fails only
-        // after the work.
-        var existing = stat()
-        if lstat(path, &existing) == 0, ![S_IFREG, S_IFLNK].contains(existing.st_mode & S_IFMT) {
-            throw OutputError(path: path, problem: existing.st_mode & S_IFMT == S_IFDIR
-                              ? "is a folder, not a file" : "is not a regular file (a device, FIFO or socket); refusing to replace it")
-        }
-        if !overwrite, FileManager.default.fileExists(atPath: path) {
-            throw OutputError(path: path, problem: "already exists (use --overwrite to replace it)")
-        }
+        if let problem = problem(replacing: path, overwrite: overwrite) { throw problem }
         removeStaleTemporaries(for: url)
         let temporary = directory + "/" + temporaryPrefix(for: url) + "\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let fd = InFlight.shared.create(temporary)

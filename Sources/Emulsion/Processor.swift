@@ -38,9 +38,7 @@ public enum Processor {
                                pixelLimit: Int = RawFile.defaultPixelLimit, decoder: RawDecoder = .inProcess,
                                png: PNGEncodingOptions = PNGEncodingOptions()) throws -> Result {
         try refuseOverwritingInput(input: input, output: output)
-        if !overwrite, FileManager.default.fileExists(atPath: output) {
-            throw OutputError(path: output, problem: "already exists (use --overwrite to replace it)")
-        }
+        if let problem = AtomicOutput.problem(replacing: output, overwrite: overwrite) { throw problem }
         // Rendered and encoded in one streamed pass (`PNGRender`): each encoding thread renders
         // one PNG segment's rows into a small buffer and compresses them, and the segments go to
         // the file in order, so peak memory is the raw plus a band per thread, with no whole-image

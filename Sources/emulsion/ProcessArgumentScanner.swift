@@ -102,6 +102,7 @@ extension ProcessRequest {
             "--threads": integer("threads") { $0.threads = $1 },
             "--shard": text("shard") { $0.shard = $1 },
             "--overwrite": flag("overwrite") { $0.overwrite = true },
+            "--skip-existing": flag("skip-existing") { $0.skipExisting = true },
             "--timings": flag("timings") { $0.timings = true },
             "--max-megapixels": integer("max-megapixels") { $0.maxMegapixels = $1 },
             "--decode-timeout": value("decode-timeout", { Double($0) }) { $0.decodeTimeout = $1 },

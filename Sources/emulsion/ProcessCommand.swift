@@ -79,6 +79,9 @@ struct ProcessCommand: ParsableCommand {
     @Flag(help: "Replace existing outputs.")
     var overwrite = false
 
+    @Flag(name: .customLong("skip-existing"), help: "Leave inputs whose output file already exists alone (to resume a batch); counted as skipped.")
+    var skipExisting = false
+
     @Flag(help: "Print where each file's time went (decode, prepare, render+encode+write, sync) to standard error.")
     var timings = false
 
@@ -91,7 +94,7 @@ struct ProcessCommand: ParsableCommand {
         ProcessRequest(inputs: inputs, output: output, outputDirectory: outputDirectory, profile: profile, overrides: overrides,
                        demosaic: demosaic, highlights: highlights, wb: wb, wbRect: wbRect, dcp: dcp, device: device,
                        space: space, bits: bits, engine: engine, pngLevel: pngLevel, threads: threads, shard: shard,
-                       overwrite: overwrite, timings: timings, maxMegapixels: maxMegapixels,
+                       overwrite: overwrite, skipExisting: skipExisting, timings: timings, maxMegapixels: maxMegapixels,
                        decodeTimeout: decoding.decodeTimeout, inProcessDecoder: decoding.inProcess)
     }
 

@@ -34,6 +34,7 @@ struct ProcessRequest: Equatable {
     var threads = Executor.defaultThreads
     var shard: String?
     var overwrite = false
+    var skipExisting = false
     var timings = false
     var maxMegapixels = RawFile.defaultPixelLimit / 1_000_000
     var decodeTimeout: Double = 120
@@ -46,6 +47,7 @@ struct ProcessRequest: Equatable {
         if !(0...9).contains(pngLevel) { return "--png-level must be 0…9" }
         if let problem = DecoderOptions.megapixelProblem(maxMegapixels) { return problem }
         if output != nil && outputDirectory != nil { return "use either -o or --out-dir, not both" }
+        if overwrite && skipExisting { return "use either --overwrite or --skip-existing, not both" }
         if output == "" || outputDirectory == "" || inputs.contains("") { return "a file or folder name is empty" }
         return DecoderOptions.timeoutProblem(decodeTimeout)
     }
@@ -97,7 +99,8 @@ struct ProcessRequest: Equatable {
         // session 14).
         let decoder = DecoderOptions.decoder(inProcess: inProcessDecoder, timeout: decodeTimeout)
             .serving(files: max(1, named.count))
-        decoder.startWorkerAhead(prefetching: shard == nil ? named.first.map { ($0, maxMegapixels * 1_000_000) } : nil)
+        // (Not when resuming with --skip-existing: the first file is likely one of those done.)
+        decoder.startWorkerAhead(prefetching: shard == nil && !skipExisting ? named.first.map { ($0, maxMegapixels * 1_000_000) } : nil)
         defer { decoder.finish() }
         // The render's helper threads, now that no worker will be forked (`ParallelLoop`).
         ParallelLoop.prepare()
@@ -110,7 +113,7 @@ struct ProcessRequest: Equatable {
         // (a decode in this process, or none asked ahead) on another thread, started after the
         // fork: a thread before it would have made the worker a spawned one.
         let space = self.space
-        let workerAskedAhead = !inProcessDecoder && shard == nil && !named.isEmpty
+        let workerAskedAhead = !inProcessDecoder && shard == nil && !skipExisting && !named.isEmpty
         if !workerAskedAhead { DispatchQueue.global(qos: .userInitiated).async { _ = try? space.outputEncoding() } }
         let loaded: Profile
         do {
@@ -153,13 +156,25 @@ struct ProcessRequest: Equatable {
                 throw ExitCode(2)
             }
         }
-        let items: [Batch.Item]
+        var items: [Batch.Item]
         do {
             items = try Batch.plan(inputs: inputs, output: output, outputDirectory: outputDirectory,
                                    shard: try shard.map { try Shard(parsing: $0) })
         } catch {
             complain("emulsion: \(error)")
             throw ExitCode(2)
+        }
+        // Resuming a batch: an output that exists is a finished file (outputs appear whole, by
+        // rename), so its input is not decoded again. Something else at that path (a folder)
+        // is left to fail as it would without the flag.
+        var skipped: [Batch.Item] = []
+        if skipExisting {
+            func done(_ item: Batch.Item) -> Bool {
+                var info = stat()
+                return stat(item.output, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+            }
+            skipped = items.filter(done)
+            items.removeAll(where: done)
         }
         if workerAskedAhead { _ = try? space.outputEncoding() }
         Interrupts.install()
@@ -189,10 +204,13 @@ struct ProcessRequest: Equatable {
         let failed = outcomes.filter { if case .failed = $0 { return true } else { return false } }.count
         let written = outcomes.count - failed
         let seconds = Date().timeIntervalSince(started)
-        if outcomes.count == 1, case .written(let r) = outcomes[0] {
+        if outcomes.count == 1, skipped.isEmpty, case .written(let r) = outcomes[0] {
             print("\(r.output): \(r.width)×\(r.height), \(bits)-bit \(space.rawValue), profile \(loaded.name)")
+        } else if outcomes.isEmpty, skipped.count == 1 {
+            print("\(skipped[0].output): exists, \(skipped[0].input) skipped")
         } else {
-            print("\(written) written, \(failed) failed, \(CFormat.string("%.1f", seconds)) s" + (shard.map { " (shard \($0))" } ?? ""))
+            print("\(written) written, " + (skipExisting ? "\(skipped.count) skipped (output exists), " : "")
+                  + "\(failed) failed, \(CFormat.string("%.1f", seconds)) s" + (shard.map { " (shard \($0))" } ?? ""))
         }
         if failed > 0 { throw ExitCode(1) }
     }}

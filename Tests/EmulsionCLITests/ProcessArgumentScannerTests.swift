@@ -52,6 +52,7 @@ final class ProcessArgumentScannerTests: XCTestCase {
             ["x.dng", "--wb", "5200:+8", "--wb-rect", "1,2,3,4", "--demosaic", "rcd", "--highlights", "blend"],
             ["x.dng", "--dcp", "cam.dcp", "--device", "ideal", "--shard", "2/8", "--decode-timeout", "30", "--in-process-decoder"],
             ["x.dng", "--decode-timeout=0.5", "--space=prophoto", "--engine=simd"],
+            ["in/", "--out-dir", "out", "--skip-existing"],
         ]
         for arguments in lines {
             let scanned = ProcessRequest(scanning: arguments)
@@ -74,13 +75,14 @@ final class ProcessArgumentScannerTests: XCTestCase {
             ["x.dng", "-o", "a.png", "--output", "b.png"], ["x.dng", "--overwrite", "--overwrite"], ["x.dng", "--overwrite=yes"],
             ["x.dng", "--decode-timeout", "inf"], ["x.dng", "--decode-timeout", "nan"], ["x.dng", "--decode-timeout", "0"],
             ["x.dng", "-oa.png"], ["x.dng", "--generate-completion-script", "bash"], ["x.dng", "--experimental-dump-help"],
+            ["x.dng", "--overwrite", "--skip-existing"],
         ]
         for arguments in declined {
             XCTAssertNil(ProcessRequest(scanning: arguments), "\(arguments)")
         }
         // The values the scanner declines for validation are refused by ArgumentParser too.
         for arguments in [["x.dng", "--bits", "7"], ["x.dng", "--decode-timeout", "inf"], ["x.dng", "--decode-timeout", "-3"],
-                          ["x.dng", "-o", "a.png", "--out-dir", "d"]] {
+                          ["x.dng", "-o", "a.png", "--out-dir", "d"], ["x.dng", "--skip-existing", "--overwrite"]] {
             XCTAssertNil(reference(arguments), "\(arguments)")
         }
     }
@@ -96,7 +98,7 @@ final class ProcessArgumentScannerTests: XCTestCase {
             "--engine": ["simd", "scalar", "SIMD"], "--png-level": ["0", "1", "9", "11"], "--threads": ["1", "2", "0", "64"],
             "--shard": ["1/2"], "--max-megapixels": ["1", "100", "0", "99999999999999"], "--decode-timeout": ["1", "0.25", "1e3", "0", "abc"],
         ]
-        let flags = ["--overwrite", "--timings", "--in-process-decoder"]
+        let flags = ["--overwrite", "--timings", "--in-process-decoder", "--skip-existing"]
         let strays = ["a.dng", "b.nef", "help", "-", "--", "-z", "--nope", "-h"]
         var generator = SplitMix64(seed: 0x5EED_CAFE)
         var accepted = 0, declined = 0

@@ -248,6 +248,37 @@ final class CLITests: XCTestCase {
         assertOneLineError(r, mentions: [out.path, "no raw files"], status: 2)
     }
 
+    /// Resuming an interrupted batch: outputs that exist are finished files (they appear whole,
+    /// by rename), so --skip-existing leaves their inputs alone and renders the rest.
+    func testSkipExistingResumesABatch() throws {
+        let shoot = dir.appendingPathComponent("shoot"), out = dir.appendingPathComponent("out")
+        try FileManager.default.createDirectory(at: shoot, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: try sample("apple-quicktake_100-test100.qtk"), toPath: shoot.appendingPathComponent("a.qtk").path)
+        try FileManager.default.copyItem(atPath: try sample("kodak-dc50-sample.kdc"), toPath: shoot.appendingPathComponent("b.kdc").path)
+        try FileManager.default.copyItem(atPath: try sample("lg-g4_h815-lossy_linear.dng"), toPath: shoot.appendingPathComponent("c.dng").path)
+        // a.png is "done" (a marker the run must not touch); c.png is a folder, not a result.
+        try Data("done".utf8).write(to: out.appendingPathComponent("a.png"))
+        try FileManager.default.createDirectory(at: out.appendingPathComponent("c.png"), withIntermediateDirectories: true)
+        var r = try emulsion(["process", shoot.path, "--out-dir", out.path, "--skip-existing"])
+        XCTAssertEqual(r.status, 1, r.stdout + r.stderr)
+        XCTAssertTrue(r.stdout.contains("1 written, 1 skipped (output exists), 1 failed"), r.stdout)
+        XCTAssertTrue(r.stderr.contains("c.png: is a folder, not a file"), r.stderr)
+        XCTAssertEqual(try String(contentsOf: out.appendingPathComponent("a.png"), encoding: .utf8), "done")
+        XCTAssertNoThrow(try PNGFile.read(path: out.appendingPathComponent("b.png").path))
+        // Everything there: nothing to do, exit 0; one input: its own line.
+        try FileManager.default.removeItem(at: out.appendingPathComponent("c.png"))
+        r = try emulsion(["process", shoot.path, "--out-dir", out.path, "--skip-existing"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("1 written, 2 skipped (output exists), 0 failed"), r.stdout)
+        r = try emulsion(["process", shoot.appendingPathComponent("b.kdc").path, "--out-dir", out.path, "--skip-existing"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stdout, "\(out.appendingPathComponent("b.png").path): exists, \(shoot.appendingPathComponent("b.kdc").path) skipped\n")
+        r = try emulsion(["process", shoot.path, "--out-dir", out.path, "--skip-existing", "--overwrite"])
+        XCTAssertEqual(r.status, 64, r.stderr)
+        XCTAssertTrue(r.stderr.contains("use either --overwrite or --skip-existing, not both"), r.stderr)
+    }
+
     func testCameraFidelityOptions() throws {
         let linear = try sample("lg-g4_h815-lossy_linear.dng")
         let mosaic = try sample("apple-quicktake_100-test100.qtk")
