@@ -142,6 +142,9 @@ struct GoldenCommand: ParsableCommand {
                 }
             }
             let written = new + changed
+            for orphan in suite.orphanedApprovedImages {
+                print("note: " + GoldenSuite.orphanNote(orphan))
+            }
             print("RECORDED \(written) approved image\(written == 1 ? "" : "s") in \(suite.directory.path): "
                 + "\(new) new, \(changed) changed, \(unchanged) unchanged, \(failed) failed."
                 + (written > 0 ? " Review them (git diff --stat; emulsion golden report) before committing." : ""))
@@ -186,6 +189,7 @@ struct GoldenCommand: ParsableCommand {
         }
         if let junit = check.junit { write(GoldenJUnitReport.xml(report), to: junit, what: "JUnit XML") }
         if let html { write(GoldenHTMLReport.html(report), to: html, what: "HTML report") }
+        for note in report.orphanNotes { print("note: \(note)") }
         print("\(suite.name): \(report.summary) (\(CFormat.string("%.1f", report.seconds)) s)")
         return outputsOK ? report.exitCode : max(report.exitCode, 2)
     }

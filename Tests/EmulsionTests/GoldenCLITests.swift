@@ -65,6 +65,19 @@ final class GoldenCLITests: XCTestCase {
         r = try emulsion(["golden", "check", dir.path, "--set", "exposure.ev=0.3", "--out", blocked.path, "--case", "a"])
         XCTAssertTrue(r.stdout.contains("note: could not write the actual image or heat map in \(blocked.path)/a: File exists"), r.stdout)
         XCTAssertFalse(r.stdout.contains("NSCocoaErrorDomain"), r.stdout)
+
+        // A case renamed in the manifest leaves its old approved image behind: check, report and
+        // record name it (nothing checks it any more); the exit code and the file are unchanged.
+        try writeSuite(#"[ { "name": "a2", "input": "\#(chart)" }, { "name": "b", "input": "\#(chart)", "space": "display-p3" } ]"#)
+        r = try emulsion(["golden", "record", dir.path, "--case", "a2"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let orphan = "note: a/approved.png belongs to no case in golden.json (renamed or removed?); nothing checks it"
+        XCTAssertTrue(r.stdout.contains(orphan), r.stdout)
+        r = try emulsion(["golden", "report", dir.path, "-o", html.path])
+        XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+        XCTAssertEqual(r.stdout.components(separatedBy: "\n").filter { $0.hasPrefix("note: ") }, [orphan], r.stdout)
+        XCTAssertTrue(try String(contentsOf: html, encoding: .utf8).contains("a/approved.png belongs to no case"))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("a/approved.png").path))
     }
 
     func testUnusableSuitesAreOneLineErrorsWithExitCode2() throws {

@@ -59,6 +59,11 @@ final class GoldenSuiteTests: XCTestCase {
         }
     }
 
+    /// Every committed approved image is checked by a case (none left behind by a rename).
+    func testEveryApprovedImageBelongsToACase() throws {
+        XCTAssertEqual(try loadSuite().orphanedApprovedImages, [])
+    }
+
     /// Approved images are committed: each well under 300 KB, all together under 3 MB.
     func testApprovedImagesStaySmall() throws {
         let suite = try loadSuite()

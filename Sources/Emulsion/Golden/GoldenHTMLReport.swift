@@ -32,6 +32,7 @@ public enum GoldenHTMLReport {
             <p class="summary exit-\(report.exitCode)">\(e(report.summary)) · exit code \(report.exitCode) · \(e(GoldenFormat.number(report.seconds, digits: 1))) s · \(e(timestamp(generated)))</p>
 
             """
+        for note in report.orphanNotes { h += "<p class=\"note\">\(e(note))</p>\n" }
         if !report.overrides.isEmpty {
             h += "<p class=\"whatif\">What-if run: every case rendered with <code>--set \(e(report.overrides.joined(separator: " --set ")))</code></p>\n"
         }

@@ -90,6 +90,9 @@ public struct GoldenCheckReport: Sendable {
     /// What-if overrides applied to every case.
     public var overrides: [String]
     public var seconds: Double
+    /// Approved images in the suite that no case uses (`GoldenSuite.orphanedApprovedImages`):
+    /// reported beside the results; they do not change the exit code.
+    public var orphanedApprovedImages: [String] = []
 
     /// 0 when every case passed, 1 when any case failed, 2 when any case could not be judged.
     public var exitCode: Int32 {
@@ -109,6 +112,11 @@ public struct GoldenCheckReport: Sendable {
     }
 
     public func count(_ verdict: GoldenVerdict) -> Int { results.filter { $0.verdict == verdict }.count }
+
+    /// One line per unused approved image, for the terminal and the HTML report.
+    public var orphanNotes: [String] {
+        orphanedApprovedImages.map(GoldenSuite.orphanNote)
+    }
 
     /// "5 cases: 3 identical, 1 pass, 1 fail".
     public var summary: String {
@@ -174,7 +182,7 @@ public struct GoldenRunner: Sendable {
         renderer.expect(cases)
         let results = parallel(cases, progress: progress) { c, threads in self.check(c, threads: threads) }
         return GoldenCheckReport(suite: suite, results: results, overrides: renderer.extraOverrides,
-                                 seconds: Date().timeIntervalSince(started))
+                                 seconds: Date().timeIntervalSince(started), orphanedApprovedImages: suite.orphanedApprovedImages)
     }
 
     func check(_ c: GoldenCase, threads: Int) -> GoldenCaseResult {

@@ -85,6 +85,22 @@ public struct GoldenSuite: Sendable {
 
     static func matches(_ pattern: String, _ name: String) -> Bool { fnmatch(pattern, name, 0) == 0 }
 
+    /// The folders in the suite that hold an approved image but name no case (a case renamed or
+    /// removed from the manifest): nothing checks them, so they are reported, never deleted.
+    public var orphanedApprovedImages: [String] {
+        let names = Set(cases.map(\.name))
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        return entries.filter { entry in
+            !names.contains(entry)
+                && FileManager.default.fileExists(atPath: directory.appendingPathComponent(entry).appendingPathComponent(Self.approvedName).path)
+        }.sorted().map { "\($0)/\(Self.approvedName)" }
+    }
+
+    /// What `check`, `report` and `record` say about one of `orphanedApprovedImages`.
+    public static func orphanNote(_ path: String) -> String {
+        "\(path) belongs to no case in \(manifestName) (renamed or removed?); nothing checks it"
+    }
+
     /// Where a case's approved image lives.
     public func approvedURL(_ c: GoldenCase) -> URL {
         directory.appendingPathComponent(c.name).appendingPathComponent(Self.approvedName)
