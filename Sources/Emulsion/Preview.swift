@@ -58,19 +58,58 @@ public enum Preview {
                         colour: raw.colour, metadata: raw.metadata)
     }
 
-    /// Splits `stage.param=from:to:count` into its `--set` overrides (count ≥ 2, evenly spaced).
+    /// `profile` for a render of a reduced image: a spot white balance's rectangle, given in the
+    /// full image's output pixels, scaled by `scale` (reduced ÷ full size) so it covers the same
+    /// part of the picture. Other profiles are returned as they are.
+    public static func scalingSpot(_ profile: Profile, by scale: Double) throws -> Profile {
+        guard scale != 1, profile.choice("whiteBalance", "mode") == WhiteBalanceMode.spot.rawValue else { return profile }
+        let n = { profile.number("whiteBalance", $0) }
+        guard n("spotWidth") >= 1, n("spotHeight") >= 1 else { return profile }
+        let x = (n("spotX") * scale).rounded(.down), y = (n("spotY") * scale).rounded(.down)
+        let right = ((n("spotX") + n("spotWidth")) * scale).rounded(.up), bottom = ((n("spotY") + n("spotHeight")) * scale).rounded(.up)
+        return try profile.applying(overrides: [
+            "whiteBalance.spotX=\(Int(x))", "whiteBalance.spotY=\(Int(y))",
+            "whiteBalance.spotWidth=\(max(1, Int(right - x)))", "whiteBalance.spotHeight=\(max(1, Int(bottom - y)))",
+        ])
+    }
+
+    /// Splits a sweep into its `--set` overrides, one per tile: `stage.param=from:to:count` for a
+    /// number (count ≥ 2, evenly spaced), or a list `stage.param=a,b,c` of any values but curves
+    /// (`demosaic.algorithm=bilinear,malvar,rcd`, `tone.contrast=1,1.3,1.7`), or
+    /// `stage.param=all` for every option of a choice or both values of a switch. Values are
+    /// checked when the overrides are applied, like `--set`.
     public static func sweep(_ text: String) throws -> [String] {
-        guard let eq = text.firstIndex(of: "=") else { throw RenderError("--sweep \(text): expected stage.param=from:to:count") }
+        let usage = "expected stage.param=from:to:count, a list a,b,c or all, e.g. tone.contrast=0.8:1.6:5"
+        guard let eq = text.firstIndex(of: "=") else { throw RenderError("--sweep \(text): \(usage)") }
         let key = String(text[..<eq])
-        let parts = text[text.index(after: eq)...].split(separator: ":")
-        guard parts.count == 3, let a = Double(parts[0]), let b = Double(parts[1]), let n = Int(parts[2]), n >= 2, n <= 64 else {
-            throw RenderError("--sweep \(text): expected stage.param=from:to:count with 2 ≤ count ≤ 64, e.g. tone.contrast=0.8:1.6:5")
+        let body = String(text[text.index(after: eq)...])
+        let (_, declaration) = try StageCatalogue.parameter(key, in: text, from: "--sweep")
+        let values: [String]
+        switch (declaration.kind, body) {
+        case (.curve, _):
+            throw RenderError("--sweep \(text): \(key) is a curve; sweep a number, a choice or a switch")
+        case (.choice(let options, _), "all"): values = options
+        case (.boolean, "all"): values = ["false", "true"]
+        case (.number, _) where body.contains(":"):
+            let parts = body.split(separator: ":", omittingEmptySubsequences: false)
+            guard parts.count == 3, let a = Double(parts[0]), let b = Double(parts[1]), let n = Int(parts[2]), n >= 2, n <= 64 else {
+                throw RenderError("--sweep \(text): expected stage.param=from:to:count with 2 ≤ count ≤ 64, e.g. tone.contrast=0.8:1.6:5")
+            }
+            values = (0..<n).map { i in
+                let v = a + (b - a) * Double(i) / Double(n - 1)
+                let rounded = (v * 1e6).rounded() / 1e6
+                return rounded == rounded.rounded() ? String(Int(rounded)) : String(rounded)
+            }
+        default:
+            values = body.split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmingWhitespace() }
+            guard (2...64).contains(values.count), !values.contains("") else {
+                throw RenderError("--sweep \(text): \(usage) (2 to 64 values, none empty)")
+            }
         }
-        return (0..<n).map { i in
-            let v = a + (b - a) * Double(i) / Double(n - 1)
-            let rounded = (v * 1e6).rounded() / 1e6
-            return "\(key)=\(rounded == rounded.rounded() ? String(Int(rounded)) : String(rounded))"
+        for value in values {
+            if case .failure(let problem) = declaration.parse(value) { throw RenderError("--sweep \(text): \(key): \(problem.message)") }
         }
+        return values.map { "\(key)=\($0)" }
     }
 
     /// A labelled grid of renders (each 16- or 8-bit sRGB), as an 8-bit sRGB PNG image: tiles in

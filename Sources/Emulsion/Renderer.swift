@@ -189,9 +189,12 @@ public struct RenderPlan: Sendable {
     static func whiteBalance(_ raw: RawImage, profile: Profile) throws -> WhiteBalance.Resolved {
         let mode = profile.option("whiteBalance", "mode", as: WhiteBalanceMode.self)
         var spot: WhiteBalance.Rect?
-        if mode == .spot {
+        let width = Int(profile.number("whiteBalance", "spotWidth")), height = Int(profile.number("whiteBalance", "spotHeight"))
+        // A width or height of 0 (the defaults) is no rectangle: resolve reports it. (It was read
+        // as one pixel at the corner, which on a reduced preview balanced on that pixel.)
+        if mode == .spot, width >= 1, height >= 1 {
             spot = storedRect(raw, x: Int(profile.number("whiteBalance", "spotX")), y: Int(profile.number("whiteBalance", "spotY")),
-                              width: Int(profile.number("whiteBalance", "spotWidth")), height: Int(profile.number("whiteBalance", "spotHeight")))
+                              width: width, height: height)
         }
         do {
             return try WhiteBalance.resolve(raw, mode: mode, kelvin: profile.number("whiteBalance", "temperature"),

@@ -16,12 +16,13 @@ struct PreviewCommand: ParsableCommand {
             emulsion preview RAW --profiles all -o sheet.png          every shipped look
             emulsion preview RAW --profiles neutral,leica-vibrant -o sheet.png
             emulsion preview RAW --profile leica-authentic --sweep tone.contrast=0.8:1.6:5 -o strip.png
+            emulsion preview RAW --sweep demosaic.algorithm=all -o demosaics.png
             With no RAW, Emulsion's synthetic chart is used. Renders are reduced (--size) for speed.
             """)
 
     @Argument(help: "Raw file (default: the synthetic chart).") var input: String?
     @Option(help: "Profiles: all, or a comma-separated list of names/paths.") var profiles: String = "all"
-    @Option(help: "Sweep one parameter of --profile: stage.param=from:to:count.") var sweep: String?
+    @Option(help: "Sweep one parameter of --profile: stage.param=from:to:count, a list stage.param=a,b,c, or stage.param=all (every option of a choice).") var sweep: String?
     @Option(help: "Base profile for --sweep.") var profile: String = "neutral"
     @Option(name: .customLong("set"), help: "Override a parameter in every render (repeatable).") var overrides: [String] = []
     @Option(name: .shortAndLong, help: "Output PNG.") var output: String
@@ -59,9 +60,18 @@ struct PreviewCommand: ParsableCommand {
             if let input { raw = try RawFile.read(path: input) } else { raw = SyntheticScene().render() }
             let small = Preview.downscaled(raw, maxSide: max(16, size))
             var tiles: [(label: String, image: RenderedImage)] = []
+            let source = input ?? "the synthetic chart"
             for look in looks {
-                tiles.append((look.label, try Renderer.render(small, options: RenderOptions(profile: look.profile, depth: .sixteen, engine: engine))))
+                // A look this file cannot take (cloudy white balance without a colour matrix, in a
+                // sweep of every mode) is left off the sheet and named; the others still show.
+                do {
+                    let profile = try Preview.scalingSpot(look.profile, by: Double(small.width) / Double(raw.width))
+                    tiles.append((look.label, try Renderer.render(small, options: RenderOptions(profile: profile, depth: .sixteen, engine: engine))))
+                } catch {
+                    complain("emulsion: warning: \(source): \(look.label): left off the sheet: \(error)")
+                }
             }
+            guard !tiles.isEmpty else { throw RenderError("\(source): none of the \(looks.count) renders could be made (see above)") }
             let sheet = try Preview.contactSheet(tiles, columns: columns ?? min(4, tiles.count))
             try AtomicOutput.write(try PNGFile.encode(sheet), to: output, overwrite: overwrite)
             print("\(output): \(tiles.count) renders, \(sheet.width)×\(sheet.height)")

@@ -40,6 +40,25 @@ final class LookCLITests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
         r = try emulsion(["preview", "--sweep", "tone.contrast=0.8:9:3", "--size", "64", "-o", dir.appendingPathComponent("bad.png").path])
         assertOneLineError(r, mentions: ["tone.contrast", "out of range"])
+        // Lists and every option of a choice; a tile this input cannot take (spot mode without a
+        // rectangle) is left off with a warning naming it, and the others are written.
+        r = try emulsion(["preview", "--sweep", "demosaic.algorithm=all", "--size", "64", "-o", dir.appendingPathComponent("demosaic.png").path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("\(DemosaicMethod.allCases.count) renders"), r.stdout)
+        r = try emulsion(["preview", "--sweep", "whiteBalance.mode=as-shot,spot,auto", "--size", "64", "-o", dir.appendingPathComponent("wb.png").path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("2 renders"), r.stdout)
+        XCTAssertEqual(r.stderr.trimmingCharacters(in: .newlines),
+                       "emulsion: warning: the synthetic chart: whiteBalance.mode=spot: left off the sheet: spot white balance needs a rectangle inside the image (--wb-rect x,y,w,h)")
+        r = try emulsion(["preview", "--sweep", "whiteBalance.mode=spot,spot", "--size", "64", "-o", dir.appendingPathComponent("none.png").path])
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("the synthetic chart: none of the 2 renders could be made"), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("none.png").path))
+        for (sweep, message) in [("exposure.ev=1,x", "--sweep exposure.ev=1,x: exposure.ev: expected a number in -10…10, got \"x\""),
+                                 ("tone.points=0:0,1:1", "tone.points is a curve"), ("exposure.ev=1", "a list a,b,c or all")] {
+            r = try emulsion(["preview", "--sweep", sweep, "--size", "64", "-o", dir.appendingPathComponent("bad.png").path])
+            assertOneLineError(r, mentions: [message])
+        }
     }
 
     func testDiffNewSetAndValidate() throws {

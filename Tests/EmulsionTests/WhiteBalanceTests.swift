@@ -79,4 +79,43 @@ final class WhiteBalanceTests: XCTestCase {
             }
         }
     }
+
+    /// `preview` renders a reduced image; a spot rectangle given in the full image's pixels must
+    /// cover the same part of the picture there (`Preview.scalingSpot`). Emulsion's synthetic
+    /// chart at 960×640, balanced on neutral 6.5's patch, reduced to at most 120 pixels (8×8
+    /// bins): neutral 5 must come out neutral, |a*|, |b*| ≤ 1.5 as in `testCanonChartGreys`.
+    /// Unscaled, the rectangle lay outside the 120×80 image and the render failed; a zero-sized
+    /// one balanced on the corner pixel of the reduced image.
+    func testSpotRectangleFollowsAPreviewReduction() throws {
+        let scene = SyntheticScene(width: 960, height: 640)
+        let raw = scene.render()
+        let small = Preview.downscaled(raw, maxSide: 120)
+        XCTAssertEqual(small.width, 120)
+        let spot = scene.layout.chartPatches[20].inset(by: 0.2)
+        let profile = try Profile.defaults.applying(overrides: [
+            "whiteBalance.mode=spot", "whiteBalance.spotX=\(spot.x)", "whiteBalance.spotY=\(spot.y)",
+            "whiteBalance.spotWidth=\(spot.width)", "whiteBalance.spotHeight=\(spot.height)",
+        ])
+        let scale = Double(small.width) / Double(raw.width)
+        let image = try Renderer.render(small, options: RenderOptions(profile: try Preview.scalingSpot(profile, by: scale), space: .sRGB))
+        let grey = scene.layout.chartPatches[21].inset(by: 0.25)
+        var sum = SIMD3<Double>(repeating: 0), n = 0.0
+        for y in Int(Double(grey.y) * scale)..<Int(Double(grey.maxY) * scale) {
+            for x in Int(Double(grey.x) * scale)..<Int(Double(grey.maxX) * scale) {
+                let i = 3 * (y * image.width + x)
+                sum += SIMD3((0..<3).map { TestSupport.sRGBToLinear(Double(image.samples[i + $0]) / 65535) }); n += 1
+            }
+        }
+        XCTAssertGreaterThan(n, 4)
+        let lab = TestSupport.labFromLinearSRGB(sum / n)
+        XCTAssertLessThanOrEqual(abs(lab.a), 1.5, "\(lab)")
+        XCTAssertLessThanOrEqual(abs(lab.b), 1.5, "\(lab)")
+        // No rectangle (the defaults' 0 × 0) is refused on a reduced image as on the full one.
+        let none = try Profile.defaults.applying(overrides: ["whiteBalance.mode=spot"])
+        for image in [raw, small] {
+            XCTAssertThrowsError(try Renderer.render(image, options: RenderOptions(profile: none))) { error in
+                XCTAssertTrue("\(error)".contains("spot white balance needs a rectangle"), "\(error)")
+            }
+        }
+    }
 }
