@@ -139,6 +139,42 @@ final class DeltaE2000Tests: XCTestCase {
         XCTAssertEqual(broken.fractionAbove, 0.5)
     }
 
+    /// The percentile comes from a selection, not a sort; the oracle is the definition read off
+    /// the sorted values (as the statistics were computed before). Inputs shaped like
+    /// comparisons (most differences exactly 0, ties, +∞ and NaN) and the orders that trouble a
+    /// quickselect (sorted, reversed, all equal, organ pipe): equal exactly, max and fraction too.
+    func testPercentileBySelectionEqualsTheSortedDefinition() {
+        var generator = SplitMix64(seed: 95)
+        func oracle(_ d: [Double]) -> Double {
+            let sorted = d.map { $0.isNaN ? Double.infinity : $0 }.sorted()
+            let rank = 0.95 * Double(sorted.count - 1), lower = Int(rank), fraction = rank - Double(lower)
+            let upper = Swift.min(lower + 1, sorted.count - 1)
+            return fraction == 0 ? sorted[lower] : sorted[lower] + (sorted[upper] - sorted[lower]) * fraction
+        }
+        var cases: [[Double]] = [[7], [1, 1], Array(repeating: 0, count: 500), (0..<1000).map(Double.init),
+                                 (0..<1000).map { Double(999 - $0) }, (0..<1000).map { Double(min($0, 999 - $0)) }]
+        for _ in 0..<300 {
+            let n = Int.random(in: 1...2000, using: &generator)
+            cases.append((0..<n).map { _ in
+                switch Int.random(in: 0..<20, using: &generator) {
+                case 0..<12: return 0
+                case 12: return .infinity
+                case 13: return .nan
+                case 14..<16: return Double(Int.random(in: 0...3, using: &generator))
+                default: return Double.random(in: 0..<10, using: &generator)
+                }
+            })
+        }
+        for d in cases {
+            let s = DeltaEStatistics(differences: d, threshold: 2.3)
+            let p = oracle(d)
+            XCTAssertTrue(s.percentile95 == p || (s.percentile95.isNaN && p.isNaN), "n \(d.count): \(s.percentile95) against \(p)")
+            let clean = d.map { $0.isNaN ? Double.infinity : $0 }
+            XCTAssertEqual(s.max, clean.max())
+            XCTAssertEqual(s.fractionAbove, Double(clean.filter { $0 > 2.3 }.count) / Double(d.count))
+        }
+    }
+
     func testStatisticsFromLabPairsMatchTheFormula() {
         let pairs = Self.sharma.map { (CIELab(L: $0.0, a: $0.1, b: $0.2), CIELab(L: $0.3, a: $0.4, b: $0.5)) }
         let s = DeltaEStatistics(pairs: pairs, threshold: 2.3)
