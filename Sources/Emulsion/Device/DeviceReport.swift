@@ -51,7 +51,7 @@ public struct DeviceReport: Sendable {
         options.device = device
         let rendered = try Renderer.render(raw, options: options)
         comparison = try ImageComparison(approved: reference.pngImage, approvedSpace: space, actual: rendered.pngImage,
-                                         actualSpace: space, threshold: GoldenTolerance().threshold)
+                                         actualSpace: space, threshold: GoldenTolerance().threshold, threads: threads)
         let sky = Self.skyGradient()
         options.device = nil
         floatGradientImage = try Renderer.render(sky, options: options)

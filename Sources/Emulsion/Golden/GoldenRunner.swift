@@ -254,7 +254,7 @@ public struct GoldenRunner: Sendable {
         let comparison: ImageComparison
         do {
             comparison = try ImageComparison(approved: approved, approvedSpace: approvedSpace, actual: actual,
-                                             actualSpace: c.space, threshold: c.tolerance.threshold)
+                                             actualSpace: c.space, threshold: c.tolerance.threshold, threads: threads)
         } catch let mismatch as ImageComparison.SizeMismatch {
             result.verdict = .sizeMismatch
             result.message = mismatch.description

@@ -30,9 +30,9 @@ public struct ImageComparison: Sendable {
     }
 
     /// Compares two 3-channel images of the same size. `threshold` is the ΔE00 that
-    /// `statistics.fractionAbove` counts against.
+    /// `statistics.fractionAbove` counts against; `threads` 1 keeps the work on the calling thread.
     public init(approved: PNGImage, approvedSpace: OutputSpace, actual: PNGImage, actualSpace: OutputSpace,
-                threshold: Double) throws {
+                threshold: Double, threads: Int = Executor.defaultThreads) throws {
         precondition(approved.channels == 3 && actual.channels == 3, "RGB images expected")
         guard approved.width == actual.width, approved.height == actual.height else {
             throw SizeMismatch(approved: (approved.width, approved.height), actual: (actual.width, actual.height))
@@ -53,7 +53,7 @@ public struct ImageComparison: Sendable {
                 differences.withUnsafeMutableBufferPointer { differences in
                     deltaE.withUnsafeMutableBufferPointer { deltaE in
                         lightness.withUnsafeMutableBufferPointer { lightness in
-                            ParallelLoop.run(iterations: bands) { band in
+                            let compare = { (band: Int) in
                                 let first = band * rowsPerBand * rowLength
                                 for i in first..<Swift.min(count, first + rowsPerBand * rowLength) {
                                     let j = 3 * i
@@ -65,6 +65,7 @@ public struct ImageComparison: Sendable {
                                     deltaE[i] = Float(d)
                                 }
                             }
+                            if threads > 1 { ParallelLoop.run(iterations: bands, compare) } else { (0..<bands).forEach(compare) }
                         }
                     }
                 }
