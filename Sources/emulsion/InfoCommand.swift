@@ -11,7 +11,7 @@ import Foundation
 struct InfoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "info", abstract: "Print what a raw file records.")
 
-    @Argument(help: "Raw files.")
+    @Argument(help: "Raw files, or folders: a folder stands for the raw files directly in it (as for process).")
     var files: [String]
 
     @Flag(help: "Print JSON (an array, one object per file).")
@@ -29,6 +29,11 @@ struct InfoCommand: ParsableCommand {
     func run() throws {
         var reports: [RawInfo] = []
         var failed = 0
+        let files: [String]
+        do { files = try InputFolders.expand(self.files) } catch {
+            complain("emulsion: \(error)")
+            throw ExitCode(2)
+        }
         let decoder = decoding.decoder.serving(files: files.count)
         defer { decoder.finish() }
         for file in files {

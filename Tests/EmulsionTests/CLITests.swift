@@ -246,6 +246,13 @@ final class CLITests: XCTestCase {
         // A folder with no raw file in it is refused up front, in one line naming it.
         r = try emulsion(["process", dir.appendingPathComponent("developed").path, "--out-dir", out.path])
         assertOneLineError(r, mentions: [out.path, "no raw files"], status: 2)
+        // info reads a folder the same way.
+        r = try emulsion(["info", shoot.path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stdout.split(separator: "\n").filter { $0.hasPrefix("File:") }.map { $0.split(separator: "/").last! },
+                       ["a.QTK", "b.dng"], r.stdout)
+        r = try emulsion(["info", out.path])
+        assertOneLineError(r, mentions: [out.path, "no raw files"], status: 2)
     }
 
     /// Resuming an interrupted batch: outputs that exist are finished files (they appear whole,
