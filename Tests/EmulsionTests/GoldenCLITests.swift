@@ -105,4 +105,39 @@ final class GoldenCLITests: XCTestCase {
         XCTAssertEqual(r.status, 2)
         XCTAssertTrue(r.stdout.contains("ERROR       gone") && r.stdout.contains("IDENTICAL   a"), r.stdout)
     }
+
+    /// A case can render through a phone ISP's precision (`device`, as `process --device`), so a
+    /// suite guards what a look becomes on the device, not only in float. The reference for
+    /// "through the device": the same render `emulsion process --device` writes.
+    func testCasesRenderThroughADevice() throws {
+        let chart = GoldenFixture.smallChart
+        try writeSuite(#"""
+            [ { "name": "float", "input": "\#(chart)", "profile": "film-slide" },
+              { "name": "isp", "input": "\#(chart)", "profile": "film-slide", "device": "mid-range" } ]
+            """#)
+        var r = try emulsion(["golden", "record", dir.path])
+        XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+        let float = try PNGFile.read(path: dir.appendingPathComponent("float/approved.png").path)
+        let isp = try PNGFile.read(path: dir.appendingPathComponent("isp/approved.png").path)
+        XCTAssertNotEqual(float.samples, isp.samples, "the device's precision must show in the render")
+        // The device case moved to float fails against its approved image: the device is part
+        // of what the suite guards.
+        try writeSuite(#"""
+            [ { "name": "float", "input": "\#(chart)", "profile": "film-slide" },
+              { "name": "isp", "input": "\#(chart)", "profile": "film-slide", "device": "" } ]
+            """#)
+        r = try emulsion(["golden", "check", dir.path])
+        XCTAssertEqual(r.status, 1, r.stdout + r.stderr)
+        XCTAssertTrue(r.stdout.contains("IDENTICAL   float"), r.stdout)
+        XCTAssertFalse(r.stdout.contains("IDENTICAL   isp"), r.stdout)
+        // An unknown device is a case that cannot render (exit 2), named; a wrong type is a manifest error.
+        try writeSuite(#"[ { "name": "isp", "input": "\#(chart)", "device": "no-such-phone" } ]"#)
+        r = try emulsion(["golden", "check", dir.path])
+        XCTAssertEqual(r.status, 2, r.stdout + r.stderr)
+        XCTAssertTrue(r.stdout.contains("no-such-phone: no such device"), r.stdout)
+        try writeSuite(#"[ { "name": "isp", "input": "\#(chart)", "device": 3 } ]"#)
+        r = try emulsion(["golden", "check", dir.path])
+        XCTAssertEqual(r.status, 2, r.stderr)
+        XCTAssertTrue(r.stderr.contains("cases[0].device: expected a string, got a number"), r.stderr)
+    }
 }

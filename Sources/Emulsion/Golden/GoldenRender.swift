@@ -18,7 +18,8 @@ import Darwin
 ///
 /// What: resolves a case's input (a file, with `$NAME` expanded, or the synthetic chart written as a
 /// DNG and read back through LibRaw), loads its profile and applies its `--set` overrides (then any
-/// what-if overrides given to the whole run), renders in its space, depth and engine, and reduces
+/// what-if overrides given to the whole run), renders in its space, depth and engine (through its
+/// device's precision, if it names one), and reduces
 /// the result to its `maxSize`. Each input is decoded once per run and shared by the cases that use it.
 /// Why: a golden image must be exactly what a user gets from the CLI for the same options, so this
 /// uses the same calls and adds only the reduction.
@@ -49,9 +50,10 @@ public struct GoldenRenderer: Sendable {
         let key = try? inputKey(c.input)
         defer { if let key { inputs.used(key) } }
         let profile = try profiles.load(suite.profileReference(c)).applying(overrides: c.overrides + extraOverrides)
+        var options = RenderOptions(profile: profile, space: c.space, depth: c.depth, engine: c.engine, threads: max(1, threads))
+        if let device = suite.deviceReference(c) { options.device = try DeviceLoader.standard.load(device) }
         let raw = try rawImage(c.input)
-        let image = try Renderer.render(raw, options: RenderOptions(profile: profile, space: c.space, depth: c.depth,
-                                                                    engine: c.engine, threads: max(1, threads)))
+        let image = try Renderer.render(raw, options: options)
         let png = image.pngImage
         return c.maxSize.map { ImageReduction.reduced(png, maxSide: $0) } ?? png
     }

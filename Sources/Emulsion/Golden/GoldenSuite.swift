@@ -135,10 +135,15 @@ public struct GoldenSuite: Sendable {
     }
 
     /// A case's profile argument for `ProfileLoader`: names stay names; paths are taken from the suite folder.
-    public func profileReference(_ c: GoldenCase) -> String {
-        let looksLikePath = c.profile.contains("/") || c.profile.hasSuffix(".json")
-        guard looksLikePath, !c.profile.hasPrefix("/") else { return c.profile }
-        return directory.appendingPathComponent(c.profile).standardizedFileURL.path
+    public func profileReference(_ c: GoldenCase) -> String { reference(c.profile) }
+
+    /// A case's device argument for `DeviceLoader`, the same way; nil when it renders in float.
+    public func deviceReference(_ c: GoldenCase) -> String? { c.device.map(reference) }
+
+    func reference(_ nameOrPath: String) -> String {
+        let looksLikePath = nameOrPath.contains("/") || nameOrPath.hasSuffix(".json")
+        guard looksLikePath, !nameOrPath.hasPrefix("/") else { return nameOrPath }
+        return directory.appendingPathComponent(nameOrPath).standardizedFileURL.path
     }
 }
 
@@ -221,12 +226,15 @@ public struct GoldenCase: Sendable, Equatable {
     /// is at most this many pixels, which keeps approved images small.
     public var maxSize: Int?
     public var engine: Engine
+    /// A phone ISP's precision to render through (`emulsion process --device`): a device name
+    /// (Profiles/devices/, or ideal) or a path relative to the suite folder; nil renders in float.
+    public var device: String?
     public var tolerance: GoldenTolerance
     public var note: String
 
     public init(name: String, input: GoldenInput, profile: String = "neutral", overrides: [String] = [],
                 space: OutputSpace = .sRGB, depth: OutputSink.Depth = .sixteen, maxSize: Int? = nil,
-                engine: Engine = .simd, tolerance: GoldenTolerance = GoldenTolerance(), note: String = "") {
+                engine: Engine = .simd, device: String? = nil, tolerance: GoldenTolerance = GoldenTolerance(), note: String = "") {
         self.name = name
         self.input = input
         self.profile = profile
@@ -235,6 +243,7 @@ public struct GoldenCase: Sendable, Equatable {
         self.depth = depth
         self.maxSize = maxSize
         self.engine = engine
+        self.device = device
         self.tolerance = tolerance
         self.note = note
     }
@@ -246,6 +255,7 @@ public struct GoldenCase: Sendable, Equatable {
         parts.append("\(space.rawValue) \(depth.rawValue)-bit")
         if let maxSize { parts.append("maxSize \(maxSize)") }
         if engine != .simd { parts.append("engine \(engine.rawValue)") }
+        if let device { parts.append("device \(device)") }
         return parts.joined(separator: ", ")
     }
 }
@@ -298,8 +308,8 @@ private struct ManifestReader {
         return i
     }
 
-    static let caseKeys = ["name", "input", "note", "profile", "set", "space", "bits", "maxSize", "engine", "tolerance"]
-    static let defaultKeys = ["profile", "set", "space", "bits", "maxSize", "engine", "tolerance"]
+    static let caseKeys = ["name", "input", "note", "profile", "set", "space", "bits", "maxSize", "engine", "device", "tolerance"]
+    static let defaultKeys = ["profile", "set", "space", "bits", "maxSize", "engine", "device", "tolerance"]
 
     func suite(_ document: JSONValue, directory: URL) throws -> GoldenSuite {
         let top = try object(document, "", allowed: ["schemaVersion", "description", "variables", "defaults", "cases"])
@@ -373,6 +383,11 @@ private struct ManifestReader {
                 throw fail("\(path).engine", "unknown engine \"\(s)\"; engines: " + Engine.allCases.map(\.rawValue).joined(separator: ", "))
             }
             c.engine = engine
+        }
+        if let v = o["device"] {
+            // "" in a case renders it in float when the defaults name a device.
+            let d = try string(v, "\(path).device")
+            c.device = d.isEmpty ? nil : d
         }
         if let v = o["tolerance"] {
             let t = try object(v, "\(path).tolerance", allowed: ["mean", "max", "p95", "threshold"])
