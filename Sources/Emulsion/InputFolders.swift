@@ -41,8 +41,10 @@ public enum InputFolders {
             let raws = names.filter { name in
                 guard !name.hasPrefix("."), let dot = name.lastIndex(of: "."),
                       rawExtensions.contains(name[name.index(after: dot)...].lowercased()) else { return false }
+                // Everything but a folder: a broken or looping link named like a raw is kept, so
+                // the decoder names it in an error rather than the batch skipping it unseen.
                 var isDirectory = false
-                return FileManager.default.fileExists(atPath: join(input, name), isDirectory: &isDirectory) && !isDirectory
+                return !(FileManager.default.fileExists(atPath: join(input, name), isDirectory: &isDirectory) && isDirectory)
             }.sorted()
             guard !raws.isEmpty else {
                 throw RenderError("\(input): a folder with no raw files in it (subfolders are not searched)")

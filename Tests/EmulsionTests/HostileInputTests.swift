@@ -220,13 +220,22 @@ final class HostileInputTests: XCTestCase {
         XCTAssertEqual(mkfifo(fifo.path, 0o644), 0)
         let empty = dir.appendingPathComponent("empty.cr2")
         FileManager.default.createFile(atPath: empty.path, contents: Data())
-        let cases: [(String, String)] = [(loop.path, "symbolic link loop"), (fifo.path, "FIFO"), (empty.path, "empty"), (dir.path, "directory")]
+        let cases: [(String, String)] = [(loop.path, "symbolic link loop"), (fifo.path, "FIFO"), (empty.path, "empty")]
         for (path, mention) in cases {
             let started = Date()
             let r = try cli(["info", path], timeout: 20)
             assertCalm(r, files: [path], started: started, timeout: 20)
             XCTAssertEqual(r.status, 1)
             XCTAssertTrue(r.stderr.contains(mention), r.stderr)
+        }
+        // Their folder stands for the three (a folder input is its raw files): each is named in
+        // its own line, none hangs the run.
+        let started = Date()
+        let r = try cli(["info", dir.path], timeout: 20)
+        assertCalm(r, files: cases.map(\.0), started: started, timeout: 20)
+        XCTAssertEqual(r.status, 1)
+        for (path, mention) in cases {
+            XCTAssertTrue(r.stderr.split(separator: "\n").contains { $0.contains(path) && $0.contains(mention) }, r.stderr)
         }
     }
 
