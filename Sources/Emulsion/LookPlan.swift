@@ -79,7 +79,9 @@ public enum LookPlan {
     static func lutKernel(file: String, profile: Profile) throws -> LookLUTKernel {
         let lut: LUT3D
         do {
-            lut = file.lowercased().hasSuffix(".png") ? try HaldCLUT.read(path: file) : try LUT3D.readCube(path: file)
+            lut = try LUTFileCache.shared.lut(at: file) {
+                file.lowercased().hasSuffix(".png") ? try HaldCLUT.read(path: file) : try LUT3D.readCube(path: file)
+            }
         } catch let e as LUTError {
             throw ProfileError(file: profile.origin, keyPath: "lut.file", message: e.description)
         }

@@ -1,4 +1,5 @@
 import Foundation
+import EmulsionTestSupport
 import XCTest
 @testable import EmulsionCore
 
@@ -385,6 +386,80 @@ final class LookStageTests: XCTestCase {
         }
         XCTAssertThrowsError(try LUT3D.parseCube("LUT_3D_SIZE 2\n0 0 0\n", file: "x.cube")) { e in
             XCTAssertTrue("\(e)".contains("expected 8 entries"), "\(e)")
+        }
+    }
+
+    /// The byte-level `.cube` reader (`CubeText.swift`) against the string reader it keeps for
+    /// every unusual line, used alone as the oracle: the same LUT or the same error for valid
+    /// files written in several styles and for every one-byte mutation of a small file (a
+    /// separator, sign, exponent, hex float, NUL, non-ASCII byte or line break put anywhere).
+    func testCubeBytesReadAsTheStringReaderReadsThem() throws {
+        func oracle(_ bytes: [UInt8]) -> Result<LUT3D, LUTError> {
+            var reader = CubeReader(file: "o.cube")
+            var lines: [[UInt8]] = []
+            var current: [UInt8] = []
+            var i = 0
+            while i < bytes.count {
+                if bytes[i] == 0x0A || bytes[i] == 0x0D {
+                    lines.append(current); current = []
+                    if bytes[i] == 0x0D && i + 1 < bytes.count && bytes[i + 1] == 0x0A { i += 1 }
+                } else {
+                    current.append(bytes[i])
+                }
+                i += 1
+            }
+            lines.append(current)
+            do {
+                for line in lines {
+                    reader.lineNumber += 1
+                    try reader.read(String(decoding: line, as: UTF8.self), bytesLeft: bytes.count)
+                }
+                return .success(try reader.finish())
+            } catch let e as LUTError { return .failure(e) } catch { fatalError("\(error)") }
+        }
+        func parsed(_ bytes: [UInt8]) -> Result<LUT3D, LUTError> {
+            do { return .success(try LUT3D.parseCube(bytes: bytes, file: "o.cube")) } catch let e as LUTError { return .failure(e) } catch { fatalError("\(error)") }
+        }
+        let styles = [
+            "LUT_3D_SIZE 2\n0 0 0\n1 0 0\n0 1 0\n1 1 0\n0 0 1\n1 0 1\n0 1 1\n1 1 1\n",
+            "# c\r\nTITLE \"t\"\r\nLUT_3D_SIZE 2\r\n\t0.5 +.25 1e-3\r\n  1 0x1p-2 0  \r\n0 1 0\r\n1 1 0\r\n0 0 1\r\n1 0 1\r\n0 1 1\r\n1 1 1",
+            "LUT_3D_SIZE 2\rDOMAIN_MIN 0 0 0\rDOMAIN_MAX 2 2 2\r-0 0 0\r1 0 0\r0 1 0\r1 1 0\r0 0 1\r1 0 1\r0 1 1\r1 1 1e-45\r",
+        ]
+        var mutations = 0
+        for style in styles {
+            let bytes = Array(style.utf8)
+            XCTAssertNoThrow(try parsed(bytes).get(), style)
+            XCTAssertEqual(try parsed(bytes).get(), try oracle(bytes).get())
+            for position in 0...bytes.count {
+                for replacement: [UInt8] in [[0x20], [0x09], [0x0D], [0x0A], [0x2D], [0x2B], [0x2E], [0x65], [0x78], [0x30], [0x39],
+                                             [0x6E], [0x23], [0xC3, 0xA9], [0x00], [0xA0], [0x31, 0x65, 0x39, 0x39]] {
+                    var mutated = bytes
+                    if position < bytes.count { mutated.replaceSubrange(position...position, with: replacement) } else { mutated += replacement }
+                    let (a, b) = (parsed(mutated), oracle(mutated))
+                    XCTAssertEqual("\(a)", "\(b)", String(decoding: mutated, as: UTF8.self))
+                    mutations += 1
+                }
+            }
+        }
+        XCTAssertGreaterThan(mutations, 3000)
+        // Windows line breaks count once in error lines too.
+        XCTAssertThrowsError(try LUT3D.parseCube(bytes: Array("LUT_3D_SIZE 2\r\n0 0 0\r\n1 1\r\n".utf8), file: "x.cube")) { e in
+            XCTAssertTrue("\(e)".contains("line 3"), "\(e)")
+        }
+    }
+
+    /// The writer's "%.6f" against glibc's printf (`CFormat`), including exact ties at the
+    /// seventh decimal ((2m + 1)/128), −0, negatives that round to zero and large values.
+    func testCubeNumbersAreWrittenAsPrintfWritesThem() {
+        var generator = SplitMix64(seed: 6)
+        var values: [Float] = [0, -0, 1, -1, 0.5, 1e-7, -1e-7, 5e-7, -5e-7, 4.9999997e-7, 123456.79, 9.99e8, 2e9, -3e12, .infinity, .nan]
+        values += (0..<256).map { Float(2 * $0 + 1) / 128 } + (0..<256).map { -Float(2 * $0 + 1) / 128 }
+        values += (0..<5000).map { _ in Float(bitPattern: UInt32.random(in: 0...UInt32.max, using: &generator)) }
+        values += (0..<5000).map { _ in Float.random(in: -2...2, using: &generator) }
+        for v in values {
+            var out: [UInt8] = []
+            LUT3D.appendFixed6(v, to: &out)
+            XCTAssertEqual(String(decoding: out, as: UTF8.self), CFormat.string("%.6f", Double(v)), "\(v)")
         }
     }
 

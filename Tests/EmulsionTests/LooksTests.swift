@@ -190,6 +190,25 @@ final class LooksTests: XCTestCase {
     }
 
     /// The neutral profile stays colorimetric: no look stage joins its chain.
+    /// A look's LUT is read once per process (`LUTFileCache`), but a file rewritten in place is
+    /// read again: an author re-exporting a LUT while a long-lived process renders must see it.
+    func testARewrittenLUTFileIsReadAgain() throws {
+        let dir = TestSupport.temporaryDirectory("emulsion-lut-cache")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("look.cube").path
+        func render() throws -> [UInt16] {
+            let profile = try Profile.defaults.applying(overrides: ["lut.file=\(path)"])
+            return try Renderer.render(Self.chart, options: RenderOptions(profile: profile, threads: 1)).samples
+        }
+        try LUT3D.identity(size: 2).cubeText().write(toFile: path, atomically: false, encoding: .utf8)
+        let identity = try render()
+        XCTAssertTrue(try render() == identity)
+        var inverted = LUT3D.identity(size: 3)
+        inverted.values = inverted.values.map { 1 - $0 }
+        try inverted.cubeText().write(toFile: path, atomically: false, encoding: .utf8)
+        XCTAssertTrue(try render() != identity, "the rewritten LUT must be read again")
+    }
+
     func testNeutralAddsNoLookStages() throws {
         let neutral = try Self.loader.load("neutral")
         XCTAssertTrue(try LookPlan.elements(profile: neutral, context: LookContext(width: 100, height: 100)).isEmpty)

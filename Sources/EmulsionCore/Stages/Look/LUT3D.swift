@@ -40,94 +40,14 @@ public struct LUT3D: Sendable, Equatable {
         return LUT3D(size: size, values: values)
     }
 
-    /// Parses `.cube` text; errors name the file and line.
-    public static func parseCube(_ text: String, file: String) throws -> LUT3D {
-        var size: Int?
-        var title = ""
-        var lo = SIMD3<Double>.zero, hi = SIMD3<Double>.one
-        var values: [Float] = []
-        var comments: [String] = []
-        var lineNumber = 0
-        func fail(_ message: String) -> LUTError { LUTError(file: file, message: "line \(lineNumber): \(message)") }
-        for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r" }) {
-            lineNumber += 1
-            let line = rawLine.trimmingWhitespace()
-            if line.isEmpty { continue }
-            if line.hasPrefix("#") { comments.append(String(line.dropFirst()).trimmingWhitespace()); continue }
-            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
-            let keyword = fields[0].uppercased()
-            // A data line (also "nan …" or "inf …", which are then refused as not finite).
-            if let first = fields[0].first, first.isNumber || first == "-" || first == "." || first == "+" || Float(fields[0]) != nil {
-                guard size != nil else { throw fail("data before LUT_3D_SIZE") }
-                guard fields.count == 3, let r = Float(fields[0]), let g = Float(fields[1]), let b = Float(fields[2])
-                else { throw fail("expected three numbers, got \"\(line.prefix(80))\"") }
-                guard r.isFinite, g.isFinite, b.isFinite else { throw fail("entry \"\(line.prefix(80))\" is not finite") }
-                // Stop at the first surplus entry instead of collecting an arbitrarily long file.
-                if let n = size, values.count >= 3 * n * n * n { throw fail("more than \(n * n * n) entries for LUT_3D_SIZE \(n)") }
-                values += [r, g, b]
-                continue
-            }
-            switch keyword {
-            case "TITLE":
-                title = line.dropFirst(5).trimmingWhitespace().trimming { $0 == "\"" }
-            case "LUT_3D_SIZE":
-                guard fields.count == 2, let n = Int(fields[1]), (2...256).contains(n) else {
-                    throw fail("LUT_3D_SIZE must be a whole number 2…256, got \"\(fields.dropFirst().joined(separator: " ").prefix(40))\"")
-                }
-                guard size == nil else { throw fail("a second LUT_3D_SIZE") }
-                size = n
-            case "LUT_1D_SIZE":
-                throw fail("1-D LUTs are not supported; expected a 3-D LUT (LUT_3D_SIZE)")
-            case "DOMAIN_MIN", "DOMAIN_MAX":
-                guard fields.count == 4, let a = Double(fields[1]), let b = Double(fields[2]), let c = Double(fields[3]),
-                      a.isFinite, b.isFinite, c.isFinite else {
-                    throw fail("\(keyword) needs three finite numbers")
-                }
-                if keyword == "DOMAIN_MIN" { lo = SIMD3(a, b, c) } else { hi = SIMD3(a, b, c) }
-            case "LUT_3D_INPUT_RANGE":
-                guard fields.count == 3, let a = Double(fields[1]), let b = Double(fields[2]), a.isFinite, b.isFinite else {
-                    throw fail("LUT_3D_INPUT_RANGE needs two finite numbers")
-                }
-                lo = SIMD3(repeating: a); hi = SIMD3(repeating: b)
-            default:
-                throw fail("unknown keyword \(fields[0].prefix(40))")
-            }
-        }
-        guard let n = size else { throw LUTError(file: file, message: "no LUT_3D_SIZE line: not a 3-D .cube LUT") }
-        guard values.count == 3 * n * n * n else {
-            throw LUTError(file: file, message: "expected \(n * n * n) entries for LUT_3D_SIZE \(n), found \(values.count / 3)")
-        }
-        guard all(hi .> lo) else { throw LUTError(file: file, message: "DOMAIN_MAX must exceed DOMAIN_MIN") }
-        return LUT3D(size: n, title: title, domainMin: lo, domainMax: hi, values: values, comments: comments)
-    }
-
     /// The largest `.cube` read: a 256³ LUT written with six decimals is about 0.5 GB.
     public static let maximumCubeBytes = 1 << 30
 
     public static func readCube(path: String) throws -> LUT3D {
         try checkRegularFile(path, maximumBytes: maximumCubeBytes)
         guard let data = FileManager.default.contents(atPath: path) else { throw LUTError(file: path, message: "cannot be read") }
-        return try parseCube(String(decoding: data, as: UTF8.self), file: path)
+        return try parseCube(bytes: [UInt8](data), file: path)
     }
-
-    /// `.cube` text: comments, title, size, domain, then one line per entry (6 decimals, enough
-    /// for 16-bit work and what Resolve writes).
-    public func cubeText() -> String {
-        var out = ""
-        for c in comments { out += "# \(c)\n" }
-        if !title.isEmpty { out += "TITLE \"\(title)\"\n" }
-        out += "LUT_3D_SIZE \(size)\n"
-        out += "DOMAIN_MIN \(Self.format(domainMin.x)) \(Self.format(domainMin.y)) \(Self.format(domainMin.z))\n"
-        out += "DOMAIN_MAX \(Self.format(domainMax.x)) \(Self.format(domainMax.y)) \(Self.format(domainMax.z))\n"
-        var i = 0
-        while i < values.count {
-            out += "\(Self.format(Double(values[i]))) \(Self.format(Double(values[i + 1]))) \(Self.format(Double(values[i + 2])))\n"
-            i += 3
-        }
-        return out
-    }
-
-    static func format(_ v: Double) -> String { CFormat.string("%.6f", v) }
 
     /// Refuses what is not a regular file (a FIFO would block the read) or is implausibly large,
     /// before reading it.
