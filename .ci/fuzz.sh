@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Bounded libFuzzer run over raw decoding, profile parsing or Emulsion's own PNG coder (issue 7).
-# Usage: .ci/fuzz.sh raw|profile|png [SECONDS]   — findings land in fuzz-findings/ (git-ignored);
+# Bounded libFuzzer run over raw decoding, profile parsing, .cube LUTs or Emulsion's own PNG coder (issue 7).
+# Usage: .ci/fuzz.sh raw|profile|cube|png [SECONDS]   — findings land in fuzz-findings/ (git-ignored);
 # LibRaw leaks libjpeg state on some error paths (found by this harness), so leak detection is
 # off: leaks there are not ours to fix and would stop every run.
 # replay one with: EMULSION_FUZZ_TARGET=raw .build/debug/EmulsionFuzz fuzz-findings/crash-…
@@ -34,6 +34,11 @@ if [ "$target" = raw ]; then
   for f in apple-quicktake_100-test100.qtk kodak-dc50-sample.kdc lg-g4_h815-lossy_linear.dng canon-eos_6d-lossy_linear.dng; do
     [ -f "../shared/raw-samples/$f" ] && cp "../shared/raw-samples/$f" "$corpus/"
   done
+elif [ "$target" = cube ]; then
+  # Seeds: a small LUT in LF, CRLF and CR, with a title, a domain and unusual number forms.
+  printf 'TITLE "t"\nLUT_3D_SIZE 2\nDOMAIN_MIN 0 0 0\nDOMAIN_MAX 1 1 1\n0 0 0\n1 0 0\n0 1 0\n1 1 0\n0 0 1\n1 0 1\n0 1 1\n1 1 1\n' > "$corpus/lf.cube"
+  printf '# c\r\nLUT_3D_SIZE 2\r\n0.5 +.25 1e-3\r\n1 0x1p-2 0\r\n0 1 0\r\n1 1 0\r\n0 0 1\r\n1 0 1\r\n0 1 1\r\n1 1 1\r\n' > "$corpus/crlf.cube"
+  printf 'LUT_3D_INPUT_RANGE 0 2\rLUT_3D_SIZE 2\r-0 0 0\r1 0 0\r0 1 0\r1 1 0\r0 0 1\r1 0 1\r0 1 1\r1 1 1e-45\r' > "$corpus/cr.cube"
 else
   cp Profiles/*.json "$corpus/"
 fi

@@ -378,6 +378,14 @@ final class LookStageTests: XCTestCase {
         XCTAssertEqual(back.title, "warped")
         XCTAssertEqual(back.comments, ["a comment"])
         for (a, b) in zip(back.values, lut.values) { XCTAssertEqual(a, b, accuracy: 5e-7) }
+        // Domain bounds are written so they read back (six decimals made 1e-7 and 2e-7 both 0,
+        // an empty domain the reader refused; seen while writing the cube fuzz target's write-read check).
+        var fine = LUT3D.identity(size: 2)
+        fine.domainMin = SIMD3(repeating: 1e-7); fine.domainMax = SIMD3(1, 2e-7, 0.25)
+        let fineBack = try LUT3D.parseCube(fine.cubeText(), file: "d.cube")
+        XCTAssertEqual(fineBack.domainMin, fine.domainMin)
+        XCTAssertEqual(fineBack.domainMax, fine.domainMax)
+        XCTAssertTrue(LUT3D.identity(size: 2).cubeText().contains("DOMAIN_MAX 1.000000 1.000000 1.000000\n"))
         XCTAssertThrowsError(try LUT3D.parseCube("LUT_1D_SIZE 16\n", file: "x.cube")) { e in
             XCTAssertTrue("\(e)".hasPrefix("x.cube: line 1:"), "\(e)")
         }

@@ -2,10 +2,11 @@ import EmulsionCore
 import EmulsionIO
 import Foundation
 
-/// libFuzzer harness over the two parsers that take untrusted bytes: raw decoding (LibRaw through
-/// `RawFile.read(bytes:)`) and profile parsing (`ProfileLoader.profile(fromJSON:label:)`).
+/// libFuzzer harness over the parsers that take untrusted bytes: raw decoding (LibRaw through
+/// `RawFile.read(bytes:)`), profile parsing (`ProfileLoader.profile(fromJSON:label:)`) and
+/// `.cube` LUTs (`LUT3D.parseCube(bytes:file:)`).
 /// Built with `-sanitize=fuzzer,address -DFUZZING` by `.ci/fuzz.sh`; the target is chosen with
-/// `EMULSION_FUZZ_TARGET=raw|profile`. Without FUZZING this builds a replayer: give it files (a
+/// `EMULSION_FUZZ_TARGET=raw|profile|cube`. Without FUZZING this builds a replayer: give it files (a
 /// crash or hang found by the fuzzer) and it runs them through the same entry point.
 enum FuzzTargets {
     static let target = ProcessInfo.processInfo.environment["EMULSION_FUZZ_TARGET"] ?? "raw"
@@ -15,6 +16,14 @@ enum FuzzTargets {
         switch target {
         case "profile":
             _ = try? ProfileLoader(searchDirectories: []).profile(fromJSON: Data(bytes), label: "fuzz.json")
+        case "cube":
+            // The byte-level .cube reader (pointer arithmetic, strtof on the buffer) and, for a
+            // LUT it accepts, the writer and a second read of what it wrote.
+            if let lut = try? LUT3D.parseCube(bytes: bytes, file: "fuzz.cube") {
+                guard let again = try? LUT3D.parseCube(lut.cubeText(), file: "again.cube"), again.size == lut.size else {
+                    fatalError("a LUT read from fuzz.cube did not read back from its own .cube text")
+                }
+            }
         default:
             // A small pixel limit keeps absurd-but-valid headers from allocating gigabytes.
             _ = try? RawFile.read(bytes: bytes, label: "fuzz.raw", pixelLimit: 64_000_000)
@@ -46,7 +55,7 @@ struct Fuzz {
 struct Replay {
     static func main() {
         let files = CommandLine.arguments.dropFirst()
-        if files.isEmpty { print("usage: EMULSION_FUZZ_TARGET=raw|profile EmulsionFuzz FILE..."); return }
+        if files.isEmpty { print("usage: EMULSION_FUZZ_TARGET=raw|profile|cube EmulsionFuzz FILE..."); return }
         for f in files {
             guard let data = FileManager.default.contents(atPath: f) else { print("\(f): unreadable"); continue }
             FuzzTargets.run([UInt8](data))

@@ -54,8 +54,8 @@ extension LUT3D {
         for c in comments { header += "# \(c)\n" }
         if !title.isEmpty { header += "TITLE \"\(title)\"\n" }
         header += "LUT_3D_SIZE \(size)\n"
-        header += "DOMAIN_MIN \(Self.format(domainMin.x)) \(Self.format(domainMin.y)) \(Self.format(domainMin.z))\n"
-        header += "DOMAIN_MAX \(Self.format(domainMax.x)) \(Self.format(domainMax.y)) \(Self.format(domainMax.z))\n"
+        header += "DOMAIN_MIN \(Self.formatBound(domainMin.x)) \(Self.formatBound(domainMin.y)) \(Self.formatBound(domainMin.z))\n"
+        header += "DOMAIN_MAX \(Self.formatBound(domainMax.x)) \(Self.formatBound(domainMax.y)) \(Self.formatBound(domainMax.z))\n"
         var out = Array(header.utf8)
         out.reserveCapacity(out.count + values.count * 10)
         var i = 0
@@ -69,6 +69,13 @@ extension LUT3D {
     }
 
     static func format(_ v: Double) -> String { CFormat.string("%.6f", v) }
+
+    /// A domain bound: six decimals where they hold it exactly, else every digit it needs, so
+    /// a domain finer than 10⁻⁶ (DOMAIN_MIN 1e-7, DOMAIN_MAX 2e-7) does not come back empty.
+    static func formatBound(_ v: Double) -> String {
+        let six = format(v)
+        return Double(six) == v ? six : CFormat.string("%.17g", v)
+    }
 
     /// Appends `v` as `printf("%.6f", v)` writes it. A float times 10⁶ is exact in double
     /// precision (24 significant bits times 15625 · 2⁶ needs at most 38), so rounding that
