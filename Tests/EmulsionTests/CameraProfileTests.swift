@@ -34,6 +34,16 @@ final class CameraProfileTests: XCTestCase {
         XCTAssertEqual(p5d.hueSatMaps.map { [$0.hues, $0.saturations, $0.values] }, [[90, 30, 1], [90, 30, 1]])
         XCTAssertEqual(p5d.toneCurve.count, 2)
         XCTAssertThrowsError(try DCPFile.read(path: "/etc/hostname"))
+        // What cannot be a profile is named before it is read (a FIFO would block the read).
+        let dir = TestSupport.temporaryDirectory("emulsion-dcp")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let empty = dir.appendingPathComponent("empty.dcp").path, fifo = dir.appendingPathComponent("pipe.dcp").path
+        FileManager.default.createFile(atPath: empty, contents: Data())
+        XCTAssertEqual(mkfifo(fifo, 0o644), 0)
+        for (path, problem) in [(dir.appendingPathComponent("none.dcp").path, "no such file"), (dir.path, "is a folder, not a camera profile"),
+                                (empty, "empty file (0 bytes)"), (fifo, "not a regular file")] {
+            XCTAssertThrowsError(try DCPFile.read(path: path)) { XCTAssertEqual("\($0)", "\(path): \(problem)") }
+        }
     }
 
     func table(hues: Int = 6, saturations: Int = 3, values: Int = 2, shift: Float = 0, sat: Float = 1, val: Float = 1) -> CameraProfile.HSVTable {

@@ -4,9 +4,9 @@ import Foundation
 
 /// libFuzzer harness over the parsers that take untrusted bytes: raw decoding (LibRaw through
 /// `RawFile.read(bytes:)`), profile parsing (`ProfileLoader.profile(fromJSON:label:)`) and
-/// `.cube` LUTs (`LUT3D.parseCube(bytes:file:)`).
+/// `.cube` LUTs (`LUT3D.parseCube(bytes:file:)`) and DNG camera profiles (`DCPFile.read(bytes:path:)`).
 /// Built with `-sanitize=fuzzer,address -DFUZZING` by `.ci/fuzz.sh`; the target is chosen with
-/// `EMULSION_FUZZ_TARGET=raw|profile|cube`. Without FUZZING this builds a replayer: give it files (a
+/// `EMULSION_FUZZ_TARGET=raw|profile|cube|dcp`. Without FUZZING this builds a replayer: give it files (a
 /// crash or hang found by the fuzzer) and it runs them through the same entry point.
 enum FuzzTargets {
     static let target = ProcessInfo.processInfo.environment["EMULSION_FUZZ_TARGET"] ?? "raw"
@@ -16,6 +16,24 @@ enum FuzzTargets {
         switch target {
         case "profile":
             _ = try? ProfileLoader(searchDirectories: []).profile(fromJSON: Data(bytes), label: "fuzz.json")
+        case "dcp":
+            // A camera profile's TIFF structure and tables (DCPFile; the tables' sizes are
+            // checked before use), then its kernels over edge values in both engines.
+            if let profile = try? DCPFile.read(bytes: bytes, path: "fuzz.dcp") {
+                var chain = PointStageChain()
+                for table in profile.hueSatMaps + [profile.lookTable].compactMap({ $0 }) {
+                    if let kernel = HueSatMapKernel(table) { chain.append(.kernel(kernel)) }
+                }
+                if let curve = ProfileToneCurveKernel(points: profile.toneCurve) { chain.append(.kernel(curve)) }
+                let edges: [Float] = [0, 1, -1, 0.5, 1e-40, 1e30, -1e30, .nan, .infinity, -.infinity, 0.18, 0.999]
+                let storage = StripStorage(width: edges.count, rows: 1)
+                let strip = storage.strip(firstRow: 0, rows: 1)
+                for engine in [Engine.simd, .scalar] {
+                    for i in edges.indices { strip.r[i] = edges[i]; strip.g[i] = edges[(i + 3) % edges.count]; strip.b[i] = edges[(i + 7) % edges.count] }
+                    for kernel in chain.fusedKernels() { kernel.run(over: strip, engine: engine) }
+                }
+                withExtendedLifetime(storage) {}
+            }
         case "cube":
             // The byte-level .cube reader (pointer arithmetic, strtof on the buffer) and, for a
             // LUT it accepts, the writer and a second read of what it wrote.
@@ -55,7 +73,7 @@ struct Fuzz {
 struct Replay {
     static func main() {
         let files = CommandLine.arguments.dropFirst()
-        if files.isEmpty { print("usage: EMULSION_FUZZ_TARGET=raw|profile|cube EmulsionFuzz FILE..."); return }
+        if files.isEmpty { print("usage: EMULSION_FUZZ_TARGET=raw|profile|cube|dcp EmulsionFuzz FILE..."); return }
         for f in files {
             guard let data = FileManager.default.contents(atPath: f) else { print("\(f): unreadable"); continue }
             FuzzTargets.run([UInt8](data))

@@ -4,6 +4,11 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 
 /// Reads a DNG camera profile file (`.dcp`: a TIFF-structured file with the magic "IIRC"/"MMCR").
 /// Reference: DNG specification 1.6, chapter 6 (profile tags) and appendix on DCP files.
@@ -14,9 +19,26 @@ public enum DCPFile {
         public var description: String { "\(path): \(problem)" }
     }
 
+    /// Real profiles are well under a megabyte (Adobe's largest, with 3-D tables, ~1.5 MB).
+    public static let maximumBytes = 64 << 20
+
     public static func read(path: String) throws -> CameraProfile {
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw Failure(path: path, problem: "no such file") }
+        guard info.st_mode & S_IFMT == S_IFREG else {
+            throw Failure(path: path, problem: info.st_mode & S_IFMT == S_IFDIR ? "is a folder, not a camera profile" : "not a regular file")
+        }
+        guard info.st_size > 0 else { throw Failure(path: path, problem: "empty file (0 bytes)") }
+        guard info.st_size <= maximumBytes else {
+            throw Failure(path: path, problem: "\(info.st_size) bytes is larger than any camera profile this reads (at most \(maximumBytes))")
+        }
         guard let data = FileManager.default.contents(atPath: path) else { throw Failure(path: path, problem: "cannot read the file") }
-        guard let ifd = TIFFDirectory.all([UInt8](data)).first else { throw Failure(path: path, problem: "not a DNG camera profile (DCP)") }
+        return try read(bytes: [UInt8](data), path: path)
+    }
+
+    /// A profile from its bytes; `path` names it in errors and gives its default name.
+    public static func read(bytes: [UInt8], path: String) throws -> CameraProfile {
+        guard let ifd = TIFFDirectory.all(bytes).first else { throw Failure(path: path, problem: "not a DNG camera profile (DCP)") }
         func matrix(_ tag: Int) -> Matrix3? {
             guard let v = ifd.numbers(tag), v.count == 9 else { return nil }
             let m = Matrix3(rowMajor: v)
