@@ -55,7 +55,7 @@ public enum Processor {
         }
         let raw = try decoder.decode(path: input, pixelLimit: pixelLimit)
         phases.decode = lap()
-        let render = try PNGRender(raw, options: options)
+        let render = try PNGRender(raw, options: options, metadata: true)
         phases.prepare = lap()
         var encoding = png
         encoding.threads = max(encoding.threads, options.threads)

@@ -26,10 +26,15 @@ public struct PNGRender {
     private let bands: BandRendering
     private let layout: PNGLayout
 
-    public init(_ raw: RawImage, options: RenderOptions) throws {
+    /// `metadata`: also write the shot's Exif and the render's recipe (`OutputMetadata`), as
+    /// `emulsion process` does; without it the bytes are exactly those of `Renderer.render`
+    /// followed by `PNGFile.encode`.
+    public init(_ raw: RawImage, options: RenderOptions, metadata: Bool = false) throws {
         bands = BandRendering(plan: try RenderPlan(raw: raw, options: options), options: options)
         layout = PNGLayout(width: bands.width, height: bands.height, bitDepth: options.depth.rawValue, channels: 3,
-                           iccProfile: try options.space.iccProfile())
+                           iccProfile: try options.space.iccProfile(),
+                           ancillaryChunks: metadata ? OutputMetadata.chunks(raw.metadata, options: options, width: bands.width,
+                                                                             height: bands.height) : [])
         (width, height) = (layout.width, layout.height)
     }
 

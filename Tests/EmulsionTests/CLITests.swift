@@ -286,6 +286,60 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("use either --overwrite or --skip-existing, not both"), r.stderr)
     }
 
+    /// The output carries the shot's Exif and the render's recipe (`OutputMetadata`). The
+    /// independent reader is ExifTool (Phil Harvey; Debian's libimage-exiftool-perl): it must
+    /// validate the file and read back what the raw recorded (`emulsion info` prints the same);
+    /// the recipe it extracts must render the same pixels again.
+    func testOutputsCarryExifAndTheirRecipe() throws {
+        guard let exiftool = TestSupport.which("exiftool") else {
+            if TestSupport.inCI { XCTFail("exiftool is required in CI (.ci/setup --tests installs it)") }
+            throw XCTSkip("exiftool not installed")
+        }
+        let input = try sample("google-pixel_7-digizoom_crop.dng")
+        let out = dir.appendingPathComponent("shot.png").path
+        var r = try emulsion(["process", input, "-o", out, "--profile", "leica-authentic", "--set", "exposure.ev=0.3"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let validation = try TestSupport.run(exiftool, ["-validate", "-warning", "-a", out])
+        XCTAssertTrue(validation.stdout.contains(": OK"), validation.stdout)
+        XCTAssertFalse(validation.stdout.contains("Warning"), validation.stdout)
+        let tags = try TestSupport.run(exiftool, ["-j", "-n", out])
+        XCTAssertEqual(tags.status, 0, tags.stderr)
+        let read = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(tags.stdout.utf8)) as? [[String: Any]])?.first)
+        // What ExifTool reads from the raw itself is the reference; rationals are written with
+        // denominators up to 10⁶ and LibRaw hands over floats, hence the tolerances.
+        let rawTags = try TestSupport.run(exiftool, ["-j", "-n", "-Make", "-Model", "-ExposureTime", "-FNumber", "-ISO", "-FocalLength",
+                                                     "-DateTimeOriginal", "-LensModel", input])
+        let shot = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(rawTags.stdout.utf8)) as? [[String: Any]])?.first)
+        for key in ["Make", "Model", "DateTimeOriginal", "LensModel"] {
+            XCTAssertEqual(read[key] as? String, try XCTUnwrap(shot[key] as? String), key)
+        }
+        XCTAssertEqual(read["ISO"] as? Int, try XCTUnwrap(shot["ISO"] as? Int))
+        for key in ["ExposureTime", "FNumber", "FocalLength"] {
+            let expected = try XCTUnwrap(shot[key] as? Double, key)
+            XCTAssertEqual(read[key] as? Double ?? -1, expected, accuracy: expected * 1e-5, key)
+        }
+        XCTAssertEqual(read["Orientation"] as? Int, 1, "the pixels are upright (the raw said 8)")
+        XCTAssertEqual(read["ColorSpace"] as? Int, 1)
+        XCTAssertEqual(read["ExifImageWidth"] as? Int, 382)
+        XCTAssertEqual(read["ExifImageHeight"] as? Int, 510)
+        XCTAssertEqual(read["Software"] as? String, "Emulsion")
+        // The recipe, saved as a profile, renders the same pixels (the user's exposure included).
+        let recipe = try TestSupport.run(exiftool, ["-b", "-EmulsionProfile", out])
+        let look = dir.appendingPathComponent("recipe.json").path
+        try recipe.stdout.write(toFile: look, atomically: false, encoding: .utf8)
+        XCTAssertTrue(recipe.stdout.contains("\"exposure\": { \"ev\": 0.3 }"), recipe.stdout)
+        let again = dir.appendingPathComponent("again.png").path
+        r = try emulsion(["process", input, "-o", again, "--profile", look])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(try PNGFile.read(path: again).samples, try PNGFile.read(path: out).samples)
+        // Another space is "uncalibrated" in Exif (its ICC profile says which); a device is named.
+        let p3 = dir.appendingPathComponent("p3.png").path
+        r = try emulsion(["process", input, "-o", p3, "--space", "display-p3", "--device", "mid-range"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let p3Tags = try TestSupport.run(exiftool, ["-j", "-n", "-ColorSpace", "-EmulsionDevice", p3])
+        XCTAssertTrue(p3Tags.stdout.contains("\"ColorSpace\": 65535") && p3Tags.stdout.contains("\"EmulsionDevice\": \"mid-range\""), p3Tags.stdout)
+    }
+
     func testCameraFidelityOptions() throws {
         let linear = try sample("lg-g4_h815-lossy_linear.dng")
         let mosaic = try sample("apple-quicktake_100-test100.qtk")

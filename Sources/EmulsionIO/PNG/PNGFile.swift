@@ -60,13 +60,18 @@ public struct PNGLayout: Equatable, Sendable {
     /// 1 or 3.
     public var channels: Int
     public var iccProfile: [UInt8]?
+    /// Metadata chunks written after the header and before the image data (streamed encoding;
+    /// `emulsion process` puts the capture's Exif and the render's recipe here).
+    public var ancillaryChunks: [PNGChunk]
 
-    public init(width: Int, height: Int, bitDepth: Int = 16, channels: Int = 3, iccProfile: [UInt8]? = nil) {
+    public init(width: Int, height: Int, bitDepth: Int = 16, channels: Int = 3, iccProfile: [UInt8]? = nil,
+                ancillaryChunks: [PNGChunk] = []) {
         self.width = width
         self.height = height
         self.bitDepth = bitDepth
         self.channels = channels
         self.iccProfile = iccProfile
+        self.ancillaryChunks = ancillaryChunks
     }
 
     /// Samples in one row.
@@ -332,6 +337,7 @@ public enum PNGFile {
         }.throwIfFailed(path: nil)
         defer { emu_png_free(header) }
         try output(UnsafeRawBufferPointer(start: header, count: headerLength))
+        for chunk in layout.ancillaryChunks { try chunk.bytes.withUnsafeBytes { try output($0) } }
 
         let rowsPerSegment = segmentRows(for: layout, options: options)
         let count = (layout.height + rowsPerSegment - 1) / rowsPerSegment

@@ -1,0 +1,32 @@
+import EmulsionCore
+import EmulsionIO
+
+/// What `emulsion process` writes into a PNG beside the pixels and the ICC profile.
+///
+/// - `eXIf`: the shot as the raw recorded it (`ExifBlock`: camera, exposure, ISO, capture time,
+///   lens), so a library of renders can still be sorted and searched.
+/// - `tEXt` Software: "Emulsion".
+/// - `iTXt` "Emulsion profile": the look exactly as rendered — every parameter that differs from
+///   the built-in defaults after the profile's inheritance and every `--set`, as a profile file
+///   (the shipped layout). Saved to a file it renders the same look again
+///   (`exiftool -b -EmulsionProfile out.png > look.json`; `emulsion process raw --profile
+///   look.json`): a render carries its recipe, which a QA engineer tracing an image back needs.
+/// - `tEXt` "Emulsion device": the phone ISP whose precision the render went through, if any.
+/// Golden images and previews carry none of it: they are compared by pixels.
+public enum OutputMetadata {
+    public static let software = "Emulsion"
+
+    public static func chunks(_ meta: ShotMetadata, options: RenderOptions, width: Int, height: Int) -> [PNGChunk] {
+        var chunks = [
+            PNGChunk(type: "eXIf", data: ExifBlock.bytes(meta, width: width, height: height, sRGB: options.space == .sRGB,
+                                                         software: software)),
+            PNGChunk.text("Software", software),
+        ]
+        var look = options.profile
+        // Resolved values stand alone: the parent they came from is not needed to read them.
+        look.parent = nil
+        chunks.append(.internationalText("Emulsion profile", ProfileDocument.format(look.document(relativeTo: .defaults))))
+        if let device = options.device { chunks.append(.text("Emulsion device", device.name)) }
+        return chunks
+    }
+}

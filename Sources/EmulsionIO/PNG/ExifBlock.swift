@@ -1,0 +1,25 @@
+import EmulsionCore
+
+/// The Exif block an output PNG carries (`eXIf`): what the raw recorded about the shot.
+///
+/// What: a little-endian TIFF structure (CIPA DC-008 Exif 2.32 §4.5) with IFD0 — Make, Model,
+/// Orientation 1 (the pixels are already upright), Software — and an Exif IFD — ExifVersion,
+/// ExposureTime, FNumber, ISO, DateTimeOriginal, FocalLength, LensModel, ColorSpace (1 for an sRGB
+/// output, 0xFFFF "uncalibrated" for any other: Exif has no code for them, the iCCP profile
+/// says what they are) and the pixel dimensions. Fields the raw did not record are left out.
+/// Why: darktable and RawTherapee keep a photo's capture data in their exports; a library of
+/// thousands of renders without it cannot be sorted by date or searched by lens.
+/// Written by the same TIFF builder as Emulsion's DNGs (`DNGWriter.TIFFBuilder`).
+public enum ExifBlock {
+    public static func bytes(_ meta: ShotMetadata, width: Int, height: Int, sRGB: Bool, software: String) -> [UInt8] {
+        typealias Entry = DNGWriter.TIFFEntry
+        var ifd0: [Entry] = [.short(274, [1]), .ascii(305, software), .long(DNGWriter.TIFFBuilder.exifIFDTag, [0])]
+        if !meta.make.isEmpty { ifd0.append(.ascii(271, meta.make)) }
+        if !meta.model.isEmpty { ifd0.append(.ascii(272, meta.model)) }
+        var exif = DNGWriter.exifEntries(meta)
+        exif.append(.short(40961, [sRGB ? 1 : 0xFFFF]))
+        exif.append(.long(40962, [UInt32(clamping: width)]))
+        exif.append(.long(40963, [UInt32(clamping: height)]))
+        return DNGWriter.TIFFBuilder.build(ifd0: ifd0, exif: exif, chunks: [])
+    }
+}
