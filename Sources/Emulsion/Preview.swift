@@ -76,8 +76,8 @@ public enum Preview {
     /// Splits a sweep into its `--set` overrides, one per tile: `stage.param=from:to:count` for a
     /// number (count ≥ 2, evenly spaced), or a list `stage.param=a,b,c` of any values but curves
     /// (`demosaic.algorithm=bilinear,malvar,rcd`, `tone.contrast=1,1.3,1.7`), or
-    /// `stage.param=all` for every option of a choice or both values of a switch. Values are
-    /// checked when the overrides are applied, like `--set`.
+    /// `stage.param=all` for every option of a choice or both values of a switch. Every value is
+    /// checked here as `--set` checks it, so a bad one is refused before anything renders.
     public static func sweep(_ text: String) throws -> [String] {
         let usage = "expected stage.param=from:to:count, a list a,b,c or all, e.g. tone.contrast=0.8:1.6:5"
         guard let eq = text.firstIndex(of: "=") else { throw RenderError("--sweep \(text): \(usage)") }
