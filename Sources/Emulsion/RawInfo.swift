@@ -103,10 +103,8 @@ public struct RawInfo: Codable, Sendable {
         focalLength = m.focalLength
         lens = m.lens
         if m.timestamp > 0 {
-            // UTC, without a zone designator (the camera's clock has no zone).
-            let style = Date.ISO8601FormatStyle(timeZone: .gmt).year().month().day().dateSeparator(.dash)
-                .time(includingFractionalSeconds: false).timeSeparator(.colon)
-            timestamp = Date(timeIntervalSince1970: TimeInterval(m.timestamp)).formatted(style)
+            // The camera's clock, without a zone designator (it has none): `CaptureTime`.
+            timestamp = CaptureTime.iso8601(m.timestamp)
         }
     }
 

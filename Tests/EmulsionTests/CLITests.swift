@@ -319,6 +319,20 @@ final class CLITests: XCTestCase {
             XCTAssertEqual(read[key] as? Double ?? -1, expected, accuracy: expected * 1e-5, key)
         }
         XCTAssertEqual(read["Orientation"] as? Int, 1, "the pixels are upright (the raw said 8)")
+        // The capture time is the camera's clock in any time zone (LibRaw's mktime and our
+        // localtime_r agree; read as UTC it moved by the zone's offset, into 5 July in New York).
+        let taken = try XCTUnwrap(shot["DateTimeOriginal"] as? String)
+        for zone in ["America/New_York", "Asia/Tokyo"] {
+            let environment = ["TZ": zone, "EMULSION_PROFILES": TestSupport.repositoryRoot.appendingPathComponent("Profiles").path]
+            let zoned = dir.appendingPathComponent("zoned.png").path
+            r = try TestSupport.run(Self.builtBinary(), ["process", input, "-o", zoned, "--overwrite"], environment: environment)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            XCTAssertEqual(try TestSupport.run(exiftool, ["-s3", "-DateTimeOriginal", zoned]).stdout, taken + "\n", zone)
+            let info = try TestSupport.run(Self.builtBinary(), ["info", input], environment: environment)
+            XCTAssertTrue(info.stdout.contains("Timestamp:       " + taken.replacingOccurrences(of: " ", with: "T")
+                .replacingOccurrences(of: ":", with: "-", options: [], range: taken.startIndex..<taken.index(taken.startIndex, offsetBy: 10))),
+                          "\(zone): \(info.stdout)")
+        }
         XCTAssertEqual(read["ColorSpace"] as? Int, 1)
         XCTAssertEqual(read["ExifImageWidth"] as? Int, 382)
         XCTAssertEqual(read["ExifImageHeight"] as? Int, 510)
