@@ -77,7 +77,8 @@ public enum DNGWriter {
                         .long(324, [UInt32](repeating: 0, count: chunks.count)),  // TileOffsets: patched by the builder
                         .long(325, chunks.map { UInt32($0.count) })]
         }
-        return TIFFBuilder.build(ifd0: entries, exif: exifEntries(image.metadata), chunks: chunks)
+        return TIFFBuilder.build(ifd0: entries, exif: exifEntries(image.metadata, taken: image.metadata.timestamp != 0 ? exifDate(image.metadata.timestamp) : nil),
+                                 chunks: chunks)
     }
 
     /// Writes the DNG to `url`, replacing any file there.
@@ -247,12 +248,15 @@ public enum DNGWriter {
         return e
     }
 
-    static func exifEntries(_ meta: ShotMetadata) -> [TIFFEntry] {
+    /// The Exif IFD's entries; `taken` is DateTimeOriginal as written ("YYYY:MM:DD HH:MM:SS"),
+    /// nil for none: this writer's UTC reading of the seconds, or the camera's clock
+    /// (`CaptureTime`) for an output's Exif.
+    static func exifEntries(_ meta: ShotMetadata, taken: String?) -> [TIFFEntry] {
         var e: [TIFFEntry] = [.undefined(36864, Array("0230".utf8))]
         if meta.shutterSeconds > 0 { e.append(.rational(33434, [Double(meta.shutterSeconds)])) }
         if meta.aperture > 0 { e.append(.rational(33437, [Double(meta.aperture)])) }
         if meta.iso > 0 { e.append(.short(34855, [UInt16(clamping: Int(meta.iso.rounded()))])) }
-        if meta.timestamp != 0 { e.append(.ascii(36867, exifDate(meta.timestamp))) }
+        if let taken { e.append(.ascii(36867, taken)) }
         if meta.focalLength > 0 { e.append(.rational(37386, [Double(meta.focalLength)])) }
         if !meta.lens.isEmpty { e.append(.ascii(42036, meta.lens)) }
         return e

@@ -17,8 +17,7 @@ public enum ExifBlock {
         if !meta.make.isEmpty { ifd0.append(.ascii(271, meta.make)) }
         if !meta.model.isEmpty { ifd0.append(.ascii(272, meta.model)) }
         // The capture time as the camera's clock showed it (`CaptureTime`), not read as UTC.
-        var exif = DNGWriter.exifEntries(meta).filter { $0.tag != 36867 }
-        if let taken = CaptureTime.exif(meta.timestamp) { exif.append(.ascii(36867, taken)) }
+        var exif = DNGWriter.exifEntries(meta, taken: CaptureTime.exif(meta.timestamp))
         exif.append(.short(40961, [sRGB ? 1 : 0xFFFF]))
         exif.append(.long(40962, [UInt32(clamping: width)]))
         exif.append(.long(40963, [UInt32(clamping: height)]))
