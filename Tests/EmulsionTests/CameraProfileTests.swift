@@ -40,8 +40,8 @@ final class CameraProfileTests: XCTestCase {
         let empty = dir.appendingPathComponent("empty.dcp").path, fifo = dir.appendingPathComponent("pipe.dcp").path
         FileManager.default.createFile(atPath: empty, contents: Data())
         XCTAssertEqual(mkfifo(fifo, 0o644), 0)
-        for (path, problem) in [(dir.appendingPathComponent("none.dcp").path, "no such file"), (dir.path, "is a folder, not a camera profile"),
-                                (empty, "empty file (0 bytes)"), (fifo, "not a regular file")] {
+        for (path, problem) in [(dir.appendingPathComponent("none.dcp").path, "no such file"), (dir.path, "is a directory, not a camera profile"),
+                                (empty, "empty file (0 bytes)"), (fifo, "is a FIFO (named pipe), not a camera profile")] {
             XCTAssertThrowsError(try DCPFile.read(path: path)) { XCTAssertEqual("\($0)", "\(path): \(problem)") }
         }
     }

@@ -4,11 +4,6 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// Reads a DNG camera profile file (`.dcp`: a TIFF-structured file with the magic "IIRC"/"MMCR").
 /// Reference: DNG specification 1.6, chapter 6 (profile tags) and appendix on DCP files.
@@ -23,14 +18,14 @@ public enum DCPFile {
     public static let maximumBytes = 64 << 20
 
     public static func read(path: String) throws -> CameraProfile {
-        var info = stat()
-        guard stat(path, &info) == 0 else { throw Failure(path: path, problem: "no such file") }
-        guard info.st_mode & S_IFMT == S_IFREG else {
-            throw Failure(path: path, problem: info.st_mode & S_IFMT == S_IFDIR ? "is a folder, not a camera profile" : "not a regular file")
+        // The raw reader's check: missing, looping, unreadable, empty and special files are named
+        // before reading (a FIFO would block it).
+        let size: Int
+        do { size = try InputFileCheck.regularReadableFile(path, kind: "camera profile") } catch let e as RawFileError {
+            throw Failure(path: path, problem: e.problem)
         }
-        guard info.st_size > 0 else { throw Failure(path: path, problem: "empty file (0 bytes)") }
-        guard info.st_size <= maximumBytes else {
-            throw Failure(path: path, problem: "\(info.st_size) bytes is larger than any camera profile this reads (at most \(maximumBytes))")
+        guard size <= maximumBytes else {
+            throw Failure(path: path, problem: "\(size) bytes is larger than any camera profile this reads (at most \(maximumBytes))")
         }
         guard let data = FileManager.default.contents(atPath: path) else { throw Failure(path: path, problem: "cannot read the file") }
         return try read(bytes: [UInt8](data), path: path)

@@ -11,8 +11,9 @@ import Glibc
 /// missing files, directories, FIFOs (a decoder would block on them), symlink loops, unreadable
 /// and empty files are refused with a precise reason.
 public enum InputFileCheck {
-    /// Returns the file's size in bytes, or throws `RawFileError`.
-    public static func regularReadableFile(_ path: String) throws -> Int {
+    /// Returns the file's size in bytes, or throws `RawFileError`; `kind` names what the file
+    /// should have been ("is a directory, not a raw file"; `DCPFile` asks for a camera profile).
+    public static func regularReadableFile(_ path: String, kind: String = "raw file") throws -> Int {
         var info = stat()
         if stat(path, &info) != 0 {
             let e = errno
@@ -25,9 +26,9 @@ public enum InputFileCheck {
         }
         switch info.st_mode & S_IFMT {
         case S_IFREG: break
-        case S_IFDIR: throw RawFileError(path: path, problem: "is a directory, not a raw file")
-        case S_IFIFO: throw RawFileError(path: path, problem: "is a FIFO (named pipe), not a raw file")
-        case S_IFSOCK: throw RawFileError(path: path, problem: "is a socket, not a raw file")
+        case S_IFDIR: throw RawFileError(path: path, problem: "is a directory, not a \(kind)")
+        case S_IFIFO: throw RawFileError(path: path, problem: "is a FIFO (named pipe), not a \(kind)")
+        case S_IFSOCK: throw RawFileError(path: path, problem: "is a socket, not a \(kind)")
         default: throw RawFileError(path: path, problem: "is not a regular file")
         }
         if access(path, R_OK) != 0 { throw RawFileError(path: path, problem: "permission denied") }
