@@ -47,26 +47,25 @@ public struct GoldenRenderer: Sendable {
 
     /// The case rendered as PNG samples with the output space's ICC profile.
     public func render(_ c: GoldenCase, threads: Int = 1) throws -> PNGImage {
+        try rendered(c, threads: threads).image
+    }
+
+    /// The render and, as notes for the report, the case's overrides (its own `set`, then the
+    /// run's what-if `--set`) that change nothing under its profile: a what-if that reads
+    /// "identical" because the parameter is idle in that look would otherwise look like evidence.
+    func rendered(_ c: GoldenCase, threads: Int) throws -> (image: PNGImage, idleNotes: [String]) {
         let key = try? inputKey(c.input)
         defer { if let key { inputs.used(key) } }
         let profile = try profiles.load(suite.profileReference(c)).applying(overrides: c.overrides + extraOverrides)
+        let idleNotes = profile.idleAssignments(c.overrides + extraOverrides).map { idle in
+            (extraOverrides.contains(idle.assignment) ? "what-if --set " : "set ") + idle.description
+        }
         var options = RenderOptions(profile: profile, space: c.space, depth: c.depth, engine: c.engine, threads: max(1, threads))
         if let device = suite.deviceReference(c) { options.device = try DeviceLoader.standard.load(device) }
         let raw = try rawImage(c.input)
         let image = try Renderer.render(raw, options: options)
         let png = image.pngImage
-        return c.maxSize.map { ImageReduction.reduced(png, maxSide: $0) } ?? png
-    }
-
-    /// The case's overrides (its own `set`, then the run's what-if `--set`) that change nothing
-    /// under its profile, as notes for the report: a what-if that reads "identical" because the
-    /// parameter is idle in that look would otherwise look like evidence.
-    public func idleOverrideNotes(_ c: GoldenCase) -> [String] {
-        let all = c.overrides + extraOverrides
-        guard !all.isEmpty, let profile = try? profiles.load(suite.profileReference(c)).applying(overrides: all) else { return [] }
-        return profile.idleAssignments(all).map { idle in
-            (extraOverrides.contains(idle.assignment) ? "what-if --set " : "set ") + idle.description
-        }
+        return (c.maxSize.map { ImageReduction.reduced(png, maxSide: $0) } ?? png, idleNotes)
     }
 
     /// What the input is, resolved (a path, or the synthetic scene).

@@ -216,7 +216,9 @@ public struct GoldenRunner: Sendable {
 
         let actual: PNGImage
         do {
-            actual = try renderer.render(c, threads: threads)
+            let rendered = try renderer.rendered(c, threads: threads)
+            actual = rendered.image
+            result.notes += rendered.idleNotes
         } catch {
             result.verdict = .cannotRender
             result.message = "\(error)"
@@ -224,7 +226,6 @@ public struct GoldenRunner: Sendable {
             return
         }
         result.actualSize = (actual.width, actual.height)
-        result.notes += renderer.idleOverrideNotes(c)
         if let size = previewSize { result.previews?.actual = encodePreview(actual, size) }
 
         guard let approved else {
