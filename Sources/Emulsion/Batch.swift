@@ -42,6 +42,9 @@ public enum Batch {
     public struct Item: Sendable, Equatable {
         public var input: String
         public var output: String
+        /// The folder below the output folder that `output` lies in, mirroring the input's
+        /// subfolder in a recursive walk ("" otherwise): created before the batch runs.
+        public var outputSubfolder: String = ""
     }
 
     public enum Outcome: Sendable {
@@ -49,28 +52,61 @@ public enum Batch {
         case failed(input: String, message: String)
     }
 
-    /// Output paths: `-o` for a single input; otherwise `<out-dir>/<name>.png` (out-dir defaults
-    /// to the current folder). Two inputs that would write the same output are an error up front.
-    public static func plan(inputs: [String], output: String?, outputDirectory: String?, shard: Shard?) throws -> [Item] {
+    /// Output paths: `-o` for a single input; otherwise `<out-dir>/<subfolder>/<name>.png`
+    /// (out-dir defaults to the current folder; the subfolder is the input's below a folder walked
+    /// recursively, usually none). Two inputs that would write the same output are an error up front.
+    public static func plan(inputs: [InputFolders.Found], output: String?, outputDirectory: String?, shard: Shard?) throws -> [Item] {
         if output != nil, inputs.count != 1 {
             throw RenderError("-o names one output file but \(inputs.count) inputs were given; use --out-dir")
         }
-        let chosen = shard?.select(inputs, by: { $0 }) ?? inputs
+        let chosen = shard?.select(inputs, by: \.path) ?? inputs
         var items: [Item] = []
         var seen: [String: String] = [:]
         for input in chosen {
-            let out: String
-            if let output { out = output } else {
-                let name = URL(fileURLWithPath: input).deletingPathExtension().lastPathComponent + ".png"
-                out = URL(fileURLWithPath: outputDirectory ?? ".").appendingPathComponent(name).path
+            var item = Item(input: input.path, output: output ?? "")
+            if output == nil {
+                let name = URL(fileURLWithPath: input.path).deletingPathExtension().lastPathComponent + ".png"
+                var folder = URL(fileURLWithPath: outputDirectory ?? ".")
+                if !input.subfolder.isEmpty {
+                    folder.appendPathComponent(input.subfolder, isDirectory: true)
+                    item.outputSubfolder = input.subfolder
+                }
+                item.output = folder.appendingPathComponent(name).path
             }
-            if let other = seen[out] {
-                throw RenderError("\(input) and \(other) would both be written to \(out); process them into separate folders")
+            if let other = seen[item.output] {
+                throw RenderError("\(input.path) and \(other) would both be written to \(item.output); process them into separate folders")
             }
-            seen[out] = input
-            items.append(Item(input: input, output: out))
+            seen[item.output] = input.path
+            items.append(item)
         }
         return items
+    }
+
+    /// Makes the output subfolders `items` write into (a recursive walk's mirror of the inputs'),
+    /// so each file's write finds its folder; an error names the folder that could not be made.
+    /// Something in the way (a file where a folder must go) is looked for before any is made.
+    public static func createOutputSubfolders(of items: [Item]) throws {
+        var folders: [String] = [], seen = Set<String>()
+        for item in items where !item.outputSubfolder.isEmpty {
+            let folder = URL(fileURLWithPath: item.output).deletingLastPathComponent().path
+            if seen.insert(folder).inserted { folders.append(folder) }
+        }
+        for folder in folders {
+            // Each level down from the output folder, as mkdir -p would meet them.
+            var path = ""
+            for part in folder.split(separator: "/", omittingEmptySubsequences: true) {
+                path += "/" + part
+                var isFolder = false
+                if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), !isFolder {
+                    throw RenderError("\(path): cannot create the output folder: something that is not a folder is in the way")
+                }
+            }
+        }
+        for folder in folders {
+            do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {
+                throw RenderError("\(folder): cannot create the output folder: \(PlainFile.reason(for: error))")
+            }
+        }
     }
 
     /// Processes `items` with up to `concurrency` files at once; `progress` is called after each.

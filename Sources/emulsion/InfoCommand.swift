@@ -14,6 +14,9 @@ struct InfoCommand: ParsableCommand {
     @Argument(help: "Raw files, or folders: a folder stands for the raw files directly in it (as for process).")
     var files: [String]
 
+    @Flag(name: .shortAndLong, help: "Also read the raw files in every subfolder of a folder given.")
+    var recursive = false
+
     @Flag(help: "Print JSON (an array, one object per file).")
     var json = false
 
@@ -30,7 +33,7 @@ struct InfoCommand: ParsableCommand {
         var reports: [RawInfo] = []
         var failed = 0
         let files: [String]
-        do { files = try InputFolders.expand(self.files) } catch {
+        do { files = try InputFolders.expand(self.files, recursive: recursive).map(\.path) } catch {
             complain("emulsion: \(error)")
             throw ExitCode(2)
         }

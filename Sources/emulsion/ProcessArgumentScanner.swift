@@ -84,8 +84,10 @@ extension ProcessRequest {
             ScannedOption(key: key, repeatable: false, reading: .flag(set))
         }
         let output = text("output") { $0.output = $1 }
+        let recursive = flag("recursive") { $0.recursive = true }
         return [
             "-o": output, "--output": output,
+            "-r": recursive, "--recursive": recursive,
             "--out-dir": text("out-dir") { $0.outputDirectory = $1 },
             "--profile": text("profile") { $0.profile = $1 },
             "--set": ScannedOption(key: "set", repeatable: true, reading: .value { $0.overrides.append($1); return true }),

@@ -25,8 +25,11 @@ struct ProcessCommand: ParsableCommand {
 
     private static let defaults = ProcessRequest()
 
-    @Argument(help: "Raw files (any format LibRaw reads), or folders: a folder stands for the raw files directly in it (by extension, subfolders not searched).")
+    @Argument(help: "Raw files (any format LibRaw reads), or folders: a folder stands for the raw files directly in it (by extension; subfolders only with --recursive).")
     var inputs: [String] = []
+
+    @Flag(name: .shortAndLong, help: "Also take the raw files in every subfolder of a folder given; outputs mirror the subfolders below the output folder.")
+    var recursive = false
 
     @Option(name: .shortAndLong, help: "Output PNG (one input only).")
     var output: String?
@@ -91,7 +94,7 @@ struct ProcessCommand: ParsableCommand {
     @OptionGroup var decoding: DecoderOptions
 
     var request: ProcessRequest {
-        ProcessRequest(inputs: inputs, output: output, outputDirectory: outputDirectory, profile: profile, overrides: overrides,
+        ProcessRequest(inputs: inputs, recursive: recursive, output: output, outputDirectory: outputDirectory, profile: profile, overrides: overrides,
                        demosaic: demosaic, highlights: highlights, wb: wb, wbRect: wbRect, dcp: dcp, device: device,
                        space: space, bits: bits, engine: engine, pngLevel: pngLevel, threads: threads, shard: shard,
                        overwrite: overwrite, skipExisting: skipExisting, timings: timings, maxMegapixels: maxMegapixels,

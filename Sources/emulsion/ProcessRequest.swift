@@ -17,6 +17,7 @@ import Glibc
 /// parsers start from the same request.
 struct ProcessRequest: Equatable {
     var inputs: [String] = []
+    var recursive = false
     var output: String?
     var outputDirectory: String?
     var profile = "neutral"
@@ -88,11 +89,12 @@ struct ProcessRequest: Equatable {
     /// when a file failed.
     func run() throws {
         // Folders become their raw files first: the worker is asked for the first file below.
-        let named: [String]
-        do { named = try InputFolders.expand(self.inputs) } catch {
+        let found: [InputFolders.Found]
+        do { found = try InputFolders.expand(self.inputs, recursive: recursive) } catch {
             complain("emulsion: \(error)")
             throw ExitCode(2)
         }
+        let named = found.map(\.path)
         // The decode worker starts before anything else but that, and is asked for the first file at once
         // (unless a shard picks the files), so that its start and that decode overlap loading the
         // profile and planning the outputs instead of delaying the render (docs/PERFORMANCE.md,
@@ -147,10 +149,10 @@ struct ProcessRequest: Equatable {
                 throw ExitCode(2)
             }
         }
-        var inputs = named
+        var inputs = found
         if inputs.isEmpty {
             do {
-                inputs = [try DefaultInput.write(into: outputDirectory ?? (output.map { URL(fileURLWithPath: $0).deletingLastPathComponent().path } ?? "."))]
+                inputs = [InputFolders.Found(path: try DefaultInput.write(into: outputDirectory ?? (output.map { URL(fileURLWithPath: $0).deletingLastPathComponent().path } ?? ".")))]
             } catch {
                 complain("emulsion: cannot create the default input: \(error)")
                 throw ExitCode(2)
@@ -175,6 +177,10 @@ struct ProcessRequest: Equatable {
             }
             skipped = items.filter(done)
             items.removeAll(where: done)
+        }
+        do { try Batch.createOutputSubfolders(of: items) } catch {
+            complain("emulsion: \(error)")
+            throw ExitCode(2)
         }
         if workerAskedAhead { _ = try? space.outputEncoding() }
         Interrupts.install()

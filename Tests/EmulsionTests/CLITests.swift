@@ -228,7 +228,6 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(help.stdout.contains("USAGE: emulsion process"), help.stdout)
     }
 
-    /// The camera-fidelity shortcuts map to profile parameters; bad values are one-line errors.
     /// A folder stands for the raw files directly in it (InputFolders): by extension in any case,
     /// not hidden files (AppleDouble "._" copies), not sidecars, not subfolders.
     func testFolderInputsStandForTheirRawFiles() throws {
@@ -253,6 +252,57 @@ final class CLITests: XCTestCase {
                        ["a.QTK", "b.dng"], r.stdout)
         r = try emulsion(["info", out.path])
         assertOneLineError(r, mentions: [out.path, "no raw files"], status: 2)
+    }
+
+    /// `--recursive` walks a card's or an archive's subfolders (InputFolders) and mirrors them
+    /// below the output folder, so the same name in two folders (every camera restarts at
+    /// IMG_0001) lands in two places; hidden folders and links to folders are not entered (a
+    /// link to a parent would never end); a batch resumes; a mirror folder that cannot be made
+    /// is named before any file is decoded.
+    func testRecursiveFoldersMirrorIntoTheOutputFolder() throws {
+        let card = dir.appendingPathComponent("DCIM")
+        let first = card.appendingPathComponent("100CANON"), second = card.appendingPathComponent("101CANON")
+        let deeper = second.appendingPathComponent("burst"), hidden = card.appendingPathComponent(".thumbnails")
+        for folder in [first, deeper, hidden] { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) }
+        let raw = try sample("apple-quicktake_100-test100.qtk")
+        for path in [first.appendingPathComponent("IMG_0001.qtk"), second.appendingPathComponent("IMG_0001.qtk"),
+                     deeper.appendingPathComponent("IMG_0002.QTK"), hidden.appendingPathComponent("IMG_0009.qtk"),
+                     card.appendingPathComponent("top.qtk")] {
+            try FileManager.default.copyItem(atPath: raw, toPath: path.path)
+        }
+        try FileManager.default.createSymbolicLink(at: deeper.appendingPathComponent("up"), withDestinationURL: card)
+        let out = dir.appendingPathComponent("developed")
+        // Without the flag the subfolders' files are not taken, and two IMG_0001s would collide.
+        var r = try emulsion(["process", card.path, "--out-dir", out.path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(try FileManager.default.subpathsOfDirectory(atPath: out.path), ["top.png"])
+        r = try emulsion(["process", first.path, second.path, "--out-dir", out.path, "--overwrite"])
+        assertOneLineError(r, mentions: ["IMG_0001.qtk", "would both be written to"], status: 2)
+        r = try emulsion(["process", "-r", card.path, "--out-dir", out.path, "--overwrite"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("4 written, 0 failed"), r.stdout)
+        let written = try XCTUnwrap(FileManager.default.subpathsOfDirectory(atPath: out.path)).filter { $0.hasSuffix(".png") }.sorted()
+        XCTAssertEqual(written, ["100CANON/IMG_0001.png", "101CANON/IMG_0001.png", "101CANON/burst/IMG_0002.png", "top.png"])
+        let reference = try PNGFile.read(path: out.appendingPathComponent("top.png").path)
+        XCTAssertTrue(try PNGFile.read(path: out.appendingPathComponent("101CANON/burst/IMG_0002.png").path).samples == reference.samples)
+        r = try emulsion(["process", "--recursive", card.path, "--out-dir", out.path, "--skip-existing"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("0 written, 4 skipped (output exists), 0 failed"), r.stdout)
+        r = try emulsion(["info", "-r", card.path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stdout.split(separator: "\n").filter { $0.hasPrefix("File:") }.count, 4, r.stdout)
+        // A file where a mirror folder must go: refused up front, nothing written.
+        let blocked = dir.appendingPathComponent("blocked")
+        try FileManager.default.createDirectory(at: blocked, withIntermediateDirectories: true)
+        try Data("in the way".utf8).write(to: blocked.appendingPathComponent("101CANON"))
+        r = try emulsion(["process", "-r", card.path, "--out-dir", blocked.path])
+        assertOneLineError(r, mentions: [blocked.appendingPathComponent("101CANON").path, "cannot create the output folder"], status: 2)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: blocked.path), ["101CANON"])
+        // A tree with no raw file anywhere is refused, naming the folder.
+        let empty = dir.appendingPathComponent("empty/sub")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        r = try emulsion(["process", "-r", empty.deletingLastPathComponent().path, "--out-dir", out.path])
+        assertOneLineError(r, mentions: [empty.deletingLastPathComponent().path, "no raw files", "subfolders"], status: 2)
     }
 
     /// Resuming an interrupted batch: outputs that exist are finished files (they appear whole,
