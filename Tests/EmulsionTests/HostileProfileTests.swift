@@ -122,7 +122,7 @@ final class HostileProfileTests: XCTestCase {
             ("missing.cube", "no such file"),
             ("missing.png", "no such file"),
             (dir.appendingPathComponent("folder.cube").path, "no such file"),
-            (fifo, "not a regular file"),
+            (fifo, "is a FIFO (named pipe), not a LUT file"),
             (try write("empty.cube", ""), "empty file"),
             (try write("blank.cube", "\n\n# only a comment\n"), "no LUT_3D_SIZE"),
             (try write("prose.cube", "This is not a LUT.\n"), "unknown keyword"),

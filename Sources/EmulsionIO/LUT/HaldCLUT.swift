@@ -14,7 +14,7 @@ public enum HaldCLUT {
     public static let maximumBytes = 256 << 20
 
     public static func read(path: String) throws -> LUT3D {
-        try LUT3D.checkRegularFile(path, maximumBytes: maximumBytes)
+        try LUTFile.check(path, maximumBytes: maximumBytes)
         // The header first: a wrong-sized image is refused before its pixels are decoded.
         let bytes = PlainFile.prefix(of: path, count: 24)
         if bytes.count == 24 {

@@ -1,9 +1,3 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
-
 /// A 3-D colour lookup table and the Adobe/Resolve `.cube` text format (not a stage: the data
 /// behind the `lut` stage, `profile export` and `profile import`).
 ///
@@ -38,30 +32,6 @@ public struct LUT3D: Sendable, Equatable {
             values += [Float(Double(r) / scale), Float(Double(g) / scale), Float(Double(b) / scale)]
         } } }
         return LUT3D(size: size, values: values)
-    }
-
-    /// The largest `.cube` read: a 256³ LUT written with six decimals is about 0.5 GB.
-    public static let maximumCubeBytes = 1 << 30
-
-    public static func readCube(path: String) throws -> LUT3D {
-        try checkRegularFile(path, maximumBytes: maximumCubeBytes)
-        guard let data = FileManager.default.contents(atPath: path) else { throw LUTError(file: path, message: "cannot be read") }
-        return try parseCube(bytes: [UInt8](data), file: path)
-    }
-
-    /// Refuses what is not a regular file (a FIFO would block the read) or is implausibly large,
-    /// before reading it.
-    public static func checkRegularFile(_ path: String, maximumBytes: Int) throws {
-        let attributes: [FileAttributeKey: Any]
-        do { attributes = try FileManager.default.attributesOfItem(atPath: path) } catch {
-            throw LUTError(file: path, message: "cannot be read")
-        }
-        guard attributes[.type] as? FileAttributeType == .typeRegular else { throw LUTError(file: path, message: "not a regular file") }
-        let bytes = (attributes[.size] as? UInt).map { Int(clamping: $0) } ?? 0
-        guard bytes > 0 else { throw LUTError(file: path, message: "empty file (0 bytes)") }
-        guard bytes <= maximumBytes else {
-            throw LUTError(file: path, message: "\(bytes) bytes is larger than any LUT this reads (at most \(maximumBytes) bytes)")
-        }
     }
 }
 
