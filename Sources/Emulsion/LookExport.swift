@@ -43,8 +43,8 @@ public enum LookExport {
     }
 
     /// The look stages a LUT cannot hold (they depend on where the pixel is), each off at
-    /// `amount` 0.
-    public static let positionDependentStages = ["localContrast", "vignette", "grain"]
+    /// `amount` 0: the stages of the roles `LookPlan` prepares only for a whole render.
+    public static let positionDependentStages = LookPlan.Role.allCases.compactMap(\.positionDependentStage)
 
     /// Every node of a `axis.count`³ lattice (node (r, g, b) holds axis[r], axis[g], axis[b]) sent
     /// through `chain`; the results as RGB triples, red fastest (`LUT3D.values` order).

@@ -19,7 +19,20 @@ public enum LookPlan {
 
     /// What a prepared element is, for schedules that place the look's parts differently (device
     /// mode folds the bias into the CCM and bakes the colour stages into a 3-D LUT).
-    public enum Role: Sendable, Equatable { case exposureBias, localContrast, vignette, colour, grain }
+    public enum Role: Sendable, Equatable, CaseIterable {
+        case exposureBias, localContrast, vignette, colour, grain
+
+        /// The profile stage of a role whose result depends on where the pixel is (so no LUT,
+        /// which sees a colour alone, can hold it); nil for the pure colour mappings.
+        public var positionDependentStage: String? {
+            switch self {
+            case .localContrast: return "localContrast"
+            case .vignette: return "vignette"
+            case .grain: return "grain"
+            case .exposureBias, .colour: return nil
+            }
+        }
+    }
 
     /// The prepared look elements. `sourceToWorking` maps the source's RGB to working RGB as the
     /// chain has it before the look (camera matrix and exposure), for local contrast's pre-pass.
