@@ -112,7 +112,7 @@ public enum Batch {
     /// Processes `items` with up to `concurrency` files at once; `progress` is called after each.
     public static func run(_ items: [Item], options: RenderOptions, overwrite: Bool, pixelLimit: Int,
                            decoder: RawDecoder = .inProcess, concurrency: Int = Executor.defaultThreads,
-                           png: PNGEncodingOptions = .default,
+                           png: PNGEncodingOptions = .default, fit: OutputFit? = nil,
                            progress: @escaping @Sendable (_ done: Int, _ total: Int, _ outcome: Outcome) -> Void = { _, _, _ in }) -> [Outcome] {
         let workers = max(1, min(concurrency, items.count))
         let decoder = decoder.serving(files: items.count)
@@ -128,7 +128,7 @@ public enum Batch {
                 do {
                     outcome = .written(try Processor.process(input: item.input, output: item.output, options: perFile,
                                                              overwrite: overwrite, pixelLimit: pixelLimit, decoder: decoder,
-                                                             png: png))
+                                                             png: png, fit: fit))
                 } catch {
                     // RenderError does not know the file; every other error names it already.
                     outcome = .failed(input: item.input, message: error is RenderError ? "\(item.input): \(error)" : "\(error)")

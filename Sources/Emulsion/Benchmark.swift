@@ -227,7 +227,7 @@ public final class Benchmark {
             for engine in [Engine.scalar, .simd] {
                 var bandOptions = renderOptions
                 bandOptions.engine = engine
-                let rendering = BandRendering(plan: plan, options: bandOptions)
+                let rendering = BandRendering(plan: plan, options: bandOptions, depth: bandOptions.depth)
                 let rows = PNGFile.segmentRows(width: rendering.width, channels: 3, bitDepth: 16)
                 workers[engine] = (rendering, rendering.makeWorker(rows: rows), rows)
             }

@@ -36,7 +36,7 @@ public enum Processor {
 
     public static func process(input: String, output: String, options: RenderOptions, overwrite: Bool,
                                pixelLimit: Int = RawFile.defaultPixelLimit, decoder: RawDecoder = .inProcess,
-                               png: PNGEncodingOptions = PNGEncodingOptions()) throws -> Result {
+                               png: PNGEncodingOptions = PNGEncodingOptions(), fit: OutputFit? = nil) throws -> Result {
         try refuseOverwritingInput(input: input, output: output)
         if let problem = AtomicOutput.problem(replacing: output, overwrite: overwrite) { throw problem }
         // Rendered and encoded in one streamed pass (`PNGRender`): each encoding thread renders
@@ -55,7 +55,7 @@ public enum Processor {
         }
         let raw = try decoder.decode(path: input, pixelLimit: pixelLimit)
         phases.decode = lap()
-        let render = try PNGRender(raw, options: options, metadata: true)
+        let render = try PNGRender(raw, options: options, metadata: true, fit: fit)
         phases.prepare = lap()
         var encoding = png
         encoding.threads = max(encoding.threads, options.threads)

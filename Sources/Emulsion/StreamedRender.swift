@@ -24,17 +24,35 @@ public struct PNGRender {
     public let width: Int
     public let height: Int
     private let bands: BandRendering
+    private let reduction: ReducedRendering?
     private let layout: PNGLayout
 
     /// `metadata`: also write the shot's Exif and the render's recipe (`OutputMetadata`), as
     /// `emulsion process` does; without it the bytes are exactly those of `Renderer.render`
-    /// followed by `PNGFile.encode`.
-    public init(_ raw: RawImage, options: RenderOptions, metadata: Bool = false) throws {
-        bands = BandRendering(plan: try RenderPlan(raw: raw, options: options), options: options)
-        layout = PNGLayout(width: bands.width, height: bands.height, bitDepth: options.depth.rawValue, channels: 3,
+    /// followed by `PNGFile.encode`. `fit`: make the image smaller where it is larger than
+    /// that box (`AreaReduction`: rendered at full size, averaged in linear light).
+    public init(_ raw: RawImage, options: RenderOptions, metadata: Bool = false, fit: OutputFit? = nil) throws {
+        let plan = try RenderPlan(raw: raw, options: options)
+        let full = BandRendering(plan: plan, options: options, depth: options.depth)
+        var size = (width: full.width, height: full.height)
+        if let fit {
+            size = AreaReduction.fittedSize(sourceWidth: full.width, sourceHeight: full.height,
+                                            maxWidth: fit.maxWidth, maxHeight: fit.maxHeight)
+        }
+        if size != (full.width, full.height) {
+            // Reduced from 16-bit codes whatever the output depth: an 8-bit output is quantised once, at the end.
+            bands = BandRendering(plan: plan, options: options, depth: .sixteen)
+            reduction = try ReducedRendering(AreaReduction(sourceWidth: full.width, sourceHeight: full.height,
+                                                           width: size.width, height: size.height),
+                                             space: options.space, depth: options.depth)
+        } else {
+            bands = full
+            reduction = nil
+        }
+        layout = PNGLayout(width: size.width, height: size.height, bitDepth: options.depth.rawValue, channels: 3,
                            iccProfile: try options.space.iccProfile(),
-                           ancillaryChunks: metadata ? OutputMetadata.chunks(raw.metadata, options: options, width: bands.width,
-                                                                             height: bands.height) : [])
+                           ancillaryChunks: metadata ? OutputMetadata.chunks(raw.metadata, options: options, width: size.width,
+                                                                             height: size.height) : [])
         (width, height) = (layout.width, layout.height)
     }
 
@@ -42,7 +60,11 @@ public struct PNGRender {
     /// `output` stops the rendering and encoding and is rethrown.
     public func encode(png: PNGEncodingOptions, to output: (UnsafeRawBufferPointer) throws -> Void) throws {
         let bandRows = PNGFile.segmentRows(for: layout, options: png) + 1
-        try PNGFile.encode(layout, options: png, rows: { bands.makeWorker(rows: bandRows).rows }, to: output)
+        if let reduction {
+            try PNGFile.encode(layout, options: png, rows: { reduction.makeWorker(rows: bandRows, rendering: bands).rows }, to: output)
+        } else {
+            try PNGFile.encode(layout, options: png, rows: { bands.makeWorker(rows: bandRows).rows }, to: output)
+        }
     }
 }
 
@@ -55,12 +77,12 @@ struct BandRendering: @unchecked Sendable {
     let depth: OutputSink.Depth
     let executor: Executor
 
-    init(plan: RenderPlan, options: RenderOptions) {
+    init(plan: RenderPlan, options: RenderOptions, depth: OutputSink.Depth) {
         source = plan.source
         // Fused once: every band runs the same kernels.
         kernels = plan.chain.fusedKernels()
         orientation = plan.orientation
-        depth = options.depth
+        self.depth = depth
         executor = Executor(engine: options.engine, threads: 1)
     }
 
@@ -96,6 +118,88 @@ final class BandWorker {
                               outputRows: rows, into: buffer)
         let stored = r.orientation.storedRows(ofOutputRows: rows, height: r.height)!
         r.executor.run(rows: stored, source: r.source, kernels: r.kernels, sink: sink, workspace: workspace)
+        return UnsafePointer(buffer.baseAddress!)
+    }
+}
+
+/// The largest output `emulsion process --max-size` allows: a box the image is fitted into.
+public struct OutputFit: Sendable, Equatable, CustomStringConvertible {
+    public let maxWidth: Int
+    public let maxHeight: Int
+
+    public init(maxWidth: Int, maxHeight: Int) throws {
+        guard maxWidth >= 1, maxHeight >= 1 else { throw RenderError("--max-size \(maxWidth)x\(maxHeight): expected sides of 1 pixel or more") }
+        self.maxWidth = maxWidth
+        self.maxHeight = maxHeight
+    }
+
+    /// "N" (the long side at most N, the short one too) or "WxH" (a box).
+    public init(parsing text: String) throws {
+        let parts = text.lowercased().split(separator: "x", omittingEmptySubsequences: false)
+        guard (1...2).contains(parts.count), let w = Int(parts[0]), let h = Int(parts.last!) else {
+            throw RenderError("--max-size \(text): expected N (the long side in pixels) or WxH, e.g. 2048 or 1920x1080")
+        }
+        guard w >= 1, h >= 1 else { throw RenderError("--max-size \(text): expected sides of 1 pixel or more") }
+        try self.init(maxWidth: w, maxHeight: h)
+    }
+
+    public var description: String { maxWidth == maxHeight ? "\(maxWidth)" : "\(maxWidth)x\(maxHeight)" }
+}
+
+/// What every worker of a reduced streamed render shares: the reduction's weights and the output
+/// space's curves (code → linear as a table, linear → encoded as the output encoding's own).
+struct ReducedRendering: @unchecked Sendable {
+    let reduction: AreaReduction
+    let decode: FloatTable
+    let encode: ExponentCurveTable
+    let scale: Float
+
+    init(_ reduction: AreaReduction, space: OutputSpace, depth: OutputSink.Depth) throws {
+        self.reduction = reduction
+        let curve = try space.embeddedProfile().transferCurve
+        decode = FloatTable((0...65535).map { Float(curve.decode(Double($0) / 65535)) })
+        encode = try space.outputEncoding().curve
+        scale = depth == .sixteen ? 65535 : 255
+    }
+
+    func makeWorker(rows: Int, rendering: BandRendering) -> ReducedBandWorker {
+        ReducedBandWorker(reducing: self, rendering: rendering, capacityRows: rows)
+    }
+}
+
+/// One encoding thread's part of a reduced streamed render: the full-size rows an output band
+/// covers are rendered by a `BandWorker`, then averaged into the band's rows.
+final class ReducedBandWorker {
+    let reducing: ReducedRendering
+    let full: BandWorker
+    let capacityRows: Int
+    let accumulator: UnsafeMutableBufferPointer<Float>
+    let buffer: UnsafeMutableBufferPointer<UInt16>
+
+    init(reducing: ReducedRendering, rendering: BandRendering, capacityRows: Int) {
+        self.reducing = reducing
+        self.capacityRows = capacityRows
+        full = rendering.makeWorker(rows: reducing.reduction.maximumSourceRows(forOutputRows: capacityRows))
+        accumulator = .allocate(capacity: 3 * reducing.reduction.sourceWidth)
+        buffer = .allocate(capacity: 3 * reducing.reduction.width * capacityRows)
+    }
+
+    deinit {
+        accumulator.deallocate()
+        buffer.deallocate()
+    }
+
+    /// Renders reduced rows `rows` into the buffer and returns it (a `PNGRowSource`).
+    func rows(_ rows: Range<Int>) -> UnsafePointer<UInt16> {
+        precondition(rows.count <= capacityRows)
+        let r = reducing.reduction
+        let source = r.sourceRows(of: rows)
+        let band = full.rows(source)
+        for (n, row) in rows.enumerated() {
+            r.reduceRow(row, band: band, bandFirstRow: source.lowerBound, decode: reducing.decode.pointer,
+                        accumulator: accumulator.baseAddress!, encode: reducing.encode, scale: reducing.scale,
+                        into: buffer.baseAddress! + 3 * r.width * n)
+        }
         return UnsafePointer(buffer.baseAddress!)
     }
 }

@@ -52,7 +52,7 @@ struct ProcessCommand: ParsableCommand {
     @Option(help: "White balance: as-shot, auto, daylight, cloudy, shade, tungsten, fluorescent, flash, or KELVIN[:TINT] (e.g. 5200:+8).")
     var wb: String?
 
-    @Option(name: .customLong("wb-rect"), help: "White balance from a neutral rectangle x,y,w,h in output pixels.")
+    @Option(name: .customLong("wb-rect"), help: "White balance from a neutral rectangle x,y,w,h in output pixels (of the full-size output, whatever --max-size).")
     var wbRect: String?
 
     @Option(help: "DNG camera profile (.dcp) to render with instead of the file's own matrices.")
@@ -76,6 +76,9 @@ struct ProcessCommand: ParsableCommand {
     @Option(help: "Worker threads (default: all cores).")
     var threads: Int = defaults.threads
 
+    @Option(name: .customLong("max-size"), help: "Make outputs larger than this smaller: N (the long side at most N pixels) or WxH (fit a box), averaged in linear light after a full-size render; never enlarges.")
+    var maxSize: String?
+
     @Option(help: "Process only shard i of n (1-based), e.g. --shard 2/8, for spreading a batch over machines.")
     var shard: String?
 
@@ -96,7 +99,7 @@ struct ProcessCommand: ParsableCommand {
     var request: ProcessRequest {
         ProcessRequest(inputs: inputs, recursive: recursive, output: output, outputDirectory: outputDirectory, profile: profile, overrides: overrides,
                        demosaic: demosaic, highlights: highlights, wb: wb, wbRect: wbRect, dcp: dcp, device: device,
-                       space: space, bits: bits, engine: engine, pngLevel: pngLevel, threads: threads, shard: shard,
+                       space: space, bits: bits, engine: engine, pngLevel: pngLevel, threads: threads, shard: shard, maxSize: maxSize,
                        overwrite: overwrite, skipExisting: skipExisting, timings: timings, maxMegapixels: maxMegapixels,
                        decodeTimeout: decoding.decodeTimeout, inProcessDecoder: decoding.inProcess)
     }

@@ -34,6 +34,7 @@ struct ProcessRequest: Equatable {
     var pngLevel = PNGEncodingOptions.default.compressionLevel
     var threads = Executor.defaultThreads
     var shard: String?
+    var maxSize: String?
     var overwrite = false
     var skipExisting = false
     var timings = false
@@ -49,6 +50,9 @@ struct ProcessRequest: Equatable {
         if let problem = DecoderOptions.megapixelProblem(maxMegapixels) { return problem }
         if output != nil && outputDirectory != nil { return "use either -o or --out-dir, not both" }
         if overwrite && skipExisting { return "use either --overwrite or --skip-existing, not both" }
+        if let maxSize, (try? OutputFit(parsing: maxSize)) == nil {
+            return "--max-size \(maxSize): expected N (the long side in pixels) or WxH, e.g. 2048 or 1920x1080, each 1 or more"
+        }
         if output == "" || outputDirectory == "" || inputs.contains("") { return "a file or folder name is empty" }
         return DecoderOptions.timeoutProblem(decodeTimeout)
     }
@@ -188,7 +192,8 @@ struct ProcessRequest: Equatable {
         let started = Date()
         let outcomes = Batch.run(items, options: options, overwrite: overwrite, pixelLimit: maxMegapixels * 1_000_000,
                                  decoder: decoder, concurrency: threads,
-                                 png: PNGEncodingOptions(compressionLevel: pngLevel)) { done, total, outcome in
+                                 png: PNGEncodingOptions(compressionLevel: pngLevel),
+                                 fit: try? maxSize.map(OutputFit.init(parsing:))) { done, total, outcome in
             if case .failed(_, let message) = outcome {
                 if terminal { writeToStandardError("\r\u{1B}[K") }
                 complain("emulsion: \(message)")

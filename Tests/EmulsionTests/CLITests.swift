@@ -305,6 +305,31 @@ final class CLITests: XCTestCase {
         assertOneLineError(r, mentions: [empty.deletingLastPathComponent().path, "no raw files", "subfolders"], status: 2)
     }
 
+    /// `--max-size` fits the upright output into a box (AreaReductionTests holds the pixels to a
+    /// linear-light reference); the Exif says the size written; a bad size is a usage error.
+    func testMaxSizeFitsTheOutputIntoABox() throws {
+        let input = try sample("google-pixel_7-digizoom_crop.dng")  // stored on its side (orientation 8)
+        let full = dir.appendingPathComponent("full.png").path, small = dir.appendingPathComponent("small.png").path
+        var r = try emulsion(["process", input, "-o", full])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        r = try emulsion(["process", input, "-o", small, "--max-size", "160", "--bits", "8"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let big = try PNGFile.read(path: full), reduced = try PNGFile.read(path: small)
+        XCTAssertEqual(reduced.height, 160)
+        XCTAssertEqual(reduced.width, Int((Double(big.width) * 160 / Double(big.height)).rounded()))
+        XCTAssertEqual(reduced.bitDepth, 8)
+        XCTAssertTrue(r.stdout.hasPrefix("\(small): \(reduced.width)×160, 8-bit"), r.stdout)
+        if let exiftool = TestSupport.which("exiftool") {
+            let tags = try TestSupport.run(exiftool, ["-s3", "-ExifImageWidth", "-ExifImageHeight", small])
+            XCTAssertEqual(tags.stdout, "\(reduced.width)\n160\n")
+        }
+        for bad in ["0", "wide", "100x"] {
+            r = try emulsion(["process", input, "-o", small, "--overwrite", "--max-size", bad])
+            XCTAssertEqual(r.status, 64, bad)
+            XCTAssertTrue(r.stderr.contains("--max-size \(bad): expected N"), r.stderr)
+        }
+    }
+
     /// Resuming an interrupted batch: outputs that exist are finished files (they appear whole,
     /// by rename), so --skip-existing leaves their inputs alone and renders the rest.
     func testSkipExistingResumesABatch() throws {
