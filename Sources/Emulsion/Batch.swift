@@ -45,6 +45,8 @@ public enum Batch {
         /// The folder below the output folder that `output` lies in, mirroring the input's
         /// subfolder in a recursive walk ("" otherwise): created before the batch runs.
         public var outputSubfolder: String = ""
+        /// Which of the batch's looks (`run`'s `looks`) renders it.
+        public var look: Int = 0
     }
 
     public enum Outcome: Sendable {
@@ -54,30 +56,41 @@ public enum Batch {
 
     /// Output paths: `-o` for a single input; otherwise `<out-dir>/<subfolder>/<name>.png`
     /// (out-dir defaults to the current folder; the subfolder is the input's below a folder walked
-    /// recursively, usually none). Two inputs that would write the same output are an error up front.
-    public static func plan(inputs: [InputFolders.Found], output: String?, outputDirectory: String?, shard: Shard?) throws -> [Item] {
+    /// recursively, usually none), or, with several looks, `<name>-<look>.png` for each look
+    /// (`looks` holds their names; one look, whatever its name, adds nothing). An input's items
+    /// come together, in the looks' order. Two items that would write the same output are an
+    /// error up front.
+    public static func plan(inputs: [InputFolders.Found], output: String?, outputDirectory: String?, shard: Shard?,
+                            looks: [String] = [""]) throws -> [Item] {
+        precondition(!looks.isEmpty)
         if output != nil, inputs.count != 1 {
             throw RenderError("-o names one output file but \(inputs.count) inputs were given; use --out-dir")
+        }
+        if output != nil, looks.count != 1 {
+            throw RenderError("-o names one output file but \(looks.count) profiles were given; use --out-dir")
         }
         let chosen = shard?.select(inputs, by: \.path) ?? inputs
         var items: [Item] = []
         var seen: [String: String] = [:]
         for input in chosen {
-            var item = Item(input: input.path, output: output ?? "")
-            if output == nil {
-                let name = URL(fileURLWithPath: input.path).deletingPathExtension().lastPathComponent + ".png"
-                var folder = URL(fileURLWithPath: outputDirectory ?? ".")
-                if !input.subfolder.isEmpty {
-                    folder.appendPathComponent(input.subfolder, isDirectory: true)
-                    item.outputSubfolder = input.subfolder
+            for (look, lookName) in looks.enumerated() {
+                var item = Item(input: input.path, output: output ?? "", look: look)
+                if output == nil {
+                    let stem = URL(fileURLWithPath: input.path).deletingPathExtension().lastPathComponent
+                    let name = stem + (looks.count > 1 ? "-" + lookName : "") + ".png"
+                    var folder = URL(fileURLWithPath: outputDirectory ?? ".")
+                    if !input.subfolder.isEmpty {
+                        folder.appendPathComponent(input.subfolder, isDirectory: true)
+                        item.outputSubfolder = input.subfolder
+                    }
+                    item.output = folder.appendingPathComponent(name).path
                 }
-                item.output = folder.appendingPathComponent(name).path
+                if let other = seen[item.output] {
+                    throw RenderError("\(input.path) and \(other) would both be written to \(item.output); process them into separate folders")
+                }
+                seen[item.output] = input.path + (looks.count > 1 ? " (\(lookName))" : "")
+                items.append(item)
             }
-            if let other = seen[item.output] {
-                throw RenderError("\(input.path) and \(other) would both be written to \(item.output); process them into separate folders")
-            }
-            seen[item.output] = input.path
-            items.append(item)
         }
         return items
     }
@@ -109,36 +122,71 @@ public enum Batch {
         }
     }
 
-    /// Processes `items` with up to `concurrency` files at once; `progress` is called after each.
-    public static func run(_ items: [Item], options: RenderOptions, overwrite: Bool, pixelLimit: Int,
+    /// Processes `items` with up to `concurrency` inputs at once; `progress` is called after each
+    /// item. An input's items (its looks, `looks[item.look]`) are rendered one after another from
+    /// one decode.
+    public static func run(_ items: [Item], looks: [RenderOptions], overwrite: Bool, pixelLimit: Int,
                            decoder: RawDecoder = .inProcess, concurrency: Int = Executor.defaultThreads,
                            png: PNGEncodingOptions = .default, fit: OutputFit? = nil,
                            progress: @escaping @Sendable (_ done: Int, _ total: Int, _ outcome: Outcome) -> Void = { _, _, _ in }) -> [Outcome] {
-        let workers = max(1, min(concurrency, items.count))
-        let decoder = decoder.serving(files: items.count)
+        // Runs of items with the same input: a worker takes a whole run.
+        var groups: [Range<Int>] = []
+        for i in items.indices {
+            if let last = groups.last, items[last.lowerBound].input == items[i].input {
+                groups[groups.count - 1] = last.lowerBound..<(i + 1)
+            } else {
+                groups.append(i..<(i + 1))
+            }
+        }
+        let workers = max(1, min(concurrency, groups.count))
+        let decoder = decoder.serving(files: groups.count)
         defer { decoder.finish() }
-        var perFile = options
         // Files in parallel first (decode and encode are serial per file); split cores between them.
-        perFile.threads = max(1, options.threads / workers)
-        let state = BatchState(count: items.count)
+        let perFile = looks.map { look -> RenderOptions in
+            var options = look
+            options.threads = max(1, look.threads / workers)
+            return options
+        }
+        let state = BatchState(count: items.count, groups: groups.count)
         let work = { (_: Int) in
-            while let i = state.next() {
-                let item = items[i]
-                let outcome: Outcome
-                do {
-                    outcome = .written(try Processor.process(input: item.input, output: item.output, options: perFile,
-                                                             overwrite: overwrite, pixelLimit: pixelLimit, decoder: decoder,
-                                                             png: png, fit: fit))
-                } catch {
-                    // RenderError does not know the file; every other error names it already.
-                    outcome = .failed(input: item.input, message: error is RenderError ? "\(item.input): \(error)" : "\(error)")
+            while let g = state.next() {
+                var raw: RawImage?
+                for i in groups[g] {
+                    let item = items[i]
+                    let outcome: Outcome
+                    do {
+                        try Processor.checkOutput(input: item.input, output: item.output, overwrite: overwrite)
+                        var clock = DispatchTime.now()
+                        var decodeSeconds = 0.0
+                        if raw == nil {
+                            raw = try decoder.decode(path: item.input, pixelLimit: pixelLimit)
+                            let now = DispatchTime.now()
+                            decodeSeconds = Double(now.uptimeNanoseconds - clock.uptimeNanoseconds) / 1e9
+                            clock = now
+                        }
+                        outcome = .written(try Processor.render(raw!, input: item.input, output: item.output, options: perFile[item.look],
+                                                                overwrite: overwrite, png: png, fit: fit,
+                                                                decodeSeconds: decodeSeconds, clock: clock))
+                    } catch {
+                        // RenderError does not know the file; every other error names it already.
+                        outcome = .failed(input: item.input, message: error is RenderError ? "\(item.input): \(error)" : "\(error)")
+                    }
+                    let done = state.finish(i, outcome)
+                    progress(done, items.count, outcome)
                 }
-                let done = state.finish(i, outcome)
-                progress(done, items.count, outcome)
             }
         }
         if workers == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: work) }
         return state.outcomes.map { $0! }
+    }
+
+    /// `run` with one look for every item.
+    public static func run(_ items: [Item], options: RenderOptions, overwrite: Bool, pixelLimit: Int,
+                           decoder: RawDecoder = .inProcess, concurrency: Int = Executor.defaultThreads,
+                           png: PNGEncodingOptions = .default, fit: OutputFit? = nil,
+                           progress: @escaping @Sendable (_ done: Int, _ total: Int, _ outcome: Outcome) -> Void = { _, _, _ in }) -> [Outcome] {
+        run(items, looks: [options], overwrite: overwrite, pixelLimit: pixelLimit, decoder: decoder, concurrency: concurrency,
+            png: png, fit: fit, progress: progress)
     }
 }
 
@@ -146,13 +194,18 @@ private final class BatchState: @unchecked Sendable {
     private let lock = ThreadLock()
     private var cursor = 0
     private var done = 0
+    private let groups: Int
     private(set) var outcomes: [Batch.Outcome?]
 
-    init(count: Int) { outcomes = Array(repeating: nil, count: count) }
+    init(count: Int, groups: Int) {
+        outcomes = Array(repeating: nil, count: count)
+        self.groups = groups
+    }
 
+    /// The next group of items to process.
     func next() -> Int? {
         lock.lock(); defer { lock.unlock() }
-        guard cursor < outcomes.count else { return nil }
+        guard cursor < groups else { return nil }
         cursor += 1
         return cursor - 1
     }

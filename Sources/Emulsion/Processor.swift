@@ -37,26 +37,38 @@ public enum Processor {
     public static func process(input: String, output: String, options: RenderOptions, overwrite: Bool,
                                pixelLimit: Int = RawFile.defaultPixelLimit, decoder: RawDecoder = .inProcess,
                                png: PNGEncodingOptions = PNGEncodingOptions(), fit: OutputFit? = nil) throws -> Result {
+        try checkOutput(input: input, output: output, overwrite: overwrite)
+        var clock = DispatchTime.now()
+        let raw = try decoder.decode(path: input, pixelLimit: pixelLimit)
+        return try render(raw, input: input, output: output, options: options, overwrite: overwrite, png: png, fit: fit,
+                          decodeSeconds: seconds(since: &clock), clock: clock)
+    }
+
+    /// The checks of an output made before its input is decoded: not the input itself, and
+    /// nothing in the way that `overwrite` does not allow replacing.
+    public static func checkOutput(input: String, output: String, overwrite: Bool) throws {
         try refuseOverwritingInput(input: input, output: output)
         if let problem = AtomicOutput.problem(replacing: output, overwrite: overwrite) { throw problem }
+    }
+
+    /// Renders a decoded raw into `output` (checked by `checkOutput` first): `process` after
+    /// its decode, and each further look of one raw in a batch (`Batch.run`), which decodes once.
+    /// `clock` is when the decode ended, `decodeSeconds` its wall time (0 for a raw reused).
+    public static func render(_ raw: RawImage, input: String, output: String, options: RenderOptions, overwrite: Bool,
+                              png: PNGEncodingOptions = PNGEncodingOptions(), fit: OutputFit? = nil,
+                              decodeSeconds: Double = 0, clock: DispatchTime = .now()) throws -> Result {
         // Rendered and encoded in one streamed pass (`PNGRender`): each encoding thread renders
         // one PNG segment's rows into a small buffer and compresses them, and the segments go to
         // the file in order, so peak memory is the raw plus a band per thread, with no whole-image
-        // output (docs/ARCHITECTURE.md); a raw stored on its side is transposed when prepared,
-        // and the decoded one is released before encoding. Preparing builds the render plan,
-        // so its errors come before the output file is created. The raw comes from `decoder`
-        // (in-process LibRaw or the isolated decode worker, docs/RELIABILITY.md).
+        // output (docs/ARCHITECTURE.md); a raw stored on its side is transposed when prepared.
+        // Preparing builds the render plan, so its errors come before the output file is
+        // created. The raw comes from a `RawDecoder` (in-process LibRaw or the isolated decode
+        // worker, docs/RELIABILITY.md).
         var phases = Phases()
-        var clock = DispatchTime.now()
-        func lap() -> Double {
-            let now = DispatchTime.now()
-            defer { clock = now }
-            return Double(now.uptimeNanoseconds - clock.uptimeNanoseconds) / 1e9
-        }
-        let raw = try decoder.decode(path: input, pixelLimit: pixelLimit)
-        phases.decode = lap()
+        var clock = clock
+        phases.decode = decodeSeconds
         let render = try PNGRender(raw, options: options, metadata: true, fit: fit)
-        phases.prepare = lap()
+        phases.prepare = seconds(since: &clock)
         var encoding = png
         encoding.threads = max(encoding.threads, options.threads)
         let sync = AtomicOutput.SyncTime()
@@ -66,8 +78,15 @@ public enum Processor {
             }
         }
         phases.sync = sync.seconds
-        phases.renderAndEncode = lap() - sync.seconds
+        phases.renderAndEncode = seconds(since: &clock) - sync.seconds
         return Result(input: input, output: output, width: render.width, height: render.height, phases: phases)
+    }
+
+    /// Wall seconds since `clock`, which moves to now.
+    private static func seconds(since clock: inout DispatchTime) -> Double {
+        let now = DispatchTime.now()
+        defer { clock = now }
+        return Double(now.uptimeNanoseconds - clock.uptimeNanoseconds) / 1e9
     }
 
     /// An output that is the input (same file through any path or link) would destroy the raw.

@@ -37,7 +37,7 @@ struct ProcessCommand: ParsableCommand {
     @Option(name: .customLong("out-dir"), help: "Folder for outputs, named after each input (created if missing; default: current folder).")
     var outputDirectory: String?
 
-    @Option(help: "Profile name (in Profiles/) or path to a profile file.")
+    @Option(help: "Profile name (in Profiles/) or path to a profile file; several (a,b,c) or all: each raw is decoded once and rendered through each, into NAME-LOOK.png.")
     var profile: String = defaults.profile
 
     @Option(name: .customLong("set"), help: "Override a profile parameter: stage.parameter=value (repeatable).")

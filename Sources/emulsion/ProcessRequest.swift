@@ -121,10 +121,19 @@ struct ProcessRequest: Equatable {
         let space = self.space
         let workerAskedAhead = !inProcessDecoder && shard == nil && !skipExisting && !named.isEmpty
         if !workerAskedAhead { DispatchQueue.global(qos: .userInitiated).async { _ = try? space.outputEncoding() } }
-        let loaded: Profile
+        // Several looks (`--profile a,b` or `all`) render each raw from one decode (`Batch.run`).
+        let lookNames: [String]
+        do { lookNames = try Self.profileList(profile) } catch {
+            complain("emulsion: \(error)")
+            throw ExitCode(2)
+        }
+        var loaded: [Profile] = []
         do {
-            loaded = try ProfileLoader.standard.load(profile).applying(overrides: overrides + shortcutOverrides())
-            try LookPlan.checkFiles(loaded)
+            for name in lookNames {
+                let look = try ProfileLoader.standard.load(name).applying(overrides: overrides + shortcutOverrides())
+                try LookPlan.checkFiles(look)
+                loaded.append(look)
+            }
         } catch {
             complain("emulsion: \(error)")
             throw ExitCode(2)
@@ -138,14 +147,23 @@ struct ProcessRequest: Equatable {
         }
         // An override that changes nothing is worth a word, not a refusal: the render is still
         // what was asked for (e.g. whiteBalance.temperature without whiteBalance.mode=kelvin).
-        for idle in loaded.idleAssignments(overrides, cameraProfile: dcp != nil) { complain("emulsion: warning: --set \(idle)") }
-        var options = RenderOptions(profile: loaded, space: space, depth: bits == 8 ? .eight : .sixteen,
-                                    engine: engine, threads: threads, cameraProfile: cameraProfile)
+        for (name, look) in zip(lookNames, loaded) {
+            for idle in look.idleAssignments(overrides, cameraProfile: dcp != nil) {
+                complain("emulsion: warning: --set \(idle)" + (loaded.count > 1 ? " (in \(name))" : ""))
+            }
+        }
+        var deviceDescription: DeviceDescription?
         if let device {
-            do { options.device = try DeviceLoader.standard.load(device) } catch {
+            do { deviceDescription = try DeviceLoader.standard.load(device) } catch {
                 complain("emulsion: \(error)")
                 throw ExitCode(2)
             }
+        }
+        let looks = loaded.map { look -> RenderOptions in
+            var options = RenderOptions(profile: look, space: space, depth: bits == 8 ? .eight : .sixteen,
+                                        engine: engine, threads: threads, cameraProfile: cameraProfile)
+            options.device = deviceDescription
+            return options
         }
         if let outputDirectory, !FileManager.default.fileExists(atPath: outputDirectory) {
             do { try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true) } catch {
@@ -165,7 +183,7 @@ struct ProcessRequest: Equatable {
         var items: [Batch.Item]
         do {
             items = try Batch.plan(inputs: inputs, output: output, outputDirectory: outputDirectory,
-                                   shard: try shard.map { try Shard(parsing: $0) })
+                                   shard: try shard.map { try Shard(parsing: $0) }, looks: lookNames.map(Self.lookLabel))
         } catch {
             complain("emulsion: \(error)")
             throw ExitCode(2)
@@ -190,7 +208,7 @@ struct ProcessRequest: Equatable {
         Interrupts.install()
         let terminal = isatty(STDERR_FILENO) == 1
         let started = Date()
-        let outcomes = Batch.run(items, options: options, overwrite: overwrite, pixelLimit: maxMegapixels * 1_000_000,
+        let outcomes = Batch.run(items, looks: looks, overwrite: overwrite, pixelLimit: maxMegapixels * 1_000_000,
                                  decoder: decoder, concurrency: threads,
                                  png: PNGEncodingOptions(compressionLevel: pngLevel),
                                  fit: try? maxSize.map(OutputFit.init(parsing:))) { done, total, outcome in
@@ -216,7 +234,7 @@ struct ProcessRequest: Equatable {
         let written = outcomes.count - failed
         let seconds = Date().timeIntervalSince(started)
         if outcomes.count == 1, skipped.isEmpty, case .written(let r) = outcomes[0] {
-            print("\(r.output): \(r.width)×\(r.height), \(bits)-bit \(space.rawValue), profile \(loaded.name)")
+            print("\(r.output): \(r.width)×\(r.height), \(bits)-bit \(space.rawValue), profile \(loaded[0].name)")
         } else if outcomes.isEmpty, skipped.count == 1 {
             print("\(skipped[0].output): exists, \(skipped[0].input) skipped")
         } else {
@@ -224,4 +242,25 @@ struct ProcessRequest: Equatable {
                   + "\(failed) failed, \(CFormat.string("%.1f", seconds)) s" + (shard.map { " (shard \($0))" } ?? ""))
         }
         if failed > 0 { throw ExitCode(1) }
-    }}
+    }
+    /// `--profile`'s looks: one name or path, a comma-separated list, or `all` (every shipped
+    /// look). A value naming an existing file is one profile whatever its characters.
+    static func profileList(_ text: String) throws -> [String] {
+        if text == "all" { return ProfileLoader.standard.availableNames() }
+        if FileManager.default.fileExists(atPath: text) || !text.contains(",") { return [text] }
+        let names = text.split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmingWhitespace() }
+        if names.contains("") { throw RenderError("--profile \(text): an empty name in the list") }
+        var seen = Set<String>()
+        for label in names.map(lookLabel) where !seen.insert(label).inserted {
+            throw RenderError("--profile \(text): \(label) is named twice (outputs are named after each look)")
+        }
+        return names
+    }
+
+    /// The part of an output's name that says its look: a profile's name, or a profile file's
+    /// name without folder and extension.
+    static func lookLabel(_ nameOrPath: String) -> String {
+        nameOrPath.contains("/") || nameOrPath.hasSuffix(".json")
+            ? URL(fileURLWithPath: nameOrPath).deletingPathExtension().lastPathComponent : nameOrPath
+    }
+}

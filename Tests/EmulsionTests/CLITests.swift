@@ -330,6 +330,34 @@ final class CLITests: XCTestCase {
         }
     }
 
+    /// `--profile a,b` (or `all`) renders every input through every look, into NAME-LOOK.png
+    /// (BatchLooksTests holds each to the look alone, from one decode); a look named twice, an
+    /// empty name and `-o` with several looks are refused up front.
+    func testSeveralLooksInOneRun() throws {
+        let shoot = dir.appendingPathComponent("shoot"), out = dir.appendingPathComponent("looks")
+        try FileManager.default.createDirectory(at: shoot, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: try sample("apple-quicktake_100-test100.qtk"), toPath: shoot.appendingPathComponent("a.qtk").path)
+        try FileManager.default.copyItem(atPath: try sample("kodak-dc50-sample.kdc"), toPath: shoot.appendingPathComponent("b.kdc").path)
+        let custom = TestSupport.repositoryRoot.appendingPathComponent("Profiles/film-slide.json").path
+        var r = try emulsion(["process", shoot.path, "--out-dir", out.path, "--profile", "leica-vibrant,\(custom)"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("4 written, 0 failed"), r.stdout)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out.path).sorted(),
+                       ["a-film-slide.png", "a-leica-vibrant.png", "b-film-slide.png", "b-leica-vibrant.png"])
+        r = try emulsion(["process", shoot.appendingPathComponent("a.qtk").path, "--out-dir", out.path, "--profile", "all", "--skip-existing"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let shipped = try FileManager.default.contentsOfDirectory(atPath: TestSupport.repositoryRoot.appendingPathComponent("Profiles").path)
+            .filter { $0.hasSuffix(".json") }.count
+        XCTAssertTrue(r.stdout.contains("\(shipped - 2) written, 2 skipped (output exists), 0 failed"), r.stdout)
+        for (list, problem) in [("neutral,neutral", "neutral is named twice"), ("neutral,,film-chrome", "an empty name")] {
+            r = try emulsion(["process", shoot.path, "--out-dir", out.path, "--profile", list])
+            assertOneLineError(r, mentions: [list, problem], status: 2)
+        }
+        r = try emulsion(["process", shoot.appendingPathComponent("a.qtk").path, "-o", dir.appendingPathComponent("x.png").path,
+                          "--profile", "neutral,film-chrome"])
+        assertOneLineError(r, mentions: ["2 profiles were given"], status: 2)
+    }
+
     /// Resuming an interrupted batch: outputs that exist are finished files (they appear whole,
     /// by rename), so --skip-existing leaves their inputs alone and renders the rest.
     func testSkipExistingResumesABatch() throws {
