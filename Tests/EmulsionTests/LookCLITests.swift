@@ -210,5 +210,23 @@ final class LookCLITests: XCTestCase {
         try "LUT_3D_SIZE 2\n0 0 0\n".write(toFile: cube, atomically: false, encoding: .utf8)
         r = try emulsion(["profile", "chart", look])
         assertOneLineError(r, mentions: [look, "lut.file", "expected 8 entries"])
+        // A .png output is a Hald CLUT: level 8 by default, any square lattice 4…144, whose
+        // comment says what it maps; it imports back as a look (LooksTests applies one with ImageMagick).
+        let hald = dir.appendingPathComponent("look.png").path
+        r = try emulsion(["profile", "export", "hasselblad-natural", "-o", hald])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.hasPrefix("\(hald): 64³ Hald CLUT (level 8) of hasselblad-natural"), r.stdout)
+        let image = try PNGFile.read(path: hald)
+        XCTAssertTrue(image.width == 512 && image.height == 512 && image.bitDepth == 16 && image.iccProfile == nil)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: hald))
+        XCTAssertNotNil(bytes.range(of: Data("Input: srgb encoded RGB".utf8)))
+        XCTAssertEqual(try HaldCLUT.read(path: hald).size, 64)
+        r = try emulsion(["profile", "import", hald, "-o", dir.appendingPathComponent("from-hald.json").path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        r = try emulsion(["profile", "export", "hasselblad-natural", "--cube", "9", "-o", hald, "--overwrite"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(try PNGFile.read(path: hald).width, 27)
+        r = try emulsion(["profile", "export", "hasselblad-natural", "--cube", "33", "-o", hald, "--overwrite"])
+        assertOneLineError(r, mentions: ["--cube 33", "Hald CLUT needs a square number"])
     }
 }

@@ -142,6 +142,32 @@ final class LooksTests: XCTestCase {
         }
     }
 
+    /// A Hald CLUT exported by Emulsion (level 8), applied by ImageMagick's `-hald-clut` (its own
+    /// trilinear interpolation: the program RawTherapee-style Hald users would check a file with)
+    /// to the chart rendered with `neutral` in sRGB, matches Emulsion's render of the look's colour
+    /// part to mean ΔE2000 ≤ 1, as the `.cube` through ffmpeg does. Measured values are printed.
+    func testExportedHaldCLUTAppliedByImageMagickMatchesTheRender() throws {
+        let convert = try requireTool("convert")
+        let dir = TestSupport.temporaryDirectory("emulsion-hald-export")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let source = try Renderer.render(Self.chart, options: RenderOptions(profile: try Self.loader.load("neutral"), threads: 1))
+        let inPath = dir.appendingPathComponent("in.png").path
+        try PNGFile.write(source.pngImage, to: inPath)
+        for name in Self.names where name != "neutral" {
+            let haldPath = dir.appendingPathComponent("\(name).png").path
+            let lut = try LookExport.cube(profile: try Self.loader.load(name), size: 64)
+            try Data(try HaldCLUT.fileBytes(lut)).write(to: URL(fileURLWithPath: haldPath))
+            let outPath = dir.appendingPathComponent("out-\(name).png").path
+            let r = try TestSupport.run(convert, [inPath, haldPath, "-hald-clut", "-depth", "16", outPath])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            let out = try PNGFile.read(path: outPath)
+            XCTAssertEqual(out.bitDepth, 16)
+            let d = try Self.meanDeltaE(out.samples, try Self.colourOnly(name).samples)
+            print("ImageMagick -hald-clut, \(name): mean ΔE2000 \(String(format: "%.3f", d.mean)), max \(String(format: "%.2f", d.max))")
+            XCTAssertLessThanOrEqual(d.mean, 1, "\(name) via ImageMagick")
+        }
+    }
+
     /// Issue 5: export → import → render is within mean ΔE2000 0.5 of the look's own render.
     func testExportImportRoundTrip() throws {
         let dir = TestSupport.temporaryDirectory("emulsion-roundtrip")

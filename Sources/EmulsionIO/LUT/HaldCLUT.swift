@@ -46,6 +46,14 @@ public enum HaldCLUT {
         return level
     }
 
+    /// The PNG file of `lut`'s Hald image, 16-bit, with the LUT's title and comments as an
+    /// `iTXt` "Comment" (what it maps from and to; a Hald image has nowhere else to say it) and no
+    /// ICC profile (its pixels are a table, not colours to manage).
+    public static func fileBytes(_ lut: LUT3D) throws -> [UInt8] {
+        let comment = ([lut.title] + lut.comments).filter { !$0.isEmpty }.joined(separator: "\n")
+        return try PNGFile.encode(try image(lut), ancillaryChunks: comment.isEmpty ? [] : [.internationalText("Comment", comment)])
+    }
+
     /// A Hald image of `lut` (whose size must be a square L², L ≤ 16).
     public static func image(_ lut: LUT3D, bitDepth: Int = 16) throws -> PNGImage {
         guard let level = (2...16).first(where: { $0 * $0 == lut.size }) else {

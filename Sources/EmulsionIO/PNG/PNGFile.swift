@@ -274,9 +274,11 @@ public enum PNGFile {
     }
 
     /// Encodes `image` as PNG bytes in memory (the segmented encoder, `options.effectiveThreads` wide).
-    public static func encode(_ image: PNGImage, options: PNGEncodingOptions = .default) throws -> [UInt8] {
+    /// `ancillaryChunks` go after the header, as `PNGLayout`'s do.
+    public static func encode(_ image: PNGImage, options: PNGEncodingOptions = .default,
+                              ancillaryChunks: [PNGChunk] = []) throws -> [UInt8] {
         var bytes: [UInt8] = []
-        try encode(image, options: options) { bytes.append(contentsOf: $0) }
+        try encode(image, options: options, ancillaryChunks: ancillaryChunks) { bytes.append(contentsOf: $0) }
         return bytes
     }
 
@@ -292,14 +294,16 @@ public enum PNGFile {
     /// are compressed, then the trailer), so a whole compressed file is never held in memory.
     /// Segments are compressed on `options.effectiveThreads` threads; the bytes are the same for any count.
     /// An error thrown by `output` stops the encoding and is rethrown.
-    public static func encode(_ image: PNGImage, options: PNGEncodingOptions = .default,
+    public static func encode(_ image: PNGImage, options: PNGEncodingOptions = .default, ancillaryChunks: [PNGChunk] = [],
                               to output: (UnsafeRawBufferPointer) throws -> Void) throws {
         try validate(image, options: options, path: nil)
-        let rowSamples = image.layout.rowSamples
+        var layout = image.layout
+        layout.ancillaryChunks = ancillaryChunks
+        let rowSamples = layout.rowSamples
         try image.samples.withUnsafeBufferPointer { samples in
             // The rows are already in memory: a segment's rows are a pointer into them, no copy.
             let base = UnsafeSendable(samples.baseAddress!)
-            try encodeSegments(image.layout, options: options, rows: { { base.value + $0.lowerBound * rowSamples } }, to: output)
+            try encodeSegments(layout, options: options, rows: { { base.value + $0.lowerBound * rowSamples } }, to: output)
         }
     }
 
