@@ -1,7 +1,7 @@
 // swift-tools-version:6.2
 import PackageDescription
 
-// C enters only through the shim targets (CLibRaw, CLibRawPeek, CLCMS2, CPNGShim, CProcessShim, and CVulkanCompute for tests); they expose no Swift API.
+// C enters only through the shim targets (CLibRaw, CLibRawPeek, CLCMS2, CPNGShim, CJPEGShim, CProcessShim, and CVulkanCompute for tests); they expose no Swift API.
 // CLibRawPeek is C++ behind a C header: it reads a decision LibRaw keeps in its C++ object (RawFile.checkLossyLoaderOpcodes).
 // EmulsionCore is pure Swift (no C imports) so its kernels build anywhere, aarch64 included.
 // Three code-generation options for the product's Swift targets, through `unsafeFlags`, which SwiftPM refuses in a
@@ -57,10 +57,11 @@ let package = Package(
         .systemLibrary(name: "CLibRaw", providers: [.apt(["libraw-dev", "libjpeg-dev"])]),
         .systemLibrary(name: "CLCMS2", pkgConfig: "lcms2", providers: [.apt(["liblcms2-dev"])]),
         .target(name: "CPNGShim", linkerSettings: [.linkedLibrary(":libpng16.a"), .linkedLibrary(":libz.a")]),
+        .target(name: "CJPEGShim", linkerSettings: [.linkedLibrary(":libjpeg.a")]),
         .target(name: "CProcessShim"),
         .target(name: "CLibRawPeek"),
         .target(name: "EmulsionCore", dependencies: ["CProcessShim"], swiftSettings: productCodegen),
-        .target(name: "EmulsionIO", dependencies: ["EmulsionCore", "CLibRaw", "CLibRawPeek", "CLCMS2", "CPNGShim", "CProcessShim"], swiftSettings: productCodegen),
+        .target(name: "EmulsionIO", dependencies: ["EmulsionCore", "CLibRaw", "CLibRawPeek", "CLCMS2", "CPNGShim", "CJPEGShim", "CProcessShim"], swiftSettings: productCodegen),
         .target(name: "Emulsion", dependencies: ["EmulsionCore", "EmulsionIO"], swiftSettings: productCodegen),
         .executableTarget(name: "emulsion", dependencies: [
             "Emulsion", .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -54,14 +54,15 @@ public enum Batch {
         case failed(input: String, message: String)
     }
 
-    /// Output paths: `-o` for a single input; otherwise `<out-dir>/<subfolder>/<name>.png`
+    /// Output paths: `-o` for a single input; otherwise `<out-dir>/<subfolder>/<name>.png` (or
+    /// `fileExtension`)
     /// (out-dir defaults to the current folder; the subfolder is the input's below a folder walked
     /// recursively, usually none), or, with several looks, `<name>-<look>.png` for each look
     /// (`looks` holds their names; one look, whatever its name, adds nothing). An input's items
     /// come together, in the looks' order. Two items that would write the same output are an
     /// error up front.
     public static func plan(inputs: [InputFolders.Found], output: String?, outputDirectory: String?, shard: Shard?,
-                            looks: [String] = [""]) throws -> [Item] {
+                            looks: [String] = [""], fileExtension: String = "png") throws -> [Item] {
         precondition(!looks.isEmpty)
         if output != nil, inputs.count != 1 {
             throw RenderError("-o names one output file but \(inputs.count) inputs were given; use --out-dir")
@@ -77,7 +78,7 @@ public enum Batch {
                 var item = Item(input: input.path, output: output ?? "", look: look)
                 if output == nil {
                     let stem = URL(fileURLWithPath: input.path).deletingPathExtension().lastPathComponent
-                    let name = stem + (looks.count > 1 ? "-" + lookName : "") + ".png"
+                    let name = stem + (looks.count > 1 ? "-" + lookName : "") + "." + fileExtension
                     var folder = URL(fileURLWithPath: outputDirectory ?? ".")
                     if !input.subfolder.isEmpty {
                         folder.appendPathComponent(input.subfolder, isDirectory: true)
@@ -127,7 +128,7 @@ public enum Batch {
     /// one decode.
     public static func run(_ items: [Item], looks: [RenderOptions], overwrite: Bool, pixelLimit: Int,
                            decoder: RawDecoder = .inProcess, concurrency: Int = Executor.defaultThreads,
-                           png: PNGEncodingOptions = .default, fit: OutputFit? = nil,
+                           png: PNGEncodingOptions = .default, fit: OutputFit? = nil, jpeg: JPEGEncodingOptions? = nil,
                            progress: @escaping @Sendable (_ done: Int, _ total: Int, _ outcome: Outcome) -> Void = { _, _, _ in }) -> [Outcome] {
         // Runs of items with the same input: a worker takes a whole run.
         var groups: [Range<Int>] = []
@@ -165,7 +166,7 @@ public enum Batch {
                             clock = now
                         }
                         outcome = .written(try Processor.render(raw!, input: item.input, output: item.output, options: perFile[item.look],
-                                                                overwrite: overwrite, png: png, fit: fit,
+                                                                overwrite: overwrite, png: png, fit: fit, jpeg: jpeg,
                                                                 decodeSeconds: decodeSeconds, clock: clock))
                     } catch {
                         // RenderError does not know the file; every other error names it already.

@@ -12,21 +12,32 @@ import EmulsionIO
 ///   (`exiftool -b -EmulsionProfile out.png > look.json`; `emulsion process raw --profile
 ///   look.json`): a render carries its recipe, which a QA engineer tracing an image back needs.
 /// - `tEXt` "Emulsion device": the phone ISP whose precision the render went through, if any.
+/// A JPEG carries the same Exif (APP1) and the recipe as its comment (COM:
+/// `exiftool -b -Comment out.jpg > look.json`); not the device.
 /// Golden images and previews carry none of it: they are compared by pixels.
 public enum OutputMetadata {
     public static let software = "Emulsion"
 
     public static func chunks(_ meta: ShotMetadata, options: RenderOptions, width: Int, height: Int) -> [PNGChunk] {
         var chunks = [
-            PNGChunk(type: "eXIf", data: ExifBlock.bytes(meta, width: width, height: height, sRGB: options.space == .sRGB,
-                                                         software: software)),
+            PNGChunk(type: "eXIf", data: exif(meta, options: options, width: width, height: height)),
             PNGChunk.text("Software", software),
         ]
+        chunks.append(.internationalText("Emulsion profile", recipe(options)))
+        if let device = options.device { chunks.append(.text("Emulsion device", device.name)) }
+        return chunks
+    }
+
+    /// The Exif block (TIFF structure) of an output `width` × `height` in `options`' space.
+    public static func exif(_ meta: ShotMetadata, options: RenderOptions, width: Int, height: Int, jpeg: Bool = false) -> [UInt8] {
+        ExifBlock.bytes(meta, width: width, height: height, sRGB: options.space == .sRGB, software: software, jpeg: jpeg)
+    }
+
+    /// The look as rendered, as a profile file's text.
+    public static func recipe(_ options: RenderOptions) -> String {
         var look = options.profile
         // Resolved values stand alone: the parent they came from is not needed to read them.
         look.parent = nil
-        chunks.append(.internationalText("Emulsion profile", ProfileDocument.format(look.document(relativeTo: .defaults))))
-        if let device = options.device { chunks.append(.text("Emulsion device", device.name)) }
-        return chunks
+        return ProfileDocument.format(look.document(relativeTo: .defaults))
     }
 }

@@ -36,12 +36,13 @@ public enum Processor {
 
     public static func process(input: String, output: String, options: RenderOptions, overwrite: Bool,
                                pixelLimit: Int = RawFile.defaultPixelLimit, decoder: RawDecoder = .inProcess,
-                               png: PNGEncodingOptions = PNGEncodingOptions(), fit: OutputFit? = nil) throws -> Result {
+                               png: PNGEncodingOptions = PNGEncodingOptions(), fit: OutputFit? = nil,
+                               jpeg: JPEGEncodingOptions? = nil) throws -> Result {
         try checkOutput(input: input, output: output, overwrite: overwrite)
         var clock = DispatchTime.now()
         let raw = try decoder.decode(path: input, pixelLimit: pixelLimit)
         return try render(raw, input: input, output: output, options: options, overwrite: overwrite, png: png, fit: fit,
-                          decodeSeconds: seconds(since: &clock), clock: clock)
+                          jpeg: jpeg, decodeSeconds: seconds(since: &clock), clock: clock)
     }
 
     /// The checks of an output made before its input is decoded: not the input itself, and
@@ -55,31 +56,45 @@ public enum Processor {
     /// its decode, and each further look of one raw in a batch (`Batch.run`), which decodes once.
     /// `clock` is when the decode ended, `decodeSeconds` its wall time (0 for a raw reused).
     public static func render(_ raw: RawImage, input: String, output: String, options: RenderOptions, overwrite: Bool,
-                              png: PNGEncodingOptions = PNGEncodingOptions(), fit: OutputFit? = nil,
+                              png: PNGEncodingOptions = PNGEncodingOptions(), fit: OutputFit? = nil, jpeg: JPEGEncodingOptions? = nil,
                               decodeSeconds: Double = 0, clock: DispatchTime = .now()) throws -> Result {
-        // Rendered and encoded in one streamed pass (`PNGRender`): each encoding thread renders
-        // one PNG segment's rows into a small buffer and compresses them, and the segments go to
-        // the file in order, so peak memory is the raw plus a band per thread, with no whole-image
-        // output (docs/ARCHITECTURE.md); a raw stored on its side is transposed when prepared.
-        // Preparing builds the render plan, so its errors come before the output file is
-        // created. The raw comes from a `RawDecoder` (in-process LibRaw or the isolated decode
+        // Rendered and encoded in one streamed pass (`PNGRender`, or `JPEGRender` when `jpeg` is
+        // given): encoding threads render the rows they compress into small buffers, and the
+        // file's bytes go out in order, so peak memory is the raw plus a band per thread, with no
+        // whole-image output (docs/ARCHITECTURE.md); a raw stored on its side is transposed when
+        // prepared. Preparing builds the render plan, so its errors come before the output file
+        // is created. The raw comes from a `RawDecoder` (in-process LibRaw or the isolated decode
         // worker, docs/RELIABILITY.md).
         var phases = Phases()
         var clock = clock
         phases.decode = decodeSeconds
-        let render = try PNGRender(raw, options: options, metadata: true, fit: fit)
-        phases.prepare = seconds(since: &clock)
-        var encoding = png
-        encoding.threads = max(encoding.threads, options.threads)
-        let sync = AtomicOutput.SyncTime()
-        try AtomicOutput.write(to: output, overwrite: overwrite, syncTime: sync) { emit in
-            do { try render.encode(png: encoding, to: emit) } catch let e as PNGError {
-                throw OutputError(path: output, problem: "PNG encoding failed: \(e.message)")
+        let size: (width: Int, height: Int)
+        let encode: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void
+        if let jpeg {
+            let render = try JPEGRender(raw, options: options, metadata: true, fit: fit)
+            size = (render.width, render.height)
+            encode = { emit in
+                do { try render.encode(jpeg: jpeg, threads: options.threads, to: emit) } catch let e as JPEGError {
+                    throw OutputError(path: output, problem: e.message)
+                }
+            }
+        } else {
+            let render = try PNGRender(raw, options: options, metadata: true, fit: fit)
+            size = (render.width, render.height)
+            var encoding = png
+            encoding.threads = max(encoding.threads, options.threads)
+            encode = { emit in
+                do { try render.encode(png: encoding, to: emit) } catch let e as PNGError {
+                    throw OutputError(path: output, problem: "PNG encoding failed: \(e.message)")
+                }
             }
         }
+        phases.prepare = seconds(since: &clock)
+        let sync = AtomicOutput.SyncTime()
+        try AtomicOutput.write(to: output, overwrite: overwrite, syncTime: sync) { emit in try encode(emit) }
         phases.sync = sync.seconds
         phases.renderAndEncode = seconds(since: &clock) - sync.seconds
-        return Result(input: input, output: output, width: render.width, height: render.height, phases: phases)
+        return Result(input: input, output: output, width: size.width, height: size.height, phases: phases)
     }
 
     /// Wall seconds since `clock`, which moves to now.

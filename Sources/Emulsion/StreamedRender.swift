@@ -23,8 +23,7 @@ import EmulsionIO
 public struct PNGRender {
     public let width: Int
     public let height: Int
-    private let bands: BandRendering
-    private let reduction: ReducedRendering?
+    private let rows: StreamedRows
     private let layout: PNGLayout
 
     /// `metadata`: also write the shot's Exif and the render's recipe (`OutputMetadata`), as
@@ -32,7 +31,31 @@ public struct PNGRender {
     /// followed by `PNGFile.encode`. `fit`: make the image smaller where it is larger than
     /// that box (`AreaReduction`: rendered at full size, averaged in linear light).
     public init(_ raw: RawImage, options: RenderOptions, metadata: Bool = false, fit: OutputFit? = nil) throws {
-        let plan = try RenderPlan(raw: raw, options: options)
+        rows = try StreamedRows(plan: try RenderPlan(raw: raw, options: options), options: options, fit: fit)
+        layout = PNGLayout(width: rows.width, height: rows.height, bitDepth: options.depth.rawValue, channels: 3,
+                           iccProfile: try options.space.iccProfile(),
+                           ancillaryChunks: metadata ? OutputMetadata.chunks(raw.metadata, options: options, width: rows.width,
+                                                                             height: rows.height) : [])
+        (width, height) = (layout.width, layout.height)
+    }
+
+    /// Renders and encodes, handing the PNG's bytes to `output` in order; an error thrown by
+    /// `output` stops the rendering and encoding and is rethrown.
+    public func encode(png: PNGEncodingOptions, to output: (UnsafeRawBufferPointer) throws -> Void) throws {
+        let bandRows = PNGFile.segmentRows(for: layout, options: png) + 1
+        try PNGFile.encode(layout, options: png, rows: { rows.makeWorker(rows: bandRows) }, to: output)
+    }
+}
+
+/// The output rows of one streamed render, for an encoder that asks for them band by band: the
+/// plan's rows at full size, or reduced to fit a box (`--max-size`).
+struct StreamedRows: @unchecked Sendable {
+    let width: Int
+    let height: Int
+    private let bands: BandRendering
+    private let reduction: ReducedRendering?
+
+    init(plan: RenderPlan, options: RenderOptions, fit: OutputFit?) throws {
         let full = BandRendering(plan: plan, options: options, depth: options.depth)
         var size = (width: full.width, height: full.height)
         if let fit {
@@ -49,22 +72,13 @@ public struct PNGRender {
             bands = full
             reduction = nil
         }
-        layout = PNGLayout(width: size.width, height: size.height, bitDepth: options.depth.rawValue, channels: 3,
-                           iccProfile: try options.space.iccProfile(),
-                           ancillaryChunks: metadata ? OutputMetadata.chunks(raw.metadata, options: options, width: size.width,
-                                                                             height: size.height) : [])
-        (width, height) = (layout.width, layout.height)
+        (width, height) = size
     }
 
-    /// Renders and encodes, handing the PNG's bytes to `output` in order; an error thrown by
-    /// `output` stops the rendering and encoding and is rethrown.
-    public func encode(png: PNGEncodingOptions, to output: (UnsafeRawBufferPointer) throws -> Void) throws {
-        let bandRows = PNGFile.segmentRows(for: layout, options: png) + 1
-        if let reduction {
-            try PNGFile.encode(layout, options: png, rows: { reduction.makeWorker(rows: bandRows, rendering: bands).rows }, to: output)
-        } else {
-            try PNGFile.encode(layout, options: png, rows: { bands.makeWorker(rows: bandRows).rows }, to: output)
-        }
+    /// A worker's row source for bands of at most `rows` rows: its buffer holds the last band asked for.
+    func makeWorker(rows: Int) -> PNGRowSource {
+        if let reduction { return reduction.makeWorker(rows: rows, rendering: bands).rows }
+        return bands.makeWorker(rows: rows).rows
     }
 }
 

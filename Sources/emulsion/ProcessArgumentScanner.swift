@@ -99,6 +99,8 @@ extension ProcessRequest {
             "--device": text("device") { $0.device = $1 },
             "--space": value("space", { OutputSpace(rawValue: $0) }) { $0.space = $1 },
             "--bits": integer("bits") { $0.bits = $1 },
+            "--format": value("format", { FileFormat(rawValue: $0) }) { $0.format = $1 },
+            "--quality": integer("quality") { $0.quality = $1 },
             "--engine": value("engine", { Engine(rawValue: $0) }) { $0.engine = $1 },
             "--png-level": integer("png-level") { $0.pngLevel = $1 },
             "--threads": integer("threads") { $0.threads = $1 },

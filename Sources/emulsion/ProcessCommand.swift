@@ -64,8 +64,14 @@ struct ProcessCommand: ParsableCommand {
     @Option(help: "Output colour space: \(OutputSpace.allCases.map(\.rawValue).joined(separator: ", ")).")
     var space: OutputSpace = defaults.space
 
-    @Option(help: "Bits per sample: 8 or 16.")
-    var bits: Int = defaults.bits
+    @Option(help: "Bits per sample: 8 or 16 (default: 16; 8 for JPEG).")
+    var bits: Int?
+
+    @Option(help: "Output file format: png or jpeg (default: png, or jpeg when -o names a .jpg).")
+    var format: ProcessRequest.FileFormat?
+
+    @Option(help: "JPEG quality, 1…100 (default: \(JPEGEncodingOptions.defaultQuality); full-resolution chroma from 90).")
+    var quality: Int?
 
     @Option(help: "Kernel engine: simd or scalar.")
     var engine: Engine = defaults.engine
@@ -99,7 +105,7 @@ struct ProcessCommand: ParsableCommand {
     var request: ProcessRequest {
         ProcessRequest(inputs: inputs, recursive: recursive, output: output, outputDirectory: outputDirectory, profile: profile, overrides: overrides,
                        demosaic: demosaic, highlights: highlights, wb: wb, wbRect: wbRect, dcp: dcp, device: device,
-                       space: space, bits: bits, engine: engine, pngLevel: pngLevel, threads: threads, shard: shard, maxSize: maxSize,
+                       space: space, bits: bits, format: format, quality: quality, engine: engine, pngLevel: pngLevel, threads: threads, shard: shard, maxSize: maxSize,
                        overwrite: overwrite, skipExisting: skipExisting, timings: timings, maxMegapixels: maxMegapixels,
                        decodeTimeout: decoding.decodeTimeout, inProcessDecoder: decoding.inProcess)
     }
@@ -110,3 +116,5 @@ struct ProcessCommand: ParsableCommand {
 
     func run() throws { try request.run() }
 }
+
+extension ProcessRequest.FileFormat: ExpressibleByArgument {}

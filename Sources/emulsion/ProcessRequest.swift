@@ -29,7 +29,11 @@ struct ProcessRequest: Equatable {
     var dcp: String?
     var device: String?
     var space: OutputSpace = .sRGB
-    var bits = 16
+    /// nil: 16, or 8 for a JPEG (`effectiveBits`).
+    var bits: Int?
+    /// nil: PNG, or JPEG when `-o` names a .jpg/.jpeg (`effectiveFormat`).
+    var format: FileFormat?
+    var quality: Int?
     var engine: Engine = .simd
     var pngLevel = PNGEncodingOptions.default.compressionLevel
     var threads = Executor.defaultThreads
@@ -42,9 +46,36 @@ struct ProcessRequest: Equatable {
     var decodeTimeout: Double = 120
     var inProcessDecoder = false
 
+    /// An output file format: PNG (8 or 16 bits, lossless) or baseline JPEG (8 bits).
+    enum FileFormat: String, CaseIterable, Equatable {
+        case png, jpeg
+
+        /// The format a file name's extension says, if it says one.
+        init?(fileName: String) {
+            switch fileName.split(separator: ".").last.map({ $0.lowercased() }) {
+            case "png": self = .png
+            case "jpg", "jpeg": self = .jpeg
+            default: return nil
+            }
+        }
+
+        var fileExtension: String { self == .png ? "png" : "jpg" }
+    }
+
+    var effectiveFormat: FileFormat { format ?? output.flatMap(FileFormat.init(fileName:)) ?? .png }
+    var effectiveBits: Int { bits ?? (effectiveFormat == .jpeg ? 8 : 16) }
+
     /// Why the values cannot run together, as ArgumentParser's validation reports it; nil if they can.
     var validationProblem: String? {
-        if bits != 8 && bits != 16 { return "--bits must be 8 or 16" }
+        if let bits, bits != 8 && bits != 16 { return "--bits must be 8 or 16" }
+        if let format, let output, let named = FileFormat(fileName: output), named != format {
+            return "-o \(output) names a \(named.rawValue.uppercased()) file but --format is \(format.rawValue)"
+        }
+        if effectiveFormat == .jpeg, bits == 16 { return "a JPEG holds 8 bits per sample: leave out --bits 16 (or use --format png)" }
+        if let quality {
+            if effectiveFormat != .jpeg { return "--quality is for JPEG output (--format jpeg or -o NAME.jpg)" }
+            if !(1...100).contains(quality) { return "--quality must be 1…100" }
+        }
         if threads < 1 { return "--threads must be at least 1" }
         if !(0...9).contains(pngLevel) { return "--png-level must be 0…9" }
         if let problem = DecoderOptions.megapixelProblem(maxMegapixels) { return problem }
@@ -160,7 +191,7 @@ struct ProcessRequest: Equatable {
             }
         }
         let looks = loaded.map { look -> RenderOptions in
-            var options = RenderOptions(profile: look, space: space, depth: bits == 8 ? .eight : .sixteen,
+            var options = RenderOptions(profile: look, space: space, depth: effectiveBits == 8 ? .eight : .sixteen,
                                         engine: engine, threads: threads, cameraProfile: cameraProfile)
             options.device = deviceDescription
             return options
@@ -183,7 +214,8 @@ struct ProcessRequest: Equatable {
         var items: [Batch.Item]
         do {
             items = try Batch.plan(inputs: inputs, output: output, outputDirectory: outputDirectory,
-                                   shard: try shard.map { try Shard(parsing: $0) }, looks: lookNames.map(Self.lookLabel))
+                                   shard: try shard.map { try Shard(parsing: $0) }, looks: lookNames.map(Self.lookLabel),
+                                   fileExtension: effectiveFormat.fileExtension)
         } catch {
             complain("emulsion: \(error)")
             throw ExitCode(2)
@@ -211,7 +243,8 @@ struct ProcessRequest: Equatable {
         let outcomes = Batch.run(items, looks: looks, overwrite: overwrite, pixelLimit: maxMegapixels * 1_000_000,
                                  decoder: decoder, concurrency: threads,
                                  png: PNGEncodingOptions(compressionLevel: pngLevel),
-                                 fit: try? maxSize.map(OutputFit.init(parsing:))) { done, total, outcome in
+                                 fit: try? maxSize.map(OutputFit.init(parsing:)),
+                                 jpeg: effectiveFormat == .jpeg ? JPEGEncodingOptions(quality: quality ?? JPEGEncodingOptions.defaultQuality) : nil) { done, total, outcome in
             if case .failed(_, let message) = outcome {
                 if terminal { writeToStandardError("\r\u{1B}[K") }
                 complain("emulsion: \(message)")
@@ -234,7 +267,7 @@ struct ProcessRequest: Equatable {
         let written = outcomes.count - failed
         let seconds = Date().timeIntervalSince(started)
         if outcomes.count == 1, skipped.isEmpty, case .written(let r) = outcomes[0] {
-            print("\(r.output): \(r.width)×\(r.height), \(bits)-bit \(space.rawValue), profile \(loaded[0].name)")
+            print("\(r.output): \(r.width)×\(r.height), \(effectiveBits)-bit \(space.rawValue), profile \(loaded[0].name)")
         } else if outcomes.isEmpty, skipped.count == 1 {
             print("\(skipped[0].output): exists, \(skipped[0].input) skipped")
         } else {

@@ -11,9 +11,13 @@ import EmulsionCore
 /// thousands of renders without it cannot be sorted by date or searched by lens.
 /// Written by the same TIFF builder as Emulsion's DNGs (`DNGWriter.TIFFBuilder`).
 public enum ExifBlock {
-    public static func bytes(_ meta: ShotMetadata, width: Int, height: Int, sRGB: Bool, software: String) -> [UInt8] {
+    /// `jpeg`: also the tags Exif requires of a compressed (JPEG) file — X/YResolution 72 dpi,
+    /// ResolutionUnit, YCbCrPositioning centred (IFD0), ComponentsConfiguration Y Cb Cr and
+    /// FlashpixVersion 1.0 (Exif IFD) — which ExifTool's validation asks for in a JPEG only.
+    public static func bytes(_ meta: ShotMetadata, width: Int, height: Int, sRGB: Bool, software: String, jpeg: Bool = false) -> [UInt8] {
         typealias Entry = DNGWriter.TIFFEntry
         var ifd0: [Entry] = [.short(274, [1]), .ascii(305, software), .long(DNGWriter.TIFFBuilder.exifIFDTag, [0])]
+        if jpeg { ifd0 += [.rational(282, [72]), .rational(283, [72]), .short(296, [2]), .short(531, [1])] }
         if !meta.make.isEmpty { ifd0.append(.ascii(271, meta.make)) }
         if !meta.model.isEmpty { ifd0.append(.ascii(272, meta.model)) }
         // The capture time as the camera's clock showed it (`CaptureTime`), not read as UTC.
@@ -21,6 +25,7 @@ public enum ExifBlock {
         exif.append(.short(40961, [sRGB ? 1 : 0xFFFF]))
         exif.append(.long(40962, [UInt32(clamping: width)]))
         exif.append(.long(40963, [UInt32(clamping: height)]))
+        if jpeg { exif += [.undefined(37121, [1, 2, 3, 0]), .undefined(40960, Array("0100".utf8))] }
         return DNGWriter.TIFFBuilder.build(ifd0: ifd0, exif: exif, chunks: [])
     }
 }

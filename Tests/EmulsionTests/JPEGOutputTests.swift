@@ -1,0 +1,148 @@
+import Emulsion
+import EmulsionCore
+import EmulsionIO
+import EmulsionTestSupport
+import Foundation
+import XCTest
+
+/// JPEG output (`--format jpeg`, `-o NAME.jpg`; `JPEGRender`, `JPEGFile`).
+///
+/// References: ExifTool (Phil Harvey) validates the file and reads its ICC profile, Exif and
+/// comment; ImageMagick decodes it (its own libjpeg decode, not our encoder) for the pixels, which
+/// are held to the 8-bit PNG of the same render. Tolerance: PSNR ≥ 40 dB at the default quality
+/// 92 with 4:4:4 chroma (JPEG's quantisation is the only difference; measured 42–46 dB on the
+/// samples below), ≥ 30 dB at quality 60 with 4:2:0.
+final class JPEGOutputTests: XCTestCase {
+    var dir: URL!
+
+    override func setUpWithError() throws { dir = TestSupport.temporaryDirectory("emulsion-jpeg") }
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
+
+    func emulsion(_ arguments: [String]) throws -> TestSupport.RunResult {
+        guard FileManager.default.isExecutableFile(atPath: TestSupport.emulsionBinary) else {
+            if TestSupport.inCI { XCTFail("emulsion binary not built") }
+            throw XCTSkip("emulsion binary not built")
+        }
+        return try TestSupport.run(TestSupport.emulsionBinary, arguments,
+                                   environment: ["EMULSION_PROFILES": TestSupport.repositoryRoot.appendingPathComponent("Profiles").path])
+    }
+
+    func tool(_ name: String) throws -> String {
+        if let path = TestSupport.which(name) { return path }
+        if TestSupport.inCI { XCTFail("\(name) is required in CI (.ci/setup --tests installs it)") }
+        throw XCTSkip("\(name) not installed")
+    }
+
+    func sample(_ name: String) throws -> String {
+        let path = TestSupport.samplesDirectory.appendingPathComponent(name).path
+        guard FileManager.default.fileExists(atPath: path) else {
+            if TestSupport.inCI { XCTFail("sample \(name) missing") }
+            throw XCTSkip("sample \(name) missing")
+        }
+        return path
+    }
+
+    /// 8-bit RGB of any image file, decoded by ImageMagick.
+    func decoded(_ path: String) throws -> (width: Int, height: Int, samples: [UInt8]) {
+        let convert = try tool("convert"), identify = try tool("identify")
+        let size = try TestSupport.run(identify, ["-format", "%w %h", path]).stdout.split(separator: " ").compactMap { Int($0) }
+        let out = dir.appendingPathComponent("decoded.rgb").path
+        let r = try TestSupport.run(convert, [path, "-depth", "8", "rgb:\(out)"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        return (size[0], size[1], [UInt8](try Data(contentsOf: URL(fileURLWithPath: out))))
+    }
+
+    func psnr(_ a: [UInt8], _ b: [UInt8]) -> Double {
+        precondition(a.count == b.count)
+        let mse = zip(a, b).reduce(0.0) { $0 + pow(Double($1.0) - Double($1.1), 2) } / Double(a.count)
+        return 10 * log10(255 * 255 / max(mse, 1e-12))
+    }
+
+    func testJPEGHoldsTheRenderItsProfileExifAndRecipe() throws {
+        let exiftool = try tool("exiftool")
+        let input = try sample("canon-eos_kiss_x4-colorchart_crop.dng")
+        let jpeg = dir.appendingPathComponent("shot.jpg").path, png = dir.appendingPathComponent("shot.png").path
+        var r = try emulsion(["process", input, "-o", jpeg, "--profile", "leica-authentic", "--set", "exposure.ev=0.2", "--max-size", "800"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("800×533, 8-bit srgb"), r.stdout)
+        r = try emulsion(["process", input, "-o", png, "--profile", "leica-authentic", "--set", "exposure.ev=0.2", "--max-size", "800", "--bits", "8"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let a = try decoded(jpeg), b = try decoded(png)
+        XCTAssertTrue(a.width == 800 && a.height == 533 && a.samples.count == b.samples.count)
+        let quality = psnr(a.samples, b.samples)
+        print("JPEG q92 4:4:4 vs PNG 8-bit: PSNR \(String(format: "%.2f", quality)) dB")
+        XCTAssertGreaterThanOrEqual(quality, 40)
+        // ExifTool finds nothing missing or malformed (JPEG-only required tags included).
+        let validation = try TestSupport.run(exiftool, ["-validate", "-warning", "-a", jpeg])
+        XCTAssertTrue(validation.stdout.contains(": OK"), validation.stdout)
+        let tags = try TestSupport.run(exiftool, ["-s3", "-ICC_Profile:ProfileDescription", "-Make", "-ExifImageWidth", "-YCbCrSubSampling", jpeg])
+        XCTAssertEqual(tags.stdout, "Emulsion sRGB\nCanon\n800\nYCbCr4:4:4 (1 1)\n")
+        // The comment is the recipe: saved as a profile, it renders the same JPEG again.
+        let recipe = try TestSupport.run(exiftool, ["-b", "-Comment", jpeg])
+        let look = dir.appendingPathComponent("look.json").path
+        try recipe.stdout.write(toFile: look, atomically: false, encoding: .utf8)
+        XCTAssertTrue(recipe.stdout.contains("\"ev\": 0.2"), recipe.stdout)
+        let again = dir.appendingPathComponent("again.jpg").path
+        r = try emulsion(["process", input, "-o", again, "--profile", look, "--max-size", "800"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(try decoded(again).samples, a.samples)
+        // Below quality 90 chroma is halved; the pixels are still the render's.
+        let low = dir.appendingPathComponent("low.jpg").path
+        r = try emulsion(["process", input, "-o", low, "--profile", "leica-authentic", "--set", "exposure.ev=0.2", "--max-size", "800", "--quality", "60"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(try TestSupport.run(exiftool, ["-s3", "-YCbCrSubSampling", low]).stdout, "YCbCr4:2:0 (2 2)\n")
+        XCTAssertGreaterThanOrEqual(psnr(try decoded(low).samples, b.samples), 30)
+        XCTAssertLessThan(try FileManager.default.attributesOfItem(atPath: low)[.size] as! Int,
+                          try FileManager.default.attributesOfItem(atPath: jpeg)[.size] as! Int)
+    }
+
+    /// A folder to JPEGs is named .jpg; what cannot be a JPEG is refused before any decode.
+    func testFormatChoicesAndRefusals() throws {
+        let input = try sample("apple-quicktake_100-test100.qtk")
+        var r = try emulsion(["process", input, "--out-dir", dir.path, "--format", "jpeg"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("apple-quicktake_100-test100.jpg").path))
+        for (arguments, problem) in [(["-o", "x.jpg", "--bits", "16"], "a JPEG holds 8 bits"),
+                                     (["-o", "x.png", "--quality", "80"], "--quality is for JPEG"),
+                                     (["-o", "x.png", "--format", "jpeg"], "names a PNG file but --format is jpeg"),
+                                     (["-o", "x.jpg", "--quality", "0"], "--quality must be 1…100")] {
+            r = try emulsion(["process", input] + arguments.map { $0.hasPrefix("x.") ? dir.appendingPathComponent($0).path : $0 })
+            XCTAssertEqual(r.status, 64, "\(arguments)")
+            XCTAssertTrue(r.stderr.contains(problem), r.stderr)
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("x.jpg").path))
+    }
+
+    /// Rendering the next band on another thread changes nothing; a failing output stops the
+    /// encoder with the output's own error; what libjpeg cannot hold is refused in one line.
+    func testBandsAheadWriteFailuresAndLimits() throws {
+        let raw = ChartReport.chartScene.raw
+        let options = RenderOptions(depth: .eight, threads: 1)
+        func bytes(threads: Int, fit: OutputFit? = nil) throws -> [UInt8] {
+            var out: [UInt8] = []
+            try JPEGRender(raw, options: options, metadata: true, fit: fit).encode(jpeg: JPEGEncodingOptions(), threads: threads) {
+                out.append(contentsOf: $0)
+            }
+            return out
+        }
+        let one = try bytes(threads: 1)
+        XCTAssertEqual(Array(one.prefix(4)), [0xFF, 0xD8, 0xFF, 0xE1], "SOI, then the Exif APP1")
+        XCTAssertEqual(Array(one.suffix(2)), [0xFF, 0xD9])
+        XCTAssertTrue(try bytes(threads: 2) == one)
+        XCTAssertTrue(try bytes(threads: 3, fit: try OutputFit(maxWidth: 100, maxHeight: 100)) == bytes(threads: 1, fit: try OutputFit(maxWidth: 100, maxHeight: 100)))
+        struct Full: Error {}
+        var calls = 0
+        XCTAssertThrowsError(try JPEGRender(raw, options: options).encode(jpeg: JPEGEncodingOptions(quality: 100), threads: 2) { _ in
+            calls += 1
+            throw Full()
+        }) { XCTAssertTrue($0 is Full, "\($0)") }
+        XCTAssertEqual(calls, 1, "nothing is written after a failure")
+        XCTAssertThrowsError(try JPEGRender(raw, options: RenderOptions(depth: .sixteen, threads: 1))) {
+            XCTAssertTrue("\($0)".contains("8 bits"), "\($0)")
+        }
+        XCTAssertThrowsError(try JPEGFile.encode(width: 70_000, height: 10, rows: { _ in fatalError("no rows") }, to: { _ in })) {
+            XCTAssertTrue("\($0)".contains("65500"), "\($0)")
+        }
+        XCTAssertThrowsError(try JPEGFile.encode(width: 10, height: 10, options: JPEGEncodingOptions(quality: 0), rows: { _ in fatalError("no rows") }, to: { _ in }))
+    }
+}
