@@ -79,7 +79,7 @@ static int failed(struct emu_jpeg_encoder *e, char *message) {
     return code;
 }
 
-int emu_jpeg_begin(emu_jpeg_encoder **out, int width, int height, int quality, int full_chroma,
+int emu_jpeg_begin(emu_jpeg_encoder **out, int width, int height, int quality, int full_chroma, int optimize,
                    const uint8_t *icc, size_t icc_size, const uint8_t *exif_tiff, size_t exif_size,
                    const uint8_t *comment, size_t comment_size,
                    emu_jpeg_write_fn write, void *context, char *message) {
@@ -119,7 +119,7 @@ int emu_jpeg_begin(emu_jpeg_encoder **out, int width, int height, int quality, i
     jpeg_set_defaults(&e->cinfo);
     jpeg_set_quality(&e->cinfo, quality, TRUE);
     e->cinfo.dct_method = JDCT_ISLOW;
-    e->cinfo.optimize_coding = TRUE;
+    e->cinfo.optimize_coding = optimize ? TRUE : FALSE;
     if (full_chroma) {
         e->cinfo.comp_info[0].h_samp_factor = 1;
         e->cinfo.comp_info[0].v_samp_factor = 1;

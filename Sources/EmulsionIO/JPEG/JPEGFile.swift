@@ -5,8 +5,16 @@ import CJPEGShim
 /// Why 4:4:4 from 90: at high qualities 4:2:0's halved chroma is the largest error left (red and
 /// blue edges bleed by a pixel), and someone asking for 90+ is asking for that detail; below 90
 /// file size matters more. The rule is ours, stated here and in the help.
+///
+/// Huffman tables fitted to the image (libjpeg's `optimize_coding`) make files 10–25 % smaller
+/// but make libjpeg keep every DCT coefficient of the image until the end, 2 bytes per sample:
+/// 144 MB at 24 MP with 4:4:4, twice the rest of a render's peak, and the second pass doubled
+/// the time (0.20 → 0.40 s wall, 24 MP synthetic, docs/PERFORMANCE.md). So they are fitted up
+/// to `optimizedPixels` (6 MP: web and preview sizes, ≤ 36 MB of coefficients), and larger
+/// images use the standard tables and stream.
 public struct JPEGEncodingOptions: Sendable, Equatable {
     public static let defaultQuality = 92
+    public static let optimizedPixels = 6_000_000
     public var quality: Int
     public var fullChroma: Bool { quality >= 90 }
 
@@ -59,7 +67,7 @@ public enum JPEGFile {
                 (exif ?? []).withUnsafeBufferPointer { exifBytes in
                     (comment ?? []).withUnsafeBufferPointer { commentBytes in
                         emu_jpeg_begin(&encoder, Int32(clamping: width), Int32(clamping: height), Int32(clamping: options.quality),
-                                       options.fullChroma ? 1 : 0,
+                                       options.fullChroma ? 1 : 0, width * height <= JPEGEncodingOptions.optimizedPixels ? 1 : 0,
                                        iccProfile == nil ? nil : icc.baseAddress, icc.count,
                                        exif == nil ? nil : exifBytes.baseAddress, exifBytes.count,
                                        comment == nil ? nil : commentBytes.baseAddress, commentBytes.count,
