@@ -54,10 +54,9 @@ public enum Batch {
         case failed(input: String, message: String)
     }
 
-    /// Output paths: `-o` for a single input; otherwise `<out-dir>/<subfolder>/<name>.png` (or
-    /// `fileExtension`)
+    /// Output paths: `-o` for a single input; otherwise `<out-dir>/<subfolder>/<name>.<fileExtension>`
     /// (out-dir defaults to the current folder; the subfolder is the input's below a folder walked
-    /// recursively, usually none), or, with several looks, `<name>-<look>.png` for each look
+    /// recursively, usually none), or, with several looks, `<name>-<look>.<fileExtension>` for each look
     /// (`looks` holds their names; one look, whatever its name, adds nothing). An input's items
     /// come together, in the looks' order. Two items that would write the same output are an
     /// error up front.
@@ -152,15 +151,22 @@ public enum Batch {
         let work = { (_: Int) in
             while let g = state.next() {
                 var raw: RawImage?
+                // A raw that failed to decode fails its other looks with the same error, untried:
+                // a hanging file under `--profile all` must not cost its timeout once per look.
+                var decodeError: (any Error)?
                 for i in groups[g] {
                     let item = items[i]
                     let outcome: Outcome
                     do {
                         try Processor.checkOutput(input: item.input, output: item.output, overwrite: overwrite)
+                        if let decodeError { throw decodeError }
                         var clock = DispatchTime.now()
                         var decodeSeconds = 0.0
                         if raw == nil {
-                            raw = try decoder.decode(path: item.input, pixelLimit: pixelLimit)
+                            do { raw = try decoder.decode(path: item.input, pixelLimit: pixelLimit) } catch {
+                                decodeError = error
+                                throw error
+                            }
                             let now = DispatchTime.now()
                             decodeSeconds = Double(now.uptimeNanoseconds - clock.uptimeNanoseconds) / 1e9
                             clock = now

@@ -47,6 +47,20 @@ final class BatchLooksTests: XCTestCase {
             XCTAssertTrue(try Data(contentsOf: URL(fileURLWithPath: alone)) == Data(contentsOf: URL(fileURLWithPath: item.output)),
                           item.output)
         }
+        // A raw that cannot be decoded fails every look with the one error, decoded once: the
+        // garbage input now fails, and its second and third looks report the first's message.
+        let again = try Batch.plan(inputs: [InputFolders.Found(path: input.path)], output: nil,
+                                   outputDirectory: dir.appendingPathComponent("again").path, shard: nil, looks: names)
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("again"), withIntermediateDirectories: true)
+        var messages: [String] = []
+        for outcome in Batch.run(again, looks: looks, overwrite: false, pixelLimit: RawFile.defaultPixelLimit, concurrency: 1,
+                                 progress: { done, _, _ in if done == 1 { try? Data().write(to: input) } }) {
+            guard case .failed(_, let message) = outcome else { return XCTFail("\(outcome)") }
+            messages.append(message)
+        }
+        XCTAssertEqual(messages.count, 3)
+        XCTAssertEqual(Set(messages).count, 1, "\(messages)")
+        XCTAssertFalse(messages[0].contains("empty"), "the input was emptied after the first look: decoded again")
         // One output file for several looks cannot be named.
         XCTAssertThrowsError(try Batch.plan(inputs: [InputFolders.Found(path: input.path)], output: dir.appendingPathComponent("x.png").path,
                                             outputDirectory: nil, shard: nil, looks: names))
