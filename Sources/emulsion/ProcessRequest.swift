@@ -267,7 +267,7 @@ struct ProcessRequest: Equatable {
         let written = outcomes.count - failed
         let seconds = Date().timeIntervalSince(started)
         if outcomes.count == 1, skipped.isEmpty, case .written(let r) = outcomes[0] {
-            print("\(r.output): \(r.width)×\(r.height), \(effectiveBits)-bit \(space.rawValue), profile \(loaded[0].name)")
+            print("\(r.output): \(r.width)×\(r.height), \(effectiveBits)-bit \(space.rawValue), profile \(loaded[items[0].look].name)")
         } else if outcomes.isEmpty, skipped.count == 1 {
             print("\(skipped[0].output): exists, \(skipped[0].input) skipped")
         } else {
@@ -279,7 +279,11 @@ struct ProcessRequest: Equatable {
     /// `--profile`'s looks: one name or path, a comma-separated list, or `all` (every shipped
     /// look). A value naming an existing file is one profile whatever its characters.
     static func profileList(_ text: String) throws -> [String] {
-        if text == "all" { return ProfileLoader.standard.availableNames() }
+        if text == "all" {
+            let names = ProfileLoader.standard.availableNames()
+            if names.isEmpty { throw RenderError("--profile all: no profiles found (no Profiles/ folder; set EMULSION_PROFILES)") }
+            return names
+        }
         if FileManager.default.fileExists(atPath: text) || !text.contains(",") { return [text] }
         let names = text.split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmingWhitespace() }
         if names.contains("") { throw RenderError("--profile \(text): an empty name in the list") }
