@@ -27,8 +27,8 @@ public struct PNGRender {
     private let layout: PNGLayout
 
     /// `metadata`: also write the shot's Exif and the render's recipe (`OutputMetadata`), as
-    /// `emulsion process` does; without it the bytes are exactly those of `Renderer.render`
-    /// followed by `PNGFile.encode`. `fit`: make the image smaller where it is larger than
+    /// `emulsion process` does; without it (and `fit`) the bytes are exactly those of
+    /// `Renderer.render` followed by `PNGFile.encode`. `fit`: make the image smaller where it is larger than
     /// that box (`AreaReduction`: rendered at full size, averaged in linear light).
     public init(_ raw: RawImage, options: RenderOptions, metadata: Bool = false, fit: OutputFit? = nil) throws {
         rows = try StreamedRows(plan: try RenderPlan(raw: raw, options: options), options: options, fit: fit)
@@ -56,20 +56,19 @@ struct StreamedRows: @unchecked Sendable {
     private let reduction: ReducedRendering?
 
     init(plan: RenderPlan, options: RenderOptions, fit: OutputFit?) throws {
-        let full = BandRendering(plan: plan, options: options, depth: options.depth)
-        var size = (width: full.width, height: full.height)
-        if let fit {
-            size = AreaReduction.fittedSize(sourceWidth: full.width, sourceHeight: full.height,
-                                            maxWidth: fit.maxWidth, maxHeight: fit.maxHeight)
-        }
-        if size != (full.width, full.height) {
+        // The plan's source is upright (BandRendering's width and height).
+        let full = (width: plan.source.width, height: plan.source.height)
+        let size = fit.map {
+            AreaReduction.fittedSize(sourceWidth: full.width, sourceHeight: full.height, maxWidth: $0.maxWidth, maxHeight: $0.maxHeight)
+        } ?? full
+        if size != full {
             // Reduced from 16-bit codes whatever the output depth: an 8-bit output is quantised once, at the end.
             bands = BandRendering(plan: plan, options: options, depth: .sixteen)
             reduction = try ReducedRendering(AreaReduction(sourceWidth: full.width, sourceHeight: full.height,
                                                            width: size.width, height: size.height),
                                              space: options.space, depth: options.depth)
         } else {
-            bands = full
+            bands = BandRendering(plan: plan, options: options, depth: options.depth)
             reduction = nil
         }
         (width, height) = size
