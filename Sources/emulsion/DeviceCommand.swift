@@ -37,8 +37,8 @@ struct DeviceCommand: ParsableCommand {
         @Option(help: "Profile name or path.") var profile: String = "neutral"
         @Option(help: "Device name (Profiles/devices/) or path.") var device: String
         @Option(help: "Output colour space.") var space: OutputSpace = .sRGB
-        @Option(name: .customLong("heat-map"), help: "Heat map PNG to write.") var heatMap: String = "device-report.png"
-        @Option(name: .customLong("gradient-picture"), help: "Also write the float (top) and device (bottom) gradient crop as a PNG.") var gradientPicture: String?
+        @Option(name: .customLong("heat-map"), help: "Heat map to write (PNG; a JPEG when named .jpg).") var heatMap: String = "device-report.png"
+        @Option(name: .customLong("gradient-picture"), help: "Also write the float (top) and device (bottom) gradient crop (PNG; a JPEG when named .jpg).") var gradientPicture: String?
         @Flag(help: "Print a Markdown table row instead of the text report.") var markdown = false
         @Flag(help: "Replace existing outputs.") var overwrite = false
 
@@ -52,10 +52,10 @@ struct DeviceCommand: ParsableCommand {
                 let image = try raw.map { try RawFile.read(path: $0) } ?? SyntheticScene().render()
                 let report = try DeviceReport(raw: image, input: raw.map { URL(fileURLWithPath: $0).lastPathComponent } ?? "synthetic chart",
                                               profile: look, device: description, space: space)
-                try AtomicOutput.write(PNGFile.encode(report.heatMap()), to: heatMap, overwrite: overwrite)
+                try AtomicOutput.write(ImageFile.bytes(report.heatMap(), for: heatMap), to: heatMap, overwrite: overwrite)
                 if let gradientPicture {
                     let start = max(0, min(report.deviceGradient.widestRunStart - 128, DeviceReport.gradientWidth - 512))
-                    try AtomicOutput.write(PNGFile.encode(report.gradientPicture(start: start)), to: gradientPicture, overwrite: overwrite)
+                    try AtomicOutput.write(ImageFile.bytes(report.gradientPicture(start: start), for: gradientPicture), to: gradientPicture, overwrite: overwrite)
                 }
                 print(markdown ? report.markdownRow : report.text + "\nheat map: \(heatMap)")
             } catch { complain("emulsion: \(error)"); throw ExitCode(1) }

@@ -25,7 +25,7 @@ struct PreviewCommand: ParsableCommand {
     @Option(help: "Sweep one parameter of --profile: stage.param=from:to:count, a list stage.param=a,b,c, or stage.param=all (every option of a choice).") var sweep: String?
     @Option(help: "Base profile for --sweep.") var profile: String = "neutral"
     @Option(name: .customLong("set"), help: "Override a parameter in every render (repeatable).") var overrides: [String] = []
-    @Option(name: .shortAndLong, help: "Output PNG.") var output: String
+    @Option(name: .shortAndLong, help: "Output image (PNG; a JPEG when named .jpg).") var output: String
     @Option(help: "Longest side of each render, pixels.") var size: Int = 480
     @Option(help: "Tiles per row (default: up to 4).") var columns: Int?
     @Option(help: "Kernel engine: simd or scalar.") var engine: Engine = .simd
@@ -73,7 +73,7 @@ struct PreviewCommand: ParsableCommand {
             }
             guard !tiles.isEmpty else { throw RenderError("\(source): none of the \(looks.count) renders could be made (see above)") }
             let sheet = try Preview.contactSheet(tiles, columns: columns ?? min(4, tiles.count))
-            try AtomicOutput.write(try PNGFile.encode(sheet), to: output, overwrite: overwrite)
+            try AtomicOutput.write(try ImageFile.bytes(sheet, for: output), to: output, overwrite: overwrite)
             print("\(output): \(tiles.count) renders, \(sheet.width)×\(sheet.height)")
         } catch { complain("emulsion: \(error)"); throw ExitCode(1) }
     }

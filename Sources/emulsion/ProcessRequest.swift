@@ -52,11 +52,7 @@ struct ProcessRequest: Equatable {
 
         /// The format a file name's extension says, if it says one.
         init?(fileName: String) {
-            switch fileName.split(separator: ".").last.map({ $0.lowercased() }) {
-            case "png": self = .png
-            case "jpg", "jpeg": self = .jpeg
-            default: return nil
-            }
+            if ImageFile.namesJPEG(fileName) { self = .jpeg } else if fileName.lowercased().hasSuffix(".png") { self = .png } else { return nil }
         }
 
         var fileExtension: String { self == .png ? "png" : "jpg" }

@@ -113,6 +113,30 @@ final class JPEGOutputTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("x.jpg").path))
     }
 
+    /// Images made in memory (contact sheets, heat maps) follow their file name: `preview -o
+    /// sheet.jpg` wrote PNG bytes under a .jpg name. 16-bit samples go into a JPEG rounded to 8.
+    func testImagesInMemoryFollowTheirFileName() throws {
+        let flat = PNGImage(width: 32, height: 16, bitDepth: 16, channels: 3,
+                            samples: (0..<(32 * 16)).flatMap { _ in [UInt16(65535), UInt16(32896), UInt16(0)] })
+        XCTAssertEqual(Array(try ImageFile.bytes(flat, for: "a/sheet.png").prefix(4)), [0x89, 0x50, 0x4E, 0x47])
+        XCTAssertEqual(Array(try ImageFile.bytes(flat, for: "a/sheet").prefix(4)), [0x89, 0x50, 0x4E, 0x47])
+        for name in ["sheet.JPG", "sheet.jpeg"] {
+            let bytes = try ImageFile.bytes(flat, for: name)
+            XCTAssertEqual(Array(bytes.prefix(3)), [0xFF, 0xD8, 0xFF], name)
+            let path = dir.appendingPathComponent(name).path
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            // 32896/65535 · 255 = 128.0: a flat field survives JPEG to within a code.
+            let pixels = try decoded(path).samples
+            let expected = (0..<pixels.count).map { [255, 128, 0][$0 % 3] }
+            XCTAssertTrue(zip(pixels, expected).allSatisfy { abs(Int($0) - $1) <= 1 }, name)
+        }
+        let raw = try sample("apple-quicktake_100-test100.qtk")
+        let sheet = dir.appendingPathComponent("sheet.jpg").path
+        let r = try emulsion(["preview", raw, "--profiles", "neutral,film-chrome", "--size", "64", "-o", sheet])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(Array(try Data(contentsOf: URL(fileURLWithPath: sheet)).prefix(3)), [0xFF, 0xD8, 0xFF])
+    }
+
     /// Rendering the next band on another thread changes nothing; a failing output stops the
     /// encoder with the output's own error; what libjpeg cannot hold is refused in one line.
     func testBandsAheadWriteFailuresAndLimits() throws {

@@ -1,0 +1,26 @@
+/// An image in memory (a contact sheet, a heat map) written in the format its file name asks for:
+/// a JPEG for `.jpg`/`.jpeg` (quality 92, 8-bit: 16-bit samples rounded to 8), a PNG otherwise.
+///
+/// Why: `preview -o sheet.jpg` wrote PNG bytes under a `.jpg` name, which viewers and web
+/// uploads then misread or refuse.
+public enum ImageFile {
+    /// Whether `path` names a JPEG file.
+    public static func namesJPEG(_ path: String) -> Bool {
+        let name = path.split(separator: "/").last.map { $0.lowercased() } ?? ""
+        return name.hasSuffix(".jpg") || name.hasSuffix(".jpeg")
+    }
+
+    /// The bytes of `image` (3 channels) as the file `path` names.
+    public static func bytes(_ image: PNGImage, for path: String) throws -> [UInt8] {
+        guard namesJPEG(path) else { return try PNGFile.encode(image) }
+        precondition(image.channels == 3, "a JPEG here is RGB")
+        let samples = image.bitDepth == 16 ? image.samples.map { UInt16((UInt32($0) * 255 + 32767) / 65535) } : image.samples
+        var out: [UInt8] = []
+        try samples.withUnsafeBufferPointer { s in
+            let rowSamples = 3 * image.width
+            try JPEGFile.encode(width: image.width, height: image.height, iccProfile: image.iccProfile,
+                                rows: { s.baseAddress! + $0.lowerBound * rowSamples }, to: { out.append(contentsOf: $0) })
+        }
+        return out
+    }
+}
