@@ -532,6 +532,18 @@ final class PNGTests: XCTestCase {
                 + String(format: "%.3f s, %.1f MB/s", seconds, megabytes / seconds))
         }
     }
+
+    /// Text chunks read back (`PNGChunk.texts`): tEXt and uncompressed iTXt, by keyword, in order;
+    /// a chunk cut short ends the scan without a trap.
+    func testTextChunksReadBack() throws {
+        let image = PNGImage(width: 2, height: 1, bitDepth: 8, channels: 3, samples: [1, 2, 3, 4, 5, 6])
+        let bytes = try PNGFile.encode(image, ancillaryChunks: [.text("Software", "Emulsion"), .internationalText("Comment", "Input: srgb\nÜber")])
+        let texts = PNGChunk.texts(in: bytes)
+        XCTAssertEqual(texts.map(\.keyword), ["Software", "Comment"])
+        XCTAssertEqual(texts.map(\.text), ["Emulsion", "Input: srgb\nÜber"])
+        XCTAssertEqual(try PNGFile.decode(bytes).samples, image.samples)
+        for cut in stride(from: 0, to: bytes.count, by: 7) { _ = PNGChunk.texts(in: Array(bytes.prefix(cut))) }
+    }
 }
 
 // MARK: - Helpers

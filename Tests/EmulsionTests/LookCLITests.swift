@@ -223,6 +223,17 @@ final class LookCLITests: XCTestCase {
         XCTAssertEqual(try HaldCLUT.read(path: hald).size, 64)
         r = try emulsion(["profile", "import", hald, "-o", dir.appendingPathComponent("from-hald.json").path])
         XCTAssertEqual(r.status, 0, r.stderr)
+        // The encodings it declares come back on import, as a .cube's do.
+        r = try emulsion(["profile", "export", "hasselblad-natural", "--input", "rec2020", "--output-encoding", "display-p3",
+                          "-o", hald, "--overwrite"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let declared = LookExport.declaredEncodings(try HaldCLUT.read(path: hald))
+        XCTAssertTrue(declared.input == .rec2020 && declared.output == .displayP3, "\(declared)")
+        let fromHald = dir.appendingPathComponent("from-hald-2020.json").path
+        r = try emulsion(["profile", "import", hald, "-o", fromHald])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let imported = try String(contentsOfFile: fromHald, encoding: .utf8)
+        XCTAssertTrue(imported.contains("\"rec2020\"") && imported.contains("\"display-p3\""), imported)
         r = try emulsion(["profile", "export", "hasselblad-natural", "--cube", "9", "-o", hald, "--overwrite"])
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertEqual(try PNGFile.read(path: hald).width, 27)

@@ -16,25 +16,31 @@ public enum HaldCLUT {
     public static func read(path: String) throws -> LUT3D {
         try LUTFile.check(path, maximumBytes: maximumBytes)
         // The header first: a wrong-sized image is refused before its pixels are decoded.
-        let bytes = PlainFile.prefix(of: path, count: 24)
-        if bytes.count == 24 {
-            guard bytes.prefix(8) == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] else {
+        let header = PlainFile.prefix(of: path, count: 24)
+        if header.count == 24 {
+            guard header.prefix(8) == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] else {
                 throw LUTError(file: path, message: "not a PNG file (a Hald CLUT must be a PNG)")
             }
-            let big = { (o: Int) in bytes[o..<o + 4].reduce(0) { $0 << 8 | Int($1) } }
-            if String(decoding: bytes[12..<16], as: UTF8.self) == "IHDR" {
+            let big = { (o: Int) in header[o..<o + 4].reduce(0) { $0 << 8 | Int($1) } }
+            if String(decoding: header[12..<16], as: UTF8.self) == "IHDR" {
                 try checkSize(width: big(16), height: big(20), path: path)
             }
         }
+        guard let data = FileManager.default.contents(atPath: path) else { throw LUTError(file: path, message: "cannot be read") }
+        let bytes = [UInt8](data)
         let image: PNGImage
-        do { image = try PNGFile.read(path: path) } catch let e as PNGError {
+        do { image = try PNGFile.decode(bytes) } catch let e as PNGError {
             throw LUTError(file: path, message: "not a readable Hald CLUT PNG (\(e.message))")
         }
         guard image.channels == 3 else { throw LUTError(file: path, message: "a Hald CLUT must be an RGB image") }
         let level = try checkSize(width: image.width, height: image.height, path: path)
         let maximum: Float = image.bitDepth == 16 ? 65535 : 255
         let values = image.samples.map { Float($0) / maximum }
-        return LUT3D(size: level * level, title: "Hald CLUT level \(level)", values: values)
+        // The comment `fileBytes` writes (what the LUT maps from and to) comes back as the LUT's
+        // comments, as a `.cube`'s would, so an import finds the encodings it declares.
+        let comments = PNGChunk.texts(in: bytes).filter { $0.keyword == "Comment" }
+            .flatMap { $0.text.split(separator: "\n").map(String.init) }
+        return LUT3D(size: level * level, title: "Hald CLUT level \(level)", values: values, comments: comments)
     }
 
     /// The Hald level L of a square image of side L³ (L = 2…16), or an error.

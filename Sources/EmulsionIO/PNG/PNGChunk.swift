@@ -30,6 +30,34 @@ public struct PNGChunk: Equatable, Sendable {
         PNGChunk(type: "iTXt", data: Self.keyword(keyword) + [0, 0] + [0] + [0] + Array(text.utf8))
     }
 
+    /// The text of a PNG file's `tEXt` chunks and uncompressed `iTXt` chunks, by keyword, in file
+    /// order (compressed ones and anything malformed skipped: this reads what we write, and a
+    /// damaged chunk only loses its text). `bytes` is the whole file.
+    public static func texts(in bytes: [UInt8]) -> [(keyword: String, text: String)] {
+        var out: [(keyword: String, text: String)] = []
+        var offset = 8
+        while offset + 12 <= bytes.count {
+            let length = bytes[offset..<offset + 4].reduce(0) { $0 << 8 | Int($1) }
+            let type = String(decoding: bytes[offset + 4..<offset + 8], as: UTF8.self)
+            let start = offset + 8
+            guard length >= 0, length <= bytes.count - start - 4 else { break }
+            let data = bytes[start..<start + length]
+            if type == "IEND" { break }
+            if type == "tEXt" || type == "iTXt", let nul = data.firstIndex(of: 0) {
+                let keyword = String(decoding: data[start..<nul], as: UTF8.self)
+                if type == "tEXt" {
+                    out.append((keyword, String(decoding: data[(nul + 1)...], as: UTF8.self)))
+                } else if nul + 2 < data.endIndex, data[nul + 1] == 0,
+                          let language = data[(nul + 3)...].firstIndex(of: 0),
+                          let translated = data[(language + 1)...].firstIndex(of: 0) {
+                    out.append((keyword, String(decoding: data[(translated + 1)...], as: UTF8.self)))
+                }
+            }
+            offset = start + length + 4
+        }
+        return out
+    }
+
     /// A keyword and its NUL: printable Latin-1 without leading, trailing or double spaces (§11.3.3.2).
     static func keyword(_ keyword: String) -> [UInt8] {
         let bytes = Array(keyword.utf8)
