@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Bounded libFuzzer run over raw decoding, profile parsing, .cube LUTs, DNG camera profiles or Emulsion's own PNG coder (issue 7).
-# Usage: .ci/fuzz.sh raw|profile|cube|dcp|png [SECONDS]   — findings land in fuzz-findings/ (git-ignored);
+# Usage: .ci/fuzz.sh raw|profile|cube|hald|dcp|png [SECONDS]   — findings land in fuzz-findings/ (git-ignored);
 # LibRaw leaks libjpeg state on some error paths (found by this harness), so leak detection is
 # off: leaks there are not ours to fix and would stop every run.
 # replay one with: EMULSION_FUZZ_TARGET=raw .build/debug/EmulsionFuzz fuzz-findings/crash-…
@@ -39,6 +39,10 @@ elif [ "$target" = cube ]; then
   printf 'TITLE "t"\nLUT_3D_SIZE 2\nDOMAIN_MIN 0 0 0\nDOMAIN_MAX 1 1 1\n0 0 0\n1 0 0\n0 1 0\n1 1 0\n0 0 1\n1 0 1\n0 1 1\n1 1 1\n' > "$corpus/lf.cube"
   printf '# c\r\nLUT_3D_SIZE 2\r\n0.5 +.25 1e-3\r\n1 0x1p-2 0\r\n0 1 0\r\n1 1 0\r\n0 0 1\r\n1 0 1\r\n0 1 1\r\n1 1 1\r\n' > "$corpus/crlf.cube"
   printf 'LUT_3D_INPUT_RANGE 0 2\rLUT_3D_SIZE 2\r-0 0 0\r1 0 0\r0 1 0\r1 1 0\r0 0 1\r1 0 1\r0 1 1\r1 1 1e-45\r' > "$corpus/cr.cube"
+elif [ "$target" = hald ]; then
+  # Seeds: ImageMagick's identity Hald CLUTs (levels 2 and 4, 8- and 16-bit), one with a comment.
+  convert hald:2 -depth 8 "$corpus/h2.png"
+  convert hald:4 -depth 16 -set comment "Input: srgb encoded RGB" "$corpus/h4.png"
 elif [ "$target" = dcp ]; then
   # Seeds from RawTherapee's camera profiles (.ci/setup --tests installs them): the two smallest
   # (matrices only) and two of 10–300 KB (with hue/saturation tables).

@@ -4,9 +4,10 @@ import Foundation
 
 /// libFuzzer harness over the parsers that take untrusted bytes: raw decoding (LibRaw through
 /// `RawFile.read(bytes:)`), profile parsing (`ProfileLoader.profile(fromJSON:label:)`) and
-/// `.cube` LUTs (`LUT3D.parseCube(bytes:file:)`) and DNG camera profiles (`DCPFile.read(bytes:path:)`).
+/// `.cube` LUTs (`LUT3D.parseCube(bytes:file:)`), Hald CLUT PNGs (`HaldCLUT.read(bytes:path:)`) and DNG
+/// camera profiles (`DCPFile.read(bytes:path:)`).
 /// Built with `-sanitize=fuzzer,address -DFUZZING` by `.ci/fuzz.sh`; the target is chosen with
-/// `EMULSION_FUZZ_TARGET=raw|profile|cube|dcp`. Without FUZZING this builds a replayer: give it files (a
+/// `EMULSION_FUZZ_TARGET=raw|profile|cube|hald|dcp`. Without FUZZING this builds a replayer: give it files (a
 /// crash or hang found by the fuzzer) and it runs them through the same entry point.
 enum FuzzTargets {
     static let target = ProcessInfo.processInfo.environment["EMULSION_FUZZ_TARGET"] ?? "raw"
@@ -34,6 +35,11 @@ enum FuzzTargets {
                 }
                 withExtendedLifetime(storage) {}
             }
+        case "hald":
+            // A Hald CLUT .png as `HaldCLUT.read` takes it apart: its header, libpng's decode and
+            // the text chunks read by hand (`PNGChunk.texts`) on any bytes, decodable or not.
+            _ = PNGChunk.texts(in: bytes)
+            _ = try? HaldCLUT.read(bytes: bytes, path: "fuzz.png")
         case "cube":
             // The byte-level .cube reader (pointer arithmetic, strtof on the buffer) and, for a
             // LUT it accepts, the writer and a second read of what it wrote.

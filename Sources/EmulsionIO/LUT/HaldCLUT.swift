@@ -15,19 +15,22 @@ public enum HaldCLUT {
 
     public static func read(path: String) throws -> LUT3D {
         try LUTFile.check(path, maximumBytes: maximumBytes)
+        guard let data = FileManager.default.contents(atPath: path) else { throw LUTError(file: path, message: "cannot be read") }
+        return try read(bytes: [UInt8](data), path: path)
+    }
+
+    /// A Hald CLUT from a PNG file's bytes (`path` names it in errors).
+    public static func read(bytes: [UInt8], path: String) throws -> LUT3D {
         // The header first: a wrong-sized image is refused before its pixels are decoded.
-        let header = PlainFile.prefix(of: path, count: 24)
-        if header.count == 24 {
-            guard header.prefix(8) == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] else {
+        if bytes.count >= 24 {
+            guard bytes.prefix(8) == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] else {
                 throw LUTError(file: path, message: "not a PNG file (a Hald CLUT must be a PNG)")
             }
-            let big = { (o: Int) in header[o..<o + 4].reduce(0) { $0 << 8 | Int($1) } }
-            if String(decoding: header[12..<16], as: UTF8.self) == "IHDR" {
+            let big = { (o: Int) in bytes[o..<o + 4].reduce(0) { $0 << 8 | Int($1) } }
+            if String(decoding: bytes[12..<16], as: UTF8.self) == "IHDR" {
                 try checkSize(width: big(16), height: big(20), path: path)
             }
         }
-        guard let data = FileManager.default.contents(atPath: path) else { throw LUTError(file: path, message: "cannot be read") }
-        let bytes = [UInt8](data)
         let image: PNGImage
         do { image = try PNGFile.decode(bytes) } catch let e as PNGError {
             throw LUTError(file: path, message: "not a readable Hald CLUT PNG (\(e.message))")
