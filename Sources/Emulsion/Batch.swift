@@ -127,7 +127,7 @@ public enum Batch {
     /// one decode.
     public static func run(_ items: [Item], looks: [RenderOptions], overwrite: Bool, pixelLimit: Int,
                            decoder: RawDecoder = .inProcess, concurrency: Int = Executor.defaultThreads,
-                           png: PNGEncodingOptions = .default, fit: OutputFit? = nil, jpeg: JPEGEncodingOptions? = nil,
+                           format: OutputFileFormat = .png(.default), fit: OutputFit? = nil,
                            progress: @escaping @Sendable (_ done: Int, _ total: Int, _ outcome: Outcome) -> Void = { _, _, _ in }) -> [Outcome] {
         // Runs of items with the same input: a worker takes a whole run.
         var groups: [Range<Int>] = []
@@ -172,7 +172,7 @@ public enum Batch {
                             clock = now
                         }
                         outcome = .written(try Processor.render(raw!, input: item.input, output: item.output, options: perFile[item.look],
-                                                                overwrite: overwrite, png: png, fit: fit, jpeg: jpeg,
+                                                                overwrite: overwrite, format: format, fit: fit,
                                                                 decodeSeconds: decodeSeconds, clock: clock))
                     } catch {
                         // RenderError does not know the file; every other error names it already.
@@ -190,10 +190,10 @@ public enum Batch {
     /// `run` with one look for every item.
     public static func run(_ items: [Item], options: RenderOptions, overwrite: Bool, pixelLimit: Int,
                            decoder: RawDecoder = .inProcess, concurrency: Int = Executor.defaultThreads,
-                           png: PNGEncodingOptions = .default, fit: OutputFit? = nil,
+                           format: OutputFileFormat = .png(.default), fit: OutputFit? = nil,
                            progress: @escaping @Sendable (_ done: Int, _ total: Int, _ outcome: Outcome) -> Void = { _, _, _ in }) -> [Outcome] {
         run(items, looks: [options], overwrite: overwrite, pixelLimit: pixelLimit, decoder: decoder, concurrency: concurrency,
-            png: png, fit: fit, progress: progress)
+            format: format, fit: fit, progress: progress)
     }
 }
 

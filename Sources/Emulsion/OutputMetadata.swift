@@ -30,7 +30,8 @@ public enum OutputMetadata {
 
     /// The Exif block (TIFF structure) of an output `width` × `height` in `options`' space.
     public static func exif(_ meta: ShotMetadata, options: RenderOptions, width: Int, height: Int, jpeg: Bool = false) -> [UInt8] {
-        ExifBlock.bytes(meta, width: width, height: height, sRGB: options.space == .sRGB, software: software, jpeg: jpeg)
+        ExifBlock.bytes(meta, width: width, height: height, sRGB: options.space == .sRGB, software: software,
+                        container: jpeg ? .jpeg : .png)
     }
 
     /// The look as rendered, as a profile file's text.

@@ -7,7 +7,24 @@ import Foundation
 #endif
 import Dispatch
 
-/// One raw file in, one PNG out: read, render, encode, write atomically.
+/// What `Processor` writes: a PNG (8/16-bit, lossless, compressed), a baseline JPEG (8-bit) or
+/// an uncompressed TIFF (8/16-bit).
+public enum OutputFileFormat: Sendable {
+    case png(PNGEncodingOptions)
+    case jpeg(JPEGEncodingOptions)
+    case tiff
+
+    /// The extension of the files `emulsion process` names after their inputs.
+    public var fileExtension: String {
+        switch self {
+        case .png: return "png"
+        case .jpeg: return "jpg"
+        case .tiff: return "tif"
+        }
+    }
+}
+
+/// One raw file in, one image out: read, render, encode, write atomically.
 public enum Processor {
     public struct Result: Sendable {
         public var input: String
@@ -36,13 +53,12 @@ public enum Processor {
 
     public static func process(input: String, output: String, options: RenderOptions, overwrite: Bool,
                                pixelLimit: Int = RawFile.defaultPixelLimit, decoder: RawDecoder = .inProcess,
-                               png: PNGEncodingOptions = PNGEncodingOptions(), fit: OutputFit? = nil,
-                               jpeg: JPEGEncodingOptions? = nil) throws -> Result {
+                               format: OutputFileFormat = .png(PNGEncodingOptions()), fit: OutputFit? = nil) throws -> Result {
         try checkOutput(input: input, output: output, overwrite: overwrite)
         var clock = DispatchTime.now()
         let raw = try decoder.decode(path: input, pixelLimit: pixelLimit)
-        return try render(raw, input: input, output: output, options: options, overwrite: overwrite, png: png, fit: fit,
-                          jpeg: jpeg, decodeSeconds: seconds(since: &clock), clock: clock)
+        return try render(raw, input: input, output: output, options: options, overwrite: overwrite, format: format, fit: fit,
+                          decodeSeconds: seconds(since: &clock), clock: clock)
     }
 
     /// The checks of an output made before its input is decoded: not the input itself, and
@@ -56,10 +72,10 @@ public enum Processor {
     /// its decode, and each further look of one raw in a batch (`Batch.run`), which decodes once.
     /// `clock` is when the decode ended, `decodeSeconds` its wall time (0 for a raw reused).
     public static func render(_ raw: RawImage, input: String, output: String, options: RenderOptions, overwrite: Bool,
-                              png: PNGEncodingOptions = PNGEncodingOptions(), fit: OutputFit? = nil, jpeg: JPEGEncodingOptions? = nil,
+                              format: OutputFileFormat = .png(PNGEncodingOptions()), fit: OutputFit? = nil,
                               decodeSeconds: Double = 0, clock: DispatchTime = .now()) throws -> Result {
-        // Rendered and encoded in one streamed pass (`PNGRender`, or `JPEGRender` when `jpeg` is
-        // given): encoding threads render the rows they compress into small buffers, and the
+        // Rendered and encoded in one streamed pass (`PNGRender`, `JPEGRender` or `TIFFRender`):
+        // encoding threads render the rows they compress into small buffers, and the
         // file's bytes go out in order, so peak memory is the raw plus a band per thread, with no
         // whole-image output (docs/ARCHITECTURE.md); a raw stored on its side is transposed when
         // prepared. Preparing builds the render plan, so its errors come before the output file
@@ -70,7 +86,8 @@ public enum Processor {
         phases.decode = decodeSeconds
         let size: (width: Int, height: Int)
         let encode: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void
-        if let jpeg {
+        switch format {
+        case .jpeg(let jpeg):
             let render = try JPEGRender(raw, options: options, metadata: true, fit: fit)
             size = (render.width, render.height)
             encode = { emit in
@@ -78,7 +95,11 @@ public enum Processor {
                     throw OutputError(path: output, problem: e.message)
                 }
             }
-        } else {
+        case .tiff:
+            let render = try TIFFRender(raw, options: options, fit: fit)
+            size = (render.width, render.height)
+            encode = { emit in try render.encode(threads: options.threads, to: emit) }
+        case .png(let png):
             let render = try PNGRender(raw, options: options, metadata: true, fit: fit)
             size = (render.width, render.height)
             var encoding = png

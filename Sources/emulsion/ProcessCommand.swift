@@ -67,7 +67,7 @@ struct ProcessCommand: ParsableCommand {
     @Option(help: "Bits per sample: 8 or 16 (default: 16; 8 for JPEG).")
     var bits: Int?
 
-    @Option(help: "Output file format: png or jpeg (default: png, or jpeg when -o names a .jpg).")
+    @Option(help: "Output file format: png, jpeg or tiff (uncompressed) (default: png, or what -o's extension names).")
     var format: ProcessRequest.FileFormat?
 
     @Option(help: "JPEG quality, 1…100 (default: \(JPEGEncodingOptions.defaultQuality); full-resolution chroma from 90).")

@@ -46,20 +46,32 @@ struct ProcessRequest: Equatable {
     var decodeTimeout: Double = 120
     var inProcessDecoder = false
 
-    /// An output file format: PNG (8 or 16 bits, lossless) or baseline JPEG (8 bits).
+    /// An output file format: PNG (8 or 16 bits, lossless), baseline JPEG (8 bits) or
+    /// uncompressed TIFF (8 or 16 bits).
     enum FileFormat: String, CaseIterable, Equatable {
-        case png, jpeg
+        case png, jpeg, tiff
 
         /// The format a file name's extension says, if it says one.
         init?(fileName: String) {
-            if ImageFile.namesJPEG(fileName) { self = .jpeg } else if fileName.lowercased().hasSuffix(".png") { self = .png } else { return nil }
+            let name = fileName.lowercased()
+            if ImageFile.namesJPEG(fileName) { self = .jpeg }
+            else if name.hasSuffix(".png") { self = .png }
+            else if name.hasSuffix(".tif") || name.hasSuffix(".tiff") { self = .tiff }
+            else { return nil }
         }
-
-        var fileExtension: String { self == .png ? "png" : "jpg" }
     }
 
     var effectiveFormat: FileFormat { format ?? output.flatMap(FileFormat.init(fileName:)) ?? .png }
     var effectiveBits: Int { bits ?? (effectiveFormat == .jpeg ? 8 : 16) }
+
+    /// What `Batch.run` writes.
+    var outputFileFormat: OutputFileFormat {
+        switch effectiveFormat {
+        case .png: return .png(PNGEncodingOptions(compressionLevel: pngLevel))
+        case .jpeg: return .jpeg(JPEGEncodingOptions(quality: quality ?? JPEGEncodingOptions.defaultQuality))
+        case .tiff: return .tiff
+        }
+    }
 
     /// Why the values cannot run together, as ArgumentParser's validation reports it; nil if they can.
     var validationProblem: String? {
@@ -211,7 +223,7 @@ struct ProcessRequest: Equatable {
         do {
             items = try Batch.plan(inputs: inputs, output: output, outputDirectory: outputDirectory,
                                    shard: try shard.map { try Shard(parsing: $0) }, looks: lookNames.map(Self.lookLabel),
-                                   fileExtension: effectiveFormat.fileExtension)
+                                   fileExtension: outputFileFormat.fileExtension)
         } catch {
             complain("emulsion: \(error)")
             throw ExitCode(2)
@@ -238,9 +250,7 @@ struct ProcessRequest: Equatable {
         let started = Date()
         let outcomes = Batch.run(items, looks: looks, overwrite: overwrite, pixelLimit: maxMegapixels * 1_000_000,
                                  decoder: decoder, concurrency: threads,
-                                 png: PNGEncodingOptions(compressionLevel: pngLevel),
-                                 fit: try? maxSize.map(OutputFit.init(parsing:)),
-                                 jpeg: effectiveFormat == .jpeg ? JPEGEncodingOptions(quality: quality ?? JPEGEncodingOptions.defaultQuality) : nil) { done, total, outcome in
+                                 format: outputFileFormat, fit: try? maxSize.map(OutputFit.init(parsing:))) { done, total, outcome in
             if case .failed(_, let message) = outcome {
                 if terminal { writeToStandardError("\r\u{1B}[K") }
                 complain("emulsion: \(message)")

@@ -84,10 +84,10 @@ final class InterruptionTests: XCTestCase {
         guard let input = inputs.first else { throw XCTSkip("samples missing") }
         let out = dir.appendingPathComponent("full")
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
-        // ulimit -f 256: files may not grow past 256 KiB, as on a nearly full disk. Both
-        // encoders (a JPEG at quality 100 is ~1 MB here, so its writes fail mid-stream while the
+        // ulimit -f 256: files may not grow past 256 KiB, as on a nearly full disk. Every
+        // encoder (a JPEG at quality 100 is ~1 MB here, so its writes fail mid-stream while the
         // next band renders on another thread).
-        for format in [["--format", "png"], ["--format", "jpeg", "--quality", "100"]] {
+        for format in [["--format", "png"], ["--format", "jpeg", "--quality", "100"], ["--format", "tiff"]] {
             let r = try TestSupport.run("/bin/bash", ["-c", "ulimit -f 256; exec \"$@\"", "bash",
                                                       try CLITests.builtBinary(), "process", "--out-dir", out.path, input] + format, timeout: 120)
             XCTAssertEqual(r.status, 1, r.stderr)

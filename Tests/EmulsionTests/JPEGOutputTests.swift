@@ -12,36 +12,7 @@ import XCTest
 /// are held to the 8-bit PNG of the same render. Tolerance: PSNR ≥ 40 dB at the default quality
 /// 92 with 4:4:4 chroma (JPEG's quantisation is the only difference; measured 42–46 dB on the
 /// samples below), ≥ 30 dB at quality 60 with 4:2:0.
-final class JPEGOutputTests: XCTestCase {
-    var dir: URL!
-
-    override func setUpWithError() throws { dir = TestSupport.temporaryDirectory("emulsion-jpeg") }
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
-
-    func emulsion(_ arguments: [String]) throws -> TestSupport.RunResult {
-        guard FileManager.default.isExecutableFile(atPath: TestSupport.emulsionBinary) else {
-            if TestSupport.inCI { XCTFail("emulsion binary not built") }
-            throw XCTSkip("emulsion binary not built")
-        }
-        return try TestSupport.run(TestSupport.emulsionBinary, arguments,
-                                   environment: ["EMULSION_PROFILES": TestSupport.repositoryRoot.appendingPathComponent("Profiles").path])
-    }
-
-    func tool(_ name: String) throws -> String {
-        if let path = TestSupport.which(name) { return path }
-        if TestSupport.inCI { XCTFail("\(name) is required in CI (.ci/setup --tests installs it)") }
-        throw XCTSkip("\(name) not installed")
-    }
-
-    func sample(_ name: String) throws -> String {
-        let path = TestSupport.samplesDirectory.appendingPathComponent(name).path
-        guard FileManager.default.fileExists(atPath: path) else {
-            if TestSupport.inCI { XCTFail("sample \(name) missing") }
-            throw XCTSkip("sample \(name) missing")
-        }
-        return path
-    }
-
+final class JPEGOutputTests: OutputFileTestCase {
     /// 8-bit RGB of any image file, decoded by ImageMagick.
     func decoded(_ path: String) throws -> (width: Int, height: Int, samples: [UInt8]) {
         let convert = try tool("convert"), identify = try tool("identify")

@@ -11,21 +11,42 @@ import EmulsionCore
 /// thousands of renders without it cannot be sorted by date or searched by lens.
 /// Written by the same TIFF builder as Emulsion's DNGs (`DNGWriter.TIFFBuilder`).
 public enum ExifBlock {
-    /// `jpeg`: also the tags Exif requires of a compressed (JPEG) file — X/YResolution 72 dpi,
-    /// ResolutionUnit, YCbCrPositioning centred (IFD0), ComponentsConfiguration Y Cb Cr and
-    /// FlashpixVersion 1.0 (Exif IFD) — which ExifTool's validation asks for in a JPEG only.
-    public static func bytes(_ meta: ShotMetadata, width: Int, height: Int, sRGB: Bool, software: String, jpeg: Bool = false) -> [UInt8] {
+    /// The file the block goes into: Exif asks different tags of each (CIPA DC-008 §4.6.3,
+    /// as ExifTool's validation checks them).
+    public enum Container: Sendable {
+        /// A PNG's eXIf chunk: the shot and the pixel dimensions.
+        case png
+        /// A JPEG's APP1: also X/YResolution 72 dpi, ResolutionUnit, YCbCrPositioning centred
+        /// (IFD0), ComponentsConfiguration Y Cb Cr and FlashpixVersion 1.0 (Exif IFD).
+        case jpeg
+        /// A TIFF's own directories: FlashpixVersion, and no PixelX/YDimension (which Exif
+        /// allows only for compressed data; the TIFF's ImageWidth/ImageLength say it).
+        case tiff
+    }
+
+    public static func bytes(_ meta: ShotMetadata, width: Int, height: Int, sRGB: Bool, software: String,
+                             container: Container = .png) -> [UInt8] {
+        let tags = entries(meta, width: width, height: height, sRGB: sRGB, software: software, container: container)
+        return DNGWriter.TIFFBuilder.build(ifd0: tags.ifd0, exif: tags.exif, chunks: [])
+    }
+
+    /// The entries of IFD0 and of the Exif IFD (a TIFF output puts them in its own directories).
+    static func entries(_ meta: ShotMetadata, width: Int, height: Int, sRGB: Bool, software: String,
+                        container: Container) -> (ifd0: [DNGWriter.TIFFEntry], exif: [DNGWriter.TIFFEntry]) {
         typealias Entry = DNGWriter.TIFFEntry
         var ifd0: [Entry] = [.short(274, [1]), .ascii(305, software), .long(DNGWriter.TIFFBuilder.exifIFDTag, [0])]
-        if jpeg { ifd0 += [.rational(282, [72]), .rational(283, [72]), .short(296, [2]), .short(531, [1])] }
+        if container == .jpeg { ifd0 += [.rational(282, [72]), .rational(283, [72]), .short(296, [2]), .short(531, [1])] }
         if !meta.make.isEmpty { ifd0.append(.ascii(271, meta.make)) }
         if !meta.model.isEmpty { ifd0.append(.ascii(272, meta.model)) }
         // The capture time as the camera's clock showed it (`CaptureTime`), not read as UTC.
         var exif = DNGWriter.exifEntries(meta, taken: CaptureTime.exif(meta.timestamp))
         exif.append(.short(40961, [sRGB ? 1 : 0xFFFF]))
-        exif.append(.long(40962, [UInt32(clamping: width)]))
-        exif.append(.long(40963, [UInt32(clamping: height)]))
-        if jpeg { exif += [.undefined(37121, [1, 2, 3, 0]), .undefined(40960, Array("0100".utf8))] }
-        return DNGWriter.TIFFBuilder.build(ifd0: ifd0, exif: exif, chunks: [])
+        if container != .tiff {
+            exif.append(.long(40962, [UInt32(clamping: width)]))
+            exif.append(.long(40963, [UInt32(clamping: height)]))
+        }
+        if container == .jpeg { exif.append(.undefined(37121, [1, 2, 3, 0])) }
+        if container != .png { exif.append(.undefined(40960, Array("0100".utf8))) }
+        return (ifd0, exif)
     }
 }

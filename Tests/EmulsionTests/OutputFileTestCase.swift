@@ -1,0 +1,36 @@
+import EmulsionTestSupport
+import Foundation
+import XCTest
+
+/// What the output-format tests share: a scratch folder, the built CLI, and the independent
+/// tools (ExifTool, ImageMagick) that CI installs and a local run may lack.
+class OutputFileTestCase: XCTestCase {
+    var dir: URL!
+
+    override func setUpWithError() throws { dir = TestSupport.temporaryDirectory("emulsion-output") }
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
+
+    func emulsion(_ arguments: [String]) throws -> TestSupport.RunResult {
+        guard FileManager.default.isExecutableFile(atPath: TestSupport.emulsionBinary) else {
+            if TestSupport.inCI { XCTFail("emulsion binary not built") }
+            throw XCTSkip("emulsion binary not built")
+        }
+        return try TestSupport.run(TestSupport.emulsionBinary, arguments,
+                                   environment: ["EMULSION_PROFILES": TestSupport.repositoryRoot.appendingPathComponent("Profiles").path])
+    }
+
+    func tool(_ name: String) throws -> String {
+        if let path = TestSupport.which(name) { return path }
+        if TestSupport.inCI { XCTFail("\(name) is required in CI (.ci/setup --tests installs it)") }
+        throw XCTSkip("\(name) not installed")
+    }
+
+    func sample(_ name: String) throws -> String {
+        let path = TestSupport.samplesDirectory.appendingPathComponent(name).path
+        guard FileManager.default.fileExists(atPath: path) else {
+            if TestSupport.inCI { XCTFail("sample \(name) missing") }
+            throw XCTSkip("sample \(name) missing")
+        }
+        return path
+    }
+}

@@ -1,0 +1,69 @@
+import Emulsion
+import EmulsionCore
+import EmulsionIO
+import EmulsionTestSupport
+import Foundation
+import XCTest
+
+/// Uncompressed TIFF output (`--format tiff`, `-o NAME.tif`; `TIFFRender`, `TIFFFile`).
+///
+/// References: ImageMagick (libtiff) reads the pixels, which must equal the PNG of the same
+/// render sample for sample (both are lossless views of the same rows); ExifTool validates the
+/// directories and reads the ICC profile and the shot's tags.
+final class TIFFOutputTests: OutputFileTestCase {
+    /// The samples of a TIFF as libtiff (through ImageMagick) reads them, at `bits` per sample.
+    func samples(ofTIFF path: String, bits: Int) throws -> [UInt16] {
+        let out = dir.appendingPathComponent("read.rgb").path
+        let r = try TestSupport.run(try tool("convert"), [path, "-depth", "\(bits)", "-endian", "MSB", "rgb:\(out)"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: out)))
+        return bits == 8 ? bytes.map(UInt16.init) : stride(from: 0, to: bytes.count, by: 2).map { UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]) }
+    }
+
+    func testTIFFHoldsThePNGsPixelsItsProfileAndExif() throws {
+        let exiftool = try tool("exiftool")
+        for (name, extra, bits) in [("google-pixel_7-digizoom_crop.dng", ["--profile", "leica-vibrant"], 16),
+                                    ("canon-eos_kiss_x4-colorchart_crop.dng", ["--max-size", "500", "--bits", "8", "--space", "display-p3"], 8)] {
+            let input = try sample(name)
+            let tiff = dir.appendingPathComponent("\(bits).tif").path, png = dir.appendingPathComponent("\(bits).png").path
+            var r = try emulsion(["process", input, "-o", tiff] + extra)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            r = try emulsion(["process", input, "-o", png] + extra)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            let reference = try PNGFile.read(path: png)
+            XCTAssertTrue(try samples(ofTIFF: tiff, bits: bits) == reference.samples, "\(name): the TIFF's pixels are the PNG's")
+            let validation = try TestSupport.run(exiftool, ["-validate", "-warning", "-a", tiff])
+            XCTAssertTrue(validation.stdout.contains(": OK"), validation.stdout)
+            let tags = try TestSupport.run(exiftool, ["-s3", "-ICC_Profile:ProfileDescription", "-BitsPerSample", "-ImageSize", "-Compression", "-n", tiff])
+            let lines = tags.stdout.split(separator: "\n").map(String.init)
+            XCTAssertEqual(lines.count, 4, tags.stdout)
+            XCTAssertTrue(lines[0].hasPrefix("Emulsion"), tags.stdout)
+            XCTAssertEqual(Array(lines.dropFirst()), ["\(bits) \(bits) \(bits)", "\(reference.width) \(reference.height)", "1"], tags.stdout)
+        }
+    }
+
+    /// Groups of bands rendered on several threads write the same file as one thread; a failing
+    /// output stops the render with its own error; a folder of raws to TIFF is named .tif.
+    func testThreadsFailuresAndNames() throws {
+        let raw = ChartReport.chartScene.raw
+        func bytes(threads: Int) throws -> [UInt8] {
+            var out: [UInt8] = []
+            try TIFFRender(raw, options: RenderOptions(threads: 1)).encode(threads: threads) { out.append(contentsOf: $0) }
+            return out
+        }
+        let one = try bytes(threads: 1)
+        XCTAssertEqual(Array(one.prefix(4)), [0x49, 0x49, 42, 0])
+        XCTAssertEqual(one.count % 2, 0)
+        XCTAssertTrue(try bytes(threads: 3) == one)
+        struct Full: Error {}
+        var calls = 0
+        XCTAssertThrowsError(try TIFFRender(raw, options: RenderOptions(threads: 1)).encode(threads: 2) { _ in
+            calls += 1
+            if calls == 2 { throw Full() }
+        }) { XCTAssertTrue($0 is Full, "\($0)") }
+        XCTAssertEqual(calls, 2)
+        let r = try emulsion(["process", try sample("kodak-dc50-sample.kdc"), "--out-dir", dir.path, "--format", "tiff"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("kodak-dc50-sample.tif").path))
+    }
+}
