@@ -77,7 +77,7 @@ struct ProcessCommand: ParsableCommand {
     var engine: Engine = defaults.engine
 
     @Option(name: .customLong("png-level"), help: "PNG compression: 0 stores (fastest, largest); 1 (default) is a fast Huffman-only coder; 2…9 are zlib levels (slower, ~1% smaller).")
-    var pngLevel: Int = defaults.pngLevel
+    var pngLevel: Int?
 
     @Option(help: "Worker threads (default: all cores).")
     var threads: Int = defaults.threads

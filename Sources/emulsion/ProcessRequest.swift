@@ -35,7 +35,8 @@ struct ProcessRequest: Equatable {
     var format: FileFormat?
     var quality: Int?
     var engine: Engine = .simd
-    var pngLevel = PNGEncodingOptions.default.compressionLevel
+    /// nil: `PNGEncodingOptions.default`'s level.
+    var pngLevel: Int?
     var threads = Executor.defaultThreads
     var shard: String?
     var maxSize: String?
@@ -56,7 +57,7 @@ struct ProcessRequest: Equatable {
             let name = fileName.lowercased()
             if ImageFile.namesJPEG(fileName) { self = .jpeg }
             else if name.hasSuffix(".png") { self = .png }
-            else if name.hasSuffix(".tif") || name.hasSuffix(".tiff") { self = .tiff }
+            else if ImageFile.namesTIFF(fileName) { self = .tiff }
             else { return nil }
         }
     }
@@ -67,7 +68,7 @@ struct ProcessRequest: Equatable {
     /// What `Batch.run` writes.
     var outputFileFormat: OutputFileFormat {
         switch effectiveFormat {
-        case .png: return .png(PNGEncodingOptions(compressionLevel: pngLevel))
+        case .png: return .png(PNGEncodingOptions(compressionLevel: pngLevel ?? PNGEncodingOptions.default.compressionLevel))
         case .jpeg: return .jpeg(JPEGEncodingOptions(quality: quality ?? JPEGEncodingOptions.defaultQuality))
         case .tiff: return .tiff
         }
@@ -85,7 +86,10 @@ struct ProcessRequest: Equatable {
             if !(1...100).contains(quality) { return "--quality must be 1…100" }
         }
         if threads < 1 { return "--threads must be at least 1" }
-        if !(0...9).contains(pngLevel) { return "--png-level must be 0…9" }
+        if let pngLevel {
+            if effectiveFormat != .png { return "--png-level is for PNG output" }
+            if !(0...9).contains(pngLevel) { return "--png-level must be 0…9" }
+        }
         if let problem = DecoderOptions.megapixelProblem(maxMegapixels) { return problem }
         if output != nil && outputDirectory != nil { return "use either -o or --out-dir, not both" }
         if overwrite && skipExisting { return "use either --overwrite or --skip-existing, not both" }

@@ -76,7 +76,8 @@ final class JPEGOutputTests: OutputFileTestCase {
         for (arguments, problem) in [(["-o", "x.jpg", "--bits", "16"], "a JPEG holds 8 bits"),
                                      (["-o", "x.png", "--quality", "80"], "--quality is for JPEG"),
                                      (["-o", "x.png", "--format", "jpeg"], "names a PNG file but --format is jpeg"),
-                                     (["-o", "x.jpg", "--quality", "0"], "--quality must be 1…100")] {
+                                     (["-o", "x.jpg", "--quality", "0"], "--quality must be 1…100"),
+                                     (["-o", "x.tif", "--png-level", "9"], "--png-level is for PNG output")] {
             r = try emulsion(["process", input] + arguments.map { $0.hasPrefix("x.") ? dir.appendingPathComponent($0).path : $0 })
             XCTAssertEqual(r.status, 64, "\(arguments)")
             XCTAssertTrue(r.stderr.contains(problem), r.stderr)
@@ -85,7 +86,8 @@ final class JPEGOutputTests: OutputFileTestCase {
     }
 
     /// Images made in memory (contact sheets, heat maps) follow their file name: `preview -o
-    /// sheet.jpg` wrote PNG bytes under a .jpg name. 16-bit samples go into a JPEG rounded to 8.
+    /// sheet.jpg` wrote PNG bytes under a .jpg name. 16-bit samples go into a JPEG rounded to 8,
+    /// into a TIFF as they are.
     func testImagesInMemoryFollowTheirFileName() throws {
         let flat = PNGImage(width: 32, height: 16, bitDepth: 16, channels: 3,
                             samples: (0..<(32 * 16)).flatMap { _ in [UInt16(65535), UInt16(32896), UInt16(0)] })
@@ -101,6 +103,14 @@ final class JPEGOutputTests: OutputFileTestCase {
             let expected = (0..<pixels.count).map { [255, 128, 0][$0 % 3] }
             XCTAssertTrue(zip(pixels, expected).allSatisfy { abs(Int($0) - $1) <= 1 }, name)
         }
+        // A .tif is an uncompressed TIFF whose samples libtiff reads back exactly.
+        let tiffPath = dir.appendingPathComponent("sheet.tif").path
+        let tiff = try ImageFile.bytes(flat, for: tiffPath)
+        XCTAssertEqual(Array(tiff.prefix(4)), [0x49, 0x49, 42, 0])
+        try Data(tiff).write(to: URL(fileURLWithPath: tiffPath))
+        let out = dir.appendingPathComponent("tiff.rgb").path
+        XCTAssertEqual(try TestSupport.run(try tool("convert"), [tiffPath, "-depth", "16", "-endian", "LSB", "rgb:\(out)"]).status, 0)
+        XCTAssertTrue([UInt8](try Data(contentsOf: URL(fileURLWithPath: out))) == flat.samples.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] })
         let raw = try sample("apple-quicktake_100-test100.qtk")
         let sheet = dir.appendingPathComponent("sheet.jpg").path
         let r = try emulsion(["preview", raw, "--profiles", "neutral,film-chrome", "--size", "64", "-o", sheet])

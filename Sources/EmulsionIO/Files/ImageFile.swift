@@ -1,8 +1,12 @@
+import EmulsionCore
+
 /// An image in memory (a contact sheet, a heat map) written in the format its file name asks for:
-/// a JPEG for `.jpg`/`.jpeg` (quality 92, 8-bit: 16-bit samples rounded to 8), a PNG otherwise.
+/// a JPEG for `.jpg`/`.jpeg` (quality 92, 8-bit: 16-bit samples rounded to 8), an uncompressed
+/// TIFF for `.tif`/`.tiff`, a PNG otherwise.
 ///
 /// Why: `preview -o sheet.jpg` wrote PNG bytes under a `.jpg` name, which viewers and web
-/// uploads then misread or refuse.
+/// uploads then misread or refuse. (16-bit TIFF samples go in host order under the header's "II":
+/// little-endian on every target.)
 public enum ImageFile {
     /// Whether `path` names a JPEG file.
     public static func namesJPEG(_ path: String) -> Bool {
@@ -10,8 +14,25 @@ public enum ImageFile {
         return name.hasSuffix(".jpg") || name.hasSuffix(".jpeg")
     }
 
+    /// Whether `path` names a TIFF file.
+    public static func namesTIFF(_ path: String) -> Bool {
+        let name = path.split(separator: "/").last.map { $0.lowercased() } ?? ""
+        return name.hasSuffix(".tif") || name.hasSuffix(".tiff")
+    }
+
     /// The bytes of `image` (3 channels) as the file `path` names.
     public static func bytes(_ image: PNGImage, for path: String) throws -> [UInt8] {
+        if namesTIFF(path) {
+            precondition(image.channels == 3, "a TIFF here is RGB")
+            var out = try TIFFFile.header(width: image.width, height: image.height, bitDepth: image.bitDepth,
+                                          iccProfile: image.iccProfile ?? [], shot: ShotMetadata(), sRGB: false, software: "Emulsion")
+            if image.bitDepth == 8 {
+                out += image.samples.map { UInt8(truncatingIfNeeded: $0) }
+            } else {
+                image.samples.withUnsafeBytes { out += $0 }
+            }
+            return out
+        }
         guard namesJPEG(path) else { return try PNGFile.encode(image) }
         precondition(image.channels == 3, "a JPEG here is RGB")
         let samples = image.bitDepth == 16 ? image.samples.map { UInt16((UInt32($0) * 255 + 32767) / 65535) } : image.samples

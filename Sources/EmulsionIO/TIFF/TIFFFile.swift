@@ -30,8 +30,8 @@ public enum TIFFFile {
             .short(258, [UInt16(bitDepth), UInt16(bitDepth), UInt16(bitDepth)]),
             .short(259, [1]), .short(262, [2]), .long(DNGWriter.TIFFBuilder.stripOffsetsTag, [0]),
             .short(277, [3]), .long(278, [UInt32(height)]), .long(279, [UInt32(stripBytes)]), .short(284, [1]),
-            .undefined(34675, iccProfile),
         ].filter { !shotTags.contains($0.tag) }
+        if !iccProfile.isEmpty { ifd0.append(.undefined(34675, iccProfile)) }
         ifd0 += shot.ifd0
         for (tag, entry) in [(282, Entry.rational(282, [72])), (283, .rational(283, [72])), (296, .short(296, [2]))]
         where !shotTags.contains(UInt16(tag)) { ifd0.append(entry) }
