@@ -31,13 +31,13 @@ struct ProcessCommand: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Also take the raw files in every subfolder of a folder given; outputs mirror the subfolders below the output folder.")
     var recursive = false
 
-    @Option(name: .shortAndLong, help: "Output PNG (one input only).")
+    @Option(name: .shortAndLong, help: "Output file (one input only; .png, .jpg or .tif picks the format).")
     var output: String?
 
     @Option(name: .customLong("out-dir"), help: "Folder for outputs, named after each input (created if missing; default: current folder).")
     var outputDirectory: String?
 
-    @Option(help: "Profile name (in Profiles/) or path to a profile file; several (a,b,c) or all: each raw is decoded once and rendered through each, into NAME-LOOK.png.")
+    @Option(help: "Profile name (in Profiles/) or path to a profile file; several (a,b,c) or all: each raw is decoded once and rendered through each, into NAME-LOOK.png (or .jpg, .tif).")
     var profile: String = defaults.profile
 
     @Option(name: .customLong("set"), help: "Override a profile parameter: stage.parameter=value (repeatable).")
@@ -67,7 +67,7 @@ struct ProcessCommand: ParsableCommand {
     @Option(help: "Bits per sample: 8 or 16 (default: 16; 8 for JPEG).")
     var bits: Int?
 
-    @Option(help: "Output file format: png, jpeg or tiff (uncompressed) (default: png, or what -o's extension names).")
+    @Option(help: "Output file format: png, jpeg or tiff (uncompressed); default: what -o's extension names, else png.")
     var format: ProcessRequest.FileFormat?
 
     @Option(help: "JPEG quality, 1…100 (default: \(JPEGEncodingOptions.defaultQuality); full-resolution chroma from 90).")
