@@ -35,6 +35,11 @@ extension ProfileCommand {
 
         func validate() throws {
             if glsl && device != nil { throw ValidationError("--glsl and --device cannot be combined: the shader renders in float") }
+            // A .png output is a Hald CLUT; a device's LUT (17³, 33³: not a square lattice) and a
+            // shader are other files, which a .png name would mislabel.
+            if importPath == nil, output.lowercased().hasSuffix(".png"), glsl || device != nil {
+                throw ValidationError("-o \(output): a .png is a Hald CLUT; " + (glsl ? "--glsl writes a shader (name it .comp)" : "--device writes a .cube (name it .cube)"))
+            }
         }
 
         func run() throws {

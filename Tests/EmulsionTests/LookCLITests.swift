@@ -239,5 +239,11 @@ final class LookCLITests: XCTestCase {
         XCTAssertEqual(try PNGFile.read(path: hald).width, 27)
         r = try emulsion(["profile", "export", "hasselblad-natural", "--cube", "33", "-o", hald, "--overwrite"])
         assertOneLineError(r, mentions: ["--cube 33", "Hald CLUT needs a square number"])
+        // A device's LUT or a shader is not a Hald image: a .png name is refused, not mislabelled.
+        for extra in [["--device", "mid-range"], ["--glsl"]] {
+            r = try emulsion(["profile", "export", "hasselblad-natural", "-o", hald, "--overwrite"] + extra)
+            XCTAssertEqual(r.status, 64, "\(extra)")
+            XCTAssertTrue(r.stderr.contains("a .png is a Hald CLUT"), r.stderr)
+        }
     }
 }
