@@ -106,6 +106,7 @@ extension ProcessRequest {
             "--threads": integer("threads") { $0.threads = $1 },
             "--shard": text("shard") { $0.shard = $1 },
             "--max-size": text("max-size") { $0.maxSize = $1 },
+            "--report": text("report") { $0.report = $1 },
             "--overwrite": flag("overwrite") { $0.overwrite = true },
             "--skip-existing": flag("skip-existing") { $0.skipExisting = true },
             "--timings": flag("timings") { $0.timings = true },

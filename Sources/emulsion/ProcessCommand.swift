@@ -94,6 +94,9 @@ struct ProcessCommand: ParsableCommand {
     @Flag(name: .customLong("skip-existing"), help: "Leave inputs whose output file already exists alone (to resume a batch); counted as skipped.")
     var skipExisting = false
 
+    @Option(help: "Also write what happened to each output as JSON to this file: input, output, profile, status (written, failed, skipped), size, seconds, error.")
+    var report: String?
+
     @Flag(help: "Print where each file's time went (decode, prepare, render+encode+write, sync) to standard error.")
     var timings = false
 
@@ -105,7 +108,7 @@ struct ProcessCommand: ParsableCommand {
     var request: ProcessRequest {
         ProcessRequest(inputs: inputs, recursive: recursive, output: output, outputDirectory: outputDirectory, profile: profile, overrides: overrides,
                        demosaic: demosaic, highlights: highlights, wb: wb, wbRect: wbRect, dcp: dcp, device: device,
-                       space: space, bits: bits, format: format, quality: quality, engine: engine, pngLevel: pngLevel, threads: threads, shard: shard, maxSize: maxSize,
+                       space: space, bits: bits, format: format, quality: quality, engine: engine, pngLevel: pngLevel, threads: threads, shard: shard, maxSize: maxSize, report: report,
                        overwrite: overwrite, skipExisting: skipExisting, timings: timings, maxMegapixels: maxMegapixels,
                        decodeTimeout: decoding.decodeTimeout, inProcessDecoder: decoding.inProcess)
     }

@@ -40,6 +40,7 @@ struct ProcessRequest: Equatable {
     var threads = Executor.defaultThreads
     var shard: String?
     var maxSize: String?
+    var report: String?
     var overwrite = false
     var skipExisting = false
     var timings = false
@@ -96,7 +97,7 @@ struct ProcessRequest: Equatable {
         if let maxSize, (try? OutputFit(parsing: maxSize)) == nil {
             return "--max-size \(maxSize): expected N (the long side in pixels) or WxH, e.g. 2048 or 1920x1080, each 1 or more"
         }
-        if output == "" || outputDirectory == "" || inputs.contains("") { return "a file or folder name is empty" }
+        if output == "" || outputDirectory == "" || report == "" || inputs.contains("") { return "a file or folder name is empty" }
         return DecoderOptions.timeoutProblem(decodeTimeout)
     }
 
@@ -142,6 +143,11 @@ struct ProcessRequest: Equatable {
             throw ExitCode(2)
         }
         let named = found.map(\.path)
+        // A report that could not be written is said before anything runs, not after the batch.
+        if let report, let problem = AtomicOutput.problem(replacing: report, overwrite: true) {
+            complain("emulsion: --report: \(problem)")
+            throw ExitCode(2)
+        }
         // The decode worker starts before anything else but that, and is asked for the first file at once
         // (unless a shard picks the files), so that its start and that decode overlap loading the
         // profile and planning the outputs instead of delaying the render (docs/PERFORMANCE.md,
@@ -273,6 +279,15 @@ struct ProcessRequest: Equatable {
             }
         }
         if terminal { writeToStandardError("\r\u{1B}[K") }
+        if let report {
+            do {
+                let entries = BatchReport(items: items, outcomes: outcomes, skipped: skipped, lookNames: loaded.map(\.name))
+                try AtomicOutput.write(try entries.json(), to: report, overwrite: true)
+            } catch {
+                complain("emulsion: --report: \(error)")
+                throw ExitCode(2)
+            }
+        }
         let failed = outcomes.filter { if case .failed = $0 { return true } else { return false } }.count
         let written = outcomes.count - failed
         let seconds = Date().timeIntervalSince(started)

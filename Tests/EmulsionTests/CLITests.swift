@@ -358,6 +358,35 @@ final class CLITests: XCTestCase {
         assertOneLineError(r, mentions: ["2 profiles were given"], status: 2)
     }
 
+    /// `--report FILE`: one JSON entry per output (written, failed, skipped) with what a script
+    /// needs to retry the failures; a report path that cannot be written stops the run before it
+    /// starts, not after the batch.
+    func testReportSaysWhatHappenedToEachOutput() throws {
+        let shoot = dir.appendingPathComponent("shoot"), out = dir.appendingPathComponent("out")
+        try FileManager.default.createDirectory(at: shoot, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: try sample("apple-quicktake_100-test100.qtk"), toPath: shoot.appendingPathComponent("a.qtk").path)
+        try Data(repeating: 7, count: 4096).write(to: shoot.appendingPathComponent("b.dng"))
+        try Data("done".utf8).write(to: out.appendingPathComponent("a-film-chrome.png"))
+        let report = dir.appendingPathComponent("report.json").path
+        var r = try emulsion(["process", shoot.path, "--out-dir", out.path, "--profile", "neutral,film-chrome", "--skip-existing", "--report", report])
+        XCTAssertEqual(r.status, 1, r.stderr)
+        let entries = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: report))) as? [[String: Any]])
+        XCTAssertEqual(entries.map { "\(URL(fileURLWithPath: $0["output"] as! String).lastPathComponent) \($0["status"] as! String)" },
+                       ["a-neutral.png written", "b-neutral.png failed", "b-film-chrome.png failed", "a-film-chrome.png skipped"])
+        XCTAssertEqual(entries[0]["profile"] as? String, "neutral")
+        XCTAssertEqual(entries[0]["width"] as? Int, 640)
+        XCTAssertNotNil((entries[0]["seconds"] as? [String: Any])?["renderAndEncode"] as? Double)
+        let error = try XCTUnwrap(entries[1]["error"] as? String)
+        XCTAssertTrue(error.hasPrefix(shoot.appendingPathComponent("b.dng").path) && r.stderr.contains(error), error)
+        XCTAssertEqual(entries[3]["profile"] as? String, "film-chrome")
+        // A folder where the report goes: refused up front, nothing rendered.
+        let fresh = dir.appendingPathComponent("fresh")
+        r = try emulsion(["process", shoot.appendingPathComponent("a.qtk").path, "--out-dir", fresh.path, "--report", out.path])
+        assertOneLineError(r, mentions: ["--report", out.path, "is a folder"], status: 2)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: fresh.path), "nothing made, not even the output folder")
+    }
+
     /// Resuming an interrupted batch: outputs that exist are finished files (they appear whole,
     /// by rename), so --skip-existing leaves their inputs alone and renders the rest.
     func testSkipExistingResumesABatch() throws {
