@@ -400,7 +400,7 @@ public final class Benchmark {
         let out = directory.appendingPathComponent("out.png").path
         let memory = FileManager.default.isExecutableFile(atPath: "/usr/bin/time")
             ? "peak resident memory from GNU time's %M" : "peak memory unavailable (/usr/bin/time missing)"
-        print("end to end RAW → 16-bit PNG file, separate processes (wall time of the fastest run, every program once per round in shuffled order; CPU = user + system; \(memory)):")
+        print("end to end RAW → 16-bit PNG file (and the same render to TIFF and JPEG), separate processes (wall time of the fastest run, every program once per round in shuffled order; CPU = user + system; \(memory)):")
         let maxThreads = options.threadCounts.max() ?? 1
         let configurations: [(Engine, Int, Int)] = [(.simd, maxThreads, 1), (.simd, maxThreads, 0), (.simd, 1, 1), (.scalar, maxThreads, 1), (.scalar, 1, 1)]
         var programs = configurations.map { engine, threads, level in
@@ -408,6 +408,13 @@ public final class Benchmark {
                          arguments: ["process", path, "-o", out, "--overwrite", "--engine", engine.rawValue, "--threads", String(threads),
                                      "--png-level", String(level)], output: out)
         }
+        // The same render into the peers' own format (an uncompressed 16-bit TIFF), and to a JPEG.
+        let tiffOut = directory.appendingPathComponent("out.tif").path, jpegOut = directory.appendingPathComponent("out.jpg").path
+        programs.append(TimedProgram(label: "emulsion --threads \(maxThreads) --format tiff (16-bit)", executable: options.executable,
+                                     arguments: ["process", path, "-o", tiffOut, "--overwrite", "--threads", String(maxThreads)], output: tiffOut))
+        let tiffIndex = programs.count - 1
+        programs.append(TimedProgram(label: "emulsion --threads \(maxThreads) --format jpeg (q92)", executable: options.executable,
+                                     arguments: ["process", path, "-o", jpegOut, "--overwrite", "--threads", String(maxThreads)], output: jpegOut))
         let ourCount = programs.count
         if options.peers {
             let tmp = directory.appendingPathComponent("peers")
@@ -443,13 +450,14 @@ public final class Benchmark {
         print("  where emulsion's time goes (one more run, --threads \(maxThreads) --png-level 1 --timings): \(phases(path: path, output: out, threads: maxThreads))")
         guard options.peers else { return }
         if programs.count == ourCount { print("  no peers installed (dcraw_emu, darktable-cli, rawtherapee-cli)") }
-        // The ratios are against the first two configurations: SIMD on every thread, PNG level 1 and 0.
-        let compressed = runs[0], stored = runs[1]
+        // The ratios are against SIMD on every thread: PNG level 1 and 0, and the TIFF the peers write too.
+        let compressed = runs[0], stored = runs[1], tiff = runs[tiffIndex]
         for i in ourCount..<programs.count {
             guard let r = runs[i] else { print("  \(pad(programs[i].label, 58)) failed or wrote no output"); continue }
             var line = "  \(pad(programs[i].label, 58))" + CFormat.string(" wall %6.3f s  CPU %6.3f s  peak %5.0f MB", r.seconds, r.cpuSeconds, Double(r.peakBytes) / 1e6)
             if let c = compressed { line += CFormat.string(" | emulsion (png 1) %.1f× faster wall, %.1f× CPU", r.seconds / c.seconds, r.cpuSeconds / c.cpuSeconds) }
             if let s = stored { line += CFormat.string("; (png 0) %.1f× wall, %.1f× CPU", r.seconds / s.seconds, r.cpuSeconds / s.cpuSeconds) }
+            if let t = tiff { line += CFormat.string("; (tiff) %.1f× wall, %.1f× CPU", r.seconds / t.seconds, r.cpuSeconds / t.cpuSeconds) }
             print(line)
         }
     }
