@@ -160,20 +160,16 @@ public enum Batch {
                     do {
                         try Processor.checkOutput(input: item.input, output: item.output, overwrite: overwrite)
                         if let decodeError { throw decodeError }
-                        var clock = DispatchTime.now()
                         var decodeSeconds = 0.0
                         if raw == nil {
-                            do { raw = try decoder.decode(path: item.input, pixelLimit: pixelLimit) } catch {
+                            do { (raw, decodeSeconds) = try Processor.decode(item.input, decoder: decoder, pixelLimit: pixelLimit) } catch {
                                 decodeError = error
                                 throw error
                             }
-                            let now = DispatchTime.now()
-                            decodeSeconds = Double(now.uptimeNanoseconds - clock.uptimeNanoseconds) / 1e9
-                            clock = now
                         }
                         outcome = .written(try Processor.render(raw!, input: item.input, output: item.output, options: perFile[item.look],
                                                                 overwrite: overwrite, format: format, fit: fit,
-                                                                decodeSeconds: decodeSeconds, clock: clock))
+                                                                decodeSeconds: decodeSeconds))
                     } catch {
                         // RenderError does not know the file; every other error names it already.
                         outcome = .failed(input: item.input, message: error is RenderError ? "\(item.input): \(error)" : "\(error)")
@@ -185,15 +181,6 @@ public enum Batch {
         }
         if workers == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: work) }
         return state.outcomes.map { $0! }
-    }
-
-    /// `run` with one look for every item.
-    public static func run(_ items: [Item], options: RenderOptions, overwrite: Bool, pixelLimit: Int,
-                           decoder: RawDecoder = .inProcess, concurrency: Int = Executor.defaultThreads,
-                           format: OutputFileFormat = .png(.default), fit: OutputFit? = nil,
-                           progress: @escaping @Sendable (_ done: Int, _ total: Int, _ outcome: Outcome) -> Void = { _, _, _ in }) -> [Outcome] {
-        run(items, looks: [options], overwrite: overwrite, pixelLimit: pixelLimit, decoder: decoder, concurrency: concurrency,
-            format: format, fit: fit, progress: progress)
     }
 }
 

@@ -55,10 +55,16 @@ public enum Processor {
                                pixelLimit: Int = RawFile.defaultPixelLimit, decoder: RawDecoder = .inProcess,
                                format: OutputFileFormat = .png(PNGEncodingOptions()), fit: OutputFit? = nil) throws -> Result {
         try checkOutput(input: input, output: output, overwrite: overwrite)
+        let decoded = try decode(input, decoder: decoder, pixelLimit: pixelLimit)
+        return try render(decoded.raw, input: input, output: output, options: options, overwrite: overwrite, format: format, fit: fit,
+                          decodeSeconds: decoded.seconds)
+    }
+
+    /// `input` decoded by `decoder`, with the wall seconds it took.
+    public static func decode(_ input: String, decoder: RawDecoder, pixelLimit: Int) throws -> (raw: RawImage, seconds: Double) {
         var clock = DispatchTime.now()
         let raw = try decoder.decode(path: input, pixelLimit: pixelLimit)
-        return try render(raw, input: input, output: output, options: options, overwrite: overwrite, format: format, fit: fit,
-                          decodeSeconds: seconds(since: &clock), clock: clock)
+        return (raw, seconds(since: &clock))
     }
 
     /// The checks of an output made before its input is decoded: not the input itself, and
@@ -70,10 +76,10 @@ public enum Processor {
 
     /// Renders a decoded raw into `output` (checked by `checkOutput` first): `process` after
     /// its decode, and each further look of one raw in a batch (`Batch.run`), which decodes once.
-    /// `clock` is when the decode ended, `decodeSeconds` its wall time (0 for a raw reused).
+    /// `decodeSeconds` is the decode's wall time (0 for a raw reused), reported in the phases.
     public static func render(_ raw: RawImage, input: String, output: String, options: RenderOptions, overwrite: Bool,
                               format: OutputFileFormat = .png(PNGEncodingOptions()), fit: OutputFit? = nil,
-                              decodeSeconds: Double = 0, clock: DispatchTime = .now()) throws -> Result {
+                              decodeSeconds: Double = 0) throws -> Result {
         // Rendered and encoded in one streamed pass (`PNGRender`, `JPEGRender` or `TIFFRender`):
         // encoding threads render the rows they compress into small buffers, and the
         // file's bytes go out in order, so peak memory is the raw plus a band per thread, with no
@@ -82,7 +88,7 @@ public enum Processor {
         // is created. The raw comes from a `RawDecoder` (in-process LibRaw or the isolated decode
         // worker, docs/RELIABILITY.md).
         var phases = Phases()
-        var clock = clock
+        var clock = DispatchTime.now()
         phases.decode = decodeSeconds
         let size: (width: Int, height: Int)
         let encode: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void
