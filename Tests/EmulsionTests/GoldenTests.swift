@@ -103,7 +103,7 @@ final class GoldenTests: XCTestCase {
         let inP3 = try GoldenFixture.uniform(4, 4, (codes[0], codes[1], codes[2]), space: .displayP3)
         let c = try ImageComparison(approved: srgb, approvedSpace: .sRGB, actual: inP3, actualSpace: .displayP3, threshold: 1)
         XCTAssertLessThan(c.statistics.max, 0.01, "same colour, 16-bit rounding only")
-        let eight = ImageReduction.eightBit(srgb)
+        let eight = srgb.eightBit
         let d = try ImageComparison(approved: srgb, approvedSpace: .sRGB, actual: eight, actualSpace: .sRGB, threshold: 1)
         XCTAssertLessThan(d.statistics.max, 0.5, "8-bit rounding of a mid colour is well under a JND")
         XCTAssertGreaterThan(d.statistics.max, 0)
@@ -142,7 +142,7 @@ final class GoldenTests: XCTestCase {
         XCTAssertEqual(Array(r.samples[0..<3]), [6, 100, 1])
         // Block (1,0): x 2–3 → red 20, 30, 21, 31 → 25.5 → 26; blue 2, 3, 2, 3 → 2.5 → 3.
         XCTAssertEqual(Array(r.samples[3..<6]), [26, 100, 3])
-        XCTAssertEqual(ImageReduction.eightBit(PNGImage(width: 1, height: 1, bitDepth: 16, channels: 3, samples: [0, 65535, 32896])).samples, [0, 255, 128])
+        XCTAssertEqual(PNGImage(width: 1, height: 1, bitDepth: 16, channels: 3, samples: [0, 65535, 32896]).eightBit.samples, [0, 255, 128])
     }
 
     func testHeatMapColoursAndLegend() throws {

@@ -5,7 +5,7 @@ import EmulsionIO
 /// What: `reduced(_:maxSide:)` picks the smallest whole factor f with max(w, h) / f ≤ maxSide,
 /// drops the last w mod f columns and h mod f rows, and replaces each f×f block by the rounded mean
 /// of its encoded samples (integer arithmetic, so the result is the same on every machine).
-/// `preview8` rescales 16-bit codes to 8-bit (round(v·255/65535)).
+/// `preview` reduces and then makes 8-bit copies (`PNGImage.eightBit`: round(v·255/65535)).
 /// Why: golden cases keep approved images small (a case's `maxSize`), and the HTML report embeds
 /// previews. Averaging encoded values rather than linear light is a deliberate simplification: a
 /// golden test needs a deterministic function of the render, and any change to the render's pixels
@@ -55,16 +55,8 @@ public enum ImageReduction {
         return PNGImage(width: w, height: h, bitDepth: image.bitDepth, channels: 3, samples: out, iccProfile: image.iccProfile)
     }
 
-    /// An 8-bit copy (16-bit codes rescaled with rounding; 8-bit images unchanged), ICC kept.
-    public static func eightBit(_ image: PNGImage) -> PNGImage {
-        guard image.bitDepth == 16 else { return image }
-        let samples = image.samples.map { UInt16((UInt32($0) * 255 + 32767) / 65535) }
-        return PNGImage(width: image.width, height: image.height, bitDepth: 8, channels: image.channels,
-                        samples: samples, iccProfile: image.iccProfile)
-    }
-
     /// A preview for the report: reduced to `maxSide`, 8-bit.
     public static func preview(_ image: PNGImage, maxSide: Int) -> PNGImage {
-        eightBit(reduced(image, maxSide: maxSide))
+        reduced(image, maxSide: maxSide).eightBit
     }
 }

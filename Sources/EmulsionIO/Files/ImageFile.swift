@@ -35,13 +35,22 @@ public enum ImageFile {
         }
         guard namesJPEG(path) else { return try PNGFile.encode(image) }
         precondition(image.channels == 3, "a JPEG here is RGB")
-        let samples = image.bitDepth == 16 ? image.samples.map { UInt16((UInt32($0) * 255 + 32767) / 65535) } : image.samples
         var out: [UInt8] = []
-        try samples.withUnsafeBufferPointer { s in
+        try image.eightBit.samples.withUnsafeBufferPointer { s in
             let rowSamples = 3 * image.width
             try JPEGFile.encode(width: image.width, height: image.height, iccProfile: image.iccProfile,
                                 rows: { s.baseAddress! + $0.lowerBound * rowSamples }, to: { out.append(contentsOf: $0) })
         }
         return out
+    }
+}
+
+extension PNGImage {
+    /// An 8-bit copy: 16-bit codes rescaled with rounding, round(v · 255 / 65535), in integers;
+    /// an 8-bit image as it is. The ICC profile is kept.
+    public var eightBit: PNGImage {
+        guard bitDepth == 16 else { return self }
+        return PNGImage(width: width, height: height, bitDepth: 8, channels: channels,
+                        samples: samples.map { UInt16((UInt32($0) * 255 + 32767) / 65535) }, iccProfile: iccProfile)
     }
 }
