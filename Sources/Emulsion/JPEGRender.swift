@@ -26,7 +26,7 @@ public struct JPEGRender {
         rows = try StreamedRows(plan: try RenderPlan(raw: raw, options: options), options: options, fit: fit)
         (width, height) = (rows.width, rows.height)
         iccProfile = try options.space.iccProfile()
-        exif = metadata ? OutputMetadata.exif(raw.metadata, options: options, width: rows.width, height: rows.height, jpeg: true) : nil
+        exif = metadata ? OutputMetadata.exif(raw.metadata, options: options, width: rows.width, height: rows.height, container: .jpeg) : nil
         let recipe = Array(OutputMetadata.recipe(options).utf8)
         // A COM marker holds 65 533 bytes; a recipe is a few hundred (left out, never cut, if ever longer).
         comment = metadata && recipe.count <= 65_533 ? recipe : nil

@@ -29,9 +29,9 @@ public enum OutputMetadata {
     }
 
     /// The Exif block (TIFF structure) of an output `width` × `height` in `options`' space.
-    public static func exif(_ meta: ShotMetadata, options: RenderOptions, width: Int, height: Int, jpeg: Bool = false) -> [UInt8] {
-        ExifBlock.bytes(meta, width: width, height: height, sRGB: options.space == .sRGB, software: software,
-                        container: jpeg ? .jpeg : .png)
+    public static func exif(_ meta: ShotMetadata, options: RenderOptions, width: Int, height: Int,
+                            container: ExifBlock.Container = .png) -> [UInt8] {
+        ExifBlock.bytes(meta, width: width, height: height, sRGB: options.space == .sRGB, software: software, container: container)
     }
 
     /// The look as rendered, as a profile file's text.
