@@ -149,10 +149,9 @@ public struct OutputFit: Sendable, Equatable, CustomStringConvertible {
     /// "N" (the long side at most N, the short one too) or "WxH" (a box).
     public init(parsing text: String) throws {
         let parts = text.lowercased().split(separator: "x", omittingEmptySubsequences: false)
-        guard (1...2).contains(parts.count), let w = Int(parts[0]), let h = Int(parts.last!) else {
-            throw RenderError("--max-size \(text): expected N (the long side in pixels) or WxH, e.g. 2048 or 1920x1080")
+        guard (1...2).contains(parts.count), let w = Int(parts[0]), let h = Int(parts.last!), w >= 1, h >= 1 else {
+            throw RenderError("--max-size \(text): expected N (the long side in pixels) or WxH, e.g. 2048 or 1920x1080, each 1 or more")
         }
-        guard w >= 1, h >= 1 else { throw RenderError("--max-size \(text): expected sides of 1 pixel or more") }
         try self.init(maxWidth: w, maxHeight: h)
     }
 

@@ -94,8 +94,8 @@ struct ProcessRequest: Equatable {
         if let problem = DecoderOptions.megapixelProblem(maxMegapixels) { return problem }
         if output != nil && outputDirectory != nil { return "use either -o or --out-dir, not both" }
         if overwrite && skipExisting { return "use either --overwrite or --skip-existing, not both" }
-        if let maxSize, (try? OutputFit(parsing: maxSize)) == nil {
-            return "--max-size \(maxSize): expected N (the long side in pixels) or WxH, e.g. 2048 or 1920x1080, each 1 or more"
+        if let maxSize {
+            do { _ = try OutputFit(parsing: maxSize) } catch { return "\(error)" }
         }
         if output == "" || outputDirectory == "" || report == "" || inputs.contains("") { return "a file or folder name is empty" }
         return DecoderOptions.timeoutProblem(decodeTimeout)
