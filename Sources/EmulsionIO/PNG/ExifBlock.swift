@@ -19,8 +19,9 @@ public enum ExifBlock {
         /// A JPEG's APP1: also X/YResolution 72 dpi, ResolutionUnit, YCbCrPositioning centred
         /// (IFD0), ComponentsConfiguration Y Cb Cr and FlashpixVersion 1.0 (Exif IFD).
         case jpeg
-        /// A TIFF's own directories: FlashpixVersion, and no PixelX/YDimension (which Exif
-        /// allows only for compressed data; the TIFF's ImageWidth/ImageLength say it).
+        /// A TIFF's own directories: X/YResolution and ResolutionUnit (baseline TIFF requires
+        /// them), FlashpixVersion, and no PixelX/YDimension (which Exif allows only for
+        /// compressed data; the TIFF's ImageWidth/ImageLength say it).
         case tiff
     }
 
@@ -35,7 +36,8 @@ public enum ExifBlock {
                         container: Container) -> (ifd0: [DNGWriter.TIFFEntry], exif: [DNGWriter.TIFFEntry]) {
         typealias Entry = DNGWriter.TIFFEntry
         var ifd0: [Entry] = [.short(274, [1]), .ascii(305, software), .long(DNGWriter.TIFFBuilder.exifIFDTag, [0])]
-        if container == .jpeg { ifd0 += [.rational(282, [72]), .rational(283, [72]), .short(296, [2]), .short(531, [1])] }
+        if container != .png { ifd0 += [.rational(282, [72]), .rational(283, [72]), .short(296, [2])] }
+        if container == .jpeg { ifd0.append(.short(531, [1])) }
         if !meta.make.isEmpty { ifd0.append(.ascii(271, meta.make)) }
         if !meta.model.isEmpty { ifd0.append(.ascii(272, meta.model)) }
         // The capture time as the camera's clock showed it (`CaptureTime`), not read as UTC.

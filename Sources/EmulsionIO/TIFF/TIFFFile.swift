@@ -23,18 +23,14 @@ public enum TIFFFile {
         guard stripBytes < Int(UInt32.max) - (1 << 20) else {
             throw TIFFError(message: "\(width)×\(height) at \(bitDepth) bits is more than a TIFF's 4 GiB of offsets; write a PNG")
         }
-        typealias Entry = DNGWriter.TIFFEntry
-        let shotTags = Set(shot.ifd0.map(\.tag))
-        var ifd0: [Entry] = [
+        var ifd0: [DNGWriter.TIFFEntry] = [
             .long(256, [UInt32(width)]), .long(257, [UInt32(height)]),
             .short(258, [UInt16(bitDepth), UInt16(bitDepth), UInt16(bitDepth)]),
             .short(259, [1]), .short(262, [2]), .long(DNGWriter.TIFFBuilder.stripOffsetsTag, [0]),
             .short(277, [3]), .long(278, [UInt32(height)]), .long(279, [UInt32(stripBytes)]), .short(284, [1]),
-        ].filter { !shotTags.contains($0.tag) }
+        ] + shot.ifd0
         if !iccProfile.isEmpty { ifd0.append(.undefined(34675, iccProfile)) }
-        ifd0 += shot.ifd0
-        for (tag, entry) in [(282, Entry.rational(282, [72])), (283, .rational(283, [72])), (296, .short(296, [2]))]
-        where !shotTags.contains(UInt16(tag)) { ifd0.append(entry) }
+        precondition(Set(ifd0.map(\.tag)).count == ifd0.count, "a tag written twice")
         // One empty chunk: StripOffsets receives where the pixels will start, the end of these bytes.
         return DNGWriter.TIFFBuilder.build(ifd0: ifd0, exif: shot.exif, chunks: [[]])
     }
