@@ -34,6 +34,17 @@ final class CLITests: XCTestCase {
                                    environment: ["EMULSION_PROFILES": TestSupport.repositoryRoot.appendingPathComponent("Profiles").path])
     }
 
+    /// A folder `name` under `dir` (made with its parents) holding a copy of each sample, under the
+    /// name it maps to.
+    func folder(_ name: String, holding copies: KeyValuePairs<String, String>) throws -> URL {
+        let folder = dir.appendingPathComponent(name)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        for (sampleName, copyName) in copies {
+            try FileManager.default.copyItem(atPath: try sample(sampleName), toPath: folder.appendingPathComponent(copyName).path)
+        }
+        return folder
+    }
+
     func sample(_ name: String) throws -> String {
         let url = TestSupport.samplesDirectory.appendingPathComponent(name)
         guard FileManager.default.fileExists(atPath: url.path) else {
@@ -231,11 +242,8 @@ final class CLITests: XCTestCase {
     /// A folder stands for the raw files directly in it (InputFolders): by extension in any case,
     /// not hidden files (AppleDouble "._" copies), not sidecars, not subfolders.
     func testFolderInputsStandForTheirRawFiles() throws {
-        let shoot = dir.appendingPathComponent("shoot"), sub = shoot.appendingPathComponent("sub")
-        try FileManager.default.createDirectory(at: sub, withIntermediateDirectories: true)
-        try FileManager.default.copyItem(atPath: try sample("lg-g4_h815-lossy_linear.dng"), toPath: shoot.appendingPathComponent("b.dng").path)
-        try FileManager.default.copyItem(atPath: try sample("apple-quicktake_100-test100.qtk"), toPath: shoot.appendingPathComponent("a.QTK").path)
-        try FileManager.default.copyItem(atPath: try sample("kodak-dc50-sample.kdc"), toPath: sub.appendingPathComponent("c.kdc").path)
+        let shoot = try folder("shoot", holding: ["lg-g4_h815-lossy_linear.dng": "b.dng", "apple-quicktake_100-test100.qtk": "a.QTK"])
+        _ = try folder("shoot/sub", holding: ["kodak-dc50-sample.kdc": "c.kdc"])
         for junk in ["._b.dng", "b.dng.xmp", "notes.txt"] { try Data("not a raw".utf8).write(to: shoot.appendingPathComponent(junk)) }
         let out = dir.appendingPathComponent("developed")
         var r = try emulsion(["process", shoot.path, "--out-dir", out.path])
@@ -334,10 +342,8 @@ final class CLITests: XCTestCase {
     /// (BatchLooksTests holds each to the look alone, from one decode); a look named twice, an
     /// empty name and `-o` with several looks are refused up front.
     func testSeveralLooksInOneRun() throws {
-        let shoot = dir.appendingPathComponent("shoot"), out = dir.appendingPathComponent("looks")
-        try FileManager.default.createDirectory(at: shoot, withIntermediateDirectories: true)
-        try FileManager.default.copyItem(atPath: try sample("apple-quicktake_100-test100.qtk"), toPath: shoot.appendingPathComponent("a.qtk").path)
-        try FileManager.default.copyItem(atPath: try sample("kodak-dc50-sample.kdc"), toPath: shoot.appendingPathComponent("b.kdc").path)
+        let shoot = try folder("shoot", holding: ["apple-quicktake_100-test100.qtk": "a.qtk", "kodak-dc50-sample.kdc": "b.kdc"])
+        let out = dir.appendingPathComponent("looks")
         let custom = TestSupport.repositoryRoot.appendingPathComponent("Profiles/film-slide.json").path
         var r = try emulsion(["process", shoot.path, "--out-dir", out.path, "--profile", "leica-vibrant,\(custom)"])
         XCTAssertEqual(r.status, 0, r.stderr)
@@ -362,10 +368,7 @@ final class CLITests: XCTestCase {
     /// needs to retry the failures; a report path that cannot be written stops the run before it
     /// starts, not after the batch.
     func testReportSaysWhatHappenedToEachOutput() throws {
-        let shoot = dir.appendingPathComponent("shoot"), out = dir.appendingPathComponent("out")
-        try FileManager.default.createDirectory(at: shoot, withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
-        try FileManager.default.copyItem(atPath: try sample("apple-quicktake_100-test100.qtk"), toPath: shoot.appendingPathComponent("a.qtk").path)
+        let shoot = try folder("shoot", holding: ["apple-quicktake_100-test100.qtk": "a.qtk"]), out = try folder("out", holding: [:])
         try Data(repeating: 7, count: 4096).write(to: shoot.appendingPathComponent("b.dng"))
         try Data("done".utf8).write(to: out.appendingPathComponent("a-film-chrome.png"))
         let report = dir.appendingPathComponent("report.json").path
@@ -390,12 +393,9 @@ final class CLITests: XCTestCase {
     /// Resuming an interrupted batch: outputs that exist are finished files (they appear whole,
     /// by rename), so --skip-existing leaves their inputs alone and renders the rest.
     func testSkipExistingResumesABatch() throws {
-        let shoot = dir.appendingPathComponent("shoot"), out = dir.appendingPathComponent("out")
-        try FileManager.default.createDirectory(at: shoot, withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
-        try FileManager.default.copyItem(atPath: try sample("apple-quicktake_100-test100.qtk"), toPath: shoot.appendingPathComponent("a.qtk").path)
-        try FileManager.default.copyItem(atPath: try sample("kodak-dc50-sample.kdc"), toPath: shoot.appendingPathComponent("b.kdc").path)
-        try FileManager.default.copyItem(atPath: try sample("lg-g4_h815-lossy_linear.dng"), toPath: shoot.appendingPathComponent("c.dng").path)
+        let shoot = try folder("shoot", holding: ["apple-quicktake_100-test100.qtk": "a.qtk", "kodak-dc50-sample.kdc": "b.kdc",
+                                                  "lg-g4_h815-lossy_linear.dng": "c.dng"])
+        let out = try folder("out", holding: [:])
         // a.png is "done" (a marker the run must not touch); c.png is a folder, not a result.
         try Data("done".utf8).write(to: out.appendingPathComponent("a.png"))
         try FileManager.default.createDirectory(at: out.appendingPathComponent("c.png"), withIntermediateDirectories: true)
