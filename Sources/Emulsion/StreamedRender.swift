@@ -168,8 +168,7 @@ struct ReducedRendering: @unchecked Sendable {
 
     init(_ reduction: AreaReduction, space: OutputSpace, depth: OutputSink.Depth) throws {
         self.reduction = reduction
-        let curve = try space.embeddedProfile().transferCurve
-        decode = FloatTable((0...65535).map { Float(curve.decode(Double($0) / 65535)) })
+        decode = FloatTable(try space.decodingTable(bitDepth: 16).map(Float.init))
         encode = try space.outputEncoding().curve
         scale = depth == .sixteen ? 65535 : 255
     }

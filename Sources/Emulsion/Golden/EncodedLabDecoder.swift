@@ -32,7 +32,7 @@ public struct EncodedLabDecoder: Sendable {
         self.bitDepth = bitDepth
         let a = profile.linearToPCS.m
         m = (a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8])
-        table = Self.table(profile.transferCurve, bitDepth: bitDepth, key: "\(space.rawValue)/\(bitDepth)")
+        table = try space.decodingTable(bitDepth: bitDepth)
     }
 
     /// L*a*b* (D50) of one pixel's codes (each < 2^bitDepth).
@@ -54,29 +54,5 @@ public struct EncodedLabDecoder: Sendable {
             for i in stride(from: 0, to: s.count, by: 3) { out.append(lab(s[i], s[i + 1], s[i + 2])) }
         }
         return out
-    }
-
-    // Tables are shared between decoders of the same space and depth (built once per process).
-    private static let cache = TableCache()
-
-    private static func table(_ curve: TransferCurve, bitDepth: Int, key: String) -> [Double] {
-        cache.table(key) {
-            let maxCode = (1 << bitDepth) - 1
-            return (0...maxCode).map { curve.decode(Double($0) / Double(maxCode)) }
-        }
-    }
-
-    private final class TableCache: @unchecked Sendable {
-        private let lock = ThreadLock()
-        private var tables: [String: [Double]] = [:]
-
-        func table(_ key: String, build: () -> [Double]) -> [Double] {
-            lock.lock()
-            defer { lock.unlock() }
-            if let t = tables[key] { return t }
-            let t = build()
-            tables[key] = t
-            return t
-        }
     }
 }
