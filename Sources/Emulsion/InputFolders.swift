@@ -21,6 +21,12 @@ import Glibc
 /// same name in two subfolders does not meet in one output folder. A link to a folder is not
 /// followed in a walk (as `find` does not): a link to a parent would never end. Files come in
 /// name order, a folder's own files before its subfolders', so runs and shards agree.
+///
+/// A subfolder met in a walk that cannot be listed (a permission-denied folder on a shared
+/// drive, an I/O error on a failing card) does not stop the batch: it is returned in
+/// `Expansion.unlisted`, and the command says so, renders the rest and exits non-zero (as
+/// `rsync` and `find` go on past a folder they cannot read). A folder named on the command line
+/// that cannot be listed is still an error before anything runs: nothing of it could be done.
 public enum InputFolders {
     /// Lower-case raw extensions, after LibRaw's list of the formats it reads.
     public static let rawExtensions: Set<String> = [
@@ -42,33 +48,62 @@ public enum InputFolders {
         }
     }
 
+    /// A subfolder a walk could not list, and why (the system's reason).
+    public struct Unlisted: Sendable, Equatable {
+        public var folder: String
+        public var reason: String
+
+        public init(folder: String, reason: String) {
+            self.folder = folder
+            self.reason = reason
+        }
+
+        /// One line naming the folder and the problem.
+        public var message: String { "\(folder): cannot list this folder: \(reason)" }
+    }
+
+    /// What the inputs stand for: the files to render, and the subfolders that could not be read.
+    public struct Expansion: Sendable, Equatable {
+        public var files: [Found]
+        public var unlisted: [Unlisted]
+
+        public var paths: [String] { files.map(\.path) }
+    }
+
     /// `inputs` with each folder replaced by its raw files (and, when `recursive`, those of every
     /// subfolder below it); files stay as they are (whatever their extension: a file named on
-    /// purpose is tried). A folder that cannot be listed, or a named folder with no raw file
-    /// found, is an error naming it.
-    public static func expand(_ inputs: [String], recursive: Bool = false) throws -> [Found] {
-        var out: [Found] = []
+    /// purpose is tried). A named folder that cannot be listed, or one with no raw file found,
+    /// is an error naming it; a subfolder that cannot be listed is returned in `unlisted`.
+    /// `listing` names a folder's entries (the file system's, but for tests).
+    public static func expand(_ inputs: [String], recursive: Bool = false,
+                              listing: (String) throws -> [String] = { try FileManager.default.contentsOfDirectory(atPath: $0) }) throws -> Expansion {
+        var out = Expansion(files: [], unlisted: [])
         for input in inputs {
             var isFolder = false
             guard FileManager.default.fileExists(atPath: input, isDirectory: &isFolder), isFolder else {
-                out.append(Found(path: input))
+                out.files.append(Found(path: input))
                 continue
             }
-            let before = out.count
-            try walk(input, subfolder: "", recursive: recursive, into: &out)
-            guard out.count > before else {
+            let names: [String]
+            do { names = try listing(input) } catch {
+                throw RenderError(Unlisted(folder: input, reason: PlainFile.reason(for: error)).message)
+            }
+            let before = out.files.count, unlistedBefore = out.unlisted.count
+            walk(input, names: names, subfolder: "", recursive: recursive, listing: listing, into: &out)
+            guard out.files.count > before else {
+                let unread = out.unlisted[unlistedBefore...]
                 throw RenderError("\(input): a folder with no raw files in it " +
-                                  (recursive ? "or in its subfolders" : "(subfolders are not searched without --recursive)"))
+                                  (!recursive ? "(subfolders are not searched without --recursive)"
+                                   : unread.isEmpty ? "or in its subfolders"
+                                   : "or in the subfolders that could be listed (\(unread.first!.message)" +
+                                     (unread.count > 1 ? ", and \(unread.count - 1) more" : "") + ")"))
             }
         }
         return out
     }
 
-    private static func walk(_ folder: String, subfolder: String, recursive: Bool, into out: inout [Found]) throws {
-        let names: [String]
-        do { names = try FileManager.default.contentsOfDirectory(atPath: folder) } catch {
-            throw RenderError("\(folder): cannot list this folder: \(PlainFile.reason(for: error))")
-        }
+    private static func walk(_ folder: String, names: [String], subfolder: String, recursive: Bool,
+                             listing: (String) throws -> [String], into out: inout Expansion) {
         var subfolders: [String] = []
         for name in names.sorted() where !name.hasPrefix(".") {
             let path = join(folder, name)
@@ -83,12 +118,18 @@ public enum InputFolders {
                 // decoder names it in an error rather than the batch skipping it unseen.
                 guard let dot = name.lastIndex(of: "."),
                       rawExtensions.contains(name[name.index(after: dot)...].lowercased()) else { continue }
-                out.append(Found(path: path, subfolder: subfolder))
+                out.files.append(Found(path: path, subfolder: subfolder))
             }
         }
         for name in subfolders {
-            try walk(join(folder, name), subfolder: subfolder.isEmpty ? name : subfolder + "/" + name,
-                     recursive: true, into: &out)
+            let path = join(folder, name)
+            let names: [String]
+            do { names = try listing(path) } catch {
+                out.unlisted.append(Unlisted(folder: path, reason: PlainFile.reason(for: error)))
+                continue
+            }
+            walk(path, names: names, subfolder: subfolder.isEmpty ? name : subfolder + "/" + name,
+                 recursive: true, listing: listing, into: &out)
         }
     }
 

@@ -13,7 +13,9 @@ import Foundation
 ///
 /// One entry per planned output, in plan order, then the ones `--skip-existing` left alone:
 /// `input`, `output`, `profile`, `status` (`written`, `failed`, `skipped`), and for a written one
-/// its `width`, `height` and `seconds` per phase, for a failed one the `error` line the run printed.
+/// its `width`, `height` and `seconds` per phase, for a failed one the `error` line the run printed;
+/// last, each subfolder of a `--recursive` walk that could not be listed, as `input` (the folder),
+/// `status` `unread` and its `error` (no `output` or `profile`: nothing of it was planned).
 /// Written atomically when the batch ends, whatever the exit status (replacing an earlier report).
 struct BatchReport: Encodable {
     struct Seconds: Encodable {
@@ -25,8 +27,8 @@ struct BatchReport: Encodable {
 
     struct Entry: Encodable {
         let input: String
-        let output: String
-        let profile: String
+        var output: String?
+        var profile: String?
         let status: String
         var width: Int?
         var height: Int?
@@ -36,7 +38,7 @@ struct BatchReport: Encodable {
 
     let entries: [Entry]
 
-    init(items: [Batch.Item], outcomes: [Batch.Outcome], skipped: [Batch.Item], lookNames: [String]) {
+    init(items: [Batch.Item], outcomes: [Batch.Outcome], skipped: [Batch.Item], unlisted: [InputFolders.Unlisted], lookNames: [String]) {
         var entries: [Entry] = []
         for (item, outcome) in zip(items, outcomes) {
             let look = lookNames[item.look]
@@ -51,6 +53,9 @@ struct BatchReport: Encodable {
         }
         for item in skipped {
             entries.append(Entry(input: item.input, output: item.output, profile: lookNames[item.look], status: "skipped"))
+        }
+        for folder in unlisted {
+            entries.append(Entry(input: folder.folder, status: "unread", error: folder.message))
         }
         self.entries = entries
     }

@@ -32,10 +32,15 @@ struct InfoCommand: ParsableCommand {
     func run() throws {
         var reports: [RawInfo] = []
         var failed = 0
-        let files: [String]
-        do { files = try InputFolders.expand(self.files, recursive: recursive).map(\.path) } catch {
+        let expansion: InputFolders.Expansion
+        do { expansion = try InputFolders.expand(self.files, recursive: recursive) } catch {
             complain("emulsion: \(error)")
             throw ExitCode(2)
+        }
+        let files = expansion.paths
+        for folder in expansion.unlisted {
+            complain("emulsion: \(folder.message) (its raw files are not read)")
+            failed += 1
         }
         let decoder = decoding.decoder.serving(files: files.count)
         defer { decoder.finish() }

@@ -17,7 +17,7 @@ import Glibc
 struct ProcessCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "process",
-        abstract: "Render raw files to PNG.",
+        abstract: "Render raw files to PNG, JPEG or TIFF.",
         discussion: """
             With no input, renders Emulsion's synthetic colour-chart raw (written beside the output as \
             emulsion-synthetic-chart.dng) so there is always something to process.
@@ -94,7 +94,7 @@ struct ProcessCommand: ParsableCommand {
     @Flag(name: .customLong("skip-existing"), help: "Leave inputs whose output file already exists alone (to resume a batch); counted as skipped.")
     var skipExisting = false
 
-    @Option(help: "Also write what happened to each output as JSON to this file: input, output, profile, status (written, failed, skipped), size, seconds, error.")
+    @Option(help: "Also write what happened to each output as JSON to this file: input, output, profile, status (written, failed, skipped; unread for a subfolder that could not be listed), size, seconds, error.")
     var report: String?
 
     @Flag(help: "Print where each file's time went (decode, prepare, render+encode+write, sync) to standard error.")

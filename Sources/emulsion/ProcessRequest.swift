@@ -137,12 +137,12 @@ struct ProcessRequest: Equatable {
     /// when a file failed.
     func run() throws {
         // Folders become their raw files first: the worker is asked for the first file below.
-        let found: [InputFolders.Found]
-        do { found = try InputFolders.expand(self.inputs, recursive: recursive) } catch {
+        let expansion: InputFolders.Expansion
+        do { expansion = try InputFolders.expand(self.inputs, recursive: recursive) } catch {
             complain("emulsion: \(error)")
             throw ExitCode(2)
         }
-        let named = found.map(\.path)
+        let found = expansion.files, named = expansion.paths
         // A report that could not be written is said before anything runs, not after the batch.
         if let report, let problem = AtomicOutput.problem(replacing: report, overwrite: true) {
             complain("emulsion: --report: \(problem)")
@@ -257,6 +257,9 @@ struct ProcessRequest: Equatable {
         if workerAskedAhead { _ = try? space.outputEncoding() }
         Interrupts.install()
         let terminal = isatty(STDERR_FILENO) == 1
+        // Said once nothing can stop the run before its first file, so that an error of its own
+        // stays one line; the rest of the tree is rendered.
+        for folder in expansion.unlisted { complain("emulsion: \(folder.message) (its raw files are not rendered)") }
         let started = Date()
         let outcomes = Batch.run(items, looks: looks, overwrite: overwrite, pixelLimit: maxMegapixels * 1_000_000,
                                  decoder: decoder, concurrency: threads,
@@ -281,7 +284,8 @@ struct ProcessRequest: Equatable {
         if terminal { writeToStandardError("\r\u{1B}[K") }
         if let report {
             do {
-                let entries = BatchReport(items: items, outcomes: outcomes, skipped: skipped, lookNames: loaded.map(\.name))
+                let entries = BatchReport(items: items, outcomes: outcomes, skipped: skipped, unlisted: expansion.unlisted,
+                                          lookNames: loaded.map(\.name))
                 try AtomicOutput.write(try entries.json(), to: report, overwrite: true)
             } catch {
                 complain("emulsion: --report: \(error)")
@@ -291,15 +295,17 @@ struct ProcessRequest: Equatable {
         let failed = outcomes.filter { if case .failed = $0 { return true } else { return false } }.count
         let written = outcomes.count - failed
         let seconds = Date().timeIntervalSince(started)
-        if outcomes.count == 1, skipped.isEmpty, case .written(let r) = outcomes[0] {
+        let unread = expansion.unlisted.count
+        if outcomes.count == 1, skipped.isEmpty, unread == 0, case .written(let r) = outcomes[0] {
             print("\(r.output): \(r.width)×\(r.height), \(effectiveBits)-bit \(space.rawValue), profile \(loaded[items[0].look].name)")
-        } else if outcomes.isEmpty, skipped.count == 1 {
+        } else if outcomes.isEmpty, skipped.count == 1, unread == 0 {
             print("\(skipped[0].output): exists, \(skipped[0].input) skipped")
         } else {
             print("\(written) written, " + (skipExisting ? "\(skipped.count) skipped (output exists), " : "")
-                  + "\(failed) failed, \(CFormat.string("%.1f", seconds)) s" + (shard.map { " (shard \($0))" } ?? ""))
+                  + "\(failed) failed, " + (unread > 0 ? "\(unread) folder\(unread == 1 ? "" : "s") not read, " : "")
+                  + "\(CFormat.string("%.1f", seconds)) s" + (shard.map { " (shard \($0))" } ?? ""))
         }
-        if failed > 0 { throw ExitCode(1) }
+        if failed > 0 || unread > 0 { throw ExitCode(1) }
     }
     /// `--profile`'s looks: one name or path, a comma-separated list, or `all` (every shipped
     /// look). A value naming an existing file is one profile whatever its characters.

@@ -313,6 +313,53 @@ final class CLITests: XCTestCase {
         assertOneLineError(r, mentions: [empty.deletingLastPathComponent().path, "no raw files", "subfolders"], status: 2)
     }
 
+    /// A subfolder of a `--recursive` walk that cannot be listed (a permission-denied folder on a
+    /// shared drive) is named in one line, the rest of the tree is rendered, the summary counts it,
+    /// `--report` lists it as `unread`, and the exit status is 1 (InputFolders). Root lists a
+    /// mode-000 folder, so as root the run is made without capabilities (`setpriv`), which leaves
+    /// uid 0 to the permission bits as any user.
+    func testAnUnlistableSubfolderIsReportedAndTheRestRendered() throws {
+        let binary = try Self.builtBinary()
+        let card = try folder("card/100A", holding: ["apple-quicktake_100-test100.qtk": "IMG_1.qtk"]).deletingLastPathComponent()
+        let denied = try folder("card/101B", holding: ["apple-quicktake_100-test100.qtk": "IMG_2.qtk"])
+        _ = try folder("card/102C", holding: ["apple-quicktake_100-test100.qtk": "IMG_3.qtk"])
+        try FileManager.default.setAttributes([.posixPermissions: 0], ofItemAtPath: denied.path)
+        defer { try? FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: denied.path) }
+        let environment = ["EMULSION_PROFILES": TestSupport.repositoryRoot.appendingPathComponent("Profiles").path]
+        func run(_ arguments: [String]) throws -> TestSupport.RunResult {
+            guard geteuid() == 0 else { return try TestSupport.run(binary, arguments, timeout: 180, environment: environment) }
+            return try TestSupport.run("/usr/bin/setpriv", ["--bounding-set=-all", "--inh-caps=-all", "--", binary] + arguments,
+                                       timeout: 180, environment: environment)
+        }
+        // Where even that lists the folder (no setpriv, or capabilities that cannot be dropped),
+        // there is no unlistable folder to test with.
+        if geteuid() == 0 {
+            guard FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv"),
+                  let probe = try? TestSupport.run("/usr/bin/setpriv", ["--bounding-set=-all", "--inh-caps=-all", "--", "/bin/ls", denied.path]),
+                  probe.status != 0 else { throw XCTSkip("cannot make a folder unlistable for this user") }
+        }
+        let out = dir.appendingPathComponent("developed"), report = dir.appendingPathComponent("report.json").path
+        var r = try run(["process", "-r", card.path, "--out-dir", out.path, "--report", report])
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertEqual(r.stderr, "emulsion: \(denied.path): cannot list this folder: Permission denied (its raw files are not rendered)\n")
+        XCTAssertTrue(r.stdout.hasPrefix("2 written, 0 failed, 1 folder not read, "), r.stdout)
+        let written = try FileManager.default.subpathsOfDirectory(atPath: out.path).filter { $0.hasSuffix(".png") }.sorted()
+        XCTAssertEqual(written, ["100A/IMG_1.png", "102C/IMG_3.png"])
+        let entries = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: report))) as? [[String: Any]])
+        XCTAssertEqual(entries.map { $0["status"] as? String }, ["written", "written", "unread"])
+        XCTAssertEqual(entries.last?["input"] as? String, denied.path)
+        XCTAssertNil(entries.last?["output"])
+        XCTAssertEqual(entries.last?["error"] as? String, "\(denied.path): cannot list this folder: Permission denied")
+        // info reads the rest and fails the same way.
+        r = try run(["info", "-r", card.path])
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertEqual(r.stdout.split(separator: "\n").filter { $0.hasPrefix("File:") }.count, 2, r.stdout)
+        XCTAssertTrue(r.stderr.contains("\(denied.path): cannot list this folder: Permission denied"), r.stderr)
+        // The denied folder named itself: nothing of it could be done, refused before any decode.
+        r = try run(["process", denied.path, "--out-dir", out.path])
+        assertOneLineError(r, mentions: [denied.path, "cannot list this folder"], status: 2)
+    }
+
     /// `--max-size` fits the upright output into a box (AreaReductionTests holds the pixels to a
     /// linear-light reference); the Exif says the size written; a bad size is a usage error.
     func testMaxSizeFitsTheOutputIntoABox() throws {
