@@ -4,7 +4,8 @@ import EmulsionIO
 /// What `emulsion process` writes into a PNG beside the pixels and the ICC profile.
 ///
 /// - `eXIf`: the shot as the raw recorded it (`ExifBlock`: camera, exposure, ISO, capture time,
-///   lens), so a library of renders can still be sorted and searched.
+///   lens, artist, GPS location unless `RenderOptions.stripsLocation`), so a library of renders
+///   can still be sorted and searched.
 /// - `tEXt` Software: "Emulsion".
 /// - `iTXt` "Emulsion profile": the look exactly as rendered — every parameter that differs from
 ///   the built-in defaults after the profile's inheritance and every `--set`, as a profile file
@@ -17,6 +18,13 @@ import EmulsionIO
 /// Golden images and previews carry none of it: they are compared by pixels.
 public enum OutputMetadata {
     public static let software = "Emulsion"
+
+    /// The shot as an output of `options` records it: without its location when they strip it.
+    public static func shot(_ meta: ShotMetadata, options: RenderOptions) -> ShotMetadata {
+        var shot = meta
+        if options.stripsLocation { shot.location = nil }
+        return shot
+    }
 
     public static func chunks(_ meta: ShotMetadata, options: RenderOptions, width: Int, height: Int) -> [PNGChunk] {
         var chunks = [
@@ -31,7 +39,8 @@ public enum OutputMetadata {
     /// The Exif block (TIFF structure) of an output `width` × `height` in `options`' space.
     public static func exif(_ meta: ShotMetadata, options: RenderOptions, width: Int, height: Int,
                             container: ExifBlock.Container = .png) -> [UInt8] {
-        ExifBlock.bytes(meta, width: width, height: height, sRGB: options.space == .sRGB, software: software, container: container)
+        ExifBlock.bytes(shot(meta, options: options), width: width, height: height, sRGB: options.space == .sRGB,
+                        software: software, container: container)
     }
 
     /// The look as rendered, as a profile file's text.

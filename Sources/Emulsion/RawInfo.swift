@@ -52,6 +52,9 @@ public struct RawInfo: Codable, Sendable {
     public var aperture: Float
     public var focalLength: Float
     public var lens: String
+    public var artist: String?
+    /// Where the shot was taken, as recorded (`GPSLocation`); nil for no GPS data.
+    public var location: GPSLocation?
     public var timestamp: String?
 
     public init(path: String, raw: RawImage) {
@@ -102,6 +105,8 @@ public struct RawInfo: Codable, Sendable {
         aperture = m.aperture
         focalLength = m.focalLength
         lens = m.lens
+        artist = m.artist.isEmpty ? nil : m.artist
+        location = m.location
         if m.timestamp > 0 {
             // The camera's clock, without a zone designator (it has none): `CaptureTime`.
             timestamp = CaptureTime.iso8601(m.timestamp)
@@ -146,9 +151,26 @@ public struct RawInfo: Codable, Sendable {
             "Aperture:        f/\(CFormat.string("%.1f", aperture))",
             "Focal length:    \(CFormat.string("%.1f", focalLength)) mm",
             "Lens:            \(lens.isEmpty ? "—" : lens)",
+            "Artist:          \(artist ?? "—")",
+            "Location:        \(location.map(Self.describe) ?? "—")",
             "Timestamp:       \(timestamp ?? "—")",
         ]
         return lines.joined(separator: "\n")
+    }
+}
+
+extension RawInfo {
+    /// "48.858370° N, 2.294481° E, 35.0 m, fix at 19:45:27 UTC", of the parts recorded.
+    static func describe(_ location: GPSLocation) -> String {
+        var parts: [String] = []
+        if let latitude = location.latitude { parts.append(CFormat.string("%.6f° ", abs(latitude)) + (latitude < 0 ? "S" : "N")) }
+        if let longitude = location.longitude { parts.append(CFormat.string("%.6f° ", abs(longitude)) + (longitude < 0 ? "W" : "E")) }
+        if let altitude = location.altitude { parts.append(CFormat.string("%.1f m", altitude)) }
+        if let t = location.secondsOfDay {
+            let whole = Int(t.rounded(.down))
+            parts.append(CFormat.string("fix at %02d:%02d:%02d UTC", whole / 3600, whole / 60 % 60, whole % 60))
+        }
+        return parts.joined(separator: ", ")
     }
 }
 

@@ -12,6 +12,9 @@ public struct RenderOptions: Sendable {
     public var cameraProfile: CameraProfile?
     /// Render through this phone ISP's precision (`--device`, `DevicePipeline`); nil for the normal engine.
     public var device: DeviceDescription?
+    /// Leave the shot's GPS location out of the output's metadata (`--strip-location`): a render
+    /// to share without where it was taken. The pixels do not change.
+    public var stripsLocation = false
 
     public init(profile: Profile = .defaults, space: OutputSpace = .sRGB, depth: OutputSink.Depth = .sixteen,
                 engine: Engine = .simd, threads: Int = Executor.defaultThreads, cameraProfile: CameraProfile? = nil) {

@@ -23,7 +23,7 @@ public struct TIFFRender {
         (width, height) = (rows.width, rows.height)
         eightBit = options.depth == .eight
         header = try TIFFFile.header(width: width, height: height, bitDepth: options.depth.rawValue,
-                                     iccProfile: try options.space.iccProfile(), shot: raw.metadata,
+                                     iccProfile: try options.space.iccProfile(), shot: OutputMetadata.shot(raw.metadata, options: options),
                                      sRGB: options.space == .sRGB, software: OutputMetadata.software)
     }
 

@@ -109,6 +109,7 @@ extension ProcessRequest {
             "--report": text("report") { $0.report = $1 },
             "--overwrite": flag("overwrite") { $0.overwrite = true },
             "--skip-existing": flag("skip-existing") { $0.skipExisting = true },
+            "--strip-location": flag("strip-location") { $0.stripLocation = true },
             "--timings": flag("timings") { $0.timings = true },
             "--max-megapixels": integer("max-megapixels") { $0.maxMegapixels = $1 },
             "--decode-timeout": value("decode-timeout", { Double($0) }) { $0.decodeTimeout = $1 },

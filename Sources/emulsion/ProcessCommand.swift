@@ -97,6 +97,9 @@ struct ProcessCommand: ParsableCommand {
     @Option(help: "Also write what happened to each output as JSON to this file: input, output, profile, status (written, failed, skipped; unread for a subfolder that could not be listed), size, seconds, error.")
     var report: String?
 
+    @Flag(name: .customLong("strip-location"), help: "Leave the GPS location out of the outputs' metadata (the rest of the shot's Exif stays).")
+    var stripLocation = false
+
     @Flag(help: "Print where each file's time went (decode, prepare, render+encode+write, sync) to standard error.")
     var timings = false
 
@@ -109,7 +112,7 @@ struct ProcessCommand: ParsableCommand {
         ProcessRequest(inputs: inputs, recursive: recursive, output: output, outputDirectory: outputDirectory, profile: profile, overrides: overrides,
                        demosaic: demosaic, highlights: highlights, wb: wb, wbRect: wbRect, dcp: dcp, device: device,
                        space: space, bits: bits, format: format, quality: quality, engine: engine, pngLevel: pngLevel, threads: threads, shard: shard, maxSize: maxSize, report: report,
-                       overwrite: overwrite, skipExisting: skipExisting, timings: timings, maxMegapixels: maxMegapixels,
+                       overwrite: overwrite, skipExisting: skipExisting, stripLocation: stripLocation, timings: timings, maxMegapixels: maxMegapixels,
                        decodeTimeout: decoding.decodeTimeout, inProcessDecoder: decoding.inProcess)
     }
 

@@ -43,6 +43,7 @@ struct ProcessRequest: Equatable {
     var report: String?
     var overwrite = false
     var skipExisting = false
+    var stripLocation = false
     var timings = false
     var maxMegapixels = RawFile.defaultPixelLimit / 1_000_000
     var decodeTimeout: Double = 120
@@ -212,6 +213,7 @@ struct ProcessRequest: Equatable {
             var options = RenderOptions(profile: look, space: space, depth: effectiveBits == 8 ? .eight : .sixteen,
                                         engine: engine, threads: threads, cameraProfile: cameraProfile)
             options.device = deviceDescription
+            options.stripsLocation = stripLocation
             return options
         }
         if let outputDirectory, !FileManager.default.fileExists(atPath: outputDirectory) {

@@ -53,6 +53,7 @@ final class ProcessArgumentScannerTests: XCTestCase {
             ["x.dng", "--dcp", "cam.dcp", "--device", "ideal", "--shard", "2/8", "--decode-timeout", "30", "--in-process-decoder"],
             ["x.dng", "--decode-timeout=0.5", "--space=prophoto", "--engine=simd"],
             ["in/", "--out-dir", "out", "--skip-existing"],
+            ["-r", "card/", "--out-dir", "out", "--strip-location", "--format", "jpeg"],
         ]
         for arguments in lines {
             let scanned = ProcessRequest(scanning: arguments)
@@ -98,7 +99,7 @@ final class ProcessArgumentScannerTests: XCTestCase {
             "--engine": ["simd", "scalar", "SIMD"], "--png-level": ["0", "1", "9", "11"], "--threads": ["1", "2", "0", "64"],
             "--shard": ["1/2"], "--max-megapixels": ["1", "100", "0", "99999999999999"], "--decode-timeout": ["1", "0.25", "1e3", "0", "abc"],
         ]
-        let flags = ["--overwrite", "--timings", "--in-process-decoder", "--skip-existing"]
+        let flags = ["--overwrite", "--timings", "--in-process-decoder", "--skip-existing", "--strip-location", "-r"]
         let strays = ["a.dng", "b.nef", "help", "-", "--", "-z", "--nope", "-h"]
         var generator = SplitMix64(seed: 0x5EED_CAFE)
         var accepted = 0, declined = 0

@@ -132,6 +132,10 @@ public struct ShotMetadata: Sendable, Equatable, Codable {
     public var aperture: Float = 0
     public var focalLength: Float = 0
     public var lens: String = ""
+    /// Who took it, as the camera's owner set it (Exif Artist), empty when not recorded.
+    public var artist: String = ""
+    /// Where it was taken (the GPS IFD), nil when the file records no position or time of fix.
+    public var location: GPSLocation?
     /// Seconds since 1970 (UTC as recorded; cameras rarely record a zone), 0 when unknown.
     public var timestamp: Int = 0
     public var orientation: Orientation = .normal

@@ -77,8 +77,9 @@ public enum DNGWriter {
                         .long(324, [UInt32](repeating: 0, count: chunks.count)),  // TileOffsets: patched by the builder
                         .long(325, chunks.map { UInt32($0.count) })]
         }
+        if !image.metadata.artist.isEmpty { entries.append(.ascii(315, image.metadata.artist)) }
         return TIFFBuilder.build(ifd0: entries, exif: exifEntries(image.metadata, taken: image.metadata.timestamp != 0 ? exifDate(image.metadata.timestamp) : nil),
-                                 chunks: chunks)
+                                 gps: gpsEntries(image.metadata.location), chunks: chunks)
     }
 
     /// Writes the DNG to `url`, replacing any file there.
@@ -262,6 +263,32 @@ public enum DNGWriter {
         return e
     }
 
+    /// The GPS IFD's entries (Exif 2.32 §4.6.6): GPSVersionID 2.3.0.0, then each part of the
+    /// location recorded: latitude and longitude as a reference letter and degrees, minutes,
+    /// seconds (`GPSLocation.sexagesimal`), altitude as above/below sea level and metres,
+    /// the time of the fix as UTC hours, minutes, seconds. None for no location.
+    static func gpsEntries(_ location: GPSLocation?) -> [TIFFEntry] {
+        guard let location, !location.isEmpty else { return [] }
+        var e: [TIFFEntry] = [.byte(0, [2, 3, 0, 0])]
+        func angle(_ refTag: UInt16, _ value: Double?, positive: String, negative: String) {
+            guard let value else { return }
+            let a = GPSLocation.sexagesimal(value)
+            e.append(.ascii(refTag, value < 0 ? negative : positive))
+            e.append(.rational(refTag + 1, [a.degrees, a.minutes, a.seconds]))
+        }
+        angle(1, location.latitude, positive: "N", negative: "S")
+        angle(3, location.longitude, positive: "E", negative: "W")
+        if let altitude = location.altitude {
+            e.append(.byte(5, [altitude < 0 ? 1 : 0]))
+            e.append(.rational(6, [abs(altitude)]))
+        }
+        if let t = location.secondsOfDay {
+            let hours = (t / 3600).rounded(.down), minutes = ((t - hours * 3600) / 60).rounded(.down)
+            e.append(.rational(7, [hours, minutes, t - hours * 3600 - minutes * 60]))
+        }
+        return e
+    }
+
     /// "YYYY:MM:DD HH:MM:SS" (EXIF 2.3 §4.6.5) for seconds since 1970 UTC; days → civil date by
     /// Howard Hinnant's `civil_from_days`, so no calendar or time-zone lookup is involved.
     static func exifDate(_ seconds: Int) -> String {
@@ -362,16 +389,21 @@ extension DNGWriter {
         static let stripOffsetsTag: UInt16 = 273
         static let tileOffsetsTag: UInt16 = 324
         static let exifIFDTag: UInt16 = 34665
+        static let gpsIFDTag: UInt16 = 34853
 
         /// `chunks` (the strip, or the tiles) follow the directories, each at a 16-byte boundary;
-        /// StripOffsets or TileOffsets receive where each starts.
-        static func build(ifd0 entries0: [TIFFEntry], exif entriesExif: [TIFFEntry], chunks: [[UInt8]]) -> [UInt8] {
-            let ifd0 = entries0.sorted { $0.tag < $1.tag }
+        /// StripOffsets or TileOffsets receive where each starts. A GPS IFD is written when `gps`
+        /// has entries, and IFD0 then points to it (Exif 2.32 §4.6.3, tag 34853).
+        static func build(ifd0 entries0: [TIFFEntry], exif entriesExif: [TIFFEntry], gps entriesGPS: [TIFFEntry] = [],
+                          chunks: [[UInt8]]) -> [UInt8] {
+            let ifd0 = (entriesGPS.isEmpty ? entries0 : entries0 + [.long(gpsIFDTag, [0])]).sorted { $0.tag < $1.tag }
             let exif = entriesExif.sorted { $0.tag < $1.tag }
+            let gps = entriesGPS.sorted { $0.tag < $1.tag }
             let ifd0Offset = 8
             let exifOffset = align(ifd0Offset + size(of: ifd0), to: 2)
+            let gpsOffset = align(exifOffset + size(of: exif), to: 2)
             var chunkOffsets: [Int] = []
-            var end = align(exifOffset + size(of: exif), to: 16)
+            var end = align(gpsOffset + (gps.isEmpty ? 0 : size(of: gps)), to: 16)
             for chunk in chunks {
                 chunkOffsets.append(end)
                 end = align(end + chunk.count, to: 16)
@@ -383,12 +415,17 @@ extension DNGWriter {
                     patched[i].payload = chunkOffsets.flatMap { le32(UInt32($0)) }
                 }
                 if patched[i].tag == exifIFDTag { patched[i].payload = le32(UInt32(exifOffset)) }
+                if patched[i].tag == gpsIFDTag { patched[i].payload = le32(UInt32(gpsOffset)) }
             }
             var out: [UInt8] = [UInt8(ascii: "I"), UInt8(ascii: "I")] + le16(42) + le32(UInt32(ifd0Offset))
             out.reserveCapacity(end)
             append(patched, at: ifd0Offset, to: &out)
             pad(&out, to: exifOffset)
             append(exif, at: exifOffset, to: &out)
+            if !gps.isEmpty {
+                pad(&out, to: gpsOffset)
+                append(gps, at: gpsOffset, to: &out)
+            }
             for (chunk, offset) in zip(chunks, chunkOffsets) {
                 pad(&out, to: offset)
                 out.append(contentsOf: chunk)

@@ -6,7 +6,8 @@ import EmulsionCore
 /// Orientation 1 (the pixels are already upright), Software — and an Exif IFD — ExifVersion,
 /// ExposureTime, FNumber, ISO, DateTimeOriginal, FocalLength, LensModel, ColorSpace (1 for an sRGB
 /// output, 0xFFFF "uncalibrated" for any other: Exif has no code for them, the iCCP profile
-/// says what they are) and the pixel dimensions. Fields the raw did not record are left out.
+/// says what they are) and the pixel dimensions; Artist (IFD0) and a GPS IFD (`GPSLocation`)
+/// where the raw recorded them. Fields the raw did not record are left out.
 /// Why: darktable and RawTherapee keep a photo's capture data in their exports; a library of
 /// thousands of renders without it cannot be sorted by date or searched by lens.
 /// Written by the same TIFF builder as Emulsion's DNGs (`DNGWriter.TIFFBuilder`).
@@ -28,18 +29,20 @@ public enum ExifBlock {
     public static func bytes(_ meta: ShotMetadata, width: Int, height: Int, sRGB: Bool, software: String,
                              container: Container = .png) -> [UInt8] {
         let tags = entries(meta, width: width, height: height, sRGB: sRGB, software: software, container: container)
-        return DNGWriter.TIFFBuilder.build(ifd0: tags.ifd0, exif: tags.exif, chunks: [])
+        return DNGWriter.TIFFBuilder.build(ifd0: tags.ifd0, exif: tags.exif, gps: tags.gps, chunks: [])
     }
 
-    /// The entries of IFD0 and of the Exif IFD (a TIFF output puts them in its own directories).
+    /// The entries of IFD0, of the Exif IFD and of the GPS IFD (a TIFF output puts them in its
+    /// own directories).
     static func entries(_ meta: ShotMetadata, width: Int, height: Int, sRGB: Bool, software: String,
-                        container: Container) -> (ifd0: [DNGWriter.TIFFEntry], exif: [DNGWriter.TIFFEntry]) {
+                        container: Container) -> (ifd0: [DNGWriter.TIFFEntry], exif: [DNGWriter.TIFFEntry], gps: [DNGWriter.TIFFEntry]) {
         typealias Entry = DNGWriter.TIFFEntry
         var ifd0: [Entry] = [.short(274, [1]), .ascii(305, software), .long(DNGWriter.TIFFBuilder.exifIFDTag, [0])]
         if container != .png { ifd0 += [.rational(282, [72]), .rational(283, [72]), .short(296, [2])] }
         if container == .jpeg { ifd0.append(.short(531, [1])) }
         if !meta.make.isEmpty { ifd0.append(.ascii(271, meta.make)) }
         if !meta.model.isEmpty { ifd0.append(.ascii(272, meta.model)) }
+        if !meta.artist.isEmpty { ifd0.append(.ascii(315, meta.artist)) }
         // The capture time as the camera's clock showed it (`CaptureTime`), not read as UTC.
         var exif = DNGWriter.exifEntries(meta, taken: CaptureTime.exif(meta.timestamp))
         exif.append(.short(40961, [sRGB ? 1 : 0xFFFF]))
@@ -49,6 +52,6 @@ public enum ExifBlock {
         }
         if container == .jpeg { exif.append(.undefined(37121, [1, 2, 3, 0])) }
         if container != .png { exif.append(.undefined(40960, Array("0100".utf8))) }
-        return (ifd0, exif)
+        return (ifd0, exif, DNGWriter.gpsEntries(meta.location))
     }
 }

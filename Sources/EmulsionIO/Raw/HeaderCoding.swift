@@ -211,6 +211,12 @@ extension WireWriter {
         string(m.make); string(m.model); string(m.software)
         float(m.iso); float(m.shutterSeconds); float(m.aperture); float(m.focalLength)
         string(m.lens)
+        string(m.artist)
+        optional(m.location) { writer, location in
+            for part in [location.latitude, location.longitude, location.altitude, location.secondsOfDay] {
+                writer.optional(part) { $0.double($1) }
+            }
+        }
         int(m.timestamp)
         byte(UInt8(m.orientation.rawValue))
         double(m.pixelAspect)
@@ -298,6 +304,11 @@ extension WireReader {
         m.make = try string(); m.model = try string(); m.software = try string()
         m.iso = try float(); m.shutterSeconds = try float(); m.aperture = try float(); m.focalLength = try float()
         m.lens = try string()
+        m.artist = try string()
+        m.location = try optional { reader in
+            GPSLocation(latitude: try reader.optional { try $0.double() }, longitude: try reader.optional { try $0.double() },
+                        altitude: try reader.optional { try $0.double() }, secondsOfDay: try reader.optional { try $0.double() })
+        }
         m.timestamp = try int()
         guard let orientation = Orientation(rawValue: Int(try byte())) else { throw WireError.malformed }
         m.orientation = orientation

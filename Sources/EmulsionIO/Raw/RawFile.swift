@@ -601,6 +601,17 @@ public enum RawFile {
         m.aperture = other.aperture
         m.focalLength = other.focal_len
         m.lens = String(cString: emulsion_lens_name(h)).trimmingWhitespace()
+        m.artist = text(other.artist)
+        let gps = other.parsed_gps
+        if gps.gpsparsed != 0 {
+            func parts<T>(_ tuple: T) -> [Double] { withUnsafeBytes(of: tuple) { Array($0.bindMemory(to: Float.self)).map(Double.init) } }
+            func letter(_ c: CChar) -> Character? { c > 0 ? Character(Unicode.Scalar(UInt8(c))) : nil }
+            // LibRaw reports an absent altitude as 0: sea level written as such is lost with it.
+            m.location = GPSLocation(latitude: parts(gps.latitude), latitudeRef: letter(gps.latref),
+                                     longitude: parts(gps.longitude), longitudeRef: letter(gps.longref),
+                                     altitude: gps.altitude != 0 ? Double(gps.altitude) : nil, belowSeaLevel: gps.altref == 1,
+                                     time: parts(gps.gpstimestamp))
+        }
         m.timestamp = Int(other.timestamp)
         m.orientation = orientation(fromLibRawFlip: Int(sizes.flip))
         m.pixelAspect = sizes.pixel_aspect > 0 && sizes.pixel_aspect.isFinite ? sizes.pixel_aspect : 1

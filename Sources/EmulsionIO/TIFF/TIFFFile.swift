@@ -2,7 +2,7 @@ import EmulsionCore
 
 /// Uncompressed RGB TIFF 6.0 for `emulsion process --format tiff`: 8 or 16 bits per sample,
 /// little-endian ("II"), chunky (RGBRGB…), one strip, the ICC profile in tag 34675 and the shot's
-/// Exif (the same entries a PNG's eXIf holds) in IFD0 and an Exif IFD.
+/// Exif (the same entries a PNG's eXIf holds) in IFD0, an Exif IFD and, with a location, a GPS IFD.
 ///
 /// Why uncompressed: a TIFF is what editors (Photoshop, Affinity, GIMP, Hugin) take in for more
 /// work, where the file is an intermediate; storing is the fastest export there is (FIELD.md:
@@ -32,7 +32,7 @@ public enum TIFFFile {
         if !iccProfile.isEmpty { ifd0.append(.undefined(34675, iccProfile)) }
         precondition(Set(ifd0.map(\.tag)).count == ifd0.count, "a tag written twice")
         // One empty chunk: StripOffsets receives where the pixels will start, the end of these bytes.
-        return DNGWriter.TIFFBuilder.build(ifd0: ifd0, exif: shot.exif, chunks: [[]])
+        return DNGWriter.TIFFBuilder.build(ifd0: ifd0, exif: shot.exif, gps: shot.gps, chunks: [[]])
     }
 }
 
