@@ -5,6 +5,7 @@ import Foundation
 #endif
 import Dispatch
 import EmulsionCore
+import EmulsionIO
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -76,15 +77,7 @@ public enum AtomicOutput {
             let incremental = IncrementalSync(fd: fd, flush: backgroundFlush)
             defer { try? incremental.finish() }
             try produce { buffer in
-                var offset = 0
-                while offset < buffer.count {
-                    let n = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-                    if n < 0 {
-                        if errno == EINTR { continue }
-                        throw OutputError(path: path, problem: "write failed: \(errnoText())")
-                    }
-                    offset += n
-                }
+                guard PlainFile.write(buffer, to: fd) else { throw OutputError(path: path, problem: "write failed: \(errnoText())") }
                 incremental.wrote(buffer.count)
             }
             let syncStarted = DispatchTime.now()

@@ -70,6 +70,7 @@ public enum Processor {
     /// The checks of an output made before its input is decoded: not the input itself, and
     /// nothing in the way that `overwrite` does not allow replacing.
     public static func checkOutput(input: String, output: String, overwrite: Bool) throws {
+        if output == StandardOutput.name { return }
         try refuseOverwritingInput(input: input, output: output)
         if let problem = AtomicOutput.problem(replacing: output, overwrite: overwrite) { throw problem }
     }
@@ -118,7 +119,11 @@ public enum Processor {
         }
         phases.prepare = seconds(since: &clock)
         let sync = AtomicOutput.SyncTime()
-        try AtomicOutput.write(to: output, overwrite: overwrite, syncTime: sync) { emit in try encode(emit) }
+        if output == StandardOutput.name {
+            try StandardOutput.write { emit in try encode(emit) }
+        } else {
+            try AtomicOutput.write(to: output, overwrite: overwrite, syncTime: sync) { emit in try encode(emit) }
+        }
         phases.sync = sync.seconds
         phases.renderAndEncode = seconds(since: &clock) - sync.seconds
         return Result(input: input, output: output, width: size.width, height: size.height, phases: phases)

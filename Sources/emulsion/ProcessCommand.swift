@@ -31,7 +31,7 @@ struct ProcessCommand: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Also take the raw files in every subfolder of a folder given; outputs mirror the subfolders below the output folder.")
     var recursive = false
 
-    @Option(name: .shortAndLong, help: "Output file (one input only; .png, .jpg or .tif picks the format).")
+    @Option(name: .shortAndLong, help: "Output file (one input only; .png, .jpg or .tif picks the format; - writes to standard output).")
     var output: String?
 
     @Option(name: .customLong("out-dir"), help: "Folder for outputs, named after each input (created if missing; default: current folder).")

@@ -95,6 +95,7 @@ struct ProcessRequest: Equatable {
         if let problem = DecoderOptions.megapixelProblem(maxMegapixels) { return problem }
         if output != nil && outputDirectory != nil { return "use either -o or --out-dir, not both" }
         if overwrite && skipExisting { return "use either --overwrite or --skip-existing, not both" }
+        if output == StandardOutput.name && skipExisting { return "--skip-existing has no file to find when writing to standard output (-o -)" }
         if let maxSize {
             do { _ = try OutputFit(parsing: maxSize) } catch { return "\(error)" }
         }
@@ -137,6 +138,14 @@ struct ProcessRequest: Equatable {
     /// problem before any file is tried (an input folder, profile, device, output folder, plan) and 1
     /// when a file failed.
     func run() throws {
+        // An image on standard output: never onto a terminal, and nothing else on it (the
+        // summary line goes to standard error).
+        let toStandardOutput = output == StandardOutput.name
+        if toStandardOutput, let refusal = StandardOutput.refusalForTerminal {
+            complain("emulsion: \(refusal)")
+            throw ExitCode(2)
+        }
+        let say: (String) -> Void = toStandardOutput ? { complain($0) } : { print($0) }
         // Folders become their raw files first: the worker is asked for the first file below.
         let expansion: InputFolders.Expansion
         do { expansion = try InputFolders.expand(self.inputs, recursive: recursive) } catch {
@@ -299,11 +308,11 @@ struct ProcessRequest: Equatable {
         let seconds = Date().timeIntervalSince(started)
         let unread = expansion.unlisted.count
         if outcomes.count == 1, skipped.isEmpty, unread == 0, case .written(let r) = outcomes[0] {
-            print("\(r.output): \(r.width)×\(r.height), \(effectiveBits)-bit \(space.rawValue), profile \(loaded[items[0].look].name)")
+            say("\(toStandardOutput ? "standard output" : r.output): \(r.width)×\(r.height), \(effectiveBits)-bit \(space.rawValue), profile \(loaded[items[0].look].name)")
         } else if outcomes.isEmpty, skipped.count == 1, unread == 0 {
-            print("\(skipped[0].output): exists, \(skipped[0].input) skipped")
+            say("\(skipped[0].output): exists, \(skipped[0].input) skipped")
         } else {
-            print("\(written) written, " + (skipExisting ? "\(skipped.count) skipped (output exists), " : "")
+            say("\(written) written, " + (skipExisting ? "\(skipped.count) skipped (output exists), " : "")
                   + "\(failed) failed, " + (unread > 0 ? "\(unread) folder\(unread == 1 ? "" : "s") not read, " : "")
                   + "\(CFormat.string("%.1f", seconds)) s" + (shard.map { " (shard \($0))" } ?? ""))
         }

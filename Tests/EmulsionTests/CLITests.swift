@@ -360,6 +360,38 @@ final class CLITests: XCTestCase {
         assertOneLineError(r, mentions: [denied.path, "cannot list this folder"], status: 2)
     }
 
+    /// `-o -` writes the image to standard output (`StandardOutput`), as `dcraw -c` does: the same
+    /// bytes as the file `-o NAME` writes, through a pipe or a redirect, the summary on standard
+    /// error; a terminal, several inputs or `--skip-existing` are refused before any work.
+    func testStandardOutputTakesTheImage() throws {
+        let binary = try Self.builtBinary()
+        let input = try sample("google-pixel_7-digizoom_crop.dng")
+        let environment = ["EMULSION_PROFILES": TestSupport.repositoryRoot.appendingPathComponent("Profiles").path]
+        for (name, extra) in [("ref.png", [String]()), ("ref.jpg", ["--format", "jpeg"])] {
+            let reference = dir.appendingPathComponent(name).path, piped = dir.appendingPathComponent("piped-" + name).path
+            var r = try emulsion(["process", input, "-o", reference])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            let line = ([binary, "process", input, "-o", "-"] + extra).map { "'\($0)'" }.joined(separator: " ")
+            r = try TestSupport.run("/bin/sh", ["-c", line + " | cat > '\(piped)'"], environment: environment)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            XCTAssertEqual(r.stdout, "")
+            XCTAssertTrue(r.stderr.hasPrefix("standard output: 382×510, "), r.stderr)
+            XCTAssertTrue(try Data(contentsOf: URL(fileURLWithPath: piped)) == Data(contentsOf: URL(fileURLWithPath: reference)), name)
+        }
+        let other = try sample("kodak-dc50-sample.kdc")
+        var r = try emulsion(["process", input, other, "-o", "-"])
+        assertOneLineError(r, mentions: ["-o names one output file but 2 inputs"], status: 2)
+        r = try emulsion(["process", input, "-o", "-", "--skip-existing"])
+        XCTAssertEqual(r.status, 64, r.stderr)
+        XCTAssertTrue(r.stderr.contains("--skip-existing has no file to find when writing to standard output"), r.stderr)
+        // A terminal as standard output (util-linux's `script` gives the run one).
+        guard let script = TestSupport.which("script") else { return }
+        r = try TestSupport.run(script, ["-qec", ([binary, "process", input, "-o", "-"]).map { "'\($0)'" }.joined(separator: " "), "/dev/null"],
+                                environment: environment)
+        XCTAssertEqual(r.status, 2, r.stdout)
+        XCTAssertTrue(r.stdout.contains("-o -: standard output is a terminal"), r.stdout)
+    }
+
     /// `--max-size` fits the upright output into a box (AreaReductionTests holds the pixels to a
     /// linear-light reference); the Exif says the size written; a bad size is a usage error.
     func testMaxSizeFitsTheOutputIntoABox() throws {
