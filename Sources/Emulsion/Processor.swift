@@ -91,6 +91,8 @@ public enum Processor {
         var phases = Phases()
         var clock = DispatchTime.now()
         phases.decode = decodeSeconds
+        var options = options
+        if options.embeddedCameraProfile { options.cameraProfile = try DCPFile.readEmbedded(in: input) }
         let size: (width: Int, height: Int)
         let encode: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void
         switch format {

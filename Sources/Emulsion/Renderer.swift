@@ -10,6 +10,9 @@ public struct RenderOptions: Sendable {
     public var threads: Int
     /// A DNG camera profile (`--dcp`) replacing the file's own calibrations; nil for none.
     public var cameraProfile: CameraProfile?
+    /// Render each input through the camera profile it embeds (`--dcp embedded`; `DCPFile`):
+    /// `Processor.render` reads it into `cameraProfile`, and fails an input that has none.
+    public var embeddedCameraProfile = false
     /// Render through this phone ISP's precision (`--device`, `DevicePipeline`); nil for the normal engine.
     public var device: DeviceDescription?
     /// Leave the shot's GPS location out of the output's metadata (`--strip-location`): a render

@@ -55,7 +55,7 @@ struct ProcessCommand: ParsableCommand {
     @Option(name: .customLong("wb-rect"), help: "White balance from a neutral rectangle x,y,w,h in output pixels (of the full-size output, whatever --max-size).")
     var wbRect: String?
 
-    @Option(help: "DNG camera profile (.dcp) to render with instead of the file's own matrices.")
+    @Option(help: "DNG camera profile to render with instead of the file's own matrices: a .dcp, a DNG (the profile it embeds), or embedded (each input's own).")
     var dcp: String?
 
     @Option(help: "Render through a phone ISP's precision: a device name (Profiles/devices/, or ideal) or path.")

@@ -198,7 +198,9 @@ struct ProcessRequest: Equatable {
             throw ExitCode(2)
         }
         var cameraProfile: CameraProfile?
-        if let dcp {
+        // `embedded`: each input's own, read when it is rendered (a file of that name is a path).
+        let embeddedProfile = dcp == "embedded" && !FileManager.default.fileExists(atPath: "embedded")
+        if let dcp, !embeddedProfile {
             do { cameraProfile = try DCPFile.read(path: dcp) } catch {
                 complain("emulsion: \(error)")
                 throw ExitCode(2)
@@ -223,6 +225,7 @@ struct ProcessRequest: Equatable {
                                         engine: engine, threads: threads, cameraProfile: cameraProfile)
             options.device = deviceDescription
             options.stripsLocation = stripLocation
+            options.embeddedCameraProfile = embeddedProfile
             return options
         }
         if let outputDirectory, !FileManager.default.fileExists(atPath: outputDirectory) {
