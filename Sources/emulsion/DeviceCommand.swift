@@ -37,10 +37,16 @@ struct DeviceCommand: ParsableCommand {
         @Option(help: "Profile name or path.") var profile: String = "neutral"
         @Option(help: "Device name (Profiles/devices/) or path.") var device: String
         @Option(help: "Output colour space.") var space: OutputSpace = .sRGB
-        @Option(name: .customLong("heat-map"), help: "Heat map to write (PNG; a JPEG when named .jpg).") var heatMap: String = "device-report.png"
-        @Option(name: .customLong("gradient-picture"), help: "Also write the float (top) and device (bottom) gradient crop (PNG; a JPEG when named .jpg).") var gradientPicture: String?
+        @Option(name: .customLong("heat-map"), help: "Heat map to write (PNG; a JPEG when named .jpg, a TIFF when named .tif).") var heatMap: String = "device-report.png"
+        @Option(name: .customLong("gradient-picture"), help: "Also write the float (top) and device (bottom) gradient crop (PNG; a JPEG when named .jpg, a TIFF when named .tif).") var gradientPicture: String?
         @Flag(help: "Print a Markdown table row instead of the text report.") var markdown = false
         @Flag(help: "Replace existing outputs.") var overwrite = false
+
+        func validate() throws {
+            for (option, name) in [("--heat-map", heatMap), ("--gradient-picture", gradientPicture)] {
+                if let name, let refusal = ImageFile.refusal(forName: name, option: option) { throw ValidationError(refusal) }
+            }
+        }
 
         func run() throws {
             let look: Profile, description: DeviceDescription

@@ -25,11 +25,15 @@ struct PreviewCommand: ParsableCommand {
     @Option(help: "Sweep one parameter of --profile: stage.param=from:to:count, a list stage.param=a,b,c, or stage.param=all (every option of a choice).") var sweep: String?
     @Option(help: "Base profile for --sweep.") var profile: String = "neutral"
     @Option(name: .customLong("set"), help: "Override a parameter in every render (repeatable).") var overrides: [String] = []
-    @Option(name: .shortAndLong, help: "Output image (PNG; a JPEG when named .jpg).") var output: String
+    @Option(name: .shortAndLong, help: "Output image (PNG; a JPEG when named .jpg, a TIFF when named .tif).") var output: String
     @Option(help: "Longest side of each render, pixels.") var size: Int = 480
     @Option(help: "Tiles per row (default: up to 4).") var columns: Int?
     @Option(help: "Kernel engine: simd or scalar.") var engine: Engine = .simd
     @Flag(help: "Replace an existing output.") var overwrite = false
+
+    func validate() throws {
+        if let refusal = ImageFile.refusal(forName: output, option: "-o") { throw ValidationError(refusal) }
+    }
 
     func run() throws {
         let loader = ProfileLoader.standard

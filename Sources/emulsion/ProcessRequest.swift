@@ -82,6 +82,9 @@ struct ProcessRequest: Equatable {
         if let format, let output, let named = FileFormat(fileName: output), named != format {
             return "-o \(output) names a \(named.rawValue.uppercased()) file but --format is \(format.rawValue)"
         }
+        if format == nil, let output, let refusal = ImageFile.refusal(forName: output, option: "-o") {
+            return refusal + "; name one of those, or give --format to write one under this name"
+        }
         if effectiveFormat == .jpeg, bits == 16 { return "a JPEG holds 8 bits per sample: leave out --bits 16 (or use --format png)" }
         if let quality {
             if effectiveFormat != .jpeg { return "--quality is for JPEG output (--format jpeg or -o NAME.jpg)" }
@@ -95,6 +98,7 @@ struct ProcessRequest: Equatable {
         if let problem = DecoderOptions.megapixelProblem(maxMegapixels) { return problem }
         if output != nil && outputDirectory != nil { return "use either -o or --out-dir, not both" }
         if overwrite && skipExisting { return "use either --overwrite or --skip-existing, not both" }
+        if output == StandardOutput.name && report == StandardOutput.name { return "-o - and --report - would both write to standard output" }
         if output == StandardOutput.name && skipExisting { return "--skip-existing has no file to find when writing to standard output (-o -)" }
         if let maxSize {
             do { _ = try OutputFit(parsing: maxSize) } catch { return "\(error)" }
@@ -140,12 +144,13 @@ struct ProcessRequest: Equatable {
     func run() throws {
         // An image on standard output: never onto a terminal, and nothing else on it (the
         // summary line goes to standard error).
-        let toStandardOutput = output == StandardOutput.name
+        // The same for a report there (`--report -`): a JSON document a script reads whole.
+        let toStandardOutput = output == StandardOutput.name, reportToStandardOutput = report == StandardOutput.name
         if toStandardOutput, let refusal = StandardOutput.refusalForTerminal {
             complain("emulsion: \(refusal)")
             throw ExitCode(2)
         }
-        let say: (String) -> Void = toStandardOutput ? { complain($0) } : { print($0) }
+        let say: (String) -> Void = toStandardOutput || reportToStandardOutput ? { complain($0) } : { print($0) }
         // Folders become their raw files first: the worker is asked for the first file below.
         let expansion: InputFolders.Expansion
         do { expansion = try InputFolders.expand(self.inputs, recursive: recursive) } catch {
@@ -154,7 +159,7 @@ struct ProcessRequest: Equatable {
         }
         let found = expansion.files, named = expansion.paths
         // A report that could not be written is said before anything runs, not after the batch.
-        if let report, let problem = AtomicOutput.problem(replacing: report, overwrite: true) {
+        if let report, !reportToStandardOutput, let problem = AtomicOutput.problem(replacing: report, overwrite: true) {
             complain("emulsion: --report: \(problem)")
             throw ExitCode(2)
         }
@@ -300,7 +305,11 @@ struct ProcessRequest: Equatable {
             do {
                 let entries = BatchReport(items: items, outcomes: outcomes, skipped: skipped, unlisted: expansion.unlisted,
                                           lookNames: loaded.map(\.name))
-                try AtomicOutput.write(try entries.json(), to: report, overwrite: true)
+                if reportToStandardOutput {
+                    try StandardOutput.write { emit in try entries.json().withUnsafeBytes(emit) }
+                } else {
+                    try AtomicOutput.write(try entries.json(), to: report, overwrite: true)
+                }
             } catch {
                 complain("emulsion: --report: \(error)")
                 throw ExitCode(2)

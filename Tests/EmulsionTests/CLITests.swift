@@ -462,11 +462,40 @@ final class CLITests: XCTestCase {
         let error = try XCTUnwrap(entries[1]["error"] as? String)
         XCTAssertTrue(error.hasPrefix(shoot.appendingPathComponent("b.dng").path) && r.stderr.contains(error), error)
         XCTAssertEqual(entries[3]["profile"] as? String, "film-chrome")
+        // `--report -`: the same document on standard output, the summary on standard error.
+        r = try emulsion(["process", shoot.path, "--out-dir", out.path, "--profile", "neutral,film-chrome", "--skip-existing", "--report", "-"])
+        XCTAssertEqual(r.status, 1, r.stderr)
+        let streamed = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]], r.stdout)
+        XCTAssertEqual(streamed.map { "\(URL(fileURLWithPath: $0["output"] as! String).lastPathComponent) \($0["status"] as! String)" },
+                       ["b-neutral.png failed", "b-film-chrome.png failed", "a-neutral.png skipped", "a-film-chrome.png skipped"])
+        XCTAssertTrue(r.stderr.contains("0 written, 2 skipped (output exists), 2 failed"), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "-"), "no file named -")
         // A folder where the report goes: refused up front, nothing rendered.
         let fresh = dir.appendingPathComponent("fresh")
         r = try emulsion(["process", shoot.appendingPathComponent("a.qtk").path, "--out-dir", fresh.path, "--report", out.path])
         assertOneLineError(r, mentions: ["--report", out.path, "is a folder"], status: 2)
         XCTAssertFalse(FileManager.default.fileExists(atPath: fresh.path), "nothing made, not even the output folder")
+    }
+
+    /// A name asking for an image format Emulsion does not write (`ImageFile.refusal`) is refused
+    /// before any work, where it wrote PNG bytes under it; `--format` writes one under any name,
+    /// and a name without an image extension stays PNG.
+    func testNamesOfFormatsNotWrittenAreRefused() throws {
+        let input = try sample("apple-quicktake_100-test100.qtk")
+        for arguments in [["process", input, "-o", dir.appendingPathComponent("x.webp").path],
+                          ["preview", input, "-o", dir.appendingPathComponent("sheet.HEIC").path],
+                          ["device", "report", "--device", "ideal", "--heat-map", dir.appendingPathComponent("heat.exr").path]] {
+            let r = try emulsion(arguments)
+            XCTAssertEqual(r.status, 64, "\(arguments): \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains("Emulsion writes PNG (.png), JPEG (.jpg, .jpeg) and TIFF (.tif, .tiff), not "), r.stderr)
+        }
+        XCTAssertEqual(leftovers(), [])
+        for (name, format) in [("x.webp", ["--format", "png"]), ("x.v2", [])] {
+            let path = dir.appendingPathComponent(name).path
+            let r = try emulsion(["process", input, "-o", path] + format)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            XCTAssertNoThrow(try PNGFile.read(path: path), name)
+        }
     }
 
     /// Resuming an interrupted batch: outputs that exist are finished files (they appear whole,

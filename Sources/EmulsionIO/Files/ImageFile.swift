@@ -20,6 +20,23 @@ public enum ImageFile {
         return name.hasSuffix(".tif") || name.hasSuffix(".tiff")
     }
 
+    /// Image formats a file name can ask for that Emulsion does not write. A name asking for one
+    /// is refused: `-o shot.webp` wrote PNG bytes under that name, which a viewer or an upload then
+    /// misreads. Other extensions ("shot.v2") and none stay PNG, as before.
+    static let foreignImageExtensions: Set<String> = [
+        "avif", "bmp", "dng", "exr", "gif", "hdr", "heic", "heif", "ico", "j2k", "jp2", "jxl", "pam", "pbm", "pfm", "pgm",
+        "pnm", "ppm", "psd", "qoi", "tga", "webp",
+    ]
+
+    /// Why `path`, given to `option`, cannot be written (it names an image format Emulsion does
+    /// not write), or nil.
+    public static func refusal(forName path: String, option: String) -> String? {
+        let name = path.split(separator: "/").last.map { $0.lowercased() } ?? ""
+        guard let dot = name.lastIndex(of: "."), foreignImageExtensions.contains(String(name[name.index(after: dot)...])) else { return nil }
+        return "\(option) \(path): Emulsion writes PNG (.png), JPEG (.jpg, .jpeg) and TIFF (.tif, .tiff), not "
+            + name[name.index(after: dot)...].uppercased()
+    }
+
     /// The bytes of `image` (3 channels) as the file `path` names.
     public static func bytes(_ image: PNGImage, for path: String) throws -> [UInt8] {
         if namesTIFF(path) {
