@@ -18,6 +18,10 @@ public struct RenderOptions: Sendable {
     /// Leave the shot's GPS location out of the output's metadata (`--strip-location`): a render
     /// to share without where it was taken. The pixels do not change.
     public var stripsLocation = false
+    /// The part of the picture to render (`--crop`, `--aspect`), in full-size upright output
+    /// pixels; nil for all of it. Colours are those of the whole picture: the white balance is
+    /// resolved on the whole raw (`CroppedSource`).
+    public var crop: OutputCrop?
 
     public init(profile: Profile = .defaults, space: OutputSpace = .sRGB, depth: OutputSink.Depth = .sixteen,
                 engine: Engine = .simd, threads: Int = Executor.defaultThreads, cameraProfile: CameraProfile? = nil) {
@@ -133,6 +137,14 @@ public struct RenderPlan: Sendable {
         let aspect = raw.metadata.pixelAspect
         if aspect.isFinite, aspect > 0, abs(aspect - 1) > 1e-3 {
             source = PixelAspectSource(inner: source, aspect: aspect)
+        }
+        if let crop = options.crop {
+            // Asked in upright pixels; the source is the stored frame, which the sink mirrors or
+            // turns (an axis swap was made a transposition above).
+            let r = try crop.rectangle(inWidth: source.width, height: source.height)
+            let mirrorsX = [.mirrorHorizontal, .rotate180].contains(orientation), mirrorsY = [.mirrorVertical, .rotate180].contains(orientation)
+            source = CroppedSource(inner: source, x: mirrorsX ? source.width - r.x - r.width : r.x,
+                                   y: mirrorsY ? source.height - r.y - r.height : r.y, width: r.width, height: r.height)
         }
         self.source = source
 

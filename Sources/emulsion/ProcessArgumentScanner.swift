@@ -106,6 +106,8 @@ extension ProcessRequest {
             "--threads": integer("threads") { $0.threads = $1 },
             "--shard": text("shard") { $0.shard = $1 },
             "--max-size": text("max-size") { $0.maxSize = $1 },
+            "--crop": text("crop") { $0.crop = $1 },
+            "--aspect": text("aspect") { $0.aspect = $1 },
             "--report": text("report") { $0.report = $1 },
             "--overwrite": flag("overwrite") { $0.overwrite = true },
             "--skip-existing": flag("skip-existing") { $0.skipExisting = true },

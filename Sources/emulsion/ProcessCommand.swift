@@ -82,6 +82,12 @@ struct ProcessCommand: ParsableCommand {
     @Option(help: "Worker threads (default: all cores).")
     var threads: Int = defaults.threads
 
+    @Option(help: "Render only this rectangle x,y,w,h of the picture, in pixels of the full-size upright output (before --max-size); the colours stay those of the whole picture.")
+    var crop: String?
+
+    @Option(help: "Render the largest centred part of this shape, W:H (16:9, 1:1, 4:5, 2.39:1), turned to each picture: its long side along the picture's long side.")
+    var aspect: String?
+
     @Option(name: .customLong("max-size"), help: "Make outputs larger than this smaller: N (the long side at most N pixels) or WxH (fit a box), averaged in linear light after a full-size render; never enlarges.")
     var maxSize: String?
 
@@ -111,7 +117,7 @@ struct ProcessCommand: ParsableCommand {
     var request: ProcessRequest {
         ProcessRequest(inputs: inputs, recursive: recursive, output: output, outputDirectory: outputDirectory, profile: profile, overrides: overrides,
                        demosaic: demosaic, highlights: highlights, wb: wb, wbRect: wbRect, dcp: dcp, device: device,
-                       space: space, bits: bits, format: format, quality: quality, engine: engine, pngLevel: pngLevel, threads: threads, shard: shard, maxSize: maxSize, report: report,
+                       space: space, bits: bits, format: format, quality: quality, engine: engine, pngLevel: pngLevel, threads: threads, shard: shard, maxSize: maxSize, crop: crop, aspect: aspect, report: report,
                        overwrite: overwrite, skipExisting: skipExisting, stripLocation: stripLocation, timings: timings, maxMegapixels: maxMegapixels,
                        decodeTimeout: decoding.decodeTimeout, inProcessDecoder: decoding.inProcess)
     }

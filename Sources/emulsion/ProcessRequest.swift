@@ -40,6 +40,8 @@ struct ProcessRequest: Equatable {
     var threads = Executor.defaultThreads
     var shard: String?
     var maxSize: String?
+    var crop: String?
+    var aspect: String?
     var report: String?
     var overwrite = false
     var skipExisting = false
@@ -76,6 +78,12 @@ struct ProcessRequest: Equatable {
         }
     }
 
+    /// `--crop` or `--aspect` as what the render takes (checked by `validationProblem`).
+    func outputCrop() throws -> OutputCrop? {
+        if let crop { return try OutputCrop(parsingRectangle: crop) }
+        return try aspect.map(OutputCrop.init(parsingAspect:))
+    }
+
     /// Why the values cannot run together, as ArgumentParser's validation reports it; nil if they can.
     var validationProblem: String? {
         if let bits, bits != 8 && bits != 16 { return "--bits must be 8 or 16" }
@@ -103,6 +111,8 @@ struct ProcessRequest: Equatable {
         if let maxSize {
             do { _ = try OutputFit(parsing: maxSize) } catch { return "\(error)" }
         }
+        if crop != nil && aspect != nil { return "use either --crop or --aspect, not both" }
+        do { _ = try outputCrop() } catch { return "\(error)" }
         if output == "" || outputDirectory == "" || report == "" || inputs.contains("") { return "a file or folder name is empty" }
         return DecoderOptions.timeoutProblem(decodeTimeout)
     }
@@ -230,6 +240,7 @@ struct ProcessRequest: Equatable {
                                         engine: engine, threads: threads, cameraProfile: cameraProfile)
             options.device = deviceDescription
             options.stripsLocation = stripLocation
+            options.crop = try? outputCrop()
             options.embeddedCameraProfile = embeddedProfile
             return options
         }
