@@ -180,17 +180,27 @@ struct ReducedRendering: @unchecked Sendable {
 
 /// One encoding thread's part of a reduced streamed render: the full-size rows an output band
 /// covers are rendered by a `BandWorker`, then averaged into the band's rows.
+///
+/// The full-size rows are rendered a few at a time, at most `fullRowLimit` (or what one output
+/// row reads, if more): a band of 64 output rows reduced 90× read 5 800 full-size rows, the whole
+/// of a 24 MP picture held per thread (205 MB peak for `--max-size 64`, against 73 MB unreduced).
+/// A source row two output rows share is rendered again with the second; rows render the same
+/// whatever band they are in, so the file does not change.
 final class ReducedBandWorker {
+    static let fullRowLimit = 128
     let reducing: ReducedRendering
     let full: BandWorker
+    let fullCapacity: Int
     let capacityRows: Int
     let accumulator: UnsafeMutableBufferPointer<Float>
     let buffer: UnsafeMutableBufferPointer<UInt16>
 
-    init(reducing: ReducedRendering, rendering: BandRendering, capacityRows: Int) {
+    init(reducing: ReducedRendering, rendering: BandRendering, capacityRows: Int, fullRowLimit: Int = ReducedBandWorker.fullRowLimit) {
         self.reducing = reducing
         self.capacityRows = capacityRows
-        full = rendering.makeWorker(rows: reducing.reduction.maximumSourceRows(forOutputRows: capacityRows))
+        let r = reducing.reduction
+        fullCapacity = max(r.maximumSourceRows(forOutputRows: 1), min(r.maximumSourceRows(forOutputRows: capacityRows), fullRowLimit))
+        full = rendering.makeWorker(rows: fullCapacity)
         accumulator = .allocate(capacity: 3 * reducing.reduction.sourceWidth)
         buffer = .allocate(capacity: 3 * reducing.reduction.width * capacityRows)
     }
@@ -204,12 +214,19 @@ final class ReducedBandWorker {
     func rows(_ rows: Range<Int>) -> UnsafePointer<UInt16> {
         precondition(rows.count <= capacityRows)
         let r = reducing.reduction
-        let source = r.sourceRows(of: rows)
-        let band = full.rows(source)
-        for (n, row) in rows.enumerated() {
-            r.reduceRow(row, band: band, bandFirstRow: source.lowerBound, decode: reducing.decode.pointer,
-                        accumulator: accumulator.baseAddress!, encode: reducing.encode, scale: reducing.scale,
-                        into: buffer.baseAddress! + 3 * r.width * n)
+        var start = rows.lowerBound
+        while start < rows.upperBound {
+            // As many output rows as the full-size rows they read fit (one at least: it fits by construction).
+            var end = start + 1
+            while end < rows.upperBound, r.sourceRows(of: start..<(end + 1)).count <= fullCapacity { end += 1 }
+            let source = r.sourceRows(of: start..<end)
+            let band = full.rows(source)
+            for row in start..<end {
+                r.reduceRow(row, band: band, bandFirstRow: source.lowerBound, decode: reducing.decode.pointer,
+                            accumulator: accumulator.baseAddress!, encode: reducing.encode, scale: reducing.scale,
+                            into: buffer.baseAddress! + 3 * r.width * (row - rows.lowerBound))
+            }
+            start = end
         }
         return UnsafePointer(buffer.baseAddress!)
     }

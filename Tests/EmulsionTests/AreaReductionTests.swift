@@ -121,6 +121,28 @@ final class AreaReductionTests: XCTestCase {
         XCTAssertTrue(roomy.bytes == unfitted)
     }
 
+    /// Full-size rows rendered a few at a time (`ReducedBandWorker.fullRowLimit`, which bounds a
+    /// large reduction's memory) give the rows the whole band at once gives, bit for bit.
+    func testFullSizeRowsInPiecesGiveTheSameRows() throws {
+        var options = RenderOptions(profile: try StreamedRenderTests.profiles.load("film-chrome"), threads: 1)
+        options.depth = .eight
+        let plan = try RenderPlan(raw: Self.chart, options: options)
+        let rendering = BandRendering(plan: plan, options: options, depth: .sixteen)
+        let size = AreaReduction.fittedSize(sourceWidth: plan.source.width, sourceHeight: plan.source.height, maxWidth: 37, maxHeight: 37)
+        let reducing = try ReducedRendering(AreaReduction(sourceWidth: plan.source.width, sourceHeight: plan.source.height,
+                                                          width: size.width, height: size.height), space: options.space, depth: .eight)
+        let band = 16
+        let whole = ReducedBandWorker(reducing: reducing, rendering: rendering, capacityRows: band, fullRowLimit: .max)
+        let pieces = ReducedBandWorker(reducing: reducing, rendering: rendering, capacityRows: band, fullRowLimit: 1)
+        XCTAssertLessThan(pieces.fullCapacity, whole.fullCapacity / 4, "the pieces are smaller than the band")
+        for first in stride(from: 0, to: size.height, by: band) {
+            let rows = first..<min(size.height, first + band), count = 3 * size.width * rows.count
+            let a = Array(UnsafeBufferPointer(start: whole.rows(rows), count: count))
+            let b = Array(UnsafeBufferPointer(start: pieces.rows(rows), count: count))
+            XCTAssertTrue(a == b, "rows \(rows)")
+        }
+    }
+
     func testFitParsing() throws {
         XCTAssertEqual(try OutputFit(parsing: "2048"), try OutputFit(maxWidth: 2048, maxHeight: 2048))
         XCTAssertEqual(try OutputFit(parsing: "1920x1080"), try OutputFit(maxWidth: 1920, maxHeight: 1080))
