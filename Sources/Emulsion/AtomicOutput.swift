@@ -34,6 +34,17 @@ public enum AtomicOutput {
     /// `syncTime`, when given, receives the seconds the closing fsync took.
     public static func write(to path: String, overwrite: Bool, syncTime: SyncTime? = nil,
                              produce: (_ emit: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
+        try write(to: path, overwrite: overwrite, syncTime: syncTime, backgroundFlush: { fdatasync($0) }) { emit, _ in
+            try withoutActuallyEscaping(emit) { try produce($0) }
+        }
+    }
+
+    /// As `write(to:overwrite:syncTime:produce:)`, where `produce` may also write bytes over what
+    /// it emitted before (`patch`: at a file offset, within what is written), as a deflated TIFF's
+    /// strip table is, once its strips are known. The patches land before the closing fsync.
+    public static func write(to path: String, overwrite: Bool, syncTime: SyncTime? = nil,
+                             producePatching produce: (_ emit: (UnsafeRawBufferPointer) throws -> Void,
+                                                       _ patch: (_ offset: Int, _ bytes: [UInt8]) throws -> Void) throws -> Void) throws {
         try write(to: path, overwrite: overwrite, syncTime: syncTime, backgroundFlush: { fdatasync($0) }, produce: produce)
     }
 
@@ -58,7 +69,8 @@ public enum AtomicOutput {
     /// `backgroundFlush` is what `IncrementalSync` calls while the bytes are written (tests
     /// substitute a failing one).
     static func write(to path: String, overwrite: Bool, syncTime: SyncTime? = nil, backgroundFlush: @escaping IncrementalSync.Flush,
-                      produce: (_ emit: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
+                      produce: (_ emit: (UnsafeRawBufferPointer) throws -> Void,
+                                _ patch: (_ offset: Int, _ bytes: [UInt8]) throws -> Void) throws -> Void) throws {
         let url = URL(fileURLWithPath: path)
         let directory = url.deletingLastPathComponent().path
         var info = stat()
@@ -76,10 +88,16 @@ public enum AtomicOutput {
         do {
             let incremental = IncrementalSync(fd: fd, flush: backgroundFlush)
             defer { try? incremental.finish() }
-            try produce { buffer in
+            var written = 0
+            try produce({ buffer in
                 guard PlainFile.write(buffer, to: fd) else { throw OutputError(path: path, problem: "write failed: \(errnoText())") }
                 incremental.wrote(buffer.count)
-            }
+                written += buffer.count
+            }, { offset, bytes in
+                precondition(offset >= 0 && offset + bytes.count <= written, "a patch lies within what was written")
+                let n = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, off_t(offset)) }
+                guard n == bytes.count else { throw OutputError(path: path, problem: "write failed: \(errnoText())") }
+            })
             let syncStarted = DispatchTime.now()
             do { try incremental.finish() } catch let failure as IncrementalSync.Failure {
                 throw OutputError(path: path, problem: "write failed: \(errnoText(failure.errno))")

@@ -8,11 +8,11 @@ import Foundation
 import Dispatch
 
 /// What `Processor` writes: a PNG (8/16-bit, lossless, compressed), a baseline JPEG (8-bit) or
-/// an uncompressed TIFF (8/16-bit).
+/// a TIFF (8/16-bit, uncompressed or deflated).
 public enum OutputFileFormat: Sendable {
     case png(PNGEncodingOptions)
     case jpeg(JPEGEncodingOptions)
-    case tiff
+    case tiff(TIFFFile.Compression)
 
     /// The extension of the files `emulsion process` names after their inputs.
     public var fileExtension: String {
@@ -94,26 +94,30 @@ public enum Processor {
         var options = options
         if options.embeddedCameraProfile { options.cameraProfile = try DCPFile.readEmbedded(in: input) }
         let size: (width: Int, height: Int)
-        let encode: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void
+        // What writes the file: its bytes in order to `emit`, and (a deflated TIFF's strip table)
+        // bytes over earlier ones to `patch`, which a pipe cannot take (nil there).
+        typealias Emit = (UnsafeRawBufferPointer) throws -> Void
+        typealias Patch = (_ offset: Int, _ bytes: [UInt8]) throws -> Void
+        let encode: (_ emit: Emit, _ patch: Patch?) throws -> Void
         switch format {
         case .jpeg(let jpeg):
             let render = try JPEGRender(raw, options: options, metadata: true, fit: fit)
             size = (render.width, render.height)
-            encode = { emit in
+            encode = { emit, _ in
                 do { try render.encode(jpeg: jpeg, threads: options.threads, to: emit) } catch let e as JPEGError {
                     throw OutputError(path: output, problem: e.message)
                 }
             }
-        case .tiff:
-            let render = try TIFFRender(raw, options: options, fit: fit)
+        case .tiff(let compression):
+            let render = try TIFFRender(raw, options: options, fit: fit, compression: compression)
             size = (render.width, render.height)
-            encode = { emit in try render.encode(threads: options.threads, to: emit) }
+            encode = { emit, patch in try render.encode(threads: options.threads, to: emit, patch: patch) }
         case .png(let png):
             let render = try PNGRender(raw, options: options, metadata: true, fit: fit)
             size = (render.width, render.height)
             var encoding = png
             encoding.threads = max(encoding.threads, options.threads)
-            encode = { emit in
+            encode = { emit, _ in
                 do { try render.encode(png: encoding, to: emit) } catch let e as PNGError {
                     throw OutputError(path: output, problem: "PNG encoding failed: \(e.message)")
                 }
@@ -122,9 +126,11 @@ public enum Processor {
         phases.prepare = seconds(since: &clock)
         let sync = AtomicOutput.SyncTime()
         if output == StandardOutput.name {
-            try StandardOutput.write { emit in try encode(emit) }
+            try StandardOutput.write { emit in try encode(emit, nil) }
         } else {
-            try AtomicOutput.write(to: output, overwrite: overwrite, syncTime: sync) { emit in try encode(emit) }
+            try AtomicOutput.write(to: output, overwrite: overwrite, syncTime: sync) { emit, patch in
+                try withoutActuallyEscaping(patch) { try encode(emit, $0) }
+            }
         }
         phases.sync = sync.seconds
         phases.renderAndEncode = seconds(since: &clock) - sync.seconds

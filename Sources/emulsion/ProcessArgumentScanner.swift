@@ -101,6 +101,7 @@ extension ProcessRequest {
             "--bits": integer("bits") { $0.bits = $1 },
             "--format": value("format", { FileFormat(rawValue: $0) }) { $0.format = $1 },
             "--quality": integer("quality") { $0.quality = $1 },
+            "--tiff-compression": value("tiff-compression", { TIFFFile.Compression(rawValue: $0) }) { $0.tiffCompression = $1 },
             "--engine": value("engine", { Engine(rawValue: $0) }) { $0.engine = $1 },
             "--png-level": integer("png-level") { $0.pngLevel = $1 },
             "--threads": integer("threads") { $0.threads = $1 },

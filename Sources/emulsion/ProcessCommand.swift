@@ -67,8 +67,11 @@ struct ProcessCommand: ParsableCommand {
     @Option(help: "Bits per sample: 8 or 16 (default: 16; 8 for JPEG).")
     var bits: Int?
 
-    @Option(help: "Output file format: png, jpeg or tiff (uncompressed); default: what -o's extension names, else png.")
+    @Option(help: "Output file format: png, jpeg or tiff (see --tiff-compression); default: what -o's extension names, else png.")
     var format: ProcessRequest.FileFormat?
+
+    @Option(name: .customLong("tiff-compression"), help: "TIFF storage: none (default, fastest) or deflate (Adobe Deflate with the horizontal predictor, about two thirds of the size).")
+    var tiffCompression: TIFFFile.Compression?
 
     @Option(help: "JPEG quality, 1…100 (default: \(JPEGEncodingOptions.defaultQuality); full-resolution chroma from 90).")
     var quality: Int?
@@ -117,7 +120,7 @@ struct ProcessCommand: ParsableCommand {
     var request: ProcessRequest {
         ProcessRequest(inputs: inputs, recursive: recursive, output: output, outputDirectory: outputDirectory, profile: profile, overrides: overrides,
                        demosaic: demosaic, highlights: highlights, wb: wb, wbRect: wbRect, dcp: dcp, device: device,
-                       space: space, bits: bits, format: format, quality: quality, engine: engine, pngLevel: pngLevel, threads: threads, shard: shard, maxSize: maxSize, crop: crop, aspect: aspect, report: report,
+                       space: space, bits: bits, format: format, quality: quality, tiffCompression: tiffCompression, engine: engine, pngLevel: pngLevel, threads: threads, shard: shard, maxSize: maxSize, crop: crop, aspect: aspect, report: report,
                        overwrite: overwrite, skipExisting: skipExisting, stripLocation: stripLocation, timings: timings, maxMegapixels: maxMegapixels,
                        decodeTimeout: decoding.decodeTimeout, inProcessDecoder: decoding.inProcess)
     }
@@ -130,3 +133,4 @@ struct ProcessCommand: ParsableCommand {
 }
 
 extension ProcessRequest.FileFormat: ExpressibleByArgument {}
+extension TIFFFile.Compression: ExpressibleByArgument {}

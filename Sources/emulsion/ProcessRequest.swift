@@ -34,6 +34,8 @@ struct ProcessRequest: Equatable {
     /// nil: PNG, or JPEG when `-o` names a .jpg/.jpeg (`effectiveFormat`).
     var format: FileFormat?
     var quality: Int?
+    /// nil: uncompressed (`TIFFFile.Compression.none`).
+    var tiffCompression: TIFFFile.Compression?
     var engine: Engine = .simd
     /// nil: `PNGEncodingOptions.default`'s level.
     var pngLevel: Int?
@@ -74,7 +76,7 @@ struct ProcessRequest: Equatable {
         switch effectiveFormat {
         case .png: return .png(PNGEncodingOptions(compressionLevel: pngLevel ?? PNGEncodingOptions.default.compressionLevel))
         case .jpeg: return .jpeg(JPEGEncodingOptions(quality: quality ?? JPEGEncodingOptions.defaultQuality))
-        case .tiff: return .tiff
+        case .tiff: return .tiff(tiffCompression ?? .none)
         }
     }
 
@@ -97,6 +99,12 @@ struct ProcessRequest: Equatable {
         if let quality {
             if effectiveFormat != .jpeg { return "--quality is for JPEG output (--format jpeg or -o NAME.jpg)" }
             if !(1...100).contains(quality) { return "--quality must be 1…100" }
+        }
+        if tiffCompression != nil {
+            if effectiveFormat != .tiff { return "--tiff-compression is for TIFF output (--format tiff or -o NAME.tif)" }
+            if tiffCompression == .deflate && output == StandardOutput.name {
+                return "a compressed TIFF's strip table is written after its strips: write it to a file, not standard output"
+            }
         }
         if threads < 1 { return "--threads must be at least 1" }
         if let pngLevel {

@@ -43,7 +43,7 @@ final class AtomicOutputTests: XCTestCase {
         let data = bytes(count: 9 << 20)
         let path = dir.appendingPathComponent("big.bin").path
         let calls = Counter(), began = DispatchSemaphore(value: 0)
-        try AtomicOutput.write(to: path, overwrite: false, backgroundFlush: { fd in calls.add(); began.signal(); return fdatasync(fd) }) { emit in
+        try AtomicOutput.write(to: path, overwrite: false, backgroundFlush: { fd in calls.add(); began.signal(); return fdatasync(fd) }) { emit, _ in
             try emitInPieces(data, waitingFor: began, emit)
         }
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path)), Data(data))
@@ -56,7 +56,7 @@ final class AtomicOutputTests: XCTestCase {
     func testSmallFileStartsNoHelper() throws {
         let path = dir.appendingPathComponent("small.bin").path
         let calls = Counter()
-        try AtomicOutput.write(to: path, overwrite: false, backgroundFlush: { fd in calls.add(); return fdatasync(fd) }) { emit in
+        try AtomicOutput.write(to: path, overwrite: false, backgroundFlush: { fd in calls.add(); return fdatasync(fd) }) { emit, _ in
             try emitInPieces(bytes(count: 3 << 20), emit)
         }
         XCTAssertEqual(calls.value, 0)
@@ -65,7 +65,7 @@ final class AtomicOutputTests: XCTestCase {
     func testFailedBackgroundFlushFailsTheWriteAndLeavesNothing() throws {
         let path = dir.appendingPathComponent("lost.bin").path
         let began = DispatchSemaphore(value: 0)
-        XCTAssertThrowsError(try AtomicOutput.write(to: path, overwrite: false, backgroundFlush: { _ in began.signal(); errno = EIO; return -1 }) { emit in
+        XCTAssertThrowsError(try AtomicOutput.write(to: path, overwrite: false, backgroundFlush: { _ in began.signal(); errno = EIO; return -1 }) { emit, _ in
             try emitInPieces(bytes(count: 5 << 20), waitingFor: began, emit)
         }) { error in
             let text = "\(error)"

@@ -627,7 +627,8 @@ final class CLITests: XCTestCase {
         r = try emulsion(["process", input, "-o", out.path, "--overwrite"])
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertNoThrow(try PNGFile.read(path: out.path))
-        r = try emulsion(["process", input, "-o", input, "--overwrite"])
+        // (`--format`: a .dng name alone is refused before this, as a format Emulsion does not write.)
+        r = try emulsion(["process", input, "-o", input, "--overwrite", "--format", "png"])
         assertOneLineError(r, mentions: ["input"], status: 1)
     }
 

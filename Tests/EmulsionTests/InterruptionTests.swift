@@ -87,7 +87,8 @@ final class InterruptionTests: XCTestCase {
         // ulimit -f 256: files may not grow past 256 KiB, as on a nearly full disk. Every
         // encoder (a JPEG at quality 100 is ~1 MB here, so its writes fail mid-stream while the
         // next band renders on another thread).
-        for format in [["--format", "png"], ["--format", "jpeg", "--quality", "100"], ["--format", "tiff"]] {
+        for format in [["--format", "png"], ["--format", "jpeg", "--quality", "100"], ["--format", "tiff"],
+                       ["--format", "tiff", "--tiff-compression", "deflate"]] {
             let r = try TestSupport.run("/bin/bash", ["-c", "ulimit -f 256; exec \"$@\"", "bash",
                                                       try CLITests.builtBinary(), "process", "--out-dir", out.path, input] + format, timeout: 120)
             XCTAssertEqual(r.status, 1, r.stderr)
