@@ -183,12 +183,11 @@ int emu_png_read_gray_memory(const uint8_t *data, size_t length, emu_png_decoded
  * `channels` interleaved host-order samples; each sample becomes its difference from the same
  * channel one pixel to the left (modulo 2^bit_depth; a row's first pixel stays), 16-bit ones stored
  * little-endian (an "II" file), and the bytes are compressed as one complete zlib stream (RFC 1950:
- * header, deflate blocks, Adler-32). compression_level 1 is the PNG segments' fast Huffman-only
- * coder, 2-9 zlib at that level. *out is malloc'd (emu_png_free).
+ * header, deflate blocks, Adler-32) by the PNG segments' fast Huffman-only coder. *out is malloc'd
+ * (emu_png_free).
  */
 int emu_tiff_deflate_strip(const uint16_t *samples, uint32_t width, uint32_t rows, int channels, int bit_depth,
-                           int compression_level, uint8_t **out, size_t *out_length,
-                           char message[EMU_PNG_MESSAGE_SIZE]);
+                           uint8_t **out, size_t *out_length, char message[EMU_PNG_MESSAGE_SIZE]);
 
 /** Release memory returned by this shim (NULL is fine). */
 void emu_png_free(void *pointer);

@@ -80,13 +80,13 @@ public enum TIFFFile {
     }
 
     /// A deflated strip's bytes (`Compression.deflate`): `rows` rows of `width` RGB pixels of
-    /// host-order samples at `samples`, 8-bit ones in 0…255. `level` 1 is the fast Huffman-only
-    /// coder of the PNG segments, 2…9 zlib's levels.
-    public static func deflateStrip(_ samples: UnsafePointer<UInt16>, width: Int, rows: Int, bitDepth: Int, level: Int = 1) throws -> [UInt8] {
+    /// host-order samples at `samples`, 8-bit ones in 0…255, coded by the PNG segments' fast
+    /// Huffman-only coder (`emu_tiff_deflate_strip`).
+    public static func deflateStrip(_ samples: UnsafePointer<UInt16>, width: Int, rows: Int, bitDepth: Int) throws -> [UInt8] {
         var out: UnsafeMutablePointer<UInt8>? = nil
         var length = 0
         var message = [CChar](repeating: 0, count: Int(EMU_PNG_MESSAGE_SIZE))
-        let code = emu_tiff_deflate_strip(samples, UInt32(width), UInt32(rows), 3, Int32(bitDepth), Int32(level), &out, &length, &message)
+        let code = emu_tiff_deflate_strip(samples, UInt32(width), UInt32(rows), 3, Int32(bitDepth), &out, &length, &message)
         defer { emu_png_free(out) }
         guard code == Int32(EMU_PNG_OK), let out else {
             throw TIFFError(message: "deflating a TIFF strip failed: " + String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
