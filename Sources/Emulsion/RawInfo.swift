@@ -45,6 +45,9 @@ public struct RawInfo: Codable, Sendable {
     /// The as-shot white as CIE xy, correlated temperature and tint, where the matrices allow it.
     public var asShotWhite: [Double]?
     public var baselineExposure: Float
+    /// What the camera profile a DNG embeds holds beyond its matrices (`--dcp embedded` renders
+    /// with it): its name and tables, "matrices only", or nil for a raw that embeds none.
+    public var embeddedProfile: String?
     public var orientation: Int
     public var pixelAspect: Double
     public var iso: Float
@@ -98,6 +101,12 @@ public struct RawInfo: Codable, Sendable {
             asShotWhite = [white.x, white.y, t.kelvin, t.tint]
         }
         baselineExposure = c.baselineExposure
+        if let profile = try? DCPFile.readEmbedded(in: path) {
+            var parts = profile.hueSatMaps.map { "HueSatMap \($0.hues)×\($0.saturations)×\($0.values)" }
+            if let look = profile.lookTable { parts.append("LookTable \(look.hues)×\(look.saturations)×\(look.values)") }
+            if !profile.toneCurve.isEmpty { parts.append("tone curve of \(profile.toneCurve.count) points") }
+            embeddedProfile = parts.isEmpty ? "matrices only" : "\(profile.name): " + parts.joined(separator: ", ")
+        }
         orientation = m.orientation.rawValue
         pixelAspect = m.pixelAspect
         iso = m.iso
@@ -146,6 +155,7 @@ public struct RawInfo: Codable, Sendable {
             "AsShotNeutral:   \(v(asShotNeutral))",
             "As-shot white:   " + (asShotWhite.map { CFormat.string("x %.4f y %.4f (%.0f K, tint %+.1f)", $0[0], $0[1], $0[2], $0[3]) } ?? "—"),
             "BaselineExposure: \(CFormat.string("%+.2f", baselineExposure)) EV",
+            "Camera profile:  \(embeddedProfile.map { $0 + " (--dcp embedded renders with it)" } ?? "none embedded")",
             "ISO:             \(CFormat.string("%.0f", iso))",
             "Shutter:         \(shutterSeconds > 0 && shutterSeconds < 1 ? "1/\(CFormat.string("%.0f", 1 / shutterSeconds))" : CFormat.string("%.1f", shutterSeconds)) s",
             "Aperture:        f/\(CFormat.string("%.1f", aperture))",

@@ -59,4 +59,23 @@ final class EmbeddedCameraProfileTests: OutputFileTestCase {
         XCTAssertTrue(r.stdout.hasPrefix("1 written, 1 failed"), r.stdout)
         XCTAssertTrue(try Data(contentsOf: out.appendingPathComponent("google-pixel_7-digizoom_crop.png")) == bytes[0])
     }
+
+    /// `info` says what a raw embeds (ExifTool's reading, as above; the Canon 6D DNG, converted
+    /// by Adobe, embeds "Adobe Standard" with two 90×30×1 maps and a 36×8×16 look table).
+    func testInfoSaysWhatProfileARawEmbeds() throws {
+        let cases = [("google-pixel_7-digizoom_crop.dng", "Google Embedded Camera Profile: HueSatMap 90×30×1, HueSatMap 90×30×1, "
+                      + "LookTable 36×8×16, tone curve of 257 points (--dcp embedded renders with it)"),
+                     ("canon-eos_6d-lossy_linear.dng", "Adobe Standard: HueSatMap 90×30×1, HueSatMap 90×30×1, LookTable 36×8×16 (--dcp embedded renders with it)"),
+                     ("canon-eos_kiss_x4-colorchart_crop.dng", "matrices only (--dcp embedded renders with it)"),
+                     ("nikon-d1x-lossy.nef", "none embedded")]
+        for (name, line) in cases {
+            let r = try emulsion(["info", try sample(name)])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            XCTAssertTrue(r.stdout.contains("\nCamera profile:  \(line)\n"), "\(name): \(r.stdout)")
+        }
+        let json = try emulsion(["info", "--json", try sample("nikon-d1x-lossy.nef"), try sample("canon-eos_kiss_x4-colorchart_crop.dng")])
+        let reports = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]])
+        XCTAssertNil(reports[0]["embeddedProfile"])
+        XCTAssertEqual(reports[1]["embeddedProfile"] as? String, "matrices only")
+    }
 }
