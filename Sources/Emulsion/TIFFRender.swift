@@ -22,7 +22,7 @@ public struct TIFFRender {
     private let header: [UInt8]
     private let eightBit: Bool
 
-    public init(_ raw: RawImage, options: RenderOptions, fit: OutputFit? = nil, compression: TIFFFile.Compression = .none) throws {
+    public init(_ raw: RawImage, options: RenderOptions, fit: OutputFit? = nil, compression: TIFFFile.Compression = .uncompressed) throws {
         rows = try StreamedRows(plan: try RenderPlan(raw: raw, options: options), options: options, fit: fit)
         (width, height) = (rows.width, rows.height)
         eightBit = options.depth == .eight
@@ -39,7 +39,7 @@ public struct TIFFRender {
     public func encode(threads: Int, to output: (UnsafeRawBufferPointer) throws -> Void,
                        patch: ((_ offset: Int, _ bytes: [UInt8]) throws -> Void)? = nil) throws {
         precondition(1.littleEndian == 1, "TIFF rows are written in host order under an \"II\" header")
-        guard compression == .none || patch != nil else {
+        guard compression == .uncompressed || patch != nil else {
             throw RenderError("a compressed TIFF's strip table is written after its strips: write it to a file, not a pipe")
         }
         try header.withUnsafeBytes(output)
@@ -47,7 +47,7 @@ public struct TIFFRender {
         let workers = (0..<max(1, threads)).map { _ in rows.makeWorker(rows: band) }
         let rendered = UnsafeMutableBufferPointer<UnsafePointer<UInt16>?>.allocate(capacity: workers.count)
         defer { rendered.deallocate() }
-        let narrow = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: eightBit && compression == .none ? band * rowSamples : 0)
+        let narrow = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: eightBit && compression == .uncompressed ? band * rowSamples : 0)
         defer { narrow.deallocate() }
         // One slot per worker, written by that worker alone (an array would be shared mutable state).
         let strips = UnsafeMutableBufferPointer<Result<[UInt8], any Error>>.allocate(capacity: workers.count)
@@ -81,10 +81,10 @@ public struct TIFFRender {
                     byteCounts.append(UInt32(strip.count))
                     try strip.withUnsafeBytes(output)
                     position += strip.count
-                case .none where eightBit:
+                case .uncompressed where eightBit:
                     for j in 0..<samples { narrow[j] = UInt8(truncatingIfNeeded: rendered[i]![j]) }
                     try output(UnsafeRawBufferPointer(start: narrow.baseAddress, count: samples))
-                case .none:
+                case .uncompressed:
                     try output(UnsafeRawBufferPointer(start: rendered[i], count: 2 * samples))
                 }
             }

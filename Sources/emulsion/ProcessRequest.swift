@@ -34,7 +34,7 @@ struct ProcessRequest: Equatable {
     /// nil: PNG, or JPEG when `-o` names a .jpg/.jpeg (`effectiveFormat`).
     var format: FileFormat?
     var quality: Int?
-    /// nil: uncompressed (`TIFFFile.Compression.none`).
+    /// nil: uncompressed (`TIFFFile.Compression.uncompressed`).
     var tiffCompression: TIFFFile.Compression?
     var engine: Engine = .simd
     /// nil: `PNGEncodingOptions.default`'s level.
@@ -76,7 +76,7 @@ struct ProcessRequest: Equatable {
         switch effectiveFormat {
         case .png: return .png(PNGEncodingOptions(compressionLevel: pngLevel ?? PNGEncodingOptions.default.compressionLevel))
         case .jpeg: return .jpeg(JPEGEncodingOptions(quality: quality ?? JPEGEncodingOptions.defaultQuality))
-        case .tiff: return .tiff(tiffCompression ?? .none)
+        case .tiff: return .tiff(tiffCompression ?? .uncompressed)
         }
     }
 

@@ -41,7 +41,8 @@ public struct GPSLocation: Sendable, Equatable, Codable {
     /// A location from what a decoder read: an angle's three parts and its reference letter
     /// (N/S, E/W), the altitude and whether it is below sea level, the time's three parts.
     /// A part whose numbers are out of range or not finite, or whose letter is missing, is left
-    /// out; nil when nothing is left.
+    /// out; nil when nothing is left. A time of 00:00:00 is taken for none: LibRaw reports an
+    /// absent time stamp as zeros (a fix at midnight UTC is lost with it).
     public init?(latitude lat: [Double], latitudeRef: Character?, longitude lon: [Double], longitudeRef: Character?,
                  altitude: Double?, belowSeaLevel: Bool, time: [Double]) {
         func angle(_ parts: [Double], _ ref: Character?, positive: Character, negative: Character, limit: Double) -> Double? {

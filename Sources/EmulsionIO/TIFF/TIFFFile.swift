@@ -22,7 +22,7 @@ public enum TIFFFile {
     /// How the pixels are stored.
     public enum Compression: String, Sendable, CaseIterable {
         /// As they are, in one strip: the fastest export, read by everything.
-        case none
+        case uncompressed = "none"
         /// Adobe Deflate (Compression 8) with Predictor 2, in strips of `deflateStripRows` rows, each
         /// one zlib stream (`deflateStrip`): what darktable's and RawTherapee's compressed TIFFs
         /// use, about two thirds of the size for a photograph. The strip table is written last
@@ -39,21 +39,21 @@ public enum TIFFFile {
     /// placeholders until the strips are written (`stripTablePositions`).
     public static func header(width: Int, height: Int, bitDepth: Int, iccProfile: [UInt8],
                               shot meta: ShotMetadata, sRGB: Bool, software: String,
-                              compression: Compression = .none) throws -> [UInt8] {
+                              compression: Compression = .uncompressed) throws -> [UInt8] {
         precondition(bitDepth == 8 || bitDepth == 16)
         let shot = ExifBlock.entries(meta, width: width, height: height, sRGB: sRGB, software: software, container: .tiff)
         let stripBytes = width * height * 3 * bitDepth / 8
         guard stripBytes < Int(UInt32.max) - (1 << 20) else {
             throw TIFFError(message: "\(width)×\(height) at \(bitDepth) bits is more than a TIFF's 4 GiB of offsets; write a PNG")
         }
-        let strips = compression == .none ? 1 : (height + deflateStripRows - 1) / deflateStripRows
+        let strips = compression == .uncompressed ? 1 : (height + deflateStripRows - 1) / deflateStripRows
         var ifd0: [DNGWriter.TIFFEntry] = [
             .long(256, [UInt32(width)]), .long(257, [UInt32(height)]),
             .short(258, [UInt16(bitDepth), UInt16(bitDepth), UInt16(bitDepth)]),
-            .short(259, [compression == .none ? 1 : 8]), .short(262, [2]),
+            .short(259, [compression == .uncompressed ? 1 : 8]), .short(262, [2]),
             .long(DNGWriter.TIFFBuilder.stripOffsetsTag, [UInt32](repeating: 0, count: strips)),
-            .short(277, [3]), .long(278, [UInt32(compression == .none ? height : deflateStripRows)]),
-            .long(279, compression == .none ? [UInt32(stripBytes)] : [UInt32](repeating: 0, count: strips)), .short(284, [1]),
+            .short(277, [3]), .long(278, [UInt32(compression == .uncompressed ? height : deflateStripRows)]),
+            .long(279, compression == .uncompressed ? [UInt32(stripBytes)] : [UInt32](repeating: 0, count: strips)), .short(284, [1]),
         ] + shot.ifd0
         if compression == .deflate { ifd0.append(.short(317, [2])) }
         if !iccProfile.isEmpty { ifd0.append(.undefined(34675, iccProfile)) }
