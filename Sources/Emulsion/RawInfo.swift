@@ -56,6 +56,7 @@ public struct RawInfo: Codable, Sendable {
     public var focalLength: Float
     public var lens: String
     public var artist: String?
+    public var copyright: String?
     /// Where the shot was taken, as recorded (`GPSLocation`); nil for no GPS data.
     public var location: GPSLocation?
     public var timestamp: String?
@@ -115,6 +116,7 @@ public struct RawInfo: Codable, Sendable {
         focalLength = m.focalLength
         lens = m.lens
         artist = m.artist.isEmpty ? nil : m.artist
+        copyright = m.copyright.isEmpty ? nil : m.copyright
         location = m.location
         if m.timestamp > 0 {
             // The camera's clock, without a zone designator (it has none): `CaptureTime`.
@@ -162,6 +164,7 @@ public struct RawInfo: Codable, Sendable {
             "Focal length:    \(CFormat.string("%.1f", focalLength)) mm",
             "Lens:            \(lens.isEmpty ? "—" : lens)",
             "Artist:          \(artist ?? "—")",
+            "Copyright:       \(copyright ?? "—")",
             "Location:        \(location.map(Self.describe) ?? "—")",
             "Timestamp:       \(timestamp ?? "—")",
         ]

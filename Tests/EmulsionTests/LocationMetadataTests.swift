@@ -5,8 +5,8 @@ import EmulsionTestSupport
 import Foundation
 import XCTest
 
-/// The shot's artist and GPS location, from the raw to every output format (`GPSLocation`,
-/// `ExifBlock`), and left out on request (`--strip-location`).
+/// The shot's artist, copyright notice and GPS location, from the raw to every output format
+/// (`GPSLocation`, `ExifBlock`), the location left out on request (`--strip-location`).
 ///
 /// References: Exif 2.32 §4.6.6 (the GPS IFD: reference letters, degrees-minutes-seconds
 /// rationals, altitude reference, UTC time stamp). The independent reader is ExifTool, which
@@ -59,19 +59,20 @@ final class LocationMetadataTests: OutputFileTestCase {
         var raw = ChartReport.chartScene.raw
         raw.metadata.make = "Emulsion"
         raw.metadata.artist = "Ada Lovelace"
+        raw.metadata.copyright = "(c) 2026 Ada Lovelace"
         let sydney = GPSLocation(latitude: -33.856784, longitude: 151.215297, altitude: 4.25, secondsOfDay: 19 * 3600 + 45 * 60 + 27.5)
         raw.metadata.location = sydney
         let input = dir.appendingPathComponent("located.dng")
         try DNGWriter.write(raw, to: input)
-        struct Read { var latitude, longitude, altitude: Double?; var time, artist, make: String? }
+        struct Read { var latitude, longitude, altitude: Double?; var time, artist, copyright, make: String? }
         func read(_ path: String) throws -> Read {
             let r = try TestSupport.run(exiftool, ["-j", "-n", "-GPSLatitude", "-GPSLongitude", "-GPSAltitude", "-GPSTimeStamp",
-                                                   "-Artist", "-Make", path])
+                                                   "-Artist", "-Copyright", "-Make", path])
             XCTAssertEqual(r.status, 0, r.stderr)
             let tags = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]])?.first)
             return Read(latitude: tags["GPSLatitude"] as? Double, longitude: tags["GPSLongitude"] as? Double,
                         altitude: tags["GPSAltitude"] as? Double, time: tags["GPSTimeStamp"].map { "\($0)" },
-                        artist: tags["Artist"] as? String, make: tags["Make"] as? String)
+                        artist: tags["Artist"] as? String, copyright: tags["Copyright"] as? String, make: tags["Make"] as? String)
         }
         func assertLocated(_ got: Read, _ label: String) {
             XCTAssertEqual(got.latitude ?? 0, sydney.latitude!, accuracy: 1e-7, label)
@@ -79,11 +80,12 @@ final class LocationMetadataTests: OutputFileTestCase {
             XCTAssertEqual(got.altitude ?? 0, 4.25, accuracy: 1e-3, label)
             XCTAssertEqual(got.time, "19:45:27.5", label)
             XCTAssertEqual(got.artist, "Ada Lovelace", label)
+            XCTAssertEqual(got.copyright, "(c) 2026 Ada Lovelace", label)
         }
         assertLocated(try read(input.path), "the raw")
         let info = try emulsion(["info", input.path])
         XCTAssertEqual(info.status, 0, info.stderr)
-        XCTAssertTrue(info.stdout.contains("Artist:          Ada Lovelace\n"), info.stdout)
+        XCTAssertTrue(info.stdout.contains("Artist:          Ada Lovelace\nCopyright:       (c) 2026 Ada Lovelace\n"), info.stdout)
         XCTAssertTrue(info.stdout.contains("Location:        33.856784° S, 151.215297° E, 4.2 m, fix at 19:45:27 UTC\n"), info.stdout)
         for name in ["out.png", "out.jpg", "out.tif"] {
             let out = dir.appendingPathComponent(name).path
@@ -102,9 +104,23 @@ final class LocationMetadataTests: OutputFileTestCase {
             XCTAssertNil(stripped.latitude, name)
             XCTAssertNil(stripped.time, name)
             XCTAssertEqual(stripped.artist, "Ada Lovelace", name)
+            XCTAssertEqual(stripped.copyright, "(c) 2026 Ada Lovelace", name)
             XCTAssertEqual(stripped.make, "Emulsion", name)
             let gps = try TestSupport.run(exiftool, ["-gps:all", "-s", out])
             XCTAssertEqual(gps.stdout, "", "\(name) keeps a GPS tag")
         }
+    }
+
+    /// A camera's own copyright notice (LibRaw 0.20 does not keep it; `RawFile` reads IFD0): the
+    /// Kodak DC50 sample's, as ExifTool reads it from the raw, reaches the output.
+    func testACamerasCopyrightReachesTheOutput() throws {
+        let exiftool = try tool("exiftool")
+        let input = try sample("kodak-dc50-sample.kdc")
+        let expected = try TestSupport.run(exiftool, ["-s3", "-Copyright", input]).stdout
+        XCTAssertEqual(expected, "Kodak Digital Camera 50\n")
+        let out = dir.appendingPathComponent("k.jpg").path
+        let r = try emulsion(["process", input, "-o", out])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(try TestSupport.run(exiftool, ["-s3", "-Copyright", out]).stdout, expected)
     }
 }

@@ -134,6 +134,9 @@ public struct ShotMetadata: Sendable, Equatable, Codable {
     public var lens: String = ""
     /// Who took it, as the camera's owner set it (Exif Artist), empty when not recorded.
     public var artist: String = ""
+    /// The copyright notice the camera's owner set (Exif Copyright, its photographer part), empty
+    /// when not recorded.
+    public var copyright: String = ""
     /// Where it was taken (the GPS IFD), nil when the file records no position or time of fix.
     public var location: GPSLocation?
     /// Seconds since 1970 (UTC as recorded; cameras rarely record a zone), 0 when unknown.

@@ -78,6 +78,7 @@ public enum DNGWriter {
                         .long(325, chunks.map { UInt32($0.count) })]
         }
         if !image.metadata.artist.isEmpty { entries.append(.ascii(315, image.metadata.artist)) }
+        if !image.metadata.copyright.isEmpty { entries.append(.ascii(33432, image.metadata.copyright)) }
         return TIFFBuilder.build(ifd0: entries, exif: exifEntries(image.metadata, taken: image.metadata.timestamp != 0 ? exifDate(image.metadata.timestamp) : nil),
                                  gps: gpsEntries(image.metadata.location), chunks: chunks)
     }

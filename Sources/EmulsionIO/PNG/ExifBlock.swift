@@ -6,7 +6,7 @@ import EmulsionCore
 /// Orientation 1 (the pixels are already upright), Software — and an Exif IFD — ExifVersion,
 /// ExposureTime, FNumber, ISO, DateTimeOriginal, FocalLength, LensModel, ColorSpace (1 for an sRGB
 /// output, 0xFFFF "uncalibrated" for any other: Exif has no code for them, the iCCP profile
-/// says what they are) and the pixel dimensions; Artist (IFD0) and a GPS IFD (`GPSLocation`)
+/// says what they are) and the pixel dimensions; Artist, Copyright (IFD0) and a GPS IFD (`GPSLocation`)
 /// where the raw recorded them. Fields the raw did not record are left out.
 /// Why: darktable and RawTherapee keep a photo's capture data in their exports; a library of
 /// thousands of renders without it cannot be sorted by date or searched by lens.
@@ -43,6 +43,7 @@ public enum ExifBlock {
         if !meta.make.isEmpty { ifd0.append(.ascii(271, meta.make)) }
         if !meta.model.isEmpty { ifd0.append(.ascii(272, meta.model)) }
         if !meta.artist.isEmpty { ifd0.append(.ascii(315, meta.artist)) }
+        if !meta.copyright.isEmpty { ifd0.append(.ascii(33432, meta.copyright)) }
         // The capture time as the camera's clock showed it (`CaptureTime`), not read as UTC.
         var exif = DNGWriter.exifEntries(meta, taken: CaptureTime.exif(meta.timestamp))
         exif.append(.short(40961, [sRGB ? 1 : 0xFFFF]))

@@ -212,6 +212,7 @@ extension WireWriter {
         float(m.iso); float(m.shutterSeconds); float(m.aperture); float(m.focalLength)
         string(m.lens)
         string(m.artist)
+        string(m.copyright)
         optional(m.location) { writer, location in
             for part in [location.latitude, location.longitude, location.altitude, location.secondsOfDay] {
                 writer.optional(part) { $0.double($1) }
@@ -305,6 +306,7 @@ extension WireReader {
         m.iso = try float(); m.shutterSeconds = try float(); m.aperture = try float(); m.focalLength = try float()
         m.lens = try string()
         m.artist = try string()
+        m.copyright = try string()
         m.location = try optional { reader in
             GPSLocation(latitude: try reader.optional { try $0.double() }, longitude: try reader.optional { try $0.double() },
                         altitude: try reader.optional { try $0.double() }, secondsOfDay: try reader.optional { try $0.double() })

@@ -227,6 +227,9 @@ public enum RawFile {
         }
         var image = RawImage(width: width, height: height, layout: layout.image, samples: samples, levels: levels,
                              colour: colour, metadata: metadata(handle))
+        // LibRaw 0.20 does not keep the copyright notice; a TIFF-based raw (DNG, NEF, CR2, ARW,
+        // PEF, ORF, RW2…) has it in IFD0.
+        if let source = file ?? contents(), let ifd = TIFFDirectory.first(source) { image.metadata.copyright = Self.copyright(ifd) }
         if file != nil, let opcodes = DNGOpcodes.read(directories: directories) {
             let mosaic = image.cfa != nil
             image.metadata.opcodes = opcodes.descriptions(appliesGainMaps: mosaic)
@@ -623,6 +626,13 @@ public enum RawFile {
         m.cropTop = Int(sizes.top_margin)
         if emulsion_dng_levels_parsed(h) & UInt32(LIBRAW_DNGFM_LINTABLE.rawValue) != 0 { m.linearisation = "DNG LinearizationTable (applied by the decoder)" }
         return m
+    }
+
+    /// Exif Copyright (tag 33432) of IFD0: "photographer NUL editor NUL" (Exif 2.32 §4.6.5), of
+    /// which the photographer's part is kept (the editor's is an editing tool's to add), as text.
+    static func copyright(_ ifd: TIFFDirectory) -> String {
+        guard let bytes = ifd.data(33432) else { return "" }
+        return String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self).trimmingWhitespace()
     }
 
     /// LibRaw's `flip` (dcraw's convention) as EXIF orientation.
