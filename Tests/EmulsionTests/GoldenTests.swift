@@ -257,6 +257,50 @@ final class GoldenTests: XCTestCase {
         XCTAssertThrowsError(try suite.select(["nope"])) { XCTAssertTrue("\($0)".contains("no case matches \"nope\""), "\($0)") }
     }
 
+    /// `dcp`, `crop` and `aspect` in a case: parsed with key paths in their errors, and rendered
+    /// as `process` renders them (the same `RenderOptions`: a crop's size, the Pixel's own
+    /// camera profile through `dcp: embedded`, a .dcp named relative to the suite).
+    func testCameraProfilesAndCropsInCases() throws {
+        func error(_ cases: String) -> String {
+            do { _ = try GoldenFixture.suite(in: dir, cases: cases); return "no error" } catch { return "\(error)" }
+        }
+        var e = error(#"[{"name": "a", "input": "x.dng", "crop": "1,2,3"}]"#)
+        XCTAssertTrue(e.contains("cases[0].crop: --crop 1,2,3: expected x,y,w,h"), e)
+        e = error(#"[{"name": "a", "input": "x.dng", "aspect": "16:0"}]"#)
+        XCTAssertTrue(e.contains("cases[0].aspect"), e)
+        e = error(#"[{"name": "a", "input": "x.dng", "crop": "0,0,9,9", "aspect": "1:1"}]"#)
+        XCTAssertTrue(e.contains("cases[0]: use either crop or aspect, not both"), e)
+        let pixel = TestSupport.samplesDirectory.appendingPathComponent("google-pixel_7-digizoom_crop.dng").path
+        guard FileManager.default.fileExists(atPath: pixel) else {
+            if TestSupport.inCI { XCTFail("sample missing") }
+            throw XCTSkip("sample missing")
+        }
+        let suite = try GoldenFixture.suite(in: dir, cases: """
+            [ { "name": "square", "input": "\(GoldenFixture.smallChart)", "aspect": "1:1", "maxSize": 1000 },
+              { "name": "window", "input": "\(GoldenFixture.smallChart)", "crop": "10,20,50,40", "maxSize": 1000 },
+              { "name": "own", "input": "\(pixel)", "dcp": "embedded", "maxSize": 1000 },
+              { "name": "named", "input": "\(pixel)", "dcp": "profiles/pixel.dng", "maxSize": 1000 },
+              { "name": "chart-own", "input": "\(GoldenFixture.smallChart)", "dcp": "embedded" } ]
+            """, defaults: #"{ "crop": "" }"#)
+        XCTAssertEqual(suite.cases[0].crop, .aspect(1, 1))
+        XCTAssertEqual(suite.cases[2].optionsSummary, "profile neutral, srgb 16-bit, maxSize 1000, dcp embedded")
+        XCTAssertEqual(suite.cases[1].optionsSummary, "profile neutral, srgb 16-bit, maxSize 1000, crop 10,20,50,40")
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("profiles"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: pixel, toPath: dir.appendingPathComponent("profiles/pixel.dng").path)
+        let renderer = GoldenRenderer(suite: suite, profiles: GoldenFixture.profiles)
+        let square = try renderer.render(suite.cases[0]), window = try renderer.render(suite.cases[1])
+        XCTAssertEqual([square.width, square.height], [160, 160])
+        XCTAssertEqual([window.width, window.height], [50, 40])
+        var options = RenderOptions(threads: 1)
+        options.cameraProfile = try DCPFile.read(path: pixel)
+        let expected = try Renderer.render(try RawFile.read(path: pixel), options: options).pngImage
+        XCTAssertTrue(try renderer.render(suite.cases[2]).samples == expected.samples, "dcp embedded is the DNG's own profile")
+        XCTAssertTrue(try renderer.render(suite.cases[3]).samples == expected.samples, "the same profile named by path")
+        XCTAssertThrowsError(try renderer.render(suite.cases[4])) {
+            XCTAssertTrue("\($0)".contains("dcp embedded needs a raw file as input"), "\($0)")
+        }
+    }
+
     // MARK: Record and check
 
     /// Record writes new approved images, leaves identical ones untouched and says how changed ones

@@ -19,7 +19,7 @@ import Darwin
 /// What: resolves a case's input (a file, with `$NAME` expanded, or the synthetic chart written as a
 /// DNG and read back through LibRaw), loads its profile and applies its `--set` overrides (then any
 /// what-if overrides given to the whole run), renders in its space, depth and engine (through its
-/// device's precision, if it names one), and reduces
+/// device's precision, if it names one; with its camera profile and crop, if it names them), and reduces
 /// the result to its `maxSize`. Each input is decoded once per run and shared by the cases that use it.
 /// Why: a golden image must be exactly what a user gets from the CLI for the same options, so this
 /// uses the same calls and adds only the reduction.
@@ -62,6 +62,12 @@ public struct GoldenRenderer: Sendable {
         }
         var options = RenderOptions(profile: profile, space: c.space, depth: c.depth, engine: c.engine, threads: max(1, threads))
         if let device = suite.deviceReference(c) { options.device = try DeviceLoader.standard.load(device) }
+        if let path = suite.cameraProfilePath(c) { options.cameraProfile = try DCPFile.read(path: path) }
+        if c.dcp == "embedded" {
+            guard case .file = c.input else { throw RenderError("\(c.name): dcp embedded needs a raw file as input, not \(c.input)") }
+            options.cameraProfile = try DCPFile.readEmbedded(in: try inputKey(c.input))
+        }
+        options.crop = c.crop
         let raw = try rawImage(c.input)
         let image = try Renderer.render(raw, options: options)
         let png = image.pngImage

@@ -140,6 +140,13 @@ public struct GoldenSuite: Sendable {
     /// A case's device argument for `DeviceLoader`, the same way; nil when it renders in float.
     public func deviceReference(_ c: GoldenCase) -> String? { c.device.map(reference) }
 
+    /// A case's camera profile file, relative paths resolved against the suite folder; nil for
+    /// none or `embedded` (the renderer reads the input's own).
+    public func cameraProfilePath(_ c: GoldenCase) -> String? {
+        guard let dcp = c.dcp, dcp != "embedded" else { return nil }
+        return dcp.hasPrefix("/") ? dcp : directory.appendingPathComponent(dcp).standardizedFileURL.path
+    }
+
     func reference(_ nameOrPath: String) -> String {
         let looksLikePath = nameOrPath.contains("/") || nameOrPath.hasSuffix(".json")
         guard looksLikePath, !nameOrPath.hasPrefix("/") else { return nameOrPath }
@@ -229,6 +236,11 @@ public struct GoldenCase: Sendable, Equatable {
     /// A phone ISP's precision to render through (`emulsion process --device`): a device name
     /// (Profiles/devices/, or ideal) or a path relative to the suite folder; nil renders in float.
     public var device: String?
+    /// A DNG camera profile to render with (`emulsion process --dcp`): a .dcp or a DNG, its path
+    /// relative to the suite folder, or `embedded` (the input's own); nil for the file's matrices.
+    public var dcp: String?
+    /// The part of the picture rendered (`--crop`, `--aspect`), before `maxSize`; nil for all of it.
+    public var crop: OutputCrop?
     public var tolerance: GoldenTolerance
     public var note: String
 
@@ -256,6 +268,8 @@ public struct GoldenCase: Sendable, Equatable {
         if let maxSize { parts.append("maxSize \(maxSize)") }
         if engine != .simd { parts.append("engine \(engine.rawValue)") }
         if let device { parts.append("device \(device)") }
+        if let dcp { parts.append("dcp \(dcp)") }
+        if let crop { parts.append(crop.description.dropFirst(2).description) }
         return parts.joined(separator: ", ")
     }
 }
@@ -308,8 +322,9 @@ private struct ManifestReader {
         return i
     }
 
-    static let caseKeys = ["name", "input", "note", "profile", "set", "space", "bits", "maxSize", "engine", "device", "tolerance"]
-    static let defaultKeys = ["profile", "set", "space", "bits", "maxSize", "engine", "device", "tolerance"]
+    static let caseKeys = ["name", "input", "note", "profile", "set", "space", "bits", "maxSize", "engine", "device", "dcp", "crop", "aspect",
+                           "tolerance"]
+    static let defaultKeys = ["profile", "set", "space", "bits", "maxSize", "engine", "device", "dcp", "crop", "aspect", "tolerance"]
 
     func suite(_ document: JSONValue, directory: URL) throws -> GoldenSuite {
         let top = try object(document, "", allowed: ["schemaVersion", "description", "variables", "defaults", "cases"])
@@ -388,6 +403,21 @@ private struct ManifestReader {
             // "" in a case renders it in float when the defaults name a device.
             let d = try string(v, "\(path).device")
             c.device = d.isEmpty ? nil : d
+        }
+        if let v = o["dcp"] {
+            // "" in a case renders with the file's matrices when the defaults name a profile.
+            let d = try string(v, "\(path).dcp")
+            c.dcp = d.isEmpty ? nil : d
+        }
+        if o["crop"] != nil && o["aspect"] != nil { throw fail(path, "use either crop or aspect, not both") }
+        for key in ["crop", "aspect"] {
+            guard let v = o[key] else { continue }
+            let text = try string(v, "\(path).\(key)")
+            // "" in a case renders the whole picture when the defaults crop it.
+            if text.isEmpty { c.crop = nil; continue }
+            do { c.crop = key == "crop" ? try OutputCrop(parsingRectangle: text) : try OutputCrop(parsingAspect: text) } catch {
+                throw fail("\(path).\(key)", "\(error)")
+            }
         }
         if let v = o["tolerance"] {
             let t = try object(v, "\(path).tolerance", allowed: ["mean", "max", "p95", "threshold"])
