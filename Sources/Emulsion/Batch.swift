@@ -154,6 +154,9 @@ public enum Batch {
                 // A raw that failed to decode fails its other looks with the same error, untried:
                 // a hanging file under `--profile all` must not cost its timeout once per look.
                 var decodeError: (any Error)?
+                // `--dcp embedded`: the raw's own profile, read before its decode (a raw that
+                // embeds none fails without being decoded) and once for all its looks.
+                var embedded: CameraProfile?
                 for i in groups[g] {
                     let item = items[i]
                     let outcome: Outcome
@@ -162,12 +165,20 @@ public enum Batch {
                         if let decodeError { throw decodeError }
                         var decodeSeconds = 0.0
                         if raw == nil {
-                            do { (raw, decodeSeconds) = try Processor.decode(item.input, decoder: decoder, pixelLimit: pixelLimit) } catch {
+                            do {
+                                if perFile[item.look].embeddedCameraProfile { embedded = try DCPFile.readEmbedded(in: item.input) }
+                                (raw, decodeSeconds) = try Processor.decode(item.input, decoder: decoder, pixelLimit: pixelLimit)
+                            } catch {
                                 decodeError = error
                                 throw error
                             }
                         }
-                        outcome = .written(try Processor.render(raw!, input: item.input, output: item.output, options: perFile[item.look],
+                        var options = perFile[item.look]
+                        if options.embeddedCameraProfile, let embedded {
+                            options.cameraProfile = embedded
+                            options.embeddedCameraProfile = false
+                        }
+                        outcome = .written(try Processor.render(raw!, input: item.input, output: item.output, options: options,
                                                                 overwrite: overwrite, format: format, fit: fit,
                                                                 decodeSeconds: decodeSeconds))
                     } catch {
