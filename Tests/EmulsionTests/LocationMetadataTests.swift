@@ -58,8 +58,8 @@ final class LocationMetadataTests: OutputFileTestCase {
         let exiftool = try tool("exiftool")
         var raw = ChartReport.chartScene.raw
         raw.metadata.make = "Emulsion"
-        raw.metadata.artist = "Ada Lovelace"
-        raw.metadata.copyright = "(c) 2026 Ada Lovelace"
+        raw.metadata.artist = "Ada Lovelace"  // (and UTF-8 text in the copyright, as ExifTool writes it)
+        raw.metadata.copyright = "© 2026 Ada Lovelace"
         let sydney = GPSLocation(latitude: -33.856784, longitude: 151.215297, altitude: 4.25, secondsOfDay: 19 * 3600 + 45 * 60 + 27.5)
         raw.metadata.location = sydney
         let input = dir.appendingPathComponent("located.dng")
@@ -80,12 +80,12 @@ final class LocationMetadataTests: OutputFileTestCase {
             XCTAssertEqual(got.altitude ?? 0, 4.25, accuracy: 1e-3, label)
             XCTAssertEqual(got.time, "19:45:27.5", label)
             XCTAssertEqual(got.artist, "Ada Lovelace", label)
-            XCTAssertEqual(got.copyright, "(c) 2026 Ada Lovelace", label)
+            XCTAssertEqual(got.copyright, "© 2026 Ada Lovelace", label)
         }
         assertLocated(try read(input.path), "the raw")
         let info = try emulsion(["info", input.path])
         XCTAssertEqual(info.status, 0, info.stderr)
-        XCTAssertTrue(info.stdout.contains("Artist:          Ada Lovelace\nCopyright:       (c) 2026 Ada Lovelace\n"), info.stdout)
+        XCTAssertTrue(info.stdout.contains("Artist:          Ada Lovelace\nCopyright:       © 2026 Ada Lovelace\n"), info.stdout)
         XCTAssertTrue(info.stdout.contains("Location:        33.856784° S, 151.215297° E, 4.2 m, fix at 19:45:27 UTC\n"), info.stdout)
         for name in ["out.png", "out.jpg", "out.tif"] {
             let out = dir.appendingPathComponent(name).path
@@ -104,7 +104,7 @@ final class LocationMetadataTests: OutputFileTestCase {
             XCTAssertNil(stripped.latitude, name)
             XCTAssertNil(stripped.time, name)
             XCTAssertEqual(stripped.artist, "Ada Lovelace", name)
-            XCTAssertEqual(stripped.copyright, "(c) 2026 Ada Lovelace", name)
+            XCTAssertEqual(stripped.copyright, "© 2026 Ada Lovelace", name)
             XCTAssertEqual(stripped.make, "Emulsion", name)
             let gps = try TestSupport.run(exiftool, ["-gps:all", "-s", out])
             XCTAssertEqual(gps.stdout, "", "\(name) keeps a GPS tag")

@@ -77,8 +77,8 @@ public enum DNGWriter {
                         .long(324, [UInt32](repeating: 0, count: chunks.count)),  // TileOffsets: patched by the builder
                         .long(325, chunks.map { UInt32($0.count) })]
         }
-        if !image.metadata.artist.isEmpty { entries.append(.ascii(315, image.metadata.artist)) }
-        if !image.metadata.copyright.isEmpty { entries.append(.ascii(33432, image.metadata.copyright)) }
+        if !image.metadata.artist.isEmpty { entries.append(.text(315, image.metadata.artist)) }
+        if !image.metadata.copyright.isEmpty { entries.append(.text(33432, image.metadata.copyright)) }
         return TIFFBuilder.build(ifd0: entries, exif: exifEntries(image.metadata, taken: image.metadata.timestamp != 0 ? exifDate(image.metadata.timestamp) : nil),
                                  gps: gpsEntries(image.metadata.location), chunks: chunks)
     }
@@ -260,7 +260,7 @@ public enum DNGWriter {
         if meta.iso > 0 { e.append(.short(34855, [UInt16(clamping: Int(meta.iso.rounded()))])) }
         if let taken { e.append(.ascii(36867, taken)) }
         if meta.focalLength > 0 { e.append(.rational(37386, [Double(meta.focalLength)])) }
-        if !meta.lens.isEmpty { e.append(.ascii(42036, meta.lens)) }
+        if !meta.lens.isEmpty { e.append(.text(42036, meta.lens)) }
         return e
     }
 
@@ -337,6 +337,14 @@ extension DNGWriter {
 
         static func undefined(_ tag: UInt16, _ v: [UInt8]) -> TIFFEntry {
             TIFFEntry(tag: tag, type: 7, count: UInt32(v.count), payload: v)
+        }
+
+        /// Text a person wrote (an artist, a copyright notice, a lens name) in an ASCII field as
+        /// UTF-8, NUL-terminated (NULs inside dropped): "© Jane Doé" stays readable, as ExifTool
+        /// writes it and validates it, where 7-bit ASCII turned it into "? Jane Do?".
+        static func text(_ tag: UInt16, _ s: String) -> TIFFEntry {
+            let bytes = Array(s.utf8).filter { $0 != 0 } + [0]
+            return TIFFEntry(tag: tag, type: 2, count: UInt32(bytes.count), payload: bytes)
         }
 
         /// NUL-terminated 7-bit ASCII; other characters become "?".

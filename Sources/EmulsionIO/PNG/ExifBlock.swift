@@ -40,10 +40,10 @@ public enum ExifBlock {
         var ifd0: [Entry] = [.short(274, [1]), .ascii(305, software), .long(DNGWriter.TIFFBuilder.exifIFDTag, [0])]
         if container != .png { ifd0 += [.rational(282, [72]), .rational(283, [72]), .short(296, [2])] }
         if container == .jpeg { ifd0.append(.short(531, [1])) }
-        if !meta.make.isEmpty { ifd0.append(.ascii(271, meta.make)) }
-        if !meta.model.isEmpty { ifd0.append(.ascii(272, meta.model)) }
-        if !meta.artist.isEmpty { ifd0.append(.ascii(315, meta.artist)) }
-        if !meta.copyright.isEmpty { ifd0.append(.ascii(33432, meta.copyright)) }
+        if !meta.make.isEmpty { ifd0.append(.text(271, meta.make)) }
+        if !meta.model.isEmpty { ifd0.append(.text(272, meta.model)) }
+        if !meta.artist.isEmpty { ifd0.append(.text(315, meta.artist)) }
+        if !meta.copyright.isEmpty { ifd0.append(.text(33432, meta.copyright)) }
         // The capture time as the camera's clock showed it (`CaptureTime`), not read as UTC.
         var exif = DNGWriter.exifEntries(meta, taken: CaptureTime.exif(meta.timestamp))
         exif.append(.short(40961, [sRGB ? 1 : 0xFFFF]))
