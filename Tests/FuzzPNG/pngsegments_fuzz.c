@@ -7,7 +7,9 @@
  *   1. zlib: the concatenated IDAT payloads must inflate (RFC 1950 wrapper, so the Adler-32 is
  *      checked) to exactly height × (1 + row bytes) bytes, ending on Z_STREAM_END with no byte
  *      left over; every chunk's CRC must match;
- *   2. libpng: the whole file must decode to the very samples that went in.
+ *   2. libpng: the whole file must decode to the very samples that went in;
+ *   3. the same samples as a deflated TIFF strip (emu_tiff_deflate_strip, Predictor 2) must
+ *      inflate and undo to themselves.
  * Anything else aborts (a finding). Built by `.ci/fuzz.sh png` with clang
  * -fsanitize=fuzzer,address,undefined, so the C coder itself is instrumented (the Swift harness in
  * Tests/Fuzz reaches C code only uninstrumented). Build with -DREPLAY for a main() that runs files.
@@ -148,6 +150,44 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         CHECK(decoded.samples[i] == samples[i], "sample %zu: wrote %u, read %u", i, samples[i], decoded.samples[i]);
     emu_png_free(decoded.samples);
     emu_png_free(decoded.icc);
+
+    /* 3. The same samples as a TIFF strip (emu_tiff_deflate_strip): zlib inflates it, Adler-32
+       checked, and undoing Predictor 2 (a running sum per channel, modulo 2^bits, little-endian
+       16-bit samples) gives back the samples that went in. */
+    uint8_t *strip = NULL;
+    size_t strip_length = 0;
+    CHECK(emu_tiff_deflate_strip(samples, width, height, channels, bit_depth, &strip, &strip_length, message) == EMU_PNG_OK,
+          "TIFF strip: %s", message);
+    const size_t strip_bytes = (size_t)height * row_bytes;
+    uint8_t *unpacked = (uint8_t *)malloc(strip_bytes + 1);
+    memset(&z, 0, sizeof z);
+    CHECK(inflateInit(&z) == Z_OK, "inflateInit");
+    z.next_in = strip;
+    z.avail_in = (uInt)strip_length;
+    z.next_out = unpacked;
+    z.avail_out = (uInt)(strip_bytes + 1);
+    status = inflate(&z, Z_FINISH);
+    CHECK(status == Z_STREAM_END && z.total_out == strip_bytes && z.avail_in == 0,
+          "TIFF strip inflate: %d, %lu of %zu bytes, %u left", status, z.total_out, strip_bytes, z.avail_in);
+    inflateEnd(&z);
+    const size_t row_samples = (size_t)width * (size_t)channels;
+    for (uint32_t y = 0; y < height; y++) {
+        for (size_t i = 0; i < row_samples; i++) {
+            const size_t k = (size_t)y * row_samples + i;
+            uint16_t v = bit_depth == 8 ? unpacked[k] : (uint16_t)(unpacked[2 * k] | unpacked[2 * k + 1] << 8);
+            if (i >= (size_t)channels) {
+                const size_t left = k - (size_t)channels;
+                uint16_t previous = bit_depth == 8 ? unpacked[left] : (uint16_t)(unpacked[2 * left] | unpacked[2 * left + 1] << 8);
+                v = (uint16_t)(v + previous);
+                if (bit_depth == 8) v &= 0xFF;
+            }
+            /* Store the undone value back, so the next sample adds to it. */
+            if (bit_depth == 8) unpacked[k] = (uint8_t)v; else { unpacked[2 * k] = (uint8_t)v; unpacked[2 * k + 1] = (uint8_t)(v >> 8); }
+            CHECK(v == samples[k], "TIFF strip sample %zu: wrote %u, read %u", k, samples[k], v);
+        }
+    }
+    free(unpacked);
+    emu_png_free(strip);
     free(stream);
     free(file);
     free(samples);
