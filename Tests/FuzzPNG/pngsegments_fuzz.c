@@ -37,6 +37,25 @@
         }                                                                               \
     } while (0)
 
+/* Inflates the zlib stream `in` into `out` (room for `expected` + 1 bytes): the zlib status, with
+   *produced the bytes made and *left the input bytes after the stream's end. */
+static int inflate_all(const uint8_t *in, size_t length, uint8_t *out, size_t expected, size_t *produced, size_t *left,
+                       const char **problem) {
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    if (inflateInit(&z) != Z_OK) return Z_MEM_ERROR;
+    z.next_in = (Bytef *)in;
+    z.avail_in = (uInt)length;
+    z.next_out = out;
+    z.avail_out = (uInt)(expected + 1);
+    int status = inflate(&z, Z_FINISH);
+    *produced = z.total_out;
+    *left = z.avail_in;
+    *problem = z.msg ? z.msg : "";
+    inflateEnd(&z);
+    return status;
+}
+
 static uint32_t get32(const uint8_t *p) { return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]; }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -123,18 +142,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     /* 1. The zlib stream inflates to exactly the filtered rows, Adler-32 checked by zlib. */
     const size_t expected = (size_t)height * (row_bytes + 1);
     uint8_t *inflated = (uint8_t *)malloc(expected + 1);
-    z_stream z;
-    memset(&z, 0, sizeof z);
-    CHECK(inflateInit(&z) == Z_OK, "inflateInit");
-    z.next_in = stream;
-    z.avail_in = (uInt)stream_length;
-    z.next_out = inflated;
-    z.avail_out = (uInt)(expected + 1);
-    int status = inflate(&z, Z_FINISH);
-    CHECK(status == Z_STREAM_END, "inflate: %d (%s) after %lu of %zu bytes", status, z.msg ? z.msg : "", z.total_out, expected);
-    CHECK(z.total_out == expected, "inflated %lu bytes, expected %zu", z.total_out, expected);
-    CHECK(z.avail_in == 0, "%u bytes after the end of the zlib stream", z.avail_in);
-    inflateEnd(&z);
+    size_t produced = 0, left = 0;
+    const char *problem = "";
+    int status = inflate_all(stream, stream_length, inflated, expected, &produced, &left, &problem);
+    CHECK(status == Z_STREAM_END, "inflate: %d (%s) after %zu of %zu bytes", status, problem, produced, expected);
+    CHECK(produced == expected, "inflated %zu bytes, expected %zu", produced, expected);
+    CHECK(left == 0, "%zu bytes after the end of the zlib stream", left);
     for (uint32_t y = 0; y < height; y++) CHECK(inflated[(size_t)y * (row_bytes + 1)] <= 4, "row %u: filter type %u", y, inflated[(size_t)y * (row_bytes + 1)]);
     free(inflated);
 
@@ -160,16 +173,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
           "TIFF strip: %s", message);
     const size_t strip_bytes = (size_t)height * row_bytes;
     uint8_t *unpacked = (uint8_t *)malloc(strip_bytes + 1);
-    memset(&z, 0, sizeof z);
-    CHECK(inflateInit(&z) == Z_OK, "inflateInit");
-    z.next_in = strip;
-    z.avail_in = (uInt)strip_length;
-    z.next_out = unpacked;
-    z.avail_out = (uInt)(strip_bytes + 1);
-    status = inflate(&z, Z_FINISH);
-    CHECK(status == Z_STREAM_END && z.total_out == strip_bytes && z.avail_in == 0,
-          "TIFF strip inflate: %d, %lu of %zu bytes, %u left", status, z.total_out, strip_bytes, z.avail_in);
-    inflateEnd(&z);
+    status = inflate_all(strip, strip_length, unpacked, strip_bytes, &produced, &left, &problem);
+    CHECK(status == Z_STREAM_END && produced == strip_bytes && left == 0,
+          "TIFF strip inflate: %d (%s), %zu of %zu bytes, %zu left", status, problem, produced, strip_bytes, left);
     const size_t row_samples = (size_t)width * (size_t)channels;
     for (uint32_t y = 0; y < height; y++) {
         for (size_t i = 0; i < row_samples; i++) {
