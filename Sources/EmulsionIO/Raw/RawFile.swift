@@ -607,7 +607,10 @@ public enum RawFile {
         m.artist = text(other.artist)
         let gps = other.parsed_gps
         if gps.gpsparsed != 0 {
-            func parts<T>(_ tuple: T) -> [Double] { withUnsafeBytes(of: tuple) { Array($0.bindMemory(to: Float.self)).map(Double.init) } }
+            // LibRaw's (Float, Float, Float) tuples, read as three floats without rebinding their memory.
+            func parts<T>(_ tuple: T) -> [Double] {
+                withUnsafeBytes(of: tuple) { raw in (0..<raw.count / 4).map { Double(raw.load(fromByteOffset: 4 * $0, as: Float.self)) } }
+            }
             func letter(_ c: CChar) -> Character? { c > 0 ? Character(Unicode.Scalar(UInt8(c))) : nil }
             // LibRaw reports an absent altitude as 0: sea level written as such is lost with it.
             m.location = GPSLocation(latitude: parts(gps.latitude), latitudeRef: letter(gps.latref),
