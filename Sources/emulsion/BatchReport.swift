@@ -12,7 +12,9 @@ import Foundation
 /// parsing standard error.
 ///
 /// One entry per planned output, in plan order, then the ones `--skip-existing` left alone:
-/// `input`, `output`, `profile`, `status` (`written`, `failed`, `skipped`), and for a written one
+/// `input`, `output`, `profile` (the profile's name) and `profileArgument` (what `--profile` gave
+/// for it, a name or a file: what a retry passes again; two files may hold profiles of one name),
+/// `status` (`written`, `failed`, `skipped`), and for a written one
 /// its `width`, `height` and `seconds` per phase, for a failed one the `error` line the run printed;
 /// last, each subfolder of a `--recursive` walk that could not be listed, as `input` (the folder),
 /// `status` `unread` and its `error` (no `output` or `profile`: nothing of it was planned).
@@ -29,6 +31,7 @@ struct BatchReport: Encodable {
         let input: String
         var output: String?
         var profile: String?
+        var profileArgument: String?
         let status: String
         var width: Int?
         var height: Int?
@@ -38,22 +41,29 @@ struct BatchReport: Encodable {
 
     let entries: [Entry]
 
-    init(items: [Batch.Item], outcomes: [Batch.Outcome], skipped: [Batch.Item], unlisted: [InputFolders.Unlisted], lookNames: [String]) {
+    /// `profiles`: for each look, the profile's name and the `--profile` argument that named it.
+    init(items: [Batch.Item], outcomes: [Batch.Outcome], skipped: [Batch.Item], unlisted: [InputFolders.Unlisted],
+         profiles: [(name: String, argument: String)]) {
         var entries: [Entry] = []
+        func entry(_ item: Batch.Item, _ status: String) -> Entry {
+            Entry(input: item.input, output: item.output, profile: profiles[item.look].name, profileArgument: profiles[item.look].argument,
+                  status: status)
+        }
         for (item, outcome) in zip(items, outcomes) {
-            let look = lookNames[item.look]
             switch outcome {
             case .written(let r):
                 let p = r.phases
-                entries.append(Entry(input: item.input, output: item.output, profile: look, status: "written", width: r.width, height: r.height,
-                                     seconds: Seconds(decode: p.decode, prepare: p.prepare, renderAndEncode: p.renderAndEncode, sync: p.sync)))
+                var e = entry(item, "written")
+                (e.width, e.height) = (r.width, r.height)
+                e.seconds = Seconds(decode: p.decode, prepare: p.prepare, renderAndEncode: p.renderAndEncode, sync: p.sync)
+                entries.append(e)
             case .failed(_, let message):
-                entries.append(Entry(input: item.input, output: item.output, profile: look, status: "failed", error: message))
+                var e = entry(item, "failed")
+                e.error = message
+                entries.append(e)
             }
         }
-        for item in skipped {
-            entries.append(Entry(input: item.input, output: item.output, profile: lookNames[item.look], status: "skipped"))
-        }
+        for item in skipped { entries.append(entry(item, "skipped")) }
         for folder in unlisted {
             entries.append(Entry(input: folder.folder, status: "unread", error: folder.message))
         }

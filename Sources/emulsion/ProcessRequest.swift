@@ -323,7 +323,7 @@ struct ProcessRequest: Equatable {
         if let report {
             do {
                 let entries = BatchReport(items: items, outcomes: outcomes, skipped: skipped, unlisted: expansion.unlisted,
-                                          lookNames: loaded.map(\.name))
+                                          profiles: zip(loaded, lookNames).map { ($0.name, $1) })
                 if reportToStandardOutput {
                     try StandardOutput.write { emit in try entries.json().withUnsafeBytes(emit) }
                 } else {

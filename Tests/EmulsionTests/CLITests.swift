@@ -462,6 +462,17 @@ final class CLITests: XCTestCase {
         let error = try XCTUnwrap(entries[1]["error"] as? String)
         XCTAssertTrue(error.hasPrefix(shoot.appendingPathComponent("b.dng").path) && r.stderr.contains(error), error)
         XCTAssertEqual(entries[3]["profile"] as? String, "film-chrome")
+        XCTAssertEqual(entries.map { $0["profileArgument"] as? String }, ["neutral", "neutral", "film-chrome", "film-chrome"])
+        // A profile file: its name is what the file says, the argument is the file to pass again.
+        let mine = dir.appendingPathComponent("mine.json").path
+        try FileManager.default.copyItem(atPath: TestSupport.repositoryRoot.appendingPathComponent("Profiles/film-chrome.json").path, toPath: mine)
+        let fileReport = dir.appendingPathComponent("file-report.json").path
+        r = try emulsion(["process", shoot.appendingPathComponent("a.qtk").path, "--out-dir", dir.appendingPathComponent("mine").path,
+                          "--profile", mine, "--report", fileReport])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let fileEntries = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: fileReport))) as? [[String: Any]])
+        XCTAssertEqual(fileEntries.first?["profile"] as? String, "film-chrome")
+        XCTAssertEqual(fileEntries.first?["profileArgument"] as? String, mine)
         // `--report -`: the same document on standard output, the summary on standard error.
         r = try emulsion(["process", shoot.path, "--out-dir", out.path, "--profile", "neutral,film-chrome", "--skip-existing", "--report", "-"])
         XCTAssertEqual(r.status, 1, r.stderr)
