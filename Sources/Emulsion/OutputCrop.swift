@@ -41,7 +41,8 @@ public enum OutputCrop: Sendable, Equatable, CustomStringConvertible {
     public func rectangle(inWidth width: Int, height: Int) throws -> (x: Int, y: Int, width: Int, height: Int) {
         switch self {
         case .rectangle(let x, let y, let w, let h):
-            guard x + w <= width, y + h <= height else {
+            // (Compared without adding: `--crop 9223372036854775807,0,1,1` overflowed the sum and trapped.)
+            guard x <= width - w, y <= height - h else {
                 throw RenderError("\(self): the rectangle reaches past the \(width)×\(height) picture")
             }
             return (x, y, w, h)

@@ -101,6 +101,10 @@ final class CropTests: OutputFileTestCase {
         XCTAssertThrowsError(try rect(.rectangle(x: 1, y: 0, width: 4000, height: 10), 4000, 3000)) {
             XCTAssertEqual("\($0)", "--crop 1,0,4000,10: the rectangle reaches past the 4000×3000 picture")
         }
+        // Sides and corners as large as an Int holds are refused, not summed past its range.
+        for (x, y, w, h) in [(Int.max, 0, 1, 1), (0, Int.max, 1, Int.max), (0, 0, Int.max, 1), (1, 1, 4000, 3000)] {
+            XCTAssertThrowsError(try rect(.rectangle(x: x, y: y, width: w, height: h), 4000, 3000), "\((x, y, w, h))")
+        }
         for bad in ["16", "16:0", "a:b", "-1:2", "1:1000", "inf:1"] {
             XCTAssertThrowsError(try OutputCrop(parsingAspect: bad), bad)
         }
@@ -132,6 +136,9 @@ final class CropTests: OutputFileTestCase {
         XCTAssertEqual(r.status, 1, r.stderr)
         XCTAssertEqual(r.stderr, "emulsion: \(input): --crop 300,0,100,10: the rectangle reaches past the 382×510 picture\n")
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("past.png").path))
+        r = try emulsion(["process", input, "-o", dir.appendingPathComponent("huge.png").path, "--crop", "9223372036854775807,0,1,1"])
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertTrue(r.stderr.hasSuffix("the rectangle reaches past the 382×510 picture\n"), r.stderr)
         r = try emulsion(["process", input, "-o", part, "--crop", "0,0,1,1", "--aspect", "1:1"])
         XCTAssertEqual(r.status, 64, r.stderr)
         XCTAssertTrue(r.stderr.contains("use either --crop or --aspect, not both"), r.stderr)
