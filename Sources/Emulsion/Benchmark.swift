@@ -400,7 +400,7 @@ public final class Benchmark {
         let out = directory.appendingPathComponent("out.png").path
         let memory = FileManager.default.isExecutableFile(atPath: "/usr/bin/time")
             ? "peak resident memory from GNU time's %M" : "peak memory unavailable (/usr/bin/time missing)"
-        print("end to end RAW → 16-bit PNG file (and the same render to TIFF and JPEG), separate processes (wall time of the fastest run, every program once per round in shuffled order; CPU = user + system; \(memory)):")
+        print("end to end RAW → 16-bit PNG file (and the same render to TIFF, deflated TIFF and JPEG), separate processes (wall time of the fastest run, every program once per round in shuffled order; CPU = user + system; \(memory)):")
         let maxThreads = options.threadCounts.max() ?? 1
         let configurations: [(Engine, Int, Int)] = [(.simd, maxThreads, 1), (.simd, maxThreads, 0), (.simd, 1, 1), (.scalar, maxThreads, 1), (.scalar, 1, 1)]
         var programs = configurations.map { engine, threads, level in
@@ -413,6 +413,11 @@ public final class Benchmark {
         programs.append(TimedProgram(label: "emulsion --threads \(maxThreads) --format tiff (16-bit)", executable: options.executable,
                                      arguments: ["process", path, "-o", tiffOut, "--overwrite", "--threads", String(maxThreads)], output: tiffOut))
         let tiffIndex = programs.count - 1
+        let deflatedOut = directory.appendingPathComponent("out-deflate.tif").path
+        programs.append(TimedProgram(label: "emulsion --threads \(maxThreads) --tiff-compression deflate",
+                                     executable: options.executable,
+                                     arguments: ["process", path, "-o", deflatedOut, "--overwrite", "--threads", String(maxThreads),
+                                                 "--tiff-compression", "deflate"], output: deflatedOut))
         programs.append(TimedProgram(label: "emulsion --threads \(maxThreads) --format jpeg (q92)", executable: options.executable,
                                      arguments: ["process", path, "-o", jpegOut, "--overwrite", "--threads", String(maxThreads)], output: jpegOut))
         let ourCount = programs.count
