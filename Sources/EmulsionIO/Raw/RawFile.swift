@@ -228,8 +228,8 @@ public enum RawFile {
         var image = RawImage(width: width, height: height, layout: layout.image, samples: samples, levels: levels,
                              colour: colour, metadata: metadata(handle))
         // LibRaw 0.20 does not keep the copyright notice; a TIFF-based raw (DNG, NEF, CR2, ARW,
-        // PEF, ORF, RW2…) has it in IFD0.
-        if let source = file ?? contents(), let ifd = TIFFDirectory.first(source) { image.metadata.copyright = Self.copyright(ifd) }
+        // PEF, ORF, RW2…) has it in IFD0 (a DNG's, parsed above already, is the first directory).
+        if let ifd = directories.first ?? contents().flatMap(TIFFDirectory.first) { image.metadata.copyright = Self.copyright(ifd) }
         if file != nil, let opcodes = DNGOpcodes.read(directories: directories) {
             let mosaic = image.cfa != nil
             image.metadata.opcodes = opcodes.descriptions(appliesGainMaps: mosaic)
