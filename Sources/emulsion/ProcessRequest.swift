@@ -60,9 +60,8 @@ struct ProcessRequest: Equatable {
 
         /// The format a file name's extension says, if it says one.
         init?(fileName: String) {
-            let name = fileName.lowercased()
             if ImageFile.namesJPEG(fileName) { self = .jpeg }
-            else if name.hasSuffix(".png") { self = .png }
+            else if ImageFile.fileExtension(of: fileName) == "png" { self = .png }
             else if ImageFile.namesTIFF(fileName) { self = .tiff }
             else { return nil }
         }
@@ -370,7 +369,6 @@ struct ProcessRequest: Equatable {
     /// The part of an output's name that says its look: a profile's name, or a profile file's
     /// name without folder and extension.
     static func lookLabel(_ nameOrPath: String) -> String {
-        nameOrPath.contains("/") || nameOrPath.hasSuffix(".json")
-            ? URL(fileURLWithPath: nameOrPath).deletingPathExtension().lastPathComponent : nameOrPath
+        ProfileLoader.namesFile(nameOrPath) ? URL(fileURLWithPath: nameOrPath).deletingPathExtension().lastPathComponent : nameOrPath
     }
 }

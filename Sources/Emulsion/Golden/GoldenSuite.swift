@@ -144,13 +144,16 @@ public struct GoldenSuite: Sendable {
     /// none or `embedded` (the renderer reads the input's own).
     public func cameraProfilePath(_ c: GoldenCase) -> String? {
         guard let dcp = c.dcp, dcp != "embedded" else { return nil }
-        return dcp.hasPrefix("/") ? dcp : directory.appendingPathComponent(dcp).standardizedFileURL.path
+        return inSuite(dcp)
     }
 
     func reference(_ nameOrPath: String) -> String {
-        let looksLikePath = nameOrPath.contains("/") || nameOrPath.hasSuffix(".json")
-        guard looksLikePath, !nameOrPath.hasPrefix("/") else { return nameOrPath }
-        return directory.appendingPathComponent(nameOrPath).standardizedFileURL.path
+        ProfileLoader.namesFile(nameOrPath) ? inSuite(nameOrPath) : nameOrPath
+    }
+
+    /// A path as written in the manifest: absolute as it is, relative from the suite folder.
+    private func inSuite(_ path: String) -> String {
+        path.hasPrefix("/") ? path : directory.appendingPathComponent(path).standardizedFileURL.path
     }
 }
 

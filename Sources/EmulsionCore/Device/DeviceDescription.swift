@@ -122,9 +122,8 @@ public struct DeviceLoader: Sendable {
 
     /// A device by name (`ideal`, or `NAME.json` in the search folders) or by path.
     public func load(_ nameOrPath: String) throws -> DeviceDescription {
-        let looksLikePath = nameOrPath.contains("/") || nameOrPath.hasSuffix(".json")
         var url: URL?
-        if looksLikePath {
+        if ProfileLoader.namesFile(nameOrPath) {
             url = URL(fileURLWithPath: nameOrPath)
         } else {
             if let d = Self.builtIn[nameOrPath] { return d }

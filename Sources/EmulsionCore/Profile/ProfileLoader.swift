@@ -47,6 +47,13 @@ public struct ProfileLoader: Sendable {
         return ProfileLoader(searchDirectories: dirs)
     }
 
+    /// Whether a profile (or device) argument names a file rather than a shipped one: it holds a
+    /// "/" or ends in ".json". The one rule for `--profile`, `--device`, `extends`, golden cases
+    /// and output names.
+    public static func namesFile(_ nameOrPath: String) -> Bool {
+        nameOrPath.contains("/") || nameOrPath.hasSuffix(".json")
+    }
+
     /// Names of the profiles in the search directories.
     public func availableNames() -> [String] {
         var names = Set<String>()
@@ -63,8 +70,7 @@ public struct ProfileLoader: Sendable {
     }
 
     private func locate(_ nameOrPath: String) throws -> URL {
-        let looksLikePath = nameOrPath.contains("/") || nameOrPath.hasSuffix(".json")
-        if looksLikePath {
+        if Self.namesFile(nameOrPath) {
             return URL(fileURLWithPath: nameOrPath)
         }
         for dir in searchDirectories {
@@ -150,7 +156,7 @@ public struct ProfileLoader: Sendable {
         var base = Profile.defaults
         if let parentName {
             let parentPath: String
-            if parentName.contains("/") || parentName.hasSuffix(".json"), let directory {
+            if Self.namesFile(parentName), let directory {
                 parentPath = parentName.hasPrefix("/") ? parentName : directory.appendingPathComponent(parentName).path
             } else {
                 parentPath = parentName

@@ -8,17 +8,18 @@ import EmulsionCore
 /// uploads then misread or refuse. (16-bit TIFF samples go in host order under the header's "II":
 /// little-endian on every target.)
 public enum ImageFile {
-    /// Whether `path` names a JPEG file.
-    public static func namesJPEG(_ path: String) -> Bool {
+    /// The extension of the file `path` names, lower-cased ("" for none): what every check of a
+    /// name's format reads.
+    public static func fileExtension(of path: String) -> String {
         let name = path.split(separator: "/").last.map { $0.lowercased() } ?? ""
-        return name.hasSuffix(".jpg") || name.hasSuffix(".jpeg")
+        return name.lastIndex(of: ".").map { String(name[name.index(after: $0)...]) } ?? ""
     }
 
+    /// Whether `path` names a JPEG file.
+    public static func namesJPEG(_ path: String) -> Bool { ["jpg", "jpeg"].contains(fileExtension(of: path)) }
+
     /// Whether `path` names a TIFF file.
-    public static func namesTIFF(_ path: String) -> Bool {
-        let name = path.split(separator: "/").last.map { $0.lowercased() } ?? ""
-        return name.hasSuffix(".tif") || name.hasSuffix(".tiff")
-    }
+    public static func namesTIFF(_ path: String) -> Bool { ["tif", "tiff"].contains(fileExtension(of: path)) }
 
     /// Image formats a file name can ask for that Emulsion does not write. A name asking for one
     /// is refused: `-o shot.webp` wrote PNG bytes under that name, which a viewer or an upload then
@@ -31,10 +32,9 @@ public enum ImageFile {
     /// Why `path`, given to `option`, cannot be written (it names an image format Emulsion does
     /// not write), or nil.
     public static func refusal(forName path: String, option: String) -> String? {
-        let name = path.split(separator: "/").last.map { $0.lowercased() } ?? ""
-        guard let dot = name.lastIndex(of: "."), foreignImageExtensions.contains(String(name[name.index(after: dot)...])) else { return nil }
-        return "\(option) \(path): Emulsion writes PNG (.png), JPEG (.jpg, .jpeg) and TIFF (.tif, .tiff), not "
-            + name[name.index(after: dot)...].uppercased()
+        let asked = fileExtension(of: path)
+        guard foreignImageExtensions.contains(asked) else { return nil }
+        return "\(option) \(path): Emulsion writes PNG (.png), JPEG (.jpg, .jpeg) and TIFF (.tif, .tiff), not " + asked.uppercased()
     }
 
     /// The bytes of `image` (3 channels) as the file `path` names.
