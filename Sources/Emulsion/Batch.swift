@@ -47,6 +47,9 @@ public enum Batch {
         public var outputSubfolder: String = ""
         /// Which of the batch's looks (`run`'s `looks`) renders it.
         public var look: Int = 0
+        /// Why the item fails without being tried (its raw's header, which `--name` needed,
+        /// could not be read); `output` is then empty.
+        public var failure: String?
     }
 
     public enum Outcome: Sendable {
@@ -57,11 +60,14 @@ public enum Batch {
     /// Output paths: `-o` for a single input; otherwise `<out-dir>/<subfolder>/<name>.<fileExtension>`
     /// (out-dir defaults to the current folder; the subfolder is the input's below a folder walked
     /// recursively, usually none), or, with several looks, `<name>-<look>.<fileExtension>` for each look
-    /// (`looks` holds their names; one look, whatever its name, adds nothing). An input's items
+    /// (`looks` holds their names; one look, whatever its name, adds nothing); with `naming`,
+    /// `<out-dir>/<the template's path>.<fileExtension>`, its shot variables from `shots` (an
+    /// input whose header could not be read fails, in its items' `failure`). An input's items
     /// come together, in the looks' order. Two items that would write the same output are an
     /// error up front.
     public static func plan(inputs: [InputFolders.Found], output: String?, outputDirectory: String?, shard: Shard?,
-                            looks: [String] = [""], fileExtension: String = "png") throws -> [Item] {
+                            looks: [String] = [""], fileExtension: String = "png", naming: OutputNaming? = nil,
+                            shots: [String: Result<ShotMetadata, any Error>] = [:]) throws -> [Item] {
         precondition(!looks.isEmpty)
         if output != nil, inputs.count != 1 {
             throw RenderError("-o names one output file but \(inputs.count) inputs were given; use --out-dir")
@@ -69,13 +75,38 @@ public enum Batch {
         if output != nil, looks.count != 1 {
             throw RenderError("-o names one output file but \(looks.count) profiles were given; use --out-dir")
         }
+        if let naming, output != nil { throw RenderError("--name \(naming.template) names outputs in an output folder, not -o's file") }
+        if let naming, looks.count > 1, !naming.uses(.look) {
+            throw RenderError("--name \(naming.template): \(looks.count) profiles would write one file per raw; add {look}")
+        }
         let chosen = shard?.select(inputs, by: \.path) ?? inputs
+        // `{seq}`: the position among all inputs by path, whatever the shard.
+        var sequence: [String: Int] = [:]
+        if naming?.uses(.seq) == true {
+            for (i, path) in inputs.map(\.path).sorted().enumerated() where sequence[path] == nil { sequence[path] = i + 1 }
+        }
         var items: [Item] = []
         var seen: [String: String] = [:]
         for input in chosen {
             for (look, lookName) in looks.enumerated() {
                 var item = Item(input: input.path, output: output ?? "", look: look)
-                if output == nil {
+                if let naming {
+                    var shot: ShotMetadata?
+                    if naming.needsShot {
+                        do { shot = try shots[input.path]?.get() } catch {
+                            item.failure = error is RenderError ? "\(input.path): \(error)" : "\(error)"
+                            items.append(item)
+                            continue
+                        }
+                    }
+                    let values = OutputNaming.Values(input: input, look: lookName, sequence: sequence[input.path] ?? 0,
+                                                     count: inputs.count, shot: shot)
+                    guard let path = naming.path(for: values) else {
+                        throw RenderError("--name \(naming.template) gives \(input.path) no name (every part of it is empty)")
+                    }
+                    item.output = URL(fileURLWithPath: outputDirectory ?? ".").appendingPathComponent(path + "." + fileExtension).path
+                    item.outputSubfolder = path.split(separator: "/").dropLast().joined(separator: "/")
+                } else if output == nil {
                     let stem = URL(fileURLWithPath: input.path).deletingPathExtension().lastPathComponent
                     let name = stem + (looks.count > 1 ? "-" + lookName : "") + "." + fileExtension
                     var folder = URL(fileURLWithPath: outputDirectory ?? ".")
@@ -86,13 +117,29 @@ public enum Batch {
                     item.output = folder.appendingPathComponent(name).path
                 }
                 if let other = seen[item.output] {
-                    throw RenderError("\(input.path) and \(other) would both be written to \(item.output); process them into separate folders")
+                    throw RenderError("\(input.path) and \(other) would both be written to \(item.output); "
+                                      + (naming != nil ? "add {name} or {seq} to --name" : "process them into separate folders"))
                 }
                 seen[item.output] = input.path + (looks.count > 1 ? " (\(lookName))" : "")
                 items.append(item)
             }
         }
         return items
+    }
+
+    /// The shot metadata of each of `inputs` from its header (`RawDecoder.shotMetadata`: isolated
+    /// and time-limited as a decode), for `--name`'s shot variables; up to `concurrency` at once.
+    /// A file that cannot be read keeps its error, which `plan` gives its items.
+    public static func readShots(of inputs: [InputFolders.Found], decoder: RawDecoder, pixelLimit: Int,
+                                 concurrency: Int = Executor.defaultThreads) -> [String: Result<ShotMetadata, any Error>] {
+        let paths = Array(Set(inputs.map(\.path))).sorted()
+        let state = ParallelState<Result<ShotMetadata, any Error>>(count: paths.count)
+        DispatchQueue.concurrentPerform(iterations: max(1, min(concurrency, paths.count))) { _ in
+            while let i = state.next() {
+                _ = state.finish(i, Result { try decoder.shotMetadata(path: paths[i], pixelLimit: pixelLimit) })
+            }
+        }
+        return Dictionary(uniqueKeysWithValues: zip(paths, state.results.map { $0! }))
     }
 
     /// Makes the output subfolders `items` write into (a recursive walk's mirror of the inputs'),
@@ -161,6 +208,7 @@ public enum Batch {
                     let item = items[i]
                     let outcome: Outcome
                     do {
+                        if let failure = item.failure { throw BatchItemFailure(message: failure) }
                         try Processor.checkOutput(input: item.input, output: item.output, overwrite: overwrite)
                         if let decodeError { throw decodeError }
                         var decodeSeconds = 0.0
@@ -193,6 +241,12 @@ public enum Batch {
         if workers == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: work) }
         return state.outcomes.map { $0! }
     }
+}
+
+/// An item that fails as planned (`Batch.Item.failure`), its message whole.
+private struct BatchItemFailure: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
 }
 
 private final class BatchState: @unchecked Sendable {

@@ -15,7 +15,8 @@ import Foundation
 /// `input`, `output`, `profile` (the profile's name) and `profileArgument` (what `--profile` gave
 /// for it, a name or a file: what a retry passes again; two files may hold profiles of one name),
 /// `status` (`written`, `failed`, `skipped`), and for a written one
-/// its `width`, `height` and `seconds` per phase, for a failed one the `error` line the run printed;
+/// its `width`, `height` and `seconds` per phase, for a failed one the `error` line the run printed
+/// (and no `output` where it failed before it was named: `--name` could not read its header);
 /// last, each subfolder of a `--recursive` walk that could not be listed, as `input` (the folder),
 /// `status` `unread` and its `error` (no `output` or `profile`: nothing of it was planned).
 /// Written atomically when the batch ends, whatever the exit status (replacing an earlier report).
@@ -46,7 +47,7 @@ struct BatchReport: Encodable {
          profiles: [(name: String, argument: String)]) {
         var entries: [Entry] = []
         func entry(_ item: Batch.Item, _ status: String) -> Entry {
-            Entry(input: item.input, output: item.output, profile: profiles[item.look].name, profileArgument: profiles[item.look].argument,
+            Entry(input: item.input, output: item.failure == nil ? item.output : nil, profile: profiles[item.look].name, profileArgument: profiles[item.look].argument,
                   status: status)
         }
         for (item, outcome) in zip(items, outcomes) {

@@ -37,6 +37,9 @@ struct ProcessCommand: ParsableCommand {
     @Option(name: .customLong("out-dir"), help: "Folder for outputs, named after each input (created if missing; default: current folder).")
     var outputDirectory: String?
 
+    @Option(help: "Name outputs by a template, below the output folder, without extension: {name} {ext} {folder} {subfolder} {look} {seq}, and from the raw's header {date} {time} {year} {month} {day} {hour} {minute} {second} {make} {model} {lens} {iso}; e.g. {year}/{date}/{name}-{look}.")
+    var name: String?
+
     @Option(help: "Profile name (in Profiles/) or path to a profile file; several (a,b,c) or all: each raw is decoded once and rendered through each, into NAME-LOOK.png (or .jpg, .tif).")
     var profile: String = defaults.profile
 
@@ -118,7 +121,7 @@ struct ProcessCommand: ParsableCommand {
     @OptionGroup var decoding: DecoderOptions
 
     var request: ProcessRequest {
-        ProcessRequest(inputs: inputs, recursive: recursive, output: output, outputDirectory: outputDirectory, profile: profile, overrides: overrides,
+        ProcessRequest(inputs: inputs, recursive: recursive, output: output, outputDirectory: outputDirectory, name: name, profile: profile, overrides: overrides,
                        demosaic: demosaic, highlights: highlights, wb: wb, wbRect: wbRect, dcp: dcp, device: device,
                        space: space, bits: bits, format: format, quality: quality, tiffCompression: tiffCompression, engine: engine, pngLevel: pngLevel, threads: threads, shard: shard, maxSize: maxSize, crop: crop, aspect: aspect, report: report,
                        overwrite: overwrite, skipExisting: skipExisting, stripLocation: stripLocation, timings: timings, maxMegapixels: maxMegapixels,

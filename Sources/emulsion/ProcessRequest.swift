@@ -20,6 +20,8 @@ struct ProcessRequest: Equatable {
     var recursive = false
     var output: String?
     var outputDirectory: String?
+    /// `--name`'s template (`OutputNaming`).
+    var name: String?
     var profile = "neutral"
     var overrides: [String] = []
     var demosaic: String?
@@ -112,6 +114,10 @@ struct ProcessRequest: Equatable {
         }
         if let problem = DecoderOptions.megapixelProblem(maxMegapixels) { return problem }
         if output != nil && outputDirectory != nil { return "use either -o or --out-dir, not both" }
+        if let name {
+            if output != nil { return "--name names outputs in the output folder: use --out-dir, not -o" }
+            do { _ = try OutputNaming(parsing: name) } catch { return "\(error)" }
+        }
         if overwrite && skipExisting { return "use either --overwrite or --skip-existing, not both" }
         if output == StandardOutput.name && report == StandardOutput.name { return "-o - and --report - would both write to standard output" }
         if output == StandardOutput.name && skipExisting { return "--skip-existing has no file to find when writing to standard output (-o -)" }
@@ -120,7 +126,7 @@ struct ProcessRequest: Equatable {
         }
         if crop != nil && aspect != nil { return "use either --crop or --aspect, not both" }
         do { _ = try outputCrop() } catch { return "\(error)" }
-        if output == "" || outputDirectory == "" || report == "" || inputs.contains("") { return "a file or folder name is empty" }
+        if output == "" || outputDirectory == "" || report == "" || name == "" || inputs.contains("") { return "a file or folder name is empty" }
         return DecoderOptions.timeoutProblem(decodeTimeout)
     }
 
@@ -186,8 +192,11 @@ struct ProcessRequest: Equatable {
         // session 14).
         let decoder = DecoderOptions.decoder(inProcess: inProcessDecoder, timeout: decodeTimeout)
             .serving(files: max(1, named.count))
-        // (Not when resuming with --skip-existing: the first file is likely one of those done.)
-        decoder.startWorkerAhead(prefetching: shard == nil && !skipExisting ? named.first.map { ($0, maxMegapixels * 1_000_000) } : nil)
+        // (Not when resuming with --skip-existing: the first file is likely one of those done;
+        // nor when --name reads every header first.)
+        let naming = try? name.map(OutputNaming.init(parsing:))
+        let asksAhead = shard == nil && !skipExisting && naming?.needsShot != true
+        decoder.startWorkerAhead(prefetching: asksAhead ? named.first.map { ($0, maxMegapixels * 1_000_000) } : nil)
         defer { decoder.finish() }
         // The render's helper threads, now that no worker will be forked (`ParallelLoop`).
         ParallelLoop.prepare()
@@ -200,7 +209,7 @@ struct ProcessRequest: Equatable {
         // (a decode in this process, or none asked ahead) on another thread, started after the
         // fork: a thread before it would have made the worker a spawned one.
         let space = self.space
-        let workerAskedAhead = !inProcessDecoder && shard == nil && !skipExisting && !named.isEmpty
+        let workerAskedAhead = !inProcessDecoder && asksAhead && !named.isEmpty
         if !workerAskedAhead { DispatchQueue.global(qos: .userInitiated).async { _ = try? space.outputEncoding() } }
         // Several looks (`--profile a,b` or `all`) render each raw from one decode (`Batch.run`).
         let lookNames: [String]
@@ -268,9 +277,16 @@ struct ProcessRequest: Equatable {
         }
         var items: [Batch.Item]
         do {
+            let shard = try shard.map { try Shard(parsing: $0) }
+            // `--name`'s shot variables: the headers of this shard's inputs, before the plan.
+            var shots: [String: Result<ShotMetadata, any Error>] = [:]
+            if let naming, naming.needsShot {
+                shots = Batch.readShots(of: shard?.select(inputs, by: \.path) ?? inputs, decoder: decoder,
+                                        pixelLimit: maxMegapixels * 1_000_000, concurrency: threads)
+            }
             items = try Batch.plan(inputs: inputs, output: output, outputDirectory: outputDirectory,
-                                   shard: try shard.map { try Shard(parsing: $0) }, looks: lookNames.map(Self.lookLabel),
-                                   fileExtension: outputFileFormat.fileExtension)
+                                   shard: shard, looks: lookNames.map(Self.lookLabel),
+                                   fileExtension: outputFileFormat.fileExtension, naming: naming, shots: shots)
         } catch {
             complain("emulsion: \(error)")
             throw ExitCode(2)

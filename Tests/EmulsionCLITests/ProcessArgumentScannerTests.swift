@@ -54,6 +54,7 @@ final class ProcessArgumentScannerTests: XCTestCase {
             ["x.dng", "--decode-timeout=0.5", "--space=prophoto", "--engine=simd"],
             ["in/", "--out-dir", "out", "--skip-existing"],
             ["-r", "card/", "--out-dir", "out", "--strip-location", "--format", "jpeg"],
+            ["card/", "--out-dir", "out", "--name", "{year}/{date}/{name}-{look}"],
         ]
         for arguments in lines {
             let scanned = ProcessRequest(scanning: arguments)

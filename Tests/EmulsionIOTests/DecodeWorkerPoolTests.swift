@@ -48,6 +48,66 @@ final class DecodeWorkerPoolTests: XCTestCase {
         XCTAssertTrue(pool.idleProcesses.isEmpty, "the last file's worker should have been stopped")
     }
 
+    /// `--name`'s header read (`RawDecoder.shotMetadata`): through a worker, every sample's shot
+    /// metadata is the in-process header read's, which is the full decode's but for what the
+    /// header read leaves out (the copyright notice, the DNG opcodes); a worker that answered a
+    /// header request serves the next file's decode; a file that fails, fails as its decode does.
+    func testHeaderReadsThroughAWorkerAreTheDecodesMetadata() throws {
+        let binary = try builtEmulsionBinary()
+        let samples = TestSupport.rawSamples()
+        let pool = DecodeWorkerPool(executable: binary, timeout: 60, files: samples.count)
+        defer { pool.finish() }
+        var read = 0
+        for sample in samples {
+            let path = sample.url.path
+            let got = Result { try pool.shotMetadata(path: path, pixelLimit: RawFile.defaultPixelLimit) }
+            let inProcess = Result { try RawFile.readShotMetadata(path: path) }
+            switch (got, inProcess, Result { try RawFile.read(path: path) }) {
+            case (.success(let shot), .success(let reference), .success(let decoded)):
+                read += 1
+                XCTAssertEqual(shot, reference, sample.name)
+                var expected = decoded.metadata
+                expected.copyright = ""
+                expected.opcodes = []
+                XCTAssertEqual(shot, expected, sample.name)
+            case (.failure(let a), .failure(let b), .failure(let c)):
+                XCTAssertEqual("\(a)", "\(b)", sample.name)
+                XCTAssertEqual("\(a)", "\(c)", sample.name)
+            case (let a, let b, let c):
+                XCTFail("\(sample.name): through the pool \(a), in process \(b), decoded \(c)")
+            }
+        }
+        XCTAssertGreaterThan(read, 5)
+        XCTAssertEqual(pool.started, 1 + samples.count - read)
+        XCTAssertNoThrow(try pool.decode(path: samples[0].url.path, pixelLimit: RawFile.defaultPixelLimit))
+        XCTAssertEqual(pool.started, 1 + samples.count - read, "a header request's worker serves the next decode")
+        XCTAssertThrowsError(try pool.shotMetadata(path: "/nonexistent/file.dng", pixelLimit: RawFile.defaultPixelLimit)) { error in
+            XCTAssertTrue("\(error)".hasPrefix("/nonexistent/file.dng: "), "\(error)")
+        }
+        XCTAssertThrowsError(try pool.shotMetadata(path: samples[0].url.path, pixelLimit: 1)) { error in
+            XCTAssertTrue("\(error)".contains("exceeds the limit of 0 MP"), "\(error)")
+        }
+    }
+
+    /// A header read that hangs is stopped at the limit, with the decode's message.
+    func testAHangingHeaderReadIsStopped() throws {
+        let binary = try builtEmulsionBinary()
+        let source = try XCTUnwrap(TestSupport.rawSamples().first).url
+        let directory = TestSupport.temporaryDirectory("pool-header-hang")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let hangPath = directory.appendingPathComponent("hang.dng").path
+        try Data(contentsOf: source).write(to: URL(fileURLWithPath: hangPath))
+        setenv("EMULSION_TEST_STALL_DECODE", hangPath, 1)
+        defer { unsetenv("EMULSION_TEST_STALL_DECODE") }
+        let pool = DecodeWorkerPool(executable: binary, timeout: 2, files: 2)
+        defer { pool.finish() }
+        XCTAssertThrowsError(try pool.shotMetadata(path: hangPath, pixelLimit: RawFile.defaultPixelLimit)) { error in
+            XCTAssertEqual("\(error)", "\(hangPath): decoder did not finish within 2 s (damaged file?); stopped it")
+        }
+        XCTAssertTrue(pool.idleProcesses.isEmpty)
+        XCTAssertNoThrow(try pool.shotMetadata(path: source.path, pixelLimit: RawFile.defaultPixelLimit))
+    }
+
     /// The LG DNG with one flipped byte (HostileInputTests.testDecoderHangIsStoppedAndReported)
     /// makes LibRaw loop: between two good files it must time out with the CLI's message,
     /// and the files after it must decode with a fresh worker that is then reused.

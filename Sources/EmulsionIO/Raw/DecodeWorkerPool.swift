@@ -185,22 +185,16 @@ public final class DecodeWorkerPool: @unchecked Sendable {
         lock.lock()
         let last = remaining == 0
         lock.unlock()
-        var request = IsolatedDecoding.request(path: path, pixelLimit: pixelLimit, libRawUnpack: false, last: last)
-        var sent = alreadyAsked || worker.send(request)
-        // An idle worker that has died since its last answer (killed from outside) cannot take
-        // the request: one fresh worker is tried before the file fails.
-        if !sent && reused {
-            worker.stop()
-            worker = try start(path: path)
-            sent = worker.send(request)
+        if !alreadyAsked {
+            try send(IsolatedDecoding.request(path: path, pixelLimit: pixelLimit, libRawUnpack: false, last: last),
+                     to: &worker, reused: reused, path: path)
         }
-        guard sent else { throw RawFileError(path: path, problem: "cannot reach the decoder process") }
-        var image = try answer(from: worker, path: path, pixelLimit: pixelLimit)
+        var image = try answer(from: worker, path: path, pixelLimit: pixelLimit) { try IsolatedDecoding.parse($0, path: path) }
         if image == nil {
             // Emulsion's NEF decoder gave the stream back: LibRaw decodes it, in the same worker.
-            request = IsolatedDecoding.request(path: path, pixelLimit: pixelLimit, libRawUnpack: true, last: last)
-            guard worker.send(request) else { throw RawFileError(path: path, problem: "cannot reach the decoder process") }
-            guard let unpacked = try answer(from: worker, path: path, pixelLimit: pixelLimit) else {
+            try send(IsolatedDecoding.request(path: path, pixelLimit: pixelLimit, libRawUnpack: true, last: last),
+                     to: &worker, reused: false, path: path)
+            guard let unpacked = try answer(from: worker, path: path, pixelLimit: pixelLimit, { try IsolatedDecoding.parse($0, path: path) }) else {
                 throw RawFileError(path: path, problem: "decoder process returned malformed output")
             }
             image = unpacked
@@ -209,7 +203,36 @@ public final class DecodeWorkerPool: @unchecked Sendable {
         return image!
     }
 
-    private func answer(from worker: WorkerProcess, path: String, pixelLimit: Int) throws -> RawImage? {
+    /// The shot metadata of `path` from its header alone (`RawFile.readShotMetadata`), read by a
+    /// worker with the same time limit and isolation as a decode; not counted as the file's decode
+    /// (`--name`'s shot variables are read for every file before the batch is planned).
+    public func shotMetadata(path: String, pixelLimit: Int) throws -> ShotMetadata {
+        _ = try InputFileCheck.regularReadableFile(path)
+        var (worker, reused) = try checkOut(path: path)
+        var healthy = false
+        defer { checkIn(worker, healthy: healthy) }
+        try send(IsolatedDecoding.request(path: path, pixelLimit: pixelLimit, libRawUnpack: false, shotMetadataOnly: true),
+                 to: &worker, reused: reused, path: path)
+        let shot = try answer(from: worker, path: path, pixelLimit: pixelLimit) { try IsolatedDecoding.parseShotMetadata($0, path: path) }
+        healthy = true
+        return shot
+    }
+
+    /// Sends `request`; an idle worker that has died since its last answer (killed from
+    /// outside) cannot take it, so where `worker` was `reused`, one fresh worker is tried before
+    /// the file fails.
+    private func send(_ request: [UInt8], to worker: inout WorkerProcess, reused: Bool, path: String) throws {
+        var sent = worker.send(request)
+        if !sent && reused {
+            worker.stop()
+            worker = try start(path: path)
+            sent = worker.send(request)
+        }
+        guard sent else { throw RawFileError(path: path, problem: "cannot reach the decoder process") }
+    }
+
+    private func answer<T>(from worker: WorkerProcess, path: String, pixelLimit: Int,
+                           _ parse: (UnsafeRawBufferPointer) throws -> T) throws -> T {
         let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(timeout * 1e9)
         let bytes: [UInt8]
         do {
@@ -226,7 +249,7 @@ public final class DecodeWorkerPool: @unchecked Sendable {
         } catch {
             throw RawFileError(path: path, problem: "decoder process returned malformed output")
         }
-        return try bytes.withUnsafeBytes { try IsolatedDecoding.parse($0, path: path) }
+        return try bytes.withUnsafeBytes(parse)
     }
 
     private func checkOut(path: String) throws -> (WorkerProcess, reused: Bool) {

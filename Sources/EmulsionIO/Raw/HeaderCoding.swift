@@ -45,6 +45,24 @@ enum HeaderCoding {
     }
 }
 
+extension HeaderCoding {
+    /// A header-only answer's header: `formatVersion` and the shot's metadata.
+    static func encode(shot: ShotMetadata) -> [UInt8] {
+        var writer = WireWriter()
+        writer.byte(formatVersion)
+        writer.metadata(shot)
+        return writer.bytes
+    }
+
+    static func decodeShot(_ bytes: UnsafeRawBufferPointer) throws -> ShotMetadata {
+        var reader = WireReader(bytes: bytes)
+        guard try reader.byte() == formatVersion else { throw WireError.malformed }
+        let shot = try reader.metadata()
+        guard reader.position == bytes.count else { throw WireError.malformed }
+        return shot
+    }
+}
+
 enum WireError: Error { case malformed }
 
 // MARK: - Primitives

@@ -35,14 +35,24 @@ public enum RawDecoder: Sendable {
     case serving(DecodeWorkerPool)
 
     public func decode(path: String, pixelLimit: Int) throws -> RawImage {
+        try run(inProcess: { try RawFile.read(path: path, pixelLimit: pixelLimit) }) { try $0.decode(path: path, pixelLimit: pixelLimit) }
+    }
+
+    /// The shot's metadata from the file's header alone (`RawFile.readShotMetadata`), isolated
+    /// and time-limited as `decode` is.
+    public func shotMetadata(path: String, pixelLimit: Int) throws -> ShotMetadata {
+        try run(inProcess: { try RawFile.readShotMetadata(path: path, pixelLimit: pixelLimit) }) {
+            try $0.shotMetadata(path: path, pixelLimit: pixelLimit)
+        }
+    }
+
+    /// `inProcess`, or `pooled` by this decoder's workers: a serving decoder's pool, or, isolated,
+    /// one worker for this file only, stopped as soon as it has answered.
+    private func run<T>(inProcess: () throws -> T, pooled: (DecodeWorkerPool) throws -> T) throws -> T {
         switch self {
-        case .inProcess:
-            return try RawFile.read(path: path, pixelLimit: pixelLimit)
-        case .isolated(let executable, let timeout):
-            // One worker, for this file only: stopped as soon as it has answered.
-            return try DecodeWorkerPool(executable: executable, timeout: timeout, files: 1).decode(path: path, pixelLimit: pixelLimit)
-        case .serving(let pool):
-            return try pool.decode(path: path, pixelLimit: pixelLimit)
+        case .inProcess: return try inProcess()
+        case .isolated(let executable, let timeout): return try pooled(DecodeWorkerPool(executable: executable, timeout: timeout, files: 1))
+        case .serving(let pool): return try pooled(pool)
         }
     }
 
@@ -92,24 +102,42 @@ public enum IsolatedDecoding {
             let curve = deferred?.curve.flatMap { RawFile.isIdentity($0) ? [] : $0 }
             let samples = curve ?? raw.samples
             raw.samples = []
-            let header = HeaderCoding.encode(image: raw, deferred: deferred)
-            var out = magic
-            out.append(0)
-            appendLength(UInt64(header.count), to: &out)
-            out += header
+            var out = answerStart(status: 0, HeaderCoding.encode(image: raw, deferred: deferred))
             appendLength(UInt64(samples.count), to: &out)
             // The samples from the array's own memory (no copy into one buffer with the header).
             guard PlainFile.write(out, to: output), samples.withUnsafeBytes({ PlainFile.write($0, to: output) }) else { return 1 }
             return 0
         } catch {
-            var out = magic
-            out.append(1)
-            let message = Array(((error as? RawFileError)?.problem ?? "\(error)").utf8)
-            appendLength(UInt64(message.count), to: &out)
-            out += message
-            PlainFile.write(out, to: output)
-            return 1
+            return serveError(error, to: output)
         }
+    }
+
+    /// Worker side of a header-only request: the shot's metadata (`RawFile.readShotMetadata`) in
+    /// `serve`'s format, its header `HeaderCoding.encode(shot:)` and no values; an error as `serve`'s.
+    static func serveShotMetadata(path: String, pixelLimit: Int, to output: Int32) -> Int32 {
+        stallIfAskedTo(path)
+        do {
+            var out = answerStart(status: 0, HeaderCoding.encode(shot: try RawFile.readShotMetadata(path: path, pixelLimit: pixelLimit)))
+            appendLength(0, to: &out)
+            return PlainFile.write(out, to: output) ? 0 : 1
+        } catch {
+            return serveError(error, to: output)
+        }
+    }
+
+    /// An error answer: status 1 and the problem's line.
+    private static func serveError(_ error: any Error, to output: Int32) -> Int32 {
+        PlainFile.write(answerStart(status: 1, Array(((error as? RawFileError)?.problem ?? "\(error)").utf8)), to: output)
+        return 1
+    }
+
+    /// An answer's first part: the magic, `status`, then `payload` (the header, or the error's
+    /// line) after its length.
+    private static func answerStart(status: UInt8, _ payload: [UInt8]) -> [UInt8] {
+        var out = magic
+        out.append(status)
+        appendLength(UInt64(payload.count), to: &out)
+        return out + payload
     }
 
     static func appendLength(_ n: UInt64, to out: inout [UInt8]) {
@@ -125,14 +153,15 @@ public enum IsolatedDecoding {
     /// flags: 1, `libRawUnpack`; 2, `last`: the parent expects to ask nothing more, so the worker
     /// does no housekeeping for a next request after this answer (it would compete for a CPU
     /// with the parent's render until the parent stops it). A worker told `last` still serves
-    /// whatever comes.
-    static func request(path: String, pixelLimit: Int, libRawUnpack: Bool, last: Bool = false) -> [UInt8] {
+    /// whatever comes; 4, `shotMetadataOnly`: the header's metadata, not the image
+    /// (`serveShotMetadata`).
+    static func request(path: String, pixelLimit: Int, libRawUnpack: Bool, last: Bool = false, shotMetadataOnly: Bool = false) -> [UInt8] {
         var out: [UInt8] = []
         let bytes = Array(path.utf8)
         appendLength(UInt64(bytes.count), to: &out)
         out += bytes
         appendLength(UInt64(max(0, pixelLimit)), to: &out)
-        out.append((libRawUnpack ? 1 : 0) | (last ? 2 : 0))
+        out.append((libRawUnpack ? 1 : 0) | (last ? 2 : 0) | (shotMetadataOnly ? 4 : 0))
         return out
     }
 
@@ -168,7 +197,12 @@ public enum IsolatedDecoding {
         RawFile.prepareSpareHandle()
         while let length = number(), length <= 1 << 16, let path = read(Int(length)), let limit = number(),
               limit <= 1 << 40, let flag = read(1) {
-            _ = serve(path: String(decoding: path, as: UTF8.self), pixelLimit: Int(limit), libRawUnpack: flag[0] & 1 != 0, to: output)
+            let file = String(decoding: path, as: UTF8.self)
+            if flag[0] & 4 != 0 {
+                _ = serveShotMetadata(path: file, pixelLimit: Int(limit), to: output)
+            } else {
+                _ = serve(path: file, pixelLimit: Int(limit), libRawUnpack: flag[0] & 1 != 0, to: output)
+            }
             guard flag[0] & 2 == 0 else { continue }
             emulsion_release_free_memory()
             RawFile.prepareSpareHandle()
@@ -214,6 +248,31 @@ public enum IsolatedDecoding {
     /// How reading a serving worker's answer ended, when it did not end with the answer.
     enum WorkerEnd: Error { case timedOut, endOfFile, malformed }
 
+    /// The shot metadata of a header-only answer (`serveShotMetadata`), or the error it carries.
+    static func parseShotMetadata(_ data: UnsafeRawBufferPointer, path: String) throws -> ShotMetadata {
+        let header = try answerHeader(data, path: path)
+        guard header.upperBound + 8 == data.count, length(data[header.upperBound...]) == 0 else {
+            throw RawFileError(path: path, problem: "decoder process returned malformed output")
+        }
+        do { return try HeaderCoding.decodeShot(UnsafeRawBufferPointer(rebasing: data[header])) } catch {
+            throw RawFileError(path: path, problem: "decoder process returned malformed output")
+        }
+    }
+
+    /// Where a successful answer's header lies in `data`; the worker's error as `RawFileError`.
+    private static func answerHeader(_ data: UnsafeRawBufferPointer, path: String) throws -> Range<Int> {
+        guard data.count > magic.count, data.prefix(magic.count).elementsEqual(magic) else {
+            throw RawFileError(path: path, problem: "decoder process returned no result")
+        }
+        let start = magic.count + 9
+        guard data.count >= start else { throw RawFileError(path: path, problem: "decoder process returned truncated output") }
+        let n = length(data[(magic.count + 1)...])
+        guard n <= UInt64(data.count - start) else { throw RawFileError(path: path, problem: "decoder process returned truncated output") }
+        let header = start..<(start + Int(n))
+        if data[magic.count] != 0 { throw RawFileError(path: path, problem: String(decoding: data[header], as: UTF8.self)) }
+        return header
+    }
+
     /// The image, or nil when its samples were deferred to a reader that declined them.
     static func parse(_ data: UnsafeRawBufferPointer, path: String) throws -> RawImage? {
         var i = 0
@@ -224,22 +283,14 @@ public enum IsolatedDecoding {
             guard n <= UInt64(data.count) else { throw RawFileError(path: path, problem: "decoder process returned malformed output") }
             return Int(n)
         }
-        guard data.count > magic.count, data.prefix(magic.count).elementsEqual(magic) else {
-            throw RawFileError(path: path, problem: "decoder process returned no result")
-        }
-        i = magic.count
-        let status = data[i]
-        i += 1
-        let n = try length()
-        guard i + n <= data.count else { throw RawFileError(path: path, problem: "decoder process returned truncated output") }
-        if status != 0 { throw RawFileError(path: path, problem: String(decoding: data[i..<(i + n)], as: UTF8.self)) }
+        let header = try answerHeader(data, path: path)
         var raw: RawImage, deferredSamples: DeferredSamples?
         do {
-            (raw, deferredSamples) = try HeaderCoding.decode(UnsafeRawBufferPointer(rebasing: data[i..<(i + n)]))
+            (raw, deferredSamples) = try HeaderCoding.decode(UnsafeRawBufferPointer(rebasing: data[header]))
         } catch {
             throw RawFileError(path: path, problem: "decoder process returned malformed output")
         }
-        i += n
+        i = header.upperBound
         let count = try length()
         guard i + 2 * count == data.count else { throw RawFileError(path: path, problem: "decoder process returned truncated samples") }
         let start = i

@@ -118,15 +118,27 @@ public enum RawFile {
     /// The same for `NikonCompressedSamples`.
     @TaskLocal static var nikonProbe: LosslessTilesProbe?
 
-    /// `contents` gives the file's bytes for Emulsion's own DNG tag readers (asked only for DNGs).
-    /// Returns the image without samples, and where they lie, when `UncompressedSamples` can read
-    /// them, or, with `defersDecoding`, when `LosslessDNGTiles` or `NikonCompressedSamples` can
-    /// (the caller decodes them, and gives the file to `readWithLibRawUnpack` if that declines).
-    private static func decode(label path: String, header: [UInt8], pixelLimit: Int, contents: () -> (any ByteSource)?,
-                               allowFastPaths: Bool = true, defersDecoding: Bool = false,
-                               open: (UnsafeMutablePointer<libraw_data_t>) -> Int32) throws -> (RawImage, DeferredSamples?) {
+    /// The shot's metadata as LibRaw's header parse gives it (make, model, lens, ISO, exposure,
+    /// capture time, GPS, orientation, sizes), without reading the samples: what
+    /// `--name`'s shot variables need before a batch is planned. Not read: the copyright notice
+    /// (from IFD0, see `decode`) and the DNG opcodes, which need the decode. Throws as `read` does
+    /// for a file LibRaw cannot open, a Foveon sensor or one above `pixelLimit`.
+    public static func readShotMetadata(path: String, pixelLimit: Int = defaultPixelLimit) throws -> ShotMetadata {
+        _ = try InputFileCheck.regularReadableFile(path)
+        let file = try opened(label: path, header: PlainFile.prefix(of: path, count: 4), pixelLimit: pixelLimit) {
+            libraw_open_file($0, path)
+        }
+        defer { libraw_close(file.handle) }
+        return withExtendedLifetime(file.problems) { metadata(file.handle) }
+    }
+
+    /// A LibRaw handle with the file opened (its header parsed) and checked: an image, within
+    /// `pixelLimit`, not Foveon. The caller closes the handle, and keeps `problems` (the data-error
+    /// handler's record, which LibRaw holds unretained) alive while it uses it.
+    private static func opened(label path: String, header: [UInt8], pixelLimit: Int,
+                               open: (UnsafeMutablePointer<libraw_data_t>) -> Int32)
+        throws -> (handle: UnsafeMutablePointer<libraw_data_t>, problems: DecodeProblems, width: Int, height: Int) {
         guard let handle = SpareHandle.shared.take() ?? libraw_init(0) else { throw RawFileError(path: path, problem: "cannot initialise LibRaw") }
-        defer { libraw_close(handle) }
         // LibRaw prints data errors (such as an unexpected end of file) to stderr by default; we
         // record them instead and report them as this file's one-line error.
         let problems = DecodeProblems()
@@ -136,29 +148,53 @@ public enum RawFile {
             p.dataError = offset < 0 ? "truncated raw data (unexpected end of file)" : "corrupt raw data at byte \(offset)"
         }, Unmanaged.passUnretained(problems).toOpaque())
         libraw_set_memerror_handler(handle, { _, _, _ in }, nil)
-
-        var (status, openMessages) = DecoderMessages.capturing { open(handle) }
-        if !openMessages.isEmpty, problems.dataError == nil { problems.dataError = "corrupt raw data (decoder: \(openMessages.split(separator: "\n").first.map(String.init) ?? openMessages))" }
-        guard status == LIBRAW_SUCCESS.rawValue else {
-            var problem = describe(status, opening: true)
-            let tiff = header == [0x49, 0x49, 0x2A, 0x00] || header == [0x4D, 0x4D, 0x00, 0x2A]
-            if status == LIBRAW_FILE_UNSUPPORTED.rawValue, tiff {
-                problem = "TIFF/DNG structure LibRaw cannot use (damaged, truncated or unsupported)"
+        do {
+            let (status, openMessages) = DecoderMessages.capturing { open(handle) }
+            if !openMessages.isEmpty, problems.dataError == nil { problems.dataError = "corrupt raw data (decoder: \(openMessages.split(separator: "\n").first.map(String.init) ?? openMessages))" }
+            guard status == LIBRAW_SUCCESS.rawValue else {
+                var problem = describe(status, opening: true)
+                let tiff = header == [0x49, 0x49, 0x2A, 0x00] || header == [0x4D, 0x4D, 0x00, 0x2A]
+                if status == LIBRAW_FILE_UNSUPPORTED.rawValue, tiff {
+                    problem = "TIFF/DNG structure LibRaw cannot use (damaged, truncated or unsupported)"
+                }
+                // While identifying a file, LibRaw's end-of-file callback fires for any short file:
+                // the open status says more than "truncated" there.
+                throw RawFileError(path: path, problem: problem)
             }
-            // While identifying a file, LibRaw's end-of-file callback fires for any short file:
-            // the open status says more than "truncated" there.
-            throw RawFileError(path: path, problem: problem)
+            let sizes = emulsion_sizes(handle).pointee
+            let width = Int(sizes.width), height = Int(sizes.height)
+            guard width > 0, height > 0 else { throw RawFileError(path: path, problem: "no image data (size \(width)×\(height))") }
+            guard width * height <= pixelLimit else {
+                throw RawFileError(path: path, problem: "image of \(width)×\(height) exceeds the limit of \(pixelLimit / 1_000_000) MP (raise it with --max-megapixels)")
+            }
+            if emulsion_iparams(handle).pointee.is_foveon != 0 { throw RawFileError(path: path, problem: "unsupported sensor layout (Foveon)") }
+            return (handle, problems, width, height)
+        } catch {
+            libraw_close(handle)
+            throw error
         }
+    }
 
-        let sizes = emulsion_sizes(handle).pointee
-        let width = Int(sizes.width), height = Int(sizes.height)
-        guard width > 0, height > 0 else { throw RawFileError(path: path, problem: "no image data (size \(width)×\(height))") }
-        guard width * height <= pixelLimit else {
-            throw RawFileError(path: path, problem: "image of \(width)×\(height) exceeds the limit of \(pixelLimit / 1_000_000) MP (raise it with --max-megapixels)")
+    /// `contents` gives the file's bytes for Emulsion's own DNG tag readers (asked only for DNGs).
+    /// Returns the image without samples, and where they lie, when `UncompressedSamples` can read
+    /// them, or, with `defersDecoding`, when `LosslessDNGTiles` or `NikonCompressedSamples` can
+    /// (the caller decodes them, and gives the file to `readWithLibRawUnpack` if that declines).
+    private static func decode(label path: String, header: [UInt8], pixelLimit: Int, contents: () -> (any ByteSource)?,
+                               allowFastPaths: Bool = true, defersDecoding: Bool = false,
+                               open: (UnsafeMutablePointer<libraw_data_t>) -> Int32) throws -> (RawImage, DeferredSamples?) {
+        let (handle, problems, width, height) = try opened(label: path, header: header, pixelLimit: pixelLimit, open: open)
+        defer { libraw_close(handle) }
+        return try withExtendedLifetime(problems) {
+            try decodeOpened(handle, problems: problems, label: path, width: width, height: height, contents: contents,
+                             allowFastPaths: allowFastPaths, defersDecoding: defersDecoding)
         }
+    }
+
+    /// `decode`'s work once the file is open: the fast paths or LibRaw's unpack, then the image.
+    private static func decodeOpened(_ handle: UnsafeMutablePointer<libraw_data_t>, problems: DecodeProblems, label path: String,
+                                     width: Int, height: Int, contents: () -> (any ByteSource)?,
+                                     allowFastPaths: Bool, defersDecoding: Bool) throws -> (RawImage, DeferredSamples?) {
         let iparams = emulsion_iparams(handle).pointee
-        if iparams.is_foveon != 0 { throw RawFileError(path: path, problem: "unsupported sensor layout (Foveon)") }
-
         let isDNG = iparams.dng_version != 0
         let file = isDNG ? contents() : nil
         // Parsed once here for the checks, fast paths and opcodes below.
@@ -196,8 +232,7 @@ public enum RawFile {
             if String(cString: libraw_unpack_function_name(handle)) == "lossy_dng_load_raw()", let file {
                 try checkLossyLoaderOpcodes(at: Int(emulsion_libraw_meta_offset(handle)), in: file, path: path)
             }
-            let (unpacked, printed) = DecoderMessages.capturing { libraw_unpack(handle) }
-            status = unpacked
+            let (status, printed) = DecoderMessages.capturing { libraw_unpack(handle) }
             if !printed.isEmpty, problems.dataError == nil {
                 // A decoder that complains but returns data (libjpeg on a damaged lossy DNG) has
                 // produced partly invented pixels: refuse them rather than render a damaged image.

@@ -1,0 +1,184 @@
+import Emulsion
+import EmulsionCore
+import EmulsionIO
+import EmulsionTestSupport
+import Foundation
+import XCTest
+
+/// `emulsion process --name TEMPLATE` (`OutputNaming`): outputs named and filed by the input's
+/// name and the shot's header. References: ExifTool (Phil Harvey) for the capture time each raw
+/// records (DateTimeOriginal, else ModifyDate: what LibRaw reads), LibRaw's own raw-identify for
+/// the camera's name and ISO (LibRaw's normalised names: "Nikon D1X", not Exif's "NIKON
+/// CORPORATION", "NIKON D1X"), and the template grammar as `OutputNaming` documents it. Exact string
+/// comparisons: names are text, there is nothing to tolerate.
+final class OutputNamingTests: XCTestCase {
+    var dir: URL!
+
+    override func setUpWithError() throws { dir = TestSupport.temporaryDirectory("emulsion-naming") }
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
+
+    func emulsion(_ arguments: [String], environment: [String: String]? = nil) throws -> TestSupport.RunResult {
+        let binary = TestSupport.emulsionBinary
+        guard FileManager.default.isExecutableFile(atPath: binary) else {
+            if TestSupport.inCI { XCTFail("emulsion binary not built") }
+            throw XCTSkip("emulsion binary not built")
+        }
+        return try TestSupport.run(binary, arguments, timeout: 300,
+                                   environment: ["EMULSION_PROFILES": TestSupport.repositoryRoot.appendingPathComponent("Profiles").path]
+                                       .merging(environment ?? [:]) { $1 })
+    }
+
+    func samples(_ names: [String]) throws -> [String] {
+        try names.map { name in
+            let url = TestSupport.samplesDirectory.appendingPathComponent(name)
+            guard FileManager.default.fileExists(atPath: url.path) else {
+                if TestSupport.inCI { XCTFail("sample \(name) missing") }
+                throw XCTSkip("sample \(name) missing")
+            }
+            return url.path
+        }
+    }
+
+    func values(_ path: String, subfolder: String = "", look: String = "neutral", sequence: Int = 1, count: Int = 1,
+                shot: ShotMetadata? = nil) -> OutputNaming.Values {
+        OutputNaming.Values(input: InputFolders.Found(path: path, subfolder: subfolder), look: look, sequence: sequence,
+                            count: count, shot: shot)
+    }
+
+    /// The grammar: what a template may not be is a usage error naming the template and the
+    /// problem, before anything runs.
+    func testTemplatesThatCannotNameAnOutputAreRefused() throws {
+        let refused: [(String, String)] = [
+            ("{nme}", "no variable {nme}; the variables are {name} {ext}"),
+            ("{Name}", "no variable {Name}"),
+            ("{name", "a { without its }"),
+            ("x}", "a } without its {"),
+            ("", "an empty template"),
+            ("/srv/{name}", "an absolute path"),
+            ("{name}/", "ends in a folder"),
+            ("../{name}", "a . or .. folder"),
+            ("a/./{name}", "a . or .. folder"),
+            ("{name}.png", "ends in .png; leave the extension out"),
+            ("{name}.JPG", "ends in .jpg"),
+            ("{name}.tiff", "ends in .tiff"),
+        ]
+        for (template, problem) in refused {
+            XCTAssertThrowsError(try OutputNaming(parsing: template), template) { error in
+                XCTAssertTrue("\(error)".hasPrefix("--name \(template): "), "\(error)")
+                XCTAssertTrue("\(error)".contains(problem), "\(template): \(error)")
+            }
+        }
+        // Braces doubled are literal; a dot that is not an image extension stays.
+        let literal = try OutputNaming(parsing: "{{draft}}-{name}.v2")
+        XCTAssertEqual(literal.path(for: values("/in/IMG_1.CR2")), "{draft}-IMG_1.v2")
+        XCTAssertFalse(literal.needsShot)
+        XCTAssertTrue(try OutputNaming(parsing: "{year}/{name}").needsShot)
+        XCTAssertFalse(try OutputNaming(parsing: "{subfolder}/{seq}").needsShot)
+        // The CLI refuses the same before it runs, and `--name` with `-o`.
+        let r = try emulsion(["process", "x.dng", "--out-dir", dir.path, "--name", "{nme}"])
+        XCTAssertEqual(r.status, 64)
+        XCTAssertTrue(r.stderr.contains("--name {nme}: no variable {nme}"), r.stderr)
+        let o = try emulsion(["process", "x.dng", "-o", "x.png", "--name", "{name}"])
+        XCTAssertEqual(o.status, 64)
+        XCTAssertTrue(o.stderr.contains("--name names outputs in the output folder: use --out-dir, not -o"), o.stderr)
+    }
+
+    /// Values never make folders or leave the output folder; only {subfolder} carries levels;
+    /// missing header fields read as documented.
+    func testValuesAreOneNamePartEach() throws {
+        var shot = ShotMetadata()
+        shot.make = "RaspberryPi"
+        shot.model = "PiDNG / PiCamera2"
+        shot.lens = ".."
+        shot.iso = 99.6
+        let naming = try OutputNaming(parsing: "{subfolder}/{make}/{model}_{lens}_{iso}_{date}_{time}_{seq}_{ext}_{look}")
+        XCTAssertEqual(naming.path(for: values("/in/a.dng", subfolder: "2024/trip", look: "film-slide", sequence: 7, count: 12,
+                                               shot: shot)),
+                       "2024/trip/RaspberryPi/PiDNG _ PiCamera2___100_0000-00-00_000000_0007_dng_film-slide")
+        // No subfolder: its empty level is dropped. An unknown make and a wide batch's sequence.
+        XCTAssertEqual(naming.path(for: values("/in/a.dng", sequence: 31, count: 12_345, shot: ShotMetadata())),
+                       "unknown/unknown_unknown_0_0000-00-00_000000_00031_dng_neutral")
+        XCTAssertEqual(try OutputNaming(parsing: "{name}_{folder}").path(for: values("/in/ta\nb/x\u{1}y.z.nef")), "x_y.z_ta_b")
+        XCTAssertNil(try OutputNaming(parsing: "{subfolder}").path(for: values("/in/a.dng")))
+    }
+
+    /// Capture time, camera and ISO from every sample's header, against ExifTool and
+    /// raw-identify, through the CLI (the decode worker reads the headers), with the process in
+    /// New York: the time is the camera's clock, whatever the zone of the machine.
+    func testShotVariablesAgreeWithExifToolAndRawIdentify() throws {
+        guard let exiftool = TestSupport.which("exiftool"), let identify = TestSupport.which("raw-identify") else {
+            if TestSupport.inCI { XCTFail("exiftool or raw-identify missing") }
+            throw XCTSkip("exiftool or raw-identify missing")
+        }
+        let inputs = try samples(["canon-eos_6d-lossy_linear.dng", "google-pixel_7-digizoom_crop.dng", "nikon-d1x-lossy.nef",
+                                  "kodak-dc50-sample.kdc", "raspberrypi-gs_camera_imx296-lightspot.dng", "lg-g4_h815-lossy_linear.dng"])
+        let report = dir.appendingPathComponent("report.json").path
+        let r = try emulsion(["process"] + inputs + ["--out-dir", dir.path, "--name", "{year}/{date}/{time}_{make} {model}_{iso}_{name}",
+                                                      "--max-size", "48", "--format", "jpeg", "--report", report],
+                             environment: ["TZ": "America/New_York"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let entries = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: report))) as? [[String: Any]])
+        XCTAssertEqual(entries.count, inputs.count)
+        for (input, entry) in zip(inputs, entries) {
+            let name = URL(fileURLWithPath: input).deletingPathExtension().lastPathComponent
+            let tags = try TestSupport.run(exiftool, ["-s3", "-d", "%Y|%Y-%m-%d|%H%M%S", "-DateTimeOriginal", "-ModifyDate", input])
+            let date = tags.stdout.split(separator: "\n").first?.split(separator: "|").map(String.init) ?? ["0000", "0000-00-00", "000000"]
+            // "FILE is a MAKE MODEL image.", and "ISO speed: N" with -v; a "/" in a model is "_".
+            let camera = try TestSupport.run(identify, [input]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+                .replacingOccurrences(of: "\(input) is a ", with: "").replacingOccurrences(of: " image.", with: "")
+                .replacingOccurrences(of: "/", with: "_")
+            let iso = try TestSupport.run(identify, ["-v", input]).stdout.split(separator: "\n")
+                .first { $0.hasPrefix("ISO speed: ") }.flatMap { Double($0.dropFirst("ISO speed: ".count)) }.map { String(Int($0.rounded())) } ?? "?"
+            let expected = dir.appendingPathComponent("\(date[0])/\(date[1])/\(date[2])_\(camera)_\(iso)_\(name).jpg").path
+            XCTAssertEqual(entry["output"] as? String, expected, input)
+            XCTAssertTrue(FileManager.default.fileExists(atPath: expected), expected)
+        }
+    }
+
+    /// Outputs that would meet at one name are found before anything is written; several looks
+    /// need {look}; with it, each look files its own.
+    func testCollisionsAreRefusedBeforeAnythingIsWritten() throws {
+        let inputs = try samples(["blackmagic-pocket_cinema_camera-frame.dng", "canon-eos_kiss_x4-colorchart_crop.dng"])
+        var r = try emulsion(["process"] + inputs + ["--out-dir", dir.path, "--name", "{date}"])
+        XCTAssertEqual(r.status, 2)
+        XCTAssertTrue(r.stderr.contains("would both be written to \(dir.path)/0000-00-00.png; add {name} or {seq} to --name"), r.stderr)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path), [])
+        r = try emulsion(["process", inputs[0], "--out-dir", dir.path, "--profile", "neutral,leica-vibrant", "--name", "{name}"])
+        XCTAssertEqual(r.status, 2)
+        XCTAssertTrue(r.stderr.contains("2 profiles would write one file per raw; add {look}"), r.stderr)
+        r = try emulsion(["process"] + inputs + ["--out-dir", dir.path, "--profile", "neutral,leica-vibrant", "--name", "{look}/{seq}",
+                                                 "--max-size", "32"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        for look in ["neutral", "leica-vibrant"] {
+            XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent(look).path).sorted(),
+                           ["0001.png", "0002.png"])
+        }
+        // The sequence is the inputs' order by path, the same in every shard.
+        let shard = dir.appendingPathComponent("shard")
+        r = try emulsion(["process"] + inputs.reversed() + ["--out-dir", shard.path, "--name", "{seq}-{name}", "--shard", "2/2", "--max-size", "32"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: shard.path), ["0002-canon-eos_kiss_x4-colorchart_crop.png"])
+    }
+
+    /// A raw whose header cannot be read fails alone, in one line, and the rest is rendered; a
+    /// batch run again with --skip-existing finds the outputs by their templated names.
+    func testAnUnreadableHeaderFailsItsFileAlone() throws {
+        let good = try samples(["lg-g4_h815-lossy_linear.dng"])[0]
+        let bad = dir.appendingPathComponent("cut.nef").path
+        try Data(Data(contentsOf: URL(fileURLWithPath: try samples(["nikon-d1x-lossy.nef"])[0])).prefix(5000)).write(to: URL(fileURLWithPath: bad))
+        let out = dir.appendingPathComponent("out")
+        let report = dir.appendingPathComponent("report.json").path
+        var r = try emulsion(["process", good, bad, "--out-dir", out.path, "--name", "{date}/{name}", "--max-size", "32", "--report", report])
+        XCTAssertEqual(r.status, 1, r.stderr)
+        let lines = r.stderr.split(separator: "\n")
+        XCTAssertEqual(lines.count, 1, r.stderr)
+        XCTAssertTrue(lines.first?.hasPrefix("emulsion: \(bad): ") == true, r.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("2015-06-08/lg-g4_h815-lossy_linear.png").path))
+        let entries = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: report))) as? [[String: Any]])
+        XCTAssertEqual(entries.map { $0["status"] as? String }, ["written", "failed"])
+        XCTAssertNil(entries[1]["output"], "a file that was never named has no output")
+        r = try emulsion(["process", good, "--out-dir", out.path, "--name", "{date}/{name}", "--max-size", "32", "--skip-existing"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("exists, \(good) skipped"), r.stdout)
+    }
+}
