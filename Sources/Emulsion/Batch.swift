@@ -64,10 +64,11 @@ public enum Batch {
     /// `<out-dir>/<the template's path>.<fileExtension>`, its shot variables from `shots` (an
     /// input whose header could not be read fails, in its items' `failure`). An input's items
     /// come together, in the looks' order. Two items that would write the same output are an
-    /// error up front.
+    /// error up front. Inputs in `excluded` (below `--min-rating`) get no items; they still
+    /// count for the shards and `{seq}`, so that every machine and run sees the same numbers.
     public static func plan(inputs: [InputFolders.Found], output: String?, outputDirectory: String?, shard: Shard?,
                             looks: [String] = [""], fileExtension: String = "png", naming: OutputNaming? = nil,
-                            shots: [String: Result<ShotMetadata, any Error>] = [:]) throws -> [Item] {
+                            shots: [String: Result<ShotMetadata, any Error>] = [:], excluded: Set<String> = []) throws -> [Item] {
         precondition(!looks.isEmpty)
         if output != nil, inputs.count != 1 {
             throw RenderError("-o names one output file but \(inputs.count) inputs were given; use --out-dir")
@@ -87,7 +88,7 @@ public enum Batch {
         }
         var items: [Item] = []
         var seen: [String: String] = [:]
-        for input in chosen {
+        for input in chosen where !excluded.contains(input.path) {
             for (look, lookName) in looks.enumerated() {
                 var item = Item(input: input.path, output: output ?? "", look: look)
                 if let naming {
@@ -128,15 +129,20 @@ public enum Batch {
     }
 
     /// The shot metadata of each of `inputs` from its header (`RawDecoder.shotMetadata`: isolated
-    /// and time-limited as a decode), for `--name`'s shot variables; up to `concurrency` at once.
-    /// A file that cannot be read keeps its error, which `plan` gives its items.
+    /// and time-limited as a decode), its rating the XMP sidecar's where one gives it
+    /// (`XMPRating.sidecar`), for `--name`'s shot variables and `--min-rating`; up to
+    /// `concurrency` at once. A file that cannot be read keeps its error, which `plan` gives its items.
     public static func readShots(of inputs: [InputFolders.Found], decoder: RawDecoder, pixelLimit: Int,
                                  concurrency: Int = Executor.defaultThreads) -> [String: Result<ShotMetadata, any Error>] {
         let paths = Array(Set(inputs.map(\.path))).sorted()
         let state = ParallelState<Result<ShotMetadata, any Error>>(count: paths.count)
         DispatchQueue.concurrentPerform(iterations: max(1, min(concurrency, paths.count))) { _ in
             while let i = state.next() {
-                _ = state.finish(i, Result { try decoder.shotMetadata(path: paths[i], pixelLimit: pixelLimit) })
+                _ = state.finish(i, Result {
+                    var shot = try decoder.shotMetadata(path: paths[i], pixelLimit: pixelLimit)
+                    if let sidecar = try XMPRating.sidecar(of: paths[i]) { shot.rating = sidecar.rating }
+                    return shot
+                })
             }
         }
         return Dictionary(uniqueKeysWithValues: zip(paths, state.results.map { $0! }))

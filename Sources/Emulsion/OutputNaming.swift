@@ -25,12 +25,14 @@ import Foundation
 /// for every input before the batch is planned, so that two outputs meeting at one name are
 /// found before any is written and `--skip-existing` needs no decode). The capture time is the
 /// camera's clock (`CaptureTime`); a raw that records none gives zeros (`0000-00-00`, `000000`),
-/// which sort first; a raw without a make, model or lens gives `unknown` for it.
+/// which sort first; a raw without a make, model or lens gives `unknown` for it. `{rating}` is
+/// the photographer's (−1 rejected, 0 unrated, 1…5; an XMP sidecar's before the raw's own,
+/// `XMPRating`).
 public struct OutputNaming: Sendable, Equatable {
     public enum Variable: String, CaseIterable, Sendable {
         case name, ext, folder, subfolder, look, seq
         case date, time, year, month, day, hour, minute, second
-        case make, model, lens, iso
+        case make, model, lens, iso, rating
 
         /// Whether the value comes from the raw's header rather than its path.
         public var isShot: Bool {
@@ -140,6 +142,7 @@ public struct OutputNaming: Sendable, Equatable {
         case .make: return Self.safe(known(v.shot?.make))
         case .model: return Self.safe(known(v.shot?.model))
         case .lens: return Self.safe(known(v.shot?.lens))
+        case .rating: return String(v.shot?.rating ?? 0)
         case .iso:
             let iso = v.shot?.iso ?? 0
             return iso.isFinite && iso >= 1 && iso < 1e9 ? String(Int(iso.rounded())) : "0"

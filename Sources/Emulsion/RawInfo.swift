@@ -57,6 +57,11 @@ public struct RawInfo: Codable, Sendable {
     public var lens: String
     public var artist: String?
     public var copyright: String?
+    /// The photographer's rating (−1 rejected, 0 unrated, 1…5), the XMP sidecar's where one
+    /// gives it, else the raw's own; nil for none recorded.
+    public var rating: Int?
+    /// The sidecar the rating came from, nil when it is the raw's own.
+    public var ratingSidecar: String?
     /// Where the shot was taken, as recorded (`GPSLocation`); nil for no GPS data.
     public var location: GPSLocation?
     public var timestamp: String?
@@ -117,6 +122,8 @@ public struct RawInfo: Codable, Sendable {
         lens = m.lens
         artist = m.artist.isEmpty ? nil : m.artist
         copyright = m.copyright.isEmpty ? nil : m.copyright
+        rating = m.rating
+        if let sidecar = try? XMPRating.sidecar(of: path) { (ratingSidecar, rating) = (sidecar.path, sidecar.rating) }
         location = m.location
         if m.timestamp > 0 {
             // The camera's clock, without a zone designator (it has none): `CaptureTime`.
@@ -165,6 +172,7 @@ public struct RawInfo: Codable, Sendable {
             "Lens:            \(lens.isEmpty ? "—" : lens)",
             "Artist:          \(artist ?? "—")",
             "Copyright:       \(copyright ?? "—")",
+            "Rating:          \(rating.map { Self.describe(rating: $0) } ?? "—")" + (ratingSidecar.map { " (from \($0))" } ?? ""),
             "Location:        \(location.map(Self.describe) ?? "—")",
             "Timestamp:       \(timestamp ?? "—")",
         ]
@@ -173,6 +181,10 @@ public struct RawInfo: Codable, Sendable {
 }
 
 extension RawInfo {
+    static func describe(rating: Int) -> String {
+        rating < 0 ? "rejected" : rating == 0 ? "unrated" : "\(rating) star" + (rating == 1 ? "" : "s")
+    }
+
     /// "48.858370° N, 2.294481° E, 35.0 m, fix at 19:45:27 UTC", of the parts recorded.
     static func describe(_ location: GPSLocation) -> String {
         var parts: [String] = []

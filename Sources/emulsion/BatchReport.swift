@@ -17,6 +17,7 @@ import Foundation
 /// `status` (`written`, `failed`, `skipped`), and for a written one
 /// its `width`, `height` and `seconds` per phase, for a failed one the `error` line the run printed
 /// (and no `output` where it failed before it was named: `--name` could not read its header);
+/// then each raw `--min-rating` left out, as `input`, `status` `below-rating` and its `rating`;
 /// last, each subfolder of a `--recursive` walk that could not be listed, as `input` (the folder),
 /// `status` `unread` and its `error` (no `output` or `profile`: nothing of it was planned).
 /// Written atomically when the batch ends, whatever the exit status (replacing an earlier report).
@@ -38,12 +39,14 @@ struct BatchReport: Encodable {
         var height: Int?
         var seconds: Seconds?
         var error: String?
+        var rating: Int?
     }
 
     let entries: [Entry]
 
     /// `profiles`: for each look, the profile's name and the `--profile` argument that named it.
-    init(items: [Batch.Item], outcomes: [Batch.Outcome], skipped: [Batch.Item], unlisted: [InputFolders.Unlisted],
+    init(items: [Batch.Item], outcomes: [Batch.Outcome], skipped: [Batch.Item], belowRating: [(input: String, rating: Int)] = [],
+         unlisted: [InputFolders.Unlisted],
          profiles: [(name: String, argument: String)]) {
         var entries: [Entry] = []
         func entry(_ item: Batch.Item, _ status: String) -> Entry {
@@ -65,6 +68,7 @@ struct BatchReport: Encodable {
             }
         }
         for item in skipped { entries.append(entry(item, "skipped")) }
+        for (input, rating) in belowRating { entries.append(Entry(input: input, status: "below-rating", rating: rating)) }
         for folder in unlisted {
             entries.append(Entry(input: folder.folder, status: "unread", error: folder.message))
         }

@@ -22,6 +22,8 @@ struct ProcessRequest: Equatable {
     var outputDirectory: String?
     /// `--name`'s template (`OutputNaming`).
     var name: String?
+    /// `--min-rating`: only raws rated at least this (0…5) are rendered.
+    var minRating: Int?
     var profile = "neutral"
     var overrides: [String] = []
     var demosaic: String?
@@ -114,6 +116,7 @@ struct ProcessRequest: Equatable {
         }
         if let problem = DecoderOptions.megapixelProblem(maxMegapixels) { return problem }
         if output != nil && outputDirectory != nil { return "use either -o or --out-dir, not both" }
+        if let minRating, !(0...5).contains(minRating) { return "--min-rating must be 0…5 (0: all but the rejected)" }
         if let name {
             if output != nil { return "--name names outputs in the output folder: use --out-dir, not -o" }
             do { _ = try OutputNaming(parsing: name) } catch { return "\(error)" }
@@ -195,7 +198,8 @@ struct ProcessRequest: Equatable {
         // (Not when resuming with --skip-existing: the first file is likely one of those done;
         // nor when --name reads every header first.)
         let naming = try? name.map(OutputNaming.init(parsing:))
-        let asksAhead = shard == nil && !skipExisting && naming?.needsShot != true
+        let readsHeaders = naming?.needsShot == true || minRating != nil
+        let asksAhead = shard == nil && !skipExisting && !readsHeaders
         decoder.startWorkerAhead(prefetching: asksAhead ? named.first.map { ($0, maxMegapixels * 1_000_000) } : nil)
         defer { decoder.finish() }
         // The render's helper threads, now that no worker will be forked (`ParallelLoop`).
@@ -276,17 +280,25 @@ struct ProcessRequest: Equatable {
             }
         }
         var items: [Batch.Item]
+        var belowRating: [(input: String, rating: Int)] = []
         do {
             let shard = try shard.map { try Shard(parsing: $0) }
-            // `--name`'s shot variables: the headers of this shard's inputs, before the plan.
+            // `--name`'s shot variables and `--min-rating`: the headers of this shard's inputs,
+            // before the plan.
             var shots: [String: Result<ShotMetadata, any Error>] = [:]
-            if let naming, naming.needsShot {
+            if readsHeaders {
                 shots = Batch.readShots(of: shard?.select(inputs, by: \.path) ?? inputs, decoder: decoder,
                                         pixelLimit: maxMegapixels * 1_000_000, concurrency: threads)
             }
+            if let minRating {
+                for (path, shot) in shots.sorted(by: { $0.key < $1.key }) {
+                    if case .success(let shot) = shot, (shot.rating ?? 0) < minRating { belowRating.append((path, shot.rating ?? 0)) }
+                }
+            }
             items = try Batch.plan(inputs: inputs, output: output, outputDirectory: outputDirectory,
                                    shard: shard, looks: lookNames.map(Self.lookLabel),
-                                   fileExtension: outputFileFormat.fileExtension, naming: naming, shots: shots)
+                                   fileExtension: outputFileFormat.fileExtension, naming: naming, shots: shots,
+                                   excluded: Set(belowRating.map(\.input)))
         } catch {
             complain("emulsion: \(error)")
             throw ExitCode(2)
@@ -337,7 +349,8 @@ struct ProcessRequest: Equatable {
         if terminal { writeToStandardError("\r\u{1B}[K") }
         if let report {
             do {
-                let entries = BatchReport(items: items, outcomes: outcomes, skipped: skipped, unlisted: expansion.unlisted,
+                let entries = BatchReport(items: items, outcomes: outcomes, skipped: skipped, belowRating: belowRating,
+                                          unlisted: expansion.unlisted,
                                           profiles: zip(loaded, lookNames).map { ($0.name, $1) })
                 if reportToStandardOutput {
                     try StandardOutput.write { emit in try entries.json().withUnsafeBytes(emit) }
@@ -353,12 +366,13 @@ struct ProcessRequest: Equatable {
         let written = outcomes.count - failed
         let seconds = Date().timeIntervalSince(started)
         let unread = expansion.unlisted.count
-        if outcomes.count == 1, skipped.isEmpty, unread == 0, case .written(let r) = outcomes[0] {
+        if outcomes.count == 1, skipped.isEmpty, belowRating.isEmpty, unread == 0, case .written(let r) = outcomes[0] {
             say("\(toStandardOutput ? "standard output" : r.output): \(r.width)×\(r.height), \(effectiveBits)-bit \(space.rawValue), profile \(loaded[items[0].look].name)")
-        } else if outcomes.isEmpty, skipped.count == 1, unread == 0 {
+        } else if outcomes.isEmpty, skipped.count == 1, belowRating.isEmpty, unread == 0 {
             say("\(skipped[0].output): exists, \(skipped[0].input) skipped")
         } else {
             say("\(written) written, " + (skipExisting ? "\(skipped.count) skipped (output exists), " : "")
+                  + (minRating.map { "\(belowRating.count) below --min-rating \($0), " } ?? "")
                   + "\(failed) failed, " + (unread > 0 ? "\(unread) folder\(unread == 1 ? "" : "s") not read, " : "")
                   + "\(CFormat.string("%.1f", seconds)) s" + (shard.map { " (shard \($0))" } ?? ""))
         }

@@ -50,7 +50,7 @@ final class DecodeWorkerPoolTests: XCTestCase {
 
     /// `--name`'s header read (`RawDecoder.shotMetadata`): through a worker, every sample's shot
     /// metadata is the in-process header read's, which is the full decode's but for what the
-    /// header read leaves out (the copyright notice, the DNG opcodes); a worker that answered a
+    /// header read leaves out (the DNG opcodes); a worker that answered a
     /// header request serves the next file's decode; a file that fails, fails as its decode does.
     func testHeaderReadsThroughAWorkerAreTheDecodesMetadata() throws {
         let binary = try builtEmulsionBinary()
@@ -67,7 +67,6 @@ final class DecodeWorkerPoolTests: XCTestCase {
                 read += 1
                 XCTAssertEqual(shot, reference, sample.name)
                 var expected = decoded.metadata
-                expected.copyright = ""
                 expected.opcodes = []
                 XCTAssertEqual(shot, expected, sample.name)
             case (.failure(let a), .failure(let b), .failure(let c)):

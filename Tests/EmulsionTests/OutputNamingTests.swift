@@ -181,4 +181,50 @@ final class OutputNamingTests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stdout.contains("exists, \(good) skipped"), r.stdout)
     }
+
+    /// `--min-rating` renders the picks: a darktable sidecar (NAME.EXT.xmp) and a Lightroom one
+    /// (NAME.xmp) before the raw's own rating; unrated counts as 0 and rejected as −1, so
+    /// `--min-rating 0` leaves out only the rejected. What it leaves out is in the summary and the
+    /// report; `{rating}` files by stars; the shard and `{seq}` count every input all the same.
+    func testMinRatingRendersThePicks() throws {
+        let sources = try samples(["lg-g4_h815-lossy_linear.dng", "canon-eos_6d-lossy_linear.dng", "google-pixel_7-digizoom_crop.dng"])
+        let shoot = dir.appendingPathComponent("shoot")
+        try FileManager.default.createDirectory(at: shoot, withIntermediateDirectories: true)
+        var inputs: [String] = []
+        for source in sources {
+            let copy = shoot.appendingPathComponent(URL(fileURLWithPath: source).lastPathComponent).path
+            try FileManager.default.copyItem(atPath: source, toPath: copy)
+            inputs.append(copy)
+        }
+        func sidecar(_ path: String, _ rating: String) throws {
+            try Data("""
+                <x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+                <rdf:Description rdf:about="" xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmp:Rating="\(rating)"/></rdf:RDF></x:xmpmeta>
+                """.utf8).write(to: URL(fileURLWithPath: path))
+        }
+        try sidecar(inputs[0] + ".xmp", "4")                                               // darktable's name: 4 stars
+        try sidecar(shoot.appendingPathComponent("canon-eos_6d-lossy_linear.xmp").path, "-1")  // Lightroom's: rejected
+        // The Pixel has no sidecar and records no rating: unrated.
+        let report = dir.appendingPathComponent("report.json").path
+        var r = try emulsion(["process", shoot.path, "--out-dir", dir.appendingPathComponent("picks").path, "--min-rating", "3",
+                              "--max-size", "32", "--report", report])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.hasPrefix("1 written, 2 below --min-rating 3, 0 failed"), r.stdout)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("picks").path), ["lg-g4_h815-lossy_linear.png"])
+        let entries = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: report))) as? [[String: Any]])
+        XCTAssertEqual(entries.map { $0["status"] as? String }, ["written", "below-rating", "below-rating"])
+        XCTAssertEqual(entries.dropFirst().map { $0["rating"] as? Int }, [-1, 0])
+        XCTAssertEqual(entries.dropFirst().map { $0["input"] as? String }, [inputs[1], inputs[2]])
+        r = try emulsion(["process", shoot.path, "--out-dir", dir.appendingPathComponent("stars").path, "--min-rating", "0",
+                          "--name", "{rating}/{seq}", "--max-size", "32"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let stars = dir.appendingPathComponent("stars")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: stars.path).sorted(), ["0", "4"])
+        // By path: canon (0001, rejected), google (0002), lg (0003).
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: stars.appendingPathComponent("0").path), ["0002.png"])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: stars.appendingPathComponent("4").path), ["0003.png"])
+        r = try emulsion(["process", shoot.path, "--min-rating", "6"])
+        XCTAssertEqual(r.status, 64)
+        XCTAssertTrue(r.stderr.contains("--min-rating must be 0…5"), r.stderr)
+    }
 }

@@ -137,6 +137,10 @@ public struct ShotMetadata: Sendable, Equatable, Codable {
     /// The copyright notice the camera's owner set (Exif Copyright, its photographer part), empty
     /// when not recorded.
     public var copyright: String = ""
+    /// The photographer's rating: −1 rejected, 0 unrated, 1…5 stars, as the raw records it
+    /// (Exif Rating, or xmp:Rating in its XMP packet) or, where one is read, its XMP sidecar
+    /// says (`XMPRating`); nil when neither records one.
+    public var rating: Int?
     /// Where it was taken (the GPS IFD), nil when the file records no position or time of fix.
     public var location: GPSLocation?
     /// Seconds since 1970 (UTC as recorded; cameras rarely record a zone), 0 when unknown.

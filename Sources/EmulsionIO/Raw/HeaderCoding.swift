@@ -231,6 +231,7 @@ extension WireWriter {
         string(m.lens)
         string(m.artist)
         string(m.copyright)
+        optional(m.rating) { $0.int($1) }
         optional(m.location) { writer, location in
             for part in [location.latitude, location.longitude, location.altitude, location.secondsOfDay] {
                 writer.optional(part) { $0.double($1) }
@@ -325,6 +326,8 @@ extension WireReader {
         m.lens = try string()
         m.artist = try string()
         m.copyright = try string()
+        m.rating = try optional { try $0.int() }
+        if let rating = m.rating, !XMPRating.range.contains(rating) { throw WireError.malformed }
         m.location = try optional { reader in
             GPSLocation(latitude: try reader.optional { try $0.double() }, longitude: try reader.optional { try $0.double() },
                         altitude: try reader.optional { try $0.double() }, secondsOfDay: try reader.optional { try $0.double() })

@@ -120,16 +120,19 @@ public enum RawFile {
 
     /// The shot's metadata as LibRaw's header parse gives it (make, model, lens, ISO, exposure,
     /// capture time, GPS, orientation, sizes), without reading the samples: what
-    /// `--name`'s shot variables need before a batch is planned. Not read: the copyright notice
-    /// (from IFD0, see `decode`) and the DNG opcodes, which need the decode. Throws as `read` does
-    /// for a file LibRaw cannot open, a Foveon sensor or one above `pixelLimit`.
+    /// `--name`'s shot variables and `--min-rating` need before a batch is planned, with IFD0's
+    /// copyright and rating as `decode` reads them. Not read: the DNG opcodes, which need the
+    /// decode. Throws as `read` does for a file LibRaw cannot open, a Foveon sensor or one above
+    /// `pixelLimit`.
     public static func readShotMetadata(path: String, pixelLimit: Int = defaultPixelLimit) throws -> ShotMetadata {
         _ = try InputFileCheck.regularReadableFile(path)
         let file = try opened(label: path, header: PlainFile.prefix(of: path, count: 4), pixelLimit: pixelLimit) {
             libraw_open_file($0, path)
         }
         defer { libraw_close(file.handle) }
-        return withExtendedLifetime(file.problems) { metadata(file.handle) }
+        var shot = withExtendedLifetime(file.problems) { metadata(file.handle) }
+        if let ifd = FileBytes(path: path).flatMap(TIFFDirectory.first) { readIFD0(ifd, into: &shot) }
+        return shot
     }
 
     /// A LibRaw handle with the file opened (its header parsed) and checked: an image, within
@@ -262,9 +265,10 @@ public enum RawFile {
         }
         var image = RawImage(width: width, height: height, layout: layout.image, samples: samples, levels: levels,
                              colour: colour, metadata: metadata(handle))
-        // LibRaw 0.20 does not keep the copyright notice; a TIFF-based raw (DNG, NEF, CR2, ARW,
-        // PEF, ORF, RW2…) has it in IFD0 (a DNG's, parsed above already, is the first directory).
-        if let ifd = directories.first ?? contents().flatMap(TIFFDirectory.first) { image.metadata.copyright = Self.copyright(ifd) }
+        // LibRaw 0.20 keeps neither the copyright notice nor the rating; a TIFF-based raw (DNG,
+        // NEF, CR2, ARW, PEF, ORF, RW2…) has them in IFD0 (a DNG's, parsed above already, is the
+        // first directory).
+        if let ifd = directories.first ?? contents().flatMap(TIFFDirectory.first) { readIFD0(ifd, into: &image.metadata) }
         if file != nil, let opcodes = DNGOpcodes.read(directories: directories) {
             let mosaic = image.cfa != nil
             image.metadata.opcodes = opcodes.descriptions(appliesGainMaps: mosaic)
@@ -664,6 +668,23 @@ public enum RawFile {
         m.cropTop = Int(sizes.top_margin)
         if emulsion_dng_levels_parsed(h) & UInt32(LIBRAW_DNGFM_LINTABLE.rawValue) != 0 { m.linearisation = "DNG LinearizationTable (applied by the decoder)" }
         return m
+    }
+
+    /// What IFD0 records that LibRaw 0.20 does not keep: the copyright notice and the rating.
+    static func readIFD0(_ ifd: TIFFDirectory, into shot: inout ShotMetadata) {
+        shot.copyright = copyright(ifd)
+        shot.rating = rating(ifd)
+    }
+
+    /// The rating IFD0 records: the Rating tag (0x4746, Microsoft's, which ExifTool and
+    /// cameras write; 0xFFFF for rejected), else xmp:Rating in the XMP packet (tag 700); nil for
+    /// neither, or a value outside −1…5.
+    static func rating(_ ifd: TIFFDirectory) -> Int? {
+        if let value = ifd.integer(0x4746) {
+            let rating = value == 0xFFFF ? -1 : value
+            return XMPRating.range.contains(rating) ? rating : nil
+        }
+        return ifd.data(700).flatMap(XMPRating.rating(inPacket:))
     }
 
     /// Exif Copyright (tag 33432) of IFD0: "photographer NUL editor NUL" (Exif 2.32 §4.6.5), of

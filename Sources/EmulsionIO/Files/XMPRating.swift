@@ -1,0 +1,125 @@
+import EmulsionCore
+#if canImport(Glibc)
+import Glibc
+#endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// The photographer's rating from XMP: a raw's embedded packet (tag 700), or the sidecar an
+/// editor wrote beside it — darktable's `IMG_0001.CR2.xmp`, Lightroom's and digiKam's
+/// `IMG_0001.xmp` — so a batch can render the picks (`--min-rating`) or file by stars
+/// (`{rating}`).
+///
+/// What is read: `xmp:Rating` of the XMP basic schema (namespace `http://ns.adobe.com/xap/1.0/`,
+/// under whatever prefix the packet binds it to), as an attribute (`xmp:Rating="3"`: darktable,
+/// Lightroom) or as an element (`<xmp:Rating>3</xmp:Rating>`: ExifTool). XMP Specification
+/// Part 2 §8.4: a real number, −1 for rejected, 0 unrated, 1…5; a fraction is rounded, a value
+/// outside −1…5 is no rating. Only the packet's text is scanned (no XML parser: a sidecar with
+/// an editor's whole history is read once, in under a millisecond); a packet that names the
+/// rating twice gives the first.
+public enum XMPRating {
+    /// Ratings that mean something: rejected, unrated, one to five stars.
+    public static let range = -1...5
+    /// Sidecars larger than this are not read (darktable's, with a long history, are ~100 KB).
+    static let sidecarLimit = 16 << 20
+    static let namespace = "http://ns.adobe.com/xap/1.0/"
+
+    /// The rating an XMP packet gives, or nil.
+    public static func rating(inPacket bytes: [UInt8]) -> Int? {
+        for prefix in prefixes(boundTo: Array(namespace.utf8), in: bytes) {
+            let name = prefix + Array(":Rating".utf8)
+            if let value = attribute(name, in: bytes) ?? element(name, in: bytes) {
+                guard let number = Double(String(decoding: value, as: UTF8.self).trimmingWhitespace()), number.isFinite,
+                      let rating = Int(exactly: number.rounded()), range.contains(rating) else { return nil }
+                return rating
+            }
+        }
+        return nil
+    }
+
+    /// The sidecar of `rawPath` that holds a rating, and the rating: `NAME.EXT.xmp` (darktable)
+    /// before `NAME.xmp` (Lightroom, digiKam), either case of "xmp"; nil when none holds one.
+    /// Throws, naming the sidecar, when one exists but cannot be read.
+    public static func sidecar(of rawPath: String) throws -> (path: String, rating: Int)? {
+        let stem = rawPath.lastIndex(of: ".").map { String(rawPath[..<$0]) }
+        let names = [rawPath + ".xmp", rawPath + ".XMP"] + (stem.map { [$0 + ".xmp", $0 + ".XMP"] } ?? [])
+        for name in names {
+            var info = stat()
+            guard stat(name, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { continue }
+            let descriptor = open(name, O_RDONLY | O_CLOEXEC)
+            guard descriptor >= 0 else {
+                throw RawFileError(path: rawPath, problem: "cannot read its XMP sidecar \(name): \(String(cString: strerror(errno)))")
+            }
+            close(descriptor)
+            if let rating = rating(inPacket: PlainFile.prefix(of: name, count: sidecarLimit)) { return (name, rating) }
+        }
+        return nil
+    }
+
+    /// The prefixes `xmlns:PREFIX="uri"` binds to `uri`.
+    static func prefixes(boundTo uri: [UInt8], in text: [UInt8]) -> [[UInt8]] {
+        var out: [[UInt8]] = []
+        var from = 0
+        while let found = find(Array("xmlns:".utf8), in: text, from: from) {
+            from = found + 6
+            var end = from
+            while end < text.count, isNameByte(text[end]) { end += 1 }
+            if end > from, let value = quotedValue(in: text, after: end), text[value] == uri[...] { out.append(Array(text[from..<end])) }
+        }
+        return out
+    }
+
+    /// The value of the first attribute `name="…"` (or `'…'`), or nil.
+    static func attribute(_ name: [UInt8], in text: [UInt8]) -> ArraySlice<UInt8>? {
+        var from = 0
+        while let found = find(name, in: text, from: from) {
+            from = found + name.count
+            // A whole name: not the tail of a longer one ("myxmp:Rating", "<xmp:Rating").
+            if found > 0, isNameByte(text[found - 1]) || [UInt8(ascii: ":"), UInt8(ascii: "<"), UInt8(ascii: "/")].contains(text[found - 1]) {
+                continue
+            }
+            if let value = quotedValue(in: text, after: from) { return text[value] }
+        }
+        return nil
+    }
+
+    /// The text of the first element `<name>…</name>`, or nil.
+    static func element(_ name: [UInt8], in text: [UInt8]) -> ArraySlice<UInt8>? {
+        let open = Array("<".utf8) + name + Array(">".utf8), close = Array("</".utf8) + name + Array(">".utf8)
+        guard let start = find(open, in: text, from: 0), let end = find(close, in: text, from: start + open.count) else { return nil }
+        return text[(start + open.count)..<end]
+    }
+
+    /// Where the quoted value of `= "…"` starting at `index` lies (spaces allowed around `=`).
+    private static func quotedValue(in text: [UInt8], after index: Int) -> Range<Int>? {
+        var i = index
+        func skipSpaces() { while i < text.count, [0x20, 0x09, 0x0A, 0x0D].contains(text[i]) { i += 1 } }
+        skipSpaces()
+        guard i < text.count, text[i] == UInt8(ascii: "=") else { return nil }
+        i += 1
+        skipSpaces()
+        guard i < text.count, text[i] == UInt8(ascii: "\"") || text[i] == UInt8(ascii: "'") else { return nil }
+        let quote = text[i]
+        guard let end = text[(i + 1)...].firstIndex(of: quote) else { return nil }
+        return (i + 1)..<end
+    }
+
+    private static func isNameByte(_ b: UInt8) -> Bool {
+        (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == UInt8(ascii: "_")
+            || b == UInt8(ascii: "-") || b == UInt8(ascii: ".") || b >= 0x80
+    }
+
+    /// The first index at or after `from` where `needle` starts in `text`.
+    private static func find(_ needle: [UInt8], in text: [UInt8], from: Int) -> Int? {
+        guard !needle.isEmpty, text.count >= needle.count, from <= text.count - needle.count else { return nil }
+        var i = from
+        while i <= text.count - needle.count {
+            if text[i] == needle[0], text[i..<(i + needle.count)].elementsEqual(needle) { return i }
+            i += 1
+        }
+        return nil
+    }
+}
