@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Bounded libFuzzer run over raw decoding, profile parsing, .cube LUTs, DNG camera profiles or Emulsion's own PNG coder (issue 7).
-# Usage: .ci/fuzz.sh raw|profile|cube|hald|dcp|png [SECONDS]   — findings land in fuzz-findings/ (git-ignored);
+# Bounded libFuzzer run over raw decoding, profile parsing, .cube LUTs, DNG camera profiles, XMP ratings or Emulsion's own PNG coder (issue 7).
+# Usage: .ci/fuzz.sh raw|profile|cube|hald|dcp|xmp|png [SECONDS]   — findings land in fuzz-findings/ (git-ignored);
 # LibRaw leaks libjpeg state on some error paths (found by this harness), so leak detection is
 # off: leaks there are not ours to fix and would stop every run.
 # replay one with: EMULSION_FUZZ_TARGET=raw .build/debug/EmulsionFuzz fuzz-findings/crash-…
@@ -43,6 +43,11 @@ elif [ "$target" = hald ]; then
   # Seeds: ImageMagick's identity Hald CLUTs (levels 2 and 4, 8- and 16-bit), one with a comment.
   convert hald:2 -depth 8 "$corpus/h2.png"
   convert hald:4 -depth 16 -set comment "Input: srgb encoded RGB" "$corpus/h4.png"
+elif [ "$target" = xmp ]; then
+  # Seeds: darktable's attribute form, ExifTool's element form, a rejected one under another prefix.
+  printf '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:Description rdf:about="" xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmp:Rating="3" xmp:Label=""/></x:xmpmeta>' > "$corpus/dt.xmp"
+  printf "<rdf:Description rdf:about='' xmlns:xmp='http://ns.adobe.com/xap/1.0/'>\n <xmp:Rating>4</xmp:Rating>\n</rdf:Description>" > "$corpus/et.xmp"
+  printf '<d xmlns:xap = "http://ns.adobe.com/xap/1.0/" myxap:Rating="1" xap:Rating= "-1.0"/>' > "$corpus/rej.xmp"
 elif [ "$target" = dcp ]; then
   # Seeds from RawTherapee's camera profiles (.ci/setup --tests installs them): the two smallest
   # (matrices only) and two of 10–300 KB (with hue/saturation tables).

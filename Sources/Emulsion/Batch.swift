@@ -61,8 +61,9 @@ public enum Batch {
     /// (out-dir defaults to the current folder; the subfolder is the input's below a folder walked
     /// recursively, usually none), or, with several looks, `<name>-<look>.<fileExtension>` for each look
     /// (`looks` holds their names; one look, whatever its name, adds nothing); with `naming`,
-    /// `<out-dir>/<the template's path>.<fileExtension>`, its shot variables from `shots` (an
-    /// input whose header could not be read fails, in its items' `failure`). An input's items
+    /// `<out-dir>/<the template's path>.<fileExtension>`, its shot variables from `shots`. An
+    /// input whose entry in `shots` is an error (its header, or its XMP sidecar, could not be
+    /// read) fails, in its items' `failure`. An input's items
     /// come together, in the looks' order. Two items that would write the same output are an
     /// error up front. Inputs in `excluded` (below `--min-rating`) get no items; they still
     /// count for the shards and `{seq}`, so that every machine and run sees the same numbers.
@@ -91,17 +92,14 @@ public enum Batch {
         for input in chosen where !excluded.contains(input.path) {
             for (look, lookName) in looks.enumerated() {
                 var item = Item(input: input.path, output: output ?? "", look: look)
+                if case .failure(let error)? = shots[input.path] {
+                    item.failure = error is RenderError ? "\(input.path): \(error)" : "\(error)"
+                    items.append(item)
+                    continue
+                }
                 if let naming {
-                    var shot: ShotMetadata?
-                    if naming.needsShot {
-                        do { shot = try shots[input.path]?.get() } catch {
-                            item.failure = error is RenderError ? "\(input.path): \(error)" : "\(error)"
-                            items.append(item)
-                            continue
-                        }
-                    }
                     let values = OutputNaming.Values(input: input, look: lookName, sequence: sequence[input.path] ?? 0,
-                                                     count: inputs.count, shot: shot)
+                                                     count: inputs.count, shot: try? shots[input.path]?.get())
                     guard let path = naming.path(for: values) else {
                         throw RenderError("--name \(naming.template) gives \(input.path) no name (every part of it is empty)")
                     }
@@ -119,7 +117,7 @@ public enum Batch {
                 }
                 if let other = seen[item.output] {
                     throw RenderError("\(input.path) and \(other) would both be written to \(item.output); "
-                                      + (naming != nil ? "add {name} or {seq} to --name" : "process them into separate folders"))
+                                      + (naming != nil ? "make --name tell them apart ({name}, {seq}, {subfolder} with -r)" : "process them into separate folders"))
                 }
                 seen[item.output] = input.path + (looks.count > 1 ? " (\(lookName))" : "")
                 items.append(item)

@@ -141,7 +141,7 @@ final class OutputNamingTests: XCTestCase {
         let inputs = try samples(["blackmagic-pocket_cinema_camera-frame.dng", "canon-eos_kiss_x4-colorchart_crop.dng"])
         var r = try emulsion(["process"] + inputs + ["--out-dir", dir.path, "--name", "{date}"])
         XCTAssertEqual(r.status, 2)
-        XCTAssertTrue(r.stderr.contains("would both be written to \(dir.path)/0000-00-00.png; add {name} or {seq} to --name"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("would both be written to \(dir.path)/0000-00-00.png; make --name tell them apart ({name}, {seq}, {subfolder} with -r)"), r.stderr)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path), [])
         r = try emulsion(["process", inputs[0], "--out-dir", dir.path, "--profile", "neutral,leica-vibrant", "--name", "{name}"])
         XCTAssertEqual(r.status, 2)
@@ -226,5 +226,40 @@ final class OutputNamingTests: XCTestCase {
         r = try emulsion(["process", shoot.path, "--min-rating", "6"])
         XCTAssertEqual(r.status, 64)
         XCTAssertTrue(r.stderr.contains("--min-rating must be 0…5"), r.stderr)
+    }
+
+    /// An XMP sidecar that is there but cannot be read fails its raw in one line naming the
+    /// sidecar, rather than the raw being taken as unrated (or as whatever it records itself):
+    /// a rejected picture must not slip into the picks. Root reads any file, so as root the run
+    /// is made without capabilities (`setpriv`), which leaves uid 0 to the permission bits.
+    func testAnUnreadableSidecarFailsItsRaw() throws {
+        let binary = TestSupport.emulsionBinary
+        guard FileManager.default.isExecutableFile(atPath: binary) else {
+            if TestSupport.inCI { XCTFail("emulsion binary not built") }
+            throw XCTSkip("emulsion binary not built")
+        }
+        let raw = dir.appendingPathComponent("shot.dng").path
+        try FileManager.default.copyItem(atPath: try samples(["lg-g4_h815-lossy_linear.dng"])[0], toPath: raw)
+        let sidecar = raw + ".xmp"
+        try Data(#"<d xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmp:Rating="-1"/>"#.utf8).write(to: URL(fileURLWithPath: sidecar))
+        try FileManager.default.setAttributes([.posixPermissions: 0], ofItemAtPath: sidecar)
+        let environment = ["EMULSION_PROFILES": TestSupport.repositoryRoot.appendingPathComponent("Profiles").path]
+        func run(_ arguments: [String]) throws -> TestSupport.RunResult {
+            guard geteuid() == 0 else { return try TestSupport.run(binary, arguments, timeout: 180, environment: environment) }
+            return try TestSupport.run("/usr/bin/setpriv", ["--bounding-set=-all", "--inh-caps=-all", "--", binary] + arguments,
+                                       timeout: 180, environment: environment)
+        }
+        if geteuid() == 0 {
+            guard FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv"),
+                  let probe = try? TestSupport.run("/usr/bin/setpriv", ["--bounding-set=-all", "--inh-caps=-all", "--", "/bin/cat", sidecar]),
+                  probe.status != 0 else { throw XCTSkip("cannot make a file unreadable for this user") }
+        }
+        let out = dir.appendingPathComponent("picks").path
+        for extra in [["--min-rating", "0"], ["--name", "{rating}-{name}"]] {
+            let r = try run(["process", raw, "--out-dir", out, "--max-size", "32"] + extra)
+            XCTAssertEqual(r.status, 1, "\(extra): \(r.stderr)")
+            XCTAssertEqual(r.stderr, "emulsion: \(raw): cannot read its XMP sidecar \(sidecar): Permission denied\n", "\(extra)")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: out + "/shot.png"))
+        }
     }
 }

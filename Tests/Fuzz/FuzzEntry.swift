@@ -5,9 +5,9 @@ import Foundation
 /// libFuzzer harness over the parsers that take untrusted bytes: raw decoding (LibRaw through
 /// `RawFile.read(bytes:)`), profile parsing (`ProfileLoader.profile(fromJSON:label:)`) and
 /// `.cube` LUTs (`LUT3D.parseCube(bytes:file:)`), Hald CLUT PNGs (`HaldCLUT.read(bytes:path:)`) and DNG
-/// camera profiles (`DCPFile.read(bytes:path:)`).
+/// camera profiles (`DCPFile.read(bytes:path:)`), and XMP packets (`XMPRating.rating(inPacket:)`).
 /// Built with `-sanitize=fuzzer,address -DFUZZING` by `.ci/fuzz.sh`; the target is chosen with
-/// `EMULSION_FUZZ_TARGET=raw|profile|cube|hald|dcp`. Without FUZZING this builds a replayer: give it files (a
+/// `EMULSION_FUZZ_TARGET=raw|profile|cube|hald|dcp|xmp`. Without FUZZING this builds a replayer: give it files (a
 /// crash or hang found by the fuzzer) and it runs them through the same entry point.
 enum FuzzTargets {
     static let target = ProcessInfo.processInfo.environment["EMULSION_FUZZ_TARGET"] ?? "raw"
@@ -34,6 +34,12 @@ enum FuzzTargets {
                     for kernel in chain.fusedKernels() { kernel.run(over: strip, engine: engine) }
                 }
                 withExtendedLifetime(storage) {}
+            }
+        case "xmp":
+            // XMPRating's byte scanner (prefix bindings, attributes, elements, quotes) on any
+            // bytes: a rating, if one, is a meaningful one.
+            if let rating = XMPRating.rating(inPacket: bytes), !XMPRating.range.contains(rating) {
+                fatalError("a rating outside -1…5: \(rating)")
             }
         case "hald":
             // A Hald CLUT .png as `HaldCLUT.read` takes it apart: its header, libpng's decode and
