@@ -95,6 +95,25 @@ public enum TestSupport {
                          stderr: String(decoding: collected.err, as: UTF8.self))
     }
 
+    /// Runs `executable` as a user without privileges would: as root, through `setpriv` with
+    /// every capability dropped, which leaves uid 0 to the permission bits as any user (a test of
+    /// an unreadable file or folder); as anyone else, directly.
+    public static func runUnprivileged(_ executable: String, _ arguments: [String], timeout: TimeInterval = 180,
+                                       environment: [String: String]? = nil) throws -> RunResult {
+        guard geteuid() == 0 else { return try run(executable, arguments, timeout: timeout, environment: environment) }
+        return try run("/usr/bin/setpriv", ["--bounding-set=-all", "--inh-caps=-all", "--", executable] + arguments,
+                       timeout: timeout, environment: environment)
+    }
+
+    /// Whether `command` (one that reads what a test made unreadable) fails when run as
+    /// `runUnprivileged` runs it: false where root's capabilities cannot be dropped, so there is
+    /// nothing unreadable to test with.
+    public static func deniesUnprivileged(_ command: [String]) -> Bool {
+        if geteuid() == 0 && !FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") { return false }
+        guard let probe = try? runUnprivileged(command[0], Array(command.dropFirst()), timeout: 30) else { return false }
+        return probe.status != 0
+    }
+
     private final class Collected: @unchecked Sendable { var out = Data(); var err = Data() }
 
     /// A fresh temporary folder.

@@ -327,17 +327,9 @@ final class CLITests: XCTestCase {
         defer { try? FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: denied.path) }
         let environment = ["EMULSION_PROFILES": TestSupport.repositoryRoot.appendingPathComponent("Profiles").path]
         func run(_ arguments: [String]) throws -> TestSupport.RunResult {
-            guard geteuid() == 0 else { return try TestSupport.run(binary, arguments, timeout: 180, environment: environment) }
-            return try TestSupport.run("/usr/bin/setpriv", ["--bounding-set=-all", "--inh-caps=-all", "--", binary] + arguments,
-                                       timeout: 180, environment: environment)
+            try TestSupport.runUnprivileged(binary, arguments, environment: environment)
         }
-        // Where even that lists the folder (no setpriv, or capabilities that cannot be dropped),
-        // there is no unlistable folder to test with.
-        if geteuid() == 0 {
-            guard FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv"),
-                  let probe = try? TestSupport.run("/usr/bin/setpriv", ["--bounding-set=-all", "--inh-caps=-all", "--", "/bin/ls", denied.path]),
-                  probe.status != 0 else { throw XCTSkip("cannot make a folder unlistable for this user") }
-        }
+        guard TestSupport.deniesUnprivileged(["/bin/ls", denied.path]) else { throw XCTSkip("cannot make a folder unlistable for this user") }
         let out = dir.appendingPathComponent("developed"), report = dir.appendingPathComponent("report.json").path
         var r = try run(["process", "-r", card.path, "--out-dir", out.path, "--report", report])
         XCTAssertEqual(r.status, 1, r.stderr)

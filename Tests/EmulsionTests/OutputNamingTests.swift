@@ -244,19 +244,11 @@ final class OutputNamingTests: XCTestCase {
         try Data(#"<d xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmp:Rating="-1"/>"#.utf8).write(to: URL(fileURLWithPath: sidecar))
         try FileManager.default.setAttributes([.posixPermissions: 0], ofItemAtPath: sidecar)
         let environment = ["EMULSION_PROFILES": TestSupport.repositoryRoot.appendingPathComponent("Profiles").path]
-        func run(_ arguments: [String]) throws -> TestSupport.RunResult {
-            guard geteuid() == 0 else { return try TestSupport.run(binary, arguments, timeout: 180, environment: environment) }
-            return try TestSupport.run("/usr/bin/setpriv", ["--bounding-set=-all", "--inh-caps=-all", "--", binary] + arguments,
-                                       timeout: 180, environment: environment)
-        }
-        if geteuid() == 0 {
-            guard FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv"),
-                  let probe = try? TestSupport.run("/usr/bin/setpriv", ["--bounding-set=-all", "--inh-caps=-all", "--", "/bin/cat", sidecar]),
-                  probe.status != 0 else { throw XCTSkip("cannot make a file unreadable for this user") }
-        }
+        guard TestSupport.deniesUnprivileged(["/bin/cat", sidecar]) else { throw XCTSkip("cannot make a file unreadable for this user") }
         let out = dir.appendingPathComponent("picks").path
         for extra in [["--min-rating", "0"], ["--name", "{rating}-{name}"]] {
-            let r = try run(["process", raw, "--out-dir", out, "--max-size", "32"] + extra)
+            let r = try TestSupport.runUnprivileged(binary, ["process", raw, "--out-dir", out, "--max-size", "32"] + extra,
+                                                    environment: environment)
             XCTAssertEqual(r.status, 1, "\(extra): \(r.stderr)")
             XCTAssertEqual(r.stderr, "emulsion: \(raw): cannot read its XMP sidecar \(sidecar): Permission denied\n", "\(extra)")
             XCTAssertFalse(FileManager.default.fileExists(atPath: out + "/shot.png"))
