@@ -81,7 +81,7 @@ static int failed(struct emu_jpeg_encoder *e, char *message) {
 
 int emu_jpeg_begin(emu_jpeg_encoder **out, int width, int height, int quality, int full_chroma, int optimize,
                    const uint8_t *icc, size_t icc_size, const uint8_t *exif_tiff, size_t exif_size,
-                   const uint8_t *comment, size_t comment_size,
+                   const uint8_t *xmp, size_t xmp_size, const uint8_t *comment, size_t comment_size,
                    emu_jpeg_write_fn write, void *context, char *message) {
     if (!out || !write) { say(message, "no output"); return EMU_JPEG_ERR_ARGUMENT; }
     *out = NULL;
@@ -90,8 +90,8 @@ int emu_jpeg_begin(emu_jpeg_encoder **out, int width, int height, int quality, i
         return EMU_JPEG_ERR_ARGUMENT;
     }
     if (quality < 1 || quality > 100) { say(message, "quality outside 1...100"); return EMU_JPEG_ERR_ARGUMENT; }
-    if ((exif_tiff && exif_size > 65527) || (comment && comment_size > 65533)) {
-        say(message, "Exif or comment longer than a JPEG marker holds");
+    if ((exif_tiff && exif_size > 65527) || (xmp && xmp_size > 65504) || (comment && comment_size > 65533)) {
+        say(message, "Exif, XMP or comment longer than a JPEG marker holds");
         return EMU_JPEG_ERR_ARGUMENT;
     }
     struct emu_jpeg_encoder *e = calloc(1, sizeof *e);
@@ -132,6 +132,13 @@ int emu_jpeg_begin(emu_jpeg_encoder **out, int width, int height, int quality, i
         jpeg_write_m_header(&e->cinfo, JPEG_APP0 + 1, (unsigned int)(sizeof header + exif_size));
         for (size_t i = 0; i < sizeof header; i++) jpeg_write_m_byte(&e->cinfo, header[i]);
         for (size_t i = 0; i < exif_size; i++) jpeg_write_m_byte(&e->cinfo, exif_tiff[i]);
+    }
+    if (xmp && xmp_size > 0) {
+        /* XMP Specification Part 3 §1.1.3: APP1, the namespace and a NUL, then the packet. */
+        static const char header[] = "http://ns.adobe.com/xap/1.0/";
+        jpeg_write_m_header(&e->cinfo, JPEG_APP0 + 1, (unsigned int)(sizeof header + xmp_size));
+        for (size_t i = 0; i < sizeof header; i++) jpeg_write_m_byte(&e->cinfo, (int)(uint8_t)header[i]);
+        for (size_t i = 0; i < xmp_size; i++) jpeg_write_m_byte(&e->cinfo, xmp[i]);
     }
     if (icc && icc_size > 0) jpeg_write_icc_profile(&e->cinfo, icc, (unsigned int)icc_size);
     if (comment && comment_size > 0) jpeg_write_marker(&e->cinfo, JPEG_COM, comment, (unsigned int)comment_size);

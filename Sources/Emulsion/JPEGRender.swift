@@ -18,6 +18,7 @@ public struct JPEGRender {
     private let rows: StreamedRows
     private let iccProfile: [UInt8]
     private let exif: [UInt8]?
+    private let xmp: [UInt8]?
     private let comment: [UInt8]?
 
     /// `options.depth` must be `.eight`: a baseline JPEG holds 8 bits per sample.
@@ -27,6 +28,7 @@ public struct JPEGRender {
         (width, height) = (rows.width, rows.height)
         iccProfile = try options.space.iccProfile()
         exif = metadata ? OutputMetadata.exif(raw.metadata, options: options, width: rows.width, height: rows.height, container: .jpeg) : nil
+        xmp = metadata ? raw.metadata.rating.map(XMPRating.packet(rating:)) : nil
         let recipe = Array(OutputMetadata.recipe(options).utf8)
         // A COM marker holds 65 533 bytes; a recipe is a few hundred (left out, never cut, if ever longer).
         comment = metadata && recipe.count <= 65_533 ? recipe : nil
@@ -41,7 +43,7 @@ public struct JPEGRender {
         let workers = threads > 1 ? [rows.makeWorker(rows: band), rows.makeWorker(rows: band)] : [rows.makeWorker(rows: band)]
         let ahead = BandAhead()
         defer { ahead.wait() }
-        try JPEGFile.encode(width: width, height: height, options: jpeg, iccProfile: iccProfile, exif: exif, comment: comment,
+        try JPEGFile.encode(width: width, height: height, options: jpeg, iccProfile: iccProfile, exif: exif, xmp: xmp, comment: comment,
                             rows: { range in
             let k = range.lowerBound / band
             let pointer = ahead.take(range) ?? workers[k % workers.count](range)

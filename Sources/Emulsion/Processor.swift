@@ -60,10 +60,15 @@ public enum Processor {
                           decodeSeconds: decoded.seconds)
     }
 
-    /// `input` decoded by `decoder`, with the wall seconds it took.
+    /// `input` decoded by `decoder`, its rating an XMP sidecar's where one gives it, with the
+    /// wall seconds it took.
     public static func decode(_ input: String, decoder: RawDecoder, pixelLimit: Int) throws -> (raw: RawImage, seconds: Double) {
         var clock = DispatchTime.now()
-        let raw = try decoder.decode(path: input, pixelLimit: pixelLimit)
+        var raw = try decoder.decode(path: input, pixelLimit: pixelLimit)
+        // The rating an XMP sidecar gives replaces the raw's own, as `--min-rating` reads it, so
+        // that outputs carry it (ExifBlock). A sidecar that cannot be read leaves the raw's own:
+        // a run that selects by rating has failed that file before its decode (`Batch.plan`).
+        if let sidecar = try? XMPRating.sidecar(of: input) { raw.metadata.rating = sidecar.rating }
         return (raw, seconds(since: &clock))
     }
 

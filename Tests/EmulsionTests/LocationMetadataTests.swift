@@ -5,7 +5,7 @@ import EmulsionTestSupport
 import Foundation
 import XCTest
 
-/// The shot's artist, copyright notice and GPS location, from the raw to every output format
+/// The shot's artist, copyright notice, rating and GPS location, from the raw to every output format
 /// (`GPSLocation`, `ExifBlock`), the location left out on request (`--strip-location`).
 ///
 /// References: Exif 2.32 §4.6.6 (the GPS IFD: reference letters, degrees-minutes-seconds
@@ -122,5 +122,39 @@ final class LocationMetadataTests: OutputFileTestCase {
         let r = try emulsion(["process", input, "-o", out])
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertEqual(try TestSupport.run(exiftool, ["-s3", "-Copyright", out]).stdout, expected)
+    }
+
+    /// The photographer's rating reaches every format as XMP (xmp:Rating: a PNG's iTXt
+    /// "XML:com.adobe.xmp", a JPEG's APP1, a TIFF's tag 700), where ExifTool reads it and finds
+    /// nothing to warn about: the raw's own rating (Exif Rating, as ExifTool reads it from the DNG
+    /// Emulsion writes), then a darktable sidecar's, which wins (here a rejected picture, −1,
+    /// which Exif's tag could not say); a raw with neither gets no XMP at all.
+    func testARatingReachesEveryFormat() throws {
+        let exiftool = try tool("exiftool")
+        var raw = ChartReport.chartScene.raw
+        raw.metadata.rating = 3
+        let input = dir.appendingPathComponent("rated.dng")
+        try DNGWriter.write(raw, to: input)
+        XCTAssertEqual(try TestSupport.run(exiftool, ["-s3", "-EXIF:Rating", input.path]).stdout, "3\n")
+        raw.metadata.rating = nil
+        let unrated = dir.appendingPathComponent("unrated.dng")
+        try DNGWriter.write(raw, to: unrated)
+        for name in ["out.png", "out.jpg", "out.tif"] {
+            let out = dir.appendingPathComponent(name).path
+            var r = try emulsion(["process", input.path, "-o", out, "--overwrite"])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            XCTAssertEqual(try TestSupport.run(exiftool, ["-s3", "-XMP-xmp:Rating", out]).stdout, "3\n", name)
+            let validation = try TestSupport.run(exiftool, ["-validate", "-warning", "-a", "-s3", out])
+            XCTAssertEqual(validation.stdout.split(separator: "\n").first, "OK", "\(name): \(validation.stdout)")
+            try Data(#"<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:Description xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmp:Rating="-1"/></x:xmpmeta>"#.utf8)
+                .write(to: URL(fileURLWithPath: input.path + ".xmp"))
+            r = try emulsion(["process", input.path, "-o", out, "--overwrite"])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            XCTAssertEqual(try TestSupport.run(exiftool, ["-s3", "-XMP-xmp:Rating", out]).stdout, "-1\n", name)
+            try FileManager.default.removeItem(atPath: input.path + ".xmp")
+            r = try emulsion(["process", unrated.path, "-o", out, "--overwrite"])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            XCTAssertEqual(try TestSupport.run(exiftool, ["-s3", "-XMP:all", out]).stdout, "", name)
+        }
     }
 }

@@ -41,13 +41,14 @@ typedef struct emu_jpeg_encoder emu_jpeg_encoder;
  * Starts a file: `quality` 1...100 (libjpeg's scale), `full_chroma` non-zero for 4:4:4, else
  * 4:2:0; `optimize` non-zero for Huffman tables fitted to the image (smaller files, but libjpeg
  * then holds every DCT coefficient until the end: 2 bytes per sample kept). `icc` (may be NULL) is split over APP2 "ICC_PROFILE" markers; `exif_tiff` (may be NULL) is
- * a TIFF-structured Exif block written as APP1 after "Exif\0\0" (at most 65 527 bytes); `comment`
+ * a TIFF-structured Exif block written as APP1 after "Exif\0\0" (at most 65 527 bytes); `xmp` (may be
+ * NULL) an XMP packet written as APP1 after "http://ns.adobe.com/xap/1.0/\0" (at most 65 504 bytes); `comment`
  * (may be NULL) is a COM marker (at most 65 533 bytes). On success *out holds the encoder, which
  * emu_jpeg_finish or emu_jpeg_abort releases.
  */
 int emu_jpeg_begin(emu_jpeg_encoder **out, int width, int height, int quality, int full_chroma, int optimize,
                    const uint8_t *icc, size_t icc_size, const uint8_t *exif_tiff, size_t exif_size,
-                   const uint8_t *comment, size_t comment_size,
+                   const uint8_t *xmp, size_t xmp_size, const uint8_t *comment, size_t comment_size,
                    emu_jpeg_write_fn write, void *context, char *message);
 
 /** Compresses the next `count` rows. On failure the encoder is released. */

@@ -40,6 +40,17 @@ public enum XMPRating {
         return nil
     }
 
+    /// An XMP packet that says `rating` and nothing else (XMP Specification Part 1 §7.3, the
+    /// packet wrapper; Part 2 §8.4, xmp:Rating), for an output to carry: a PNG's iTXt
+    /// "XML:com.adobe.xmp", a JPEG's APP1 "http://ns.adobe.com/xap/1.0/", a TIFF's tag 700, where
+    /// darktable, Lightroom and digiKam read a file's stars.
+    public static func packet(rating: Int) -> [UInt8] {
+        Array(("<?xpacket begin=\"\u{FEFF}\" id=\"W5M0MpCehiHzreSzNTczkc9d\"?>\n"
+            + "<x:xmpmeta xmlns:x=\"adobe:ns:meta/\"><rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\">"
+            + "<rdf:Description rdf:about=\"\" xmlns:xmp=\"\(namespace)\" xmp:Rating=\"\(rating)\"/>"
+            + "</rdf:RDF></x:xmpmeta>\n<?xpacket end=\"r\"?>").utf8)
+    }
+
     /// The sidecar of `rawPath` that holds a rating, and the rating: `NAME.EXT.xmp` (darktable)
     /// before `NAME.xmp` (Lightroom, digiKam), either case of "xmp"; nil when none holds one.
     /// Throws, naming the sidecar, when one exists but cannot be read.

@@ -32,7 +32,8 @@ public struct JPEGError: Error, Sendable, CustomStringConvertible {
 /// Baseline 8-bit RGB JPEG writing through libjpeg(-turbo) (`CJPEGShim`), streamed: rows are
 /// asked for in order, band by band, and the compressed bytes handed to the output as they come.
 /// The file carries the ICC profile (APP2, ICC.1 Annex B.4), the Exif block (APP1, the same TIFF
-/// structure `ExifBlock` writes into a PNG's eXIf) and an optional comment (COM).
+/// structure `ExifBlock` writes into a PNG's eXIf), an optional XMP packet (APP1, XMP Part 3
+/// §1.1.3) and an optional comment (COM).
 /// Reference: ITU-T T.81; CIPA DC-008 (Exif); libjpeg-turbo's libjpeg.txt.
 public enum JPEGFile {
     /// Rows per call of `rows`.
@@ -42,7 +43,7 @@ public enum JPEGFile {
     /// each `UInt16`; the pointer is read before the next call). An error thrown by `output`
     /// stops the compression and is rethrown.
     public static func encode(width: Int, height: Int, options: JPEGEncodingOptions = JPEGEncodingOptions(),
-                              iccProfile: [UInt8]? = nil, exif: [UInt8]? = nil, comment: [UInt8]? = nil,
+                              iccProfile: [UInt8]? = nil, exif: [UInt8]? = nil, xmp: [UInt8]? = nil, comment: [UInt8]? = nil,
                               rows: (Range<Int>) throws -> UnsafePointer<UInt16>,
                               to output: (UnsafeRawBufferPointer) throws -> Void) throws {
         try withoutActuallyEscaping(output) { output in
@@ -65,14 +66,17 @@ public enum JPEGFile {
             var encoder: OpaquePointer?
             let begun = (iccProfile ?? []).withUnsafeBufferPointer { icc in
                 (exif ?? []).withUnsafeBufferPointer { exifBytes in
+                  (xmp ?? []).withUnsafeBufferPointer { xmpBytes in
                     (comment ?? []).withUnsafeBufferPointer { commentBytes in
                         emu_jpeg_begin(&encoder, Int32(clamping: width), Int32(clamping: height), Int32(clamping: options.quality),
                                        options.fullChroma ? 1 : 0, width * height <= JPEGEncodingOptions.optimizedPixels ? 1 : 0,
                                        iccProfile == nil ? nil : icc.baseAddress, icc.count,
                                        exif == nil ? nil : exifBytes.baseAddress, exifBytes.count,
+                                       xmp == nil ? nil : xmpBytes.baseAddress, xmpBytes.count,
                                        comment == nil ? nil : commentBytes.baseAddress, commentBytes.count,
                                        write, context, &message)
                     }
+                  }
                 }
             }
             guard begun == EMU_JPEG_OK, let encoder else { try fail(begun) }

@@ -6,8 +6,10 @@ import EmulsionCore
 /// Orientation 1 (the pixels are already upright), Software — and an Exif IFD — ExifVersion,
 /// ExposureTime, FNumber, ISO, DateTimeOriginal, FocalLength, LensModel, ColorSpace (1 for an sRGB
 /// output, 0xFFFF "uncalibrated" for any other: Exif has no code for them, the iCCP profile
-/// says what they are) and the pixel dimensions; Artist, Copyright (IFD0) and a GPS IFD (`GPSLocation`)
-/// where the raw recorded them. Fields the raw did not record are left out.
+/// says what they are) and the pixel dimensions; Artist, Copyright (IFD0) and a GPS IFD
+/// (`GPSLocation`) where the raw recorded them. (The rating goes in an XMP packet,
+/// `XMPRating.packet`: Exif's Rating tag 0x4746 is Microsoft's, which ExifTool's validation
+/// calls non-standard, and cannot say "rejected".) Fields the raw did not record are left out.
 /// Why: darktable and RawTherapee keep a photo's capture data in their exports; a library of
 /// thousands of renders without it cannot be sorted by date or searched by lens.
 /// Written by the same TIFF builder as Emulsion's DNGs (`DNGWriter.TIFFBuilder`).
