@@ -18,6 +18,28 @@ import Foundation
 /// the LUT reproduces the look's render for every colour the input could hold (inside the
 /// encoding's gamut and below its white).
 public enum LookExport {
+    /// A RawTherapee processing profile (.pp3, RawTherapee 5.9's format, version 349) that applies
+    /// a Hald CLUT of the look through its Film Simulation tool, at full strength, on top of
+    /// whatever base profile RawTherapee is given (`rawtherapee-cli -p look.pp3` builds on its
+    /// neutral one). `clut` is the CLUT's absolute path: RawTherapee takes a relative one as
+    /// relative to its own CLUT folder. RawTherapee reads a Hald CLUT's colour space from the
+    /// part of its name after the last "_" and takes sRGB when that names no profile it knows,
+    /// so the CLUT must map sRGB to sRGB (the export's default encodings).
+    public static func rawTherapeeProfile(clut: String, look: Profile) -> String {
+        """
+        # Emulsion look \(look.name): its colour mapping as a Hald CLUT (local contrast, vignette and grain are not in one)
+        [Version]
+        AppVersion=5.9
+        Version=349
+
+        [Film Simulation]
+        Enabled=true
+        ClutFilename=\(clut)
+        Strength=100
+
+        """
+    }
+
     public static func cube(profile: Profile, size: Int, input: LUTEncoding = .sRGB, output: LUTEncoding = .sRGB) throws -> LUT3D {
         precondition((2...256).contains(size))
         let inputProfile = try input.space.embeddedProfile()

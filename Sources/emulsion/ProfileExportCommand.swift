@@ -14,7 +14,7 @@ extension ProfileCommand {
     struct Export: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "export",
-            abstract: "Bake a look's colour mapping into a .cube 3-D LUT or a Hald CLUT .png (or, with --import, turn a LUT into a look).",
+            abstract: "Bake a look's colour mapping into a .cube 3-D LUT, a Hald CLUT .png or a RawTherapee .pp3 with its Hald CLUT (or, with --import, turn a LUT into a look).",
             discussion: """
                 The LUT maps the declared input encoding (e.g. an sRGB image rendered with the neutral profile) to the \
                 look's output; vignette, grain and local contrast depend on position and are left out. \
@@ -22,7 +22,7 @@ extension ProfileCommand {
                 """)
         @Argument(help: "Profile name or path.") var profile: String?
         @Option(help: "Lattice points per axis: 33 or 65 (any 2…129 accepted; with --device, the device's size).") var cube: Int?
-        @Option(name: .shortAndLong, help: "The .cube file to write, or a .png for a Hald CLUT (level 8 unless --cube is 4, 9 … 144; with --import: the profile to write).") var output: String
+        @Option(name: .shortAndLong, help: "The .cube file to write, a .png for a Hald CLUT (level 8 unless --cube is 4, 9 … 144), or a .pp3 for RawTherapee (its Hald CLUT written beside it as NAME.png; sRGB in and out); with --import: the profile to write.") var output: String
         @Option(help: "Input encoding the LUT expects.") var input: LUTEncoding = .sRGB
         @Option(name: .customLong("output-encoding"), help: "Encoding the LUT produces.") var outputEncoding: LUTEncoding = .sRGB
         @Option(name: .customLong("import"), help: "A .cube or Hald CLUT .png to turn into a look instead.") var importPath: String?
@@ -54,8 +54,15 @@ extension ProfileCommand {
             }
             guard let profile else { complain("emulsion: profile export: name a profile (or use --import)"); throw ExitCode(2) }
             // A .png output is a Hald CLUT (RawTherapee's film simulation, darktable's lut3d, ImageMagick's
-            // -hald-clut): L² points per axis for a level-L image.
-            let hald = output.lowercased().hasSuffix(".png")
+            // -hald-clut): L² points per axis for a level-L image. A .pp3 is RawTherapee's
+            // processing profile applying one, written beside it.
+            let pp3 = output.lowercased().hasSuffix(".pp3")
+            let hald = pp3 || output.lowercased().hasSuffix(".png")
+            let clutPath = pp3 ? URL(fileURLWithPath: output).deletingPathExtension().appendingPathExtension("png").path : output
+            if pp3, input != .sRGB || outputEncoding != .sRGB {
+                complain("emulsion: -o \(output): RawTherapee applies a Hald CLUT to sRGB values and takes sRGB back; leave out --input and --output-encoding")
+                throw ExitCode(2)
+            }
             let cube = self.cube ?? (hald ? 64 : 33)
             if hald {
                 guard (2...12).contains(where: { $0 * $0 == cube }) else {
@@ -68,10 +75,15 @@ extension ProfileCommand {
             do {
                 let look = try ProfileLoader.standard.load(profile)
                 let lut = try LookExport.cube(profile: look, size: cube, input: input, output: outputEncoding)
-                try AtomicOutput.write(hald ? try HaldCLUT.fileBytes(lut) : Array(lut.cubeText().utf8), to: output, overwrite: overwrite)
+                if pp3, let problem = AtomicOutput.problem(replacing: output, overwrite: overwrite) { throw problem }
+                try AtomicOutput.write(hald ? try HaldCLUT.fileBytes(lut) : Array(lut.cubeText().utf8), to: clutPath, overwrite: overwrite)
+                if pp3 {
+                    try AtomicOutput.write(Array(LookExport.rawTherapeeProfile(clut: clutPath, look: look).utf8), to: output, overwrite: overwrite)
+                }
                 // Say which of this look's stages the LUT cannot hold, so nobody mistakes it for the whole look.
                 let leftOut = LookExport.positionDependentStages.filter { look.number($0, "amount") != 0 }
-                print("\(output): \(cube)³ " + (hald ? "Hald CLUT (level \(Int(Double(cube).squareRoot())))" : "LUT") + " of \(look.name), input \(input.rawValue), output \(outputEncoding.rawValue)"
+                print((pp3 ? "\(output): RawTherapee profile applying " : "") + "\(clutPath): \(cube)³ "
+                      + (hald ? "Hald CLUT (level \(Int(Double(cube).squareRoot())))" : "LUT") + " of \(look.name), input \(input.rawValue), output \(outputEncoding.rawValue)"
                       + (leftOut.isEmpty ? "" : "; left out (they depend on position): " + leftOut.joined(separator: ", ")))
             } catch { complain("emulsion: \(error)"); throw ExitCode(2) }
         }

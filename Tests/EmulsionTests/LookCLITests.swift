@@ -246,4 +246,56 @@ final class LookCLITests: XCTestCase {
             XCTAssertTrue(r.stderr.contains("a .png is a Hald CLUT"), r.stderr)
         }
     }
+
+    /// `profile export NAME -o look.pp3`: a RawTherapee processing profile whose Film Simulation
+    /// applies the look's Hald CLUT, written beside it. The reference is RawTherapee itself and
+    /// ImageMagick: rawtherapee-cli with the .pp3 must write what its neutral rendering gives
+    /// through the same CLUT by ImageMagick's `-hald-clut` (an independent implementation of the
+    /// lookup). Tolerance: normalised RMSE below 2·10⁻⁴ (measured 2.8·10⁻⁵: both interpolate an
+    /// 8-bit level-8 CLUT, rounding differently); the look itself moves the picture by ~0.06.
+    func testRawTherapeeAppliesTheExportedLook() throws {
+        let pp3 = dir.appendingPathComponent("chrome.pp3").path, clut = dir.appendingPathComponent("chrome.png").path
+        var r = try emulsion(["profile", "export", "film-chrome", "-o", pp3])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.hasPrefix("\(pp3): RawTherapee profile applying \(clut): 64³ Hald CLUT (level 8) of film-chrome"), r.stdout)
+        let text = try String(contentsOfFile: pp3, encoding: .utf8)
+        XCTAssertTrue(text.contains("[Film Simulation]\nEnabled=true\nClutFilename=\(clut)\nStrength=100\n"), text)
+        // The CLUT is the one `-o NAME.png` writes.
+        let alone = dir.appendingPathComponent("alone.png").path
+        XCTAssertEqual(try emulsion(["profile", "export", "film-chrome", "-o", alone]).status, 0)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: alone)), try Data(contentsOf: URL(fileURLWithPath: clut)))
+        r = try emulsion(["profile", "export", "film-chrome", "-o", pp3])
+        assertOneLineError(r, mentions: [pp3, "already exists"])
+        r = try emulsion(["profile", "export", "film-chrome", "-o", dir.appendingPathComponent("p3.pp3").path, "--input", "display-p3"])
+        assertOneLineError(r, mentions: ["RawTherapee applies a Hald CLUT to sRGB values"])
+
+        guard let rawtherapee = TestSupport.which("rawtherapee-cli"), let compare = TestSupport.which("compare") else {
+            if TestSupport.inCI { XCTFail("rawtherapee-cli or ImageMagick's compare missing") }
+            throw XCTSkip("rawtherapee-cli or ImageMagick missing")
+        }
+        let input = TestSupport.samplesDirectory.appendingPathComponent("canon-eos_kiss_x4-colorchart_crop.dng").path
+        guard FileManager.default.fileExists(atPath: input) else {
+            if TestSupport.inCI { XCTFail("sample missing") }
+            throw XCTSkip("sample missing")
+        }
+        let settings = ["RT_SETTINGS": dir.appendingPathComponent("rt-settings").path, "RT_CACHE": dir.appendingPathComponent("rt-cache").path]
+        func develop(_ name: String, _ extra: [String]) throws -> String {
+            let out = dir.appendingPathComponent(name).path
+            let run = try TestSupport.run(rawtherapee, ["-q", "-Y", "-t", "-b16"] + extra + ["-o", out, "-c", input], timeout: 300, environment: settings)
+            // rawtherapee-cli can exit 0 without writing anything: the file is what counts.
+            XCTAssertTrue(FileManager.default.fileExists(atPath: out), "rawtherapee-cli \(extra) wrote nothing: \(run.stderr)")
+            return out
+        }
+        let neutral = try develop("neutral.tif", []), looked = try develop("looked.tif", ["-p", pp3])
+        let reference = dir.appendingPathComponent("reference.tif").path
+        XCTAssertEqual(try TestSupport.run(TestSupport.which("convert") ?? "/usr/bin/convert", [neutral, clut, "-hald-clut", reference]).status, 0)
+        func rmse(_ a: String, _ b: String) throws -> Double {
+            // "1.83265 (2.79644e-05)" on standard error, after any TIFF tag warnings.
+            let out = try TestSupport.run(compare, ["-quiet", "-metric", "RMSE", a, b, "null:"]).stderr
+            let open = try XCTUnwrap(out.lastIndex(of: "(")), close = try XCTUnwrap(out.lastIndex(of: ")"))
+            return try XCTUnwrap(Double(out[out.index(after: open)..<close]))
+        }
+        XCTAssertLessThan(try rmse(looked, reference), 2e-4)
+        XCTAssertGreaterThan(try rmse(looked, neutral), 0.02, "the look should change RawTherapee's rendering")
+    }
 }
