@@ -116,6 +116,7 @@ extension ProcessRequest {
             "--skip-existing": flag("skip-existing") { $0.skipExisting = true },
             "--strip-location": flag("strip-location") { $0.stripLocation = true },
             "--timings": flag("timings") { $0.timings = true },
+            "--dry-run": flag("dry-run") { $0.dryRun = true },
             "--max-megapixels": integer("max-megapixels") { $0.maxMegapixels = $1 },
             "--decode-timeout": value("decode-timeout", { Double($0) }) { $0.decodeTimeout = $1 },
             "--in-process-decoder": flag("in-process-decoder") { $0.inProcessDecoder = true },

@@ -115,6 +115,9 @@ struct ProcessCommand: ParsableCommand {
     @Flag(name: .customLong("strip-location"), help: "Leave the GPS location out of the outputs' metadata (the rest of the shot's Exif stays).")
     var stripLocation = false
 
+    @Flag(name: .customLong("dry-run"), help: "Print each input's output file (after --name, --min-rating, --skip-existing, --shard) and what would fail, and render nothing.")
+    var dryRun = false
+
     @Flag(help: "Print where each file's time went (decode, prepare, render+encode+write, sync) to standard error.")
     var timings = false
 
@@ -127,7 +130,7 @@ struct ProcessCommand: ParsableCommand {
         ProcessRequest(inputs: inputs, recursive: recursive, output: output, outputDirectory: outputDirectory, name: name, minRating: minRating, profile: profile, overrides: overrides,
                        demosaic: demosaic, highlights: highlights, wb: wb, wbRect: wbRect, dcp: dcp, device: device,
                        space: space, bits: bits, format: format, quality: quality, tiffCompression: tiffCompression, engine: engine, pngLevel: pngLevel, threads: threads, shard: shard, maxSize: maxSize, crop: crop, aspect: aspect, report: report,
-                       overwrite: overwrite, skipExisting: skipExisting, stripLocation: stripLocation, timings: timings, maxMegapixels: maxMegapixels,
+                       overwrite: overwrite, skipExisting: skipExisting, stripLocation: stripLocation, timings: timings, dryRun: dryRun, maxMegapixels: maxMegapixels,
                        decodeTimeout: decoding.decodeTimeout, inProcessDecoder: decoding.inProcess)
     }
 

@@ -53,6 +53,8 @@ struct ProcessRequest: Equatable {
     var skipExisting = false
     var stripLocation = false
     var timings = false
+    /// `--dry-run`: plan, print each input's output, render nothing.
+    var dryRun = false
     var maxMegapixels = RawFile.defaultPixelLimit / 1_000_000
     var decodeTimeout: Double = 120
     var inProcessDecoder = false
@@ -116,6 +118,8 @@ struct ProcessRequest: Equatable {
         }
         if let problem = DecoderOptions.megapixelProblem(maxMegapixels) { return problem }
         if output != nil && outputDirectory != nil { return "use either -o or --out-dir, not both" }
+        if dryRun && inputs.isEmpty { return "--dry-run plans the inputs given: name raw files or folders" }
+        if dryRun && report != nil { return "--dry-run prints the plan; --report records a run: leave one out" }
         if let minRating, !(0...5).contains(minRating) { return "--min-rating must be 0…5 (0: all but the rejected)" }
         if let name {
             if output != nil { return "--name names outputs in the output folder: use --out-dir, not -o" }
@@ -199,7 +203,7 @@ struct ProcessRequest: Equatable {
         // nor when --name reads every header first.)
         let naming = try? name.map(OutputNaming.init(parsing:))
         let readsHeaders = naming?.needsShot == true || minRating != nil
-        let asksAhead = shard == nil && !skipExisting && !readsHeaders
+        let asksAhead = shard == nil && !skipExisting && !readsHeaders && !dryRun
         decoder.startWorkerAhead(prefetching: asksAhead ? named.first.map { ($0, maxMegapixels * 1_000_000) } : nil)
         defer { decoder.finish() }
         // The render's helper threads, now that no worker will be forked (`ParallelLoop`).
@@ -264,7 +268,7 @@ struct ProcessRequest: Equatable {
             options.embeddedCameraProfile = embeddedProfile
             return options
         }
-        if let outputDirectory, !FileManager.default.fileExists(atPath: outputDirectory) {
+        if !dryRun, let outputDirectory, !FileManager.default.fileExists(atPath: outputDirectory) {
             do { try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true) } catch {
                 complain("emulsion: \(outputDirectory): cannot create the output folder: \(PlainFile.reason(for: error))")
                 throw ExitCode(2)
@@ -314,6 +318,10 @@ struct ProcessRequest: Equatable {
             }
             skipped = items.filter(done)
             items.removeAll(where: done)
+        }
+        if dryRun {
+            try printPlan(items, skipped: skipped, belowRating: belowRating, unlisted: expansion.unlisted, looks: lookNames, say: say)
+            return
         }
         do { try Batch.createOutputSubfolders(of: items) } catch {
             complain("emulsion: \(error)")
@@ -378,6 +386,32 @@ struct ProcessRequest: Equatable {
         }
         if failed > 0 || unread > 0 { throw ExitCode(1) }
     }
+    /// `--dry-run`: each planned output as "INPUT → OUTPUT" (with its look when there are
+    /// several), and on standard error what would fail before any render (an input whose header
+    /// or sidecar cannot be read, an output that exists without `--overwrite`, the input itself),
+    /// then a summary line; throws `ExitCode` 1 when anything would fail. Nothing is written.
+    private func printPlan(_ items: [Batch.Item], skipped: [Batch.Item], belowRating: [(input: String, rating: Int)],
+                           unlisted: [InputFolders.Unlisted], looks: [String], say: (String) -> Void) throws {
+        for folder in unlisted { complain("emulsion: \(folder.message) (its raw files would not be rendered)") }
+        var failing = 0
+        for item in items {
+            do {
+                if let failure = item.failure { throw RenderError(failure) }
+                try Processor.checkOutput(input: item.input, output: item.output, overwrite: overwrite)
+                say("\(item.input) → \(item.output == StandardOutput.name ? "standard output" : item.output)"
+                    + (looks.count > 1 ? " (\(Self.lookLabel(looks[item.look])))" : ""))
+            } catch {
+                complain("emulsion: " + (item.failure ?? (error is RenderError ? "\(item.input): \(error)" : "\(error)")))
+                failing += 1
+            }
+        }
+        say("dry run: \(items.count - failing) to write, "
+            + (skipExisting ? "\(skipped.count) skipped (output exists), " : "")
+            + (minRating.map { "\(belowRating.count) below --min-rating \($0), " } ?? "")
+            + "\(failing) would fail" + (unlisted.isEmpty ? "" : ", \(unlisted.count) folder\(unlisted.count == 1 ? "" : "s") not read"))
+        if failing > 0 || !unlisted.isEmpty { throw ExitCode(1) }
+    }
+
     /// `--profile`'s looks: one name or path, a comma-separated list, or `all` (every shipped
     /// look). A value naming an existing file is one profile whatever its characters.
     static func profileList(_ text: String) throws -> [String] {

@@ -254,4 +254,36 @@ final class OutputNamingTests: XCTestCase {
             XCTAssertFalse(FileManager.default.fileExists(atPath: out + "/shot.png"))
         }
     }
+
+    /// `--dry-run` prints where each input would go (after the template, the rating filter and
+    /// `--skip-existing`) and what would fail, and writes nothing: not the output folder, not a
+    /// subfolder, not a worker's decode.
+    func testADryRunPrintsThePlanAndWritesNothing() throws {
+        let inputs = try samples(["lg-g4_h815-lossy_linear.dng", "google-pixel_7-digizoom_crop.dng"])
+        let out = dir.appendingPathComponent("library")
+        let arguments = ["process"] + inputs + ["--out-dir", out.path, "--name", "{year}/{date}/{name}", "--max-size", "32"]
+        var r = try emulsion(arguments + ["--dry-run"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let first = out.appendingPathComponent("2015/2015-06-08/lg-g4_h815-lossy_linear.png").path
+        let second = out.appendingPathComponent("2024/2024-07-04/google-pixel_7-digizoom_crop.png").path
+        XCTAssertEqual(r.stdout, "\(inputs[0]) → \(first)\n\(inputs[1]) → \(second)\ndry run: 2 to write, 0 would fail\n")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out.path), "a dry run made the output folder")
+        // One output there: without --overwrite it would fail, with --skip-existing it is skipped.
+        r = try emulsion(["process", inputs[0], "--out-dir", out.path, "--name", "{year}/{date}/{name}", "--max-size", "32"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        r = try emulsion(arguments + ["--dry-run"])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertEqual(r.stderr, "emulsion: \(first): already exists (use --overwrite to replace it)\n")
+        XCTAssertTrue(r.stdout.hasSuffix("dry run: 1 to write, 1 would fail\n"), r.stdout)
+        r = try emulsion(["process"] + inputs + ["--out-dir", out.path, "--dry-run", "--skip-existing", "--profile", "neutral,film-chrome",
+                                                 "--name", "{look}/{name}"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("\(inputs[1]) → \(out.path)/film-chrome/google-pixel_7-digizoom_crop.png (film-chrome)\n"), r.stdout)
+        XCTAssertTrue(r.stdout.hasSuffix("dry run: 4 to write, 0 skipped (output exists), 0 would fail\n"), r.stdout)
+        for (extra, problem) in [([String](), "--dry-run plans the inputs given"), (["x.dng", "--report", "r.json"], "--dry-run prints the plan")] {
+            r = try emulsion(["process", "--dry-run"] + extra)
+            XCTAssertEqual(r.status, 64, r.stderr)
+            XCTAssertTrue(r.stderr.contains(problem), r.stderr)
+        }
+    }
 }
