@@ -47,8 +47,8 @@ public enum Batch {
         public var outputSubfolder: String = ""
         /// Which of the batch's looks (`run`'s `looks`) renders it.
         public var look: Int = 0
-        /// Why the item fails without being tried (its raw's header, which `--name` needed,
-        /// could not be read); `output` is then empty.
+        /// Why the item fails without being tried (its raw's header or XMP sidecar, which
+        /// `--name` or `--min-rating` needed, could not be read); `output` is then empty.
         public var failure: String?
     }
 

@@ -18,8 +18,9 @@ import Foundation
 /// brace, an absolute path, a `..`, or an image extension at its end (the format adds that) is a
 /// usage error naming the template. `{{` and `}}` are literal braces. Values never add folders:
 /// a `/` in a camera's model becomes `_`, as do control characters, and a value that is `.` or
-/// `..` is `_`; only `{subfolder}` (the input's folders below a folder walked with `-r`) holds
-/// slashes. Empty folder levels (an empty `{subfolder}`) are dropped.
+/// `..` is `_`, as is a level that text and values make `.` or `..` together; only `{subfolder}`
+/// (the input's folders below a folder walked with `-r`) holds slashes. Empty folder levels (an
+/// empty `{subfolder}`) are dropped.
 ///
 /// Shot variables (`needsShot`) come from the raw's header (`RawFile.readShotMetadata`, read
 /// for every input before the batch is planned, so that two outputs meeting at one name are
@@ -126,7 +127,9 @@ public struct OutputNaming: Sendable, Equatable {
             case .variable(let v): return value(v, values)
             }
         }.joined()
-        let levels = text.split(separator: "/", omittingEmptySubsequences: true)
+        // A level that values and text make "." or ".." together ("{ext}.." for a file without
+        // an extension) must not leave the output folder either.
+        let levels = text.split(separator: "/", omittingEmptySubsequences: true).map { $0 == "." || $0 == ".." ? "_" : $0 }
         return levels.isEmpty ? nil : levels.joined(separator: "/")
     }
 

@@ -100,6 +100,8 @@ final class OutputNamingTests: XCTestCase {
                        "unknown/unknown_unknown_0_0000-00-00_000000_00031_dng_neutral")
         XCTAssertEqual(try OutputNaming(parsing: "{name}_{folder}").path(for: values("/in/ta\nb/x\u{1}y.z.nef")), "x_y.z_ta_b")
         XCTAssertNil(try OutputNaming(parsing: "{subfolder}").path(for: values("/in/a.dng")))
+        // Text and an empty value that make a level ".." together stay inside the output folder.
+        XCTAssertEqual(try OutputNaming(parsing: "{ext}../{ext}./{name}").path(for: values("/in/README")), "_/_/README")
     }
 
     /// Capture time, camera and ISO from every sample's header, against ExifTool and
