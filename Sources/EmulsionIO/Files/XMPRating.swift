@@ -65,7 +65,9 @@ public enum XMPRating {
                 throw RawFileError(path: rawPath, problem: "cannot read its XMP sidecar \(name): \(String(cString: strerror(errno)))")
             }
             close(descriptor)
-            if let rating = rating(inPacket: PlainFile.prefix(of: name, count: sidecarLimit)) { return (name, rating) }
+            // As many bytes as the file holds (`prefix` allocates what it is asked for), up to the limit.
+            let size = min(Int(clamping: Int64(info.st_size)), sidecarLimit)
+            if let rating = rating(inPacket: PlainFile.prefix(of: name, count: size)) { return (name, rating) }
         }
         return nil
     }
