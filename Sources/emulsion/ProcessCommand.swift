@@ -109,7 +109,7 @@ struct ProcessCommand: ParsableCommand {
     @Flag(name: .customLong("skip-existing"), help: "Leave inputs whose output file already exists alone (to resume a batch); counted as skipped.")
     var skipExisting = false
 
-    @Option(help: "Also write what happened to each output as JSON to this file: input, output, profile (and the --profile argument), status (written, failed, skipped; unread for a subfolder that could not be listed), size, seconds, error. - writes it to standard output (the summary then goes to standard error).")
+    @Option(help: "Also write what happened to each output as JSON to this file: input, output, profile (and the --profile argument), status (written, failed, skipped; below-rating for a raw --min-rating left out; unread for a subfolder that could not be listed), size, seconds, error. - writes it to standard output (the summary then goes to standard error).")
     var report: String?
 
     @Flag(name: .customLong("strip-location"), help: "Leave the GPS location out of the outputs' metadata (the rest of the shot's Exif stays).")
