@@ -129,16 +129,20 @@ public enum Batch {
     /// The shot metadata of each of `inputs` from its header (`RawDecoder.shotMetadata`: isolated
     /// and time-limited as a decode), its rating the XMP sidecar's where one gives it
     /// (`XMPRating.sidecar`), for `--name`'s shot variables and `--min-rating`; up to
-    /// `concurrency` at once. A file that cannot be read keeps its error, which `plan` gives its items.
+    /// `concurrency` at once. Without `headers` (only the rating is wanted), a raw whose sidecar
+    /// gives one is not opened at all: its metadata is that rating alone. A file that cannot be
+    /// read keeps its error, which `plan` gives its items.
     public static func readShots(of inputs: [InputFolders.Found], decoder: RawDecoder, pixelLimit: Int,
-                                 concurrency: Int = Executor.defaultThreads) -> [String: Result<ShotMetadata, any Error>] {
+                                 concurrency: Int = Executor.defaultThreads, headers: Bool = true) -> [String: Result<ShotMetadata, any Error>] {
         let paths = Array(Set(inputs.map(\.path))).sorted()
         let state = ParallelState<Result<ShotMetadata, any Error>>(count: paths.count)
         DispatchQueue.concurrentPerform(iterations: max(1, min(concurrency, paths.count))) { _ in
             while let i = state.next() {
                 _ = state.finish(i, Result {
-                    var shot = try decoder.shotMetadata(path: paths[i], pixelLimit: pixelLimit)
-                    if let sidecar = try XMPRating.sidecar(of: paths[i]) { shot.rating = sidecar.rating }
+                    let sidecar = try XMPRating.sidecar(of: paths[i])
+                    var shot = ShotMetadata()
+                    if headers || sidecar == nil { shot = try decoder.shotMetadata(path: paths[i], pixelLimit: pixelLimit) }
+                    if let sidecar { shot.rating = sidecar.rating }
                     return shot
                 })
             }

@@ -292,7 +292,8 @@ struct ProcessRequest: Equatable {
             var shots: [String: Result<ShotMetadata, any Error>] = [:]
             if readsHeaders {
                 shots = Batch.readShots(of: shard?.select(inputs, by: \.path) ?? inputs, decoder: decoder,
-                                        pixelLimit: maxMegapixels * 1_000_000, concurrency: threads)
+                                        pixelLimit: maxMegapixels * 1_000_000, concurrency: threads,
+                                        headers: naming?.needsShot == true)
             }
             if let minRating {
                 for (path, shot) in shots.sorted(by: { $0.key < $1.key }) {

@@ -225,6 +225,13 @@ final class OutputNamingTests: XCTestCase {
         // By path: canon (0001, rejected), google (0002), lg (0003).
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: stars.appendingPathComponent("0").path), ["0002.png"])
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: stars.appendingPathComponent("4").path), ["0003.png"])
+        // A raw whose sidecar gives the rating is not opened to select it: a worker told to hang
+        // on the LG copy (`IsolatedDecoding.stallIfAskedTo`) is never asked for it, so the run
+        // ends at once instead of at the decode limit; the Pixel, which has no sidecar, is read.
+        r = try emulsion(["process", shoot.path, "--out-dir", dir.appendingPathComponent("fast").path, "--min-rating", "5",
+                          "--decode-timeout", "20", "--dry-run"], environment: ["EMULSION_TEST_STALL_DECODE": inputs[0]])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.hasSuffix("dry run: 0 to write, 3 below --min-rating 5, 0 would fail\n"), r.stdout)
         r = try emulsion(["process", shoot.path, "--min-rating", "6"])
         XCTAssertEqual(r.status, 64)
         XCTAssertTrue(r.stderr.contains("--min-rating must be 0…5"), r.stderr)
