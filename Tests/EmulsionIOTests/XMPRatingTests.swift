@@ -59,6 +59,11 @@ final class XMPRatingTests: XCTestCase {
         XCTAssertEqual(try XMPRating.sidecar(of: raw)?.rating, 2, "a sidecar without a rating is passed by")
         try Data(packet(#"<d xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmp:Rating="-1"/>"#)).write(to: dir.appendingPathComponent("IMG_0001.CR2.xmp"))
         XCTAssertEqual(try XMPRating.sidecar(of: raw)?.rating, -1, "darktable's name first")
+        // A raw without an extension in a dotted folder: its folder's name is no stem.
+        let dotted = dir.appendingPathComponent("2024.07")
+        try FileManager.default.createDirectory(at: dotted, withIntermediateDirectories: true)
+        try Data(packet(#"<d xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmp:Rating="5"/>"#)).write(to: dir.appendingPathComponent("2024.xmp"))
+        XCTAssertNil(try XMPRating.sidecar(of: dotted.appendingPathComponent("RAW0001").path))
     }
 
     /// The rating a raw records itself, as ExifTool wrote it: the Exif Rating tag (IFD0 0x4746)

@@ -23,7 +23,7 @@ import Foundation
 public enum XMPRating {
     /// Ratings that mean something: rejected, unrated, one to five stars.
     public static let range = -1...5
-    /// Sidecars larger than this are not read (darktable's, with a long history, are ~100 KB).
+    /// Bytes of a sidecar read at most (darktable's, with a long history, are ~100 KB).
     static let sidecarLimit = 16 << 20
     static let namespace = "http://ns.adobe.com/xap/1.0/"
 
@@ -55,7 +55,9 @@ public enum XMPRating {
     /// before `NAME.xmp` (Lightroom, digiKam), either case of "xmp"; nil when none holds one.
     /// Throws, naming the sidecar, when one exists but cannot be read.
     public static func sidecar(of rawPath: String) throws -> (path: String, rating: Int)? {
-        let stem = rawPath.lastIndex(of: ".").map { String(rawPath[..<$0]) }
+        // The extension is the file name's, not a dotted folder's ("/shoots/2024.07/IMG" has none).
+        let nameStart = rawPath.lastIndex(of: "/").map { rawPath.index(after: $0) } ?? rawPath.startIndex
+        let stem = rawPath[nameStart...].lastIndex(of: ".").map { String(rawPath[..<$0]) }
         let names = [rawPath + ".xmp", rawPath + ".XMP"] + (stem.map { [$0 + ".xmp", $0 + ".XMP"] } ?? [])
         for name in names {
             var info = stat()
