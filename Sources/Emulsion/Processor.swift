@@ -66,7 +66,7 @@ public enum Processor {
         var clock = DispatchTime.now()
         var raw = try decoder.decode(path: input, pixelLimit: pixelLimit)
         // The rating an XMP sidecar gives replaces the raw's own, as `--min-rating` reads it, so
-        // that outputs carry it (ExifBlock). A sidecar that cannot be read leaves the raw's own:
+        // that outputs carry it (as XMP: `OutputMetadata`, `JPEGRender`, `TIFFFile`). A sidecar that cannot be read leaves the raw's own:
         // a run that selects by rating has failed that file before its decode (`Batch.plan`).
         if let sidecar = try? XMPRating.sidecar(of: input) { raw.metadata.rating = sidecar.rating }
         return (raw, seconds(since: &clock))

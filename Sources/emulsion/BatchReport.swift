@@ -16,7 +16,8 @@ import Foundation
 /// for it, a name or a file: what a retry passes again; two files may hold profiles of one name),
 /// `status` (`written`, `failed`, `skipped`), and for a written one
 /// its `width`, `height` and `seconds` per phase, for a failed one the `error` line the run printed
-/// (and no `output` where it failed before it was named: `--name` could not read its header);
+/// (and no `output` where it failed before it was named: the header or XMP sidecar that `--name`
+/// or `--min-rating` needed could not be read);
 /// then each raw `--min-rating` left out, as `input`, `status` `below-rating` and its `rating`;
 /// last, each subfolder of a `--recursive` walk that could not be listed, as `input` (the folder),
 /// `status` `unread` and its `error` (no `output` or `profile`: nothing of it was planned).
