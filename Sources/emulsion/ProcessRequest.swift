@@ -397,12 +397,16 @@ struct ProcessRequest: Equatable {
         var failing = 0
         for item in items {
             do {
-                if let failure = item.failure { throw RenderError(failure) }
+                if let failure = item.failure {
+                    complain("emulsion: \(failure)")
+                    failing += 1
+                    continue
+                }
                 try Processor.checkOutput(input: item.input, output: item.output, overwrite: overwrite)
                 say("\(item.input) → \(item.output == StandardOutput.name ? "standard output" : item.output)"
                     + (looks.count > 1 ? " (\(Self.lookLabel(looks[item.look])))" : ""))
             } catch {
-                complain("emulsion: " + (item.failure ?? (error is RenderError ? "\(item.input): \(error)" : "\(error)")))
+                complain("emulsion: " + (error is RenderError ? "\(item.input): \(error)" : "\(error)"))
                 failing += 1
             }
         }
