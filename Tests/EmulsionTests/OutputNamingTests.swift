@@ -289,6 +289,13 @@ final class OutputNamingTests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stdout.contains("\(inputs[1]) → \(out.path)/film-chrome/google-pixel_7-digizoom_crop.png (film-chrome)\n"), r.stdout)
         XCTAssertTrue(r.stdout.hasSuffix("dry run: 4 to write, 0 skipped (output exists), 0 would fail\n"), r.stdout)
+        // A raw whose header cannot be read would fail: said on standard error, counted, exit 1.
+        let cut = dir.appendingPathComponent("cut.dng").path
+        try Data(Data(contentsOf: URL(fileURLWithPath: inputs[0])).prefix(3000)).write(to: URL(fileURLWithPath: cut))
+        r = try emulsion(["process", cut, inputs[1], "--out-dir", out.path, "--name", "{date}/{name}", "--dry-run", "--overwrite"])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.hasPrefix("emulsion: \(cut): "), r.stderr)
+        XCTAssertEqual(r.stdout, "\(inputs[1]) → \(out.path)/2024-07-04/google-pixel_7-digizoom_crop.png\ndry run: 1 to write, 1 would fail\n")
         for (extra, problem) in [([String](), "--dry-run plans the inputs given"), (["x.dng", "--report", "r.json"], "--dry-run prints the plan")] {
             r = try emulsion(["process", "--dry-run"] + extra)
             XCTAssertEqual(r.status, 64, r.stderr)
