@@ -35,10 +35,12 @@ extension ProfileCommand {
 
         func validate() throws {
             if glsl && device != nil { throw ValidationError("--glsl and --device cannot be combined: the shader renders in float") }
-            // A .png output is a Hald CLUT; a device's LUT (17³, 33³: not a square lattice) and a
-            // shader are other files, which a .png name would mislabel.
-            if importPath == nil, output.lowercased().hasSuffix(".png"), glsl || device != nil {
-                throw ValidationError("-o \(output): a .png is a Hald CLUT; " + (glsl ? "--glsl writes a shader (name it .comp)" : "--device writes a .cube (name it .cube)"))
+            // A .png output is a Hald CLUT and a .pp3 RawTherapee's profile; a device's LUT (17³, 33³:
+            // not a square lattice) and a shader are other files, which either name would mislabel.
+            let ext = ImageFile.fileExtension(of: output)
+            if importPath == nil, ext == "png" || ext == "pp3", glsl || device != nil {
+                throw ValidationError("-o \(output): " + (ext == "png" ? "a .png is a Hald CLUT; " : "a .pp3 is a RawTherapee profile; ")
+                                      + (glsl ? "--glsl writes a shader (name it .comp)" : "--device writes a .cube (name it .cube)"))
             }
         }
 
@@ -56,8 +58,8 @@ extension ProfileCommand {
             // A .png output is a Hald CLUT (RawTherapee's film simulation, darktable's lut3d, ImageMagick's
             // -hald-clut): L² points per axis for a level-L image. A .pp3 is RawTherapee's
             // processing profile applying one, written beside it.
-            let pp3 = output.lowercased().hasSuffix(".pp3")
-            let hald = pp3 || output.lowercased().hasSuffix(".png")
+            let pp3 = ImageFile.fileExtension(of: output) == "pp3"
+            let hald = pp3 || ImageFile.fileExtension(of: output) == "png"
             let clutPath = pp3 ? URL(fileURLWithPath: output).deletingPathExtension().appendingPathExtension("png").path : output
             if pp3, input != .sRGB || outputEncoding != .sRGB {
                 complain("emulsion: -o \(output): RawTherapee applies a Hald CLUT to sRGB values and takes sRGB back; leave out --input and --output-encoding")

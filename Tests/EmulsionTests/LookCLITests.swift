@@ -268,6 +268,12 @@ final class LookCLITests: XCTestCase {
         assertOneLineError(r, mentions: [pp3, "already exists"])
         r = try emulsion(["profile", "export", "film-chrome", "-o", dir.appendingPathComponent("p3.pp3").path, "--input", "display-p3"])
         assertOneLineError(r, mentions: ["RawTherapee applies a Hald CLUT to sRGB values"])
+        // A shader or a device's LUT is no RawTherapee profile: a .pp3 name is refused, as a .png is.
+        for extra in [["--device", "mid-range"], ["--glsl"]] {
+            r = try emulsion(["profile", "export", "film-chrome", "-o", dir.appendingPathComponent("other.pp3").path] + extra)
+            XCTAssertEqual(r.status, 64, "\(extra)")
+            XCTAssertTrue(r.stderr.contains("a .pp3 is a RawTherapee profile"), r.stderr)
+        }
 
         guard let rawtherapee = TestSupport.which("rawtherapee-cli"), let compare = TestSupport.which("compare") else {
             if TestSupport.inCI { XCTFail("rawtherapee-cli or ImageMagick's compare missing") }
