@@ -106,8 +106,8 @@ public struct OutputNaming: Sendable, Equatable {
         if literalText.split(separator: "/").contains(where: { $0 == ".." || $0 == "." }) {
             throw fail("a . or .. folder; it names the output below the output folder (--out-dir)")
         }
-        if case .text(let last) = parts.last, case let ext = ImageFile.fileExtension(of: last), ["png", "jpg", "jpeg", "tif", "tiff"].contains(ext) {
-            throw fail("ends in .\(ext); leave the extension out (the output format adds it)")
+        if case .text(let last) = parts.last, ImageFile.namesWrittenFormat(last) {
+            throw fail("ends in .\(ImageFile.fileExtension(of: last)); leave the extension out (the output format adds it)")
         }
         self.template = template
         self.parts = parts

@@ -21,6 +21,11 @@ public enum ImageFile {
     /// Whether `path` names a TIFF file.
     public static func namesTIFF(_ path: String) -> Bool { ["tif", "tiff"].contains(fileExtension(of: path)) }
 
+    /// Whether `path` names a file of a format Emulsion writes: PNG, JPEG or TIFF.
+    public static func namesWrittenFormat(_ path: String) -> Bool {
+        fileExtension(of: path) == "png" || namesJPEG(path) || namesTIFF(path)
+    }
+
     /// Image formats a file name can ask for that Emulsion does not write. A name asking for one
     /// is refused: `-o shot.webp` wrote PNG bytes under that name, which a viewer or an upload then
     /// misreads. Other extensions ("shot.v2") and none stay PNG, as before.
