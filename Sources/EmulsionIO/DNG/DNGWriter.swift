@@ -80,7 +80,10 @@ public enum DNGWriter {
         if !image.metadata.artist.isEmpty { entries.append(.text(315, image.metadata.artist)) }
         if !image.metadata.copyright.isEmpty { entries.append(.text(33432, image.metadata.copyright)) }
         // The rating as ExifTool writes it into a raw, for `RawFile` to read back.
-        if let rating = image.metadata.rating { entries.append(.short(0x4746, [rating < 0 ? 0xFFFF : UInt16(rating)])) }
+        // (A rating outside −1…5, which no reader gives, is not written: `UInt16` would trap on it.)
+        if let rating = image.metadata.rating, XMPRating.range.contains(rating) {
+            entries.append(.short(0x4746, [rating < 0 ? 0xFFFF : UInt16(rating)]))
+        }
         return TIFFBuilder.build(ifd0: entries, exif: exifEntries(image.metadata, taken: image.metadata.timestamp != 0 ? exifDate(image.metadata.timestamp) : nil),
                                  gps: gpsEntries(image.metadata.location), chunks: chunks)
     }
