@@ -380,9 +380,8 @@ struct ProcessRequest: Equatable {
         } else if outcomes.isEmpty, skipped.count == 1, belowRating.isEmpty, unread == 0 {
             say("\(skipped[0].output): exists, \(skipped[0].input) skipped")
         } else {
-            say("\(written) written, " + (skipExisting ? "\(skipped.count) skipped (output exists), " : "")
-                  + (minRating.map { "\(belowRating.count) below --min-rating \($0), " } ?? "")
-                  + "\(failed) failed, " + (unread > 0 ? "\(unread) folder\(unread == 1 ? "" : "s") not read, " : "")
+            say("\(written) written, " + leftAlone(skipped: skipped.count, belowRating: belowRating.count)
+                  + "\(failed) failed, " + (unread > 0 ? Self.foldersNotRead(unread) + ", " : "")
                   + "\(CFormat.string("%.1f", seconds)) s" + (shard.map { " (shard \($0))" } ?? ""))
         }
         if failed > 0 || unread > 0 { throw ExitCode(1) }
@@ -410,12 +409,18 @@ struct ProcessRequest: Equatable {
                 failing += 1
             }
         }
-        say("dry run: \(items.count - failing) to write, "
-            + (skipExisting ? "\(skipped.count) skipped (output exists), " : "")
-            + (minRating.map { "\(belowRating.count) below --min-rating \($0), " } ?? "")
-            + "\(failing) would fail" + (unlisted.isEmpty ? "" : ", \(unlisted.count) folder\(unlisted.count == 1 ? "" : "s") not read"))
+        say("dry run: \(items.count - failing) to write, " + leftAlone(skipped: skipped.count, belowRating: belowRating.count)
+            + "\(failing) would fail" + (unlisted.isEmpty ? "" : ", " + Self.foldersNotRead(unlisted.count)))
         if failing > 0 || !unlisted.isEmpty { throw ExitCode(1) }
     }
+
+    /// The summary's part for the inputs the run leaves alone: outputs `--skip-existing` found,
+    /// raws `--min-rating` left out (each only when asked for), each followed by ", ".
+    private func leftAlone(skipped: Int, belowRating: Int) -> String {
+        (skipExisting ? "\(skipped) skipped (output exists), " : "") + (minRating.map { "\(belowRating) below --min-rating \($0), " } ?? "")
+    }
+
+    private static func foldersNotRead(_ count: Int) -> String { "\(count) folder\(count == 1 ? "" : "s") not read" }
 
     /// `--profile`'s looks: one name or path, a comma-separated list, or `all` (every shipped
     /// look). A value naming an existing file is one profile whatever its characters.
