@@ -45,15 +45,6 @@ final class CLITests: XCTestCase {
         return folder
     }
 
-    func sample(_ name: String) throws -> String {
-        let url = TestSupport.samplesDirectory.appendingPathComponent(name)
-        guard FileManager.default.fileExists(atPath: url.path) else {
-            if TestSupport.inCI { XCTFail("sample \(name) missing") }
-            throw XCTSkip("sample \(name) missing")
-        }
-        return url.path
-    }
-
     /// Files left in the output folder (temporaries start with a dot and must not survive).
     func leftovers() -> [String] { ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []).sorted() }
 

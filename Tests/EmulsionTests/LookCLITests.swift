@@ -279,11 +279,7 @@ final class LookCLITests: XCTestCase {
             if TestSupport.inCI { XCTFail("rawtherapee-cli or ImageMagick's compare missing") }
             throw XCTSkip("rawtherapee-cli or ImageMagick missing")
         }
-        let input = TestSupport.samplesDirectory.appendingPathComponent("canon-eos_kiss_x4-colorchart_crop.dng").path
-        guard FileManager.default.fileExists(atPath: input) else {
-            if TestSupport.inCI { XCTFail("sample missing") }
-            throw XCTSkip("sample missing")
-        }
+        let input = try sample("canon-eos_kiss_x4-colorchart_crop.dng")
         let settings = ["RT_SETTINGS": dir.appendingPathComponent("rt-settings").path, "RT_CACHE": dir.appendingPathComponent("rt-cache").path]
         func develop(_ name: String, _ extra: [String]) throws -> String {
             let out = dir.appendingPathComponent(name).path

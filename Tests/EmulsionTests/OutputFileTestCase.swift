@@ -24,13 +24,4 @@ class OutputFileTestCase: XCTestCase {
         if TestSupport.inCI { XCTFail("\(name) is required in CI (.ci/setup --tests installs it)") }
         throw XCTSkip("\(name) not installed")
     }
-
-    func sample(_ name: String) throws -> String {
-        let path = TestSupport.samplesDirectory.appendingPathComponent(name).path
-        guard FileManager.default.fileExists(atPath: path) else {
-            if TestSupport.inCI { XCTFail("sample \(name) missing") }
-            throw XCTSkip("sample \(name) missing")
-        }
-        return path
-    }
 }

@@ -28,16 +28,7 @@ final class OutputNamingTests: XCTestCase {
                                        .merging(environment ?? [:]) { $1 })
     }
 
-    func samples(_ names: [String]) throws -> [String] {
-        try names.map { name in
-            let url = TestSupport.samplesDirectory.appendingPathComponent(name)
-            guard FileManager.default.fileExists(atPath: url.path) else {
-                if TestSupport.inCI { XCTFail("sample \(name) missing") }
-                throw XCTSkip("sample \(name) missing")
-            }
-            return url.path
-        }
-    }
+    func samples(_ names: [String]) throws -> [String] { try names.map(sample) }
 
     func values(_ path: String, subfolder: String = "", look: String = "neutral", sequence: Int = 1, count: Int = 1,
                 shot: ShotMetadata? = nil) -> OutputNaming.Values {
