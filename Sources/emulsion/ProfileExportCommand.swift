@@ -14,15 +14,18 @@ extension ProfileCommand {
     struct Export: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "export",
-            abstract: "Bake a look's colour mapping into a .cube 3-D LUT, a Hald CLUT .png or a RawTherapee .pp3 with its Hald CLUT (or, with --import, turn a LUT into a look).",
+            abstract: "Bake a look's colour mapping into a .cube 3-D LUT, a Hald CLUT .png, a RawTherapee .pp3 or a darktable .dtstyle with its Hald CLUT (or, with --import, turn a LUT into a look).",
             discussion: """
                 The LUT maps the declared input encoding (e.g. an sRGB image rendered with the neutral profile) to the \
                 look's output; vignette, grain and local contrast depend on position and are left out. \
-                `profile export --import LUT -o look.json` is the same as `profile import LUT -o look.json`.
+                `profile export --import LUT -o look.json` is the same as `profile import LUT -o look.json`. \
+                A .dtstyle applies the CLUT through darktable's lut 3D module, which finds LUTs below the 3D lut root \
+                folder set in darktable's preferences (processing): the CLUT is written there with --lut-folder, else \
+                beside the style, and the style names it relative to that folder.
                 """)
         @Argument(help: "Profile name or path.") var profile: String?
         @Option(help: "Lattice points per axis: 33 or 65 (any 2…129 accepted; with --device, the device's size).") var cube: Int?
-        @Option(name: .shortAndLong, help: "The .cube file to write, a .png for a Hald CLUT (level 8 unless --cube is 4, 9 … 144), or a .pp3 for RawTherapee (its Hald CLUT written beside it as NAME.png; sRGB in and out); with --import: the profile to write.") var output: String
+        @Option(name: .shortAndLong, help: "The .cube file to write, a .png for a Hald CLUT (level 8 unless --cube is 4, 9 … 144), a .pp3 for RawTherapee or a .dtstyle for darktable (its Hald CLUT written beside it as NAME.png; sRGB in and out); with --import: the profile to write.") var output: String
         @Option(help: "Input encoding the LUT expects.") var input: LUTEncoding = .sRGB
         @Option(name: .customLong("output-encoding"), help: "Encoding the LUT produces.") var outputEncoding: LUTEncoding = .sRGB
         @Option(name: .customLong("import"), help: "A .cube or Hald CLUT .png to turn into a look instead.") var importPath: String?
@@ -31,6 +34,7 @@ extension ProfileCommand {
         @Option(help: "Export as this phone ISP would load it: its LUT size and entry precision, plus its CCM and tone table (JSON beside the .cube).") var device: String?
         @Option(help: "With --device: the raw whose camera the CCM is for (default: the synthetic chart).") var raw: String?
         @Option(help: "With --device: the output space the LUT encodes to.") var space: OutputSpace = .sRGB
+        @Option(name: .customLong("lut-folder"), help: "With a .dtstyle: darktable's 3D lut root folder; the Hald CLUT is written there (default: beside the style, which is then the folder to set).") var lutFolder: String?
         @Flag(help: "Write a GLSL compute shader applying the look (-o look.comp) and its tables (look.tables.bin, binding 2) instead of a LUT; --output-encoding picks its output space.") var glsl = false
 
         func validate() throws {
@@ -38,9 +42,12 @@ extension ProfileCommand {
             // A .png output is a Hald CLUT and a .pp3 RawTherapee's profile; a device's LUT (17³, 33³:
             // not a square lattice) and a shader are other files, which either name would mislabel.
             let ext = ImageFile.fileExtension(of: output)
-            if importPath == nil, ext == "png" || ext == "pp3", glsl || device != nil {
-                throw ValidationError("-o \(output): " + (ext == "png" ? "a .png is a Hald CLUT; " : "a .pp3 is a RawTherapee profile; ")
-                                      + (glsl ? "--glsl writes a shader (name it .comp)" : "--device writes a .cube (name it .cube)"))
+            let kinds = ["png": "a .png is a Hald CLUT", "pp3": "a .pp3 is a RawTherapee profile", "dtstyle": "a .dtstyle is a darktable style"]
+            if importPath == nil, let kind = kinds[ext], glsl || device != nil {
+                throw ValidationError("-o \(output): \(kind); " + (glsl ? "--glsl writes a shader (name it .comp)" : "--device writes a .cube (name it .cube)"))
+            }
+            if lutFolder != nil, importPath != nil || ext != "dtstyle" {
+                throw ValidationError("--lut-folder is darktable's 3D lut root folder: it goes with -o NAME.dtstyle")
             }
         }
 
@@ -56,13 +63,17 @@ extension ProfileCommand {
             }
             guard let profile else { complain("emulsion: profile export: name a profile (or use --import)"); throw ExitCode(2) }
             // A .png output is a Hald CLUT (RawTherapee's film simulation, darktable's lut3d, ImageMagick's
-            // -hald-clut): L² points per axis for a level-L image. A .pp3 is RawTherapee's
-            // processing profile applying one, written beside it.
-            let pp3 = ImageFile.fileExtension(of: output) == "pp3"
-            let hald = pp3 || ImageFile.fileExtension(of: output) == "png"
-            let clutPath = pp3 ? URL(fileURLWithPath: output).deletingPathExtension().appendingPathExtension("png").path : output
-            if pp3, input != .sRGB || outputEncoding != .sRGB {
-                complain("emulsion: -o \(output): RawTherapee applies a Hald CLUT to sRGB values and takes sRGB back; leave out --input and --output-encoding")
+            // -hald-clut): L² points per axis for a level-L image. A .pp3 (RawTherapee's processing
+            // profile) or a .dtstyle (a darktable style) applies one, written beside it or, for darktable,
+            // in its LUT root folder.
+            let ext = ImageFile.fileExtension(of: output)
+            let wrapper = ext == "pp3" || ext == "dtstyle" ? ext : nil
+            let hald = wrapper != nil || ext == "png"
+            let stem = URL(fileURLWithPath: output).deletingPathExtension()
+            let clutPath = wrapper == nil ? output
+                : lutFolder.map { URL(fileURLWithPath: $0).appendingPathComponent(stem.lastPathComponent + ".png").path } ?? stem.appendingPathExtension("png").path
+            if wrapper != nil, input != .sRGB || outputEncoding != .sRGB {
+                complain("emulsion: -o \(output): \(wrapper == "pp3" ? "RawTherapee" : "darktable's lut 3D") applies a Hald CLUT to sRGB values and takes sRGB back; leave out --input and --output-encoding")
                 throw ExitCode(2)
             }
             let cube = self.cube ?? (hald ? 64 : 33)
@@ -76,17 +87,34 @@ extension ProfileCommand {
             }
             do {
                 let look = try ProfileLoader.standard.load(profile)
-                let lut = try LookExport.cube(profile: look, size: cube, input: input, output: outputEncoding)
-                if pp3, let problem = AtomicOutput.problem(replacing: output, overwrite: overwrite) { throw problem }
-                try AtomicOutput.write(hald ? try HaldCLUT.fileBytes(lut) : Array(lut.cubeText().utf8), to: clutPath, overwrite: overwrite)
-                if pp3 {
-                    try AtomicOutput.write(Array(LookExport.rawTherapeeProfile(clut: clutPath, look: look).utf8), to: output, overwrite: overwrite)
+                // darktable reads the LUT's name into 512 bytes with its terminating NUL.
+                let clutName = URL(fileURLWithPath: clutPath).lastPathComponent
+                if wrapper == "dtstyle", clutName.utf8.count > DarktableStyle.maximumPathBytes {
+                    throw RenderError("\(clutPath): darktable takes LUT names of at most \(DarktableStyle.maximumPathBytes) bytes")
                 }
+                let lut = try LookExport.cube(profile: look, size: cube, input: input, output: outputEncoding)
+                if wrapper != nil, let problem = AtomicOutput.problem(replacing: output, overwrite: overwrite) { throw problem }
+                try AtomicOutput.write(hald ? try HaldCLUT.fileBytes(lut) : Array(lut.cubeText().utf8), to: clutPath, overwrite: overwrite)
                 // Say which of this look's stages the LUT cannot hold, so nobody mistakes it for the whole look.
                 let leftOut = LookExport.positionDependentStages.filter { look.number($0, "amount") != 0 }
-                print((pp3 ? "\(output): RawTherapee profile applying " : "") + "\(clutPath): \(cube)³ "
-                      + (hald ? "Hald CLUT (level \(Int(Double(cube).squareRoot())))" : "LUT") + " of \(look.name), input \(input.rawValue), output \(outputEncoding.rawValue)"
-                      + (leftOut.isEmpty ? "" : "; left out (they depend on position): " + leftOut.joined(separator: ", ")))
+                let leftOutNote = leftOut.isEmpty ? "" : "; left out (they depend on position): " + leftOut.joined(separator: ", ")
+                let what = "\(cube)³ " + (hald ? "Hald CLUT (level \(Int(Double(cube).squareRoot())))" : "LUT")
+                switch wrapper {
+                case "pp3":
+                    try AtomicOutput.write(Array(LookExport.rawTherapeeProfile(clut: clutPath, look: look).utf8), to: output, overwrite: overwrite)
+                    print("\(output): RawTherapee profile applying \(clutPath): \(what) of \(look.name), input srgb, output srgb\(leftOutNote)")
+                case "dtstyle":
+                    let styleName = "emulsion|" + look.name
+                    let description = "Emulsion look \(look.name) as a \(what) (\(clutName)) through lut 3D: \(look.summary)"
+                        + (leftOut.isEmpty ? "" : " Left out: " + leftOut.joined(separator: ", ") + ".")
+                    let style = DarktableStyle.document(name: styleName, description: description, lutRelativePath: clutName)
+                    try AtomicOutput.write(Array(style.utf8), to: output, overwrite: overwrite)
+                    let root = URL(fileURLWithPath: clutPath).deletingLastPathComponent().path
+                    print("\(output): darktable style \"\(styleName)\" applying \(clutPath): \(what) of \(look.name), input srgb, output srgb\(leftOutNote)")
+                    print("  set darktable's 3D lut root folder (preferences › processing) to \(root), then import the style in the styles module")
+                default:
+                    print("\(clutPath): \(what) of \(look.name), input \(input.rawValue), output \(outputEncoding.rawValue)\(leftOutNote)")
+                }
             } catch { complain("emulsion: \(error)"); throw ExitCode(2) }
         }
     }

@@ -240,11 +240,7 @@ final class LookCLITests: XCTestCase {
         r = try emulsion(["profile", "export", "hasselblad-natural", "--cube", "33", "-o", hald, "--overwrite"])
         assertOneLineError(r, mentions: ["--cube 33", "Hald CLUT needs a square number"])
         // A device's LUT or a shader is not a Hald image: a .png name is refused, not mislabelled.
-        for extra in [["--device", "mid-range"], ["--glsl"]] {
-            r = try emulsion(["profile", "export", "hasselblad-natural", "-o", hald, "--overwrite"] + extra)
-            XCTAssertEqual(r.status, 64, "\(extra)")
-            XCTAssertTrue(r.stderr.contains("a .png is a Hald CLUT"), r.stderr)
-        }
+        try assertShaderAndDeviceRefused(["profile", "export", "hasselblad-natural", "-o", hald, "--overwrite"], saying: "a .png is a Hald CLUT")
     }
 
     /// `profile export NAME -o look.pp3`: a RawTherapee processing profile whose Film Simulation
@@ -269,11 +265,8 @@ final class LookCLITests: XCTestCase {
         r = try emulsion(["profile", "export", "film-chrome", "-o", dir.appendingPathComponent("p3.pp3").path, "--input", "display-p3"])
         assertOneLineError(r, mentions: ["RawTherapee applies a Hald CLUT to sRGB values"])
         // A shader or a device's LUT is no RawTherapee profile: a .pp3 name is refused, as a .png is.
-        for extra in [["--device", "mid-range"], ["--glsl"]] {
-            r = try emulsion(["profile", "export", "film-chrome", "-o", dir.appendingPathComponent("other.pp3").path] + extra)
-            XCTAssertEqual(r.status, 64, "\(extra)")
-            XCTAssertTrue(r.stderr.contains("a .pp3 is a RawTherapee profile"), r.stderr)
-        }
+        try assertShaderAndDeviceRefused(["profile", "export", "film-chrome", "-o", dir.appendingPathComponent("other.pp3").path],
+                                         saying: "a .pp3 is a RawTherapee profile")
 
         guard let rawtherapee = TestSupport.which("rawtherapee-cli"), let compare = TestSupport.which("compare") else {
             if TestSupport.inCI { XCTFail("rawtherapee-cli or ImageMagick's compare missing") }
@@ -291,13 +284,97 @@ final class LookCLITests: XCTestCase {
         let neutral = try develop("neutral.tif", []), looked = try develop("looked.tif", ["-p", pp3])
         let reference = dir.appendingPathComponent("reference.tif").path
         XCTAssertEqual(try TestSupport.run(TestSupport.which("convert") ?? "/usr/bin/convert", [neutral, clut, "-hald-clut", reference]).status, 0)
-        func rmse(_ a: String, _ b: String) throws -> Double {
-            // "1.83265 (2.79644e-05)" on standard error, after any TIFF tag warnings.
-            let out = try TestSupport.run(compare, ["-quiet", "-metric", "RMSE", a, b, "null:"]).stderr
-            let open = try XCTUnwrap(out.lastIndex(of: "(")), close = try XCTUnwrap(out.lastIndex(of: ")"))
-            return try XCTUnwrap(Double(out[out.index(after: open)..<close]))
+        XCTAssertLessThan(try rmse(looked, reference, compare: compare), 2e-4)
+        XCTAssertGreaterThan(try rmse(looked, neutral, compare: compare), 0.02, "the look should change RawTherapee's rendering")
+    }
+
+    /// A shader or a device's LUT is not what the output's name says it is (a Hald image, a
+    /// RawTherapee or darktable profile): the name is refused as a usage error, not mislabelled.
+    func assertShaderAndDeviceRefused(_ export: [String], saying message: String, line: UInt = #line) throws {
+        for extra in [["--device", "mid-range"], ["--glsl"]] {
+            let r = try emulsion(export + extra)
+            XCTAssertEqual(r.status, 64, "\(extra)", line: line)
+            XCTAssertTrue(r.stderr.contains(message), r.stderr, line: line)
         }
-        XCTAssertLessThan(try rmse(looked, reference), 2e-4)
-        XCTAssertGreaterThan(try rmse(looked, neutral), 0.02, "the look should change RawTherapee's rendering")
+    }
+
+    /// ImageMagick's normalised root-mean-square difference of two images.
+    func rmse(_ a: String, _ b: String, compare: String) throws -> Double {
+        // "1.83265 (2.79644e-05)" on standard error, after any TIFF tag warnings.
+        let out = try TestSupport.run(compare, ["-quiet", "-metric", "RMSE", a, b, "null:"]).stderr
+        let open = try XCTUnwrap(out.lastIndex(of: "(")), close = try XCTUnwrap(out.lastIndex(of: ")"))
+        return try XCTUnwrap(Double(out[out.index(after: open)..<close]))
+    }
+
+    /// `profile export NAME -o look.dtstyle`: a darktable style whose lut 3D module applies the
+    /// look's Hald CLUT, named relative to darktable's 3D lut root folder. The reference is
+    /// darktable itself and ImageMagick: darktable-cli with the imported style must write what its
+    /// default rendering gives through the same CLUT by ImageMagick's `-hald-clut`. Tolerance:
+    /// normalised RMSE below 2·10⁻³ (measured 3.5·10⁻⁴ on this chart: darktable converts its
+    /// working space to sRGB and back around the LUT in float and interpolates tetrahedrally,
+    /// ImageMagick trilinearly on 16-bit TIFFs); the look itself moves the picture by ~0.046.
+    func testDarktableAppliesTheExportedLook() throws {
+        let style = dir.appendingPathComponent("chrome.dtstyle").path, clut = dir.appendingPathComponent("chrome.png").path
+        var r = try emulsion(["profile", "export", "film-chrome", "-o", style])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.hasPrefix("\(style): darktable style \"emulsion|film-chrome\" applying \(clut): 64³ Hald CLUT (level 8) of film-chrome"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("set darktable's 3D lut root folder (preferences › processing) to \(dir.path), "), r.stdout)
+        // The CLUT is the one `-o NAME.png` writes, and the style names it relative to the root folder.
+        let alone = dir.appendingPathComponent("alone.png").path
+        XCTAssertEqual(try emulsion(["profile", "export", "film-chrome", "-o", alone]).status, 0)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: alone)), try Data(contentsOf: URL(fileURLWithPath: clut)))
+        let text = try String(contentsOfFile: style, encoding: .utf8)
+        let hexName = "chrome.png".utf8.map { String(format: "%02x", $0) }.joined()
+        XCTAssertTrue(text.contains("<operation>lut3d</operation>\n<op_params>\(hexName)00"), "the parameters start with the LUT's relative name")
+        XCTAssertEqual(DarktableStyle.lutParameters(relativePath: "chrome.png").count, 12940, "sizeof(dt_iop_lut3d_params_t), version 3")
+        // --lut-folder: the CLUT goes to darktable's root folder, the style still names it relative to it.
+        let root = dir.appendingPathComponent("luts")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        r = try emulsion(["profile", "export", "film-chrome", "-o", dir.appendingPathComponent("rooted.dtstyle").path, "--lut-folder", root.path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(try Data(contentsOf: root.appendingPathComponent("rooted.png")), try Data(contentsOf: URL(fileURLWithPath: clut)))
+        let rooted = try String(contentsOf: dir.appendingPathComponent("rooted.dtstyle"), encoding: .utf8)
+        XCTAssertTrue(rooted.contains("<op_params>" + "rooted.png".utf8.map { String(format: "%02x", $0) }.joined() + "00"))
+        // Refusals: an existing style, non-sRGB encodings, a shader or device LUT under the name,
+        // --lut-folder without a style, a root folder that does not exist (nothing written then).
+        r = try emulsion(["profile", "export", "film-chrome", "-o", style])
+        assertOneLineError(r, mentions: [style, "already exists"])
+        r = try emulsion(["profile", "export", "film-chrome", "-o", dir.appendingPathComponent("p3.dtstyle").path, "--input", "display-p3"])
+        assertOneLineError(r, mentions: ["darktable's lut 3D applies a Hald CLUT to sRGB values"])
+        try assertShaderAndDeviceRefused(["profile", "export", "film-chrome", "-o", dir.appendingPathComponent("other.dtstyle").path],
+                                         saying: "a .dtstyle is a darktable style")
+        r = try emulsion(["profile", "export", "film-chrome", "-o", dir.appendingPathComponent("x.cube").path, "--lut-folder", root.path])
+        XCTAssertEqual(r.status, 64)
+        XCTAssertTrue(r.stderr.contains("--lut-folder is darktable's 3D lut root folder"), r.stderr)
+        let missing = dir.appendingPathComponent("no-such-folder").path
+        r = try emulsion(["profile", "export", "film-chrome", "-o", dir.appendingPathComponent("lost.dtstyle").path, "--lut-folder", missing])
+        assertOneLineError(r, mentions: [missing, "does not exist"])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("lost.dtstyle").path))
+
+        guard let darktable = TestSupport.which("darktable-cli"), let compare = TestSupport.which("compare") else {
+            if TestSupport.inCI { XCTFail("darktable-cli or ImageMagick's compare missing") }
+            throw XCTSkip("darktable-cli or ImageMagick missing")
+        }
+        let input = try sample("canon-eos_kiss_x4-colorchart_crop.dng")
+        let config = dir.appendingPathComponent("dt-config").path
+        // darktable-cli's own options come before --core, darktable's after it.
+        func develop(_ name: String, _ extra: [String], core: [String] = []) throws -> String {
+            let out = dir.appendingPathComponent(name).path
+            let run = try TestSupport.run(darktable, [input, out] + extra + [
+                "--icc-type", "SRGB", "--core", "--configdir", config, "--cachedir", config + "/cache", "--library", ":memory:",
+                "--disable-opencl", "--conf", "plugins/darkroom/lut3d/def_path=\(dir.path)", "--conf", "plugins/imageio/format/tiff/bpp=16"] + core,
+                timeout: 300)
+            XCTAssertEqual(run.status, 0, "darktable-cli \(extra): \(run.stderr)")
+            XCTAssertTrue(FileManager.default.fileExists(atPath: out), "darktable-cli \(extra) wrote nothing: \(run.stderr)")
+            return out
+        }
+        // darktable imports styles into its configuration's database: through its Lua API, as
+        // the styles module's import button does, while rendering the default.
+        let plain = try develop("plain.tif", [], core: ["--luacmd", "require('darktable').styles.import('\(style)')"])
+        let looked = try develop("looked.tif", ["--style", "emulsion|film-chrome"])
+        let reference = dir.appendingPathComponent("reference.tif").path
+        XCTAssertEqual(try TestSupport.run(TestSupport.which("convert") ?? "/usr/bin/convert", [plain, clut, "-hald-clut", reference]).status, 0)
+        XCTAssertLessThan(try rmse(looked, reference, compare: compare), 2e-3)
+        XCTAssertGreaterThan(try rmse(looked, plain, compare: compare), 0.02, "the look should change darktable's rendering")
     }
 }

@@ -19,46 +19,25 @@ public enum GoldenJUnitReport {
         let suite = report.suite.name
         var x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
         x += "<testsuites name=\"emulsion golden\" tests=\"\(report.results.count)\" failures=\"\(failures)\" errors=\"\(errors)\" time=\"\(time)\">\n"
-        x += "  <testsuite name=\"\(a(suite))\" tests=\"\(report.results.count)\" failures=\"\(failures)\" errors=\"\(errors)\" skipped=\"0\" "
+        x += "  <testsuite name=\"\(XMLText.attribute(suite))\" tests=\"\(report.results.count)\" failures=\"\(failures)\" errors=\"\(errors)\" skipped=\"0\" "
             + "time=\"\(time)\" timestamp=\"\(stamp)\">\n"
         if !report.overrides.isEmpty {
-            x += "    <properties><property name=\"what-if\" value=\"\(a(report.overrides.joined(separator: " ")))\"/></properties>\n"
+            x += "    <properties><property name=\"what-if\" value=\"\(XMLText.attribute(report.overrides.joined(separator: " ")))\"/></properties>\n"
         }
         for r in report.results {
-            x += "    <testcase classname=\"golden.\(a(suite))\" name=\"\(a(r.goldenCase.name))\" time=\"\(GoldenFormat.number(r.seconds))\">\n"
+            x += "    <testcase classname=\"golden.\(XMLText.attribute(suite))\" name=\"\(XMLText.attribute(r.goldenCase.name))\" time=\"\(GoldenFormat.number(r.seconds))\">\n"
             let details = ([r.message, "input: \(r.input)", "render: \(r.goldenCase.optionsSummary)", "approved: \(r.approvedPath)"]
                 + (r.actualPath.map { ["actual: \($0)"] } ?? []) + (r.heatMapPath.map { ["heat map: \($0)"] } ?? []) + r.notes)
                 .joined(separator: "\n")
             if r.verdict.isFailure {
-                x += "      <failure type=\"\(r.verdict.rawValue)\" message=\"\(a(r.message))\">\(t(details))</failure>\n"
+                x += "      <failure type=\"\(r.verdict.rawValue)\" message=\"\(XMLText.attribute(r.message))\">\(XMLText.text(details))</failure>\n"
             } else if r.verdict.isError {
-                x += "      <error type=\"\(r.verdict.rawValue)\" message=\"\(a(r.message))\">\(t(details))</error>\n"
+                x += "      <error type=\"\(r.verdict.rawValue)\" message=\"\(XMLText.attribute(r.message))\">\(XMLText.text(details))</error>\n"
             }
-            x += "      <system-out>\(t(r.verdict.rawValue + ": " + details))</system-out>\n"
+            x += "      <system-out>\(XMLText.text(r.verdict.rawValue + ": " + details))</system-out>\n"
             x += "    </testcase>\n"
         }
         x += "  </testsuite>\n</testsuites>\n"
         return x
-    }
-
-    /// Attribute value escaping (also line breaks, which attribute normalisation would eat).
-    static func a(_ s: String) -> String {
-        t(s).replacing("\"", with: "&quot;").replacing("\n", with: "&#10;")
-    }
-
-    /// Text escaping; characters XML 1.0 cannot hold are dropped.
-    static func t(_ s: String) -> String {
-        var out = ""
-        for u in s.unicodeScalars {
-            switch u {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\t", "\n", "\r": out.unicodeScalars.append(u)
-            default:
-                if u.value >= 0x20 && !(0xFFFE...0xFFFF).contains(u.value) { out.unicodeScalars.append(u) }
-            }
-        }
-        return out
     }
 }
