@@ -89,7 +89,7 @@ public enum InputFolders {
                 throw RenderError(Unlisted(folder: input, reason: PlainFile.reason(for: error)).message)
             }
             let before = out.files.count, unlistedBefore = out.unlisted.count
-            walk(input, names: names, subfolder: "", recursive: recursive, listing: listing, into: &out)
+            walk(input, names: names, subfolder: "", recursive: recursive, extensions: rawExtensions, listing: listing, into: &out)
             guard out.files.count > before else {
                 let unread = out.unlisted[unlistedBefore...]
                 throw RenderError("\(input): a folder with no raw files in it " +
@@ -102,7 +102,20 @@ public enum InputFolders {
         return out
     }
 
-    private static func walk(_ folder: String, names: [String], subfolder: String, recursive: Bool,
+    /// Every file below `folder` (subfolders too) whose lower-case extension is in `extensions`,
+    /// by the same rules as raws in a recursive `expand`; `folder` itself must be listable.
+    static func files(below folder: String, extensions: Set<String>) throws -> Expansion {
+        var out = Expansion(files: [], unlisted: [])
+        let names: [String]
+        do { names = try FileManager.default.contentsOfDirectory(atPath: folder) } catch {
+            throw RenderError(Unlisted(folder: folder, reason: PlainFile.reason(for: error)).message)
+        }
+        walk(folder, names: names, subfolder: "", recursive: true, extensions: extensions,
+             listing: { try FileManager.default.contentsOfDirectory(atPath: $0) }, into: &out)
+        return out
+    }
+
+    private static func walk(_ folder: String, names: [String], subfolder: String, recursive: Bool, extensions: Set<String>,
                              listing: (String) throws -> [String], into out: inout Expansion) {
         var subfolders: [String] = []
         for name in names.sorted() where !name.hasPrefix(".") {
@@ -117,7 +130,7 @@ public enum InputFolders {
                 // Everything else named like a raw: a broken or looping link is kept, so the
                 // decoder names it in an error rather than the batch skipping it unseen.
                 guard let dot = name.lastIndex(of: "."),
-                      rawExtensions.contains(name[name.index(after: dot)...].lowercased()) else { continue }
+                      extensions.contains(name[name.index(after: dot)...].lowercased()) else { continue }
                 out.files.append(Found(path: path, subfolder: subfolder))
             }
         }
@@ -129,7 +142,7 @@ public enum InputFolders {
                 continue
             }
             walk(path, names: names, subfolder: subfolder.isEmpty ? name : subfolder + "/" + name,
-                 recursive: true, listing: listing, into: &out)
+                 recursive: true, extensions: extensions, listing: listing, into: &out)
         }
     }
 

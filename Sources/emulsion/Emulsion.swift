@@ -20,7 +20,7 @@ struct EmulsionCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "emulsion",
         abstract: "A phone-camera colour pipeline: RAW in, colour-managed PNG, JPEG or TIFF out, through tunable looks.",
-        subcommands: [ProcessCommand.self, InfoCommand.self, ProfileCommand.self, GoldenCommand.self, DecodeWorkerCommand.self, PreviewCommand.self,
+        subcommands: [ProcessCommand.self, InfoCommand.self, ProfileCommand.self, GoldenCommand.self, CompareCommand.self, DecodeWorkerCommand.self, PreviewCommand.self,
                       BenchCommand.self, DeviceCommand.self],
         defaultSubcommand: ProcessCommand.self)
 

@@ -29,17 +29,25 @@ public struct ImageComparison: Sendable {
         }
     }
 
-    /// Compares two 3-channel images of the same size. `threshold` is the ΔE00 that
-    /// `statistics.fractionAbove` counts against; `threads` 1 keeps the work on the calling thread.
+    /// Compares two 3-channel images of the same size, each decoded as the given output space.
+    /// `threshold` is the ΔE00 that `statistics.fractionAbove` counts against; `threads` 1 keeps
+    /// the work on the calling thread.
     public init(approved: PNGImage, approvedSpace: OutputSpace, actual: PNGImage, actualSpace: OutputSpace,
+                threshold: Double, threads: Int = Executor.defaultThreads) throws {
+        try self.init(approved: approved, decodedBy: .space(try EncodedLabDecoder(space: approvedSpace, bitDepth: approved.bitDepth)),
+                      actual: actual, decodedBy: .space(try EncodedLabDecoder(space: actualSpace, bitDepth: actual.bitDepth)),
+                      threshold: threshold, threads: threads)
+    }
+
+    /// Compares two 3-channel images of the same size, each decoded by its own decoder (see
+    /// `ImageLabDecoder.forImage` for images carrying any ICC profile).
+    public init(approved: PNGImage, decodedBy a: ImageLabDecoder, actual: PNGImage, decodedBy b: ImageLabDecoder,
                 threshold: Double, threads: Int = Executor.defaultThreads) throws {
         precondition(approved.channels == 3 && actual.channels == 3, "RGB images expected")
         guard approved.width == actual.width, approved.height == actual.height else {
             throw SizeMismatch(approved: (approved.width, approved.height), actual: (actual.width, actual.height))
         }
-        let a = try EncodedLabDecoder(space: approvedSpace, bitDepth: approved.bitDepth)
-        let b = try EncodedLabDecoder(space: actualSpace, bitDepth: actual.bitDepth)
-        let sameEncoding = approvedSpace == actualSpace && approved.bitDepth == actual.bitDepth
+        let sameEncoding = a.hasSameEncoding(as: b)
         let count = approved.width * approved.height
         var differences = [Double](repeating: 0, count: count)
         var deltaE = [Float](repeating: 0, count: count)
@@ -55,12 +63,14 @@ public struct ImageComparison: Sendable {
                         lightness.withUnsafeMutableBufferPointer { lightness in
                             let compare = { (band: Int) in
                                 let first = band * rowsPerBand * rowLength
-                                for i in first..<Swift.min(count, first + rowsPerBand * rowLength) {
+                                let pixels = first..<Swift.min(count, first + rowsPerBand * rowLength)
+                                let labsA = a.lab(p, pixels: pixels), labsB = b.lab(q, pixels: pixels)
+                                for i in pixels {
                                     let j = 3 * i
-                                    let labA = a.lab(p[j], p[j + 1], p[j + 2])
+                                    let labA = labsA?[i - first] ?? a.lab(p[j], p[j + 1], p[j + 2])
                                     lightness[i] = Float(labA.L)
                                     if sameEncoding && p[j] == q[j] && p[j + 1] == q[j + 1] && p[j + 2] == q[j + 2] { continue }
-                                    let d = labA.deltaE2000(to: b.lab(q[j], q[j + 1], q[j + 2]))
+                                    let d = labA.deltaE2000(to: labsB?[i - first] ?? b.lab(q[j], q[j + 1], q[j + 2]))
                                     differences[i] = d
                                     deltaE[i] = Float(d)
                                 }

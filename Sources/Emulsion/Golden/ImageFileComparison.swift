@@ -1,0 +1,130 @@
+import EmulsionCore
+import EmulsionIO
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// Two image files — or two folders of them, paired by relative path — compared in CIEDE2000
+/// without a golden suite: `emulsion compare EXPECTED ACTUAL`.
+///
+/// What: each PNG is decoded through the ICC profile it carries (`ImageLabDecoder`; sRGB when it
+/// carries none, noted), compared pixel by pixel (`ImageComparison`) and judged against a
+/// tolerance as a golden case is (`GoldenRunner.judge`: darktable's integration-test limits, mean
+/// ≤ 0.77 and max ≤ 2.3 ΔE00, by default). Folders pair every `.png` below EXPECTED with the file
+/// at the same relative path below ACTUAL; a file on one side only is a result of its own.
+/// Why: the QA question between two builds, two settings or two tools ("did anything I would
+/// see change in these 800 renders?") has no manifest to record first; `cmp` says only that
+/// bytes differ, and a difference in codes is not a difference in colour when the profiles differ.
+public enum ImageFileComparison {
+    public enum Verdict: String, Sendable, Codable {
+        case identical, pass, fail
+        case sizeMismatch = "size-mismatch"
+        /// The file exists on one side only (folders).
+        case onlyExpected = "only-in-expected"
+        case onlyActual = "only-in-actual"
+        /// A file could not be read or decoded (exit 2: the comparison could not fully run).
+        case unreadable
+
+        public var passed: Bool { self == .identical || self == .pass }
+        public var isError: Bool { self == .unreadable }
+    }
+
+    public struct Result: Sendable, Codable {
+        /// The pair's name: the relative path for folders, else the expected file's path.
+        public var name: String
+        public var expected: String
+        public var actual: String
+        public var verdict: Verdict
+        public var message: String
+        public var notes: [String] = []
+        public var mean: Double?
+        public var p95: Double?
+        public var max: Double?
+        public var fractionAbove: Double?
+        /// Where the heat map was written (only for pairs that differ).
+        public var heatMap: String?
+
+        public init(name: String, expected: String, actual: String, verdict: Verdict, message: String) {
+            self.name = name; self.expected = expected; self.actual = actual; self.verdict = verdict; self.message = message
+        }
+    }
+
+    /// The `.png` files below `expected` and `actual` (subfolders included, by `InputFolders`'
+    /// rules: hidden names skipped, links to folders not entered) paired by relative path,
+    /// sorted, and the relative paths present on one side only. A subfolder that cannot be
+    /// listed is an error: a comparison that silently skipped it would pass what it never saw.
+    public static func pairs(expected: String, actual: String) throws -> (both: [String], onlyExpected: [String], onlyActual: [String]) {
+        let left = try images(below: expected), right = try images(below: actual)
+        return (left.intersection(right).sorted(), left.subtracting(right).sorted(), right.subtracting(left).sorted())
+    }
+
+    static func images(below folder: String) throws -> Set<String> {
+        let found = try InputFolders.files(below: folder, extensions: ["png"])
+        if let unlisted = found.unlisted.first { throw RenderError(unlisted.message) }
+        return Set(found.files.map { ($0.subfolder.isEmpty ? "" : $0.subfolder + "/") + URL(fileURLWithPath: $0.path).lastPathComponent })
+    }
+
+    /// Compares two PNG files; writes a heat map to `heatMap` when they differ and a path is given.
+    public static func compare(name: String, expected: String, actual: String, tolerance: GoldenTolerance,
+                               heatMap: String?, threads: Int) -> Result {
+        var result = Result(name: name, expected: expected, actual: actual, verdict: .unreadable, message: "")
+        let images: (PNGImage, PNGImage)
+        let decoders: (ImageLabDecoder, ImageLabDecoder)
+        do {
+            let a = try PNGFile.read(path: expected), b = try PNGFile.read(path: actual)
+            images = (a, b)
+            let (da, na) = try decoder(for: a, path: expected), (db, nb) = try decoder(for: b, path: actual)
+            decoders = (da, db)
+            result.notes += [na.map { "expected: \($0)" }, nb.map { "actual: \($0)" }].compactMap { $0 }
+        } catch {
+            result.message = "\(error)"
+            return result
+        }
+        if images.0.bitDepth != images.1.bitDepth {
+            result.notes.append("expected is \(images.0.bitDepth)-bit, actual \(images.1.bitDepth)-bit")
+        }
+        if decoders.0.label != decoders.1.label {
+            result.notes.append("expected is \(decoders.0.label), actual \(decoders.1.label): compared colorimetrically")
+        }
+        let comparison: ImageComparison
+        do {
+            comparison = try ImageComparison(approved: images.0, decodedBy: decoders.0, actual: images.1, decodedBy: decoders.1,
+                                             threshold: tolerance.threshold, threads: threads)
+        } catch let mismatch as ImageComparison.SizeMismatch {
+            result.verdict = .sizeMismatch
+            result.message = "size differs: expected \(mismatch.approved.width)×\(mismatch.approved.height), actual \(mismatch.actual.width)×\(mismatch.actual.height)"
+            return result
+        } catch {
+            result.message = "\(error)"
+            return result
+        }
+        let s = comparison.statistics
+        let (verdict, message) = GoldenRunner.judge(s, tolerance)
+        result.verdict = verdict == .identical ? .identical : verdict == .pass ? .pass : .fail
+        result.message = message
+        (result.mean, result.p95, result.max, result.fractionAbove) = (s.mean, s.percentile95, s.max, s.fractionAbove)
+        if let heatMap, result.verdict != .identical {
+            let caption = "ΔE2000 mean \(GoldenFormat.number(s.mean, digits: 2)) p95 \(GoldenFormat.number(s.percentile95, digits: 2)) max \(GoldenFormat.number(s.max, digits: 2))"
+            do {
+                try FileManager.default.createDirectory(at: URL(fileURLWithPath: heatMap).deletingLastPathComponent(), withIntermediateDirectories: true)
+                try AtomicOutput.write(try PNGFile.encode(try HeatMap.image(comparison, caption: caption)), to: heatMap, overwrite: true)
+                result.heatMap = heatMap
+            } catch {
+                // Foundation's folder errors print as a CocoaError dump; the POSIX reason is the message.
+                result.notes.append("heat map not written to \(heatMap): \(PlainFile.reason(for: error))")
+            }
+        }
+        return result
+    }
+
+    /// A decoder for one file's image, with the file named in any error.
+    static func decoder(for image: PNGImage, path: String) throws -> (ImageLabDecoder, String?) {
+        do {
+            return try ImageLabDecoder.forImage(image)
+        } catch {
+            throw RenderError("\(path): \(error)")
+        }
+    }
+}

@@ -1,0 +1,134 @@
+import ArgumentParser
+import Emulsion
+import EmulsionCore
+import EmulsionIO
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// `emulsion compare EXPECTED ACTUAL`: two PNGs, or two folders of them, in CIEDE2000.
+struct CompareCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compare",
+        abstract: "Compare two PNG images, or two folders of them, in CIEDE2000 (no golden suite needed).",
+        discussion: """
+            Each image is decoded through the ICC profile it carries (sRGB when it has none) and compared pixel by pixel; \
+            a pair passes when the mean and maximum ΔE00 are within the limits (by default darktable's integration-test \
+            limits, mean ≤ 0.77 and max ≤ 2.3). Folders pair every .png below EXPECTED with the file at the same relative \
+            path below ACTUAL; a file on one side only fails. One line per pair (worst first with --only-failures), then a \
+            summary. Exit 0 when every pair passes, 1 when one fails, differs in size or is missing, 2 when a file cannot \
+            be read.
+            """)
+
+    @Argument(help: "The expected image, or a folder of them.") var expected: String
+    @Argument(help: "The actual image, or a folder of them (the same kind as EXPECTED).") var actual: String
+    @Option(help: "Largest mean ΔE00 that passes.") var mean: Double = GoldenTolerance().mean
+    @Option(help: "Largest maximum ΔE00 that passes.") var max: Double = GoldenTolerance().max
+    @Option(help: "Largest 95th-percentile ΔE00 that passes (not checked unless given).") var p95: Double?
+    @Option(help: "The ΔE00 the share of pixels above is counted against.") var threshold: Double = GoldenTolerance().threshold
+    @Option(name: .customLong("heat-map"), help: "Write a heat map of each differing pair: a .png file for two images, a folder (mirroring the inputs) for two folders.")
+    var heatMap: String?
+    @Flag(name: .customLong("only-failures"), help: "Print only the pairs that do not pass (the summary always).") var onlyFailures = false
+    @Flag(help: "Print JSON instead of lines.") var json = false
+    @Option(help: "Worker threads for each comparison (default: all cores).") var threads: Int = Executor.defaultThreads
+
+    func validate() throws {
+        for (name, value) in [("--mean", mean), ("--max", max), ("--threshold", threshold)] + (p95.map { [("--p95", $0)] } ?? [])
+        where !(value >= 0 && value.isFinite) {
+            throw ValidationError("\(name) \(value): expected a ΔE00 of 0 or more")
+        }
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+    }
+
+    func run() throws {
+        let tolerance = GoldenTolerance(mean: mean, max: max, p95: p95, threshold: threshold)
+        let folders = (isFolder(expected), isFolder(actual))
+        var results: [ImageFileComparison.Result] = []
+        switch folders {
+        case (true, true):
+            let pairs: (both: [String], onlyExpected: [String], onlyActual: [String])
+            do { pairs = try ImageFileComparison.pairs(expected: expected, actual: actual) } catch {
+                complain("emulsion: compare: \(error)"); throw ExitCode(2)
+            }
+            guard !(pairs.both.isEmpty && pairs.onlyExpected.isEmpty && pairs.onlyActual.isEmpty) else {
+                complain("emulsion: compare: no .png files in \(expected) or \(actual)"); throw ExitCode(2)
+            }
+            for name in pairs.both {
+                results.append(ImageFileComparison.compare(
+                    name: name, expected: join(expected, name), actual: join(actual, name), tolerance: tolerance,
+                    heatMap: heatMap.map { join($0, name) }, threads: threads))
+            }
+            results += pairs.onlyExpected.map { missing($0, verdict: .onlyExpected, from: actual) }
+            results += pairs.onlyActual.map { missing($0, verdict: .onlyActual, from: expected) }
+        case (false, false):
+            results.append(ImageFileComparison.compare(name: expected, expected: expected, actual: actual, tolerance: tolerance,
+                                                       heatMap: heatMap, threads: threads))
+        default:
+            complain("emulsion: compare: \(folders.0 ? expected : actual) is a folder and \(folders.0 ? actual : expected) is not: give two images or two folders")
+            throw ExitCode(2)
+        }
+        results.sort { ($0.verdict.severity, $0.max ?? 0, $1.name) > ($1.verdict.severity, $1.max ?? 0, $0.name) }
+        if json { try printJSON(results, tolerance) } else { printLines(results, tolerance) }
+        if results.contains(where: { $0.verdict.isError }) { throw ExitCode(2) }
+        if !results.allSatisfy({ $0.verdict.passed }) { throw ExitCode(1) }
+    }
+
+    func missing(_ name: String, verdict: ImageFileComparison.Verdict, from folder: String) -> ImageFileComparison.Result {
+        let side = verdict == .onlyExpected ? "actual" : "expected"
+        return ImageFileComparison.Result(name: name, expected: verdict == .onlyExpected ? join(expected, name) : "",
+                                          actual: verdict == .onlyActual ? join(actual, name) : "", verdict: verdict,
+                                          message: "not in the \(side) folder \(folder)")
+    }
+
+    func printLines(_ results: [ImageFileComparison.Result], _ tolerance: GoldenTolerance) {
+        for r in results where !(onlyFailures && r.verdict.passed) {
+            print("\(r.verdict.rawValue.uppercased())  \(r.name): \(r.message)")
+            for note in r.notes { print("    \(note)") }
+            if let heatMap = r.heatMap { print("    heat map: \(heatMap)") }
+        }
+        guard results.count > 1 else { return }
+        let counts = Dictionary(grouping: results, by: \.verdict).mapValues(\.count)
+        let order: [ImageFileComparison.Verdict] = [.identical, .pass, .fail, .sizeMismatch, .onlyExpected, .onlyActual, .unreadable]
+        print("\(results.count) files: " + order.compactMap { v in counts[v].map { "\($0) \(v.rawValue)" } }.joined(separator: ", ")
+              + " (limits: \(tolerance.summary))")
+    }
+
+    func printJSON(_ results: [ImageFileComparison.Result], _ tolerance: GoldenTolerance) throws {
+        struct Document: Encodable {
+            var expected: String, actual: String
+            var tolerance: [String: Double]
+            var passed: Bool
+            var results: [ImageFileComparison.Result]
+        }
+        var limits = ["mean": tolerance.mean, "max": tolerance.max, "threshold": tolerance.threshold]
+        limits["p95"] = tolerance.p95
+        let document = Document(expected: expected, actual: actual, tolerance: limits,
+                                passed: results.allSatisfy { $0.verdict.passed }, results: results)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        print(String(decoding: try encoder.encode(document), as: UTF8.self))
+    }
+
+    func isFolder(_ path: String) -> Bool {
+        var folder = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &folder) && folder
+    }
+
+    func join(_ folder: String, _ name: String) -> String { folder.hasSuffix("/") ? folder + name : folder + "/" + name }
+}
+
+extension ImageFileComparison.Verdict {
+    /// Higher is worse: the order lines are printed in.
+    var severity: Int {
+        switch self {
+        case .identical: return 0
+        case .pass: return 1
+        case .fail: return 2
+        case .sizeMismatch: return 3
+        case .onlyExpected, .onlyActual: return 4
+        case .unreadable: return 5
+        }
+    }
+}

@@ -1,0 +1,168 @@
+import CLCMS2
+@testable import Emulsion
+import EmulsionCore
+import EmulsionIO
+import EmulsionTestSupport
+import Foundation
+import XCTest
+
+/// `emulsion compare`: images decoded through whatever ICC profile they carry, folders paired
+/// by relative path, verdicts and exit codes as a QA script needs them.
+final class CompareTests: XCTestCase {
+    var dir: URL!
+    override func setUpWithError() throws { dir = TestSupport.temporaryDirectory("emulsion-compare") }
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
+
+    /// Random 16-bit codes, tagged with `space`'s own profile.
+    func noise(_ w: Int, _ h: Int, space: OutputSpace, seed: UInt64) throws -> PNGImage {
+        var generator = SplitMix64(seed: seed)
+        let samples = (0..<(3 * w * h)).map { _ in UInt16(truncatingIfNeeded: generator.next()) }
+        return PNGImage(width: w, height: h, bitDepth: 16, channels: 3, samples: samples, iccProfile: try space.iccProfile())
+    }
+
+    /// A profile that is not byte-for-byte one of Emulsion's goes through LittleCMS. Two oracles:
+    /// each output space's own profile with its header's creator field changed (the same
+    /// colorimetry in other bytes), and LittleCMS's built-in sRGB (written independently of
+    /// Emulsion's). Decoded by LittleCMS, the same codes must give what Emulsion's exact
+    /// matrix/TRC decoding gives: below 0.01 ΔE00 (what golden checks call identical; measured
+    /// ≤ 3·10⁻⁵ for the altered profiles and for LittleCMS's sRGB: LittleCMS evaluates the
+    /// curves in single precision, and its sRGB's colorants round to the same s15.16 values).
+    func testLittleCMSDecodingAgreesWithTheExactDecoder() throws {
+        for space in OutputSpace.allCases {
+            let image = try noise(64, 48, space: space, seed: 7)
+            var altered = image
+            var bytes = try space.iccProfile()
+            bytes[80] ^= 0x20 // the profile creator signature: no colour meaning
+            altered.iccProfile = bytes
+            let (decoder, note) = try ImageLabDecoder.forImage(altered)
+            XCTAssertNil(note)
+            guard case .icc = decoder else { XCTFail("\(space): expected the LittleCMS route"); continue }
+            let c = try ImageComparison(approved: image, decodedBy: try ImageLabDecoder.forImage(image).decoder,
+                                        actual: altered, decodedBy: decoder, threshold: 0.01, threads: 2)
+            XCTAssertLessThan(c.statistics.max, 0.01, "\(space)")
+        }
+        let builtIn = try XCTUnwrap(cmsCreate_sRGBProfile())
+        defer { cmsCloseProfile(builtIn) }
+        var size: cmsUInt32Number = 0
+        XCTAssertEqual(cmsSaveProfileToMem(builtIn, nil, &size), 1)
+        var lcmsSRGB = [UInt8](repeating: 0, count: Int(size))
+        XCTAssertEqual(cmsSaveProfileToMem(builtIn, &lcmsSRGB, &size), 1)
+        let image = try noise(64, 48, space: .sRGB, seed: 8)
+        var retagged = image
+        retagged.iccProfile = lcmsSRGB
+        let c = try ImageComparison(approved: image, decodedBy: try ImageLabDecoder.forImage(image).decoder,
+                                    actual: retagged, decodedBy: try ImageLabDecoder.forImage(retagged).decoder, threshold: 0.01, threads: 2)
+        XCTAssertLessThan(c.statistics.max, 0.01)
+        // An 8-bit image through LittleCMS: codes widened by 257, the same colours as 16-bit.
+        var eight = try GoldenFixture.uniform(4, 4, (200, 100, 50), bits: 8)
+        eight.iccProfile = lcmsSRGB
+        let sixteen = try GoldenFixture.uniform(4, 4, (200 * 257, 100 * 257, 50 * 257))
+        let d = try ImageComparison(approved: sixteen, decodedBy: try ImageLabDecoder.forImage(sixteen).decoder,
+                                    actual: eight, decodedBy: try ImageLabDecoder.forImage(eight).decoder, threshold: 0.01, threads: 1)
+        XCTAssertLessThan(d.statistics.max, 0.01)
+        // A grey profile is no profile for RGB samples: refused with its name.
+        let gray = try XCTUnwrap(cmsCreateGrayProfile(cmsD50_xyY(), cmsBuildGamma(nil, 2.2)))
+        defer { cmsCloseProfile(gray) }
+        XCTAssertEqual(cmsSaveProfileToMem(gray, nil, &size), 1)
+        var grayBytes = [UInt8](repeating: 0, count: Int(size))
+        XCTAssertEqual(cmsSaveProfileToMem(gray, &grayBytes, &size), 1)
+        eight.iccProfile = grayBytes
+        XCTAssertThrowsError(try ImageLabDecoder.forImage(eight)) { XCTAssertTrue("\($0)".contains("is not for RGB images"), "\($0)") }
+    }
+
+    func emulsion(_ arguments: [String]) throws -> TestSupport.RunResult {
+        try TestSupport.run(CLITests.builtBinary(), arguments, timeout: 300)
+    }
+
+    func write(_ image: PNGImage, _ relative: String, in folder: String) throws {
+        let url = dir.appendingPathComponent(folder).appendingPathComponent(relative)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try PNGFile.write(image, to: url.path)
+    }
+
+    /// Two folders as a QA script compares two builds' outputs. The expected ΔE00 of a uniform
+    /// pair is computed from the two colours with `EncodedToLab` and `deltaE2000` (tested against
+    /// Sharma, Wu and Dalal's data in ColourTests): the command must report exactly it, as mean and max.
+    func testFoldersArePairedJudgedAndSummarised() throws {
+        let grey = try GoldenFixture.uniform(8, 6, (30000, 30000, 30000))
+        let warmer = try GoldenFixture.uniform(8, 6, (31500, 30000, 28000))
+        try write(grey, "same.png", in: "a"); try write(grey, "same.png", in: "b")
+        try write(grey, "shoot/warm.png", in: "a"); try write(warmer, "shoot/warm.png", in: "b")
+        try write(grey, "only-expected.png", in: "a"); try write(grey, "only-actual.png", in: "b")
+        try write(grey, "small.png", in: "a"); try write(try GoldenFixture.uniform(4, 6, (30000, 30000, 30000)), "small.png", in: "b")
+        var untagged = grey
+        untagged.iccProfile = nil
+        try write(grey, "untagged.png", in: "a"); try write(untagged, "untagged.png", in: "b")
+        try "not an image".write(to: dir.appendingPathComponent("a/notes.txt"), atomically: false, encoding: .utf8)
+        let lab = EncodedToLab(try OutputSpace.sRGB.embeddedProfile())
+        let expected = lab.lab(fromEncoded: SIMD3(30000, 30000, 30000) / 65535)
+            .deltaE2000(to: lab.lab(fromEncoded: SIMD3(31500, 30000, 28000) / 65535))
+        XCTAssertGreaterThan(expected, 2.3, "the pair must break the default max")
+
+        let a = dir.appendingPathComponent("a").path, b = dir.appendingPathComponent("b").path
+        let heat = dir.appendingPathComponent("heat").path
+        var r = try emulsion(["compare", a, b, "--heat-map", heat])
+        XCTAssertEqual(r.status, 1, r.stderr)
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        // Worst first: the missing files, the size mismatch, the failure; then the passing pairs.
+        XCTAssertTrue(lines[0].hasPrefix("ONLY-IN-"), r.stdout)
+        XCTAssertTrue(lines.contains("ONLY-IN-EXPECTED  only-expected.png: not in the actual folder \(b)"), r.stdout)
+        XCTAssertTrue(lines.contains("ONLY-IN-ACTUAL  only-actual.png: not in the expected folder \(a)"), r.stdout)
+        XCTAssertTrue(lines.contains("SIZE-MISMATCH  small.png: size differs: expected 8×6, actual 4×6"), r.stdout)
+        let fail = try XCTUnwrap(lines.first { $0.hasPrefix("FAIL  shoot/warm.png: ") }, r.stdout)
+        let figure = GoldenFormat.number(expected)
+        XCTAssertTrue(fail.contains("mean \(figure), p95 \(figure), max \(figure) ΔE00, 100% of pixels above 2.3; over the limit: mean > 0.77, max > 2.3"), fail)
+        XCTAssertTrue(lines.contains("IDENTICAL  same.png: mean 0, p95 0, max 0 ΔE00, 0% of pixels above 2.3"), r.stdout)
+        XCTAssertTrue(lines.contains("    actual: no ICC profile: decoded as sRGB"), r.stdout)
+        XCTAssertEqual(lines.last, "6 files: 2 identical, 1 fail, 1 size-mismatch, 1 only-in-expected, 1 only-in-actual (limits: mean ≤ 0.77, max ≤ 2.3)")
+        // A heat map for the pair that differs, mirroring the folders; none for identical pairs.
+        XCTAssertEqual(try PNGFile.read(path: heat + "/shoot/warm.png").bitDepth, 8)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: heat + "/same.png"))
+
+        // Limits are options; --only-failures keeps the summary.
+        r = try emulsion(["compare", a + "/shoot/warm.png", b + "/shoot/warm.png", "--max", "\(expected + 0.01)", "--mean", "\(expected + 0.01)"])
+        XCTAssertEqual(r.status, 0, r.stdout)
+        XCTAssertTrue(r.stdout.hasPrefix("PASS  \(a)/shoot/warm.png: "), r.stdout)
+        r = try emulsion(["compare", a, b, "--only-failures"])
+        XCTAssertFalse(r.stdout.contains("IDENTICAL"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("6 files: 2 identical"), r.stdout)
+
+        // JSON for scripts.
+        r = try emulsion(["compare", a, b, "--json"])
+        XCTAssertEqual(r.status, 1)
+        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(json["passed"] as? Bool, false)
+        let results = try XCTUnwrap(json["results"] as? [[String: Any]])
+        XCTAssertEqual(results.count, 6)
+        let warm = try XCTUnwrap(results.first { $0["name"] as? String == "shoot/warm.png" })
+        XCTAssertEqual(warm["verdict"] as? String, "fail")
+        XCTAssertEqual(try XCTUnwrap(warm["max"] as? Double), expected, accuracy: 1e-9)
+
+        // Exit 2 and one line naming the file when an image cannot be read; a folder against a file.
+        try Data("\u{89}PNG\r\n\u{1a}\n".utf8).write(to: URL(fileURLWithPath: b + "/same.png"))
+        r = try emulsion(["compare", a + "/same.png", b + "/same.png"])
+        XCTAssertEqual(r.status, 2)
+        XCTAssertTrue(r.stdout.hasPrefix("UNREADABLE  \(a)/same.png: \(b)/same.png: "), r.stdout)
+        r = try emulsion(["compare", a, b + "/shoot/warm.png"])
+        XCTAssertEqual(r.status, 2)
+        XCTAssertTrue(r.stderr.contains("\(a) is a folder and \(b)/shoot/warm.png is not"), r.stderr)
+        r = try emulsion(["compare", a, b, "--max", "-1"])
+        XCTAssertEqual(r.status, 64)
+    }
+
+    /// Renders of one raw into two output spaces: the same colours in other codes, so the
+    /// comparison is colorimetric. Not zero: the sRGB render clips what Display P3 holds (the
+    /// chart's saturated patches; measured mean 0.042, max 4.3 on 0.23% of pixels), so the
+    /// limit is on the mean, 0.1. Compared as codes the two would differ by several ΔE00 everywhere.
+    func testRendersInTwoSpacesCompareByColour() throws {
+        let input = try sample("canon-eos_kiss_x4-colorchart_crop.dng")
+        let srgb = dir.appendingPathComponent("srgb.png").path, p3 = dir.appendingPathComponent("p3.png").path
+        XCTAssertEqual(try emulsion(["process", input, "-o", srgb]).status, 0)
+        XCTAssertEqual(try emulsion(["process", input, "-o", p3, "--space", "display-p3"]).status, 0)
+        let r = try emulsion(["compare", srgb, p3, "--json"])
+        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let result = try XCTUnwrap((json["results"] as? [[String: Any]])?.first)
+        XCTAssertLessThan(try XCTUnwrap(result["mean"] as? Double), 0.1, r.stdout)
+        XCTAssertTrue((result["notes"] as? [String] ?? []).contains("expected is srgb, actual display-p3: compared colorimetrically"), r.stdout)
+    }
+}
