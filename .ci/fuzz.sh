@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Bounded libFuzzer run over raw decoding, profile parsing, .cube LUTs, DNG camera profiles, XMP ratings or Emulsion's own PNG coder (issue 7).
-# Usage: .ci/fuzz.sh raw|profile|cube|hald|dcp|xmp|png [SECONDS]   — findings land in fuzz-findings/ (git-ignored);
+# Bounded libFuzzer run over raw decoding, profile parsing, .cube LUTs, DNG camera profiles, XMP ratings, TIFF and JPEG reading or Emulsion's own PNG coder (issue 7).
+# Usage: .ci/fuzz.sh raw|profile|cube|hald|dcp|xmp|tiff|jpeg|png [SECONDS]   — findings land in fuzz-findings/ (git-ignored);
 # LibRaw leaks libjpeg state on some error paths (found by this harness), so leak detection is
 # off: leaks there are not ours to fix and would stop every run.
 # replay one with: EMULSION_FUZZ_TARGET=raw .build/debug/EmulsionFuzz fuzz-findings/crash-…
@@ -48,6 +48,21 @@ elif [ "$target" = xmp ]; then
   printf '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:Description rdf:about="" xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmp:Rating="3" xmp:Label=""/></x:xmpmeta>' > "$corpus/dt.xmp"
   printf "<rdf:Description rdf:about='' xmlns:xmp='http://ns.adobe.com/xap/1.0/'>\n <xmp:Rating>4</xmp:Rating>\n</rdf:Description>" > "$corpus/et.xmp"
   printf '<d xmlns:xap = "http://ns.adobe.com/xap/1.0/" myxap:Rating="1" xap:Rating= "-1.0"/>' > "$corpus/rej.xmp"
+elif [ "$target" = tiff ]; then
+  # Seeds: small images through ImageMagick's libtiff with each compression the reader takes,
+  # both byte orders, 8 and 16 bits, a predictor, grey, alpha, several strips.
+  i=0
+  for options in "-compress None" "-compress LZW -define tiff:predictor=2" "-compress Zip -endian MSB" "-compress RLE -depth 8" \
+                 "-compress LZW -define tiff:rows-per-strip=3 -alpha on" "-compress Zip -colorspace Gray"; do
+    convert -size 12x9 plasma:fractal -depth 16 $options "$corpus/s$i.tif"; i=$((i + 1))
+  done
+elif [ "$target" = jpeg ]; then
+  # Seeds: a golden image's 60 px crop (its ICC profile goes into APP2) baseline, progressive,
+  # 4:2:0 with restart markers, grey.
+  source=$(ls Tests/Golden/core/*/approved.png | head -1); i=0
+  for options in "-quality 90" "-interlace JPEG" "-sampling-factor 2x2 -define jpeg:restart-interval=1" "-colorspace Gray"; do
+    convert "$source" -crop 40x30+0+0 +repage $options "$corpus/s$i.jpg"; i=$((i + 1))
+  done
 elif [ "$target" = dcp ]; then
   # Seeds from RawTherapee's camera profiles (.ci/setup --tests installs them): the two smallest
   # (matrices only) and two of 10–300 KB (with hue/saturation tables).

@@ -176,3 +176,106 @@ int emu_jpeg_finish(emu_jpeg_encoder *e, char *message) {
 }
 
 void emu_jpeg_abort(emu_jpeg_encoder *e) { release(e); }
+
+/* Decoding (emu_jpeg_decode): its own error manager, the same setjmp discipline. */
+struct emu_jpeg_reader {
+    struct jpeg_decompress_struct cinfo;
+    struct jpeg_error_mgr errors;
+    jmp_buf jump;
+    char reason[JMSG_LENGTH_MAX];
+};
+
+static void on_read_error(j_common_ptr cinfo) {
+    struct emu_jpeg_reader *r = (struct emu_jpeg_reader *)cinfo->client_data;
+    (*cinfo->err->format_message)(cinfo, r->reason);
+    longjmp(r->jump, 1);
+}
+
+/* libjpeg decodes a truncated or damaged file to the end with a warning ("Premature end of JPEG
+   file") and grey where data was missing: the first warning is kept, and the decode fails. */
+static void on_read_warning(j_common_ptr cinfo) {
+    struct emu_jpeg_reader *r = (struct emu_jpeg_reader *)cinfo->client_data;
+    if (r->reason[0] == '\0') (*cinfo->err->format_message)(cinfo, r->reason);
+}
+
+void emu_jpeg_image_free(emu_jpeg_image *image) {
+    if (!image) return;
+    free(image->pixels);
+    free(image->icc);
+    memset(image, 0, sizeof *image);
+}
+
+int emu_jpeg_decode(const uint8_t *data, size_t size, uint64_t max_pixels, emu_jpeg_image *out, char *message) {
+    if (message) message[0] = '\0';
+    if (!data || !out || size == 0) { say(message, "no data"); return EMU_JPEG_ERR_ARGUMENT; }
+    memset(out, 0, sizeof *out);
+    struct emu_jpeg_reader *r = (struct emu_jpeg_reader *)calloc(1, sizeof *r);
+    if (!r) { say(message, "out of memory"); return EMU_JPEG_ERR_NO_MEMORY; }
+    /* volatile: assigned between setjmp and a possible longjmp back to it. */
+    uint8_t *volatile pixels = NULL;
+    volatile int code = EMU_JPEG_OK;
+    r->cinfo.err = jpeg_std_error(&r->errors);
+    r->errors.error_exit = on_read_error;
+    r->errors.output_message = on_read_warning;
+    r->cinfo.client_data = r;
+    /* Before jpeg_create_decompress, which can fail too; destroying a never-created (zeroed)
+       decompressor is a no-op in libjpeg. */
+    if (setjmp(r->jump)) {
+        if (message) snprintf(message, EMU_JPEG_MESSAGE_SIZE, "libjpeg: %s", r->reason);
+        code = EMU_JPEG_ERR_LIBJPEG;
+        goto release;
+    }
+    jpeg_create_decompress(&r->cinfo);
+    jpeg_mem_src(&r->cinfo, data, (unsigned long)size);
+    jpeg_save_markers(&r->cinfo, JPEG_APP0 + 2, 0xFFFF);
+    jpeg_read_header(&r->cinfo, TRUE);
+    if (r->cinfo.jpeg_color_space == JCS_CMYK || r->cinfo.jpeg_color_space == JCS_YCCK) {
+        say(message, "CMYK JPEGs are not supported (RGB or grey only)");
+        code = EMU_JPEG_ERR_ARGUMENT;
+        goto release;
+    }
+    const uint64_t w = r->cinfo.image_width, h = r->cinfo.image_height;
+    if (w * h > max_pixels) {
+        if (message) snprintf(message, EMU_JPEG_MESSAGE_SIZE, "%llux%llu pixels is above the limit of %llu",
+                              (unsigned long long)w, (unsigned long long)h, (unsigned long long)max_pixels);
+        code = EMU_JPEG_ERR_ARGUMENT;
+        goto release;
+    }
+    JOCTET *icc = NULL;
+    unsigned int icc_size = 0;
+    if (jpeg_read_icc_profile(&r->cinfo, &icc, &icc_size)) {
+        out->icc = icc;
+        out->icc_size = icc_size;
+    }
+    r->cinfo.out_color_space = JCS_RGB;
+    jpeg_start_decompress(&r->cinfo);
+    const size_t stride = (size_t)r->cinfo.output_width * 3;
+    pixels = (uint8_t *)malloc(stride * r->cinfo.output_height);
+    if (!pixels) {
+        say(message, "out of memory");
+        code = EMU_JPEG_ERR_NO_MEMORY;
+        goto release;
+    }
+    while (r->cinfo.output_scanline < r->cinfo.output_height) {
+        JSAMPROW row = pixels + (size_t)r->cinfo.output_scanline * stride;
+        jpeg_read_scanlines(&r->cinfo, &row, 1);
+    }
+    jpeg_finish_decompress(&r->cinfo);
+    if (r->errors.num_warnings > 0) {
+        if (message) snprintf(message, EMU_JPEG_MESSAGE_SIZE, "libjpeg: %s", r->reason);
+        code = EMU_JPEG_ERR_LIBJPEG;
+        goto release;
+    }
+    out->pixels = pixels;
+    pixels = NULL;
+    out->width = r->cinfo.output_width;
+    out->height = r->cinfo.output_height;
+release:
+    if (code != EMU_JPEG_OK) {
+        free(pixels);
+        emu_jpeg_image_free(out);
+    }
+    jpeg_destroy_decompress(&r->cinfo);
+    free(r);
+    return code;
+}

@@ -672,3 +672,33 @@ int emu_tiff_deflate_strip(const uint16_t *samples, uint32_t width, uint32_t row
     *out_length = length;
     return EMU_PNG_OK;
 }
+
+/* TIFF reading (emu_zlib_inflate, pngshim.h): zlib's own inflate, bounded by the strip's size. */
+int emu_zlib_inflate(const uint8_t *data, size_t length, uint8_t *out, size_t capacity, size_t *written,
+                     char message[EMU_PNG_MESSAGE_SIZE]) {
+    if (message) message[0] = '\0';
+    if (!data || !out || !written) return seg_fail(message, EMU_PNG_ERR_ARGUMENT, "missing argument");
+    *written = 0;
+    /* zlib counts in uInt; a strip of 4 GiB or more is not a photograph's. */
+    if (length > 0xFFFFFFFFu || capacity > 0xFFFFFFFFu)
+        return seg_fail(message, EMU_PNG_ERR_TOO_LARGE, "a strip of %zu bytes is too large", length > capacity ? length : capacity);
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    if (inflateInit(&z) != Z_OK) return seg_fail(message, EMU_PNG_ERR_NO_MEMORY, "zlib could not start");
+    z.next_in = (Bytef *)data;
+    z.avail_in = (uInt)length;
+    z.next_out = out;
+    z.avail_out = (uInt)capacity;
+    const int rc = inflate(&z, Z_FINISH);
+    const size_t produced = capacity - z.avail_out, left = z.avail_in;
+    const char *reason = z.msg;
+    inflateEnd(&z);
+    /* Z_BUF_ERROR: the output filled (more data than the strip holds if input is left) or the
+       input ended before the stream did (a truncated strip: fewer bytes, which the caller sees). */
+    if (rc == Z_BUF_ERROR && produced == capacity && left > 0)
+        return seg_fail(message, EMU_PNG_ERR_CORRUPT, "the strip inflates to more than its %zu bytes", capacity);
+    if (rc != Z_STREAM_END && rc != Z_BUF_ERROR)
+        return seg_fail(message, EMU_PNG_ERR_CORRUPT, "not a valid zlib stream (%s)", reason ? reason : "inflate failed");
+    *written = produced;
+    return EMU_PNG_OK;
+}

@@ -8,15 +8,15 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// `emulsion compare EXPECTED ACTUAL`: two PNGs, or two folders of them, in CIEDE2000.
+/// `emulsion compare EXPECTED ACTUAL`: two images (PNG, TIFF, JPEG), or two folders of them, in CIEDE2000.
 struct CompareCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "compare",
-        abstract: "Compare two PNG images, or two folders of them, in CIEDE2000 (no golden suite needed).",
+        abstract: "Compare two images (PNG, TIFF or JPEG), or two folders of them, in CIEDE2000 (no golden suite needed).",
         discussion: """
             Each image is decoded through the ICC profile it carries (sRGB when it has none) and compared pixel by pixel; \
             a pair passes when the mean and maximum ΔE00 are within the limits (by default darktable's integration-test \
-            limits, mean ≤ 0.77 and max ≤ 2.3). Folders pair every .png below EXPECTED with the file at the same relative \
+            limits, mean ≤ 0.77 and max ≤ 2.3). Folders pair every .png, .tif, .tiff, .jpg and .jpeg below EXPECTED with the file at the same relative \
             path below ACTUAL; a file on one side only fails. One line per pair (worst first with --only-failures), then a \
             summary. Exit 0 when every pair passes, 1 when one fails, differs in size or is missing, 2 when a file cannot \
             be read.
@@ -53,12 +53,12 @@ struct CompareCommand: ParsableCommand {
                 complain("emulsion: compare: \(error)"); throw ExitCode(2)
             }
             guard !(pairs.both.isEmpty && pairs.onlyExpected.isEmpty && pairs.onlyActual.isEmpty) else {
-                complain("emulsion: compare: no .png files in \(expected) or \(actual)"); throw ExitCode(2)
+                complain("emulsion: compare: no .png, .tif, .tiff, .jpg or .jpeg files in \(expected) or \(actual)"); throw ExitCode(2)
             }
             for name in pairs.both {
                 results.append(ImageFileComparison.compare(
                     name: name, expected: join(expected, name), actual: join(actual, name), tolerance: tolerance,
-                    heatMap: heatMap.map { join($0, name) }, threads: threads))
+                    heatMap: heatMap.map { join($0, Self.heatMapName(for: name)) }, threads: threads))
             }
             results += pairs.onlyExpected.map { missing($0, verdict: .onlyExpected, from: actual) }
             results += pairs.onlyActual.map { missing($0, verdict: .onlyActual, from: expected) }
@@ -109,6 +109,12 @@ struct CompareCommand: ParsableCommand {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         print(String(decoding: try encoder.encode(document), as: UTF8.self))
+    }
+
+    /// A pair's heat map below the --heat-map folder: its relative path, a PNG by name too
+    /// (`shot.tif` → `shot.tif.png`, which cannot meet `shot.png`'s).
+    static func heatMapName(for relative: String) -> String {
+        ImageFile.fileExtension(of: relative) == "png" ? relative : relative + ".png"
     }
 
     func isFolder(_ path: String) -> Bool {

@@ -60,14 +60,31 @@ final class CompareTests: XCTestCase {
         let d = try ImageComparison(approved: sixteen, decodedBy: try ImageLabDecoder.forImage(sixteen).decoder,
                                     actual: eight, decodedBy: try ImageLabDecoder.forImage(eight).decoder, threshold: 0.01, threads: 1)
         XCTAssertLessThan(d.statistics.max, 0.01)
-        // A grey profile is no profile for RGB samples: refused with its name.
-        let gray = try XCTUnwrap(cmsCreateGrayProfile(cmsD50_xyY(), cmsBuildGamma(nil, 2.2)))
+        // A grey image's profile (gamma 2.2, D50 white) decodes the expanded samples' first
+        // channel: grey code c is L* = 116·((c/255)^2.2)^(1/3) − 16 with a = b = 0 (CIE 15:2004),
+        // to LittleCMS's precision. Any other kind of profile is refused by name.
+        let gamma = cmsBuildGamma(nil, 2.2)
+        let gray = try XCTUnwrap(cmsCreateGrayProfile(cmsD50_xyY(), gamma))
+        cmsFreeToneCurve(gamma)
         defer { cmsCloseProfile(gray) }
         XCTAssertEqual(cmsSaveProfileToMem(gray, nil, &size), 1)
         var grayBytes = [UInt8](repeating: 0, count: Int(size))
         XCTAssertEqual(cmsSaveProfileToMem(gray, &grayBytes, &size), 1)
-        eight.iccProfile = grayBytes
-        XCTAssertThrowsError(try ImageLabDecoder.forImage(eight)) { XCTAssertTrue("\($0)".contains("is not for RGB images"), "\($0)") }
+        var greyImage = try GoldenFixture.uniform(2, 2, (100, 100, 100), bits: 8)
+        greyImage.iccProfile = grayBytes
+        guard case .icc(let transform, _) = try ImageLabDecoder.forImage(greyImage).decoder else { return XCTFail("grey: expected LittleCMS") }
+        var lab = [Double](repeating: 0, count: 12)
+        greyImage.samples.withUnsafeBufferPointer { s in lab.withUnsafeMutableBufferPointer { transform.lab(s, into: $0) } }
+        let expectedL = 116 * pow(pow(100.0 / 255, 2.2), 1.0 / 3) - 16
+        XCTAssertEqual(lab[0], expectedL, accuracy: 0.01); XCTAssertEqual(lab[1], 0, accuracy: 0.01); XCTAssertEqual(lab[2], 0, accuracy: 0.01)
+        XCTAssertEqual(lab[9], expectedL, accuracy: 0.01)
+        let labHandle = try XCTUnwrap(cmsCreateLab4Profile(nil)) // a Lab profile stands in for any non-RGB, non-grey one (CMYK…)
+        defer { cmsCloseProfile(labHandle) }
+        XCTAssertEqual(cmsSaveProfileToMem(labHandle, nil, &size), 1)
+        var labBytes = [UInt8](repeating: 0, count: Int(size))
+        XCTAssertEqual(cmsSaveProfileToMem(labHandle, &labBytes, &size), 1)
+        eight.iccProfile = labBytes
+        XCTAssertThrowsError(try ImageLabDecoder.forImage(eight)) { XCTAssertTrue("\($0)".contains("is not for RGB or grey images"), "\($0)") }
     }
 
     func emulsion(_ arguments: [String]) throws -> TestSupport.RunResult {
@@ -159,6 +176,26 @@ final class CompareTests: XCTestCase {
         let srgb = dir.appendingPathComponent("srgb.png").path, p3 = dir.appendingPathComponent("p3.png").path
         XCTAssertEqual(try emulsion(["process", input, "-o", srgb]).status, 0)
         XCTAssertEqual(try emulsion(["process", input, "-o", p3, "--space", "display-p3"]).status, 0)
+        // A TIFF of the same render holds the same pixels (Emulsion's deflated TIFF, read back by
+        // TIFFReader): identical to the PNG, and a folder pairs .tif files too.
+        let tiff = dir.appendingPathComponent("tiff/srgb.tif").path
+        try FileManager.default.createDirectory(atPath: dir.appendingPathComponent("tiff").path, withIntermediateDirectories: true)
+        XCTAssertEqual(try emulsion(["process", input, "-o", tiff]).status, 0)
+        var same = try emulsion(["compare", srgb, tiff])
+        XCTAssertEqual(same.status, 0, same.stdout + same.stderr)
+        XCTAssertTrue(same.stdout.hasPrefix("IDENTICAL  \(srgb): "), same.stdout)
+        let other = dir.appendingPathComponent("tiff-p3").path
+        try FileManager.default.createDirectory(atPath: other, withIntermediateDirectories: true)
+        XCTAssertEqual(try emulsion(["process", input, "-o", other + "/srgb.tif", "--space", "display-p3"]).status, 0)
+        same = try emulsion(["compare", dir.appendingPathComponent("tiff").path, other, "--heat-map", dir.appendingPathComponent("heat").path])
+        XCTAssertEqual(same.status, 1, same.stdout)
+        XCTAssertTrue(same.stdout.hasPrefix("FAIL  srgb.tif: "), same.stdout)
+        XCTAssertTrue(same.stdout.contains("heat map: \(dir.appendingPathComponent("heat").path)/srgb.tif.png"), same.stdout)
+        // A JPEG of the same render: read through libjpeg, compared by colour with its 8 bits noted.
+        let jpeg = dir.appendingPathComponent("srgb.jpg").path
+        XCTAssertEqual(try emulsion(["process", input, "-o", jpeg]).status, 0)
+        same = try emulsion(["compare", srgb, jpeg])
+        XCTAssertTrue([0, 1].contains(same.status) && same.stdout.contains("    expected is 16-bit, actual 8-bit"), same.stdout + same.stderr)
         let r = try emulsion(["compare", srgb, p3, "--json"])
         let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
         let result = try XCTUnwrap((json["results"] as? [[String: Any]])?.first)

@@ -5,9 +5,10 @@ import Foundation
 /// libFuzzer harness over the parsers that take untrusted bytes: raw decoding (LibRaw through
 /// `RawFile.read(bytes:)`), profile parsing (`ProfileLoader.profile(fromJSON:label:)`) and
 /// `.cube` LUTs (`LUT3D.parseCube(bytes:file:)`), Hald CLUT PNGs (`HaldCLUT.read(bytes:path:)`) and DNG
-/// camera profiles (`DCPFile.read(bytes:path:)`), and XMP packets (`XMPRating.rating(inPacket:)`).
+/// camera profiles (`DCPFile.read(bytes:path:)`), XMP packets (`XMPRating.rating(inPacket:)`) and
+/// the TIFF and JPEG images `emulsion compare` reads (`TIFFReader.decode(_:)`, `JPEGReader.decode(_:)`).
 /// Built with `-sanitize=fuzzer,address -DFUZZING` by `.ci/fuzz.sh`; the target is chosen with
-/// `EMULSION_FUZZ_TARGET=raw|profile|cube|hald|dcp|xmp`. Without FUZZING this builds a replayer: give it files (a
+/// `EMULSION_FUZZ_TARGET=raw|profile|cube|hald|dcp|xmp|tiff|jpeg`. Without FUZZING this builds a replayer: give it files (a
 /// crash or hang found by the fuzzer) and it runs them through the same entry point.
 enum FuzzTargets {
     static let target = ProcessInfo.processInfo.environment["EMULSION_FUZZ_TARGET"] ?? "raw"
@@ -40,6 +41,18 @@ enum FuzzTargets {
             // bytes: a rating, if one, is a meaningful one.
             if let rating = XMPRating.rating(inPacket: bytes), !XMPRating.range.contains(rating) {
                 fatalError("a rating outside -1…5: \(rating)")
+            }
+        case "tiff":
+            // Directory parsing, strip bounds, LZW, PackBits, zlib's inflate and the predictor on
+            // any bytes: an image it returns has the samples its size says.
+            if let image = try? TIFFReader.decode(bytes), image.samples.count != 3 * image.width * image.height {
+                fatalError("a \(image.width)×\(image.height) TIFF came back with \(image.samples.count) samples")
+            }
+        case "jpeg":
+            // The shim's libjpeg decode (its setjmp error path, the warning that fails a damaged
+            // file, the ICC profile's reassembly) on any bytes.
+            if let image = try? JPEGReader.decode(bytes), image.samples.count != 3 * image.width * image.height {
+                fatalError("a \(image.width)×\(image.height) JPEG came back with \(image.samples.count) samples")
             }
         case "hald":
             // A Hald CLUT .png as `HaldCLUT.read` takes it apart: its header, libpng's decode and

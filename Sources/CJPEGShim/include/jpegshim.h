@@ -60,6 +60,25 @@ int emu_jpeg_finish(emu_jpeg_encoder *encoder, char *message);
 /** Releases an encoder without ending its file (after a failure on the caller's side). */
 void emu_jpeg_abort(emu_jpeg_encoder *encoder);
 
+/** A decoded JPEG: 8-bit RGB, 3 bytes per pixel, rows top to bottom; its ICC profile when it has one. */
+typedef struct {
+    uint8_t *pixels;
+    uint32_t width, height;
+    uint8_t *icc;
+    size_t icc_size;
+} emu_jpeg_image;
+
+/**
+ * Decodes the JPEG in `data` (baseline or progressive; grey or YCbCr, converted to RGB by libjpeg)
+ * into `out`, with the ICC profile its APP2 markers carry (reassembled by libjpeg). CMYK and YCCK
+ * files, images above `max_pixels` and damaged data fail with a one-line message. On success
+ * release `out` with emu_jpeg_image_free.
+ */
+int emu_jpeg_decode(const uint8_t *data, size_t size, uint64_t max_pixels, emu_jpeg_image *out, char *message);
+
+/** Releases what emu_jpeg_decode allocated (a zeroed image is fine). */
+void emu_jpeg_image_free(emu_jpeg_image *image);
+
 #ifdef __cplusplus
 }
 #endif

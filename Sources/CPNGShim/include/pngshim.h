@@ -189,6 +189,15 @@ int emu_png_read_gray_memory(const uint8_t *data, size_t length, emu_png_decoded
 int emu_tiff_deflate_strip(const uint16_t *samples, uint32_t width, uint32_t rows, int channels, int bit_depth,
                            uint8_t **out, size_t *out_length, char message[EMU_PNG_MESSAGE_SIZE]);
 
+/**
+ * Inflates one zlib stream (RFC 1950; TIFF's Compression 8 and 32946 strips) from `data` into `out`,
+ * at most `capacity` bytes; *written is how many it produced. A stream that ends before filling
+ * `out` is not an error (the caller checks the count); data that is not a valid zlib stream, or
+ * that would produce more than `capacity` bytes, is EMU_PNG_ERR_CORRUPT.
+ */
+int emu_zlib_inflate(const uint8_t *data, size_t length, uint8_t *out, size_t capacity, size_t *written,
+                     char message[EMU_PNG_MESSAGE_SIZE]);
+
 /** Release memory returned by this shim (NULL is fine). */
 void emu_png_free(void *pointer);
 

@@ -9,10 +9,11 @@ import Foundation
 /// Two image files — or two folders of them, paired by relative path — compared in CIEDE2000
 /// without a golden suite: `emulsion compare EXPECTED ACTUAL`.
 ///
-/// What: each PNG is decoded through the ICC profile it carries (`ImageLabDecoder`; sRGB when it
+/// What: each PNG, TIFF (`TIFFReader`: what darktable-cli, rawtherapee-cli and dcraw_emu
+/// write) or JPEG (`JPEGReader`) is decoded through the ICC profile it carries (`ImageLabDecoder`; sRGB when it
 /// carries none, noted), compared pixel by pixel (`ImageComparison`) and judged against a
 /// tolerance as a golden case is (`GoldenRunner.judge`: darktable's integration-test limits, mean
-/// ≤ 0.77 and max ≤ 2.3 ΔE00, by default). Folders pair every `.png` below EXPECTED with the file
+/// ≤ 0.77 and max ≤ 2.3 ΔE00, by default). Folders pair every `.png`, `.tif`, `.tiff`, `.jpg` and `.jpeg` below EXPECTED with the file
 /// at the same relative path below ACTUAL; a file on one side only is a result of its own.
 /// Why: the QA question between two builds, two settings or two tools ("did anything I would
 /// see change in these 800 renders?") has no manifest to record first; `cmp` says only that
@@ -51,7 +52,7 @@ public enum ImageFileComparison {
         }
     }
 
-    /// The `.png` files below `expected` and `actual` (subfolders included, by `InputFolders`'
+    /// The image files below `expected` and `actual` (subfolders included, by `InputFolders`'
     /// rules: hidden names skipped, links to folders not entered) paired by relative path,
     /// sorted, and the relative paths present on one side only. A subfolder that cannot be
     /// listed is an error: a comparison that silently skipped it would pass what it never saw.
@@ -61,19 +62,19 @@ public enum ImageFileComparison {
     }
 
     static func images(below folder: String) throws -> Set<String> {
-        let found = try InputFolders.files(below: folder, extensions: ["png"])
+        let found = try InputFolders.files(below: folder, extensions: imageExtensions)
         if let unlisted = found.unlisted.first { throw RenderError(unlisted.message) }
         return Set(found.files.map { ($0.subfolder.isEmpty ? "" : $0.subfolder + "/") + URL(fileURLWithPath: $0.path).lastPathComponent })
     }
 
-    /// Compares two PNG files; writes a heat map to `heatMap` when they differ and a path is given.
+    /// Compares two image files (PNG, TIFF or JPEG, any with any); writes a heat map to `heatMap` when they differ and a path is given.
     public static func compare(name: String, expected: String, actual: String, tolerance: GoldenTolerance,
                                heatMap: String?, threads: Int) -> Result {
         var result = Result(name: name, expected: expected, actual: actual, verdict: .unreadable, message: "")
         let images: (PNGImage, PNGImage)
         let decoders: (ImageLabDecoder, ImageLabDecoder)
         do {
-            let a = try PNGFile.read(path: expected), b = try PNGFile.read(path: actual)
+            let a = try readImage(expected), b = try readImage(actual)
             images = (a, b)
             let (da, na) = try decoder(for: a, path: expected), (db, nb) = try decoder(for: b, path: actual)
             decoders = (da, db)
@@ -117,6 +118,21 @@ public enum ImageFileComparison {
             }
         }
         return result
+    }
+
+    /// The extensions folders are searched for.
+    public static let imageExtensions: Set<String> = ["png", "tif", "tiff", "jpg", "jpeg"]
+
+    /// A PNG, TIFF or JPEG, told apart by their first bytes (not the name), as 8/16-bit RGB with its ICC profile.
+    public static func readImage(_ path: String) throws -> PNGImage {
+        // Missing, unreadable, empty and special files are named first: a FIFO would block the sniffing read.
+        do { _ = try InputFileCheck.regularReadableFile(path, kind: "image") } catch let e as RawFileError {
+            throw RenderError("\(path): \(e.problem)")
+        }
+        let head = PlainFile.prefix(of: path, count: 4)
+        if TIFFReader.isTIFF(head) { return try TIFFReader.read(path: path) }
+        if JPEGReader.isJPEG(head) { return try JPEGReader.read(path: path) }
+        return try PNGFile.read(path: path)
     }
 
     /// A decoder for one file's image, with the file named in any error.

@@ -1,11 +1,12 @@
 import CLCMS2
 import EmulsionCore
 
-/// Encoded RGB samples of an image tagged with any RGB ICC profile → CIELAB (D50), through LittleCMS.
+/// Encoded RGB samples of an image tagged with any RGB (or grey) ICC profile → CIELAB (D50), through LittleCMS.
 ///
 /// What: a LittleCMS transform from the image's profile (16-bit RGB in) to the built-in D50 Lab v4
 /// profile (double L*a*b* out), relative colorimetric, unoptimised. 8-bit codes are widened to
-/// 16 bits by ×257 (the exact map of 0…255 onto 0…65535).
+/// 16 bits by ×257 (the exact map of 0…255 onto 0…65535). A grey profile (a monochrome PNG's or
+/// TIFF's, whose samples the readers expand to R = G = B) takes the first sample of each pixel.
 /// Why: comparing images written by other tools (darktable, RawTherapee, a phone) means decoding
 /// whatever profile they carry — LUT-based ones included — not only the matrix/TRC profiles
 /// Emulsion writes, which `EncodedLabDecoder` decodes exactly. Relative colorimetric keeps a
@@ -24,12 +25,15 @@ public final class ICCLabTransform: @unchecked Sendable {
         precondition(bitDepth == 8 || bitDepth == 16, "bit depth \(bitDepth)")
         let profile = try ICCProfile(bytes: bytes)
         let name = profile.profileDescription ?? "(no description)"
-        guard cmsGetColorSpace(profile.handle) == cmsSigRgbData else { throw .notAnRGBProfile(profile: name) }
+        // A grey profile (a monochrome image's) reads the first of each expanded RGB triple.
+        let space = cmsGetColorSpace(profile.handle)
+        guard space == cmsSigRgbData || space == cmsSigGrayData else { throw .notAnRGBProfile(profile: name) }
+        let input = space == cmsSigRgbData ? emulsion_TYPE_RGB_16 : emulsion_TYPE_GRAY_16_OF_RGB
         guard let lab = cmsCreateLab4Profile(nil) else { throw .transformCreationFailed }
         defer { cmsCloseProfile(lab) }
         let flags = UInt32(cmsFLAGS_NOOPTIMIZE) | UInt32(cmsFLAGS_NOCACHE)
         guard let t = withExtendedLifetime(profile, {
-            cmsCreateTransform(profile.handle, emulsion_TYPE_RGB_16, lab, emulsion_TYPE_Lab_DBL, UInt32(INTENT_RELATIVE_COLORIMETRIC), flags)
+            cmsCreateTransform(profile.handle, input, lab, emulsion_TYPE_Lab_DBL, UInt32(INTENT_RELATIVE_COLORIMETRIC), flags)
         }) else { throw .transformCreationFailed }
         transform = t
         profileName = name

@@ -33,7 +33,7 @@ public enum ColourManagementError: Error, Sendable, Equatable, CustomStringConve
         case let .notAParametricMatrixProfile(name):
             return "Profile \"\(name)\" has no colorant matrix or no shared parametric tone curve"
         case .transformCreationFailed: return "LittleCMS could not create a colour transform between the profiles"
-        case let .notAnRGBProfile(name): return "ICC profile \"\(name)\" is not for RGB images"
+        case let .notAnRGBProfile(name): return "ICC profile \"\(name)\" is not for RGB or grey images"
         }
     }
 }
