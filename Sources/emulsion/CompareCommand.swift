@@ -32,6 +32,7 @@ struct CompareCommand: ParsableCommand {
     var heatMap: String?
     @Flag(name: .customLong("only-failures"), help: "Print only the pairs that do not pass (the summary always).") var onlyFailures = false
     @Flag(help: "Print JSON instead of lines.") var json = false
+    @Option(help: "Also write JUnit XML to this file (one test case per pair), for CI test reporters.") var junit: String?
     @Option(help: "Worker threads for each comparison (default: all cores).") var threads: Int = Executor.defaultThreads
 
     func validate() throws {
@@ -43,6 +44,7 @@ struct CompareCommand: ParsableCommand {
     }
 
     func run() throws {
+        let started = ContinuousClock.now
         let tolerance = GoldenTolerance(mean: mean, max: max, p95: p95, threshold: threshold)
         let folders = (isFolder(expected), isFolder(actual))
         var results: [ImageFileComparison.Result] = []
@@ -71,6 +73,13 @@ struct CompareCommand: ParsableCommand {
         }
         results.sort { ($0.verdict.severity, $0.max ?? 0, $1.name) > ($1.verdict.severity, $1.max ?? 0, $0.name) }
         if json { try printJSON(results, tolerance) } else { printLines(results, tolerance) }
+        if let junit {
+            let elapsed = started.duration(to: .now)
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+            do { try AtomicOutput.write(Array(ImageFileComparison.junitXML(results, seconds: seconds).utf8), to: junit, overwrite: true) } catch {
+                complain("emulsion: compare: \(error)"); throw ExitCode(2)
+            }
+        }
         if results.contains(where: { $0.verdict.isError }) { throw ExitCode(2) }
         if !results.allSatisfy({ $0.verdict.passed }) { throw ExitCode(1) }
     }

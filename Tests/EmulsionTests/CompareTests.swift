@@ -5,6 +5,9 @@ import EmulsionIO
 import EmulsionTestSupport
 import Foundation
 import XCTest
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
 
 /// `emulsion compare`: images decoded through whatever ICC profile they carry, folders paired
 /// by relative path, verdicts and exit codes as a QA script needs them.
@@ -143,6 +146,19 @@ final class CompareTests: XCTestCase {
         r = try emulsion(["compare", a, b, "--only-failures"])
         XCTAssertFalse(r.stdout.contains("IDENTICAL"), r.stdout)
         XCTAssertTrue(r.stdout.contains("6 files: 2 identical"), r.stdout)
+
+        // JUnit XML for CI reporters: one test case per pair, the four that do not pass as failures.
+        let junit = dir.appendingPathComponent("compare.xml").path
+        r = try emulsion(["compare", a, b, "--junit", junit])
+        XCTAssertEqual(r.status, 1)
+        let counter = ElementCounter()
+        let parser = XMLParser(data: try Data(contentsOf: URL(fileURLWithPath: junit)))
+        parser.delegate = counter
+        XCTAssertTrue(parser.parse(), "well-formed: \(parser.parserError.map { "\($0)" } ?? "")")
+        XCTAssertEqual(counter.counts["testcase"], 6)
+        XCTAssertEqual(counter.counts["failure"], 4)
+        XCTAssertNil(counter.counts["error"])
+        XCTAssertEqual(counter.attributes["testsuite"]?["failures"], "4")
 
         // JSON for scripts.
         r = try emulsion(["compare", a, b, "--json"])

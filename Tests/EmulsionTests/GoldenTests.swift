@@ -462,8 +462,8 @@ final class GoldenTests: XCTestCase {
     }
 }
 
-/// Counts XML elements for the JUnit test.
-private final class ElementCounter: NSObject, XMLParserDelegate {
+/// Counts XML elements for the JUnit tests (golden check's and compare's).
+final class ElementCounter: NSObject, XMLParserDelegate {
     var counts: [String: Int] = [:]
     var attributes: [String: [String: String]] = [:]
     var failureMessage: String?

@@ -143,4 +143,30 @@ public enum ImageFileComparison {
             throw RenderError("\(path): \(error)")
         }
     }
+
+    /// JUnit XML for CI systems, as `golden check --junit` writes it (`GoldenJUnitReport`): one
+    /// `<testcase>` per pair (classname `compare`, name the pair's), `<failure>` for a failure,
+    /// size mismatch or file on one side only, `<error>` for an unreadable file, the figures and
+    /// notes in `<system-out>`.
+    public static func junitXML(_ results: [Result], seconds: Double) -> String {
+        let failures = results.filter { !$0.verdict.passed && !$0.verdict.isError }.count
+        let errors = results.filter { $0.verdict.isError }.count
+        let time = GoldenFormat.number(seconds)
+        var x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+        x += "<testsuites name=\"emulsion compare\" tests=\"\(results.count)\" failures=\"\(failures)\" errors=\"\(errors)\" time=\"\(time)\">\n"
+        x += "  <testsuite name=\"compare\" tests=\"\(results.count)\" failures=\"\(failures)\" errors=\"\(errors)\" skipped=\"0\" time=\"\(time)\">\n"
+        for r in results {
+            x += "    <testcase classname=\"compare\" name=\"\(XMLText.attribute(r.name))\">\n"
+            let details = ([r.message, "expected: \(r.expected)", "actual: \(r.actual)"] + (r.heatMap.map { ["heat map: \($0)"] } ?? []) + r.notes)
+                .joined(separator: "\n")
+            if r.verdict.isError {
+                x += "      <error type=\"\(r.verdict.rawValue)\" message=\"\(XMLText.attribute(r.message))\">\(XMLText.text(details))</error>\n"
+            } else if !r.verdict.passed {
+                x += "      <failure type=\"\(r.verdict.rawValue)\" message=\"\(XMLText.attribute(r.message))\">\(XMLText.text(details))</failure>\n"
+            }
+            x += "      <system-out>\(XMLText.text(r.verdict.rawValue + ": " + details))</system-out>\n"
+            x += "    </testcase>\n"
+        }
+        return x + "  </testsuite>\n</testsuites>\n"
+    }
 }
