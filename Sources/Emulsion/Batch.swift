@@ -65,7 +65,7 @@ public enum Batch {
     /// input whose entry in `shots` is an error (its header, or its XMP sidecar, could not be
     /// read) fails, in its items' `failure`. An input's items
     /// come together, in the looks' order. Two items that would write the same output are an
-    /// error up front. Inputs in `excluded` (below `--min-rating`) get no items; they still
+    /// error up front. Inputs in `excluded` (below `--min-rating`, without a `--label`) get no items; they still
     /// count for the shards and `{seq}`, so that every machine and run sees the same numbers.
     public static func plan(inputs: [InputFolders.Found], output: String?, outputDirectory: String?, shard: Shard?,
                             looks: [String] = [""], fileExtension: String = "png", naming: OutputNaming? = nil,
@@ -127,22 +127,25 @@ public enum Batch {
     }
 
     /// The shot metadata of each of `inputs` from its header (`RawDecoder.shotMetadata`: isolated
-    /// and time-limited as a decode), its rating the XMP sidecar's where one gives it
-    /// (`XMPRating.sidecar`), for `--name`'s shot variables and `--min-rating`; up to
-    /// `concurrency` at once. Without `headers` (only the rating is wanted), a raw whose sidecar
-    /// gives one is not opened at all: its metadata is that rating alone. A file that cannot be
-    /// read keeps its error, which `plan` gives its items.
+    /// and time-limited as a decode), its rating the XMP sidecar's where one gives it and its
+    /// colour labels the sidecar's (`XMPRating.sidecarTags`), for `--name`'s shot variables,
+    /// `--min-rating` and `--label`; up to `concurrency` at once. Without `headers`, a raw is
+    /// opened only when its rating is wanted (`ratings`) and no sidecar gives it: otherwise its
+    /// metadata is what the sidecar says. A file that cannot be read keeps its error, which
+    /// `plan` gives its items.
     public static func readShots(of inputs: [InputFolders.Found], decoder: RawDecoder, pixelLimit: Int,
-                                 concurrency: Int = Executor.defaultThreads, headers: Bool = true) -> [String: Result<ShotMetadata, any Error>] {
+                                 concurrency: Int = Executor.defaultThreads, headers: Bool = true,
+                                 ratings: Bool = true) -> [String: Result<ShotMetadata, any Error>] {
         let paths = Array(Set(inputs.map(\.path))).sorted()
         let state = ParallelState<Result<ShotMetadata, any Error>>(count: paths.count)
         DispatchQueue.concurrentPerform(iterations: max(1, min(concurrency, paths.count))) { _ in
             while let i = state.next() {
                 _ = state.finish(i, Result {
-                    let sidecar = try XMPRating.sidecar(of: paths[i])
+                    let sidecar = try XMPRating.sidecarTags(of: paths[i])
                     var shot = ShotMetadata()
-                    if headers || sidecar == nil { shot = try decoder.shotMetadata(path: paths[i], pixelLimit: pixelLimit) }
-                    if let sidecar { shot.rating = sidecar.rating }
+                    if headers || (ratings && sidecar.rating == nil) { shot = try decoder.shotMetadata(path: paths[i], pixelLimit: pixelLimit) }
+                    if let rating = sidecar.rating { shot.rating = rating.value }
+                    shot.labels = sidecar.labels?.value ?? []
                     return shot
                 })
             }

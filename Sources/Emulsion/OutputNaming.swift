@@ -28,17 +28,20 @@ import Foundation
 /// camera's clock (`CaptureTime`); a raw that records none gives zeros (`0000-00-00`, `000000`),
 /// which sort first; a raw without a make, model or lens gives `unknown` for it. `{rating}` is
 /// the photographer's (−1 rejected, 0 unrated, 1…5; an XMP sidecar's before the raw's own,
-/// `XMPRating`).
+/// `XMPRating`). `{label}` is the sidecar's colour labels (`XMPLabels`): `green`, `red+green`
+/// for several, `unlabelled` for none; it is read from the sidecar without opening the raw.
 public struct OutputNaming: Sendable, Equatable {
     public enum Variable: String, CaseIterable, Sendable {
         case name, ext, folder, subfolder, look, seq
         case date, time, year, month, day, hour, minute, second
         case make, model, lens, iso, rating
+        case label
 
-        /// Whether the value comes from the raw's header rather than its path.
+        /// Whether the value comes from the raw's header rather than its path (or, for
+        /// `{label}`, its XMP sidecar alone).
         public var isShot: Bool {
             switch self {
-            case .name, .ext, .folder, .subfolder, .look, .seq: return false
+            case .name, .ext, .folder, .subfolder, .look, .seq, .label: return false
             default: return true
             }
         }
@@ -146,6 +149,9 @@ public struct OutputNaming: Sendable, Equatable {
         case .model: return Self.safe(known(v.shot?.model))
         case .lens: return Self.safe(known(v.shot?.lens))
         case .rating: return String(v.shot?.rating ?? 0)
+        case .label:
+            let labels = v.shot?.labels ?? []
+            return labels.isEmpty ? "unlabelled" : labels.map(\.name).joined(separator: "+")
         case .iso:
             let iso = v.shot?.iso ?? 0
             return iso.isFinite && iso >= 1 && iso < 1e9 ? String(Int(iso.rounded())) : "0"

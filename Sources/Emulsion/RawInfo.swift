@@ -62,6 +62,9 @@ public struct RawInfo: Codable, Sendable {
     public var rating: Int?
     /// The sidecar the rating came from, nil when it is the raw's own.
     public var ratingSidecar: String?
+    /// The colour labels of its XMP sidecar (`XMPLabels`), nil for none, and that sidecar.
+    public var labels: [ColourLabel]?
+    public var labelSidecar: String?
     /// Where the shot was taken, as recorded (`GPSLocation`); nil for no GPS data.
     public var location: GPSLocation?
     public var timestamp: String?
@@ -123,7 +126,10 @@ public struct RawInfo: Codable, Sendable {
         artist = m.artist.isEmpty ? nil : m.artist
         copyright = m.copyright.isEmpty ? nil : m.copyright
         rating = m.rating
-        if let sidecar = try? XMPRating.sidecar(of: path) { (ratingSidecar, rating) = (sidecar.path, sidecar.rating) }
+        if let sidecar = try? XMPRating.sidecarTags(of: path) {
+            if let r = sidecar.rating { (ratingSidecar, rating) = (r.path, r.value) }
+            if let l = sidecar.labels { (labelSidecar, labels) = (l.path, l.value) }
+        }
         location = m.location
         if m.timestamp > 0 {
             // The camera's clock, without a zone designator (it has none): `CaptureTime`.
@@ -173,6 +179,7 @@ public struct RawInfo: Codable, Sendable {
             "Artist:          \(artist ?? "—")",
             "Copyright:       \(copyright ?? "—")",
             "Rating:          \(rating.map { Self.describe(rating: $0) } ?? "—")" + (ratingSidecar.map { " (from \($0))" } ?? ""),
+            "Labels:          \(labels.map { $0.map(\.name).joined(separator: ", ") } ?? "—")" + (labelSidecar.map { " (from \($0))" } ?? ""),
             "Location:        \(location.map(Self.describe) ?? "—")",
             "Timestamp:       \(timestamp ?? "—")",
         ]

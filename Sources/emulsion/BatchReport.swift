@@ -18,7 +18,8 @@ import Foundation
 /// its `width`, `height` and `seconds` per phase, for a failed one the `error` line the run printed
 /// (and no `output` where it failed before it was named: the header or XMP sidecar that `--name`
 /// or `--min-rating` needed could not be read);
-/// then each raw `--min-rating` left out, as `input`, `status` `below-rating` and its `rating`;
+/// then each raw `--min-rating` left out, as `input`, `status` `below-rating` and its `rating`,
+/// and each raw `--label` left out, as `input`, `status` `without-label` and its `labels`;
 /// last, each subfolder of a `--recursive` walk that could not be listed, as `input` (the folder),
 /// `status` `unread` and its `error` (no `output` or `profile`: nothing of it was planned).
 /// Written atomically when the batch ends, whatever the exit status (replacing an earlier report).
@@ -41,12 +42,13 @@ struct BatchReport: Encodable {
         var seconds: Seconds?
         var error: String?
         var rating: Int?
+        var labels: [ColourLabel]?
     }
 
     let entries: [Entry]
 
     /// `profiles`: for each look, the profile's name and the `--profile` argument that named it.
-    init(items: [Batch.Item], outcomes: [Batch.Outcome], skipped: [Batch.Item], belowRating: [(input: String, rating: Int)] = [],
+    init(items: [Batch.Item], outcomes: [Batch.Outcome], skipped: [Batch.Item], leftOut: LeftOut = LeftOut(),
          unlisted: [InputFolders.Unlisted],
          profiles: [(name: String, argument: String)]) {
         var entries: [Entry] = []
@@ -69,7 +71,8 @@ struct BatchReport: Encodable {
             }
         }
         for item in skipped { entries.append(entry(item, "skipped")) }
-        for (input, rating) in belowRating { entries.append(Entry(input: input, status: "below-rating", rating: rating)) }
+        for (input, rating) in leftOut.belowRating { entries.append(Entry(input: input, status: "below-rating", rating: rating)) }
+        for (input, labels) in leftOut.withoutLabel { entries.append(Entry(input: input, status: "without-label", labels: labels)) }
         for folder in unlisted {
             entries.append(Entry(input: folder.folder, status: "unread", error: folder.message))
         }

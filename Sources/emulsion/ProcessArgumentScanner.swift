@@ -91,6 +91,7 @@ extension ProcessRequest {
             "--out-dir": text("out-dir") { $0.outputDirectory = $1 },
             "--name": text("name") { $0.name = $1 },
             "--min-rating": integer("min-rating") { $0.minRating = $1 },
+            "--label": text("label") { $0.label = $1 },
             "--profile": text("profile") { $0.profile = $1 },
             "--set": ScannedOption(key: "set", repeatable: true, reading: .value { $0.overrides.append($1); return true }),
             "--demosaic": text("demosaic") { $0.demosaic = $1 },

@@ -37,11 +37,14 @@ struct ProcessCommand: ParsableCommand {
     @Option(name: .customLong("out-dir"), help: "Folder for outputs, named after each input (created if missing; default: current folder).")
     var outputDirectory: String?
 
-    @Option(help: "Name outputs by a template, below the output folder, without extension: {name} {ext} {folder} {subfolder} {look} {seq}, and from the raw's header {date} {time} {year} {month} {day} {hour} {minute} {second} {make} {model} {lens} {iso} {rating}; e.g. {year}/{date}/{name}-{look}.")
+    @Option(help: "Name outputs by a template, below the output folder, without extension: {name} {ext} {folder} {subfolder} {look} {seq}, and from the raw's header {date} {time} {year} {month} {day} {hour} {minute} {second} {make} {model} {lens} {iso} {rating}, and from its XMP sidecar {label}; e.g. {year}/{date}/{name}-{look}.")
     var name: String?
 
     @Option(name: .customLong("min-rating"), help: "Render only raws rated at least this: 1…5 stars, or 0 for all but the rejected; the rating of an XMP sidecar (darktable's NAME.EXT.xmp, Lightroom's NAME.xmp) or the raw's own (Exif or XMP); unrated is 0.")
     var minRating: Int?
+
+    @Option(help: "Render only raws with one of these colour labels (red, yellow, green, blue, purple; several as green,purple) in their XMP sidecar: Lightroom's xmp:Label, else darktable's colour labels.")
+    var label: String?
 
     @Option(help: "Profile name (in Profiles/) or path to a profile file; several (a,b,c) or all: each raw is decoded once and rendered through each, into NAME-LOOK.png (or .jpg, .tif).")
     var profile: String = defaults.profile
@@ -127,7 +130,7 @@ struct ProcessCommand: ParsableCommand {
     @OptionGroup var decoding: DecoderOptions
 
     var request: ProcessRequest {
-        ProcessRequest(inputs: inputs, recursive: recursive, output: output, outputDirectory: outputDirectory, name: name, minRating: minRating, profile: profile, overrides: overrides,
+        ProcessRequest(inputs: inputs, recursive: recursive, output: output, outputDirectory: outputDirectory, name: name, minRating: minRating, label: label, profile: profile, overrides: overrides,
                        demosaic: demosaic, highlights: highlights, wb: wb, wbRect: wbRect, dcp: dcp, device: device,
                        space: space, bits: bits, format: format, quality: quality, tiffCompression: tiffCompression, engine: engine, pngLevel: pngLevel, threads: threads, shard: shard, maxSize: maxSize, crop: crop, aspect: aspect, report: report,
                        overwrite: overwrite, skipExisting: skipExisting, stripLocation: stripLocation, timings: timings, dryRun: dryRun, maxMegapixels: maxMegapixels,

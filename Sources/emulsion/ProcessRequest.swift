@@ -24,6 +24,8 @@ struct ProcessRequest: Equatable {
     var name: String?
     /// `--min-rating`: only raws rated at least this (0…5) are rendered.
     var minRating: Int?
+    /// `--label`: only raws with one of these colour labels ("green", "red,purple") are rendered.
+    var label: String?
     var profile = "neutral"
     var overrides: [String] = []
     var demosaic: String?
@@ -121,6 +123,9 @@ struct ProcessRequest: Equatable {
         if dryRun && inputs.isEmpty { return "--dry-run plans the inputs given: name raw files or folders" }
         if dryRun && report != nil { return "--dry-run prints the plan; --report records a run: leave one out" }
         if let minRating, !(0...5).contains(minRating) { return "--min-rating must be 0…5 (0: all but the rejected)" }
+        if let label, labels == nil {
+            return "--label \(label): expected colour labels separated by commas: " + ColourLabel.allCases.map(\.name).joined(separator: ", ")
+        }
         if let name {
             if output != nil { return "--name names outputs in the output folder: use --out-dir, not -o" }
             do { _ = try OutputNaming(parsing: name) } catch { return "\(error)" }
@@ -202,7 +207,7 @@ struct ProcessRequest: Equatable {
         // (Not when resuming with --skip-existing: the first file is likely one of those done;
         // nor when --name reads every header first.)
         let naming = try? name.map(OutputNaming.init(parsing:))
-        let readsHeaders = naming?.needsShot == true || minRating != nil
+        let readsHeaders = naming?.needsShot == true || naming?.uses(.label) == true || minRating != nil || label != nil
         let asksAhead = shard == nil && !skipExisting && !readsHeaders && !dryRun
         decoder.startWorkerAhead(prefetching: asksAhead ? named.first.map { ($0, maxMegapixels * 1_000_000) } : nil)
         defer { decoder.finish() }
@@ -284,26 +289,29 @@ struct ProcessRequest: Equatable {
             }
         }
         var items: [Batch.Item]
-        var belowRating: [(input: String, rating: Int)] = []
+        var leftOut = LeftOut()
         do {
             let shard = try shard.map { try Shard(parsing: $0) }
-            // `--name`'s shot variables and `--min-rating`: the headers of this shard's inputs,
-            // before the plan.
+            // `--name`'s shot variables, `--min-rating` and `--label`: the headers (or only the
+            // XMP sidecars) of this shard's inputs, before the plan.
             var shots: [String: Result<ShotMetadata, any Error>] = [:]
             if readsHeaders {
                 shots = Batch.readShots(of: shard?.select(inputs, by: \.path) ?? inputs, decoder: decoder,
                                         pixelLimit: maxMegapixels * 1_000_000, concurrency: threads,
-                                        headers: naming?.needsShot == true)
+                                        headers: naming?.needsShot == true, ratings: minRating != nil)
             }
-            if let minRating {
-                for (path, shot) in shots.sorted(by: { $0.key < $1.key }) {
-                    if case .success(let shot) = shot, (shot.rating ?? 0) < minRating { belowRating.append((path, shot.rating ?? 0)) }
+            for (path, shot) in shots.sorted(by: { $0.key < $1.key }) {
+                guard case .success(let shot) = shot else { continue }
+                if let minRating, (shot.rating ?? 0) < minRating {
+                    leftOut.belowRating.append((path, shot.rating ?? 0))
+                } else if let labels, Set(labels).isDisjoint(with: shot.labels) {
+                    leftOut.withoutLabel.append((path, shot.labels))
                 }
             }
             items = try Batch.plan(inputs: inputs, output: output, outputDirectory: outputDirectory,
                                    shard: shard, looks: lookNames.map(Self.lookLabel),
                                    fileExtension: outputFileFormat.fileExtension, naming: naming, shots: shots,
-                                   excluded: Set(belowRating.map(\.input)))
+                                   excluded: leftOut.inputs)
         } catch {
             complain("emulsion: \(error)")
             throw ExitCode(2)
@@ -321,7 +329,7 @@ struct ProcessRequest: Equatable {
             items.removeAll(where: done)
         }
         if dryRun {
-            try printPlan(items, skipped: skipped, belowRating: belowRating, unlisted: expansion.unlisted, looks: lookNames, say: say)
+            try printPlan(items, skipped: skipped, leftOut: leftOut, unlisted: expansion.unlisted, looks: lookNames, say: say)
             return
         }
         do { try Batch.createOutputSubfolders(of: items) } catch {
@@ -358,7 +366,7 @@ struct ProcessRequest: Equatable {
         if terminal { writeToStandardError("\r\u{1B}[K") }
         if let report {
             do {
-                let entries = BatchReport(items: items, outcomes: outcomes, skipped: skipped, belowRating: belowRating,
+                let entries = BatchReport(items: items, outcomes: outcomes, skipped: skipped, leftOut: leftOut,
                                           unlisted: expansion.unlisted,
                                           profiles: zip(loaded, lookNames).map { ($0.name, $1) })
                 if reportToStandardOutput {
@@ -375,12 +383,12 @@ struct ProcessRequest: Equatable {
         let written = outcomes.count - failed
         let seconds = Date().timeIntervalSince(started)
         let unread = expansion.unlisted.count
-        if outcomes.count == 1, skipped.isEmpty, belowRating.isEmpty, unread == 0, case .written(let r) = outcomes[0] {
+        if outcomes.count == 1, skipped.isEmpty, leftOut.isEmpty, unread == 0, case .written(let r) = outcomes[0] {
             say("\(toStandardOutput ? "standard output" : r.output): \(r.width)×\(r.height), \(effectiveBits)-bit \(space.rawValue), profile \(loaded[items[0].look].name)")
-        } else if outcomes.isEmpty, skipped.count == 1, belowRating.isEmpty, unread == 0 {
+        } else if outcomes.isEmpty, skipped.count == 1, leftOut.isEmpty, unread == 0 {
             say("\(skipped[0].output): exists, \(skipped[0].input) skipped")
         } else {
-            say("\(written) written, " + leftAlone(skipped: skipped.count, belowRating: belowRating.count)
+            say("\(written) written, " + leftAlone(skipped: skipped.count, leftOut)
                   + "\(failed) failed, " + (unread > 0 ? Self.foldersNotRead(unread) + ", " : "")
                   + "\(CFormat.string("%.1f", seconds)) s" + (shard.map { " (shard \($0))" } ?? ""))
         }
@@ -390,7 +398,7 @@ struct ProcessRequest: Equatable {
     /// several), and on standard error what would fail before any render (an input whose header
     /// or sidecar cannot be read, an output that exists without `--overwrite`, the input itself),
     /// then a summary line; throws `ExitCode` 1 when anything would fail. Nothing is written.
-    private func printPlan(_ items: [Batch.Item], skipped: [Batch.Item], belowRating: [(input: String, rating: Int)],
+    private func printPlan(_ items: [Batch.Item], skipped: [Batch.Item], leftOut: LeftOut,
                            unlisted: [InputFolders.Unlisted], looks: [String], say: (String) -> Void) throws {
         for folder in unlisted { complain("emulsion: \(folder.message) (its raw files would not be rendered)") }
         var failing = 0
@@ -409,15 +417,24 @@ struct ProcessRequest: Equatable {
                 failing += 1
             }
         }
-        say("dry run: \(items.count - failing) to write, " + leftAlone(skipped: skipped.count, belowRating: belowRating.count)
+        say("dry run: \(items.count - failing) to write, " + leftAlone(skipped: skipped.count, leftOut)
             + "\(failing) would fail" + (unlisted.isEmpty ? "" : ", " + Self.foldersNotRead(unlisted.count)))
         if failing > 0 || !unlisted.isEmpty { throw ExitCode(1) }
     }
 
     /// The summary's part for the inputs the run leaves alone: outputs `--skip-existing` found,
-    /// raws `--min-rating` left out (each only when asked for), each followed by ", ".
-    private func leftAlone(skipped: Int, belowRating: Int) -> String {
-        (skipExisting ? "\(skipped) skipped (output exists), " : "") + (minRating.map { "\(belowRating) below --min-rating \($0), " } ?? "")
+    /// raws `--min-rating` and `--label` left out (each only when asked for), each followed by ", ".
+    private func leftAlone(skipped: Int, _ leftOut: LeftOut) -> String {
+        (skipExisting ? "\(skipped) skipped (output exists), " : "") + (minRating.map { "\(leftOut.belowRating.count) below --min-rating \($0), " } ?? "")
+            + (label.map { "\(leftOut.withoutLabel.count) without --label \($0), " } ?? "")
+    }
+
+    /// `--label`'s colours; nil when not given or when a name is not a colour label.
+    var labels: [ColourLabel]? {
+        guard let label else { return nil }
+        let names = label.split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmingWhitespace() }
+        let labels = names.compactMap(ColourLabel.init(name:))
+        return labels.count == names.count && !labels.isEmpty ? labels : nil
     }
 
     private static func foldersNotRead(_ count: Int) -> String { "\(count) folder\(count == 1 ? "" : "s") not read" }
@@ -445,4 +462,14 @@ struct ProcessRequest: Equatable {
     static func lookLabel(_ nameOrPath: String) -> String {
         ProfileLoader.namesFile(nameOrPath) ? URL(fileURLWithPath: nameOrPath).deletingPathExtension().lastPathComponent : nameOrPath
     }
+}
+
+/// The raws a run's `--min-rating` and `--label` leave out, each with what it had (a raw below
+/// the rating is listed there only).
+struct LeftOut {
+    var belowRating: [(input: String, rating: Int)] = []
+    var withoutLabel: [(input: String, labels: [ColourLabel])] = []
+
+    var isEmpty: Bool { belowRating.isEmpty && withoutLabel.isEmpty }
+    var inputs: Set<String> { Set(belowRating.map(\.input) + withoutLabel.map(\.input)) }
 }

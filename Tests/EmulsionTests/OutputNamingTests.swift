@@ -228,6 +228,56 @@ final class OutputNamingTests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("--min-rating must be 0…5"), r.stderr)
     }
 
+    /// `--label` renders the raws with one of the colour labels asked for, from darktable's
+    /// sidecar list or Lightroom's xmp:Label (XMPLabelsTests hold the parsing to darktable's
+    /// exif.cc); what it leaves out is in the summary and the report; `{label}` files by them.
+    /// The labels come from the sidecars alone: a worker told to hang on a raw is never asked.
+    func testLabelRendersTheLabelledRaws() throws {
+        let source = try samples(["google-pixel_7-digizoom_crop.dng"])[0]
+        let shoot = dir.appendingPathComponent("shoot")
+        try FileManager.default.createDirectory(at: shoot, withIntermediateDirectories: true)
+        let inputs = try ["a", "b", "c"].map { name -> String in
+            let copy = shoot.appendingPathComponent(name + ".dng").path
+            try FileManager.default.copyItem(atPath: source, toPath: copy)
+            return copy
+        }
+        let head = #"<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">"#
+        let darktable = #"<rdf:Description rdf:about="" xmlns:darktable="http://darktable.sf.net/"><darktable:colorlabels><rdf:Seq>"#
+            + "<rdf:li>2</rdf:li><rdf:li>0</rdf:li></rdf:Seq></darktable:colorlabels></rdf:Description></rdf:RDF></x:xmpmeta>"
+        try Data((head + darktable).utf8).write(to: URL(fileURLWithPath: inputs[0] + ".xmp"))      // darktable's: green and red
+        try Data((head + #"<rdf:Description rdf:about="" xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmp:Label="Purple"/></rdf:RDF></x:xmpmeta>"#).utf8)
+            .write(to: shoot.appendingPathComponent("b.xmp"))                                      // Lightroom's: purple
+        // c has no sidecar: unlabelled.
+        let report = dir.appendingPathComponent("report.json").path
+        var r = try emulsion(["process", shoot.path, "--out-dir", dir.appendingPathComponent("greens").path, "--label", "green",
+                              "--max-size", "32", "--report", report])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.hasPrefix("1 written, 2 without --label green, 0 failed"), r.stdout)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("greens").path), ["a.png"])
+        let entries = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: report))) as? [[String: Any]])
+        XCTAssertEqual(entries.map { $0["status"] as? String }, ["written", "without-label", "without-label"])
+        XCTAssertEqual(entries.dropFirst().map { $0["labels"] as? [String] }, [["purple"], []])
+        // Several colours; {label} files by them (several joined by "+", none as "unlabelled").
+        // A worker that would hang on the raw without a sidecar is never asked: the plan is
+        // made from the sidecars alone.
+        let all = dir.appendingPathComponent("all").path
+        r = try emulsion(["process", shoot.path, "--out-dir", all, "--name", "{label}/{name}",
+                          "--label", "purple, red", "--decode-timeout", "20", "--dry-run"],
+                         environment: ["EMULSION_TEST_STALL_DECODE": inputs[2]])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stdout, "\(inputs[0]) → \(all)/red+green/a.png\n\(inputs[1]) → \(all)/purple/b.png\n"
+                       + "dry run: 2 to write, 1 without --label purple, red, 0 would fail\n")
+        r = try emulsion(["process", shoot.path, "--out-dir", all, "--name", "{label}/{name}", "--dry-run"])
+        XCTAssertTrue(r.stdout.contains("\(inputs[2]) → \(all)/unlabelled/c.png"), r.stdout)
+        for bad in ["orange", "green,", ""] {
+            r = try emulsion(["process", shoot.path, "--label", bad])
+            XCTAssertEqual(r.status, 64, bad)
+            XCTAssertTrue(r.stderr.contains("expected colour labels separated by commas: red, yellow, green, blue, purple"), r.stderr)
+        }
+        r = try emulsion(["info", inputs[0]])
+        XCTAssertTrue(r.stdout.contains("Labels:          red, green (from \(inputs[0]).xmp)"), r.stdout)
+    }
+
     /// An XMP sidecar that is there but cannot be read fails its raw in one line naming the
     /// sidecar, rather than the raw being taken as unrated (or as whatever it records itself):
     /// a rejected picture must not slip into the picks. Root reads any file, so as root the run

@@ -141,6 +141,9 @@ public struct ShotMetadata: Sendable, Equatable, Codable {
     /// (Exif Rating, or xmp:Rating in its XMP packet) or, where one is read, its XMP sidecar
     /// says (`XMPRating`); nil when neither records one.
     public var rating: Int?
+    /// The colour labels its XMP sidecar gives (`XMPLabels`), in darktable's order; empty when
+    /// none (raws do not record labels themselves: editors put them in sidecars).
+    public var labels: [ColourLabel] = []
     /// Where it was taken (the GPS IFD), nil when the file records no position or time of fix.
     public var location: GPSLocation?
     /// Seconds since 1970 (UTC as recorded; cameras rarely record a zone), 0 when unknown.

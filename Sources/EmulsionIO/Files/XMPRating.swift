@@ -51,15 +51,24 @@ public enum XMPRating {
             + "</rdf:RDF></x:xmpmeta>\n<?xpacket end=\"r\"?>").utf8)
     }
 
-    /// The sidecar of `rawPath` that holds a rating, and the rating: `NAME.EXT.xmp` (darktable)
-    /// before `NAME.xmp` (Lightroom, digiKam), either case of "xmp"; nil when none holds one.
+    /// What a raw's XMP sidecars say, each fact with the sidecar it came from.
+    public struct SidecarTags: Sendable {
+        /// The rating of the first sidecar that holds one.
+        public var rating: (path: String, value: Int)?
+        /// The colour labels of the first sidecar that holds any (`XMPLabels`).
+        public var labels: (path: String, value: [ColourLabel])?
+    }
+
+    /// The rating and the colour labels the sidecars of `rawPath` give: `NAME.EXT.xmp`
+    /// (darktable) before `NAME.xmp` (Lightroom, digiKam), either case of "xmp"; each read once.
     /// Throws, naming the sidecar, when one exists but cannot be read.
-    public static func sidecar(of rawPath: String) throws -> (path: String, rating: Int)? {
+    public static func sidecarTags(of rawPath: String) throws -> SidecarTags {
         // The extension is the file name's, not a dotted folder's ("/shoots/2024.07/IMG" has none).
         let nameStart = rawPath.lastIndex(of: "/").map { rawPath.index(after: $0) } ?? rawPath.startIndex
         let stem = rawPath[nameStart...].lastIndex(of: ".").map { String(rawPath[..<$0]) }
         let names = [rawPath + ".xmp", rawPath + ".XMP"] + (stem.map { [$0 + ".xmp", $0 + ".XMP"] } ?? [])
-        for name in names {
+        var tags = SidecarTags()
+        for name in names where tags.rating == nil || tags.labels == nil {
             var info = stat()
             guard stat(name, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { continue }
             let descriptor = open(name, O_RDONLY | O_CLOEXEC)
@@ -68,10 +77,16 @@ public enum XMPRating {
             }
             close(descriptor)
             // As many bytes as the file holds (`prefix` allocates what it is asked for), up to the limit.
-            let size = min(Int(clamping: Int64(info.st_size)), sidecarLimit)
-            if let rating = rating(inPacket: PlainFile.prefix(of: name, count: size)) { return (name, rating) }
+            let packet = PlainFile.prefix(of: name, count: min(Int(clamping: Int64(info.st_size)), sidecarLimit))
+            if tags.rating == nil, let rating = rating(inPacket: packet) { tags.rating = (name, rating) }
+            if tags.labels == nil, case let labels = XMPLabels.labels(inPacket: packet), !labels.isEmpty { tags.labels = (name, labels) }
         }
-        return nil
+        return tags
+    }
+
+    /// The sidecar of `rawPath` that holds a rating, and the rating (`sidecarTags(of:)`); nil when none holds one.
+    public static func sidecar(of rawPath: String) throws -> (path: String, rating: Int)? {
+        try sidecarTags(of: rawPath).rating.map { ($0.path, $0.value) }
     }
 
     /// The prefixes `xmlns:PREFIX="uri"` binds to `uri`.
