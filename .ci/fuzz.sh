@@ -48,6 +48,9 @@ elif [ "$target" = xmp ]; then
   printf '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:Description rdf:about="" xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmp:Rating="3" xmp:Label=""/></x:xmpmeta>' > "$corpus/dt.xmp"
   printf "<rdf:Description rdf:about='' xmlns:xmp='http://ns.adobe.com/xap/1.0/'>\n <xmp:Rating>4</xmp:Rating>\n</rdf:Description>" > "$corpus/et.xmp"
   printf '<d xmlns:xap = "http://ns.adobe.com/xap/1.0/" myxap:Rating="1" xap:Rating= "-1.0"/>' > "$corpus/rej.xmp"
+  # Colour labels: darktable's sequence, Lightroom's xmp:Label.
+  printf '<d xmlns:darktable="http://darktable.sf.net/"><darktable:colorlabels><rdf:Seq><rdf:li>4</rdf:li><rdf:li>0</rdf:li></rdf:Seq></darktable:colorlabels></d>' > "$corpus/dtl.xmp"
+  printf '<d xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmp:Label="Green"/>' > "$corpus/lr.xmp"
 elif [ "$target" = tiff ]; then
   # Seeds: small images through ImageMagick's libtiff with each compression the reader takes,
   # both byte orders, 8 and 16 bits, a predictor, grey, alpha, several strips.

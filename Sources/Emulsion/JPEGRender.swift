@@ -28,7 +28,7 @@ public struct JPEGRender {
         (width, height) = (rows.width, rows.height)
         iccProfile = try options.space.iccProfile()
         exif = metadata ? OutputMetadata.exif(raw.metadata, options: options, width: rows.width, height: rows.height, container: .jpeg) : nil
-        xmp = metadata ? raw.metadata.rating.map(XMPRating.packet(rating:)) : nil
+        xmp = metadata ? XMPRating.packet(rating: raw.metadata.rating, labels: raw.metadata.labels) : nil
         let recipe = Array(OutputMetadata.recipe(options).utf8)
         // A COM marker holds 65 533 bytes; a recipe is a few hundred (left out, never cut, if ever longer).
         comment = metadata && recipe.count <= 65_533 ? recipe : nil

@@ -13,8 +13,8 @@ import EmulsionIO
 ///   (`exiftool -b -EmulsionProfile out.png > look.json`; `emulsion process raw --profile
 ///   look.json`): a render carries its recipe, which a QA engineer tracing an image back needs.
 /// - `tEXt` "Emulsion device": the phone ISP whose precision the render went through, if any.
-/// - `iTXt` "XML:com.adobe.xmp": the photographer's rating, when the raw or its XMP sidecar has
-///   one (`XMPRating.packet`), where darktable, Lightroom and digiKam read a file's stars.
+/// - `iTXt` "XML:com.adobe.xmp": the photographer's rating and colour labels, when the raw or its
+///   XMP sidecar has them (`XMPRating.packet`), where darktable, Lightroom and digiKam read them.
 /// A JPEG carries the same Exif (APP1), the rating's XMP (APP1) and the recipe as its comment
 /// (COM: `exiftool -b -Comment out.jpg > look.json`); not the device. A TIFF carries the Exif and
 /// the XMP (tag 700) in its own directories.
@@ -35,7 +35,9 @@ public enum OutputMetadata {
             PNGChunk.text("Software", software),
         ]
         chunks.append(.internationalText("Emulsion profile", recipe(options)))
-        if let rating = meta.rating { chunks.append(.internationalText("XML:com.adobe.xmp", String(decoding: XMPRating.packet(rating: rating), as: UTF8.self))) }
+        if let xmp = XMPRating.packet(rating: meta.rating, labels: meta.labels) {
+            chunks.append(.internationalText("XML:com.adobe.xmp", String(decoding: xmp, as: UTF8.self)))
+        }
         if let device = options.device { chunks.append(.text("Emulsion device", device.name)) }
         return chunks
     }

@@ -60,15 +60,20 @@ public enum Processor {
                           decodeSeconds: decoded.seconds)
     }
 
-    /// `input` decoded by `decoder`, its rating an XMP sidecar's where one gives it, with the
-    /// wall seconds it took.
+    /// `input` decoded by `decoder`, its rating an XMP sidecar's where one gives it and its colour
+    /// labels the sidecar's, with the wall seconds it took.
     public static func decode(_ input: String, decoder: RawDecoder, pixelLimit: Int) throws -> (raw: RawImage, seconds: Double) {
         var clock = DispatchTime.now()
         var raw = try decoder.decode(path: input, pixelLimit: pixelLimit)
-        // The rating an XMP sidecar gives replaces the raw's own, as `--min-rating` reads it, so
-        // that outputs carry it (as XMP: `OutputMetadata`, `JPEGRender`, `TIFFFile`). A sidecar that cannot be read leaves the raw's own:
-        // a run that selects by rating has failed that file before its decode (`Batch.plan`).
-        if let sidecar = try? XMPRating.sidecar(of: input) { raw.metadata.rating = sidecar.rating }
+        // The rating an XMP sidecar gives replaces the raw's own, as `--min-rating` reads it, and
+        // its labels are the shot's, so that outputs carry them (as XMP: `OutputMetadata`,
+        // `JPEGRender`, `TIFFFile`). A sidecar that cannot be read leaves the raw's own rating and
+        // no labels: a run that selects by rating or label has failed that file before its
+        // decode (`Batch.plan`).
+        if let sidecar = try? XMPRating.sidecarTags(of: input) {
+            if let rating = sidecar.rating { raw.metadata.rating = rating.value }
+            raw.metadata.labels = sidecar.labels?.value ?? []
+        }
         return (raw, seconds(since: &clock))
     }
 

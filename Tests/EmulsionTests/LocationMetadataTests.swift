@@ -128,7 +128,8 @@ final class LocationMetadataTests: OutputFileTestCase {
     /// "XML:com.adobe.xmp", a JPEG's APP1, a TIFF's tag 700), where ExifTool reads it and finds
     /// nothing to warn about: the raw's own rating (Exif Rating, as ExifTool reads it from the DNG
     /// Emulsion writes), then a darktable sidecar's, which wins (here a rejected picture, −1,
-    /// which Exif's tag could not say); a raw with neither gets no XMP at all.
+    /// which Exif's tag could not say), and a sidecar's colour labels with the raw's own rating;
+    /// a raw with neither gets no XMP at all.
     func testARatingReachesEveryFormat() throws {
         let exiftool = try tool("exiftool")
         var raw = ChartReport.chartScene.raw
@@ -151,6 +152,17 @@ final class LocationMetadataTests: OutputFileTestCase {
             r = try emulsion(["process", input.path, "-o", out, "--overwrite"])
             XCTAssertEqual(r.status, 0, r.stderr)
             XCTAssertEqual(try TestSupport.run(exiftool, ["-s3", "-XMP-xmp:Rating", out]).stdout, "-1\n", name)
+            // A sidecar's colour labels too: Lightroom's xmp:Label (the first) and darktable's
+            // whole list, as ExifTool reads them back (darktable's namespace is one it knows).
+            try Data(("<x:xmpmeta xmlns:x=\"adobe:ns:meta/\"><rdf:Description xmlns:darktable=\"http://darktable.sf.net/\">"
+                      + "<darktable:colorlabels><rdf:Seq><rdf:li>4</rdf:li><rdf:li>2</rdf:li></rdf:Seq></darktable:colorlabels>"
+                      + "</rdf:Description></x:xmpmeta>").utf8).write(to: URL(fileURLWithPath: input.path + ".xmp"))
+            r = try emulsion(["process", input.path, "-o", out, "--overwrite"])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            XCTAssertEqual(try TestSupport.run(exiftool, ["-s3", "-XMP-xmp:Rating", "-XMP-xmp:Label", "-XMP-darktable:ColorLabels", out]).stdout,
+                           "3\nGreen\n2, 4\n", name)
+            let labelled = try TestSupport.run(exiftool, ["-validate", "-warning", "-a", "-s3", out])
+            XCTAssertEqual(labelled.stdout.split(separator: "\n").first, "OK", "\(name): \(labelled.stdout)")
             try FileManager.default.removeItem(atPath: input.path + ".xmp")
             r = try emulsion(["process", unrated.path, "-o", out, "--overwrite"])
             XCTAssertEqual(r.status, 0, r.stderr)

@@ -5,7 +5,7 @@ import Foundation
 /// libFuzzer harness over the parsers that take untrusted bytes: raw decoding (LibRaw through
 /// `RawFile.read(bytes:)`), profile parsing (`ProfileLoader.profile(fromJSON:label:)`) and
 /// `.cube` LUTs (`LUT3D.parseCube(bytes:file:)`), Hald CLUT PNGs (`HaldCLUT.read(bytes:path:)`) and DNG
-/// camera profiles (`DCPFile.read(bytes:path:)`), XMP packets (`XMPRating.rating(inPacket:)`) and
+/// camera profiles (`DCPFile.read(bytes:path:)`), XMP packets (`XMPRating.rating(inPacket:)`, `XMPLabels.labels(inPacket:)`) and
 /// the TIFF and JPEG images `emulsion compare` reads (`TIFFReader.decode(_:)`, `JPEGReader.decode(_:)`).
 /// Built with `-sanitize=fuzzer,address -DFUZZING` by `.ci/fuzz.sh`; the target is chosen with
 /// `EMULSION_FUZZ_TARGET=raw|profile|cube|hald|dcp|xmp|tiff|jpeg`. Without FUZZING this builds a replayer: give it files (a
@@ -42,6 +42,9 @@ enum FuzzTargets {
             if let rating = XMPRating.rating(inPacket: bytes), !XMPRating.range.contains(rating) {
                 fatalError("a rating outside -1…5: \(rating)")
             }
+            // The colour labels' scanner too: each label once, in darktable's order.
+            let labels = XMPLabels.labels(inPacket: bytes)
+            if labels != Array(Set(labels)).sorted() { fatalError("labels not unique and ordered: \(labels)") }
         case "tiff":
             // Directory parsing, strip bounds, LZW, PackBits, zlib's inflate and the predictor on
             // any bytes: an image it returns has the samples its size says.

@@ -40,15 +40,27 @@ public enum XMPRating {
         return nil
     }
 
-    /// An XMP packet that says `rating` and nothing else (XMP Specification Part 1 §7.3, the
-    /// packet wrapper; Part 2 §8.4, xmp:Rating), for an output to carry: a PNG's iTXt
-    /// "XML:com.adobe.xmp", a JPEG's APP1 "http://ns.adobe.com/xap/1.0/", a TIFF's tag 700, where
-    /// darktable, Lightroom and digiKam read a file's stars.
-    public static func packet(rating: Int) -> [UInt8] {
-        Array(("<?xpacket begin=\"\u{FEFF}\" id=\"W5M0MpCehiHzreSzNTczkc9d\"?>\n"
+    /// An XMP packet that says the shot's rating and colour labels and nothing else (XMP
+    /// Specification Part 1 §7.3, the packet wrapper; Part 2 §8.4, xmp:Rating and xmp:Label), for
+    /// an output to carry: a PNG's iTXt "XML:com.adobe.xmp", a JPEG's APP1
+    /// "http://ns.adobe.com/xap/1.0/", a TIFF's tag 700, where darktable, Lightroom and digiKam
+    /// read a file's stars and labels. xmp:Label holds the first label's name as Lightroom writes
+    /// it ("Green"); darktable's own `darktable:colorlabels` holds them all. Nil when the shot has
+    /// neither a rating nor a label.
+    public static func packet(rating: Int?, labels: [ColourLabel] = []) -> [UInt8]? {
+        guard rating != nil || !labels.isEmpty else { return nil }
+        var attributes = rating.map { " xmp:Rating=\"\($0)\"" } ?? ""
+        var body = ""
+        if let first = labels.first {
+            attributes += " xmp:Label=\"\(first.name.prefix(1).uppercased() + first.name.dropFirst())\""
+            body = "<darktable:colorlabels><rdf:Seq>" + labels.map { "<rdf:li>\($0.rawValue)</rdf:li>" }.joined()
+                + "</rdf:Seq></darktable:colorlabels>"
+        }
+        let namespaces = " xmlns:xmp=\"\(namespace)\"" + (labels.isEmpty ? "" : " xmlns:darktable=\"\(XMPLabels.darktableNamespace)\"")
+        let description = "<rdf:Description rdf:about=\"\"" + namespaces + attributes + (body.isEmpty ? "/>" : ">" + body + "</rdf:Description>")
+        return Array(("<?xpacket begin=\"\u{FEFF}\" id=\"W5M0MpCehiHzreSzNTczkc9d\"?>\n"
             + "<x:xmpmeta xmlns:x=\"adobe:ns:meta/\"><rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\">"
-            + "<rdf:Description rdf:about=\"\" xmlns:xmp=\"\(namespace)\" xmp:Rating=\"\(rating)\"/>"
-            + "</rdf:RDF></x:xmpmeta>\n<?xpacket end=\"r\"?>").utf8)
+            + description + "</rdf:RDF></x:xmpmeta>\n<?xpacket end=\"r\"?>").utf8)
     }
 
     /// What a raw's XMP sidecars say, each fact with the sidecar it came from.

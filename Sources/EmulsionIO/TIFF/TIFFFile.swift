@@ -57,7 +57,7 @@ public enum TIFFFile {
         ] + shot.ifd0
         if compression == .deflate { ifd0.append(.short(317, [2])) }
         if !iccProfile.isEmpty { ifd0.append(.undefined(34675, iccProfile)) }
-        if let rating = meta.rating { ifd0.append(.byte(700, XMPRating.packet(rating: rating))) }
+        if let xmp = XMPRating.packet(rating: meta.rating, labels: meta.labels) { ifd0.append(.byte(700, xmp)) }
         precondition(Set(ifd0.map(\.tag)).count == ifd0.count, "a tag written twice")
         // Empty chunks: StripOffsets receives where the pixels will start, the end of these bytes
         // (each strip's own start is patched in once known, for a deflated file).
