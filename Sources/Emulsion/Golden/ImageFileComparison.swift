@@ -89,6 +89,15 @@ public enum ImageFileComparison {
         if decoders.0.label != decoders.1.label {
             result.notes.append("expected is \(decoders.0.label), actual \(decoders.1.label): compared colorimetrically")
         }
+        // The same codes in the same encoding: identical, without decoding a pixel to Lab (most
+        // pairs of a regression run are; a 24 MP pair took 4.5 s through the comparison).
+        if decoders.0.hasSameEncoding(as: decoders.1), images.0.width == images.1.width, images.0.height == images.1.height,
+           images.0.samples == images.1.samples {
+            let none = DeltaEStatistics(differences: [], threshold: tolerance.threshold)
+            (result.verdict, result.message) = (.identical, GoldenRunner.judge(none, tolerance).1)
+            (result.mean, result.p95, result.max, result.fractionAbove) = (0, 0, 0, 0)
+            return result
+        }
         let comparison: ImageComparison
         do {
             comparison = try ImageComparison(approved: images.0, decodedBy: decoders.0, actual: images.1, decodedBy: decoders.1,

@@ -15,69 +15,64 @@ enum TIFFLZW {
             throw TIFFError(message: "strip \(strip): old-style (bit-reversed) LZW is not supported")
         }
         let clear = 256, end = 257
-        var prefix = [Int](repeating: -1, count: 4096)
-        var last = [UInt8](repeating: 0, count: 4096)
-        var length = [Int](repeating: 1, count: 4096)
-        for i in 0..<256 { last[i] = UInt8(i) }
+        // The table and the output as raw memory: this loop runs once per code of a strip.
+        let prefix = UnsafeMutablePointer<Int32>.allocate(capacity: 4096)
+        let last = UnsafeMutablePointer<UInt8>.allocate(capacity: 4096)
+        let length = UnsafeMutablePointer<Int32>.allocate(capacity: 4096)
+        defer { prefix.deallocate(); last.deallocate(); length.deallocate() }
+        for i in 0..<4096 { prefix[i] = -1; last[i] = UInt8(truncatingIfNeeded: i); length[i] = 1 }
         var out = [UInt8](repeating: 0, count: size)
         var written = 0
-        var next = 258, width = 9
-        var previous = -1
-        var bitBuffer: UInt32 = 0, bitCount = 0, at = 0
+        try out.withUnsafeMutableBufferPointer { out in
+            var next = 258, width = 9
+            var previous = -1
+            var bitBuffer: UInt32 = 0, bitCount = 0, at = 0
 
-        /// The first byte of entry `code`'s string.
-        func first(_ code: Int) -> UInt8 {
-            var c = code
-            while prefix[c] >= 0 { c = prefix[c] }
-            return last[c]
-        }
-        /// Writes entry `code`'s string at `written`; false when the strip is full.
-        func emit(_ code: Int) -> Bool {
-            let n = length[code]
-            guard written + n <= size else {
-                // The strip's last string may run past its size only in a corrupt file; keep what fits.
-                var c = code, k = n - 1
-                while c >= 0 { if written + k < size { out[written + k] = last[c] }; c = prefix[c]; k -= 1 }
-                written = size
-                return false
+            /// Writes entry `code`'s string at `written` (as much as fits); false when the strip is full.
+            func emit(_ code: Int) -> Bool {
+                let n = Int(length[code])
+                var c = code, k = written + n - 1
+                while c >= 0 {
+                    if k < size { out[k] = last[c] }
+                    c = Int(prefix[c]); k -= 1
+                }
+                written = Swift.min(size, written + n)
+                return written < size
             }
-            var c = code, k = written + n - 1
-            while c >= 0 { out[k] = last[c]; c = prefix[c]; k -= 1 }
-            written += n
-            return true
-        }
 
-        while written < size {
-            while bitCount < width {
-                guard at < data.count else { return Array(out.prefix(written)) }
-                bitBuffer = bitBuffer << 8 | UInt32(data[at])
-                at += 1
-                bitCount += 8
-            }
-            let code = Int((bitBuffer >> UInt32(bitCount - width)) & ((1 << UInt32(width)) - 1))
-            bitCount -= width
-            if code == end { break }
-            if code == clear {
-                next = 258; width = 9; previous = -1
-                continue
-            }
-            if previous < 0 {
-                guard code < 256 else { throw TIFFError(message: "strip \(strip): LZW code \(code) after a clear: corrupt") }
-                guard emit(code) else { break }
+            while written < size {
+                while bitCount < width {
+                    guard at < data.count else { return }
+                    bitBuffer = bitBuffer << 8 | UInt32(data[at])
+                    at += 1
+                    bitCount += 8
+                }
+                let code = Int((bitBuffer >> UInt32(bitCount - width)) & ((1 << UInt32(width)) - 1))
+                bitCount -= width
+                if code == end { return }
+                if code == clear {
+                    next = 258; width = 9; previous = -1
+                    continue
+                }
+                if previous < 0 {
+                    guard code < 256 else { throw TIFFError(message: "strip \(strip): LZW code \(code) after a clear: corrupt") }
+                    guard emit(code) else { return }
+                    previous = code
+                    continue
+                }
+                guard code <= next else { throw TIFFError(message: "strip \(strip): LZW code \(code) before entry \(next) exists: corrupt") }
+                // The new entry is the previous string and the first byte of this one (of the
+                // previous one, for the one code that may name the entry being made).
+                if next < 4096 {
+                    var c = code < next ? code : previous
+                    while prefix[c] >= 0 { c = Int(prefix[c]) }
+                    prefix[next] = Int32(previous); last[next] = last[c]; length[next] = length[previous] + 1
+                    next += 1
+                    if next >= (1 << width) - 1 && width < 12 { width += 1 }
+                }
+                guard emit(code) else { return }
                 previous = code
-                continue
             }
-            guard code <= next else { throw TIFFError(message: "strip \(strip): LZW code \(code) before entry \(next) exists: corrupt") }
-            // The new entry is the previous string and the first byte of this one (itself, for
-            // the one code that may name the entry being made).
-            let firstByte = code < next ? first(code) : first(previous)
-            if next < 4096 {
-                prefix[next] = previous; last[next] = firstByte; length[next] = length[previous] + 1
-                next += 1
-                if next >= (1 << width) - 1 && width < 12 { width += 1 }
-            }
-            guard code < 4096, emit(code) else { break }
-            previous = code
         }
         return Array(out.prefix(written))
     }

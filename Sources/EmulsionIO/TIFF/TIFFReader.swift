@@ -116,28 +116,46 @@ public enum TIFFReader {
             guard strip.count >= expected else {
                 throw TIFFError(message: "strip \(s) holds \(strip.count) of its \(expected) bytes: truncated or corrupt")
             }
-            for r in 0..<rows {
-                let y = s * rowsPerStrip + r
-                var row = (0..<(width * samplesPerPixel)).map { i -> UInt16 in
-                    let at = r * rowBytes + i * Int(bits / 8)
-                    return bits == 8 ? UInt16(strip[at]) : file.bigEndian ? UInt16(strip[at]) << 8 | UInt16(strip[at + 1]) : UInt16(strip[at + 1]) << 8 | UInt16(strip[at])
-                }
-                if predictor == 2 {
-                    let mask: UInt16 = bits == 8 ? 0xFF : 0xFFFF
-                    for i in samplesPerPixel..<row.count { row[i] = (row[i] &+ row[i - samplesPerPixel]) & mask }
-                }
-                for x in 0..<width {
-                    let o = 3 * (y * width + x), i = x * samplesPerPixel
-                    if colours == 3 {
-                        samples[o] = row[i]; samples[o + 1] = row[i + 1]; samples[o + 2] = row[i + 2]
-                    } else {
-                        samples[o] = row[i]; samples[o + 1] = row[i]; samples[o + 2] = row[i]
+            unpack(strip, rows: rows, firstRow: s * rowsPerStrip, width: width, samplesPerPixel: samplesPerPixel, colours: colours,
+                   bits: Int(bits), bigEndian: file.bigEndian, predictor: predictor, into: &samples)
+        }
+        let icc = try fields[34675].map { try file.bytes(of: $0) }
+        return PNGImage(width: width, height: height, bitDepth: Int(bits), channels: 3, samples: samples, iccProfile: icc)
+    }
+
+    /// A strip's rows into RGB samples: bytes to samples in the file's order, the predictor
+    /// undone per channel, alpha dropped, grey repeated.
+    static func unpack(_ strip: [UInt8], rows: Int, firstRow: Int, width: Int, samplesPerPixel: Int, colours: Int, bits: Int,
+                       bigEndian: Bool, predictor: Int, into samples: inout [UInt16]) {
+        let rowSamples = width * samplesPerPixel, rowBytes = rowSamples * bits / 8
+        var row = [UInt16](repeating: 0, count: rowSamples)
+        strip.withUnsafeBufferPointer { bytes in
+            row.withUnsafeMutableBufferPointer { row in
+                samples.withUnsafeMutableBufferPointer { out in
+                    for r in 0..<rows {
+                        let at = r * rowBytes
+                        if bits == 8 {
+                            for i in 0..<rowSamples { row[i] = UInt16(bytes[at + i]) }
+                        } else if bigEndian {
+                            for i in 0..<rowSamples { row[i] = UInt16(bytes[at + 2 * i]) << 8 | UInt16(bytes[at + 2 * i + 1]) }
+                        } else {
+                            for i in 0..<rowSamples { row[i] = UInt16(bytes[at + 2 * i + 1]) << 8 | UInt16(bytes[at + 2 * i]) }
+                        }
+                        if predictor == 2 {
+                            let mask: UInt16 = bits == 8 ? 0xFF : 0xFFFF
+                            for i in samplesPerPixel..<max(samplesPerPixel, rowSamples) { row[i] = (row[i] &+ row[i - samplesPerPixel]) & mask }
+                        }
+                        let o = 3 * (firstRow + r) * width
+                        for x in 0..<width {
+                            let i = x * samplesPerPixel, j = o + 3 * x
+                            out[j] = row[i]
+                            out[j + 1] = row[colours == 3 ? i + 1 : i]
+                            out[j + 2] = row[colours == 3 ? i + 2 : i]
+                        }
                     }
                 }
             }
         }
-        let icc = try fields[34675].map { try file.bytes(of: $0) }
-        return PNGImage(width: width, height: height, bitDepth: Int(bits), channels: 3, samples: samples, iccProfile: icc)
     }
 
     static func decompress(_ data: UnsafeBufferPointer<UInt8>, compression: Int, size: Int, strip: Int) throws -> [UInt8] {
