@@ -17,9 +17,9 @@ struct CompareCommand: ParsableCommand {
             Each image is decoded through the ICC profile it carries (sRGB when it has none) and compared pixel by pixel; \
             a pair passes when the mean and maximum ΔE00 are within the limits (by default darktable's integration-test \
             limits, mean ≤ 0.77 and max ≤ 2.3). Folders pair every .png, .tif, .tiff, .jpg and .jpeg below EXPECTED with the file at the same relative \
-            path below ACTUAL; a file on one side only fails. One line per pair (worst first with --only-failures), then a \
-            summary. Exit 0 when every pair passes, 1 when one fails, differs in size or is missing, 2 when a file cannot \
-            be read.
+            path below ACTUAL; a file on one side only fails. One line per pair, worst first (with --only-failures only \
+            those that do not pass), then, for folders, a summary. Exit 0 when every pair passes, 1 when one fails, differs \
+            in size or is missing, 2 when a file cannot be read.
             """)
 
     @Argument(help: "The expected image, or a folder of them.") var expected: String

@@ -39,8 +39,9 @@ extension ProfileCommand {
 
         func validate() throws {
             if glsl && device != nil { throw ValidationError("--glsl and --device cannot be combined: the shader renders in float") }
-            // A .png output is a Hald CLUT and a .pp3 RawTherapee's profile; a device's LUT (17³, 33³:
-            // not a square lattice) and a shader are other files, which either name would mislabel.
+            // A .png output is a Hald CLUT, a .pp3 RawTherapee's profile and a .dtstyle darktable's
+            // style; a device's LUT (17³, 33³: not a square lattice) and a shader are other files,
+            // which any of these names would mislabel.
             let ext = ImageFile.fileExtension(of: output)
             let kinds = ["png": "a .png is a Hald CLUT", "pp3": "a .pp3 is a RawTherapee profile", "dtstyle": "a .dtstyle is a darktable style"]
             if importPath == nil, let kind = kinds[ext], glsl || device != nil {
@@ -105,7 +106,7 @@ extension ProfileCommand {
                     print("\(output): RawTherapee profile applying \(clutPath): \(what) of \(look.name), input srgb, output srgb\(leftOutNote)")
                 case "dtstyle":
                     let styleName = "emulsion|" + look.name
-                    let description = "Emulsion look \(look.name) as a \(what) (\(clutName)) through lut 3D: \(look.summary)"
+                    let description = "Emulsion look \(look.name), a \(what) in \(clutName) applied by lut 3D. \(look.summary)"
                         + (leftOut.isEmpty ? "" : " Left out: " + leftOut.joined(separator: ", ") + ".")
                     let style = DarktableStyle.document(name: styleName, description: description, lutRelativePath: clutName)
                     try AtomicOutput.write(Array(style.utf8), to: output, overwrite: overwrite)
