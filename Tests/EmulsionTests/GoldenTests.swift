@@ -1,3 +1,4 @@
+import CLCMS2
 import Emulsion
 import EmulsionCore
 import EmulsionIO
@@ -413,6 +414,53 @@ final class GoldenTests: XCTestCase {
             let codes = approved.samples[(3 * i)..<(3 * i + 3)] + actual.samples[(3 * i)..<(3 * i + 3)]
             XCTAssertTrue(codes.contains(0) || codes.contains(65535), "pixel \(i): ΔE00 \(c.deltaE[i]) without clipping")
         }
+    }
+
+    /// An approved image re-saved by another tool into another profile (not one of Emulsion's)
+    /// is decoded through that profile by LittleCMS and compared by colour, with a note: here
+    /// the sRGB approval converted by LittleCMS into a profile of Display P3's primaries made
+    /// in the test (its codes differ from sRGB's by several ΔE00 when read as sRGB, which is what
+    /// the check did before). Only 16-bit rounding stays: max below 0.05 ΔE00 (sRGB lies inside P3,
+    /// so nothing clips).
+    func testApprovedInAForeignProfileIsDecodedThroughIt() throws {
+        let suite = try GoldenFixture.suite(in: dir, cases: #"[ { "name": "a", "input": "\#(GoldenFixture.smallChart)" } ]"#, defaults: "{}")
+        _ = GoldenFixture.runner(suite).record(suite.cases)
+        let path = dir.appendingPathComponent("a/approved.png").path
+        var approved = try PNGFile.read(path: path)
+        // Display P3's primaries and white with sRGB's curve, described as nothing Emulsion writes.
+        var white = cmsCIExyY(x: 0.3127, y: 0.3290, Y: 1)
+        var primaries = cmsCIExyYTRIPLE(Red: cmsCIExyY(x: 0.680, y: 0.320, Y: 1), Green: cmsCIExyY(x: 0.265, y: 0.690, Y: 1),
+                                        Blue: cmsCIExyY(x: 0.150, y: 0.060, Y: 1))
+        var parameters: [Double] = [2.4, 1 / 1.055, 0.055 / 1.055, 1 / 12.92, 0.04045]
+        let curve = try XCTUnwrap(cmsBuildParametricToneCurve(nil, 4, &parameters))
+        defer { cmsFreeToneCurve(curve) }
+        var curves: [OpaquePointer?] = [curve, curve, curve]
+        let foreign = try XCTUnwrap(cmsCreateRGBProfile(&white, &primaries, &curves))
+        defer { cmsCloseProfile(foreign) }
+        var size: cmsUInt32Number = 0
+        XCTAssertEqual(cmsSaveProfileToMem(foreign, nil, &size), 1)
+        var bytes = [UInt8](repeating: 0, count: Int(size))
+        XCTAssertEqual(cmsSaveProfileToMem(foreign, &bytes, &size), 1)
+        let emulsionSRGB = try ICCProfile(bytes: try OutputSpace.sRGB.iccProfile())
+        let transform = try XCTUnwrap(cmsCreateTransform(emulsionSRGB.handle, emulsion_TYPE_RGB_16, foreign, emulsion_TYPE_RGB_16,
+                                                         UInt32(INTENT_RELATIVE_COLORIMETRIC), UInt32(cmsFLAGS_NOOPTIMIZE)))
+        defer { cmsDeleteTransform(transform) }
+        var converted = approved.samples
+        approved.samples.withUnsafeBufferPointer { source in
+            converted.withUnsafeMutableBufferPointer { cmsDoTransform(transform, source.baseAddress, $0.baseAddress, UInt32(source.count / 3)) }
+        }
+        withExtendedLifetime(emulsionSRGB) {}
+        let asSRGB = try ImageComparison(approved: PNGImage(width: approved.width, height: approved.height, bitDepth: 16, channels: 3,
+                                                            samples: converted, iccProfile: nil), approvedSpace: .sRGB,
+                                         actual: approved, actualSpace: .sRGB, threshold: 2.3)
+        XCTAssertGreaterThan(asSRGB.statistics.max, 2.3, "the converted codes must not pass as sRGB")
+        approved.samples = converted
+        approved.iccProfile = bytes
+        try PNGFile.write(approved, to: path)
+        let r = GoldenFixture.runner(suite, out: dir.appendingPathComponent("out")).check(suite.cases).results[0]
+        XCTAssertTrue(r.verdict.passed, r.message)
+        XCTAssertLessThan(try XCTUnwrap(r.statistics).max, 0.05, r.message)
+        XCTAssertTrue(r.notes.contains { $0.contains("not one of Emulsion's profiles: compared colorimetrically through LittleCMS") }, "\(r.notes)")
     }
 
     // MARK: Writers

@@ -237,25 +237,15 @@ public struct GoldenRunner: Sendable {
         }
 
         // Each image is decoded through the profile it carries; a mismatch with the case's space is noted.
-        let approvedSpace: OutputSpace
-        switch Self.space(ofICC: approved.iccProfile) {
-        case let space? where space == c.space:
-            approvedSpace = space
-        case let space?:
-            approvedSpace = space
-            result.notes.append("approved image is in \(space.rawValue), the case renders \(c.space.rawValue): compared colorimetrically; re-record to update it")
-        case nil:
-            approvedSpace = c.space
-            result.notes.append("approved image has \(approved.iccProfile == nil ? "no" : "an unknown") ICC profile: decoded as \(c.space.rawValue)")
-        }
-        if approved.bitDepth != actual.bitDepth {
-            result.notes.append("approved image is \(approved.bitDepth)-bit, the render \(actual.bitDepth)-bit")
-        }
-
         let comparison: ImageComparison
         do {
-            comparison = try ImageComparison(approved: approved, approvedSpace: approvedSpace, actual: actual,
-                                             actualSpace: c.space, threshold: c.tolerance.threshold, threads: threads)
+            let approvedDecoder = try Self.approvedDecoder(approved, c, notes: &result.notes)
+            if approved.bitDepth != actual.bitDepth {
+                result.notes.append("approved image is \(approved.bitDepth)-bit, the render \(actual.bitDepth)-bit")
+            }
+            comparison = try ImageComparison(approved: approved, decodedBy: approvedDecoder, actual: actual,
+                                             decodedBy: .space(try EncodedLabDecoder(space: c.space, bitDepth: actual.bitDepth)),
+                                             threshold: c.tolerance.threshold, threads: threads)
         } catch let mismatch as ImageComparison.SizeMismatch {
             result.verdict = .sizeMismatch
             result.message = mismatch.description
@@ -278,6 +268,27 @@ public struct GoldenRunner: Sendable {
             removeStaleOutputs(c)
         } else {
             writeOutputs(c, actual: actual, heatMap: try? HeatMap.image(comparison, caption: caption), into: &result)
+        }
+    }
+
+    /// How the approved image of `c` is decoded: through the output space whose profile it carries
+    /// (noted when that is not the case's), through LittleCMS when it carries another RGB profile
+    /// (an image converted or re-saved by another tool: compared by colour, and noted), as the
+    /// case's space when it carries none or one LittleCMS cannot use (noted).
+    static func approvedDecoder(_ approved: PNGImage, _ c: GoldenCase, notes: inout [String]) throws -> ImageLabDecoder {
+        switch space(ofICC: approved.iccProfile) {
+        case let space? where space == c.space:
+            return .space(try EncodedLabDecoder(space: space, bitDepth: approved.bitDepth))
+        case let space?:
+            notes.append("approved image is in \(space.rawValue), the case renders \(c.space.rawValue): compared colorimetrically; re-record to update it")
+            return .space(try EncodedLabDecoder(space: space, bitDepth: approved.bitDepth))
+        case nil:
+            if approved.iccProfile != nil, let (decoder, _) = try? ImageLabDecoder.forImage(approved) {
+                notes.append("approved image carries \(decoder.label), not one of Emulsion's profiles: compared colorimetrically through LittleCMS; re-record to update it")
+                return decoder
+            }
+            notes.append("approved image has \(approved.iccProfile == nil ? "no" : "an unusable") ICC profile: decoded as \(c.space.rawValue)")
+            return .space(try EncodedLabDecoder(space: c.space, bitDepth: approved.bitDepth))
         }
     }
 
@@ -380,9 +391,9 @@ public struct GoldenRunner: Sendable {
         if old.width != new.width || old.height != new.height {
             return "size \(old.width)×\(old.height) → \(new.width)×\(new.height)"
         }
-        let oldSpace = space(ofICC: old.iccProfile) ?? c.space
-        var parts: [String] = []
-        if let comparison = try? ImageComparison(approved: old, approvedSpace: oldSpace, actual: new, actualSpace: c.space,
+        var parts: [String] = [], ignored: [String] = []
+        if let decoder = try? approvedDecoder(old, c, notes: &ignored), let newDecoder = try? EncodedLabDecoder(space: c.space, bitDepth: new.bitDepth),
+           let comparison = try? ImageComparison(approved: old, decodedBy: decoder, actual: new, decodedBy: .space(newDecoder),
                                                   threshold: c.tolerance.threshold) {
             let s = comparison.statistics
             let (verdict, _) = judge(s, c.tolerance)
