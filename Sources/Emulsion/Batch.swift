@@ -131,17 +131,18 @@ public enum Batch {
     /// colour labels the sidecar's (`XMPRating.sidecarTags`), for `--name`'s shot variables,
     /// `--min-rating` and `--label`; up to `concurrency` at once. Without `headers`, a raw is
     /// opened only when its rating is wanted (`ratings`) and no sidecar gives it: otherwise its
-    /// metadata is what the sidecar says. A file that cannot be read keeps its error, which
-    /// `plan` gives its items.
+    /// metadata is what the sidecar says. Sidecars are read for the labels only when they are
+    /// wanted (`labels`), so that an unreadable one that holds nothing wanted fails nothing. A
+    /// file that cannot be read keeps its error, which `plan` gives its items.
     public static func readShots(of inputs: [InputFolders.Found], decoder: RawDecoder, pixelLimit: Int,
                                  concurrency: Int = Executor.defaultThreads, headers: Bool = true,
-                                 ratings: Bool = true) -> [String: Result<ShotMetadata, any Error>] {
+                                 ratings: Bool = true, labels: Bool = true) -> [String: Result<ShotMetadata, any Error>] {
         let paths = Array(Set(inputs.map(\.path))).sorted()
         let state = ParallelState<Result<ShotMetadata, any Error>>(count: paths.count)
         DispatchQueue.concurrentPerform(iterations: max(1, min(concurrency, paths.count))) { _ in
             while let i = state.next() {
                 _ = state.finish(i, Result {
-                    let sidecar = try XMPRating.sidecarTags(of: paths[i])
+                    let sidecar = try XMPRating.sidecarTags(of: paths[i], rating: ratings || headers, labels: labels)
                     var shot = ShotMetadata()
                     if headers || (ratings && sidecar.rating == nil) { shot = try decoder.shotMetadata(path: paths[i], pixelLimit: pixelLimit) }
                     if let rating = sidecar.rating { shot.rating = rating.value }

@@ -70,7 +70,9 @@ public enum Processor {
         // `JPEGRender`, `TIFFFile`). A sidecar that cannot be read leaves the raw's own rating and
         // no labels: a run that selects by rating or label has failed that file before its
         // decode (`Batch.plan`).
-        if let sidecar = try? XMPRating.sidecarTags(of: input) {
+        // (A second sidecar that cannot be read, reached while looking for labels, must not
+        // cost the rating the first one gave.)
+        if let sidecar = (try? XMPRating.sidecarTags(of: input)) ?? (try? XMPRating.sidecarTags(of: input, labels: false)) {
             if let rating = sidecar.rating { raw.metadata.rating = rating.value }
             raw.metadata.labels = sidecar.labels?.value ?? []
         }

@@ -126,7 +126,7 @@ public struct RawInfo: Codable, Sendable {
         artist = m.artist.isEmpty ? nil : m.artist
         copyright = m.copyright.isEmpty ? nil : m.copyright
         rating = m.rating
-        if let sidecar = try? XMPRating.sidecarTags(of: path) {
+        if let sidecar = (try? XMPRating.sidecarTags(of: path)) ?? (try? XMPRating.sidecarTags(of: path, labels: false)) {
             if let r = sidecar.rating { (ratingSidecar, rating) = (r.path, r.value) }
             if let l = sidecar.labels { (labelSidecar, labels) = (l.path, l.value) }
         }

@@ -298,7 +298,8 @@ struct ProcessRequest: Equatable {
             if readsHeaders {
                 shots = Batch.readShots(of: shard?.select(inputs, by: \.path) ?? inputs, decoder: decoder,
                                         pixelLimit: maxMegapixels * 1_000_000, concurrency: threads,
-                                        headers: naming?.needsShot == true, ratings: minRating != nil)
+                                        headers: naming?.needsShot == true, ratings: minRating != nil,
+                                        labels: label != nil || naming?.uses(.label) == true)
             }
             for (path, shot) in shots.sorted(by: { $0.key < $1.key }) {
                 guard case .success(let shot) = shot else { continue }

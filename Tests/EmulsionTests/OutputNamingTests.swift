@@ -303,6 +303,21 @@ final class OutputNamingTests: XCTestCase {
             XCTAssertEqual(r.stderr, "emulsion: \(raw): cannot read its XMP sidecar \(sidecar): Permission denied\n", "\(extra)")
             XCTAssertFalse(FileManager.default.fileExists(atPath: out + "/shot.png"))
         }
+        // With darktable's sidecar readable and rated, an unreadable Lightroom sidecar after it
+        // holds nothing a rating needs: `--min-rating` renders the raw (its output rated 4, from
+        // the first sidecar); `--label` must fail it, the labels may be in the unreadable one.
+        try FileManager.default.moveItem(atPath: sidecar, toPath: dir.appendingPathComponent("shot.xmp").path)
+        let lightroom = dir.appendingPathComponent("shot.xmp").path
+        try Data(#"<d xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmp:Rating="4"/>"#.utf8).write(to: URL(fileURLWithPath: sidecar))
+        var r = try TestSupport.runUnprivileged(binary, ["process", raw, "--out-dir", out, "--max-size", "32", "--min-rating", "3"],
+                                                environment: environment)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(try XMPRating.rating(inPacket: PNGChunk.texts(in: [UInt8](Data(contentsOf: URL(fileURLWithPath: out + "/shot.png"))))
+            .first { $0.keyword == "XML:com.adobe.xmp" }.map { Array($0.text.utf8) } ?? []), 4)
+        r = try TestSupport.runUnprivileged(binary, ["process", raw, "--out-dir", out, "--max-size", "32", "--label", "green", "--overwrite"],
+                                            environment: environment)
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertEqual(r.stderr, "emulsion: \(raw): cannot read its XMP sidecar \(lightroom): Permission denied\n")
     }
 
     /// `--dry-run` prints where each input would go (after the template, the rating filter and

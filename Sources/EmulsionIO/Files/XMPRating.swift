@@ -71,16 +71,17 @@ public enum XMPRating {
         public var labels: (path: String, value: [ColourLabel])?
     }
 
-    /// The rating and the colour labels the sidecars of `rawPath` give: `NAME.EXT.xmp`
-    /// (darktable) before `NAME.xmp` (Lightroom, digiKam), either case of "xmp"; each read once.
-    /// Throws, naming the sidecar, when one exists but cannot be read.
-    public static func sidecarTags(of rawPath: String) throws -> SidecarTags {
+    /// The rating and the colour labels (those wanted) the sidecars of `rawPath` give:
+    /// `NAME.EXT.xmp` (darktable) before `NAME.xmp` (Lightroom, digiKam), either case of "xmp";
+    /// each read once, and only until what is wanted is found. Throws, naming the sidecar, when
+    /// one that is reached exists but cannot be read (a picture's rating or label may be in it).
+    public static func sidecarTags(of rawPath: String, rating wantsRating: Bool = true, labels wantsLabels: Bool = true) throws -> SidecarTags {
         // The extension is the file name's, not a dotted folder's ("/shoots/2024.07/IMG" has none).
         let nameStart = rawPath.lastIndex(of: "/").map { rawPath.index(after: $0) } ?? rawPath.startIndex
         let stem = rawPath[nameStart...].lastIndex(of: ".").map { String(rawPath[..<$0]) }
         let names = [rawPath + ".xmp", rawPath + ".XMP"] + (stem.map { [$0 + ".xmp", $0 + ".XMP"] } ?? [])
         var tags = SidecarTags()
-        for name in names where tags.rating == nil || tags.labels == nil {
+        for name in names where (wantsRating && tags.rating == nil) || (wantsLabels && tags.labels == nil) {
             var info = stat()
             guard stat(name, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { continue }
             let descriptor = open(name, O_RDONLY | O_CLOEXEC)
@@ -90,15 +91,16 @@ public enum XMPRating {
             close(descriptor)
             // As many bytes as the file holds (`prefix` allocates what it is asked for), up to the limit.
             let packet = PlainFile.prefix(of: name, count: min(Int(clamping: Int64(info.st_size)), sidecarLimit))
-            if tags.rating == nil, let rating = rating(inPacket: packet) { tags.rating = (name, rating) }
-            if tags.labels == nil, case let labels = XMPLabels.labels(inPacket: packet), !labels.isEmpty { tags.labels = (name, labels) }
+            if wantsRating, tags.rating == nil, let rating = rating(inPacket: packet) { tags.rating = (name, rating) }
+            if wantsLabels, tags.labels == nil, case let labels = XMPLabels.labels(inPacket: packet), !labels.isEmpty { tags.labels = (name, labels) }
         }
         return tags
     }
 
-    /// The sidecar of `rawPath` that holds a rating, and the rating (`sidecarTags(of:)`); nil when none holds one.
+    /// The sidecar of `rawPath` that holds a rating, and the rating (`sidecarTags(of:)` for the
+    /// rating alone); nil when none holds one.
     public static func sidecar(of rawPath: String) throws -> (path: String, rating: Int)? {
-        try sidecarTags(of: rawPath).rating.map { ($0.path, $0.value) }
+        try sidecarTags(of: rawPath, labels: false).rating.map { ($0.path, $0.value) }
     }
 
     /// The prefixes `xmlns:PREFIX="uri"` binds to `uri`.
