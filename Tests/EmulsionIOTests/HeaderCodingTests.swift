@@ -74,6 +74,7 @@ final class HeaderCodingTests: XCTestCase {
         m.artist = "Ada Lovelace, ©"
         m.copyright = "© 2026 Ada"
         m.rating = -1
+        m.labels = [.red, .purple]
         m.location = GPSLocation(latitude: -33.856784, longitude: nil, altitude: -0.0, secondsOfDay: 86_399.5)
         m.timestamp = -12345
         m.orientation = .rotate90CounterClockwise
@@ -124,7 +125,7 @@ final class HeaderCodingTests: XCTestCase {
         XCTAssertEqual(labels(Chromaticity(x: 0, y: 0)), ["x", "y"], "Chromaticity")
         XCTAssertEqual(labels(GPSLocation()), ["latitude", "longitude", "altitude", "secondsOfDay"], "GPSLocation")
         XCTAssertEqual(labels(ShotMetadata()), ["make", "model", "software", "iso", "shutterSeconds", "aperture", "focalLength", "lens",
-                                                "artist", "copyright", "rating", "location", "timestamp", "orientation", "pixelAspect", "dngVersion", "sensorWidth", "sensorHeight",
+                                                "artist", "copyright", "rating", "labels", "location", "timestamp", "orientation", "pixelAspect", "dngVersion", "sensorWidth", "sensorHeight",
                                                 "cropLeft", "cropTop", "bitsPerSample", "linearisation", "opcodes"], "ShotMetadata")
         let map = GainMap(top: 0, left: 0, bottom: 1, right: 1, plane: 0, planes: 1, rowPitch: 1, columnPitch: 1, pointsV: 1, pointsH: 1,
                           spacingV: 0, spacingH: 0, originV: 0, originH: 0, mapPlanes: 1, gains: [1])
@@ -212,9 +213,9 @@ final class HeaderCodingTests: XCTestCase {
         XCTAssertFalse(decodes(tile), "an empty black tile")
         let orientation = header { $0.metadata.make = "\u{1}ORIENT" }
         let at = orientation.indices.first { orientation[$0...].starts(with: Array("\u{1}ORIENT".utf8)) }! 
-            + 7 + 4 + 4 + 4 * 4 + 4 + 4 + 4 + 1 + 1 + 8  // make's bytes, model's and software's (empty) counts, four
-                                                         // floats, lens's, artist's and copyright's counts, no rating,
-                                                         // no location, timestamp
+            + 7 + 4 + 4 + 4 * 4 + 4 + 4 + 4 + 1 + 4 + 1 + 8  // make's bytes, model's and software's (empty) counts,
+                                                             // four floats, lens's, artist's and copyright's counts,
+                                                             // no rating, no labels, no location, timestamp
         XCTAssertEqual(orientation[at], 1, "the orientation's byte")
         var badOrientation = orientation
         badOrientation[at] = 9
@@ -223,6 +224,12 @@ final class HeaderCodingTests: XCTestCase {
             XCTAssertFalse(decodes(header { $0.metadata.rating = rating }), "rating \(rating)")
         }
         XCTAssertTrue(decodes(header { $0.metadata.rating = 5 }))
+        // A colour label's byte beyond purple (4).
+        var badLabel = header { $0.metadata.make = "\u{1}ORIENT"; $0.metadata.labels = [.purple] }
+        let labelAt = at - 8 - 1   // where the location's flag was: the one label's byte, after the labels' count
+        XCTAssertEqual(badLabel[labelAt], 4, "the label's byte")
+        badLabel[labelAt] = 5
+        XCTAssertFalse(decodes(badLabel), "label 5")
         // A NaN in place of the last gain: that map is invalid, `LensShading` would drop it, and
         // the reader reports that instead of decoding fewer maps than were sent.
         var writer = WireWriter()

@@ -23,7 +23,7 @@ import EmulsionCore
 /// throws `WireError.malformed` on anything else it does not expect; it never traps.
 /// `HeaderCodingTests` keep the field lists here in step with the types' declarations.
 enum HeaderCoding {
-    static let formatVersion: UInt8 = 1
+    static let formatVersion: UInt8 = 2  // 2: ShotMetadata.labels (session 30)
 
     static func encode(image: RawImage, deferred: DeferredSamples?) -> [UInt8] {
         var writer = WireWriter()
@@ -232,6 +232,7 @@ extension WireWriter {
         string(m.artist)
         string(m.copyright)
         optional(m.rating) { $0.int($1) }
+        array(m.labels) { $0.byte(UInt8($1.rawValue)) }
         optional(m.location) { writer, location in
             for part in [location.latitude, location.longitude, location.altitude, location.secondsOfDay] {
                 writer.optional(part) { $0.double($1) }
@@ -328,6 +329,10 @@ extension WireReader {
         m.copyright = try string()
         m.rating = try optional { try $0.int() }
         if let rating = m.rating, !XMPRating.range.contains(rating) { throw WireError.malformed }
+        m.labels = try array(minimumSize: 1) { reader in
+            guard let label = ColourLabel(rawValue: Int(try reader.byte())) else { throw WireError.malformed }
+            return label
+        }
         m.location = try optional { reader in
             GPSLocation(latitude: try reader.optional { try $0.double() }, longitude: try reader.optional { try $0.double() },
                         altitude: try reader.optional { try $0.double() }, secondsOfDay: try reader.optional { try $0.double() })
