@@ -157,7 +157,8 @@ public enum InputFolders {
         return stat(path, &target) == 0 && (target.st_mode & S_IFMT) == S_IFDIR ? .linkToFolder : .other
     }
 
-    static func join(_ folder: String, _ name: String) -> String {
+    /// `name` below `folder`, with one "/" between them.
+    public static func join(_ folder: String, _ name: String) -> String {
         folder.hasSuffix("/") ? folder + name : folder + "/" + name
     }
 }

@@ -59,8 +59,8 @@ struct CompareCommand: ParsableCommand {
             }
             for name in pairs.both {
                 results.append(ImageFileComparison.compare(
-                    name: name, expected: join(expected, name), actual: join(actual, name), tolerance: tolerance,
-                    heatMap: heatMap.map { join($0, Self.heatMapName(for: name)) }, threads: threads))
+                    name: name, expected: InputFolders.join(expected, name), actual: InputFolders.join(actual, name), tolerance: tolerance,
+                    heatMap: heatMap.map { InputFolders.join($0, Self.heatMapName(for: name)) }, threads: threads))
             }
             results += pairs.onlyExpected.map { missing($0, verdict: .onlyExpected, from: actual) }
             results += pairs.onlyActual.map { missing($0, verdict: .onlyActual, from: expected) }
@@ -86,8 +86,8 @@ struct CompareCommand: ParsableCommand {
 
     func missing(_ name: String, verdict: ImageFileComparison.Verdict, from folder: String) -> ImageFileComparison.Result {
         let side = verdict == .onlyExpected ? "actual" : "expected"
-        return ImageFileComparison.Result(name: name, expected: verdict == .onlyExpected ? join(expected, name) : "",
-                                          actual: verdict == .onlyActual ? join(actual, name) : "", verdict: verdict,
+        return ImageFileComparison.Result(name: name, expected: verdict == .onlyExpected ? InputFolders.join(expected, name) : "",
+                                          actual: verdict == .onlyActual ? InputFolders.join(actual, name) : "", verdict: verdict,
                                           message: "not in the \(side) folder \(folder)")
     }
 
@@ -131,7 +131,6 @@ struct CompareCommand: ParsableCommand {
         return FileManager.default.fileExists(atPath: path, isDirectory: &folder) && folder
     }
 
-    func join(_ folder: String, _ name: String) -> String { folder.hasSuffix("/") ? folder + name : folder + "/" + name }
 }
 
 extension ImageFileComparison.Verdict {

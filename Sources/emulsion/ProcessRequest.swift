@@ -207,7 +207,8 @@ struct ProcessRequest: Equatable {
         // (Not when resuming with --skip-existing: the first file is likely one of those done;
         // nor when --name reads every header first.)
         let naming = try? name.map(OutputNaming.init(parsing:))
-        let readsHeaders = naming?.needsShot == true || naming?.uses(.label) == true || minRating != nil || label != nil
+        let readsLabels = label != nil || naming?.uses(.label) == true
+        let readsHeaders = naming?.needsShot == true || readsLabels || minRating != nil
         let asksAhead = shard == nil && !skipExisting && !readsHeaders && !dryRun
         decoder.startWorkerAhead(prefetching: asksAhead ? named.first.map { ($0, maxMegapixels * 1_000_000) } : nil)
         defer { decoder.finish() }
@@ -299,7 +300,7 @@ struct ProcessRequest: Equatable {
                 shots = Batch.readShots(of: shard?.select(inputs, by: \.path) ?? inputs, decoder: decoder,
                                         pixelLimit: maxMegapixels * 1_000_000, concurrency: threads,
                                         headers: naming?.needsShot == true, ratings: minRating != nil,
-                                        labels: label != nil || naming?.uses(.label) == true)
+                                        labels: readsLabels)
             }
             for (path, shot) in shots.sorted(by: { $0.key < $1.key }) {
                 guard case .success(let shot) = shot else { continue }

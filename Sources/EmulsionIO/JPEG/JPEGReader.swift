@@ -23,11 +23,9 @@ public enum JPEGReader {
     }
 
     public static func read(path: String) throws -> PNGImage {
-        do { _ = try InputFileCheck.regularReadableFile(path, kind: "JPEG") } catch let e as RawFileError {
-            throw JPEGError(message: "\(path): \(e.problem)")
-        }
-        guard let data = FileManager.default.contents(atPath: path) else { throw JPEGError(message: "\(path): cannot read the file") }
-        do { return try decode([UInt8](data)) } catch let error as JPEGError { throw JPEGError(message: "\(path): \(error.message)") }
+        let bytes: [UInt8]
+        do { bytes = try InputFileCheck.contents(of: path, kind: "JPEG") } catch { throw JPEGError(message: "\(path): \(error.problem)") }
+        do { return try decode(bytes) } catch let error as JPEGError { throw JPEGError(message: "\(path): \(error.message)") }
     }
 
     public static func decode(_ bytes: [UInt8]) throws -> PNGImage {

@@ -35,4 +35,14 @@ public enum InputFileCheck {
         if info.st_size == 0 { throw RawFileError(path: path, problem: "empty file (0 bytes)") }
         return Int(info.st_size)
     }
+
+    /// The whole file, after `regularReadableFile`'s check (a FIFO would block the read); the
+    /// problem, when there is one, as the one phrase a reader puts after the path.
+    public static func contents(of path: String, kind: String) throws(RawFileError) -> [UInt8] {
+        do { _ = try regularReadableFile(path, kind: kind) } catch let e as RawFileError { throw e } catch {
+            throw RawFileError(path: path, problem: "\(error)")
+        }
+        guard let data = FileManager.default.contents(atPath: path) else { throw RawFileError(path: path, problem: "cannot read the file") }
+        return [UInt8](data)
+    }
 }

@@ -24,12 +24,9 @@ public enum TIFFReader {
     public static let maximumPixels = 400_000_000
 
     public static func read(path: String) throws -> PNGImage {
-        // Missing, looping, unreadable, empty and special files are named before reading (a FIFO would block it).
-        do { _ = try InputFileCheck.regularReadableFile(path, kind: "TIFF") } catch let e as RawFileError {
-            throw TIFFError(message: "\(path): \(e.problem)")
-        }
-        guard let data = FileManager.default.contents(atPath: path) else { throw TIFFError(message: "\(path): cannot read the file") }
-        do { return try decode([UInt8](data)) } catch let error as TIFFError { throw TIFFError(message: "\(path): \(error.message)") }
+        let bytes: [UInt8]
+        do { bytes = try InputFileCheck.contents(of: path, kind: "TIFF") } catch { throw TIFFError(message: "\(path): \(error.problem)") }
+        do { return try decode(bytes) } catch let error as TIFFError { throw TIFFError(message: "\(path): \(error.message)") }
     }
 
     /// Whether `bytes` start like a classic TIFF ("II*\0" or "MM\0*").
