@@ -328,7 +328,7 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(r.stdout.hasPrefix("2 written, 0 failed, 1 folder not read, "), r.stdout)
         let written = try FileManager.default.subpathsOfDirectory(atPath: out.path).filter { $0.hasSuffix(".png") }.sorted()
         XCTAssertEqual(written, ["100A/IMG_1.png", "102C/IMG_3.png"])
-        let entries = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: report))) as? [[String: Any]])
+        let entries = try reportEntries(report)
         XCTAssertEqual(entries.map { $0["status"] as? String }, ["written", "written", "unread"])
         XCTAssertEqual(entries.last?["input"] as? String, denied.path)
         XCTAssertNil(entries.last?["output"])
@@ -436,7 +436,7 @@ final class CLITests: XCTestCase {
         let report = dir.appendingPathComponent("report.json").path
         var r = try emulsion(["process", shoot.path, "--out-dir", out.path, "--profile", "neutral,film-chrome", "--skip-existing", "--report", report])
         XCTAssertEqual(r.status, 1, r.stderr)
-        let entries = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: report))) as? [[String: Any]])
+        let entries = try reportEntries(report)
         XCTAssertEqual(entries.map { "\(URL(fileURLWithPath: $0["output"] as! String).lastPathComponent) \($0["status"] as! String)" },
                        ["a-neutral.png written", "b-neutral.png failed", "b-film-chrome.png failed", "a-film-chrome.png skipped"])
         XCTAssertEqual(entries[0]["profile"] as? String, "neutral")
@@ -453,7 +453,7 @@ final class CLITests: XCTestCase {
         r = try emulsion(["process", shoot.appendingPathComponent("a.qtk").path, "--out-dir", dir.appendingPathComponent("mine").path,
                           "--profile", mine, "--report", fileReport])
         XCTAssertEqual(r.status, 0, r.stderr)
-        let fileEntries = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: fileReport))) as? [[String: Any]])
+        let fileEntries = try reportEntries(fileReport)
         XCTAssertEqual(fileEntries.first?["profile"] as? String, "film-chrome")
         XCTAssertEqual(fileEntries.first?["profileArgument"] as? String, mine)
         // `--report -`: the same document on standard output, the summary on standard error.

@@ -251,7 +251,7 @@ final class LookCLITests: XCTestCase {
     /// 8-bit level-8 CLUT, rounding differently); the look itself moves the picture by ~0.06.
     func testRawTherapeeAppliesTheExportedLook() throws {
         let pp3 = dir.appendingPathComponent("chrome.pp3").path, clut = dir.appendingPathComponent("chrome.png").path
-        var r = try emulsion(["profile", "export", "film-chrome", "-o", pp3])
+        let r = try emulsion(["profile", "export", "film-chrome", "-o", pp3])
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stdout.hasPrefix("\(pp3): RawTherapee profile applying \(clut): 64³ Hald CLUT (level 8) of film-chrome"), r.stdout)
         let text = try String(contentsOfFile: pp3, encoding: .utf8)
@@ -260,13 +260,8 @@ final class LookCLITests: XCTestCase {
         let alone = dir.appendingPathComponent("alone.png").path
         XCTAssertEqual(try emulsion(["profile", "export", "film-chrome", "-o", alone]).status, 0)
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: alone)), try Data(contentsOf: URL(fileURLWithPath: clut)))
-        r = try emulsion(["profile", "export", "film-chrome", "-o", pp3])
-        assertOneLineError(r, mentions: [pp3, "already exists"])
-        r = try emulsion(["profile", "export", "film-chrome", "-o", dir.appendingPathComponent("p3.pp3").path, "--input", "display-p3"])
-        assertOneLineError(r, mentions: ["RawTherapee applies a Hald CLUT to sRGB values"])
         // A shader or a device's LUT is no RawTherapee profile: a .pp3 name is refused, as a .png is.
-        try assertShaderAndDeviceRefused(["profile", "export", "film-chrome", "-o", dir.appendingPathComponent("other.pp3").path],
-                                         saying: "a .pp3 is a RawTherapee profile")
+        try assertRefusalsOfAnExportFor("RawTherapee", existing: pp3, kind: "a .pp3 is a RawTherapee profile")
 
         guard let rawtherapee = TestSupport.which("rawtherapee-cli"), let compare = TestSupport.which("compare") else {
             if TestSupport.inCI { XCTFail("rawtherapee-cli or ImageMagick's compare missing") }
@@ -296,6 +291,18 @@ final class LookCLITests: XCTestCase {
             XCTAssertEqual(r.status, 64, "\(extra)", line: line)
             XCTAssertTrue(r.stderr.contains(message), r.stderr, line: line)
         }
+    }
+
+    /// What an export for another tool (`existing`, a .pp3 or .dtstyle already written) refuses:
+    /// writing over it, encodings other than sRGB (`tool` applies the CLUT to sRGB values), and
+    /// a shader or a device's LUT under its kind of name.
+    func assertRefusalsOfAnExportFor(_ tool: String, existing: String, kind: String, line: UInt = #line) throws {
+        let ext = ImageFile.fileExtension(of: existing)
+        assertOneLineError(try emulsion(["profile", "export", "film-chrome", "-o", existing]), mentions: [existing, "already exists"], line: line)
+        assertOneLineError(try emulsion(["profile", "export", "film-chrome", "-o", dir.appendingPathComponent("p3." + ext).path, "--input", "display-p3"]),
+                           mentions: ["\(tool) applies a Hald CLUT to sRGB values"], line: line)
+        try assertShaderAndDeviceRefused(["profile", "export", "film-chrome", "-o", dir.appendingPathComponent("other." + ext).path],
+                                         saying: kind, line: line)
     }
 
     /// ImageMagick's normalised root-mean-square difference of two images.
@@ -337,12 +344,7 @@ final class LookCLITests: XCTestCase {
         XCTAssertTrue(rooted.contains("<op_params>" + "rooted.png".utf8.map { String(format: "%02x", $0) }.joined() + "00"))
         // Refusals: an existing style, non-sRGB encodings, a shader or device LUT under the name,
         // --lut-folder without a style, a root folder that does not exist (nothing written then).
-        r = try emulsion(["profile", "export", "film-chrome", "-o", style])
-        assertOneLineError(r, mentions: [style, "already exists"])
-        r = try emulsion(["profile", "export", "film-chrome", "-o", dir.appendingPathComponent("p3.dtstyle").path, "--input", "display-p3"])
-        assertOneLineError(r, mentions: ["darktable's lut 3D applies a Hald CLUT to sRGB values"])
-        try assertShaderAndDeviceRefused(["profile", "export", "film-chrome", "-o", dir.appendingPathComponent("other.dtstyle").path],
-                                         saying: "a .dtstyle is a darktable style")
+        try assertRefusalsOfAnExportFor("darktable's lut 3D", existing: style, kind: "a .dtstyle is a darktable style")
         r = try emulsion(["profile", "export", "film-chrome", "-o", dir.appendingPathComponent("x.cube").path, "--lut-folder", root.path])
         XCTAssertEqual(r.status, 64)
         XCTAssertTrue(r.stderr.contains("--lut-folder is darktable's 3D lut root folder"), r.stderr)

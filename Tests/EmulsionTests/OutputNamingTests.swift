@@ -110,7 +110,7 @@ final class OutputNamingTests: XCTestCase {
                                                       "--max-size", "48", "--format", "jpeg", "--report", report],
                              environment: ["TZ": "America/New_York"])
         XCTAssertEqual(r.status, 0, r.stderr)
-        let entries = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: report))) as? [[String: Any]])
+        let entries = try reportEntries(report)
         XCTAssertEqual(entries.count, inputs.count)
         for (input, entry) in zip(inputs, entries) {
             let name = URL(fileURLWithPath: input).deletingPathExtension().lastPathComponent
@@ -167,7 +167,7 @@ final class OutputNamingTests: XCTestCase {
         XCTAssertEqual(lines.count, 1, r.stderr)
         XCTAssertTrue(lines.first?.hasPrefix("emulsion: \(bad): ") == true, r.stderr)
         XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("2015-06-08/lg-g4_h815-lossy_linear.png").path))
-        let entries = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: report))) as? [[String: Any]])
+        let entries = try reportEntries(report)
         XCTAssertEqual(entries.map { $0["status"] as? String }, ["written", "failed"])
         XCTAssertNil(entries[1]["output"], "a file that was never named has no output")
         r = try emulsion(["process", good, "--out-dir", out.path, "--name", "{date}/{name}", "--max-size", "32", "--skip-existing"])
@@ -204,7 +204,7 @@ final class OutputNamingTests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stdout.hasPrefix("1 written, 2 below --min-rating 3, 0 failed"), r.stdout)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("picks").path), ["lg-g4_h815-lossy_linear.png"])
-        let entries = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: report))) as? [[String: Any]])
+        let entries = try reportEntries(report)
         XCTAssertEqual(entries.map { $0["status"] as? String }, ["written", "below-rating", "below-rating"])
         XCTAssertEqual(entries.dropFirst().map { $0["rating"] as? Int }, [-1, 0])
         XCTAssertEqual(entries.dropFirst().map { $0["input"] as? String }, [inputs[1], inputs[2]])
@@ -254,7 +254,7 @@ final class OutputNamingTests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stdout.hasPrefix("1 written, 2 without --label green, 0 failed"), r.stdout)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("greens").path), ["a.png"])
-        let entries = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: report))) as? [[String: Any]])
+        let entries = try reportEntries(report)
         XCTAssertEqual(entries.map { $0["status"] as? String }, ["written", "without-label", "without-label"])
         XCTAssertEqual(entries.dropFirst().map { $0["labels"] as? [String] }, [["purple"], []])
         // Several colours; {label} files by them (several joined by "+", none as "unlabelled").
