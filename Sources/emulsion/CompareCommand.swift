@@ -18,7 +18,8 @@ struct CompareCommand: ParsableCommand {
             a pair passes when the mean and maximum ΔE00 are within the limits (by default darktable's integration-test \
             limits, mean ≤ 0.77 and max ≤ 2.3). Folders pair every .png, .tif, .tiff, .jpg and .jpeg below EXPECTED with the file at the same relative \
             path below ACTUAL; a file on one side only fails. One line per pair, worst first (with --only-failures only \
-            those that do not pass), then, for folders, a summary. Exit 0 when every pair passes, 1 when one fails, differs \
+            those that do not pass), then, for folders, a summary; --html also writes a page with the expected image, actual \
+            image and heat map of each pair that differs. Exit 0 when every pair passes, 1 when one fails, differs \
             in size or is missing, 2 when a file cannot be read.
             """)
 
@@ -33,6 +34,12 @@ struct CompareCommand: ParsableCommand {
     @Flag(name: .customLong("only-failures"), help: "Print only the pairs that do not pass (the summary always).") var onlyFailures = false
     @Flag(help: "Print JSON instead of lines.") var json = false
     @Option(help: "Also write JUnit XML to this file (one test case per pair), for CI test reporters.") var junit: String?
+    @Option(help: "Also write a self-contained HTML report to this file: every pair worst first, and the expected image, actual image and heat map of each pair that differs.")
+    var html: String?
+    @Option(name: .customLong("html-images"), help: "Embed images for at most this many of the worst differing pairs in the HTML report (the rest are listed without).")
+    var htmlImages: Int = 50
+    @Option(name: .customLong("preview-size"), help: "Longest side of the images embedded in the HTML report.")
+    var previewSize: Int = 480
     @Option(help: "Worker threads for each comparison (default: all cores).") var threads: Int = Executor.defaultThreads
 
     func validate() throws {
@@ -41,6 +48,8 @@ struct CompareCommand: ParsableCommand {
             throw ValidationError("\(name) \(value): expected a ΔE00 of 0 or more")
         }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        guard previewSize >= 16 else { throw ValidationError("--preview-size must be at least 16") }
+        guard htmlImages >= 0 else { throw ValidationError("--html-images must be 0 or more") }
     }
 
     func run() throws {
@@ -60,28 +69,42 @@ struct CompareCommand: ParsableCommand {
             for name in pairs.both {
                 results.append(ImageFileComparison.compare(
                     name: name, expected: InputFolders.join(expected, name), actual: InputFolders.join(actual, name), tolerance: tolerance,
-                    heatMap: heatMap.map { InputFolders.join($0, Self.heatMapName(for: name)) }, threads: threads))
+                    heatMap: heatMap.map { InputFolders.join($0, Self.heatMapName(for: name)) }, previewSize: embeddedPreviewSize,
+                    threads: threads))
+                ImageFileComparison.keepPreviews(of: &results, limit: htmlImages)
             }
             results += pairs.onlyExpected.map { missing($0, verdict: .onlyExpected, from: actual) }
             results += pairs.onlyActual.map { missing($0, verdict: .onlyActual, from: expected) }
         case (false, false):
             results.append(ImageFileComparison.compare(name: expected, expected: expected, actual: actual, tolerance: tolerance,
-                                                       heatMap: heatMap, threads: threads))
+                                                       heatMap: heatMap, previewSize: embeddedPreviewSize, threads: threads))
+            ImageFileComparison.keepPreviews(of: &results, limit: htmlImages)
         default:
             complain("emulsion: compare: \(folders.0 ? expected : actual) is a folder and \(folders.0 ? actual : expected) is not: give two images or two folders")
             throw ExitCode(2)
         }
-        results.sort { ($0.verdict.severity, $0.max ?? 0, $1.name) > ($1.verdict.severity, $1.max ?? 0, $0.name) }
+        results.sort(by: ImageFileComparison.worstFirst)
         if json { try printJSON(results, tolerance) } else { printLines(results, tolerance) }
-        if let junit {
-            let elapsed = started.duration(to: .now)
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-            do { try AtomicOutput.write(Array(ImageFileComparison.junitXML(results, seconds: seconds).utf8), to: junit, overwrite: true) } catch {
-                complain("emulsion: compare: \(error)"); throw ExitCode(2)
-            }
+        let elapsed = started.duration(to: .now)
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        if let junit { try write(ImageFileComparison.junitXML(results, seconds: seconds), to: junit) }
+        if let html {
+            try write(ComparisonHTMLReport.html(results, expected: expected, actual: actual, tolerance: tolerance, seconds: seconds,
+                                                previewLimit: htmlImages), to: html)
+            if !json { print("HTML report: \(html)") }
         }
-        if results.contains(where: { $0.verdict.isError }) { throw ExitCode(2) }
-        if !results.allSatisfy({ $0.verdict.passed }) { throw ExitCode(1) }
+        let code = ImageFileComparison.exitCode(results)
+        if code != 0 { throw ExitCode(code) }
+    }
+
+    /// Previews are made only for the HTML report.
+    var embeddedPreviewSize: Int? { html == nil || htmlImages == 0 ? nil : previewSize }
+
+    /// A report file, whole or not at all; a failure is exit 2 (the comparison's outcome could not be delivered).
+    func write(_ text: String, to path: String) throws {
+        do { try AtomicOutput.write(Array(text.utf8), to: path, overwrite: true) } catch {
+            complain("emulsion: compare: \(error)"); throw ExitCode(2)
+        }
     }
 
     func missing(_ name: String, verdict: ImageFileComparison.Verdict, from folder: String) -> ImageFileComparison.Result {
@@ -98,10 +121,7 @@ struct CompareCommand: ParsableCommand {
             if let heatMap = r.heatMap { print("    heat map: \(heatMap)") }
         }
         guard results.count > 1 else { return }
-        let counts = Dictionary(grouping: results, by: \.verdict).mapValues(\.count)
-        let order: [ImageFileComparison.Verdict] = [.identical, .pass, .fail, .sizeMismatch, .onlyExpected, .onlyActual, .unreadable]
-        print("\(results.count) files: " + order.compactMap { v in counts[v].map { "\($0) \(v.rawValue)" } }.joined(separator: ", ")
-              + " (limits: \(tolerance.summary))")
+        print(ImageFileComparison.summary(results, tolerance))
     }
 
     func printJSON(_ results: [ImageFileComparison.Result], _ tolerance: GoldenTolerance) throws {
@@ -129,20 +149,5 @@ struct CompareCommand: ParsableCommand {
     func isFolder(_ path: String) -> Bool {
         var folder = false
         return FileManager.default.fileExists(atPath: path, isDirectory: &folder) && folder
-    }
-
-}
-
-extension ImageFileComparison.Verdict {
-    /// Higher is worse: the order lines are printed in.
-    var severity: Int {
-        switch self {
-        case .identical: return 0
-        case .pass: return 1
-        case .fail: return 2
-        case .sizeMismatch: return 3
-        case .onlyExpected, .onlyActual: return 4
-        case .unreadable: return 5
-        }
     }
 }

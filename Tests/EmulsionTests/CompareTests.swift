@@ -66,13 +66,7 @@ final class CompareTests: XCTestCase {
         // A grey image's profile (gamma 2.2, D50 white) decodes the expanded samples' first
         // channel: grey code c is L* = 116·((c/255)^2.2)^(1/3) − 16 with a = b = 0 (CIE 15:2004),
         // to LittleCMS's precision. Any other kind of profile is refused by name.
-        let gamma = cmsBuildGamma(nil, 2.2)
-        let gray = try XCTUnwrap(cmsCreateGrayProfile(cmsD50_xyY(), gamma))
-        cmsFreeToneCurve(gamma)
-        defer { cmsCloseProfile(gray) }
-        XCTAssertEqual(cmsSaveProfileToMem(gray, nil, &size), 1)
-        var grayBytes = [UInt8](repeating: 0, count: Int(size))
-        XCTAssertEqual(cmsSaveProfileToMem(gray, &grayBytes, &size), 1)
+        let grayBytes = try Self.greyProfile()
         var greyImage = try GoldenFixture.uniform(2, 2, (100, 100, 100), bits: 8)
         greyImage.iccProfile = grayBytes
         guard case .icc(let transform, _) = try ImageLabDecoder.forImage(greyImage).decoder else { return XCTFail("grey: expected LittleCMS") }
@@ -88,6 +82,19 @@ final class CompareTests: XCTestCase {
         XCTAssertEqual(cmsSaveProfileToMem(labHandle, &labBytes, &size), 1)
         eight.iccProfile = labBytes
         XCTAssertThrowsError(try ImageLabDecoder.forImage(eight)) { XCTAssertTrue("\($0)".contains("is not for RGB or grey images"), "\($0)") }
+    }
+
+    /// A grey ICC profile made by LittleCMS: gamma 2.2, D50 white.
+    static func greyProfile() throws -> [UInt8] {
+        let gamma = cmsBuildGamma(nil, 2.2)
+        let gray = try XCTUnwrap(cmsCreateGrayProfile(cmsD50_xyY(), gamma))
+        cmsFreeToneCurve(gamma)
+        defer { cmsCloseProfile(gray) }
+        var size: cmsUInt32Number = 0
+        XCTAssertEqual(cmsSaveProfileToMem(gray, nil, &size), 1)
+        var bytes = [UInt8](repeating: 0, count: Int(size))
+        XCTAssertEqual(cmsSaveProfileToMem(gray, &bytes, &size), 1)
+        return bytes
     }
 
     func emulsion(_ arguments: [String]) throws -> TestSupport.RunResult {
@@ -181,6 +188,85 @@ final class CompareTests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("\(a) is a folder and \(b)/shoot/warm.png is not"), r.stderr)
         r = try emulsion(["compare", a, b, "--max", "-1"])
         XCTAssertEqual(r.status, 64)
+    }
+
+    /// `--html`: one self-contained page, sections worst first for the pairs that differ (identical
+    /// ones are table rows only), each with the expected and actual previews and the heat map; a
+    /// grey-tagged pair's previews carry no profile (a browser refuses an RGB image tagged grey,
+    /// see GoldenBrowserTests); `--html-images` bounds the embedded images; the JSON is unchanged.
+    func testHTMLReportShowsWhatDiffersWorstFirst() throws {
+        let grey = try GoldenFixture.uniform(40, 30, (30000, 30000, 30000))
+        try write(grey, "same.png", in: "a"); try write(grey, "same.png", in: "b")
+        try write(grey, "warm.png", in: "a"); try write(try GoldenFixture.uniform(40, 30, (31500, 30000, 28000)), "warm.png", in: "b")
+        try write(grey, "nearly.png", in: "a"); try write(try GoldenFixture.uniform(40, 30, (30100, 30000, 29900)), "nearly.png", in: "b")
+        try write(grey, "small.png", in: "a"); try write(try GoldenFixture.uniform(20, 30, (30000, 30000, 30000)), "small.png", in: "b")
+        try write(grey, "only-expected.png", in: "a")
+        // A monochrome TIFF pair tagged with a grey profile, as ImageMagick writes it (libpng
+        // refuses a grey profile in an RGB PNG, so no PNG of this kind exists).
+        guard let convert = TestSupport.which("convert") else {
+            if TestSupport.inCI { XCTFail("ImageMagick's convert missing (.ci/setup --tests installs it)") }
+            throw XCTSkip("ImageMagick's convert not installed")
+        }
+        let greyICC = dir.appendingPathComponent("grey.icc")
+        try Data(try Self.greyProfile()).write(to: greyICC)
+        for (folder, level) in [("a", "46%"), ("b", "40%")] {
+            let made = try TestSupport.run(convert, ["-size", "40x30", "xc:gray(\(level))", "-colorspace", "Gray", "-depth", "16",
+                                                     "-profile", greyICC.path, dir.appendingPathComponent("\(folder)/mono.tif").path])
+            XCTAssertEqual(made.status, 0, made.stderr)
+        }
+        let a = dir.appendingPathComponent("a").path, b = dir.appendingPathComponent("b").path
+        let html = dir.appendingPathComponent("report.html").path
+
+        var r = try emulsion(["compare", a, b, "--html", html, "--preview-size", "20"])
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertTrue(r.stdout.contains("HTML report: \(html)"), r.stdout)
+        var page = try String(contentsOfFile: html, encoding: .utf8)
+        XCTAssertFalse(page.contains("http://") || page.contains("https://") || page.contains("<link"), "self-contained")
+        XCTAssertTrue(page.contains("<p class=\"summary exit-1\">6 files: 1 identical, 1 pass, 2 fail, 1 size-mismatch, 1 only-in-expected"), page.prefix(2000).description)
+        let headings = try NSRegularExpression(pattern: #"<h2><span class="badge ([a-z-]+)">[^<]*</span> ([^<]+)</h2>"#)
+            .matches(in: page, range: NSRange(page.startIndex..., in: page))
+            .map { m in (1...2).map { String(page[Range(m.range(at: $0), in: page)!]) }.joined(separator: " ") }
+        XCTAssertEqual(headings, ["only-in-expected only-expected.png", "size-mismatch small.png", "fail mono.tif", "fail warm.png", "pass nearly.png"],
+                       "worst first (mono.tif's max is the larger), no section for the identical pair")
+        XCTAssertTrue(page.contains("<td>same.png</td>"), "the identical pair is a table row")
+        // Section order: small.png (expected, actual: no heat map), then mono, warm, nearly
+        // (expected, actual, heat map), the previews reduced to 20 pixels a side (40×30 → 20×15;
+        // heat maps are widened by their caption).
+        let previews = try embeddedImages(page)
+        XCTAssertEqual(previews.count, 11)
+        let heatMaps: Set<Int> = [4, 7, 10]
+        for (i, preview) in previews.enumerated() where !heatMaps.contains(i) {
+            XCTAssertEqual(preview.width * 100 + preview.height, i == 1 ? 1015 : 2015, "preview \(i): \(preview.width)×\(preview.height)")
+        }
+        let sRGB = try OutputSpace.sRGB.iccProfile()
+        XCTAssertEqual(previews.indices.filter { previews[$0].iccProfile == nil }, [2, 3], "mono's previews drop the grey profile; the rest keep sRGB")
+        XCTAssertEqual(previews.filter { $0.iccProfile == sRGB }.count, 9)
+
+        r = try emulsion(["compare", a, b, "--html", html, "--preview-size", "20", "--html-images", "1", "--json"])
+        XCTAssertEqual(r.status, 1, r.stderr)
+        page = try String(contentsOfFile: html, encoding: .utf8)
+        XCTAssertEqual(try embeddedImages(page).count, 2, "only the worst differing pair (small.png) keeps its images")
+        XCTAssertTrue(page.contains("Images embedded for the 1 worst of 4 pairs that differ (--html-images 1)."), page.prefix(3000).description)
+        XCTAssertTrue(page.contains("not embedded"))
+        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any], r.stdout)
+        XCTAssertFalse(r.stdout.contains("previews") || r.stdout.contains("HTML report"), "the JSON stays as it was")
+        XCTAssertEqual((json["results"] as? [Any])?.count, 6)
+
+        // An HTML file that cannot be written: exit 2, one line naming it, no file.
+        let unwritable = dir.appendingPathComponent("no-such-folder/report.html").path
+        r = try emulsion(["compare", a + "/warm.png", b + "/warm.png", "--html", unwritable])
+        XCTAssertEqual(r.status, 2)
+        XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains(unwritable), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: unwritable))
+    }
+
+    /// The PNG images a report embeds as data: URIs, decoded.
+    func embeddedImages(_ page: String) throws -> [PNGImage] {
+        try page.components(separatedBy: "src=\"data:image/png;base64,").dropFirst().map { chunk in
+            let base64 = String(chunk.prefix { $0 != "\"" })
+            return try PNGFile.decode(Array(try XCTUnwrap(Data(base64Encoded: base64))))
+        }
     }
 
     /// Renders of one raw into two output spaces: the same colours in other codes, so the

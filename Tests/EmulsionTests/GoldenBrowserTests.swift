@@ -64,6 +64,39 @@ final class GoldenBrowserTests: XCTestCase {
         }
     }
 
+    /// `compare --html`'s page in the same browser: every embedded image decodes — among them the
+    /// previews of a monochrome TIFF pair tagged with a grey profile, which the previews leave out
+    /// (an RGB PNG tagged grey is what a browser would refuse).
+    func testComparisonReportDisplaysItsImagesInHeadlessChromium() throws {
+        let browser = try chromium()
+        guard let convert = TestSupport.which("convert") else {
+            if TestSupport.inCI { XCTFail("ImageMagick's convert missing (.ci/setup --tests installs it)") }
+            throw XCTSkip("ImageMagick's convert not installed")
+        }
+        let greyICC = dir.appendingPathComponent("grey.icc")
+        try Data(try CompareTests.greyProfile()).write(to: greyICC)
+        var results: [ImageFileComparison.Result] = []
+        for (name, a, b) in [("mono.tif", "gray(46%)", "gray(40%)"), ("colour.png", "rgb(120,90,60)", "rgb(128,90,60)")] {
+            let paths = ["a", "b"].map { dir.appendingPathComponent("\($0)-\(name)").path }
+            let grey = name.hasSuffix(".tif") ? ["-colorspace", "Gray", "-profile", greyICC.path] : []
+            for (path, colour) in zip(paths, [a, b]) {
+                let made = try TestSupport.run(convert, ["-size", "64x48", "xc:\(colour)"] + grey + ["-depth", "16", path])
+                XCTAssertEqual(made.status, 0, made.stderr)
+            }
+            results.append(ImageFileComparison.compare(name: name, expected: paths[0], actual: paths[1], tolerance: GoldenTolerance(),
+                                                       heatMap: nil, previewSize: 120, threads: 1))
+        }
+        XCTAssertEqual(results.map(\.verdict), [.fail, .fail])
+        let html = dir.appendingPathComponent("compare.html")
+        try ComparisonHTMLReport.html(results, expected: "a", actual: "b", tolerance: GoldenTolerance(), seconds: 0)
+            .write(to: html, atomically: false, encoding: .utf8)
+        let dom = try TestSupport.run(browser, ["--headless", "--no-sandbox", "--disable-gpu", "--force-color-profile=srgb",
+                                                "--user-data-dir=\(dir.appendingPathComponent("chromium-profile").path)",
+                                                "--dump-dom", html.absoluteString], timeout: 120)
+        XCTAssertEqual(dom.status, 0, dom.stderr)
+        XCTAssertTrue(dom.stdout.contains("6 of 6 images displayed"), "image status: \(imageStatus(dom.stdout))")
+    }
+
     func imageStatus(_ dom: String) -> String {
         guard let r = dom.range(of: "<p id=\"image-status\"") else { return "no #image-status in the DOM" }
         return String(dom[r.lowerBound...].prefix(200))

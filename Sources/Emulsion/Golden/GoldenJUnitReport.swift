@@ -15,7 +15,7 @@ public enum GoldenJUnitReport {
         let failures = report.results.filter { $0.verdict.isFailure }.count
         let errors = report.results.filter { $0.verdict.isError }.count
         let time = GoldenFormat.number(report.seconds)
-        let stamp = GoldenHTMLReport.timestamp(generated)
+        let stamp = HTMLPage.timestamp(generated)
         let suite = report.suite.name
         var x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
         x += "<testsuites name=\"emulsion golden\" tests=\"\(report.results.count)\" failures=\"\(failures)\" errors=\"\(errors)\" time=\"\(time)\">\n"

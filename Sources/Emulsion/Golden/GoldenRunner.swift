@@ -211,7 +211,7 @@ public struct GoldenRunner: Sendable {
             }
         }
         if let size = previewSize {
-            result.previews = GoldenPreviews(approved: approved.flatMap { encodePreview($0, size) })
+            result.previews = GoldenPreviews(approved: approved.flatMap { ImageReduction.previewPNG($0, maxSide: size) })
         }
 
         let actual: PNGImage
@@ -226,7 +226,7 @@ public struct GoldenRunner: Sendable {
             return
         }
         result.actualSize = (actual.width, actual.height)
-        if let size = previewSize { result.previews?.actual = encodePreview(actual, size) }
+        if let size = previewSize { result.previews?.actual = ImageReduction.previewPNG(actual, maxSide: size) }
 
         guard let approved else {
             let (verdict, text) = approvedProblem!
@@ -309,10 +309,6 @@ public struct GoldenRunner: Sendable {
     public static func space(ofICC icc: [UInt8]?) -> OutputSpace? {
         guard let icc else { return nil }
         return OutputSpace.allCases.first { (try? $0.iccProfile()) == icc }
-    }
-
-    func encodePreview(_ image: PNGImage, _ size: Int) -> [UInt8]? {
-        try? PNGFile.encode(ImageReduction.preview(image, maxSide: size))
     }
 
     func writeOutputs(_ c: GoldenCase, actual: PNGImage, heatMap: PNGImage?, into result: inout GoldenCaseResult) {

@@ -30,6 +30,25 @@ public enum ImageFileComparison {
 
         public var passed: Bool { self == .identical || self == .pass }
         public var isError: Bool { self == .unreadable }
+
+        /// Higher is worse: the order results are listed in.
+        public var severity: Int {
+            switch self {
+            case .identical: return 0
+            case .pass: return 1
+            case .fail: return 2
+            case .sizeMismatch: return 3
+            case .onlyExpected, .onlyActual: return 4
+            case .unreadable: return 5
+            }
+        }
+    }
+
+    /// Reduced 8-bit images of one pair for the HTML report (PNG bytes; `ImageReduction.preview`).
+    public struct Previews: Sendable {
+        public var expected: [UInt8]?
+        public var actual: [UInt8]?
+        public var heatMap: [UInt8]?
     }
 
     public struct Result: Sendable, Codable {
@@ -46,6 +65,12 @@ public enum ImageFileComparison {
         public var fractionAbove: Double?
         /// Where the heat map was written (only for pairs that differ).
         public var heatMap: String?
+        /// Images for the HTML report (pairs that differ, when asked for); not part of the JSON.
+        public var previews: Previews?
+
+        enum CodingKeys: String, CodingKey {
+            case name, expected, actual, verdict, message, notes, mean, p95, max, fractionAbove, heatMap
+        }
 
         public init(name: String, expected: String, actual: String, verdict: Verdict, message: String) {
             self.name = name; self.expected = expected; self.actual = actual; self.verdict = verdict; self.message = message
@@ -67,9 +92,38 @@ public enum ImageFileComparison {
         return Set(found.files.map { ($0.subfolder.isEmpty ? "" : $0.subfolder + "/") + URL(fileURLWithPath: $0.path).lastPathComponent })
     }
 
+    /// Worst first: errors, pairs on one side only, size mismatches, failures, passes, identical;
+    /// by max ΔE00 within each, then by name.
+    public static func worstFirst(_ a: Result, _ b: Result) -> Bool {
+        (a.verdict.severity, a.max ?? 0, b.name) > (b.verdict.severity, b.max ?? 0, a.name)
+    }
+
+    /// Drops the previews of all but the `limit` worst results that have them: a folder of
+    /// thousands of differing renders would otherwise hold (and embed) megabytes for each.
+    public static func keepPreviews(of results: inout [Result], limit: Int) {
+        let holders = results.indices.filter { results[$0].previews != nil }
+        guard holders.count > limit else { return }
+        for i in holders.sorted(by: { worstFirst(results[$0], results[$1]) }).dropFirst(limit) { results[i].previews = nil }
+    }
+
+    /// "12 files: 9 identical, 2 pass, 1 fail (limits: …)".
+    public static func summary(_ results: [Result], _ tolerance: GoldenTolerance) -> String {
+        let counts = Dictionary(grouping: results, by: \.verdict).mapValues(\.count)
+        let order: [Verdict] = [.identical, .pass, .fail, .sizeMismatch, .onlyExpected, .onlyActual, .unreadable]
+        return "\(results.count) file\(results.count == 1 ? "" : "s"): " + order.compactMap { v in counts[v].map { "\($0) \(v.rawValue)" } }.joined(separator: ", ")
+            + " (limits: \(tolerance.summary))"
+    }
+
+    /// 0 when every pair passes, 2 when a file could not be read, else 1.
+    public static func exitCode(_ results: [Result]) -> Int32 {
+        if results.contains(where: { $0.verdict.isError }) { return 2 }
+        return results.allSatisfy { $0.verdict.passed } ? 0 : 1
+    }
+
     /// Compares two image files (PNG, TIFF or JPEG, any with any); writes a heat map to `heatMap` when they differ and a path is given.
+    /// With `previewSize`, a pair that is not identical carries previews of at most that many pixels a side.
     public static func compare(name: String, expected: String, actual: String, tolerance: GoldenTolerance,
-                               heatMap: String?, threads: Int) -> Result {
+                               heatMap: String?, previewSize: Int? = nil, threads: Int) -> Result {
         var result = Result(name: name, expected: expected, actual: actual, verdict: .unreadable, message: "")
         let images: (PNGImage, PNGImage)
         let decoders: (ImageLabDecoder, ImageLabDecoder)
@@ -105,6 +159,10 @@ public enum ImageFileComparison {
         } catch let mismatch as ImageComparison.SizeMismatch {
             result.verdict = .sizeMismatch
             result.message = "size differs: expected \(mismatch.approved.width)×\(mismatch.approved.height), actual \(mismatch.actual.width)×\(mismatch.actual.height)"
+            if let previewSize {
+                result.previews = Previews(expected: ImageReduction.previewPNG(images.0, maxSide: previewSize),
+                                           actual: ImageReduction.previewPNG(images.1, maxSide: previewSize))
+            }
             return result
         } catch {
             result.message = "\(error)"
@@ -115,8 +173,14 @@ public enum ImageFileComparison {
         result.verdict = verdict == .identical ? .identical : verdict == .pass ? .pass : .fail
         result.message = message
         (result.mean, result.p95, result.max, result.fractionAbove) = (s.mean, s.percentile95, s.max, s.fractionAbove)
-        if let heatMap, result.verdict != .identical {
-            let caption = "ΔE2000 mean \(GoldenFormat.number(s.mean, digits: 2)) p95 \(GoldenFormat.number(s.percentile95, digits: 2)) max \(GoldenFormat.number(s.max, digits: 2))"
+        guard result.verdict != .identical else { return result }
+        let caption = "ΔE2000 mean \(GoldenFormat.number(s.mean, digits: 2)) p95 \(GoldenFormat.number(s.percentile95, digits: 2)) max \(GoldenFormat.number(s.max, digits: 2))"
+        if let previewSize {
+            result.previews = Previews(expected: ImageReduction.previewPNG(images.0, maxSide: previewSize),
+                                       actual: ImageReduction.previewPNG(images.1, maxSide: previewSize),
+                                       heatMap: try? PNGFile.encode(HeatMap.image(comparison, maxSide: previewSize, caption: caption)))
+        }
+        if let heatMap {
             do {
                 try FileManager.default.createDirectory(at: URL(fileURLWithPath: heatMap).deletingLastPathComponent(), withIntermediateDirectories: true)
                 try AtomicOutput.write(try PNGFile.encode(try HeatMap.image(comparison, caption: caption)), to: heatMap, overwrite: true)

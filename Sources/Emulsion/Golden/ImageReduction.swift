@@ -55,8 +55,20 @@ public enum ImageReduction {
         return PNGImage(width: w, height: h, bitDepth: image.bitDepth, channels: 3, samples: out, iccProfile: image.iccProfile)
     }
 
-    /// A preview for the report: reduced to `maxSide`, 8-bit.
+    /// A preview for a report: reduced to `maxSide`, 8-bit. An RGB ICC profile is kept; a grey one
+    /// (a monochrome TIFF's or JPEG's, whose pixels were expanded to RGB) is dropped, since a
+    /// browser refuses an RGB image tagged with a grey profile — the preview then shows as sRGB,
+    /// near enough for a grey tone curve.
     public static func preview(_ image: PNGImage, maxSide: Int) -> PNGImage {
-        reduced(image, maxSide: maxSide).eightBit
+        var preview = reduced(image, maxSide: maxSide).eightBit
+        if let icc = preview.iccProfile, !(icc.count >= 20 && icc[16..<20].elementsEqual("RGB ".utf8)) {
+            preview.iccProfile = nil
+        }
+        return preview
+    }
+
+    /// `preview` encoded as PNG, or nil when it cannot be (a report then says the image is missing).
+    public static func previewPNG(_ image: PNGImage, maxSide: Int) -> [UInt8]? {
+        try? PNGFile.encode(preview(image, maxSide: maxSide))
     }
 }
