@@ -50,6 +50,8 @@ public struct RawInfo: Codable, Sendable {
     public var embeddedProfile: String?
     public var orientation: Int
     public var pixelAspect: Double
+    /// The picture area the file marks (DNG DefaultCrop), in stored pixels of the visible area.
+    public var defaultCrop: ImageRectangle?
     public var iso: Float
     public var shutterSeconds: Float
     public var aperture: Float
@@ -82,10 +84,10 @@ public struct RawInfo: Codable, Sendable {
         sensorHeight = m.sensorHeight
         cropLeft = m.cropLeft
         cropTop = m.cropTop
-        var w = raw.width, h = raw.height
-        if m.pixelAspect < 0.999 { h = Int((Double(h) / m.pixelAspect).rounded()) }
-        if m.pixelAspect > 1.001 { w = Int((Double(w) * m.pixelAspect).rounded()) }
-        (outputWidth, outputHeight) = m.orientation.orientedSize(width: w, height: h)
+        defaultCrop = m.defaultCrop
+        // What `process` renders with the default profile (crop.dngDefault on).
+        let picture = raw.pictureArea(honoursDefaultCrop: true)
+        (outputWidth, outputHeight) = m.orientation.orientedSize(width: picture.width, height: picture.height)
         switch raw.layout {
         case .mosaic(let cfa): layout = cfa.isBayer ? "Bayer \(cfa.name)" : cfa.name
         case .rgb: layout = "linear RGB (not mosaiced)"
@@ -149,6 +151,7 @@ public struct RawInfo: Codable, Sendable {
             "Camera:          \(make) \(model)" + (software.isEmpty ? "" : "  (software: \(software))"),
             "DNG version:     \(dngVersion ?? "not a DNG")",
             "Sensor:          \(sensorWidth)×\(sensorHeight), visible \(width)×\(height) at (\(cropLeft), \(cropTop))",
+            "Default crop:    " + (defaultCrop.map { "\($0) of the visible area (crop.dngDefault=false renders it all)" } ?? "none"),
             "Output size:     \(outputWidth)×\(outputHeight) (orientation \(orientation), pixel aspect \(CFormat.string("%.3f", pixelAspect)))",
             "Layout:          \(layout)",
             "Black levels:    \(v(blackLevels)) (tile \(blackTile[0])×\(blackTile[1]))",

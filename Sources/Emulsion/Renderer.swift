@@ -134,9 +134,11 @@ public struct RenderPlan: Sendable {
             source = RGBSource(raw: raw.samples, width: raw.width, height: raw.height,
                                channels: RawNormalisation.forRGB(levels: raw.levels, multipliers: whiteBalance, ceiling: ceiling))
         }
-        let aspect = raw.metadata.pixelAspect
-        if aspect.isFinite, aspect > 0, abs(aspect - 1) > 1e-3 {
-            source = PixelAspectSource(inner: source, aspect: aspect)
+        if raw.stretchesPixels { source = PixelAspectSource(inner: source, aspect: raw.metadata.pixelAspect) }
+        // The picture the file marks (DNG DefaultCrop) is in stored coordinates: no mirroring.
+        let picture = raw.pictureArea(honoursDefaultCrop: profile.flag("crop", "dngDefault"))
+        if picture.width != source.width || picture.height != source.height {
+            source = CroppedSource(inner: source, x: picture.x, y: picture.y, width: picture.width, height: picture.height)
         }
         if let crop = options.crop {
             // Asked in upright pixels; the source is the stored frame, which the sink mirrors or
@@ -212,7 +214,7 @@ public struct RenderPlan: Sendable {
         // as one pixel at the corner, which on a reduced preview balanced on that pixel.)
         if mode == .spot, width >= 1, height >= 1 {
             spot = storedRect(raw, x: Int(profile.number("whiteBalance", "spotX")), y: Int(profile.number("whiteBalance", "spotY")),
-                              width: width, height: height)
+                              width: width, height: height, honoursDefaultCrop: profile.flag("crop", "dngDefault"))
         }
         do {
             return try WhiteBalance.resolve(raw, mode: mode, kelvin: profile.number("whiteBalance", "temperature"),
@@ -224,13 +226,13 @@ public struct RenderPlan: Sendable {
         }
     }
 
-    /// A rectangle of the upright output image as stored raw pixels (orientation undone, pixel
-    /// aspect divided out).
-    static func storedRect(_ raw: RawImage, x: Int, y: Int, width: Int, height: Int) -> WhiteBalance.Rect {
+    /// A rectangle of the upright output image as stored raw pixels (orientation undone, the
+    /// picture area's offset added, pixel aspect divided out).
+    static func storedRect(_ raw: RawImage, x: Int, y: Int, width: Int, height: Int, honoursDefaultCrop: Bool) -> WhiteBalance.Rect {
         let aspect = raw.metadata.pixelAspect
-        let stretched = aspect.isFinite && aspect > 0 && abs(aspect - 1) > 1e-3
-        let sw = stretched && aspect >= 1 ? Int((Double(raw.width) * aspect).rounded()) : raw.width
-        let sh = stretched && aspect < 1 ? Int((Double(raw.height) / aspect).rounded()) : raw.height
+        let stretched = raw.stretchesPixels
+        let picture = raw.pictureArea(honoursDefaultCrop: honoursDefaultCrop)
+        let sw = picture.width, sh = picture.height
         let o = raw.metadata.orientation
         let upright = o.orientedSize(width: sw, height: sh)
         let map = o.indexMap(width: sw, height: sh)
@@ -253,7 +255,8 @@ public struct RenderPlan: Sendable {
             return (u, v)
         }
         let (ax, ay) = stored(x, y), (bx, by) = stored(x + max(width, 1) - 1, y + max(height, 1) - 1)
-        var x0 = Double(min(ax, bx)), x1 = Double(max(ax, bx) + 1), y0 = Double(min(ay, by)), y1 = Double(max(ay, by) + 1)
+        var x0 = Double(min(ax, bx) + picture.x), x1 = Double(max(ax, bx) + 1 + picture.x)
+        var y0 = Double(min(ay, by) + picture.y), y1 = Double(max(ay, by) + 1 + picture.y)
         if stretched && aspect >= 1 { x0 /= aspect; x1 /= aspect }
         if stretched && aspect < 1 { y0 *= aspect; y1 *= aspect }
         return WhiteBalance.Rect(x: Int(x0), y: Int(y0), width: max(1, Int(x1.rounded(.up)) - Int(x0)),

@@ -358,7 +358,7 @@ final class CLITests: XCTestCase {
             r = try TestSupport.run("/bin/sh", ["-c", line + " | cat > '\(piped)'"], environment: environment)
             XCTAssertEqual(r.status, 0, r.stderr)
             XCTAssertEqual(r.stdout, "")
-            XCTAssertTrue(r.stderr.hasPrefix("standard output: 382×510, "), r.stderr)
+            XCTAssertTrue(r.stderr.hasPrefix("standard output: 366×494, "), r.stderr)  // the DNG's marked area
             XCTAssertTrue(try Data(contentsOf: URL(fileURLWithPath: piped)) == Data(contentsOf: URL(fileURLWithPath: reference)), name)
         }
         let other = try sample("kodak-dc50-sample.kdc")
@@ -568,8 +568,8 @@ final class CLITests: XCTestCase {
                           "\(zone): \(info.stdout)")
         }
         XCTAssertEqual(read["ColorSpace"] as? Int, 1)
-        XCTAssertEqual(read["ExifImageWidth"] as? Int, 382)
-        XCTAssertEqual(read["ExifImageHeight"] as? Int, 510)
+        XCTAssertEqual(read["ExifImageWidth"] as? Int, 366)
+        XCTAssertEqual(read["ExifImageHeight"] as? Int, 494)
         XCTAssertEqual(read["Software"] as? String, "Emulsion")
         // The recipe, saved as a profile, renders the same pixels (the user's exposure included).
         let recipe = try TestSupport.run(exiftool, ["-b", "-EmulsionProfile", out])
@@ -658,7 +658,8 @@ final class CLITests: XCTestCase {
         let json = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [[String: Any]]
         XCTAssertEqual(json.first?["make"] as? String, "Google")
         XCTAssertEqual(json.first?["orientation"] as? Int, 8)
-        XCTAssertEqual(json.first?["outputWidth"] as? Int, 382)
+        XCTAssertEqual(json.first?["outputWidth"] as? Int, 366, "the 494×366 area the DNG marks, upright")
+        XCTAssertEqual(json.first?["defaultCrop"] as? [String: Int], ["x": 8, "y": 8, "width": 494, "height": 366])
         XCTAssertEqual(json.first?["layout"] as? String, "Bayer RGGB")
         let text = try emulsion(["info", input])
         XCTAssertTrue(text.stdout.contains("Pixel 7"))

@@ -44,8 +44,8 @@ final class LibRawOracleTests: XCTestCase {
             }
             let reference = try TestSupport.readPNM(ppm)
             // dcraw_emu ignores DNG BaselineExposure; so does the neutral profile here, for the same settings.
-            // dcraw_emu (LibRaw 0.20) does not apply DNG GainMap opcodes either.
-            let profile = try Profile.defaults.applying(overrides: ["exposure.baseline=false", "opcodes.gainMap=false"])
+            // dcraw_emu (LibRaw 0.20) does not apply DNG GainMap opcodes or DefaultCrop either.
+            let profile = try Profile.defaults.applying(overrides: ["exposure.baseline=false", "opcodes.gainMap=false", "crop.dngDefault=false"])
             let image = try Renderer.render(raw, options: RenderOptions(profile: profile, space: .sRGB, depth: .sixteen))
             XCTAssertEqual(image.width, reference.width, "\(sample.name) width")
             XCTAssertEqual(image.height, reference.height, "\(sample.name) height")

@@ -33,9 +33,10 @@ final class ParameterConditionTests: XCTestCase {
     ]
     /// Parameters without conditions whose effect depends on what the raw file records, not on
     /// the profile: the synthetic chart records none of it (no BaselineExposure, no DNG
-    /// matrices or gain maps, nothing at white), so they cannot move its render.
+    /// matrices, gain maps or default crop, nothing at white), so they cannot move its render.
+    /// (DefaultCropTests renders crop.dngDefault both ways.)
     static let dependOnTheFile: Set<String> = [
-        "exposure.baseline", "camera.matrix", "opcodes.gainMap", "highlights.mode",
+        "exposure.baseline", "camera.matrix", "opcodes.gainMap", "highlights.mode", "crop.dngDefault",
     ]
 
     var lutFile: String!

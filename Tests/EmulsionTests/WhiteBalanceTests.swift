@@ -67,7 +67,8 @@ final class WhiteBalanceTests: XCTestCase {
             let upright = orientation.orientedSize(width: w, height: h)
             let map = orientation.indexMap(width: w, height: h)
             let rect = (x: 3, y: 2, width: 5, height: 4)
-            let stored = RenderPlan.storedRect(raw, x: rect.x, y: rect.y, width: rect.width, height: rect.height)
+            let stored = RenderPlan.storedRect(raw, x: rect.x, y: rect.y, width: rect.width, height: rect.height,
+                                                   honoursDefaultCrop: true)
             for py in 0..<h {
                 for px in 0..<w {
                     let i = map.start + px * map.strideX + py * map.strideY

@@ -165,6 +165,37 @@ public struct ShotMetadata: Sendable, Equatable, Codable {
     public var linearisation: String = "none"
     /// DNG opcodes the file carries, one line each with what Emulsion does with it.
     public var opcodes: [String] = []
+    /// The image area the file marks as the picture (DNG DefaultCropOrigin and DefaultCropSize),
+    /// in stored pixels of the visible area (before orientation and pixel aspect); nil when the
+    /// file marks none or the whole visible area.
+    public var defaultCrop: ImageRectangle?
 
     public init() {}
+}
+
+/// A half-open rectangle of pixels: columns `x ..< x + width`, rows `y ..< y + height`.
+public struct ImageRectangle: Sendable, Equatable, Hashable, Codable, CustomStringConvertible {
+    public var x: Int
+    public var y: Int
+    public var width: Int
+    public var height: Int
+
+    public init(x: Int, y: Int, width: Int, height: Int) {
+        self.x = x; self.y = y; self.width = width; self.height = height
+    }
+
+    public var maxX: Int { x + width }
+    public var maxY: Int { y + height }
+    public var area: Int { width * height }
+
+    public func contains(x px: Int, y py: Int) -> Bool { px >= x && px < maxX && py >= y && py < maxY }
+
+    /// Shrunk by `fraction` of its width (height) on the left and right (top and bottom).
+    public func inset(by fraction: Double) -> ImageRectangle {
+        let dx = Int((Double(width) * fraction).rounded(.down))
+        let dy = Int((Double(height) * fraction).rounded(.down))
+        return ImageRectangle(x: x + dx, y: y + dy, width: width - 2 * dx, height: height - 2 * dy)
+    }
+
+    public var description: String { "\(width)×\(height) at (\(x), \(y))" }
 }

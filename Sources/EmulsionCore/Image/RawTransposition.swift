@@ -27,6 +27,7 @@ extension RawImage {
         image.metadata.pixelAspect = 1 / metadata.pixelAspect
         (image.metadata.sensorWidth, image.metadata.sensorHeight) = (metadata.sensorHeight, metadata.sensorWidth)
         (image.metadata.cropLeft, image.metadata.cropTop) = (metadata.cropTop, metadata.cropLeft)
+        image.metadata.defaultCrop = metadata.defaultCrop.map { ImageRectangle(x: $0.y, y: $0.x, width: $0.height, height: $0.width) }
         image.lensShading = lensShading?.transposed
         return image
     }

@@ -48,7 +48,13 @@ public enum StageCatalogue {
         .init("gainMap", .boolean(default: true), "apply OpcodeList2 GainMap opcodes (lens shading: phone DNGs' vignetting and colour shading)"),
     ])
 
-    public static let all: [StageDeclaration] = [whiteBalance, highlights, demosaic, exposure, camera, opcodes] + lookStages
+    public static let crop = StageDeclaration("crop", "Which part of the raw is the picture", [
+        .init("dngDefault", .boolean(default: true),
+              "render only the area a DNG marks as the picture (DefaultCropOrigin and DefaultCropSize: phones and cinema cameras "
+              + "keep 8–16 pixel margins outside it); false renders the whole visible area"),
+    ])
+
+    public static let all: [StageDeclaration] = [whiteBalance, highlights, demosaic, exposure, camera, opcodes, crop] + lookStages
 
     public static func stage(_ name: String) -> StageDeclaration? { all.first { $0.name == name } }
 

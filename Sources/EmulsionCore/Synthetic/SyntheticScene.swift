@@ -45,30 +45,7 @@ import Darwin
 /// generator and a sum-of-uniforms Gaussian (pure integer and IEEE arithmetic, identical on every
 /// platform).
 public struct SyntheticScene: Sendable {
-    /// A half-open rectangle of pixels: columns `x ..< x + width`, rows `y ..< y + height`.
-    public struct Rect: Sendable, Equatable, Hashable {
-        public var x: Int
-        public var y: Int
-        public var width: Int
-        public var height: Int
-
-        public init(x: Int, y: Int, width: Int, height: Int) {
-            self.x = x; self.y = y; self.width = width; self.height = height
-        }
-
-        public var maxX: Int { x + width }
-        public var maxY: Int { y + height }
-        public var area: Int { width * height }
-
-        public func contains(x px: Int, y py: Int) -> Bool { px >= x && px < maxX && py >= y && py < maxY }
-
-        /// Shrunk by `fraction` of its width (height) on the left and right (top and bottom).
-        public func inset(by fraction: Double) -> Rect {
-            let dx = Int((Double(width) * fraction).rounded(.down))
-            let dy = Int((Double(height) * fraction).rounded(.down))
-            return Rect(x: x + dx, y: y + dy, width: width - 2 * dx, height: height - 2 * dy)
-        }
-    }
+    public typealias Rect = ImageRectangle
 
     /// Where everything sits; derived from the image size only.
     public struct Layout: Sendable, Equatable {

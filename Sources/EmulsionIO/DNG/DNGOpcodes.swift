@@ -48,10 +48,7 @@ public struct DNGOpcodes: Sendable, Equatable {
 
     /// The opcodes of a DNG whose directories are parsed already (`RawFile` parses them once per file).
     static func read(directories: [TIFFDirectory]) -> DNGOpcodes? {
-        guard !directories.isEmpty else { return nil }
-        let raw = directories.first {
-            $0.numbers(254)?.first == 0 && [32803.0, 34892].contains($0.numbers(262)?.first ?? 0)
-        } ?? directories[0]
+        guard let raw = rawDirectory(directories) else { return nil }
         var out = DNGOpcodes()
         if let area = raw.integers(50829), area.count == 4 { out.activeArea = area }
         out.lossyJPEG = raw.numbers(259)?.first == 34892
@@ -60,6 +57,12 @@ public struct DNGOpcodes: Sendable, Equatable {
             out.parse(bytes, list: list)
         }
         return out
+    }
+
+    /// The directory holding the raw image (NewSubFileType 0, CFA or LinearRaw), where the DNG
+    /// puts ActiveArea, DefaultCrop and the opcode lists; IFD0 when none is marked so.
+    static func rawDirectory(_ directories: [TIFFDirectory]) -> TIFFDirectory? {
+        directories.first { $0.numbers(254)?.first == 0 && [32803.0, 34892].contains($0.numbers(262)?.first ?? 0) } ?? directories.first
     }
 
     mutating func parse(_ b: [UInt8], list: Int) {

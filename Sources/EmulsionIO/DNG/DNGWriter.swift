@@ -34,7 +34,8 @@ import Dispatch
 /// Why: the synthetic scene becomes a real file that LibRaw, darktable or RawTherapee can open, and the
 /// project's reader can be tested against a file whose content is known exactly.
 ///
-/// Not written: pixel aspect (DefaultScale), crop (DefaultCrop*), opcodes other than GainMap, lens
+/// DefaultCropOrigin and DefaultCropSize when the image's metadata marks a picture area.
+/// Not written: pixel aspect (DefaultScale), opcodes other than GainMap, lens
 /// shading of a cropped image (maps offset from the image's origin: no ActiveArea is written),
 /// linearisation tables and the second white level per colour; the image is written as its
 /// visible area.
@@ -169,6 +170,10 @@ public enum DNGWriter {
             e.append(.rational(50727, (0..<3).map { Double(colour.analogBalance[$0]) }))
         }
         if let neutral = asShotNeutral(colour) { e.append(.rational(50728, neutral)) }
+        if let crop = meta.defaultCrop {
+            e.append(.long(50719, [UInt32(crop.x), UInt32(crop.y)]))
+            e.append(.long(50720, [UInt32(crop.width), UInt32(crop.height)]))
+        }
         if let shading = image.lensShading, shading.offsetX == 0, shading.offsetY == 0,
            shading.imageWidth == image.width, shading.imageHeight == image.height {
             e.append(.undefined(51009, DNGOpcodes.listBytes(gainMaps: shading.maps)))

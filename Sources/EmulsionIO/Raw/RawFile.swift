@@ -121,9 +121,9 @@ public enum RawFile {
     /// The shot's metadata as LibRaw's header parse gives it (make, model, lens, ISO, exposure,
     /// capture time, GPS, orientation, sizes), without reading the samples: what
     /// `--name`'s shot variables and `--min-rating` need before a batch is planned, with IFD0's
-    /// copyright and rating as `decode` reads them. Not read: the DNG opcodes, which need the
-    /// decode. Throws as `read` does for a file LibRaw cannot open, a Foveon sensor or one above
-    /// `pixelLimit`.
+    /// copyright and rating and a DNG's picture area as `decode` reads them. Not read: the DNG
+    /// opcodes, which need the decode. Throws as `read` does for a file LibRaw cannot open, a
+    /// Foveon sensor or one above `pixelLimit`.
     public static func readShotMetadata(path: String, pixelLimit: Int = defaultPixelLimit) throws -> ShotMetadata {
         _ = try InputFileCheck.regularReadableFile(path)
         let file = try opened(label: path, header: PlainFile.prefix(of: path, count: 4), pixelLimit: pixelLimit) {
@@ -131,7 +131,11 @@ public enum RawFile {
         }
         defer { libraw_close(file.handle) }
         var shot = withExtendedLifetime(file.problems) { metadata(file.handle) }
-        if let ifd = FileBytes(path: path).flatMap(TIFFDirectory.first) { readIFD0(ifd, into: &shot) }
+        let bytes = FileBytes(path: path)
+        if let ifd = bytes.flatMap(TIFFDirectory.first) { readIFD0(ifd, into: &shot) }
+        if !shot.dngVersion.isEmpty, let bytes, let raw = DNGOpcodes.rawDirectory(TIFFDirectory.all(bytes)) {
+            shot.defaultCrop = DNGDefaultCrop.rectangle(raw, left: shot.cropLeft, top: shot.cropTop, width: file.width, height: file.height)
+        }
         return shot
     }
 
@@ -280,6 +284,10 @@ public enum RawFile {
                                                 offsetX: image.metadata.cropLeft - area[1], offsetY: image.metadata.cropTop - area[0],
                                                 imageWidth: area[3] - area[1], imageHeight: area[2] - area[0])
             }
+        }
+        if file != nil, let rawDirectory = DNGOpcodes.rawDirectory(directories) {
+            image.metadata.defaultCrop = DNGDefaultCrop.rectangle(rawDirectory, left: image.metadata.cropLeft, top: image.metadata.cropTop,
+                                                                  width: width, height: height)
         }
         return (image, deferred)
     }
