@@ -113,6 +113,9 @@ extension ProfileCommand {
                     let root = URL(fileURLWithPath: clutPath).deletingLastPathComponent().path
                     print("\(output): darktable style \"\(styleName)\" applying \(clutPath): \(what) of \(look.name), input srgb, output srgb\(leftOutNote)")
                     print("  set darktable's 3D lut root folder (preferences › processing) to \(root), then import the style in the styles module")
+                    print("  the LUT expects Emulsion's neutral rendering: to see the look as Emulsion renders it, develop without darktable's "
+                          + "filmic and exposure defaults (preferences › processing › auto-apply pixel workflow defaults: none; "
+                          + "darktable-cli: --core --conf plugins/darkroom/workflow=none)")
                 default:
                     print("\(clutPath): \(what) of \(look.name), input \(input.rawValue), output \(outputEncoding.rawValue)\(leftOutNote)")
                 }

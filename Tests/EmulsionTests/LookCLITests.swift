@@ -326,6 +326,7 @@ final class LookCLITests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stdout.hasPrefix("\(style): darktable style \"emulsion|film-chrome\" applying \(clut): 64³ Hald CLUT (level 8) of film-chrome"), r.stdout)
         XCTAssertTrue(r.stdout.contains("set darktable's 3D lut root folder (preferences › processing) to \(dir.path), "), r.stdout)
+        XCTAssertTrue(r.stdout.contains("darktable-cli: --core --conf plugins/darkroom/workflow=none"), r.stdout)
         // The CLUT is the one `-o NAME.png` writes, and the style names it relative to the root folder.
         let alone = dir.appendingPathComponent("alone.png").path
         XCTAssertEqual(try emulsion(["profile", "export", "film-chrome", "-o", alone]).status, 0)
@@ -378,5 +379,23 @@ final class LookCLITests: XCTestCase {
         XCTAssertEqual(try TestSupport.run(TestSupport.which("convert") ?? "/usr/bin/convert", [plain, clut, "-hald-clut", reference]).status, 0)
         XCTAssertLessThan(try rmse(looked, reference, compare: compare), 2e-3)
         XCTAssertGreaterThan(try rmse(looked, plain, compare: compare), 0.02, "the look should change darktable's rendering")
+
+        // What the command advises: without darktable's workflow defaults (filmic, exposure) the
+        // style gives the look as Emulsion renders it — Emulsion's render of the look against
+        // darktable's, in CIEDE2000 (`ImageFileComparison`, each decoded through its own ICC
+        // profile). Measured on this crop: mean 1.58 ΔE00 without them, 7.26 with them (darktable's
+        // demosaic, highlights and matrix differ from Emulsion's, so not 0: its workflow-none
+        // rendering is 1.87 from Emulsion's neutral one).
+        let bare = try develop("bare.tif", ["--style", "emulsion|film-chrome"], core: ["--conf", "plugins/darkroom/workflow=none"])
+        let emulsionLook = dir.appendingPathComponent("emulsion-chrome.png").path
+        XCTAssertEqual(try emulsion(["process", input, "-o", emulsionLook, "--profile", "film-chrome"]).status, 0)
+        func meanDeltaE(_ path: String) throws -> Double {
+            let result = ImageFileComparison.compare(name: path, expected: emulsionLook, actual: path, tolerance: GoldenTolerance(),
+                                                     heatMap: nil, threads: 2)
+            return try XCTUnwrap(result.mean, result.message)
+        }
+        let withoutDefaults = try meanDeltaE(bare), withDefaults = try meanDeltaE(looked)
+        XCTAssertLessThan(withoutDefaults, 2.5, "the look in darktable without its workflow defaults")
+        XCTAssertGreaterThan(withDefaults, 2 * withoutDefaults, "darktable's default workflow stacks its own tone curve under the look")
     }
 }
