@@ -40,6 +40,8 @@ struct CompareCommand: ParsableCommand {
     var htmlImages: Int = 50
     @Option(name: .customLong("preview-size"), help: "Longest side of the images embedded in the HTML report.")
     var previewSize: Int = 480
+    @Option(help: "Images of different sizes (another tool's margins): none fails them; centre compares the common area, centred; search the common area at the offset where the two agree best (differences up to 64 pixels a side).")
+    var align: ImageAlignment = .none
     @Option(help: "Worker threads for each comparison (default: all cores).") var threads: Int = Executor.defaultThreads
 
     func validate() throws {
@@ -70,14 +72,15 @@ struct CompareCommand: ParsableCommand {
                 results.append(ImageFileComparison.compare(
                     name: name, expected: InputFolders.join(expected, name), actual: InputFolders.join(actual, name), tolerance: tolerance,
                     heatMap: heatMap.map { InputFolders.join($0, Self.heatMapName(for: name)) }, previewSize: embeddedPreviewSize,
-                    threads: threads))
+                    alignment: align, threads: threads))
                 ImageFileComparison.keepPreviews(of: &results, limit: htmlImages)
             }
             results += pairs.onlyExpected.map { missing($0, verdict: .onlyExpected, from: actual) }
             results += pairs.onlyActual.map { missing($0, verdict: .onlyActual, from: expected) }
         case (false, false):
             results.append(ImageFileComparison.compare(name: expected, expected: expected, actual: actual, tolerance: tolerance,
-                                                       heatMap: heatMap, previewSize: embeddedPreviewSize, threads: threads))
+                                                       heatMap: heatMap, previewSize: embeddedPreviewSize, alignment: align,
+                                                       threads: threads))
             ImageFileComparison.keepPreviews(of: &results, limit: htmlImages)
         default:
             complain("emulsion: compare: \(folders.0 ? expected : actual) is a folder and \(folders.0 ? actual : expected) is not: give two images or two folders")
@@ -151,3 +154,5 @@ struct CompareCommand: ParsableCommand {
         return FileManager.default.fileExists(atPath: path, isDirectory: &folder) && folder
     }
 }
+
+extension ImageAlignment: ExpressibleByArgument {}

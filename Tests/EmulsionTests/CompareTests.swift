@@ -261,6 +261,47 @@ final class CompareTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: unwritable))
     }
 
+    /// `--align`: the window is cut from the larger image by the test itself, so the offset is
+    /// known exactly; `search` must find it even when the tone differs (codes scaled by 0.9: the
+    /// correlation ignores scale), `centre` takes half the difference, `none` fails the pair, and
+    /// beyond 64 pixels `search` does not try. Then a real case: RawTherapee crops 4 pixels a side
+    /// (FIELD.md), so its TIFF of the Canon chart lines up at (4, 4) of Emulsion's render.
+    func testAlignmentFindsTheCommonArea() throws {
+        let big = try noise(60, 40, space: .sRGB, seed: 7)
+        let piece = ImageAlignment.window(big, x: 3, y: 5, width: 52, height: 30)
+        var darker = piece
+        darker.samples = darker.samples.map { UInt16(Double($0) * 0.9) }
+        try write(big, "big.png", in: "a"); try write(piece, "piece.png", in: "a"); try write(darker, "darker.png", in: "a")
+        let a = dir.appendingPathComponent("a").path
+        var r = try emulsion(["compare", a + "/big.png", a + "/piece.png"])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stdout.hasPrefix("SIZE-MISMATCH"), r.stdout)
+        r = try emulsion(["compare", a + "/big.png", a + "/piece.png", "--align", "search"])
+        XCTAssertEqual(r.status, 0, r.stdout)
+        XCTAssertTrue(r.stdout.hasPrefix("IDENTICAL"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("compared the common 52×30, expected from (3, 5), actual from (0, 0) (--align search)"), r.stdout)
+        r = try emulsion(["compare", a + "/darker.png", a + "/big.png", "--align", "search"])
+        XCTAssertTrue(r.stdout.contains("expected from (0, 0), actual from (3, 5)"), r.stdout)
+        r = try emulsion(["compare", a + "/big.png", a + "/piece.png", "--align", "centre"])
+        XCTAssertEqual(r.status, 1, r.stdout)
+        XCTAssertTrue(r.stdout.contains("expected from (4, 5), actual from (0, 0) (--align centre)"), r.stdout)
+        let far = ImageAlignment.window(try noise(140, 40, space: .sRGB, seed: 8), x: 0, y: 0, width: 140, height: 40)
+        try write(far, "far.png", in: "a")
+        r = try emulsion(["compare", a + "/far.png", a + "/piece.png", "--align", "search"])
+        XCTAssertTrue(r.stdout.hasPrefix("SIZE-MISMATCH") && r.stdout.contains("--align search does not try"), r.stdout)
+
+        let rawtherapee = try tool("rawtherapee-cli")
+        let input = try sample("canon-eos_kiss_x4-colorchart_crop.dng")
+        let ours = dir.appendingPathComponent("emulsion.png").path, theirs = dir.appendingPathComponent("rawtherapee.tif").path
+        XCTAssertEqual(try emulsion(["process", input, "-o", ours]).status, 0)
+        let settings = dir.appendingPathComponent("rt").path
+        _ = try TestSupport.run(rawtherapee, ["-q", "-Y", "-t", "-b16", "-o", theirs, "-c", input], timeout: 300,
+                                environment: ["RT_SETTINGS": settings, "RT_CACHE": settings + "/cache"])
+        r = try emulsion(["compare", ours, theirs, "--align", "search"])
+        XCTAssertTrue(r.stdout.contains("sizes differ (expected 1734×1156, actual 1726×1148): compared the common 1726×1148, "
+                                        + "expected from (4, 4), actual from (0, 0)"), r.stdout + r.stderr)
+    }
+
     /// The PNG images a report embeds as data: URIs, decoded.
     func embeddedImages(_ page: String) throws -> [PNGImage] {
         try page.components(separatedBy: "src=\"data:image/png;base64,").dropFirst().map { chunk in

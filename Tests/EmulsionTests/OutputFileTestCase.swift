@@ -18,10 +18,4 @@ class OutputFileTestCase: XCTestCase {
         return try TestSupport.run(TestSupport.emulsionBinary, arguments,
                                    environment: ["EMULSION_PROFILES": TestSupport.repositoryRoot.appendingPathComponent("Profiles").path])
     }
-
-    func tool(_ name: String) throws -> String {
-        if let path = TestSupport.which(name) { return path }
-        if TestSupport.inCI { XCTFail("\(name) is required in CI (.ci/setup --tests installs it)") }
-        throw XCTSkip("\(name) not installed")
-    }
 }

@@ -13,4 +13,12 @@ extension XCTestCase {
         }
         return path
     }
+
+    /// The path of the peer tool `name` (darktable-cli, rawtherapee-cli, exiftool…): a missing one
+    /// fails the test in CI and skips it elsewhere.
+    func tool(_ name: String) throws -> String {
+        if let path = TestSupport.which(name) { return path }
+        if TestSupport.inCI { XCTFail("\(name) is required in CI (.ci/setup --tests installs it)") }
+        throw XCTSkip("\(name) not installed")
+    }
 }

@@ -122,10 +122,11 @@ public enum ImageFileComparison {
 
     /// Compares two image files (PNG, TIFF or JPEG, any with any); writes a heat map to `heatMap` when they differ and a path is given.
     /// With `previewSize`, a pair that is not identical carries previews of at most that many pixels a side.
+    /// Images of different sizes are compared over their common area when `alignment` places it (noted).
     public static func compare(name: String, expected: String, actual: String, tolerance: GoldenTolerance,
-                               heatMap: String?, previewSize: Int? = nil, threads: Int) -> Result {
+                               heatMap: String?, previewSize: Int? = nil, alignment: ImageAlignment = .none, threads: Int) -> Result {
         var result = Result(name: name, expected: expected, actual: actual, verdict: .unreadable, message: "")
-        let images: (PNGImage, PNGImage)
+        var images: (PNGImage, PNGImage)
         let decoders: (ImageLabDecoder, ImageLabDecoder)
         do {
             let a = try readImage(expected), b = try readImage(actual)
@@ -136,6 +137,19 @@ public enum ImageFileComparison {
         } catch {
             result.message = "\(error)"
             return result
+        }
+        if alignment != .none, images.0.width != images.1.width || images.0.height != images.1.height {
+            let (a, b) = images
+            if let o = alignment.offsets(expected: a, actual: b) {
+                let w = min(a.width, b.width), h = min(a.height, b.height)
+                images = (ImageAlignment.window(a, x: o.expected.x, y: o.expected.y, width: w, height: h),
+                          ImageAlignment.window(b, x: o.actual.x, y: o.actual.y, width: w, height: h))
+                result.notes.append("sizes differ (expected \(a.width)×\(a.height), actual \(b.width)×\(b.height)): compared the common "
+                                    + "\(w)×\(h), expected from (\(o.expected.x), \(o.expected.y)), actual from (\(o.actual.x), \(o.actual.y)) "
+                                    + "(--align \(alignment.rawValue))")
+            } else {
+                result.notes.append("sizes differ by more than \(ImageAlignment.searchLimit) pixels along an axis: --align search does not try")
+            }
         }
         if images.0.bitDepth != images.1.bitDepth {
             result.notes.append("expected is \(images.0.bitDepth)-bit, actual \(images.1.bitDepth)-bit")
