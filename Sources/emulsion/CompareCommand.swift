@@ -19,7 +19,8 @@ struct CompareCommand: ParsableCommand {
             limits, mean ≤ 0.77 and max ≤ 2.3). Folders pair every .png, .tif, .tiff, .jpg and .jpeg below EXPECTED with the file at the same relative \
             path below ACTUAL; a file on one side only fails. One line per pair, worst first (with --only-failures only \
             those that do not pass), then, for folders, a summary; --html also writes a page with the expected image, actual \
-            image and heat map of each pair that differs. Exit 0 when every pair passes, 1 when one fails, differs \
+            image and heat map of each pair that differs, and --align compares images of different sizes (another tool's \
+            margins) over their common area. Exit 0 when every pair passes, 1 when one fails, differs \
             in size or is missing, 2 when a file cannot be read.
             """)
 
@@ -40,7 +41,7 @@ struct CompareCommand: ParsableCommand {
     var htmlImages: Int = 50
     @Option(name: .customLong("preview-size"), help: "Longest side of the images embedded in the HTML report.")
     var previewSize: Int = 480
-    @Option(help: "Images of different sizes (another tool's margins): none fails them; centre compares the common area, centred; search the common area at the offset where the two agree best (differences up to 64 pixels a side).")
+    @Option(help: "Images of different sizes (another tool's margins): none fails them; centre compares the common area, centred; search the common area at the offset where the two agree best (differences up to 64 pixels per axis).")
     var align: ImageAlignment = .none
     @Option(help: "Worker threads for each comparison (default: all cores).") var threads: Int = Executor.defaultThreads
 
