@@ -43,6 +43,8 @@ struct CompareCommand: ParsableCommand {
     var previewSize: Int = 480
     @Option(help: "Images of different sizes (another tool's margins): none fails them; centre compares the common area, centred; search the common area at the offset where the two agree best (differences up to 64 pixels per axis).")
     var align: ImageAlignment = .none
+    @Flag(name: .customLong("match-stem"), help: "With folders: pair files by relative path without extension (shot.png with shot.tif: two tools' outputs).")
+    var matchStem = false
     @Option(help: "Worker threads for each comparison (default: all cores).") var threads: Int = Executor.defaultThreads
 
     func validate() throws {
@@ -53,6 +55,9 @@ struct CompareCommand: ParsableCommand {
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
         guard previewSize >= 16 else { throw ValidationError("--preview-size must be at least 16") }
         guard htmlImages >= 0 else { throw ValidationError("--html-images must be 0 or more") }
+        if matchStem && !(isFolder(expected) && isFolder(actual)) {
+            throw ValidationError("--match-stem pairs the files of two folders: give two folders")
+        }
     }
 
     func run() throws {
@@ -62,18 +67,27 @@ struct CompareCommand: ParsableCommand {
         var results: [ImageFileComparison.Result] = []
         switch folders {
         case (true, true):
-            let pairs: (both: [String], onlyExpected: [String], onlyActual: [String])
-            do { pairs = try ImageFileComparison.pairs(expected: expected, actual: actual) } catch {
+            let pairs: (both: [ImageFileComparison.StemPair], onlyExpected: [String], onlyActual: [String])
+            do {
+                if matchStem {
+                    pairs = try ImageFileComparison.pairsByStem(expected: expected, actual: actual)
+                } else {
+                    let found = try ImageFileComparison.pairs(expected: expected, actual: actual)
+                    pairs = (found.both.map { .init(stem: $0, expected: $0, actual: $0) }, found.onlyExpected, found.onlyActual)
+                }
+            } catch {
                 complain("emulsion: compare: \(error)"); throw ExitCode(2)
             }
             guard !(pairs.both.isEmpty && pairs.onlyExpected.isEmpty && pairs.onlyActual.isEmpty) else {
                 complain("emulsion: compare: no .png, .tif, .tiff, .jpg or .jpeg files in \(expected) or \(actual)"); throw ExitCode(2)
             }
-            for name in pairs.both {
+            for pair in pairs.both {
+                // A pair's name is its relative path, or both when --match-stem pairs two names.
+                let name = pair.expected == pair.actual ? pair.expected : "\(pair.expected) ↔ \(pair.actual)"
                 results.append(ImageFileComparison.compare(
-                    name: name, expected: InputFolders.join(expected, name), actual: InputFolders.join(actual, name), tolerance: tolerance,
-                    heatMap: heatMap.map { InputFolders.join($0, Self.heatMapName(for: name)) }, previewSize: embeddedPreviewSize,
-                    alignment: align, threads: threads))
+                    name: name, expected: InputFolders.join(expected, pair.expected), actual: InputFolders.join(actual, pair.actual),
+                    tolerance: tolerance, heatMap: heatMap.map { InputFolders.join($0, Self.heatMapName(for: pair.expected)) },
+                    previewSize: embeddedPreviewSize, alignment: align, threads: threads))
                 ImageFileComparison.keepPreviews(of: &results, limit: htmlImages)
             }
             results += pairs.onlyExpected.map { missing($0, verdict: .onlyExpected, from: actual) }

@@ -261,6 +261,31 @@ final class CompareTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: unwritable))
     }
 
+    /// `--match-stem`: two tools' outputs of the same raws differ in extension; paired by
+    /// relative path without it, the same pixels as PNG and TIFF are identical. Two files of one
+    /// side with one stem are refused by name, and so is the flag without two folders.
+    func testMatchStemPairsFilesOfDifferentFormats() throws {
+        let grey = try GoldenFixture.uniform(8, 6, (30000, 20000, 10000))
+        try write(grey, "shoot/shot.png", in: "a")
+        let tiff = dir.appendingPathComponent("b/shoot/shot.tif")
+        try FileManager.default.createDirectory(at: tiff.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(try ImageFile.bytes(grey, for: tiff.path)).write(to: tiff)
+        let a = dir.appendingPathComponent("a").path, b = dir.appendingPathComponent("b").path
+        var r = try emulsion(["compare", a, b])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stdout.contains("2 files: 1 only-in-expected, 1 only-in-actual"), r.stdout)
+        r = try emulsion(["compare", a, b, "--match-stem"])
+        XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+        XCTAssertTrue(r.stdout.hasPrefix("IDENTICAL  shoot/shot.png ↔ shoot/shot.tif: "), r.stdout)
+        try write(grey, "shoot/shot.jpg", in: "x")
+        try FileManager.default.moveItem(atPath: dir.appendingPathComponent("x/shoot/shot.jpg").path, toPath: a + "/shoot/shot.jpg")
+        r = try emulsion(["compare", a, b, "--match-stem"])
+        XCTAssertEqual(r.status, 2)
+        XCTAssertTrue(r.stderr.contains("shoot/shot.jpg and shoot/shot.png have the same name without extension"), r.stderr)
+        r = try emulsion(["compare", a + "/shoot/shot.png", tiff.path, "--match-stem"])
+        XCTAssertEqual(r.status, 64, r.stderr)
+    }
+
     /// `--align`: the window is cut from the larger image by the test itself, so the offset is
     /// known exactly; `search` must find it even when the tone differs (codes scaled by 0.9: the
     /// correlation ignores scale), `centre` takes half the difference, `none` fails the pair, and

@@ -86,6 +86,39 @@ public enum ImageFileComparison {
         return (left.intersection(right).sorted(), left.subtracting(right).sorted(), right.subtracting(left).sorted())
     }
 
+    /// Two files paired by name without extension: `shot.png` below EXPECTED and `shot.tif`
+    /// below ACTUAL (two tools' outputs of the same raws).
+    public struct StemPair: Sendable, Equatable {
+        /// The relative path without extension.
+        public var stem: String
+        public var expected: String
+        public var actual: String
+
+        public init(stem: String, expected: String, actual: String) {
+            self.stem = stem; self.expected = expected; self.actual = actual
+        }
+    }
+
+    /// As `pairs`, pairing relative paths without their extensions. Two files of one side with
+    /// the same stem (`shot.png` and `shot.jpg`) are an error naming them: which one to compare
+    /// would be a guess.
+    public static func pairsByStem(expected: String, actual: String) throws -> (both: [StemPair], onlyExpected: [String], onlyActual: [String]) {
+        func byStem(_ folder: String) throws -> [String: String] {
+            var out: [String: String] = [:]
+            for path in try images(below: folder).sorted() {
+                let stem = String(path.dropLast(ImageFile.fileExtension(of: path).count + 1))
+                if let other = out[stem] {
+                    throw RenderError("\(folder): \(other) and \(path) have the same name without extension: --match-stem cannot tell which to compare")
+                }
+                out[stem] = path
+            }
+            return out
+        }
+        let left = try byStem(expected), right = try byStem(actual)
+        let both = left.keys.filter { right[$0] != nil }.sorted().map { StemPair(stem: $0, expected: left[$0]!, actual: right[$0]!) }
+        return (both, left.filter { right[$0.key] == nil }.values.sorted(), right.filter { left[$0.key] == nil }.values.sorted())
+    }
+
     static func images(below folder: String) throws -> Set<String> {
         let found = try InputFolders.files(below: folder, extensions: imageExtensions)
         if let unlisted = found.unlisted.first { throw RenderError(unlisted.message) }
