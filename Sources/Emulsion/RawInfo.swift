@@ -52,6 +52,8 @@ public struct RawInfo: Codable, Sendable {
     public var pixelAspect: Double
     /// The picture area the file marks (DNG DefaultCrop), in stored pixels of the visible area.
     public var defaultCrop: ImageRectangle?
+    /// The user crop within it (DNG DefaultUserCrop), in the same pixels.
+    public var userCrop: ImageRectangle?
     public var iso: Float
     public var shutterSeconds: Float
     public var aperture: Float
@@ -85,8 +87,9 @@ public struct RawInfo: Codable, Sendable {
         cropLeft = m.cropLeft
         cropTop = m.cropTop
         defaultCrop = m.defaultCrop
-        // What `process` renders with the default profile (crop.dngDefault on).
-        let picture = raw.pictureArea(honoursDefaultCrop: true)
+        userCrop = m.userCrop
+        // What `process` renders with the default profile (crop.dngDefault and crop.dngUser on).
+        let picture = raw.pictureArea(honoursDefaultCrop: true, honoursUserCrop: true)
         (outputWidth, outputHeight) = m.orientation.orientedSize(width: picture.width, height: picture.height)
         switch raw.layout {
         case .mosaic(let cfa): layout = cfa.isBayer ? "Bayer \(cfa.name)" : cfa.name
@@ -152,6 +155,7 @@ public struct RawInfo: Codable, Sendable {
             "DNG version:     \(dngVersion ?? "not a DNG")",
             "Sensor:          \(sensorWidth)×\(sensorHeight), visible \(width)×\(height) at (\(cropLeft), \(cropTop))",
             "Default crop:    " + (defaultCrop.map { "\($0) of the visible area (crop.dngDefault=false renders it all)" } ?? "none"),
+            "User crop:       " + (userCrop.map { "\($0) of the visible area (crop.dngUser=false leaves it out)" } ?? "none"),
             "Output size:     \(outputWidth)×\(outputHeight) (orientation \(orientation), pixel aspect \(CFormat.string("%.3f", pixelAspect)))",
             "Layout:          \(layout)",
             "Black levels:    \(v(blackLevels)) (tile \(blackTile[0])×\(blackTile[1]))",

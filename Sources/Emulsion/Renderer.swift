@@ -136,7 +136,7 @@ public struct RenderPlan: Sendable {
         }
         if raw.stretchesPixels { source = PixelAspectSource(inner: source, aspect: raw.metadata.pixelAspect) }
         // The picture the file marks (DNG DefaultCrop) is in stored coordinates: no mirroring.
-        let picture = raw.pictureArea(honoursDefaultCrop: profile.flag("crop", "dngDefault"))
+        let picture = Self.pictureArea(raw, profile: profile)
         if picture.width != source.width || picture.height != source.height {
             source = CroppedSource(inner: source, x: picture.x, y: picture.y, width: picture.width, height: picture.height)
         }
@@ -214,7 +214,7 @@ public struct RenderPlan: Sendable {
         // as one pixel at the corner, which on a reduced preview balanced on that pixel.)
         if mode == .spot, width >= 1, height >= 1 {
             spot = storedRect(raw, x: Int(profile.number("whiteBalance", "spotX")), y: Int(profile.number("whiteBalance", "spotY")),
-                              width: width, height: height, honoursDefaultCrop: profile.flag("crop", "dngDefault"))
+                              width: width, height: height, picture: pictureArea(raw, profile: profile))
         }
         do {
             return try WhiteBalance.resolve(raw, mode: mode, kelvin: profile.number("whiteBalance", "temperature"),
@@ -226,12 +226,16 @@ public struct RenderPlan: Sendable {
         }
     }
 
+    /// The part of the raw the profile renders (`crop.dngDefault`, `crop.dngUser`), in the stretched stored frame.
+    static func pictureArea(_ raw: RawImage, profile: Profile) -> ImageRectangle {
+        raw.pictureArea(honoursDefaultCrop: profile.flag("crop", "dngDefault"), honoursUserCrop: profile.flag("crop", "dngUser"))
+    }
+
     /// A rectangle of the upright output image as stored raw pixels (orientation undone, the
-    /// picture area's offset added, pixel aspect divided out).
-    static func storedRect(_ raw: RawImage, x: Int, y: Int, width: Int, height: Int, honoursDefaultCrop: Bool) -> WhiteBalance.Rect {
+    /// offset of the `picture` rendered added, pixel aspect divided out).
+    static func storedRect(_ raw: RawImage, x: Int, y: Int, width: Int, height: Int, picture: ImageRectangle) -> WhiteBalance.Rect {
         let aspect = raw.metadata.pixelAspect
         let stretched = raw.stretchesPixels
-        let picture = raw.pictureArea(honoursDefaultCrop: honoursDefaultCrop)
         let sw = picture.width, sh = picture.height
         let o = raw.metadata.orientation
         let upright = o.orientedSize(width: sw, height: sh)

@@ -84,6 +84,7 @@ final class HeaderCodingTests: XCTestCase {
         m.linearisation = "table"
         m.opcodes = ["GainMap", "WarpRectilinear"]
         m.defaultCrop = ImageRectangle(x: 1, y: 2, width: 5, height: 3)
+        m.userCrop = ImageRectangle(x: 2, y: 2, width: 3, height: 2)
         image.metadata = m
         let map = GainMap(top: 0, left: 1, bottom: 5, right: 7, plane: 0, planes: 1, rowPitch: 2, columnPitch: 2, pointsV: 2, pointsH: 3,
                           spacingV: 1, spacingH: 0.5, originV: 0, originH: 0, mapPlanes: 1, gains: [1, 1.1, 1.2, 1.3, 1.4, 1.5])
@@ -128,7 +129,7 @@ final class HeaderCodingTests: XCTestCase {
         XCTAssertEqual(labels(ImageRectangle(x: 0, y: 0, width: 1, height: 1)), ["x", "y", "width", "height"], "ImageRectangle")
         XCTAssertEqual(labels(ShotMetadata()), ["make", "model", "software", "iso", "shutterSeconds", "aperture", "focalLength", "lens",
                                                 "artist", "copyright", "rating", "labels", "location", "timestamp", "orientation", "pixelAspect", "dngVersion", "sensorWidth", "sensorHeight",
-                                                "cropLeft", "cropTop", "bitsPerSample", "linearisation", "opcodes", "defaultCrop"], "ShotMetadata")
+                                                "cropLeft", "cropTop", "bitsPerSample", "linearisation", "opcodes", "defaultCrop", "userCrop"], "ShotMetadata")
         let map = GainMap(top: 0, left: 0, bottom: 1, right: 1, plane: 0, planes: 1, rowPitch: 1, columnPitch: 1, pointsV: 1, pointsH: 1,
                           spacingV: 0, spacingH: 0, originV: 0, originH: 0, mapPlanes: 1, gains: [1])
         XCTAssertEqual(labels(map), ["top", "left", "bottom", "right", "plane", "planes", "rowPitch", "columnPitch", "pointsV", "pointsH",

@@ -6,7 +6,8 @@ import Foundation
 import XCTest
 
 /// The picture area a DNG marks (DefaultCropOrigin / DefaultCropSize, `DNGDefaultCrop`), rendered
-/// as darktable and Adobe's DNG SDK render it: only that area.
+/// as darktable and Adobe's DNG SDK render it: only that area; and within it the user crop
+/// (DefaultUserCrop).
 ///
 /// References: the tags as ExifTool reads them from every sample DNG (an independent reader);
 /// the DNG 1.6 specification for their meaning (origin relative to the ActiveArea's corner, in
@@ -64,6 +65,30 @@ final class DefaultCropTests: OutputFileTestCase {
         }
     }
 
+    /// DefaultUserCrop (DNG 1.6: the aspect a phone was set to) within the default crop: the
+    /// render is its window of the whole render in every orientation; `crop.dngUser=false` gives
+    /// the default crop's window, both flags off the whole area.
+    func testTheUserCropIsRenderedWithinTheDefaultCrop() throws {
+        var raw = ChartReport.chartScene.raw
+        let marked = ImageRectangle(x: 6, y: 2, width: raw.width - 9, height: raw.height - 7)
+        let chosen = ImageRectangle(x: 11, y: 4, width: raw.width - 30, height: raw.height - 17)
+        (raw.metadata.defaultCrop, raw.metadata.userCrop) = (marked, chosen)
+        func options(_ overrides: [String]) throws -> RenderOptions {
+            RenderOptions(profile: try Profile.defaults.applying(overrides: overrides), threads: 2)
+        }
+        for orientation in Orientation.allCases {
+            raw.metadata.orientation = orientation
+            let full = try Renderer.render(raw, options: try options(["crop.dngDefault=false", "crop.dngUser=false"]))
+            for (overrides, area) in [([String](), chosen), (["crop.dngUser=false"], marked)] {
+                let image = try Renderer.render(raw, options: try options(overrides))
+                let r = upright(area, orientation, width: raw.width, height: raw.height)
+                XCTAssertEqual([image.width, image.height], [r.width, r.height], "\(orientation) \(overrides)")
+                XCTAssertTrue(image.samples == CropTests.window(full.samples, imageWidth: full.width, x: r.x, y: r.y, width: r.width, height: r.height),
+                              "\(orientation) \(overrides): the window at \(r)")
+            }
+        }
+    }
+
     /// A piece cut from a raw (`RawImage.cropped`, the benchmark's crops) carries the part of the
     /// marked area inside it, counted from its own corner; none when the piece lies inside it.
     func testAPieceOfARawKeepsItsPartOfTheMarkedArea() {
@@ -71,6 +96,8 @@ final class DefaultCropTests: OutputFileTestCase {
         raw.metadata.defaultCrop = ImageRectangle(x: 6, y: 2, width: raw.width - 9, height: raw.height - 7)
         XCTAssertEqual(raw.cropped(x: 4, y: 1, width: 20, height: 10).metadata.defaultCrop, ImageRectangle(x: 2, y: 1, width: 18, height: 9))
         XCTAssertNil(raw.cropped(x: 10, y: 10, width: 20, height: 10).metadata.defaultCrop)
+        raw.metadata.userCrop = ImageRectangle(x: 12, y: 8, width: 10, height: 10)
+        XCTAssertEqual(raw.cropped(x: 10, y: 10, width: 20, height: 10).metadata.userCrop, ImageRectangle(x: 2, y: 0, width: 10, height: 8))
     }
 
     /// Non-square photosites: the marked area is stretched with the picture (rows doubled at
@@ -132,14 +159,22 @@ final class DefaultCropTests: OutputFileTestCase {
         XCTAssertTrue(info.stdout.contains("Default crop:    494×366 at (8, 8) of the visible area"), info.stdout)
         XCTAssertTrue(info.stdout.contains("Output size:     366×494 "), info.stdout)
 
+        // Both tags through a file: DefaultUserCrop's fractions of the default crop (top 0.1,
+        // left 0.125, bottom 0.6, right 0.625 of 40×30 from (5, 1)) read back as the rectangle.
         var raw = ChartReport.chartScene.raw
         raw.metadata.defaultCrop = ImageRectangle(x: 5, y: 1, width: 40, height: 30)
+        raw.metadata.userCrop = ImageRectangle(x: 10, y: 4, width: 20, height: 15)
         let dng = dir.appendingPathComponent("marked.dng")
         try DNGWriter.write(raw, to: dng)
-        XCTAssertEqual(try RawFile.read(path: dng.path).metadata.defaultCrop, raw.metadata.defaultCrop)
-        let out = dir.appendingPathComponent("marked.png").path
-        XCTAssertEqual(try emulsion(["process", dng.path, "-o", out]).status, 0)
-        let marked = try PNGFile.read(path: out)
-        XCTAssertEqual([marked.width, marked.height], [40, 30])
+        let back = try RawFile.read(path: dng.path).metadata
+        XCTAssertEqual(back.defaultCrop, raw.metadata.defaultCrop)
+        XCTAssertEqual(back.userCrop, raw.metadata.userCrop)
+        for (overrides, size) in [([String](), [20, 15]), (["--set", "crop.dngUser=false"], [40, 30])] {
+            let out = dir.appendingPathComponent("marked-\(size[0]).png").path
+            XCTAssertEqual(try emulsion(["process", dng.path, "-o", out] + overrides).status, 0)
+            let marked = try PNGFile.read(path: out)
+            XCTAssertEqual([marked.width, marked.height], size, "\(overrides)")
+        }
+        XCTAssertTrue(try emulsion(["info", dng.path]).stdout.contains("User crop:       20×15 at (10, 4) of the visible area"))
     }
 }

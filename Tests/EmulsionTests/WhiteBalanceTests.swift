@@ -68,7 +68,7 @@ final class WhiteBalanceTests: XCTestCase {
             let map = orientation.indexMap(width: w, height: h)
             let rect = (x: 3, y: 2, width: 5, height: 4)
             let stored = RenderPlan.storedRect(raw, x: rect.x, y: rect.y, width: rect.width, height: rect.height,
-                                                   honoursDefaultCrop: true)
+                                               picture: raw.pictureArea(honoursDefaultCrop: true, honoursUserCrop: true))
             for py in 0..<h {
                 for px in 0..<w {
                     let i = map.start + px * map.strideX + py * map.strideY

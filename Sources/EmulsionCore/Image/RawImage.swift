@@ -169,6 +169,10 @@ public struct ShotMetadata: Sendable, Equatable, Codable {
     /// in stored pixels of the visible area (before orientation and pixel aspect); nil when the
     /// file marks none or the whole visible area.
     public var defaultCrop: ImageRectangle?
+    /// The crop a DNG records as the user's or the camera's choice within that area (DNG 1.6
+    /// DefaultUserCrop: the aspect ratio a phone was set to, a crop an editor saved), in the same
+    /// stored pixels; nil when none or the whole area.
+    public var userCrop: ImageRectangle?
 
     public init() {}
 }
@@ -198,4 +202,15 @@ public struct ImageRectangle: Sendable, Equatable, Hashable, Codable, CustomStri
     }
 
     public var description: String { "\(width)×\(height) at (\(x), \(y))" }
+
+    /// Rows and columns exchanged (a raw transposed with `RawImage.transposed`).
+    public var transposed: ImageRectangle { ImageRectangle(x: y, y: x, width: height, height: width) }
+
+    /// The part of this rectangle inside `piece`, counted from `piece`'s corner; nil when they do
+    /// not meet or this covers all of `piece` (a crop that crops nothing).
+    public func within(_ piece: ImageRectangle) -> ImageRectangle? {
+        let left = max(x, piece.x), top = max(y, piece.y), right = min(maxX, piece.maxX), bottom = min(maxY, piece.maxY)
+        guard right > left, bottom > top, (left, top, right, bottom) != (piece.x, piece.y, piece.maxX, piece.maxY) else { return nil }
+        return ImageRectangle(x: left - piece.x, y: top - piece.y, width: right - left, height: bottom - top)
+    }
 }

@@ -2,7 +2,7 @@ extension RawImage {
     /// The rectangle `x ..< x + width`, `y ..< y + height` of this raw as a raw of its own: CFA
     /// and black-level tile re-phased so every photosite keeps its colour and black. For tests
     /// and previews that need a small piece of a large raw. Metadata is kept unchanged but for the
-    /// picture area a DNG marks, which is moved with the piece and clipped to it.
+    /// picture areas a DNG marks (default and user crop), moved with the piece and clipped to it.
     public func cropped(x: Int, y: Int, width w: Int, height h: Int) -> RawImage {
         precondition(x >= 0 && y >= 0 && w > 0 && h > 0 && x + w <= width && y + h <= height)
         let perPixel = cfa == nil ? 3 : 1
@@ -22,11 +22,9 @@ extension RawImage {
         var image = RawImage(width: w, height: h, layout: shiftedLayout, samples: out, levels: shiftedLevels,
                              colour: colour, metadata: metadata)
         image.lensShading = lensShading?.shifted(x: x, y: y)
-        image.metadata.defaultCrop = metadata.defaultCrop.flatMap { r in
-            let left = max(r.x, x), top = max(r.y, y), right = min(r.x + r.width, x + w), bottom = min(r.y + r.height, y + h)
-            guard right > left, bottom > top, (left, top, right, bottom) != (x, y, x + w, y + h) else { return nil }
-            return ImageRectangle(x: left - x, y: top - y, width: right - left, height: bottom - top)
-        }
+        let piece = ImageRectangle(x: x, y: y, width: w, height: h)
+        image.metadata.defaultCrop = metadata.defaultCrop?.within(piece)
+        image.metadata.userCrop = metadata.userCrop?.within(piece)
         return image
     }
 }

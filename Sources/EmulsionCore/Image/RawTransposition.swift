@@ -27,7 +27,8 @@ extension RawImage {
         image.metadata.pixelAspect = 1 / metadata.pixelAspect
         (image.metadata.sensorWidth, image.metadata.sensorHeight) = (metadata.sensorHeight, metadata.sensorWidth)
         (image.metadata.cropLeft, image.metadata.cropTop) = (metadata.cropTop, metadata.cropLeft)
-        image.metadata.defaultCrop = metadata.defaultCrop.map { ImageRectangle(x: $0.y, y: $0.x, width: $0.height, height: $0.width) }
+        image.metadata.defaultCrop = metadata.defaultCrop?.transposed
+        image.metadata.userCrop = metadata.userCrop?.transposed
         image.lensShading = lensShading?.transposed
         return image
     }

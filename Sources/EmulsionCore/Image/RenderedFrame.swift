@@ -1,5 +1,6 @@
 /// The frame a raw renders to before orientation: its stored size stretched to square pixels
-/// (`PixelAspectSource`), and the part of it the file marks as the picture (DNG DefaultCrop).
+/// (`PixelAspectSource`), and the part of it the file marks as the picture (DNG DefaultCrop,
+/// DefaultUserCrop).
 ///
 /// Why one place: the renderer crops the source to this frame, `info` reports its size and a
 /// spot white balance given in output pixels maps back through it; each computing it alone is how
@@ -19,11 +20,14 @@ extension RawImage {
         return a < 1 ? (width, Int((Double(height) / a).rounded())) : (Int((Double(width) * a).rounded()), height)
     }
 
-    /// The picture area in the stretched frame: the DNG default crop scaled to square pixels when
-    /// `honoursDefaultCrop` and the file marks one, else the whole frame.
-    public func pictureArea(honoursDefaultCrop: Bool) -> ImageRectangle {
+    /// The picture area in the stretched frame, scaled to square pixels: the DNG user crop when
+    /// `honoursUserCrop` and the file records one, else its default crop when `honoursDefaultCrop`
+    /// and it marks one, else the whole frame.
+    public func pictureArea(honoursDefaultCrop: Bool, honoursUserCrop: Bool) -> ImageRectangle {
         let (w, h) = stretchedSize
-        guard honoursDefaultCrop, let crop = metadata.defaultCrop else { return ImageRectangle(x: 0, y: 0, width: w, height: h) }
+        guard let crop = (honoursUserCrop ? metadata.userCrop : nil) ?? (honoursDefaultCrop ? metadata.defaultCrop : nil) else {
+            return ImageRectangle(x: 0, y: 0, width: w, height: h)
+        }
         let sx = Double(w) / Double(width), sy = Double(h) / Double(height)
         let x0 = min(w - 1, Int((Double(crop.x) * sx).rounded())), y0 = min(h - 1, Int((Double(crop.y) * sy).rounded()))
         let x1 = max(x0 + 1, min(w, Int((Double(crop.x + crop.width) * sx).rounded())))

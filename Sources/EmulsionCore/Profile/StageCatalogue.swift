@@ -52,6 +52,9 @@ public enum StageCatalogue {
         .init("dngDefault", .boolean(default: true),
               "render only the area a DNG marks as the picture (DefaultCropOrigin and DefaultCropSize: phones and cinema cameras "
               + "keep 8–16 pixel margins outside it); false renders the whole visible area"),
+        .init("dngUser", .boolean(default: true),
+              "render only the user crop a DNG records within that area (DefaultUserCrop: the aspect ratio a phone was set to, "
+              + "an editor's saved crop); false renders the whole default crop"),
     ])
 
     public static let all: [StageDeclaration] = [whiteBalance, highlights, demosaic, exposure, camera, opcodes, crop] + lookStages

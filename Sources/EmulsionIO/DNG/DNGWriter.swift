@@ -34,7 +34,7 @@ import Dispatch
 /// Why: the synthetic scene becomes a real file that LibRaw, darktable or RawTherapee can open, and the
 /// project's reader can be tested against a file whose content is known exactly.
 ///
-/// DefaultCropOrigin and DefaultCropSize when the image's metadata marks a picture area.
+/// DefaultCropOrigin, DefaultCropSize and DefaultUserCrop when the image's metadata marks them.
 /// Not written: pixel aspect (DefaultScale), opcodes other than GainMap, lens
 /// shading of a cropped image (maps offset from the image's origin: no ActiveArea is written),
 /// linearisation tables and the second white level per colour; the image is written as its
@@ -173,6 +173,13 @@ public enum DNGWriter {
         if let crop = meta.defaultCrop {
             e.append(.long(50719, [UInt32(crop.x), UInt32(crop.y)]))
             e.append(.long(50720, [UInt32(crop.width), UInt32(crop.height)]))
+        }
+        if let user = meta.userCrop {
+            // Top, left, bottom, right as fractions of the default crop (DNG 1.6).
+            let base = meta.defaultCrop ?? ImageRectangle(x: 0, y: 0, width: image.width, height: image.height)
+            let w = Double(base.width), h = Double(base.height)
+            e.append(.rational(51125, [Double(user.y - base.y) / h, Double(user.x - base.x) / w,
+                                       Double(user.maxY - base.y) / h, Double(user.maxX - base.x) / w]))
         }
         if let shading = image.lensShading, shading.offsetX == 0, shading.offsetY == 0,
            shading.imageWidth == image.width, shading.imageHeight == image.height {

@@ -23,7 +23,7 @@ import EmulsionCore
 /// throws `WireError.malformed` on anything else it does not expect; it never traps.
 /// `HeaderCodingTests` keep the field lists here in step with the types' declarations.
 enum HeaderCoding {
-    static let formatVersion: UInt8 = 3  // 2: ShotMetadata.labels (session 30); 3: defaultCrop (session 31)
+    static let formatVersion: UInt8 = 4  // 2: ShotMetadata.labels (session 30); 3: defaultCrop, 4: userCrop (session 31)
 
     static func encode(image: RawImage, deferred: DeferredSamples?) -> [UInt8] {
         var writer = WireWriter()
@@ -245,7 +245,9 @@ extension WireWriter {
         int(m.sensorWidth); int(m.sensorHeight); int(m.cropLeft); int(m.cropTop); int(m.bitsPerSample)
         string(m.linearisation)
         array(m.opcodes) { $0.string($1) }
-        optional(m.defaultCrop) { writer, r in for v in [r.x, r.y, r.width, r.height] { writer.int(v) } }
+        for crop in [m.defaultCrop, m.userCrop] {
+            optional(crop) { writer, r in for v in [r.x, r.y, r.width, r.height] { writer.int(v) } }
+        }
     }
 
     mutating func shading(_ shading: LensShading) {
@@ -347,11 +349,15 @@ extension WireReader {
         m.bitsPerSample = try int()
         m.linearisation = try string()
         m.opcodes = try array(minimumSize: 4) { try $0.string() }
-        m.defaultCrop = try optional { reader in
-            let r = ImageRectangle(x: try reader.int(), y: try reader.int(), width: try reader.int(), height: try reader.int())
-            guard r.x >= 0, r.y >= 0, r.width >= 1, r.height >= 1 else { throw WireError.malformed }
-            return r
+        func crop() throws -> ImageRectangle? {
+            try optional { reader in
+                let r = ImageRectangle(x: try reader.int(), y: try reader.int(), width: try reader.int(), height: try reader.int())
+                guard r.x >= 0, r.y >= 0, r.width >= 1, r.height >= 1 else { throw WireError.malformed }
+                return r
+            }
         }
+        m.defaultCrop = try crop()
+        m.userCrop = try crop()
         return m
     }
 

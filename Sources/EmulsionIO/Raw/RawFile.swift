@@ -121,7 +121,7 @@ public enum RawFile {
     /// The shot's metadata as LibRaw's header parse gives it (make, model, lens, ISO, exposure,
     /// capture time, GPS, orientation, sizes), without reading the samples: what
     /// `--name`'s shot variables and `--min-rating` need before a batch is planned, with IFD0's
-    /// copyright and rating and a DNG's picture area as `decode` reads them. Not read: the DNG
+    /// copyright and rating and a DNG's picture areas as `decode` reads them. Not read: the DNG
     /// opcodes, which need the decode. Throws as `read` does for a file LibRaw cannot open, a
     /// Foveon sensor or one above `pixelLimit`.
     public static func readShotMetadata(path: String, pixelLimit: Int = defaultPixelLimit) throws -> ShotMetadata {
@@ -134,7 +134,8 @@ public enum RawFile {
         let bytes = FileBytes(path: path)
         if let ifd = bytes.flatMap(TIFFDirectory.first) { readIFD0(ifd, into: &shot) }
         if !shot.dngVersion.isEmpty, let bytes, let raw = DNGOpcodes.rawDirectory(TIFFDirectory.all(bytes)) {
-            shot.defaultCrop = DNGDefaultCrop.rectangle(raw, left: shot.cropLeft, top: shot.cropTop, width: file.width, height: file.height)
+            (shot.defaultCrop, shot.userCrop) = DNGDefaultCrop.rectangles(raw, left: shot.cropLeft, top: shot.cropTop,
+                                                                          width: file.width, height: file.height)
         }
         return shot
     }
@@ -286,8 +287,8 @@ public enum RawFile {
             }
         }
         if file != nil, let rawDirectory = DNGOpcodes.rawDirectory(directories) {
-            image.metadata.defaultCrop = DNGDefaultCrop.rectangle(rawDirectory, left: image.metadata.cropLeft, top: image.metadata.cropTop,
-                                                                  width: width, height: height)
+            (image.metadata.defaultCrop, image.metadata.userCrop) = DNGDefaultCrop.rectangles(
+                rawDirectory, left: image.metadata.cropLeft, top: image.metadata.cropTop, width: width, height: height)
         }
         return (image, deferred)
     }
