@@ -131,12 +131,11 @@ public enum RawFile {
         }
         defer { libraw_close(file.handle) }
         var shot = withExtendedLifetime(file.problems) { metadata(file.handle) }
+        // A DNG's directories are parsed once for IFD0 and its picture areas; other raws need only IFD0.
         let bytes = FileBytes(path: path)
-        if let ifd = bytes.flatMap(TIFFDirectory.first) { readIFD0(ifd, into: &shot) }
-        if !shot.dngVersion.isEmpty, let bytes, let raw = DNGOpcodes.rawDirectory(TIFFDirectory.all(bytes)) {
-            (shot.defaultCrop, shot.userCrop) = DNGDefaultCrop.rectangles(raw, left: shot.cropLeft, top: shot.cropTop,
-                                                                          width: file.width, height: file.height)
-        }
+        let directories = shot.dngVersion.isEmpty ? [] : bytes.map { TIFFDirectory.all($0) } ?? []
+        if let ifd = directories.first ?? bytes.flatMap(TIFFDirectory.first) { readIFD0(ifd, into: &shot) }
+        readPictureAreas(directories, width: file.width, height: file.height, into: &shot)
         return shot
     }
 
@@ -286,11 +285,15 @@ public enum RawFile {
                                                 imageWidth: area[3] - area[1], imageHeight: area[2] - area[0])
             }
         }
-        if file != nil, let rawDirectory = DNGOpcodes.rawDirectory(directories) {
-            (image.metadata.defaultCrop, image.metadata.userCrop) = DNGDefaultCrop.rectangles(
-                rawDirectory, left: image.metadata.cropLeft, top: image.metadata.cropTop, width: width, height: height)
-        }
+        readPictureAreas(directories, width: width, height: height, into: &image.metadata)
         return (image, deferred)
+    }
+
+    /// A DNG's picture areas (`DNGDefaultCrop`) from its raw directory, in pixels of `shot`'s
+    /// visible area of `width` × `height`; nothing for no directories (not a DNG).
+    static func readPictureAreas(_ directories: [TIFFDirectory], width: Int, height: Int, into shot: inout ShotMetadata) {
+        guard let raw = DNGOpcodes.rawDirectory(directories) else { return }
+        (shot.defaultCrop, shot.userCrop) = DNGDefaultCrop.rectangles(raw, left: shot.cropLeft, top: shot.cropTop, width: width, height: height)
     }
 
     /// What both fast paths require before they may replace `libraw_unpack`: a CFA DNG for which
