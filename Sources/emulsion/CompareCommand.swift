@@ -96,7 +96,6 @@ struct CompareCommand: ParsableCommand {
             results.append(ImageFileComparison.compare(name: expected, expected: expected, actual: actual, tolerance: tolerance,
                                                        heatMap: heatMap, previewSize: embeddedPreviewSize, alignment: align,
                                                        threads: threads))
-            ImageFileComparison.keepPreviews(of: &results, limit: htmlImages)
         default:
             complain("emulsion: compare: \(folders.0 ? expected : actual) is a folder and \(folders.0 ? actual : expected) is not: give two images or two folders")
             throw ExitCode(2)

@@ -30,11 +30,11 @@ public enum ComparisonHTMLReport {
             <h1>Comparison</h1>
             <p class="meta">expected <code>\(escape(expected))</code></p>
             <p class="meta">actual <code>\(escape(actual))</code></p>
-            <p class="summary exit-\(exitCode)">\(escape(summary)) · exit code \(exitCode) · \(escape(GoldenFormat.number(seconds, digits: 1))) s · \(escape(HTMLPage.timestamp(generated)))</p>
+            \(HTMLPage.summaryLine(summary, exitCode: exitCode, seconds: seconds, generated: generated))
             <p class="meta">Verdicts: identical when max ΔE2000 &lt; \(GoldenFormat.number(GoldenTolerance.identicalBelow)); pass within \(escape(tolerance.summary)); heat maps grey where unchanged.</p>
 
             """
-        let differing = ordered.filter { $0.verdict != .identical && $0.verdict != .unreadable && !isMissing($0) }
+        let differing = ordered.filter { $0.verdict != .identical && showsImages($0) }
         let shown = differing.filter { $0.previews != nil }.count
         if let previewLimit, shown < differing.count {
             h += "<p class=\"note\">Images embedded for the \(shown) worst of \(differing.count) pairs that differ (--html-images \(previewLimit)).</p>\n"
@@ -50,7 +50,7 @@ public enum ComparisonHTMLReport {
         for (i, r) in ordered.enumerated() {
             let name = r.verdict == .identical ? escape(r.name) : "<a href=\"#\(anchor(i))\">\(escape(r.name))</a>"
             h += "<tr class=\"\(r.verdict.rawValue)\"><td><span class=\"badge \(r.verdict.rawValue)\">\(escape(r.verdict.rawValue))</span></td>"
-                + "<td>\(name)</td><td>\(number(r.mean))</td><td>\(number(r.p95))</td><td>\(number(r.max))</td>"
+                + "<td>\(name)</td><td>\(HTMLPage.number(r.mean))</td><td>\(HTMLPage.number(r.p95))</td><td>\(HTMLPage.number(r.max))</td>"
                 + "<td>\(r.fractionAbove.map { escape(GoldenFormat.percent($0)) } ?? "—")</td></tr>\n"
         }
         h += "</tbody>\n</table>\n"
@@ -69,8 +69,7 @@ public enum ComparisonHTMLReport {
         if let p = r.heatMap { row("heat map", p) }
         h += "</dl>\n"
         for n in r.notes { h += "<p class=\"note\">\(escape(n))</p>\n" }
-        // Errors and one-sided pairs have nothing to show; the message says why.
-        if r.verdict != .unreadable && !isMissing(r) {
+        if showsImages(r) {
             let none = r.previews == nil ? "not embedded" : "could not be made"
             h += "<div class=\"images\">\n"
             h += HTMLPage.figure(r.previews?.expected, "expected", "\(r.name): expected", missing: none)
@@ -82,12 +81,11 @@ public enum ComparisonHTMLReport {
         return h + "</section>\n"
     }
 
-    static func isMissing(_ r: ImageFileComparison.Result) -> Bool { r.verdict == .onlyExpected || r.verdict == .onlyActual }
+    /// Whether a pair has images to show: errors and one-sided pairs do not (the message says why).
+    static func showsImages(_ r: ImageFileComparison.Result) -> Bool { ![.unreadable, .onlyExpected, .onlyActual].contains(r.verdict) }
 
     /// Anchors by position: pair names are paths, which need not make valid or unique ids.
     static func anchor(_ index: Int) -> String { "pair-\(index + 1)" }
-
-    static func number(_ v: Double?) -> String { v.map { escape(GoldenFormat.number($0)) } ?? "—" }
 
     private static func escape(_ s: String) -> String { HTMLPage.escape(s) }
 }

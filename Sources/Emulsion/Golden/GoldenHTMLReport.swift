@@ -19,7 +19,7 @@ public enum GoldenHTMLReport {
         var h = HTMLPage.opening(title: "Golden report: \(suite.name) — \(report.summary)") + """
             <h1>Golden suite <code>\(escape(suite.name))</code></h1>
             <p class="meta">\(escape(suite.directory.path))\(suite.description.isEmpty ? "" : " — " + escape(suite.description))</p>
-            <p class="summary exit-\(report.exitCode)">\(escape(report.summary)) · exit code \(report.exitCode) · \(escape(GoldenFormat.number(report.seconds, digits: 1))) s · \(escape(HTMLPage.timestamp(generated)))</p>
+            \(HTMLPage.summaryLine(report.summary, exitCode: report.exitCode, seconds: report.seconds, generated: generated))
 
             """
         for note in report.orphanNotes { h += "<p class=\"note\">\(escape(note))</p>\n" }
@@ -40,7 +40,7 @@ public enum GoldenHTMLReport {
             let s = r.statistics
             h += "<tr class=\"\(r.verdict.rawValue)\"><td><span class=\"badge \(r.verdict.rawValue)\">\(escape(r.verdict.tag))</span></td>"
                 + "<td><a href=\"#\(anchor(r))\">\(escape(r.goldenCase.name))</a></td>"
-                + "<td>\(number(s?.mean))</td><td>\(number(s?.percentile95))</td><td>\(number(s?.max))</td>"
+                + "<td>\(HTMLPage.number(s?.mean))</td><td>\(HTMLPage.number(s?.percentile95))</td><td>\(HTMLPage.number(s?.max))</td>"
                 + "<td>\(s.map { escape(GoldenFormat.percent($0.fractionAbove)) } ?? "—")</td><td>\(escape(r.goldenCase.tolerance.summary))</td></tr>\n"
         }
         h += "</tbody>\n</table>\n"
@@ -77,8 +77,6 @@ public enum GoldenHTMLReport {
         h += "</div>\n</section>\n"
         return h
     }
-
-    static func number(_ v: Double?) -> String { v.map { escape(GoldenFormat.number($0)) } ?? "—" }
 
     static func anchor(_ r: GoldenCaseResult) -> String { "case-" + r.goldenCase.name }
 

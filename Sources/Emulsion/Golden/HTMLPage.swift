@@ -27,6 +27,15 @@ enum HTMLPage {
         return out
     }
 
+    /// The header's verdict line: the summary, the exit code (coloured by it), the run's seconds and when.
+    static func summaryLine(_ summary: String, exitCode: Int32, seconds: Double, generated: Date) -> String {
+        "<p class=\"summary exit-\(exitCode)\">\(escape(summary)) · exit code \(exitCode) · "
+            + "\(escape(GoldenFormat.number(seconds, digits: 1))) s · \(escape(timestamp(generated)))</p>"
+    }
+
+    /// A ΔE00 figure for a table cell, "—" when there is none.
+    static func number(_ v: Double?) -> String { v.map { escape(GoldenFormat.number($0)) } ?? "—" }
+
     /// An image with its caption, or a placeholder saying why there is none.
     static func figure(_ png: [UInt8]?, _ caption: String, _ alt: String, missing: String) -> String {
         guard let png else {
