@@ -67,25 +67,16 @@ struct CompareCommand: ParsableCommand {
         var results: [ImageFileComparison.Result] = []
         switch folders {
         case (true, true):
-            let pairs: (both: [ImageFileComparison.StemPair], onlyExpected: [String], onlyActual: [String])
-            do {
-                if matchStem {
-                    pairs = try ImageFileComparison.pairsByStem(expected: expected, actual: actual)
-                } else {
-                    let found = try ImageFileComparison.pairs(expected: expected, actual: actual)
-                    pairs = (found.both.map { .init(stem: $0, expected: $0, actual: $0) }, found.onlyExpected, found.onlyActual)
-                }
-            } catch {
+            let pairs: (both: [ImageFileComparison.Pair], onlyExpected: [String], onlyActual: [String])
+            do { pairs = try ImageFileComparison.pairs(expected: expected, actual: actual, matchingStems: matchStem) } catch {
                 complain("emulsion: compare: \(error)"); throw ExitCode(2)
             }
             guard !(pairs.both.isEmpty && pairs.onlyExpected.isEmpty && pairs.onlyActual.isEmpty) else {
                 complain("emulsion: compare: no .png, .tif, .tiff, .jpg or .jpeg files in \(expected) or \(actual)"); throw ExitCode(2)
             }
             for pair in pairs.both {
-                // A pair's name is its relative path, or both when --match-stem pairs two names.
-                let name = pair.expected == pair.actual ? pair.expected : "\(pair.expected) ↔ \(pair.actual)"
                 results.append(ImageFileComparison.compare(
-                    name: name, expected: InputFolders.join(expected, pair.expected), actual: InputFolders.join(actual, pair.actual),
+                    name: pair.name, expected: InputFolders.join(expected, pair.expected), actual: InputFolders.join(actual, pair.actual),
                     tolerance: tolerance, heatMap: heatMap.map { InputFolders.join($0, Self.heatMapName(for: pair.expected)) },
                     previewSize: embeddedPreviewSize, alignment: align, threads: threads))
                 ImageFileComparison.keepPreviews(of: &results, limit: htmlImages)

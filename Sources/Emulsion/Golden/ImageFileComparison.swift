@@ -77,45 +77,39 @@ public enum ImageFileComparison {
         }
     }
 
-    /// The image files below `expected` and `actual` (subfolders included, by `InputFolders`'
-    /// rules: hidden names skipped, links to folders not entered) paired by relative path,
-    /// sorted, and the relative paths present on one side only. A subfolder that cannot be
-    /// listed is an error: a comparison that silently skipped it would pass what it never saw.
-    public static func pairs(expected: String, actual: String) throws -> (both: [String], onlyExpected: [String], onlyActual: [String]) {
-        let left = try images(below: expected), right = try images(below: actual)
-        return (left.intersection(right).sorted(), left.subtracting(right).sorted(), right.subtracting(left).sorted())
-    }
-
-    /// Two files paired by name without extension: `shot.png` below EXPECTED and `shot.tif`
-    /// below ACTUAL (two tools' outputs of the same raws).
-    public struct StemPair: Sendable, Equatable {
-        /// The relative path without extension.
-        public var stem: String
+    /// Two files compared: relative paths below EXPECTED and ACTUAL.
+    public struct Pair: Sendable, Equatable {
         public var expected: String
         public var actual: String
 
-        public init(stem: String, expected: String, actual: String) {
-            self.stem = stem; self.expected = expected; self.actual = actual
-        }
+        public init(expected: String, actual: String) { self.expected = expected; self.actual = actual }
+
+        /// The relative path, or both when they differ (`shot.png ↔ shot.tif`).
+        public var name: String { expected == actual ? expected : "\(expected) ↔ \(actual)" }
     }
 
-    /// As `pairs`, pairing relative paths without their extensions. Two files of one side with
-    /// the same stem (`shot.png` and `shot.jpg`) are an error naming them: which one to compare
-    /// would be a guess.
-    public static func pairsByStem(expected: String, actual: String) throws -> (both: [StemPair], onlyExpected: [String], onlyActual: [String]) {
-        func byStem(_ folder: String) throws -> [String: String] {
+    /// The image files below `expected` and `actual` (subfolders included, by `InputFolders`'
+    /// rules: hidden names skipped, links to folders not entered) paired by relative path — or,
+    /// `matchingStems`, by relative path without extension (`shot.png` with `shot.tif`: two
+    /// tools' outputs of the same raws) — sorted, and the relative paths present on one side only.
+    /// A subfolder that cannot be listed is an error: a comparison that silently skipped it would
+    /// pass what it never saw. So are two files of one side with the same stem (`shot.png` and
+    /// `shot.jpg`): which one to compare would be a guess.
+    public static func pairs(expected: String, actual: String, matchingStems: Bool = false) throws
+        -> (both: [Pair], onlyExpected: [String], onlyActual: [String]) {
+        func byKey(_ folder: String) throws -> [String: String] {
             var out: [String: String] = [:]
             for path in try images(below: folder).sorted() {
-                let stem = String(path.dropLast(ImageFile.fileExtension(of: path).count + 1))
-                if let other = out[stem] {
+                let key = matchingStems ? String(path.dropLast(ImageFile.fileExtension(of: path).count + 1)) : path
+                if let other = out[key] {
                     throw RenderError("\(folder): \(other) and \(path) have the same name without extension: --match-stem cannot tell which to compare")
                 }
-                out[stem] = path
+                out[key] = path
             }
             return out
         }
-        let left = try byStem(expected), right = try byStem(actual)
-        let both = left.keys.filter { right[$0] != nil }.sorted().map { StemPair(stem: $0, expected: left[$0]!, actual: right[$0]!) }
+        let left = try byKey(expected), right = try byKey(actual)
+        let both = left.keys.filter { right[$0] != nil }.sorted().map { Pair(expected: left[$0]!, actual: right[$0]!) }
         return (both, left.filter { right[$0.key] == nil }.values.sorted(), right.filter { left[$0.key] == nil }.values.sorted())
     }
 
