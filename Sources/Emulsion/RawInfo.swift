@@ -88,8 +88,8 @@ public struct RawInfo: Codable, Sendable {
         cropTop = m.cropTop
         defaultCrop = m.defaultCrop
         userCrop = m.userCrop
-        // What `process` renders with the default profile (crop.dngDefault and crop.dngUser on).
-        let picture = raw.pictureArea(honoursDefaultCrop: true, honoursUserCrop: true)
+        // What `process` renders with the default profile.
+        let picture = RenderPlan.pictureArea(raw, profile: .defaults)
         (outputWidth, outputHeight) = m.orientation.orientedSize(width: picture.width, height: picture.height)
         switch raw.layout {
         case .mosaic(let cfa): layout = cfa.isBayer ? "Bayer \(cfa.name)" : cfa.name
