@@ -354,6 +354,7 @@ public final class Benchmark {
     func innerMosaic(_ source: any StripSource) -> MosaicSource? {
         if let m = source as? MosaicSource { return m }
         if let a = source as? PixelAspectSource { return innerMosaic(a.inner) }
+        if let w = source as? LensWarpSource { return innerMosaic(w.inner) }
         return nil
     }
 

@@ -134,6 +134,10 @@ public struct RenderPlan: Sendable {
             source = RGBSource(raw: raw.samples, width: raw.width, height: raw.height,
                                channels: RawNormalisation.forRGB(levels: raw.levels, multipliers: whiteBalance, ceiling: ceiling))
         }
+        // DNG OpcodeList3 applies to the demosaiced image before anything that moves or stretches it.
+        if let warp = raw.lensWarp, profile.flag("opcodes", "warp") {
+            source = LensWarpSource(inner: source, mapping: warp.mapping(pixelAspect: raw.metadata.pixelAspect))
+        }
         if raw.stretchesPixels { source = PixelAspectSource(inner: source, aspect: raw.metadata.pixelAspect) }
         // The picture the file marks (DNG DefaultCrop) is in stored coordinates: no mirroring.
         let picture = Self.pictureArea(raw, profile: profile)

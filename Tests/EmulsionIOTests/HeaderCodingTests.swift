@@ -38,18 +38,20 @@ final class HeaderCodingTests: XCTestCase {
 
     /// Every raw sample's header, as the worker sends it.
     func testSampleHeadersComeBackExactly() throws {
-        var checked = 0, shaded = 0, deferredKinds = Set<String>()
+        var checked = 0, shaded = 0, warped = 0, deferredKinds = Set<String>()
         for sample in TestSupport.rawSamples() {
             guard case (var image, let deferred)? = try? RawFile.readDeferringSamples(path: sample.url.path) else { continue }
             image.samples = []
             try roundTrip(image, deferred, sample.name)
             checked += 1
             if image.lensShading != nil { shaded += 1 }
+            if image.lensWarp != nil { warped += 1 }
             if let deferred { deferredKinds.insert("\(deferred)".prefix { $0 != "(" }.description) }
         }
         if checked == 0 && !TestSupport.inCI { throw XCTSkip("samples missing") }
         XCTAssertGreaterThan(checked, 5)
         XCTAssertGreaterThan(shaded, 0, "a sample with gain maps")
+        XCTAssertGreaterThan(warped, 0, "a sample with a lens warp")
         XCTAssertEqual(deferredKinds, ["uncompressed", "losslessTiles", "nikon"])
     }
 
@@ -89,6 +91,9 @@ final class HeaderCodingTests: XCTestCase {
         let map = GainMap(top: 0, left: 1, bottom: 5, right: 7, plane: 0, planes: 1, rowPitch: 2, columnPitch: 2, pointsV: 2, pointsH: 3,
                           spacingV: 1, spacingH: 0.5, originV: 0, originH: 0, mapPlanes: 1, gains: [1, 1.1, 1.2, 1.3, 1.4, 1.5])
         image.lensShading = LensShading(maps: [map, map], offsetX: 3, offsetY: 2, imageWidth: 20, imageHeight: 10)
+        image.lensWarp = LensWarp(planes: [.init(radial: [0.99, 0.01, -0.0, .leastNonzeroMagnitude], tangentialX: 1e-3, tangentialY: -2e-3),
+                                           .identity, .init(radial: [1.01, 0, 0, 0])],
+                                  centreX: 0.5, centreY: 0.4375, imageWidth: 20, imageHeight: 10, offsetX: 3, offsetY: -1)
         let deferred: [DeferredSamples?] = [
             nil,
             .uncompressed(UncompressedSamples(offset: 100, rawWidth: 8, rawHeight: 6, bitsPerSample: 12, bigEndian: true,
@@ -105,6 +110,7 @@ final class HeaderCodingTests: XCTestCase {
         var rgb = image
         rgb.layout = .rgb
         rgb.lensShading = nil
+        rgb.lensWarp = nil
         try roundTrip(rgb, nil, "rgb")
     }
 
@@ -115,7 +121,7 @@ final class HeaderCodingTests: XCTestCase {
         let pattern = CFAPattern(width: 2, height: 2, colours: [0, 1, 1, 2])
         let image = RawImage(width: 1, height: 1, layout: .mosaic(pattern), samples: [], levels: SensorLevels(black: 0, white: 1),
                              colour: CameraColour(), metadata: ShotMetadata())
-        XCTAssertEqual(labels(image), ["width", "height", "layout", "samples", "levels", "colour", "metadata", "lensShading"],
+        XCTAssertEqual(labels(image), ["width", "height", "layout", "samples", "levels", "colour", "metadata", "lensShading", "lensWarp"],
                        "RawImage (samples travel after the header)")
         XCTAssertEqual(labels(pattern), ["width", "height", "colours"], "CFAPattern")
         XCTAssertEqual(labels(image.levels), ["blackTileWidth", "blackTileHeight", "blackTile", "white"], "SensorLevels")
@@ -136,6 +142,9 @@ final class HeaderCodingTests: XCTestCase {
                                      "spacingV", "spacingH", "originV", "originH", "mapPlanes", "gains"], "GainMap")
         XCTAssertEqual(labels(LensShading(maps: [map], imageWidth: 1, imageHeight: 1)!),
                        ["maps", "offsetX", "offsetY", "imageWidth", "imageHeight"], "LensShading")
+        XCTAssertEqual(labels(LensWarp(planes: [.identity], centreX: 0, centreY: 0, imageWidth: 1, imageHeight: 1)!),
+                       ["planes", "centreX", "centreY", "imageWidth", "imageHeight", "offsetX", "offsetY"], "LensWarp")
+        XCTAssertEqual(labels(LensWarp.Coefficients.identity), ["radial", "tangentialX", "tangentialY"], "LensWarp.Coefficients")
         XCTAssertEqual(labels(UncompressedSamples(offset: 0, rawWidth: 0, rawHeight: 0, bitsPerSample: 0, bigEndian: false, top: 0, left: 0,
                                                   width: 0, height: 0)),
                        ["offset", "rawWidth", "rawHeight", "bitsPerSample", "bigEndian", "top", "left", "width", "height"], "UncompressedSamples")
@@ -164,6 +173,7 @@ final class HeaderCodingTests: XCTestCase {
         let map = GainMap(top: 0, left: 0, bottom: 4, right: 4, plane: 0, planes: 1, rowPitch: 1, columnPitch: 1, pointsV: 2, pointsH: 2,
                           spacingV: 1, spacingH: 1, originV: 0, originH: 0, mapPlanes: 1, gains: [1, 2, 3, 4])
         image.lensShading = LensShading(maps: [map], imageWidth: 4, imageHeight: 4)
+        image.lensWarp = LensWarp(planes: [.init(radial: [0.98, 0.02, 0, 0])], centreX: 0.5, centreY: 0.5, imageWidth: 4, imageHeight: 4)
         let deferred = DeferredSamples.losslessTiles(LosslessDNGTiles(offsets: [8], counts: [100], tileWidth: 16, tileLength: 16, rawWidth: 4,
                                                                       rawHeight: 4, top: 0, left: 0, width: 4, height: 4, dngVersion: 1))
         let bytes = HeaderCoding.encode(image: image, deferred: deferred)

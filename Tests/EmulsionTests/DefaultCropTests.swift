@@ -16,21 +16,6 @@ import XCTest
 /// are demosaiced from the same white balance. Where that window lies in the upright output is
 /// written out per orientation from the EXIF definitions, not taken from the renderer's own maps.
 final class DefaultCropTests: OutputFileTestCase {
-    /// Where stored rectangle `r` of a `width` × `height` stored image lands upright (EXIF 2.32
-    /// Orientation: 6 turns the stored image 90° clockwise, so stored (x, y) is upright (H−1−y, x)).
-    func upright(_ r: ImageRectangle, _ o: Orientation, width w: Int, height h: Int) -> ImageRectangle {
-        switch o {
-        case .normal: return r
-        case .mirrorHorizontal: return ImageRectangle(x: w - r.x - r.width, y: r.y, width: r.width, height: r.height)
-        case .rotate180: return ImageRectangle(x: w - r.x - r.width, y: h - r.y - r.height, width: r.width, height: r.height)
-        case .mirrorVertical: return ImageRectangle(x: r.x, y: h - r.y - r.height, width: r.width, height: r.height)
-        case .transpose: return ImageRectangle(x: r.y, y: r.x, width: r.height, height: r.width)
-        case .rotate90Clockwise: return ImageRectangle(x: h - r.y - r.height, y: r.x, width: r.height, height: r.width)
-        case .transverse: return ImageRectangle(x: h - r.y - r.height, y: w - r.x - r.width, width: r.height, height: r.width)
-        case .rotate90CounterClockwise: return ImageRectangle(x: r.y, y: w - r.x - r.width, width: r.height, height: r.width)
-        }
-    }
-
     func testTheMarkedAreaIsItsWindowOfTheWholeRenderInEveryOrientation() throws {
         var raw = ChartReport.chartScene.raw
         // Margins of 6, 3, 2 and 5 pixels: no two alike, so a mirrored or swapped window shows.

@@ -39,7 +39,7 @@ final class LensShadingTests: XCTestCase {
         // Row 0, column 0 is red (RGGB): the red map's corner value; column 1 green (second map).
         XCTAssertEqual(row[0], red.gains[0], accuracy: 1e-6)
         XCTAssertEqual(row[1], opcodes.gainMaps[1].gains[0], accuracy: 2e-4)
-        XCTAssertTrue(raw.metadata.opcodes.contains { $0.contains("WarpRectilinear — ignored") })
+        XCTAssertTrue(raw.metadata.opcodes.contains { $0.contains("WarpRectilinear — applied") })
     }
 
     /// The row gains through columns worked out once (`LensShading.columns`, what the mosaic

@@ -44,9 +44,9 @@ final class LibRawOracleTests: XCTestCase {
             }
             let reference = try TestSupport.readPNM(ppm)
             // dcraw_emu ignores DNG BaselineExposure; so does the neutral profile here, for the same settings.
-            // dcraw_emu (LibRaw 0.20) does not apply DNG GainMap opcodes, DefaultCrop or DefaultUserCrop either.
-            let profile = try Profile.defaults.applying(overrides: ["exposure.baseline=false", "opcodes.gainMap=false", "crop.dngDefault=false",
-                                                                        "crop.dngUser=false"])
+            // dcraw_emu (LibRaw 0.20) does not apply DNG GainMap or WarpRectilinear opcodes, DefaultCrop or DefaultUserCrop either.
+            let profile = try Profile.defaults.applying(overrides: ["exposure.baseline=false", "opcodes.gainMap=false", "opcodes.warp=false",
+                                                                        "crop.dngDefault=false", "crop.dngUser=false"])
             let image = try Renderer.render(raw, options: RenderOptions(profile: profile, space: .sRGB, depth: .sixteen))
             XCTAssertEqual(image.width, reference.width, "\(sample.name) width")
             XCTAssertEqual(image.height, reference.height, "\(sample.name) height")

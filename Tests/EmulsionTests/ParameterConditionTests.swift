@@ -36,7 +36,7 @@ final class ParameterConditionTests: XCTestCase {
     /// matrices, gain maps or default crop, nothing at white), so they cannot move its render.
     /// (DefaultCropTests renders crop.dngDefault both ways.)
     static let dependOnTheFile: Set<String> = [
-        "exposure.baseline", "camera.matrix", "opcodes.gainMap", "highlights.mode", "crop.dngDefault", "crop.dngUser",
+        "exposure.baseline", "camera.matrix", "opcodes.gainMap", "opcodes.warp", "highlights.mode", "crop.dngDefault", "crop.dngUser",
     ]
 
     var lutFile: String!

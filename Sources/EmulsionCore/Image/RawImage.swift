@@ -19,6 +19,8 @@ public struct RawImage: Sendable, Codable {
     public var metadata: ShotMetadata
     /// Lens shading gain maps to apply with the normalisation (DNG OpcodeList2 GainMap); nil for none.
     public var lensShading: LensShading?
+    /// Lens distortion to correct after the demosaic (DNG OpcodeList3 WarpRectilinear); nil for none.
+    public var lensWarp: LensWarp?
 
     public init(width: Int, height: Int, layout: Layout, samples: [UInt16], levels: SensorLevels,
                 colour: CameraColour, metadata: ShotMetadata) {

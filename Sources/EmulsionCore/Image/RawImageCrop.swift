@@ -22,6 +22,7 @@ extension RawImage {
         var image = RawImage(width: w, height: h, layout: shiftedLayout, samples: out, levels: shiftedLevels,
                              colour: colour, metadata: metadata)
         image.lensShading = lensShading?.shifted(x: x, y: y)
+        image.lensWarp = lensWarp?.shifted(x: x, y: y)
         let piece = ImageRectangle(x: x, y: y, width: w, height: h)
         image.metadata.defaultCrop = metadata.defaultCrop?.within(piece)
         image.metadata.userCrop = metadata.userCrop?.within(piece)

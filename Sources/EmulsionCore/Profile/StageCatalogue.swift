@@ -46,6 +46,8 @@ public enum StageCatalogue {
 
     public static let opcodes = StageDeclaration("opcodes", "DNG opcodes the file records and the decoder did not apply", [
         .init("gainMap", .boolean(default: true), "apply OpcodeList2 GainMap opcodes (lens shading: phone DNGs' vignetting and colour shading)"),
+        .init("warp", .boolean(default: true),
+              "apply OpcodeList3 WarpRectilinear (lens distortion and lateral chromatic aberration: phone DNGs' geometry)"),
     ])
 
     public static let crop = StageDeclaration("crop", "Which part of the raw is the picture", [

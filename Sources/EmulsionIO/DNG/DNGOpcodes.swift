@@ -5,13 +5,14 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// The DNG opcode lists of the raw image's directory: every opcode named (for `info`), and the
-/// GainMap opcodes of OpcodeList2 decoded for `LensShading`.
+/// The DNG opcode lists of the raw image's directory: every opcode named (for `info`), the
+/// GainMap opcodes of OpcodeList2 decoded for `LensShading` and OpcodeList3's first
+/// WarpRectilinear for `LensWarp`.
 ///
 /// Why: LibRaw 0.20 neither applies nor exposes the opcode lists. Opcode lists are big-endian
 /// whatever the file's byte order (DNG 1.6 §7).
 /// Reference: DNG specification 1.6, chapter 7 (opcode list layout, opcode IDs 1–14, GainMap
-/// parameters), tags OpcodeList1/2/3 = 51008/51009/51022, ActiveArea = 50829.
+/// and WarpRectilinear parameters), tags OpcodeList1/2/3 = 51008/51009/51022, ActiveArea = 50829.
 public struct DNGOpcodes: Sendable, Equatable {
     public struct Record: Sendable, Equatable {
         /// 1, 2 or 3: which OpcodeList.
@@ -25,6 +26,30 @@ public struct DNGOpcodes: Sendable, Equatable {
     public var records: [Record] = []
     /// GainMap opcodes of OpcodeList2.
     public var gainMaps: [GainMap] = []
+    /// The first WarpRectilinear of OpcodeList3 (the one applied), as read: no area yet.
+    public var warp: Warp?
+    /// Its position among `records`.
+    var warpRecord: Int?
+
+    /// WarpRectilinear's parameters (DNG 1.6 §7, opcode 1): a coefficient set per plane and the
+    /// optical centre relative to the image area.
+    public struct Warp: Sendable, Equatable {
+        public var planes: [LensWarp.Coefficients]
+        public var centreX: Double, centreY: Double
+
+        public init(planes: [LensWarp.Coefficients], centreX: Double, centreY: Double) {
+            self.planes = planes
+            self.centreX = centreX
+            self.centreY = centreY
+        }
+
+        /// The warp over an area of `imageWidth` × `imageHeight` whose visible part starts at
+        /// (`offsetX`, `offsetY`); nil where the SDK would refuse the parameters.
+        public func lensWarp(imageWidth: Int, imageHeight: Int, offsetX: Int, offsetY: Int) -> LensWarp? {
+            LensWarp(planes: planes, centreX: centreX, centreY: centreY, imageWidth: imageWidth, imageHeight: imageHeight,
+                     offsetX: offsetX, offsetY: offsetY)
+        }
+    }
     /// The raw directory's ActiveArea (top, left, bottom, right), if recorded.
     public var activeArea: [Int]?
     /// The raw is stored as lossy JPEG (Compression 34892).
@@ -92,15 +117,27 @@ public struct DNGOpcodes: Sendable, Equatable {
                                         spacingV: spacingV, spacingH: spacingH, originV: originV, originH: originH,
                                         mapPlanes: mapPlanes, gains: gains))
             }
+            if id == 1, list == 3, warp == nil, let planes = u32(q), (1...3).contains(planes), size == 4 + 48 * planes + 16 {
+                let values = (0..<(6 * planes + 2)).map { f64(q + 4 + 8 * $0)! }
+                warp = Warp(planes: (0..<planes).map { i in
+                    let v = values[(6 * i)..<(6 * i + 6)].map { $0 }
+                    // Stored kr0…kr3, kt0, kt1; kt0 weighs r² + 2dy² (`LensWarp`).
+                    return LensWarp.Coefficients(radial: SIMD4(v[0], v[1], v[2], v[3]), tangentialX: v[5], tangentialY: v[4])
+                }, centreX: values[6 * planes], centreY: values[6 * planes + 1])
+                warpRecord = records.count - 1
+            }
             p = q + size
         }
     }
 
+    /// A 32-bit field of an opcode list (big-endian, DNG 1.6 §7).
+    private static func u32(_ v: Int) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: UInt32(truncatingIfNeeded: v) >> (24 - 8 * $0)) } }
+    /// A double of an opcode list (big-endian IEEE 754).
+    private static func f64(_ v: Double) -> [UInt8] { (0..<8).map { UInt8(truncatingIfNeeded: v.bitPattern >> (56 - 8 * UInt64($0))) } }
+
     /// An OpcodeList2 holding `gainMaps` as GainMap opcodes (ID 9, DNG 1.3.0.0, not optional):
     /// the layout `parse` reads, big-endian (DNG 1.6 §7).
     public static func listBytes(gainMaps: [GainMap]) -> [UInt8] {
-        func u32(_ v: Int) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: UInt32(truncatingIfNeeded: v) >> (24 - 8 * $0)) } }
-        func f64(_ v: Double) -> [UInt8] { (0..<8).map { UInt8(truncatingIfNeeded: v.bitPattern >> (56 - 8 * UInt64($0))) } }
         var out = u32(gainMaps.count)
         for m in gainMaps {
             var parameters = [m.top, m.left, m.bottom, m.right, m.plane, m.planes, m.rowPitch, m.columnPitch,
@@ -112,13 +149,27 @@ public struct DNGOpcodes: Sendable, Equatable {
         return out
     }
 
+    /// WarpRectilinear opcode in OpcodeList3 (ID 1, DNG 1.3.0.0, optional, as phones mark it):
+    /// the layout `parse` reads, big-endian (DNG 1.6 §7).
+    public static func listBytes(warp: Warp) -> [UInt8] {
+        var parameters = u32(warp.planes.count)
+        for k in warp.planes {
+            parameters += [k.radial.x, k.radial.y, k.radial.z, k.radial.w, k.tangentialY, k.tangentialX].flatMap(f64)
+        }
+        parameters += f64(warp.centreX) + f64(warp.centreY)
+        return u32(1) + u32(1) + u32(0x0103_0000) + u32(1) + u32(parameters.count) + parameters
+    }
+
     /// One line per opcode for `info`: what it is and whether Emulsion applies it (GainMaps only
-    /// apply to mosaic data, `appliesGainMaps`).
-    public func descriptions(appliesGainMaps: Bool) -> [String] {
-        records.map { r in
+    /// apply to mosaic data, `appliesGainMaps`; the warp when `appliesWarp`, the reader having
+    /// found it valid and not an identity).
+    public func descriptions(appliesGainMaps: Bool, appliesWarp: Bool = false) -> [String] {
+        records.enumerated().map { index, r in
             let what: String
             if r.id == 9 && r.list == 2 && appliesGainMaps {
                 what = "applied (lens shading; opcodes.gainMap=false to skip)"
+            } else if index == warpRecord && appliesWarp {
+                what = "applied (lens distortion\(warp!.planes.count == 3 ? " and lateral chromatic aberration" : ""); opcodes.warp=false to skip)"
             } else if r.id == 8 && r.list == 2 && lossyJPEG {
                 // LibRaw (dcraw's lossy_dng_load_raw) folds OpcodeList2 MapPolynomial into its
                 // decoding curve for lossy JPEG DNGs: applying it again would double it.

@@ -23,7 +23,7 @@ import EmulsionCore
 /// throws `WireError.malformed` on anything else it does not expect; it never traps.
 /// `HeaderCodingTests` keep the field lists here in step with the types' declarations.
 enum HeaderCoding {
-    static let formatVersion: UInt8 = 4  // 2: ShotMetadata.labels (session 30); 3: defaultCrop, 4: userCrop (session 31)
+    static let formatVersion: UInt8 = 5  // 2: ShotMetadata.labels (session 30); 3: defaultCrop, 4: userCrop (session 31); 5: lensWarp
 
     static func encode(image: RawImage, deferred: DeferredSamples?) -> [UInt8] {
         var writer = WireWriter()
@@ -192,6 +192,7 @@ extension WireWriter {
         colour(image.colour)
         metadata(image.metadata)
         optional(image.lensShading) { $0.shading($1) }
+        optional(image.lensWarp) { $0.warp($1) }
     }
 
     mutating func levels(_ levels: SensorLevels) {
@@ -260,6 +261,14 @@ extension WireWriter {
         }
         int(shading.offsetX); int(shading.offsetY); int(shading.imageWidth); int(shading.imageHeight)
     }
+
+    mutating func warp(_ warp: LensWarp) {
+        array(warp.planes) { writer, k in
+            for value in [k.radial.x, k.radial.y, k.radial.z, k.radial.w, k.tangentialX, k.tangentialY] { writer.double(value) }
+        }
+        double(warp.centreX); double(warp.centreY)
+        int(warp.imageWidth); int(warp.imageHeight); int(warp.offsetX); int(warp.offsetY)
+    }
 }
 
 extension WireReader {
@@ -285,6 +294,7 @@ extension WireReader {
         let metadata = try metadata()
         var image = RawImage(width: width, height: height, layout: layout, samples: [], levels: levels, colour: colour, metadata: metadata)
         image.lensShading = try optional { try $0.shading() }
+        image.lensWarp = try optional { try $0.warp() }
         return image
     }
 
@@ -374,6 +384,19 @@ extension WireReader {
         guard let shading = LensShading(maps: maps, offsetX: offsetX, offsetY: offsetY, imageWidth: imageWidth, imageHeight: imageHeight),
               shading.maps.count == maps.count else { throw WireError.malformed }
         return shading
+    }
+
+    /// A lens warp `LensWarp` accepts, as the worker sent it.
+    mutating func warp() throws -> LensWarp {
+        let planes = try array(minimumSize: 6 * 8) { reader in
+            let v = try (0..<6).map { _ in try reader.double() }
+            return LensWarp.Coefficients(radial: SIMD4(v[0], v[1], v[2], v[3]), tangentialX: v[4], tangentialY: v[5])
+        }
+        let centreX = try double(), centreY = try double()
+        let imageWidth = try int(), imageHeight = try int(), offsetX = try int(), offsetY = try int()
+        guard let warp = LensWarp(planes: planes, centreX: centreX, centreY: centreY, imageWidth: imageWidth,
+                                  imageHeight: imageHeight, offsetX: offsetX, offsetY: offsetY) else { throw WireError.malformed }
+        return warp
     }
 }
 

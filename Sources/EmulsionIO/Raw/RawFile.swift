@@ -275,11 +275,14 @@ public enum RawFile {
         if let ifd = directories.first ?? contents().flatMap(TIFFDirectory.first) { readIFD0(ifd, into: &image.metadata) }
         if file != nil, let opcodes = DNGOpcodes.read(directories: directories) {
             let mosaic = image.cfa != nil
-            image.metadata.opcodes = opcodes.descriptions(appliesGainMaps: mosaic)
+            // Map and warp coordinates start at the ActiveArea's top-left and span it; LibRaw's
+            // visible area starts at its margins (the same point unless it crops further).
+            let area = opcodes.activeArea ?? [0, 0, image.metadata.sensorHeight, image.metadata.sensorWidth]
+            image.lensWarp = opcodes.warp?.lensWarp(imageWidth: area[3] - area[1], imageHeight: area[2] - area[0],
+                                                    offsetX: image.metadata.cropLeft - area[1], offsetY: image.metadata.cropTop - area[0])
+            if image.lensWarp?.isIdentity == true { image.lensWarp = nil }
+            image.metadata.opcodes = opcodes.descriptions(appliesGainMaps: mosaic, appliesWarp: image.lensWarp != nil)
             if mosaic, !opcodes.gainMaps.isEmpty {
-                // Map coordinates start at the ActiveArea's top-left and span it; LibRaw's visible
-                // area starts at its margins (the same point unless it crops further).
-                let area = opcodes.activeArea ?? [0, 0, image.metadata.sensorHeight, image.metadata.sensorWidth]
                 image.lensShading = LensShading(maps: opcodes.gainMaps,
                                                 offsetX: image.metadata.cropLeft - area[1], offsetY: image.metadata.cropTop - area[0],
                                                 imageWidth: area[3] - area[1], imageHeight: area[2] - area[0])

@@ -1,0 +1,132 @@
+/// Lens distortion and lateral chromatic aberration correction from a DNG WarpRectilinear opcode
+/// (OpcodeList3): where each corrected pixel's value lies in the uncorrected image.
+///
+/// What: every destination pixel (x, y) reads the source at
+///   c + R·(d·(kr0 + kr1 r² + kr2 r⁴ + kr3 r⁶) + t),
+/// where c is the optical centre (given relative to the image area), d = ((x, y) − c) / R with
+/// R the distance from c to the area's farthest corner (so r = |d| ≤ 1, clamped there), and t the
+/// tangential (decentring) term — x: ktX (r² + 2dx²) + 2ktY dx dy, y: ktY (r² + 2dy²) + 2ktX dx dy.
+/// One coefficient set for all channels (distortion) or one per R, G, B (which also corrects
+/// lateral chromatic aberration). Non-square pixels are measured in square units, as the DNG SDK
+/// does. `LensWarpSource` resamples; this file holds the parameters and the geometry.
+/// Why: phones record their lens's distortion instead of correcting it (the Pixel's OpcodeList3);
+/// Lightroom, Camera Raw and the DNG SDK apply it, LibRaw 0.20 does not, so without it straight
+/// lines bow and the field of view differs from the phone's own JPEG.
+/// Reference: DNG specification 1.6, chapter 7, opcode 1 WarpRectilinear (parameters, the
+/// normalisation by the farthest corner, the tangential terms); Adobe DNG SDK dng_filter_warp
+/// (the clamp of r² at 1, the scaling of non-square pixels, bicubic resampling with A = −0.75).
+/// The SDK names the tangential coefficients kt0 (the one multiplying r² + 2dy²) and kt1 (r² + 2dx²);
+/// here they are `tangentialY` and `tangentialX`, so a transposition swaps them by name.
+/// Colour space: any linear RGB (geometry only).
+public struct LensWarp: Sendable, Codable, Equatable {
+    /// One plane's coefficients.
+    public struct Coefficients: Sendable, Codable, Equatable {
+        /// kr0…kr3: the source radius over the destination radius is kr0 + kr1 r² + kr2 r⁴ + kr3 r⁶.
+        public var radial: SIMD4<Double>
+        /// DNG kt1: the tangential term's weight on r² + 2dx².
+        public var tangentialX: Double
+        /// DNG kt0: the tangential term's weight on r² + 2dy².
+        public var tangentialY: Double
+
+        public init(radial: SIMD4<Double>, tangentialX: Double = 0, tangentialY: Double = 0) {
+            self.radial = radial
+            self.tangentialX = tangentialX
+            self.tangentialY = tangentialY
+        }
+
+        public static let identity = Coefficients(radial: [1, 0, 0, 0])
+
+        var isFinite: Bool {
+            radial.x.isFinite && radial.y.isFinite && radial.z.isFinite && radial.w.isFinite
+                && tangentialX.isFinite && tangentialY.isFinite
+        }
+    }
+
+    /// One set for every channel, or one each for R, G and B.
+    public let planes: [Coefficients]
+    /// The optical centre relative to the image area: (0, 0) its top-left, (1, 1) its bottom-right corner.
+    public let centreX: Double, centreY: Double
+    /// The area the opcode's coordinates span (the DNG ActiveArea), in pixels.
+    public let imageWidth: Int, imageHeight: Int
+    /// Visible pixel (0, 0) in the area's coordinates.
+    public let offsetX: Int, offsetY: Int
+
+    /// Nil for parameters the DNG SDK refuses (a plane count other than 1 or 3, a centre outside
+    /// the area, a coefficient that is not finite) or an empty area.
+    public init?(planes: [Coefficients], centreX: Double, centreY: Double, imageWidth: Int, imageHeight: Int,
+                 offsetX: Int = 0, offsetY: Int = 0) {
+        guard planes.count == 1 || planes.count == 3, planes.allSatisfy(\.isFinite),
+              (0...1).contains(centreX), (0...1).contains(centreY), imageWidth > 0, imageHeight > 0 else { return nil }
+        self.planes = planes
+        self.centreX = centreX; self.centreY = centreY
+        self.imageWidth = imageWidth; self.imageHeight = imageHeight
+        self.offsetX = offsetX; self.offsetY = offsetY
+    }
+
+    /// Moves no pixel: the SDK skips such an opcode, and so does the renderer.
+    public var isIdentity: Bool { planes.allSatisfy { $0 == .identity } }
+
+    /// The same warp for a crop whose origin is (x, y) in this image's visible coordinates.
+    public func shifted(x: Int, y: Int) -> LensWarp {
+        LensWarp(planes: planes, centreX: centreX, centreY: centreY, imageWidth: imageWidth, imageHeight: imageHeight,
+                 offsetX: offsetX + x, offsetY: offsetY + y)!
+    }
+
+    /// The same warp for the image with rows and columns exchanged (`RawImage.transposed`).
+    public var transposed: LensWarp {
+        LensWarp(planes: planes.map { Coefficients(radial: $0.radial, tangentialX: $0.tangentialY, tangentialY: $0.tangentialX) },
+                 centreX: centreY, centreY: centreX, imageWidth: imageHeight, imageHeight: imageWidth,
+                 offsetX: offsetY, offsetY: offsetX)!
+    }
+
+    /// The geometry's derived constants for a visible frame whose pixels are `pixelAspect` wide
+    /// for 1 tall (`ShotMetadata.pixelAspect`).
+    public func mapping(pixelAspect: Double) -> Mapping { Mapping(self, pixelAspect: pixelAspect) }
+
+    /// Where a destination pixel reads the source, in visible-frame pixels: derived once per render.
+    public struct Mapping: Sendable {
+        /// The optical centre in visible-frame pixels.
+        public let centre: SIMD2<Double>
+        /// Distance from the centre to the area's farthest corner, in square units.
+        public let radius: Double
+        /// Pixel width and height in square units (one of them 1).
+        let scale: SIMD2<Double>
+        /// R, G, B coefficients (a single set repeated).
+        let planes: [Coefficients]
+        /// All planes share one set: one source position serves the three channels.
+        public let sharesPosition: Bool
+
+        init(_ warp: LensWarp, pixelAspect: Double) {
+            let aspect = pixelAspect.isFinite && pixelAspect > 0 ? pixelAspect : 1
+            // The SDK scales rows (pixel height over width); only the ratio matters.
+            scale = SIMD2(1, 1 / aspect)
+            let area = SIMD2(Double(warp.imageWidth), Double(warp.imageHeight))
+            // SDK: Lerp(left, right, centre) with right exclusive, so 0.5 is width / 2.
+            let areaCentre = SIMD2(warp.centreX, warp.centreY) * area
+            centre = areaCentre - SIMD2(Double(warp.offsetX), Double(warp.offsetY))
+            var farthest = 0.0
+            for corner in [SIMD2<Double>(0, 0), SIMD2(area.x, 0), SIMD2(0, area.y), area] {
+                let d = (corner - areaCentre) * scale
+                farthest = max(farthest, (d * d).sum())
+            }
+            radius = max(farthest.squareRoot(), 1)
+            planes = warp.planes.count == 3 ? warp.planes : Array(repeating: warp.planes[0], count: 3)
+            sharesPosition = warp.planes.count == 1 || (planes[0] == planes[1] && planes[1] == planes[2])
+        }
+
+        /// The source position of destination pixel (x, y) for `plane` (0, 1, 2 = R, G, B).
+        @inline(__always)
+        public func source(x: Double, y: Double, plane: Int) -> SIMD2<Double> {
+            let k = planes[plane]
+            let n = (SIMD2(x, y) - centre) / radius
+            let s = n * scale
+            let r2 = min((s * s).sum(), 1)
+            let k0 = k.radial
+            let ratio = k0.x + r2 * (k0.y + r2 * (k0.z + r2 * k0.w))
+            let cross = 2 * s.x * s.y
+            let tangential = SIMD2(k.tangentialX * (r2 + 2 * s.x * s.x) + k.tangentialY * cross,
+                                   k.tangentialY * (r2 + 2 * s.y * s.y) + k.tangentialX * cross)
+            return centre + radius * (n * ratio + tangential / scale)
+        }
+    }
+}
