@@ -87,10 +87,12 @@ public struct LensWarp: Sendable, Codable, Equatable {
     public struct Mapping: Sendable {
         /// The optical centre in visible-frame pixels.
         public let centre: SIMD2<Double>
-        /// Distance from the centre to the area's farthest corner, in square units.
+        /// Distance from the centre to the area's farthest corner, in square units, and its inverse.
         public let radius: Double
-        /// Pixel width and height in square units (one of them 1).
+        let inverseRadius: Double
+        /// Pixel width and height in square units (one of them 1), and their inverses.
         let scale: SIMD2<Double>
+        let inverseScale: SIMD2<Double>
         /// R, G, B coefficients (a single set repeated).
         let planes: [Coefficients]
         /// All planes share one set: one source position serves the three channels.
@@ -100,6 +102,7 @@ public struct LensWarp: Sendable, Codable, Equatable {
             let aspect = pixelAspect.isFinite && pixelAspect > 0 ? pixelAspect : 1
             // The SDK scales rows (pixel height over width); only the ratio matters.
             scale = SIMD2(1, 1 / aspect)
+            inverseScale = 1 / scale
             let area = SIMD2(Double(warp.imageWidth), Double(warp.imageHeight))
             // SDK: Lerp(left, right, centre) with right exclusive, so 0.5 is width / 2.
             let areaCentre = SIMD2(warp.centreX, warp.centreY) * area
@@ -110,23 +113,49 @@ public struct LensWarp: Sendable, Codable, Equatable {
                 farthest = max(farthest, (d * d).sum())
             }
             radius = max(farthest.squareRoot(), 1)
+            inverseRadius = 1 / radius
             planes = warp.planes.count == 3 ? warp.planes : Array(repeating: warp.planes[0], count: 3)
             sharesPosition = warp.planes.count == 1 || (planes[0] == planes[1] && planes[1] == planes[2])
         }
 
         /// The source position of destination pixel (x, y) for `plane` (0, 1, 2 = R, G, B).
-        @inline(__always)
         public func source(x: Double, y: Double, plane: Int) -> SIMD2<Double> {
+            let p = row(y, plane: plane).source(x)
+            return SIMD2(p.x, p.y)
+        }
+
+        /// What one destination row and plane hold constant, for `Row.source`.
+        func row(_ y: Double, plane: Int) -> Row {
             let k = planes[plane]
-            let n = (SIMD2(x, y) - centre) / radius
-            let s = n * scale
-            let r2 = min((s * s).sum(), 1)
-            let k0 = k.radial
-            let ratio = k0.x + r2 * (k0.y + r2 * (k0.z + r2 * k0.w))
-            let cross = 2 * s.x * s.y
-            let tangential = SIMD2(k.tangentialX * (r2 + 2 * s.x * s.x) + k.tangentialY * cross,
-                                   k.tangentialY * (r2 + 2 * s.y * s.y) + k.tangentialX * cross)
-            return centre + radius * (n * ratio + tangential / scale)
+            let ny = (y - centre.y) * inverseRadius, sy = ny * scale.y
+            return Row(cx: centre.x, cy: centre.y, radius: radius, inverseRadius: inverseRadius, scaleX: scale.x,
+                       inverseScaleX: inverseScale.x, inverseScaleY: inverseScale.y, ny: ny, sy: sy, syy: sy * sy,
+                       kr0: k.radial.x, kr1: k.radial.y, kr2: k.radial.z, kr3: k.radial.w, ktX: k.tangentialX, ktY: k.tangentialY)
+        }
+
+        /// One row's constants: the kernel of the geometry, scalar, so it is the same
+        /// operations wherever a position is asked (the resampler's loop, the row spans, tests).
+        struct Row {
+            let cx: Double, cy: Double, radius: Double, inverseRadius: Double
+            let scaleX: Double, inverseScaleX: Double, inverseScaleY: Double
+            let ny: Double, sy: Double, syy: Double
+            let kr0: Double, kr1: Double, kr2: Double, kr3: Double, ktX: Double, ktY: Double
+
+            /// The radial ratio, the tangential terms and nx of column x.
+            @inline(__always)
+            func terms(_ x: Double) -> (nx: Double, ratio: Double, tx: Double, ty: Double) {
+                let nx = (x - cx) * inverseRadius, sx = nx * scaleX
+                let r2 = min(sx * sx + syy, 1)
+                let ratio = kr0 + r2 * (kr1 + r2 * (kr2 + r2 * kr3))
+                let cross = 2 * sx * sy
+                return (nx, ratio, ktX * (r2 + 2 * sx * sx) + ktY * cross, ktY * (r2 + 2 * syy) + ktX * cross)
+            }
+
+            @inline(__always)
+            func source(_ x: Double) -> (x: Double, y: Double) {
+                let t = terms(x)
+                return (cx + radius * (t.nx * t.ratio + t.tx * inverseScaleX), cy + radius * (ny * t.ratio + t.ty * inverseScaleY))
+            }
         }
     }
 }

@@ -4,18 +4,26 @@
 /// 256 × 192 lossless JPEG tiles (`DNGWriter.SampleStorage.losslessJPEGTiles`).
 ///
 /// Why: the benchmark's other synthetic raws are uncompressed strips, the layout of no phone. A
-/// full-size phone DNG exercises what a phone file costs: the tiled LJ92 decode, the gain maps,
+/// full-size phone DNG exercises what a phone file costs: the tiled LJ92 decode, the gain maps, the lens warp,
 /// partial tiles at the edges (4000 × 3000 is not a multiple of 256 × 192). The samples here are
 /// only a 0.2 MP crop of a Pixel 7 file, whose decode is fixed cost.
 /// Shading: gain = 1 + k·r², r = 1 at the corners, k = 0.9 (red), 0.75 (green), 0.6 (blue): about
 /// −0.9 EV at the red corners, with the colour shading phones correct. The mosaic is divided by
 /// exactly the gain the maps give there (`GainMap.gain`, the stage's bilinear interpolation), so the
 /// corrected capture is the scene up to rounding.
-/// Reference: DNG 1.6 §7, opcode 9 GainMap (map placement in relative coordinates, pitches).
+/// Warp: the file also records the Pixel 7 sample's WarpRectilinear (OpcodeList3), so a render
+/// pays for the lens correction every phone file asks for. The scene is not drawn distorted, so
+/// the corrected render is it magnified by 0.8 % (the coefficients' kr0); only the benchmark's
+/// cost, not any test's colours, depends on that.
+/// Reference: DNG 1.6 §7, opcode 9 GainMap (map placement in relative coordinates, pitches), opcode 1
+/// WarpRectilinear.
 /// Colour space: camera RGB mosaic, as `SyntheticScene.render`.
 public enum SyntheticPhoneCapture {
     /// The tile size a Pixel 7 writes.
     public static let tileWidth = 256, tileHeight = 192
+    /// The Pixel 7 sample's lens warp coefficients (`google-pixel_7-digizoom_crop.dng`, rounded).
+    static let pixelWarp = LensWarp.Coefficients(radial: [0.99216, 0.000931, -1.28e-5, 6.68e-8])
+
     /// Grid points of each gain map, down and across.
     static let mapPointsV = 13, mapPointsH = 17
 
@@ -43,6 +51,7 @@ public enum SyntheticPhoneCapture {
             }
         }
         image.lensShading = LensShading(maps: maps, imageWidth: width, imageHeight: height)
+        image.lensWarp = LensWarp(planes: [pixelWarp], centreX: 0.5018, centreY: 0.4599, imageWidth: width, imageHeight: height)
         return image
     }
 
