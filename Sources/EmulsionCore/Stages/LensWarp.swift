@@ -141,20 +141,23 @@ public struct LensWarp: Sendable, Codable, Equatable {
             let ny: Double, sy: Double, syy: Double
             let kr0: Double, kr1: Double, kr2: Double, kr3: Double, ktX: Double, ktY: Double
 
-            /// The radial ratio, the tangential terms and nx of column x.
+            /// The source positions of four columns: the geometry's one implementation, four
+            /// columns at a time because the resampler asks for whole rows (`source(_:)` asks for
+            /// one through it).
             @inline(__always)
-            func terms(_ x: Double) -> (nx: Double, ratio: Double, tx: Double, ty: Double) {
+            func sources(_ x: SIMD4<Double>) -> (x: SIMD4<Double>, y: SIMD4<Double>) {
                 let nx = (x - cx) * inverseRadius, sx = nx * scaleX
-                let r2 = min(sx * sx + syy, 1)
+                var r2 = sx * sx + syy
+                r2.replace(with: 1, where: r2 .> 1)
                 let ratio = kr0 + r2 * (kr1 + r2 * (kr2 + r2 * kr3))
                 let cross = 2 * sx * sy
-                return (nx, ratio, ktX * (r2 + 2 * sx * sx) + ktY * cross, ktY * (r2 + 2 * syy) + ktX * cross)
+                let tx = ktX * (r2 + 2 * sx * sx) + ktY * cross, ty = ktY * (r2 + 2 * syy) + ktX * cross
+                return (cx + radius * (nx * ratio + tx * inverseScaleX), cy + radius * (ny * ratio + ty * inverseScaleY))
             }
 
-            @inline(__always)
             func source(_ x: Double) -> (x: Double, y: Double) {
-                let t = terms(x)
-                return (cx + radius * (t.nx * t.ratio + t.tx * inverseScaleX), cy + radius * (ny * t.ratio + t.ty * inverseScaleY))
+                let p = sources(SIMD4(repeating: x))
+                return (p.x[0], p.y[0])
             }
         }
     }

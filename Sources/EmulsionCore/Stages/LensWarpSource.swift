@@ -9,8 +9,10 @@
 /// for the highlight stages, which the SDK's [0, 1] frame does not have).
 /// Iteration: the rows each destination row reaches are found once per render (every 8th column
 /// and the last, one row of margin), so a strip asks its inner source for exactly the rows it
-/// needs and a worker's scratch is sized for the worst strip. Both engines run this same code:
-/// the resampling is gathers, which SSE2 cannot vectorise, so the engines agree bitwise here.
+/// needs and a worker's scratch is sized for the worst strip. Each destination row is located
+/// (read positions, four columns at a time) and then resampled separably along runs of pixels
+/// that share their source rows and vertical phase (`Window.resample`). Both engines run this
+/// same code (the horizontal reads are gathers, which SSE2 cannot vectorise), so they agree bitwise.
 /// Reference: DNG specification 1.6 chapter 7 (WarpRectilinear applies to the stage-3 image,
 /// after demosaic); DNG SDK dng_filter_warp::ProcessArea and dng_resample_bicubic.
 /// Colour space: any linear RGB (the inner source's, untouched).
@@ -31,11 +33,6 @@ public struct LensWarpSource: StripSource {
         let w = SIMD4<Double>(keys(1 + f), keys(f), keys(1 - f), keys(2 - f))
         return SIMD4<Float>(w / w.sum())
     }
-
-    /// `weights`, each phase's four weights and each of them repeated across a vector (entry
-    /// 4·k + j is weight j of phase k in every lane): the vertical pass multiplies whole rows of
-    /// four taps by one weight without a shuffle per pixel.
-    static let broadcastWeights: [SIMD4<Float>] = weights.flatMap { w in (0..<4).map { SIMD4(repeating: w[$0]) } }
 
     /// Keys' cubic convolution kernel with A = −0.75 (dng_resample_bicubic).
     static func keys(_ t: Double) -> Double {
@@ -80,20 +77,30 @@ public struct LensWarpSource: StripSource {
     /// the warp leaves in place, (x − c)/R·R + c = x − 1e-15, is read at phase 0, not from its
     /// neighbour at phase 31/32.
     @inline(__always)
-    static func inFrame(_ v: Double, limit: Double) -> Double {
-        let clamped = v >= 0 ? (v < limit ? v : limit) : 0
+    static func inFrame(_ v: Double, limit: Double) -> Double { inFrame(SIMD4(repeating: v), limit: limit)[0] }
+
+    @inline(__always)
+    static func inFrame(_ v: SIMD4<Double>, limit: Double) -> SIMD4<Double> {
+        var clamped = v
+        clamped.replace(with: limit, where: v .>= limit)
+        clamped.replace(with: 0, where: .!(v .>= 0))
         return (clamped + 0x1p32) - 0x1p32
     }
 
-    /// ⌊v⌋ for 0 ≤ v < 2³¹ on the 2⁻²⁰ grid `inFrame` leaves (or a coarser one). `Int(v)` checks
-    /// its range on every call, a fifth of the resampler's time; here half a pixel less half a grid
-    /// step is taken away (exactly, on that grid) and 1.5·2⁵² added, which rounds to the nearest
-    /// integer — never a tie — and leaves it in the low bits. (1.5·2⁵², not 2⁵²: the sum must stay
-    /// in [2⁵², 2⁵³), where doubles are the integers, for v − 0.5 down to −0.5.)
+    /// ⌊v⌋ for 0 ≤ v < 2³¹ on the 2⁻²⁰ grid `inFrame` leaves (or a coarser one), as integers and
+    /// as doubles. `Int(v)` checks its range on every call, and converting SIMD lanes is a slow
+    /// lane loop; here half a pixel less half a grid step is taken away (exactly, on that grid)
+    /// and 1.5·2⁵² added, which rounds to the nearest integer — never a tie — and leaves it in
+    /// the low bits. (1.5·2⁵², not 2⁵²: the sum must stay in [2⁵², 2⁵³), where doubles are the
+    /// integers, for v − 0.5 down to −0.5.)
     @inline(__always)
-    static func floor(_ v: Double) -> Int {
-        Int(truncatingIfNeeded: (v - 0.5 + 0x1p-21 + 0x1.8p52).bitPattern) - 0x4338_0000_0000_0000
+    static func floor(_ v: SIMD4<Double>) -> (integer: SIMD4<Int64>, double: SIMD4<Double>) {
+        let shifted = v - 0.5 + 0x1p-21 + 0x1.8p52
+        return (unsafeBitCast(shifted, to: SIMD4<Int64>.self) &- 0x4338_0000_0000_0000, shifted - 0x1.8p52)
     }
+
+    @inline(__always)
+    static func floor(_ v: Double) -> Int { Int(floor(SIMD4(repeating: v)).integer[0]) }
 
     /// Inner rows destination rows `rows` read.
     func sourceRows(_ rows: Range<Int>) -> ClosedRange<Int> {
@@ -108,8 +115,10 @@ public struct LensWarpSource: StripSource {
         let rows = min(stripRows, height)
         var most = 1
         for start in 0...(height - rows) { most = max(most, sourceRows(start..<(start + rows)).count) }
-        // The buffer holds one row's read positions (`Window.locate`): three Int32 per column.
-        return SourceScratch(capacity: 3 * width, inner: inner.makeScratch(stripRows: most),
+        // One row's read positions (`Window.Located`: three Int32 per column), then the vertical
+        // pass of a run for three channels (`Window.resample`: a row of floats each, with room for
+        // a vector's overrun).
+        return SourceScratch(capacity: 3 * width + 3 * (width + Window.overrun), inner: inner.makeScratch(stripRows: most),
                              innerStrip: StripStorage(width: inner.width, rows: most))
     }
 
@@ -119,48 +128,34 @@ public struct LensWarpSource: StripSource {
         inner.fill(source, scratch: scratch.inner!, engine: engine)
         let window = Window(width: width, height: height, firstRow: rows.lowerBound, lastRow: rows.upperBound)
         let located = Window.Located(UnsafeMutableRawPointer(scratch.buffer).bindMemory(to: Int32.self, capacity: 3 * width), width: width)
-        Self.weights.withUnsafeBufferPointer { weights in Self.broadcastWeights.withUnsafeBufferPointer { vertical in
+        let across = scratch.buffer + 3 * width
+        Self.weights.withUnsafeBufferPointer { weights in
             for row in 0..<strip.rows {
                 let y = Double(strip.firstRow + row), out = row * width
-                // Where the row reads first, then the reads: two loops of independent iterations
-                // the processor overlaps, where one loop doing both waited on each pixel's chain of
-                // dependent operations (with the scalar floor and the tree sums: 45 → 36 ns/px,
-                // one thread, a 12 MP phone capture; docs/PERFORMANCE.md).
                 if mapping.sharesPosition {
                     window.locate(mapping.row(y, plane: 0), into: located)
-                    let (r, g, b) = (strip.r + out, strip.g + out, strip.b + out)
-                    var x = 0
-                    // Two pixels an iteration: twice the independent work in flight.
-                    while x + 1 < width {
-                        let t0 = window.taps(located, x, weights: weights, vertical: vertical)
-                        let t1 = window.taps(located, x + 1, weights: weights, vertical: vertical)
-                        (r[x], r[x + 1]) = (window.sample(source.r, t0), window.sample(source.r, t1))
-                        (g[x], g[x + 1]) = (window.sample(source.g, t0), window.sample(source.g, t1))
-                        (b[x], b[x + 1]) = (window.sample(source.b, t0), window.sample(source.b, t1))
-                        x += 2
-                    }
-                    if x < width {
-                        let taps = window.taps(located, x, weights: weights, vertical: vertical)
-                        (r[x], g[x], b[x]) = (window.sample(source.r, taps), window.sample(source.g, taps), window.sample(source.b, taps))
-                    }
+                    window.resample([(source.r, strip.r + out), (source.g, strip.g + out), (source.b, strip.b + out)],
+                                    located: located, across: across, weights: weights)
                 } else {
                     for (c, (from, to)) in [(source.r, strip.r), (source.g, strip.g), (source.b, strip.b)].enumerated() {
                         window.locate(mapping.row(y, plane: c), into: located)
-                        let o = to + out
-                        for x in 0..<width { o[x] = window.sample(from, window.taps(located, x, weights: weights, vertical: vertical)) }
+                        window.resample([(from, to + out)], located: located, across: across, weights: weights)
                     }
                 }
             }
-        } }
+        }
     }
 
-    /// The fetched inner rows and how a position becomes taps on them. Scalar throughout: SIMD
-    /// clamps and Double → Int conversions of SIMD types compile to slow lane loops here
-    /// (shared/docs/SWIFT-NOTES.md; 80–100 ns/px with them on a 12 MP phone capture).
+    /// The fetched inner rows and how a row of read positions becomes a row of values. Scalar
+    /// where it is not a vector loop: SIMD clamps and Double → Int conversions of SIMD types
+    /// compile to slow lane loops here (shared/docs/SWIFT-NOTES.md; 80–100 ns/px with them on a
+    /// 12 MP phone capture).
     struct Window {
         let width: Int
         let firstRow: Int, lastRow: Int
         let limitX: Double, limitY: Double
+        /// Floats a vertical pass may write past a run's last column (one SIMD8 store).
+        static let overrun = 8
 
         init(width: Int, height: Int, firstRow: Int, lastRow: Int) {
             self.width = width
@@ -168,17 +163,6 @@ public struct LensWarpSource: StripSource {
             self.lastRow = lastRow
             limitX = Double(width - 1)
             limitY = Double(height - 1)
-        }
-
-        struct Taps {
-            /// Column of tap −1, and whether all four columns lie inside the frame.
-            var column: Int
-            var inside: Bool
-            /// Offsets into the fetched strip of the four tap rows.
-            var row0: Int, row1: Int, row2: Int, row3: Int
-            var wx: SIMD4<Float>
-            /// The vertical weights, each across a vector (`broadcastWeights`).
-            var wy: UnsafePointer<SIMD4<Float>>
         }
 
         /// A row's read positions: for each column the source pixel at or before the position
@@ -191,59 +175,82 @@ public struct LensWarpSource: StripSource {
             }
         }
 
-        /// The read positions of one destination row, clamped to the frame, as whole pixels and phases.
+        /// The read positions of one destination row, clamped to the frame, as whole pixels and
+        /// phases; four columns at a time (the last group repeats the row's last column).
         func locate(_ geometry: LensWarp.Mapping.Row, into located: Located) {
-            for x in 0..<width {
-                let position = geometry.source(Double(x))
+            let phases = Double(LensWarpSource.phases)
+            var x = 0
+            while x < width {
+                let columns = SIMD4<Double>(Double(x), Double(min(x + 1, width - 1)), Double(min(x + 2, width - 1)), Double(min(x + 3, width - 1)))
+                let position = geometry.sources(columns)
                 let px = LensWarpSource.inFrame(position.x, limit: limitX), py = LensWarpSource.inFrame(position.y, limit: limitY)
-                let ix = LensWarpSource.floor(px), iy = LensWarpSource.floor(py)
+                let (ix, fx) = LensWarpSource.floor(px), (iy, fy) = LensWarpSource.floor(py)
                 // Phases below 32 (p − ⌊p⌋ < 1).
-                let phaseX = LensWarpSource.floor((px - Double(ix)) * Double(LensWarpSource.phases))
-                let phaseY = LensWarpSource.floor((py - Double(iy)) * Double(LensWarpSource.phases))
-                located.column[x] = Int32(truncatingIfNeeded: ix)
-                located.row[x] = Int32(truncatingIfNeeded: iy)
-                located.phase[x] = Int32(truncatingIfNeeded: phaseX | phaseY << 8)
-            }
-        }
-
-        @inline(__always)
-        func taps(_ located: Located, _ x: Int, weights: UnsafeBufferPointer<SIMD4<Float>>,
-                  vertical: UnsafeBufferPointer<SIMD4<Float>>) -> Taps {
-            let ix = Int(located.column[x]), iy = Int(located.row[x]), phase = Int(located.phase[x])
-            var rows: (Int, Int, Int, Int)
-            if iy - 1 >= firstRow && iy + 2 <= lastRow {
-                let top = (iy - 1 - firstRow) * width
-                rows = (top, top + width, top + 2 * width, top + 3 * width)
-            } else {
-                @inline(__always) func offset(_ row: Int) -> Int { (min(max(row, firstRow), lastRow) - firstRow) * width }
-                rows = (offset(iy - 1), offset(iy), offset(iy + 1), offset(iy + 2))
-            }
-            return Taps(column: ix - 1, inside: ix >= 1 && ix + 2 < width, row0: rows.0, row1: rows.1, row2: rows.2, row3: rows.3,
-                        wx: weights[phase & 0xFF], wy: vertical.baseAddress! + 4 * (phase >> 8))
-        }
-
-        @inline(__always)
-        func sample(_ plane: UnsafeMutablePointer<Float>, _ t: Taps) -> Float {
-            var across: SIMD4<Float>
-            if t.inside {
-                let base = UnsafeRawPointer(plane + t.column)
-                // Summed as a tree: two short chains the processor runs side by side.
-                let upper = t.wy[0] * (base + 4 * t.row0).loadUnaligned(as: SIMD4<Float>.self)
-                    + t.wy[1] * (base + 4 * t.row1).loadUnaligned(as: SIMD4<Float>.self)
-                let lower = t.wy[2] * (base + 4 * t.row2).loadUnaligned(as: SIMD4<Float>.self)
-                    + t.wy[3] * (base + 4 * t.row3).loadUnaligned(as: SIMD4<Float>.self)
-                across = upper + lower
-            } else {
-                across = .zero
-                for (j, offset) in [t.row0, t.row1, t.row2, t.row3].enumerated() {
-                    let row = plane + offset
-                    for i in 0..<4 { across[i] += t.wy[j][0] * row[min(max(t.column + i, 0), width - 1)] }
+                let phaseX = LensWarpSource.floor((px - fx) * phases).integer, phaseY = LensWarpSource.floor((py - fy) * phases).integer
+                for k in 0..<min(4, width - x) {
+                    located.column[x + k] = Int32(truncatingIfNeeded: ix[k])
+                    located.row[x + k] = Int32(truncatingIfNeeded: iy[k])
+                    located.phase[x + k] = Int32(truncatingIfNeeded: phaseX[k] | phaseY[k] << 8)
                 }
+                x += 4
             }
-            let products = across * t.wx
-            let pairs = products.lowHalf + products.highHalf
-            let value = pairs.x + pairs.y
-            return value > 0 ? value : 0
+        }
+
+        /// One destination row of each (source plane, destination row) pair, from its read
+        /// positions. Separable by runs: a lens moves neighbouring pixels alike, so consecutive
+        /// pixels mostly read the same four source rows at the same vertical phase. For each such
+        /// run the vertical pass (four rows weighted and summed, per source column the run
+        /// reaches, eight columns at a time) is done once into `across`, and each pixel of the run
+        /// is the horizontal pass: four neighbours of that row, weighted — the same operations in
+        /// the same order as a per-pixel 4 × 4 read, a quarter of the work for a run of any
+        /// length (with `locate` four columns at a time: 36 → 21 ns/px, one thread, a 12 MP phone
+        /// capture whose runs are hundreds of pixels long; docs/PERFORMANCE.md). Taps beyond the
+        /// frame repeat its edge.
+        func resample(_ planes: [(UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>)], located: Located,
+                      across: UnsafeMutablePointer<Float>, weights: UnsafeBufferPointer<SIMD4<Float>>) {
+            var start = 0
+            while start < width {
+                let row = located.row[start], phaseY = located.phase[start] >> 8
+                var end = start + 1, low = located.column[start], high = low
+                while end < width && located.row[end] == row && located.phase[end] >> 8 == phaseY {
+                    low = min(low, located.column[end]); high = max(high, located.column[end])
+                    end += 1
+                }
+                // Source columns the run's taps reach, inside the frame.
+                let first = max(Int(low) - 1, 0), last = min(Int(high) + 2, width - 1)
+                let wy = weights[Int(phaseY)]
+                let (w0, w1, w2, w3) = (SIMD8(repeating: wy[0]), SIMD8(repeating: wy[1]), SIMD8(repeating: wy[2]), SIMD8(repeating: wy[3]))
+                @inline(__always) func offset(_ r: Int) -> Int { (min(max(r, firstRow), lastRow) - firstRow) * width }
+                let iy = Int(row)
+                let (o0, o1, o2, o3) = (offset(iy - 1), offset(iy), offset(iy + 1), offset(iy + 2))
+                for (c, (from, to)) in planes.enumerated() {
+                    let line = across + c * (width + Window.overrun)
+                    var i = first
+                    while i <= last {
+                        // A vector may read past the row's end into the next row or the strip's
+                        // padding, and write past `last`: those lanes are never read.
+                        @inline(__always) func load(_ o: Int) -> SIMD8<Float> { UnsafeRawPointer(from + o + i).loadUnaligned(as: SIMD8<Float>.self) }
+                        let upper = w0 * load(o0) + w1 * load(o1), lower = w2 * load(o2) + w3 * load(o3)
+                        UnsafeMutableRawPointer(line + i).storeBytes(of: upper + lower, as: SIMD8<Float>.self)
+                        i += 8
+                    }
+                    for x in start..<end {
+                        let ix = Int(located.column[x])
+                        var taps: SIMD4<Float>
+                        if ix >= 1 && ix + 2 < width {
+                            taps = UnsafeRawPointer(line + ix - 1).loadUnaligned(as: SIMD4<Float>.self)
+                        } else {
+                            taps = SIMD4(line[min(max(ix - 1, 0), width - 1)], line[min(max(ix, 0), width - 1)],
+                                         line[min(max(ix + 1, 0), width - 1)], line[min(max(ix + 2, 0), width - 1)])
+                        }
+                        let products = taps * weights[Int(located.phase[x] & 0xFF)]
+                        let pairs = products.lowHalf + products.highHalf
+                        let value = pairs.x + pairs.y
+                        to[x] = value > 0 ? value : 0
+                    }
+                }
+                start = end
+            }
         }
     }
 }
