@@ -120,7 +120,7 @@ public struct DNGOpcodes: Sendable, Equatable {
             if id == 1, list == 3, warp == nil, let planes = u32(q), (1...3).contains(planes), size == 4 + 48 * planes + 16 {
                 let values = (0..<(6 * planes + 2)).map { f64(q + 4 + 8 * $0)! }
                 warp = Warp(planes: (0..<planes).map { i in
-                    let v = values[(6 * i)..<(6 * i + 6)].map { $0 }
+                    let v = Array(values[(6 * i)..<(6 * i + 6)])
                     // Stored kr0…kr3, kt0, kt1; kt0 weighs r² + 2dy² (`LensWarp`).
                     return LensWarp.Coefficients(radial: SIMD4(v[0], v[1], v[2], v[3]), tangentialX: v[5], tangentialY: v[4])
                 }, centreX: values[6 * planes], centreY: values[6 * planes + 1])
