@@ -188,6 +188,31 @@ final class LensWarpTests: OutputFileTestCase {
         XCTAssertTrue(TestSupport.renderSource(warped, engine: .scalar, stripRows: 7) == reference, "scalar engine")
     }
 
+    /// Coefficients a damaged file may hold — finite, so the reader takes them, but overflowing
+    /// to ±∞ or not a number once multiplied, or moving every pixel off the frame — render without
+    /// trapping (positions are clamped, a non-number reads the first pixel) and give finite,
+    /// non-negative values; so do frames of one row or one column.
+    func testHostileCoefficientsNeverTrap() {
+        let hostile: [LensWarp.Coefficients] = [
+            .init(radial: [1e300, 1e300, -1e300, 1e300], tangentialX: 1e300, tangentialY: -1e300),
+            .init(radial: [-1e308, 0, 0, 0]), .init(radial: [0, 0, 0, 0]), .init(radial: [1, 0, 0, 0], tangentialX: -1e200),
+            .init(radial: [.leastNonzeroMagnitude, .greatestFiniteMagnitude, 0, 0]),
+        ]
+        for (w, h) in [(Self.width, Self.height), (1, 9), (9, 1), (1, 1)] {
+            let source = Self.rampSource(width: w, height: h)
+            for k in hostile {
+                for (cx, cy, offset) in [(0.0, 1.0, 0), (1.0, 0.0, -1_000_000), (0.5, 0.5, 1_000_000)] {
+                    let warp = LensWarp(planes: [k, .identity, k], centreX: cx, centreY: cy, imageWidth: w, imageHeight: h,
+                                        offsetX: offset, offsetY: -offset)!
+                    for pixelAspect in [1.0, 0.5, .nan] {
+                        let out = TestSupport.renderSource(LensWarpSource(inner: source, mapping: warp.mapping(pixelAspect: pixelAspect)), stripRows: 3)
+                        XCTAssertTrue(out.allSatisfy { $0.isFinite && $0 >= 0 }, "\(w)×\(h) \(k)")
+                    }
+                }
+            }
+        }
+    }
+
     /// A textured linear raw with the three-plane warp, rendered in every orientation: each
     /// upright render is the normal one turned (a raw stored on its side is transposed before
     /// its warp, which must then swap its centre, area, offsets and tangential terms). Bound: one
