@@ -135,7 +135,7 @@ public struct RenderPlan: Sendable {
                                channels: RawNormalisation.forRGB(levels: raw.levels, multipliers: whiteBalance, ceiling: ceiling))
         }
         // DNG OpcodeList3 applies to the demosaiced image before anything that moves or stretches it.
-        if let warp = raw.lensWarp, profile.flag("opcodes", "warp") {
+        if let warp = raw.lensWarp, profile.flag("opcodes", "warp"), max(raw.width, raw.height) < LensWarpSource.maximumSide {
             source = LensWarpSource(inner: source, mapping: warp.mapping(pixelAspect: raw.metadata.pixelAspect))
         }
         if raw.stretchesPixels { source = PixelAspectSource(inner: source, aspect: raw.metadata.pixelAspect) }

@@ -133,13 +133,14 @@ public struct LensWarp: Sendable, Codable, Equatable {
                        kr0: k.radial.x, kr1: k.radial.y, kr2: k.radial.z, kr3: k.radial.w, ktX: k.tangentialX, ktY: k.tangentialY)
         }
 
-        /// One row's constants: the kernel of the geometry, scalar, so it is the same
-        /// operations wherever a position is asked (the resampler's loop, the row spans, tests).
+        /// One row's constants and the geometry's kernel (`sources`): the same operations
+        /// wherever a position is asked (the resampler's rows, the row spans, tests).
         struct Row {
             let cx: Double, cy: Double, radius: Double, inverseRadius: Double
             let scaleX: Double, inverseScaleX: Double, inverseScaleY: Double
             let ny: Double, sy: Double, syy: Double
             let kr0: Double, kr1: Double, kr2: Double, kr3: Double, ktX: Double, ktY: Double
+            var tangential: Bool { ktX != 0 || ktY != 0 }
 
             /// The source positions of four columns: the geometry's one implementation, four
             /// columns at a time because the resampler asks for whole rows (`source(_:)` asks for
@@ -150,6 +151,8 @@ public struct LensWarp: Sendable, Codable, Equatable {
                 var r2 = sx * sx + syy
                 r2.replace(with: 1, where: r2 .> 1)
                 let ratio = kr0 + r2 * (kr1 + r2 * (kr2 + r2 * kr3))
+                // Most lenses record no tangential terms: leaving out what would add +0 gives the same bits.
+                guard tangential else { return (cx + radius * (nx * ratio), cy + radius * (ny * ratio)) }
                 let cross = 2 * sx * sy
                 let tx = ktX * (r2 + 2 * sx * sx) + ktY * cross, ty = ktY * (r2 + 2 * syy) + ktX * cross
                 return (cx + radius * (nx * ratio + tx * inverseScaleX), cy + radius * (ny * ratio + ty * inverseScaleY))

@@ -102,6 +102,13 @@ public struct LensWarpSource: StripSource {
     @inline(__always)
     static func floor(_ v: Double) -> Int { Int(floor(SIMD4(repeating: v)).integer[0]) }
 
+    /// Floats of scratch that hold a row's packed read positions (`Window.locate`).
+    static func locatedFloats(_ width: Int) -> Int { 2 * (width + 4) }
+
+    /// Frames with a side of this many pixels or more are not warped: `Window.locate` packs a
+    /// column and a row into 24 bits each.
+    public static let maximumSide = 1 << 24
+
     /// Inner rows destination rows `rows` read.
     func sourceRows(_ rows: Range<Int>) -> ClosedRange<Int> {
         var low = Int32.max, high = Int32.min
@@ -115,10 +122,10 @@ public struct LensWarpSource: StripSource {
         let rows = min(stripRows, height)
         var most = 1
         for start in 0...(height - rows) { most = max(most, sourceRows(start..<(start + rows)).count) }
-        // One row's read positions (`Window.Located`: three Int32 per column), then the vertical
-        // pass of a run for three channels (`Window.resample`: a row of floats each, with room for
-        // a vector's overrun).
-        return SourceScratch(capacity: 3 * width + 3 * (width + Window.overrun), inner: inner.makeScratch(stripRows: most),
+        // One row's read positions (`Window.locate`: an Int64 per column, two floats' room, and a
+        // vector's overrun), then the vertical pass of a run for three channels
+        // (`Window.resample`: a row of floats each, with room for a vector's overrun).
+        return SourceScratch(capacity: Self.locatedFloats(width) + 3 * (width + Window.overrun), inner: inner.makeScratch(stripRows: most),
                              innerStrip: StripStorage(width: inner.width, rows: most))
     }
 
@@ -127,8 +134,8 @@ public struct LensWarpSource: StripSource {
         let source = scratch.innerStrip!.strip(firstRow: rows.lowerBound, rows: rows.count)
         inner.fill(source, scratch: scratch.inner!, engine: engine)
         let window = Window(width: width, height: height, firstRow: rows.lowerBound, lastRow: rows.upperBound)
-        let located = Window.Located(UnsafeMutableRawPointer(scratch.buffer).bindMemory(to: Int32.self, capacity: 3 * width), width: width)
-        let across = scratch.buffer + 3 * width
+        let located = UnsafeMutableRawPointer(scratch.buffer).bindMemory(to: Int64.self, capacity: width + 4)
+        let across = scratch.buffer + Self.locatedFloats(width)
         Self.weights.withUnsafeBufferPointer { weights in
             for row in 0..<strip.rows {
                 let y = Double(strip.firstRow + row), out = row * width
@@ -165,33 +172,22 @@ public struct LensWarpSource: StripSource {
             limitY = Double(height - 1)
         }
 
-        /// A row's read positions: for each column the source pixel at or before the position
-        /// (x and y) and the two phases (x | y << 8).
-        struct Located {
-            let column: UnsafeMutablePointer<Int32>, row: UnsafeMutablePointer<Int32>, phase: UnsafeMutablePointer<Int32>
-
-            init(_ buffer: UnsafeMutablePointer<Int32>, width: Int) {
-                (column, row, phase) = (buffer, buffer + width, buffer + 2 * width)
-            }
-        }
-
-        /// The read positions of one destination row, clamped to the frame, as whole pixels and
-        /// phases; four columns at a time (the last group repeats the row's last column).
-        func locate(_ geometry: LensWarp.Mapping.Row, into located: Located) {
+        /// The read positions of one destination row, clamped to the frame, four columns at a
+        /// time (the last group repeats the row's last column and may write three past it), each
+        /// packed into one Int64: the source column at or before the position (bits 0–23), the
+        /// horizontal phase (24–28), the source row (29–52) and the vertical phase (53–57). One
+        /// floor of 32·p per axis gives both the pixel (⌊32p⌋ >> 5) and the phase (⌊32p⌋ & 31);
+        /// a packed word is one vector store, where three arrays of lanes took a dozen extractions.
+        func locate(_ geometry: LensWarp.Mapping.Row, into located: UnsafeMutablePointer<Int64>) {
             let phases = Double(LensWarpSource.phases)
             var x = 0
             while x < width {
                 let columns = SIMD4<Double>(Double(x), Double(min(x + 1, width - 1)), Double(min(x + 2, width - 1)), Double(min(x + 3, width - 1)))
                 let position = geometry.sources(columns)
                 let px = LensWarpSource.inFrame(position.x, limit: limitX), py = LensWarpSource.inFrame(position.y, limit: limitY)
-                let (ix, fx) = LensWarpSource.floor(px), (iy, fy) = LensWarpSource.floor(py)
-                // Phases below 32 (p − ⌊p⌋ < 1).
-                let phaseX = LensWarpSource.floor((px - fx) * phases).integer, phaseY = LensWarpSource.floor((py - fy) * phases).integer
-                for k in 0..<min(4, width - x) {
-                    located.column[x + k] = Int32(truncatingIfNeeded: ix[k])
-                    located.row[x + k] = Int32(truncatingIfNeeded: iy[k])
-                    located.phase[x + k] = Int32(truncatingIfNeeded: phaseX[k] | phaseY[k] << 8)
-                }
+                let qx = LensWarpSource.floor(px * phases).integer, qy = LensWarpSource.floor(py * phases).integer
+                let packed = (qx &>> 5) | (qx & 31) &<< 24 | (qy &>> 5) &<< 29 | (qy & 31) &<< 53
+                UnsafeMutableRawPointer(located + x).storeBytes(of: packed, as: SIMD4<Int64>.self)
                 x += 4
             }
         }
@@ -204,18 +200,22 @@ public struct LensWarpSource: StripSource {
         /// is the horizontal pass: four neighbours of that row, weighted — the same operations in
         /// the same order as a per-pixel 4 × 4 read, a quarter of the work for a run of any
         /// length (with `locate` four columns at a time: 36 → 21 ns/px, one thread, a 12 MP phone
-        /// capture whose runs are hundreds of pixels long; docs/PERFORMANCE.md). Taps beyond the
+        /// capture whose runs are hundreds of pixels long; packed positions and no tangential
+        /// terms where the lens has none, 14 ns/px; docs/PERFORMANCE.md). Taps beyond the
         /// frame repeat its edge.
-        func resample(_ planes: [(UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>)], located: Located,
+        func resample(_ planes: [(UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>)], located: UnsafeMutablePointer<Int64>,
                       across: UnsafeMutablePointer<Float>, weights: UnsafeBufferPointer<SIMD4<Float>>) {
+            let columnMask: Int64 = 0xFF_FFFF
             var start = 0
             while start < width {
-                let row = located.row[start], phaseY = located.phase[start] >> 8
-                var end = start + 1, low = located.column[start], high = low
-                while end < width && located.row[end] == row && located.phase[end] >> 8 == phaseY {
-                    low = min(low, located.column[end]); high = max(high, located.column[end])
+                // Row and vertical phase: the bits from 29 up.
+                let key = located[start] >> 29
+                var end = start + 1, low = located[start] & columnMask, high = low
+                while end < width && located[end] >> 29 == key {
+                    low = min(low, located[end] & columnMask); high = max(high, located[end] & columnMask)
                     end += 1
                 }
+                let row = key & columnMask, phaseY = key >> 24
                 // Source columns the run's taps reach, inside the frame.
                 let first = max(Int(low) - 1, 0), last = min(Int(high) + 2, width - 1)
                 let wy = weights[Int(phaseY)]
@@ -235,7 +235,7 @@ public struct LensWarpSource: StripSource {
                         i += 8
                     }
                     for x in start..<end {
-                        let ix = Int(located.column[x])
+                        let ix = Int(located[x] & columnMask)
                         var taps: SIMD4<Float>
                         if ix >= 1 && ix + 2 < width {
                             taps = UnsafeRawPointer(line + ix - 1).loadUnaligned(as: SIMD4<Float>.self)
@@ -243,7 +243,7 @@ public struct LensWarpSource: StripSource {
                             taps = SIMD4(line[min(max(ix - 1, 0), width - 1)], line[min(max(ix, 0), width - 1)],
                                          line[min(max(ix + 1, 0), width - 1)], line[min(max(ix + 2, 0), width - 1)])
                         }
-                        let products = taps * weights[Int(located.phase[x] & 0xFF)]
+                        let products = taps * weights[Int(located[x] >> 24 & 31)]
                         let pairs = products.lowHalf + products.highHalf
                         let value = pairs.x + pairs.y
                         to[x] = value > 0 ? value : 0
