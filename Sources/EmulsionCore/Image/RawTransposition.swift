@@ -8,10 +8,11 @@
 /// phone capture, docs/PERFORMANCE.md, session 17). Transposing the 2 B/px mosaic once instead
 /// leaves an orientation without an axis swap (`Orientation.afterTransposition`), which streams.
 /// Every photosite keeps its colour, black level and lens-shading gain: the CFA, the black-level
-/// tile, the gain maps and the lens warp are transposed with it, the pixel aspect inverted. The demosaic then
-/// runs across the transposed mosaic, which gives, up to rounding, the image a renderer makes
-/// by demosaicing in stored order and turning afterwards (as darktable's flip module, after its
-/// demosaic, does): interpolations add their neighbours in another order; tests state the bound.
+/// tile, the gain maps and the lens warp are transposed with it, the pixel aspect inverted. The
+/// demosaic then runs across the transposed mosaic, which gives, up to rounding, the image a
+/// renderer makes by demosaicing in stored order and turning afterwards (as darktable's flip
+/// module, after its demosaic, does): interpolations add their neighbours in another order; tests
+/// state the bound.
 ///
 /// Colour: untouched (sensor DN in, sensor DN out).
 extension RawImage {

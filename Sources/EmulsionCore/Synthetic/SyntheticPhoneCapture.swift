@@ -4,9 +4,9 @@
 /// 256 × 192 lossless JPEG tiles (`DNGWriter.SampleStorage.losslessJPEGTiles`).
 ///
 /// Why: the benchmark's other synthetic raws are uncompressed strips, the layout of no phone. A
-/// full-size phone DNG exercises what a phone file costs: the tiled LJ92 decode, the gain maps, the lens warp,
-/// partial tiles at the edges (4000 × 3000 is not a multiple of 256 × 192). The samples here are
-/// only a 0.2 MP crop of a Pixel 7 file, whose decode is fixed cost.
+/// full-size phone DNG exercises what a phone file costs: the tiled LJ92 decode, the gain maps,
+/// the lens warp, partial tiles at the edges (4000 × 3000 is not a multiple of 256 × 192). The
+/// samples here are only a 0.2 MP crop of a Pixel 7 file, whose decode is fixed cost.
 /// Shading: gain = 1 + k·r², r = 1 at the corners, k = 0.9 (red), 0.75 (green), 0.6 (blue): about
 /// −0.9 EV at the red corners, with the colour shading phones correct. The mosaic is divided by
 /// exactly the gain the maps give there (`GainMap.gain`, the stage's bilinear interpolation), so the

@@ -23,7 +23,7 @@ import EmulsionCore
 /// throws `WireError.malformed` on anything else it does not expect; it never traps.
 /// `HeaderCodingTests` keep the field lists here in step with the types' declarations.
 enum HeaderCoding {
-    static let formatVersion: UInt8 = 5  // 2: ShotMetadata.labels (session 30); 3: defaultCrop, 4: userCrop (session 31); 5: lensWarp
+    static let formatVersion: UInt8 = 5  // 2: ShotMetadata.labels (session 30); 3: defaultCrop, 4: userCrop (session 31); 5: lensWarp (session 32)
 
     static func encode(image: RawImage, deferred: DeferredSamples?) -> [UInt8] {
         var writer = WireWriter()
