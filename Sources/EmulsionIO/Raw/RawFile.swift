@@ -278,14 +278,14 @@ public enum RawFile {
             // Map and warp coordinates start at the ActiveArea's top-left and span it; LibRaw's
             // visible area starts at its margins (the same point unless it crops further).
             let area = opcodes.activeArea ?? [0, 0, image.metadata.sensorHeight, image.metadata.sensorWidth]
-            image.lensWarp = opcodes.warp?.lensWarp(imageWidth: area[3] - area[1], imageHeight: area[2] - area[0],
-                                                    offsetX: image.metadata.cropLeft - area[1], offsetY: image.metadata.cropTop - area[0])
+            let (areaWidth, areaHeight) = (area[3] - area[1], area[2] - area[0])
+            let (offsetX, offsetY) = (image.metadata.cropLeft - area[1], image.metadata.cropTop - area[0])
+            image.lensWarp = opcodes.warp?.lensWarp(imageWidth: areaWidth, imageHeight: areaHeight, offsetX: offsetX, offsetY: offsetY)
             if image.lensWarp?.isIdentity == true { image.lensWarp = nil }
             image.metadata.opcodes = opcodes.descriptions(appliesGainMaps: mosaic, appliesWarp: image.lensWarp != nil)
             if mosaic, !opcodes.gainMaps.isEmpty {
-                image.lensShading = LensShading(maps: opcodes.gainMaps,
-                                                offsetX: image.metadata.cropLeft - area[1], offsetY: image.metadata.cropTop - area[0],
-                                                imageWidth: area[3] - area[1], imageHeight: area[2] - area[0])
+                image.lensShading = LensShading(maps: opcodes.gainMaps, offsetX: offsetX, offsetY: offsetY,
+                                                imageWidth: areaWidth, imageHeight: areaHeight)
             }
         }
         readPictureAreas(directories, width: width, height: height, into: &image.metadata)
