@@ -17,7 +17,15 @@ final class LensWarpFloorTests: XCTestCase {
             values.append(Double(state >> 40) * step)  // 0 ..< 2^4 on the grid, fine fractions
             values.append(Double(state >> 33) * 0x1p-10)  // up to 2^21, coarser grid
         }
-        for v in values { XCTAssertEqual(LensWarpSource.floor(v), Int(v.rounded(.down)), "\(v)") }
+        while values.count % 4 != 0 { values.append(0) }
+        for i in stride(from: 0, to: values.count, by: 4) {
+            let v = SIMD4(values[i..<(i + 4)])
+            let floor = LensWarpSource.floor(v)
+            for k in 0..<4 {
+                XCTAssertEqual(Int(floor.integer[k]), Int(v[k].rounded(.down)), "\(v[k])")
+                XCTAssertEqual(floor.double[k], v[k].rounded(.down), "\(v[k])")
+            }
+        }
     }
 
     func testInFrameClampsSnapsAndSurvivesNonNumbers() {

@@ -49,14 +49,19 @@ public struct LensWarpSource: StripSource {
         var first = [Int32](repeating: 0, count: h), last = [Int32](repeating: 0, count: h)
         var columns = Array(stride(from: 0, to: w, by: 8))
         if columns.last != w - 1 { columns.append(w - 1) }
+        // Four at a time, as the resampler asks (the last group repeats the last column).
+        while columns.count % 4 != 0 { columns.append(w - 1) }
+        let groups = stride(from: 0, to: columns.count, by: 4).map { SIMD4<Double>(columns[$0..<($0 + 4)].map(Double.init)) }
         let planes = mapping.sharesPosition ? 1 : 3
         for y in 0..<h {
             var low = Double.infinity, high = -Double.infinity
             for plane in 0..<planes {
                 let geometry = mapping.row(Double(y), plane: plane)
-                for x in columns {
-                    let s = geometry.source(Double(x)).y
-                    low = min(low, s); high = max(high, s)
+                for group in groups {
+                    // A position that is not a number counts for neither bound.
+                    let s = geometry.sources(group).y, number = s .== s
+                    low = min(low, s.replacing(with: .infinity, where: .!number).min())
+                    high = max(high, s.replacing(with: -.infinity, where: .!number).max())
                 }
             }
             (low, high) = (Self.inFrame(low, limit: Double(h - 1)), Self.inFrame(high, limit: Double(h - 1)))
@@ -98,9 +103,6 @@ public struct LensWarpSource: StripSource {
         let shifted = v - 0.5 + 0x1p-21 + 0x1.8p52
         return (unsafeBitCast(shifted, to: SIMD4<Int64>.self) &- 0x4338_0000_0000_0000, shifted - 0x1.8p52)
     }
-
-    @inline(__always)
-    static func floor(_ v: Double) -> Int { Int(floor(SIMD4(repeating: v)).integer[0]) }
 
     /// Floats of scratch that hold a row's packed read positions (`Window.locate`).
     static func locatedFloats(_ width: Int) -> Int { 2 * (width + 4) }
