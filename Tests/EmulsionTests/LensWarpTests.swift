@@ -112,30 +112,20 @@ final class LensWarpTests: OutputFileTestCase {
     /// What Tests/Tools/warp_oracle.py compares with OpenCV: the source, our warp of it and the warp.
     func export(_ warp: LensWarp, source: [UInt16], warped: [Float], to folder: URL) throws {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        func ppm(_ samples: [UInt16]) -> Data {
-            var bytes = Array("P6\n\(Self.width) \(Self.height)\n65535\n".utf8)
-            for v in samples { bytes += [UInt8(v >> 8), UInt8(v & 0xFF)] }
-            return Data(bytes)
-        }
-        try ppm(source).write(to: folder.appendingPathComponent("input.ppm"))
-        try ppm(warped.map { UInt16(min(max($0 * 65535, 0), 65535).rounded()) }).write(to: folder.appendingPathComponent("ours.ppm"))
+        try writePNM(source, width: Self.width, height: Self.height, channels: 3, to: folder.appendingPathComponent("input.ppm").path)
+        try writePNM(warped.map { UInt16(min(max($0 * 65535, 0), 65535).rounded()) }, width: Self.width, height: Self.height, channels: 3,
+                     to: folder.appendingPathComponent("ours.ppm").path)
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         try encoder.encode(warp).write(to: folder.appendingPathComponent("warp.json"))
     }
 
-    /// A 16-bit grey PGM (P5, big-endian samples), which ImageMagick reads and writes exactly.
-    func writePGM(_ values: [UInt16], width: Int, height: Int, to path: String) throws {
-        var bytes = Array("P5\n\(width) \(height)\n65535\n".utf8)
+    /// A 16-bit binary PGM (P5, one channel) or PPM (P6, three), big-endian samples, as
+    /// ImageMagick and OpenCV read them exactly; `TestSupport.readPNM` reads them back.
+    func writePNM(_ values: [UInt16], width: Int, height: Int, channels: Int, to path: String) throws {
+        var bytes = Array("\(channels == 3 ? "P6" : "P5")\n\(width) \(height)\n65535\n".utf8)
         for v in values { bytes += [UInt8(v >> 8), UInt8(v & 0xFF)] }
         try Data(bytes).write(to: URL(fileURLWithPath: path))
-    }
-
-    func readPGM(_ path: String, count: Int) throws -> [UInt16] {
-        let data = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
-        let body = data.suffix(2 * count)
-        XCTAssertEqual(body.count, 2 * count)
-        return stride(from: body.startIndex, to: body.endIndex, by: 2).map { UInt16(data[$0]) << 8 | UInt16(data[$0 + 1]) }
     }
 
     /// ImageMagick's barrel distortion of the same ramp agrees with ours to the phase step: an
@@ -146,7 +136,7 @@ final class LensWarpTests: OutputFileTestCase {
         let warp = LensWarp(planes: [.init(radial: [0.8, 0.07, 0, 0])], centreX: 0.42, centreY: 0.57, imageWidth: w, imageHeight: h)!
         let grey = (0..<(w * h)).map { UInt16(Self.ramp(0, Double($0 % w), Double($0 / w))) }
         let input = dir.appendingPathComponent("ramp.pgm").path, output = dir.appendingPathComponent("barrel.pgm").path
-        try writePGM(grey, width: w, height: h, to: input)
+        try writePNM(grey, width: w, height: h, channels: 1, to: input)
         // Ours normalises by the farthest corner, ImageMagick by half the smaller side.
         let cx = warp.centreX * Double(w), cy = warp.centreY * Double(h)
         let m = [(0.0, 0.0), (Double(w), 0), (0, Double(h)), (Double(w), Double(h))]
@@ -157,7 +147,9 @@ final class LensWarpTests: OutputFileTestCase {
                                               "-distort", "Barrel", "0 \(b) 0 \(warp.planes[0].radial[0]) \(cx + 0.5) \(cy + 0.5)",
                                               "-depth", "16", output])
         XCTAssertEqual(r.status, 0, r.stderr)
-        let theirs = try readPGM(output, count: w * h)
+        let pgm = try TestSupport.readPNM(URL(fileURLWithPath: output))
+        XCTAssertEqual([pgm.width, pgm.height, pgm.channels, pgm.maxValue], [w, h, 1, 65535])
+        let theirs = pgm.samples
         let ours = TestSupport.renderSource(LensWarpSource(inner: Self.rampSource(), mapping: warp.mapping(pixelAspect: 1)))
         // Slopes of 150 and 100 DN per pixel.
         let tolerance = 250 * (1.0 / 32 + Self.rampBias) + 2
