@@ -16,7 +16,8 @@ public final class SourceScratch: @unchecked Sendable {
     public let inner: SourceScratch?
     public let innerStrip: StripStorage?
     /// Image rows `cachedFirstRow ..< cachedFirstRow + cachedRows` are held at the start of
-    /// `buffer` from the previous strip (a source with a halo reuses them for the next strip).
+    /// `buffer` (`MosaicSource`'s window) or of `innerStrip` (`LensWarpSource`'s inner rows) from
+    /// the previous strip: a source whose strips overlap reuses them for the next strip.
     public var cachedFirstRow = 0
     public var cachedRows = 0
 

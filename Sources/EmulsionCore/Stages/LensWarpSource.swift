@@ -86,9 +86,12 @@ public struct LensWarpSource: StripSource {
 
     @inline(__always)
     static func inFrame(_ v: SIMD4<Double>, limit: Double) -> SIMD4<Double> {
+        // Written as the two selects x86's minpd and maxpd are (each keeps its second operand
+        // when one is not a number), so they compile to them: the earlier `v .>= limit` and
+        // `.!(v .>= 0)` masks became a branch per lane.
         var clamped = v
-        clamped.replace(with: limit, where: v .>= limit)
-        clamped.replace(with: 0, where: .!(v .>= 0))
+        clamped.replace(with: limit, where: SIMD4(repeating: limit) .< clamped)
+        clamped.replace(with: 0, where: .!(clamped .> 0))
         return (clamped + 0x1p32) - 0x1p32
     }
 
@@ -99,9 +102,12 @@ public struct LensWarpSource: StripSource {
     /// the low bits. (1.5·2⁵², not 2⁵²: the sum must stay in [2⁵², 2⁵³), where doubles are the
     /// integers, for v − 0.5 down to −0.5.)
     @inline(__always)
-    static func floor(_ v: SIMD4<Double>) -> (integer: SIMD4<Int64>, double: SIMD4<Double>) {
-        let shifted = v - 0.5 + 0x1p-21 + 0x1.8p52
-        return (unsafeBitCast(shifted, to: SIMD4<Int64>.self) &- 0x4338_0000_0000_0000, shifted - 0x1.8p52)
+    static func floor(_ v: SIMD4<Double>) -> (integer: SIMD4<UInt64>, double: SIMD4<Double>) {
+        // −0.5 + 2⁻²¹ is one constant: on the grid the sum is exact in either order. The
+        // integer is the low 51 bits (a mask, and unsigned lanes so later shifts are SSE2's
+        // logical ones: it has no 64-bit arithmetic shift).
+        let shifted = v + (-0.5 + 0x1p-21) + 0x1.8p52
+        return (unsafeBitCast(shifted, to: SIMD4<UInt64>.self) & 0x7_FFFF_FFFF_FFFF, shifted - 0x1.8p52)
     }
 
     /// Floats of scratch that hold a row's packed read positions (`Window.locate`).
@@ -134,21 +140,40 @@ public struct LensWarpSource: StripSource {
     public func fill(_ strip: Strip, scratch: SourceScratch, engine: Engine) {
         let rows = sourceRows(strip.firstRow..<(strip.firstRow + strip.rows))
         let source = scratch.innerStrip!.strip(firstRow: rows.lowerBound, rows: rows.count)
-        inner.fill(source, scratch: scratch.inner!, engine: engine)
+        // Consecutive strips read overlapping inner rows (a strip's taps reach two rows past it,
+        // and the lens bends rows): the rows the last strip fetched that this one reads again
+        // move to the top, and only the rest are asked of the inner source — which then gets
+        // strips that start where its last one ended, the order its own window reuse expects.
+        var kept = 0
+        let heldFirst = scratch.cachedFirstRow, heldEnd = heldFirst + scratch.cachedRows
+        if heldFirst <= rows.lowerBound && rows.lowerBound < heldEnd {
+            kept = min(heldEnd, rows.upperBound + 1) - rows.lowerBound
+            let skipped = (rows.lowerBound - heldFirst) * width
+            if skipped > 0 {
+                for plane in [source.r, source.g, source.b] { plane.update(from: plane + skipped, count: kept * width) }
+            }
+        }
+        if kept < rows.count {
+            let offset = kept * width
+            inner.fill(Strip(width: width, rows: rows.count - kept, firstRow: rows.lowerBound + kept,
+                             r: source.r + offset, g: source.g + offset, b: source.b + offset),
+                       scratch: scratch.inner!, engine: engine)
+        }
+        (scratch.cachedFirstRow, scratch.cachedRows) = (rows.lowerBound, rows.count)
         let window = Window(width: width, height: height, firstRow: rows.lowerBound, lastRow: rows.upperBound)
         let located = UnsafeMutableRawPointer(scratch.buffer).bindMemory(to: Int64.self, capacity: width + 4)
         let across = scratch.buffer + Self.locatedFloats(width)
+        let from = [source.r, source.g, source.b], to = [strip.r, strip.g, strip.b]
         Self.weights.withUnsafeBufferPointer { weights in
             for row in 0..<strip.rows {
                 let y = Double(strip.firstRow + row), out = row * width
                 if mapping.sharesPosition {
                     window.locate(mapping.row(y, plane: 0), into: located)
-                    window.resample([(source.r, strip.r + out), (source.g, strip.g + out), (source.b, strip.b + out)],
-                                    located: located, across: across, weights: weights)
+                    window.resample(0..<3, from: from, to: to, at: out, located: located, across: across, weights: weights)
                 } else {
-                    for (c, (from, to)) in [(source.r, strip.r), (source.g, strip.g), (source.b, strip.b)].enumerated() {
+                    for c in 0..<3 {
                         window.locate(mapping.row(y, plane: c), into: located)
-                        window.resample([(from, to + out)], located: located, across: across, weights: weights)
+                        window.resample(c..<(c + 1), from: from, to: to, at: out, located: located, across: across, weights: weights)
                     }
                 }
             }
@@ -182,14 +207,18 @@ public struct LensWarpSource: StripSource {
         /// a packed word is one vector store, where three arrays of lanes took a dozen extractions.
         func locate(_ geometry: LensWarp.Mapping.Row, into located: UnsafeMutablePointer<Int64>) {
             let phases = Double(LensWarpSource.phases)
+            let lastColumn = SIMD4<Double>(repeating: limitX)
+            var columns = SIMD4<Double>(0, 1, 2, 3)
             var x = 0
             while x < width {
-                let columns = SIMD4<Double>(Double(x), Double(min(x + 1, width - 1)), Double(min(x + 2, width - 1)), Double(min(x + 3, width - 1)))
-                let position = geometry.sources(columns)
+                var clamped = columns
+                clamped.replace(with: lastColumn, where: lastColumn .< columns)
+                let position = geometry.sources(clamped)
                 let px = LensWarpSource.inFrame(position.x, limit: limitX), py = LensWarpSource.inFrame(position.y, limit: limitY)
                 let qx = LensWarpSource.floor(px * phases).integer, qy = LensWarpSource.floor(py * phases).integer
                 let packed = (qx &>> 5) | (qx & 31) &<< 24 | (qy &>> 5) &<< 29 | (qy & 31) &<< 53
-                UnsafeMutableRawPointer(located + x).storeBytes(of: packed, as: SIMD4<Int64>.self)
+                UnsafeMutableRawPointer(located + x).storeBytes(of: packed, as: SIMD4<UInt64>.self)
+                columns += 4
                 x += 4
             }
         }
@@ -205,9 +234,10 @@ public struct LensWarpSource: StripSource {
         /// capture whose runs are hundreds of pixels long; packed positions and no tangential
         /// terms where the lens has none, 14 ns/px; docs/PERFORMANCE.md). Taps beyond the
         /// frame repeat its edge.
-        func resample(_ planes: [(UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>)], located: UnsafeMutablePointer<Int64>,
-                      across: UnsafeMutablePointer<Float>, weights: UnsafeBufferPointer<SIMD4<Float>>) {
+        func resample(_ channels: Range<Int>, from: [UnsafeMutablePointer<Float>], to: [UnsafeMutablePointer<Float>], at out: Int,
+                      located: UnsafeMutablePointer<Int64>, across: UnsafeMutablePointer<Float>, weights: UnsafeBufferPointer<SIMD4<Float>>) {
             let columnMask: Int64 = 0xFF_FFFF
+            @inline(__always) func line(_ c: Int) -> UnsafeMutablePointer<Float> { across + (c - channels.lowerBound) * (width + Window.overrun) }
             var start = 0
             while start < width {
                 // Row and vertical phase: the bits from 29 up.
@@ -225,18 +255,45 @@ public struct LensWarpSource: StripSource {
                 @inline(__always) func offset(_ r: Int) -> Int { (min(max(r, firstRow), lastRow) - firstRow) * width }
                 let iy = Int(row)
                 let (o0, o1, o2, o3) = (offset(iy - 1), offset(iy), offset(iy + 1), offset(iy + 2))
-                for (c, (from, to)) in planes.enumerated() {
-                    let line = across + c * (width + Window.overrun)
+                for c in channels {
+                    let source = from[c], line = line(c)
                     var i = first
                     while i <= last {
                         // A vector may read past the row's end into the next row or the strip's
                         // padding, and write past `last`: those lanes are never read.
-                        @inline(__always) func load(_ o: Int) -> SIMD8<Float> { UnsafeRawPointer(from + o + i).loadUnaligned(as: SIMD8<Float>.self) }
+                        @inline(__always) func load(_ o: Int) -> SIMD8<Float> { UnsafeRawPointer(source + o + i).loadUnaligned(as: SIMD8<Float>.self) }
                         let upper = w0 * load(o0) + w1 * load(o1), lower = w2 * load(o2) + w3 * load(o3)
                         UnsafeMutableRawPointer(line + i).storeBytes(of: upper + lower, as: SIMD8<Float>.self)
                         i += 8
                     }
-                    for x in start..<end {
+                }
+                // The horizontal pass. Inside the frame, four pixels at a time: their four
+                // products summed as one pixel's are ((x + z) + (y + w)), lanes transposed.
+                var x = start
+                if Int(low) >= 1 && Int(high) + 2 < width {
+                    while x + 4 <= end {
+                        @inline(__always) func tap(_ k: Int) -> (Int, SIMD4<Float>) {
+                            (Int(located[x + k] & columnMask) - 1, weights[Int(located[x + k] >> 24 & 31)])
+                        }
+                        let (t0, t1, t2, t3) = (tap(0), tap(1), tap(2), tap(3))
+                        for c in channels {
+                            let line = line(c)
+                            @inline(__always) func product(_ t: (Int, SIMD4<Float>)) -> SIMD4<Float> {
+                                UnsafeRawPointer(line + t.0).loadUnaligned(as: SIMD4<Float>.self) * t.1
+                            }
+                            let (p0, p1, p2, p3) = (product(t0), product(t1), product(t2), product(t3))
+                            let q01 = SIMD4(lowHalf: p0.lowHalf, highHalf: p1.lowHalf) + SIMD4(lowHalf: p0.highHalf, highHalf: p1.highHalf)
+                            let q23 = SIMD4(lowHalf: p2.lowHalf, highHalf: p3.lowHalf) + SIMD4(lowHalf: p2.highHalf, highHalf: p3.highHalf)
+                            var values = SIMD4(lowHalf: q01.evenHalf, highHalf: q23.evenHalf) + SIMD4(lowHalf: q01.oddHalf, highHalf: q23.oddHalf)
+                            values.replace(with: 0, where: .!(values .> 0))
+                            UnsafeMutableRawPointer(to[c] + out + x).storeBytes(of: values, as: SIMD4<Float>.self)
+                        }
+                        x += 4
+                    }
+                }
+                for c in channels {
+                    let line = line(c), destination = to[c] + out
+                    for x in x..<end {
                         let ix = Int(located[x] & columnMask)
                         var taps: SIMD4<Float>
                         if ix >= 1 && ix + 2 < width {
@@ -248,7 +305,7 @@ public struct LensWarpSource: StripSource {
                         let products = taps * weights[Int(located[x] >> 24 & 31)]
                         let pairs = products.lowHalf + products.highHalf
                         let value = pairs.x + pairs.y
-                        to[x] = value > 0 ? value : 0
+                        destination[x] = value > 0 ? value : 0
                     }
                 }
                 start = end
