@@ -200,20 +200,17 @@ public struct LensWarpSource: StripSource {
         }
 
         /// The read positions of one destination row, clamped to the frame, four columns at a
-        /// time (the last group repeats the row's last column and may write three past it), each
+        /// time (the last group may write up to three columns past the row, which nothing reads), each
         /// packed into one Int64: the source column at or before the position (bits 0–23), the
         /// horizontal phase (24–28), the source row (29–52) and the vertical phase (53–57). One
         /// floor of 32·p per axis gives both the pixel (⌊32p⌋ >> 5) and the phase (⌊32p⌋ & 31);
         /// a packed word is one vector store, where three arrays of lanes took a dozen extractions.
         func locate(_ geometry: LensWarp.Mapping.Row, into located: UnsafeMutablePointer<Int64>) {
             let phases = Double(LensWarpSource.phases)
-            let lastColumn = SIMD4<Double>(repeating: limitX)
             var columns = SIMD4<Double>(0, 1, 2, 3)
             var x = 0
             while x < width {
-                var clamped = columns
-                clamped.replace(with: lastColumn, where: lastColumn .< columns)
-                let position = geometry.sources(clamped)
+                let position = geometry.sources(columns)
                 let px = LensWarpSource.inFrame(position.x, limit: limitX), py = LensWarpSource.inFrame(position.y, limit: limitY)
                 let qx = LensWarpSource.floor(px * phases).integer, qy = LensWarpSource.floor(py * phases).integer
                 let packed = (qx &>> 5) | (qx & 31) &<< 24 | (qy &>> 5) &<< 29 | (qy & 31) &<< 53
