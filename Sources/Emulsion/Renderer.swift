@@ -135,7 +135,7 @@ public struct RenderPlan: Sendable {
                                channels: RawNormalisation.forRGB(levels: raw.levels, multipliers: whiteBalance, ceiling: ceiling))
         }
         // DNG OpcodeList3 applies to the demosaiced image before anything that moves or stretches it.
-        if let warp = raw.lensWarp, profile.flag("opcodes", "warp"), max(raw.width, raw.height) < LensWarpSource.maximumSide {
+        if let warp = Self.appliedWarp(raw, profile: profile) {
             source = LensWarpSource(inner: source, mapping: warp.mapping(pixelAspect: raw.metadata.pixelAspect))
         }
         if raw.stretchesPixels { source = PixelAspectSource(inner: source, aspect: raw.metadata.pixelAspect) }
@@ -219,6 +219,9 @@ public struct RenderPlan: Sendable {
         if mode == .spot, width >= 1, height >= 1 {
             spot = storedRect(raw, x: Int(profile.number("whiteBalance", "spotX")), y: Int(profile.number("whiteBalance", "spotY")),
                               width: width, height: height, picture: pictureArea(raw, profile: profile))
+            if let warp = appliedWarp(raw, profile: profile), let rect = spot {
+                spot = sourceRect(rect, through: warp.mapping(pixelAspect: raw.metadata.pixelAspect), width: raw.width, height: raw.height)
+            }
         }
         do {
             return try WhiteBalance.resolve(raw, mode: mode, kelvin: profile.number("whiteBalance", "temperature"),
@@ -228,6 +231,40 @@ public struct RenderPlan: Sendable {
             case .needsMatrix(let m), .emptyRegion(let m): throw RenderError(m)
             }
         }
+    }
+
+    /// The lens warp (DNG OpcodeList3 WarpRectilinear) the render applies, if any.
+    static func appliedWarp(_ raw: RawImage, profile: Profile) -> LensWarp? {
+        guard let warp = raw.lensWarp, profile.flag("opcodes", "warp"), max(raw.width, raw.height) < LensWarpSource.maximumSide else { return nil }
+        return warp
+    }
+
+    /// The stored pixels a rectangle of the warped frame reads: the bounding box of where its
+    /// outline maps (each edge sampled; a radial warp bends straight edges, so corners alone can
+    /// miss an edge's bulge), clamped to the frame. A phone's warp moves pixels by up to a few
+    /// (the Pixel 7's by ~1 % of the distance from the centre), a wide-angle lens's by many:
+    /// without this a spot balance would read photosites beside the ones the user picked.
+    static func sourceRect(_ rect: WhiteBalance.Rect, through mapping: LensWarp.Mapping, width: Int, height: Int) -> WhiteBalance.Rect {
+        // A rectangle off the frame stays as it is, for `WhiteBalance.resolve` to refuse.
+        guard rect.x < width && rect.y < height && rect.x + rect.width > 0 && rect.y + rect.height > 0 else { return rect }
+        var low = SIMD2<Double>(repeating: .infinity), high = SIMD2<Double>(repeating: -.infinity)
+        let (x0, x1) = (Double(rect.x), Double(rect.x + rect.width - 1)), (y0, y1) = (Double(rect.y), Double(rect.y + rect.height - 1))
+        let steps = 16
+        for k in 0...steps {
+            let t = Double(k) / Double(steps)
+            let (x, y) = (x0 + (x1 - x0) * t, y0 + (y1 - y0) * t)
+            for (px, py) in [(x, y0), (x, y1), (x0, y), (x1, y)] {
+                // Green's position: the planes differ by lateral chromatic aberration, a fraction of a pixel.
+                let p = mapping.source(x: px, y: py, plane: 1)
+                guard p.x.isFinite && p.y.isFinite else { continue }
+                low = pointwiseMin(low, p); high = pointwiseMax(high, p)
+            }
+        }
+        guard low.x <= high.x && low.y <= high.y else { return rect }
+        // A position reads the pixels around it: take every pixel it falls on or between.
+        let left = min(max(Int(low.x.rounded(.down)), 0), width - 1), top = min(max(Int(low.y.rounded(.down)), 0), height - 1)
+        let right = min(max(Int(high.x.rounded(.up)), left), width - 1), bottom = min(max(Int(high.y.rounded(.up)), top), height - 1)
+        return WhiteBalance.Rect(x: left, y: top, width: right - left + 1, height: bottom - top + 1)
     }
 
     /// The part of the raw the profile renders (`crop.dngDefault`, `crop.dngUser`), in the stretched stored frame.

@@ -81,6 +81,44 @@ final class WhiteBalanceTests: XCTestCase {
         }
     }
 
+    /// A lens warp moves what the user sees: the spot rectangle, in output pixels, must read the
+    /// photosites the warp brings there. Emulsion's synthetic chart at 960×640 with a warp that
+    /// magnifies 1.25× about the centre (kr0 = 0.8: output (u, v) reads c + 0.8 · ((u, v) − c),
+    /// DNG 1.6 §7 WarpRectilinear): a rectangle inside patch 7 as rendered gives the multipliers
+    /// of patch 7's own photosites (within 0.5 %: both read the same uniform patch, through
+    /// different samples of its noise). Read without the warp, the same rectangle lies over
+    /// patches 0 and 6 and the gaps between them (multipliers off by more than 5 %).
+    func testSpotRectangleFollowsTheLensWarp() throws {
+        let scene = SyntheticScene(width: 960, height: 640)
+        var raw = scene.render()
+        raw.lensWarp = LensWarp(planes: [LensWarp.Coefficients(radial: [0.8, 0, 0, 0])], centreX: 0.5, centreY: 0.5,
+                                imageWidth: raw.width, imageHeight: raw.height)
+        XCTAssertNotNil(raw.lensWarp)
+        let patch = scene.layout.chartPatches[7]
+        // Patch 7 as rendered, kept 12 output pixels inside its edges.
+        func output(_ p: Int, _ c: Double) -> Int { Int((c + (Double(p) - c) / 0.8).rounded()) }
+        let (u0, u1) = (output(patch.x, 480) + 12, output(patch.maxX, 480) - 12)
+        let (v0, v1) = (output(patch.y, 320) + 12, output(patch.maxY, 320) - 12)
+        let spot = ["whiteBalance.mode=spot", "whiteBalance.spotX=\(u0)", "whiteBalance.spotY=\(v0)",
+                    "whiteBalance.spotWidth=\(u1 - u0)", "whiteBalance.spotHeight=\(v1 - v0)"]
+        let warped = try RenderPlan.whiteBalance(raw, profile: try Profile.defaults.applying(overrides: spot)).multipliers
+        let inset = patch.inset(by: 0.2)
+        let truth = try WhiteBalance.resolve(raw, mode: .spot, kelvin: 5000, tint: 0,
+                                             spot: WhiteBalance.Rect(x: inset.x, y: inset.y, width: inset.width, height: inset.height)).multipliers
+        let unwarped = try WhiteBalance.resolve(raw, mode: .spot, kelvin: 5000, tint: 0,
+                                                spot: WhiteBalance.Rect(x: u0, y: v0, width: u1 - u0, height: v1 - v0)).multipliers
+        // The largest relative difference of the two balances' channel ratios (green as 1).
+        func worst(_ a: SIMD3<Float>, _ b: SIMD3<Float>) -> Float {
+            let ratio = (a / a.y) / (b / b.y)
+            return (0..<3).map { abs(ratio[$0] - 1) }.max()!
+        }
+        XCTAssertLessThanOrEqual(worst(warped, truth), 0.005, "warped \(warped), patch 7 \(truth)")
+        XCTAssertGreaterThan(worst(unwarped, truth), 0.05, "the rectangle read without the warp must miss the patch for this test to mean anything")
+        // Without the warp applied (opcodes.warp=false), the rectangle is read where it is.
+        let plain = try RenderPlan.whiteBalance(raw, profile: try Profile.defaults.applying(overrides: spot + ["opcodes.warp=false"])).multipliers
+        XCTAssertEqual(plain, unwarped)
+    }
+
     /// `preview` renders a reduced image; a spot rectangle given in the full image's pixels must
     /// cover the same part of the picture there (`Preview.scalingSpot`). Emulsion's synthetic
     /// chart at 960×640, balanced on neutral 6.5's patch, reduced to at most 120 pixels (8×8
