@@ -10,9 +10,17 @@ import Foundation
 public enum Preview {
     /// A smaller raw for previews: whole CFA periods binned into one RGB pixel (each colour's
     /// photosites averaged after black subtraction), then stored as a linear three-channel raw
-    /// with black 0 and white 65535. Colour, white balance and metadata are kept, so it renders
-    /// through the same stages (no demosaic needed). An image already small enough is returned as is.
-    public static func downscaled(_ raw: RawImage, maxSide: Int) -> RawImage {
+    /// with black 0. Colour, white balance and metadata are kept, so it renders through the same
+    /// stages (no demosaic needed). An image already small enough is returned as is.
+    ///
+    /// What a phone DNG asks of the render comes along: its lens shading (DNG GainMaps) is
+    /// applied to each photosite before binning when `appliesLensShading` (the renderer cannot
+    /// apply it to the binned pixels: `RGBSource` has no gain maps), with the white level lowered
+    /// so gains above 1 keep their headroom; its lens warp and picture areas (DefaultCrop,
+    /// DefaultUserCrop) are scaled to the binned frame, so a look previews on the picture the
+    /// full render makes. (Without them a phone preview showed the corners up to 0.9 EV dark and
+    /// the crop moved by its margin.)
+    public static func downscaled(_ raw: RawImage, maxSide: Int, appliesLensShading: Bool = true) -> RawImage {
         let period: (Int, Int)
         switch raw.layout {
         case .mosaic(let cfa): period = (cfa.width, cfa.height)
@@ -24,38 +32,53 @@ public enum Preview {
         if case .rgb = raw.layout, block == 1 { return raw }
         let w = raw.width / block, h = raw.height / block
         guard w >= 1, h >= 1 else { return raw }
+        var shading: LensShading?
+        if appliesLensShading, case .mosaic = raw.layout { shading = raw.lensShading }
+        // The largest gain a photosite can get (each map's largest, multiplied): the headroom kept.
+        let headroom = Double(shading.map { $0.maps.reduce(Float(1)) { $0 * max(1, $1.gains.max() ?? 1) } } ?? 1)
+        let white = max(1, Int((65535 / headroom).rounded(.down)))
         var samples = [UInt16](repeating: 0, count: 3 * w * h)
+        var sums = [SIMD3<Double>](repeating: .zero, count: w), counts = sums
+        var gains = [Float](repeating: 1, count: raw.width + 16)
+        let columns = shading?.columns(width: raw.width)
         let levels = raw.levels
         raw.samples.withUnsafeBufferPointer { input in
             for oy in 0..<h {
-                for ox in 0..<w {
-                    var sum = SIMD3<Double>(repeating: 0), count = SIMD3<Double>(repeating: 0)
-                    for y in (oy * block)..<(oy * block + block) {
-                        for x in (ox * block)..<(ox * block + block) {
-                            let black = Double(levels.black(row: y, column: x))
-                            let range = max(Double(levels.white) - black, 1)
-                            switch raw.layout {
-                            case .mosaic(let cfa):
-                                let c = cfa.colour(row: y, column: x)
-                                sum[c] += max(Double(input[y * raw.width + x]) - black, 0) / range
-                                count[c] += 1
-                            case .rgb:
-                                for c in 0..<3 {
-                                    sum[c] += max(Double(input[3 * (y * raw.width + x) + c]) - black, 0) / range
-                                    count[c] += 1
-                                }
+                for i in 0..<w { sums[i] = .zero; counts[i] = .zero }
+                for y in (oy * block)..<(oy * block + block) {
+                    if let shading, let columns { gains.withUnsafeMutableBufferPointer { shading.rowGains(y: y, columns: columns, into: $0.baseAddress!) } }
+                    for x in 0..<(w * block) {
+                        let black = Double(levels.black(row: y, column: x))
+                        let range = max(Double(levels.white) - black, 1)
+                        let ox = x / block
+                        switch raw.layout {
+                        case .mosaic(let cfa):
+                            let c = cfa.colour(row: y, column: x)
+                            sums[ox][c] += max(Double(input[y * raw.width + x]) - black, 0) / range * Double(gains[x])
+                            counts[ox][c] += 1
+                        case .rgb:
+                            for c in 0..<3 {
+                                sums[ox][c] += max(Double(input[3 * (y * raw.width + x) + c]) - black, 0) / range
+                                counts[ox][c] += 1
                             }
                         }
                     }
+                }
+                for ox in 0..<w {
                     for c in 0..<3 {
-                        let mean = count[c] > 0 ? sum[c] / count[c] : 0
-                        samples[3 * (oy * w + ox) + c] = UInt16(min(max(mean, 0), 1) * 65535 + 0.5)
+                        let mean = counts[ox][c] > 0 ? sums[ox][c] / counts[ox][c] : 0
+                        samples[3 * (oy * w + ox) + c] = UInt16(min(max(mean * Double(white), 0), 65535) + 0.5)
                     }
                 }
             }
         }
-        return RawImage(width: w, height: h, layout: .rgb, samples: samples, levels: SensorLevels(black: 0, white: 65535),
-                        colour: raw.colour, metadata: raw.metadata)
+        var small = RawImage(width: w, height: h, layout: .rgb, samples: samples, levels: SensorLevels(black: 0, white: Float(white)),
+                             colour: raw.colour, metadata: raw.metadata)
+        small.lensWarp = raw.lensWarp?.binned(by: block)
+        let frame = ImageRectangle(x: 0, y: 0, width: w, height: h)
+        small.metadata.defaultCrop = raw.metadata.defaultCrop?.binned(by: block)?.within(frame)
+        small.metadata.userCrop = raw.metadata.userCrop?.binned(by: block)?.within(frame)
+        return small
     }
 
     /// `profile` for a render of a reduced image: a spot white balance's rectangle, given in the

@@ -62,13 +62,23 @@ struct PreviewCommand: ParsableCommand {
         do {
             let raw: RawImage
             if let input { raw = try RawFile.read(path: input) } else { raw = SyntheticScene().render() }
-            let small = Preview.downscaled(raw, maxSide: max(16, size))
+            // Lens shading is baked into the binned pixels: one reduced raw with it, one without
+            // (for a look or sweep with opcodes.gainMap=false), each made when first asked for.
+            var reduced: [Bool: RawImage] = [:]
+            func small(for profile: Profile) -> RawImage {
+                let shading = profile.flag("opcodes", "gainMap")
+                if let made = reduced[shading] { return made }
+                let made = Preview.downscaled(raw, maxSide: max(16, size), appliesLensShading: shading)
+                reduced[shading] = made
+                return made
+            }
             var tiles: [(label: String, image: RenderedImage)] = []
             let source = input ?? "the synthetic chart"
             for look in looks {
                 // A look this file cannot take (cloudy white balance without a colour matrix, in a
                 // sweep of every mode) is left off the sheet and named; the others still show.
                 do {
+                    let small = small(for: look.profile)
                     let profile = try Preview.scalingSpot(look.profile, by: Double(small.width) / Double(raw.width))
                     tiles.append((look.label, try Renderer.render(small, options: RenderOptions(profile: profile, depth: .sixteen, engine: engine))))
                 } catch {

@@ -208,6 +208,16 @@ public struct ImageRectangle: Sendable, Equatable, Hashable, Codable, CustomStri
     /// Rows and columns exchanged (a raw transposed with `RawImage.transposed`).
     public var transposed: ImageRectangle { ImageRectangle(x: y, y: x, width: height, height: width) }
 
+    /// This rectangle in an image binned by `block` (`Preview.downscaled`): edges rounded to the
+    /// nearest binned pixel; nil when nothing is left.
+    public func binned(by block: Int) -> ImageRectangle? {
+        let b = Double(block)
+        let left = Int((Double(x) / b).rounded()), top = Int((Double(y) / b).rounded())
+        let right = Int((Double(maxX) / b).rounded()), bottom = Int((Double(maxY) / b).rounded())
+        guard right > left, bottom > top else { return nil }
+        return ImageRectangle(x: left, y: top, width: right - left, height: bottom - top)
+    }
+
     /// The part of this rectangle inside `piece`, counted from `piece`'s corner; nil when they do
     /// not meet or this covers all of `piece` (a crop that crops nothing).
     public func within(_ piece: ImageRectangle) -> ImageRectangle? {
