@@ -220,8 +220,8 @@ public struct LensWarpSource: StripSource {
             }
         }
 
-        /// One destination row of each (source plane, destination row) pair, from its read
-        /// positions. Separable by runs: a lens moves neighbouring pixels alike, so consecutive
+        /// One destination row of the planes `channels` (of `from` into `to`, at offset `out`),
+        /// from its read positions. Separable by runs: a lens moves neighbouring pixels alike, so consecutive
         /// pixels mostly read the same four source rows at the same vertical phase. For each such
         /// run the vertical pass (four rows weighted and summed, per source column the run
         /// reaches, eight columns at a time) is done once into `across`, and each pixel of the run
@@ -229,8 +229,9 @@ public struct LensWarpSource: StripSource {
         /// the same order as a per-pixel 4 × 4 read, a quarter of the work for a run of any
         /// length (with `locate` four columns at a time: 36 → 21 ns/px, one thread, a 12 MP phone
         /// capture whose runs are hundreds of pixels long; packed positions and no tangential
-        /// terms where the lens has none, 14 ns/px; docs/PERFORMANCE.md). Taps beyond the
-        /// frame repeat its edge.
+        /// terms where the lens has none, 14 ns/px; `locate` in vector code, four pixels of the
+        /// horizontal pass at a time, inner rows fetched once, ~10–11 ns/px: docs/PERFORMANCE.md,
+        /// sessions 32 and 33). Taps beyond the frame repeat its edge.
         func resample(_ channels: Range<Int>, from: [UnsafeMutablePointer<Float>], to: [UnsafeMutablePointer<Float>], at out: Int,
                       located: UnsafeMutablePointer<Int64>, across: UnsafeMutablePointer<Float>, weights: UnsafeBufferPointer<SIMD4<Float>>) {
             let columnMask: Int64 = 0xFF_FFFF
