@@ -199,9 +199,10 @@ public final class Benchmark {
         }
         print("core pipeline (after decode, before PNG encoding), per stage unfused; ns/px = CPU time per output pixel summed over threads, each stage's interval less the \(StageTimings().clockReadingCost) ns one thread-clock reading adds; MP/s = pixels per second at that thread count if the threads ran undisturbed:")
         let columns = [Engine.scalar, .simd].flatMap { e in options.threadCounts.map { "\(e.rawValue)/\($0)" } }
-        print(pad("stage", 40) + columns.map { pad($0, 22) }.joined() + "  scalar÷SIMD (1 thread)")
+        let nameWidth = max(40, (stageNames.map(\.count).max() ?? 0) + 1)
+        print(pad("stage", nameWidth) + columns.map { pad($0, 22) }.joined() + "  scalar÷SIMD (1 thread)")
         func row(_ name: String, _ values: [String: Double]) {
-            var line = pad(name, 40)
+            var line = pad(name, nameWidth)
             for c in columns {
                 let ns = values[c] ?? 0
                 let threads = Double(Int(c.split(separator: "/")[1])!)
@@ -351,16 +352,23 @@ public final class Benchmark {
     /// The reused output buffer of the input being measured.
     var output: UnsafeMutableBufferPointer<UInt16>?
 
-    func innerMosaic(_ source: any StripSource) -> MosaicSource? {
-        if let m = source as? MosaicSource { return m }
-        if let a = source as? PixelAspectSource { return innerMosaic(a.inner) }
-        if let w = source as? LensWarpSource { return innerMosaic(w.inner) }
-        return nil
+    /// The sources `source` wraps, outermost first (the crops, the pixel-aspect stretch, the lens warp).
+    func sourceChain(_ source: any StripSource) -> [any StripSource] {
+        if let c = source as? CroppedSource { return [c] + sourceChain(c.inner) }
+        if let a = source as? PixelAspectSource { return [a] + sourceChain(a.inner) }
+        if let w = source as? LensWarpSource { return [w] + sourceChain(w.inner) }
+        if let v = source as? LensVignetteSource { return [v] + sourceChain(v.inner) }
+        return [source]
     }
 
+    func innerMosaic(_ source: any StripSource) -> MosaicSource? { sourceChain(source).last as? MosaicSource }
+
+    /// What the source stage's time covers: the demosaic, and the lens warp when one is applied
+    /// (on a phone file it is most of the stage; docs/PERFORMANCE.md, sessions 32–33).
     func demosaicName(_ source: any StripSource) -> String {
-        if let m = innerMosaic(source) { return String(describing: type(of: m.demosaic)) }
-        return "RGB (no demosaic)"
+        let name = innerMosaic(source).map { String(describing: type(of: $0.demosaic)) } ?? "RGB (no demosaic)"
+        let chain = sourceChain(source)
+        return name + (chain.contains { $0 is LensWarpSource } ? " + lens warp" : "") + (chain.contains { $0 is LensVignetteSource } ? " + vignette" : "")
     }
 
     func stageName(_ kernel: any PointKernel) -> String {

@@ -67,7 +67,9 @@ public enum Preview {
                 for ox in 0..<w {
                     for c in 0..<3 {
                         let mean = counts[ox][c] > 0 ? sums[ox][c] / counts[ox][c] : 0
-                        samples[3 * (oy * w + ox) + c] = UInt16(min(max(mean * Double(white), 0), 65535) + 0.5)
+                        // A hostile file's gain maps can overflow to ∞, and 0 · ∞ is not a number: read as 0.
+                        let value = mean * Double(white)
+                        samples[3 * (oy * w + ox) + c] = value.isNaN ? 0 : UInt16(min(max(value, 0), 65535) + 0.5)
                     }
                 }
             }
@@ -75,6 +77,7 @@ public enum Preview {
         var small = RawImage(width: w, height: h, layout: .rgb, samples: samples, levels: SensorLevels(black: 0, white: Float(white)),
                              colour: raw.colour, metadata: raw.metadata)
         small.lensWarp = raw.lensWarp?.binned(by: block)
+        small.lensVignette = raw.lensVignette?.binned(by: block)
         let frame = ImageRectangle(x: 0, y: 0, width: w, height: h)
         small.metadata.defaultCrop = raw.metadata.defaultCrop?.binned(by: block)?.within(frame)
         small.metadata.userCrop = raw.metadata.userCrop?.binned(by: block)?.within(frame)

@@ -135,8 +135,16 @@ public struct RenderPlan: Sendable {
                                channels: RawNormalisation.forRGB(levels: raw.levels, multipliers: whiteBalance, ceiling: ceiling))
         }
         // DNG OpcodeList3 applies to the demosaiced image before anything that moves or stretches it.
+        // In the list's order: a vignette recorded before the warp sees the uncorrected geometry.
+        let vignette = profile.flag("opcodes", "vignette") ? raw.lensVignette : nil
+        if let vignette, vignette.precedesWarp {
+            source = LensVignetteSource(inner: source, mapping: vignette.mapping(pixelAspect: raw.metadata.pixelAspect))
+        }
         if let warp = Self.appliedWarp(raw, profile: profile) {
             source = LensWarpSource(inner: source, mapping: warp.mapping(pixelAspect: raw.metadata.pixelAspect))
+        }
+        if let vignette, !vignette.precedesWarp {
+            source = LensVignetteSource(inner: source, mapping: vignette.mapping(pixelAspect: raw.metadata.pixelAspect))
         }
         if raw.stretchesPixels { source = PixelAspectSource(inner: source, aspect: raw.metadata.pixelAspect) }
         // The picture the file marks (DNG DefaultCrop) is in stored coordinates: no mirroring.

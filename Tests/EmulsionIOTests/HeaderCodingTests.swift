@@ -94,6 +94,9 @@ final class HeaderCodingTests: XCTestCase {
         image.lensWarp = LensWarp(planes: [.init(radial: [0.99, 0.01, -0.0, .leastNonzeroMagnitude], tangentialX: 1e-3, tangentialY: -2e-3),
                                            .identity, .init(radial: [1.01, 0, 0, 0])],
                                   centreX: 0.5, centreY: 0.4375, imageWidth: 20, imageHeight: 10, offsetX: 3, offsetY: -1)
+        image.lensVignette = LensVignette(coefficients: [0.3, -0.1, .leastNonzeroMagnitude, 0, -1e-3], centreX: 0.25, centreY: 1,
+                                          imageWidth: 20, imageHeight: 10, offsetX: -2, offsetY: 4, precedesWarp: true)
+        XCTAssertNotNil(image.lensVignette)
         let deferred: [DeferredSamples?] = [
             nil,
             .uncompressed(UncompressedSamples(offset: 100, rawWidth: 8, rawHeight: 6, bitsPerSample: 12, bigEndian: true,
@@ -111,6 +114,7 @@ final class HeaderCodingTests: XCTestCase {
         rgb.layout = .rgb
         rgb.lensShading = nil
         rgb.lensWarp = nil
+        rgb.lensVignette = nil
         try roundTrip(rgb, nil, "rgb")
     }
 
@@ -121,7 +125,7 @@ final class HeaderCodingTests: XCTestCase {
         let pattern = CFAPattern(width: 2, height: 2, colours: [0, 1, 1, 2])
         let image = RawImage(width: 1, height: 1, layout: .mosaic(pattern), samples: [], levels: SensorLevels(black: 0, white: 1),
                              colour: CameraColour(), metadata: ShotMetadata())
-        XCTAssertEqual(labels(image), ["width", "height", "layout", "samples", "levels", "colour", "metadata", "lensShading", "lensWarp"],
+        XCTAssertEqual(labels(image), ["width", "height", "layout", "samples", "levels", "colour", "metadata", "lensShading", "lensWarp", "lensVignette"],
                        "RawImage (samples travel after the header)")
         XCTAssertEqual(labels(pattern), ["width", "height", "colours"], "CFAPattern")
         XCTAssertEqual(labels(image.levels), ["blackTileWidth", "blackTileHeight", "blackTile", "white"], "SensorLevels")
@@ -145,6 +149,9 @@ final class HeaderCodingTests: XCTestCase {
         XCTAssertEqual(labels(LensWarp(planes: [.identity], centreX: 0, centreY: 0, imageWidth: 1, imageHeight: 1)!),
                        ["planes", "centreX", "centreY", "imageWidth", "imageHeight", "offsetX", "offsetY"], "LensWarp")
         XCTAssertEqual(labels(LensWarp.Coefficients.identity), ["radial", "tangentialX", "tangentialY"], "LensWarp.Coefficients")
+        XCTAssertEqual(labels(LensVignette(coefficients: [0, 0, 0, 0, 0], centreX: 0, centreY: 0, imageWidth: 1, imageHeight: 1)!),
+                       ["coefficients", "centreX", "centreY", "imageWidth", "imageHeight", "offsetX", "offsetY", "precedesWarp"],
+                       "LensVignette")
         XCTAssertEqual(labels(UncompressedSamples(offset: 0, rawWidth: 0, rawHeight: 0, bitsPerSample: 0, bigEndian: false, top: 0, left: 0,
                                                   width: 0, height: 0)),
                        ["offset", "rawWidth", "rawHeight", "bitsPerSample", "bigEndian", "top", "left", "width", "height"], "UncompressedSamples")
@@ -174,6 +181,7 @@ final class HeaderCodingTests: XCTestCase {
                           spacingV: 1, spacingH: 1, originV: 0, originH: 0, mapPlanes: 1, gains: [1, 2, 3, 4])
         image.lensShading = LensShading(maps: [map], imageWidth: 4, imageHeight: 4)
         image.lensWarp = LensWarp(planes: [.init(radial: [0.98, 0.02, 0, 0])], centreX: 0.5, centreY: 0.5, imageWidth: 4, imageHeight: 4)
+        image.lensVignette = LensVignette(coefficients: [0.5, 0, 0, 0, 0], centreX: 0.5, centreY: 0.5, imageWidth: 4, imageHeight: 4)
         let deferred = DeferredSamples.losslessTiles(LosslessDNGTiles(offsets: [8], counts: [100], tileWidth: 16, tileLength: 16, rawWidth: 4,
                                                                       rawHeight: 4, top: 0, left: 0, width: 4, height: 4, dngVersion: 1))
         let bytes = HeaderCoding.encode(image: image, deferred: deferred)

@@ -211,13 +211,7 @@ final class LensWarpTests: OutputFileTestCase {
     /// 16-bit code, the 4 × 4 taps being summed in the other order.
     func testEveryOrientationIsTheNormalRenderTurned() throws {
         let (w, h) = (Self.width, Self.height)
-        var samples = [UInt16](repeating: 0, count: 3 * w * h)
-        for y in 0..<h { for x in 0..<w { for c in 0..<3 {
-            let v = 0.45 + 0.2 * sin(Double(x) / Double(5 + c)) + 0.2 * cos(Double(y) / 4 + Double(x) / 9)
-            samples[3 * (y * w + x) + c] = UInt16(v * 60000)
-        } } }
-        var raw = RawImage(width: w, height: h, layout: .rgb, samples: samples, levels: SensorLevels(black: 0, white: 65535),
-                           colour: CameraColour(asShotMultipliers: .one), metadata: ShotMetadata())
+        var raw = texturedLinearRaw(width: w, height: h)
         raw.lensWarp = Self.threePlanes
         let options = RenderOptions(profile: try Profile.defaults.applying(overrides: ["crop.dngDefault=false"]), threads: 2)
         let normal = try Renderer.render(raw, options: options)
@@ -227,14 +221,7 @@ final class LensWarpTests: OutputFileTestCase {
         for orientation in Orientation.allCases where orientation != .normal {
             raw.metadata.orientation = orientation
             let turned = try Renderer.render(raw, options: options)
-            var worst = 0
-            for y in 0..<h { for x in 0..<w {
-                let u = upright(ImageRectangle(x: x, y: y, width: 1, height: 1), orientation, width: w, height: h)
-                for c in 0..<3 {
-                    worst = max(worst, abs(Int(turned.samples[3 * (u.y * turned.width + u.x) + c]) - Int(normal.samples[3 * (y * w + x) + c])))
-                }
-            } }
-            XCTAssertLessThanOrEqual(worst, 1, "\(orientation)")
+            XCTAssertLessThanOrEqual(worstDifference(turned, normal, orientation, width: w, height: h), 1, "\(orientation)")
         }
     }
 

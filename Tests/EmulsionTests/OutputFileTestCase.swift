@@ -1,11 +1,12 @@
+import Emulsion
 import EmulsionCore
 import EmulsionTestSupport
 import Foundation
 import XCTest
 
 /// What the output-format tests share: a scratch folder, the built CLI, and the independent
-/// tools (ExifTool, ImageMagick) that CI installs and a local run may lack, and where a stored
-/// rectangle lands upright.
+/// tools (ExifTool, ImageMagick) that CI installs and a local run may lack, where a stored
+/// rectangle lands upright, and how far a turned render is from the normal one.
 class OutputFileTestCase: XCTestCase {
     var dir: URL!
 
@@ -34,5 +35,32 @@ class OutputFileTestCase: XCTestCase {
         case .transverse: return ImageRectangle(x: h - r.y - r.height, y: w - r.x - r.width, width: r.height, height: r.width)
         case .rotate90CounterClockwise: return ImageRectangle(x: r.y, y: w - r.x - r.width, width: r.height, height: r.width)
         }
+    }
+
+    /// A textured linear (three-channel) raw, no two neighbours alike: for renders compared
+    /// across orientations.
+    func texturedLinearRaw(width w: Int, height h: Int) -> RawImage {
+        var samples = [UInt16](repeating: 0, count: 3 * w * h)
+        for y in 0..<h { for x in 0..<w { for c in 0..<3 {
+            let v = 0.45 + 0.2 * sin(Double(x) / Double(5 + c)) + 0.2 * cos(Double(y) / 4 + Double(x) / 9)
+            samples[3 * (y * w + x) + c] = UInt16(v * 60000)
+        } } }
+        return RawImage(width: w, height: h, layout: .rgb, samples: samples, levels: SensorLevels(black: 0, white: 65535),
+                        colour: CameraColour(asShotMultipliers: .one), metadata: ShotMetadata())
+    }
+
+    /// The largest difference, in output codes, between `normal` (a render of a `width` ×
+    /// `height` stored raw with no orientation) and `turned` (the same raw rendered upright
+    /// through `orientation`), pixel for pixel where each stored pixel lands.
+    func worstDifference(_ turned: RenderedImage, _ normal: RenderedImage, _ orientation: Orientation, width w: Int, height h: Int) -> Int {
+        var worst = 0
+        for y in 0..<h { for x in 0..<w {
+            let u = upright(ImageRectangle(x: x, y: y, width: 1, height: 1), orientation, width: w, height: h)
+            for c in 0..<3 {
+                let a = Int(turned.samples[3 * (u.y * turned.width + u.x) + c]), b = Int(normal.samples[3 * (y * w + x) + c])
+                worst = max(worst, abs(a - b))
+            }
+        } }
+        return worst
     }
 }

@@ -33,10 +33,11 @@ final class ParameterConditionTests: XCTestCase {
     ]
     /// Parameters without conditions whose effect depends on what the raw file records, not on
     /// the profile: the synthetic chart records none of it (no BaselineExposure, no DNG
-    /// matrices, gain maps or default crop, nothing at white), so they cannot move its render.
-    /// (DefaultCropTests renders crop.dngDefault both ways.)
+    /// matrices, gain maps, lens warp or vignette, default crop, nothing at white), so they cannot
+    /// move its render. (DefaultCropTests renders crop.dngDefault both ways, LensWarpTests and
+    /// LensVignetteTests their switches.)
     static let dependOnTheFile: Set<String> = [
-        "exposure.baseline", "camera.matrix", "opcodes.gainMap", "opcodes.warp", "highlights.mode", "crop.dngDefault", "crop.dngUser",
+        "exposure.baseline", "camera.matrix", "opcodes.gainMap", "opcodes.warp", "opcodes.vignette", "highlights.mode", "crop.dngDefault", "crop.dngUser",
     ]
 
     var lutFile: String!

@@ -57,6 +57,24 @@ final class PreviewReductionTests: XCTestCase {
         print(String(format: "phone preview vs full render: worst %.4f; unshaded corners %.3f of the render", worst, darkest))
     }
 
+    /// Gain maps a hostile file may carry: every gain finite (what `GainMap.isValid` admits) but
+    /// two maps of 3·10³⁸ on every photosite, whose product is ∞, on photosites at or below black
+    /// (0 · ∞ is not a number). The preview must still be made, every sample a number (it trapped
+    /// converting NaN to UInt16 before the check).
+    func testHostileGainMapsDoNotTrapThePreview() throws {
+        var raw = SyntheticPhoneCapture.render(width: 240, height: 160)
+        for i in stride(from: 0, to: raw.samples.count, by: 7) { raw.samples[i] = 0 }
+        let huge = GainMap(top: 0, left: 0, bottom: 160, right: 240, plane: 0, planes: 1, rowPitch: 1, columnPitch: 1,
+                           pointsV: 2, pointsH: 2, spacingV: 1, spacingH: 1, originV: 0, originH: 0, mapPlanes: 1,
+                           gains: [3e38, 3e38, 3e38, 3e38])
+        XCTAssertTrue(huge.isValid)
+        raw.lensShading = LensShading(maps: [huge, huge], imageWidth: 240, imageHeight: 160)
+        XCTAssertNotNil(raw.lensShading)
+        let small = Preview.downscaled(raw, maxSide: 60)
+        XCTAssertEqual(small.width, 60)
+        XCTAssertEqual(small.samples.count, 3 * 60 * 40)
+    }
+
     /// `LensWarp.binned`: a binned pixel reads where the full warp sends the centre of the pixels
     /// it bins, scaled: positions within 0.05 binned pixels over a grid (the area rounds to whole
     /// binned pixels, 642 / 4 → 161, which moves r's normalisation by 0.3 %), on a strong warp

@@ -21,6 +21,8 @@ public struct RawImage: Sendable, Codable {
     public var lensShading: LensShading?
     /// Lens distortion to correct after the demosaic (DNG OpcodeList3 WarpRectilinear); nil for none.
     public var lensWarp: LensWarp?
+    /// Vignetting to correct after the demosaic (DNG OpcodeList3 FixVignetteRadial); nil for none.
+    public var lensVignette: LensVignette?
 
     public init(width: Int, height: Int, layout: Layout, samples: [UInt16], levels: SensorLevels,
                 colour: CameraColour, metadata: ShotMetadata) {

@@ -23,6 +23,7 @@ extension RawImage {
                              colour: colour, metadata: metadata)
         image.lensShading = lensShading?.shifted(x: x, y: y)
         image.lensWarp = lensWarp?.shifted(x: x, y: y)
+        image.lensVignette = lensVignette?.shifted(x: x, y: y)
         let piece = ImageRectangle(x: x, y: y, width: w, height: h)
         image.metadata.defaultCrop = metadata.defaultCrop?.within(piece)
         image.metadata.userCrop = metadata.userCrop?.within(piece)

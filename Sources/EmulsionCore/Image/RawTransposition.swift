@@ -32,6 +32,7 @@ extension RawImage {
         image.metadata.userCrop = metadata.userCrop?.transposed
         image.lensShading = lensShading?.transposed
         image.lensWarp = lensWarp?.transposed
+        image.lensVignette = lensVignette?.transposed
         return image
     }
 }

@@ -48,6 +48,8 @@ public enum StageCatalogue {
         .init("gainMap", .boolean(default: true), "apply OpcodeList2 GainMap opcodes (lens shading: phone DNGs' vignetting and colour shading)"),
         .init("warp", .boolean(default: true),
               "apply OpcodeList3 WarpRectilinear (lens distortion and lateral chromatic aberration: phone DNGs' geometry)"),
+        .init("vignette", .boolean(default: true),
+              "apply OpcodeList3 FixVignetteRadial (vignetting: the lens corrections DNG Converter writes for many cameras)"),
     ])
 
     public static let crop = StageDeclaration("crop", "Which part of the raw is the picture", [

@@ -6,13 +6,13 @@ import Foundation
 #endif
 
 /// The DNG opcode lists of the raw image's directory: every opcode named (for `info`), the
-/// GainMap opcodes of OpcodeList2 decoded for `LensShading` and OpcodeList3's first
-/// WarpRectilinear for `LensWarp`.
+/// GainMap opcodes of OpcodeList2 decoded for `LensShading`, OpcodeList3's first
+/// WarpRectilinear for `LensWarp` and its first FixVignetteRadial for `LensVignette`.
 ///
 /// Why: LibRaw 0.20 neither applies nor exposes the opcode lists. Opcode lists are big-endian
 /// whatever the file's byte order (DNG 1.6 §7).
 /// Reference: DNG specification 1.6, chapter 7 (opcode list layout, opcode IDs 1–14, GainMap
-/// and WarpRectilinear parameters), tags OpcodeList1/2/3 = 51008/51009/51022, ActiveArea = 50829.
+/// WarpRectilinear and FixVignetteRadial parameters), tags OpcodeList1/2/3 = 51008/51009/51022, ActiveArea = 50829.
 public struct DNGOpcodes: Sendable, Equatable {
     public struct Record: Sendable, Equatable {
         /// 1, 2 or 3: which OpcodeList.
@@ -30,6 +30,33 @@ public struct DNGOpcodes: Sendable, Equatable {
     public var warp: Warp?
     /// Its position among `records`.
     var warpRecord: Int?
+    /// The first FixVignetteRadial of OpcodeList3 (the one applied), as read.
+    public var vignette: Vignette?
+    /// Its position among `records`.
+    var vignetteRecord: Int?
+
+    /// FixVignetteRadial's parameters (DNG 1.6 §7, opcode 3): k0 … k4 and the optical centre
+    /// relative to the image area.
+    public struct Vignette: Sendable, Equatable {
+        public var coefficients: [Double]
+        public var centreX: Double, centreY: Double
+
+        public init(coefficients: [Double], centreX: Double, centreY: Double) {
+            self.coefficients = coefficients
+            self.centreX = centreX
+            self.centreY = centreY
+        }
+    }
+
+    /// The vignette over an area of `imageWidth` × `imageHeight` whose visible part starts at
+    /// (`offsetX`, `offsetY`), in its place in the list relative to the warp; nil where the SDK
+    /// would refuse the parameters.
+    public func lensVignette(imageWidth: Int, imageHeight: Int, offsetX: Int, offsetY: Int) -> LensVignette? {
+        guard let vignette, let index = vignetteRecord else { return nil }
+        return LensVignette(coefficients: vignette.coefficients, centreX: vignette.centreX, centreY: vignette.centreY,
+                            imageWidth: imageWidth, imageHeight: imageHeight, offsetX: offsetX, offsetY: offsetY,
+                            precedesWarp: warpRecord.map { index < $0 } ?? false)
+    }
 
     /// WarpRectilinear's parameters (DNG 1.6 §7, opcode 1): a coefficient set per plane and the
     /// optical centre relative to the image area.
@@ -126,6 +153,11 @@ public struct DNGOpcodes: Sendable, Equatable {
                 }, centreX: values[6 * planes], centreY: values[6 * planes + 1])
                 warpRecord = records.count - 1
             }
+            if id == 3, list == 3, vignette == nil, size == 56 {
+                let values = (0..<7).map { f64(q + 8 * $0)! }
+                vignette = Vignette(coefficients: Array(values[0..<5]), centreX: values[5], centreY: values[6])
+                vignetteRecord = records.count - 1
+            }
             p = q + size
         }
     }
@@ -151,25 +183,44 @@ public struct DNGOpcodes: Sendable, Equatable {
 
     /// WarpRectilinear opcode in OpcodeList3 (ID 1, DNG 1.3.0.0, optional, as phones mark it):
     /// the layout `parse` reads, big-endian (DNG 1.6 §7).
-    public static func listBytes(warp: Warp) -> [UInt8] {
+    public static func listBytes(warp: Warp) -> [UInt8] { listBytes(warp: warp, vignette: nil, vignetteFirst: false) }
+
+    /// One WarpRectilinear opcode as a list holds it.
+    private static func opcode(warp: Warp) -> [UInt8] {
         var parameters = u32(warp.planes.count)
         for k in warp.planes {
             parameters += [k.radial.x, k.radial.y, k.radial.z, k.radial.w, k.tangentialY, k.tangentialX].flatMap(f64)
         }
         parameters += f64(warp.centreX) + f64(warp.centreY)
-        return u32(1) + u32(1) + u32(0x0103_0000) + u32(1) + u32(parameters.count) + parameters
+        return u32(1) + u32(0x0103_0000) + u32(1) + u32(parameters.count) + parameters
+    }
+
+    /// One FixVignetteRadial opcode (ID 3, DNG 1.3.0.0, optional) as a list holds it.
+    private static func opcode(vignette: Vignette) -> [UInt8] {
+        let parameters = (vignette.coefficients + [vignette.centreX, vignette.centreY]).flatMap(f64)
+        return u32(3) + u32(0x0103_0000) + u32(1) + u32(parameters.count) + parameters
+    }
+
+    /// An OpcodeList3 of the warp and the vignette, in that order or the vignette first
+    /// (`vignetteFirst`), either one alone, or none (an empty list).
+    public static func listBytes(warp: Warp?, vignette: Vignette?, vignetteFirst: Bool) -> [UInt8] {
+        var opcodes = [warp.map(opcode(warp:)), vignette.map(opcode(vignette:))].compactMap { $0 }
+        if vignetteFirst { opcodes.reverse() }
+        return u32(opcodes.count) + opcodes.flatMap { $0 }
     }
 
     /// One line per opcode for `info`: what it is and whether Emulsion applies it (GainMaps only
-    /// apply to mosaic data, `appliesGainMaps`; the warp when `appliesWarp`, the reader having
-    /// found it valid and not an identity).
-    public func descriptions(appliesGainMaps: Bool, appliesWarp: Bool = false) -> [String] {
+    /// apply to mosaic data, `appliesGainMaps`; the warp when `appliesWarp` and the vignette when
+    /// `appliesVignette`, the reader having found them valid and not identities).
+    public func descriptions(appliesGainMaps: Bool, appliesWarp: Bool = false, appliesVignette: Bool = false) -> [String] {
         records.enumerated().map { index, r in
             let what: String
             if r.id == 9 && r.list == 2 && appliesGainMaps {
                 what = "applied (lens shading; opcodes.gainMap=false to skip)"
             } else if index == warpRecord && appliesWarp {
                 what = "applied (lens distortion\(warp!.planes.count == 3 ? " and lateral chromatic aberration" : ""); opcodes.warp=false to skip)"
+            } else if index == vignetteRecord && appliesVignette {
+                what = "applied (vignetting; opcodes.vignette=false to skip)"
             } else if r.id == 8 && r.list == 2 && lossyJPEG {
                 // LibRaw (dcraw's lossy_dng_load_raw) folds OpcodeList2 MapPolynomial into its
                 // decoding curve for lossy JPEG DNGs: applying it again would double it.

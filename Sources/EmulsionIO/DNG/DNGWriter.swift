@@ -25,8 +25,8 @@ import Dispatch
 /// (+ BlackLevelRepeatDim for a per-position tile), WhiteLevel, ColorMatrix/CameraCalibration/
 /// ForwardMatrix and CalibrationIlluminant for each recorded calibration, AnalogBalance (when not
 /// ones), AsShotNeutral, BaselineExposure, the image's lens shading as GainMap opcodes in
-/// OpcodeList2 (when its maps span the whole image), its lens warp as a WarpRectilinear opcode in
-/// OpcodeList3 (likewise), and an Exif IFD with ExposureTime, FNumber,
+/// OpcodeList2 (when its maps span the whole image), its lens warp and vignette as WarpRectilinear
+/// and FixVignetteRadial opcodes in OpcodeList3 (likewise, in the vignette's recorded order), and an Exif IFD with ExposureTime, FNumber,
 /// ISOSpeedRatings, ExifVersion, DateTimeOriginal, FocalLength and LensModel.
 /// No thumbnail and no preview: the raw in IFD0 with no SubIFDs is the simplest layout the DNG
 /// specification allows, and LibRaw 0.20 reads it (checked with `raw-identify` and `dcraw_emu` in the
@@ -186,8 +186,16 @@ public enum DNGWriter {
            shading.imageWidth == image.width, shading.imageHeight == image.height {
             e.append(.undefined(51009, DNGOpcodes.listBytes(gainMaps: shading.maps)))
         }
-        if let warp = image.lensWarp, warp.offsetX == 0, warp.offsetY == 0, warp.imageWidth == image.width, warp.imageHeight == image.height {
-            e.append(.undefined(51022, DNGOpcodes.listBytes(warp: .init(planes: warp.planes, centreX: warp.centreX, centreY: warp.centreY))))
+        var warp: DNGOpcodes.Warp?, vignette: DNGOpcodes.Vignette?
+        if let w = image.lensWarp, w.offsetX == 0, w.offsetY == 0, w.imageWidth == image.width, w.imageHeight == image.height {
+            warp = .init(planes: w.planes, centreX: w.centreX, centreY: w.centreY)
+        }
+        if let v = image.lensVignette, v.offsetX == 0, v.offsetY == 0, v.imageWidth == image.width, v.imageHeight == image.height {
+            vignette = .init(coefficients: v.coefficients, centreX: v.centreX, centreY: v.centreY)
+        }
+        if warp != nil || vignette != nil {
+            e.append(.undefined(51022, DNGOpcodes.listBytes(warp: warp, vignette: vignette,
+                                                            vignetteFirst: image.lensVignette?.precedesWarp ?? false)))
         }
         e.append(.long(34665, [0]))  // ExifIFD: patched by the builder
         return e

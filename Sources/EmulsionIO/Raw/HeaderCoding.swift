@@ -23,7 +23,7 @@ import EmulsionCore
 /// throws `WireError.malformed` on anything else it does not expect; it never traps.
 /// `HeaderCodingTests` keep the field lists here in step with the types' declarations.
 enum HeaderCoding {
-    static let formatVersion: UInt8 = 5  // 2: ShotMetadata.labels (session 30); 3: defaultCrop, 4: userCrop (session 31); 5: lensWarp (session 32)
+    static let formatVersion: UInt8 = 6  // 2: ShotMetadata.labels (session 30); 3: defaultCrop, 4: userCrop (session 31); 5: lensWarp (session 32); 6: lensVignette (session 33)
 
     static func encode(image: RawImage, deferred: DeferredSamples?) -> [UInt8] {
         var writer = WireWriter()
@@ -193,6 +193,7 @@ extension WireWriter {
         metadata(image.metadata)
         optional(image.lensShading) { $0.shading($1) }
         optional(image.lensWarp) { $0.warp($1) }
+        optional(image.lensVignette) { $0.vignette($1) }
     }
 
     mutating func levels(_ levels: SensorLevels) {
@@ -269,6 +270,13 @@ extension WireWriter {
         double(warp.centreX); double(warp.centreY)
         int(warp.imageWidth); int(warp.imageHeight); int(warp.offsetX); int(warp.offsetY)
     }
+
+    mutating func vignette(_ vignette: LensVignette) {
+        for k in vignette.coefficients { double(k) }
+        double(vignette.centreX); double(vignette.centreY)
+        int(vignette.imageWidth); int(vignette.imageHeight); int(vignette.offsetX); int(vignette.offsetY)
+        bool(vignette.precedesWarp)
+    }
 }
 
 extension WireReader {
@@ -295,6 +303,7 @@ extension WireReader {
         var image = RawImage(width: width, height: height, layout: layout, samples: [], levels: levels, colour: colour, metadata: metadata)
         image.lensShading = try optional { try $0.shading() }
         image.lensWarp = try optional { try $0.warp() }
+        image.lensVignette = try optional { try $0.vignette() }
         return image
     }
 
@@ -397,6 +406,19 @@ extension WireReader {
         guard let warp = LensWarp(planes: planes, centreX: centreX, centreY: centreY, imageWidth: imageWidth,
                                   imageHeight: imageHeight, offsetX: offsetX, offsetY: offsetY) else { throw WireError.malformed }
         return warp
+    }
+
+    /// A vignette `LensVignette` accepts, as the worker sent it.
+    mutating func vignette() throws -> LensVignette {
+        let coefficients = try (0..<5).map { _ in try double() }
+        let centreX = try double(), centreY = try double()
+        let imageWidth = try int(), imageHeight = try int(), offsetX = try int(), offsetY = try int()
+        let precedes = try bool()
+        guard let vignette = LensVignette(coefficients: coefficients, centreX: centreX, centreY: centreY, imageWidth: imageWidth,
+                                          imageHeight: imageHeight, offsetX: offsetX, offsetY: offsetY, precedesWarp: precedes) else {
+            throw WireError.malformed
+        }
+        return vignette
     }
 }
 

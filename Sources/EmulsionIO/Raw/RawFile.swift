@@ -282,7 +282,10 @@ public enum RawFile {
             let (offsetX, offsetY) = (image.metadata.cropLeft - area[1], image.metadata.cropTop - area[0])
             image.lensWarp = opcodes.warp?.lensWarp(imageWidth: areaWidth, imageHeight: areaHeight, offsetX: offsetX, offsetY: offsetY)
             if image.lensWarp?.isIdentity == true { image.lensWarp = nil }
-            image.metadata.opcodes = opcodes.descriptions(appliesGainMaps: mosaic, appliesWarp: image.lensWarp != nil)
+            image.lensVignette = opcodes.lensVignette(imageWidth: areaWidth, imageHeight: areaHeight, offsetX: offsetX, offsetY: offsetY)
+            if image.lensVignette?.isIdentity == true { image.lensVignette = nil }
+            image.metadata.opcodes = opcodes.descriptions(appliesGainMaps: mosaic, appliesWarp: image.lensWarp != nil,
+                                                          appliesVignette: image.lensVignette != nil)
             if mosaic, !opcodes.gainMaps.isEmpty {
                 image.lensShading = LensShading(maps: opcodes.gainMaps, offsetX: offsetX, offsetY: offsetY,
                                                 imageWidth: areaWidth, imageHeight: areaHeight)
