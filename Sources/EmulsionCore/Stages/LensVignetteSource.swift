@@ -19,14 +19,15 @@ public struct LensVignetteSource: StripSource {
     public var height: Int { inner.height }
     /// The horizontal part of r² per column.
     let columnTerms: [Float]
-    /// k4 … k0 as Float, highest first (Horner's order).
-    let descending: [Float]
+    /// k0 … k4 as Float (lanes 0–4), in a vector rather than an array the loop would read through.
+    let k: SIMD8<Float>
 
     public init(inner: any StripSource, mapping: LensVignette.Mapping) {
         self.inner = inner
         self.mapping = mapping
         columnTerms = mapping.columnTerms(width: inner.width).map(Float.init)
-        descending = mapping.vignette.coefficients.reversed().map(Float.init)
+        let c = mapping.vignette.coefficients.map(Float.init)
+        k = SIMD8(c[0], c[1], c[2], c[3], c[4], 0, 0, 0)
     }
 
     public func makeScratch(stripRows: Int) -> SourceScratch {
@@ -36,6 +37,8 @@ public struct LensVignetteSource: StripSource {
 
     public func fill(_ strip: Strip, scratch: SourceScratch, engine: Engine) {
         inner.fill(strip, scratch: scratch.inner!, engine: engine)
+        // Read once: `width` asks the inner source through its existential each time.
+        let width = strip.width
         let gains = scratch.buffer
         let planes = [strip.r, strip.g, strip.b]
         columnTerms.withUnsafeBufferPointer { columns in
@@ -75,8 +78,11 @@ public struct LensVignetteSource: StripSource {
     func gain(_ r2: SIMD4<Float>) -> SIMD4<Float> {
         var x = r2.replacing(with: 0, where: r2 .< 0)
         x.replace(with: 1, where: x .> 1)
-        var sum = SIMD4<Float>(repeating: 0)
-        for k in descending { sum = x * (k + sum) }
+        var sum = x * k[4]
+        sum = x * (k[3] + sum)
+        sum = x * (k[2] + sum)
+        sum = x * (k[1] + sum)
+        sum = x * (k[0] + sum)
         var g = sum + 1
         g.replace(with: 1, where: g .!= g)
         g.replace(with: 0, where: g .< 0)
