@@ -116,6 +116,14 @@ final class HeaderCodingTests: XCTestCase {
         rgb.lensWarp = nil
         rgb.lensVignette = nil
         try roundTrip(rgb, nil, "rgb")
+        // WarpRectilinear2's model travels with its terms, range and reciprocal flag.
+        var second = image
+        let general = LensWarp.Coefficients.General(terms: (0..<15).map { $0 == 0 ? 1 : Double($0) * -1e-3 }, minimumRadius: 0.125,
+                                                    maximumRadius: 0.875, reciprocal: true)
+        second.lensWarp = LensWarp(planes: [.init(general: general, tangentialX: 1e-3, tangentialY: -0.0)],
+                                   centreX: 0.5, centreY: 0.25, imageWidth: 20, imageHeight: 10, offsetX: 3, offsetY: -1)
+        XCTAssertNotNil(second.lensWarp)
+        try roundTrip(second, nil, "WarpRectilinear2")
     }
 
     /// `HeaderCoding` writes these stored properties, in this order. A property added to one of
@@ -148,7 +156,9 @@ final class HeaderCodingTests: XCTestCase {
                        ["maps", "offsetX", "offsetY", "imageWidth", "imageHeight"], "LensShading")
         XCTAssertEqual(labels(LensWarp(planes: [.identity], centreX: 0, centreY: 0, imageWidth: 1, imageHeight: 1)!),
                        ["planes", "centreX", "centreY", "imageWidth", "imageHeight", "offsetX", "offsetY"], "LensWarp")
-        XCTAssertEqual(labels(LensWarp.Coefficients.identity), ["radial", "tangentialX", "tangentialY"], "LensWarp.Coefficients")
+        XCTAssertEqual(labels(LensWarp.Coefficients.identity), ["radial", "tangentialX", "tangentialY", "general"], "LensWarp.Coefficients")
+        XCTAssertEqual(labels(LensWarp.Coefficients.General(terms: [])), ["terms", "minimumRadius", "maximumRadius", "reciprocal"],
+                       "LensWarp.Coefficients.General")
         XCTAssertEqual(labels(LensVignette(coefficients: [0, 0, 0, 0, 0], centreX: 0, centreY: 0, imageWidth: 1, imageHeight: 1)!),
                        ["coefficients", "centreX", "centreY", "imageWidth", "imageHeight", "offsetX", "offsetY", "precedesWarp"],
                        "LensVignette")

@@ -48,8 +48,12 @@ final class LensWarpTests: OutputFileTestCase {
         return x >= 2 ? 0 : x >= 1 ? a * x * x * x - 5 * a * x * x + 8 * a * x - 4 * a : (a + 2) * x * x * x - (a + 3) * x * x + 1
     }
 
-    /// The 4 × 4 cubic convolution of `value` around (x, y), at the SDK's phase (truncated to 32nds).
+    /// The 4 × 4 cubic convolution of `value` around (x, y), at the SDK's phase (truncated to
+    /// 32nds) of the position snapped to 2⁻²⁰ pixel — Emulsion's one departure from the SDK
+    /// (`LensWarpSource.inFrame`: a pixel the warp leaves in place, x − 10⁻¹⁵, is read at phase
+    /// 0): a position within 2⁻²¹ below a phase boundary is read at the next phase.
     static func convolved(_ value: (Double, Double) -> Double, x: Double, y: Double) -> Double {
+        let (x, y) = ((x * 0x1p20).rounded() / 0x1p20, (y * 0x1p20).rounded() / 0x1p20)
         let x0 = x.rounded(.down), y0 = y.rounded(.down)
         let fx = ((x - x0) * 32).rounded(.down) / 32, fy = ((y - y0) * 32).rounded(.down) / 32
         var total = 0.0
@@ -107,6 +111,58 @@ final class LensWarpTests: OutputFileTestCase {
         if let folder = ProcessInfo.processInfo.environment["EMULSION_WARP_EXPORT"] {
             try export(warp, source: Self.rampSource().raw, warped: out, to: URL(fileURLWithPath: folder))
         }
+    }
+
+    /// WarpRectilinear2 (DNG 1.6, opcode 14) on the same ramps: the ratio a polynomial in r of 15
+    /// terms — odd powers and r¹⁴ in play — or its reciprocal, r² first clamped at 1 and then pinned
+    /// to the valid radius range (0.2 … 0.8 here, so both pins act), as the SDK's EvaluateRatio
+    /// does; the tangential terms on the r² clamped at 1 only. The specification's position is
+    /// written out again here, Keys' convolution at its 1/32 phase; 1e-6.
+    func testWarpRectilinear2IsReadWhereTheSpecificationPutsEachPixel() throws {
+        for reciprocal in [false, true] {
+            var terms = [Double](repeating: 0, count: 15)
+            (terms[0], terms[1], terms[2], terms[3], terms[14]) = reciprocal ? (1.02, -0.03, -0.05, 0.02, 0.01) : (0.97, 0.03, 0.05, -0.02, 0.01)
+            let general = LensWarp.Coefficients.General(terms: terms, minimumRadius: 0.2, maximumRadius: 0.8, reciprocal: reciprocal)
+            let warp = try XCTUnwrap(LensWarp(planes: [.init(general: general, tangentialX: 0.004, tangentialY: -0.003)],
+                                              centreX: 0.45, centreY: 0.55, imageWidth: Self.width + 10, imageHeight: Self.height + 6,
+                                              offsetX: 4, offsetY: 3))
+            XCTAssertTrue(warp.isGeneral)
+            let out = TestSupport.renderSource(LensWarpSource(inner: Self.rampSource(), mapping: warp.mapping(pixelAspect: 1)))
+            let (aw, ah) = (Double(warp.imageWidth), Double(warp.imageHeight))
+            let cx = warp.centreX * aw, cy = warp.centreY * ah
+            let m = [(0.0, 0.0), (aw, 0), (0, ah), (aw, ah)].map { ((($0.0 - cx) * ($0.0 - cx) + ($0.1 - cy) * ($0.1 - cy))).squareRoot() }.max()!
+            var checked = 0, pinned = (low: 0, high: 0)
+            for y in 0..<Self.height { for x in 0..<Self.width {
+                let dx = (Double(x + warp.offsetX) - cx) / m, dy = (Double(y + warp.offsetY) - cy) / m
+                let r2 = min(dx * dx + dy * dy, 1)
+                let r = min(max(r2, 0.04), 0.64).squareRoot()
+                if r2 < 0.04 { pinned.low += 1 } else if r2 > 0.64 { pinned.high += 1 }
+                let poly = terms.enumerated().map { $0.element * pow(r, Double($0.offset)) }.reduce(0, +)
+                let f = reciprocal ? 1 / poly : poly
+                let sx = cx + m * (f * dx + -0.003 * 2 * dx * dy + 0.004 * (r2 + 2 * dx * dx)) - Double(warp.offsetX)
+                let sy = cy + m * (f * dy + 0.004 * 2 * dx * dy + -0.003 * (r2 + 2 * dy * dy)) - Double(warp.offsetY)
+                guard sx >= 1, sx < Double(Self.width - 3), sy >= 1, sy < Double(Self.height - 3) else { continue }
+                for c in 0..<3 {
+                    let expected = Self.convolved({ Self.ramp(c, $0, $1) }, x: sx, y: sy) / 65535
+                    XCTAssertEqual(Double(out[3 * (y * Self.width + x) + c]), expected, accuracy: 1e-6, "(\(x), \(y)) plane \(c)")
+                }
+                checked += 1
+            } }
+            XCTAssertGreaterThan(checked, Self.width * Self.height * 3 / 4, "reciprocal \(reciprocal)")
+            XCTAssertGreaterThan(pinned.low, 50, "the valid range's lower pin is in play")
+            XCTAssertGreaterThan(pinned.high, 50, "the valid range's upper pin is in play")
+        }
+        // WarpRectilinear written as WarpRectilinear2 (kr0…kr3 on r⁰, r², r⁴, r⁶; the full range)
+        // reads the same positions, to rounding: the same render within 1e-6.
+        let k = Self.threePlanes.planes[0]
+        var terms = [Double](repeating: 0, count: 15)
+        (terms[0], terms[2], terms[4], terms[6]) = (k.radial[0], k.radial[1], k.radial[2], k.radial[3])
+        let first = LensWarp(planes: [k], centreX: 0.45, centreY: 0.55, imageWidth: Self.width, imageHeight: Self.height)!
+        let second = LensWarp(planes: [.init(general: .init(terms: terms), tangentialX: k.tangentialX, tangentialY: k.tangentialY)],
+                              centreX: 0.45, centreY: 0.55, imageWidth: Self.width, imageHeight: Self.height)!
+        let a = TestSupport.renderSource(LensWarpSource(inner: Self.rampSource(), mapping: first.mapping(pixelAspect: 1)))
+        let b = TestSupport.renderSource(LensWarpSource(inner: Self.rampSource(), mapping: second.mapping(pixelAspect: 1)))
+        XCTAssertLessThanOrEqual(zip(a, b).map { abs($0 - $1) }.max()!, 1e-6)
     }
 
     /// What Tests/Tools/warp_oracle.py compares with OpenCV: the source, our warp of it and the warp.
@@ -190,11 +246,19 @@ final class LensWarpTests: OutputFileTestCase {
             .init(radial: [-1e308, 0, 0, 0]), .init(radial: [0, 0, 0, 0]), .init(radial: [1, 0, 0, 0], tangentialX: -1e200),
             .init(radial: [.leastNonzeroMagnitude, .greatestFiniteMagnitude, 0, 0]),
         ]
+        // WarpRectilinear2's: a reciprocal of zero (∞), terms that overflow in r¹⁴, a valid range
+        // of one tiny slice.
+        let zero = [Double](repeating: 0, count: 15), huge = [Double](repeating: 1e300, count: 15)
+        let hostile2: [LensWarp.Coefficients] = [
+            .init(general: .init(terms: zero, reciprocal: true)), .init(general: .init(terms: huge, reciprocal: false), tangentialX: 1e300),
+            .init(general: .init(terms: huge.map { -$0 }, minimumRadius: 0.5, maximumRadius: 0.5 + 1e-15, reciprocal: true)),
+        ]
         for (w, h) in [(Self.width, Self.height), (1, 9), (9, 1), (1, 1)] {
             let source = Self.rampSource(width: w, height: h)
-            for k in hostile {
+            for planes in hostile.map({ [$0, .identity, $0] }) + hostile2.map({ [$0, $0, $0] }) {
                 for (cx, cy, offset) in [(0.0, 1.0, 0), (1.0, 0.0, -1_000_000), (0.5, 0.5, 1_000_000)] {
-                    let warp = LensWarp(planes: [k, .identity, k], centreX: cx, centreY: cy, imageWidth: w, imageHeight: h,
+                    let k = planes[0]
+                    let warp = LensWarp(planes: planes, centreX: cx, centreY: cy, imageWidth: w, imageHeight: h,
                                         offsetX: offset, offsetY: -offset)!
                     for pixelAspect in [1.0, 0.5, .nan] {
                         let out = TestSupport.renderSource(LensWarpSource(inner: source, mapping: warp.mapping(pixelAspect: pixelAspect)), stripRows: 3)
@@ -245,6 +309,18 @@ final class LensWarpTests: OutputFileTestCase {
             XCTAssertTrue(try Renderer.render(back, options: skipped).samples == without, "opcodes.warp=false")
             XCTAssertFalse(try Renderer.render(back, options: options).samples == without, "applied")
         }
+        // WarpRectilinear2, three planes, the reciprocal model, a valid range.
+        var terms = [Double](repeating: 0, count: 15)
+        (terms[0], terms[1], terms[3], terms[14]) = (1.01, -0.02, 0.03, 0.005)
+        let general = LensWarp.Coefficients.General(terms: terms, minimumRadius: 0.05, maximumRadius: 0.95, reciprocal: true)
+        raw.lensWarp = LensWarp(planes: [.init(general: general, tangentialX: 1e-3), .init(general: general), .init(general: general, tangentialY: 2e-3)],
+                                centreX: 0.45, centreY: 0.55, imageWidth: raw.width, imageHeight: raw.height)
+        let second = dir.appendingPathComponent("warp2.dng")
+        try DNGWriter.write(raw, to: second)
+        let secondBack = try RawFile.read(path: second.path)
+        XCTAssertEqual(secondBack.lensWarp, raw.lensWarp, "WarpRectilinear2")
+        XCTAssertEqual(secondBack.metadata.opcodes,
+                       ["OpcodeList3: WarpRectilinear2 — applied (lens distortion and lateral chromatic aberration; opcodes.warp=false to skip)"])
         // Coefficients that move nothing are not applied (and said so).
         raw.lensWarp = LensWarp(planes: [.identity], centreX: 0.5, centreY: 0.5, imageWidth: raw.width, imageHeight: raw.height)
         let path = dir.appendingPathComponent("identity.dng")

@@ -47,7 +47,7 @@ public enum StageCatalogue {
     public static let opcodes = StageDeclaration("opcodes", "DNG opcodes the file records and the decoder did not apply", [
         .init("gainMap", .boolean(default: true), "apply OpcodeList2 GainMap opcodes (lens shading: phone DNGs' vignetting and colour shading)"),
         .init("warp", .boolean(default: true),
-              "apply OpcodeList3 WarpRectilinear (lens distortion and lateral chromatic aberration: phone DNGs' geometry)"),
+              "apply OpcodeList3 WarpRectilinear or WarpRectilinear2 (lens distortion and lateral chromatic aberration: phone DNGs' geometry)"),
         .init("vignette", .boolean(default: true),
               "apply OpcodeList3 FixVignetteRadial (vignetting: the lens corrections DNG Converter writes for many cameras)"),
     ])

@@ -153,6 +153,19 @@ public struct DNGOpcodes: Sendable, Equatable {
                 }, centreX: values[6 * planes], centreY: values[6 * planes + 1])
                 warpRecord = records.count - 1
             }
+            // WarpRectilinear2 (DNG 1.6): per plane 15 radial terms, kt0, kt1, the valid radius
+            // range; the centre; a 32-bit reciprocal flag.
+            if id == 14, list == 3, warp == nil, let planes = u32(q), (1...3).contains(planes), size == 4 + 152 * planes + 20,
+               let reciprocal = u32(q + 4 + 152 * planes + 16) {
+                let values = (0..<(19 * planes + 2)).map { f64(q + 4 + 8 * $0)! }
+                warp = Warp(planes: (0..<planes).map { i in
+                    let v = Array(values[(19 * i)..<(19 * i + 19)])
+                    let general = LensWarp.Coefficients.General(terms: Array(v[0..<15]), minimumRadius: v[17], maximumRadius: v[18],
+                                                                reciprocal: reciprocal != 0)
+                    return LensWarp.Coefficients(general: general, tangentialX: v[16], tangentialY: v[15])
+                }, centreX: values[19 * planes], centreY: values[19 * planes + 1])
+                warpRecord = records.count - 1
+            }
             if id == 3, list == 3, vignette == nil, size == 56 {
                 let values = (0..<7).map { f64(q + 8 * $0)! }
                 vignette = Vignette(coefficients: Array(values[0..<5]), centreX: values[5], centreY: values[6])
@@ -185,8 +198,18 @@ public struct DNGOpcodes: Sendable, Equatable {
     /// the layout `parse` reads, big-endian (DNG 1.6 §7).
     public static func listBytes(warp: Warp) -> [UInt8] { listBytes(warp: warp, vignette: nil, vignetteFirst: false) }
 
-    /// One WarpRectilinear opcode as a list holds it.
+    /// One WarpRectilinear opcode as a list holds it (WarpRectilinear2, ID 14, DNG 1.6.0.0, for
+    /// planes of its model).
     private static func opcode(warp: Warp) -> [UInt8] {
+        if let first = warp.planes.first?.general {
+            var parameters = u32(warp.planes.count)
+            for k in warp.planes {
+                let g = k.general ?? first
+                parameters += (g.terms + [k.tangentialY, k.tangentialX, g.minimumRadius, g.maximumRadius]).flatMap(f64)
+            }
+            parameters += f64(warp.centreX) + f64(warp.centreY) + u32(first.reciprocal ? 1 : 0)
+            return u32(14) + u32(0x0106_0000) + u32(1) + u32(parameters.count) + parameters
+        }
         var parameters = u32(warp.planes.count)
         for k in warp.planes {
             parameters += [k.radial.x, k.radial.y, k.radial.z, k.radial.w, k.tangentialY, k.tangentialX].flatMap(f64)

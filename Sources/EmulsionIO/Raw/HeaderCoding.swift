@@ -23,7 +23,7 @@ import EmulsionCore
 /// throws `WireError.malformed` on anything else it does not expect; it never traps.
 /// `HeaderCodingTests` keep the field lists here in step with the types' declarations.
 enum HeaderCoding {
-    static let formatVersion: UInt8 = 6  // 2: ShotMetadata.labels (session 30); 3: defaultCrop, 4: userCrop (session 31); 5: lensWarp (session 32); 6: lensVignette (session 33)
+    static let formatVersion: UInt8 = 7  // 2: ShotMetadata.labels (session 30); 3: defaultCrop, 4: userCrop (session 31); 5: lensWarp (session 32); 6: lensVignette, 7: WarpRectilinear2 (session 33)
 
     static func encode(image: RawImage, deferred: DeferredSamples?) -> [UInt8] {
         var writer = WireWriter()
@@ -266,6 +266,10 @@ extension WireWriter {
     mutating func warp(_ warp: LensWarp) {
         array(warp.planes) { writer, k in
             for value in [k.radial.x, k.radial.y, k.radial.z, k.radial.w, k.tangentialX, k.tangentialY] { writer.double(value) }
+            writer.optional(k.general) { writer, g in
+                writer.array(g.terms) { $0.double($1) }
+                writer.double(g.minimumRadius); writer.double(g.maximumRadius); writer.bool(g.reciprocal)
+            }
         }
         double(warp.centreX); double(warp.centreY)
         int(warp.imageWidth); int(warp.imageHeight); int(warp.offsetX); int(warp.offsetY)
@@ -397,9 +401,15 @@ extension WireReader {
 
     /// A lens warp `LensWarp` accepts, as the worker sent it.
     mutating func warp() throws -> LensWarp {
-        let planes = try array(minimumSize: 6 * 8) { reader in
+        let planes = try array(minimumSize: 6 * 8 + 1) { reader in
             let v = try (0..<6).map { _ in try reader.double() }
-            return LensWarp.Coefficients(radial: SIMD4(v[0], v[1], v[2], v[3]), tangentialX: v[4], tangentialY: v[5])
+            var k = LensWarp.Coefficients(radial: SIMD4(v[0], v[1], v[2], v[3]), tangentialX: v[4], tangentialY: v[5])
+            k.general = try reader.optional { reader in
+                let terms = try reader.array(minimumSize: 8) { try $0.double() }
+                return LensWarp.Coefficients.General(terms: terms, minimumRadius: try reader.double(), maximumRadius: try reader.double(),
+                                                     reciprocal: try reader.bool())
+            }
+            return k
         }
         let centreX = try double(), centreY = try double()
         let imageWidth = try int(), imageHeight = try int(), offsetX = try int(), offsetY = try int()
