@@ -34,8 +34,9 @@ if [ "$target" = raw ]; then
   for f in apple-quicktake_100-test100.qtk kodak-dc50-sample.kdc lg-g4_h815-lossy_linear.dng canon-eos_6d-lossy_linear.dng; do
     [ -f "../shared/raw-samples/$f" ] && cp "../shared/raw-samples/$f" "$corpus/"
   done
-  # Emulsion's own 48×32 DNG (DNGWriter) with a WarpRectilinear and a FixVignetteRadial in
-  # OpcodeList3, so the opcode readers are reached from the first run: no sample is that small.
+  # Emulsion's own 48×32 DNGs (DNGWriter) with FixVignetteRadial and WarpRectilinear or
+  # WarpRectilinear2 in OpcodeList3, so the opcode readers are reached from the first run: no
+  # sample is that small.
   cp .ci/fuzz-seeds/*.dng "$corpus/"
 elif [ "$target" = cube ]; then
   # Seeds: a small LUT in LF, CRLF and CR, with a title, a domain and unusual number forms.
