@@ -16,8 +16,8 @@ public enum Preview {
     /// What a phone DNG asks of the render comes along: its lens shading (DNG GainMaps) is
     /// applied to each photosite before binning when `appliesLensShading` (the renderer cannot
     /// apply it to the binned pixels: `RGBSource` has no gain maps), with the white level lowered
-    /// so gains above 1 keep their headroom; its lens warp and picture areas (DefaultCrop,
-    /// DefaultUserCrop) are scaled to the binned frame, so a look previews on the picture the
+    /// so gains above 1 keep their headroom; its lens warp, vignette and picture areas
+    /// (DefaultCrop, DefaultUserCrop) are scaled to the binned frame, so a look previews on the picture the
     /// full render makes. (Without them a phone preview showed the corners up to 0.9 EV dark and
     /// the crop moved by its margin.)
     public static func downscaled(_ raw: RawImage, maxSide: Int, appliesLensShading: Bool = true) -> RawImage {

@@ -19,7 +19,8 @@ public struct RawImage: Sendable, Codable {
     public var metadata: ShotMetadata
     /// Lens shading gain maps to apply with the normalisation (DNG OpcodeList2 GainMap); nil for none.
     public var lensShading: LensShading?
-    /// Lens distortion to correct after the demosaic (DNG OpcodeList3 WarpRectilinear); nil for none.
+    /// Lens distortion to correct after the demosaic (DNG OpcodeList3 WarpRectilinear or
+    /// WarpRectilinear2); nil for none.
     public var lensWarp: LensWarp?
     /// Vignetting to correct after the demosaic (DNG OpcodeList3 FixVignetteRadial); nil for none.
     public var lensVignette: LensVignette?
