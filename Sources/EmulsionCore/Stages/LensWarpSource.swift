@@ -19,8 +19,8 @@
 public struct LensWarpSource: StripSource {
     public let inner: any StripSource
     public let mapping: LensWarp.Mapping
-    public var width: Int { inner.width }
-    public var height: Int { inner.height }
+    /// The inner source's size, kept: read through its existential, each use is a dynamic call.
+    public let width: Int, height: Int
     /// Inner rows `firstSourceRow[y] ... lastSourceRow[y]` hold every tap destination row y reads.
     let firstSourceRow: [Int32]
     let lastSourceRow: [Int32]
@@ -45,7 +45,8 @@ public struct LensWarpSource: StripSource {
     public init(inner: any StripSource, mapping: LensWarp.Mapping) {
         self.inner = inner
         self.mapping = mapping
-        let (w, h) = (inner.width, inner.height)
+        (width, height) = (inner.width, inner.height)
+        let (w, h) = (width, height)
         var first = [Int32](repeating: 0, count: h), last = [Int32](repeating: 0, count: h)
         var columns = Array(stride(from: 0, to: w, by: 8))
         if columns.last != w - 1 { columns.append(w - 1) }
