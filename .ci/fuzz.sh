@@ -34,10 +34,10 @@ if [ "$target" = raw ]; then
   for f in apple-quicktake_100-test100.qtk kodak-dc50-sample.kdc lg-g4_h815-lossy_linear.dng canon-eos_6d-lossy_linear.dng; do
     [ -f "../shared/raw-samples/$f" ] && cp "../shared/raw-samples/$f" "$corpus/"
   done
-  # Emulsion's own 48×32 DNGs (DNGWriter) with FixVignetteRadial and WarpRectilinear or
+  # Two 32×24 DNGs made by .ci/fuzz_seeds.py with FixVignetteRadial and WarpRectilinear or
   # WarpRectilinear2 in OpcodeList3, so the opcode readers are reached from the first run: no
   # sample is that small.
-  cp .ci/fuzz-seeds/*.dng "$corpus/"
+  python3 .ci/fuzz_seeds.py "$corpus"
 elif [ "$target" = cube ]; then
   # Seeds: a small LUT in LF, CRLF and CR, with a title, a domain and unusual number forms.
   printf 'TITLE "t"\nLUT_3D_SIZE 2\nDOMAIN_MIN 0 0 0\nDOMAIN_MAX 1 1 1\n0 0 0\n1 0 0\n0 1 0\n1 1 0\n0 0 1\n1 0 1\n0 1 1\n1 1 1\n' > "$corpus/lf.cube"
